@@ -1,0 +1,43 @@
+import path from 'node:path';
+
+/** Everything grms reads from the environment, read once. */
+export interface Config {
+  /** postgres://… for a real server; undefined selects the embedded PGlite database. */
+  readonly databaseUrl: string | undefined;
+  /** Folder of the embedded database, its lock and its generated GRMS_KEY. */
+  readonly dataDir: string;
+  /** Base64 of 32 bytes; undefined means "generate one into dataDir" (embedded only). */
+  readonly key: string | undefined;
+  readonly port: number;
+  readonly host: string;
+  /** Base URL printed in QR codes and links. */
+  readonly publicUrl: string;
+  readonly checkpointIntervalMs: number;
+  readonly logLevel: string;
+  readonly timezone: string;
+  readonly trustAnchorsFile: string | undefined;
+}
+
+function intFrom(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = intFrom(env.PORT, 3000, 'PORT');
+  const host = env.HOST || '127.0.0.1';
+  return Object.freeze({
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(env.GRMS_DATA_DIR || 'data'),
+    key: env.GRMS_KEY || undefined,
+    port,
+    host,
+    publicUrl: (env.GRMS_PUBLIC_URL || `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/+$/, ''),
+    checkpointIntervalMs: intFrom(env.GRMS_CHECKPOINT_INTERVAL_SECONDS, 300, 'GRMS_CHECKPOINT_INTERVAL_SECONDS') * 1000,
+    logLevel: env.LOG_LEVEL || 'info',
+    timezone: env.GRMS_TIMEZONE || 'Asia/Jakarta',
+    trustAnchorsFile: env.GRMS_TRUST_ANCHORS || undefined,
+  });
+}

@@ -1,0 +1,130 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Typed view of the schema in migrations/. A renamed column fails to compile. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+export interface OrgsTable {
+  id: string;
+  name: string;
+  kind: Generated<string>;
+  code: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface UsersTable {
+  username: string;
+  full_name: string;
+  position: Generated<string>;
+  org_id: string;
+  active: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+export interface UserRolesTable {
+  username: string;
+  role: string;
+  org_id: string;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  token_hash: string;
+  username: string;
+  created_at: Generated<Date>;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+}
+
+export interface DeploymentKeysTable {
+  name: string;
+  algorithm: string;
+  public_key: string;
+  private_key: string;
+  certificate: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface CeilingsTable {
+  fiscal_year: number;
+  org_id: string;
+  amount: number;
+  updated_by: string;
+  updated_at: Generated<Date>;
+}
+
+export interface WorkflowInstancesTable {
+  id: string;
+  row_no: Generated<number>;
+  workflow: string;
+  workflow_version: number;
+  state: string;
+  version: number;
+  snapshot: Json;
+  data: Json<Record<string, unknown>>;
+  org_id: string;
+  title: string;
+  fiscal_year: number | null;
+  total: number | null;
+  submitters: ColumnType<string[], string[] | undefined, string[]>;
+  participants: ColumnType<string[], string[] | undefined, string[]>;
+  created_by: string;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AuditEventsTable {
+  instance_id: string;
+  seq: number;
+  event: string;
+  from_state: string | null;
+  to_state: string;
+  actor: string;
+  actor_role: string | null;
+  comment: string | null;
+  payload_digest: string | null;
+  created_at: ColumnType<Date, string, never>;
+  prev_hash: string | null;
+  hash: string;
+}
+
+export interface AuditCheckpointsTable {
+  id: Generated<number>;
+  as_of: ColumnType<Date, string, never>;
+  row_count: number;
+  head_count: number;
+  heads: Json<Array<{ instance: string; seq: number; hash: string }>>;
+  merkle_root: string;
+  previous_id: number | null;
+  signature: string;
+  key_name: string;
+}
+
+export interface IdempotencyKeysTable {
+  username: string;
+  route: string;
+  key: string;
+  request_hash: string;
+  status: number;
+  response: Json;
+  headers: Json<Record<string, string>>;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  orgs: OrgsTable;
+  users: UsersTable;
+  user_roles: UserRolesTable;
+  api_tokens: ApiTokensTable;
+  deployment_keys: DeploymentKeysTable;
+  ceilings: CeilingsTable;
+  workflow_instances: WorkflowInstancesTable;
+  audit_events: AuditEventsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+export type InstanceRow = Selectable<WorkflowInstancesTable>;
+export type NewInstanceRow = Insertable<WorkflowInstancesTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
