@@ -1,0 +1,56 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types';
+import type { Engine } from '../engine/engine';
+import type { CheckpointKey } from '../audit/keys';
+import { notFound } from '../errors';
+import type { Logger } from '../log';
+import { accessLog, requestId, requireAuth } from './middleware';
+import { problemHandler } from './problem';
+import { healthRouter, metaRouter } from './meta';
+import { instancesRouter } from './instances';
+import { ceilingsRouter } from './ceilings';
+import { auditPublicRouter, auditRouter } from './audit';
+import { openApiDocument } from './openapi';
+
+export interface AppDeps {
+  db: Kysely<Database>;
+  engine: Engine;
+  checkpointKey: CheckpointKey;
+  logger: Logger;
+}
+
+const JSON_LIMIT = '1mb';
+
+/** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
+export function createApp({ db, engine, checkpointKey, logger }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(requestId());
+  app.use(accessLog(logger));
+  app.use(helmet());
+  app.use(express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] }));
+
+  // Public: no token.
+  app.use(healthRouter(db));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  app.use('/api/v1', auditPublicRouter(db));
+
+  // Everything else under /api/v1 needs a bearer token.
+  app.use('/api/v1', requireAuth(db));
+  app.use('/api/v1', metaRouter(engine.registry));
+  app.use('/api/v1', instancesRouter(db, engine));
+  app.use('/api/v1', ceilingsRouter(db));
+  app.use('/api/v1', auditRouter(db, checkpointKey));
+
+  app.use((req) => {
+    throw notFound(`No route ${req.method} ${req.path}`);
+  });
+  app.use(problemHandler(logger));
+  return app;
+}

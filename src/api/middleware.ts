@@ -1,0 +1,80 @@
+import crypto from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types';
+import { authenticateToken } from '../auth/tokens';
+import { type Actor, hasRole } from '../auth/roles';
+import { badRequest, forbidden, unauthorized, unsupportedMediaType } from '../errors';
+import type { Logger } from '../log';
+
+/** A request id for every request: taken from X-Request-Id when sane, else made here. */
+export function requestId(): RequestHandler {
+  return (req, res, next) => {
+    const given = req.get('x-request-id');
+    const id = given && /^[A-Za-z0-9._-]{1,100}$/.test(given) ? given : crypto.randomUUID();
+    res.locals.requestId = id;
+    res.set('X-Request-Id', id);
+    next();
+  };
+}
+
+export function accessLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.on('finish', () => {
+      logger.info(
+        { requestId: res.locals.requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6, user: res.locals.actor?.username },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
+export function actorOf(res: Response): Actor {
+  const actor = res.locals.actor as Actor | undefined;
+  if (!actor) throw unauthorized();
+  return actor;
+}
+
+/** Bearer-token authentication; 401 problem+json otherwise. */
+export function requireAuth(db: Kysely<Database>): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+    const actor = match ? await authenticateToken(db, match[1]!) : undefined;
+    if (!actor) {
+      res.set('WWW-Authenticate', 'Bearer realm="grms"');
+      throw unauthorized(match ? 'The bearer token is unknown, expired or revoked' : 'A bearer token is required (Authorization: Bearer …)');
+    }
+    res.locals.actor = actor;
+    next();
+  };
+}
+
+export function requireRole(...roles: string[]): RequestHandler {
+  return (_req, res, next) => {
+    const actor = actorOf(res);
+    if (!roles.some((r) => hasRole(actor, r))) throw forbidden(`This needs the role ${roles.join(' or ')}`);
+    next();
+  };
+}
+
+/** POST/PUT bodies must be JSON objects. */
+export function jsonObjectBody(req: Request): Record<string, unknown> {
+  if (!req.is('application/json')) throw unsupportedMediaType('Send the body as application/json');
+  const body = req.body as unknown;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('The body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/**
+ * If-Match: "<version>" → the version; absent or * → undefined; anything else becomes -1, which
+ * never matches, so it is refused as 412 in its place among the other checks.
+ */
+export function parseIfMatch(req: Request): number | undefined {
+  const header = req.get('if-match');
+  if (header === undefined || header.trim() === '*') return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  return m ? Number(m[1]) : -1;
+}

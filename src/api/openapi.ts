@@ -1,0 +1,87 @@
+/** The OpenAPI 3.1 description of the routes in src/api; a test checks it lists every route. */
+const problem = { $ref: '#/components/responses/Problem' };
+const bearer = [{ bearer: [] }];
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+const pageParams = [
+  { name: 'cursor', in: 'query', schema: { type: 'string' } },
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+];
+const listFilters = ['workflow', 'state', 'org'].map((name) => ({ name, in: 'query', schema: { type: 'string' } }));
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const instance = { $ref: '#/components/schemas/Instance' };
+const pageOf = (items: object) => ({ type: 'object', properties: { items: { type: 'array', items }, nextCursor: { type: ['string', 'null'] } } });
+const ok = (description: string, schema: object = { type: 'object' }) => ({ description, ...json(schema) });
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), problem]));
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: { title: 'grms API', version: '1', description: 'Workflow engine for regional government: budget proposals and their audit trail.' },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    responses: {
+      Problem: { description: 'RFC 9457 problem details', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+    },
+    schemas: {
+      Problem: {
+        type: 'object',
+        required: ['type', 'title', 'status', 'detail'],
+        properties: {
+          type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, code: { type: 'string' },
+          requestId: { type: 'string' },
+          errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+        },
+      },
+      Instance: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', format: 'uuid' }, workflow: { type: 'string' }, workflowVersion: { type: 'integer' },
+          state: { type: 'string' }, version: { type: 'integer' }, title: { type: 'string' }, org: { type: 'string' },
+          fiscalYear: { type: ['integer', 'null'] }, total: { type: ['integer', 'null'] }, data: { type: 'object' },
+          createdBy: { type: 'string' }, createdAt: { type: 'string' }, updatedAt: { type: 'string' },
+          allowedEvents: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+  paths: {
+    '/healthz': { get: { summary: 'Liveness', responses: { '200': ok('alive') } } },
+    '/readyz': { get: { summary: 'Readiness (database reachable)', responses: { '200': ok('ready'), ...errors(503) } } },
+    '/openapi.json': { get: { summary: 'This document', responses: { '200': ok('OpenAPI 3.1') } } },
+    '/api/v1/audit/public-key': { get: { summary: 'Ed25519 key that signs audit checkpoints', responses: { '200': ok('key'), ...errors(404) } } },
+    '/api/v1/me': { get: { security: bearer, summary: 'The caller', responses: { '200': ok('user'), ...errors(401) } } },
+    '/api/v1/workflows': { get: { security: bearer, summary: 'Registered workflow versions', responses: { '200': ok('workflows'), ...errors(401) } } },
+    '/api/v1/instances': {
+      get: { security: bearer, summary: 'Instances the caller may read, newest first', parameters: [...listFilters, ...pageParams], responses: { '200': ok('page', pageOf(instance)), ...errors(400, 401) } },
+      post: {
+        security: bearer, summary: 'Create an instance of the newest version of a workflow',
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
+        requestBody: json({ type: 'object', required: ['workflow', 'data'], properties: { workflow: { type: 'string' }, data: { type: 'object' } } }),
+        responses: { '201': ok('created', instance), ...errors(400, 401, 403, 413, 415, 422) },
+      },
+    },
+    '/api/v1/instances/{id}': { get: { security: bearer, parameters: [idParam], responses: { '200': ok('instance (ETag: "<version>")', instance), ...errors(401, 404) } } },
+    '/api/v1/instances/{id}/history': { get: { security: bearer, parameters: [idParam, ...pageParams], responses: { '200': ok('transitions in order'), ...errors(401, 404) } } },
+    '/api/v1/instances/{id}/events': {
+      post: {
+        security: bearer, summary: 'Fire an event',
+        parameters: [idParam, { name: 'If-Match', in: 'header', schema: { type: 'string' } }, { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
+        requestBody: json({ type: 'object', required: ['type'], properties: { type: { type: 'string' }, comment: { type: 'string' }, data: { type: 'object' } } }),
+        responses: { '200': ok('the instance after the transition', instance), ...errors(400, 401, 403, 404, 409, 412, 413, 415, 422) },
+      },
+    },
+    '/api/v1/tasks': { get: { security: bearer, summary: "The caller's inbox", parameters: [...listFilters, ...pageParams], responses: { '200': ok('page', pageOf(instance)), ...errors(401) } } },
+    '/api/v1/ceilings/{year}': {
+      get: { security: bearer, summary: 'Ceilings with used and remaining per OPD', parameters: [{ name: 'year', in: 'path', required: true, schema: { type: 'integer' } }], responses: { '200': ok('ceilings'), ...errors(400, 401) } },
+    },
+    '/api/v1/ceilings/{year}/{org}': {
+      put: {
+        security: bearer, summary: 'Set a ceiling (role tapd)',
+        parameters: [{ name: 'year', in: 'path', required: true, schema: { type: 'integer' } }, { name: 'org', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: json({ type: 'object', required: ['amount'], properties: { amount: { type: 'integer', minimum: 0 } } }),
+        responses: { '200': ok('ceiling'), ...errors(400, 401, 403, 404, 422) },
+      },
+    },
+    '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint (role auditor)', responses: { '200': ok('{ ok, checked, broken }'), ...errors(401, 403) } } },
+    '/api/v1/audit/checkpoints': { post: { security: bearer, summary: 'Take a checkpoint now (role admin)', responses: { '201': ok('checkpoint'), ...errors(401, 403) } } },
+  } as Record<string, Record<string, unknown>>,
+};

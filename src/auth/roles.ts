@@ -1,0 +1,34 @@
+import type { RoleName } from '../engine/definition';
+
+/** Roles that act across all OPDs; every other role acts only at the OPD where it is held. */
+export const GLOBAL_ROLES: ReadonlySet<RoleName> = new Set(['bappeda_verifier', 'tapd', 'ppkd', 'auditor', 'admin']);
+
+export const ALL_ROLES: readonly RoleName[] = ['planner', 'opd_head', 'bappeda_verifier', 'tapd', 'ppkd', 'auditor', 'admin'];
+
+export interface RoleGrant {
+  role: string;
+  org: string;
+}
+
+/** The authenticated user a request acts as. */
+export interface Actor {
+  username: string;
+  fullName: string;
+  position: string;
+  org: string;
+  orgName: string;
+  roles: RoleGrant[];
+}
+
+export function hasRole(actor: Actor, role: string, org?: string): boolean {
+  return actor.roles.some((g) => g.role === role && (org === undefined || g.org === org));
+}
+
+export function hasGlobalRole(actor: Actor): boolean {
+  return actor.roles.some((g) => GLOBAL_ROLES.has(g.role as RoleName));
+}
+
+/** OPDs whose instances the actor reads as a member: its own org and every org it holds a role at. */
+export function memberOrgs(actor: Actor): string[] {
+  return [...new Set([actor.org, ...actor.roles.map((g) => g.org)])];
+}

@@ -1,0 +1,241 @@
+import crypto from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { initialTransition, transition } from 'xstate';
+import type { Database, InstanceRow } from '../db/types';
+import type { Actor } from '../auth/roles';
+import { hasRole } from '../auth/roles';
+import { canRead, decideEvent } from '../auth/permissions';
+import { appendAuditEvent } from '../audit/chain';
+import { payloadDigest } from '../audit/hash';
+import { sqlstateOf, SQLSTATE } from '../db/sqlstate';
+import {
+  commentRequired, forbidden, GrmsError, invalidData, notFound, transitionNotAllowed, versionConflict, type FieldProblem,
+} from '../errors';
+import type { NormalizedData, Step, WorkflowDefinition } from './definition';
+import type { WorkflowRegistry } from './registry';
+import { invalidTextProblems, schemaProblems } from './validate';
+import { checkWithinCeiling } from './ceilings';
+import { storeResponse, type IdempotencyScope } from './idempotency';
+import { definitionOf, loadInstance, toView, type InstanceView } from './view';
+
+/** A signed document rendered for a transition before its transaction, stored inside it. */
+export interface PreparedDocument {
+  sha256: string;
+  store(trx: Transaction<Database>, seq: number): Promise<void>;
+  /** The transition did not commit: record the document number as void. */
+  discard(reason: string): Promise<void>;
+}
+
+export interface DocumentRequest {
+  def: WorkflowDefinition;
+  step: Step;
+  event: { type: string; comment: string | null };
+  row: InstanceRow;
+  nextState: string;
+  actor: Actor;
+  role: string;
+}
+
+export interface DocumentProducer {
+  prepare(request: DocumentRequest): Promise<PreparedDocument>;
+}
+
+/** Idempotency: the scope, and how to turn the committed instance into the stored response. */
+export interface IdempotentRequest extends IdempotencyScope {
+  respond(view: InstanceView): { status: number; body: unknown; headers: Record<string, string> };
+}
+
+export class IdempotencyRace extends Error {
+  readonly code = 'IDEMPOTENCY_RACE';
+}
+
+class VersionMoved extends Error {
+  readonly code = 'VERSION_MOVED';
+}
+
+export interface EngineDeps {
+  db: Kysely<Database>;
+  registry: WorkflowRegistry;
+  documents?: DocumentProducer;
+}
+
+const MAX_ATTEMPTS = 5;
+
+export interface EventInput {
+  type: string;
+  comment?: string | null;
+  data?: unknown;
+}
+
+/**
+ * Loads an instance, computes its next state with xstate's pure `transition`, and stores the new
+ * snapshot, the audit row and the document in one short transaction.
+ */
+export class Engine {
+  constructor(private readonly deps: EngineDeps) {}
+
+  get registry(): WorkflowRegistry {
+    return this.deps.registry;
+  }
+
+  /** Creates an instance of the newest version of `workflow`, owned by the creator's OPD. */
+  async create(actor: Actor, workflow: string, data: unknown, idem?: IdempotentRequest): Promise<InstanceView> {
+    const def = this.deps.registry.latest(workflow);
+    if (!def) throw invalidData(`Unknown workflow "${workflow}"`, [{ path: '/workflow', message: 'is not a registered workflow' }]);
+    const org = creatorOrg(actor, def);
+    if (!org) throw forbidden(`Only ${def.creatorRoles.join(', ')} may create a ${def.name}`);
+    const normalized = normalizeData(def, data, '/data');
+    const [snapshot] = initialTransition(def.machine, { data: normalized.data });
+    const persisted = def.machine.getPersistedSnapshot(snapshot);
+    const id = crypto.randomUUID();
+    return this.withIdempotency(idem, async (trx) => {
+      const row = await trx
+        .insertInto('workflow_instances')
+        .values({
+          id, workflow: def.name, workflow_version: def.version, state: String(snapshot.value), version: 1,
+          snapshot: JSON.stringify(persisted), data: JSON.stringify(normalized.data), org_id: org,
+          title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
+          participants: [actor.username], created_by: actor.username,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await appendAuditEvent(trx, {
+        instanceId: id, seq: 1, event: 'create', fromState: null, toState: row.state, actor: actor.username,
+        actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data),
+      });
+      return toView(row, def, actor);
+    });
+  }
+
+  /** Reads an instance the actor may read; 404 otherwise (also for instances that exist). */
+  async get(actor: Actor, id: string): Promise<{ row: InstanceRow; def: WorkflowDefinition; view: InstanceView }> {
+    const row = await loadInstance(this.deps.db, id);
+    if (!row) throw notFound(`No instance ${id}`);
+    const def = definitionOf(this.deps.registry, row);
+    if (!canRead(actor, def, row)) throw notFound(`No instance ${id}`);
+    return { row, def, view: toView(row, def, actor) };
+  }
+
+  /** Fires one event. `ifMatch` makes it conditional on the instance's version. */
+  async fire(actor: Actor, id: string, input: EventInput, ifMatch?: number, idem?: IdempotentRequest): Promise<InstanceView> {
+    for (let attempt = 1; ; attempt++) {
+      const { row, def } = await this.get(actor, id);
+      const decision = decideEvent(actor, def, row, input.type);
+      if (decision.kind === 'forbidden') throw forbidden(decision.detail);
+      if (decision.kind === 'segregation') {
+        throw new GrmsError('SEGREGATION_OF_DUTIES', 403, 'segregation-of-duties', 'Segregation of duties', decision.detail);
+      }
+      if (ifMatch !== undefined && ifMatch !== row.version) {
+        throw versionConflict(`The instance is at version ${row.version}, not ${ifMatch}`);
+      }
+      if (decision.kind === 'no-transition') throw transitionNotAllowed(decision.detail);
+      const { step, role } = decision;
+
+      const comment = validateEventInput(def, step, input);
+      const normalized = step.replacesData ? normalizeData(def, input.data, '/data') : undefined;
+      const event = { type: input.type, actor: actor.username, comment: comment ?? undefined, data: normalized?.data };
+      const current = def.machine.resolveState(row.snapshot as never);
+      if (!current.can(event)) throw transitionNotAllowed(`"${input.type}" is not possible on this ${def.name} now`);
+      const [next] = transition(def.machine, current, event);
+      const nextState = String(next.value);
+      // Checked before any document number is taken; checked again under lock in the transaction.
+      if (step.rule === 'withinCeiling') await checkWithinCeiling(this.deps.db, row, false);
+
+      const document =
+        step.document && this.deps.documents
+          ? await this.deps.documents.prepare({ def, step, event: { type: input.type, comment }, row, nextState, actor, role })
+          : undefined;
+      try {
+        return await this.withIdempotency(idem, async (trx) => {
+          const locked = await trx.selectFrom('workflow_instances').select('version').where('id', '=', row.id).forUpdate().executeTakeFirst();
+          if (!locked || locked.version !== row.version) throw new VersionMoved();
+          if (step.rule === 'withinCeiling') await checkWithinCeiling(trx, row, true);
+          const seq = row.version + 1;
+          const updated = await trx
+            .updateTable('workflow_instances')
+            .set({
+              state: nextState,
+              version: seq,
+              snapshot: JSON.stringify(def.machine.getPersistedSnapshot(next)),
+              ...(normalized && {
+                data: JSON.stringify(normalized.data), title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
+              }),
+              submitters: input.type === 'submit' ? addOnce(row.submitters, actor.username) : row.submitters,
+              participants: addOnce(row.participants, actor.username),
+              updated_at: sql<Date>`now()`,
+            })
+            .where('id', '=', row.id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await appendAuditEvent(trx, {
+            instanceId: row.id, seq, event: input.type, fromState: row.state, toState: nextState, actor: actor.username,
+            actorRole: role, comment, payloadDigest: normalized ? payloadDigest(normalized.data) : null,
+            ...(document && { extra: { document_sha256: document.sha256 } }),
+          });
+          if (document) await document.store(trx, seq);
+          return toView(updated, def, actor);
+        });
+      } catch (err) {
+        if (document) await document.discard(err instanceof VersionMoved ? 'lost a race with another transition' : `transition failed: ${(err as Error).message}`);
+        if (!(err instanceof VersionMoved)) throw err;
+        if (ifMatch !== undefined) throw versionConflict('The instance changed while this event was being processed');
+        if (attempt >= MAX_ATTEMPTS) throw versionConflict('The instance keeps changing; try again');
+      }
+    }
+  }
+
+  private async withIdempotency(idem: IdempotentRequest | undefined, work: (trx: Transaction<Database>) => Promise<InstanceView>) {
+    try {
+      return await this.deps.db.transaction().execute(async (trx) => {
+        const view = await work(trx);
+        if (idem) await storeResponse(trx, idem, idem.respond(view));
+        return view;
+      });
+    } catch (err) {
+      if (idem && sqlstateOf(err) === SQLSTATE.uniqueViolation && /idempotency_keys/.test(String((err as Error).message) + String((err as { constraint?: string }).constraint))) {
+        throw new IdempotencyRace('another request with this Idempotency-Key committed first', { cause: err });
+      }
+      throw err;
+    }
+  }
+}
+
+function addOnce(list: string[], item: string): string[] {
+  return list.includes(item) ? list : [...list, item];
+}
+
+function creatorOrg(actor: Actor, def: WorkflowDefinition): string | undefined {
+  const grants = actor.roles.filter((g) => def.creatorRoles.includes(g.role as never));
+  return (grants.find((g) => g.org === actor.org) ?? grants[0])?.org;
+}
+
+/** Validates and normalises instance data; throws 422 with every problem found. */
+function normalizeData(def: WorkflowDefinition, data: unknown, base: string): NormalizedData {
+  const textProblems = invalidTextProblems(data, base);
+  if (textProblems.length) throw invalidData('The data contains invalid text', textProblems);
+  if (data === undefined) throw invalidData('data is required', [{ path: base, message: 'is required' }]);
+  const problems = schemaProblems(def, data, base);
+  if (problems.length) throw invalidData(`The data does not match the ${def.name} v${def.version} schema`, problems);
+  const result = def.normalize(data as Record<string, unknown>);
+  if ('problems' in result) {
+    throw invalidData('The data is inconsistent', result.problems.map((p) => ({ path: `${base}${p.path}`, message: p.message })));
+  }
+  return result;
+}
+
+const MAX_COMMENT = 10_000;
+
+/** Checks the comment and data shape of an event; returns the comment (null when absent). */
+function validateEventInput(def: WorkflowDefinition, step: Step, input: EventInput): string | null {
+  const problems: FieldProblem[] = invalidTextProblems(input.comment, '/comment');
+  if (input.comment !== undefined && input.comment !== null && typeof input.comment !== 'string') {
+    problems.push({ path: '/comment', message: 'must be a string' });
+  } else if (typeof input.comment === 'string' && input.comment.length > MAX_COMMENT) {
+    problems.push({ path: '/comment', message: `must be at most ${MAX_COMMENT} characters` });
+  }
+  if (!step.replacesData && input.data !== undefined) problems.push({ path: '/data', message: `"${input.type}" takes no data` });
+  if (problems.length) throw invalidData('The event is invalid', problems);
+  const comment = typeof input.comment === 'string' && input.comment.trim() !== '' ? input.comment : null;
+  if (step.requiresComment && comment === null) throw commentRequired(input.type);
+  return comment;
+}

@@ -1,0 +1,153 @@
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import type { Database } from '../db/types';
+import { type Actor, hasGlobalRole, hasRole, memberOrgs } from '../auth/roles';
+import { badRequest } from '../errors';
+import type { WorkflowRegistry } from './registry';
+import { definitionOf, toView, type InstanceView } from './view';
+
+type EB = ExpressionBuilder<Database, 'workflow_instances'>;
+
+export const MAX_PAGE = 200;
+export const DEFAULT_PAGE = 50;
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export function encodeCursor(n: number): string {
+  return Buffer.from(String(n)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  const n = Number(Buffer.from(cursor, 'base64url').toString());
+  if (!Number.isSafeInteger(n) || n < 0) throw badRequest('cursor is not valid', [{ path: '/cursor', message: 'unknown cursor' }]);
+  return n;
+}
+
+export function parseLimit(limit: string | undefined): number {
+  if (limit === undefined || limit === '') return DEFAULT_PAGE;
+  const n = Number(limit);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) {
+    throw badRequest(`limit must be an integer from 1 to ${MAX_PAGE}`, [{ path: '/limit', message: `must be 1..${MAX_PAGE}` }]);
+  }
+  return n;
+}
+
+/**
+ * SQL for "the actor may fire a task event on this instance now", built from the workflow
+ * definitions: one disjunct per (workflow version, state, event) the actor holds a role for.
+ */
+function taskCondition(eb: EB, actor: Actor, registry: WorkflowRegistry, tasksOnly: boolean): Expression<SqlBool> {
+  const disjuncts: Expression<SqlBool>[] = [];
+  for (const def of registry.all()) {
+    for (const [state, events] of Object.entries(def.steps)) {
+      for (const step of Object.values(events)) {
+        if (tasksOnly && !step.task) continue;
+        const where: Expression<SqlBool>[] = [
+          eb('workflow', '=', def.name), eb('workflow_version', '=', def.version), eb('state', '=', state),
+        ];
+        if (step.scope === 'global') {
+          if (!step.roles.some((r) => hasRole(actor, r))) continue;
+        } else {
+          const orgs = actor.roles.filter((g) => step.roles.includes(g.role as never)).map((g) => g.org);
+          if (orgs.length === 0) continue;
+          where.push(eb('org_id', 'in', orgs));
+          if (step.scope === 'submitter') where.push(sql<SqlBool>`snapshot->'context'->>'submittedBy' = ${actor.username}`);
+        }
+        if (tasksOnly && step.review) where.push(eb.not(sql<SqlBool>`submitters @> ARRAY[${actor.username}]::text[]`));
+        disjuncts.push(eb.and(where));
+      }
+    }
+  }
+  return disjuncts.length ? eb.or(disjuncts) : sql<SqlBool>`false`;
+}
+
+function visibility(eb: EB, actor: Actor, registry: WorkflowRegistry): Expression<SqlBool> {
+  if (hasGlobalRole(actor)) return sql<SqlBool>`true`;
+  return eb.or([
+    eb('org_id', 'in', memberOrgs(actor)),
+    sql<SqlBool>`participants @> ARRAY[${actor.username}]::text[]`,
+    taskCondition(eb, actor, registry, false),
+  ]);
+}
+
+export interface ListFilters {
+  workflow?: string;
+  state?: string;
+  org?: string;
+  cursor?: string;
+  limit?: string;
+}
+
+/** Instances the actor may read, newest first. */
+export async function listInstances(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters): Promise<Page<InstanceView>> {
+  const limit = parseLimit(f.limit);
+  const after = decodeCursor(f.cursor);
+  let q = db.selectFrom('workflow_instances').selectAll().where((eb) => visibility(eb, actor, registry));
+  if (f.workflow) q = q.where('workflow', '=', f.workflow);
+  if (f.state) q = q.where('state', '=', f.state);
+  if (f.org) q = q.where('org_id', '=', f.org);
+  if (after !== undefined) q = q.where('row_no', '<', after);
+  const rows = await q.orderBy('row_no', 'desc').limit(limit + 1).execute();
+  return page(rows, limit, (r) => toView(r, definitionOf(registry, r), actor), (r) => r.row_no);
+}
+
+/** The actor's inbox: instances waiting for a task event the actor may fire, oldest first. */
+export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters): Promise<Page<InstanceView>> {
+  const limit = parseLimit(f.limit);
+  const after = decodeCursor(f.cursor);
+  let q = db.selectFrom('workflow_instances').selectAll().where((eb) => taskCondition(eb, actor, registry, true));
+  if (f.workflow) q = q.where('workflow', '=', f.workflow);
+  if (f.org) q = q.where('org_id', '=', f.org);
+  if (after !== undefined) q = q.where('row_no', '>', after);
+  const rows = await q.orderBy('row_no', 'asc').limit(limit + 1).execute();
+  return page(rows, limit, (r) => toView(r, definitionOf(registry, r), actor), (r) => r.row_no);
+}
+
+export interface HistoryItem {
+  seq: number;
+  event: string;
+  from: string | null;
+  to: string;
+  actor: string;
+  actorRole: string | null;
+  comment: string | null;
+  at: string;
+  payloadDigest: string | null;
+  documentSha256: string | null;
+  prevHash: string | null;
+  hash: string;
+}
+
+/** An instance's transitions in order; the caller has already checked it may read the instance. */
+export async function instanceHistory(db: Kysely<Database>, instanceId: string, f: ListFilters): Promise<Page<HistoryItem>> {
+  const limit = parseLimit(f.limit);
+  const after = decodeCursor(f.cursor) ?? 0;
+  const rows = await db
+    .selectFrom('audit_events')
+    .selectAll()
+    .select(sql<string>`grms_ts(created_at)`.as('at'))
+    .where('instance_id', '=', instanceId)
+    .where('seq', '>', after)
+    .orderBy('seq')
+    .limit(limit + 1)
+    .execute();
+  return page(
+    rows,
+    limit,
+    (r) => ({
+      seq: r.seq, event: r.event, from: r.from_state, to: r.to_state, actor: r.actor, actorRole: r.actor_role, comment: r.comment,
+      at: r.at, payloadDigest: r.payload_digest, documentSha256: ((r as Record<string, unknown>).document_sha256 as string | null) ?? null,
+      prevHash: r.prev_hash, hash: r.hash,
+    }),
+    (r) => r.seq,
+  );
+}
+
+function page<R, T>(rows: R[], limit: number, map: (r: R) => T, key: (r: R) => number): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  return { items: kept.map(map), nextCursor: more ? encodeCursor(key(kept[kept.length - 1]!)) : null };
+}

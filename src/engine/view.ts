@@ -1,0 +1,56 @@
+import type { Kysely } from 'kysely';
+import type { Database, InstanceRow } from '../db/types';
+import type { Actor } from '../auth/roles';
+import { allowedEvents } from '../auth/permissions';
+import type { WorkflowDefinition } from './definition';
+import type { WorkflowRegistry } from './registry';
+
+/** An instance as the API shows it to one caller. */
+export interface InstanceView {
+  id: string;
+  workflow: string;
+  workflowVersion: number;
+  state: string;
+  version: number;
+  title: string;
+  org: string;
+  fiscalYear: number | null;
+  total: number | null;
+  data: Record<string, unknown>;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  allowedEvents: string[];
+}
+
+export function toView(row: InstanceRow, def: WorkflowDefinition, actor: Actor): InstanceView {
+  return {
+    id: row.id,
+    workflow: row.workflow,
+    workflowVersion: row.workflow_version,
+    state: row.state,
+    version: row.version,
+    title: row.title,
+    org: row.org_id,
+    fiscalYear: row.fiscal_year,
+    total: row.total,
+    data: row.data,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    allowedEvents: allowedEvents(actor, def, row),
+  };
+}
+
+export function definitionOf(registry: WorkflowRegistry, row: Pick<InstanceRow, 'workflow' | 'workflow_version'>): WorkflowDefinition {
+  const def = registry.get(row.workflow, row.workflow_version);
+  if (!def) throw new Error(`instance uses ${row.workflow}@${row.workflow_version}, which is not registered`);
+  return def;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function loadInstance(db: Kysely<Database>, id: string): Promise<InstanceRow | undefined> {
+  if (!UUID.test(id)) return undefined;
+  return db.selectFrom('workflow_instances').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -1,0 +1,66 @@
+/**
+ * Every error an API caller needs to tell apart, with a stable code, its HTTP status and the
+ * problem+json `type` slug (the URI is `${PROBLEM_BASE}/<slug>`). This table is the one place
+ * where an error meets HTTP.
+ */
+export const PROBLEM_BASE = 'https://grms.dev/problems';
+
+export interface FieldProblem {
+  /** JSON Pointer into the request body. */
+  path: string;
+  message: string;
+}
+
+export class GrmsError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    detail: string,
+    readonly errors?: FieldProblem[],
+    options?: { cause?: unknown },
+  ) {
+    super(detail, options);
+  }
+}
+
+export const malformedJson = (detail: string) =>
+  new GrmsError('MALFORMED_JSON', 400, 'malformed-json', 'Malformed JSON', detail);
+export const badRequest = (detail: string, errors?: FieldProblem[]) =>
+  new GrmsError('BAD_REQUEST', 400, 'bad-request', 'Bad request', detail, errors);
+export const unauthorized = (detail = 'A valid bearer token is required') =>
+  new GrmsError('UNAUTHORIZED', 401, 'unauthorized', 'Unauthorized', detail);
+export const notFound = (detail = 'Not found') => new GrmsError('NOT_FOUND', 404, 'not-found', 'Not found', detail);
+export const forbidden = (detail: string) => new GrmsError('FORBIDDEN', 403, 'forbidden', 'Forbidden', detail);
+export const segregationOfDuties = (detail: string) =>
+  new GrmsError('SEGREGATION_OF_DUTIES', 403, 'segregation-of-duties', 'Segregation of duties', detail);
+export const versionConflict = (detail: string) =>
+  new GrmsError('VERSION_CONFLICT', 412, 'version-conflict', 'Precondition failed', detail);
+export const transitionNotAllowed = (detail: string) =>
+  new GrmsError('TRANSITION_NOT_ALLOWED', 409, 'transition-not-allowed', 'Transition not allowed', detail);
+export const payloadTooLarge = (detail: string) =>
+  new GrmsError('PAYLOAD_TOO_LARGE', 413, 'payload-too-large', 'Payload too large', detail);
+export const unsupportedMediaType = (detail: string) =>
+  new GrmsError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported-media-type', 'Unsupported media type', detail);
+export const invalidData = (detail: string, errors: FieldProblem[]) =>
+  new GrmsError('INVALID_DATA', 422, 'invalid-data', 'Invalid data', detail, errors);
+export const commentRequired = (event: string) =>
+  new GrmsError('COMMENT_REQUIRED', 422, 'comment-required', 'Comment required', `"${event}" needs a non-empty comment`, [
+    { path: '/comment', message: 'must be a non-empty string' },
+  ]);
+export const ceilingExceeded = (detail: string) =>
+  new GrmsError('CEILING_EXCEEDED', 422, 'ceiling-exceeded', 'Ceiling exceeded', detail);
+export const ceilingMissing = (detail: string) =>
+  new GrmsError('CEILING_MISSING', 422, 'ceiling-missing', 'No ceiling set', detail);
+export const ceilingBelowUsed = (detail: string) =>
+  new GrmsError('CEILING_BELOW_USED', 422, 'ceiling-below-used', 'Ceiling below used amount', detail, [
+    { path: '/amount', message: detail },
+  ]);
+export const idempotencyMismatch = () =>
+  new GrmsError(
+    'IDEMPOTENCY_KEY_REUSED', 422, 'idempotency-key-reused', 'Idempotency key reused',
+    'This Idempotency-Key was already used with a different request body',
+  );
+export const serviceUnavailable = (detail: string, cause?: unknown) =>
+  new GrmsError('SERVICE_UNAVAILABLE', 503, 'service-unavailable', 'Service unavailable', detail, undefined, { cause });

@@ -1,0 +1,117 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types';
+import type { Engine } from '../engine/engine';
+import { loadActor } from '../auth/tokens';
+import type { Actor } from '../auth/roles';
+
+/** The demo regency: OPDs, one user per role, ceilings and proposals in several states. */
+export const DEMO_ORGS = [
+  { id: 'dinkes', name: 'Dinas Kesehatan', code: '1.02.0.00.0.00.01.0000' },
+  { id: 'pupr', name: 'Dinas Pekerjaan Umum dan Penataan Ruang', code: '1.03.0.00.0.00.01.0000' },
+  { id: 'bappeda', name: 'Badan Perencanaan Pembangunan Daerah', code: '5.01.0.00.0.00.01.0000' },
+  { id: 'bpkad', name: 'Badan Pengelolaan Keuangan dan Aset Daerah', code: '5.02.0.00.0.00.01.0000' },
+  { id: 'inspektorat', name: 'Inspektorat Daerah', code: '6.01.0.00.0.00.01.0000' },
+  { id: 'dpmptsp', name: 'Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu', code: '2.18.0.00.0.00.01.0000' },
+] as const;
+
+export const DEMO_USERS = [
+  { username: 'perencana.dinkes', fullName: 'Sri Wahyuni, S.K.M.', position: 'Perencana Ahli Muda', org: 'dinkes', roles: ['planner'] },
+  { username: 'kadis.dinkes', fullName: 'dr. Bambang Suryanto, M.Kes.', position: 'Kepala Dinas Kesehatan', org: 'dinkes', roles: ['opd_head'] },
+  { username: 'perencana.pupr', fullName: 'Agus Setiawan, S.T.', position: 'Perencana Ahli Muda', org: 'pupr', roles: ['planner'] },
+  { username: 'kadis.pupr', fullName: 'Ir. Hendra Kusuma, M.T.', position: 'Kepala Dinas PUPR', org: 'pupr', roles: ['opd_head'] },
+  { username: 'verifikator.bappeda', fullName: 'Dewi Lestari, S.E., M.Si.', position: 'Verifikator Bappeda', org: 'bappeda', roles: ['bappeda_verifier'] },
+  { username: 'tapd.sekda', fullName: 'Drs. Joko Prasetyo, M.M.', position: 'Sekretaris Daerah selaku Ketua TAPD', org: 'bpkad', roles: ['tapd'] },
+  { username: 'ppkd.bpkad', fullName: 'Rina Marlina, S.E., Ak.', position: 'Kepala BPKAD selaku PPKD', org: 'bpkad', roles: ['ppkd'] },
+  { username: 'auditor.inspektorat', fullName: 'Teguh Santoso, S.H.', position: 'Auditor Ahli Madya', org: 'inspektorat', roles: ['auditor'] },
+  { username: 'admin', fullName: 'Administrator grms', position: 'Administrator Sistem', org: 'bappeda', roles: ['admin'] },
+] as const;
+
+export const DEMO_USERNAMES = DEMO_USERS.map((u) => u.username);
+
+/** The fiscal year a date falls in (Indonesian fiscal years are calendar years, WIB). */
+export function fiscalYearOf(date: Date, timeZone = 'Asia/Jakarta'): number {
+  return Number(new Intl.DateTimeFormat('en', { timeZone, year: 'numeric' }).format(date));
+}
+
+function dinkesProposal(year: number, title: string) {
+  return {
+    fiscalYear: year,
+    subKegiatan: { code: '1.02.02.2.02.0001', name: 'Pengelolaan Pelayanan Kesehatan Ibu Hamil' },
+    title,
+    output: { indicator: 'Jumlah ibu hamil yang mendapatkan pelayanan kesehatan sesuai standar', target: 12500, unit: 'orang' },
+    fundingSource: 'DAU',
+    lines: [
+      { account: '5.1.02.01.01.0024', description: 'Alat tulis kantor untuk kelas ibu hamil', volume: 250, unit: 'paket', unitPrice: 185000 },
+      { account: '5.1.02.01.01.0052', description: 'Makanan tambahan ibu hamil kurang energi kronis', volume: 1200.5, unit: 'paket', unitPrice: 45750 },
+      { account: '5.1.02.02.01.0003', description: 'Honorarium narasumber kelas ibu hamil', volume: 48, unit: 'OJ', unitPrice: 900000 },
+    ],
+  };
+}
+
+function puprProposal(year: number, title: string) {
+  return {
+    fiscalYear: year,
+    subKegiatan: { code: '1.03.10.2.01.0017', name: 'Rekonstruksi Jalan' },
+    title,
+    output: { indicator: 'Panjang jalan kabupaten yang direkonstruksi', target: 3.75, unit: 'km' },
+    fundingSource: 'DAK',
+    lines: [
+      { account: '5.2.04.01.01.0012', description: 'Rekonstruksi jalan Ruas Gunungpati–Mijen', volume: 3.75, unit: 'km', unitPrice: 2_350_000_000 },
+      { account: '5.2.03.01.01.0001', description: 'Pembangunan gedung UPTD peralatan', volume: 1, unit: 'unit', unitPrice: 1_250_000_000 },
+    ],
+  };
+}
+
+export interface SeedResult {
+  created: boolean;
+}
+
+/** Inserts the demo regency unless it is there already; proposals go through the engine. */
+export async function seedDemo(db: Kysely<Database>, engine: Engine, now = new Date()): Promise<SeedResult> {
+  const existing = await db.selectFrom('users').select('username').where('username', '=', 'perencana.dinkes').executeTakeFirst();
+  if (existing) return { created: false };
+  const year = fiscalYearOf(now);
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('orgs').values(DEMO_ORGS.map((o) => ({ id: o.id, name: o.name, code: o.code }))).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await trx
+      .insertInto('users')
+      .values(DEMO_USERS.map((u) => ({ username: u.username, full_name: u.fullName, position: u.position, org_id: u.org })))
+      .execute();
+    await trx.insertInto('user_roles').values(DEMO_USERS.flatMap((u) => u.roles.map((role) => ({ username: u.username, role, org_id: u.org })))).execute();
+    const ceilings = [
+      { org: 'dinkes', amount: 25_000_000_000 },
+      { org: 'pupr', amount: 150_000_000_000 },
+    ];
+    for (const y of [year, year + 1]) {
+      await trx
+        .insertInto('ceilings')
+        .values(ceilings.map((c) => ({ fiscal_year: y, org_id: c.org, amount: c.amount, updated_by: 'tapd.sekda' })))
+        .execute();
+    }
+  });
+
+  const actors = new Map<string, Actor>();
+  for (const u of DEMO_USERS) actors.set(u.username, (await loadActor(db, u.username))!);
+  const as = (username: string) => actors.get(username)!;
+  const fire = (who: string, id: string, type: string, comment?: string) => engine.fire(as(who), id, { type, comment });
+
+  // A draft still being written.
+  await engine.create(as('perencana.dinkes'), 'budget-proposal', dinkesProposal(year + 1, 'Kelas Ibu Hamil Terpadu 2027'));
+  // Waiting for the head of Dinkes.
+  const waiting = await engine.create(as('perencana.dinkes'), 'budget-proposal', dinkesProposal(year, 'Pemberian Makanan Tambahan Ibu Hamil KEK'));
+  await fire('perencana.dinkes', waiting.id, 'submit');
+  // Ratified: the DPA.
+  const ratified = await engine.create(as('perencana.dinkes'), 'budget-proposal', dinkesProposal(year, 'Pelayanan Kesehatan Ibu Hamil Sesuai Standar'));
+  for (const [who, type] of [
+    ['perencana.dinkes', 'submit'], ['kadis.dinkes', 'approve'], ['verifikator.bappeda', 'verify'], ['tapd.sekda', 'approve'], ['ppkd.bpkad', 'ratify'],
+  ] as const) await fire(who, ratified.id, type);
+  // Waiting for TAPD.
+  const tapd = await engine.create(as('perencana.pupr'), 'budget-proposal', puprProposal(year, 'Rekonstruksi Jalan Gunungpati–Mijen'));
+  for (const [who, type] of [['perencana.pupr', 'submit'], ['kadis.pupr', 'approve'], ['verifikator.bappeda', 'verify']] as const) await fire(who, tapd.id, type);
+  // Returned by Bappeda with a comment, back in draft.
+  const returned = await engine.create(as('perencana.pupr'), 'budget-proposal', puprProposal(year + 1, 'Rekonstruksi Jalan Tahap II'));
+  await fire('perencana.pupr', returned.id, 'submit');
+  await fire('kadis.pupr', returned.id, 'approve');
+  await fire('verifikator.bappeda', returned.id, 'return', 'Indikator keluaran belum selaras dengan RKPD 2027; mohon diperbaiki.');
+  return { created: true };
+}

@@ -1,0 +1,71 @@
+import http from 'node:http';
+import type { Config } from './config';
+import type { Logger } from './log';
+import { openDeployment } from './runtime';
+import { defaultRegistry } from './engine/registry';
+import { compileAll } from './engine/validate';
+import { Engine } from './engine/engine';
+import { ensureCheckpointKey } from './audit/keys';
+import { startCheckpointScheduler } from './audit/scheduler';
+import { createApp } from './api/app';
+import { DEMO_USERNAMES, seedDemo } from './seed/demo';
+import { mintToken } from './auth/tokens';
+
+export interface RunningServer {
+  url: string;
+  server: http.Server;
+  /** Demo users' fresh tokens (embedded default only). */
+  tokens: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Starts `grms serve`: database, migrations, keys, demo data (embedded), HTTP, checkpoints. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const deployment = await openDeployment(config, { purpose: 'server', needsKey: true, poolSize: 20 });
+  const { db } = deployment;
+  try {
+    const registry = defaultRegistry();
+    compileAll(registry.all());
+    const engine = new Engine({ db: db.kysely, registry });
+    const checkpointKey = await ensureCheckpointKey(db.kysely, deployment.masterKey!);
+    const tokens: Record<string, string> = {};
+    if (deployment.embedded) {
+      const seeded = await seedDemo(db.kysely, engine);
+      if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
+      // Tokens are stored hashed, so each start mints new ones for the demo users.
+      for (const username of DEMO_USERNAMES) {
+        const exists = await db.kysely.selectFrom('users').select('username').where('username', '=', username).where('active', '=', true).executeTakeFirst();
+        if (exists) tokens[username] = await mintToken(db.kysely, username);
+      }
+    }
+    const app = createApp({ db: db.kysely, engine, checkpointKey, logger });
+    const server = http.createServer(app);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+    const stopScheduler = startCheckpointScheduler(db.kysely, checkpointKey, config.checkpointIntervalMs, (err) =>
+      logger.error({ err }, 'audit checkpoint failed'),
+    );
+    let stopped = false;
+    return {
+      url,
+      server,
+      tokens,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        stopScheduler();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await deployment.close();
+      },
+    };
+  } catch (err) {
+    await deployment.close();
+    throw err;
+  }
+}

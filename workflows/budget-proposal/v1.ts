@@ -1,0 +1,134 @@
+import { assign, setup } from 'xstate';
+import schema from '../../schemas/budget-proposal/v1.schema.json';
+import type { DataProblem, NormalizedData, WorkflowDefinition } from '../../src/engine/definition';
+import { hundredths, lineAmount, toSafeNumber } from '../../src/engine/money';
+
+/** The event shape every grms machine receives: the engine adds the acting user. */
+type BudgetEvent = { type: string; actor: string; comment?: string; data?: Record<string, unknown> };
+interface BudgetContext {
+  data: Record<string, unknown>;
+  /** Who submitted last: only they may withdraw. */
+  submittedBy?: string;
+}
+
+export const machine = setup({
+  types: {
+    context: {} as BudgetContext,
+    events: {} as BudgetEvent,
+    input: {} as { data: Record<string, unknown> },
+  },
+  guards: {
+    hasComment: ({ event }) => typeof event.comment === 'string' && event.comment.trim() !== '',
+    isSubmitter: ({ context, event }) => context.submittedBy === event.actor,
+  },
+  actions: {
+    replaceData: assign({ data: ({ context, event }) => event.data ?? context.data }),
+    recordSubmitter: assign({ submittedBy: ({ event }) => event.actor }),
+  },
+}).createMachine({
+  id: 'budget-proposal',
+  initial: 'draft',
+  context: ({ input }) => ({ data: input.data }),
+  states: {
+    draft: {
+      on: {
+        update: { actions: 'replaceData' },
+        submit: { target: 'opd_review', actions: 'recordSubmitter' },
+      },
+    },
+    opd_review: {
+      on: {
+        withdraw: { target: 'draft', guard: 'isSubmitter' },
+        approve: { target: 'bappeda_verification' },
+        return: { target: 'draft', guard: 'hasComment' },
+      },
+    },
+    bappeda_verification: {
+      on: {
+        verify: { target: 'tapd_review' },
+        return: { target: 'draft', guard: 'hasComment' },
+      },
+    },
+    tapd_review: {
+      on: {
+        approve: { target: 'approved' },
+        return: { target: 'draft', guard: 'hasComment' },
+        reject: { target: 'rejected', guard: 'hasComment' },
+      },
+    },
+    approved: { on: { ratify: { target: 'ratified' } } },
+    ratified: { type: 'final' },
+    rejected: { type: 'final' },
+  },
+});
+
+const planner = { roles: ['planner'], scope: 'instance-org', review: false } as const;
+const returnStep = (role: 'opd_head' | 'bappeda_verifier' | 'tapd', scope: 'instance-org' | 'global') =>
+  ({ roles: [role], scope, task: true, review: true, requiresComment: true, document: { title: 'Nota Pengembalian' } }) as const;
+
+function normalize(input: Record<string, unknown>): NormalizedData | { problems: DataProblem[] } {
+  const problems: DataProblem[] = [];
+  const lines = input.lines as Array<Record<string, unknown>>;
+  let total = 0n;
+  const normalizedLines = lines.map((line, i) => {
+    const h = hundredths(line.volume as number);
+    if (h === null) {
+      problems.push({ path: `/lines/${i}/volume`, message: 'must have at most 2 decimals' });
+      return line;
+    }
+    const amount = lineAmount(h, line.unitPrice as number);
+    if (line.amount !== undefined && BigInt(line.amount as number) !== amount) {
+      problems.push({ path: `/lines/${i}/amount`, message: `does not match volume × unitPrice (${amount})` });
+    }
+    total += amount;
+    const safe = toSafeNumber(amount);
+    if (safe === null) problems.push({ path: `/lines/${i}`, message: 'amount is too large' });
+    return { ...line, amount: safe ?? 0 };
+  });
+  const safeTotal = toSafeNumber(total);
+  if (safeTotal === null) problems.push({ path: '/lines', message: 'total is too large' });
+  if (input.total !== undefined && safeTotal !== null && input.total !== safeTotal) {
+    problems.push({ path: '/total', message: `does not match the sum of the lines (${safeTotal})` });
+  }
+  if (problems.length > 0) return { problems };
+  return {
+    data: { ...input, lines: normalizedLines, total: safeTotal },
+    title: input.title as string,
+    fiscalYear: input.fiscalYear as number,
+    total: safeTotal,
+  };
+}
+
+/** Budget proposal v1: one sub kegiatan's RKA lines for one OPD and fiscal year, draft to DPA. */
+export const budgetProposalV1: WorkflowDefinition = {
+  name: 'budget-proposal',
+  version: 1,
+  title: 'Usulan RKA (budget proposal)',
+  machine,
+  schema,
+  creatorRoles: ['planner'],
+  normalize,
+  steps: {
+    draft: {
+      update: { ...planner, task: false, replacesData: true },
+      submit: { ...planner, task: true, document: { title: 'Surat Pengantar RKA' } },
+    },
+    opd_review: {
+      withdraw: { roles: ['planner'], scope: 'submitter', task: false, review: false },
+      approve: { roles: ['opd_head'], scope: 'instance-org', task: true, review: true, document: { title: 'Lembar Persetujuan Kepala OPD' } },
+      return: returnStep('opd_head', 'instance-org'),
+    },
+    bappeda_verification: {
+      verify: { roles: ['bappeda_verifier'], scope: 'global', task: true, review: true, document: { title: 'Berita Acara Verifikasi Bappeda' } },
+      return: returnStep('bappeda_verifier', 'global'),
+    },
+    tapd_review: {
+      approve: { roles: ['tapd'], scope: 'global', task: true, review: true, rule: 'withinCeiling', document: { title: 'Berita Acara Persetujuan TAPD' } },
+      return: returnStep('tapd', 'global'),
+      reject: { roles: ['tapd'], scope: 'global', task: true, review: true, requiresComment: true, document: { title: 'Nota Penolakan' } },
+    },
+    approved: {
+      ratify: { roles: ['ppkd'], scope: 'global', task: true, review: true, document: { title: 'DPA-SKPD' } },
+    },
+  },
+};
