@@ -33,7 +33,7 @@ export function fiscalYearOf(date: Date, timeZone = 'Asia/Jakarta'): number {
   return Number(new Intl.DateTimeFormat('en', { timeZone, year: 'numeric' }).format(date));
 }
 
-function dinkesProposal(year: number, title: string) {
+export function dinkesProposal(year: number, title: string) {
   return {
     fiscalYear: year,
     subKegiatan: { code: '1.02.02.2.02.0001', name: 'Pengelolaan Pelayanan Kesehatan Ibu Hamil' },
@@ -48,7 +48,7 @@ function dinkesProposal(year: number, title: string) {
   };
 }
 
-function puprProposal(year: number, title: string) {
+export function puprProposal(year: number, title: string) {
   return {
     fiscalYear: year,
     subKegiatan: { code: '1.03.10.2.01.0017', name: 'Rekonstruksi Jalan' },
@@ -68,6 +68,13 @@ export interface SeedResult {
 
 /** Inserts the demo regency unless it is there already; proposals go through the engine. */
 export async function seedDemo(db: Kysely<Database>, engine: Engine, now = new Date()): Promise<SeedResult> {
+  if (!(await seedDemoPeople(db, now)).created) return { created: false };
+  await seedDemoProposals(db, engine, now);
+  return { created: true };
+}
+
+/** OPDs, one user per role, and ceilings for this fiscal year and the next. */
+export async function seedDemoPeople(db: Kysely<Database>, now = new Date()): Promise<SeedResult> {
   const existing = await db.selectFrom('users').select('username').where('username', '=', 'perencana.dinkes').executeTakeFirst();
   if (existing) return { created: false };
   const year = fiscalYearOf(now);
@@ -89,7 +96,11 @@ export async function seedDemo(db: Kysely<Database>, engine: Engine, now = new D
         .execute();
     }
   });
+  return { created: true };
+}
 
+async function seedDemoProposals(db: Kysely<Database>, engine: Engine, now: Date): Promise<void> {
+  const year = fiscalYearOf(now);
   const actors = new Map<string, Actor>();
   for (const u of DEMO_USERS) actors.set(u.username, (await loadActor(db, u.username))!);
   const as = (username: string) => actors.get(username)!;
@@ -112,6 +123,5 @@ export async function seedDemo(db: Kysely<Database>, engine: Engine, now = new D
   const returned = await engine.create(as('perencana.pupr'), 'budget-proposal', puprProposal(year + 1, 'Rekonstruksi Jalan Tahap II'));
   await fire('perencana.pupr', returned.id, 'submit');
   await fire('kadis.pupr', returned.id, 'approve');
-  await fire('verifikator.bappeda', returned.id, 'return', 'Indikator keluaran belum selaras dengan RKPD 2027; mohon diperbaiki.');
-  return { created: true };
+  await fire('verifikator.bappeda', returned.id, 'return', `Indikator keluaran belum selaras dengan RKPD ${year + 1}; mohon diperbaiki.`);
 }

@@ -1,0 +1,84 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import crypto from 'node:crypto';
+import type { Db, DbKind } from '../../src/db/connect';
+import { createLogger } from '../../src/log';
+import { defaultRegistry } from '../../src/engine/registry';
+import { Engine } from '../../src/engine/engine';
+import { ensureCheckpointKey } from '../../src/audit/keys';
+import { createApp } from '../../src/api/app';
+import { DEMO_USERNAMES, seedDemoPeople } from '../../src/seed/demo';
+import { mintToken } from '../../src/auth/tokens';
+import { createTestDb } from './db';
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  text: string;
+}
+
+export interface TestApp {
+  url: string;
+  db: Db;
+  engine: Engine;
+  tokens: Record<string, string>;
+  masterKey: Buffer;
+  /** A real HTTP request to the running server as `user` (undefined: no token). */
+  call(user: string | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+/** Serves the real app over HTTP on a random port, on a database of its own (or the one given). */
+export async function startTestApp(kind: DbKind, opts: { db?: Db; masterKey?: Buffer; seed?: boolean } = {}): Promise<TestApp> {
+  const db = opts.db ?? (await createTestDb(kind));
+  const masterKey = opts.masterKey ?? crypto.randomBytes(32);
+  if (opts.seed !== false) await seedDemoPeople(db.kysely);
+  const registry = defaultRegistry();
+  const engine = new Engine({ db: db.kysely, registry });
+  const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
+  const app = createApp({ db: db.kysely, engine, checkpointKey, logger: createLogger('silent') });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const tokens: Record<string, string> = {};
+  for (const u of DEMO_USERNAMES) tokens[u] = await mintToken(db.kysely, u);
+  return {
+    url, db, engine, tokens, masterKey,
+    async call(user, method, path, body, headers = {}) {
+      const h: Record<string, string> = { ...headers };
+      if (user) h.authorization = `Bearer ${tokens[user] ?? user}`;
+      let payload: string | undefined;
+      if (body !== undefined) {
+        payload = typeof body === 'string' ? body : JSON.stringify(body);
+        h['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers: h, body: payload });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.status, headers: res.headers, body: parsed, text };
+    },
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      if (!opts.db) await db.close();
+    },
+  };
+}
+
+/** Row counts of every table a refused request must leave untouched. */
+export async function writeCounts(db: Db): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const table of ['workflow_instances', 'audit_events', 'idempotency_keys', 'ceilings'] as const) {
+    const r = await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    out[table] = Number(r.n);
+  }
+  const v = await db.kysely.selectFrom('workflow_instances').select((eb) => eb.fn.sum<number>('version').as('v')).executeTakeFirstOrThrow();
+  out.versions = Number(v.v ?? 0);
+  return out;
+}
