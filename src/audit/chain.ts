@@ -1,0 +1,96 @@
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../db/types';
+import { AuditEventInvalid, AuditSequenceError } from './errors';
+import { rowHash } from './hash';
+
+/** One audit event as the engine records it, inside the transaction that changes the instance. */
+export interface AuditEventInput {
+  instanceId: string;
+  seq: number;
+  event: string;
+  fromState: string | null;
+  toState: string;
+  actor: string;
+  actorRole?: string | null;
+  comment?: string | null;
+  payloadDigest?: string | null;
+  /**
+   * Columns added by later migrations (e.g. document_sha256), by column name. Integer columns as
+   * numbers, every other column as its PostgreSQL text form, so the hash verification recomputes
+   * from the database matches.
+   */
+  extra?: Record<string, string | number | null>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const COLUMN = /^[a-z_][a-z0-9_]{0,62}$/;
+const CORE_COLUMNS = new Set([
+  'instance_id', 'seq', 'event', 'from_state', 'to_state', 'actor', 'actor_role', 'comment',
+  'payload_digest', 'created_at', 'prev_hash', 'hash',
+]);
+
+/**
+ * Appends row `seq` to the instance's chain inside the caller's transaction and returns its hash
+ * and created_at (grms_ts text). The caller must hold the instance's row lock, so seq-1 is the
+ * chain's head. Throws AuditSequenceError when row seq-1 is missing.
+ *
+ * Checkpoint protocol: ROW EXCLUSIVE on audit_events is taken BEFORE the clock is read, so a
+ * checkpoint (SHARE lock) either waits for this transaction to commit or finishes before this
+ * row's created_at — every row with created_at <= as_of is visible to the checkpoint.
+ */
+export async function appendAuditEvent(
+  trx: Transaction<Database>,
+  e: AuditEventInput,
+): Promise<{ hash: string; createdAt: string }> {
+  // PostgreSQL stores uuids in lower case; hashing another spelling would never verify.
+  const instanceId = e.instanceId.toLowerCase();
+  if (!UUID.test(instanceId)) throw new AuditEventInvalid(`instanceId "${e.instanceId}" is not a uuid`);
+  if (!Number.isSafeInteger(e.seq) || e.seq < 1) throw new AuditEventInvalid(`seq must be an integer >= 1, got ${e.seq}`);
+  const extra = e.extra ?? {};
+  for (const [column, value] of Object.entries(extra)) {
+    if (!COLUMN.test(column) || CORE_COLUMNS.has(column)) throw new AuditEventInvalid(`extra column "${column}" is not allowed`);
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+      throw new AuditEventInvalid(`extra column "${column}" must be an integer when numeric (got ${value})`);
+    }
+  }
+
+  await sql`LOCK TABLE audit_events IN ROW EXCLUSIVE MODE`.execute(trx);
+  const now = await sql<{ ts: string }>`SELECT grms_ts(clock_timestamp()) AS ts`.execute(trx);
+  const createdAt = now.rows[0]!.ts;
+
+  let prevHash: string | null = null;
+  if (e.seq > 1) {
+    const prev = await trx
+      .selectFrom('audit_events')
+      .select('hash')
+      .where('instance_id', '=', instanceId)
+      .where('seq', '=', e.seq - 1)
+      .executeTakeFirst();
+    if (!prev) {
+      throw new AuditSequenceError(instanceId, e.seq, `audit chain of ${instanceId} has no row ${e.seq - 1}, cannot append row ${e.seq}`);
+    }
+    prevHash = prev.hash;
+  }
+
+  const row: Record<string, string | number | null> = {
+    ...extra,
+    instance_id: instanceId,
+    seq: e.seq,
+    event: e.event,
+    from_state: e.fromState,
+    to_state: e.toState,
+    actor: e.actor,
+    actor_role: e.actorRole ?? null,
+    comment: e.comment ?? null,
+    payload_digest: e.payloadDigest ?? null,
+    created_at: createdAt,
+    prev_hash: prevHash,
+  };
+  const hash = rowHash(row);
+  await trx
+    .insertInto('audit_events')
+    // Extra columns are not in the typed schema until their migration lands in src/db/types.ts.
+    .values({ ...row, created_at: sql`${createdAt}::timestamptz`, hash } as never)
+    .execute();
+  return { hash, createdAt };
+}
