@@ -120,60 +120,28 @@ export class Engine {
   async fire(actor: Actor, id: string, input: EventInput, ifMatch?: number, idem?: IdempotentRequest): Promise<InstanceView> {
     for (let attempt = 1; ; attempt++) {
       const { row, def } = await this.get(actor, id);
-      const decision = decideEvent(actor, def, row, input.type);
-      if (decision.kind === 'forbidden') throw forbidden(decision.detail);
-      if (decision.kind === 'segregation') {
-        throw new GrmsError('SEGREGATION_OF_DUTIES', 403, 'segregation-of-duties', 'Segregation of duties', decision.detail);
-      }
-      if (ifMatch !== undefined && ifMatch !== row.version) {
-        throw versionConflict(`The instance is at version ${row.version}, not ${ifMatch}`);
-      }
-      if (decision.kind === 'no-transition') throw transitionNotAllowed(decision.detail);
-      const { step, role } = decision;
-
-      const comment = validateEventInput(def, step, input);
-      const normalized = step.replacesData ? normalizeData(def, input.data, '/data') : undefined;
-      const event = { type: input.type, actor: actor.username, comment: comment ?? undefined, data: normalized?.data };
-      const current = def.machine.resolveState(row.snapshot as never);
-      if (!current.can(event)) throw transitionNotAllowed(`"${input.type}" is not possible on this ${def.name} now`);
-      const [next] = transition(def.machine, current, event);
-      const nextState = String(next.value);
-      // Checked before any document number is taken; checked again under lock in the transaction.
-      if (step.rule === 'withinCeiling') await checkWithinCeiling(this.deps.db, row, false);
-
+      const plan = await this.plan(actor, def, row, input, ifMatch, true);
+      const { step, role } = plan;
       const document =
         step.document && this.deps.documents
-          ? await this.deps.documents.prepare({ def, step, event: { type: input.type, comment }, row, nextState, actor, role })
+          ? await this.deps.documents.prepare({ def, step, event: { type: input.type, comment: plan.comment }, row, nextState: plan.nextState, actor, role })
           : undefined;
       try {
         return await this.withIdempotency(idem, async (trx) => {
-          const locked = await trx.selectFrom('workflow_instances').select('version').where('id', '=', row.id).forUpdate().executeTakeFirst();
-          if (!locked || locked.version !== row.version) throw new VersionMoved();
-          if (step.rule === 'withinCeiling') await checkWithinCeiling(trx, row, true);
-          const seq = row.version + 1;
-          const updated = await trx
-            .updateTable('workflow_instances')
-            .set({
-              state: nextState,
-              version: seq,
-              snapshot: JSON.stringify(def.machine.getPersistedSnapshot(next)),
-              ...(normalized && {
-                data: JSON.stringify(normalized.data), title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
-              }),
-              submitters: input.type === 'submit' ? addOnce(row.submitters, actor.username) : row.submitters,
-              participants: addOnce(row.participants, actor.username),
-              updated_at: sql<Date>`now()`,
-            })
-            .where('id', '=', row.id)
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          await appendAuditEvent(trx, {
-            instanceId: row.id, seq, event: input.type, fromState: row.state, toState: nextState, actor: actor.username,
-            actorRole: role, comment, payloadDigest: normalized ? payloadDigest(normalized.data) : null,
-            ...(document && { extra: { document_sha256: document.sha256 } }),
-          });
-          if (document) await document.store(trx, seq);
-          return toView(updated, def, actor);
+          const locked = await trx.selectFrom('workflow_instances').selectAll().where('id', '=', row.id).forUpdate().executeTakeFirst();
+          if (!locked) throw notFound(`No instance ${id}`);
+          let current = plan;
+          let base = row;
+          if (locked.version !== row.version) {
+            // A document was rendered from the old version: render again. Without one, decide
+            // again on the locked row, in its turn (the event applies to the current version).
+            if (document || ifMatch !== undefined) throw new VersionMoved();
+            if (!canRead(actor, def, locked)) throw notFound(`No instance ${id}`);
+            current = await this.plan(actor, def, locked, input, ifMatch, false);
+            base = locked;
+          }
+          if (current.step.rule === 'withinCeiling') await checkWithinCeiling(trx, base, true);
+          return this.apply(trx, actor, def, base, input, current, document);
         });
       } catch (err) {
         if (document) await document.discard(err instanceof VersionMoved ? 'lost a race with another transition' : `transition failed: ${(err as Error).message}`);
@@ -182,6 +150,68 @@ export class Engine {
         if (attempt >= MAX_ATTEMPTS) throw versionConflict('The instance keeps changing; try again');
       }
     }
+  }
+
+  /**
+   * Every check of an event, in the order the API reports refusals (403, 412, 409, 422, rules),
+   * and the next snapshot computed by xstate's pure transition. Writes nothing.
+   */
+  private async plan(actor: Actor, def: WorkflowDefinition, row: InstanceRow, input: EventInput, ifMatch: number | undefined, precheck: boolean) {
+    const decision = decideEvent(actor, def, row, input.type);
+    if (decision.kind === 'forbidden') throw forbidden(decision.detail);
+    if (decision.kind === 'segregation') {
+      throw new GrmsError('SEGREGATION_OF_DUTIES', 403, 'segregation-of-duties', 'Segregation of duties', decision.detail);
+    }
+    if (ifMatch !== undefined && ifMatch !== row.version) throw versionConflict(`The instance is at version ${row.version}, not ${ifMatch}`);
+    if (decision.kind === 'no-transition') throw transitionNotAllowed(decision.detail);
+    const { step, role } = decision;
+    const comment = validateEventInput(step, input);
+    const normalized = step.replacesData ? normalizeData(def, input.data, '/data') : undefined;
+    const event = { type: input.type, actor: actor.username, comment: comment ?? undefined, data: normalized?.data };
+    const current = def.machine.resolveState(row.snapshot as never);
+    if (!current.can(event)) throw transitionNotAllowed(`"${input.type}" is not possible on this ${def.name} now`);
+    const [next] = transition(def.machine, current, event);
+    // Checked before any document number is taken; checked again under lock in the transaction
+    // (inside it, only there: PGlite's one connection is held by that transaction).
+    if (precheck && step.rule === 'withinCeiling') await checkWithinCeiling(this.deps.db, row, false);
+    return { step, role, comment, normalized, next, nextState: String(next.value) };
+  }
+
+  /** Writes one planned transition: the instance, its audit row and its document. */
+  private async apply(
+    trx: Transaction<Database>,
+    actor: Actor,
+    def: WorkflowDefinition,
+    row: InstanceRow,
+    input: EventInput,
+    plan: Awaited<ReturnType<Engine['plan']>>,
+    document: PreparedDocument | undefined,
+  ): Promise<InstanceView> {
+    const { normalized, nextState, role, comment } = plan;
+    const seq = row.version + 1;
+    const updated = await trx
+      .updateTable('workflow_instances')
+      .set({
+        state: nextState,
+        version: seq,
+        snapshot: JSON.stringify(def.machine.getPersistedSnapshot(plan.next)),
+        ...(normalized && {
+          data: JSON.stringify(normalized.data), title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
+        }),
+        submitters: input.type === 'submit' ? addOnce(row.submitters, actor.username) : row.submitters,
+        participants: addOnce(row.participants, actor.username),
+        updated_at: sql<Date>`now()`,
+      })
+      .where('id', '=', row.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await appendAuditEvent(trx, {
+      instanceId: row.id, seq, event: input.type, fromState: row.state, toState: nextState, actor: actor.username,
+      actorRole: role, comment, payloadDigest: normalized ? payloadDigest(normalized.data) : null,
+      ...(document && { extra: { document_sha256: document.sha256 } }),
+    });
+    if (document) await document.store(trx, seq);
+    return toView(updated, def, actor);
   }
 
   private async withIdempotency(idem: IdempotentRequest | undefined, work: (trx: Transaction<Database>) => Promise<InstanceView>) {
@@ -226,7 +256,7 @@ function normalizeData(def: WorkflowDefinition, data: unknown, base: string): No
 const MAX_COMMENT = 10_000;
 
 /** Checks the comment and data shape of an event; returns the comment (null when absent). */
-function validateEventInput(def: WorkflowDefinition, step: Step, input: EventInput): string | null {
+function validateEventInput(step: Step, input: EventInput): string | null {
   const problems: FieldProblem[] = invalidTextProblems(input.comment, '/comment');
   if (input.comment !== undefined && input.comment !== null && typeof input.comment !== 'string') {
     problems.push({ path: '/comment', message: 'must be a string' });
