@@ -16,6 +16,19 @@ export interface Config {
   readonly logLevel: string;
   readonly timezone: string;
   readonly trustAnchorsFile: string | undefined;
+  /** Letterhead of every document, e.g. "PEMERINTAH KOTA SEMARANG". */
+  readonly government: string;
+  /** Place printed before the date above signatures ("Semarang, 25 November 2026"). */
+  readonly documentPlace: string;
+  /** A document CA from outside (PEM certificate [+ chain] and key paths, or a PKCS#12); else one is generated. */
+  readonly caCertFile: string | undefined;
+  readonly caKeyFile: string | undefined;
+  readonly caP12File: string | undefined;
+  /** Passphrase of the CA's PKCS#12 or encrypted PEM key. */
+  readonly caPassphrase: string | undefined;
+  /** Folder of <username>.p12 signing certificates (e.g. BSrE); unset means the CA issues them. */
+  readonly userP12Dir: string | undefined;
+  readonly userP12Passphrase: string | undefined;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -39,5 +52,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     timezone: env.GRMS_TIMEZONE || 'Asia/Jakarta',
     trustAnchorsFile: env.GRMS_TRUST_ANCHORS || undefined,
+    government: env.GRMS_GOVERNMENT || 'PEMERINTAH KOTA SEMARANG',
+    documentPlace: env.GRMS_DOCUMENT_PLACE || 'Semarang',
+    caCertFile: env.GRMS_CA_CERT || undefined,
+    caKeyFile: env.GRMS_CA_KEY || undefined,
+    caP12File: env.GRMS_CA_P12 || undefined,
+    caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,
+    userP12Dir: env.GRMS_USER_P12_DIR || undefined,
+    userP12Passphrase: env.GRMS_USER_P12_PASSPHRASE || undefined,
   });
 }

@@ -128,3 +128,61 @@ export interface Database {
 export type InstanceRow = Selectable<WorkflowInstancesTable>;
 export type NewInstanceRow = Insertable<WorkflowInstancesTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+
+// --- Documents (migrations/0002_documents.sql) ---
+
+export interface UserCertificatesTable {
+  id: Generated<number>;
+  username: string;
+  serial: string;
+  certificate: string;
+  private_key: string | null;
+  created_at: Generated<Date>;
+  revoked_at: Timestamp | null;
+}
+
+export interface DocumentNumberSequencesTable {
+  org_id: string;
+  year: number;
+  sequence_name: string;
+  created_at: Generated<Date>;
+}
+
+export interface VoidDocumentNumbersTable {
+  number: string;
+  org: string;
+  year: number;
+  reason: string;
+  created_at: Generated<Date>;
+}
+
+export interface DocumentsTable {
+  id: Generated<string>;
+  instance_id: string;
+  seq: number;
+  workflow: string;
+  event: string;
+  stage: string;
+  number: string;
+  title: string;
+  signer_username: string | null;
+  signer_name: string;
+  sha256: string;
+  bytes: Buffer;
+  created_at: Generated<Date>;
+}
+
+// Declaration merging: 0002 adds a column to audit_events and tables to the database.
+export interface AuditEventsTable {
+  document_sha256: ColumnType<string | null, string | null | undefined, never>;
+}
+
+export interface Database {
+  user_certificates: UserCertificatesTable;
+  document_number_sequences: DocumentNumberSequencesTable;
+  void_document_numbers: VoidDocumentNumbersTable;
+  documents: DocumentsTable;
+}
+
+export type DocumentRow = Selectable<DocumentsTable>;
+export type NewDocumentRow = Insertable<DocumentsTable>;

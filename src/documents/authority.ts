@@ -1,0 +1,171 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config';
+import type { Database } from '../db/types';
+import { getOrCreateDeploymentKey } from '../auth/deployment-keys';
+import { splitPemBundle } from './der';
+import { AuthorityConfigError } from './errors';
+import {
+  assertKeyMatches, certificateFingerprint, generateRsaKeyPair, issueCertificate, randomSerialHex, readPkcs12, serialOf,
+} from './certs';
+
+/**
+ * The document CA of a deployment. Terminology:
+ * - CA: issues the certificates documents are signed with. Generated on first start and kept in
+ *   `deployment_keys`, or given by configuration (a government CA, or one chained to BSrE).
+ * - Seal: the deployment's own signing identity, for documents no person signs.
+ * - Trust anchors: certificates a verifier accepts as chain roots (our CA plus GRMS_TRUST_ANCHORS).
+ */
+
+/** Everything needed to sign as someone: plain strings, so it can cross to a worker thread. */
+export interface SigningIdentity {
+  serial: string;
+  certificatePem: string;
+  privateKeyPem: string;
+  /** Issuers of the certificate, nearest first, embedded in each signature. */
+  chainPems: string[];
+  name: string;
+  org: string;
+}
+
+export interface DocumentAuthority {
+  caCertificatePem: string;
+  /** Lower-case hex SHA-256 of the CA certificate. */
+  caFingerprint: string;
+  /** The CA's own issuers when it is not a root (from a configured bundle or PKCS#12). */
+  caChainPems: string[];
+  /** The CA key; a KeyObject never prints its material. */
+  readonly caKey: crypto.KeyObject;
+  /** True when the CA came from configuration rather than deployment_keys. */
+  configured: boolean;
+  seal: SigningIdentity;
+  trustAnchorsPem: string[];
+  /** Per-user PKCS#12 files instead of certificates issued by the CA. */
+  userP12?: { dir: string; passphrase: string };
+  /** Decrypted user identities by certificate serial (decryption is the slow part of signing). */
+  readonly identityCache: Map<string, SigningIdentity>;
+}
+
+export type DocumentAuthorityConfig = Pick<
+  Config,
+  'government' | 'trustAnchorsFile' | 'caCertFile' | 'caKeyFile' | 'caP12File' | 'caPassphrase' | 'userP12Dir' | 'userP12Passphrase'
+>;
+
+const CA_KEY_NAME = 'document-ca';
+const YEAR_MS = 365.25 * 24 * 3600 * 1000;
+/** Clock skew between servers must not make a fresh certificate "not yet valid". */
+const BACKDATE_MS = 10 * 60 * 1000;
+
+function readConfigFile(file: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw new AuthorityConfigError(`cannot read ${what} at ${file}`, { cause: err });
+  }
+}
+
+interface CaMaterial {
+  certificatePem: string;
+  chainPems: string[];
+  key: crypto.KeyObject;
+  configured: boolean;
+}
+
+async function loadCa(db: Kysely<Database>, masterKey: Buffer, config: DocumentAuthorityConfig): Promise<CaMaterial> {
+  if (config.caP12File) {
+    const p12 = readPkcs12(readConfigFile(config.caP12File, 'GRMS_CA_P12'), config.caPassphrase ?? '', 'GRMS_CA_P12');
+    const key = crypto.createPrivateKey(p12.privateKeyPem);
+    return { certificatePem: p12.certificatePem, chainPems: p12.chainPems, key, configured: true };
+  }
+  if (config.caCertFile || config.caKeyFile) {
+    if (!config.caCertFile || !config.caKeyFile) throw new AuthorityConfigError('GRMS_CA_CERT and GRMS_CA_KEY must be set together');
+    const [certificatePem, ...chainPems] = splitPemBundle(readConfigFile(config.caCertFile, 'GRMS_CA_CERT').toString('utf8'));
+    if (!certificatePem) throw new AuthorityConfigError(`GRMS_CA_CERT (${config.caCertFile}) holds no PEM certificate`);
+    let key: crypto.KeyObject;
+    try {
+      key = crypto.createPrivateKey({ key: readConfigFile(config.caKeyFile, 'GRMS_CA_KEY'), passphrase: config.caPassphrase });
+    } catch (err) {
+      throw new AuthorityConfigError('cannot read GRMS_CA_KEY (wrong GRMS_CA_PASSPHRASE or not a PEM key)', { cause: err });
+    }
+    return { certificatePem, chainPems, key, configured: true };
+  }
+  const stored = await getOrCreateDeploymentKey(db, masterKey, CA_KEY_NAME, async () => {
+    const pair = await generateRsaKeyPair(3072);
+    const now = Date.now();
+    const certificate = issueCertificate(
+      {
+        subject: { commonName: `grms Document CA - ${config.government}`, organizationName: config.government },
+        publicKeyPem: pair.publicKeyPem,
+        serialHex: randomSerialHex(),
+        notBefore: new Date(now - BACKDATE_MS),
+        notAfter: new Date(now + 20 * YEAR_MS),
+        profile: 'ca',
+      },
+      { privateKey: crypto.createPrivateKey(pair.privateKeyPem) },
+    );
+    return { algorithm: 'rsa-3072', publicKey: pair.publicKeyPem, privateKey: pair.privateKeyPem, certificate };
+  });
+  if (!stored.certificate) throw new AuthorityConfigError(`deployment key ${CA_KEY_NAME} has no certificate`);
+  return { certificatePem: stored.certificate, chainPems: [], key: crypto.createPrivateKey(stored.privateKey), configured: false };
+}
+
+/** Issues a signing certificate from the CA for a new key pair: the one path for users and the seal. */
+export async function issueSigningCertificate(
+  ca: Pick<DocumentAuthority, 'caCertificatePem' | 'caKey'>,
+  subject: { name: string; org: string },
+  validityYears: number,
+): Promise<{ serial: string; certificatePem: string; privateKeyPem: string; publicKeyPem: string }> {
+  const pair = await generateRsaKeyPair(2048);
+  const serial = randomSerialHex();
+  const now = Date.now();
+  const certificatePem = issueCertificate(
+    {
+      subject: { commonName: subject.name, organizationName: subject.org },
+      publicKeyPem: pair.publicKeyPem,
+      serialHex: serial,
+      notBefore: new Date(now - BACKDATE_MS),
+      notAfter: new Date(now + validityYears * YEAR_MS),
+      profile: 'signer',
+    },
+    { certificatePem: ca.caCertificatePem, privateKey: ca.caKey },
+  );
+  return { serial, certificatePem, privateKeyPem: pair.privateKeyPem, publicKeyPem: pair.publicKeyPem };
+}
+
+/**
+ * Loads (first start: creates) the document CA and the deployment seal. Several processes starting
+ * together end up with one CA and one seal: creation runs under the deployment-keys advisory lock.
+ */
+export async function loadDocumentAuthority(
+  db: Kysely<Database>,
+  masterKey: Buffer,
+  config: DocumentAuthorityConfig,
+): Promise<DocumentAuthority> {
+  const ca = await loadCa(db, masterKey, config);
+  assertKeyMatches(ca.certificatePem, ca.key, 'document CA');
+  if (!new crypto.X509Certificate(ca.certificatePem).ca) throw new AuthorityConfigError('the document CA certificate is not a CA (basicConstraints)');
+  const caFingerprint = certificateFingerprint(ca.certificatePem);
+  const caChainPems = [ca.certificatePem, ...ca.chainPems];
+  const sealName = { name: `Segel Elektronik ${config.government}`, org: config.government };
+  // One seal per CA: a deployment that switches CA gets a seal issued by the new one.
+  const sealKey = await getOrCreateDeploymentKey(db, masterKey, `document-seal-${caFingerprint.slice(0, 16)}`, async () => {
+    const issued = await issueSigningCertificate({ caCertificatePem: ca.certificatePem, caKey: ca.key }, sealName, 10);
+    return { algorithm: 'rsa-2048', publicKey: issued.publicKeyPem, privateKey: issued.privateKeyPem, certificate: issued.certificatePem };
+  });
+  const sealCert = sealKey.certificate!;
+  const anchors = config.trustAnchorsFile
+    ? splitPemBundle(readConfigFile(config.trustAnchorsFile, 'GRMS_TRUST_ANCHORS').toString('utf8'))
+    : [];
+  return {
+    caCertificatePem: ca.certificatePem,
+    caFingerprint,
+    caChainPems: ca.chainPems,
+    caKey: ca.key,
+    configured: ca.configured,
+    seal: { serial: serialOf(sealCert), certificatePem: sealCert, privateKeyPem: sealKey.privateKey, chainPems: caChainPems, ...sealName },
+    trustAnchorsPem: [ca.certificatePem, ...anchors],
+    userP12: config.userP12Dir ? { dir: config.userP12Dir, passphrase: config.userP12Passphrase ?? '' } : undefined,
+    identityCache: new Map(),
+  };
+}

@@ -1,0 +1,241 @@
+import forge from 'node-forge';
+import { DerError } from './errors';
+
+/**
+ * A minimal DER reader that keeps the raw bytes of every element. Verifying a CMS signature needs
+ * the signed attributes exactly as they were signed; re-encoding a parsed tree (as node-forge
+ * does) can silently change them.
+ */
+export interface Tlv {
+  /** The identifier octet (tag class, constructed bit, number); high tag numbers are not used here. */
+  tag: number;
+  /** Offset of the identifier octet in `buf`. */
+  start: number;
+  /** Offset of the first content octet. */
+  contentStart: number;
+  /** Offset just past the element. */
+  end: number;
+  buf: Buffer;
+}
+
+export const TAG = {
+  integer: 0x02,
+  bitString: 0x03,
+  octetString: 0x04,
+  null: 0x05,
+  oid: 0x06,
+  utf8String: 0x0c,
+  printableString: 0x13,
+  t61String: 0x14,
+  ia5String: 0x16,
+  utcTime: 0x17,
+  generalizedTime: 0x18,
+  bmpString: 0x1e,
+  sequence: 0x30,
+  set: 0x31,
+  context0: 0xa0,
+  context1: 0xa1,
+} as const;
+
+export function readTlv(buf: Buffer, offset = 0, limit = buf.length): Tlv {
+  if (offset + 2 > limit) throw new DerError('truncated DER element');
+  const tag = buf[offset]!;
+  if ((tag & 0x1f) === 0x1f) throw new DerError('high-tag-number DER elements are not supported');
+  let len = buf[offset + 1]!;
+  let p = offset + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4) throw new DerError('indefinite or oversized DER length');
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[p + i]!;
+    p += n;
+  }
+  const end = p + len;
+  if (end > limit) throw new DerError('DER element runs past its container');
+  return { tag, start: offset, contentStart: p, end, buf };
+}
+
+export function raw(t: Tlv): Buffer {
+  return t.buf.subarray(t.start, t.end);
+}
+
+export function content(t: Tlv): Buffer {
+  return t.buf.subarray(t.contentStart, t.end);
+}
+
+export function children(t: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let p = t.contentStart; p < t.end; ) {
+    const c = readTlv(t.buf, p, t.end);
+    out.push(c);
+    p = c.end;
+  }
+  return out;
+}
+
+/** The element must have this tag; returns it for chaining. */
+export function expectTag(t: Tlv | undefined, tag: number, what: string): Tlv {
+  if (!t || t.tag !== tag) throw new DerError(`expected ${what}`);
+  return t;
+}
+
+export function oidOf(t: Tlv): string {
+  expectTag(t, TAG.oid, 'an OBJECT IDENTIFIER');
+  return forge.asn1.derToOid(forge.util.createBuffer(content(t).toString('binary')));
+}
+
+/** Lower-case hex of an INTEGER without leading zero octets (how serials are stored). */
+export function integerHex(t: Tlv): string {
+  expectTag(t, TAG.integer, 'an INTEGER');
+  return content(t).toString('hex').replace(/^(00)+(?=.)/, '');
+}
+
+export function stringOf(t: Tlv): string {
+  const c = content(t);
+  if (t.tag === TAG.bmpString) return Buffer.from(c).swap16().toString('utf16le'); // copy: swap16 works in place
+  // Latin-1 for T61String is what most readers do; UTF-8 covers UTF8/Printable/IA5.
+  return t.tag === TAG.t61String ? c.toString('latin1') : c.toString('utf8');
+}
+
+export function timeOf(t: Tlv): Date {
+  const s = content(t).toString('latin1');
+  if (t.tag === TAG.utcTime) return forge.asn1.utcTimeToDate(s);
+  if (t.tag === TAG.generalizedTime) return forge.asn1.generalizedTimeToDate(s);
+  throw new DerError('expected a UTCTime or GeneralizedTime');
+}
+
+/** The attributes of an X.501 Name, by OID (the first value of each). */
+export function nameAttributes(name: Tlv): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const rdn of children(expectTag(name, TAG.sequence, 'a Name'))) {
+    for (const atv of children(rdn)) {
+      const [type, value] = children(atv);
+      if (!type || !value) continue;
+      const oid = oidOf(type);
+      if (!out.has(oid)) out.set(oid, stringOf(value));
+    }
+  }
+  return out;
+}
+
+export const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  sha384: '2.16.840.1.101.3.4.2.2',
+  sha512: '2.16.840.1.101.3.4.2.3',
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  sha256WithRSA: '1.2.840.113549.1.1.11',
+  sha384WithRSA: '1.2.840.113549.1.1.12',
+  sha512WithRSA: '1.2.840.113549.1.1.13',
+  ecPublicKey: '1.2.840.10045.2.1',
+  ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  ecdsaWithSha384: '1.2.840.10045.4.3.3',
+  ecdsaWithSha512: '1.2.840.10045.4.3.4',
+  commonName: '2.5.4.3',
+  organizationName: '2.5.4.10',
+} as const;
+
+/** Digest algorithm OID → node hash name. */
+export const DIGESTS: Record<string, string> = {
+  [OID.sha256]: 'sha256',
+  [OID.sha384]: 'sha384',
+  [OID.sha512]: 'sha512',
+};
+
+/** The parts of an X.509 certificate the CMS code needs, with raw bytes kept. */
+export interface CertParts {
+  der: Buffer;
+  serialHex: string;
+  serial: Tlv;
+  issuer: Tlv;
+  subject: Tlv;
+  /** The subjectKeyIdentifier extension's value, if present. */
+  subjectKeyId?: Buffer;
+}
+
+const SKI_OID = '2.5.29.14';
+
+function subjectKeyIdOf(extensions: Tlv | undefined): Buffer | undefined {
+  if (!extensions) return undefined;
+  for (const ext of children(expectTag(children(extensions)[0], TAG.sequence, 'Extensions'))) {
+    const parts = children(ext);
+    if (parts[0] && oidOf(parts[0]) === SKI_OID) {
+      const value = parts[parts.length - 1]!;
+      return content(readTlv(content(value)));
+    }
+  }
+  return undefined;
+}
+
+export function certParts(der: Buffer): CertParts {
+  const cert = expectTag(readTlv(der), TAG.sequence, 'a Certificate');
+  const tbs = expectTag(children(cert)[0], TAG.sequence, 'a TBSCertificate');
+  const fields = children(tbs);
+  const i = fields[0]?.tag === TAG.context0 ? 1 : 0; // optional [0] version
+  const serial = expectTag(fields[i], TAG.integer, 'a serial number');
+  return {
+    der: raw(cert),
+    serialHex: integerHex(serial),
+    serial,
+    issuer: expectTag(fields[i + 2], TAG.sequence, 'an issuer Name'),
+    subject: expectTag(fields[i + 4], TAG.sequence, 'a subject Name'),
+    subjectKeyId: subjectKeyIdOf(fields.slice(i + 6).find((f) => f.tag === 0xa3)),
+  };
+}
+
+/** Encodes one DER element from its tag and content octets. */
+export function encode(tag: number, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  const n = body.length;
+  let header: Buffer;
+  if (n < 0x80) header = Buffer.from([tag, n]);
+  else {
+    const len: number[] = [];
+    for (let v = n; v > 0; v = Math.floor(v / 256)) len.unshift(v % 256);
+    header = Buffer.from([tag, 0x80 | len.length, ...len]);
+  }
+  return Buffer.concat([header, body]);
+}
+
+export function encodeOid(oid: string): Buffer {
+  return encode(TAG.oid, Buffer.from(forge.asn1.oidToDer(oid).getBytes(), 'binary'));
+}
+
+/** AlgorithmIdentifier; RSA algorithms carry an explicit NULL, ECDSA ones no parameters (RFC 5754). */
+export function algorithmIdentifier(oid: string, nullParams: boolean): Buffer {
+  return encode(TAG.sequence, encodeOid(oid), ...(nullParams ? [Buffer.from([TAG.null, 0])] : []));
+}
+
+/** UTCTime until 2049, GeneralizedTime after (RFC 5280 4.1.2.5). */
+export function encodeTime(date: Date): Buffer {
+  const iso = date.toISOString();
+  const digits = iso.slice(0, 19).replace(/[-:T]/g, '');
+  return date.getUTCFullYear() < 2050
+    ? encode(TAG.utcTime, Buffer.from(`${digits.slice(2)}Z`, 'latin1'))
+    : encode(TAG.generalizedTime, Buffer.from(`${digits}Z`, 'latin1'));
+}
+
+export function pemToDer(pem: string): Buffer {
+  const b64 = pem.replace(/-----(BEGIN|END) [A-Z0-9 ]+-----/g, '').replace(/\s+/g, '');
+  return Buffer.from(b64, 'base64');
+}
+
+export function derToPem(der: Buffer, label = 'CERTIFICATE'): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** One canonical text form (64-column base64, \n line ends), so equal certificates compare equal. */
+export function normalizePem(pem: string, label = 'CERTIFICATE'): string {
+  return derToPem(pemToDer(pem), label);
+}
+
+/** Splits a PEM bundle into its certificates. */
+export function splitPemBundle(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((p) => normalizePem(p)) ?? [];
+}

@@ -1,0 +1,163 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, UserCertificatesTable } from '../db/types';
+import { decryptSecret, encryptSecret } from '../auth/secrets';
+import { issueSigningCertificate, type DocumentAuthority, type SigningIdentity } from './authority';
+import { readPkcs12, serialOf } from './certs';
+import { OID, certParts, nameAttributes, pemToDer } from './der';
+import { AuthorityConfigError, NoSigningCertificate } from './errors';
+
+/** The person a document is signed for. */
+export interface SignerUser {
+  username: string;
+  fullName: string;
+  /** OPD name, the certificate's O. */
+  orgName: string;
+}
+
+/** A revoked certificate, as verifyPdf takes it. */
+export interface Revocation {
+  serial: string;
+  revokedAt: Date;
+}
+
+type CertRow = Selectable<UserCertificatesTable>;
+
+const USER_CERT_YEARS = 3;
+/** A certificate this close to expiry is replaced rather than used for one more document. */
+const RENEW_BEFORE_MS = 24 * 3600 * 1000;
+const CACHE_LIMIT = 5000;
+const P12_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function remember(authority: DocumentAuthority, identity: SigningIdentity): SigningIdentity {
+  const cache = authority.identityCache;
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!); // oldest first
+  cache.set(identity.serial, identity);
+  return identity;
+}
+
+function activeRow(db: Kysely<Database>, username: string): Promise<CertRow | undefined> {
+  return db.selectFrom('user_certificates').selectAll().where('username', '=', username).where('revoked_at', 'is', null).executeTakeFirst();
+}
+
+/**
+ * Still fit to sign with: issued by the current CA, not about to expire, and naming the user as
+ * they are now (a renamed user or one moved to another OPD gets a new certificate).
+ */
+function usable(row: CertRow, authority: DocumentAuthority, user: SignerUser): boolean {
+  if (row.private_key === null) return false; // came from a PKCS#12 no longer configured
+  const cert = new crypto.X509Certificate(row.certificate);
+  const ca = new crypto.X509Certificate(authority.caCertificatePem);
+  const subject = nameAttributes(certParts(pemToDer(row.certificate)).subject);
+  return (
+    cert.checkIssued(ca) && cert.verify(ca.publicKey) && Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_MS &&
+    subject.get(OID.commonName) === user.fullName && subject.get(OID.organizationName) === user.orgName
+  );
+}
+
+/**
+ * Makes `fresh` the user's active certificate, retiring `stale` (if any) in the same transaction.
+ * When another process got there first, the partial unique index makes our insert a no-op and the
+ * winner's row is returned instead.
+ */
+async function install(
+  db: Kysely<Database>,
+  username: string,
+  stale: CertRow | undefined,
+  fresh: { serial: string; certificate: string; private_key: string | null },
+): Promise<CertRow> {
+  return db.transaction().execute(async (trx) => {
+    if (stale) {
+      await trx.updateTable('user_certificates').set({ revoked_at: new Date() })
+        .where('id', '=', stale.id).where('revoked_at', 'is', null).execute();
+    }
+    const inserted = await trx
+      .insertInto('user_certificates')
+      .values({ username, ...fresh })
+      .onConflict((oc) => oc.column('username').where('revoked_at', 'is', null).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    return inserted ?? (await activeRow(trx, username))!;
+  });
+}
+
+function identityFromRow(row: CertRow, privateKeyPem: string, authority: DocumentAuthority, user: SignerUser, chainPems?: string[]): SigningIdentity {
+  return {
+    serial: row.serial,
+    certificatePem: row.certificate,
+    privateKeyPem,
+    chainPems: chainPems ?? [authority.caCertificatePem, ...authority.caChainPems],
+    name: user.fullName,
+    org: user.orgName,
+  };
+}
+
+async function fromPkcs12(db: Kysely<Database>, authority: DocumentAuthority, user: SignerUser): Promise<SigningIdentity> {
+  const { dir, passphrase } = authority.userP12!;
+  if (!P12_NAME.test(user.username)) throw new AuthorityConfigError(`username ${JSON.stringify(user.username)} cannot name a PKCS#12 file`);
+  const file = path.join(dir, `${user.username}.p12`);
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(file);
+  } catch (err) {
+    throw new NoSigningCertificate(`no signing certificate for ${user.username} (expected ${file})`, { cause: err });
+  }
+  // The file's hash keys the cache, so a replaced file is picked up without decrypting every time.
+  const cacheKey = `p12:${crypto.createHash('sha256').update(bytes).digest('hex')}`;
+  const cached = authority.identityCache.get(cacheKey);
+  const p12 = cached
+    ? { certificatePem: cached.certificatePem, privateKeyPem: cached.privateKeyPem, chainPems: cached.chainPems }
+    : readPkcs12(bytes, passphrase, file);
+  const serial = serialOf(p12.certificatePem);
+  let row = await activeRow(db, user.username);
+  if (!row || row.serial !== serial || row.private_key !== null) {
+    row = await install(db, user.username, row, { serial, certificate: p12.certificatePem, private_key: null });
+  }
+  const identity = identityFromRow(row, p12.privateKeyPem, authority, user, p12.chainPems);
+  authority.identityCache.set(cacheKey, identity);
+  return identity;
+}
+
+/**
+ * The identity `user` signs documents with: the active certificate, issued from the CA the first
+ * time it is needed (or read from `<username>.p12` when the deployment configures PKCS#12 files).
+ */
+export async function signingIdentityFor(
+  db: Kysely<Database>,
+  masterKey: Buffer,
+  authority: DocumentAuthority,
+  user: SignerUser,
+): Promise<SigningIdentity> {
+  if (authority.userP12) return fromPkcs12(db, authority, user);
+  let row = await activeRow(db, user.username);
+  if (!row || !usable(row, authority, user)) {
+    // Key generation and issuing happen outside the transaction: it stays short, and a lost race
+    // only wastes one key pair.
+    const issued = await issueSigningCertificate(authority, { name: user.fullName, org: user.orgName }, USER_CERT_YEARS);
+    row = await install(db, user.username, row, {
+      serial: issued.serial,
+      certificate: issued.certificatePem,
+      private_key: encryptSecret(masterKey, issued.privateKeyPem),
+    });
+  }
+  const cached = authority.identityCache.get(row.serial);
+  if (cached && cached.certificatePem === row.certificate) return { ...cached, name: user.fullName, org: user.orgName };
+  if (row.private_key === null) throw new NoSigningCertificate(`the active certificate of ${user.username} has no stored key`);
+  return remember(authority, identityFromRow(row, decryptSecret(masterKey, row.private_key).toString('utf8'), authority, user));
+}
+
+/** Revokes the user's active certificate (deactivation); returns the serials revoked. */
+export async function revokeCertificate(db: Kysely<Database>, username: string, at: Date = new Date()): Promise<string[]> {
+  const rows = await db.updateTable('user_certificates').set({ revoked_at: at })
+    .where('username', '=', username).where('revoked_at', 'is', null)
+    .returning('serial').execute();
+  return rows.map((r) => r.serial);
+}
+
+/** Every revoked certificate, for verifyPdf's `revocations`. */
+export async function loadRevocations(db: Kysely<Database>): Promise<Revocation[]> {
+  const rows = await db.selectFrom('user_certificates').select(['serial', 'revoked_at']).where('revoked_at', 'is not', null).execute();
+  return rows.map((r) => ({ serial: r.serial, revokedAt: r.revoked_at! }));
+}

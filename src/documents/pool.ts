@@ -1,0 +1,51 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Piscina } from 'piscina';
+import type { DocumentContent } from './content';
+import type { SignedDocument, SignerKeys } from './sign';
+import type { RenderTask } from './worker';
+
+/**
+ * Worker threads that render and sign PDFs, so a 100 ms render never stalls the event loop.
+ * In production the worker is the compiled dist/…/worker.js next to this file; when this module
+ * runs from its .ts source (jest, tsx) the worker is worker.ts and each thread preloads tsx's
+ * CommonJS hook to compile it.
+ */
+export interface DocumentPool {
+  renderAndSign(content: DocumentContent, identity: SignerKeys): Promise<SignedDocument>;
+  /** Waits for running tasks, then stops the threads. */
+  close(): Promise<void>;
+}
+
+export interface DocumentPoolOptions {
+  /** Worker threads; default: cores - 1, at least 1. */
+  threads?: number;
+}
+
+function workerSetup(): { filename: string; execArgv: string[] } {
+  const fromSource = path.extname(__filename) === '.ts';
+  const filename = path.join(__dirname, fromSource ? 'worker.ts' : 'worker.js');
+  return { filename, execArgv: fromSource ? ['--require', require.resolve('tsx/cjs')] : [] };
+}
+
+export function createDocumentPool({ threads = Math.max(1, os.availableParallelism() - 1) }: DocumentPoolOptions = {}): DocumentPool {
+  const { filename, execArgv } = workerSetup();
+  const piscina = new Piscina<RenderTask, SignedDocument>({
+    filename,
+    execArgv,
+    minThreads: threads,
+    maxThreads: threads,
+    // Rendering is CPU-bound: queue instead of oversubscribing the cores.
+    concurrentTasksPerWorker: 1,
+  });
+  return {
+    async renderAndSign(content, identity) {
+      const result = await piscina.run({ content, identity });
+      // Structured cloning turns a Buffer into a plain Uint8Array.
+      return { pdf: Buffer.from(result.pdf.buffer, result.pdf.byteOffset, result.pdf.byteLength), sha256: result.sha256 };
+    },
+    async close() {
+      await piscina.close();
+    },
+  };
+}

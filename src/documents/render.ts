@@ -1,0 +1,213 @@
+import PDFDocument from 'pdfkit';
+import QRCode from 'qrcode';
+import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
+import { signerPosition, type DocumentContent } from './content';
+import { formatDateTimeId, formatNumberId, formatPlaceDate, formatRupiah } from './format';
+
+/**
+ * Renders a stage document (A4) with an empty signature placeholder, ready for signPdf.
+ * Standard PDF fonts keep files small and text extractable; they cover Latin-1 only, which is
+ * enough for Indonesian.
+ */
+
+/** Room for the CMS signature (bytes): a 2048-bit signature plus a chain of three certificates fits. */
+export const SIGNATURE_LENGTH = 12_000;
+
+const MARGIN = 56;
+const FONT = 'Helvetica';
+const BOLD = 'Helvetica-Bold';
+
+type Doc = PDFKit.PDFDocument;
+
+interface Column {
+  header: string;
+  width: number;
+  align?: 'left' | 'right' | 'center';
+}
+
+function pageBottom(doc: Doc): number {
+  return doc.page.height - MARGIN - 14; // keep the footer line free
+}
+
+function ensureSpace(doc: Doc, height: number): boolean {
+  if (doc.y + height <= pageBottom(doc)) return false;
+  doc.addPage();
+  return true;
+}
+
+/** A simple grid: wraps cells, breaks pages between rows and repeats the header. */
+function table(doc: Doc, columns: Column[], rows: string[][], opts: { boldLast?: boolean } = {}): void {
+  const pad = 3;
+  const size = 8;
+  const drawRow = (cells: string[], bold: boolean) => {
+    doc.font(bold ? BOLD : FONT).fontSize(size);
+    const height = Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: columns[i]!.width - 2 * pad }))) + 2 * pad;
+    if (ensureSpace(doc, height)) drawHeader();
+    doc.font(bold ? BOLD : FONT).fontSize(size);
+    const top = doc.y;
+    let x = MARGIN;
+    cells.forEach((cell, i) => {
+      const col = columns[i]!;
+      doc.rect(x, top, col.width, height).lineWidth(0.5).stroke();
+      doc.text(cell, x + pad, top + pad, { width: col.width - 2 * pad, align: col.align ?? 'left' });
+      x += col.width;
+    });
+    doc.x = MARGIN;
+    doc.y = top + height;
+  };
+  const drawHeader = () => drawRow(columns.map((c) => c.header), true);
+  drawHeader();
+  rows.forEach((r, i) => drawRow(r, Boolean(opts.boldLast) && i === rows.length - 1));
+  doc.moveDown(0.8);
+}
+
+function heading(doc: Doc, text: string): void {
+  ensureSpace(doc, 40);
+  doc.font(BOLD).fontSize(10).text(text, MARGIN, doc.y, { width: doc.page.width - 2 * MARGIN });
+  doc.moveDown(0.3);
+}
+
+function letterhead(doc: Doc, c: DocumentContent): void {
+  const width = doc.page.width - 2 * MARGIN;
+  doc.font(BOLD).fontSize(13).text(c.government.toUpperCase(), MARGIN, MARGIN, { width, align: 'center' });
+  doc.font(BOLD).fontSize(15).text(c.orgName.toUpperCase(), { width, align: 'center' });
+  const y = doc.y + 6;
+  doc.moveTo(MARGIN, y).lineTo(MARGIN + width, y).lineWidth(2).stroke();
+  doc.moveTo(MARGIN, y + 3).lineTo(MARGIN + width, y + 3).lineWidth(0.5).stroke();
+  doc.y = y + 16;
+  doc.font(BOLD).fontSize(12).text(c.title, MARGIN, doc.y, { width, align: 'center', underline: true });
+  doc.font(FONT).fontSize(10).text(`Nomor: ${c.number}`, { width, align: 'center' });
+  doc.moveDown(1.2);
+}
+
+function lineItems(doc: Doc, c: DocumentContent): void {
+  const lines = c.lines ?? [];
+  heading(doc, 'Rincian Anggaran');
+  const columns: Column[] = [
+    { header: 'No', width: 22, align: 'center' },
+    { header: 'Kode Rekening', width: 88 },
+    { header: 'Uraian', width: 131 },
+    { header: 'Volume', width: 42, align: 'right' },
+    { header: 'Satuan', width: 40 },
+    { header: 'Harga Satuan', width: 80, align: 'right' },
+    { header: 'Jumlah', width: 80, align: 'right' },
+  ];
+  const rows = lines.map((l, i) => [
+    String(i + 1), l.account, l.description, formatNumberId(l.volume), l.unit, formatRupiah(l.unitPrice), formatRupiah(l.amount),
+  ]);
+  const total = c.total ?? lines.reduce((sum, l) => sum + l.amount, 0);
+  rows.push(['', '', 'JUMLAH', '', '', '', formatRupiah(total)]);
+  table(doc, columns, rows, { boldLast: true });
+}
+
+function history(doc: Doc, c: DocumentContent): void {
+  if (c.history.length === 0) return;
+  heading(doc, 'Riwayat Proses');
+  table(
+    doc,
+    [
+      { header: 'Waktu', width: 92 },
+      { header: 'Pelaku', width: 90 },
+      { header: 'Peristiwa', width: 75 },
+      { header: 'Dari -> Ke', width: 110 },
+      { header: 'Catatan', width: 116 },
+    ],
+    c.history.map((h) => [
+      formatDateTimeId(new Date(h.at), c.timezone), h.actor, h.event, `${h.from ?? '-'} -> ${h.to}`, h.comment ?? '',
+    ]),
+  );
+}
+
+/** Draws the QR code as vector squares: crisp at any zoom, no image decoding. */
+function qr(doc: Doc, text: string, x: number, y: number, size: number): void {
+  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  const quiet = 2;
+  const cell = size / (modules.size + 2 * quiet);
+  for (let row = 0; row < modules.size; row++) {
+    for (let col = 0; col < modules.size; ) {
+      if (!modules.get(row, col)) { col++; continue; }
+      const start = col;
+      while (col < modules.size && modules.get(row, col)) col++;
+      doc.rect(x + (start + quiet) * cell, y + (row + quiet) * cell, (col - start) * cell, cell);
+    }
+  }
+  doc.fill('black');
+}
+
+function signatureBlock(doc: Doc, c: DocumentContent): void {
+  const height = 150;
+  ensureSpace(doc, height);
+  const top = doc.y + 6;
+  const left = MARGIN + 250;
+  const width = doc.page.width - MARGIN - left;
+  doc.font(FONT).fontSize(10).text(formatPlaceDate(c.place, c.issuedAt, c.timezone), left, top, { width, align: 'center' });
+  doc.text(signerPosition(c.signer), { width, align: 'center' });
+  doc.text(c.signer.orgName, { width, align: 'center' });
+  const qrTop = doc.y + 4;
+  qr(doc, c.verifyUrl, left + (width - 72) / 2, qrTop, 72);
+  doc.font(FONT).fontSize(7).text('Ditandatangani secara elektronik', left, qrTop + 74, { width, align: 'center' });
+  doc.font(BOLD).fontSize(10).text(c.signer.name, { width, align: 'center', underline: true });
+  doc.x = MARGIN;
+  doc.y = Math.max(doc.y, top + height);
+}
+
+function footers(doc: Doc, c: DocumentContent): void {
+  const range = doc.bufferedPageRange();
+  for (let i = range.start; i < range.start + range.count; i++) {
+    doc.switchToPage(i);
+    const bottom = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0; // writing below the margin would otherwise add a page
+    doc.font(FONT).fontSize(7).fillColor('#444444').text(
+      `${c.number} · Verifikasi: ${c.verifyUrl} · Halaman ${i + 1} dari ${range.count}`,
+      MARGIN, doc.page.height - MARGIN + 4, { width: doc.page.width - 2 * MARGIN, align: 'center', lineBreak: false },
+    );
+    doc.fillColor('black');
+    doc.page.margins.bottom = bottom;
+  }
+}
+
+/** Renders the document with a signature placeholder on its last page. */
+export function renderDocumentPdf(c: DocumentContent): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const doc = new PDFDocument({
+      size: 'A4',
+      margin: MARGIN,
+      bufferPages: true,
+      info: { Title: `${c.title} ${c.number}`, Author: c.signer.name, Subject: c.instanceTitle, Creator: 'grms', Keywords: c.documentId },
+    });
+    const chunks: Buffer[] = [];
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+    try {
+      letterhead(doc, c);
+      const width = doc.page.width - 2 * MARGIN;
+      table(doc, [{ header: 'Perihal', width: 140 }, { header: c.instanceTitle, width: width - 140 }], [['Alur kerja', c.workflow], ...(c.fields ?? [])]);
+      if (c.lines) lineItems(doc, c);
+      else if (c.total !== undefined) table(doc, [{ header: 'Jumlah', width: 140 }, { header: formatRupiah(c.total), width: width - 140 }], []);
+      history(doc, c);
+      if (c.comment) {
+        heading(doc, 'Catatan');
+        doc.font(FONT).fontSize(9).text(c.comment, { width });
+        doc.moveDown(0.5);
+      }
+      signatureBlock(doc, c);
+      footers(doc, c);
+      doc.switchToPage(doc.bufferedPageRange().count - 1);
+      // 3.x ends the returned refs itself; ending them again makes doc.end() hang (STACK-NOTES).
+      pdfkitAddPlaceholder({
+        pdf: doc,
+        pdfBuffer: Buffer.alloc(0),
+        reason: `${c.title} ${c.number}`,
+        contactInfo: c.verifyUrl,
+        name: c.signer.name,
+        location: c.place,
+        signatureLength: SIGNATURE_LENGTH,
+        appName: 'grms',
+      });
+      doc.end();
+    } catch (err) {
+      reject(err);
+    }
+  });
+}
