@@ -1,0 +1,61 @@
+import type { Express } from 'express';
+import { openApiDocument } from '../src/api/openapi';
+import { startTestApp } from './support/app';
+import { createApp } from '../src/api/app';
+import { createLogger } from '../src/log';
+import { Engine } from '../src/engine/engine';
+import { defaultRegistry } from '../src/engine/registry';
+import { createTestDb } from './support/db';
+import { ensureCheckpointKey } from '../src/audit/keys';
+import crypto from 'node:crypto';
+
+interface Layer {
+  rawPath?: string;
+  route?: { path: string; methods: Record<string, boolean> };
+  handle: { stack?: Layer[] };
+}
+
+/** Every "METHOD /path/{param}" the Express app actually serves. */
+function servedRoutes(app: Express): string[] {
+  const out: string[] = [];
+  const walk = (stack: Layer[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        for (const m of Object.keys(layer.route.methods)) {
+          if (m === '_all') continue;
+          out.push(`${m.toUpperCase()} ${prefix}${layer.route.path}`.replace(/:(\w+)/g, '{$1}'));
+        }
+      } else if (layer.handle.stack) {
+        walk(layer.handle.stack, prefix + (layer.rawPath && layer.rawPath !== '/' ? layer.rawPath : ''));
+      }
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
+  return [...new Set(out)].sort();
+}
+
+test('the OpenAPI document lists exactly the routes the app serves', async () => {
+  const db = await createTestDb('pglite');
+  try {
+    const app = createApp({
+      db: db.kysely, engine: new Engine({ db: db.kysely, registry: defaultRegistry() }),
+      checkpointKey: await ensureCheckpointKey(db.kysely, crypto.randomBytes(32)), logger: createLogger('silent'),
+    });
+    const documented = Object.entries(openApiDocument.paths)
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort();
+    expect(servedRoutes(app)).toEqual(documented);
+  } finally {
+    await db.close();
+  }
+});
+
+test('the served /openapi.json is that document', async () => {
+  const app = await startTestApp('pglite', { seed: false });
+  try {
+    const res = await app.call(undefined, 'GET', '/openapi.json');
+    expect(res.body).toEqual(JSON.parse(JSON.stringify(openApiDocument)));
+  } finally {
+    await app.close();
+  }
+});
