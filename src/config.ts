@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 /** Everything grms reads from the environment, read once. */
@@ -16,6 +17,8 @@ export interface Config {
   readonly logLevel: string;
   readonly timezone: string;
   readonly trustAnchorsFile: string | undefined;
+  /** Worker threads that render and sign PDFs. */
+  readonly documentThreads: number;
   /** Letterhead of every document, e.g. "PEMERINTAH KOTA SEMARANG". */
   readonly government: string;
   /** Place printed before the date above signatures ("Semarang, 25 November 2026"). */
@@ -52,6 +55,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     timezone: env.GRMS_TIMEZONE || 'Asia/Jakarta',
     trustAnchorsFile: env.GRMS_TRUST_ANCHORS || undefined,
+    documentThreads: intFrom(env.GRMS_DOCUMENT_THREADS, Math.max(1, os.availableParallelism() - 1), 'GRMS_DOCUMENT_THREADS') || 1,
     government: env.GRMS_GOVERNMENT || 'PEMERINTAH KOTA SEMARANG',
     documentPlace: env.GRMS_DOCUMENT_PLACE || 'Semarang',
     caCertFile: env.GRMS_CA_CERT || undefined,

@@ -10,6 +10,9 @@ import { startCheckpointScheduler } from './audit/scheduler';
 import { createApp } from './api/app';
 import { DEMO_USERNAMES, seedDemo } from './seed/demo';
 import { mintToken } from './auth/tokens';
+import { loadDocumentAuthority } from './documents/authority';
+import { createDocumentPool } from './documents/pool';
+import { StageDocuments } from './documents/producer';
 
 export interface RunningServer {
   url: string;
@@ -23,11 +26,18 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const deployment = await openDeployment(config, { purpose: 'server', needsKey: true, poolSize: 20 });
   const { db } = deployment;
+  let pool: ReturnType<typeof createDocumentPool> | undefined;
   try {
     const registry = defaultRegistry();
     compileAll(registry.all());
-    const engine = new Engine({ db: db.kysely, registry });
-    const checkpointKey = await ensureCheckpointKey(db.kysely, deployment.masterKey!);
+    const masterKey = deployment.masterKey!;
+    const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
+    const authority = await loadDocumentAuthority(db.kysely, masterKey, config);
+    pool = createDocumentPool({ threads: config.documentThreads });
+    const documents = new StageDocuments(db.kysely, masterKey, authority, pool, {
+      government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl,
+    });
+    const engine = new Engine({ db: db.kysely, registry, documents });
     const tokens: Record<string, string> = {};
     if (deployment.embedded) {
       const seeded = await seedDemo(db.kysely, engine);
@@ -38,7 +48,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         if (exists) tokens[username] = await mintToken(db.kysely, username);
       }
     }
-    const app = createApp({ db: db.kysely, engine, checkpointKey, logger });
+    const app = createApp({ db: db.kysely, engine, checkpointKey, authority, logger });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -61,10 +71,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         stopScheduler();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
+        await pool?.close();
         await deployment.close();
       },
     };
   } catch (err) {
+    await pool?.close();
     await deployment.close();
     throw err;
   }

@@ -1,12 +1,7 @@
 import type { Express } from 'express';
 import { openApiDocument } from '../src/api/openapi';
-import { startTestApp } from './support/app';
-import { createApp } from '../src/api/app';
-import { createLogger } from '../src/log';
-import { Engine } from '../src/engine/engine';
-import { defaultRegistry } from '../src/engine/registry';
+import { buildApp, startTestApp } from './support/app';
 import { createTestDb } from './support/db';
-import { ensureCheckpointKey } from '../src/audit/keys';
 import crypto from 'node:crypto';
 
 interface Layer {
@@ -37,10 +32,8 @@ function servedRoutes(app: Express): string[] {
 test('the OpenAPI document lists exactly the routes the app serves', async () => {
   const db = await createTestDb('pglite');
   try {
-    const app = createApp({
-      db: db.kysely, engine: new Engine({ db: db.kysely, registry: defaultRegistry() }),
-      checkpointKey: await ensureCheckpointKey(db.kysely, crypto.randomBytes(32)), logger: createLogger('silent'),
-    });
+    const { app, close } = await buildApp(db, crypto.randomBytes(32));
+    await close();
     const documented = Object.entries(openApiDocument.paths)
       .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
       .sort();

@@ -30,6 +30,7 @@ describeBackends('restart', (kind) => {
       const id = (await first.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal() })).body.id;
       await first.call('perencana.dinkes', 'POST', `/api/v1/instances/${id}/events`, { type: 'submit' });
       await first.call('kadis.dinkes', 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' });
+      const keysBefore = await sql<{ name: string; public_key: string }>`SELECT name, public_key FROM deployment_keys ORDER BY name`.execute(db1.kysely);
       await first.close();
       await db1.close();
 
@@ -40,9 +41,10 @@ describeBackends('restart', (kind) => {
         expect(got.body).toMatchObject({ state: 'bappeda_verification', version: 3, allowedEvents: ['verify', 'return'] });
         const verified = await second.call('verifikator.bappeda', 'POST', `/api/v1/instances/${id}/events`, { type: 'verify' }, { 'if-match': '"3"' });
         expect(verified.body).toMatchObject({ state: 'tapd_review', version: 4 });
-        // The same checkpoint key is found again, not made anew.
-        const keys = await sql<{ n: number }>`SELECT count(*)::int AS n FROM deployment_keys`.execute(db2.kysely);
-        expect(keys.rows[0]!.n).toBe(1);
+        // The same checkpoint key and document CA are found again, not made anew.
+        const keys = await sql<{ name: string; public_key: string }>`SELECT name, public_key FROM deployment_keys ORDER BY name`.execute(db2.kysely);
+        expect(keys.rows).toEqual(keysBefore.rows);
+        expect(keys.rows.map((k) => k.name)).toEqual(expect.arrayContaining(['audit-checkpoint', 'document-ca']));
         expect((await second.call('auditor.inspektorat', 'GET', '/api/v1/audit/verify')).body.ok).toBe(true);
       } finally {
         await second.close();

@@ -13,18 +13,21 @@ import { instancesRouter } from './instances';
 import { ceilingsRouter } from './ceilings';
 import { auditPublicRouter, auditRouter } from './audit';
 import { openApiDocument } from './openapi';
+import { documentsRouter, verificationRouter } from './documents';
+import type { DocumentAuthority } from '../documents/authority';
 
 export interface AppDeps {
   db: Kysely<Database>;
   engine: Engine;
   checkpointKey: CheckpointKey;
+  authority: DocumentAuthority;
   logger: Logger;
 }
 
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, logger }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, logger }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -40,6 +43,7 @@ export function createApp({ db, engine, checkpointKey, logger }: AppDeps): Expre
     res.json(openApiDocument);
   });
   app.use('/api/v1', auditPublicRouter(db));
+  app.use(verificationRouter(db, authority));
 
   // Everything else under /api/v1 needs a bearer token.
   app.use('/api/v1', requireAuth(db));
@@ -47,6 +51,7 @@ export function createApp({ db, engine, checkpointKey, logger }: AppDeps): Expre
   app.use('/api/v1', instancesRouter(db, engine));
   app.use('/api/v1', ceilingsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
+  app.use('/api/v1', documentsRouter(db, engine));
 
   app.use((req) => {
     throw notFound(`No route ${req.method} ${req.path}`);

@@ -82,6 +82,24 @@ export const openApiDocument = {
       },
     },
     '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint (role auditor)', responses: { '200': ok('{ ok, checked, broken }'), ...errors(401, 403) } } },
+    '/api/v1/ca.pem': { get: { summary: 'The deployment CA certificate (PEM), to trust its signatures', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': {} } } } } },
+    '/verify/{id}': {
+      get: {
+        summary: 'What a document QR code opens: number, title, stage, signer, time and SHA-256 (HTML, or JSON with Accept: application/json)',
+        parameters: [idParam], responses: { '200': ok('document facts'), ...errors(404) },
+      },
+    },
+    '/api/v1/verify': {
+      post: {
+        summary: 'Check a PDF: signature, chain to a trust anchor, and which document it is',
+        requestBody: { content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
+        responses: { '200': ok('{ valid, reason, signer, signedAt, documentId, instanceId, stage }'), ...errors(413, 415) },
+      },
+    },
+    '/api/v1/instances/{id}/documents': { get: { security: bearer, summary: 'Stage documents of an instance', parameters: [idParam], responses: { '200': ok('documents'), ...errors(401, 404) } } },
+    '/api/v1/documents/{id}': {
+      get: { security: bearer, summary: 'A signed PDF', parameters: [idParam], responses: { '200': { description: 'PDF', content: { 'application/pdf': {} } }, ...errors(401, 404) } },
+    },
     '/api/v1/audit/checkpoints': { post: { security: bearer, summary: 'Take a checkpoint now (role admin)', responses: { '201': ok('checkpoint'), ...errors(401, 403) } } },
   } as Record<string, Record<string, unknown>>,
 };

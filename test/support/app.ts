@@ -10,6 +10,27 @@ import { createApp } from '../../src/api/app';
 import { DEMO_USERNAMES, seedDemoPeople } from '../../src/seed/demo';
 import { mintToken } from '../../src/auth/tokens';
 import { createTestDb } from './db';
+import { loadConfig } from '../../src/config';
+import { loadDocumentAuthority, type DocumentAuthority } from '../../src/documents/authority';
+import { createDocumentPool } from '../../src/documents/pool';
+import { StageDocuments } from '../../src/documents/producer';
+import type { Express } from 'express';
+
+export const PUBLIC_URL = 'https://grms.semarangkota.example';
+
+/** The app as `grms serve` builds it (documents signed in a worker thread), without listening. */
+export async function buildApp(db: Db, masterKey: Buffer): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; close(): Promise<void> }> {
+  const config = loadConfig({});
+  const authority = await loadDocumentAuthority(db.kysely, masterKey, config);
+  const pool = createDocumentPool({ threads: 1 });
+  const documents = new StageDocuments(db.kysely, masterKey, authority, pool, {
+    government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: PUBLIC_URL,
+  });
+  const engine = new Engine({ db: db.kysely, registry: defaultRegistry(), documents });
+  const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
+  const app = createApp({ db: db.kysely, engine, checkpointKey, authority, logger: createLogger('silent') });
+  return { app, engine, authority, close: () => pool.close() };
+}
 
 export interface Reply {
   status: number;
@@ -22,6 +43,7 @@ export interface TestApp {
   url: string;
   db: Db;
   engine: Engine;
+  authority: DocumentAuthority;
   tokens: Record<string, string>;
   masterKey: Buffer;
   /** A real HTTP request to the running server as `user` (undefined: no token). */
@@ -34,10 +56,7 @@ export async function startTestApp(kind: DbKind, opts: { db?: Db; masterKey?: Bu
   const db = opts.db ?? (await createTestDb(kind));
   const masterKey = opts.masterKey ?? crypto.randomBytes(32);
   if (opts.seed !== false) await seedDemoPeople(db.kysely);
-  const registry = defaultRegistry();
-  const engine = new Engine({ db: db.kysely, registry });
-  const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
-  const app = createApp({ db: db.kysely, engine, checkpointKey, logger: createLogger('silent') });
+  const { app, engine, authority, close } = await buildApp(db, masterKey);
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -45,13 +64,13 @@ export async function startTestApp(kind: DbKind, opts: { db?: Db; masterKey?: Bu
   const present = await db.kysely.selectFrom('users').select('username').where('username', 'in', DEMO_USERNAMES).execute();
   for (const { username } of present) tokens[username] = await mintToken(db.kysely, username);
   return {
-    url, db, engine, tokens, masterKey,
+    url, db, engine, authority, tokens, masterKey,
     async call(user, method, path, body, headers = {}) {
       const h: Record<string, string> = { ...headers };
       if (user) h.authorization = `Bearer ${tokens[user] ?? user}`;
-      let payload: string | undefined;
+      let payload: string | Buffer | undefined;
       if (body !== undefined) {
-        payload = typeof body === 'string' ? body : JSON.stringify(body);
+        payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
         h['content-type'] ??= 'application/json';
       }
       const res = await fetch(url + path, { method, headers: h, body: payload });
@@ -67,6 +86,7 @@ export async function startTestApp(kind: DbKind, opts: { db?: Db; masterKey?: Bu
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await close();
       if (!opts.db) await db.close();
     },
   };

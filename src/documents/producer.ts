@@ -1,0 +1,105 @@
+import crypto from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/types';
+import type { DocumentProducer, DocumentRequest, PreparedDocument } from '../engine/engine';
+import type { DocumentAuthority } from './authority';
+import type { DocumentContent, DocumentLine } from './content';
+import { signingIdentityFor } from './identities';
+import { takeDocumentNumber, voidDocumentNumber } from './numbers';
+import type { DocumentPool } from './pool';
+
+export interface ProducerSettings {
+  government: string;
+  place: string;
+  timezone: string;
+  publicUrl: string;
+}
+
+/** The calendar year of a moment in the deployment's time zone: document numbers restart each year. */
+function yearIn(date: Date, timeZone: string): number {
+  return Number(new Intl.DateTimeFormat('en', { timeZone, year: 'numeric' }).format(date));
+}
+
+function linesOf(data: Record<string, unknown>): DocumentLine[] | undefined {
+  if (!Array.isArray(data.lines)) return undefined;
+  return (data.lines as Array<Record<string, unknown>>).map((l) => ({
+    account: String(l.account), description: String(l.description), volume: Number(l.volume), unit: String(l.unit),
+    unitPrice: Number(l.unitPrice), amount: Number(l.amount),
+  }));
+}
+
+/**
+ * Renders and signs a transition's stage document before its transaction (number taken only now,
+ * after every check passed), and stores it inside it. A number whose transition does not commit
+ * is recorded as void.
+ */
+export class StageDocuments implements DocumentProducer {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly masterKey: Buffer,
+    private readonly authority: DocumentAuthority,
+    private readonly pool: DocumentPool,
+    private readonly settings: ProducerSettings,
+  ) {}
+
+  async prepare(req: DocumentRequest): Promise<PreparedDocument> {
+    const { row, actor, step, event } = req;
+    const issuedAt = new Date();
+    const org = await this.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', row.org_id).executeTakeFirstOrThrow();
+    const number = await takeDocumentNumber(this.db, {
+      orgId: org.id, orgCode: org.id.toUpperCase().replace(/[^A-Z0-9.-]/g, '-'), year: yearIn(issuedAt, this.settings.timezone),
+    });
+    try {
+      const identity = await signingIdentityFor(this.db, this.masterKey, this.authority, {
+        username: actor.username, fullName: actor.fullName, orgName: actor.orgName,
+      });
+      const history = await this.db
+        .selectFrom('audit_events')
+        .leftJoin('users', 'users.username', 'audit_events.actor')
+        .select(['audit_events.event', 'audit_events.from_state', 'audit_events.to_state', 'audit_events.comment', 'audit_events.actor', 'users.full_name'])
+        .select(sql<string>`grms_ts(audit_events.created_at)`.as('at'))
+        .where('audit_events.instance_id', '=', row.id)
+        .orderBy('audit_events.seq')
+        .execute();
+      const documentId = crypto.randomUUID();
+      const content: DocumentContent = {
+        government: this.settings.government,
+        orgName: org.name,
+        title: step.document!.title,
+        number,
+        documentId,
+        verifyUrl: `${this.settings.publicUrl}/verify/${documentId}`,
+        place: this.settings.place,
+        issuedAt,
+        timezone: this.settings.timezone,
+        workflow: req.def.title,
+        instanceTitle: row.title,
+        lines: linesOf(row.data),
+        total: row.total ?? undefined,
+        history: [
+          ...history.map((h) => ({ at: h.at, actor: h.full_name ?? h.actor, event: h.event, from: h.from_state, to: h.to_state, comment: h.comment })),
+          { at: issuedAt.toISOString(), actor: actor.fullName, event: event.type, from: row.state, to: req.nextState, comment: event.comment },
+        ],
+        comment: event.comment,
+        signer: { name: actor.fullName, position: actor.position || req.role, orgName: actor.orgName },
+      };
+      const signed = await this.pool.renderAndSign(content, identity);
+      return {
+        sha256: signed.sha256,
+        store: async (trx, seq) => {
+          await trx
+            .insertInto('documents')
+            .values({
+              id: documentId, instance_id: row.id, seq, workflow: row.workflow, event: event.type, stage: row.state, number,
+              title: content.title, signer_username: actor.username, signer_name: actor.fullName, sha256: signed.sha256, bytes: signed.pdf,
+            })
+            .execute();
+        },
+        discard: (reason) => voidDocumentNumber(this.db, number, reason),
+      };
+    } catch (err) {
+      await voidDocumentNumber(this.db, number, `document could not be made: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+}
