@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { exited, grms, serve } from './support/cli';
+import { createPostgresDatabase, dropPostgresDatabase, describePostgres } from './support/db';
+
+const TOKEN_LINE = /^grms_[A-Za-z0-9_-]{43}\n$/;
+
+describe('grms CLI on the embedded database', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grms-cli-'));
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('key generate prints 32 random bytes in base64', () => {
+    const r = grms(['key', 'generate'], {});
+    expect(r.status).toBe(0);
+    expect(Buffer.from(r.stdout.trim(), 'base64')).toHaveLength(32);
+  });
+
+  test('serve starts on an empty folder with demo data and tokens; the folder is locked while it runs and taken over after kill -9', async () => {
+    const env = { GRMS_DATA_DIR: dir };
+    const first = await serve(env);
+    try {
+      expect(Object.keys(first.tokens)).toEqual(expect.arrayContaining(['perencana.dinkes', 'kadis.dinkes', 'auditor.inspektorat', 'admin']));
+      const me = await fetch(`${first.url}/api/v1/me`, { headers: { authorization: `Bearer ${first.tokens['kadis.dinkes']}` } });
+      expect(await me.json()).toMatchObject({ username: 'kadis.dinkes', org: 'dinkes' });
+      const tasks = await (await fetch(`${first.url}/api/v1/tasks`, { headers: { authorization: `Bearer ${first.tokens['kadis.dinkes']}` } })).json();
+      expect(tasks.items.length).toBeGreaterThan(0);
+      expect(fs.statSync(path.join(dir, 'grms.key')).mode & 0o777).toBe(0o600);
+
+      const refused = grms(['token', 'perencana.dinkes'], env);
+      expect(refused.status).toBe(1);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(/in use by grms process \d+ \(server\)/);
+    } finally {
+      first.child.kill('SIGKILL');
+      await exited(first.child);
+    }
+
+    // The dead server's lock is recognised and taken over.
+    const token = grms(['token', 'perencana.dinkes'], env);
+    expect(token.stderr).toBe('');
+    expect(token.status).toBe(0);
+    expect(token.stdout).toMatch(TOKEN_LINE);
+    expect(grms(['token', 'nobody'], env)).toMatchObject({ status: 1, stdout: '' });
+
+    const second = await serve(env);
+    try {
+      // Same database: the CLI's token works, and the data was not seeded twice.
+      const me = await fetch(`${second.url}/api/v1/me`, { headers: { authorization: `Bearer ${token.stdout.trim()}` } });
+      expect(me.status).toBe(200);
+      const all = await (await fetch(`${second.url}/api/v1/instances?workflow=budget-proposal&limit=200`, { headers: { authorization: `Bearer ${second.tokens['auditor.inspektorat']}` } })).json();
+      expect(all.items.length).toBe(5);
+    } finally {
+      second.child.kill('SIGTERM');
+      expect(await exited(second.child)).toBe(0);
+    }
+    expect(fs.existsSync(path.join(dir, 'grms.lock'))).toBe(false);
+    const verify = grms(['audit', 'verify'], env);
+    expect(verify.status).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+  });
+
+  test('with DATABASE_URL, serve and seed refuse to start without GRMS_KEY and say how to make one', () => {
+    for (const cmd of [['serve'], ['seed', '--demo']]) {
+      const r = grms(cmd, { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/none' });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/GRMS_KEY/);
+      expect(r.stderr).toMatch(/grms key generate/);
+    }
+  });
+});
+
+describePostgres('grms CLI on PostgreSQL', () => {
+  test('seed --demo loads once; two serve processes share one database and one CA', async () => {
+    const url = await createPostgresDatabase();
+    const env = { DATABASE_URL: url, GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim() };
+    try {
+      expect(grms(['seed', '--demo'], env)).toMatchObject({ status: 0, stdout: 'demo data loaded\n' });
+      expect(grms(['seed', '--demo'], env)).toMatchObject({ status: 0, stdout: 'demo data already present; nothing changed\n' });
+      const [a, b] = await Promise.all([serve(env), serve(env)]);
+      try {
+        const token = grms(['token', 'auditor.inspektorat'], env).stdout.trim();
+        const caA = await (await fetch(`${a.url}/api/v1/ca.pem`)).text();
+        const caB = await (await fetch(`${b.url}/api/v1/ca.pem`)).text();
+        expect(caA).toMatch(/BEGIN CERTIFICATE/);
+        expect(caB).toBe(caA);
+        const verify = await (await fetch(`${b.url}/api/v1/audit/verify`, { headers: { authorization: `Bearer ${token}` } })).json();
+        expect(verify).toMatchObject({ ok: true });
+      } finally {
+        a.child.kill('SIGTERM');
+        b.child.kill('SIGTERM');
+        await Promise.all([exited(a.child), exited(b.child)]);
+      }
+    } finally {
+      await dropPostgresDatabase(url);
+    }
+  });
+});
