@@ -11,6 +11,12 @@ import { seedDemo } from './seed/demo';
 import { auditPublicKey, ensureCheckpointKey } from './audit/keys';
 import { createCheckpoint } from './audit/checkpoint';
 import { verifyAudit } from './audit/verify';
+import { exportAudit } from './audit/export';
+import { verifyExportFile } from './audit/verify-file';
+import { parseExportFilters } from './api/audit';
+import { progress } from './progress';
+import fs from 'node:fs';
+import { sql } from 'kysely';
 
 /** Prints a one-line error and sets a failing exit code; stack traces only with GRMS_DEBUG. */
 function fail(err: unknown): void {
@@ -104,14 +110,57 @@ key
 const audit = program.command('audit').description('the tamper-evident audit trail');
 audit
   .command('verify')
-  .description('recompute every hash chain and checkpoint; exits 1 when anything fails to verify')
-  .action(async () => {
+  .description('recompute every hash chain and checkpoint (or check an exported file); exits 1 when anything fails to verify')
+  .option('--file <file>', 'check an export made by `audit export`, without the database')
+  .option('--public-key <pem-file>', 'with --file: the deployment\'s audit public key (GET /api/v1/audit/public-key); otherwise the key inside the file is used')
+  .action(async (opts: { file?: string; publicKey?: string }) => {
+    if (opts.file) {
+      const bar = progress('verify', undefined);
+      const result = await verifyExportFile(opts.file, {
+        publicKeyPem: opts.publicKey ? fs.readFileSync(opts.publicKey, 'utf8') : undefined,
+        onProgress: (n) => bar.update(n),
+      });
+      bar.finish(`${result.checked} rows in ${result.chains} chains (${result.segments} checked as segments from their first row's prev_hash), ${result.broken.length} broken`);
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (!result.ok) process.exitCode = 1;
+      return;
+    }
     await withDeployment('cli:audit-verify', false, async ({ db }) => {
       const key = await auditPublicKey(db.kysely);
       if (!key) throw new Error('this database has no audit key yet: start the server once');
-      const result = await verifyAudit(db.kysely, key.publicKeyPem);
+      const total = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM audit_events`.execute(db.kysely)).rows[0]!.n);
+      const bar = progress('verify', total);
+      const result = await verifyAudit(db.kysely, key.publicKeyPem, { onProgress: (n) => bar.update(n) });
+      bar.finish(`${result.checked} rows and ${result.checkpoints} checkpoints checked, ${result.broken.length} broken`);
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       if (!result.ok) process.exitCode = 1;
+    });
+  });
+audit
+  .command('export')
+  .description('write the audit trail (with hashes and the latest checkpoint) to a file')
+  .requiredOption('--out <file>', 'where to write')
+  .option('--format <format>', 'csv or jsonl', 'csv')
+  .option('--from <time>').option('--to <time>').option('--workflow <name>').option('--org <id>').option('--actor <username>').option('--instance <id>')
+  .action(async (opts: { out: string; format: string } & Record<string, string | undefined>) => {
+    if (opts.format !== 'csv' && opts.format !== 'jsonl') throw new Error('--format must be csv or jsonl');
+    const format = opts.format;
+    let filters;
+    try {
+      filters = parseExportFilters(opts);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}: ${JSON.stringify((err as { errors?: unknown }).errors)}`);
+    }
+    await withDeployment('cli:audit-export', false, async ({ db }) => {
+      const key = await auditPublicKey(db.kysely);
+      const total = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM audit_events`.execute(db.kysely)).rows[0]!.n);
+      const bar = progress('export', total);
+      const out = fs.createWriteStream(opts.out);
+      const rows = await exportAudit(db.kysely, { write: (t) => out.write(t), drain: () => new Promise((r) => out.once('drain', r)) }, {
+        format, filters, publicKeyPem: key?.publicKeyPem ?? null, onProgress: (n) => bar.update(n),
+      });
+      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      bar.finish(`${rows} rows written to ${opts.out}`);
     });
   });
 audit

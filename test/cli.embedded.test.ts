@@ -28,7 +28,7 @@ describe('grms CLI on the embedded database', () => {
       expect(Object.keys(first.tokens)).toEqual(expect.arrayContaining(['perencana.dinkes', 'kadis.dinkes', 'auditor.inspektorat', 'admin']));
       const me = await fetch(`${first.url}/api/v1/me`, { headers: { authorization: `Bearer ${first.tokens['kadis.dinkes']}` } });
       expect(await me.json()).toMatchObject({ username: 'kadis.dinkes', org: 'dinkes' });
-      const tasks = await (await fetch(`${first.url}/api/v1/tasks`, { headers: { authorization: `Bearer ${first.tokens['kadis.dinkes']}` } })).json();
+      const tasks = (await (await fetch(`${first.url}/api/v1/tasks`, { headers: { authorization: `Bearer ${first.tokens['kadis.dinkes']}` } })).json()) as { items: unknown[] };
       expect(tasks.items.length).toBeGreaterThan(0);
       expect(fs.statSync(path.join(dir, 'grms.key')).mode & 0o777).toBe(0o600);
 
@@ -53,7 +53,7 @@ describe('grms CLI on the embedded database', () => {
       // Same database: the CLI's token works, and the data was not seeded twice.
       const me = await fetch(`${second.url}/api/v1/me`, { headers: { authorization: `Bearer ${token.stdout.trim()}` } });
       expect(me.status).toBe(200);
-      const all = await (await fetch(`${second.url}/api/v1/instances?workflow=budget-proposal&limit=200`, { headers: { authorization: `Bearer ${second.tokens['auditor.inspektorat']}` } })).json();
+      const all = (await (await fetch(`${second.url}/api/v1/instances?workflow=budget-proposal&limit=200`, { headers: { authorization: `Bearer ${second.tokens['auditor.inspektorat']}` } })).json()) as { items: unknown[] };
       expect(all.items.length).toBe(5);
     } finally {
       second.child.kill('SIGTERM');

@@ -5,7 +5,8 @@ import { auditPublicKey } from '../audit/keys';
 import { verifyAudit } from '../audit/verify';
 import { createCheckpoint } from '../audit/checkpoint';
 import type { CheckpointKey } from '../audit/keys';
-import { notFound } from '../errors';
+import { badRequest, notFound, type FieldProblem } from '../errors';
+import { exportAudit, type ExportFilters } from '../audit/export';
 import { requireRole } from './middleware';
 
 /** The public half of the checkpoint key: anyone may check a checkpoint signature. */
@@ -25,10 +26,44 @@ export function auditRouter(db: Kysely<Database>, key: CheckpointKey): Router {
     const result = await verifyAudit(db, key.publicKeyPem);
     res.json(result);
   });
+  r.get('/audit/export', requireRole('auditor'), async (req, res) => {
+    const format = req.query.format === undefined ? 'csv' : req.query.format;
+    const filters = parseExportFilters(req.query as Record<string, unknown>);
+    if (format !== 'csv' && format !== 'jsonl') throw badRequest('format must be csv or jsonl', [{ path: '/format', message: 'must be csv or jsonl' }]);
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    res.status(200);
+    res.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
+    res.set('Content-Disposition', `attachment; filename="grms-audit-${stamp}.${format}"`);
+    await exportAudit(db, { write: (t) => res.write(t), drain: () => new Promise((resolve) => res.once('drain', resolve)) }, {
+      format, filters, publicKeyPem: key.publicKeyPem,
+    });
+    res.end();
+  });
   // Checkpoints are also taken every few minutes by the server; an admin may ask for one now.
   r.post('/audit/checkpoints', requireRole('admin'), async (_req, res) => {
     const cp = await createCheckpoint(db, key);
     res.status(201).json(cp ?? { created: false });
   });
   return r;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Export filters from the query string; bad values are a 400 naming each parameter. */
+export function parseExportFilters(q: Record<string, unknown>): ExportFilters {
+  const problems: FieldProblem[] = [];
+  const out: ExportFilters = {};
+  for (const name of ['from', 'to', 'workflow', 'org', 'actor', 'instance'] as const) {
+    const v = q[name];
+    if (v === undefined || v === '') continue;
+    if (typeof v !== 'string' || v.length > 200) {
+      problems.push({ path: `/${name}`, message: 'must be a single short value' });
+      continue;
+    }
+    if ((name === 'from' || name === 'to') && Number.isNaN(Date.parse(v))) problems.push({ path: `/${name}`, message: 'must be a date or ISO 8601 time' });
+    else if (name === 'instance' && !UUID.test(v)) problems.push({ path: '/instance', message: 'must be an instance id' });
+    else out[name] = v;
+  }
+  if (problems.length) throw badRequest('Invalid export filters', problems);
+  return out;
 }

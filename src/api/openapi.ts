@@ -100,6 +100,13 @@ export const openApiDocument = {
     '/api/v1/documents/{id}': {
       get: { security: bearer, summary: 'A signed PDF', parameters: [idParam], responses: { '200': { description: 'PDF', content: { 'application/pdf': {} } }, ...errors(401, 404) } },
     },
+    '/api/v1/audit/export': {
+      get: {
+        security: bearer, summary: 'Stream the audit trail as CSV or JSONL with hashes and the latest checkpoint (role auditor)',
+        parameters: ['format', 'from', 'to', 'workflow', 'org', 'actor', 'instance'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+        responses: { '200': { description: 'the export', content: { 'text/csv': {}, 'application/x-ndjson': {} } }, ...errors(400, 401, 403) },
+      },
+    },
     '/api/v1/audit/checkpoints': { post: { security: bearer, summary: 'Take a checkpoint now (role admin)', responses: { '201': ok('checkpoint'), ...errors(401, 403) } } },
   } as Record<string, Record<string, unknown>>,
 };

@@ -24,14 +24,14 @@ export interface VerifyResult {
   broken: AuditBreak[];
 }
 
-const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
+export const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
 
 /**
  * The SELECT list that renders every column of audit_events the way its hash sees it: integers
  * and booleans as JSON values, timestamptz through grms_ts, anything else as its text form. Read
  * from the catalog, so columns added by later migrations are hashed without code changes here.
  */
-async function hashedProjection(db: Kysely<Database>): Promise<string> {
+export async function hashedProjection(db: Kysely<Database>): Promise<string> {
   const cols = await sql<{ name: string; type: string }>`
     SELECT column_name AS name, data_type AS type FROM information_schema.columns
     WHERE table_schema = current_schema() AND table_name = 'audit_events' ORDER BY ordinal_position`.execute(db);

@@ -1,0 +1,131 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../db/types';
+import { hashedProjection, INTEGER_TYPES } from './verify';
+import { selectCheckpoints, toCheckpoint, type Checkpoint } from './checkpoint';
+import { csvLine } from './csv';
+
+/**
+ * An audit export: the audit_events rows as their hash sees them (so the file can be checked
+ * offline), each with its instance's workflow and OPD for reading, plus the latest checkpoint.
+ * Format id in the meta record: grms-audit-export/1.
+ */
+export const EXPORT_FORMAT = 'grms-audit-export/1';
+
+export interface ExportFilters {
+  from?: string;
+  to?: string;
+  workflow?: string;
+  org?: string;
+  actor?: string;
+  instance?: string;
+}
+
+export interface ExportColumn {
+  name: string;
+  type: 'integer' | 'text';
+}
+
+/** Columns added for the reader; they are not part of the hashed row. */
+export const READING_COLUMNS = ['workflow', 'org', 'org_name'] as const;
+
+export interface ExportMeta {
+  record: 'meta';
+  format: typeof EXPORT_FORMAT;
+  exportedAt: string;
+  filters: ExportFilters;
+  columns: ExportColumn[];
+}
+
+export interface ExportTrailer {
+  record: 'checkpoint';
+  checkpoint: Checkpoint | null;
+  publicKeyPem: string | null;
+  rows: number;
+}
+
+/** Where the export writes; returns false when the consumer wants a pause (backpressure). */
+export interface ExportSink {
+  write(text: string): boolean | Promise<boolean>;
+  drain(): Promise<void>;
+}
+
+async function exportColumns(db: Kysely<Database>): Promise<ExportColumn[]> {
+  const cols = await sql<{ name: string; type: string }>`
+    SELECT column_name AS name, data_type AS type FROM information_schema.columns
+    WHERE table_schema = current_schema() AND table_name = 'audit_events' ORDER BY ordinal_position`.execute(db);
+  return cols.rows.map((c) => ({ name: c.name, type: INTEGER_TYPES.has(c.type) ? 'integer' : 'text' }));
+}
+
+function filterSql(f: ExportFilters): RawBuilder<unknown>[] {
+  const where: RawBuilder<unknown>[] = [];
+  if (f.from) where.push(sql`e.created_at >= ${f.from}::timestamptz`);
+  if (f.to) where.push(sql`e.created_at < ${f.to}::timestamptz`);
+  if (f.workflow) where.push(sql`i.workflow = ${f.workflow}`);
+  if (f.org) where.push(sql`i.org_id = ${f.org}`);
+  if (f.actor) where.push(sql`e.actor = ${f.actor}`);
+  if (f.instance) where.push(sql`e.instance_id = ${f.instance}::uuid`);
+  return where;
+}
+
+export interface ExportOptions {
+  format: 'csv' | 'jsonl';
+  filters: ExportFilters;
+  publicKeyPem: string | null;
+  batchSize?: number;
+  onProgress?: (rows: number) => void;
+}
+
+/**
+ * Streams the export page by page (keyset on created_at, instance, seq), so memory stays flat
+ * whatever the size. Rows come in time order; each instance's rows in seq order.
+ */
+export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: ExportOptions): Promise<number> {
+  const columns = await exportColumns(db);
+  const projection = await hashedProjection(db);
+  const latest = await selectCheckpoints(db).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const meta: ExportMeta = { record: 'meta', format: EXPORT_FORMAT, exportedAt: new Date().toISOString(), filters: opts.filters, columns };
+  const names = [...columns.map((c) => c.name), ...READING_COLUMNS];
+  const write = async (text: string) => {
+    if (!(await sink.write(text))) await sink.drain();
+  };
+  if (opts.format === 'csv') {
+    // The BOM makes spreadsheet programs read the file as UTF-8.
+    await write(`\uFEFF${csvLine(['record', ...names, 'details'])}`);
+    await write(csvLine(['meta', ...names.map(() => null), JSON.stringify(meta)]));
+  } else {
+    await write(`${JSON.stringify(meta)}\n`);
+  }
+  const batch = Math.max(1, opts.batchSize ?? 5000);
+  const filters = filterSql(opts.filters);
+  let after: { at: string; instance: string; seq: number } | null = null;
+  let rows = 0;
+  for (;;) {
+    const where = [...filters];
+    if (after) where.push(sql`(e.created_at, e.instance_id, e.seq) > (${after.at}::timestamptz, ${after.instance}::uuid, ${after.seq})`);
+    // The inner query filters and pages on the raw columns; the outer one renders them as hashed.
+    const page = await sql<Record<string, unknown>>`
+      SELECT ${sql.raw(projection)}, workflow, org, org_name FROM (
+        SELECT e.*, i.workflow, i.org_id AS org, o.name AS org_name
+        FROM audit_events e
+        JOIN workflow_instances i ON i.id = e.instance_id
+        JOIN orgs o ON o.id = i.org_id
+        ${where.length ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``}
+        ORDER BY e.created_at, e.instance_id, e.seq
+        LIMIT ${batch}) AS page
+      ORDER BY page.created_at, page.instance_id, page.seq`.execute(db);
+    if (page.rows.length === 0) break;
+    let chunk = '';
+    for (const row of page.rows) {
+      chunk += opts.format === 'csv' ? csvLine(['event', ...names.map((n) => row[n]), null]) : `${JSON.stringify({ record: 'event', ...row })}\n`;
+    }
+    await write(chunk);
+    rows += page.rows.length;
+    opts.onProgress?.(rows);
+    const last = page.rows[page.rows.length - 1]!;
+    after = { at: last.created_at as string, instance: last.instance_id as string, seq: last.seq as number };
+    if (page.rows.length < batch) break;
+  }
+  const trailer: ExportTrailer = { record: 'checkpoint', checkpoint: latest ? toCheckpoint(latest) : null, publicKeyPem: opts.publicKeyPem, rows };
+  await write(opts.format === 'csv' ? csvLine(['checkpoint', ...names.map(() => null), JSON.stringify(trailer)]) : `${JSON.stringify(trailer)}\n`);
+  return rows;
+}

@@ -1,0 +1,191 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import readline from 'node:readline';
+import { rowHash } from './hash';
+import { checkpointMessage, type Checkpoint } from './checkpoint';
+import { CsvParser } from './csv';
+import { EXPORT_FORMAT, type ExportColumn, type ExportMeta, type ExportTrailer } from './export';
+
+export interface FileBreak {
+  instanceId: string;
+  seq?: number;
+  reason: string;
+}
+
+export interface FileVerifyResult {
+  ok: boolean;
+  /** Event rows checked. */
+  checked: number;
+  /** Chains whose first exported row is not seq 1: checked from that row's prev_hash as exported. */
+  segments: number;
+  chains: number;
+  checkpoint: { id: number; signature: 'valid' | 'invalid' | 'absent'; key: 'given' | 'from file' | 'none'; headsChecked: number } | null;
+  broken: FileBreak[];
+}
+
+interface ChainState {
+  lastSeq: number;
+  lastHash: string;
+  startSeq: number;
+  broken: boolean;
+}
+
+/**
+ * Checks an audit export (CSV or JSONL) without the database: every row's hash, and each
+ * instance's rows as a chain. A time-filtered export holds segments of chains: each segment is
+ * checked from its first row's prev_hash, and the result says how many there were. The latest
+ * checkpoint's signature is checked with `publicKeyPem` (or, weaker, the key the file carries),
+ * and its heads that fall inside the export must match.
+ */
+export async function verifyExportFile(file: string, opts: { publicKeyPem?: string; onProgress?: (rows: number) => void } = {}): Promise<FileVerifyResult> {
+  const broken: FileBreak[] = [];
+  const chains = new Map<string, ChainState>();
+  let meta: ExportMeta | undefined;
+  let trailer: ExportTrailer | undefined;
+  let checked = 0;
+  let header: string[] | undefined;
+  // The closing record (last line) names the checkpoint heads to look out for while streaming.
+  const closing = await readLastLine(file);
+  const expected = closingCheckpoint(closing);
+  const wantedHeads = new Set((expected?.heads ?? []).map((h) => `${h.instance}/${h.seq}`));
+  const seenHeads = new Map<string, string>();
+
+  const onEvent = (row: Record<string, unknown>) => {
+    checked++;
+    if (checked % 10_000 === 0) opts.onProgress?.(checked);
+    const instance = String(row.instance_id);
+    const seq = row.seq as number;
+    const hashed: Record<string, unknown> = {};
+    for (const c of meta!.columns) hashed[c.name] = row[c.name] ?? null;
+    let chain = chains.get(instance);
+    if (!chain) {
+      chain = { lastSeq: seq - 1, lastHash: (row.prev_hash as string | null) ?? '', startSeq: seq, broken: false };
+      chains.set(instance, chain);
+    }
+    if (chain.broken) return;
+    const fail = (reason: string, at = seq) => {
+      chain!.broken = true;
+      broken.push({ instanceId: instance, seq: at, reason });
+    };
+    if (seq !== chain.lastSeq + 1) fail(`row ${chain.lastSeq + 1} is missing: the chain goes from seq ${chain.lastSeq} to ${seq}`, chain.lastSeq + 1);
+    else if (rowHash(hashed) !== row.hash) fail('hash does not match the row (row altered)');
+    else if ((row.prev_hash ?? '') !== chain.lastHash) fail(`prev_hash does not match the hash of row ${chain.lastSeq}`);
+    else {
+      chain.lastSeq = seq;
+      chain.lastHash = row.hash as string;
+      // Only the rows a checkpoint names are kept, so memory stays one entry per chain.
+      const key = `${instance}/${seq}`;
+      if (wantedHeads.has(key)) seenHeads.set(key, row.hash as string);
+    }
+  };
+
+  const typed = (columns: ExportColumn[], name: string, value: string | null): unknown => {
+    if (value === null) return null;
+    const col = columns.find((c) => c.name === name);
+    return col?.type === 'integer' ? Number(value) : value;
+  };
+
+  const onRecord = (record: Record<string, unknown>) => {
+    if (record.record === 'meta') {
+      if (record.format !== EXPORT_FORMAT) throw new Error(`not a grms audit export (format ${String(record.format)})`);
+      meta = record as unknown as ExportMeta;
+    } else if (record.record === 'event') {
+      if (!meta) throw new Error('the export has no meta record before its first row');
+      onEvent(record);
+    } else if (record.record === 'checkpoint') {
+      trailer = record as unknown as ExportTrailer;
+    }
+  };
+
+  const input = fs.createReadStream(file, { encoding: 'utf8' });
+  const isCsv = /\.csv$/i.test(file) || (await firstChar(file)) !== '{';
+  if (isCsv) {
+    const parser = new CsvParser();
+    const handle = (fields: Array<string | null>) => {
+      if (!header) {
+        header = fields.map((f) => (f ?? '').replace(/^\uFEFF/, ''));
+        return;
+      }
+      const kind = fields[0];
+      if (kind === 'meta' || kind === 'checkpoint') {
+        onRecord(JSON.parse(fields[header.length - 1] ?? 'null'));
+        return;
+      }
+      const row: Record<string, unknown> = { record: 'event' };
+      header.forEach((name, i) => {
+        if (i === 0 || name === 'details') return;
+        row[name] = meta ? typed(meta.columns, name, fields[i] ?? null) : fields[i];
+      });
+      onRecord(row);
+    };
+    for await (const chunk of input) for (const fields of parser.push(chunk as string)) handle(fields);
+    for (const fields of parser.end()) handle(fields);
+  } else {
+    for await (const line of readline.createInterface({ input, crlfDelay: Infinity })) {
+      if (line.trim()) onRecord(JSON.parse(line));
+    }
+  }
+  if (!meta) throw new Error('not a grms audit export: no meta record');
+  if (!trailer) broken.push({ instanceId: '', reason: 'the export is truncated: its closing checkpoint record is missing' });
+  else if (trailer.rows !== checked) broken.push({ instanceId: '', reason: `the export says ${trailer.rows} rows but holds ${checked}` });
+
+  const checkpoint = trailer?.checkpoint ? checkCheckpoint(trailer.checkpoint, opts.publicKeyPem ?? trailer.publicKeyPem ?? null, Boolean(opts.publicKeyPem), seenHeads, broken) : null;
+  opts.onProgress?.(checked);
+  const segments = [...chains.values()].filter((c) => c.startSeq > 1).length;
+  return { ok: broken.length === 0, checked, segments, chains: chains.size, checkpoint, broken };
+}
+
+function checkCheckpoint(cp: Checkpoint, keyPem: string | null, given: boolean, seenHeads: Map<string, string>, broken: FileBreak[]) {
+  let signature: 'valid' | 'invalid' | 'absent' = 'absent';
+  if (keyPem) {
+    const { signature: sig, ...rest } = cp;
+    signature = crypto.verify(null, checkpointMessage(rest), crypto.createPublicKey(keyPem), Buffer.from(sig, 'base64')) ? 'valid' : 'invalid';
+    if (signature === 'invalid') broken.push({ instanceId: '', reason: `checkpoint #${cp.id}: signature does not verify` });
+  }
+  let headsChecked = 0;
+  for (const head of cp.heads) {
+    const hash = seenHeads.get(`${head.instance}/${head.seq}`);
+    if (hash === undefined) continue;
+    headsChecked++;
+    if (hash !== head.hash) broken.push({ instanceId: head.instance, seq: head.seq, reason: `differs from the head recorded by checkpoint #${cp.id}` });
+  }
+  return { id: cp.id, signature, key: (given ? 'given' : keyPem ? 'from file' : 'none') as 'given' | 'from file' | 'none', headsChecked };
+}
+
+async function firstChar(file: string): Promise<string> {
+  const fd = await fs.promises.open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await fd.read(Buffer.alloc(4), 0, 4, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').charAt(0);
+  } finally {
+    await fd.close();
+  }
+}
+
+/** The checkpoint of an export's closing record (a JSONL line or a CSV row whose last field is JSON). */
+function closingCheckpoint(line: string): Checkpoint | null {
+  try {
+    if (line.startsWith('{')) return (JSON.parse(line) as ExportTrailer).checkpoint ?? null;
+    const fields = new CsvParser().push(`${line}\n`)[0] ?? [];
+    if (fields[0] !== 'checkpoint') return null;
+    return (JSON.parse(fields[fields.length - 1] ?? 'null') as ExportTrailer | null)?.checkpoint ?? null;
+  } catch {
+    return null; // a damaged closing record is reported by the streaming pass
+  }
+}
+
+async function readLastLine(file: string): Promise<string> {
+  const fd = await fs.promises.open(file, 'r');
+  try {
+    const size = (await fd.stat()).size;
+    for (let want = 64 * 1024; ; want *= 4) {
+      const start = Math.max(0, size - want);
+      const { buffer, bytesRead } = await fd.read(Buffer.alloc(size - start), 0, size - start, start);
+      const text = buffer.subarray(0, bytesRead).toString('utf8').replace(/[\r\n]+$/, '');
+      const nl = text.lastIndexOf('\n');
+      if (nl >= 0 || start === 0) return text.slice(nl + 1);
+    }
+  } finally {
+    await fd.close();
+  }
+}

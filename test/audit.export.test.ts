@@ -1,0 +1,106 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describeBackends } from './support/db';
+import { startTestApp, type TestApp } from './support/app';
+import { proposal } from './support/proposals';
+import { verifyExportFile } from '../src/audit/verify-file';
+import { CsvParser } from '../src/audit/csv';
+import { grms } from './support/cli';
+
+describeBackends('audit export', (kind) => {
+  let app: TestApp;
+  let dir: string;
+  let publicKeyPem: string;
+  let middle: string;
+  beforeAll(async () => {
+    app = await startTestApp(kind);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grms-export-'));
+    const make = async (user: string, title: string) => (await app.call(user, 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal({ title }) })).body.id;
+    const a = await make('perencana.pupr', 'Jalan, jembatan "Kaligarang"');
+    await app.call('perencana.pupr', 'POST', `/api/v1/instances/${a}/events`, { type: 'submit' });
+    await app.call('kadis.pupr', 'POST', `/api/v1/instances/${a}/events`, { type: 'return', comment: 'Baris 1, "volume"\nbaris 2 — ✓ مستشفى' });
+    await new Promise((r) => setTimeout(r, 20));
+    middle = new Date().toISOString();
+    await app.call('perencana.pupr', 'POST', `/api/v1/instances/${a}/events`, { type: 'submit' });
+    const b = await make('perencana.dinkes', 'Posyandu');
+    await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${b}/events`, { type: 'submit' });
+    expect((await app.call('admin', 'POST', '/api/v1/audit/checkpoints')).status).toBe(201);
+    await app.call('kadis.dinkes', 'POST', `/api/v1/instances/${b}/events`, { type: 'approve' });
+    publicKeyPem = (await app.call(undefined, 'GET', '/api/v1/audit/public-key')).body.publicKeyPem;
+  });
+  afterAll(async () => {
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function download(query: string, name: string): Promise<string> {
+    // Raw bytes: text() would drop the BOM.
+    const res = await fetch(`${app.url}/api/v1/audit/export?${query}`, { headers: { authorization: `Bearer ${app.tokens['auditor.inspektorat']}` } });
+    expect(res.status).toBe(200);
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, Buffer.from(await res.arrayBuffer()));
+    return file;
+  }
+
+  test('CSV: RFC 4180, UTF-8 with BOM, OPD names, and it verifies offline', async () => {
+    const res = await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/export?format=csv');
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv; charset=utf-8/);
+    const file = await download('format=csv', 'all.csv');
+    const bytes = fs.readFileSync(file);
+    expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+    const records = new CsvParser().push(bytes.toString('utf8'));
+    const header = records[0]!.map((f) => (f ?? '').replace(/^\uFEFF/, ''));
+    expect(header.slice(0, 3)).toEqual(['record', 'instance_id', 'seq']);
+    const events = records.filter((r) => r[0] === 'event');
+    expect(events).toHaveLength(7);
+    const at = (r: Array<string | null>, col: string) => r[header.indexOf(col)];
+    expect(events.map((r) => at(r, 'org_name'))).toContain('Dinas Pekerjaan Umum dan Penataan Ruang');
+    expect(events.map((r) => at(r, 'comment'))).toContain('Baris 1, "volume"\nbaris 2 — ✓ مستشفى');
+    const result = await verifyExportFile(file, { publicKeyPem });
+    expect(result).toMatchObject({ ok: true, checked: 7, chains: 2, segments: 0, broken: [] });
+    expect(result.checkpoint).toMatchObject({ signature: 'valid', key: 'given' });
+    expect(result.checkpoint!.headsChecked).toBe(2);
+  });
+
+  test('JSONL verifies offline; a time-filtered export is checked as segments', async () => {
+    const all = await verifyExportFile(await download('format=jsonl', 'all.jsonl'), { publicKeyPem });
+    expect(all).toMatchObject({ ok: true, checked: 7 });
+    const later = await verifyExportFile(await download(`format=jsonl&from=${encodeURIComponent(middle)}`, 'later.jsonl'), { publicKeyPem });
+    expect(later).toMatchObject({ ok: true, checked: 4, segments: 1 });
+    const dinkes = await verifyExportFile(await download('format=csv&org=dinkes&actor=perencana.dinkes', 'dinkes.csv'), { publicKeyPem });
+    expect(dinkes.checked).toBe(2);
+  });
+
+  test('an altered, removed or cut file fails to verify, and the CLI exits non-zero', async () => {
+    const file = await download('format=jsonl', 'tamper.jsonl');
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    const altered = path.join(dir, 'altered.jsonl');
+    fs.writeFileSync(altered, lines.map((l) => l.replace('Baris 1', 'Baris 2')).join('\n') + '\n');
+    const r1 = await verifyExportFile(altered, { publicKeyPem });
+    expect(r1.ok).toBe(false);
+    expect(r1.broken[0]!.reason).toMatch(/altered/);
+
+    const removed = path.join(dir, 'removed.jsonl');
+    fs.writeFileSync(removed, [...lines.slice(0, 2), ...lines.slice(3)].join('\n') + '\n');
+    expect((await verifyExportFile(removed, { publicKeyPem })).ok).toBe(false);
+
+    const cut = path.join(dir, 'cut.jsonl');
+    fs.writeFileSync(cut, lines.slice(0, -1).join('\n') + '\n');
+    const r3 = await verifyExportFile(cut, { publicKeyPem });
+    expect(r3.ok).toBe(false);
+    expect(JSON.stringify(r3.broken)).toMatch(/truncated/);
+
+    const cli = grms(['audit', 'verify', '--file', altered], {});
+    expect(cli.status).toBe(1);
+    expect(JSON.parse(cli.stdout).ok).toBe(false);
+    expect(grms(['audit', 'verify', '--file', file], {}).status).toBe(0);
+  });
+
+  test('only auditors export; bad filters are a 400 naming them', async () => {
+    expect((await app.call('kadis.dinkes', 'GET', '/api/v1/audit/export')).status).toBe(403);
+    const bad = await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/export?from=yesterday&instance=42&format=xml');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['/from', '/instance']);
+  });
+});
