@@ -48,7 +48,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         if (exists) tokens[username] = await mintToken(db.kysely, username);
       }
     }
-    const app = createApp({ db: db.kysely, engine, checkpointKey, authority, logger });
+    const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool, logger });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -167,4 +167,25 @@ describeBackends('stage documents through the API', (kind) => {
     expect(Number(voidsAfter.n)).toBe(Number(voidsBefore.n) + 1);
     expect((await app.call('perencana.dinkes', 'GET', `/api/v1/instances/${other}`)).body).toMatchObject({ state: 'draft', version: 1 });
   });
+
+  test('the audit report PDF: whole history, signed with the deployment seal, made without writing', async () => {
+    const before = await writeCounts(app.db);
+    const res = await fetch(`${app.url}/api/v1/instances/${id}/audit.pdf`, { headers: { authorization: `Bearer ${app.tokens['auditor.inspektorat']}` } });
+    expect(res.status).toBe(200);
+    const pdf = Buffer.from(await res.arrayBuffer());
+    const ca = (await app.call(undefined, 'GET', '/api/v1/ca.pem')).text;
+    const v = verifyPdf(pdf, [ca]);
+    expect(v.valid).toBe(true);
+    expect(v.signer!.name).toBe(app.authority.seal.name);
+    const docs = (await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/documents`)).body.items;
+    if (!missingPdfTools().length) {
+      const text = pdftotext(pdf).replace(/\s+/g, ' ');
+      expect(text).toContain('Laporan Jejak Audit');
+      expect(text).toContain('Target keluaran belum sesuai');
+      expect(text).toContain(docs[0].number);
+      expect(text).toContain(docs[0].sha256.slice(0, 16));
+    }
+    expect(await writeCounts(app.db)).toEqual(before);
+    expect((await app.call('kadis.dinkes', 'GET', `/api/v1/instances/${id}/audit.pdf`)).status).toBe(403);
+  });
 });

@@ -15,19 +15,22 @@ import { auditPublicRouter, auditRouter } from './audit';
 import { openApiDocument } from './openapi';
 import { documentsRouter, verificationRouter } from './documents';
 import type { DocumentAuthority } from '../documents/authority';
+import type { DocumentPool } from '../documents/pool';
 
 export interface AppDeps {
   db: Kysely<Database>;
   engine: Engine;
   checkpointKey: CheckpointKey;
   authority: DocumentAuthority;
+  /** Renders and signs PDFs off the event loop (audit reports are made per request). */
+  pool: DocumentPool;
   logger: Logger;
 }
 
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, logger }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, logger }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -51,7 +54,7 @@ export function createApp({ db, engine, checkpointKey, authority, logger }: AppD
   app.use('/api/v1', instancesRouter(db, engine));
   app.use('/api/v1', ceilingsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
-  app.use('/api/v1', documentsRouter(db, engine));
+  app.use('/api/v1', documentsRouter(db, engine, authority, pool));
 
   app.use((req) => {
     throw notFound(`No route ${req.method} ${req.path}`);

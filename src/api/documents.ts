@@ -7,7 +7,9 @@ import type { DocumentAuthority } from '../documents/authority';
 import { loadRevocations } from '../documents/identities';
 import { verifyPdf } from '../documents/verify';
 import { notFound, unsupportedMediaType } from '../errors';
-import { actorOf } from './middleware';
+import { actorOf, requireRole } from './middleware';
+import type { DocumentPool } from '../documents/pool';
+import type { DocumentContent } from '../documents/content';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PDF_LIMIT = '20mb';
@@ -24,13 +26,58 @@ function documentView(d: { id: string; instance_id: string; seq: number; workflo
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Stage documents: listed and downloaded by whoever may read the instance. */
-export function documentsRouter(db: Kysely<Database>, engine: Engine): Router {
+export function documentsRouter(db: Kysely<Database>, engine: Engine, authority: DocumentAuthority, pool: DocumentPool): Router {
   const r = Router();
   r.get('/instances/:id/documents', async (req, res) => {
     const { row } = await engine.get(actorOf(res), req.params.id);
     const docs = await db.selectFrom('documents').select(listColumns).select(sql<string>`grms_ts(created_at)`.as('at'))
       .where('instance_id', '=', row.id).orderBy('seq').execute();
     res.json({ items: docs.map(documentView), nextCursor: null });
+  });
+  // The auditor's working paper: the whole history, signed with the deployment's seal, made on
+  // the fly (nothing is written).
+  r.get('/instances/:id/audit.pdf', requireRole('auditor'), async (req, res) => {
+    const { row, def } = await engine.get(actorOf(res), String(req.params.id));
+    const events = await db
+      .selectFrom('audit_events')
+      .leftJoin('users', 'users.username', 'audit_events.actor')
+      .selectAll('audit_events')
+      .select(['users.full_name', sql<string>`grms_ts(audit_events.created_at)`.as('at')])
+      .where('instance_id', '=', row.id)
+      .orderBy('seq')
+      .execute();
+    const docs = await db.selectFrom('documents').select(['number', 'title', 'sha256', 'seq']).where('instance_id', '=', row.id).orderBy('seq').execute();
+    const org = await db.selectFrom('orgs').select('name').where('id', '=', row.org_id).executeTakeFirstOrThrow();
+    const id = crypto.randomUUID();
+    const now = new Date();
+    const content: DocumentContent = {
+      government: authority.seal.org || 'grms',
+      orgName: org.name,
+      title: 'Laporan Jejak Audit',
+      number: `AUDIT/${row.id.slice(0, 8).toUpperCase()}/${events.length}`,
+      documentId: id,
+      verifyUrl: `${req.protocol}://${req.get('host')}/api/v1/instances/${row.id}/audit.pdf`,
+      place: 'grms',
+      issuedAt: now,
+      timezone: 'Asia/Jakarta',
+      workflow: `${def.title} v${def.version}`,
+      instanceTitle: row.title,
+      fields: [
+        ['Instance', row.id],
+        ['Status / versi', `${row.state} / ${row.version}`],
+        ...events.map((e) => [`#${e.seq} ${e.event} — hash`, e.hash] as [string, string]),
+        ...docs.map((d) => [`Dokumen ${d.number} (${d.title}) — SHA-256`, d.sha256] as [string, string]),
+      ],
+      history: events.map((e) => ({ at: e.at, actor: `${e.full_name ?? e.actor}${e.actor_role ? ` (${e.actor_role})` : ''}`, event: e.event, from: e.from_state, to: e.to_state, comment: e.comment })),
+      comment: `Disusun untuk ${actorOf(res).fullName} pada ${now.toISOString()}`,
+      signer: { name: authority.seal.name, position: 'Segel elektronik sistem', orgName: authority.seal.org },
+    };
+    const signed = await pool.renderAndSign(content, authority.seal);
+    res
+      .type('application/pdf')
+      .set('Content-Disposition', `attachment; filename="audit-${row.id}.pdf"`)
+      .set('X-Content-SHA256', signed.sha256)
+      .send(signed.pdf);
   });
   r.get('/documents/:id', async (req, res) => {
     const id = req.params.id;

@@ -97,6 +97,9 @@ export const openApiDocument = {
       },
     },
     '/api/v1/instances/{id}/documents': { get: { security: bearer, summary: 'Stage documents of an instance', parameters: [idParam], responses: { '200': ok('documents'), ...errors(401, 404) } } },
+    '/api/v1/instances/{id}/audit.pdf': {
+      get: { security: bearer, summary: "An instance's whole history as a PDF signed with the deployment seal (role auditor)", parameters: [idParam], responses: { '200': { description: 'PDF', content: { 'application/pdf': {} } }, ...errors(401, 403, 404) } },
+    },
     '/api/v1/documents/{id}': {
       get: { security: bearer, summary: 'A signed PDF', parameters: [idParam], responses: { '200': { description: 'PDF', content: { 'application/pdf': {} } }, ...errors(401, 404) } },
     },

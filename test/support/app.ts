@@ -28,7 +28,7 @@ export async function buildApp(db: Db, masterKey: Buffer): Promise<{ app: Expres
   });
   const engine = new Engine({ db: db.kysely, registry: defaultRegistry(), documents });
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
-  const app = createApp({ db: db.kysely, engine, checkpointKey, authority, logger: createLogger('silent') });
+  const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool, logger: createLogger('silent') });
   return { app, engine, authority, close: () => pool.close() };
 }
 
