@@ -2,9 +2,9 @@ import { Command } from 'commander';
 import { loadConfig } from './config';
 import { createLogger } from './log';
 import { openDeployment } from './runtime';
-import { startServer } from './server';
+import { DEMO_TOKEN_DAYS, startServer } from './server';
 import { generateKey } from './auth/secrets';
-import { loadActor, mintToken } from './auth/tokens';
+import { loadActor, mintToken, revokeToken, revokeUserTokens } from './auth/tokens';
 import { defaultRegistry } from './engine/registry';
 import { Engine } from './engine/engine';
 import { seedDemo } from './seed/demo';
@@ -48,7 +48,7 @@ program
     const running = await startServer(config, logger);
     const lines = [`grms is listening on ${running.url}`, `  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`];
     if (Object.keys(running.tokens).length) {
-      lines.push('  demo users (new bearer tokens, valid until revoked):');
+      lines.push(`  demo users (new bearer tokens, valid for ${DEMO_TOKEN_DAYS} days):`);
       for (const [user, token] of Object.entries(running.tokens)) lines.push(`    ${user.padEnd(22)} ${token}`);
       lines.push(`  try: curl -H "Authorization: Bearer ${running.tokens['perencana.dinkes'] ?? '<token>'}" ${running.url}/api/v1/tasks`);
     }
@@ -90,12 +90,26 @@ program
   });
 
 program
-  .command('token <username>')
-  .description('print a new bearer token for a user (nothing else on stdout)')
-  .action(async (username: string) => {
+  .command('token <args...>')
+  .description('`token <username>`: print a new bearer token (nothing else on stdout); `token revoke <token>` or `token revoke --user <username>`')
+  .option('--expires-in <days>', 'days until the new token expires', '90')
+  .option('--user <username>', 'with revoke: every token of this user')
+  .action(async (args: string[], opts: { expiresIn: string; user?: string }) => {
     await withDeployment('cli:token', false, async ({ db }) => {
-      if (!(await loadActor(db.kysely, username))) throw new Error(`no active user "${username}"`);
-      process.stdout.write(`${await mintToken(db.kysely, username)}\n`);
+      if (args[0] === 'revoke') {
+        if (opts.user) {
+          process.stdout.write(`revoked ${await revokeUserTokens(db.kysely, opts.user)} token(s) of ${opts.user}\n`);
+        } else if (args[1]) {
+          if (!(await revokeToken(db.kysely, args[1]))) throw new Error('no active token matches');
+          process.stdout.write('revoked\n');
+        } else throw new Error('say which token: `grms token revoke <token>` or `grms token revoke --user <username>`');
+        return;
+      }
+      const [username] = args;
+      const days = Number(opts.expiresIn);
+      if (!Number.isFinite(days) || days <= 0) throw new Error('--expires-in takes a positive number of days');
+      if (!(await loadActor(db.kysely, username!))) throw new Error(`no active user "${username}"`);
+      process.stdout.write(`${await mintToken(db.kysely, username!, new Date(Date.now() + days * 86_400_000))}\n`);
     });
   });
 

@@ -14,6 +14,9 @@ import { loadDocumentAuthority } from './documents/authority';
 import { createDocumentPool } from './documents/pool';
 import { StageDocuments } from './documents/producer';
 
+/** Demo tokens printed by `npm start` expire after this many days. */
+export const DEMO_TOKEN_DAYS = 30;
+
 export interface RunningServer {
   url: string;
   server: http.Server;
@@ -45,7 +48,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       // Tokens are stored hashed, so each start mints new ones for the demo users.
       for (const username of DEMO_USERNAMES) {
         const exists = await db.kysely.selectFrom('users').select('username').where('username', '=', username).where('active', '=', true).executeTakeFirst();
-        if (exists) tokens[username] = await mintToken(db.kysely, username);
+        if (exists) tokens[username] = await mintToken(db.kysely, username, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
       }
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool, logger });

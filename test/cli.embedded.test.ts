@@ -60,6 +60,8 @@ describe('grms CLI on the embedded database', () => {
       expect(await exited(second.child)).toBe(0);
     }
     expect(fs.existsSync(path.join(dir, 'grms.lock'))).toBe(false);
+    expect(grms(['token', 'revoke', token.stdout.trim()], env)).toMatchObject({ status: 0, stdout: 'revoked\n' });
+    expect(grms(['token', 'revoke', token.stdout.trim()], env).status).toBe(1);
     const verify = grms(['audit', 'verify'], env);
     expect(verify.status).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });

@@ -3,8 +3,9 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { authenticateToken } from '../auth/tokens';
+import { authBlockedFor, recordAuthFailure } from '../auth/rate-limit';
 import { type Actor, hasRole } from '../auth/roles';
-import { badRequest, forbidden, unauthorized, unsupportedMediaType } from '../errors';
+import { badRequest, forbidden, GrmsError, unauthorized, unsupportedMediaType } from '../errors';
 import type { Logger } from '../log';
 
 /** A request id for every request: taken from X-Request-Id when sane, else made here. */
@@ -37,13 +38,25 @@ export function actorOf(res: Response): Actor {
   return actor;
 }
 
-/** Bearer-token authentication; 401 problem+json otherwise. */
+/**
+ * Bearer-token authentication; 401 problem+json otherwise. A client that keeps presenting bad
+ * tokens is refused with 429 for the rest of the window, in every API process.
+ */
 export function requireAuth(db: Kysely<Database>): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+    const client = req.socket.remoteAddress ?? 'unknown';
+    if (match) {
+      const wait = await authBlockedFor(db, client);
+      if (wait > 0) {
+        res.set('Retry-After', String(wait));
+        throw new GrmsError('TOO_MANY_FAILED_LOGINS', 429, 'too-many-failed-authentications', 'Too many failed authentications', `Too many invalid tokens from this address; try again in ${wait} s`);
+      }
+    }
     const actor = match ? await authenticateToken(db, match[1]!) : undefined;
     if (!actor) {
+      if (match) await recordAuthFailure(db, client);
       res.set('WWW-Authenticate', 'Bearer realm="grms"');
       throw unauthorized(match ? 'The bearer token is unknown, expired or revoked' : 'A bearer token is required (Authorization: Bearer …)');
     }

@@ -67,3 +67,15 @@ export async function authenticateToken(db: Kysely<Database>, token: string): Pr
   }
   return actor;
 }
+
+/** Revokes one token by its value; returns whether it was active. */
+export async function revokeToken(db: Kysely<Database>, token: string): Promise<boolean> {
+  const r = await db.updateTable('api_tokens').set({ revoked_at: sql<Date>`now()` }).where('token_hash', '=', hashToken(token)).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** Revokes every active token of a user; returns how many. */
+export async function revokeUserTokens(db: Kysely<Database>, username: string): Promise<number> {
+  const r = await db.updateTable('api_tokens').set({ revoked_at: sql<Date>`now()` }).where('username', '=', username).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}

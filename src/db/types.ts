@@ -123,6 +123,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_checkpoints: AuditCheckpointsTable;
   idempotency_keys: IdempotencyKeysTable;
+  auth_failures: AuthFailuresTable;
 }
 
 export type InstanceRow = Selectable<WorkflowInstancesTable>;
@@ -186,3 +187,75 @@ export interface Database {
 
 export type DocumentRow = Selectable<DocumentsTable>;
 export type NewDocumentRow = Insertable<DocumentsTable>;
+
+// --- SLA deadlines (migrations/0004_deadlines.sql) ---
+
+export interface HolidaysTable {
+  /** A PostgreSQL date; drivers parse it into a Date at local midnight, so read it as text (::text). */
+  date: ColumnType<Date, string, string>;
+  name: string;
+  created_by: string;
+  created_at: Generated<Date>;
+}
+
+export interface DeadlinesTable {
+  instance_id: string;
+  kind: 'state' | 'overall';
+  workflow: string;
+  state: string;
+  working_days: number;
+  used_days: Generated<number>;
+  started_at: Timestamp;
+  paused_at: Timestamp | null;
+  due_at: Timestamp | null;
+  overdue: Generated<boolean>;
+  escalated_at: Timestamp | null;
+}
+
+export interface Database {
+  holidays: HolidaysTable;
+  deadlines: DeadlinesTable;
+}
+
+export type DeadlineRow = Selectable<DeadlinesTable>;
+
+// --- Workflow definitions (migrations/0003_workflow_definitions.sql) ---
+
+export interface WorkflowDefinitionsTable {
+  workflow: string;
+  version: number;
+  /** SHA-256 hex of the version's behaviour, see src/engine/definition-hash.ts. */
+  hash: string;
+  registered_at: Generated<Date>;
+}
+
+export interface Database {
+  workflow_definitions: WorkflowDefinitionsTable;
+}
+
+export interface AuthFailuresTable {
+  client: string;
+  window_start: ColumnType<Date, Date | string, Date | string>;
+  failures: Generated<number>;
+}
+
+// --- Permits (migrations/0005_permits.sql) ---
+
+export interface PermitRegistrationsTable {
+  instance_id: string;
+  registration_number: string;
+  pin_hash: string;
+  created_at: Generated<Date>;
+}
+
+export interface PermitStatusFailuresTable {
+  id: Generated<number>;
+  registration_number: string;
+  client_ip: string;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  permit_registrations: PermitRegistrationsTable;
+  permit_status_failures: PermitStatusFailuresTable;
+}
