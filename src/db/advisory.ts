@@ -6,6 +6,7 @@ export const ADVISORY = {
   deploymentKeys: 7_451_203_391_004_222n,
   checkpoint: 7_451_203_391_004_223n,
   scheduler: 7_451_203_391_004_224n,
+  workflowDefinitions: 7_451_203_391_004_303n,
 } as const;
 
 /** Holds the lock until the transaction ends. */

@@ -1,0 +1,297 @@
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { assign, setup } from 'xstate';
+import { openPostgres, type Db } from '../src/db/connect';
+import type { Actor } from '../src/auth/roles';
+import { loadActor } from '../src/auth/tokens';
+import { seedDemoPeople } from '../src/seed/demo';
+import type { Step, WorkflowDefinition } from '../src/engine/definition';
+import { DefinitionChanged, definitionHash, listRegisteredVersions, registerDefinitions } from '../src/engine/definition-hash';
+import { normalizeSource } from '../src/engine/definition-source';
+import { Engine } from '../src/engine/engine';
+import { WorkflowRegistry } from '../src/engine/registry';
+import { budgetProposalV1 } from '../workflows/budget-proposal/v1';
+import { createTestDb, describeBackends, describePostgres } from './support/db';
+import { proposal } from './support/proposals';
+
+const ROOT = path.resolve(__dirname, '..');
+
+/**
+ * Budget proposal v2, defined here only: a required RKPD priority and a funding check by PPKD
+ * between Bappeda's verification and TAPD's review.
+ */
+const v2Machine = setup({
+  types: {
+    context: {} as { data: Record<string, unknown>; submittedBy?: string },
+    events: {} as { type: string; actor: string; comment?: string; data?: Record<string, unknown> },
+    input: {} as { data: Record<string, unknown> },
+  },
+  guards: {
+    hasComment: ({ event }) => typeof event.comment === 'string' && event.comment.trim() !== '',
+    isSubmitter: ({ context, event }) => context.submittedBy === event.actor,
+  },
+  actions: {
+    replaceData: assign({ data: ({ context, event }) => event.data ?? context.data }),
+    recordSubmitter: assign({ submittedBy: ({ event }) => event.actor }),
+  },
+}).createMachine({
+  id: 'budget-proposal',
+  initial: 'draft',
+  context: ({ input }) => ({ data: input.data }),
+  states: {
+    draft: { on: { update: { actions: 'replaceData' }, submit: { target: 'opd_review', actions: 'recordSubmitter' } } },
+    opd_review: {
+      on: { withdraw: { target: 'draft', guard: 'isSubmitter' }, approve: { target: 'bappeda_verification' }, return: { target: 'draft', guard: 'hasComment' } },
+    },
+    bappeda_verification: { on: { verify: { target: 'funding_check' }, return: { target: 'draft', guard: 'hasComment' } } },
+    funding_check: { on: { confirm: { target: 'tapd_review' }, return: { target: 'draft', guard: 'hasComment' } } },
+    tapd_review: {
+      on: { approve: { target: 'approved' }, return: { target: 'draft', guard: 'hasComment' }, reject: { target: 'rejected', guard: 'hasComment' } },
+    },
+    approved: { on: { ratify: { target: 'ratified' } } },
+    ratified: { type: 'final' },
+    rejected: { type: 'final' },
+  },
+});
+
+const v1Schema = budgetProposalV1.schema as { required: string[]; properties: Record<string, unknown> };
+const budgetProposalV2: WorkflowDefinition = {
+  ...budgetProposalV1,
+  version: 2,
+  machine: v2Machine,
+  schema: {
+    ...v1Schema,
+    $id: 'https://grms.example/schemas/budget-proposal/v2.schema.json',
+    required: [...v1Schema.required, 'rkpdPriority'],
+    properties: { ...v1Schema.properties, rkpdPriority: { type: 'string', minLength: 1, maxLength: 200 } },
+  },
+  steps: {
+    ...budgetProposalV1.steps,
+    bappeda_verification: { ...budgetProposalV1.steps.bappeda_verification },
+    funding_check: {
+      confirm: { roles: ['ppkd'], scope: 'global', task: true, review: true },
+      return: { roles: ['ppkd'], scope: 'global', task: true, review: true, requiresComment: true },
+    },
+  },
+};
+
+/** A copy of v1 with one step's roles changed, as an engineer editing v1.ts in place would make. */
+function v1WithStep(state: string, event: string, change: Partial<Step>): WorkflowDefinition {
+  const steps = structuredClone(budgetProposalV1.steps) as Record<string, Record<string, Step>>;
+  steps[state]![event] = { ...steps[state]![event]!, ...change };
+  return { ...budgetProposalV1, steps };
+}
+
+function v1WithTitleMaxLength(maxLength: number): WorkflowDefinition {
+  const schema = structuredClone(budgetProposalV1.schema) as { properties: { title: { maxLength: number } } };
+  schema.properties.title.maxLength = maxLength;
+  return { ...budgetProposalV1, schema };
+}
+
+describe('definition hash', () => {
+  test('is the same twice, after a fresh require, and in another process compiled by tsx', () => {
+    const hash = definitionHash(budgetProposalV1);
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(definitionHash(budgetProposalV1)).toBe(hash);
+    let fresh: { def: WorkflowDefinition; hash: string } | undefined;
+    jest.isolateModules(() => {
+      const { budgetProposalV1: def } = require('../workflows/budget-proposal/v1') as { budgetProposalV1: WorkflowDefinition };
+      const hashOf = (require('../src/engine/definition-hash') as typeof import('../src/engine/definition-hash')).definitionHash;
+      fresh = { def, hash: hashOf(def) };
+    });
+    expect(fresh!.def).not.toBe(budgetProposalV1);
+    expect(fresh!.def.machine).not.toBe(budgetProposalV1.machine);
+    expect(fresh!.hash).toBe(hash);
+    // bin/grms.js runs the TypeScript through tsx (esbuild) when dist/ is missing: esbuild prints the
+    // guards differently from tsc/ts-jest, and the hash must not notice.
+    const script = `require('tsx/cjs');
+      const { budgetProposalV1 } = require('./workflows/budget-proposal/v1.ts');
+      const { definitionHash } = require('./src/engine/definition-hash.ts');
+      process.stdout.write(definitionHash(budgetProposalV1));`;
+    const esbuildSource = execFileSync(process.execPath, ['-e', `require('tsx/cjs'); process.stdout.write(String(require('./workflows/budget-proposal/v1.ts').machine.implementations.guards.hasComment))`], { cwd: ROOT, encoding: 'utf8' });
+    expect(esbuildSource).not.toBe(String((budgetProposalV1.machine.implementations.guards as Record<string, unknown>).hasComment));
+    expect(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })).toBe(hash);
+  });
+
+  test('changes with a step, the schema, a guard, an assign action or the machine, not with layout or comments', () => {
+    const base = definitionHash(budgetProposalV1);
+    const variants: Record<string, WorkflowDefinition> = {
+      stepRoles: v1WithStep('opd_review', 'approve', { roles: ['tapd'] }),
+      stepRule: v1WithStep('bappeda_verification', 'verify', { rule: 'withinCeiling' }),
+      schema: v1WithTitleMaxLength(400),
+      creatorRoles: { ...budgetProposalV1, creatorRoles: ['planner', 'opd_head'] },
+      guard: { ...budgetProposalV1, machine: budgetProposalV1.machine.provide({ guards: { hasComment: ({ event }: { event: { comment?: string } }) => typeof event.comment === 'string' } as never }) },
+      assign: { ...budgetProposalV1, machine: budgetProposalV1.machine.provide({ actions: { recordSubmitter: assign({ submittedBy: () => 'someone' }) } as never }) },
+      machine: { ...budgetProposalV2, version: 1, schema: budgetProposalV1.schema, steps: budgetProposalV1.steps },
+      version: { ...budgetProposalV1, version: 3 },
+    };
+    const hashes = Object.fromEntries(Object.entries(variants).map(([k, def]) => [k, definitionHash(def)]));
+    for (const [k, h] of Object.entries(hashes)) expect([k, h]).not.toEqual([k, base]);
+    expect(new Set(Object.values(hashes)).size).toBe(Object.keys(hashes).length);
+    // The same guard written with other quotes, spacing and a comment is the same behaviour.
+    const relaid = budgetProposalV1.machine.provide({
+      guards: {
+        hasComment: ({ event }: { event: { comment?: string } }) =>
+          // a comment is not behaviour
+          typeof event.comment === "string" && event.comment.trim() !== '',
+      } as never,
+    });
+    expect(definitionHash({ ...budgetProposalV1, machine: relaid })).toBe(base);
+  });
+
+  test('normalizeSource prints code in one style whatever the compiler', () => {
+    const tsc = `(x) => { /* why */ return x.a === 'b\\'c' && [1_000, 0x10, 2n,].includes(x.n) ? undefined : \`t × \${ 'u' }\`; }`;
+    const esbuild = `x=>{return x.a==="b'c"&&[1e3,16,2n].includes(x.n)?void 0:\`t \\xD7 \${"u"}\`}`;
+    expect(normalizeSource(tsc)).toBe(normalizeSource(esbuild));
+    expect(normalizeSource(tsc)).toBe(`x=>{return x.a==="b'c"&&[1000,16,2n].includes(x.n)?undefined:\`t × \${"u"}\`}`);
+    expect(normalizeSource('a + +b - -c')).toBe('a+ +b- -c');
+    expect(normalizeSource(`s => /"[ ]"/.test(s)`)).toBe(`s=>/"[ ]"/.test(s)`);
+    expect(normalizeSource(`a => a === 'x y'`)).not.toBe(normalizeSource(`a => a === 'xy'`));
+    expect(normalizeSource('a => a / 2 / b')).toBe('a=>a/2/b');
+    // A step hook calling imported helpers, as tsc and as tsx (esbuild, keepNames) print it.
+    const tscHook = `async (x) => { function inner(y) { return y + 1; } const g = (z) => z; class K {
+} return node_crypto_1.default.createHash('sha256').update(inner(g(x)) + (0, tokens_1.hashToken)(x) + String(K)).digest('hex'); }`;
+    const esbuildHook = `async x=>{function inner(y){return y+1}__name(inner,"inner");const g=__name(z=>z,"g");class K{static{__name(this,"K")}}return import_node_crypto.default.createHash("sha256").update(inner(g(x))+(0,import_tokens.hashToken)(x)+String(K)).digest("hex")}`;
+    expect(normalizeSource(tscHook)).toBe(normalizeSource(esbuildHook));
+    expect(normalizeSource(esbuildHook)).not.toContain('__name');
+  });
+});
+
+describeBackends('versioned definitions', (kind) => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await createTestDb(kind);
+    await seedDemoPeople(db.kysely);
+  });
+  afterAll(async () => {
+    await db.close();
+  });
+  beforeEach(async () => {
+    // Each test starts from a deployment that has registered nothing yet.
+    await db.kysely.deleteFrom('workflow_definitions').execute();
+  });
+
+  test('registering the same definitions again changes nothing', async () => {
+    await registerDefinitions(db.kysely, [budgetProposalV1]);
+    const first = await listRegisteredVersions(db.kysely);
+    await registerDefinitions(db.kysely, [budgetProposalV1]);
+    const again = await listRegisteredVersions(db.kysely);
+    expect(again).toEqual(first);
+    expect(first).toEqual([
+      { workflow: 'budget-proposal', version: 1, hash: definitionHash(budgetProposalV1), registeredAt: expect.any(Date), instances: 0 },
+    ]);
+  });
+
+  test('a version changed in place is refused, naming it, and nothing is recorded', async () => {
+    await registerDefinitions(db.kysely, [budgetProposalV1]);
+    const refused = (await registerDefinitions(db.kysely, [v1WithStep('approved', 'ratify', { roles: ['tapd'] })]).catch((e: unknown) => e)) as DefinitionChanged;
+    expect(refused).toBeInstanceOf(DefinitionChanged);
+    expect(refused.code).toBe('WORKFLOW_DEFINITION_CHANGED');
+    expect(refused.message).toBe(
+      'workflow budget-proposal v1 changed since it was first registered; give the change a new version number (workflows/budget-proposal/v2.ts)',
+    );
+    // A valid v2 beside the changed v1 is not recorded either: the refusal rolls everything back.
+    const withV2 = registerDefinitions(db.kysely, [v1WithStep('approved', 'ratify', { roles: ['tapd'] }), budgetProposalV2]);
+    await expect(withV2).rejects.toThrow(/^workflow budget-proposal v1 changed .*\(workflows\/budget-proposal\/v3\.ts\)$/);
+    expect((await listRegisteredVersions(db.kysely)).map((r) => r.version)).toEqual([1]);
+
+    await registerDefinitions(db.kysely, [budgetProposalV1, budgetProposalV2]);
+    const both = registerDefinitions(db.kysely, [v1WithTitleMaxLength(400), { ...budgetProposalV2, creatorRoles: ['opd_head'] }]);
+    const err = (await both.catch((e: unknown) => e)) as DefinitionChanged;
+    expect(err).toBeInstanceOf(DefinitionChanged);
+    expect(err.changed.map((c) => [c.workflow, c.version, c.storedHash])).toEqual([
+      ['budget-proposal', 1, definitionHash(budgetProposalV1)],
+      ['budget-proposal', 2, definitionHash(budgetProposalV2)],
+    ]);
+    expect(err.message.split('\n')).toEqual([
+      'workflow budget-proposal v1 changed since it was first registered; give the change a new version number (workflows/budget-proposal/v3.ts)',
+      'workflow budget-proposal v2 changed since it was first registered; give the change a new version number (workflows/budget-proposal/v3.ts)',
+    ]);
+  });
+
+  test('after v2 is registered new instances start on v2, and one started on v1 finishes on v1', async () => {
+    const as = async (username: string): Promise<Actor> => (await loadActor(db.kysely, username))!;
+    const [planner, head, verifier, tapd, ppkd] = await Promise.all(
+      ['perencana.dinkes', 'kadis.dinkes', 'verifikator.bappeda', 'tapd.sekda', 'ppkd.bpkad'].map(as),
+    );
+    await registerDefinitions(db.kysely, [budgetProposalV1]);
+    const before = new Engine({ db: db.kysely, registry: new WorkflowRegistry([budgetProposalV1]) });
+    const old = await before.create(planner!, 'budget-proposal', proposal({ title: 'Started on v1' }));
+    expect(old.workflowVersion).toBe(1);
+    await before.fire(planner!, old.id, { type: 'submit' });
+
+    await registerDefinitions(db.kysely, [budgetProposalV1, budgetProposalV2]);
+    const engine = new Engine({ db: db.kysely, registry: new WorkflowRegistry([budgetProposalV1, budgetProposalV2]) });
+    // v2's schema applies to new instances: its new required field is required.
+    await expect(engine.create(planner!, 'budget-proposal', proposal())).rejects.toMatchObject({ code: 'INVALID_DATA' });
+    const fresh = await engine.create(planner!, 'budget-proposal', proposal({ title: 'Started on v2', rkpdPriority: 'PP-3 Kesehatan ibu dan anak' }));
+    expect(fresh.workflowVersion).toBe(2);
+
+    // The v1 instance walks the rest of v1's path: no funding check after Bappeda.
+    await engine.fire(head!, old.id, { type: 'approve' });
+    const verified = await engine.fire(verifier!, old.id, { type: 'verify' });
+    expect(verified).toMatchObject({ workflowVersion: 1, state: 'tapd_review' });
+    await expect(engine.fire(ppkd!, old.id, { type: 'confirm' })).rejects.toMatchObject({ status: 409 });
+    await engine.fire(tapd!, old.id, { type: 'approve' });
+    expect(await engine.fire(ppkd!, old.id, { type: 'ratify' })).toMatchObject({ workflowVersion: 1, state: 'ratified' });
+
+    // The v2 instance goes through the funding check v1 does not have.
+    for (const [actor, type] of [[planner, 'submit'], [head, 'approve'], [verifier, 'verify']] as const) await engine.fire(actor!, fresh.id, { type });
+    expect((await engine.get(ppkd!, fresh.id)).view).toMatchObject({ state: 'funding_check', allowedEvents: ['confirm', 'return'] });
+    await engine.fire(ppkd!, fresh.id, { type: 'confirm' });
+    await engine.fire(tapd!, fresh.id, { type: 'approve' });
+    expect(await engine.fire(ppkd!, fresh.id, { type: 'ratify' })).toMatchObject({ workflowVersion: 2, state: 'ratified' });
+
+    const statesOf = async (id: string) => {
+      const rows = await db.kysely.selectFrom('audit_events').select('to_state').where('instance_id', '=', id).orderBy('seq').execute();
+      return rows.map((r) => r.to_state);
+    };
+    expect(await statesOf(old.id)).toEqual(['draft', 'opd_review', 'bappeda_verification', 'tapd_review', 'approved', 'ratified']);
+    expect(await statesOf(fresh.id)).toEqual(['draft', 'opd_review', 'bappeda_verification', 'funding_check', 'tapd_review', 'approved', 'ratified']);
+    const stored = await db.kysely.selectFrom('workflow_instances').select(['id', 'workflow_version']).where('id', 'in', [old.id, fresh.id]).execute();
+    expect(Object.fromEntries(stored.map((r) => [r.id, r.workflow_version]))).toEqual({ [old.id]: 1, [fresh.id]: 2 });
+
+    const listed = await listRegisteredVersions(db.kysely);
+    expect(listed.map(({ workflow, version, hash, instances }) => ({ workflow, version, hash, instances }))).toEqual([
+      { workflow: 'budget-proposal', version: 1, hash: definitionHash(budgetProposalV1), instances: 1 },
+      { workflow: 'budget-proposal', version: 2, hash: definitionHash(budgetProposalV2), instances: 1 },
+    ]);
+  });
+});
+
+describePostgres('versioned definitions, processes starting together', () => {
+  let db: Db & { url?: string };
+  let other: Db;
+  beforeAll(async () => {
+    db = await createTestDb('postgres');
+    other = openPostgres({ connectionString: db.url!, max: 4 });
+  });
+  afterAll(async () => {
+    await other.close();
+    await db.close();
+  });
+
+  test('concurrent registrations record one row per version and none fails', async () => {
+    for (let round = 0; round < 10; round++) {
+      await db.kysely.deleteFrom('workflow_definitions').execute();
+      const defs = [budgetProposalV1, budgetProposalV2];
+      await Promise.all([db, other, db, other].map((d) => registerDefinitions(d.kysely, defs)));
+      const rows = await db.kysely.selectFrom('workflow_definitions').select(['workflow', 'version', 'hash']).orderBy('version').execute();
+      expect(rows).toEqual(defs.map((d) => ({ workflow: d.name, version: d.version, hash: definitionHash(d) })));
+    }
+  });
+
+  test('of two processes with different code for one version, exactly one starts', async () => {
+    const changed = v1WithTitleMaxLength(10);
+    for (let round = 0; round < 10; round++) {
+      await db.kysely.deleteFrom('workflow_definitions').execute();
+      const results = await Promise.allSettled([registerDefinitions(db.kysely, [budgetProposalV1]), registerDefinitions(other.kysely, [changed])]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')!;
+      expect(refused.reason).toBeInstanceOf(DefinitionChanged);
+      const winner = results[0]!.status === 'fulfilled' ? budgetProposalV1 : changed;
+      const rows = await db.kysely.selectFrom('workflow_definitions').select('hash').execute();
+      expect(rows).toEqual([{ hash: definitionHash(winner) }]);
+    }
+  });
+});
