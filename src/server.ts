@@ -13,6 +13,7 @@ import { mintToken } from './auth/tokens';
 import { loadDocumentAuthority } from './documents/authority';
 import { createDocumentPool } from './documents/pool';
 import { StageDocuments } from './documents/producer';
+import { countingPool, createMetrics } from './api/metrics';
 
 /** Demo tokens printed by `npm start` expire after this many days. */
 export const DEMO_TOKEN_DAYS = 30;
@@ -37,7 +38,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
     const authority = await loadDocumentAuthority(db.kysely, masterKey, config);
     pool = createDocumentPool({ threads: config.documentThreads });
-    const documents = new StageDocuments(db.kysely, masterKey, authority, pool, {
+    const metrics = createMetrics(db.kysely);
+    const signing = countingPool(pool, metrics, 'stage');
+    const documents = new StageDocuments(db.kysely, masterKey, authority, signing, {
       government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl,
     });
     const engine = new Engine({ db: db.kysely, registry, documents });
@@ -51,7 +54,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         if (exists) tokens[username] = await mintToken(db.kysely, username, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
       }
     }
-    const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool, logger });
+    const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: countingPool(pool, metrics, 'audit-report'), metrics, logger });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

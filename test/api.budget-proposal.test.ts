@@ -113,5 +113,10 @@ describeBackends('budget proposal through the API', (kind) => {
     expect(key.body.publicKeyPem).toMatch(/BEGIN PUBLIC KEY/);
     const doc = await app.call(undefined, 'GET', '/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
+    const metrics = (await app.call(undefined, 'GET', '/metrics')).text;
+    expect(metrics).toMatch(/grms_transitions_total\{workflow="budget-proposal",event="submit"\} [1-9]/);
+    expect(metrics).toMatch(/grms_documents_signed_total\{kind="stage"\} [1-9]/);
+    expect(metrics).toMatch(/grms_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/instances\/:id\/events",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/grms_overdue_tasks \d+/);
   });
 });

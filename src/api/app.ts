@@ -14,8 +14,10 @@ import { ceilingsRouter } from './ceilings';
 import { auditPublicRouter, auditRouter } from './audit';
 import { openApiDocument } from './openapi';
 import { documentsRouter, verificationRouter } from './documents';
+import { permitStatusRouter } from './permits';
 import type { DocumentAuthority } from '../documents/authority';
 import type { DocumentPool } from '../documents/pool';
+import { measureRequests, type Metrics } from './metrics';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -24,34 +26,40 @@ export interface AppDeps {
   authority: DocumentAuthority;
   /** Renders and signs PDFs off the event loop (audit reports are made per request). */
   pool: DocumentPool;
+  metrics: Metrics;
   logger: Logger;
 }
 
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, logger }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, logger }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestId());
   app.use(accessLog(logger));
+  app.use(measureRequests(metrics));
   app.use(helmet());
   app.use(express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] }));
 
   // Public: no token.
   app.use(healthRouter(db));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
   app.use('/api/v1', auditPublicRouter(db));
   app.use(verificationRouter(db, authority));
+  app.use(permitStatusRouter(db));
 
   // Everything else under /api/v1 needs a bearer token.
   app.use('/api/v1', requireAuth(db));
   app.use('/api/v1', metaRouter(engine.registry));
-  app.use('/api/v1', instancesRouter(db, engine));
+  app.use('/api/v1', instancesRouter(db, engine, metrics));
   app.use('/api/v1', ceilingsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool));

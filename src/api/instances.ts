@@ -7,6 +7,7 @@ import type { InstanceView } from '../engine/view';
 import { invalidData } from '../errors';
 import { actorOf, jsonObjectBody, parseIfMatch } from './middleware';
 import { runIdempotent } from './idempotent';
+import type { Metrics } from './metrics';
 
 function filters(query: Record<string, unknown>): ListFilters {
   const pick = (k: string) => (typeof query[k] === 'string' ? (query[k] as string) : undefined);
@@ -15,7 +16,7 @@ function filters(query: Record<string, unknown>): ListFilters {
 
 const etag = (view: InstanceView) => `"${view.version}"`;
 
-export function instancesRouter(db: Kysely<Database>, engine: Engine): Router {
+export function instancesRouter(db: Kysely<Database>, engine: Engine, metrics: Metrics): Router {
   const r = Router();
 
   r.post('/instances', async (req, res) => {
@@ -57,7 +58,11 @@ export function instancesRouter(db: Kysely<Database>, engine: Engine): Router {
     await runIdempotent(
       db, req, res, body,
       (view) => ({ status: 200, body: view, headers: { ETag: etag(view) } }),
-      (idem) => engine.fire(actor, id, input, ifMatch, idem),
+      async (idem) => {
+        const view = await engine.fire(actor, id, input, ifMatch, idem);
+        metrics.transitions.inc({ workflow: view.workflow, event: input.type });
+        return view;
+      },
     );
   });
 

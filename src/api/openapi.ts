@@ -15,7 +15,7 @@ const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [Stri
 
 export const openApiDocument = {
   openapi: '3.1.0',
-  info: { title: 'grms API', version: '1', description: 'Workflow engine for regional government: budget proposals and their audit trail.' },
+  info: { title: 'grms API', version: '1', description: 'Workflow engine for regional government: budget proposals, permits and their audit trail. Creating a permit (POST /api/v1/instances, workflow "permit") answers with a `receipt` { registrationNumber, pin } shown only in that response.' },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     responses: {
@@ -39,6 +39,7 @@ export const openApiDocument = {
           fiscalYear: { type: ['integer', 'null'] }, total: { type: ['integer', 'null'] }, data: { type: 'object' },
           createdBy: { type: 'string' }, createdAt: { type: 'string' }, updatedAt: { type: 'string' },
           allowedEvents: { type: 'array', items: { type: 'string' } },
+          receipt: { type: 'object', description: 'Only in the create response of workflows that give one (permit: registrationNumber, pin, registeredAt); never replayed' },
         },
       },
     },
@@ -46,6 +47,7 @@ export const openApiDocument = {
   paths: {
     '/healthz': { get: { summary: 'Liveness', responses: { '200': ok('alive') } } },
     '/readyz': { get: { summary: 'Readiness (database reachable)', responses: { '200': ok('ready'), ...errors(503) } } },
+    '/metrics': { get: { summary: 'Prometheus metrics of this process', responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } } } },
     '/openapi.json': { get: { summary: 'This document', responses: { '200': ok('OpenAPI 3.1') } } },
     '/api/v1/audit/public-key': { get: { summary: 'Ed25519 key that signs audit checkpoints', responses: { '200': ok('key'), ...errors(404) } } },
     '/api/v1/me': { get: { security: bearer, summary: 'The caller', responses: { '200': ok('user'), ...errors(401) } } },
@@ -108,6 +110,27 @@ export const openApiDocument = {
         security: bearer, summary: 'Stream the audit trail as CSV or JSONL with hashes and the latest checkpoint (role auditor)',
         parameters: ['format', 'from', 'to', 'workflow', 'org', 'actor', 'instance'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
         responses: { '200': { description: 'the export', content: { 'text/csv': {}, 'application/x-ndjson': {} } }, ...errors(400, 401, 403) },
+      },
+    },
+    '/api/v1/permits/status': {
+      post: {
+        summary: 'Public status of a permit application, for the applicant (no login). The PIN goes in the body, never in the URL. Wrong PINs: 404 like an unknown number; 429 with Retry-After after 5 per registration number or 20 per client in 15 minutes',
+        requestBody: json({ type: 'object', required: ['registration', 'pin'], properties: { registration: { type: 'string', examples: ['REG/DPMPTSP/2026/000123'] }, pin: { type: 'string' } } }),
+        responses: {
+          '200': ok('{ registrationNumber, permitType, stage { code, label, final }, registeredAt, lastChangeAt, dueDate, permitNumber }'),
+          ...errors(400, 404, 415, 429),
+        },
+      },
+    },
+    '/permits/status': {
+      get: {
+        summary: 'The status page (HTML): a form, or the status when registration and pin are given in the query',
+        parameters: ['registration', 'pin'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+        responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, '404': { description: 'HTML' }, '429': { description: 'HTML, with Retry-After' } },
+      },
+      post: {
+        summary: 'What the status form posts (application/x-www-form-urlencoded: registration, pin); HTML',
+        responses: { '200': { description: 'HTML', content: { 'text/html': {} } }, '404': { description: 'HTML' }, '429': { description: 'HTML, with Retry-After' } },
       },
     },
     '/api/v1/audit/checkpoints': { post: { security: bearer, summary: 'Take a checkpoint now (role admin)', responses: { '201': ok('checkpoint'), ...errors(401, 403) } } },

@@ -15,6 +15,7 @@ import { loadDocumentAuthority, type DocumentAuthority } from '../../src/documen
 import { createDocumentPool } from '../../src/documents/pool';
 import { StageDocuments } from '../../src/documents/producer';
 import type { Express } from 'express';
+import { countingPool, createMetrics } from '../../src/api/metrics';
 
 export const PUBLIC_URL = 'https://grms.semarangkota.example';
 
@@ -23,12 +24,13 @@ export async function buildApp(db: Db, masterKey: Buffer): Promise<{ app: Expres
   const config = loadConfig({});
   const authority = await loadDocumentAuthority(db.kysely, masterKey, config);
   const pool = createDocumentPool({ threads: 1 });
-  const documents = new StageDocuments(db.kysely, masterKey, authority, pool, {
+  const metrics = createMetrics(db.kysely);
+  const documents = new StageDocuments(db.kysely, masterKey, authority, countingPool(pool, metrics, 'stage'), {
     government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: PUBLIC_URL,
   });
   const engine = new Engine({ db: db.kysely, registry: defaultRegistry(), documents });
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
-  const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool, logger: createLogger('silent') });
+  const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: countingPool(pool, metrics, 'audit-report'), metrics, logger: createLogger('silent') });
   return { app, engine, authority, close: () => pool.close() };
 }
 

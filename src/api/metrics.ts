@@ -1,0 +1,60 @@
+import client from 'prom-client';
+import { sql, type Kysely } from 'kysely';
+import type { RequestHandler } from 'express';
+import type { Database } from '../db/types';
+
+/** Prometheus metrics of one API process (counters are per process; gauges read the database). */
+export interface Metrics {
+  registry: client.Registry;
+  requests: client.Histogram<'method' | 'route' | 'status'>;
+  transitions: client.Counter<'workflow' | 'event'>;
+  documentsSigned: client.Counter<'kind'>;
+}
+
+export function createMetrics(db: Kysely<Database>): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'grms_' });
+  const requests = new client.Histogram({
+    name: 'grms_http_request_duration_seconds', help: 'HTTP request duration by route template and status',
+    labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry],
+  });
+  const transitions = new client.Counter({ name: 'grms_transitions_total', help: 'Workflow transitions committed by this process', labelNames: ['workflow', 'event'], registers: [registry] });
+  const documentsSigned = new client.Counter({ name: 'grms_documents_signed_total', help: 'PDFs rendered and signed by this process', labelNames: ['kind'], registers: [registry] });
+  new client.Gauge({
+    name: 'grms_overdue_tasks', help: 'Open tasks past their SLA deadline (whole deployment)', registers: [registry],
+    async collect() {
+      // The deadlines table arrives with the SLA migration; before it there is nothing overdue.
+      const exists = await sql<{ t: string | null }>`SELECT to_regclass('deadlines')::text AS t`.execute(db);
+      if (!exists.rows[0]?.t) return this.set(0);
+      const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM deadlines WHERE overdue AND kind = 'state'`.execute(db);
+      this.set(r.rows[0]?.n ?? 0);
+    },
+  });
+  return { registry, requests, transitions, documentsSigned };
+}
+
+/** Times every request under its route template (not the raw path, which would explode labels). */
+export function measureRequests(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const end = metrics.requests.startTimer();
+    res.on('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      end({ method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+}
+
+/** The same pool, counting each signed PDF. */
+export function countingPool<P extends { renderAndSign(...args: never[]): Promise<unknown> }>(pool: P, metrics: Metrics, kind: string): P {
+  return new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop !== 'renderAndSign') return Reflect.get(target, prop, receiver);
+      return async (...args: never[]) => {
+        const out = await target.renderAndSign(...args);
+        metrics.documentsSigned.inc({ kind });
+        return out;
+      };
+    },
+  });
+}
