@@ -3,9 +3,10 @@
  * definition hash. The compilers that load a workflow print the same function differently: tsc
  * (dist/, ts-jest) keeps the source's layout, quotes and comments and names imports `money_1`;
  * tsx/esbuild (bin/grms.js without dist/) drops whitespace, prints double quotes and `void 0`,
- * names imports `import_money` and wraps named functions in `__name(…)` (keepNames). Tokenising
- * and re-printing makes the hash depend on the code, not on how it was compiled. What remains
- * compiler-dependent: redundant parentheses (esbuild drops them, tsc keeps them).
+ * names imports `import_money`, reads the module's own exports without `exports.` and wraps named
+ * functions in `__name(…)` (keepNames). Tokenising and re-printing makes the hash depend on the
+ * code, not on how it was compiled. What remains compiler-dependent: redundant parentheses
+ * (esbuild drops them, tsc keeps them).
  */
 const WORD = /[\w$\u0080-\uffff]/;
 const IDENT = /^[A-Za-z_$\u0080-\uffff][\w$\u0080-\uffff]*/;
@@ -120,6 +121,8 @@ function pushCanonical(tokens: string[], tok: string): void {
   if (tok === '=>' && at(1) === ')' && at(3) === '(' && IDENT.test(at(2) ?? '') && at(2) !== 'async') {
     tokens.splice(tokens.length - 3, 3, at(2)!); // `(x) => …` and `x => …`
   }
+  // tsc reads the module's own exported constants through `exports.` (CommonJS); esbuild does not.
+  if (IDENT.test(tok) && at(1) === '.' && at(2) === 'exports' && at(3) !== '.') tokens.length -= 2;
   if (tok === '0' && at(1) === 'void') tokens[tokens.length - 1] = 'undefined';
   else if (tok.startsWith('import_') || !TSC_IMPORT.test(tok)) tokens.push(tok);
   else tokens.push(`import_${TSC_IMPORT.exec(tok)![1]}`);
