@@ -1,0 +1,48 @@
+import { openApiDocument } from '../src/api/openapi';
+import { describeBackends } from './support/db';
+import { startTestApp, writeCounts, type TestApp } from './support/app';
+import { proposal, YEAR } from './support/proposals';
+
+/**
+ * Routes that take POST but change nothing, or are meant for the public: the decision for each is
+ * written here, so a new mutating route fails this test until someone decides about it.
+ */
+const NOT_MUTATING = new Set(['POST /api/v1/verify', 'POST /api/v1/permits/status', 'POST /permits/status']);
+
+describeBackends('auditors read everything and change nothing', (kind) => {
+  let app: TestApp;
+  let id: string;
+  beforeAll(async () => {
+    app = await startTestApp(kind);
+    id = (await app.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal() })).body.id;
+    await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${id}/events`, { type: 'submit' });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const mutating = Object.entries(openApiDocument.paths).flatMap(([path, ops]) =>
+    Object.keys(ops)
+      .filter((m) => ['post', 'put', 'patch', 'delete'].includes(m))
+      .map((m) => `${m.toUpperCase()} ${path}`)
+      .filter((route) => !NOT_MUTATING.has(route)),
+  );
+
+  test.each(mutating)('%s is refused with 403 and writes nothing', async (route) => {
+    const [method, template] = route.split(' ') as [string, string];
+    const path = template.replace('{id}', id).replace('{year}', String(YEAR)).replace('{org}', 'dinkes').replace(/\{\w+\}/g, 'x');
+    const bodies = [{ type: 'approve', comment: 'audit', workflow: 'budget-proposal', data: proposal(), amount: 1 }];
+    const before = await writeCounts(app.db);
+    for (const body of bodies) {
+      const res = await app.call('auditor.inspektorat', method, path, body);
+      expect({ route, status: res.status }).toEqual({ route, status: 403 });
+    }
+    expect(await writeCounts(app.db)).toEqual(before);
+  });
+
+  test('and reads every instance', async () => {
+    expect((await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}`)).status).toBe(200);
+    expect((await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/history`)).status).toBe(200);
+    expect((await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/documents`)).status).toBe(200);
+  });
+});
