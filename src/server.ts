@@ -4,6 +4,7 @@ import type { Logger } from './log';
 import { openDeployment } from './runtime';
 import { defaultRegistry } from './engine/registry';
 import { compileAll } from './engine/validate';
+import { registerDefinitions } from './engine/definition-hash';
 import { Engine } from './engine/engine';
 import { ensureCheckpointKey } from './audit/keys';
 import { startCheckpointScheduler } from './audit/scheduler';
@@ -34,6 +35,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   try {
     const registry = defaultRegistry();
     compileAll(registry.all());
+    // Refuses to start when a registered version's definition changed without a new version.
+    await registerDefinitions(db.kysely, registry.all());
     const masterKey = deployment.masterKey!;
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
     const authority = await loadDocumentAuthority(db.kysely, masterKey, config);

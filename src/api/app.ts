@@ -58,7 +58,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
 
   // Everything else under /api/v1 needs a bearer token.
   app.use('/api/v1', requireAuth(db));
-  app.use('/api/v1', metaRouter(engine.registry));
+  app.use('/api/v1', metaRouter(db, engine.registry));
   app.use('/api/v1', instancesRouter(db, engine, metrics));
   app.use('/api/v1', ceilingsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));

@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { WorkflowRegistry } from '../engine/registry';
 import { serviceUnavailable } from '../errors';
+import { listRegisteredVersions } from '../engine/definition-hash';
 import { actorOf } from './middleware';
 
 /** Liveness and readiness; public. */
@@ -23,19 +24,23 @@ export function healthRouter(db: Kysely<Database>): Router {
 }
 
 /** Who am I, and which workflows exist. */
-export function metaRouter(registry: WorkflowRegistry): Router {
+export function metaRouter(db: Kysely<Database>, registry: WorkflowRegistry): Router {
   const r = Router();
   r.get('/me', (_req, res) => {
     const a = actorOf(res);
     res.json({ username: a.username, fullName: a.fullName, position: a.position, org: a.org, orgName: a.orgName, roles: a.roles });
   });
-  r.get('/workflows', (_req, res) => {
+  r.get('/workflows', async (_req, res) => {
+    const registered = await listRegisteredVersions(db);
+    const inUse = (name: string, version: number) => registered.find((r) => r.workflow === name && r.version === version);
     res.json({
       items: registry.all().map((def) => ({
         name: def.name,
         version: def.version,
         title: def.title,
         newest: registry.latest(def.name) === def,
+        instances: inUse(def.name, def.version)?.instances ?? 0,
+        definitionHash: inUse(def.name, def.version)?.hash ?? null,
         states: Object.keys((def.machine.config.states ?? {}) as object),
         initial: def.machine.config.initial,
         events: Object.entries(def.steps).flatMap(([state, events]) =>

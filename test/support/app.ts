@@ -16,6 +16,7 @@ import { createDocumentPool } from '../../src/documents/pool';
 import { StageDocuments } from '../../src/documents/producer';
 import type { Express } from 'express';
 import { countingPool, createMetrics } from '../../src/api/metrics';
+import { registerDefinitions } from '../../src/engine/definition-hash';
 
 export const PUBLIC_URL = 'https://grms.semarangkota.example';
 
@@ -28,7 +29,9 @@ export async function buildApp(db: Db, masterKey: Buffer): Promise<{ app: Expres
   const documents = new StageDocuments(db.kysely, masterKey, authority, countingPool(pool, metrics, 'stage'), {
     government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: PUBLIC_URL,
   });
-  const engine = new Engine({ db: db.kysely, registry: defaultRegistry(), documents });
+  const registry = defaultRegistry();
+  await registerDefinitions(db.kysely, registry.all());
+  const engine = new Engine({ db: db.kysely, registry, documents });
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
   const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: countingPool(pool, metrics, 'audit-report'), metrics, logger: createLogger('silent') });
   return { app, engine, authority, close: () => pool.close() };
