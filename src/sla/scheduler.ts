@@ -1,0 +1,176 @@
+/**
+ * Fires SLA deadlines: a due deadline becomes overdue once, with one 'escalated' audit row by the
+ * `system` actor. Runs inside every `grms serve` process; SKIP LOCKED lets several run at once.
+ *
+ * Escalation and the instance version: the engine writes audit row seq = version + 1 for every
+ * transition. An escalation is an audit row too, so it bumps workflow_instances.version by one in
+ * the same transaction (under the instance's row lock) and leaves state and snapshot unchanged. A
+ * client holding the old version (If-Match) gets 412 and reloads: the instance did change, its
+ * history did. updated_at is left alone: the instance's data and state did not change.
+ */
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../db/types';
+import { appendAuditEvent } from '../audit/chain';
+
+/** The actor of escalations in the audit trail. */
+export const SYSTEM_ACTOR = 'system';
+/** The audit event of an escalation (from_state = to_state = the instance's state). */
+export const ESCALATED_EVENT = 'escalated';
+
+const DEFAULT_BATCH = 20;
+
+/**
+ * A 'state' deadline belongs to the state the instance is in; one for another state is stale (the
+ * engine removes it on leaving) and never fires. Both queries of a batch must filter alike, or a
+ * batch full of rows the second one drops would be taken again and again.
+ */
+const current = (eb: ExpressionBuilder<Database & { d: Database['deadlines']; i: Database['workflow_instances'] }, 'd' | 'i'>) =>
+  eb.or([eb('d.kind', '=', 'overall'), eb('d.state', '=', eb.ref('i.state'))]);
+
+/** Some deadlines could not be escalated (the others were). */
+export class DeadlineEscalationFailed extends Error {
+  readonly code = 'SLA_ESCALATION_FAILED';
+  constructor(
+    readonly fired: number,
+    readonly failures: ReadonlyArray<{ instanceId: string; kind: string; error: unknown }>,
+  ) {
+    super(`${failures.length} deadline(s) could not be escalated (${fired} were): ${failures.map((f) => `${f.instanceId}/${f.kind}: ${(f.error as Error)?.message ?? String(f.error)}`).join('; ')}`);
+  }
+}
+
+interface DueRow {
+  instance_id: string;
+  kind: 'state' | 'overall';
+  state: string;
+  working_days: number;
+  due_at: Date;
+}
+
+/**
+ * Escalates every deadline due at `now` (due_at <= now, not escalated), in batches of one
+ * transaction each. Rows locked by another scheduler or by a transition in progress are skipped
+ * and picked up by a later tick, so each deadline fires exactly once. Returns how many fired;
+ * throws DeadlineEscalationFailed (after committing the rest) when some could not be.
+ */
+export async function fireDueDeadlines(db: Kysely<Database>, now: Date, opts: { batchSize?: number } = {}): Promise<number> {
+  const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH);
+  const failures: Array<{ instanceId: string; kind: string; error: unknown }> = [];
+  let fired = 0;
+  for (;;) {
+    const batch = await db.transaction().execute(async (trx) => {
+      // Lock order is instance, then deadline, as in the engine's transitions; the instances are
+      // taken without waiting (SKIP LOCKED), so a busy instance is left for a later tick and two
+      // schedulers split the work. LIMIT applies after skipping, so a batch is full when it can be.
+      const taken = await trx
+        .selectFrom('workflow_instances as i')
+        .innerJoin('deadlines as d', 'd.instance_id', 'i.id')
+        .select('i.id')
+        .where('d.due_at', '<=', now)
+        .where('d.escalated_at', 'is', null)
+        .where(current)
+        .orderBy('d.due_at')
+        .limit(batchSize)
+        .forUpdate('i')
+        .skipLocked()
+        .execute();
+      if (taken.length === 0) return { size: 0, done: 0, failed: 0 };
+      // Read again under the instance locks (a transition may have committed meanwhile). Only
+      // transitions and schedulers holding the instance lock change these rows, so this does not wait.
+      const due = (await trx
+        .selectFrom('deadlines as d')
+        .innerJoin('workflow_instances as i', 'i.id', 'd.instance_id')
+        .select(['d.instance_id', 'd.kind', 'd.state', 'd.working_days', 'd.due_at'])
+        .where('d.instance_id', 'in', [...new Set(taken.map((t) => t.id))])
+        .where('d.due_at', '<=', now)
+        .where('d.escalated_at', 'is', null)
+        .where(current)
+        .orderBy('d.due_at')
+        .forUpdate('d')
+        .execute()) as DueRow[];
+      let done = 0;
+      let failed = 0;
+      for (const d of due) {
+        // A savepoint per deadline: one that cannot be escalated does not hold back the others.
+        await sql`SAVEPOINT grms_sla_item`.execute(trx);
+        try {
+          await escalate(trx, d, now);
+          await sql`RELEASE SAVEPOINT grms_sla_item`.execute(trx);
+          done++;
+        } catch (error) {
+          await sql`ROLLBACK TO SAVEPOINT grms_sla_item`.execute(trx);
+          failures.push({ instanceId: d.instance_id, kind: d.kind, error });
+          failed++;
+        }
+      }
+      return { size: taken.length, done, failed };
+    });
+    fired += batch.done;
+    // A short batch means nothing is left that this scheduler may take now; a failure would come
+    // back first in the next batch, so stop and report instead of looping on it.
+    if (batch.size < batchSize || batch.failed > 0) break;
+  }
+  if (failures.length) throw new DeadlineEscalationFailed(fired, failures);
+  return fired;
+}
+
+async function escalate(trx: Transaction<Database>, d: DueRow, now: Date): Promise<void> {
+  // Read again under the lock: the batch may hold the state and overall deadline of one instance.
+  const inst = await trx.selectFrom('workflow_instances').select(['version', 'state']).where('id', '=', d.instance_id).executeTakeFirstOrThrow();
+  const seq = inst.version + 1;
+  const what = d.kind === 'state' ? `state "${d.state}"` : 'whole workflow';
+  await appendAuditEvent(trx, {
+    instanceId: d.instance_id, seq, event: ESCALATED_EVENT, fromState: inst.state, toState: inst.state, actor: SYSTEM_ACTOR,
+    comment: `SLA overdue: ${d.kind} deadline (${what}, ${d.working_days} working days) was due ${d.due_at.toISOString()}`,
+  });
+  await trx.updateTable('workflow_instances').set({ version: seq }).where('id', '=', d.instance_id).execute();
+  await trx
+    .updateTable('deadlines')
+    .set({ overdue: true, escalated_at: now })
+    .where('instance_id', '=', d.instance_id)
+    .where('kind', '=', d.kind)
+    .execute();
+}
+
+/**
+ * Calls fireDueDeadlines right away and then every `intervalMs` with `clock()` as now. A tick is
+ * skipped while the previous one still runs; the timer does not keep the process alive. The
+ * returned stop function waits for a running tick.
+ */
+export function startDeadlineScheduler(
+  db: Kysely<Database>,
+  intervalMs: number,
+  clock: () => Date,
+  onError: (err: unknown) => void,
+): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const tick = (): void => {
+    if (running || stopped) return;
+    running = Promise.resolve()
+      .then(() => fireDueDeadlines(db, clock()))
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          try {
+            onError(err);
+          } catch {
+            /* a throwing error handler must not become an unhandled rejection */
+          }
+        },
+      )
+      .finally(() => {
+        running = null;
+      });
+  };
+  // Deadlines that fell due while no process ran are fired at start, not one interval later.
+  const first = setTimeout(tick, 0);
+  first.unref();
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return async () => {
+    stopped = true;
+    clearTimeout(first);
+    clearInterval(timer);
+    await running;
+  };
+}
