@@ -8,6 +8,10 @@ import { registerDefinitions } from './engine/definition-hash';
 import { Engine } from './engine/engine';
 import { ensureCheckpointKey } from './audit/keys';
 import { startCheckpointScheduler } from './audit/scheduler';
+import { startDeadlineScheduler } from './sla/scheduler';
+
+/** How often each server looks for deadlines that fell due. */
+const DEADLINE_POLL_MS = 30_000;
 import { createApp } from './api/app';
 import { DEMO_USERNAMES, seedDemo } from './seed/demo';
 import { mintToken } from './auth/tokens';
@@ -57,7 +61,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         if (exists) tokens[username] = await mintToken(db.kysely, username, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
       }
     }
-    const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: countingPool(pool, metrics, 'audit-report'), metrics, logger });
+    const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: countingPool(pool, metrics, 'audit-report'), metrics, timezone: config.timezone, logger });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -66,8 +70,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
-    const stopScheduler = startCheckpointScheduler(db.kysely, checkpointKey, config.checkpointIntervalMs, (err) =>
+    const stopCheckpoints = startCheckpointScheduler(db.kysely, checkpointKey, config.checkpointIntervalMs, (err) =>
       logger.error({ err }, 'audit checkpoint failed'),
+    );
+    // Deadlines live in the database; any number of processes may run this, each fires a deadline once.
+    const stopDeadlines = startDeadlineScheduler(db.kysely, DEADLINE_POLL_MS, () => new Date(), (err) =>
+      logger.error({ err }, 'deadline escalation failed'),
     );
     let stopped = false;
     return {
@@ -77,7 +85,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       async stop() {
         if (stopped) return;
         stopped = true;
-        stopScheduler();
+        await Promise.all([stopCheckpoints(), stopDeadlines()]);
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await pool?.close();

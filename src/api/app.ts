@@ -18,6 +18,7 @@ import { permitStatusRouter } from './permits';
 import type { DocumentAuthority } from '../documents/authority';
 import type { DocumentPool } from '../documents/pool';
 import { measureRequests, type Metrics } from './metrics';
+import { holidaysRouter } from './holidays';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -27,13 +28,15 @@ export interface AppDeps {
   /** Renders and signs PDFs off the event loop (audit reports are made per request). */
   pool: DocumentPool;
   metrics: Metrics;
+  /** The deployment's time zone (working days, deadlines). */
+  timezone: string;
   logger: Logger;
 }
 
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, logger }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -61,6 +64,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', metaRouter(db, engine.registry));
   app.use('/api/v1', instancesRouter(db, engine, metrics));
   app.use('/api/v1', ceilingsRouter(db));
+  app.use('/api/v1', holidaysRouter(db, timezone));
   app.use('/api/v1', auditRouter(db, checkpointKey));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool));
 

@@ -83,6 +83,18 @@ export const openApiDocument = {
         responses: { '200': ok('ceiling'), ...errors(400, 401, 403, 404, 422) },
       },
     },
+    '/api/v1/holidays': {
+      get: { security: bearer, summary: 'Holidays of a year (skipped by SLA working days)', parameters: [{ name: 'year', in: 'query', schema: { type: 'integer' } }], responses: { '200': ok('holidays'), ...errors(400, 401) } },
+    },
+    '/api/v1/holidays/{date}': {
+      put: {
+        security: bearer, summary: 'Add or rename a holiday (role admin); open deadlines are recomputed',
+        parameters: [{ name: 'date', in: 'path', required: true, schema: { type: 'string', format: 'date' } }],
+        requestBody: json({ type: 'object', required: ['name'], properties: { name: { type: 'string' } } }),
+        responses: { '200': ok('holiday'), ...errors(400, 401, 403, 422) },
+      },
+      delete: { security: bearer, summary: 'Remove a holiday (role admin)', parameters: [{ name: 'date', in: 'path', required: true, schema: { type: 'string', format: 'date' } }], responses: { '204': { description: 'removed' }, ...errors(400, 401, 403, 404) } },
+    },
     '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint (role auditor)', responses: { '200': ok('{ ok, checked, broken }'), ...errors(401, 403) } } },
     '/api/v1/ca.pem': { get: { summary: 'The deployment CA certificate (PEM), to trust its signatures', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': {} } } } } },
     '/verify/{id}': {

@@ -33,7 +33,7 @@ export async function buildApp(db: Db, masterKey: Buffer): Promise<{ app: Expres
   await registerDefinitions(db.kysely, registry.all());
   const engine = new Engine({ db: db.kysely, registry, documents });
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
-  const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: countingPool(pool, metrics, 'audit-report'), metrics, logger: createLogger('silent') });
+  const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: countingPool(pool, metrics, 'audit-report'), metrics, timezone: config.timezone, logger: createLogger('silent') });
   return { app, engine, authority, close: () => pool.close() };
 }
 
