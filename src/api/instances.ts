@@ -4,7 +4,7 @@ import type { Database } from '../db/types';
 import type { Engine } from '../engine/engine';
 import { instanceHistory, listInstances, listTasks, type ListFilters } from '../engine/read';
 import type { InstanceView } from '../engine/view';
-import { invalidData } from '../errors';
+import { forbidden, GrmsError, invalidData, PROBLEM_BASE, type FieldProblem } from '../errors';
 import { actorOf, jsonObjectBody, parseIfMatch } from './middleware';
 import { runIdempotent } from './idempotent';
 import type { Metrics } from './metrics';
@@ -15,6 +15,9 @@ function filters(query: Record<string, unknown>): ListFilters {
 }
 
 const etag = (view: InstanceView) => `"${view.version}"`;
+
+/** Items in one bulk request: enough for an approver's morning, small enough to answer promptly. */
+export const MAX_BULK = 500;
 
 export function instancesRouter(db: Kysely<Database>, engine: Engine, metrics: Metrics): Router {
   const r = Router();
@@ -64,6 +67,46 @@ export function instancesRouter(db: Kysely<Database>, engine: Engine, metrics: M
         return view;
       },
     );
+  });
+
+  // Each item succeeds or fails on its own (its own transaction); one failure rolls back nothing else.
+  r.post('/instances/bulk-events', async (req, res) => {
+    const body = jsonObjectBody(req);
+    const actor = actorOf(res);
+    // Someone who can fire no event at all (an auditor) is refused as a whole, not item by item.
+    const firingRoles = new Set(engine.registry.all().flatMap((d) => Object.values(d.steps).flatMap((e) => Object.values(e).flatMap((st) => st.roles as readonly string[]))));
+    if (!actor.roles.some((g) => firingRoles.has(g.role))) throw forbidden('Your roles fire no workflow events');
+    const items = body.items;
+    if (!Array.isArray(items) || items.length < 1 || items.length > MAX_BULK) {
+      throw invalidData(`items must hold 1 to ${MAX_BULK} events`, [{ path: '/items', message: `must be an array of 1..${MAX_BULK} items` }]);
+    }
+    const problems: FieldProblem[] = [];
+    items.forEach((item: unknown, i) => {
+      const it = item as Record<string, unknown> | null;
+      if (!it || typeof it !== 'object' || Array.isArray(it)) return problems.push({ path: `/items/${i}`, message: 'must be an object' });
+      if (typeof it.id !== 'string') problems.push({ path: `/items/${i}/id`, message: 'must be an instance id' });
+      if (typeof it.type !== 'string' || it.type === '') problems.push({ path: `/items/${i}/type`, message: 'must be an event type' });
+      if (it.ifMatch !== undefined && !(Number.isInteger(it.ifMatch) || typeof it.ifMatch === 'string')) problems.push({ path: `/items/${i}/ifMatch`, message: 'must be a version' });
+      if (it.comment !== undefined && it.comment !== null && typeof it.comment !== 'string') problems.push({ path: `/items/${i}/comment`, message: 'must be a string' });
+      return undefined;
+    });
+    if (problems.length) throw invalidData('Some items are malformed; nothing was done', problems);
+    const results = [];
+    for (const it of items as Array<{ id: string; type: string; ifMatch?: number | string; comment?: string | null }>) {
+      const ifMatch = it.ifMatch === undefined ? undefined : /^"?(\d{1,9})"?$/.test(String(it.ifMatch)) ? Number(String(it.ifMatch).replace(/"/g, '')) : -1;
+      try {
+        const view = await engine.fire(actor, it.id, { type: it.type, comment: it.comment }, ifMatch);
+        metrics.transitions.inc({ workflow: view.workflow, event: it.type });
+        results.push({ id: it.id, status: 200, instance: view });
+      } catch (err) {
+        if (!(err instanceof GrmsError)) throw err;
+        results.push({
+          id: it.id, status: err.status,
+          problem: { type: `${PROBLEM_BASE}/${err.slug}`, title: err.title, status: err.status, detail: err.message, code: err.code, ...(err.errors && { errors: err.errors }) },
+        });
+      }
+    }
+    res.json({ results, succeeded: results.filter((r) => r.status === 200).length, failed: results.filter((r) => r.status !== 200).length });
   });
 
   r.get('/tasks', async (req, res) => {

@@ -71,6 +71,13 @@ export const openApiDocument = {
         responses: { '200': ok('the instance after the transition', instance), ...errors(400, 401, 403, 404, 409, 412, 413, 415, 422) },
       },
     },
+    '/api/v1/instances/bulk-events': {
+      post: {
+        security: bearer, summary: 'Fire up to 500 events; each item succeeds or fails on its own, with a result per item',
+        requestBody: json({ type: 'object', required: ['items'], properties: { items: { type: 'array', maxItems: 500, items: { type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string' }, ifMatch: { type: ['integer', 'string'] }, comment: { type: 'string' } } } } } }),
+        responses: { '200': ok('{ results: [{ id, status, instance | problem }], succeeded, failed }'), ...errors(400, 401, 413, 415, 422) },
+      },
+    },
     '/api/v1/tasks': { get: { security: bearer, summary: "The caller's inbox", parameters: [...listFilters, ...pageParams], responses: { '200': ok('page', pageOf(instance)), ...errors(401) } } },
     '/api/v1/ceilings/{year}': {
       get: { security: bearer, summary: 'Ceilings with used and remaining per OPD', parameters: [{ name: 'year', in: 'path', required: true, schema: { type: 'integer' } }], responses: { '200': ok('ceilings'), ...errors(400, 401) } },
