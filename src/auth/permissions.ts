@@ -8,6 +8,7 @@ export interface InstanceAccess {
   submitters: string[];
   participants: string[];
   snapshot: unknown;
+  data: Record<string, unknown>;
 }
 
 function submittedBy(instance: InstanceAccess): string | undefined {
@@ -15,12 +16,27 @@ function submittedBy(instance: InstanceAccess): string | undefined {
   return typeof ctx?.submittedBy === 'string' ? ctx.submittedBy : undefined;
 }
 
+/** The org at which a step's role must be held; undefined for global steps (or a missing data org). */
+export function stepOrg(step: Step, instance: InstanceAccess): string | undefined {
+  if (step.scope === 'global') return undefined;
+  if (step.scope === 'data-org') {
+    const org = step.orgField ? instance.data?.[step.orgField] : undefined;
+    return typeof org === 'string' ? org : undefined;
+  }
+  return instance.org_id;
+}
+
 /** The role under which `actor` may fire `step` on `instance`, ignoring segregation of duties. */
 export function qualifyingRole(actor: Actor, step: Step, instance: InstanceAccess): string | undefined {
   for (const role of step.roles) {
-    if (step.scope === 'global' && hasRole(actor, role)) return role;
-    if (step.scope === 'instance-org' && hasRole(actor, role, instance.org_id)) return role;
-    if (step.scope === 'submitter' && hasRole(actor, role, instance.org_id) && submittedBy(instance) === actor.username) return role;
+    if (step.scope === 'global') {
+      if (hasRole(actor, role)) return role;
+      continue;
+    }
+    const org = stepOrg(step, instance);
+    if (org === undefined || !hasRole(actor, role, org)) continue;
+    if (step.scope === 'submitter' && submittedBy(instance) !== actor.username) continue;
+    return role;
   }
   return undefined;
 }
@@ -46,14 +62,16 @@ export function decideEvent(actor: Actor, def: WorkflowDefinition, instance: Ins
     const role = qualifyingRole(actor, step, instance);
     if (!role) return { kind: 'forbidden', detail: `You may not fire "${type}" on this ${def.name} in state "${instance.state}"` };
     if (violatesSegregation(actor, step, instance)) {
-      return { kind: 'segregation', detail: `You submitted this ${def.name}, so you may not review it` };
+      return { kind: 'segregation', detail: `You submitted or prepared this ${def.name}, so you may not review it` };
     }
     return { kind: 'allowed', step, role };
   }
   const knownEvent = Object.values(def.steps).some((events) => type in events);
   const couldEver = Object.values(def.steps).some((events) => {
     const s = events[type];
-    return s !== undefined && s.roles.some((r) => (s.scope === 'global' ? hasRole(actor, r) : hasRole(actor, r, instance.org_id)));
+    if (s === undefined) return false;
+    const org = stepOrg(s, instance);
+    return s.roles.some((r) => (s.scope === 'global' ? hasRole(actor, r) : org !== undefined && hasRole(actor, r, org)));
   });
   if (knownEvent && !couldEver) return { kind: 'forbidden', detail: `You may not fire "${type}" on this ${def.name}` };
   return { kind: 'no-transition', detail: `State "${instance.state}" has no transition for "${type}"` };
@@ -67,10 +85,13 @@ export function allowedEvents(actor: Actor, def: WorkflowDefinition, instance: I
     .map(([type]) => type);
 }
 
-/** Users of the owning OPD, global roles, past participants and whoever may act now read an instance. */
+/**
+ * Users of the owning OPD, global roles, past participants, and whoever the definition lets act on
+ * the instance at some stage (e.g. the technical team of the agency a permit names) read it.
+ */
 export function canRead(actor: Actor, def: WorkflowDefinition, instance: InstanceAccess): boolean {
   if (hasGlobalRole(actor)) return true;
   if (memberOrgs(actor).includes(instance.org_id)) return true;
   if (instance.participants.includes(actor.username)) return true;
-  return Object.values(def.steps[instance.state] ?? {}).some((step) => qualifyingRole(actor, step, instance) !== undefined);
+  return Object.values(def.steps).some((events) => Object.values(events).some((step) => qualifyingRole(actor, step, instance) !== undefined));
 }

@@ -3,7 +3,9 @@ import type { RoleName } from '../engine/definition';
 /** Roles that act across all OPDs; every other role acts only at the OPD where it is held. */
 export const GLOBAL_ROLES: ReadonlySet<RoleName> = new Set(['bappeda_verifier', 'tapd', 'ppkd', 'auditor', 'admin']);
 
-export const ALL_ROLES: readonly RoleName[] = ['planner', 'opd_head', 'bappeda_verifier', 'tapd', 'ppkd', 'auditor', 'admin'];
+export const ALL_ROLES: readonly RoleName[] = [
+  'planner', 'opd_head', 'bappeda_verifier', 'tapd', 'ppkd', 'auditor', 'admin', 'frontdesk', 'technical_team', 'cashier', 'permit_head',
+];
 
 export interface RoleGrant {
   role: string;

@@ -259,17 +259,3 @@ export interface Database {
   permit_registrations: PermitRegistrationsTable;
   permit_status_failures: PermitStatusFailuresTable;
 }
-
-// --- Workflow definitions (migrations/0003_workflow_definitions.sql) ---
-
-export interface WorkflowDefinitionsTable {
-  workflow: string;
-  version: number;
-  /** SHA-256 hex of the version's behaviour, see src/engine/definition-hash.ts. */
-  hash: string;
-  registered_at: Generated<Date>;
-}
-
-export interface Database {
-  workflow_definitions: WorkflowDefinitionsTable;
-}

@@ -5,7 +5,8 @@ import type { DocumentProducer, DocumentRequest, PreparedDocument } from '../eng
 import type { DocumentAuthority } from './authority';
 import type { DocumentContent, DocumentLine } from './content';
 import { signingIdentityFor } from './identities';
-import { takeDocumentNumber, voidDocumentNumber } from './numbers';
+import { parseDocumentNumber, takeDocumentNumber, voidDocumentNumber } from './numbers';
+import { InvalidDocumentNumber } from './errors';
 import type { DocumentPool } from './pool';
 
 export interface ProducerSettings {
@@ -28,6 +29,13 @@ function linesOf(data: Record<string, unknown>): DocumentLine[] | undefined {
   }));
 }
 
+function stampedNumber(data: Record<string, unknown>, field: string): string {
+  const value = data[field];
+  if (typeof value !== 'string') throw new InvalidDocumentNumber(`the document takes its number from data.${field}, which is not set`);
+  parseDocumentNumber(value); // same form as every other number: a void record can explain it
+  return value;
+}
+
 /**
  * Renders and signs a transition's stage document before its transaction (number taken only now,
  * after every check passed), and stores it inside it. A number whose transition does not commit
@@ -44,11 +52,16 @@ export class StageDocuments implements DocumentProducer {
 
   async prepare(req: DocumentRequest): Promise<PreparedDocument> {
     const { row, actor, step, event } = req;
+    const spec = step.document!;
     const issuedAt = new Date();
     const org = await this.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', row.org_id).executeTakeFirstOrThrow();
-    const number = await takeDocumentNumber(this.db, {
-      orgId: org.id, orgCode: org.id.toUpperCase().replace(/[^A-Z0-9.-]/g, '-'), year: yearIn(issuedAt, this.settings.timezone),
-    });
+    // A stamped number (e.g. the permit number an SK Izin carries) is the document's own number.
+    const number = spec.numberFrom
+      ? stampedNumber(row.data, spec.numberFrom)
+      : await takeDocumentNumber(this.db, {
+        orgId: org.id, orgCode: org.id.toUpperCase().replace(/[^A-Z0-9.-]/g, '-'), year: yearIn(issuedAt, this.settings.timezone),
+        classification: spec.classification,
+      });
     try {
       const identity = await signingIdentityFor(this.db, this.masterKey, this.authority, {
         username: actor.username, fullName: actor.fullName, orgName: actor.orgName,
@@ -65,7 +78,7 @@ export class StageDocuments implements DocumentProducer {
       const content: DocumentContent = {
         government: this.settings.government,
         orgName: org.name,
-        title: step.document!.title,
+        title: spec.title,
         number,
         documentId,
         verifyUrl: `${this.settings.publicUrl}/verify/${documentId}`,
@@ -76,11 +89,12 @@ export class StageDocuments implements DocumentProducer {
         instanceTitle: row.title,
         lines: linesOf(row.data),
         total: row.total ?? undefined,
-        history: [
+        fields: req.def.documentFields?.(row.data),
+        history: spec.public ? [] : [
           ...history.map((h) => ({ at: h.at, actor: h.full_name ?? h.actor, event: h.event, from: h.from_state, to: h.to_state, comment: h.comment })),
           { at: issuedAt.toISOString(), actor: actor.fullName, event: event.type, from: row.state, to: req.nextState, comment: event.comment },
         ],
-        comment: event.comment,
+        comment: spec.public ? null : event.comment,
         signer: { name: actor.fullName, position: actor.position || req.role, orgName: actor.orgName },
       };
       const signed = await this.pool.renderAndSign(content, identity);

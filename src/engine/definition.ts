@@ -4,32 +4,70 @@
  * - pagu / ceiling: the budget ceiling TAPD sets per OPD and fiscal year.
  * - RKA: an OPD's work-and-budget plan; one budget proposal = one sub kegiatan's RKA lines.
  * - DPA: the ratified budget execution document (the budget proposal's final state).
+ * - DPMPTSP: the one-stop permit office that owns permits; SK Izin = the permit decree it signs.
  * - step: what the definition says about one event in one state: who may fire it, whether it is a
  *   task (puts the instance in someone's inbox), a review (segregation of duties applies), needs a
- *   comment, carries new data, runs a named rule, produces a document.
+ *   comment, carries new data or a payload, runs a named rule, stamps a number, produces a document.
  */
 import type { AnyStateMachine } from 'xstate';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, InstanceRow } from '../db/types';
+import type { Actor } from '../auth/roles';
 
-export type RoleName = 'planner' | 'opd_head' | 'bappeda_verifier' | 'tapd' | 'ppkd' | 'auditor' | 'admin';
+export type RoleName =
+  | 'planner' | 'opd_head' | 'bappeda_verifier' | 'tapd' | 'ppkd' | 'auditor' | 'admin'
+  | 'frontdesk' | 'technical_team' | 'cashier' | 'permit_head';
 
-/** Whose role counts: one held at the instance's own OPD, one held anywhere, or the submitter. */
-export type StepScope = 'instance-org' | 'global' | 'submitter';
+/**
+ * Whose role counts: one held at the instance's own OPD, one held anywhere, the submitter, or one
+ * held at the org named by a data property (`Step.orgField`, e.g. a permit's technical agency).
+ */
+export type StepScope = 'instance-org' | 'global' | 'submitter' | 'data-org';
 
 export interface DocumentSpec {
   /** Title printed on the PDF, e.g. "Surat Pengantar RKA". */
   title: string;
+  /** Archive classification code at the head of the document number; 900 (finance) when absent. */
+  classification?: string;
+  /** The document carries this data property (set by a stamp) as its number instead of a new one. */
+  numberFrom?: string;
+  /** Handed to the applicant: printed without the process history and comments (internal). */
+  public?: boolean;
+}
+
+/** A small per-event payload (not a replacement of the data), merged into the instance data. */
+export interface PayloadSpec {
+  /** JSON Schema (2020-12) of the event's `data`. */
+  schema: Record<string, unknown>;
+  merge(data: Record<string, unknown>, payload: Record<string, unknown>): Record<string, unknown>;
+}
+
+/**
+ * A value taken just before a transition, after every check passed (e.g. a permit number from a
+ * sequence), stored in the data under `field`. Taken outside the transaction so the document can
+ * print it; a transition that then fails leaves a gap, never a reused value.
+ */
+export interface StampSpec {
+  field: string;
+  take(db: Kysely<Database>, instance: InstanceRow, at: Date): Promise<string>;
 }
 
 export interface Step {
   roles: readonly RoleName[];
   scope: StepScope;
+  /** With scope 'data-org': the top-level data property holding the org id. */
+  orgField?: string;
   task: boolean;
   review: boolean;
+  /** Firing it counts as submitting (besides the event "submit"): the actor may not review afterwards. */
+  submits?: boolean;
   requiresComment?: boolean;
   /** The event carries a full replacement of the instance data, validated by the data schema. */
   replacesData?: boolean;
+  payload?: PayloadSpec;
   /** Named rule the engine runs inside the transition's transaction (e.g. the ceiling). */
   rule?: 'withinCeiling';
+  stamp?: StampSpec;
   document?: DocumentSpec;
 }
 
@@ -47,6 +85,12 @@ export interface DataProblem {
   message: string;
 }
 
+/** What a creation hook sees: the new row (inside the creating transaction) and its creator. */
+export interface CreatedInstance {
+  row: InstanceRow;
+  actor: Actor;
+}
+
 export interface WorkflowDefinition {
   name: string;
   version: number;
@@ -59,4 +103,20 @@ export interface WorkflowDefinition {
   steps: Readonly<Record<string, Readonly<Record<string, Step>>>>;
   /** Computes derived values (amounts, totals) after schema validation; returns problems it finds. */
   normalize(data: Record<string, unknown>): NormalizedData | { problems: DataProblem[] };
+  /**
+   * Runs inside the creating transaction; what it returns is shown once, in the create response
+   * (`receipt`), and never stored by the engine (e.g. a registration number and PIN).
+   */
+  onCreate?(trx: Transaction<Database>, created: CreatedInstance): Promise<Record<string, unknown>>;
+  /** Label/value pairs printed on stage documents (for workflows without budget lines). */
+  documentFields?(data: Record<string, unknown>): Array<[label: string, value: string]>;
+}
+
+/** Data properties that name an org (from 'data-org' steps): they must name an existing org. */
+export function orgFieldsOf(def: WorkflowDefinition): string[] {
+  const fields = new Set<string>();
+  for (const events of Object.values(def.steps)) {
+    for (const step of Object.values(events)) if (step.scope === 'data-org' && step.orgField) fields.add(step.orgField);
+  }
+  return [...fields];
 }

@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import Ajv2020 from 'ajv/dist/2020';
+import type { ValidateFunction } from 'ajv';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { initialTransition, transition } from 'xstate';
 import type { Database, InstanceRow } from '../db/types';
@@ -11,7 +13,7 @@ import { sqlstateOf, SQLSTATE } from '../db/sqlstate';
 import {
   commentRequired, forbidden, GrmsError, invalidData, notFound, transitionNotAllowed, versionConflict, type FieldProblem,
 } from '../errors';
-import type { NormalizedData, Step, WorkflowDefinition } from './definition';
+import { orgFieldsOf, type NormalizedData, type Step, type WorkflowDefinition } from './definition';
 import type { WorkflowRegistry } from './registry';
 import { invalidTextProblems, schemaProblems } from './validate';
 import { checkWithinCeiling } from './ceilings';
@@ -85,10 +87,12 @@ export class Engine {
     const org = creatorOrg(actor, def);
     if (!org) throw forbidden(`Only ${def.creatorRoles.join(', ')} may create a ${def.name}`);
     const normalized = normalizeData(def, data, '/data');
+    await this.checkOrgRefs(def, normalized.data);
     const [snapshot] = initialTransition(def.machine, { data: normalized.data });
     const persisted = def.machine.getPersistedSnapshot(snapshot);
     const id = crypto.randomUUID();
-    return this.withIdempotency(idem, async (trx) => {
+    let receipt: Record<string, unknown> | undefined;
+    const view = await this.withIdempotency(idem, async (trx) => {
       const row = await trx
         .insertInto('workflow_instances')
         .values({
@@ -103,8 +107,11 @@ export class Engine {
         instanceId: id, seq: 1, event: 'create', fromState: null, toState: row.state, actor: actor.username,
         actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data),
       });
+      if (def.onCreate) receipt = await def.onCreate(trx, { row, actor });
       return toView(row, def, actor);
     });
+    // Shown once: not part of the view an Idempotency-Key stores (a replay has no receipt).
+    return receipt ? { ...view, receipt } : view;
   }
 
   /** Reads an instance the actor may read; 404 otherwise (also for instances that exist). */
@@ -121,10 +128,12 @@ export class Engine {
     for (let attempt = 1; ; attempt++) {
       const { row, def } = await this.get(actor, id);
       const plan = await this.plan(actor, def, row, input, ifMatch, true);
-      const { step, role } = plan;
+      const { step, role, normalized } = plan;
+      // The document shows the instance as the transition leaves it (a fee assessed, a number stamped).
+      const shown = normalized ? { ...row, data: normalized.data, title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total } : row;
       const document =
         step.document && this.deps.documents
-          ? await this.deps.documents.prepare({ def, step, event: { type: input.type, comment: plan.comment }, row, nextState: plan.nextState, actor, role })
+          ? await this.deps.documents.prepare({ def, step, event: { type: input.type, comment: plan.comment }, row: shown, nextState: plan.nextState, actor, role })
           : undefined;
       try {
         return await this.withIdempotency(idem, async (trx) => {
@@ -133,9 +142,10 @@ export class Engine {
           let current = plan;
           let base = row;
           if (locked.version !== row.version) {
-            // A document was rendered from the old version: render again. Without one, decide
-            // again on the locked row, in its turn (the event applies to the current version).
-            if (document || ifMatch !== undefined) throw new VersionMoved();
+            // A document was rendered (or a number stamped) from the old version: start again.
+            // Otherwise decide again on the locked row, in its turn (the event applies to the
+            // current version).
+            if (document || step.stamp || ifMatch !== undefined) throw new VersionMoved();
             if (!canRead(actor, def, locked)) throw notFound(`No instance ${id}`);
             current = await this.plan(actor, def, locked, input, ifMatch, false);
             base = locked;
@@ -166,15 +176,33 @@ export class Engine {
     if (decision.kind === 'no-transition') throw transitionNotAllowed(decision.detail);
     const { step, role } = decision;
     const comment = validateEventInput(step, input);
-    const normalized = step.replacesData ? normalizeData(def, input.data, '/data') : undefined;
+    let normalized = step.replacesData ? normalizeData(def, input.data, '/data') : step.payload ? mergePayload(def, step, row, input.data) : undefined;
+    if (step.replacesData && normalized && precheck) await this.checkOrgRefs(def, normalized.data);
     const event = { type: input.type, actor: actor.username, comment: comment ?? undefined, data: normalized?.data };
     const current = def.machine.resolveState(row.snapshot as never);
     if (!current.can(event)) throw transitionNotAllowed(`"${input.type}" is not possible on this ${def.name} now`);
-    const [next] = transition(def.machine, current, event);
     // Checked before any document number is taken; checked again under lock in the transaction
     // (inside it, only there: PGlite's one connection is held by that transaction).
     if (precheck && step.rule === 'withinCeiling') await checkWithinCeiling(this.deps.db, row, false);
+    if (step.stamp) {
+      // The one write of planning, after every check: a value from a sequence is never reused.
+      if (!precheck) throw new VersionMoved();
+      const base = normalized ?? { data: row.data, title: row.title, fiscalYear: row.fiscal_year, total: row.total };
+      normalized = { ...base, data: { ...base.data, [step.stamp.field]: await step.stamp.take(this.deps.db, row, new Date()) } };
+      event.data = normalized.data;
+    }
+    const [next] = transition(def.machine, current, event);
     return { step, role, comment, normalized, next, nextState: String(next.value) };
+  }
+
+  /** Every data property a 'data-org' step reads must name an existing org (422 otherwise). */
+  private async checkOrgRefs(def: WorkflowDefinition, data: Record<string, unknown>): Promise<void> {
+    const fields = orgFieldsOf(def).filter((f) => typeof data[f] === 'string');
+    if (fields.length === 0) return;
+    const ids = fields.map((f) => data[f] as string);
+    const found = new Set((await this.deps.db.selectFrom('orgs').select('id').where('id', 'in', ids).execute()).map((o) => o.id));
+    const problems = fields.filter((f) => !found.has(data[f] as string)).map((f) => ({ path: `/data/${f}`, message: 'is not a known OPD' }));
+    if (problems.length) throw invalidData('The data names an unknown OPD', problems);
   }
 
   /** Writes one planned transition: the instance, its audit row and its document. */
@@ -198,7 +226,7 @@ export class Engine {
         ...(normalized && {
           data: JSON.stringify(normalized.data), title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
         }),
-        submitters: input.type === 'submit' ? addOnce(row.submitters, actor.username) : row.submitters,
+        submitters: input.type === 'submit' || plan.step.submits ? addOnce(row.submitters, actor.username) : row.submitters,
         participants: addOnce(row.participants, actor.username),
         updated_at: sql<Date>`now()`,
       })
@@ -263,9 +291,33 @@ function validateEventInput(step: Step, input: EventInput): string | null {
   } else if (typeof input.comment === 'string' && input.comment.length > MAX_COMMENT) {
     problems.push({ path: '/comment', message: `must be at most ${MAX_COMMENT} characters` });
   }
-  if (!step.replacesData && input.data !== undefined) problems.push({ path: '/data', message: `"${input.type}" takes no data` });
+  if (!step.replacesData && !step.payload && input.data !== undefined) problems.push({ path: '/data', message: `"${input.type}" takes no data` });
   if (problems.length) throw invalidData('The event is invalid', problems);
   const comment = typeof input.comment === 'string' && input.comment.trim() !== '' ? input.comment : null;
   if (step.requiresComment && comment === null) throw commentRequired(input.type);
   return comment;
+}
+
+// Step payload schemas, compiled on first use (src/engine/validate.ts compiles the data schemas).
+const payloadAjv = new Ajv2020({ allErrors: true, strict: true });
+const payloadValidators = new WeakMap<object, ValidateFunction>();
+
+/** Validates an event's payload against the step's schema and merges it into the instance data. */
+function mergePayload(def: WorkflowDefinition, step: Step, row: InstanceRow, payload: unknown): NormalizedData {
+  const spec = step.payload!;
+  const problems = invalidTextProblems(payload, '/data');
+  if (payload === undefined) problems.push({ path: '/data', message: 'is required' });
+  if (problems.length) throw invalidData('The event data is invalid', problems);
+  let validate = payloadValidators.get(spec.schema);
+  if (!validate) payloadValidators.set(spec.schema, (validate = payloadAjv.compile(spec.schema)));
+  if (!validate(payload)) {
+    throw invalidData('The event data is invalid', (validate.errors ?? []).map((e) => {
+      const key = e.keyword === 'required' ? (e.params as { missingProperty: string }).missingProperty
+        : e.keyword === 'additionalProperties' ? (e.params as { additionalProperty: string }).additionalProperty : undefined;
+      return { path: `/data${e.instancePath}${key === undefined ? '' : `/${key}`}`, message: e.message ?? e.keyword };
+    }));
+  }
+  const result = def.normalize(spec.merge(row.data, payload as Record<string, unknown>));
+  if ('problems' in result) throw invalidData('The data is inconsistent', result.problems.map((p) => ({ path: `/data${p.path}`, message: p.message })));
+  return result;
 }

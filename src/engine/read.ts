@@ -38,22 +38,27 @@ export function parseLimit(limit: string | undefined): number {
 /**
  * SQL for "the actor may fire a task event on this instance now", built from the workflow
  * definitions: one disjunct per (workflow version, state, event) the actor holds a role for.
+ * With `anyState`, "… at some stage" instead (who may read it, see canRead).
  */
-function taskCondition(eb: EB, actor: Actor, registry: WorkflowRegistry, tasksOnly: boolean): Expression<SqlBool> {
+function taskCondition(eb: EB, actor: Actor, registry: WorkflowRegistry, tasksOnly: boolean, anyState = false): Expression<SqlBool> {
   const disjuncts: Expression<SqlBool>[] = [];
   for (const def of registry.all()) {
     for (const [state, events] of Object.entries(def.steps)) {
       for (const step of Object.values(events)) {
         if (tasksOnly && !step.task) continue;
-        const where: Expression<SqlBool>[] = [
-          eb('workflow', '=', def.name), eb('workflow_version', '=', def.version), eb('state', '=', state),
-        ];
+        const where: Expression<SqlBool>[] = [eb('workflow', '=', def.name), eb('workflow_version', '=', def.version)];
+        if (!anyState) where.push(eb('state', '=', state));
         if (step.scope === 'global') {
           if (!step.roles.some((r) => hasRole(actor, r))) continue;
         } else {
           const orgs = actor.roles.filter((g) => step.roles.includes(g.role as never)).map((g) => g.org);
           if (orgs.length === 0) continue;
-          where.push(eb('org_id', 'in', orgs));
+          if (step.scope === 'data-org') {
+            if (!step.orgField) continue;
+            where.push(eb(sql<string>`data->>${step.orgField}`, 'in', orgs));
+          } else {
+            where.push(eb('org_id', 'in', orgs));
+          }
           if (step.scope === 'submitter') where.push(sql<SqlBool>`snapshot->'context'->>'submittedBy' = ${actor.username}`);
         }
         if (tasksOnly && step.review) where.push(eb.not(sql<SqlBool>`submitters @> ARRAY[${actor.username}]::text[]`));
@@ -69,7 +74,7 @@ function visibility(eb: EB, actor: Actor, registry: WorkflowRegistry): Expressio
   return eb.or([
     eb('org_id', 'in', memberOrgs(actor)),
     sql<SqlBool>`participants @> ARRAY[${actor.username}]::text[]`,
-    taskCondition(eb, actor, registry, false),
+    taskCondition(eb, actor, registry, false, true),
   ]);
 }
 

@@ -1,5 +1,6 @@
 import type { WorkflowDefinition } from './definition';
 import { budgetProposalV1 } from '../../workflows/budget-proposal/v1';
+import { permitV1 } from '../../workflows/permit/v1';
 
 /** Every registered workflow version; instances keep the version they started with. */
 export class WorkflowRegistry {
@@ -30,5 +31,5 @@ export class WorkflowRegistry {
 }
 
 export function defaultRegistry(): WorkflowRegistry {
-  return new WorkflowRegistry([budgetProposalV1]);
+  return new WorkflowRegistry([budgetProposalV1, permitV1]);
 }

@@ -21,6 +21,8 @@ export interface InstanceView {
   createdAt: string;
   updatedAt: string;
   allowedEvents: string[];
+  /** Only in the response that created the instance, when the workflow gives one (never stored). */
+  receipt?: Record<string, unknown>;
 }
 
 export function toView(row: InstanceRow, def: WorkflowDefinition, actor: Actor): InstanceView {

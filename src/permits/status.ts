@@ -1,0 +1,126 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/types';
+import { badRequest, GrmsError, type FieldProblem } from '../errors';
+import { PERMIT_TYPES, PUBLIC_STAGES } from '../../workflows/permit/v1';
+import { verifyPin } from './pin';
+
+/**
+ * The public status of a permit application, for the applicant holding the registration number
+ * and PIN of the receipt (no login). It shows the stage, dates and the permit number: never
+ * comments, data or the names of officials. Wrong PINs are limited per registration number and
+ * per client address, counted in the database so every API process sees the same failures.
+ */
+export interface StatusLimits {
+  perRegistration: number;
+  perClient: number;
+  windowSeconds: number;
+}
+
+/** 5 wrong PINs per registration number, 20 per client address, per 15 minutes. */
+export const STATUS_LIMITS: StatusLimits = Object.freeze({ perRegistration: 5, perClient: 20, windowSeconds: 15 * 60 });
+
+export class TooManyAttempts extends GrmsError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('TOO_MANY_ATTEMPTS', 429, 'too-many-attempts', 'Too many attempts', `Too many wrong PINs; try again in ${retryAfterSeconds} seconds`);
+  }
+}
+
+/** One answer for an unknown registration number and a wrong PIN: nothing to enumerate. */
+export const statusNotFound = () =>
+  new GrmsError('NOT_FOUND', 404, 'not-found', 'Not found', 'No application matches this registration number and PIN');
+
+export interface PublicPermitStatus {
+  registrationNumber: string;
+  permitType: { code: string; label: string };
+  stage: { code: string; label: string; final: boolean };
+  registeredAt: string;
+  lastChangeAt: string;
+  /** The SLA due date when the deadlines module has one; null otherwise. */
+  dueDate: string | null;
+  permitNumber: string | null;
+}
+
+export interface StatusQuery {
+  registration: unknown;
+  pin: unknown;
+  clientIp: string;
+}
+
+function parseQuery(q: StatusQuery): { registration: string; pin: string } {
+  const problems: FieldProblem[] = [];
+  const text = (v: unknown, path: string, max: number) => {
+    if (typeof v !== 'string' || v.trim() === '' || v.length > max || !v.isWellFormed() || v.includes('\u0000')) {
+      problems.push({ path, message: `must be a non-empty string of at most ${max} characters` });
+      return '';
+    }
+    return v.trim();
+  };
+  const registration = text(q.registration, '/registration', 64).toUpperCase();
+  const pin = text(q.pin, '/pin', 32);
+  if (problems.length) throw badRequest('Give the registration number and the PIN from the receipt', problems);
+  return { registration, pin };
+}
+
+const FINAL = new Set(['issued', 'rejected']);
+
+/**
+ * Looks an application up by registration number and PIN. Every lookup first records an attempt
+ * and counts the attempts of the window including its own, so concurrent guesses cannot slip past
+ * the limit; the record is removed again unless the PIN was wrong.
+ */
+export async function publicPermitStatus(db: Kysely<Database>, q: StatusQuery, limits: StatusLimits = STATUS_LIMITS): Promise<PublicPermitStatus> {
+  const { registration, pin } = parseQuery(q);
+  const clientIp = q.clientIp.slice(0, 100);
+  const attempt = await db.insertInto('permit_status_failures').values({ registration_number: registration, client_ip: clientIp })
+    .returning('id').executeTakeFirstOrThrow();
+  const forget = () => db.deleteFrom('permit_status_failures').where('id', '=', attempt.id).execute();
+  const window = sql`now() - make_interval(secs => ${limits.windowSeconds})`;
+  const seconds = (oldest: unknown) => sql<number>`ceil(extract(epoch FROM ${oldest} + make_interval(secs => ${limits.windowSeconds}) - now()))`;
+  const counts = (await sql<{ reg: string | number; ip: string | number; reg_wait: number | null; ip_wait: number | null }>`
+    SELECT count(*) FILTER (WHERE registration_number = ${registration}) AS reg,
+           count(*) FILTER (WHERE client_ip = ${clientIp}) AS ip,
+           ${seconds(sql`min(created_at) FILTER (WHERE registration_number = ${registration})`)} AS reg_wait,
+           ${seconds(sql`min(created_at) FILTER (WHERE client_ip = ${clientIp})`)} AS ip_wait
+      FROM permit_status_failures
+     WHERE created_at > ${window} AND (registration_number = ${registration} OR client_ip = ${clientIp})`.execute(db)).rows[0]!;
+  const waits: number[] = [];
+  if (Number(counts.reg) > limits.perRegistration) waits.push(Number(counts.reg_wait ?? limits.windowSeconds));
+  if (Number(counts.ip) > limits.perClient) waits.push(Number(counts.ip_wait ?? limits.windowSeconds));
+  if (waits.length) {
+    await forget();
+    throw new TooManyAttempts(Math.max(1, ...waits));
+  }
+
+  const found = await db.selectFrom('permit_registrations as r').innerJoin('workflow_instances as i', 'i.id', 'r.instance_id')
+    .select(['r.registration_number', 'r.pin_hash', 'i.id', 'i.state', 'i.data', 'i.created_at', 'i.updated_at'])
+    .where('r.registration_number', '=', registration).executeTakeFirst();
+  // The hash is checked (against a dummy when the number is unknown) in constant time either way.
+  if (!(await verifyPin(pin, found?.pin_hash)) || !found) {
+    await db.deleteFrom('permit_status_failures').where('created_at', '<', sql<Date>`now() - interval '1 day'`).execute();
+    throw statusNotFound();
+  }
+  await forget();
+  const type = String(found.data.permitType);
+  return {
+    registrationNumber: found.registration_number,
+    permitType: { code: type, label: PERMIT_TYPES[type] ?? type },
+    stage: { code: found.state, label: PUBLIC_STAGES[found.state] ?? found.state, final: FINAL.has(found.state) },
+    registeredAt: found.created_at.toISOString(),
+    lastChangeAt: found.updated_at.toISOString(),
+    dueDate: await dueDateOf(db, found.id),
+    permitNumber: typeof found.data.permitNumber === 'string' ? found.data.permitNumber : null,
+  };
+}
+
+/**
+ * The SLA due date from the deadlines table (src/sla), preferring the whole-workflow deadline.
+ * Deployments whose schema has no deadlines table yet answer null.
+ */
+async function dueDateOf(db: Kysely<Database>, instanceId: string): Promise<string | null> {
+  const table = await sql<{ t: string | null }>`SELECT to_regclass('deadlines')::text AS t`.execute(db);
+  if (!table.rows[0]?.t) return null;
+  const r = await sql<{ due: string }>`
+    SELECT grms_ts(due_at) AS due FROM deadlines WHERE instance_id = ${instanceId} AND due_at IS NOT NULL
+     ORDER BY (kind = 'overall') DESC LIMIT 1`.execute(db);
+  return r.rows[0]?.due ?? null;
+}

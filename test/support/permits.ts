@@ -1,0 +1,45 @@
+import type { Db } from '../../src/db/connect';
+import { pbgApplication } from '../../src/seed/demo';
+import { writeCounts, type Reply, type TestApp } from './app';
+
+/** A valid PBG application naming Dinas PUPR as technical agency. */
+export function permitData(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return pbgApplication('Rina Kusumawati', '3374015708920001', overrides);
+}
+
+export type PermitStep = [user: string, type: string, extra?: Record<string, unknown>];
+
+export const TO_ISSUED: PermitStep[] = [
+  ['fo.dpmptsp', 'mark_complete'],
+  ['timteknis.pupr', 'recommend', { comment: 'Memenuhi KRK; GSB 5 m' }],
+  ['kadis.pupr', 'assess_fee', { data: { fee: 3_250_000 } }],
+  ['kasir.dpmptsp', 'confirm_payment', { data: { paymentReference: 'BJTG-2026-000777' } }],
+  ['kepala.dpmptsp', 'sign'],
+];
+
+/** Registers an application at the front desk; returns the created instance (with its receipt). */
+export async function registerApplication(app: TestApp, data: Record<string, unknown> = permitData()): Promise<Reply> {
+  const res = await app.call('fo.dpmptsp', 'POST', '/api/v1/instances', { workflow: 'permit', data });
+  if (res.status !== 201) throw new Error(`registration failed: ${res.status} ${res.text}`);
+  return res;
+}
+
+/** Fires each step in order, expecting 200 each time; returns the last reply. */
+export async function firePermitSteps(app: TestApp, id: string, steps: PermitStep[]): Promise<Reply | undefined> {
+  let last: Reply | undefined;
+  for (const [user, type, extra] of steps) {
+    last = await app.call(user, 'POST', `/api/v1/instances/${id}/events`, { type, ...extra });
+    if (last.status !== 200) throw new Error(`${user} ${type}: ${last.status} ${last.text}`);
+  }
+  return last;
+}
+
+/** writeCounts plus the tables a permit request may touch. */
+export async function permitWriteCounts(db: Db): Promise<Record<string, number>> {
+  const out = await writeCounts(db);
+  for (const table of ['permit_registrations', 'permit_status_failures', 'documents', 'void_document_numbers'] as const) {
+    const r = await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    out[table] = Number(r.n);
+  }
+  return out;
+}
