@@ -5,9 +5,8 @@ import { openDeployment } from './runtime';
 import { DEMO_TOKEN_DAYS, startServer } from './server';
 import { generateKey } from './auth/secrets';
 import { loadActor, mintToken, revokeToken, revokeUserTokens } from './auth/tokens';
-import { defaultRegistry } from './engine/registry';
-import { Engine } from './engine/engine';
 import { seedDemo } from './seed/demo';
+import { wireEngine } from './wiring';
 import { auditPublicKey, ensureCheckpointKey } from './audit/keys';
 import { createCheckpoint } from './audit/checkpoint';
 import { verifyAudit } from './audit/verify';
@@ -83,8 +82,9 @@ program
   .option('--demo', 'the demo regency: OPDs, users for every role, ceilings and proposals')
   .action(async (opts: { demo?: boolean }) => {
     if (!opts.demo) throw new Error('say which data set: --demo');
-    await withDeployment('cli:seed', true, async ({ db }) => {
-      const result = await seedDemo(db.kysely, new Engine({ db: db.kysely, registry: defaultRegistry() }));
+    await withDeployment('cli:seed', true, async ({ db, masterKey }) => {
+      const wired = await wireEngine(db.kysely, masterKey!, loadConfig(), 1);
+      const result = await seedDemo(db.kysely, wired.engine).finally(() => wired.close());
       process.stdout.write(result.created ? 'demo data loaded\n' : 'demo data already present; nothing changed\n');
     });
   });

@@ -17,6 +17,8 @@ export interface Config {
   readonly logLevel: string;
   readonly timezone: string;
   readonly trustAnchorsFile: string | undefined;
+  /** SLA working days per state that override a workflow's own, by workflow name. */
+  readonly slaOverrides: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Worker threads that render and sign PDFs. */
   readonly documentThreads: number;
   /** Letterhead of every document, e.g. "PEMERINTAH KOTA SEMARANG". */
@@ -41,6 +43,17 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
   return n;
 }
 
+/** "state=days,state=days" → { state: days }. */
+function parseSlaList(value: string | undefined, name: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of (value ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z_]+)=(\d{1,3})$/.exec(part);
+    if (!m || Number(m[2]) < 1) throw new Error(`${name} must look like "tapd_review=15,opd_review=3", got "${part}"`);
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env.PORT, 3000, 'PORT');
   const host = env.HOST || '127.0.0.1';
@@ -55,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     timezone: env.GRMS_TIMEZONE || 'Asia/Jakarta',
     trustAnchorsFile: env.GRMS_TRUST_ANCHORS || undefined,
+    slaOverrides: { 'budget-proposal': parseSlaList(env.GRMS_SLA_BUDGET_PROPOSAL, 'GRMS_SLA_BUDGET_PROPOSAL') },
     documentThreads: intFrom(env.GRMS_DOCUMENT_THREADS, Math.max(1, os.availableParallelism() - 1), 'GRMS_DOCUMENT_THREADS') || 1,
     government: env.GRMS_GOVERNMENT || 'PEMERINTAH KOTA SEMARANG',
     documentPlace: env.GRMS_DOCUMENT_PLACE || 'Semarang',

@@ -2,23 +2,16 @@ import http from 'node:http';
 import type { Config } from './config';
 import type { Logger } from './log';
 import { openDeployment } from './runtime';
-import { defaultRegistry } from './engine/registry';
-import { compileAll } from './engine/validate';
-import { registerDefinitions } from './engine/definition-hash';
-import { Engine } from './engine/engine';
 import { ensureCheckpointKey } from './audit/keys';
 import { startCheckpointScheduler } from './audit/scheduler';
 import { startDeadlineScheduler } from './sla/scheduler';
-
-/** How often each server looks for deadlines that fell due. */
-const DEADLINE_POLL_MS = 30_000;
 import { createApp } from './api/app';
 import { DEMO_USERNAMES, seedDemo } from './seed/demo';
 import { mintToken } from './auth/tokens';
-import { loadDocumentAuthority } from './documents/authority';
-import { createDocumentPool } from './documents/pool';
-import { StageDocuments } from './documents/producer';
-import { countingPool, createMetrics } from './api/metrics';
+import { wireEngine, type Wired } from './wiring';
+
+/** How often each server looks for deadlines that fell due. */
+const DEADLINE_POLL_MS = 30_000;
 
 /** Demo tokens printed by `npm start` expire after this many days. */
 export const DEMO_TOKEN_DAYS = 30;
@@ -35,22 +28,12 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const deployment = await openDeployment(config, { purpose: 'server', needsKey: true, poolSize: 20 });
   const { db } = deployment;
-  let pool: ReturnType<typeof createDocumentPool> | undefined;
+  let wired: Wired | undefined;
   try {
-    const registry = defaultRegistry();
-    compileAll(registry.all());
-    // Refuses to start when a registered version's definition changed without a new version.
-    await registerDefinitions(db.kysely, registry.all());
     const masterKey = deployment.masterKey!;
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
-    const authority = await loadDocumentAuthority(db.kysely, masterKey, config);
-    pool = createDocumentPool({ threads: config.documentThreads });
-    const metrics = createMetrics(db.kysely);
-    const signing = countingPool(pool, metrics, 'stage');
-    const documents = new StageDocuments(db.kysely, masterKey, authority, signing, {
-      government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl,
-    });
-    const engine = new Engine({ db: db.kysely, registry, documents });
+    wired = await wireEngine(db.kysely, masterKey, config);
+    const { engine, authority, reportPool, metrics } = wired;
     const tokens: Record<string, string> = {};
     if (deployment.embedded) {
       const seeded = await seedDemo(db.kysely, engine);
@@ -61,7 +44,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         if (exists) tokens[username] = await mintToken(db.kysely, username, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
       }
     }
-    const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: countingPool(pool, metrics, 'audit-report'), metrics, timezone: config.timezone, logger });
+    const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -88,12 +71,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await Promise.all([stopCheckpoints(), stopDeadlines()]);
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
-        await pool?.close();
+        await wired?.close();
         await deployment.close();
       },
     };
   } catch (err) {
-    await pool?.close();
+    await wired?.close();
     await deployment.close();
     throw err;
   }

@@ -63,14 +63,14 @@ describeBackends('public permit status', (kind) => {
     }
   });
 
-  test('the due date comes from the SLA deadlines when there are any', async () => {
-    const table = await sql<{ t: string | null }>`SELECT to_regclass('deadlines')::text AS t`.execute(app.db.kysely);
+  test('the due date is the whole application\'s 15-working-day deadline, kept in the database', async () => {
     const fresh = await register();
-    expect((await status(fresh.registrationNumber, fresh.pin)).body.dueDate).toBeNull();
-    if (!table.rows[0]?.t) return; // before migration 0004 (src/sla) there is no due date to show
-    await sql`INSERT INTO deadlines (instance_id, kind, workflow, state, working_days, started_at, due_at)
-              VALUES (${fresh.id}, 'overall', 'permit', 'completeness_check', 30, now(), '2031-03-04T09:00:00Z')`.execute(app.db.kysely);
-    expect((await status(fresh.registrationNumber, fresh.pin)).body.dueDate).toBe('2031-03-04T09:00:00.000000Z');
+    const row = await app.db.kysely.selectFrom('deadlines').select(sql<string>`grms_ts(due_at)`.as('due')).where('instance_id', '=', fresh.id).where('kind', '=', 'overall').executeTakeFirstOrThrow();
+    const body = (await status(fresh.registrationNumber, fresh.pin)).body;
+    expect(body.dueDate).toBe(row.due);
+    // 15 working days from today: at least three weeks ahead, at the end of a day in WIB (16:59:59Z).
+    expect(Date.parse(body.dueDate) - Date.now()).toBeGreaterThan(20 * 86_400_000);
+    expect(body.dueDate).toMatch(/T16:59:59\.999000Z$/);
   });
 
   test('a wrong PIN and an unknown number get the same 404; the failure is the only row written', async () => {

@@ -11,7 +11,7 @@ import type { Metrics } from './metrics';
 
 function filters(query: Record<string, unknown>): ListFilters {
   const pick = (k: string) => (typeof query[k] === 'string' ? (query[k] as string) : undefined);
-  return { workflow: pick('workflow'), state: pick('state'), org: pick('org'), cursor: pick('cursor'), limit: pick('limit') };
+  return { workflow: pick('workflow'), state: pick('state'), org: pick('org'), overdue: pick('overdue'), cursor: pick('cursor'), limit: pick('limit') };
 }
 
 const etag = (view: InstanceView) => `"${view.version}"`;

@@ -9,6 +9,7 @@
  *   task (puts the instance in someone's inbox), a review (segregation of duties applies), needs a
  *   comment, carries new data or a payload, runs a named rule, stamps a number, produces a document.
  */
+import type { SlaSpec } from '../sla/deadlines';
 import type { AnyStateMachine } from 'xstate';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, InstanceRow } from '../db/types';
@@ -103,6 +104,8 @@ export interface WorkflowDefinition {
   steps: Readonly<Record<string, Readonly<Record<string, Step>>>>;
   /** Computes derived values (amounts, totals) after schema validation; returns problems it finds. */
   normalize(data: Record<string, unknown>): NormalizedData | { problems: DataProblem[] };
+  /** Working-day deadlines per state, and optionally for the whole workflow (see src/sla). */
+  sla?: SlaSpec;
   /**
    * Runs inside the creating transaction; what it returns is shown once, in the create response
    * (`receipt`), and never stored by the engine (e.g. a registration number and PIN).

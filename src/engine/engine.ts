@@ -8,6 +8,7 @@ import type { Actor } from '../auth/roles';
 import { hasRole } from '../auth/roles';
 import { canRead, decideEvent } from '../auth/permissions';
 import { appendAuditEvent } from '../audit/chain';
+import { trackDeadlines, type SlaSettings } from './deadlines';
 import { payloadDigest } from '../audit/hash';
 import { sqlstateOf, SQLSTATE } from '../db/sqlstate';
 import {
@@ -59,6 +60,8 @@ export interface EngineDeps {
   db: Kysely<Database>;
   registry: WorkflowRegistry;
   documents?: DocumentProducer;
+  /** SLA deadlines: time zone, configured overrides, clock (defaults: Asia/Jakarta, wall clock). */
+  sla?: SlaSettings;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -75,6 +78,10 @@ export interface EventInput {
  */
 export class Engine {
   constructor(private readonly deps: EngineDeps) {}
+
+  private get slaSettings(): SlaSettings {
+    return this.deps.sla ?? { timeZone: 'Asia/Jakarta' };
+  }
 
   get registry(): WorkflowRegistry {
     return this.deps.registry;
@@ -107,6 +114,7 @@ export class Engine {
         instanceId: id, seq: 1, event: 'create', fromState: null, toState: row.state, actor: actor.username,
         actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data),
       });
+      await trackDeadlines(trx, def, this.slaSettings, { instanceId: id, from: null, to: row.state });
       if (def.onCreate) receipt = await def.onCreate(trx, { row, actor });
       return toView(row, def, actor);
     });
@@ -238,6 +246,7 @@ export class Engine {
       actorRole: role, comment, payloadDigest: normalized ? payloadDigest(normalized.data) : null,
       ...(document && { extra: { document_sha256: document.sha256 } }),
     });
+    await trackDeadlines(trx, def, this.slaSettings, { instanceId: row.id, from: row.state, to: nextState });
     if (document) await document.store(trx, seq);
     return toView(updated, def, actor);
   }

@@ -79,6 +79,8 @@ function visibility(eb: EB, actor: Actor, registry: WorkflowRegistry): Expressio
 }
 
 export interface ListFilters {
+  /** "true": only instances with a deadline past due. */
+  overdue?: string;
   workflow?: string;
   state?: string;
   org?: string;
@@ -94,21 +96,92 @@ export async function listInstances(db: Kysely<Database>, registry: WorkflowRegi
   if (f.workflow) q = q.where('workflow', '=', f.workflow);
   if (f.state) q = q.where('state', '=', f.state);
   if (f.org) q = q.where('org_id', '=', f.org);
+  if (f.overdue === 'true') {
+    q = q.where(({ exists, selectFrom }) =>
+      exists(selectFrom('deadlines').select('deadlines.instance_id').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where((eb) => eb.or([eb('deadlines.overdue', '=', true), eb('deadlines.due_at', '<', new Date())]))),
+    );
+  } else if (f.overdue !== undefined && f.overdue !== 'false') {
+    throw badRequest('overdue must be true or false', [{ path: '/overdue', message: 'must be true or false' }]);
+  }
   if (after !== undefined) q = q.where('row_no', '<', after);
   const rows = await q.orderBy('row_no', 'desc').limit(limit + 1).execute();
   return page(rows, limit, (r) => toView(r, definitionOf(registry, r), actor), (r) => r.row_no);
 }
 
-/** The actor's inbox: instances waiting for a task event the actor may fire, oldest first. */
-export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters): Promise<Page<InstanceView>> {
+/** A task: the instance plus the due date of the step it waits at (null when the step has no SLA). */
+export type TaskView = InstanceView & { dueAt: string | null; overdue: boolean };
+
+export interface TaskPage extends Page<TaskView> {
+  counts: { total: number; overdue: number; byWorkflow: Record<string, number> };
+}
+
+function encodeTaskCursor(due: Date | null, rowNo: number): string {
+  return Buffer.from(`${due ? due.getTime() : ''}:${rowNo}`).toString('base64url');
+}
+
+function decodeTaskCursor(cursor: string | undefined): { due: Date | null; rowNo: number } | undefined {
+  if (!cursor) return undefined;
+  const m = /^(\d*):(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!m) throw badRequest('cursor is not valid', [{ path: '/cursor', message: 'unknown cursor' }]);
+  return { due: m[1] ? new Date(Number(m[1])) : null, rowNo: Number(m[2]) };
+}
+
+/**
+ * The actor's inbox: instances waiting for a task event the actor may fire, soonest due first
+ * (steps without a deadline last), with counts per workflow. Overdue means past the due time,
+ * whether or not the scheduler has escalated it yet.
+ */
+export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters, now = new Date()): Promise<TaskPage> {
   const limit = parseLimit(f.limit);
-  const after = decodeCursor(f.cursor);
-  let q = db.selectFrom('workflow_instances').selectAll().where((eb) => taskCondition(eb, actor, registry, true));
-  if (f.workflow) q = q.where('workflow', '=', f.workflow);
-  if (f.org) q = q.where('org_id', '=', f.org);
-  if (after !== undefined) q = q.where('row_no', '>', after);
-  const rows = await q.orderBy('row_no', 'asc').limit(limit + 1).execute();
-  return page(rows, limit, (r) => toView(r, definitionOf(registry, r), actor), (r) => r.row_no);
+  const after = decodeTaskCursor(f.cursor);
+  let inner = db
+    .selectFrom('workflow_instances')
+    .selectAll()
+    .select((eb) =>
+      eb.selectFrom('deadlines').select('deadlines.due_at').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where('deadlines.kind', '=', 'state').as('due_at'),
+    )
+    .select((eb) =>
+      eb.selectFrom('deadlines').select('deadlines.overdue').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where('deadlines.kind', '=', 'state').as('escalated'),
+    )
+    .where((eb) => taskCondition(eb, actor, registry, true));
+  if (f.workflow) inner = inner.where('workflow', '=', f.workflow);
+  if (f.org) inner = inner.where('org_id', '=', f.org);
+  let q = db.selectFrom(inner.as('t')).selectAll();
+  if (after) {
+    q = after.due
+      ? q.where((eb) => eb.or([eb('t.due_at', '>', after.due!), eb.and([eb('t.due_at', '=', after.due!), eb('t.row_no', '>', after.rowNo)]), eb('t.due_at', 'is', null)]))
+      : q.where((eb) => eb.and([eb('t.due_at', 'is', null), eb('t.row_no', '>', after.rowNo)]));
+  }
+  const rows = await q.orderBy(sql`t.due_at asc nulls last`).orderBy('t.row_no', 'asc').limit(limit + 1).execute();
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  const items = kept.map((r) => {
+    const due = r.due_at as Date | null;
+    return { ...toView(r, definitionOf(registry, r), actor), dueAt: due ? due.toISOString() : null, overdue: r.escalated === true || (due !== null && due.getTime() < now.getTime()) };
+  });
+  let countQ = db
+    .selectFrom('workflow_instances')
+    .select((eb) => [
+      'workflow',
+      eb.fn.countAll<number>().as('n'),
+      sql<number>`count(*) FILTER (WHERE EXISTS (SELECT 1 FROM deadlines d WHERE d.instance_id = workflow_instances.id AND d.kind = 'state' AND (d.overdue OR d.due_at < ${now})))`.as('late'),
+    ])
+    .where((eb) => taskCondition(eb, actor, registry, true))
+    .groupBy('workflow');
+  if (f.workflow) countQ = countQ.where('workflow', '=', f.workflow);
+  if (f.org) countQ = countQ.where('org_id', '=', f.org);
+  const grouped = await countQ.execute();
+  const byWorkflow = Object.fromEntries(grouped.map((g) => [g.workflow, Number(g.n)]));
+  const last = kept[kept.length - 1];
+  return {
+    items,
+    nextCursor: more && last ? encodeTaskCursor(last.due_at as Date | null, last.row_no) : null,
+    counts: {
+      total: grouped.reduce((sum, g) => sum + Number(g.n), 0),
+      overdue: grouped.reduce((sum, g) => sum + Number(g.late), 0),
+      byWorkflow,
+    },
+  };
 }
 
 export interface HistoryItem {

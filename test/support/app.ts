@@ -3,38 +3,26 @@ import type { AddressInfo } from 'node:net';
 import crypto from 'node:crypto';
 import type { Db, DbKind } from '../../src/db/connect';
 import { createLogger } from '../../src/log';
-import { defaultRegistry } from '../../src/engine/registry';
-import { Engine } from '../../src/engine/engine';
+import type { Engine } from '../../src/engine/engine';
 import { ensureCheckpointKey } from '../../src/audit/keys';
 import { createApp } from '../../src/api/app';
 import { DEMO_USERNAMES, seedDemoPeople } from '../../src/seed/demo';
 import { mintToken } from '../../src/auth/tokens';
 import { createTestDb } from './db';
 import { loadConfig } from '../../src/config';
-import { loadDocumentAuthority, type DocumentAuthority } from '../../src/documents/authority';
-import { createDocumentPool } from '../../src/documents/pool';
-import { StageDocuments } from '../../src/documents/producer';
 import type { Express } from 'express';
-import { countingPool, createMetrics } from '../../src/api/metrics';
-import { registerDefinitions } from '../../src/engine/definition-hash';
+import type { DocumentAuthority } from '../../src/documents/authority';
+import { wireEngine } from '../../src/wiring';
 
 export const PUBLIC_URL = 'https://grms.semarangkota.example';
 
 /** The app as `grms serve` builds it (documents signed in a worker thread), without listening. */
 export async function buildApp(db: Db, masterKey: Buffer): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; close(): Promise<void> }> {
-  const config = loadConfig({});
-  const authority = await loadDocumentAuthority(db.kysely, masterKey, config);
-  const pool = createDocumentPool({ threads: 1 });
-  const metrics = createMetrics(db.kysely);
-  const documents = new StageDocuments(db.kysely, masterKey, authority, countingPool(pool, metrics, 'stage'), {
-    government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: PUBLIC_URL,
-  });
-  const registry = defaultRegistry();
-  await registerDefinitions(db.kysely, registry.all());
-  const engine = new Engine({ db: db.kysely, registry, documents });
+  const config = { ...loadConfig({}), publicUrl: PUBLIC_URL };
+  const { engine, authority, reportPool, metrics, close } = await wireEngine(db.kysely, masterKey, config, 1);
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
-  const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: countingPool(pool, metrics, 'audit-report'), metrics, timezone: config.timezone, logger: createLogger('silent') });
-  return { app, engine, authority, close: () => pool.close() };
+  const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: createLogger('silent') });
+  return { app, engine, authority, close };
 }
 
 export interface Reply {

@@ -108,6 +108,8 @@ export const budgetProposalV1: WorkflowDefinition = {
   schema,
   creatorRoles: ['planner'],
   normalize,
+  // Defaults; a deployment sets its own with GRMS_SLA_BUDGET_PROPOSAL (e.g. "tapd_review=15").
+  sla: { states: { opd_review: 5, bappeda_verification: 10, tapd_review: 10, approved: 5 } },
   steps: {
     draft: {
       update: { ...planner, task: false, replacesData: true },

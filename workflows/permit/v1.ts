@@ -116,6 +116,11 @@ export const permitV1: WorkflowDefinition = {
   schema,
   creatorRoles: ['frontdesk'],
   normalize,
+  // Working days per step (SiCantik practice); the applicant's turns pause the 15-day clock.
+  sla: {
+    states: { completeness_check: 1, technical_review: 10, fee_assessment: 1, pending_signature: 2 },
+    overall: { days: 15, pausedIn: ['returned', 'awaiting_payment'], finalStates: ['issued', 'rejected'] },
+  },
   documentFields,
   onCreate: async (trx, { row }) => ({ ...(await registerPermit(trx, row)) }),
   steps: {

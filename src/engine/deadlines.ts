@@ -1,0 +1,39 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/types';
+import type { WorkflowDefinition } from './definition';
+import { enterState, leaveState, type SlaSpec } from '../sla/deadlines';
+import { loadHolidays } from '../sla/holidays';
+
+/** How the engine keeps SLA deadlines: the deployment's time zone, configured overrides, a clock. */
+export interface SlaSettings {
+  timeZone: string;
+  /** Working days per state by workflow name, overriding the definition's (budget review steps). */
+  overrides?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Injected in tests; the wall clock otherwise. */
+  clock?: () => Date;
+}
+
+export function slaFor(def: WorkflowDefinition, settings: SlaSettings): SlaSpec | undefined {
+  const override = settings.overrides?.[def.name];
+  if (!def.sla && !override) return undefined;
+  return { states: { ...(def.sla?.states ?? {}), ...(override ?? {}) }, ...(def.sla?.overall && { overall: def.sla.overall }) };
+}
+
+/**
+ * Moves an instance's deadlines with its state, inside the transition's transaction: the state
+ * left loses its deadline, the state entered gets one, and the whole-workflow clock runs or pauses.
+ */
+export async function trackDeadlines(
+  trx: Transaction<Database>,
+  def: WorkflowDefinition,
+  settings: SlaSettings,
+  e: { instanceId: string; from: string | null; to: string },
+): Promise<void> {
+  const sla = slaFor(def, settings);
+  if (!sla || e.from === e.to) return;
+  if (e.from !== null) await leaveState(trx, { instanceId: e.instanceId, state: e.from });
+  await enterState(trx, {
+    instanceId: e.instanceId, workflow: def.name, state: e.to, sla, at: (settings.clock ?? (() => new Date()))(),
+    holidays: await loadHolidays(trx), timeZone: settings.timeZone,
+  });
+}

@@ -1,0 +1,39 @@
+import type { Kysely } from 'kysely';
+import type { Config } from './config';
+import type { Database } from './db/types';
+import { defaultRegistry } from './engine/registry';
+import { compileAll } from './engine/validate';
+import { registerDefinitions } from './engine/definition-hash';
+import { Engine } from './engine/engine';
+import { loadDocumentAuthority, type DocumentAuthority } from './documents/authority';
+import { createDocumentPool, type DocumentPool } from './documents/pool';
+import { StageDocuments } from './documents/producer';
+import { countingPool, createMetrics, type Metrics } from './api/metrics';
+
+export interface Wired {
+  engine: Engine;
+  authority: DocumentAuthority;
+  /** The pool, counting what it signs, for per-request documents (audit reports). */
+  reportPool: DocumentPool;
+  metrics: Metrics;
+  close(): Promise<void>;
+}
+
+/**
+ * The engine exactly as every entry point uses it (serve, seed): registered definitions, the
+ * document CA, a signing pool, SLA settings. Whatever changes an instance goes through this.
+ */
+export async function wireEngine(db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads): Promise<Wired> {
+  const registry = defaultRegistry();
+  compileAll(registry.all());
+  // Refuses to start when a registered version's definition changed without a new version.
+  await registerDefinitions(db, registry.all());
+  const authority = await loadDocumentAuthority(db, masterKey, config);
+  const pool = createDocumentPool({ threads });
+  const metrics = createMetrics(db);
+  const documents = new StageDocuments(db, masterKey, authority, countingPool(pool, metrics, 'stage'), {
+    government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl,
+  });
+  const engine = new Engine({ db, registry, documents, sla: { timeZone: config.timezone, overrides: config.slaOverrides } });
+  return { engine, authority, reportPool: countingPool(pool, metrics, 'audit-report'), metrics, close: () => pool.close() };
+}
