@@ -60,7 +60,7 @@ export function parseExportFilters(q: Record<string, unknown>): ExportFilters {
       problems.push({ path: `/${name}`, message: 'must be a single short value' });
       continue;
     }
-    if ((name === 'from' || name === 'to') && Number.isNaN(Date.parse(v))) problems.push({ path: `/${name}`, message: 'must be a date or ISO 8601 time' });
+    if ((name === 'from' || name === 'to') && (!/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) || Number.isNaN(Date.parse(v)))) problems.push({ path: `/${name}`, message: 'must be a date or ISO 8601 time' });
     else if (name === 'instance' && !UUID.test(v)) problems.push({ path: '/instance', message: 'must be an instance id' });
     else out[name] = v;
   }

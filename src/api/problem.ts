@@ -38,12 +38,19 @@ function fromBodyParser(err: { type?: string; message?: string }): GrmsError | u
   }
 }
 
+/** Errors Express or its parsers raise for a malformed request carry a 4xx status of their own. */
+function isClientError(err: unknown): err is { status: number } {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
 /** The last middleware: every error leaves as problem+json; internals (stacks, SQL) stay in the log. */
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     let problem: GrmsError;
     if (err instanceof GrmsError) problem = err;
     else if (fromBodyParser(err)) problem = fromBodyParser(err)!;
+    else if (isClientError(err)) problem = new GrmsError('BAD_REQUEST', err.status, 'bad-request', 'Bad request', 'The request could not be understood (for example an invalid percent-encoding in the path)');
     else if (isConnectionError(err)) problem = serviceUnavailable('The database is not reachable; try again shortly', err);
     else {
       logger.error({ err, requestId: res.locals.requestId, method: req.method, url: req.originalUrl }, 'unhandled error');

@@ -21,7 +21,8 @@ export function encodeCursor(n: number): string {
 
 export function decodeCursor(cursor: string | undefined): number | undefined {
   if (cursor === undefined || cursor === '') return undefined;
-  const n = Number(Buffer.from(cursor, 'base64url').toString());
+  const text = /^[A-Za-z0-9_-]{1,40}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
+  const n = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(n) || n < 0) throw badRequest('cursor is not valid', [{ path: '/cursor', message: 'unknown cursor' }]);
   return n;
 }
