@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { createCheckpoint } from './checkpoint';
 import type { CheckpointKey } from './keys';
+import { startPeriodic } from '../periodic';
 
 /**
  * Takes a checkpoint every `intervalMs`. A tick is skipped while the previous one still runs, and
@@ -14,31 +15,5 @@ export function startCheckpointScheduler(
   intervalMs: number,
   onError: (err: unknown) => void,
 ): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const tick = (): void => {
-    if (running || stopped) return;
-    running = createCheckpoint(db, key)
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          // A throwing error handler must not become an unhandled rejection.
-          try {
-            onError(err);
-          } catch {
-            /* nothing left to report to */
-          }
-        },
-      )
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  return async () => {
-    stopped = true;
-    clearInterval(timer);
-    await running;
-  };
+  return startPeriodic(() => createCheckpoint(db, key), intervalMs, onError);
 }

@@ -1,3 +1,4 @@
+import { startPeriodic } from '../periodic';
 /**
  * Fires SLA deadlines: a due deadline becomes overdue once, with one 'escalated' audit row by the
  * `system` actor. Runs inside every `grms serve` process; SKIP LOCKED lets several run at once.
@@ -142,35 +143,6 @@ export function startDeadlineScheduler(
   clock: () => Date,
   onError: (err: unknown) => void,
 ): () => Promise<void> {
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const tick = (): void => {
-    if (running || stopped) return;
-    running = Promise.resolve()
-      .then(() => fireDueDeadlines(db, clock()))
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          try {
-            onError(err);
-          } catch {
-            /* a throwing error handler must not become an unhandled rejection */
-          }
-        },
-      )
-      .finally(() => {
-        running = null;
-      });
-  };
   // Deadlines that fell due while no process ran are fired at start, not one interval later.
-  const first = setTimeout(tick, 0);
-  first.unref();
-  const timer = setInterval(tick, intervalMs);
-  timer.unref();
-  return async () => {
-    stopped = true;
-    clearTimeout(first);
-    clearInterval(timer);
-    await running;
-  };
+  return startPeriodic(() => fireDueDeadlines(db, clock()), intervalMs, onError, true);
 }
