@@ -7,6 +7,7 @@ import type { InstanceView } from '../engine/view';
 import { forbidden, GrmsError, invalidData, PROBLEM_BASE, type FieldProblem } from '../errors';
 import { actorOf, jsonObjectBody, parseIfMatch } from './middleware';
 import { runIdempotent } from './idempotent';
+import { searchInstances } from '../engine/search';
 import type { Metrics } from './metrics';
 
 function filters(query: Record<string, unknown>): ListFilters {
@@ -107,6 +108,10 @@ export function instancesRouter(db: Kysely<Database>, engine: Engine, metrics: M
       }
     }
     res.json({ results, succeeded: results.filter((r) => r.status === 200).length, failed: results.filter((r) => r.status !== 200).length });
+  });
+
+  r.get('/search', async (req, res) => {
+    res.json(await searchInstances(db, engine.registry, actorOf(res), req.query.q, typeof req.query.limit === 'string' ? req.query.limit : undefined));
   });
 
   r.get('/tasks', async (req, res) => {

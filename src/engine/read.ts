@@ -70,7 +70,7 @@ function taskCondition(eb: EB, actor: Actor, registry: WorkflowRegistry, tasksOn
   return disjuncts.length ? eb.or(disjuncts) : sql<SqlBool>`false`;
 }
 
-function visibility(eb: EB, actor: Actor, registry: WorkflowRegistry): Expression<SqlBool> {
+export function visibility(eb: EB, actor: Actor, registry: WorkflowRegistry): Expression<SqlBool> {
   if (hasGlobalRole(actor)) return sql<SqlBool>`true`;
   return eb.or([
     eb('org_id', 'in', memberOrgs(actor)),
