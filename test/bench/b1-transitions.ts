@@ -1,0 +1,133 @@
+import os from 'node:os';
+import { dinkesProposal, fiscalYearOf } from '../../src/seed/demo';
+import { figure, fmt, LATENCY_HEADER, latencyRow, ms, type Section } from './context';
+import type { Harness, MainDb } from './harness';
+import { Client, probeHealth, runLoad, type LoadResult, type Percentiles } from './load';
+import { createDatabase, dropDatabase, pgbench, pgbenchInit, randomName, type PgbenchResult } from './pg';
+import type { Served } from './server';
+import { cpuLine, cpuSnapshot, withMachineLoad } from './cpu';
+
+/** Draft proposals per client: a client cycles over its own, so clients never wait on each other's row locks. */
+const PER_CLIENT = 4;
+
+/** Creates `count` draft proposals as the Dinkes planner; returns their ids. */
+export async function createDrafts(client: Client, tokenOfPlanner: string, count: number, label: string): Promise<string[]> {
+  const year = fiscalYearOf(new Date());
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 16) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(16, count - i) }, (_, k) =>
+        client.expect(201, 'POST', '/api/v1/instances', {
+          token: tokenOfPlanner, body: { workflow: 'budget-proposal', data: dinkesProposal(year, `${label} ${i + k + 1}`) },
+        }),
+      ),
+    );
+    ids.push(...batch.map((r) => (JSON.parse(r.body) as { id: string }).id));
+  }
+  return ids;
+}
+
+export interface UpdateLoad {
+  result: LoadResult;
+  health: Percentiles;
+  /** Statements sent to PostgreSQL per transition (with --profile), or null. */
+  statementsPerOp: number | null;
+  /** Where the CPU went during the load (Markdown line). */
+  cpu: string;
+}
+
+/** Statements per operation between two counts of a profiled server. */
+export function perOp(before: number | null, after: number | null, ops: number): number | null {
+  return before === null || after === null || ops === 0 ? null : (after - before) / ops;
+}
+
+/**
+ * Load 1: `clients` clients each firing `update` (new data, no document) at its own draft
+ * proposals for `seconds`, while GET /healthz is probed.
+ */
+export async function updateLoad(h: Harness, served: Served, main: MainDb, seconds: number): Promise<UpdateLoad> {
+  const { clients, warmupSeconds } = h.opts.sizes;
+  const client = new Client(served.url, clients + 2);
+  try {
+    const ids = await createDrafts(client, main.tokens.planner, clients * PER_CLIENT, 'Bench update');
+    const year = fiscalYearOf(new Date());
+    const probe = probeHealth(served.url, { warmupMs: warmupSeconds * 1000 });
+    const before = await served.statements();
+    const cpu0 = await cpuSnapshot(served.pid, main.dbUrl);
+    const result = await runLoad({ clients, warmupMs: warmupSeconds * 1000, durationMs: seconds * 1000 }, async (c, i) => {
+      const id = ids[c * PER_CLIENT + (i % PER_CLIENT)]!;
+      const r = await client.expect(200, 'POST', `/api/v1/instances/${id}/events`, {
+        token: main.tokens.planner, body: { type: 'update', data: dinkesProposal(year, `Bench update ${c}.${i}`) },
+      });
+      if (!r.body.includes('"state":"draft"')) throw new Error(`update left the draft: ${r.body.slice(0, 200)}`);
+      return true;
+    });
+    const cpu = cpuLine(cpu0, await cpuSnapshot(served.pid, main.dbUrl), os.availableParallelism());
+    const statementsPerOp = perOp(before, await served.statements(), result.allOps);
+    const health = await probe.stop();
+    return { result, health, statementsPerOp, cpu };
+  } finally {
+    client.close();
+  }
+}
+
+async function runPgbench(h: Harness): Promise<{ result: PgbenchResult; initMs: number; machineCores: number }> {
+  const name = randomName('grms_bench_pgbench');
+  const url = await createDatabase(h.opts.serverUrl, name);
+  try {
+    const initMs = await pgbenchInit(url, h.opts.sizes.pgbenchScale);
+    const { clients, loadSeconds } = h.opts.sizes;
+    h.log(`pgbench -c ${clients} -j 2 -T ${loadSeconds} (scale ${h.opts.sizes.pgbenchScale})`);
+    const { value, machineCores } = await withMachineLoad(() => pgbench(url, clients, 2, loadSeconds));
+    return { result: value, initMs, machineCores };
+  } finally {
+    await dropDatabase(h.opts.serverUrl, name);
+  }
+}
+
+/** 1. Transitions per second through the HTTP API vs pgbench's TPC-B-like transactions. */
+export async function benchTransitions(h: Harness): Promise<Section> {
+  const t0 = performance.now();
+  const { clients, loadSeconds, pgbenchScale } = h.opts.sizes;
+  const pg = await runPgbench(h);
+  const main = await h.main();
+  const served = await h.serve(main.env);
+  let load: UpdateLoad;
+  try {
+    h.log(`load 1: ${clients} clients firing update for ${loadSeconds} s`);
+    load = await updateLoad(h, served, main, loadSeconds);
+  } finally {
+    await served.stop();
+  }
+  h.shared.healthUnderLoad1 = load.health;
+  const r = load.result;
+  return {
+    id: 1,
+    title: 'Transitions per second through the HTTP API (no document)',
+    seconds: (performance.now() - t0) / 1000,
+    figures: [
+      figure({ label: 'update transitions/s (HTTP, 16 clients)', value: r.perSecond, baselineLabel: `pgbench TPC-B-like tps (scale ${pgbenchScale}, -c ${clients} -j 2)`, baseline: pg.result.tps, unit: '/s' }, '>=', 0.6),
+    ],
+    details: [
+      `grms: ${fmt(r.ops)} transitions in ${fmt(r.seconds, 1)} s = **${fmt(r.perSecond, 1)}/s**, ${r.errors} errors${r.firstError ? ` (first: ${r.firstError})` : ''}.`,
+      `pgbench: ${fmt(pg.result.transactions)} transactions, **${fmt(pg.result.tps, 1)} tps**, latency average ${ms(pg.result.latencyAvgMs)}` +
+        `${pg.result.latencyStddevMs !== null ? `, stddev ${ms(pg.result.latencyStddevMs)}` : ''}, ${pg.result.failed} failed (init ${fmt(pg.initMs / 1000, 1)} s); the whole machine was busy ${fmt(pg.machineCores, 2)} of ${os.availableParallelism()} cores meanwhile.`,
+      '',
+      ...LATENCY_HEADER,
+      latencyRow('POST …/events `update` (grms)', r.latencyMs),
+      latencyRow('GET /healthz during the load (one prober)', load.health),
+      '',
+      load.cpu,
+      '',
+      ...(load.statementsPerOp !== null ? [`Statements sent to PostgreSQL per \`update\` transition (counted in the server): ${fmt(load.statementsPerOp, 1)}; pgbench's TPC-B-like script sends 7 per transaction (BEGIN, 3 UPDATE, SELECT, INSERT, END).`, ''] : []),
+    ],
+    notes: [
+      `Load: ${clients} closed-loop clients on loopback, keep-alive, each firing \`update\` (full new data, 3 budget lines) at its own ${PER_CLIENT} draft proposals` +
+        ` (no document, no row-lock waits between clients); ${h.opts.sizes.warmupSeconds} s warm-up not counted, then ${loadSeconds} s measured.` +
+        ' Each transition: token check, load, xstate transition, JSON Schema validation, UPDATE of the instance and an audit row (hash chained) in one transaction.',
+      `Baseline: \`pgbench -i -s ${pgbenchScale}\` in a database of its own on the same server, then \`pgbench -c ${clients} -j 2 -T ${loadSeconds}\`, run just before.`,
+      '',
+    ],
+    diagnostics: h.profileOf(served, 'grms serve during load 1 (includes start-up and proposal creation)'),
+  };
+}
