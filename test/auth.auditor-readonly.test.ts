@@ -30,7 +30,7 @@ describeBackends('auditors read everything and change nothing', (kind) => {
 
   test.each(mutating)('%s is refused with 403 and writes nothing', async (route) => {
     const [method, template] = route.split(' ') as [string, string];
-    const path = template.replace('{id}', id).replace('{year}', String(YEAR)).replace('{org}', 'dinkes').replace('{date}', '2026-12-25').replace(/\{\w+\}/g, 'x');
+    const path = template.replace('{id}', id).replace('{year}', String(YEAR)).replace('{org}', 'dinkes').replace('{date}', '2026-12-25').replace('{username}', 'kadis.dinkes').replace('{role}', 'planner').replace(/\{\w+\}/g, 'x');
     const bodies = [{ type: 'approve', comment: 'audit', workflow: 'budget-proposal', data: proposal(), amount: 1 }];
     const before = await writeCounts(app.db);
     for (const body of bodies) {

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { auditPublicKey } from '../audit/keys';
 import { verifyAudit } from '../audit/verify';
+import { verifyPeopleChain } from '../auth/people';
 import { createCheckpoint } from '../audit/checkpoint';
 import type { CheckpointKey } from '../audit/keys';
 import { badRequest, notFound, type FieldProblem } from '../errors';
@@ -24,7 +25,8 @@ export function auditRouter(db: Kysely<Database>, key: CheckpointKey): Router {
   const r = Router();
   r.get('/audit/verify', requireRole('auditor'), async (_req, res) => {
     const result = await verifyAudit(db, key.publicKeyPem);
-    res.json(result);
+    const people = await verifyPeopleChain(db);
+    res.json({ ...result, ok: result.ok && people.ok, people });
   });
   r.get('/audit/export', requireRole('auditor'), async (req, res) => {
     const format = req.query.format === undefined ? 'csv' : req.query.format;

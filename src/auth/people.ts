@@ -1,0 +1,135 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../db/types';
+import { GrmsError, invalidData, notFound, type FieldProblem } from '../errors';
+import { rowHash } from '../audit/hash';
+import { invalidTextProblems } from '../engine/validate';
+import { revokeCertificate } from '../documents/identities';
+import { ALL_ROLES } from './roles';
+import { revokeUserTokens } from './tokens';
+
+/**
+ * People administration (officials move between posts: mutasi). Every change is appended to the
+ * hash-chained people_events table in the same transaction as the change.
+ */
+export interface NewUser {
+  username: string;
+  fullName: string;
+  position?: string;
+  org: string;
+  roles?: Array<{ role: string; org: string }>;
+}
+
+type Action = 'create_user' | 'grant_role' | 'remove_role' | 'deactivate';
+
+const userExists = (username: string) =>
+  new GrmsError('USER_EXISTS', 409, 'user-exists', 'User exists', `A user "${username}" already exists`);
+
+async function record(trx: Transaction<Database>, e: { action: Action; username: string; role?: string; org?: string; details?: string; actor: string }) {
+  // One chain for the whole table: writers take turns (people changes are rare).
+  await sql`LOCK TABLE people_events IN EXCLUSIVE MODE`.execute(trx);
+  const head = await sql<{ seq: string; hash: string }>`SELECT seq, hash FROM people_events ORDER BY seq DESC LIMIT 1`.execute(trx);
+  const now = await sql<{ ts: string }>`SELECT grms_ts(clock_timestamp()) AS ts`.execute(trx);
+  const row = {
+    seq: head.rows[0] ? Number(head.rows[0].seq) + 1 : 1, action: e.action, username: e.username, role: e.role ?? null, org_id: e.org ?? null,
+    details: e.details ?? null, actor: e.actor, created_at: now.rows[0]!.ts, prev_hash: head.rows[0]?.hash ?? null,
+  };
+  const hash = rowHash(row);
+  await sql`INSERT INTO people_events (seq, action, username, role, org_id, details, actor, created_at, prev_hash, hash)
+    VALUES (${row.seq}, ${row.action}, ${row.username}, ${row.role}, ${row.org_id}, ${row.details}, ${row.actor}, ${row.created_at}::timestamptz, ${row.prev_hash}, ${hash})`.execute(trx);
+}
+
+async function checkGrant(trx: Transaction<Database>, role: string, org: string, base: string): Promise<FieldProblem[]> {
+  const problems: FieldProblem[] = [];
+  if (!(ALL_ROLES as readonly string[]).includes(role)) problems.push({ path: `${base}/role`, message: `must be one of ${ALL_ROLES.join(', ')}` });
+  if (!(await trx.selectFrom('orgs').select('id').where('id', '=', org).executeTakeFirst())) problems.push({ path: `${base}/org`, message: 'is not a known organisation' });
+  return problems;
+}
+
+export async function createUser(db: Kysely<Database>, by: string, u: NewUser): Promise<void> {
+  const problems: FieldProblem[] = [...invalidTextProblems(u, '')];
+  if (typeof u.username !== 'string' || !/^[a-z0-9][a-z0-9._-]{1,62}$/.test(u.username)) problems.push({ path: '/username', message: 'must be 2-63 lower-case letters, digits, . _ -' });
+  if (typeof u.fullName !== 'string' || u.fullName.trim() === '' || u.fullName.length > 200) problems.push({ path: '/fullName', message: 'must be a name of at most 200 characters' });
+  if (u.position !== undefined && (typeof u.position !== 'string' || u.position.length > 200)) problems.push({ path: '/position', message: 'must be at most 200 characters' });
+  if (typeof u.org !== 'string') problems.push({ path: '/org', message: 'must be an organisation id' });
+  if (u.roles !== undefined && !Array.isArray(u.roles)) problems.push({ path: '/roles', message: 'must be a list of { role, org }' });
+  if (problems.length) throw invalidData('The user is invalid', problems);
+  await db.transaction().execute(async (trx) => {
+    const grants = u.roles ?? [];
+    const more: FieldProblem[] = [];
+    if (!(await trx.selectFrom('orgs').select('id').where('id', '=', u.org).executeTakeFirst())) more.push({ path: '/org', message: 'is not a known organisation' });
+    for (const [i, g] of grants.entries()) more.push(...(await checkGrant(trx, String(g?.role), String(g?.org), `/roles/${i}`)));
+    if (more.length) throw invalidData('The user is invalid', more);
+    if (await trx.selectFrom('users').select('username').where('username', '=', u.username).executeTakeFirst()) throw userExists(u.username);
+    await trx.insertInto('users').values({ username: u.username, full_name: u.fullName, position: u.position ?? '', org_id: u.org }).execute();
+    await record(trx, { action: 'create_user', username: u.username, org: u.org, details: u.fullName, actor: by });
+    for (const g of grants) {
+      await trx.insertInto('user_roles').values({ username: u.username, role: g.role, org_id: g.org }).execute();
+      await record(trx, { action: 'grant_role', username: u.username, role: g.role, org: g.org, actor: by });
+    }
+  });
+}
+
+async function lockUser(trx: Transaction<Database>, username: string) {
+  const user = await trx.selectFrom('users').select(['username', 'active']).where('username', '=', username).forUpdate().executeTakeFirst();
+  if (!user) throw notFound(`No user "${username}"`);
+  return user;
+}
+
+export async function grantRole(db: Kysely<Database>, by: string, username: string, role: string, org: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    await lockUser(trx, username);
+    const problems = await checkGrant(trx, role, org, '');
+    if (problems.length) throw invalidData('The role grant is invalid', problems);
+    const added = await trx.insertInto('user_roles').values({ username, role, org_id: org }).onConflict((oc) => oc.doNothing()).returning('role').executeTakeFirst();
+    if (!added) return false;
+    await record(trx, { action: 'grant_role', username, role, org, actor: by });
+    return true;
+  });
+}
+
+export async function removeRole(db: Kysely<Database>, by: string, username: string, role: string, org: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await lockUser(trx, username);
+    const removed = await trx.deleteFrom('user_roles').where('username', '=', username).where('role', '=', role).where('org_id', '=', org).executeTakeFirst();
+    if (Number(removed.numDeletedRows) === 0) throw notFound(`${username} does not hold ${role} at ${org}`);
+    await record(trx, { action: 'remove_role', username, role, org, actor: by });
+  });
+}
+
+/** Deactivates a user: tokens stop at once, the signing certificate is revoked (earlier signatures stay valid). */
+export async function deactivateUser(db: Kysely<Database>, by: string, username: string, reason: string | undefined): Promise<{ revokedTokens: number; revokedCertificates: string[] }> {
+  return db.transaction().execute(async (trx) => {
+    const user = await lockUser(trx, username);
+    if (!user.active) return { revokedTokens: 0, revokedCertificates: [] };
+    await trx.updateTable('users').set({ active: false }).where('username', '=', username).execute();
+    const revokedTokens = await revokeUserTokens(trx, username);
+    const revokedCertificates = await revokeCertificate(trx, username);
+    await record(trx, { action: 'deactivate', username, details: reason, actor: by });
+    return { revokedTokens, revokedCertificates };
+  });
+}
+
+export interface PeopleChainResult {
+  ok: boolean;
+  checked: number;
+  broken: Array<{ seq: number; reason: string }>;
+}
+
+/** Recomputes the people_events chain. */
+export async function verifyPeopleChain(db: Kysely<Database>): Promise<PeopleChainResult> {
+  const rows = await sql<Record<string, unknown> & { seq: string; hash: string; prev_hash: string | null }>`
+    SELECT seq, action, username, role, org_id, details, actor, grms_ts(created_at) AS created_at, prev_hash, hash FROM people_events ORDER BY seq`.execute(db);
+  const broken: PeopleChainResult['broken'] = [];
+  let prev: string | null = null;
+  let expected = 1;
+  for (const r of rows.rows) {
+    const seq = Number(r.seq);
+    if (seq !== expected) broken.push({ seq: expected, reason: `row ${expected} is missing` });
+    else if (rowHash({ ...r, seq }) !== r.hash) broken.push({ seq, reason: 'hash does not match the row (row altered)' });
+    else if (r.prev_hash !== prev) broken.push({ seq, reason: 'prev_hash does not match the previous row' });
+    if (broken.length) break;
+    prev = r.hash;
+    expected++;
+  }
+  return { ok: broken.length === 0, checked: rows.rows.length, broken };
+}
