@@ -34,7 +34,12 @@ export interface Config {
   /** Folder of <username>.p12 signing certificates (e.g. BSrE); unset means the CA issues them. */
   readonly userP12Dir: string | undefined;
   readonly userP12Passphrase: string | undefined;
+  /** OCDS ocid prefix of this publisher ("ocds-" + the registered prefix + a local part). */
+  readonly ocidPrefix: string;
 }
+
+/** Used until a publisher registers its own prefix with the Open Contracting Partnership. */
+export const DEFAULT_OCID_PREFIX = 'ocds-xxxxxx-grms';
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
@@ -74,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     documentPlace: env.GRMS_DOCUMENT_PLACE || 'Semarang',
     caCertFile: env.GRMS_CA_CERT || undefined,
     caKeyFile: env.GRMS_CA_KEY || undefined,
+    ocidPrefix: env.GRMS_OCID_PREFIX || DEFAULT_OCID_PREFIX,
     caP12File: env.GRMS_CA_P12 || undefined,
     caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,
     userP12Dir: env.GRMS_USER_P12_DIR || undefined,

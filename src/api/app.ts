@@ -19,6 +19,10 @@ import type { DocumentAuthority } from '../documents/authority';
 import type { DocumentPool } from '../documents/pool';
 import { measureRequests, type Metrics } from './metrics';
 import { holidaysRouter } from './holidays';
+import { peopleRouter } from './people';
+import { procurementRouter } from './procurement';
+import type { OcdsSettings } from '../procurement/ocds';
+import { loadConfig } from '../config';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -31,12 +35,20 @@ export interface AppDeps {
   /** The deployment's time zone (working days, deadlines). */
   timezone: string;
   logger: Logger;
+  /** OCDS publisher settings (config ocidPrefix, publicUrl, government); defaults when absent. */
+  ocds?: OcdsSettings;
+}
+
+function defaultOcds(): OcdsSettings {
+  // loadConfig({}) reads no environment: the documented defaults only.
+  const c = loadConfig({});
+  return { ocidPrefix: c.ocidPrefix, publicUrl: c.publicUrl, government: c.government };
 }
 
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -65,8 +77,10 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', instancesRouter(db, engine, metrics));
   app.use('/api/v1', ceilingsRouter(db));
   app.use('/api/v1', holidaysRouter(db, timezone));
+  app.use('/api/v1', peopleRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool));
+  app.use('/api/v1', procurementRouter(db, engine, ocds ?? defaultOcds()));
 
   app.use((req) => {
     throw notFound(`No route ${req.method} ${req.path}`);

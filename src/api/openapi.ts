@@ -78,6 +78,13 @@ export const openApiDocument = {
         responses: { '200': ok('{ results: [{ id, status, instance | problem }], succeeded, failed }'), ...errors(400, 401, 413, 415, 422) },
       },
     },
+    '/api/v1/search': {
+      get: {
+        security: bearer, summary: 'Find readable instances by document, registration, permit or contract number, NIK/NIB, or title words',
+        parameters: [{ name: 'q', in: 'query', required: true, schema: { type: 'string', minLength: 2, maxLength: 100 } }, pageParams[1]],
+        responses: { '200': ok('{ items }'), ...errors(400, 401) },
+      },
+    },
     '/api/v1/tasks': { get: { security: bearer, summary: "The caller's inbox", parameters: [...listFilters, ...pageParams], responses: { '200': ok('page', pageOf(instance)), ...errors(401) } } },
     '/api/v1/ceilings/{year}': {
       get: { security: bearer, summary: 'Ceilings with used and remaining per OPD', parameters: [{ name: 'year', in: 'path', required: true, schema: { type: 'integer' } }], responses: { '200': ok('ceilings'), ...errors(400, 401) } },
@@ -89,6 +96,21 @@ export const openApiDocument = {
         requestBody: json({ type: 'object', required: ['amount'], properties: { amount: { type: 'integer', minimum: 0 } } }),
         responses: { '200': ok('ceiling'), ...errors(400, 401, 403, 404, 422) },
       },
+    },
+    '/api/v1/users': {
+      get: { security: bearer, summary: 'Users with their roles (admin, auditor)', responses: { '200': ok('users'), ...errors(401, 403) } },
+      post: {
+        security: bearer, summary: 'Create a user (admin); recorded in people_events',
+        requestBody: json({ type: 'object', required: ['username', 'fullName', 'org'], properties: { username: { type: 'string' }, fullName: { type: 'string' }, position: { type: 'string' }, org: { type: 'string' }, roles: { type: 'array' } } }),
+        responses: { '201': ok('created'), ...errors(400, 401, 403, 409, 422) },
+      },
+    },
+    '/api/v1/users/{username}/roles/{role}/{org}': {
+      put: { security: bearer, summary: 'Grant a role at an OPD (admin)', parameters: ['username', 'role', 'org'].map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })), responses: { '201': ok('granted'), '200': ok('already held'), ...errors(401, 403, 404, 422) } },
+      delete: { security: bearer, summary: 'Remove a role (admin)', parameters: ['username', 'role', 'org'].map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })), responses: { '204': { description: 'removed' }, ...errors(401, 403, 404) } },
+    },
+    '/api/v1/users/{username}/deactivate': {
+      post: { security: bearer, summary: 'Deactivate a user (admin): tokens stop, signing certificate revoked', parameters: [{ name: 'username', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': ok('{ revokedTokens, revokedCertificates }'), ...errors(401, 403, 404) } },
     },
     '/api/v1/holidays': {
       get: { security: bearer, summary: 'Holidays of a year (skipped by SLA working days)', parameters: [{ name: 'year', in: 'query', schema: { type: 'integer' } }], responses: { '200': ok('holidays'), ...errors(400, 401) } },
@@ -115,6 +137,12 @@ export const openApiDocument = {
         summary: 'Check a PDF: signature, chain to a trust anchor, and which document it is',
         requestBody: { content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
         responses: { '200': ok('{ valid, reason, signer, signedAt, documentId, instanceId, stage }'), ...errors(413, 415) },
+      },
+    },
+    '/api/v1/instances/{id}/ocds': {
+      get: {
+        security: bearer, summary: 'A procurement-delivery contract as an OCDS 1.1 release package (parties, planning.budget, award, contract with termin milestones, SP2D transactions, documents); ocid from GRMS_OCID_PREFIX',
+        parameters: [idParam], responses: { '200': ok('OCDS 1.1 release package'), ...errors(401, 404) },
       },
     },
     '/api/v1/instances/{id}/documents': { get: { security: bearer, summary: 'Stage documents of an instance', parameters: [idParam], responses: { '200': ok('documents'), ...errors(401, 404) } } },

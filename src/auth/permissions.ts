@@ -26,6 +26,14 @@ export function stepOrg(step: Step, instance: InstanceAccess): string | undefine
   return instance.org_id;
 }
 
+/** The org at which `role` must be held for `step`: a per-role data org, else the step's. */
+function roleOrg(step: Step, role: string, instance: InstanceAccess): string | undefined {
+  const field = step.roleOrgFields?.[role as keyof typeof step.roleOrgFields];
+  if (field === undefined) return stepOrg(step, instance);
+  const org = instance.data?.[field];
+  return typeof org === 'string' ? org : undefined;
+}
+
 /** The role under which `actor` may fire `step` on `instance`, ignoring segregation of duties. */
 export function qualifyingRole(actor: Actor, step: Step, instance: InstanceAccess): string | undefined {
   for (const role of step.roles) {
@@ -33,7 +41,7 @@ export function qualifyingRole(actor: Actor, step: Step, instance: InstanceAcces
       if (hasRole(actor, role)) return role;
       continue;
     }
-    const org = stepOrg(step, instance);
+    const org = roleOrg(step, role, instance);
     if (org === undefined || !hasRole(actor, role, org)) continue;
     if (step.scope === 'submitter' && submittedBy(instance) !== actor.username) continue;
     return role;
@@ -70,8 +78,11 @@ export function decideEvent(actor: Actor, def: WorkflowDefinition, instance: Ins
   const couldEver = Object.values(def.steps).some((events) => {
     const s = events[type];
     if (s === undefined) return false;
-    const org = stepOrg(s, instance);
-    return s.roles.some((r) => (s.scope === 'global' ? hasRole(actor, r) : org !== undefined && hasRole(actor, r, org)));
+    return s.roles.some((r) => {
+      if (s.scope === 'global') return hasRole(actor, r);
+      const org = roleOrg(s, r, instance);
+      return org !== undefined && hasRole(actor, r, org);
+    });
   });
   if (knownEvent && !couldEver) return { kind: 'forbidden', detail: `You may not fire "${type}" on this ${def.name}` };
   return { kind: 'no-transition', detail: `State "${instance.state}" has no transition for "${type}"` };

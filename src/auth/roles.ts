@@ -5,6 +5,7 @@ export const GLOBAL_ROLES: ReadonlySet<RoleName> = new Set(['bappeda_verifier', 
 
 export const ALL_ROLES: readonly RoleName[] = [
   'planner', 'opd_head', 'bappeda_verifier', 'tapd', 'ppkd', 'auditor', 'admin', 'frontdesk', 'technical_team', 'cashier', 'permit_head',
+  'ppk', 'provider', 'bendahara', 'bud',
 ];
 
 export interface RoleGrant {

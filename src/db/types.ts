@@ -9,6 +9,8 @@ export interface OrgsTable {
   name: string;
   kind: Generated<string>;
   code: string | null;
+  /** Tax number (NPWP) of a supplier org (migrations/0008_procurement.sql). */
+  npwp: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
 }
 

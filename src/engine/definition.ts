@@ -17,7 +17,8 @@ import type { Actor } from '../auth/roles';
 
 export type RoleName =
   | 'planner' | 'opd_head' | 'bappeda_verifier' | 'tapd' | 'ppkd' | 'auditor' | 'admin'
-  | 'frontdesk' | 'technical_team' | 'cashier' | 'permit_head';
+  | 'frontdesk' | 'technical_team' | 'cashier' | 'permit_head'
+  | 'ppk' | 'provider' | 'bendahara' | 'bud';
 
 /**
  * Whose role counts: one held at the instance's own OPD, one held anywhere, the submitter, or one
@@ -58,6 +59,11 @@ export interface Step {
   scope: StepScope;
   /** With scope 'data-org': the top-level data property holding the org id. */
   orgField?: string;
+  /**
+   * Per role, a data property naming the org where that role must be held, whatever the scope
+   * (e.g. a contract signed by the PPK of the OPD and by a provider of the supplier it names).
+   */
+  roleOrgFields?: Partial<Readonly<Record<RoleName, string>>>;
   task: boolean;
   review: boolean;
   /** Firing it counts as submitting (besides the event "submit"): the actor may not review afterwards. */
@@ -69,7 +75,21 @@ export interface Step {
   /** Named rule the engine runs inside the transition's transaction (e.g. the ceiling). */
   rule?: 'withinCeiling';
   stamp?: StampSpec;
+  /**
+   * Computes the data the transition leaves from the current data (after any payload merge), the
+   * time and who fires it; throws a GrmsError to refuse (a rule of the workflow, e.g. money).
+   */
+  effect?(input: StepEffectInput): Record<string, unknown>;
   document?: DocumentSpec;
+}
+
+export interface StepEffectInput {
+  data: Record<string, unknown>;
+  /** The event's validated payload (steps with `payload`), else undefined. */
+  payload: Record<string, unknown> | undefined;
+  at: Date;
+  role: string;
+  actor: string;
 }
 
 /** Derived columns the engine stores beside the data, for queries and rules. */
@@ -119,7 +139,10 @@ export interface WorkflowDefinition {
 export function orgFieldsOf(def: WorkflowDefinition): string[] {
   const fields = new Set<string>();
   for (const events of Object.values(def.steps)) {
-    for (const step of Object.values(events)) if (step.scope === 'data-org' && step.orgField) fields.add(step.orgField);
+    for (const step of Object.values(events)) {
+      if (step.scope === 'data-org' && step.orgField) fields.add(step.orgField);
+      for (const field of Object.values(step.roleOrgFields ?? {})) if (field) fields.add(field);
+    }
   }
   return [...fields];
 }

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';
 import type { ValidateFunction } from 'ajv';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { initialTransition, transition } from 'xstate';
+import { initialTransition, transition, type StateValue } from 'xstate';
 import type { Database, InstanceRow } from '../db/types';
 import type { Actor } from '../auth/roles';
 import { hasRole } from '../auth/roles';
@@ -14,7 +14,7 @@ import { sqlstateOf, SQLSTATE } from '../db/sqlstate';
 import {
   commentRequired, forbidden, GrmsError, invalidData, notFound, transitionNotAllowed, versionConflict, type FieldProblem,
 } from '../errors';
-import { orgFieldsOf, type NormalizedData, type Step, type WorkflowDefinition } from './definition';
+import { orgFieldsOf, type DataProblem, type NormalizedData, type Step, type WorkflowDefinition } from './definition';
 import type { WorkflowRegistry } from './registry';
 import { invalidTextProblems, schemaProblems } from './validate';
 import { checkWithinCeiling } from './ceilings';
@@ -103,7 +103,7 @@ export class Engine {
       const row = await trx
         .insertInto('workflow_instances')
         .values({
-          id, workflow: def.name, workflow_version: def.version, state: String(snapshot.value), version: 1,
+          id, workflow: def.name, workflow_version: def.version, state: stateName(snapshot.value), version: 1,
           snapshot: JSON.stringify(persisted), data: JSON.stringify(normalized.data), org_id: org,
           title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
           participants: [actor.username], created_by: actor.username,
@@ -119,7 +119,7 @@ export class Engine {
       return toView(row, def, actor);
     });
     // Shown once: not part of the view an Idempotency-Key stores (a replay has no receipt).
-    return receipt ? { ...view, receipt } : view;
+    return receipt && Object.keys(receipt).length > 0 ? { ...view, receipt } : view;
   }
 
   /** Reads an instance the actor may read; 404 otherwise (also for instances that exist). */
@@ -186,6 +186,11 @@ export class Engine {
     const comment = validateEventInput(step, input);
     let normalized = step.replacesData ? normalizeData(def, input.data, '/data') : step.payload ? mergePayload(def, step, row, input.data) : undefined;
     if (step.replacesData && normalized && precheck) await this.checkOrgRefs(def, normalized.data);
+    if (step.effect) {
+      const at = (this.slaSettings.clock ?? (() => new Date()))();
+      const payload = step.payload ? (input.data as Record<string, unknown>) : undefined;
+      normalized = normalizeResult(def.normalize(step.effect({ data: normalized?.data ?? row.data, payload, at, role: decision.role, actor: actor.username })), '/data');
+    }
     const event = { type: input.type, actor: actor.username, comment: comment ?? undefined, data: normalized?.data };
     const current = def.machine.resolveState(row.snapshot as never);
     if (!current.can(event)) throw transitionNotAllowed(`"${input.type}" is not possible on this ${def.name} now`);
@@ -200,7 +205,7 @@ export class Engine {
       event.data = normalized.data;
     }
     const [next] = transition(def.machine, current, event);
-    return { step, role, comment, normalized, next, nextState: String(next.value) };
+    return { step, role, comment, normalized, next, nextState: stateName(next.value) };
   }
 
   /** Every data property a 'data-org' step reads must name an existing org (422 otherwise). */
@@ -265,6 +270,18 @@ export class Engine {
       throw err;
     }
   }
+}
+
+/** A nested state's name is its path ("payment.spp"), so steps and SLAs can name it. */
+function stateName(value: StateValue): string {
+  if (typeof value === 'string') return value;
+  const [key, child] = Object.entries(value)[0]!;
+  return child === undefined ? key : `${key}.${stateName(child)}`;
+}
+
+function normalizeResult(result: NormalizedData | { problems: DataProblem[] }, base: string): NormalizedData {
+  if (!('problems' in result)) return result;
+  throw invalidData('The data is inconsistent', result.problems.map((p) => ({ path: `${base}${p.path}`, message: p.message })));
 }
 
 function addOnce(list: string[], item: string): string[] {

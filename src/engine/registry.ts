@@ -1,6 +1,7 @@
 import type { WorkflowDefinition } from './definition';
 import { budgetProposalV1 } from '../../workflows/budget-proposal/v1';
 import { permitV1 } from '../../workflows/permit/v1';
+import { procurementDeliveryV1 } from '../../workflows/procurement-delivery/v1';
 
 /** Every registered workflow version; instances keep the version they started with. */
 export class WorkflowRegistry {
@@ -31,5 +32,5 @@ export class WorkflowRegistry {
 }
 
 export function defaultRegistry(): WorkflowRegistry {
-  return new WorkflowRegistry([budgetProposalV1, permitV1]);
+  return new WorkflowRegistry([budgetProposalV1, permitV1, procurementDeliveryV1]);
 }

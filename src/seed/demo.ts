@@ -28,7 +28,15 @@ export const DEMO_USERS = [
   { username: 'kasir.dpmptsp', fullName: 'Yusuf Hidayat, S.E.', position: 'Bendahara Penerimaan', org: 'dpmptsp', roles: ['cashier'] },
   { username: 'kepala.dpmptsp', fullName: 'Dra. Siti Rahayu, M.Si.', position: 'Kepala DPMPTSP', org: 'dpmptsp', roles: ['permit_head'] },
   { username: 'timteknis.pupr', fullName: 'Bayu Nugroho, S.T., M.T.', position: 'Ketua Tim Teknis Bangunan Gedung', org: 'pupr', roles: ['technical_team'] },
+  { username: 'ppk.pupr', fullName: 'Fajar Ramadhan, S.T.', position: 'Pejabat Pembuat Komitmen', org: 'pupr', roles: ['ppk'] },
+  { username: 'bendahara.pupr', fullName: 'Lina Marliana, A.Md.', position: 'Bendahara Pengeluaran', org: 'pupr', roles: ['bendahara'] },
+  // BUD is held at BPKAD; its SP2D step is global, so it pays (and reads) every OPD's contracts.
+  { username: 'bud.bpkad', fullName: 'Hari Wibowo, S.E., M.Ak.', position: 'Kuasa Bendahara Umum Daerah', org: 'bpkad', roles: ['bud'] },
+  { username: 'penyedia.cvmaju', fullName: 'Slamet Riyadi', position: 'Direktur CV Maju Jaya Konstruksi', org: 'cv-maju', roles: ['provider'] },
 ] as const;
+
+/** Suppliers (orgs of kind 'supplier'): their providers sign and run the contracts they won. */
+export const DEMO_SUPPLIERS = [{ id: 'cv-maju', name: 'CV Maju Jaya Konstruksi', kind: 'supplier', npwp: '01.234.567.8-517.000' }] as const;
 
 export const DEMO_USERNAMES = DEMO_USERS.map((u) => u.username);
 
@@ -100,6 +108,7 @@ export async function seedDemoPeople(db: Kysely<Database>, now = new Date()): Pr
   const year = fiscalYearOf(now);
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('orgs').values(DEMO_ORGS.map((o) => ({ id: o.id, name: o.name, code: o.code }))).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await trx.insertInto('orgs').values(DEMO_SUPPLIERS.map((o) => ({ ...o }))).onConflict((oc) => oc.column('id').doNothing()).execute();
     await trx
       .insertInto('users')
       .values(DEMO_USERS.map((u) => ({ username: u.username, full_name: u.fullName, position: u.position, org_id: u.org })))
