@@ -44,7 +44,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         if (exists) tokens[username] = await mintToken(db.kysely, username, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
       }
     }
-    const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger });
+    const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
+      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government } });
     const server = http.createServer(app);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -112,6 +112,16 @@ export const openApiDocument = {
     '/api/v1/users/{username}/deactivate': {
       post: { security: bearer, summary: 'Deactivate a user (admin): tokens stop, signing certificate revoked', parameters: [{ name: 'username', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': ok('{ revokedTokens, revokedCertificates }'), ...errors(401, 403, 404) } },
     },
+    '/api/v1/instances/{id}/comments': {
+      post: {
+        security: bearer, summary: 'Comment on an instance, with up to 5 attachments of 10 MB (multipart/form-data: comment + files)',
+        parameters: [idParam],
+        requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['comment'], properties: { comment: { type: 'string' } } } }, 'multipart/form-data': { schema: { type: 'object', properties: { comment: { type: 'string' }, files: { type: 'array', items: { type: 'string', format: 'binary' } } } } } } },
+        responses: { '201': ok('{ seq, version, comment, attachments }'), ...errors(400, 401, 403, 404, 413, 415, 422) },
+      },
+    },
+    '/api/v1/instances/{id}/attachments': { get: { security: bearer, summary: "An instance's attachments", parameters: [idParam], responses: { '200': ok('attachments'), ...errors(401, 404) } } },
+    '/api/v1/attachments/{id}': { get: { security: bearer, summary: 'Download an attachment', parameters: [idParam], responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, ...errors(401, 404) } } },
     '/api/v1/holidays': {
       get: { security: bearer, summary: 'Holidays of a year (skipped by SLA working days)', parameters: [{ name: 'year', in: 'query', schema: { type: 'integer' } }], responses: { '200': ok('holidays'), ...errors(400, 401) } },
     },

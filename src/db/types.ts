@@ -126,6 +126,7 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   idempotency_keys: IdempotencyKeysTable;
   auth_failures: AuthFailuresTable;
+  attachments: AttachmentsTable;
 }
 
 export type InstanceRow = Selectable<WorkflowInstancesTable>;
@@ -260,4 +261,17 @@ export interface PermitStatusFailuresTable {
 export interface Database {
   permit_registrations: PermitRegistrationsTable;
   permit_status_failures: PermitStatusFailuresTable;
+}
+
+export interface AttachmentsTable {
+  id: string;
+  instance_id: string;
+  seq: number;
+  filename: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  bytes: Buffer;
+  uploaded_by: string;
+  created_at: Generated<Date>;
 }
