@@ -65,7 +65,7 @@ describe('grms CLI on the embedded database', () => {
     const verify = grms(['audit', 'verify'], env);
     expect(verify.status).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
-  });
+  }, 300_000);
 
   test('with DATABASE_URL, serve and seed refuse to start without GRMS_KEY and say how to make one', () => {
     for (const cmd of [['serve'], ['seed', '--demo']]) {
@@ -101,5 +101,5 @@ describePostgres('grms CLI on PostgreSQL', () => {
     } finally {
       await dropPostgresDatabase(url);
     }
-  });
+  }, 300_000);
 });

@@ -12,7 +12,7 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Runs `grms …` to completion. */
 export function grms(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv(env), encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv(env), encoding: 'utf8', timeout: 240_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -24,7 +24,7 @@ export interface Served {
 }
 
 /** Starts `grms serve` and resolves once it prints its URL and (embedded) the demo tokens. */
-export function serve(env: Record<string, string>, timeoutMs = 90_000): Promise<Served> {
+export function serve(env: Record<string, string>, timeoutMs = 180_000): Promise<Served> {
   const child = spawn(process.execPath, [...CLI, 'serve'], { cwd: ROOT, env: childEnv({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
