@@ -21,6 +21,7 @@ import { measureRequests, type Metrics } from './metrics';
 import { holidaysRouter } from './holidays';
 import { peopleRouter } from './people';
 import { commentsRouter } from './comments';
+import { delegationsRouter } from './delegations';
 import { procurementRouter } from './procurement';
 import type { OcdsSettings } from '../procurement/ocds';
 import { loadConfig } from '../config';
@@ -80,6 +81,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', holidaysRouter(db, timezone));
   app.use('/api/v1', peopleRouter(db));
   app.use('/api/v1', commentsRouter(db, engine));
+  app.use('/api/v1', delegationsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool));
   app.use('/api/v1', procurementRouter(db, engine, ocds ?? defaultOcds()));

@@ -122,6 +122,15 @@ export const openApiDocument = {
     },
     '/api/v1/instances/{id}/attachments': { get: { security: bearer, summary: "An instance's attachments", parameters: [idParam], responses: { '200': ok('attachments'), ...errors(401, 404) } } },
     '/api/v1/attachments/{id}': { get: { security: bearer, summary: 'Download an attachment', parameters: [idParam], responses: { '200': { description: 'the file', content: { 'application/octet-stream': {} } }, ...errors(401, 404) } } },
+    '/api/v1/delegations': {
+      get: { security: bearer, summary: 'Delegations (mine; all for admin and auditor)', responses: { '200': ok('delegations'), ...errors(401) } },
+      post: {
+        security: bearer, summary: 'Delegate a role for a date range (Plt/Plh); an OPD role only within the OPD',
+        requestBody: json({ type: 'object', required: ['delegate', 'role', 'org', 'from', 'to'], properties: { delegate: { type: 'string' }, role: { type: 'string' }, org: { type: 'string' }, from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, reason: { type: 'string' }, delegator: { type: 'string' } } }),
+        responses: { '201': ok('delegation'), ...errors(400, 401, 403, 422) },
+      },
+    },
+    '/api/v1/delegations/{id}': { delete: { security: bearer, summary: 'End a delegation (delegator or admin)', parameters: [idParam], responses: { '204': { description: 'ended' }, ...errors(401, 403, 404) } } },
     '/api/v1/holidays': {
       get: { security: bearer, summary: 'Holidays of a year (skipped by SLA working days)', parameters: [{ name: 'year', in: 'query', schema: { type: 'integer' } }], responses: { '200': ok('holidays'), ...errors(400, 401) } },
     },

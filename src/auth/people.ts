@@ -19,12 +19,13 @@ export interface NewUser {
   roles?: Array<{ role: string; org: string }>;
 }
 
-type Action = 'create_user' | 'grant_role' | 'remove_role' | 'deactivate';
+type Action = 'create_user' | 'grant_role' | 'remove_role' | 'deactivate' | 'delegate' | 'end_delegation';
 
 const userExists = (username: string) =>
   new GrmsError('USER_EXISTS', 409, 'user-exists', 'User exists', `A user "${username}" already exists`);
 
-async function record(trx: Transaction<Database>, e: { action: Action; username: string; role?: string; org?: string; details?: string; actor: string }) {
+/** Appends one change to the people_events chain, inside the caller's transaction. */
+export async function recordPeopleEvent(trx: Transaction<Database>, e: { action: Action; username: string; role?: string; org?: string; details?: string; actor: string }) {
   // One chain for the whole table: writers take turns (people changes are rare).
   await sql`LOCK TABLE people_events IN EXCLUSIVE MODE`.execute(trx);
   const head = await sql<{ seq: string; hash: string }>`SELECT seq, hash FROM people_events ORDER BY seq DESC LIMIT 1`.execute(trx);
@@ -61,10 +62,10 @@ export async function createUser(db: Kysely<Database>, by: string, u: NewUser): 
     if (more.length) throw invalidData('The user is invalid', more);
     if (await trx.selectFrom('users').select('username').where('username', '=', u.username).executeTakeFirst()) throw userExists(u.username);
     await trx.insertInto('users').values({ username: u.username, full_name: u.fullName, position: u.position ?? '', org_id: u.org }).execute();
-    await record(trx, { action: 'create_user', username: u.username, org: u.org, details: u.fullName, actor: by });
+    await recordPeopleEvent(trx, { action: 'create_user', username: u.username, org: u.org, details: u.fullName, actor: by });
     for (const g of grants) {
       await trx.insertInto('user_roles').values({ username: u.username, role: g.role, org_id: g.org }).execute();
-      await record(trx, { action: 'grant_role', username: u.username, role: g.role, org: g.org, actor: by });
+      await recordPeopleEvent(trx, { action: 'grant_role', username: u.username, role: g.role, org: g.org, actor: by });
     }
   });
 }
@@ -82,7 +83,7 @@ export async function grantRole(db: Kysely<Database>, by: string, username: stri
     if (problems.length) throw invalidData('The role grant is invalid', problems);
     const added = await trx.insertInto('user_roles').values({ username, role, org_id: org }).onConflict((oc) => oc.doNothing()).returning('role').executeTakeFirst();
     if (!added) return false;
-    await record(trx, { action: 'grant_role', username, role, org, actor: by });
+    await recordPeopleEvent(trx, { action: 'grant_role', username, role, org, actor: by });
     return true;
   });
 }
@@ -92,7 +93,7 @@ export async function removeRole(db: Kysely<Database>, by: string, username: str
     await lockUser(trx, username);
     const removed = await trx.deleteFrom('user_roles').where('username', '=', username).where('role', '=', role).where('org_id', '=', org).executeTakeFirst();
     if (Number(removed.numDeletedRows) === 0) throw notFound(`${username} does not hold ${role} at ${org}`);
-    await record(trx, { action: 'remove_role', username, role, org, actor: by });
+    await recordPeopleEvent(trx, { action: 'remove_role', username, role, org, actor: by });
   });
 }
 
@@ -104,7 +105,10 @@ export async function deactivateUser(db: Kysely<Database>, by: string, username:
     await trx.updateTable('users').set({ active: false }).where('username', '=', username).execute();
     const revokedTokens = await revokeUserTokens(trx, username);
     const revokedCertificates = await revokeCertificate(trx, username);
-    await record(trx, { action: 'deactivate', username, details: reason, actor: by });
+    // Their open delegations, given or received, end with them.
+    await trx.updateTable('delegations').set({ ended_at: new Date() }).where('ended_at', 'is', null)
+      .where((eb) => eb.or([eb('delegator', '=', username), eb('delegate', '=', username)])).execute();
+    await recordPeopleEvent(trx, { action: 'deactivate', username, details: reason, actor: by });
     return { revokedTokens, revokedCertificates };
   });
 }

@@ -1,5 +1,5 @@
 import type { Step, WorkflowDefinition } from '../engine/definition';
-import { type Actor, hasGlobalRole, hasRole, memberOrgs } from './roles';
+import { type Actor, hasGlobalRole, hasRole, memberOrgs, type RoleGrant } from './roles';
 
 /** What the engine needs of an instance to decide who may do what. */
 export interface InstanceAccess {
@@ -49,9 +49,26 @@ export function qualifyingRole(actor: Actor, step: Step, instance: InstanceAcces
   return undefined;
 }
 
-/** Anyone who has ever submitted an instance may not review it, whatever roles they hold. */
+/**
+ * Anyone who has ever submitted an instance may not review it, whatever roles they hold — nor
+ * may their delegate acting for them in that role.
+ */
 export function violatesSegregation(actor: Actor, step: Step, instance: InstanceAccess): boolean {
-  return step.review && instance.submitters.includes(actor.username);
+  if (!step.review) return false;
+  if (instance.submitters.includes(actor.username)) return true;
+  const role = qualifyingRole(actor, step, instance);
+  const grant = role ? delegatedGrant(actor, step, instance, role) : undefined;
+  return grant?.actingFor !== undefined && instance.submitters.includes(grant.actingFor.username);
+}
+
+/**
+ * The delegation a step would be fired under: undefined when the actor holds the role themself
+ * (their own grant wins), the delegated grant when only a delegation qualifies them.
+ */
+export function delegatedGrant(actor: Actor, step: Step, instance: InstanceAccess, role: string): RoleGrant | undefined {
+  const org = step.scope === 'global' ? undefined : roleOrg(step, role, instance);
+  const grants = actor.roles.filter((g) => g.role === role && (org === undefined || g.org === org));
+  return grants.some((g) => !g.actingFor) ? undefined : grants.find((g) => g.actingFor);
 }
 
 export type EventDecision =

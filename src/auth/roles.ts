@@ -11,6 +11,8 @@ export const ALL_ROLES: readonly RoleName[] = [
 export interface RoleGrant {
   role: string;
   org: string;
+  /** Set when the role is held by delegation (Plt/Plh): whom the actor acts for. */
+  actingFor?: { username: string; fullName: string; position: string };
 }
 
 /** The authenticated user a request acts as. */

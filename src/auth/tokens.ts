@@ -41,13 +41,30 @@ export async function loadActor(db: Kysely<Database>, username: string): Promise
     .orderBy('role')
     .orderBy('org_id')
     .execute();
+  // Roles delegated to this user today (Plt/Plh), by a delegator who still holds them and is active.
+  const delegated = await db
+    .selectFrom('delegations as d')
+    .innerJoin('users as u', 'u.username', 'd.delegator')
+    .innerJoin('user_roles as g', (j) => j.onRef('g.username', '=', 'd.delegator').onRef('g.role', '=', 'd.role').onRef('g.org_id', '=', 'd.org_id'))
+    .select(['d.role', 'd.org_id', 'd.delegator', 'u.full_name', 'u.position'])
+    .where('d.delegate', '=', username)
+    .where('d.ended_at', 'is', null)
+    .where('u.active', '=', true)
+    .where(sql<boolean>`(now() AT TIME ZONE 'Asia/Jakarta')::date BETWEEN d.starts_on AND d.ends_on`)
+    .orderBy('d.created_at')
+    .execute();
   return {
     username: user.username,
     fullName: user.full_name,
     position: user.position,
     org: user.org_id,
     orgName: user.org_name,
-    roles: roles.map((r) => ({ role: r.role, org: r.org_id })),
+    roles: [
+      ...roles.map((r) => ({ role: r.role, org: r.org_id })),
+      ...delegated
+        .filter((d) => !roles.some((r) => r.role === d.role && r.org_id === d.org_id))
+        .map((d) => ({ role: d.role, org: d.org_id, actingFor: { username: d.delegator, fullName: d.full_name, position: d.position } })),
+    ],
   };
 }
 

@@ -127,6 +127,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   auth_failures: AuthFailuresTable;
   attachments: AttachmentsTable;
+  delegations: DelegationsTable;
 }
 
 export type InstanceRow = Selectable<WorkflowInstancesTable>;
@@ -274,4 +275,18 @@ export interface AttachmentsTable {
   bytes: Buffer;
   uploaded_by: string;
   created_at: Generated<Date>;
+}
+
+export interface DelegationsTable {
+  id: string;
+  delegator: string;
+  delegate: string;
+  role: string;
+  org_id: string;
+  starts_on: ColumnType<string, string, string>;
+  ends_on: ColumnType<string, string, string>;
+  reason: string | null;
+  created_by: string;
+  created_at: Generated<Date>;
+  ended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }

@@ -95,7 +95,9 @@ export class StageDocuments implements DocumentProducer {
           { at: issuedAt.toISOString(), actor: actor.fullName, event: event.type, from: row.state, to: req.nextState, comment: event.comment },
         ],
         comment: spec.public ? null : event.comment,
-        signer: { name: actor.fullName, position: actor.position || req.role, orgName: actor.orgName },
+        signer: req.actingFor
+          ? { name: actor.fullName, position: req.actingFor.position || req.role, orgName: actor.orgName, acting: true }
+          : { name: actor.fullName, position: actor.position || req.role, orgName: actor.orgName },
       };
       const signed = await this.pool.renderAndSign(content, identity);
       return {

@@ -6,7 +6,7 @@ import { initialTransition, transition, type StateValue } from 'xstate';
 import type { Database, InstanceRow } from '../db/types';
 import type { Actor } from '../auth/roles';
 import { hasRole } from '../auth/roles';
-import { canRead, decideEvent } from '../auth/permissions';
+import { canRead, decideEvent, delegatedGrant } from '../auth/permissions';
 import { appendAuditEvent } from '../audit/chain';
 import { trackDeadlines, type SlaSettings } from './deadlines';
 import { payloadDigest } from '../audit/hash';
@@ -37,6 +37,8 @@ export interface DocumentRequest {
   nextState: string;
   actor: Actor;
   role: string;
+  /** Whom the actor acts for, when the role is held by delegation (Plt/Plh). */
+  actingFor?: { username: string; fullName: string; position: string };
 }
 
 export interface DocumentProducer {
@@ -141,7 +143,7 @@ export class Engine {
       const shown = normalized ? { ...row, data: normalized.data, title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total } : row;
       const document =
         step.document && this.deps.documents
-          ? await this.deps.documents.prepare({ def, step, event: { type: input.type, comment: plan.comment }, row: shown, nextState: plan.nextState, actor, role })
+          ? await this.deps.documents.prepare({ def, step, event: { type: input.type, comment: plan.comment }, row: shown, nextState: plan.nextState, actor, role, actingFor: plan.actingFor })
           : undefined;
       try {
         return await this.withIdempotency(idem, async (trx) => {
@@ -205,7 +207,7 @@ export class Engine {
       event.data = normalized.data;
     }
     const [next] = transition(def.machine, current, event);
-    return { step, role, comment, normalized, next, nextState: stateName(next.value) };
+    return { step, role, comment, normalized, next, nextState: stateName(next.value), actingFor: delegatedGrant(actor, step, row, role)?.actingFor };
   }
 
   /** Every data property a 'data-org' step reads must name an existing org (422 otherwise). */
@@ -249,7 +251,7 @@ export class Engine {
     await appendAuditEvent(trx, {
       instanceId: row.id, seq, event: input.type, fromState: row.state, toState: nextState, actor: actor.username,
       actorRole: role, comment, payloadDigest: normalized ? payloadDigest(normalized.data) : null,
-      ...(document && { extra: { document_sha256: document.sha256 } }),
+      extra: { document_sha256: document?.sha256 ?? null, acting_for: plan.actingFor?.username ?? null },
     });
     await trackDeadlines(trx, def, this.slaSettings, { instanceId: row.id, from: row.state, to: nextState });
     if (document) await document.store(trx, seq);

@@ -194,6 +194,8 @@ export interface HistoryItem {
   actorRole: string | null;
   comment: string | null;
   at: string;
+  /** The official the actor acted for (Plt/Plh), if any. */
+  actingFor: string | null;
   payloadDigest: string | null;
   documentSha256: string | null;
   prevHash: string | null;
@@ -218,7 +220,7 @@ export async function instanceHistory(db: Kysely<Database>, instanceId: string, 
     limit,
     (r) => ({
       seq: r.seq, event: r.event, from: r.from_state, to: r.to_state, actor: r.actor, actorRole: r.actor_role, comment: r.comment,
-      at: r.at, payloadDigest: r.payload_digest, documentSha256: ((r as Record<string, unknown>).document_sha256 as string | null) ?? null,
+      at: r.at, actingFor: ((r as Record<string, unknown>).acting_for as string | null) ?? null, payloadDigest: r.payload_digest, documentSha256: ((r as Record<string, unknown>).document_sha256 as string | null) ?? null,
       prevHash: r.prev_hash, hash: r.hash,
     }),
     (r) => r.seq,
