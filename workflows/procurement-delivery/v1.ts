@@ -9,6 +9,11 @@ import {
   type Claim, type ContractData, type ReturnTo,
 } from '../../src/procurement/money';
 
+/** An object-valued field, or an empty object (kept out of the guards: see the definition hash). */
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+}
+
 /**
  * Procurement delivery v1 (e-delivery): from the award the PPK registers after the tender, through
  * contract signatures, SPMK, progress and termin payments (SPP → SPM → SP2D), handover (BAST/PHO),
@@ -22,7 +27,7 @@ export const machine = setup({
   types: { context: {} as { data: Record<string, unknown> }, events: {} as Event, input: {} as { data: Record<string, unknown> } },
   guards: {
     bothSigned: ({ event }) => {
-      const s = (event.data?.signatures ?? {}) as Record<string, unknown>;
+      const s = asRecord(event.data?.signatures);
       return s.ppk !== undefined && s.provider !== undefined;
     },
     toProgress: ({ context }) => returnTo(context) === 'in_progress',
@@ -231,7 +236,12 @@ export const procurementDeliveryV1: WorkflowDefinition = {
       // BUD pays every OPD's contracts: held at BPKAD, acting on any OPD's instance.
       issue_sp2d: {
         roles: ['bud'], scope: 'global', task: true, review: false,
-        effect: ({ data, at }) => ({ ...data, ...recordPayment(contract(data), at), ...((data.claim as Claim).kind === 'retention' && { closedAt: at.toISOString() }) }),
+        effect: ({ data, at }) => {
+          // No parenthesised spreads: tsc keeps such parentheses and esbuild drops them, which would
+          // change this function's text, and so the definition hash, between build tools.
+          const closed = (data.claim as Claim).kind === 'retention' ? { closedAt: at.toISOString() } : {};
+          return { ...data, ...recordPayment(contract(data), at), ...closed };
+        },
         document: payDoc('Surat Perintah Pencairan Dana (SP2D)'),
       },
       terminate,
