@@ -24,8 +24,8 @@ import { auditRowsSql } from './datasets-sql';
  * - audit/<rows>: rows/8 ratified budget proposals across 40 OPDs, each with a valid 8-row audit
  *   chain computed in SQL (JCS text built by concatenation, sha256() in PostgreSQL) and one signed
  *   checkpoint over all of them; no documents (document_sha256 is NULL).
- * - inbox/<instances>: budget proposals across 40 OPDs in every state, in fixed proportions; no
- *   audit rows (the inbox and list queries do not read them).
+ * - inbox/<instances>: budget proposals across 40 OPDs in every state, in fixed proportions, with
+ *   the state deadlines of their SLA; no audit rows (the inbox and list queries do not read them).
  */
 
 export type DataSetKind = 'audit' | 'inbox';
@@ -88,6 +88,7 @@ export async function ensureTemplate(serverUrl: string, kind: DataSetKind, size:
       await createCheckpoint(db.kysely, key, { lockTimeoutMs: 60_000 });
     } else {
       await generateInstances(db.kysely, size, 'mix');
+      await generateDeadlines(db.kysely);
     }
   } finally {
     await db.close();
@@ -202,6 +203,31 @@ async function generateInstances(db: Kysely<Database>, count: number, states: 'r
       FROM gen g JOIN st ON g.bucket >= st.lo AND g.bucket < st.hi
       ORDER BY g.n`.execute(db);
   }
+}
+
+/**
+ * The state deadlines the SLA of the budget-proposal definition gives instances in its states (when
+ * the schema has a deadlines table and the definition an SLA): started 0–19 days ago, due after the
+ * working days (as calendar days × 7/5); those already due are marked overdue and escalated, as the
+ * server's scheduler would have done, so it finds nothing to do during a benchmark.
+ */
+async function generateDeadlines(db: Kysely<Database>): Promise<void> {
+  const states = (budgetProposalV1 as { sla?: { states?: Record<string, number> } }).sla?.states;
+  const exists = (await sql<{ t: string | null }>`SELECT to_regclass('deadlines')::text AS t`.execute(db)).rows[0]!.t;
+  if (!states || !exists || Object.keys(states).length === 0) return;
+  const sla = Object.entries(states).map(([state, days]) => sql`(${state}::text, ${days}::int)`);
+  await sql`
+    WITH sla(state, days) AS (VALUES ${sql.join(sla)}),
+    d AS (
+      SELECT i.id, i.workflow, i.state, sla.days,
+             date_trunc('hour', now()) - interval '1 day' * mod(abs(hashint4(i.row_no::int)), 20) AS started
+      FROM workflow_instances i JOIN sla ON sla.state = i.state
+      WHERE i.title LIKE 'Usulan Bench %')
+    INSERT INTO deadlines (instance_id, kind, workflow, state, working_days, started_at, due_at, overdue, escalated_at)
+    SELECT id, 'state', workflow, state, days, started, started + interval '1 day' * days * 7 / 5,
+           started + interval '1 day' * days * 7 / 5 < now(),
+           CASE WHEN started + interval '1 day' * days * 7 / 5 < now() THEN started + interval '1 day' * days * 7 / 5 END
+    FROM d`.execute(db);
 }
 
 /** The SQL-built hashes must equal what the application computes; a wrong generator fails here. */
