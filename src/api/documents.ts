@@ -10,6 +10,7 @@ import { notFound, unsupportedMediaType } from '../errors';
 import { actorOf, requireRole } from './middleware';
 import type { DocumentPool } from '../documents/pool';
 import type { DocumentContent } from '../documents/content';
+import { publicPermitStatus } from '../permits/status';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PDF_LIMIT = '20mb';
@@ -78,6 +79,33 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
       .set('Content-Disposition', `attachment; filename="audit-${row.id}.pdf"`)
       .set('X-Content-SHA256', signed.sha256)
       .send(signed.pdf);
+  });
+  // The front desk prints the tanda terima right after registration: registration number and PIN,
+  // checked against the stored hash (the PIN itself is never stored), signed with the seal.
+  r.post('/permits/receipt.pdf', requireRole('frontdesk'), async (req, res) => {
+    const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
+    const status = await publicPermitStatus(db, { registration: body.registrationNumber, pin: body.pin, clientIp: req.socket.remoteAddress ?? 'unknown' });
+    const reg = await db.selectFrom('permit_registrations').innerJoin('workflow_instances as w', 'w.id', 'permit_registrations.instance_id')
+      .select(['w.id', 'w.title', 'w.data', 'w.org_id']).where('permit_registrations.registration_number', '=', status.registrationNumber).executeTakeFirstOrThrow();
+    const org = await db.selectFrom('orgs').select('name').where('id', '=', reg.org_id).executeTakeFirstOrThrow();
+    const applicant = (reg.data.applicant ?? {}) as Record<string, unknown>;
+    const id = crypto.randomUUID();
+    const statusUrl = `${req.protocol}://${req.get('host')}/permits/status`;
+    const content: DocumentContent = {
+      government: authority.seal.org || 'grms', orgName: org.name, title: 'Tanda Terima Permohonan Izin', number: status.registrationNumber,
+      documentId: id, verifyUrl: statusUrl, place: 'grms', issuedAt: new Date(), timezone: 'Asia/Jakarta',
+      workflow: status.permitType.label, instanceTitle: reg.title,
+      fields: [
+        ['Nomor registrasi', status.registrationNumber], ['PIN', String(body.pin)], ['Pemohon', String(applicant.name ?? '')],
+        ['Jenis izin', status.permitType.label], ['Didaftarkan', status.registeredAt], ['Batas waktu layanan', status.dueDate ?? '-'],
+        ['Cek status', `${statusUrl} (nomor registrasi + PIN)`],
+      ],
+      history: [],
+      comment: 'Simpan PIN ini: PIN tidak disimpan oleh sistem dan tidak dapat ditampilkan lagi.',
+      signer: { name: authority.seal.name, position: 'Segel elektronik sistem', orgName: authority.seal.org },
+    };
+    const signed = await pool.renderAndSign(content, authority.seal);
+    res.type('application/pdf').set('Content-Disposition', `attachment; filename="tanda-terima-${status.registrationNumber.replace(/[^A-Za-z0-9.-]/g, '-')}.pdf"`).set('Cache-Control', 'no-store').send(signed.pdf);
   });
   r.get('/documents/:id', async (req, res) => {
     const id = req.params.id;

@@ -131,6 +131,13 @@ export const openApiDocument = {
       },
     },
     '/api/v1/delegations/{id}': { delete: { security: bearer, summary: 'End a delegation (delegator or admin)', parameters: [idParam], responses: { '204': { description: 'ended' }, ...errors(401, 403, 404) } } },
+    '/api/v1/permits/receipt.pdf': {
+      post: {
+        security: bearer, summary: 'The tanda terima of a registration (front desk): registration number and PIN, checked, signed with the seal; writes nothing',
+        requestBody: json({ type: 'object', required: ['registrationNumber', 'pin'], properties: { registrationNumber: { type: 'string' }, pin: { type: 'string' } } }),
+        responses: { '200': { description: 'PDF', content: { 'application/pdf': {} } }, ...errors(400, 401, 403, 404, 429) },
+      },
+    },
     '/api/v1/holidays': {
       get: { security: bearer, summary: 'Holidays of a year (skipped by SLA working days)', parameters: [{ name: 'year', in: 'query', schema: { type: 'integer' } }], responses: { '200': ok('holidays'), ...errors(400, 401) } },
     },
