@@ -47,6 +47,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
       ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government } });
     const server = http.createServer(app);
+    // Longer than common proxies' idle timeouts, so a kept-alive connection is closed by the client side first.
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

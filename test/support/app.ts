@@ -51,6 +51,8 @@ export async function startTestApp(kind: DbKind, opts: { db?: Db; masterKey?: Bu
   if (opts.seed !== false) await seedDemoPeople(db.kysely);
   const { app, engine, authority, close } = await buildApp(db, masterKey);
   const server = http.createServer(app);
+  // Longer than the client's idle reuse, so a loaded machine cannot race a reused socket's close.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const tokens: Record<string, string> = {};
