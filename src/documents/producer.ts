@@ -1,3 +1,4 @@
+import { localYear } from '../sla/calendar';
 import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
@@ -17,9 +18,6 @@ export interface ProducerSettings {
 }
 
 /** The calendar year of a moment in the deployment's time zone: document numbers restart each year. */
-function yearIn(date: Date, timeZone: string): number {
-  return Number(new Intl.DateTimeFormat('en', { timeZone, year: 'numeric' }).format(date));
-}
 
 function linesOf(data: Record<string, unknown>): DocumentLine[] | undefined {
   if (!Array.isArray(data.lines)) return undefined;
@@ -59,7 +57,7 @@ export class StageDocuments implements DocumentProducer {
     const number = spec.numberFrom
       ? stampedNumber(row.data, spec.numberFrom)
       : await takeDocumentNumber(this.db, {
-        orgId: org.id, orgCode: org.id.toUpperCase().replace(/[^A-Z0-9.-]/g, '-'), year: yearIn(issuedAt, this.settings.timezone),
+        orgId: org.id, orgCode: org.id.toUpperCase().replace(/[^A-Z0-9.-]/g, '-'), year: localYear(issuedAt, this.settings.timezone),
         classification: spec.classification,
       });
     try {

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { localYear } from '../sla/calendar';
 import type { Database, InstanceRow } from '../db/types';
 import { formatDocumentNumber } from '../documents/numbers';
 import { generatePin, hashPin } from './pin';
@@ -18,7 +19,7 @@ export const REGISTRATION_NUMBER = /^REG\/[A-Z0-9.-]+\/[0-9]{4}\/[0-9]{6,}$/;
 const TIME_ZONE = 'Asia/Jakarta';
 
 function yearOf(date: Date): number {
-  return Number(new Intl.DateTimeFormat('en', { timeZone: TIME_ZONE, year: 'numeric' }).format(date));
+  return localYear(date, TIME_ZONE);
 }
 
 /** The OPD code printed in numbers, as the document numbers print it. */

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { Engine } from '../engine/engine';
 import { loadActor } from '../auth/tokens';
+import { localYear } from '../sla/calendar';
 import type { Actor } from '../auth/roles';
 
 /** The demo regency: OPDs, one user per role, ceilings and proposals in several states. */
@@ -42,7 +43,7 @@ export const DEMO_USERNAMES = DEMO_USERS.map((u) => u.username);
 
 /** The fiscal year a date falls in (Indonesian fiscal years are calendar years, WIB). */
 export function fiscalYearOf(date: Date, timeZone = 'Asia/Jakarta'): number {
-  return Number(new Intl.DateTimeFormat('en', { timeZone, year: 'numeric' }).format(date));
+  return localYear(date, timeZone);
 }
 
 export function dinkesProposal(year: number, title: string) {

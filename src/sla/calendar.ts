@@ -55,6 +55,11 @@ export function assertDay(day: string): void {
 }
 
 /** The local day ("YYYY-MM-DD") of an instant in `timeZone`. */
+/** The calendar year of an instant in a time zone (fiscal years and number series restart with it). */
+export function localYear(instant: Date, timeZone: string): number {
+  return Number(localDay(instant, timeZone).slice(0, 4));
+}
+
 export function localDay(instant: Date, timeZone: string): string {
   if (Number.isNaN(instant.getTime())) throw new CalendarError('invalid Date');
   const parts = formatterFor(timeZone).formatToParts(instant);
