@@ -19,13 +19,13 @@ export interface NewUser {
   roles?: Array<{ role: string; org: string }>;
 }
 
-type Action = 'create_user' | 'grant_role' | 'remove_role' | 'deactivate' | 'delegate' | 'end_delegation';
+export type PeopleAction = 'create_user' | 'grant_role' | 'remove_role' | 'deactivate' | 'delegate' | 'end_delegation' | 'set_password' | 'reset_password';
 
 const userExists = (username: string) =>
   new GrmsError('USER_EXISTS', 409, 'user-exists', 'User exists', `A user "${username}" already exists`);
 
 /** Appends one change to the people_events chain, inside the caller's transaction. */
-export async function recordPeopleEvent(trx: Transaction<Database>, e: { action: Action; username: string; role?: string; org?: string; details?: string; actor: string }) {
+export async function recordPeopleEvent(trx: Transaction<Database>, e: { action: PeopleAction; username: string; role?: string; org?: string; details?: string; actor: string }) {
   // One chain for the whole table: writers take turns (people changes are rare).
   await sql`LOCK TABLE people_events IN EXCLUSIVE MODE`.execute(trx);
   const head = await sql<{ seq: string; hash: string }>`SELECT seq, hash FROM people_events ORDER BY seq DESC LIMIT 1`.execute(trx);

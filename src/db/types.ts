@@ -21,6 +21,9 @@ export interface UsersTable {
   org_id: string;
   active: Generated<boolean>;
   created_at: Generated<Date>;
+  password_hash: Generated<string | null>;
+  password_changed_at: Generated<Date | null>;
+  password_must_change: Generated<boolean>;
 }
 
 export interface UserRolesTable {
