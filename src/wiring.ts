@@ -23,7 +23,9 @@ export interface Wired {
  * The engine exactly as every entry point uses it (serve, seed): registered definitions, the
  * document CA, a signing pool, SLA settings. Whatever changes an instance goes through this.
  */
-export async function wireEngine(db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads): Promise<Wired> {
+export async function wireEngine(
+  db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads, clock?: () => Date,
+): Promise<Wired> {
   const registry = defaultRegistry();
   compileAll(registry.all());
   // Refuses to start when a registered version's definition changed without a new version.
@@ -34,6 +36,6 @@ export async function wireEngine(db: Kysely<Database>, masterKey: Buffer, config
   const documents = new StageDocuments(db, masterKey, authority, countingPool(pool, metrics, 'stage'), {
     government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl,
   });
-  const engine = new Engine({ db, registry, documents, sla: { timeZone: config.timezone, overrides: config.slaOverrides } });
+  const engine = new Engine({ db, registry, documents, sla: { timeZone: config.timezone, overrides: config.slaOverrides, clock } });
   return { engine, authority, reportPool: countingPool(pool, metrics, 'audit-report'), metrics, close: () => pool.close() };
 }

@@ -5,7 +5,8 @@ import addFormats from 'ajv-formats';
 import { describeBackends } from './support/db';
 import { startTestApp, type Reply, type TestApp } from './support/app';
 import { award, contractData, fireSteps, isoDay, PAY, PAY_RETENTION, ratifiedPuprProposal, SIGN_AND_START } from './support/procurement';
-import { daysBetween, localDate } from '../src/procurement/money';
+import { daysBetween } from '../src/procurement/money';
+import { localDay } from '../src/sla/calendar';
 import { verifyPdf } from '../src/documents/verify';
 
 const OCDS_DIR = path.resolve(__dirname, '..', '..', 'shared', 'ocds-1.1');
@@ -57,7 +58,7 @@ describeBackends('procurement delivery through the API', (kind) => {
     // Handover 10+ days late: 1/1000 per day, deducted from the next payments.
     await fireSteps(app, id, [['penyedia.cvmaju', 'report_progress', { data: { percent: 100 } }], ['penyedia.cvmaju', 'request_handover'], ['ppk.pupr', 'reject_handover', { comment: 'Marka jalan belum' }]]);
     await fireSteps(app, id, [['penyedia.cvmaju', 'request_handover'], ['ppk.pupr', 'sign_bast']]);
-    const days = daysBetween(endDate, localDate(new Date()));
+    const days = daysBetween(endDate, localDay(new Date(), 'Asia/Jakarta'));
     let data = (await get('ppk.pupr', id)).body.data;
     expect(data.penalty).toEqual({ days, amount: days * 1_000_000, deducted: 0 });
     await fireSteps(app, id, [['penyedia.cvmaju', 'claim_termin', { data: { termin: 2 } }], ...PAY]);

@@ -38,10 +38,10 @@ export interface AppDeps {
   timezone: string;
   logger: Logger;
   /** OCDS publisher settings (config ocidPrefix, publicUrl, government); defaults when absent. */
-  ocds?: OcdsSettings;
+  ocds?: Omit<OcdsSettings, 'timeZone'>;
 }
 
-function defaultOcds(): OcdsSettings {
+function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
   // loadConfig({}) reads no environment: the documented defaults only.
   const c = loadConfig({});
   return { ocidPrefix: c.ocidPrefix, publicUrl: c.publicUrl, government: c.government };
@@ -84,7 +84,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', delegationsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool));
-  app.use('/api/v1', procurementRouter(db, engine, ocds ?? defaultOcds()));
+  app.use('/api/v1', procurementRouter(db, engine, { ...(ocds ?? defaultOcds()), timeZone: timezone }));
 
   app.use((req) => {
     throw notFound(`No route ${req.method} ${req.path}`);

@@ -88,6 +88,11 @@ export interface StepEffectInput {
   /** The event's validated payload (steps with `payload`), else undefined. */
   payload: Record<string, unknown> | undefined;
   at: Date;
+  /**
+   * The calendar day (YYYY-MM-DD) of `at` in the deployment's time zone (GRMS_TIMEZONE): the date
+   * officials write on the paper, e.g. the BAST date a maintenance period counts from.
+   */
+  today: string;
   role: string;
   actor: string;
 }

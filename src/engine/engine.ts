@@ -9,6 +9,7 @@ import { hasRole } from '../auth/roles';
 import { canRead, decideEvent, delegatedGrant } from '../auth/permissions';
 import { appendAuditEvent } from '../audit/chain';
 import { trackDeadlines, type SlaSettings } from './deadlines';
+import { localDay } from '../sla/calendar';
 import { payloadDigest } from '../audit/hash';
 import { sqlstateOf, SQLSTATE } from '../db/sqlstate';
 import {
@@ -191,7 +192,8 @@ export class Engine {
     if (step.effect) {
       const at = (this.slaSettings.clock ?? (() => new Date()))();
       const payload = step.payload ? (input.data as Record<string, unknown>) : undefined;
-      normalized = normalizeResult(def.normalize(step.effect({ data: normalized?.data ?? row.data, payload, at, role: decision.role, actor: actor.username })), '/data');
+      const today = localDay(at, this.slaSettings.timeZone);
+      normalized = normalizeResult(def.normalize(step.effect({ data: normalized?.data ?? row.data, payload, at, today, role: decision.role, actor: actor.username })), '/data');
     }
     const event = { type: input.type, actor: actor.username, comment: comment ?? undefined, data: normalized?.data };
     const current = def.machine.resolveState(row.snapshot as never);

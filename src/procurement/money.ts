@@ -46,13 +46,6 @@ export interface ContractData {
 /** Penalty per day (per mille of the value) and its cap (percent of the value): ≈, from Perpres 16/2018. */
 export const PENALTY_PER_MILLE_PER_DAY = 1;
 export const PENALTY_CAP_PERCENT = 5;
-const TIME_ZONE = 'Asia/Jakarta';
-
-/** The calendar date (YYYY-MM-DD) of a moment in WIB: contract dates are local dates. */
-export function localDate(at: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}
-
 /** Whole calendar days from `from` to `to` (YYYY-MM-DD); negative when `to` is earlier. */
 export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);

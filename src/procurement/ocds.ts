@@ -7,6 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, InstanceRow } from '../db/types';
 import type { ContractData, Payment } from './money';
+import { endOfLocalDay, startOfLocalDay } from '../sla/calendar';
 
 /** Stage documents published in the release, by the event that produced them. */
 const DOCUMENT_TYPES: Readonly<Record<string, string>> = {
@@ -24,6 +25,8 @@ export interface OcdsSettings {
   ocidPrefix: string;
   publicUrl: string;
   government: string;
+  /** The deployment's time zone (GRMS_TIMEZONE): contract dates are local calendar days there. */
+  timeZone: string;
 }
 
 /** Builds the release package; the instance must be a procurement-delivery contract. */
@@ -70,7 +73,7 @@ export async function ocdsReleasePackage(db: Kysely<Database>, row: InstanceRow,
       title: String(data.packageName),
       status,
       value: idr(data.value),
-      period: { startDate: `${String(data.startDate)}T00:00:00+07:00`, endDate: `${data.endDate}T23:59:59+07:00` },
+      period: { startDate: startOfLocalDay(String(data.startDate), s.timeZone).toISOString(), endDate: endOfLocalDay(data.endDate, s.timeZone).toISOString() },
       ...(signedAt && row.state !== 'awarded' && { dateSigned: signedAt.toISOString() }),
       milestones: data.termins.map((t, i) => ({
         id: `termin-${i + 1}`, title: `Termin ${i + 1}`, type: 'financing',

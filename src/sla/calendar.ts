@@ -54,12 +54,12 @@ export function assertDay(day: string): void {
   dayNumber(day);
 }
 
-/** The local day ("YYYY-MM-DD") of an instant in `timeZone`. */
 /** The calendar year of an instant in a time zone (fiscal years and number series restart with it). */
 export function localYear(instant: Date, timeZone: string): number {
   return Number(localDay(instant, timeZone).slice(0, 4));
 }
 
+/** The local day ("YYYY-MM-DD") of an instant in `timeZone`. */
 export function localDay(instant: Date, timeZone: string): string {
   if (Number.isNaN(instant.getTime())) throw new CalendarError('invalid Date');
   const parts = formatterFor(timeZone).formatToParts(instant);
@@ -96,6 +96,11 @@ export function endOfLocalDay(day: string, timeZone: string): Date {
     else lo = mid;
   }
   return new Date(lo);
+}
+
+/** The first millisecond whose local day is `day`. */
+export function startOfLocalDay(day: string, timeZone: string): Date {
+  return new Date(endOfLocalDay(nextDay(day, -1), timeZone).getTime() + 1);
 }
 
 function checkDays(days: number): void {

@@ -17,9 +17,12 @@ import { wireEngine } from '../../src/wiring';
 export const PUBLIC_URL = 'https://grms.semarangkota.example';
 
 /** The app as `grms serve` builds it (documents signed in a worker thread), without listening. */
-export async function buildApp(db: Db, masterKey: Buffer): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; close(): Promise<void> }> {
-  const config = { ...loadConfig({}), publicUrl: PUBLIC_URL };
-  const { engine, authority, reportPool, metrics, close } = await wireEngine(db.kysely, masterKey, config, 1);
+export async function buildApp(
+  db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date } = {},
+): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; close(): Promise<void> }> {
+  const defaults = loadConfig({});
+  const config = { ...defaults, publicUrl: PUBLIC_URL, timezone: opts.timezone ?? defaults.timezone };
+  const { engine, authority, reportPool, metrics, close } = await wireEngine(db.kysely, masterKey, config, 1, opts.clock);
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
   const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: createLogger('silent') });
   return { app, engine, authority, close };
@@ -45,11 +48,14 @@ export interface TestApp {
 }
 
 /** Serves the real app over HTTP on a random port, on a database of its own (or the one given). */
-export async function startTestApp(kind: DbKind, opts: { db?: Db; masterKey?: Buffer; seed?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(
+  kind: DbKind,
+  opts: { db?: Db; masterKey?: Buffer; seed?: boolean; /** GRMS_TIMEZONE */ timezone?: string; /** the engine's clock */ clock?: () => Date } = {},
+): Promise<TestApp> {
   const db = opts.db ?? (await createTestDb(kind));
   const masterKey = opts.masterKey ?? crypto.randomBytes(32);
   if (opts.seed !== false) await seedDemoPeople(db.kysely);
-  const { app, engine, authority, close } = await buildApp(db, masterKey);
+  const { app, engine, authority, close } = await buildApp(db, masterKey, opts);
   const server = http.createServer(app);
   // Longer than the client's idle reuse, so a loaded machine cannot race a reused socket's close.
   server.keepAliveTimeout = 65_000;

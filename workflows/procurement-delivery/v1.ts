@@ -5,7 +5,7 @@ import { formatRupiah } from '../../src/documents/format';
 import { alreadySigned } from '../../src/errors';
 import { checkAward } from '../../src/procurement/award';
 import {
-  checkAmendedValue, checkMaintenanceOver, checkProgress, handoverPenalty, localDate, recordPayment, retentionClaim, terminClaim,
+  checkAmendedValue, checkMaintenanceOver, checkProgress, handoverPenalty, recordPayment, retentionClaim, terminClaim,
   type Claim, type ContractData, type ReturnTo,
 } from '../../src/procurement/money';
 
@@ -213,7 +213,7 @@ export const procurementDeliveryV1: WorkflowDefinition = {
       claim_termin: claimTermin('in_progress'),
       request_handover: {
         ...provider,
-        effect: ({ data, at }) => ({ ...data, handoverRequested: localDate(at), penalty: handoverPenalty(contract(data), localDate(at)) }),
+        effect: ({ data, today }) => ({ ...data, handoverRequested: today, penalty: handoverPenalty(contract(data), today) }),
         document: doc('Surat Permohonan Serah Terima Pekerjaan'),
       },
       amend,
@@ -247,7 +247,7 @@ export const procurementDeliveryV1: WorkflowDefinition = {
       terminate,
     },
     inspection: {
-      sign_bast: { ...ppk, effect: ({ data, at }) => ({ ...data, bastDate: localDate(at) }), document: doc('Berita Acara Serah Terima Pertama (BAST/PHO)') },
+      sign_bast: { ...ppk, effect: ({ data, today }) => ({ ...data, bastDate: today }), document: doc('Berita Acara Serah Terima Pertama (BAST/PHO)') },
       reject_handover: { ...ppk, requiresComment: true, document: doc('Berita Acara Penolakan Serah Terima') },
       terminate,
     },
@@ -255,9 +255,9 @@ export const procurementDeliveryV1: WorkflowDefinition = {
       claim_termin: claimTermin('maintenance'),
       sign_fho: {
         ...ppk,
-        effect: ({ data, at }) => {
-          checkMaintenanceOver(contract(data), localDate(at));
-          return { ...data, fhoDate: localDate(at), claim: retentionClaim(contract(data)) };
+        effect: ({ data, today }) => {
+          checkMaintenanceOver(contract(data), today);
+          return { ...data, fhoDate: today, claim: retentionClaim(contract(data)) };
         },
         document: doc('Berita Acara Serah Terima Akhir (FHO)'),
       },
