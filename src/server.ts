@@ -26,7 +26,10 @@ export interface RunningServer {
 
 /** Starts `grms serve`: database, migrations, keys, demo data (embedded), HTTP, checkpoints. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const deployment = await openDeployment(config, { purpose: 'server', needsKey: true, poolSize: 20 });
+  const deployment = await openDeployment(config, {
+    purpose: 'server', needsKey: true, poolSize: 20,
+    onConnectionError: (err) => logger.warn({ err }, 'lost a database connection'),
+  });
   const { db } = deployment;
   let wired: Wired | undefined;
   try {
