@@ -14,6 +14,8 @@ export interface Config {
   /** Base URL printed in QR codes and links. */
   readonly publicUrl: string;
   readonly checkpointIntervalMs: number;
+  /** How often each server looks for SLA deadlines that fell due. */
+  readonly deadlinePollMs: number;
   readonly logLevel: string;
   readonly timezone: string;
   readonly trustAnchorsFile: string | undefined;
@@ -70,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host,
     publicUrl: (env.GRMS_PUBLIC_URL || `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/+$/, ''),
     checkpointIntervalMs: intFrom(env.GRMS_CHECKPOINT_INTERVAL_SECONDS, 300, 'GRMS_CHECKPOINT_INTERVAL_SECONDS') * 1000,
+    deadlinePollMs: Math.max(1, intFrom(env.GRMS_DEADLINE_POLL_SECONDS, 30, 'GRMS_DEADLINE_POLL_SECONDS')) * 1000,
     logLevel: env.LOG_LEVEL || 'info',
     timezone: env.GRMS_TIMEZONE || 'Asia/Jakarta',
     trustAnchorsFile: env.GRMS_TRUST_ANCHORS || undefined,

@@ -62,8 +62,12 @@ export const idempotencyMismatch = () =>
     'IDEMPOTENCY_KEY_REUSED', 422, 'idempotency-key-reused', 'Idempotency key reused',
     'This Idempotency-Key was already used with a different request body',
   );
-export const serviceUnavailable = (detail: string, cause?: unknown) =>
-  new GrmsError('SERVICE_UNAVAILABLE', 503, 'service-unavailable', 'Service unavailable', detail, undefined, { cause });
+/**
+ * The database is out (down, restarting, unreachable): retry later. A connection cut during COMMIT
+ * may leave the change applied; a retry with the same Idempotency-Key cannot apply it twice.
+ */
+export const databaseUnavailable = (detail: string, cause?: unknown) =>
+  new GrmsError('DATABASE_UNAVAILABLE', 503, 'database-unavailable', 'Database unavailable', detail, undefined, { cause });
 
 // Procurement delivery: the workflow's guard and money rules, each its own type so a client can
 // tell them apart (all 422: the request is well formed, the contract does not allow it now).

@@ -23,6 +23,8 @@ export interface OpenOptions {
   /** serve and seed store private keys: they need GRMS_KEY. */
   needsKey: boolean;
   poolSize?: number;
+  /** PostgreSQL: told about connections lost outside a query (the pool replaces them). */
+  onConnectionError?: (err: Error) => void;
 }
 
 export const KEY_HELP = 'set GRMS_KEY to 32 random bytes in base64 (make one with `npx grms key generate` and keep it safe: it encrypts the deployment\'s private keys)';
@@ -35,7 +37,7 @@ export async function openDeployment(config: Config, opts: OpenOptions): Promise
   if (config.databaseUrl) {
     if (opts.needsKey && !config.key) throw new ConfigError(`DATABASE_URL is set but GRMS_KEY is not: ${KEY_HELP}`);
     const masterKey = config.key ? parseKey(config.key) : undefined;
-    const db = openPostgres({ connectionString: config.databaseUrl, max: opts.poolSize ?? 10 });
+    const db = openPostgres({ connectionString: config.databaseUrl, max: opts.poolSize ?? 10, onConnectionError: opts.onConnectionError });
     try {
       await migrate(db);
     } catch (err) {

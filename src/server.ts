@@ -10,9 +10,6 @@ import { DEMO_USERNAMES, seedDemo } from './seed/demo';
 import { mintToken } from './auth/tokens';
 import { wireEngine, type Wired } from './wiring';
 
-/** How often each server looks for deadlines that fell due. */
-const DEADLINE_POLL_MS = 30_000;
-
 /** Demo tokens printed by `npm start` expire after this many days. */
 export const DEMO_TOKEN_DAYS = 30;
 
@@ -26,7 +23,10 @@ export interface RunningServer {
 
 /** Starts `grms serve`: database, migrations, keys, demo data (embedded), HTTP, checkpoints. */
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const deployment = await openDeployment(config, { purpose: 'server', needsKey: true, poolSize: 20 });
+  const deployment = await openDeployment(config, {
+    purpose: 'server', needsKey: true, poolSize: 20,
+    onConnectionError: (err) => logger.warn({ err }, 'lost a database connection'),
+  });
   const { db } = deployment;
   let wired: Wired | undefined;
   try {
@@ -60,8 +60,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       logger.error({ err }, 'audit checkpoint failed'),
     );
     // Deadlines live in the database; any number of processes may run this, each fires a deadline once.
-    const stopDeadlines = startDeadlineScheduler(db.kysely, DEADLINE_POLL_MS, () => new Date(), (err) =>
-      logger.error({ err }, 'deadline escalation failed'),
+    const stopDeadlines = startDeadlineScheduler(
+      db.kysely, config.deadlinePollMs, () => new Date(),
+      (err) => logger.error({ err }, 'deadline escalation failed'),
+      (escalated) => logger.info({ escalated }, 'escalated overdue deadlines'),
     );
     let stopped = false;
     return {

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { WorkflowRegistry } from '../engine/registry';
-import { serviceUnavailable } from '../errors';
+import { databaseUnavailable } from '../errors';
 import { listRegisteredVersions } from '../engine/definition-hash';
 import { actorOf } from './middleware';
 
@@ -16,7 +16,7 @@ export function healthRouter(db: Kysely<Database>): Router {
     try {
       await sql`SELECT 1`.execute(db);
     } catch (err) {
-      throw serviceUnavailable('The database is not reachable', err);
+      throw databaseUnavailable('The database is not reachable', err);
     }
     res.json({ status: 'ready' });
   });

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from 'express';
-import { GrmsError, PROBLEM_BASE, malformedJson, payloadTooLarge, serviceUnavailable, unsupportedMediaType } from '../errors';
+import { GrmsError, PROBLEM_BASE, malformedJson, payloadTooLarge, databaseUnavailable, unsupportedMediaType } from '../errors';
 import { isConnectionError } from '../db/sqlstate';
 import type { Logger } from '../log';
 
@@ -51,8 +51,10 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof GrmsError) problem = err;
     else if (fromBodyParser(err)) problem = fromBodyParser(err)!;
     else if (isClientError(err)) problem = new GrmsError('BAD_REQUEST', err.status, 'bad-request', 'Bad request', 'The request could not be understood (for example an invalid percent-encoding in the path)');
-    else if (isConnectionError(err)) problem = serviceUnavailable('The database is not reachable; try again shortly', err);
-    else {
+    else if (isConnectionError(err)) {
+      logger.warn({ err, requestId: res.locals.requestId, method: req.method, url: req.originalUrl }, 'database unavailable');
+      problem = databaseUnavailable('The database is not reachable; try again shortly', err);
+    } else {
       logger.error({ err, requestId: res.locals.requestId, method: req.method, url: req.originalUrl }, 'unhandled error');
       problem = new GrmsError('INTERNAL', 500, 'internal', 'Internal server error', 'Something went wrong; the request id identifies it in the log');
     }

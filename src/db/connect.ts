@@ -32,12 +32,23 @@ export interface Db {
 export interface PostgresOptions {
   connectionString: string;
   max?: number;
+  /** Told about connections lost outside a query (restart, outage); they are replaced, not fatal. */
+  onConnectionError?: (err: Error) => void;
 }
 
-export function openPostgres({ connectionString, max = 10 }: PostgresOptions): Db {
-  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5000 });
-  // An idle client that loses its server (restart, outage) must not crash the process.
-  pool.on('error', () => undefined);
+/** How long a request waits for a connection before it fails (503) instead of hanging. */
+const CONNECT_TIMEOUT_MS = 5000;
+
+export function openPostgres({ connectionString, max = 10, onConnectionError = () => undefined }: PostgresOptions): Db {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // A client that loses its server (restart, outage) emits 'error', which without a listener ends
+  // the process. The pool listens on idle clients only; a client checked out inside a transaction,
+  // between two queries, needs its own listener. Its holder's next query fails and releasing it
+  // drops it from the pool.
+  pool.on('error', () => undefined); // reported once, by the client's own listener below
+  pool.on('connect', (client) => {
+    client.on('error', onConnectionError);
+  });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,

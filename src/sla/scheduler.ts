@@ -133,8 +133,8 @@ async function escalate(trx: Transaction<Database>, d: DueRow, now: Date): Promi
 }
 
 /**
- * Calls fireDueDeadlines right away and then every `intervalMs` with `clock()` as now. A tick is
- * skipped while the previous one still runs; the timer does not keep the process alive. The
+ * Calls fireDueDeadlines right away and then every `intervalMs` with `clock()` as now, telling
+ * `onFired` how many fired when any did. A tick is skipped while the previous one still runs; the timer does not keep the process alive. The
  * returned stop function waits for a running tick.
  */
 export function startDeadlineScheduler(
@@ -142,7 +142,11 @@ export function startDeadlineScheduler(
   intervalMs: number,
   clock: () => Date,
   onError: (err: unknown) => void,
+  onFired: (count: number) => void = () => undefined,
 ): () => Promise<void> {
   // Deadlines that fell due while no process ran are fired at start, not one interval later.
-  return startPeriodic(() => fireDueDeadlines(db, clock()), intervalMs, onError, true);
+  return startPeriodic(async () => {
+    const fired = await fireDueDeadlines(db, clock());
+    if (fired > 0) onFired(fired);
+  }, intervalMs, onError, true);
 }
