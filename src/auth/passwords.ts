@@ -60,9 +60,10 @@ export function generatePassword(): string {
 /**
  * Sets a user's password and records it in the people_events chain (never the password or its
  * hash). `mustChange` marks an admin reset: the holder has to choose a new one at next sign-in.
+ * `note` goes to the event's details (the demo marks the passwords it sets itself).
  */
 export async function setPassword(
-  db: Kysely<Database>, by: string, username: string, password: string, opts: { mustChange?: boolean; reset?: boolean } = {},
+  db: Kysely<Database>, by: string, username: string, password: string, opts: { mustChange?: boolean; reset?: boolean; note?: string } = {},
 ): Promise<void> {
   const problems = passwordProblems(password);
   if (problems.length) throw invalidData('The password is not acceptable', problems);
@@ -74,7 +75,7 @@ export async function setPassword(
     await trx.updateTable('users')
       .set({ password_hash: hash, password_changed_at: new Date(), password_must_change: opts.mustChange ?? false })
       .where('username', '=', username).execute();
-    await recordPeopleEvent(trx, { action: opts.reset ? 'reset_password' : 'set_password', username, actor: by });
+    await recordPeopleEvent(trx, { action: opts.reset ? 'reset_password' : 'set_password', username, details: opts.note, actor: by });
   });
 }
 

@@ -10,9 +10,9 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, LOG_LEVEL: 'warn', ...env };
 }
 
-/** Runs `grms …` to completion. */
-export function grms(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv(env), encoding: 'utf8', timeout: 240_000 });
+/** Runs `grms …` to completion (`input`: what its stdin holds, a pipe rather than a terminal). */
+export function grms(args: string[], env: Record<string, string>, input = ''): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv(env), encoding: 'utf8', timeout: 240_000, input });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -20,6 +20,8 @@ export interface Served {
   child: ChildProcess;
   url: string;
   tokens: Record<string, string>;
+  /** Demo passwords printed next to the tokens (absent for a user whose own password was kept). */
+  passwords: Record<string, string>;
   output(): string;
 }
 
@@ -38,8 +40,12 @@ export function serve(env: Record<string, string>, timeoutMs = 180_000): Promise
       if (url && (/try: curl/.test(out) || env.DATABASE_URL)) {
         clearTimeout(timer);
         const tokens: Record<string, string> = {};
-        for (const m of out.matchAll(/^\s{4}(\S+)\s+(grms_\S+)$/gm)) tokens[m[1]!] = m[2]!;
-        resolve({ child, url, tokens, output: () => out });
+        const passwords: Record<string, string> = {};
+        for (const m of out.matchAll(/^\s{4}(\S+)\s+(grms_\S+)\s+(.+)$/gm)) {
+          tokens[m[1]!] = m[2]!;
+          if (!m[3]!.startsWith('(')) passwords[m[1]!] = m[3]!;
+        }
+        resolve({ child, url, tokens, passwords, output: () => out });
       }
     };
     child.stdout!.on('data', onData);
