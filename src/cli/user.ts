@@ -57,8 +57,9 @@ function firstLineOfStdin(): Promise<string> {
 /** Asks on the terminal without echoing what is typed (prompt on stderr; stdout stays clean). */
 function askHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(prompt);
+  // Raw (no echo) before the prompt shows, so nothing typed after seeing it is echoed.
   stdin.setRawMode(true);
+  process.stderr.write(prompt);
   stdin.setEncoding('utf8');
   stdin.resume();
   return new Promise((resolve, reject) => {

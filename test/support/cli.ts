@@ -61,3 +61,36 @@ export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
+
+/** Whether `script` (util-linux) is here to give a child a terminal. */
+export function terminalAvailable(): boolean {
+  const r = spawnSync('script', ['--version'], { stdio: 'ignore' });
+  return !r.error;
+}
+
+/**
+ * Runs `grms …` on a pseudo-terminal (through `script`), typing each answer once its prompt has
+ * appeared; resolves with everything the terminal showed, so a test can tell what was echoed.
+ */
+export function grmsOnTerminal(args: string[], env: Record<string, string>, answers: Array<{ prompt: string; type: string }>): Promise<{ status: number | null; screen: string }> {
+  const command = [process.execPath, ...CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let screen = '';
+  let next = 0;
+  const onData = (chunk: Buffer) => {
+    screen += chunk.toString();
+    const answer = answers[next];
+    // Each prompt is looked for after the previous answer's, so "Again: " is not the first prompt seen twice.
+    if (answer && screen.split(answer.prompt).length - 1 > answers.slice(0, next).filter((a) => a.prompt === answer.prompt).length) {
+      next++;
+      child.stdin!.write(`${answer.type}\r`);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+  return new Promise((resolve) => child.once('exit', (status) => {
+    clearTimeout(timer);
+    resolve({ status, screen });
+  }));
+}
