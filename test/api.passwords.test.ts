@@ -3,6 +3,7 @@ import { describeBackends } from './support/db';
 import { startTestApp, writeCounts, type TestApp } from './support/app';
 import { checkLogin } from '../src/auth/passwords';
 import { verifyPeopleChain } from '../src/auth/people';
+import { mintToken } from '../src/auth/tokens';
 import { AUTH_FAILURE_LIMIT, AUTH_WINDOW_SECONDS } from '../src/auth/rate-limit';
 import { PROBLEM_BASE } from '../src/errors';
 
@@ -48,6 +49,7 @@ describeBackends('passwords through the API', (kind) => {
 
   test('setting a password is refused for non-admins, weak passwords, unknown fields and users, deactivated users; nothing is written', async () => {
     await app.call('admin', 'POST', '/api/v1/users', { username: 'pindah.dinkes', fullName: 'Rudi Hartono', org: 'dinkes' });
+    const token = await mintToken(app.db.kysely, 'pindah.dinkes');
     expect((await app.call('admin', 'POST', '/api/v1/users/pindah.dinkes/deactivate', { reason: 'Mutasi' })).status).toBe(200);
     const before = await writes();
 
@@ -75,6 +77,8 @@ describeBackends('passwords through the API', (kind) => {
 
     expect((await app.call('admin', 'PUT', '/api/v1/users/perencana.dinkes/password', 'Jembatan Merah 1926', { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await app.call(undefined, 'PUT', '/api/v1/users/perencana.dinkes/password', { password: 'Jembatan Merah 1926' })).status).toBe(401);
+    // A deactivated official cannot set their own either: their token stopped with them.
+    expect((await app.call(token, 'PUT', '/api/v1/me/password', { newPassword: 'Jembatan Merah 1926' })).status).toBe(401);
     expect(await writes()).toEqual(before);
   });
 

@@ -25,18 +25,21 @@ export async function renewDemoCredentials(db: Kysely<Database>): Promise<Record
   const out: Record<string, DemoCredential> = {};
   const users = await db.selectFrom('users').select(['username', 'password_hash']).where('username', 'in', DEMO_USERNAMES).where('active', '=', true).execute();
   const byName = new Map(users.map((u) => [u.username, u]));
+  const renew: string[] = [];
   for (const username of DEMO_USERNAMES) {
     const user = byName.get(username);
     if (!user) continue;
     const token = await mintToken(db, username, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
     const last = await db.selectFrom('people_events').select('details').where('username', '=', username)
       .where('action', 'in', ['set_password', 'reset_password']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    let password: string | null = null;
-    if (!user.password_hash || last?.details === DEMO_PASSWORD_NOTE) {
-      password = generatePassword();
-      await setPassword(db, 'system', username, password, { note: DEMO_PASSWORD_NOTE });
-    }
-    out[username] = { token, password };
+    out[username] = { token, password: null };
+    if (!user.password_hash || last?.details === DEMO_PASSWORD_NOTE) renew.push(username);
   }
+  // Together, so the scrypt hashes share the thread pool (the chain's table lock orders the writes).
+  await Promise.all(renew.map(async (username) => {
+    const password = generatePassword();
+    await setPassword(db, 'system', username, password, { note: DEMO_PASSWORD_NOTE });
+    out[username]!.password = password;
+  }));
   return out;
 }
