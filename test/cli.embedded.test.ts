@@ -23,6 +23,7 @@ describe('grms CLI on the embedded database', () => {
     expect(Buffer.from(r.stdout.trim(), 'base64')).toHaveLength(32);
   });
 
+  // Two starts (each hashing the demo passwords) and several CLI runs: slow on a shared 2-core machine.
   test('serve starts on an empty folder with demo data and tokens; the folder is locked while it runs and taken over after kill -9', async () => {
     const env = { GRMS_DATA_DIR: dir };
     const first = await serve(env);
@@ -86,7 +87,7 @@ describe('grms CLI on the embedded database', () => {
     } finally {
       await db.close();
     }
-  }, 300_000);
+  }, 600_000);
 
   test('with DATABASE_URL, serve and seed refuse to start without GRMS_KEY and say how to make one', () => {
     for (const cmd of [['serve'], ['seed', '--demo']]) {

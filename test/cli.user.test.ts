@@ -84,7 +84,7 @@ describe('grms user on the embedded database', () => {
     } finally {
       await db.close();
     }
-  }, 300_000);
+  }, 600_000);
 
   test('create, grant, revoke, deactivate: each recorded with its actor; refusals exit 2 and change nothing', async () => {
     const create = ['user', 'create', 'staf.dinkes', '--name', 'Ayu Lestari, S.K.M.', '--org', 'dinkes', '--position', 'Perencana Ahli Pertama', '--role', 'planner@dinkes', '--as', 'admin'];
@@ -119,7 +119,7 @@ describe('grms user on the embedded database', () => {
     } finally {
       await db.close();
     }
-  }, 300_000);
+  }, 600_000);
 
   test('on a terminal, set-password asks twice without echoing', async () => {
     if (!terminalAvailable()) {
