@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { loadConfig } from './config';
 import { createLogger } from './log';
 import { openDeployment } from './runtime';
-import { DEMO_TOKEN_DAYS, startServer } from './server';
+import { startServer } from './server';
+import { DEMO_TOKEN_DAYS } from './seed/demo-credentials';
 import { generateKey } from './auth/secrets';
 import { loadActor, mintToken, revokeToken, revokeUserTokens } from './auth/tokens';
 import { seedDemo } from './seed/demo';
@@ -16,6 +17,7 @@ import { exportAudit } from './audit/export';
 import { verifyExportFile } from './audit/verify-file';
 import { parseExportFilters } from './api/audit';
 import { progress } from './progress';
+import { registerUserCommands } from './cli/user';
 import fs from 'node:fs';
 import { sql } from 'kysely';
 
@@ -48,10 +50,11 @@ program
     const logger = createLogger(config.logLevel);
     const running = await startServer(config, logger);
     const lines = [`grms is listening on ${running.url}`, `  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`];
-    if (Object.keys(running.tokens).length) {
-      lines.push(`  demo users (new bearer tokens, valid for ${DEMO_TOKEN_DAYS} days):`);
-      for (const [user, token] of Object.entries(running.tokens)) lines.push(`    ${user.padEnd(22)} ${token}`);
-      lines.push(`  try: curl -H "Authorization: Bearer ${running.tokens['perencana.dinkes'] ?? '<token>'}" ${running.url}/api/v1/tasks`);
+    const demo = Object.entries(running.demoCredentials);
+    if (demo.length) {
+      lines.push(`  demo users (new bearer tokens, valid for ${DEMO_TOKEN_DAYS} days; passwords renewed at each start unless set otherwise):`);
+      for (const [user, c] of demo) lines.push(`    ${user.padEnd(22)} ${c.token}  ${c.password ?? '(own password kept)'}`);
+      lines.push(`  try: curl -H "Authorization: Bearer ${running.demoCredentials['perencana.dinkes']?.token ?? '<token>'}" ${running.url}/api/v1/tasks`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
     const shutdown = (signal: string) => {
@@ -114,6 +117,8 @@ program
       process.stdout.write(`${await mintToken(db.kysely, username!, new Date(Date.now() + days * 86_400_000))}\n`);
     });
   });
+
+registerUserCommands(program, withDeployment);
 
 const key = program.command('key').description('deployment secrets');
 key

@@ -33,6 +33,9 @@ export const unauthorized = (detail = 'A valid bearer token is required') =>
   new GrmsError('UNAUTHORIZED', 401, 'unauthorized', 'Unauthorized', detail);
 export const notFound = (detail = 'Not found') => new GrmsError('NOT_FOUND', 404, 'not-found', 'Not found', detail);
 export const forbidden = (detail: string) => new GrmsError('FORBIDDEN', 403, 'forbidden', 'Forbidden', detail);
+/** The current password given to change one's own password is wrong (counted as a failed authentication). */
+export const wrongPassword = () =>
+  new GrmsError('WRONG_PASSWORD', 403, 'wrong-password', 'Wrong password', 'The current password is not right');
 export const segregationOfDuties = (detail: string) =>
   new GrmsError('SEGREGATION_OF_DUTIES', 403, 'segregation-of-duties', 'Segregation of duties', detail);
 export const versionConflict = (detail: string) =>

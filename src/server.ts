@@ -6,18 +6,15 @@ import { ensureCheckpointKey } from './audit/keys';
 import { startCheckpointScheduler } from './audit/scheduler';
 import { startDeadlineScheduler } from './sla/scheduler';
 import { createApp } from './api/app';
-import { DEMO_USERNAMES, seedDemo } from './seed/demo';
-import { mintToken } from './auth/tokens';
+import { seedDemo } from './seed/demo';
+import { renewDemoCredentials, type DemoCredential } from './seed/demo-credentials';
 import { wireEngine, type Wired } from './wiring';
-
-/** Demo tokens printed by `npm start` expire after this many days. */
-export const DEMO_TOKEN_DAYS = 30;
 
 export interface RunningServer {
   url: string;
   server: http.Server;
-  /** Demo users' fresh tokens (embedded default only). */
-  tokens: Record<string, string>;
+  /** Demo users' fresh tokens and passwords (embedded default only). */
+  demoCredentials: Record<string, DemoCredential>;
   stop(): Promise<void>;
 }
 
@@ -34,15 +31,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
     wired = await wireEngine(db.kysely, masterKey, config);
     const { engine, authority, reportPool, metrics } = wired;
-    const tokens: Record<string, string> = {};
+    let demoCredentials: Record<string, DemoCredential> = {};
     if (deployment.embedded) {
       const seeded = await seedDemo(db.kysely, engine);
       if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
-      // Tokens are stored hashed, so each start mints new ones for the demo users.
-      for (const username of DEMO_USERNAMES) {
-        const exists = await db.kysely.selectFrom('users').select('username').where('username', '=', username).where('active', '=', true).executeTakeFirst();
-        if (exists) tokens[username] = await mintToken(db.kysely, username, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
-      }
+      demoCredentials = await renewDemoCredentials(db.kysely);
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
       ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government } });
@@ -69,7 +62,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     return {
       url,
       server,
-      tokens,
+      demoCredentials,
       async stop() {
         if (stopped) return;
         stopped = true;

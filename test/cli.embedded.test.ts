@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { exited, grms, serve } from './support/cli';
 import { createPostgresDatabase, dropPostgresDatabase, describePostgres } from './support/db';
+import { openPglite } from '../src/db/connect';
+import { checkLogin } from '../src/auth/passwords';
 
 const TOKEN_LINE = /^grms_[A-Za-z0-9_-]{43}\n$/;
 
@@ -21,11 +23,15 @@ describe('grms CLI on the embedded database', () => {
     expect(Buffer.from(r.stdout.trim(), 'base64')).toHaveLength(32);
   });
 
+  // Two starts (each hashing the demo passwords) and several CLI runs: slow on a shared 2-core machine.
   test('serve starts on an empty folder with demo data and tokens; the folder is locked while it runs and taken over after kill -9', async () => {
     const env = { GRMS_DATA_DIR: dir };
     const first = await serve(env);
     try {
       expect(Object.keys(first.tokens)).toEqual(expect.arrayContaining(['perencana.dinkes', 'kadis.dinkes', 'auditor.inspektorat', 'admin']));
+      // A password next to every token: 20 characters without look-alikes.
+      expect(Object.keys(first.passwords).sort()).toEqual(Object.keys(first.tokens).sort());
+      for (const pw of Object.values(first.passwords)) expect(pw).toMatch(/^[a-km-zA-HJ-NP-Z2-9]{20}$/);
       const me = await fetch(`${first.url}/api/v1/me`, { headers: { authorization: `Bearer ${first.tokens['kadis.dinkes']}` } });
       expect(await me.json()).toMatchObject({ username: 'kadis.dinkes', org: 'dinkes' });
       const tasks = (await (await fetch(`${first.url}/api/v1/tasks`, { headers: { authorization: `Bearer ${first.tokens['kadis.dinkes']}` } })).json()) as { items: unknown[] };
@@ -47,6 +53,8 @@ describe('grms CLI on the embedded database', () => {
     expect(token.status).toBe(0);
     expect(token.stdout).toMatch(TOKEN_LINE);
     expect(grms(['token', 'nobody'], env)).toMatchObject({ status: 1, stdout: '' });
+    // A password set with the CLI is kept by later starts; the demo's own ones are renewed.
+    expect(grms(['user', 'set-password', 'kadis.dinkes'], env, 'Kantor Dinas 2026\n')).toMatchObject({ status: 0, stdout: 'password of kadis.dinkes set\n' });
 
     const second = await serve(env);
     try {
@@ -55,6 +63,9 @@ describe('grms CLI on the embedded database', () => {
       expect(me.status).toBe(200);
       const all = (await (await fetch(`${second.url}/api/v1/instances?workflow=budget-proposal&limit=200`, { headers: { authorization: `Bearer ${second.tokens['auditor.inspektorat']}` } })).json()) as { items: unknown[] };
       expect(all.items.length).toBe(6); // the demo set's proposals, loaded once (not again on restart)
+      expect(second.output()).toMatch(/^\s{4}kadis\.dinkes\s+grms_\S+\s+\(own password kept\)$/m);
+      expect(second.passwords['kadis.dinkes']).toBeUndefined();
+      expect(second.passwords.admin).not.toBe(first.passwords.admin);
     } finally {
       second.child.kill('SIGTERM');
       expect(await exited(second.child)).toBe(0);
@@ -64,8 +75,19 @@ describe('grms CLI on the embedded database', () => {
     expect(grms(['token', 'revoke', token.stdout.trim()], env).status).toBe(1);
     const verify = grms(['audit', 'verify'], env);
     expect(verify.status).toBe(0);
-    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
-  }, 300_000);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, people: { ok: true } });
+
+    // The printed passwords sign in (the latest start's; the earlier ones were renewed).
+    const db = await openPglite({ dataDir: path.join(dir, 'pgdata') });
+    try {
+      expect(await checkLogin(db.kysely, 'admin', second.passwords.admin!)).toEqual({ username: 'admin', mustChange: false });
+      expect(await checkLogin(db.kysely, 'auditor.inspektorat', second.passwords['auditor.inspektorat']!)).toMatchObject({ username: 'auditor.inspektorat' });
+      expect(await checkLogin(db.kysely, 'admin', first.passwords.admin!)).toBeUndefined();
+      expect(await checkLogin(db.kysely, 'kadis.dinkes', 'Kantor Dinas 2026')).toEqual({ username: 'kadis.dinkes', mustChange: false });
+    } finally {
+      await db.close();
+    }
+  }, 600_000);
 
   test('with DATABASE_URL, serve and seed refuse to start without GRMS_KEY and say how to make one', () => {
     for (const cmd of [['serve'], ['seed', '--demo']]) {

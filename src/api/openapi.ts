@@ -1,6 +1,7 @@
 /** The OpenAPI 3.1 description of the routes in src/api; a test checks it lists every route. */
 const problem = { $ref: '#/components/responses/Problem' };
 const bearer = [{ bearer: [] }];
+const usernameParam = { name: 'username', in: 'path', required: true, schema: { type: 'string' } };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 const pageParams = [
   { name: 'cursor', in: 'query', schema: { type: 'string' } },
@@ -98,7 +99,7 @@ export const openApiDocument = {
       },
     },
     '/api/v1/users': {
-      get: { security: bearer, summary: 'Users with their roles (admin, auditor)', responses: { '200': ok('users'), ...errors(401, 403) } },
+      get: { security: bearer, summary: 'Users with their roles, hasPassword and passwordMustChange (admin, auditor)', responses: { '200': ok('users'), ...errors(401, 403) } },
       post: {
         security: bearer, summary: 'Create a user (admin); recorded in people_events',
         requestBody: json({ type: 'object', required: ['username', 'fullName', 'org'], properties: { username: { type: 'string' }, fullName: { type: 'string' }, position: { type: 'string' }, org: { type: 'string' }, roles: { type: 'array' } } }),
@@ -111,6 +112,27 @@ export const openApiDocument = {
     },
     '/api/v1/users/{username}/deactivate': {
       post: { security: bearer, summary: 'Deactivate a user (admin): tokens stop, signing certificate revoked', parameters: [{ name: 'username', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': ok('{ revokedTokens, revokedCertificates }'), ...errors(401, 403, 404) } },
+    },
+    '/api/v1/users/{username}/password': {
+      put: {
+        security: bearer, summary: "Set a user's password (admin); recorded in people_events",
+        parameters: [usernameParam], requestBody: json({ type: 'object', required: ['password'], properties: { password: { type: 'string', minLength: 10, maxLength: 200 } } }),
+        responses: { '204': { description: 'set' }, ...errors(400, 401, 403, 404, 415, 422) },
+      },
+    },
+    '/api/v1/users/{username}/password-reset': {
+      post: {
+        security: bearer, summary: 'Reset a password (admin): a temporary one, shown only in this response (Cache-Control: no-store), to be changed at next sign-in',
+        parameters: [usernameParam],
+        responses: { '200': ok('the temporary password', { type: 'object', properties: { username: { type: 'string' }, temporaryPassword: { type: 'string' }, mustChange: { const: true } } }), ...errors(401, 403, 404, 422) },
+      },
+    },
+    '/api/v1/me/password': {
+      put: {
+        security: bearer, summary: 'Change my own password (every role, auditors included); currentPassword is required when one is set and must be absent otherwise. A wrong one (403 wrong-password) counts as a failed authentication',
+        requestBody: json({ type: 'object', required: ['newPassword'], properties: { currentPassword: { type: 'string' }, newPassword: { type: 'string', minLength: 10, maxLength: 200 } } }),
+        responses: { '204': { description: 'changed' }, ...errors(400, 401, 403, 415, 422, 429) },
+      },
     },
     '/api/v1/instances/{id}/comments': {
       post: {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
-import { invalidData, notFound, type FieldProblem } from '../errors';
+import { invalidData, notFound, wrongPassword, type FieldProblem } from '../errors';
 import { recordPeopleEvent } from './people';
 
 /**
@@ -60,9 +60,10 @@ export function generatePassword(): string {
 /**
  * Sets a user's password and records it in the people_events chain (never the password or its
  * hash). `mustChange` marks an admin reset: the holder has to choose a new one at next sign-in.
+ * `note` goes to the event's details (the demo marks the passwords it sets itself).
  */
 export async function setPassword(
-  db: Kysely<Database>, by: string, username: string, password: string, opts: { mustChange?: boolean; reset?: boolean } = {},
+  db: Kysely<Database>, by: string, username: string, password: string, opts: { mustChange?: boolean; reset?: boolean; note?: string } = {},
 ): Promise<void> {
   const problems = passwordProblems(password);
   if (problems.length) throw invalidData('The password is not acceptable', problems);
@@ -74,7 +75,7 @@ export async function setPassword(
     await trx.updateTable('users')
       .set({ password_hash: hash, password_changed_at: new Date(), password_must_change: opts.mustChange ?? false })
       .where('username', '=', username).execute();
-    await recordPeopleEvent(trx, { action: opts.reset ? 'reset_password' : 'set_password', username, actor: by });
+    await recordPeopleEvent(trx, { action: opts.reset ? 'reset_password' : 'set_password', username, details: opts.note, actor: by });
   });
 }
 
@@ -91,4 +92,26 @@ export async function checkLogin(db: Kysely<Database>, username: string, passwor
   }
   if (!(await passwordMatches(user.password_hash, password))) return undefined;
   return { username: user.username, mustChange: user.password_must_change };
+}
+
+/**
+ * A signed-in user changes their own password. When one is set, `currentPassword` must be given
+ * and right; when none is set yet, it must be absent. A wrong one throws WRONG_PASSWORD, which the
+ * caller counts as a failed authentication.
+ */
+export async function changeOwnPassword(db: Kysely<Database>, username: string, currentPassword: unknown, newPassword: unknown): Promise<void> {
+  const problems = passwordProblems(newPassword, '/newPassword');
+  const user = await db.selectFrom('users').select('password_hash').where('username', '=', username).executeTakeFirst();
+  if (!user) throw notFound(`No user "${username}"`);
+  const current = user.password_hash;
+  if (current && typeof currentPassword !== 'string') problems.unshift({ path: '/currentPassword', message: 'is required: a password is set' });
+  if (!current && currentPassword !== undefined) problems.unshift({ path: '/currentPassword', message: 'must be absent: no password is set yet' });
+  if (problems.length) throw invalidData('The password change is invalid', problems);
+  if (current) {
+    if (!(await passwordMatches(current, currentPassword as string))) throw wrongPassword();
+    if (await passwordMatches(current, newPassword as string)) {
+      throw invalidData('The new password is the current one', [{ path: '/newPassword', message: 'must differ from the current password' }]);
+    }
+  }
+  await setPassword(db, username, username, newPassword as string);
 }

@@ -117,6 +117,20 @@ export interface IdempotencyKeysTable {
   created_at: Generated<Date>;
 }
 
+/** One change to people (see src/auth/people.ts); append-only, hash-chained as one chain. */
+export interface PeopleEventsTable {
+  seq: number;
+  action: string;
+  username: string;
+  role: string | null;
+  org_id: string | null;
+  details: string | null;
+  actor: string;
+  created_at: Date;
+  prev_hash: string | null;
+  hash: string;
+}
+
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
@@ -131,6 +145,7 @@ export interface Database {
   auth_failures: AuthFailuresTable;
   attachments: AttachmentsTable;
   delegations: DelegationsTable;
+  people_events: PeopleEventsTable;
 }
 
 export type InstanceRow = Selectable<WorkflowInstancesTable>;

@@ -10,9 +10,9 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, LOG_LEVEL: 'warn', ...env };
 }
 
-/** Runs `grms …` to completion. */
-export function grms(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv(env), encoding: 'utf8', timeout: 240_000 });
+/** Runs `grms …` to completion (`input`: what its stdin holds, a pipe rather than a terminal). */
+export function grms(args: string[], env: Record<string, string>, input = ''): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv(env), encoding: 'utf8', timeout: 240_000, input });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -20,6 +20,8 @@ export interface Served {
   child: ChildProcess;
   url: string;
   tokens: Record<string, string>;
+  /** Demo passwords printed next to the tokens (absent for a user whose own password was kept). */
+  passwords: Record<string, string>;
   output(): string;
 }
 
@@ -38,8 +40,12 @@ export function serve(env: Record<string, string>, timeoutMs = 180_000): Promise
       if (url && (/try: curl/.test(out) || env.DATABASE_URL)) {
         clearTimeout(timer);
         const tokens: Record<string, string> = {};
-        for (const m of out.matchAll(/^\s{4}(\S+)\s+(grms_\S+)$/gm)) tokens[m[1]!] = m[2]!;
-        resolve({ child, url, tokens, output: () => out });
+        const passwords: Record<string, string> = {};
+        for (const m of out.matchAll(/^\s{4}(\S+)\s+(grms_\S+)\s+(.+)$/gm)) {
+          tokens[m[1]!] = m[2]!;
+          if (!m[3]!.startsWith('(')) passwords[m[1]!] = m[3]!;
+        }
+        resolve({ child, url, tokens, passwords, output: () => out });
       }
     };
     child.stdout!.on('data', onData);
@@ -54,4 +60,37 @@ export function serve(env: Record<string, string>, timeoutMs = 180_000): Promise
 export function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Whether `script` (util-linux) is here to give a child a terminal. */
+export function terminalAvailable(): boolean {
+  const r = spawnSync('script', ['--version'], { stdio: 'ignore' });
+  return !r.error;
+}
+
+/**
+ * Runs `grms …` on a pseudo-terminal (through `script`), typing each answer once its prompt has
+ * appeared; resolves with everything the terminal showed, so a test can tell what was echoed.
+ */
+export function grmsOnTerminal(args: string[], env: Record<string, string>, answers: Array<{ prompt: string; type: string }>): Promise<{ status: number | null; screen: string }> {
+  const command = [process.execPath, ...CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let screen = '';
+  let next = 0;
+  const onData = (chunk: Buffer) => {
+    screen += chunk.toString();
+    const answer = answers[next];
+    // Each prompt is looked for after the previous answer's, so "Again: " is not the first prompt seen twice.
+    if (answer && screen.split(answer.prompt).length - 1 > answers.slice(0, next).filter((a) => a.prompt === answer.prompt).length) {
+      next++;
+      child.stdin!.write(`${answer.type}\r`);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+  return new Promise((resolve) => child.once('exit', (status) => {
+    clearTimeout(timer);
+    resolve({ status, screen });
+  }));
 }
