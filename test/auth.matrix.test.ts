@@ -22,6 +22,7 @@ import { DEMO_USERS } from '../src/seed/demo';
  * - `hidden`: 404 problem+json: the caller may not read the instance (or delegation), so it is not
  *             told that it exists; nothing written.
  * - `unauth`: 401 problem+json (no token), nothing written.
+ *   Refusals come before the body is read, so every refused cell is also sent with `{}`.
  * - `redirect`: a 3xx (e.g. a browser page sending a caller without a session to its login page);
  *             redirects are not followed, so they can be told apart.
  *
@@ -30,6 +31,12 @@ import { DEMO_USERS } from '../src/seed/demo';
  * default the one of the role's own workflow (ROLE_PROFILES), where the org that counts is the
  * owning OPD or, for roles the workflow places by its data, that org (the permit's technical
  * agency, the contract's supplier). Global roles act at every OPD: they are always "own".
+ * READERS adds who reads each workflow's instances (whatever the role's own workflow), checked on
+ * the instance, the list and search alike.
+ *
+ * Each cell's caller is the demo user holding the role at that org, or a user made for the matrix
+ * (m.<role>.<org>); path parameters default to the fixtures (requestOf), events fire the role's own
+ * event (ROLE_PROFILES).
  *
  * Adding a route: add one row to MATRIX (an `Outcome` for every role, or `{ own, other }`, plus
  * `except` for the roles that differ) and, if the default request does not reach the decision,
@@ -185,11 +192,24 @@ const ROLE_PROFILES: Record<RoleName, { target: Target; event: string }> = {
 
 const WORKFLOW: Record<Target, string> = { proposal: 'budget-proposal', permit: 'permit', contract: 'procurement-delivery' };
 
+/**
+ * Who reads each workflow's instances, whatever their own workflow: any role held at the owning
+ * OPD (or at the org the data names for the roles it places: the permit's technical agency, the
+ * contract's supplier), global roles, and BUD for the contracts it pays. Global roles read every
+ * workflow, permits (with the applicant's NIK) included: that is roles.ts's rule as it stands.
+ */
+const READERS: Record<Target, Row> = {
+  proposal: { anonymous: 'unauth', roles: READ, except: { bud: 'hidden' } },
+  permit: { anonymous: 'unauth', roles: READ, except: { bud: 'hidden' } },
+  contract: { anonymous: 'unauth', roles: READ },
+};
+
 /** BUD is held at BPKAD but pays every OPD's contracts (a global step): no own/other for it either. */
 const ORG_FREE: ReadonlySet<RoleName> = new Set([...GLOBAL_ROLES, 'bud']);
 
 interface Cell {
   route: string;
+  row: Row;
   caller: Caller;
   variant?: 'own' | 'other';
   expected: Outcome;
@@ -200,12 +220,11 @@ function outcomeOf(row: Row, role: RoleName, variant: 'own' | 'other' | undefine
   return typeof spec === 'string' ? spec : spec[variant ?? 'own'];
 }
 
-function cellsOf(route: string): Cell[] {
-  const row = MATRIX[route]!;
-  const cells: Cell[] = [{ route, caller: 'anonymous', expected: row.anonymous }];
+function cellsOf(route: string, row: Row = MATRIX[route]!): Cell[] {
+  const cells: Cell[] = [{ route, row, caller: 'anonymous', expected: row.anonymous }];
   for (const role of ALL_ROLES) {
-    if (ORG_FREE.has(role)) cells.push({ route, caller: role, expected: outcomeOf(row, role, undefined) });
-    else for (const variant of ['own', 'other'] as const) cells.push({ route, caller: role, variant, expected: outcomeOf(row, role, variant) });
+    if (ORG_FREE.has(role)) cells.push({ route, row, caller: role, expected: outcomeOf(row, role, undefined) });
+    else for (const variant of ['own', 'other'] as const) cells.push({ route, row, caller: role, variant, expected: outcomeOf(row, role, variant) });
   }
   return cells;
 }
@@ -269,8 +288,7 @@ describeBackends('authorisation matrix', (kind) => {
 
   /** The caller, the path and what to send for one cell. */
   async function requestOf(cell: Cell) {
-    const row = MATRIX[cell.route]!;
-    const send = row.send ?? {};
+    const send = cell.row.send ?? {};
     const role = cell.caller === 'anonymous' ? undefined : cell.caller;
     const targetName = send.target ?? (role ? ROLE_PROFILES[role].target : 'proposal');
     const target = fixtures.targets[targetName];
@@ -352,21 +370,23 @@ describeBackends('authorisation matrix', (kind) => {
     expect(mismatches).toEqual([]);
   });
 
-  // Lists and search filter in SQL, apart from the per-instance check: both must agree with the row.
-  test('an instance a caller may not read is in none of their lists; one they may read is in them', async () => {
+  // Lists and search filter in SQL, apart from the per-instance check: all three must agree.
+  test.each(Object.keys(READERS) as Target[])('who reads a %s: the instance, lists and search agree with READERS', async (targetName) => {
     const mismatches: string[] = [];
-    for (const cell of cellsOf('GET /api/v1/instances/{id}')) {
+    const target = fixtures.targets[targetName];
+    for (const cell of cellsOf('GET /api/v1/instances/{id}', { ...READERS[targetName], send: { target: targetName } })) {
       if (cell.caller === 'anonymous') continue;
-      const { user } = await requestOf(cell);
-      const target = fixtures.targets[ROLE_PROFILES[cell.caller].target];
-      const listed = await call(user, 'GET', `/api/v1/instances?workflow=${WORKFLOW[ROLE_PROFILES[cell.caller].target]}&limit=200`);
+      const { user, path } = await requestOf(cell);
+      const read = await call(user, 'GET', path);
+      const listed = await call(user, 'GET', `/api/v1/instances?workflow=${WORKFLOW[targetName]}&limit=200`);
       const found = await call(user, 'GET', `/api/v1/search?q=${encodeURIComponent(target.documentNumber)}`);
       const seen = {
-        list: listed.body.items.some((i: { id: string }) => i.id === target.id),
-        search: found.body.items.some((i: { id: string }) => i.id === target.id),
+        read: read.status,
+        listed: listed.body.items.some((i: { id: string }) => i.id === target.id),
+        found: found.body.items.some((i: { id: string }) => i.id === target.id),
       };
-      const shouldSee = cell.expected === 'allow';
-      if (seen.list !== shouldSee || seen.search !== shouldSee) mismatches.push(`${label(cell)} (${user}): reads it: ${cell.expected}, listed: ${seen.list}, found by search: ${seen.search}`);
+      const reads = cell.expected === 'allow';
+      if (!fits(cell.expected, read.status) || seen.listed !== reads || seen.found !== reads) mismatches.push(`${label(cell)} (${user}): expected ${cell.expected}, got ${JSON.stringify(seen)}`);
     }
     expect(mismatches).toEqual([]);
   });
