@@ -1,9 +1,9 @@
 import type { RoleName } from '../src/engine/definition';
 import { ALL_ROLES, GLOBAL_ROLES } from '../src/auth/roles';
 import { describeBackends } from './support/db';
-import { startTestApp, writeCounts, type Reply, type TestApp } from './support/app';
+import { startTestApp, type Reply, type TestApp } from './support/app';
 import { documentedRoutes } from './support/routes';
-import { buildMatrixFixtures, otherOrg, type MatrixFixtures, type Target } from './support/matrix-fixtures';
+import { buildMatrixFixtures, matrixWriteState, otherOrg, type MatrixFixtures, type Target } from './support/matrix-fixtures';
 import { YEAR } from './support/proposals';
 import { DEMO_USERS } from '../src/seed/demo';
 
@@ -344,7 +344,7 @@ describeBackends('authorisation matrix', (kind) => {
       const bodies = refusal && body !== undefined && JSON.stringify(body) !== '{}' ? [body, {}] : [body];
       let res: Reply | undefined;
       for (const sent of bodies) {
-        const before = refusal ? await writeCounts(app.db) : undefined;
+        const before = refusal ? await matrixWriteState(app) : undefined;
         res = await call(user, method, path, sent, headers);
         const what = sent === body ? who : `${who} with an empty body`;
         if (!fits(cell.expected, res.status)) {
@@ -354,7 +354,7 @@ describeBackends('authorisation matrix', (kind) => {
         if (refusal) {
           if (!res.headers.get('content-type')?.startsWith('application/problem+json')) mismatches.push(`${what}: ${res.status} is not problem+json`);
           else if (res.body?.status !== res.status) mismatches.push(`${what}: problem status ${res.body?.status} differs from ${res.status}`);
-          const after = await writeCounts(app.db);
+          const after = await matrixWriteState(app);
           if (JSON.stringify(after) !== JSON.stringify(before)) mismatches.push(`${what}: a refused request wrote ${JSON.stringify({ before, after })}`);
         }
       }

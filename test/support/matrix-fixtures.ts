@@ -1,8 +1,9 @@
+import { sql } from 'kysely';
 import type { RoleName } from '../../src/engine/definition';
 import { DEMO_USERS } from '../../src/seed/demo';
 import { loadActor, mintToken } from '../../src/auth/tokens';
 import { addComment } from '../../src/engine/comments';
-import type { TestApp } from './app';
+import { writeCounts, type TestApp } from './app';
 import { proposal, YEAR } from './proposals';
 import { registerApplication } from './permits';
 import { award, contractData, isoDay, ratifiedPuprProposal } from './procurement';
@@ -102,4 +103,26 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
     return username;
   };
   return { targets, delegationId, holiday, subject, userFor };
+}
+
+/**
+ * writeCounts plus what the people, calendar, checkpoint and document routes change: a refused
+ * request must leave all of it as it was (row counts, and digests where a row could be edited).
+ */
+export async function matrixWriteState(app: TestApp): Promise<Record<string, unknown>> {
+  const digest = (rows: string) => sql<string>`md5(coalesce(${sql.raw(rows)}, ''))`;
+  const r = await sql<Record<string, unknown>>`
+    SELECT
+      (SELECT count(*)::int FROM people_events) AS people_events,
+      (SELECT count(*)::int FROM audit_checkpoints) AS audit_checkpoints,
+      (SELECT count(*)::int FROM attachments) AS attachments,
+      (SELECT count(*)::int FROM documents) AS documents,
+      (SELECT count(*)::int FROM permit_registrations) AS permit_registrations,
+      (SELECT count(*)::int FROM api_tokens WHERE revoked_at IS NULL) AS live_tokens,
+      (SELECT ${digest(`string_agg(fiscal_year || ' ' || org_id || ' ' || amount, ',' ORDER BY fiscal_year, org_id)`)} FROM ceilings) AS ceiling_amounts,
+      (SELECT ${digest(`string_agg("date" || ' ' || name, ',' ORDER BY "date")`)} FROM holidays) AS holidays,
+      (SELECT ${digest(`string_agg(username || ' ' || role || ' ' || org_id, ',' ORDER BY username, role, org_id)`)} FROM user_roles) AS user_roles,
+      (SELECT ${digest(`string_agg(username || ' ' || active || ' ' || coalesce(password_hash, '-') || ' ' || password_must_change, ',' ORDER BY username)`)} FROM users) AS users,
+      (SELECT ${digest(`string_agg(id || ' ' || coalesce(ended_at::text, '-'), ',' ORDER BY id)`)} FROM delegations) AS delegations`.execute(app.db.kysely);
+  return { ...(await writeCounts(app.db)), ...r.rows[0] };
 }
