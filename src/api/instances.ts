@@ -8,6 +8,7 @@ import { forbidden, GrmsError, invalidData, PROBLEM_BASE, type FieldProblem } fr
 import { actorOf, jsonObjectBody, parseIfMatch } from './middleware';
 import { runIdempotent } from './idempotent';
 import { searchInstances } from '../engine/search';
+import { createsAnyInstance, firesAnyEvent } from '../auth/permissions';
 import type { Metrics } from './metrics';
 
 function filters(query: Record<string, unknown>): ListFilters {
@@ -23,9 +24,12 @@ export const MAX_BULK = 500;
 export function instancesRouter(db: Kysely<Database>, engine: Engine, metrics: Metrics): Router {
   const r = Router();
 
+  // Who may not create or fire anything is refused before the body is read: a refusal of the
+  // caller, never an answer about the request.
   r.post('/instances', async (req, res) => {
-    const body = jsonObjectBody(req);
     const actor = actorOf(res);
+    if (!createsAnyInstance(actor, engine.registry.all())) throw forbidden('Your roles create no workflow instances');
+    const body = jsonObjectBody(req);
     if (typeof body.workflow !== 'string') throw invalidData('workflow is required', [{ path: '/workflow', message: 'must be a string' }]);
     const workflow = body.workflow;
     await runIdempotent(
@@ -50,8 +54,9 @@ export function instancesRouter(db: Kysely<Database>, engine: Engine, metrics: M
   });
 
   r.post('/instances/:id/events', async (req, res) => {
-    const body = jsonObjectBody(req);
     const actor = actorOf(res);
+    if (!firesAnyEvent(actor, engine.registry.all())) throw forbidden('Your roles fire no workflow events');
+    const body = jsonObjectBody(req);
     const id = req.params.id;
     if (typeof body.type !== 'string' || body.type === '') {
       await engine.get(actor, id); // 404 before 422
@@ -72,11 +77,10 @@ export function instancesRouter(db: Kysely<Database>, engine: Engine, metrics: M
 
   // Each item succeeds or fails on its own (its own transaction); one failure rolls back nothing else.
   r.post('/instances/bulk-events', async (req, res) => {
-    const body = jsonObjectBody(req);
     const actor = actorOf(res);
     // Someone who can fire no event at all (an auditor) is refused as a whole, not item by item.
-    const firingRoles = new Set(engine.registry.all().flatMap((d) => Object.values(d.steps).flatMap((e) => Object.values(e).flatMap((st) => st.roles as readonly string[]))));
-    if (!actor.roles.some((g) => firingRoles.has(g.role))) throw forbidden('Your roles fire no workflow events');
+    if (!firesAnyEvent(actor, engine.registry.all())) throw forbidden('Your roles fire no workflow events');
+    const body = jsonObjectBody(req);
     const items = body.items;
     if (!Array.isArray(items) || items.length < 1 || items.length > MAX_BULK) {
       throw invalidData(`items must hold 1 to ${MAX_BULK} events`, [{ path: '/items', message: `must be an array of 1..${MAX_BULK} items` }]);

@@ -123,3 +123,18 @@ export function canRead(actor: Actor, def: WorkflowDefinition, instance: Instanc
   if (instance.participants.includes(actor.username)) return true;
   return Object.values(def.steps).some((events) => Object.values(events).some((step) => qualifyingRole(actor, step, instance) !== undefined));
 }
+
+/**
+ * Whether any of the actor's roles fires some event of these workflows. Auditors and admins fire
+ * none, so their event requests are refused as such, before the request is looked at.
+ */
+export function firesAnyEvent(actor: Actor, defs: readonly WorkflowDefinition[]): boolean {
+  const firing = new Set<string>(defs.flatMap((d) => Object.values(d.steps).flatMap((events) => Object.values(events).flatMap((st) => st.roles))));
+  return actor.roles.some((g) => firing.has(g.role));
+}
+
+/** Whether any of the actor's roles creates instances of one of these workflows. */
+export function createsAnyInstance(actor: Actor, defs: readonly WorkflowDefinition[]): boolean {
+  const creating = new Set<string>(defs.flatMap((d) => d.creatorRoles));
+  return actor.roles.some((g) => creating.has(g.role));
+}

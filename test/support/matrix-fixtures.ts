@@ -1,0 +1,128 @@
+import { sql } from 'kysely';
+import type { RoleName } from '../../src/engine/definition';
+import { DEMO_USERS } from '../../src/seed/demo';
+import { loadActor, mintToken } from '../../src/auth/tokens';
+import { addComment } from '../../src/engine/comments';
+import { writeCounts, type TestApp } from './app';
+import { proposal, YEAR } from './proposals';
+import { registerApplication } from './permits';
+import { award, contractData, isoDay, ratifiedPuprProposal } from './procurement';
+
+/** The instances the matrix acts on: one of each workflow, each with a signed document and an attachment. */
+export type Target = 'proposal' | 'permit' | 'contract';
+
+export interface TargetInstance {
+  id: string;
+  documentId: string;
+  /** The number printed on that document (search finds the instance by it). */
+  documentNumber: string;
+  attachmentId: string;
+  /** The OPD that owns it. */
+  org: string;
+  /** Roles that act on it at an org its data names instead (the permit's technical agency, the contract's supplier). */
+  roleOrgs: Partial<Record<RoleName, string>>;
+}
+
+export interface MatrixFixtures {
+  targets: Record<Target, TargetInstance>;
+  /** A delegation between two officials no matrix caller is party to. */
+  delegationId: string;
+  /** A holiday only an admin may remove. */
+  holiday: string;
+  /** A user whose roles and account the people routes are pointed at (never a caller). */
+  subject: string;
+  /** The username holding `role` at `org`: the demo user, else a user made for the matrix. */
+  userFor(role: RoleName, org: string): Promise<string>;
+}
+
+const SUPPLIERS = new Set(['cv-maju', 'cv-lain']);
+
+/** An org other than `org` of the same kind (a supplier for a supplier, an OPD for an OPD). */
+export function otherOrg(org: string): string {
+  if (SUPPLIERS.has(org)) return org === 'cv-maju' ? 'cv-lain' : 'cv-maju';
+  return org === 'dinkes' ? 'pupr' : 'dinkes';
+}
+
+async function insertUser(app: TestApp, username: string, org: string, roles: Array<{ role: string; org: string }>): Promise<void> {
+  await app.db.kysely.insertInto('users').values({ username, full_name: `Pengguna ${username}`, position: 'Uji matriks', org_id: org }).execute();
+  if (roles.length) await app.db.kysely.insertInto('user_roles').values(roles.map((g) => ({ username, role: g.role, org_id: g.org }))).execute();
+}
+
+/** Builds the fixtures on a seeded test app (demo people); every step goes through the API or the engine. */
+export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures> {
+  const db = app.db.kysely;
+  await db.insertInto('orgs').values({ id: 'cv-lain', name: 'CV Lain Karya', kind: 'supplier', npwp: '02.345.678.9-517.000' }).execute();
+  const ok = async (user: string, method: string, path: string, body?: unknown) => {
+    const res = await app.call(user, method, path, body);
+    if (res.status >= 300) throw new Error(`${user} ${method} ${path}: ${res.status} ${res.text}`);
+    return res;
+  };
+
+  // A submitted Dinkes proposal (opd_review), with its covering letter.
+  const proposalId = (await ok('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal() })).body.id as string;
+  await ok('perencana.dinkes', 'POST', `/api/v1/instances/${proposalId}/events`, { type: 'submit' });
+  // A DPMPTSP permit naming Dinas PUPR as technical agency, with the technical team.
+  const permitId = (await registerApplication(app)).body.id as string;
+  await ok('fo.dpmptsp', 'POST', `/api/v1/instances/${permitId}/events`, { type: 'mark_complete' });
+  // A PUPR contract of CV Maju, signed by the provider so far (still awarded).
+  const contractId = await award(app, contractData(await ratifiedPuprProposal(db, app.engine)));
+  await ok('penyedia.cvmaju', 'POST', `/api/v1/instances/${contractId}/events`, { type: 'sign_contract' });
+
+  const finish = async (id: string, creator: string, org: string, roleOrgs: TargetInstance['roleOrgs']): Promise<TargetInstance> => {
+    const document = (await ok(creator, 'GET', `/api/v1/instances/${id}/documents`)).body.items[0] as { id: string; number: string };
+    const file = { filename: 'lampiran.txt', contentType: 'text/plain', bytes: Buffer.from('lampiran uji matriks') };
+    const attachmentId = (await addComment(db, app.engine, (await loadActor(db, creator))!, id, 'Lampiran', [file])).attachments[0]!.id;
+    return { id, documentId: document.id, documentNumber: document.number, attachmentId, org, roleOrgs };
+  };
+  const targets: Record<Target, TargetInstance> = {
+    proposal: await finish(proposalId, 'perencana.dinkes', 'dinkes', {}),
+    permit: await finish(permitId, 'fo.dpmptsp', 'dpmptsp', { technical_team: 'pupr', opd_head: 'pupr' }),
+    contract: await finish(contractId, 'ppk.pupr', 'pupr', { provider: 'cv-maju' }),
+  };
+
+  const subject = 'm.subject';
+  await insertUser(app, subject, 'dinkes', [{ role: 'planner', org: 'dinkes' }]);
+  await insertUser(app, 'm.delegator', 'dinkes', [{ role: 'opd_head', org: 'dinkes' }]);
+  await insertUser(app, 'm.delegate', 'dinkes', []);
+  const delegationId = (await ok('admin', 'POST', '/api/v1/delegations', {
+    delegator: 'm.delegator', delegate: 'm.delegate', role: 'opd_head', org: 'dinkes', from: isoDay(0), to: isoDay(30),
+  })).body.id as string;
+  const holiday = `${YEAR}-12-30`;
+  await ok('admin', 'PUT', `/api/v1/holidays/${holiday}`, { name: 'Cuti bersama (uji matriks)' });
+
+  const made = new Map<string, string>();
+  const userFor = async (role: RoleName, org: string): Promise<string> => {
+    const demo = DEMO_USERS.find((u) => u.org === org && (u.roles as readonly string[]).includes(role));
+    if (demo) return demo.username;
+    const username = `m.${role.replace(/_/g, '-')}.${org}`;
+    if (!made.has(username)) {
+      await insertUser(app, username, org, [{ role, org }]);
+      app.tokens[username] = await mintToken(db, username);
+      made.set(username, username);
+    }
+    return username;
+  };
+  return { targets, delegationId, holiday, subject, userFor };
+}
+
+/**
+ * writeCounts plus what the people, calendar, checkpoint and document routes change: a refused
+ * request must leave all of it as it was (row counts, and digests where a row could be edited).
+ */
+export async function matrixWriteState(app: TestApp): Promise<Record<string, unknown>> {
+  const digest = (rows: string) => sql<string>`md5(coalesce(${sql.raw(rows)}, ''))`;
+  const r = await sql<Record<string, unknown>>`
+    SELECT
+      (SELECT count(*)::int FROM people_events) AS people_events,
+      (SELECT count(*)::int FROM audit_checkpoints) AS audit_checkpoints,
+      (SELECT count(*)::int FROM attachments) AS attachments,
+      (SELECT count(*)::int FROM documents) AS documents,
+      (SELECT count(*)::int FROM permit_registrations) AS permit_registrations,
+      (SELECT count(*)::int FROM api_tokens WHERE revoked_at IS NULL) AS live_tokens,
+      (SELECT ${digest(`string_agg(fiscal_year || ' ' || org_id || ' ' || amount, ',' ORDER BY fiscal_year, org_id)`)} FROM ceilings) AS ceiling_amounts,
+      (SELECT ${digest(`string_agg("date" || ' ' || name, ',' ORDER BY "date")`)} FROM holidays) AS holidays,
+      (SELECT ${digest(`string_agg(username || ' ' || role || ' ' || org_id, ',' ORDER BY username, role, org_id)`)} FROM user_roles) AS user_roles,
+      (SELECT ${digest(`string_agg(username || ' ' || active || ' ' || coalesce(password_hash, '-') || ' ' || password_must_change, ',' ORDER BY username)`)} FROM users) AS users,
+      (SELECT ${digest(`string_agg(id || ' ' || coalesce(ended_at::text, '-'), ',' ORDER BY id)`)} FROM delegations) AS delegations`.execute(app.db.kysely);
+  return { ...(await writeCounts(app.db)), ...r.rows[0] };
+}
