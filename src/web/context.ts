@@ -1,0 +1,31 @@
+import type { Response } from 'express';
+import type { Actor } from '../auth/roles';
+import type { I18n } from './i18n';
+
+/** What every console page knows about the request; set by the router on res.locals.web. */
+export interface WebContext extends I18n {
+  actor: Actor | undefined;
+  /** The token every form of this page carries in `_csrf`. */
+  csrf: string;
+  /** The path and query of this page (for the language switch and sign-in redirects). */
+  url: string;
+  timezone: string;
+}
+
+export function ctxOf(res: Response): WebContext {
+  const ctx = res.locals.web as WebContext | undefined;
+  if (!ctx) throw new Error('console context missing: the page is not mounted through src/web/router.ts');
+  return ctx;
+}
+
+/** Raised by a page that needs a signed-in user; the router answers with a redirect to /signin. */
+export class SignInRequired extends Error {
+  readonly code = 'SIGN_IN_REQUIRED';
+}
+
+/** The signed-in user, or a redirect to the sign-in page. */
+export function userOf(res: Response): Actor {
+  const actor = ctxOf(res).actor;
+  if (!actor) throw new SignInRequired();
+  return actor;
+}
