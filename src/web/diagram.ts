@@ -72,7 +72,7 @@ const NODE_H = 40;
 const GAP_X = 24;
 const GAP_Y = 56;
 const MARGIN = 16;
-const ARC_STEP = 14;
+const ARC_STEP = 18;
 
 /** `label` names a state for people; `current` is the instance's state (may be "payment.spp"). */
 export function renderDiagram(
@@ -134,7 +134,8 @@ export function renderDiagram(
     const out = MARGIN + contentW + (i + 1) * ARC_STEP;
     const y1 = a.y + NODE_H / 2 + (i % 3) * 4 - 4;
     const y2 = b.y + NODE_H / 2 + (i % 3) * 4 - 4;
-    edgeSvg(e, `M${a.x + NODE_W} ${y1} H${out} V${y2} H${b.x + NODE_W + 2}`, out - 4, (y1 + y2) / 2);
+    // Labelled where the arc leaves its state: each state has its own row there, so labels never collide.
+    edgeSvg(e, `M${a.x + NODE_W} ${y1} H${out} V${y2} H${b.x + NODE_W + 2}`, a.x + NODE_W + 4, y1 - 4);
   });
   for (const n of model.nodes) {
     const p = pos.get(n)!;
@@ -145,8 +146,8 @@ export function renderDiagram(
   }
   return `<svg class="diagram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="diagram-title diagram-desc">`
     + `<title id="diagram-title">${escapeHtml(opts.title)}</title><desc id="diagram-desc">${escapeHtml(opts.desc)}</desc>`
-    + '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead"/></marker>'
-    + '<marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead taken"/></marker></defs>'
+    + '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead"/></marker>'
+    + '<marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead taken"/></marker></defs>'
     + parts.join('')
     + '</svg>';
 }

@@ -12,9 +12,10 @@ import { authPages } from './pages/auth';
 import { inboxPages } from './pages/inbox';
 import { instancePages } from './pages/instances';
 import { verifyPages } from './pages/verify';
+import { formPages } from './pages/forms';
 
 /** Every page area, in the order their routes are tried. */
-const PAGES: readonly PageModule[] = [authPages, inboxPages, instancePages, verifyPages];
+const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, verifyPages];
 
 /** Paths that belong to the API and the public endpoints around it, never to the console. */
 const NOT_CONSOLE = /^\/(?:api\/|healthz$|readyz$|metrics$|openapi\.json$|permits\/status$)/;

@@ -46,6 +46,7 @@ export const en: Dictionary = {
   'form.total': 'Total',
   'form.save': 'Save',
   'form.submit': 'Submit',
+  'form.example': 'Example: {value}',
   'form.choose': '— choose —',
   'form.newTitle': 'New {workflow}',
   'form.editTitle': 'Edit data: {title}',

@@ -47,6 +47,7 @@ export const id = {
   'form.total': 'Jumlah',
   'form.save': 'Simpan',
   'form.submit': 'Kirim',
+  'form.example': 'Contoh: {value}',
   'form.choose': '— pilih —',
   'form.newTitle': 'Buat {workflow}',
   'form.editTitle': 'Ubah data: {title}',

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { id, type Dictionary, type MessageKey } from './id';
 import { en } from './en';
-import { eventLabels, stateLabels, workflowLabels } from './labels';
+import { eventLabels, fieldLabels, roleLabels, stateLabels, workflowLabels } from './labels';
 
 export type Lang = 'id' | 'en';
 export const LANGS: readonly Lang[] = ['id', 'en'];
@@ -19,6 +19,9 @@ export interface I18n {
   state(name: string): string;
   event(name: string): string;
   workflow(name: string): string;
+  /** A data field's label by its property name ("unitPrice" → "Harga satuan"). */
+  field(name: string): string;
+  role(name: string): string;
 }
 
 const readable = (name: string) => name.replace(/_/g, ' ');
@@ -31,6 +34,8 @@ export function i18n(lang: Lang): I18n {
     state: (name) => stateLabels[lang][name] ?? readable(name),
     event: (name) => eventLabels[lang][name] ?? readable(name),
     workflow: (name) => workflowLabels[lang][name] ?? name,
+    role: (name) => roleLabels[lang][name] ?? readable(name),
+    field: (name) => fieldLabels[lang][name] ?? name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase(),
   };
 }
 

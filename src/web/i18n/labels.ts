@@ -42,3 +42,42 @@ export const workflowLabels: Readonly<Record<Lang, Readonly<Record<string, strin
   id: { 'budget-proposal': 'Usulan RKA', permit: 'Permohonan izin', 'procurement-delivery': 'Kontrak pengadaan' },
   en: { 'budget-proposal': 'Budget proposal', permit: 'Permit application', 'procurement-delivery': 'Procurement contract' },
 };
+
+/** Labels of data fields by property name (the schemas name fields in English camelCase). */
+export const fieldLabels: Readonly<Record<Lang, Readonly<Record<string, string>>>> = {
+  id: {
+    fiscalYear: 'Tahun anggaran', subKegiatan: 'Sub kegiatan', code: 'Kode', name: 'Nama', title: 'Judul', output: 'Keluaran',
+    indicator: 'Indikator', target: 'Target', unit: 'Satuan', fundingSource: 'Sumber dana', lines: 'Rincian belanja',
+    account: 'Kode rekening', description: 'Uraian', volume: 'Volume', unitPrice: 'Harga satuan', amount: 'Jumlah', total: 'Total',
+    permitType: 'Jenis izin', applicant: 'Pemohon', nik: 'NIK', nib: 'NIB', address: 'Alamat', object: 'Objek izin',
+    location: 'Lokasi', floorArea: 'Luas lantai (m²)', technicalAgency: 'OPD tim teknis', attachments: 'Lampiran', sha256: 'SHA-256 berkas',
+    packageName: 'Nama paket', contractNumber: 'Nomor kontrak', supplier: 'Penyedia', value: 'Nilai kontrak', startDate: 'Tanggal mulai',
+    endDate: 'Tanggal selesai', maintenanceDays: 'Masa pemeliharaan (hari)', retentionPercent: 'Retensi (%)', termins: 'Termin',
+    percent: 'Persen', threshold: 'Ambang kemajuan (%)', budget: 'Anggaran', proposalId: 'ID usulan RKA', fee: 'Retribusi',
+    paymentReference: 'Referensi pembayaran', termin: 'Termin ke', reason: 'Alasan',
+  },
+  en: {
+    fiscalYear: 'Fiscal year', subKegiatan: 'Sub kegiatan', code: 'Code', name: 'Name', title: 'Title', output: 'Output',
+    indicator: 'Indicator', target: 'Target', unit: 'Unit', fundingSource: 'Funding source', lines: 'Budget lines',
+    account: 'Account code', description: 'Description', volume: 'Volume', unitPrice: 'Unit price', amount: 'Amount', total: 'Total',
+    permitType: 'Permit type', applicant: 'Applicant', nik: 'NIK', nib: 'NIB', address: 'Address', object: 'Permit object',
+    location: 'Location', floorArea: 'Floor area (m²)', technicalAgency: 'Technical agency (OPD)', attachments: 'Attachments', sha256: 'File SHA-256',
+    packageName: 'Package name', contractNumber: 'Contract number', supplier: 'Supplier', value: 'Contract value', startDate: 'Start date',
+    endDate: 'End date', maintenanceDays: 'Maintenance period (days)', retentionPercent: 'Retention (%)', termins: 'Termins',
+    percent: 'Percent', threshold: 'Progress threshold (%)', budget: 'Budget', proposalId: 'Budget proposal id', fee: 'Fee',
+    paymentReference: 'Payment reference', termin: 'Termin number', reason: 'Reason',
+  },
+};
+
+export const roleLabels: Readonly<Record<Lang, Readonly<Record<string, string>>>> = {
+  id: {
+    planner: 'perencana', opd_head: 'kepala OPD', bappeda_verifier: 'verifikator Bappeda', tapd: 'TAPD', ppkd: 'PPKD', auditor: 'auditor',
+    admin: 'administrator', frontdesk: 'front office', technical_team: 'tim teknis', cashier: 'kasir', permit_head: 'kepala DPMPTSP',
+    ppk: 'PPK', provider: 'penyedia', bendahara: 'bendahara', bud: 'BUD',
+  },
+  en: {
+    planner: 'planner', opd_head: 'head of OPD', bappeda_verifier: 'Bappeda verifier', tapd: 'TAPD', ppkd: 'PPKD', auditor: 'auditor',
+    admin: 'administrator', frontdesk: 'front desk', technical_team: 'technical team', cashier: 'cashier', permit_head: 'permit head',
+    ppk: 'PPK', provider: 'provider', bendahara: 'treasurer', bud: 'BUD',
+  },
+};

@@ -62,7 +62,8 @@ ${plain.length ? html`<form method="post" action="/instances/${row.id}/events" c
 </form>` : ''}`;
 }
 
-async function renderInstance(deps: WebDeps, res: Response, actor: Actor, id: string, state: ActionState = {}, status = 200, notice?: string): Promise<void> {
+/** Sends the instance page; `state` keeps a refused action's input and says why it was refused. */
+export async function renderInstance(deps: WebDeps, res: Response, actor: Actor, id: string, state: ActionState = {}, status = 200, notice?: string): Promise<void> {
   const ctx = ctxOf(res);
   const { t } = ctx;
   const { row, def, view } = await deps.engine.get(actor, id);
@@ -96,7 +97,7 @@ ${actionsView(ctx, def, row, view.allowedEvents, state)}
 <ol class="timeline">${history.map((h) => html`<li>
   <p class="when"><time datetime="${h.at}">${when(h.at, ctx.timezone)}</time></p>
   <p><strong>${ctx.event(h.event)}</strong>${h.from ? html` — ${ctx.state(h.from)} → ${ctx.state(h.to)}` : html` — ${ctx.state(h.to)}`}</p>
-  <p class="actor">${names.get(h.actor) ?? h.actor}${h.actorRole ? ` (${h.actorRole})` : ''}${h.actingFor ? ` — Plt. ${names.get(h.actingFor) ?? h.actingFor}` : ''}</p>
+  <p class="actor">${names.get(h.actor) ?? h.actor}${h.actorRole ? ` (${ctx.role(h.actorRole)})` : ''}${h.actingFor ? ` — Plt. ${names.get(h.actingFor) ?? h.actingFor}` : ''}</p>
   ${h.comment ? html`<blockquote>${h.comment}</blockquote>` : ''}
 </li>`)}</ol>
 </section>
