@@ -5,7 +5,7 @@ import { checkUploadedPdf, type UploadCheck } from '../../documents/check-upload
 import { listColumns, publicDocumentView } from '../../api/documents';
 import { html, type SafeHtml } from '../html';
 import { ctxOf, type WebContext } from '../context';
-import { sendPage } from '../layout';
+import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { when } from '../format';
 
@@ -42,8 +42,10 @@ function readUpload(req: Request): Promise<{ pdf?: Buffer; problem?: 'none' | 't
 
 function uploadForm(ctx: WebContext, error?: string): SafeHtml {
   const { t } = ctx;
-  // Multipart bodies are not parsed before the CSRF check, so the token travels in the action URL.
+  // Multipart bodies are not parsed before the CSRF check, so the token travels in the action URL
+  // (the hidden field is there for the convention; the check reads the URL's).
   return html`<form method="post" action="/verify?_csrf=${encodeURIComponent(ctx.csrf)}" enctype="multipart/form-data" class="narrow">
+  ${csrfField(ctx)}
   <div class="field"><label for="pdf">${t('verify.file')}</label>
   <input id="pdf" name="pdf" type="file" accept="application/pdf,.pdf" required${error ? html` aria-invalid="true" aria-describedby="pdf-error"` : ''}>
   ${error ? html`<p class="field-error" id="pdf-error">${error}</p>` : ''}</div>
