@@ -53,6 +53,10 @@ program
       for (const [user, token] of Object.entries(running.tokens)) lines.push(`    ${user.padEnd(22)} ${token}`);
       lines.push(`  try: curl -H "Authorization: Bearer ${running.tokens['perencana.dinkes'] ?? '<token>'}" ${running.url}/api/v1/tasks`);
     }
+    if (Object.keys(running.passwords).length) {
+      lines.push(`  web console ${running.url}/ — demo users' passwords (new at each start):`);
+      for (const [user, password] of Object.entries(running.passwords)) lines.push(`    ${user.padEnd(22)} ${password}`);
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');

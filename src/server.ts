@@ -8,6 +8,7 @@ import { startDeadlineScheduler } from './sla/scheduler';
 import { createApp } from './api/app';
 import { DEMO_USERNAMES, seedDemo } from './seed/demo';
 import { mintToken } from './auth/tokens';
+import { generatePassword, setPassword } from './auth/passwords';
 import { wireEngine, type Wired } from './wiring';
 
 /** How often each server looks for deadlines that fell due. */
@@ -21,6 +22,8 @@ export interface RunningServer {
   server: http.Server;
   /** Demo users' fresh tokens (embedded default only). */
   tokens: Record<string, string>;
+  /** Demo users' fresh console passwords (embedded default only). */
+  passwords: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -35,6 +38,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     wired = await wireEngine(db.kysely, masterKey, config);
     const { engine, authority, reportPool, metrics } = wired;
     const tokens: Record<string, string> = {};
+    const passwords: Record<string, string> = {};
     if (deployment.embedded) {
       const seeded = await seedDemo(db.kysely, engine);
       if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
@@ -43,6 +47,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         const exists = await db.kysely.selectFrom('users').select('username').where('username', '=', username).where('active', '=', true).executeTakeFirst();
         if (exists) tokens[username] = await mintToken(db.kysely, username, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
       }
+      // Likewise console passwords: only hashes are stored, so each start sets and prints new ones.
+      await Promise.all(Object.keys(tokens).map(async (username) => {
+        const password = generatePassword();
+        await setPassword(db.kysely, 'system', username, password);
+        passwords[username] = password;
+      }));
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
       ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, secureCookies: config.publicUrl.startsWith('https:') });
@@ -68,6 +78,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       url,
       server,
       tokens,
+      passwords,
       async stop() {
         if (stopped) return;
         stopped = true;

@@ -20,6 +20,8 @@ export interface Served {
   child: ChildProcess;
   url: string;
   tokens: Record<string, string>;
+  /** Demo users' console passwords, as printed. */
+  passwords: Record<string, string>;
   output(): string;
 }
 
@@ -39,7 +41,9 @@ export function serve(env: Record<string, string>, timeoutMs = 180_000): Promise
         clearTimeout(timer);
         const tokens: Record<string, string> = {};
         for (const m of out.matchAll(/^\s{4}(\S+)\s+(grms_\S+)$/gm)) tokens[m[1]!] = m[2]!;
-        resolve({ child, url, tokens, output: () => out });
+        const passwords: Record<string, string> = {};
+        for (const m of out.matchAll(/^\s{4}(\S+)\s+([A-Za-z0-9]{20})$/gm)) passwords[m[1]!] = m[2]!;
+        resolve({ child, url, tokens, passwords, output: () => out });
       }
     };
     child.stdout!.on('data', onData);
