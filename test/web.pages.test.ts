@@ -3,6 +3,7 @@ import { startTestApp, writeCounts, type TestApp } from './support/app';
 import { ConsoleClient, csrfOf, TEST_PASSWORD } from './support/web';
 import { proposal, YEAR } from './support/proposals';
 import { setPassword } from '../src/auth/passwords';
+import { firePermitSteps, TO_ISSUED } from './support/permits';
 
 /** Console pages over real HTTP (no browser): forms, errors beside fields, events, escaping, verify. */
 describeBackends('web console pages', (kind) => {
@@ -11,7 +12,7 @@ describeBackends('web console pages', (kind) => {
   let head: ConsoleClient;
   beforeAll(async () => {
     app = await startTestApp(kind);
-    for (const u of ['perencana.dinkes', 'kadis.dinkes']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+    for (const u of ['perencana.dinkes', 'kadis.dinkes', 'fo.dpmptsp', 'kadis.pupr']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
     planner = new ConsoleClient(app.url);
     await planner.signIn('perencana.dinkes', TEST_PASSWORD);
     head = new ConsoleClient(app.url);
@@ -149,5 +150,37 @@ describeBackends('web console pages', (kind) => {
     expect(refused.status).toBe(422);
     expect(refused.text).toContain('Berkas bukan PDF.');
     expect((await anon.get('/verify/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+  });
+
+  test('permits: the front desk registers through the schema form and sees the receipt once; the fee is a payload form', async () => {
+    const fo = new ConsoleClient(app.url);
+    await fo.signIn('fo.dpmptsp', TEST_PASSWORD);
+    const form = await fo.get('/new');
+    expect(form.location).toBe('/new/permit'); // the only workflow the front desk may start
+    const page = await fo.get('/new/permit');
+    const res = await fo.post('/new/permit', {
+      '/permitType': 'PBG', '/applicant/name': 'Rina Kusumawati', '/applicant/nik': '3374015708920001', '/applicant/address': 'Jl. Pemuda 1, Semarang',
+      '/object/location': 'Jl. Pandanaran 10', '/object/description': 'Rumah tinggal 2 lantai', '/object/floorArea': '180,5', '/technicalAgency': 'pupr',
+      '/attachments/0/name': 'KTP.pdf', '/attachments/0/sha256': 'a'.repeat(64), _action: 'save',
+    }, page);
+    expect(res.status).toBe(201);
+    const registration = /REG\/[^\s<]+/.exec(res.text)?.[0];
+    expect(registration).toBeDefined();
+    expect(res.text).toMatch(/PIN \(simpan, tidak ditampilkan lagi\): \d{4,}/);
+    const row = await app.db.kysely.selectFrom('permit_registrations').innerJoin('workflow_instances as w', 'w.id', 'permit_registrations.instance_id')
+      .select(['w.id', 'w.data']).where('registration_number', '=', registration!).executeTakeFirstOrThrow();
+    expect((row.data.object as Record<string, unknown>).floorArea).toBe(180.5);
+    await firePermitSteps(app, row.id, TO_ISSUED.slice(0, 2));
+    const head = new ConsoleClient(app.url);
+    await head.signIn('kadis.pupr', TEST_PASSWORD);
+    const instance = await head.get(`/instances/${row.id}`);
+    expect(instance.text).toContain(`href="/instances/${row.id}/events/assess_fee"`);
+    const fee = await head.get(`/instances/${row.id}/events/assess_fee`);
+    expect(fee.text).toMatch(/<input id="f-fee" name="\/fee"[^>]*data-rupiah/);
+    const done = await head.post(`/instances/${row.id}/events/assess_fee`, { '/fee': '3.250.000', _comment: '', _version: fee.text.match(/name="_version" value="(\d+)"/)![1]!, _action: 'save' }, fee);
+    expect(done.status).toBe(303);
+    const after = await app.db.kysely.selectFrom('workflow_instances').select(['state', 'data']).where('id', '=', row.id).executeTakeFirstOrThrow();
+    expect(after.state).toBe('awaiting_payment');
+    expect(after.data.fee).toBe(3_250_000);
   });
 });

@@ -55,6 +55,7 @@ export const fieldLabels: Readonly<Record<Lang, Readonly<Record<string, string>>
     endDate: 'Tanggal selesai', maintenanceDays: 'Masa pemeliharaan (hari)', retentionPercent: 'Retensi (%)', termins: 'Termin',
     percent: 'Persen', threshold: 'Ambang kemajuan (%)', budget: 'Anggaran', proposalId: 'ID usulan RKA', fee: 'Retribusi',
     paymentReference: 'Referensi pembayaran', termin: 'Termin ke', reason: 'Alasan',
+    registrationNumber: 'Nomor registrasi', pin: 'PIN (simpan, tidak ditampilkan lagi)', registeredAt: 'Terdaftar',
   },
   en: {
     fiscalYear: 'Fiscal year', subKegiatan: 'Sub kegiatan', code: 'Code', name: 'Name', title: 'Title', output: 'Output',
@@ -66,6 +67,7 @@ export const fieldLabels: Readonly<Record<Lang, Readonly<Record<string, string>>
     endDate: 'End date', maintenanceDays: 'Maintenance period (days)', retentionPercent: 'Retention (%)', termins: 'Termins',
     percent: 'Percent', threshold: 'Progress threshold (%)', budget: 'Budget', proposalId: 'Budget proposal id', fee: 'Fee',
     paymentReference: 'Payment reference', termin: 'Termin number', reason: 'Reason',
+    registrationNumber: 'Registration number', pin: 'PIN (keep it, it is not shown again)', registeredAt: 'Registered',
   },
 };
 
