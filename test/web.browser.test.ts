@@ -55,6 +55,24 @@ describeBrowser('web console in Chromium', () => {
     await context.close();
   });
 
+  test('keyboard only: the skip link comes first, and signing in works without a mouse', async () => {
+    const { context, page } = await newPerson(browser);
+    await page.goto(`${app.url}/signin`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('href'))).toBe('#main');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    // The focused element is visibly marked (:focus-visible draws an outline).
+    await page.keyboard.press('Tab');
+    while (await page.evaluate(() => document.activeElement?.id) !== 'username') await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe('solid');
+    await page.keyboard.type('kadis.pupr');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(TEST_PASSWORD);
+    await Promise.all([page.waitForURL(/\/inbox$/), page.keyboard.press('Enter')]);
+    await context.close();
+  });
+
   test('a planner creates a proposal with two lines; the server\'s error shows beside the field, values kept', async () => {
     await as('perencana.dinkes', async (page) => {
       await page.getByRole('link', { name: 'Buat baru' }).click();

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { id } from '../src/web/i18n/id';
 import { en } from '../src/web/i18n/en';
 import { html, raw } from '../src/web/html';
@@ -5,6 +7,7 @@ import { diagramModel, renderDiagram } from '../src/web/diagram';
 import { defaultRegistry } from '../src/engine/registry';
 import { budgetProposalV1 } from '../workflows/budget-proposal/v1';
 import { parseFields, type FieldSchema } from '../src/web/forms/schema';
+import { assetsDir } from '../src/web/assets';
 
 test('both dictionaries have exactly the same keys, none empty', () => {
   expect(Object.keys(en).sort()).toEqual(Object.keys(id).sort());
@@ -62,4 +65,34 @@ test('form fields parse by the schema', () => {
   expect(data.lines).toEqual([{ unitPrice: '12x' }, { unitPrice: 1_250_000_000, volume: 0.75 }]);
   expect(data.total).toBeUndefined();
   expect(data.subKegiatan).toEqual({});
+});
+
+/** WCAG 2.x relative luminance and contrast ratio of two #rrggbb colours. */
+function contrast(a: string, b: string): number {
+  const lum = (hex: string) => {
+    const [r, g, bl] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
+test('the console stylesheet\'s text colours pass WCAG AA (4.5:1) on the backgrounds they are used on', () => {
+  const css = fs.readFileSync(path.join(assetsDir(), 'console.css'), 'utf8');
+  const vars = Object.fromEntries([...css.matchAll(/--([a-z-]+):\s*(#[0-9a-f]{6})/gi)].map((m) => [m[1]!, m[2]!]));
+  const pairs: Array<[text: string, background: string]> = [
+    ['ink', 'paper'], ['ink', 'wash'], ['muted', 'paper'], ['muted', 'wash'], ['brand', 'paper'], ['brand', 'wash'], ['brand-dark', 'paper'],
+    ['on-brand', 'brand'], ['on-brand', 'brand-dark'], ['on-brand', 'bad'], ['bad', 'paper'], ['bad', 'bad-wash'], ['good', 'good-wash'],
+    ['ink', 'warn-wash'], ['brand', 'warn-wash'], ['ink', 'focus'], ['brand-dark', 'good-wash'],
+  ];
+  for (const [fg, bg] of pairs) {
+    expect([fg, bg, vars[fg], vars[bg]]).toEqual([fg, bg, expect.any(String), expect.any(String)]);
+    expect({ pair: `${fg} on ${bg}`, ratio: contrast(vars[fg]!, vars[bg]!) >= 4.5 }).toEqual({ pair: `${fg} on ${bg}`, ratio: true });
+  }
+  // No inline styles or scripts anywhere in the console's markup (the CSP forbids them).
+  for (const file of fs.readdirSync(path.join(__dirname, '..', 'src', 'web'), { recursive: true }) as string[]) {
+    if (!file.endsWith('.ts')) continue;
+    const source = fs.readFileSync(path.join(__dirname, '..', 'src', 'web', file), 'utf8');
+    expect({ file, inline: /<script>|<style|\sstyle="|\son[a-z]+="/.test(source) }).toEqual({ file, inline: false });
+  }
 });
