@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from './support/app';
 import { describeBrowser, launchChromium, newPerson, screenshot, signIn, signOut } from './support/browser';
 import { TEST_PASSWORD } from './support/web';
-import { YEAR } from './support/proposals';
+import { proposal, YEAR } from './support/proposals';
 import { setPassword } from '../src/auth/passwords';
 import { DEMO_USERNAMES } from '../src/seed/demo';
 
@@ -201,10 +201,14 @@ describeBrowser('web console in Chromium', () => {
     await context.close();
   });
 
-  test('the inbox on a phone, in English; signing out ends the session', async () => {
+  test('the inbox on a phone, in English, with an overdue task; signing out ends the session', async () => {
+    const created = await app.call('perencana.pupr', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal({ title: 'Rehabilitasi saluran drainase' }) });
+    await app.call('perencana.pupr', 'POST', `/api/v1/instances/${created.body.id}/events`, { type: 'submit' });
+    await app.db.kysely.updateTable('deadlines').set({ due_at: new Date(Date.now() - 86_400_000) }).where('instance_id', '=', created.body.id).execute();
     await as('kadis.pupr', async (page) => {
       await page.goto(`${app.url}/inbox?lang=en`);
       expect(await page.textContent('h1')).toBe('Inbox');
+      expect(await page.textContent('tr.overdue .badge')).toBe('Overdue');
       await screenshot(page, 'inbox-phone-en');
       await signOut(page);
       await page.goto(`${app.url}/inbox`);

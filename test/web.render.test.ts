@@ -83,7 +83,7 @@ test('the console stylesheet\'s text colours pass WCAG AA (4.5:1) on the backgro
   const pairs: Array<[text: string, background: string]> = [
     ['ink', 'paper'], ['ink', 'wash'], ['muted', 'paper'], ['muted', 'wash'], ['brand', 'paper'], ['brand', 'wash'], ['brand-dark', 'paper'],
     ['on-brand', 'brand'], ['on-brand', 'brand-dark'], ['on-brand', 'bad'], ['bad', 'paper'], ['bad', 'bad-wash'], ['good', 'good-wash'],
-    ['ink', 'warn-wash'], ['brand', 'warn-wash'], ['ink', 'focus'], ['brand-dark', 'good-wash'],
+    ['ink', 'warn-wash'], ['brand', 'warn-wash'], ['muted', 'warn-wash'], ['bad', 'wash'], ['ink', 'focus'], ['brand-dark', 'good-wash'],
   ];
   for (const [fg, bg] of pairs) {
     expect([fg, bg, vars[fg], vars[bg]]).toEqual([fg, bg, expect.any(String), expect.any(String)]);
