@@ -6,6 +6,7 @@ import { openDeployment } from './runtime';
 import { DEMO_TOKEN_DAYS, startServer } from './server';
 import { generateKey } from './auth/secrets';
 import { loadActor, mintToken, revokeToken, revokeUserTokens } from './auth/tokens';
+import { generatePassword, setPassword } from './auth/passwords';
 import { seedDemo } from './seed/demo';
 import { wireEngine } from './wiring';
 import { auditPublicKey, ensureCheckpointKey } from './audit/keys';
@@ -118,6 +119,30 @@ program
       process.stdout.write(`${await mintToken(db.kysely, username!, new Date(Date.now() + days * 86_400_000))}\n`);
     });
   });
+
+const user = program.command('user').description('people who sign in to the web console');
+user
+  .command('set-password <username>')
+  .description('set a console password: read from standard input (first line), or --generate one and print it')
+  .option('--generate', 'make a random 20-character password and print it (nothing else on stdout)')
+  .option('--must-change', 'the user has to choose a new password at the next sign-in')
+  .action(async (username: string, opts: { generate?: boolean; mustChange?: boolean }) => {
+    // Never from the command line itself: arguments show up in shell history and `ps`.
+    const password = opts.generate ? generatePassword() : readFirstLine(fs.readFileSync(0, 'utf8'));
+    await withDeployment('cli:user', false, async ({ db }) => {
+      try {
+        await setPassword(db.kysely, 'cli', username, password, { mustChange: opts.mustChange, reset: opts.mustChange });
+      } catch (err) {
+        const problems = (err as { errors?: Array<{ message: string }> }).errors;
+        throw new Error(problems?.length ? `password ${problems.map((p) => p.message).join('; ')}` : (err as Error).message, { cause: err });
+      }
+    });
+    process.stdout.write(opts.generate ? `${password}\n` : `password of ${username} set\n`);
+  });
+
+function readFirstLine(text: string): string {
+  return text.split(/\r?\n/)[0] ?? '';
+}
 
 const key = program.command('key').description('deployment secrets');
 key

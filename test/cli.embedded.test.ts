@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { exited, grms, serve } from './support/cli';
 import { ConsoleClient } from './support/web';
+import { openDeployment } from '../src/runtime';
+import { loadConfig } from '../src/config';
+import { checkLogin } from '../src/auth/passwords';
 import { createPostgresDatabase, dropPostgresDatabase, describePostgres } from './support/db';
 
 const TOKEN_LINE = /^grms_[A-Za-z0-9_-]{43}\n$/;
@@ -71,6 +74,20 @@ describe('grms CLI on the embedded database', () => {
     const verify = grms(['audit', 'verify'], env);
     expect(verify.status).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+
+    // Console passwords from the command line: generated and printed, or read from standard input.
+    const generated = grms(['user', 'set-password', 'kadis.dinkes', '--generate'], env);
+    expect(generated).toMatchObject({ status: 0, stderr: '' });
+    expect(generated.stdout).toMatch(/^[A-Za-z0-9]{20}\n$/);
+    expect(grms(['user', 'set-password', 'perencana.dinkes'], env, 'pendek\n')).toMatchObject({ status: 1, stdout: '' });
+    expect(grms(['user', 'set-password', 'perencana.dinkes', '--must-change'], env, 'sandi-dari-stdin-2026\n')).toMatchObject({ status: 0, stdout: 'password of perencana.dinkes set\n' });
+    const deployment = await openDeployment(loadConfig({ GRMS_DATA_DIR: dir }), { purpose: 'test', needsKey: false });
+    try {
+      expect(await checkLogin(deployment.db.kysely, 'kadis.dinkes', generated.stdout.trim())).toEqual({ username: 'kadis.dinkes', mustChange: false });
+      expect(await checkLogin(deployment.db.kysely, 'perencana.dinkes', 'sandi-dari-stdin-2026')).toEqual({ username: 'perencana.dinkes', mustChange: true });
+    } finally {
+      await deployment.close();
+    }
   }, 300_000);
 
   test('with DATABASE_URL, serve and seed refuse to start without GRMS_KEY and say how to make one', () => {

@@ -11,8 +11,8 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs `grms …` to completion. */
-export function grms(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv(env), encoding: 'utf8', timeout: 240_000 });
+export function grms(args: string[], env: Record<string, string>, input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv(env), encoding: 'utf8', timeout: 240_000, input: input ?? '' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
