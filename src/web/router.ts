@@ -50,7 +50,7 @@ function contextLoader(deps: WebDeps): RequestHandler {
         res.cookie(ANON_CSRF_COOKIE, csrf, cookieOptions(req, deps));
       }
     }
-    const ctx: WebContext = { ...i18n(chooseLang(req, res, cookies)), actor, csrf, url: req.originalUrl, timezone: deps.timezone };
+    const ctx: WebContext = { ...i18n(chooseLang(req, res, cookies, deps.secureCookies)), actor, csrf, url: req.originalUrl, timezone: deps.timezone };
     res.locals.web = ctx;
     if (actor) res.locals.actor = actor; // the access log names the user
     // A password reset by an admin must be replaced before anything else.

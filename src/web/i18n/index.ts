@@ -45,10 +45,10 @@ const isLang = (v: unknown): v is Lang => typeof v === 'string' && (LANGS as rea
  * The language of this request: `?lang=` (remembered in a cookie for a year), else the cookie,
  * else Bahasa Indonesia.
  */
-export function chooseLang(req: Request, res: Response, cookies: Record<string, string>): Lang {
+export function chooseLang(req: Request, res: Response, cookies: Record<string, string>, secureCookies: boolean): Lang {
   const asked = req.query.lang;
   if (isLang(asked)) {
-    res.cookie(LANG_COOKIE, asked, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 365 * 86_400_000, secure: req.secure });
+    res.cookie(LANG_COOKIE, asked, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 365 * 86_400_000, secure: secureCookies || req.secure });
     return asked;
   }
   return isLang(cookies[LANG_COOKIE]) ? cookies[LANG_COOKIE] : DEFAULT_LANG;

@@ -192,16 +192,14 @@ export function formPages(deps: WebDeps): Router {
       sendForm(res, { ...page, errors: {} });
       return;
     }
-    if (step.requiresComment && comment.trim() === '') {
-      sendForm(res, { ...page, status: 422, errors: { '/comment': ctx.t('instance.commentMissing', { event: ctx.event(event) }) } });
-      return;
-    }
     try {
       const view = await deps.engine.fire(actor, row.id, { type: event, comment: comment.trim() === '' ? null : comment, data }, version);
       deps.metrics.transitions.inc({ workflow: view.workflow, event });
     } catch (err) {
       if (!(err instanceof GrmsError) || err.status === 404 || err.status >= 500) throw err;
-      sendForm(res, { ...page, status: err.status, errors: toFieldErrors(err.errors, '/data'), problem: err.errors?.length ? undefined : err.message });
+      const errors = toFieldErrors(err.errors, '/data');
+      if (errors['/comment']) errors['/comment'] = ctx.t('instance.commentMissing', { event: ctx.event(event) });
+      sendForm(res, { ...page, status: err.status, errors, problem: err.errors?.length ? undefined : err.message });
       return;
     }
     res.redirect(303, `/instances/${row.id}?done=${encodeURIComponent(event)}`);
