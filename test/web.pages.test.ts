@@ -12,7 +12,7 @@ describeBackends('web console pages', (kind) => {
   let head: ConsoleClient;
   beforeAll(async () => {
     app = await startTestApp(kind);
-    for (const u of ['perencana.dinkes', 'kadis.dinkes', 'fo.dpmptsp', 'kadis.pupr']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+    for (const u of ['perencana.dinkes', 'kadis.dinkes', 'fo.dpmptsp', 'kadis.pupr', 'ppk.pupr']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
     planner = new ConsoleClient(app.url);
     await planner.signIn('perencana.dinkes', TEST_PASSWORD);
     head = new ConsoleClient(app.url);
@@ -182,5 +182,29 @@ describeBackends('web console pages', (kind) => {
     const after = await app.db.kysely.selectFrom('workflow_instances').select(['state', 'data']).where('id', '=', row.id).executeTakeFirstOrThrow();
     expect(after.state).toBe('awaiting_payment');
     expect(after.data.fee).toBe(3_250_000);
+  });
+
+  test('every workflow\'s creation form renders from its schema, each field labelled', async () => {
+    const ppk = new ConsoleClient(app.url);
+    await ppk.signIn('ppk.pupr', TEST_PASSWORD);
+    const page = await ppk.get('/new/procurement-delivery');
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/<input id="f-value" name="\/value"[^>]*data-rupiah/);
+    expect(page.text).toMatch(/<input id="f-startDate" name="\/startDate"[^>]*type="date"/);
+    expect(page.text).toContain('value="180"'); // maintenanceDays' schema default
+    expect(page.text).toContain('id="f-termins-0-percent"');
+    const visible = page.text.replace(/<template>[\s\S]*?<\/template>/g, '');
+    for (const [, id] of visible.matchAll(/<(?:input|select|textarea) id="([^"]+)"/g)) expect(visible).toContain(`for="${id}"`);
+    // A planner may not open it.
+    expect((await planner.get('/new/procurement-delivery')).status).toBe(404);
+  });
+
+  test('a malformed or oversized form gets an HTML error page, not a crash', async () => {
+    const page = await planner.get('/new/budget-proposal');
+    const many = Object.fromEntries(Array.from({ length: 10_050 }, (_, i) => [`/x${i}`, '1']));
+    const res = await planner.post('/new/budget-proposal', many, page);
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    expect(res.text).toContain('Permintaan tidak dapat diproses');
   });
 });

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
-import type { Actor } from '../auth/roles';
+import { hasRole, type Actor } from '../auth/roles';
+import { forbidden } from '../errors';
 import type { I18n } from './i18n';
 
 /** What every console page knows about the request; set by the router on res.locals.web. */
@@ -27,5 +28,12 @@ export class SignInRequired extends Error {
 export function userOf(res: Response): Actor {
   const actor = ctxOf(res).actor;
   if (!actor) throw new SignInRequired();
+  return actor;
+}
+
+/** The signed-in user if they hold one of `roles` (anywhere); a 403 page otherwise. */
+export function userWithRole(res: Response, ...roles: string[]): Actor {
+  const actor = userOf(res);
+  if (!roles.some((r) => hasRole(actor, r))) throw forbidden(`This page needs the role ${roles.join(' or ')}`);
   return actor;
 }

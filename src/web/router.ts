@@ -14,7 +14,14 @@ import { instancePages } from './pages/instances';
 import { verifyPages } from './pages/verify';
 import { formPages } from './pages/forms';
 
-/** Every page area, in the order their routes are tried. */
+/**
+ * Every page area, in the order their routes are tried. To add one: export `somethingPages(deps)`
+ * returning a Router from src/web/pages/something.ts and list it here; put its menu entry (with
+ * the roles that see it) in src/web/nav.ts and its labels in both i18n dictionaries. In a page:
+ * `userOf(res)` / `userWithRole(res, 'auditor')` (redirect to sign-in / 403 page), build HTML with
+ * `html\`…\`` (escapes), send it with `sendPage`, and put `csrfField(ctxOf(res))` in every form:
+ * POSTs without the token never reach the page.
+ */
 const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, verifyPages];
 
 /** Paths that belong to the API and the public endpoints around it, never to the console. */
@@ -23,8 +30,9 @@ const NOT_CONSOLE = /^\/(?:api\/|healthz$|readyz$|metrics$|openapi\.json$|permit
 /** Sessions, language and CSRF for every console request, then the pages, then HTML error pages. */
 export function webRouter(deps: WebDeps): Router {
   const pages = Router();
-  pages.use(express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 5000 }));
   pages.use(contextLoader(deps));
+  // A proposal may hold up to 1,000 lines of six fields each.
+  pages.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 10_000 }));
   pages.use(csrfCheck());
   for (const mount of PAGES) pages.use(mount(deps));
   // A browser asking for a page nobody serves gets the console's 404; API clients keep problem+json.
@@ -90,8 +98,11 @@ function errorPages(deps: WebDeps): ErrorRequestHandler {
       sendPage(res, { status: 404, title: t('error.notFound'), body: html`<p>${t('error.notFoundDetail')}</p><p><a href="/inbox">${t('error.back')}</a></p>` });
       return;
     }
-    if (err instanceof GrmsError && err.status < 500) {
-      sendPage(res, { status: err.status, title: err.status === 403 ? t('error.forbidden') : t('error.title'), body: html`<p role="alert">${err.message}</p><p><a href="/inbox">${t('error.back')}</a></p>` });
+    // Refusals (GrmsError) and malformed requests (body-parser's 4xx errors, e.g. too many fields).
+    const status = err instanceof GrmsError ? err.status : typeof err?.status === 'number' ? (err.status as number) : 500;
+    if (status >= 400 && status < 500) {
+      const detail = err instanceof GrmsError ? err.message : t('error.badRequest');
+      sendPage(res, { status, title: status === 403 ? t('error.forbidden') : t('error.title'), body: html`<p role="alert">${detail}</p><p><a href="/inbox">${t('error.back')}</a></p>` });
       return;
     }
     deps.logger.error({ err, requestId: res.locals.requestId, method: req.method, url: req.originalUrl }, 'console page failed');

@@ -37,6 +37,7 @@ export const en: Dictionary = {
   'error.notFound': 'Page not found',
   'error.notFoundDetail': 'The page or record does not exist, or you may not see it.',
   'error.internal': 'The server failed. Request id: {id}.',
+  'error.badRequest': 'The request could not be processed (too large or malformed).',
   'error.back': 'Back to the inbox',
   'form.required': 'required',
   'form.errors': 'Check the marked fields.',

@@ -38,6 +38,7 @@ export const id = {
   'error.notFound': 'Halaman tidak ditemukan',
   'error.notFoundDetail': 'Halaman atau data yang Anda cari tidak ada, atau Anda tidak berhak melihatnya.',
   'error.internal': 'Terjadi kesalahan pada server. Nomor permintaan: {id}.',
+  'error.badRequest': 'Permintaan tidak dapat diproses (terlalu besar atau rusak).',
   'error.back': 'Kembali ke kotak tugas',
   'form.required': 'wajib diisi',
   'form.errors': 'Periksa isian yang ditandai.',
