@@ -53,6 +53,11 @@ test('the SVG highlights the current state and draws the path taken, with labels
   const taken = [...svg.matchAll(/<g class="edge taken"><title>([^<]+)<\/title>/g)].map((m) => m[1]);
   expect(taken.sort()).toEqual(['bappeda_verification → tapd_review: verify', 'draft → opd_review: submit', 'opd_review → bappeda_verification: approve', 'opd_review → draft: withdraw, return'].sort());
   expect(svg).toMatch(/<g class="node"><rect[^>]*\/><text[^>]*>approved<\/text>/);
+  // Layers top to bottom; final states share the last one.
+  const y = (label: string) => Number(new RegExp(`<rect x="[\\d.]+" y="([\\d.]+)"[^>]*/><text[^>]*>${label}</text>`).exec(svg)![1]);
+  expect(y('draft')).toBeLessThan(y('opd_review'));
+  expect(y('approved')).toBeLessThan(y('ratified'));
+  expect(y('Ditolak &lt;&amp;&gt;')).toBe(y('ratified'));
 });
 
 test('form fields parse by the schema', () => {
