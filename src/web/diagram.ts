@@ -141,7 +141,11 @@ function layout(model: DiagramModel): Layout {
 /** `label` names a state for people; `current` is the instance's state (may be "payment.spp"). */
 export function renderDiagram(
   model: DiagramModel,
-  opts: { current: string; taken: ReadonlyArray<{ from: string | null; to: string }>; label: (state: string) => string; title: string; desc: string },
+  opts: {
+    current: string; taken: ReadonlyArray<{ from: string | null; to: string }>; label: (state: string) => string; title: string; desc: string;
+    /** An event's name for people; the event's own name when absent. */
+    eventLabel?: (event: string) => string;
+  },
 ): string {
   const top = (s: string) => s.split('.')[0]!;
   const { layer, pos, left, contentW, longEdges, backEdges, width, height } = layout(model);
@@ -151,7 +155,7 @@ export function renderDiagram(
   const parts: string[] = [];
   const edgeSvg = (e: DiagramEdge, d: string, label: { x: number; y: number; anchor?: 'end' }) => {
     const taken = takenPairs.has(`${e.from}>${e.to}`);
-    const events = e.events.join(', ');
+    const events = e.events.map(opts.eventLabel ?? ((x) => x)).join(', ');
     parts.push(`<g class="edge${taken ? ' taken' : ''}"><title>${escapeHtml(`${opts.label(e.from)} → ${opts.label(e.to)}: ${events}`)}</title>`
       + `<path d="${d}" marker-end="url(#arrow${taken ? '-taken' : ''})"/>`
       + `<text x="${label.x}" y="${label.y}"${label.anchor ? ` text-anchor="${label.anchor}"` : ''}>${escapeHtml(events)}</text></g>`);

@@ -74,7 +74,7 @@ export async function renderInstance(deps: WebDeps, res: Response, actor: Actor,
   ]);
   const names = await userNames(deps.db, history.map((h) => h.actor));
   const svg = renderDiagram(diagramModel(def.machine), {
-    current: row.state, taken: history, label: (s) => ctx.state(s), title: t('instance.diagram'), desc: t('instance.diagramDesc'),
+    current: row.state, taken: history, label: (s) => ctx.state(s), eventLabel: (e) => ctx.event(e), title: t('instance.diagram'), desc: t('instance.diagramDesc'),
   });
   sendPage(res, {
     status,
