@@ -127,4 +127,24 @@ describeBackends('web console sessions', (kind) => {
     expect(page404.status).toBe(404);
     expect(page404.headers.get('content-type')).toMatch(/text\/html/);
   });
+
+  test('the session cookie is no API credential, and an expired session is no session', async () => {
+    const c = new ConsoleClient(app.url);
+    await c.signIn('perencana.dinkes', TEST_PASSWORD);
+    const api = await c.request('GET', '/api/v1/tasks', undefined, { accept: 'application/json' });
+    expect(api.status).toBe(401);
+    const id = c.cookies.get(SESSION_COOKIE)!;
+    await app.db.kysely.updateTable('web_sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('id_hash', '=', sha256Hex(id)).execute();
+    expect((await c.get('/inbox')).status).toBe(303);
+  });
+
+  test('pages are sent with a CSP that allows no inline script, and are not cached', async () => {
+    const page = await new ConsoleClient(app.url).get('/signin');
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).toMatch(/form-action 'self'/);
+    expect(csp).not.toMatch(/upgrade-insecure-requests/); // plain HTTP here: assets must not be upgraded
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(page.text).not.toMatch(/<script>|<style>/);
+  });
 });
