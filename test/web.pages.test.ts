@@ -35,6 +35,8 @@ describeBackends('web console pages', (kind) => {
     expect(page.text).toMatch(/<select id="f-fundingSource" name="\/fundingSource"[^>]*><option value="">— pilih —<\/option><option value="PAD">/);
     expect(page.text).toMatch(/<input id="f-lines-0-unitPrice" name="\/lines\/0\/unitPrice" aria-required="true"[^>]* data-rupiah/);
     expect(page.text).toContain('<template>');
+    // Enter in a field submits with the form's first submit button: that must be "save".
+    expect(/<button type="submit"[^>]*>/.exec(page.text.slice(page.text.indexOf('<form method="post" action="/new/')))![0]).toContain('value="save"');
     expect(page.text).toMatch(/<label for="f-title">Judul <span class="req">\(wajib diisi\)<\/span><\/label>/);
     // Every input, select and textarea outside the row template has a label pointing at it.
     const visible = page.text.replace(/<template>[\s\S]*?<\/template>/g, '');

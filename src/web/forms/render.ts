@@ -53,7 +53,7 @@ ${fieldError(id, error)}${renderFields(ctx, schema, (value ?? {}) as Record<stri
       if (Object.values(parent.properties ?? {}).some((p) => hasLineAmounts(p.items))) return html``;
       // Inside a row: the line amount, computed as you type (and by the server in the end).
       return html`<div class="field"><span class="label" id="${id}-label">${label}</span>
-<output data-line-amount aria-labelledby="${id}-label" id="${id}">${value && typeof value === 'object' ? '' : rupiahDigits(value) ? `Rp ${rupiahDigits(value)}` : '—'}</output>${fieldError(id, error)}</div>`;
+<output data-line-amount aria-labelledby="${id}-label" id="${id}">${typeof value === 'number' ? rupiah(value) : '—'}</output>${fieldError(id, error)}</div>`;
     case 'enum':
       return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
 <select${common}><option value="">${ctx.t('form.choose')}</option>${(schema.enum ?? []).map((v) => html`<option value="${String(v)}"${String(v) === String(value ?? '') ? html` selected` : ''}>${String(v)}</option>`)}</select>${hint}${fieldError(id, error)}</div>`;

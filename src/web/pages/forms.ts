@@ -71,13 +71,25 @@ interface FormPage {
   problem?: string;
 }
 
+/** "Rincian belanja › Kode rekening (Baris 2)" for "/lines/1/account". */
+function fieldPath(ctx: WebContext, path: string): string {
+  const names = path.split('/').filter((p) => p !== '' && !/^\d+$/.test(p)).map((p) => ctx.field(p)).join(' › ') || '—';
+  const row = /\/(\d+)(?:\/|$)/.exec(path);
+  return row ? `${names} (${ctx.t('form.row', { n: Number(row[1]) + 1 })})` : names;
+}
+
+/** Every problem at the top of the form, each linking to its field. */
 function errorSummary(ctx: WebContext, errors: FieldErrors, problem: string | undefined): SafeHtml {
   const entries = Object.entries(errors);
   if (!entries.length && !problem) return html``;
   return html`<div class="error" role="alert" id="error-summary"><p><strong>${problem ?? ctx.t('form.errors')}</strong></p>
-${entries.length ? html`<ul>${entries.map(([path, message]) => html`<li><a href="#${inputId(path || '/')}">${path.split('/').filter((p) => p !== '' && !/^\d+$/.test(p)).map((p) => ctx.field(p)).join(' › ') || '—'}${/\/(\d+)\//.test(path) ? ` (${ctx.t('form.row', { n: Number(/\/(\d+)\//.exec(path)![1]) + 1 })})` : ''}: ${errorMessage(ctx, message)}</a></li>`)}</ul>` : ''}</div>`;
+${entries.length ? html`<ul>${entries.map(([path, message]) => html`<li><a href="#${inputId(path || '/')}">${fieldPath(ctx, path)}: ${errorMessage(ctx, message)}</a></li>`)}</ul>` : ''}</div>`;
 }
 
+/**
+ * The form page. Its first submit button is a hidden "save": Enter in a field submits with the
+ * first button, which would otherwise be a row's remove button.
+ */
 function sendForm(res: Response, page: FormPage): void {
   const ctx = ctxOf(res);
   const { t } = ctx;
@@ -88,6 +100,7 @@ function sendForm(res: Response, page: FormPage): void {
     body: html`${errorSummary(ctx, page.errors, page.problem)}
 <form method="post" action="${page.action}" novalidate class="data-form">
 ${csrfField(ctx)}
+<button type="submit" name="_action" value="save" class="visually-hidden" tabindex="-1" aria-hidden="true">${page.submitLabel}</button>
 ${page.version !== undefined ? html`<input type="hidden" name="_version" value="${page.version}">` : ''}
 ${renderFields(ctx, page.schema, page.data, page.errors)}
 ${page.comment ? html`<div class="field"><label for="f-comment">${t('instance.comment')}${page.comment.required ? html` <span class="req">(${t('form.required')})</span>` : ''}</label>
