@@ -57,6 +57,11 @@ describeBackends('web console pages', (kind) => {
     expect(row.total).toBe(3_475_000);
     const page = await planner.get(`/instances/${id}`);
     expect(page.text).toContain('Rp 3.475.000');
+    // The data, read-only, laid out by the schema: the lines as a table.
+    expect(page.text).toContain('<td data-label="Harga satuan" class="num">Rp 1.250.000</td>');
+    expect(page.text).toContain('<td data-label="Volume" class="num">2,5</td>');
+    expect(page.text).toContain('<td data-label="Jumlah" class="num">Rp 3.125.000</td>');
+    expect(page.text).toMatch(/<dt>Sumber dana<\/dt><dd>PAD<\/dd>/);
   });
 
   test('problem+json errors land beside their inputs, entered values kept, nothing written', async () => {

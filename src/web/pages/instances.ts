@@ -13,6 +13,8 @@ import { rupiah, when } from '../format';
 import { orgNames } from '../orgs';
 import { diagramModel, renderDiagram } from '../diagram';
 import { fieldError } from '../forms/errors';
+import { renderData } from '../forms/view';
+import type { FieldSchema } from '../forms/schema';
 
 /** Every transition of an instance (the history API pages by 200). */
 async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryItem[]> {
@@ -89,6 +91,9 @@ export async function renderInstance(deps: WebDeps, res: Response, actor: Actor,
 </dl>
 <section aria-labelledby="h-actions"><h2 id="h-actions">${t('instance.actions')}</h2>
 ${actionsView(ctx, def, row, view.allowedEvents, state)}
+</section>
+<section aria-labelledby="h-data"><h2 id="h-data">${t('instance.data')}</h2>
+${renderData(ctx, def.schema as FieldSchema, row.data)}
 </section>
 <section aria-labelledby="h-diagram"><h2 id="h-diagram">${t('instance.diagram')}</h2>
 <div class="diagram-wrap">${raw(svg)}</div>
