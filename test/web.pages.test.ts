@@ -114,6 +114,7 @@ describeBackends('web console pages', (kind) => {
     expect(await writeCounts(app.db)).toEqual(before);
     const stale = await head.post(`/instances/${id}/events`, { event: 'approve', version: '1' }, page);
     expect(stale.status).toBe(412);
+    expect(stale.text).toContain('Data ini telah diubah orang lain sejak halaman dibuka.');
     const ok = await head.post(`/instances/${id}/events`, { event: 'return', comment: 'Lengkapi <b>rincian</b>', version: '2' }, page);
     expect(ok.status).toBe(303);
     const after = await head.get(ok.location!);

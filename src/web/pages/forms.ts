@@ -12,6 +12,7 @@ import { inputId, parseFields, type FieldSchema } from '../forms/schema';
 import { fieldError, toFieldErrors, type FieldErrors } from '../forms/errors';
 import { errorMessage } from '../forms/messages';
 import { renderInstance } from './instances';
+import { problemText } from '../i18n/problems';
 
 /** Empty data for a new form: schema defaults, and the minimum number of rows of each list. */
 function initialData(schema: FieldSchema): Record<string, unknown> {
@@ -166,7 +167,7 @@ export function formPages(deps: WebDeps): Router {
       res.redirect(303, `/instances/${view.id}?done=create`);
     } catch (err) {
       if (!(err instanceof GrmsError) || err.status >= 500) throw err;
-      sendForm(res, { ...page, status: err.status, errors: toFieldErrors(err.errors, '/data'), problem: err.errors?.length ? undefined : err.message });
+      sendForm(res, { ...page, status: err.status, errors: toFieldErrors(err.errors, '/data'), problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
     }
   });
 
@@ -212,7 +213,7 @@ export function formPages(deps: WebDeps): Router {
       if (!(err instanceof GrmsError) || err.status === 404 || err.status >= 500) throw err;
       const errors = toFieldErrors(err.errors, '/data');
       if (errors['/comment']) errors['/comment'] = ctx.t('instance.commentMissing', { event: ctx.event(event) });
-      sendForm(res, { ...page, status: err.status, errors, problem: err.errors?.length ? undefined : err.message });
+      sendForm(res, { ...page, status: err.status, errors, problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
       return;
     }
     res.redirect(303, `/instances/${row.id}?done=${encodeURIComponent(event)}`);

@@ -15,6 +15,7 @@ import { diagramModel, renderDiagram } from '../diagram';
 import { fieldError } from '../forms/errors';
 import { renderData } from '../forms/view';
 import type { FieldSchema } from '../forms/schema';
+import { problemText } from '../i18n/problems';
 
 /** Every transition of an instance (the history API pages by 200). */
 async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryItem[]> {
@@ -141,7 +142,7 @@ export function instancePages(deps: WebDeps): Router {
       if (!(err instanceof GrmsError) || err.status === 404 || err.status >= 500) throw err;
       const commentProblem = err.errors?.find((e) => e.path === '/comment');
       await renderInstance(deps, res, actor, row.id, {
-        event: type, comment, ...(commentProblem ? { commentError: t('instance.commentMissing', { event: eventLabel(type) }) } : { error: err.message }),
+        event: type, comment, ...(commentProblem ? { commentError: t('instance.commentMissing', { event: eventLabel(type) }) } : { error: problemText(ctxOf(res).lang, err) }),
       }, err.status);
       return;
     }
