@@ -48,11 +48,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         if (exists) tokens[username] = await mintToken(db.kysely, username, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
       }
       // Likewise console passwords: only hashes are stored, so each start sets and prints new ones.
-      await Promise.all(Object.keys(tokens).map(async (username) => {
+      const fresh = await Promise.all(Object.keys(tokens).map(async (username) => {
         const password = generatePassword();
         await setPassword(db.kysely, 'system', username, password);
-        passwords[username] = password;
+        return [username, password] as const;
       }));
+      for (const [username, password] of fresh) passwords[username] = password;
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
       ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, secureCookies: config.publicUrl.startsWith('https:') });

@@ -1,6 +1,7 @@
 import { html, type SafeHtml } from '../html';
 import type { WebContext } from '../context';
 import { rupiah } from '../format';
+import { formatNumberId } from '../../documents/format';
 import { kindOf, type FieldSchema } from './schema';
 
 /**
@@ -18,7 +19,8 @@ ${extra.map(([k, v]) => html`<div><dt>${ctx.field(k)}</dt><dd>${typeof v === 'nu
 function scalar(ctx: WebContext, name: string, schema: FieldSchema, value: unknown): string {
   const kind = kindOf(name, schema, false);
   if (typeof value === 'number' && (kind === 'money' || kind === 'computed')) return rupiah(value);
-  if (typeof value === 'number' && ctx.lang === 'id') return String(value).replace('.', ',');
+  // Quantities read Indonesian style (12.500 · 2,5); integers such as years stay as they are.
+  if (typeof value === 'number' && kind === 'number' && ctx.lang === 'id') return formatNumberId(value);
   return value === null || value === undefined ? '' : String(value);
 }
 
