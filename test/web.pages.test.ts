@@ -152,6 +152,7 @@ describeBackends('web console pages', (kind) => {
     const checked = await anon.request('POST', `/verify?_csrf=${encodeURIComponent(csrfOf(page))}`, form);
     expect(checked.status).toBe(200);
     expect(checked.text).toContain('Tanda tangan SAH');
+    expect(checked.text).not.toMatch(/href="[^"]*_csrf/); // the language link drops the token
     const notPdf = new FormData();
     notPdf.set('pdf', new Blob(['hello'], { type: 'text/plain' }), 'x.txt');
     const refused = await anon.request('POST', `/verify?_csrf=${encodeURIComponent(csrfOf(page))}`, notPdf);

@@ -126,6 +126,11 @@ export function instancePages(deps: WebDeps): Router {
     await renderInstance(deps, res, userOf(res), req.params.id, {}, 200, done ? ctxOf(res).t('instance.done', { event: ctxOf(res).event(done) }) : undefined);
   });
 
+  // The language switch on a refused action's page links here: show the instance again.
+  r.get('/instances/:id/events', (req, res) => {
+    res.redirect(303, `/instances/${encodeURIComponent(req.params.id)}`);
+  });
+
   r.post('/instances/:id/events', async (req, res) => {
     const actor = userOf(res);
     const { t, event: eventLabel } = ctxOf(res);
