@@ -38,7 +38,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       demoCredentials = await renewDemoCredentials(db.kysely);
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
-      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government } });
+      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, secureCookies: config.publicUrl.startsWith('https:') });
     const server = http.createServer(app);
     // Longer than common proxies' idle timeouts, so a kept-alive connection is closed by the client side first.
     server.keepAliveTimeout = 65_000;

@@ -10,7 +10,11 @@ interface Layer {
   handle: { stack?: Layer[] };
 }
 
-/** Every "METHOD /path/{param}" the Express app actually serves. */
+/**
+ * Every "METHOD /path/{param}" the Express app actually serves. The web console's pages
+ * (src/web, HTML for browsers) are not API routes: they sit behind a path filter in
+ * src/web/router.ts, so this walk does not reach them and the document does not list them.
+ */
 function servedRoutes(app: Express): string[] {
   const out: string[] = [];
   const walk = (stack: Layer[], prefix: string) => {

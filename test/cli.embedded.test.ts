@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { exited, grms, serve } from './support/cli';
+import { ConsoleClient } from './support/web';
 import { createPostgresDatabase, dropPostgresDatabase, describePostgres } from './support/db';
 import { openPglite } from '../src/db/connect';
 import { checkLogin } from '../src/auth/passwords';
@@ -37,6 +38,10 @@ describe('grms CLI on the embedded database', () => {
       const tasks = (await (await fetch(`${first.url}/api/v1/tasks`, { headers: { authorization: `Bearer ${first.tokens['kadis.dinkes']}` } })).json()) as { items: unknown[] };
       expect(tasks.items.length).toBeGreaterThan(0);
       expect(fs.statSync(path.join(dir, 'grms.key')).mode & 0o777).toBe(0o600);
+      // The printed console password signs in.
+      const web = new ConsoleClient(first.url);
+      expect((await web.signIn('kadis.dinkes', first.passwords['kadis.dinkes']!)).location).toBe('/inbox');
+      expect((await web.get('/inbox')).status).toBe(200);
 
       const refused = grms(['token', 'perencana.dinkes'], env);
       expect(refused.status).toBe(1);

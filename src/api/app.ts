@@ -26,6 +26,7 @@ import { delegationsRouter } from './delegations';
 import { procurementRouter } from './procurement';
 import type { OcdsSettings } from '../procurement/ocds';
 import { loadConfig } from '../config';
+import { webRouter } from '../web/router';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -40,6 +41,8 @@ export interface AppDeps {
   logger: Logger;
   /** OCDS publisher settings (config ocidPrefix, publicUrl, government); defaults when absent. */
   ocds?: Omit<OcdsSettings, 'timeZone'>;
+  /** Console cookies get `Secure` even on plain-HTTP requests (TLS ends at a proxy); default: only on HTTPS requests. */
+  secureCookies?: boolean;
 }
 
 function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
@@ -51,7 +54,7 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, secureCookies = false }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -59,7 +62,9 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use(requestId());
   app.use(accessLog(logger));
   app.use(measureRequests(metrics));
-  app.use(helmet());
+  // The console runs on closed networks over plain HTTP too: upgrading its asset requests to HTTPS
+  // would break it there, so the upgrade is asked for only where the deployment says TLS is in front.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: secureCookies ? [] : null } } }));
   app.use(express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] }));
 
   // Public: no token.
@@ -70,6 +75,9 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
+  // The web console (HTML pages at /, its own sessions and CSRF); it leaves /api/* and the public
+  // endpoints above to their routers, and answers /verify/:id only for browsers.
+  app.use(webRouter({ db, engine, authority, timezone, logger, metrics, secureCookies }));
   app.use('/api/v1', auditPublicRouter(db));
   app.use(verificationRouter(db, authority));
   app.use(permitStatusRouter(db));

@@ -4,8 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { Engine } from '../engine/engine';
 import type { DocumentAuthority } from '../documents/authority';
-import { loadRevocations } from '../documents/identities';
-import { verifyPdf } from '../documents/verify';
+import { checkUploadedPdf } from '../documents/check-upload';
 import { notFound, unsupportedMediaType } from '../errors';
 import { actorOf, requireRole } from './middleware';
 import type { DocumentPool } from '../documents/pool';
@@ -15,7 +14,7 @@ import { publicPermitStatus } from '../permits/status';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PDF_LIMIT = '20mb';
 
-const listColumns = ['id', 'instance_id', 'seq', 'workflow', 'event', 'stage', 'number', 'title', 'signer_username', 'signer_name', 'sha256'] as const;
+export const listColumns = ['id', 'instance_id', 'seq', 'workflow', 'event', 'stage', 'number', 'title', 'signer_username', 'signer_name', 'sha256'] as const;
 
 function documentView(d: { id: string; instance_id: string; seq: number; workflow: string; event: string; stage: string; number: string; title: string; signer_username: string | null; signer_name: string; sha256: string; at: string }) {
   return {
@@ -23,8 +22,6 @@ function documentView(d: { id: string; instance_id: string; seq: number; workflo
     title: d.title, signer: { username: d.signer_username, name: d.signer_name }, sha256: d.sha256, createdAt: d.at,
   };
 }
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Stage documents: listed and downloaded by whoever may read the instance. */
 export function documentsRouter(db: Kysely<Database>, engine: Engine, authority: DocumentAuthority, pool: DocumentPool): Router {
@@ -127,51 +124,27 @@ export function verificationRouter(db: Kysely<Database>, authority: DocumentAuth
     res.type('application/x-pem-file').send(authority.caCertificatePem);
   });
 
+  // JSON for programs; browsers (Accept: text/html) get the console's page, src/web/pages/verify.ts.
   r.get('/verify/:id', async (req, res) => {
     const id = req.params.id;
     const doc = UUID.test(id)
       ? await db.selectFrom('documents').select(listColumns).select(sql<string>`grms_ts(created_at)`.as('at')).where('id', '=', id).executeTakeFirst()
       : undefined;
-    const wantsHtml = req.accepts(['application/json', 'text/html']) === 'text/html';
-    if (!doc) {
-      if (!wantsHtml) throw notFound(`No document ${id}`);
-      res.status(404).type('html').send(page('Dokumen tidak ditemukan', '<p>Tidak ada dokumen dengan tautan ini. Periksa kembali kode QR.</p>'));
-      return;
-    }
-    // Public: who signed what and when, never the contents.
-    const view = {
-      documentId: doc.id, number: doc.number, title: doc.title, stage: doc.stage, event: doc.event, workflow: doc.workflow,
-      instanceId: doc.instance_id, signer: doc.signer_name, signedAt: doc.at, sha256: doc.sha256,
-    };
-    if (!wantsHtml) {
-      res.json(view);
-      return;
-    }
-    const rows: Array<[string, string]> = [
-      ['Nomor', view.number], ['Judul', view.title], ['Tahap', view.stage], ['Penandatangan', view.signer], ['Waktu', view.signedAt], ['SHA-256', view.sha256],
-    ];
-    res.type('html').send(page('Dokumen terdaftar', `<p>Dokumen ini diterbitkan dan ditandatangani secara elektronik melalui grms.</p><table>${rows
-      .map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>
-      <p>Untuk memeriksa berkas PDF yang Anda terima, kirimkan ke <code>POST /api/v1/verify</code>; SHA-256 berkas harus sama dengan di atas.</p>`));
+    if (!doc) throw notFound(`No document ${id}`);
+    res.json(publicDocumentView(doc));
   });
 
   r.post('/api/v1/verify', express.raw({ type: 'application/pdf', limit: PDF_LIMIT }), async (req, res) => {
     if (!Buffer.isBuffer(req.body)) throw unsupportedMediaType('Send the PDF itself as the body, with Content-Type: application/pdf');
-    const pdf = req.body;
-    const known = await db.selectFrom('documents').select(['id', 'instance_id', 'stage', 'created_at'])
-      .where('sha256', '=', crypto.createHash('sha256').update(pdf).digest('hex')).executeTakeFirst();
-    const result = verifyPdf(pdf, authority.trustAnchorsPem, { revocations: await loadRevocations(db), at: known?.created_at });
-    res.json({
-      valid: result.valid, reason: result.reason, signer: result.signer ?? null, signedAt: result.signedAt ?? null, sha256: result.sha256,
-      documentId: known?.id ?? null, instanceId: known?.instance_id ?? null, stage: known?.stage ?? null,
-    });
+    res.json(await checkUploadedPdf(db, authority, req.body));
   });
   return r;
 }
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} — grms</title><style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
-th{text-align:left;padding-right:1rem;vertical-align:top}td{word-break:break-all}</style></head>
-<body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+/** Public: who signed what and when, never the contents. */
+export function publicDocumentView(doc: { id: string; number: string; title: string; stage: string; event: string; workflow: string; instance_id: string; signer_name: string; at: string; sha256: string }) {
+  return {
+    documentId: doc.id, number: doc.number, title: doc.title, stage: doc.stage, event: doc.event, workflow: doc.workflow,
+    instanceId: doc.instance_id, signer: doc.signer_name, signedAt: doc.at, sha256: doc.sha256,
+  };
 }

@@ -308,3 +308,19 @@ export interface DelegationsTable {
   created_at: Generated<Date>;
   ended_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
+
+// --- Web console sessions (migrations/0014_sessions.sql) ---
+
+export interface WebSessionsTable {
+  /** SHA-256 hex of the session id in the cookie; the id itself is never stored. */
+  id_hash: string;
+  username: string;
+  csrf_token: string;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  last_seen_at: Generated<Date>;
+}
+
+export interface Database {
+  web_sessions: WebSessionsTable;
+}

@@ -1,0 +1,32 @@
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types';
+import type { DocumentAuthority } from './authority';
+import { loadRevocations } from './identities';
+import { verifyPdf } from './verify';
+
+/** What anyone learns about a PDF they hand in: the signature's verdict and, when grms issued it, which document. */
+export interface UploadCheck {
+  valid: boolean;
+  reason: string;
+  signer: { name: string; org: string; serial: string } | null;
+  signedAt: string | null;
+  sha256: string;
+  documentId: string | null;
+  instanceId: string | null;
+  stage: string | null;
+}
+
+/**
+ * Verifies an uploaded PDF against the deployment's trust anchors and revocations; a file whose
+ * bytes grms stored is checked as of its signing time (a later revocation keeps it valid).
+ */
+export async function checkUploadedPdf(db: Kysely<Database>, authority: DocumentAuthority, pdf: Buffer): Promise<UploadCheck> {
+  const known = await db.selectFrom('documents').select(['id', 'instance_id', 'stage', 'created_at'])
+    .where('sha256', '=', crypto.createHash('sha256').update(pdf).digest('hex')).executeTakeFirst();
+  const result = verifyPdf(pdf, authority.trustAnchorsPem, { revocations: await loadRevocations(db), at: known?.created_at });
+  return {
+    valid: result.valid, reason: result.reason, signer: result.signer ?? null, signedAt: result.signedAt ?? null, sha256: result.sha256,
+    documentId: known?.id ?? null, instanceId: known?.instance_id ?? null, stage: known?.stage ?? null,
+  };
+}

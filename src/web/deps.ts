@@ -1,0 +1,28 @@
+import type { Request, Router } from 'express';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types';
+import type { Engine } from '../engine/engine';
+import type { DocumentAuthority } from '../documents/authority';
+import type { Logger } from '../log';
+import type { Metrics } from '../api/metrics';
+
+export interface WebDeps {
+  db: Kysely<Database>;
+  engine: Engine;
+  authority: DocumentAuthority;
+  /** The deployment's time zone: every time on a page is shown in it. */
+  timezone: string;
+  logger: Logger;
+  /** Transitions fired from the console count in the same metric as the API's. */
+  metrics: Metrics;
+  /** Mark cookies Secure even when the request itself arrived over plain HTTP (behind a TLS proxy). */
+  secureCookies: boolean;
+}
+
+/** One page area of the console: a Router of its own, registered once in src/web/router.ts. */
+export type PageModule = (deps: WebDeps) => Router;
+
+/** Options every console cookie shares. */
+export function cookieOptions(req: Request, deps: WebDeps) {
+  return { httpOnly: true, sameSite: 'lax' as const, path: '/', secure: deps.secureCookies || req.secure };
+}

@@ -1,0 +1,18 @@
+import { html, type SafeHtml } from '../html';
+
+/** Field problems by JSON Pointer (as problem+json `errors[].path` gives them), one message each. */
+export type FieldErrors = Record<string, string>;
+
+export function toFieldErrors(problems: ReadonlyArray<{ path: string; message: string }> | undefined, strip = ''): FieldErrors {
+  const out: FieldErrors = {};
+  for (const p of problems ?? []) {
+    const path = strip && p.path.startsWith(strip) ? p.path.slice(strip.length) : p.path;
+    out[path] = out[path] ? `${out[path]}; ${p.message}` : p.message;
+  }
+  return out;
+}
+
+/** The message shown under an input whose id is `id`; the input points at it with aria-describedby. */
+export function fieldError(id: string, message: string | undefined): SafeHtml {
+  return message ? html`<p class="field-error" id="${id}-error">${message}</p>` : html``;
+}

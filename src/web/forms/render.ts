@@ -1,0 +1,112 @@
+import { html, type SafeHtml } from '../html';
+import type { WebContext } from '../context';
+import { rupiah } from '../format';
+import { lineAmount, hundredths } from '../../engine/money';
+import { escapePointer, hasLineAmounts, inputId, kindOf, type FieldSchema } from './schema';
+import { fieldError, type FieldErrors } from './errors';
+import { errorMessage } from './messages';
+
+/** Example values shown under fields whose format is not obvious. */
+const HINTS: Record<string, string> = {
+  code: '1.02.02.2.01.0001', account: '5.1.02.01.01.0024', nik: '16 digit', nib: '13 digit', proposalId: 'UUID', technicalAgency: 'pupr',
+};
+
+interface RenderState {
+  ctx: WebContext;
+  errors: FieldErrors;
+}
+
+const rupiahDigits = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? rupiah(v).replace(/^Rp /, '') : typeof v === 'string' ? v : '');
+
+function lineTotal(row: Record<string, unknown>): bigint | null {
+  const h = typeof row.volume === 'number' ? hundredths(row.volume) : null;
+  return h !== null && typeof row.unitPrice === 'number' && Number.isSafeInteger(row.unitPrice) ? lineAmount(h, row.unitPrice) : null;
+}
+
+/** The inputs for every property of an object schema, filled with `data`, errors beside them. */
+export function renderFields(ctx: WebContext, schema: FieldSchema, data: Record<string, unknown>, errors: FieldErrors, base = ''): SafeHtml {
+  const st: RenderState = { ctx, errors };
+  return html`${Object.entries(schema.properties ?? {}).map(([name, prop]) => renderField(st, name, prop, (schema.required ?? []).includes(name), data?.[name], `${base}/${escapePointer(name)}`, schema))}`;
+}
+
+function requiredMark(st: RenderState, required: boolean): SafeHtml {
+  return required ? html` <span class="req">(${st.ctx.t('form.required')})</span>` : html``;
+}
+
+function renderField(st: RenderState, name: string, schema: FieldSchema, required: boolean, value: unknown, pointer: string, parent: FieldSchema): SafeHtml {
+  const { ctx, errors } = st;
+  const kind = kindOf(name, schema, required);
+  const id = inputId(pointer);
+  const error = errors[pointer] ? errorMessage(ctx, errors[pointer]) : undefined;
+  const label = ctx.field(name);
+  const hint = HINTS[name] ? html`<small id="${id}-hint">${ctx.t('form.example', { value: HINTS[name] })}</small>` : html``;
+  const describedBy = [HINTS[name] ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  const common = html` id="${id}" name="${pointer}"${required ? html` aria-required="true"` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}${error ? html` aria-invalid="true"` : ''}`;
+  switch (kind) {
+    case 'object':
+      return html`<fieldset${error ? html` aria-describedby="${id}-error"` : ''}><legend>${label}${requiredMark(st, required)}</legend>
+${fieldError(id, error)}${renderFields(ctx, schema, (value ?? {}) as Record<string, unknown>, errors, pointer)}</fieldset>`;
+    case 'rows':
+      return renderRows(st, name, schema, required, Array.isArray(value) ? (value as Record<string, unknown>[]) : [], pointer, parent);
+    case 'computed':
+      // A total beside a list of lines is shown under that list (renderRows), as it sums them.
+      if (Object.values(parent.properties ?? {}).some((p) => hasLineAmounts(p.items))) return html``;
+      // Inside a row: the line amount, computed as you type (and by the server in the end).
+      return html`<div class="field"><span class="label" id="${id}-label">${label}</span>
+<output data-line-amount aria-labelledby="${id}-label" id="${id}">${typeof value === 'number' ? rupiah(value) : '—'}</output>${fieldError(id, error)}</div>`;
+    case 'enum':
+      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
+<select${common}><option value="">${ctx.t('form.choose')}</option>${(schema.enum ?? []).map((v) => html`<option value="${String(v)}"${String(v) === String(value ?? '') ? html` selected` : ''}>${String(v)}</option>`)}</select>${hint}${fieldError(id, error)}</div>`;
+    case 'money':
+      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
+<div class="money"><span aria-hidden="true">Rp</span><input${common} type="text" inputmode="numeric" autocomplete="off" data-rupiah data-field="${name}" value="${rupiahDigits(value)}"></div>${hint}${fieldError(id, error)}</div>`;
+    case 'longtext':
+      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
+<textarea${common} rows="3"${schema.maxLength ? html` maxlength="${schema.maxLength}"` : ''}>${value === undefined ? '' : String(value)}</textarea>${hint}${fieldError(id, error)}</div>`;
+    case 'boolean':
+      return html`<div class="field"><input type="checkbox"${common} value="true"${value === true ? html` checked` : ''}> <label for="${id}">${label}</label>${fieldError(id, error)}</div>`;
+    default: {
+      const attrs = kind === 'integer' ? html` type="text" inputmode="numeric"` : kind === 'number' ? html` type="text" inputmode="decimal"` : kind === 'date' ? html` type="date"` : html` type="text"${schema.maxLength ? html` maxlength="${schema.maxLength}"` : ''}`;
+      const shown = typeof value === 'number' && kind === 'number' && ctx.lang === 'id' ? String(value).replace('.', ',') : value === undefined || value === null ? '' : String(value);
+      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
+<input${common}${attrs} data-field="${name}" value="${shown}">${hint}${fieldError(id, error)}</div>`;
+    }
+  }
+}
+
+function renderRow(st: RenderState, items: FieldSchema, row: Record<string, unknown>, pointer: string, index: string, n: string): SafeHtml {
+  const { t } = st.ctx;
+  const rowPointer = `${pointer}/${index}`;
+  const error = st.errors[rowPointer] ? errorMessage(st.ctx, st.errors[rowPointer]) : undefined;
+  return html`<fieldset class="row" data-row><legend data-row-label="${t('form.row', { n: '{n}' })}">${t('form.row', { n })}</legend>
+${fieldError(inputId(rowPointer), error)}
+<div class="row-grid">${renderFields(st.ctx, items, row, st.errors, rowPointer)}</div>
+<button type="submit" class="secondary" name="_action" value="remove:${rowPointer}" data-remove-row>${t('form.removeRow')}<span class="visually-hidden"> ${t('form.row', { n })}</span></button>
+</fieldset>`;
+}
+
+function renderRows(st: RenderState, name: string, schema: FieldSchema, required: boolean, rows: Record<string, unknown>[], pointer: string, parent: FieldSchema): SafeHtml {
+  const { ctx, errors } = st;
+  const { t } = ctx;
+  const items = schema.items ?? {};
+  const id = inputId(pointer);
+  const error = errors[pointer] ? errorMessage(ctx, errors[pointer]) : undefined;
+  const computed = hasLineAmounts(items) && parent.properties?.total;
+  let total = 0n;
+  let complete = true;
+  for (const row of rows) {
+    const a = lineTotal(row);
+    if (a === null) complete = false;
+    else total += a;
+  }
+  // The template's rows are marked __i__; the client script numbers them when it adds one.
+  return html`<fieldset class="rows"${error ? html` aria-describedby="${id}-error"` : ''}><legend>${ctx.field(name)}${requiredMark(st, required)}</legend>
+${fieldError(id, error)}
+<div data-array="${pointer}">
+${rows.map((row, i) => renderRow(st, items, row, pointer, String(i), String(i + 1)))}
+<template>${renderRow({ ctx, errors: {} }, items, {}, pointer, '__i__', '__n__')}</template>
+<button type="submit" class="secondary" name="_action" value="add:${pointer}" data-add-row="${pointer}">${t('form.addRow')}</button>
+</div>
+${computed ? html`<p class="total"><span id="${id}-total-label">${ctx.field('total')}</span>: <output data-total-of="${pointer}" aria-labelledby="${id}-total-label" aria-live="polite">${rupiah(Number(total))}${complete ? '' : ' …'}</output>${fieldError(`${inputId('/total')}`, errors['/total'] ? errorMessage(ctx, errors['/total']) : undefined)}</p>` : ''}
+</fieldset>`;
+}

@@ -1,0 +1,223 @@
+import { Router, type Response } from 'express';
+import type { Actor } from '../../auth/roles';
+import { hasRole } from '../../auth/roles';
+import type { WorkflowDefinition } from '../../engine/definition';
+import { GrmsError, notFound } from '../../errors';
+import { html, type SafeHtml } from '../html';
+import { ctxOf, userOf, type WebContext } from '../context';
+import { csrfField, sendPage } from '../layout';
+import type { WebDeps } from '../deps';
+import { renderFields } from '../forms/render';
+import { inputId, parseFields, type FieldSchema } from '../forms/schema';
+import { fieldError, toFieldErrors, type FieldErrors } from '../forms/errors';
+import { errorMessage } from '../forms/messages';
+import { renderInstance } from './instances';
+import { problemText } from '../i18n/problems';
+
+/** Empty data for a new form: schema defaults, and the minimum number of rows of each list. */
+function initialData(schema: FieldSchema): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+    if (prop.default !== undefined) out[name] = prop.default;
+    else if (prop.properties) out[name] = initialData(prop);
+    else if (prop.type === 'array' && prop.items?.properties) out[name] = Array.from({ length: Math.max(1, prop.minItems ?? 0) }, () => initialData(prop.items!));
+  }
+  return out;
+}
+
+/** The list a pointer like "/lines" or "/lines/2" names inside `data` (created when missing). */
+function listAt(data: Record<string, unknown>, pointer: string): unknown[] | undefined {
+  const parts = pointer.split('/').slice(1);
+  let node: unknown = data;
+  for (const part of parts) {
+    if (node === null || typeof node !== 'object') return undefined;
+    const record = node as Record<string, unknown>;
+    if (record[part] === undefined) record[part] = [];
+    node = record[part];
+  }
+  return Array.isArray(node) ? node : undefined;
+}
+
+/** "add:/lines" or "remove:/lines/1": the no-script way to change the rows; true when one applied. */
+function applyRowAction(data: Record<string, unknown>, action: unknown): boolean {
+  if (typeof action !== 'string') return false;
+  const add = /^add:(\/[A-Za-z0-9_/]+)$/.exec(action);
+  if (add) {
+    const list = listAt(data, add[1]!);
+    if (!list) return false;
+    list.push({});
+    return true;
+  }
+  const remove = /^remove:(\/[A-Za-z0-9_/]+)\/(\d{1,4})$/.exec(action);
+  if (remove) {
+    const list = listAt(data, remove[1]!);
+    if (!list) return false;
+    list.splice(Number(remove[2]), 1);
+    return true;
+  }
+  return false;
+}
+
+interface FormPage {
+  title: string;
+  action: string;
+  schema: FieldSchema;
+  data: Record<string, unknown>;
+  errors: FieldErrors;
+  /** For events: the comment box (and whether the event insists on one). */
+  comment?: { value: string; required: boolean };
+  version?: number;
+  submitLabel: string;
+  status?: number;
+  problem?: string;
+}
+
+/** "Rincian belanja › Kode rekening (Baris 2)" for "/lines/1/account". */
+function fieldPath(ctx: WebContext, path: string): string {
+  const names = path.split('/').filter((p) => p !== '' && !/^\d+$/.test(p)).map((p) => ctx.field(p)).join(' › ') || '—';
+  const row = /\/(\d+)(?:\/|$)/.exec(path);
+  return row ? `${names} (${ctx.t('form.row', { n: Number(row[1]) + 1 })})` : names;
+}
+
+/** Every problem at the top of the form, each linking to its field. */
+function errorSummary(ctx: WebContext, errors: FieldErrors, problem: string | undefined): SafeHtml {
+  const entries = Object.entries(errors);
+  if (!entries.length && !problem) return html``;
+  return html`<div class="error" role="alert" id="error-summary"><p><strong>${problem ?? ctx.t('form.errors')}</strong></p>
+${entries.length ? html`<ul>${entries.map(([path, message]) => html`<li><a href="#${inputId(path || '/')}">${fieldPath(ctx, path)}: ${errorMessage(ctx, message)}</a></li>`)}</ul>` : ''}</div>`;
+}
+
+/**
+ * The form page. Its first submit button is a hidden "save": Enter in a field submits with the
+ * first button, which would otherwise be a row's remove button.
+ */
+function sendForm(res: Response, page: FormPage): void {
+  const ctx = ctxOf(res);
+  const { t } = ctx;
+  const commentError = page.errors['/comment'];
+  sendPage(res, {
+    status: page.status,
+    title: page.title,
+    body: html`${errorSummary(ctx, page.errors, page.problem)}
+<form method="post" action="${page.action}" novalidate class="data-form">
+${csrfField(ctx)}
+<button type="submit" name="_action" value="save" class="visually-hidden" tabindex="-1" aria-hidden="true">${page.submitLabel}</button>
+${page.version !== undefined ? html`<input type="hidden" name="_version" value="${page.version}">` : ''}
+${renderFields(ctx, page.schema, page.data, page.errors)}
+${page.comment ? html`<div class="field"><label for="f-comment">${t('instance.comment')}${page.comment.required ? html` <span class="req">(${t('form.required')})</span>` : ''}</label>
+<textarea id="f-comment" name="_comment" rows="3" maxlength="4000"${page.comment.required ? html` aria-required="true"` : ''}${commentError ? html` aria-invalid="true" aria-describedby="f-comment-error"` : ''}>${page.comment.value}</textarea>${fieldError('f-comment', commentError)}</div>` : ''}
+<div class="buttons"><button type="submit" name="_action" value="save">${page.submitLabel}</button></div>
+</form>`,
+  });
+}
+
+const creatable = (actor: Actor, defs: WorkflowDefinition[]) => defs.filter((d) => d.creatorRoles.some((r) => hasRole(actor, r)));
+
+/** New proposals, permits and contracts, and events that carry data, as forms built from the JSON Schemas. */
+export function formPages(deps: WebDeps): Router {
+  const r = Router();
+  const latest = () => [...new Set(deps.engine.registry.all().map((d) => d.name))].map((n) => deps.engine.registry.latest(n)!);
+
+  r.get('/new', (_req, res) => {
+    const ctx = ctxOf(res);
+    const defs = creatable(userOf(res), latest());
+    if (defs.length === 1) {
+      res.redirect(303, `/new/${defs[0]!.name}`);
+      return;
+    }
+    sendPage(res, {
+      title: ctx.t('nav.new'),
+      body: defs.length ? html`<p>${ctx.t('form.pickWorkflow')}</p><ul>${defs.map((d) => html`<li><a href="/new/${d.name}">${ctx.workflow(d.name)}</a></li>`)}</ul>` : html`<p>${ctx.t('form.noCreate')}</p>`,
+    });
+  });
+
+  const creatableDef = (res: Response, name: string) => {
+    const def = creatable(userOf(res), latest()).find((d) => d.name === name);
+    if (!def) throw notFound(`Cannot create "${name}"`);
+    return def;
+  };
+
+  r.get('/new/:workflow', (req, res) => {
+    const ctx = ctxOf(res);
+    const def = creatableDef(res, req.params.workflow);
+    const schema = def.schema as FieldSchema;
+    sendForm(res, { title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data: initialData(schema), errors: {}, submitLabel: ctx.t('form.save') });
+  });
+
+  r.post('/new/:workflow', async (req, res) => {
+    const actor = userOf(res);
+    const ctx = ctxOf(res);
+    const def = creatableDef(res, req.params.workflow);
+    const schema = def.schema as FieldSchema;
+    const body = req.body as Record<string, unknown>;
+    const data = parseFields(schema, body);
+    const page = { title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data, submitLabel: ctx.t('form.save') };
+    if (applyRowAction(data, body._action)) {
+      sendForm(res, { ...page, errors: {} });
+      return;
+    }
+    try {
+      const view = await deps.engine.create(actor, def.name, data);
+      if (view.receipt) {
+        // Shown once (a PIN is never stored in the clear): no redirect that could lose it.
+        const receipt = Object.entries(view.receipt).map(([k, v]) => `${ctx.field(k)}: ${String(v)}`).join(' · ');
+        await renderInstance(deps, res, actor, view.id, {}, 201, `${ctx.t('instance.created')} ${receipt}`);
+        return;
+      }
+      res.redirect(303, `/instances/${view.id}?done=create`);
+    } catch (err) {
+      if (!(err instanceof GrmsError) || err.status >= 500) throw err;
+      sendForm(res, { ...page, status: err.status, errors: toFieldErrors(err.errors, '/data'), problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
+    }
+  });
+
+  const eventStep = async (res: Response, id: string, event: string) => {
+    const { row, def, view } = await deps.engine.get(userOf(res), id);
+    const step = def.steps[row.state]?.[event];
+    if (!step || !view.allowedEvents.includes(event) || !(step.replacesData || step.payload)) throw notFound(`No form for "${event}" here`);
+    const schema = (step.replacesData ? def.schema : step.payload!.schema) as FieldSchema;
+    return { row, def, step, schema };
+  };
+
+  r.get('/instances/:id/events/:event', async (req, res) => {
+    const ctx = ctxOf(res);
+    const { row, step, schema } = await eventStep(res, req.params.id, req.params.event);
+    sendForm(res, {
+      title: `${ctx.event(req.params.event)}: ${row.title}`, action: `/instances/${row.id}/events/${req.params.event}`, schema,
+      data: step.replacesData ? structuredClone(row.data) : initialData(schema), errors: {}, version: row.version,
+      comment: { value: '', required: Boolean(step.requiresComment) }, submitLabel: ctx.event(req.params.event),
+    });
+  });
+
+  r.post('/instances/:id/events/:event', async (req, res) => {
+    const actor = userOf(res);
+    const ctx = ctxOf(res);
+    const event = req.params.event;
+    const { row, step, schema } = await eventStep(res, req.params.id, event);
+    const body = req.body as Record<string, unknown>;
+    const data = parseFields(schema, body);
+    const comment = typeof body._comment === 'string' ? body._comment : '';
+    const version = typeof body._version === 'string' && /^\d{1,9}$/.test(body._version) ? Number(body._version) : undefined;
+    const page = {
+      title: `${ctx.event(event)}: ${row.title}`, action: `/instances/${row.id}/events/${event}`, schema, data, version,
+      comment: { value: comment, required: Boolean(step.requiresComment) }, submitLabel: ctx.event(event),
+    };
+    if (applyRowAction(data, body._action)) {
+      sendForm(res, { ...page, errors: {} });
+      return;
+    }
+    try {
+      const view = await deps.engine.fire(actor, row.id, { type: event, comment: comment.trim() === '' ? null : comment, data }, version);
+      deps.metrics.transitions.inc({ workflow: view.workflow, event });
+    } catch (err) {
+      if (!(err instanceof GrmsError) || err.status === 404 || err.status >= 500) throw err;
+      const errors = toFieldErrors(err.errors, '/data');
+      if (errors['/comment']) errors['/comment'] = ctx.t('instance.commentMissing', { event: ctx.event(event) });
+      sendForm(res, { ...page, status: err.status, errors, problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
+      return;
+    }
+    res.redirect(303, `/instances/${row.id}?done=${encodeURIComponent(event)}`);
+  });
+
+  return r;
+}

@@ -1,0 +1,53 @@
+import { Router } from 'express';
+import { listTasks } from '../../engine/read';
+import { html } from '../html';
+import { ctxOf, userOf } from '../context';
+import { sendPage } from '../layout';
+import type { WebDeps } from '../deps';
+import { rupiah, when } from '../format';
+import { orgNames } from '../orgs';
+
+/** The tasks waiting for the signed-in user (the same query as GET /api/v1/tasks). */
+export function inboxPages(deps: WebDeps): Router {
+  const r = Router();
+  r.get('/inbox', async (req, res) => {
+    const actor = userOf(res);
+    const ctx = ctxOf(res);
+    const { t } = ctx;
+    const workflow = typeof req.query.workflow === 'string' && req.query.workflow ? req.query.workflow : undefined;
+    const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
+    const [page, all] = await Promise.all([
+      listTasks(deps.db, deps.engine.registry, actor, { workflow, cursor }),
+      // The filter tabs show every workflow's count, whichever one is selected.
+      workflow ? listTasks(deps.db, deps.engine.registry, actor, { limit: '1' }) : undefined,
+    ]);
+    const counts = (all ?? page).counts;
+    const orgs = await orgNames(deps.db, page.items.map((i) => i.org));
+    const tab = (name: string | undefined, label: string, n: number) =>
+      html`<li><a href="/inbox${name ? `?workflow=${encodeURIComponent(name)}` : ''}"${workflow === name ? html` aria-current="true"` : ''}>${label} <span class="count">${n}</span></a></li>`;
+    const nextHref = page.nextCursor ? `/inbox?${new URLSearchParams({ ...(workflow && { workflow }), cursor: page.nextCursor })}` : undefined;
+    sendPage(res, {
+      title: t('inbox.title'),
+      body: html`<p>${t('inbox.counts', { total: counts.total, overdue: counts.overdue })}</p>
+<nav aria-label="${t('inbox.filter')}"><ul class="tabs">
+  ${tab(undefined, t('inbox.all'), counts.total)}
+  ${Object.entries(counts.byWorkflow).map(([name, n]) => tab(name, ctx.workflow(name), n))}
+</ul></nav>
+${page.items.length === 0
+  ? html`<p>${t('inbox.empty')}</p>`
+  : html`<div class="table-wrap"><table class="tasks">
+  <thead><tr><th scope="col">${t('col.title')}</th><th scope="col">${t('col.workflow')}</th><th scope="col">${t('col.org')}</th><th scope="col" class="num">${t('col.amount')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.due')}</th></tr></thead>
+  <tbody>${page.items.map((i) => html`<tr${i.overdue ? html` class="overdue"` : ''}>
+    <td data-label="${t('col.title')}"><a href="/instances/${i.id}">${i.title}</a></td>
+    <td data-label="${t('col.workflow')}">${ctx.workflow(i.workflow)}</td>
+    <td data-label="${t('col.org')}">${orgs.get(i.org) ?? i.org}</td>
+    <td data-label="${t('col.amount')}" class="num">${rupiah(i.total)}</td>
+    <td data-label="${t('col.state')}">${ctx.state(i.state)}</td>
+    <td data-label="${t('col.due')}">${when(i.dueAt, ctx.timezone)}${i.overdue ? html` <strong class="badge overdue">${t('overdue')}</strong>` : ''}</td>
+  </tr>`)}</tbody>
+</table></div>`}
+${nextHref ? html`<p><a href="${nextHref}" rel="next">${t('inbox.more')}</a></p>` : ''}`,
+    });
+  });
+  return r;
+}

@@ -1,0 +1,167 @@
+import { Router, type Response } from 'express';
+import type { Kysely } from 'kysely';
+import type { Database, InstanceRow } from '../../db/types';
+import type { Actor } from '../../auth/roles';
+import type { WorkflowDefinition } from '../../engine/definition';
+import { instanceHistory, type HistoryItem } from '../../engine/read';
+import { GrmsError } from '../../errors';
+import { html, raw, type SafeHtml } from '../html';
+import { ctxOf, userOf, type WebContext } from '../context';
+import { csrfField, sendPage } from '../layout';
+import type { WebDeps } from '../deps';
+import { rupiah, when } from '../format';
+import { orgNames } from '../orgs';
+import { diagramModel, renderDiagram } from '../diagram';
+import { fieldError } from '../forms/errors';
+import { renderData } from '../forms/view';
+import type { FieldSchema } from '../forms/schema';
+import { problemText } from '../i18n/problems';
+
+/** Every transition of an instance (the history API pages by 200). */
+async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryItem[]> {
+  const out: HistoryItem[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await instanceHistory(db, id, { limit: '200', cursor });
+    out.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return out;
+}
+
+async function userNames(db: Kysely<Database>, usernames: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(usernames)];
+  if (unique.length === 0) return new Map();
+  const rows = await db.selectFrom('users').select(['username', 'full_name']).where('username', 'in', unique).execute();
+  return new Map(rows.map((u) => [u.username, u.full_name]));
+}
+
+interface ActionState {
+  /** The event the user tried and the comment they wrote, kept when it was refused. */
+  event?: string;
+  comment?: string;
+  commentError?: string;
+  error?: string;
+}
+
+/** Events fired with just a button (and a comment); events that carry data open a form instead. */
+function actionsView(ctx: WebContext, def: WorkflowDefinition, row: InstanceRow, allowed: string[], state: ActionState): SafeHtml {
+  const { t } = ctx;
+  const steps = def.steps[row.state] ?? {};
+  const withData = allowed.filter((e) => steps[e]?.replacesData || steps[e]?.payload);
+  const plain = allowed.filter((e) => !withData.includes(e));
+  if (allowed.length === 0) return html`<p>${t('instance.noActions')}</p>`;
+  const needsComment = plain.filter((e) => steps[e]?.requiresComment);
+  return html`${state.error ? html`<p class="error" role="alert">${state.error}</p>` : ''}
+${withData.length ? html`<ul class="actions">${withData.map((e) => html`<li><a class="button" href="/instances/${row.id}/events/${e}">${ctx.event(e)}</a></li>`)}</ul>` : ''}
+${plain.length ? html`<form method="post" action="/instances/${row.id}/events" class="event-form">
+  ${csrfField(ctx)}
+  <input type="hidden" name="version" value="${row.version}">
+  <div class="field"><label for="comment">${t('instance.comment')}</label>
+  <textarea id="comment" name="comment" rows="3" maxlength="4000" aria-describedby="comment-hint${state.commentError ? ' comment-error' : ''}"${state.commentError ? html` aria-invalid="true"` : ''}>${state.comment ?? ''}</textarea>
+  <small id="comment-hint">${needsComment.length ? `${t('instance.commentRequired')}: ${needsComment.map((e) => ctx.event(e)).join(', ')}` : ''}</small>
+  ${fieldError('comment', state.commentError)}</div>
+  <div class="buttons">${plain.map((e) => html`<button type="submit" name="event" value="${e}"${['return', 'reject', 'terminate'].includes(e) ? html` class="secondary"` : ''}>${ctx.event(e)}</button>`)}</div>
+</form>` : ''}`;
+}
+
+/** Sends the instance page; `state` keeps a refused action's input and says why it was refused. */
+export async function renderInstance(deps: WebDeps, res: Response, actor: Actor, id: string, state: ActionState = {}, status = 200, notice?: string): Promise<void> {
+  const ctx = ctxOf(res);
+  const { t } = ctx;
+  const { row, def, view } = await deps.engine.get(actor, id);
+  const [history, docs, orgs] = await Promise.all([
+    fullHistory(deps.db, row.id),
+    deps.db.selectFrom('documents').select(['id', 'seq', 'number', 'title', 'stage', 'signer_name', 'created_at']).where('instance_id', '=', row.id).orderBy('seq').execute(),
+    orgNames(deps.db, [row.org_id]),
+  ]);
+  const names = await userNames(deps.db, history.map((h) => h.actor));
+  const svg = renderDiagram(diagramModel(def.machine), {
+    current: row.state, taken: history, label: (s) => ctx.state(s), eventLabel: (e) => ctx.event(e), title: t('instance.diagram'), desc: t('instance.diagramDesc'),
+  });
+  sendPage(res, {
+    status,
+    notice,
+    title: row.title,
+    body: html`<dl class="summary">
+  <div><dt>${t('col.workflow')}</dt><dd>${ctx.workflow(row.workflow)} v${row.workflow_version}</dd></div>
+  <div><dt>${t('col.org')}</dt><dd>${orgs.get(row.org_id) ?? row.org_id}</dd></div>
+  <div><dt>${t('instance.state')}</dt><dd><strong>${ctx.state(row.state)}</strong></dd></div>
+  ${row.total !== null ? html`<div><dt>${t('col.amount')}</dt><dd>${rupiah(row.total)}</dd></div>` : ''}
+  <div><dt>${t('instance.version')}</dt><dd>${row.version}</dd></div>
+</dl>
+<section aria-labelledby="h-actions"><h2 id="h-actions">${t('instance.actions')}</h2>
+${actionsView(ctx, def, row, view.allowedEvents, state)}
+</section>
+<section aria-labelledby="h-data"><h2 id="h-data">${t('instance.data')}</h2>
+${renderData(ctx, def.schema as FieldSchema, row.data)}
+</section>
+<section aria-labelledby="h-diagram"><h2 id="h-diagram">${t('instance.diagram')}</h2>
+<div class="diagram-wrap">${raw(svg)}</div>
+</section>
+<section aria-labelledby="h-timeline"><h2 id="h-timeline">${t('instance.timeline')}</h2>
+<ol class="timeline">${history.map((h) => html`<li>
+  <p class="when"><time datetime="${h.at}">${when(h.at, ctx.timezone)}</time></p>
+  <p><strong>${ctx.event(h.event)}</strong>${h.from ? html` — ${ctx.state(h.from)} → ${ctx.state(h.to)}` : html` — ${ctx.state(h.to)}`}</p>
+  <p class="actor">${names.get(h.actor) ?? h.actor}${h.actorRole ? ` (${ctx.role(h.actorRole)})` : ''}${h.actingFor ? ` — Plt. ${names.get(h.actingFor) ?? h.actingFor}` : ''}</p>
+  ${h.comment ? html`<blockquote>${h.comment}</blockquote>` : ''}
+</li>`)}</ol>
+</section>
+<section aria-labelledby="h-docs"><h2 id="h-docs">${t('instance.documents')}</h2>
+${docs.length === 0 ? html`<p>${t('instance.noDocuments')}</p>` : html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">${t('col.number')}</th><th scope="col">${t('col.document')}</th><th scope="col">${t('col.signer')}</th><th scope="col">${t('col.when')}</th><th scope="col"><span class="visually-hidden">${t('instance.download')}</span></th></tr></thead>
+<tbody>${docs.map((d) => html`<tr><td data-label="${t('col.number')}">${d.number}</td><td data-label="${t('col.document')}">${d.title}</td><td data-label="${t('col.signer')}">${d.signer_name}</td><td data-label="${t('col.when')}">${when(d.created_at, ctx.timezone)}</td>
+<td><a href="/instances/${row.id}/documents/${d.id}" download>${t('instance.download')}<span class="visually-hidden"> ${d.number}</span></a> · <a href="/verify/${d.id}">${t('instance.verify')}<span class="visually-hidden"> ${d.number}</span></a></td></tr>`)}</tbody>
+</table></div>`}
+</section>`,
+  });
+}
+
+/** An instance's page (diagram, timeline, documents, the events the user may fire) and firing them. */
+export function instancePages(deps: WebDeps): Router {
+  const r = Router();
+
+  r.get('/instances/:id', async (req, res) => {
+    const done = typeof req.query.done === 'string' ? req.query.done : undefined;
+    await renderInstance(deps, res, userOf(res), req.params.id, {}, 200, done ? ctxOf(res).t('instance.done', { event: ctxOf(res).event(done) }) : undefined);
+  });
+
+  // The language switch on a refused action's page links here: show the instance again.
+  r.get('/instances/:id/events', (req, res) => {
+    res.redirect(303, `/instances/${encodeURIComponent(req.params.id)}`);
+  });
+
+  r.post('/instances/:id/events', async (req, res) => {
+    const actor = userOf(res);
+    const { t, event: eventLabel } = ctxOf(res);
+    const body = req.body as Record<string, unknown>;
+    const type = typeof body.event === 'string' ? body.event : '';
+    const comment = typeof body.comment === 'string' && body.comment.trim() !== '' ? body.comment : undefined;
+    const version = typeof body.version === 'string' && /^\d{1,9}$/.test(body.version) ? Number(body.version) : undefined;
+    const { row } = await deps.engine.get(actor, req.params.id);
+    // Every check (role, version, comment, rules) is the engine's, in the API's order.
+    try {
+      const view = await deps.engine.fire(actor, row.id, { type, comment: comment ?? null }, version);
+      deps.metrics.transitions.inc({ workflow: view.workflow, event: type });
+    } catch (err) {
+      if (!(err instanceof GrmsError) || err.status === 404 || err.status >= 500) throw err;
+      const commentProblem = err.errors?.find((e) => e.path === '/comment');
+      await renderInstance(deps, res, actor, row.id, {
+        event: type, comment, ...(commentProblem ? { commentError: t('instance.commentMissing', { event: eventLabel(type) }) } : { error: problemText(ctxOf(res).lang, err) }),
+      }, err.status);
+      return;
+    }
+    res.redirect(303, `/instances/${row.id}?done=${encodeURIComponent(type)}`);
+  });
+
+  // Downloads through the console session (the API's route wants a bearer token).
+  r.get('/instances/:id/documents/:doc', async (req, res) => {
+    const { row } = await deps.engine.get(userOf(res), req.params.id);
+    const doc = await deps.db.selectFrom('documents').select(['number', 'bytes']).where('instance_id', '=', row.id)
+      .where('id', '=', /^[0-9a-f-]{36}$/i.test(req.params.doc) ? req.params.doc : '00000000-0000-0000-0000-000000000000').executeTakeFirst();
+    if (!doc) throw new GrmsError('NOT_FOUND', 404, 'not-found', 'Not found', 'No such document');
+    res.type('application/pdf').set('Content-Disposition', `attachment; filename="${doc.number.replace(/[^A-Za-z0-9.-]/g, '-')}.pdf"`).send(Buffer.from(doc.bytes));
+  });
+
+  return r;
+}

@@ -1,0 +1,124 @@
+import { Router, type Request } from 'express';
+import busboy from 'busboy';
+import { sql } from 'kysely';
+import { checkUploadedPdf, type UploadCheck } from '../../documents/check-upload';
+import { listColumns, publicDocumentView } from '../../api/documents';
+import { html, type SafeHtml } from '../html';
+import { ctxOf, type WebContext } from '../context';
+import { csrfField, sendPage } from '../layout';
+import type { WebDeps } from '../deps';
+import { when } from '../format';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PDF_LIMIT_BYTES = 20 * 1024 * 1024;
+
+/** The one file of a multipart upload, or a reason why there is none. */
+function readUpload(req: Request): Promise<{ pdf?: Buffer; problem?: 'none' | 'too-large' }> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers, limits: { fileSize: PDF_LIMIT_BYTES, files: 1, fields: 2, fieldSize: 1024 } });
+    } catch {
+      resolve({ problem: 'none' });
+      return;
+    }
+    let pdf: Buffer | undefined;
+    let tooLarge = false;
+    parser.on('file', (_name, stream) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('limit', () => {
+        tooLarge = true;
+      });
+      stream.on('close', () => {
+        pdf = Buffer.concat(chunks);
+      });
+    });
+    parser.on('error', reject);
+    parser.on('close', () => resolve(tooLarge ? { problem: 'too-large' } : pdf && pdf.length > 0 ? { pdf } : { problem: 'none' }));
+    req.pipe(parser);
+  });
+}
+
+function uploadForm(ctx: WebContext, error?: string): SafeHtml {
+  const { t } = ctx;
+  // Multipart bodies are not parsed before the CSRF check, so the token travels in the action URL
+  // (the hidden field is there for the convention; the check reads the URL's).
+  return html`<form method="post" action="/verify?_csrf=${encodeURIComponent(ctx.csrf)}" enctype="multipart/form-data" class="narrow">
+  ${csrfField(ctx)}
+  <div class="field"><label for="pdf">${t('verify.file')}</label>
+  <input id="pdf" name="pdf" type="file" accept="application/pdf,.pdf" required${error ? html` aria-invalid="true" aria-describedby="pdf-error"` : ''}>
+  ${error ? html`<p class="field-error" id="pdf-error">${error}</p>` : ''}</div>
+  <button type="submit">${t('verify.check')}</button>
+</form>`;
+}
+
+function resultView(ctx: WebContext, r: UploadCheck, stage: string | null): SafeHtml {
+  const { t } = ctx;
+  const rows: Array<[string, string | SafeHtml]> = [
+    ...(r.valid ? [] : [[t('verify.reason'), r.reason] as [string, string]]),
+    ...(r.signer ? [[t('verify.signer'), `${r.signer.name}${r.signer.org ? ` — ${r.signer.org}` : ''}`] as [string, string]] : []),
+    ...(r.signedAt ? [[t('verify.signedAt'), when(r.signedAt, ctx.timezone)] as [string, string]] : []),
+    ...(r.instanceId ? [[t('verify.instance'), ctx.actor ? html`<a href="/instances/${r.instanceId}">${r.instanceId}</a>` : r.instanceId] as [string, string | SafeHtml]] : []),
+    ...(stage ? [[t('verify.stage'), ctx.state(stage)] as [string, string]] : []),
+    [t('verify.sha256'), html`<code>${r.sha256}</code>`],
+  ];
+  return html`<section class="verdict ${r.valid ? 'valid' : 'invalid'}" role="status" aria-live="polite">
+  <h2>${r.valid ? t('verify.valid') : t('verify.invalid')}</h2>
+  ${r.documentId ? '' : html`<p>${t('verify.unknownDoc')}</p>`}
+  <table class="facts">${rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</table>
+</section>`;
+}
+
+/** Public verification: upload any PDF, or open a document's QR link. */
+export function verifyPages(deps: WebDeps): Router {
+  const r = Router();
+
+  r.get('/verify', (_req, res) => {
+    const ctx = ctxOf(res);
+    sendPage(res, { title: ctx.t('verify.title'), body: html`<p>${ctx.t('verify.intro')}</p>${uploadForm(ctx)}` });
+  });
+
+  r.post('/verify', async (req, res) => {
+    const ctx = ctxOf(res);
+    const { t } = ctx;
+    const upload = await readUpload(req);
+    if (!upload.pdf) {
+      sendPage(res, { status: upload.problem === 'too-large' ? 413 : 422, title: t('verify.title'), body: html`<p>${t('verify.intro')}</p>${uploadForm(ctx, t('verify.noFile'))}` });
+      return;
+    }
+    if (!upload.pdf.subarray(0, 1024).includes('%PDF-')) {
+      sendPage(res, { status: 422, title: t('verify.title'), body: html`<p>${t('verify.intro')}</p>${uploadForm(ctx, t('verify.notPdf'))}` });
+      return;
+    }
+    const result = await checkUploadedPdf(deps.db, deps.authority, upload.pdf);
+    sendPage(res, { title: t('verify.title'), body: html`${resultView(ctx, result, result.stage)}${uploadForm(ctx)}` });
+  });
+
+  // What a QR code opens. Programs asking for JSON get it from the API's route (src/api/documents.ts).
+  r.get('/verify/:id', async (req, res, next) => {
+    if (req.accepts(['application/json', 'text/html']) !== 'text/html') return next();
+    const ctx = ctxOf(res);
+    const { t } = ctx;
+    const id = req.params.id;
+    const doc = UUID.test(id)
+      ? await deps.db.selectFrom('documents').select(listColumns).select(sql<string>`grms_ts(created_at)`.as('at')).where('id', '=', id).executeTakeFirst()
+      : undefined;
+    if (!doc) {
+      sendPage(res, { status: 404, title: t('verify.notFound'), body: html`<p>${t('verify.notFoundDetail')}</p>${uploadForm(ctx)}` });
+      return;
+    }
+    const v = publicDocumentView(doc);
+    const rows: Array<[string, string | SafeHtml]> = [
+      [t('verify.number'), v.number], [t('verify.docTitle'), v.title], [t('verify.stage'), ctx.state(v.stage)], [t('verify.signer'), v.signer],
+      [t('verify.signedAt'), when(v.signedAt, ctx.timezone)], [t('verify.sha256'), html`<code>${v.sha256}</code>`],
+    ];
+    sendPage(res, {
+      title: t('verify.registered'),
+      body: html`<table class="facts">${rows.map(([k, val]) => html`<tr><th scope="row">${k}</th><td>${val}</td></tr>`)}</table>
+<p>${t('verify.registeredIntro')}</p>${uploadForm(ctx)}`,
+    });
+    return undefined;
+  });
+  return r;
+}

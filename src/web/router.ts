@@ -1,0 +1,111 @@
+import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
+import { GrmsError, notFound } from '../errors';
+import { loadActor } from '../auth/tokens';
+import { html } from './html';
+import { chooseLang, i18n } from './i18n';
+import { SignInRequired, type WebContext } from './context';
+import { sendPage } from './layout';
+import { ANON_CSRF_COOKIE, csrfMatches, loadSession, parseCookies, randomToken, SESSION_COOKIE } from './session';
+import { assetsDir } from './assets';
+import { cookieOptions, type PageModule, type WebDeps } from './deps';
+import { authPages } from './pages/auth';
+import { inboxPages } from './pages/inbox';
+import { instancePages } from './pages/instances';
+import { verifyPages } from './pages/verify';
+import { formPages } from './pages/forms';
+
+/**
+ * Every page area, in the order their routes are tried. To add one: export `somethingPages(deps)`
+ * returning a Router from src/web/pages/something.ts and list it here; put its menu entry (with
+ * the roles that see it) in src/web/nav.ts and its labels in both i18n dictionaries. In a page:
+ * `userOf(res)` / `userWithRole(res, 'auditor')` (redirect to sign-in / 403 page), build HTML with
+ * `html\`…\`` (escapes), send it with `sendPage`, and put `csrfField(ctxOf(res))` in every form:
+ * POSTs without the token never reach the page.
+ */
+const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, verifyPages];
+
+/** Paths that belong to the API and the public endpoints around it, never to the console. */
+const NOT_CONSOLE = /^\/(?:api\/|healthz$|readyz$|metrics$|openapi\.json$|permits\/status$)/;
+
+/** Sessions, language and CSRF for every console request, then the pages, then HTML error pages. */
+export function webRouter(deps: WebDeps): Router {
+  const pages = Router();
+  pages.use(contextLoader(deps));
+  // A proposal may hold up to 1,000 lines of six fields each.
+  pages.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 10_000 }));
+  pages.use(csrfCheck());
+  for (const mount of PAGES) pages.use(mount(deps));
+  // A browser asking for a page nobody serves gets the console's 404; API clients keep problem+json.
+  pages.get(/.*/, (req, _res, next) => next(req.accepts(['application/json', 'text/html']) === 'text/html' ? notFound() : undefined));
+  pages.use(errorPages(deps));
+
+  const r = Router();
+  r.use('/assets', express.static(assetsDir(), { maxAge: '1h', index: false, fallthrough: false }));
+  r.use((req, res, next) => (NOT_CONSOLE.test(req.path) ? next() : pages(req, res, next)));
+  return r;
+}
+
+function contextLoader(deps: WebDeps): RequestHandler {
+  return async (req, res, next) => {
+    const cookies = parseCookies(req.get('cookie'));
+    const session = await loadSession(deps.db, cookies[SESSION_COOKIE]);
+    const actor = session ? await loadActor(deps.db, session.username) : undefined;
+    let csrf = session?.csrf;
+    if (!csrf || !actor) {
+      csrf = cookies[ANON_CSRF_COOKIE] && /^[A-Za-z0-9_-]{43}$/.test(cookies[ANON_CSRF_COOKIE]) ? cookies[ANON_CSRF_COOKIE] : undefined;
+      if (!csrf) {
+        csrf = randomToken();
+        res.cookie(ANON_CSRF_COOKIE, csrf, cookieOptions(req, deps));
+      }
+    }
+    const ctx: WebContext = { ...i18n(chooseLang(req, res, cookies, deps.secureCookies)), actor, csrf, url: req.originalUrl, timezone: deps.timezone };
+    res.locals.web = ctx;
+    if (actor) res.locals.actor = actor; // the access log names the user
+    // A password reset by an admin must be replaced before anything else.
+    if (actor && session?.mustChange && req.path !== '/password' && req.path !== '/signout' && !req.path.startsWith('/assets')) {
+      res.redirect(303, '/password');
+      return;
+    }
+    next();
+  };
+}
+
+/** Every state-changing console request carries the page's token in `_csrf` (body, or query for multipart). */
+function csrfCheck(): RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    const ctx = res.locals.web as WebContext;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const given = body._csrf ?? req.query._csrf;
+    if (!csrfMatches(given, ctx.csrf)) {
+      sendPage(res, { status: 403, title: ctx.t('error.forbidden'), body: html`<p role="alert">${ctx.t('error.csrf')}</p>` });
+      return;
+    }
+    next();
+  };
+}
+
+function errorPages(deps: WebDeps): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    const ctx = res.locals.web as WebContext | undefined;
+    if (!ctx || res.headersSent) return next(err);
+    const { t } = ctx;
+    if (err instanceof SignInRequired) {
+      res.redirect(303, `/signin?next=${encodeURIComponent(req.originalUrl)}`);
+      return;
+    }
+    if (err instanceof GrmsError && err.status === 404) {
+      sendPage(res, { status: 404, title: t('error.notFound'), body: html`<p>${t('error.notFoundDetail')}</p><p><a href="/inbox">${t('error.back')}</a></p>` });
+      return;
+    }
+    // Refusals (GrmsError) and malformed requests (body-parser's 4xx errors, e.g. too many fields).
+    const status = err instanceof GrmsError ? err.status : typeof err?.status === 'number' ? (err.status as number) : 500;
+    if (status >= 400 && status < 500) {
+      const detail = err instanceof GrmsError ? err.message : t('error.badRequest');
+      sendPage(res, { status, title: status === 403 ? t('error.forbidden') : t('error.title'), body: html`<p role="alert">${detail}</p><p><a href="/inbox">${t('error.back')}</a></p>` });
+      return;
+    }
+    deps.logger.error({ err, requestId: res.locals.requestId, method: req.method, url: req.originalUrl }, 'console page failed');
+    sendPage(res, { status: 500, title: t('error.title'), body: html`<p role="alert">${t('error.internal', { id: String(res.locals.requestId ?? '') })}</p>` });
+  };
+}
