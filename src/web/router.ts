@@ -13,9 +13,13 @@ import { inboxPages } from './pages/inbox';
 import { instancePages } from './pages/instances';
 import { verifyPages } from './pages/verify';
 import { formPages } from './pages/forms';
+import { auditPages } from './pages/audit';
+import { dashboardPages } from './pages/dashboard';
+import { adminPages } from './pages/admin';
 
 /** Every page area, in the order their routes are tried. */
-const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, verifyPages];
+const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, verifyPages,
+  auditPages, dashboardPages, adminPages];
 
 /** Paths that belong to the API and the public endpoints around it, never to the console. */
 const NOT_CONSOLE = /^\/(?:api\/|healthz$|readyz$|metrics$|openapi\.json$|permits\/status$)/;
