@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { RoleName } from '../engine/definition';
 import { forbidden, invalidData, notFound, type FieldProblem } from '../errors';
@@ -63,12 +63,15 @@ export async function createDelegation(db: Kysely<Database>, actor: Actor, body:
 
 /** Delegations the actor may see: all for admins and auditors, else those given or received. */
 export async function listDelegations(db: Kysely<Database>, actor: Actor, limit = 500): Promise<DelegationView[]> {
-  let q = db.selectFrom('delegations').selectAll().orderBy('created_at', 'desc');
+  // Drivers parse a date into a Date at local midnight; as text it stays the day that was given.
+  let q = db.selectFrom('delegations').selectAll()
+    .select([sql<string>`starts_on::text`.as('from_day'), sql<string>`ends_on::text`.as('to_day')])
+    .orderBy('created_at', 'desc');
   if (!hasRole(actor, 'admin') && !hasRole(actor, 'auditor')) {
     q = q.where((eb) => eb.or([eb('delegator', '=', actor.username), eb('delegate', '=', actor.username)]));
   }
   const rows = await q.limit(limit).execute();
-  return rows.map((d) => ({ id: d.id, delegator: d.delegator, delegate: d.delegate, role: d.role, org: d.org_id, from: d.starts_on, to: d.ends_on, reason: d.reason, endedAt: d.ended_at?.toISOString() ?? null }));
+  return rows.map((d) => ({ id: d.id, delegator: d.delegator, delegate: d.delegate, role: d.role, org: d.org_id, from: d.from_day, to: d.to_day, reason: d.reason, endedAt: d.ended_at?.toISOString() ?? null }));
 }
 
 /** Ends a delegation now (the delegator or an admin); ending an ended one changes nothing. */

@@ -5,7 +5,7 @@ import { exportAudit } from '../../audit/export';
 import { verifyPeopleChain, type PeopleChainResult } from '../../auth/people';
 import { parseExportFilters } from '../../api/audit';
 import { auditReport } from '../../documents/audit-report';
-import { badRequest, GrmsError, serviceUnavailable } from '../../errors';
+import { GrmsError, serviceUnavailable } from '../../errors';
 import { html, type SafeHtml } from '../html';
 import { ctxOf, type WebContext } from '../context';
 import { sendPage } from '../layout';
@@ -112,12 +112,15 @@ export function auditPages(deps: WebDeps): Router {
     const query = req.query as Record<string, unknown>;
     const format = query.format === undefined || query.format === '' ? 'csv' : query.format;
     let filters;
+    const errors: FieldErrors = format === 'csv' || format === 'jsonl' ? {} : { '/format': 'must be csv or jsonl' };
     try {
       filters = parseExportFilters(query);
-      if (format !== 'csv' && format !== 'jsonl') throw badRequest('format must be csv or jsonl', [{ path: '/format', message: 'must be csv or jsonl' }]);
     } catch (err) {
       if (!(err instanceof GrmsError) || err.status >= 500) throw err;
-      await sendAuditPage(deps, res, { query: keptQuery(query), exportErrors: toFieldErrors(err.errors) }, 400);
+      Object.assign(errors, toFieldErrors(err.errors));
+    }
+    if (!filters || (format !== 'csv' && format !== 'jsonl') || Object.keys(errors).length) {
+      await sendAuditPage(deps, res, { query: keptQuery(query), exportErrors: errors }, 400);
       return;
     }
     const key = await auditPublicKey(deps.db);
