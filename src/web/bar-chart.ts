@@ -17,36 +17,39 @@ export interface BarGroup {
   values: ReadonlyArray<number | null>;
 }
 
-const WIDTH = 720;
+const WIDTH = 480;
 const MARGIN = 12;
-const BAR_H = 16;
-const BAR_GAP = 4;
-const LABEL_H = 20;
-const GROUP_GAP = 14;
-const VALUE_SPACE = 170;
+const TEXT_H = 16;
+const BAR_H = 12;
+const ROW_GAP = 6;
+const LABEL_H = 22;
+const GROUP_GAP = 16;
 const LEGEND_H = 28;
 
 export function renderBarChart(opts: { id: string; title: string; desc: string; series: readonly BarSeries[]; groups: readonly BarGroup[]; format: (n: number) => string; missing: string }): string {
   const max = Math.max(1, ...opts.groups.flatMap((g) => g.values.filter((v): v is number => v !== null)));
-  const barArea = WIDTH - 2 * MARGIN - VALUE_SPACE;
-  const groupH = LABEL_H + opts.series.length * (BAR_H + BAR_GAP) + GROUP_GAP;
-  const height = MARGIN + LEGEND_H + opts.groups.length * groupH + MARGIN;
+  const barArea = WIDTH - 2 * MARGIN;
+  const rowH = TEXT_H + BAR_H + ROW_GAP;
+  const groupH = LABEL_H + opts.series.length * rowH + GROUP_GAP;
+  const height = MARGIN + LEGEND_H + opts.groups.length * groupH;
   const parts: string[] = [];
   let x = MARGIN;
   for (const s of opts.series) {
     parts.push(`<rect x="${x}" y="${MARGIN}" width="14" height="14" fill="${s.colour}"/><text x="${x + 20}" y="${MARGIN + 12}">${escapeHtml(s.name)}</text>`);
     x += 40 + s.name.length * 8;
   }
+  // Each bar has its series and value written above it, so the chart reads without the legend's colours.
   opts.groups.forEach((g, gi) => {
     const top = MARGIN + LEGEND_H + gi * groupH;
-    parts.push(`<text class="group" x="${MARGIN}" y="${top + 14}">${escapeHtml(g.label)}</text>`);
+    parts.push(`<text class="group" x="${MARGIN}" y="${top + 15}">${escapeHtml(g.label)}</text>`);
     opts.series.forEach((s, si) => {
       const v = g.values[si] ?? null;
-      const y = top + LABEL_H + si * (BAR_H + BAR_GAP);
-      const w = v === null ? 0 : Math.max(v > 0 ? 1 : 0, Math.round((v / max) * barArea));
+      const y = top + LABEL_H + si * rowH;
+      const w = v === null ? 0 : Math.max(v > 0 ? 2 : 0, Math.round((v / max) * barArea));
       const text = `${s.name}: ${v === null ? opts.missing : opts.format(v)}`;
-      parts.push(`<g><title>${escapeHtml(`${g.label} — ${text}`)}</title><rect x="${MARGIN}" y="${y}" width="${w}" height="${BAR_H}" fill="${s.colour}"/>`
-        + `<text x="${MARGIN + w + 6}" y="${y + BAR_H - 4}">${escapeHtml(v === null ? opts.missing : opts.format(v))}</text></g>`);
+      parts.push(`<g><text x="${MARGIN}" y="${y + TEXT_H - 4}">${escapeHtml(text)}</text>`
+        + `<rect x="${MARGIN}" y="${y + TEXT_H}" width="${w}" height="${BAR_H}" fill="${s.colour}"/>`
+        + `<rect x="${MARGIN}" y="${y + TEXT_H}" width="${barArea}" height="${BAR_H}" fill="none" stroke="#8a94a0" stroke-width="0.5"/></g>`);
     });
   });
   return `<svg class="bar-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${height}" role="img" aria-labelledby="${opts.id}-title ${opts.id}-desc" font-size="13" fill="#1a1a1a">`

@@ -142,6 +142,7 @@ export const en: Dictionary = {
   'dash.title': 'Dashboard',
   'dash.filters': 'Choose year and OPD',
   'dash.year': 'Fiscal year',
+  'dash.everyOrg': 'every OPD',
   'dash.allOrgs': '— all OPDs —',
   'dash.show': 'Show',
   'dash.scope': 'Figures for: {orgs}.',

@@ -143,6 +143,7 @@ export const id = {
   'dash.title': 'Dasbor',
   'dash.filters': 'Pilih tahun dan OPD',
   'dash.year': 'Tahun anggaran',
+  'dash.everyOrg': 'semua OPD',
   'dash.allOrgs': '— semua OPD —',
   'dash.show': 'Tampilkan',
   'dash.scope': 'Angka untuk: {orgs}.',

@@ -82,7 +82,7 @@ export function dashboardPages(deps: WebDeps): Router {
       series: [t('dash.ceiling'), t('dash.approved'), t('dash.ratified')].map((name, i) => ({ name, colour: SERIES_COLOURS[i]! })),
       groups: budget.map((b) => ({ label: b.orgName, values: [b.ceiling, b.approved, b.ratified] })), format: rupiah, missing: t('dash.noCeiling'),
     }) : '';
-    const scopeNames = scope.orgs ? scope.choices.filter((c) => scope.orgs!.includes(c.value)).map((c) => c.label).join(', ') : t('dash.allOrgs');
+    const scopeNames = scope.orgs ? scope.choices.filter((c) => scope.orgs!.includes(c.value)).map((c) => c.label).join(', ') : t('dash.everyOrg');
     const download = (name: string) => html`<p><a href="/dashboard/${name}.xlsx?${qs}" download>${t('dash.xlsx')}</a></p>`;
     sendPage(res, {
       status: scope.yearError ? 400 : 200,
