@@ -138,7 +138,8 @@ describeBackends('web console audit and admin pages', (kind) => {
       const bad = await c.post('/admin/users', { username: 'Staf Baru', fullName: 'Rina <b>Kurnia</b>', position: '', org: 'nowhere', role: 'kaisar' }, page);
       expect(bad.status).toBe(422);
       expect(bad.text).toMatch(/id="new-username"[^>]*value="Staf Baru"[^>]*aria-describedby="new-username-hint new-username-error"[^>]*aria-invalid="true"/);
-      expect(bad.text).toContain('id="new-username-error"');
+      expect(bad.text).toContain('<p class="field-error" id="new-username-error">harus 2–63 huruf kecil, angka, titik, garis bawah atau tanda hubung</p>');
+      expect(bad.text).toContain('Periksa isian yang ditandai');
       expect(bad.text).toContain('value="Rina &lt;b&gt;Kurnia&lt;/b&gt;"');
       expect(await peopleEvents()).toEqual(before);
       // The organisation and role are checked once the shape is right.
@@ -231,7 +232,7 @@ describeBackends('web console audit and admin pages', (kind) => {
       expect(page.status).toBe(200);
       const bad = await c.post('/admin/holidays', { date: '2030-02-30', name: '' }, page);
       expect(bad.status).toBe(422);
-      expect(bad.text).toContain('id="hol-date-error"');
+      expect(bad.text).toContain('<p class="field-error" id="hol-date-error">harus tanggal yang ada (TTTT-BB-HH)</p>');
       expect(bad.text).toContain('id="hol-name-error"');
       expect(bad.text).toMatch(/id="hol-date"[^>]*value="2030-02-30"/);
       expect(await app.db.kysely.selectFrom('holidays').selectAll().execute()).toHaveLength(0);

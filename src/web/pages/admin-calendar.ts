@@ -55,7 +55,7 @@ ${items.length === 0 ? html`<p>${t('admin.none')}</p>` : html`<div class="table-
 <td>${d.endedAt ? '' : html`<form method="post" action="/admin/delegations/${d.id}/end" class="inline">${csrfField(ctx)}<button type="submit" class="secondary">${t('admin.end')}<span class="visually-hidden"> ${d.delegate} ${d.role}</span></button></form>`}</td>
 </tr>`)}</tbody></table></div>`}
 <section aria-labelledby="h-new-delegation"><h2 id="h-new-delegation">${t('admin.newDelegation')}</h2>
-${errorSummary(form.message)}
+${errorSummary(ctx, form.errors, form.message)}
 <form method="post" action="/admin/delegations" class="narrow" novalidate>
 ${csrfField(ctx)}
 ${selectField(ctx, { id: 'del-delegator', name: 'delegator', label: t('admin.delegator'), value: v.delegator, error: e['/delegator'], required: true, empty: t('admin.choose'), options: people })}
@@ -123,7 +123,7 @@ ${items.length === 0 ? html`<p>${t('admin.none')}</p>` : html`<div class="table-
 <td><form method="post" action="/admin/holidays/${h.date}/remove" class="inline">${csrfField(ctx)}<button type="submit" class="secondary">${t('admin.remove')}<span class="visually-hidden"> ${h.date}</span></button></form></td></tr>`)}</tbody>
 </table></div>`}
 <section aria-labelledby="h-new-holiday"><h2 id="h-new-holiday">${t('admin.addHoliday')}</h2>
-${errorSummary(form.message)}
+${errorSummary(ctx, form.errors, form.message)}
 <form method="post" action="/admin/holidays" class="narrow" novalidate>
 ${csrfField(ctx)}
 ${inputField(ctx, { id: 'hol-date', name: 'date', type: 'date', label: t('admin.date'), value: v.date, error: e['/date'], required: true })}

@@ -48,7 +48,7 @@ async function sendUsers(deps: WebDeps, res: Response, form: NewUserForm = { val
 <td data-label="${t('admin.status')}">${u.active ? t('admin.active') : t('admin.inactive')}</td></tr>`)}</tbody>
 </table></div>
 <section aria-labelledby="h-new-user"><h2 id="h-new-user">${t('admin.newUser')}</h2>
-${errorSummary(form.message)}
+${errorSummary(ctx, form.errors, form.message)}
 <form method="post" action="/admin/users" class="narrow" novalidate>
 ${csrfField(ctx)}
 ${inputField(ctx, { id: 'new-username', name: 'username', label: t('admin.username'), value: v.username, error: e['/username'], required: true, hint: t('admin.usernameHint'), attrs: html` maxlength="63" autocomplete="off" autocapitalize="none"` })}
@@ -110,7 +110,7 @@ ${grants.length === 0 ? html`<p>${t('admin.noRoles')}</p>` : html`<div class="ta
 <button type="submit" class="secondary">${t('admin.remove')}<span class="visually-hidden"> ${gr.role} @ ${gr.org_id}</span></button></form></td></tr>`)}</tbody>
 </table></div>`}
 ${user.active ? html`<h3 id="h-grant">${t('admin.grant')}</h3>
-${errorSummary(state.grant?.message)}
+${errorSummary(ctx, state.grant?.errors ?? {}, state.grant?.message)}
 <form method="post" action="${base}/roles" class="narrow" novalidate aria-labelledby="h-grant">
 ${csrfField(ctx)}
 ${selectField(ctx, { id: 'grant-role', name: 'role', label: t('admin.role'), value: g.values.role, error: g.errors['/role'], required: true, empty: t('admin.choose'), options: roleOptions(ctx) })}
@@ -119,7 +119,7 @@ ${selectField(ctx, { id: 'grant-org', name: 'org', label: t('admin.roleOrg'), va
 </form>` : ''}
 </section>
 ${user.active ? html`<section aria-labelledby="h-password"><h2 id="h-password">${t('admin.password')}</h2>
-${errorSummary(p.message)}
+${errorSummary(ctx, p.errors, p.message)}
 <form method="post" action="${base}/password" class="narrow" novalidate>
 ${csrfField(ctx)}
 ${inputField(ctx, { id: 'set-password', name: 'password', type: 'password', label: t('admin.newPassword'), error: p.errors['/password'], required: true, hint: t('auth.newPasswordHint'), attrs: html` autocomplete="new-password" maxlength="200"` })}

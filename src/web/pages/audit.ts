@@ -63,7 +63,7 @@ ${state.chain ? chainView(ctx, state.chain) : ''}
 </section>
 <section aria-labelledby="h-export"><h2 id="h-export">${t('audit.export')}</h2>
 <p>${t('audit.exportIntro')}</p>
-${errorSummary(Object.keys(e).length ? t('audit.filtersInvalid') : undefined)}
+${errorSummary(ctx, {}, Object.keys(e).length ? t('audit.filtersInvalid') : undefined)}
 <form method="get" action="/audit/export" class="narrow" novalidate>
 ${selectField(ctx, { id: 'export-format', name: 'format', label: t('audit.format'), value: q.format ?? 'csv', error: e['/format'], options: [{ value: 'csv', label: t('audit.formatCsv') }, { value: 'jsonl', label: t('audit.formatJsonl') }] })}
 ${inputField(ctx, { id: 'export-from', name: 'from', type: 'date', label: t('audit.from'), value: q.from, error: e['/from'] })}
