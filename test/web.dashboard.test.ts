@@ -4,7 +4,7 @@ import { describeBackends } from './support/db';
 import { startTestApp, type TestApp } from './support/app';
 import { ConsoleClient, TEST_PASSWORD } from './support/web';
 import { proposal, YEAR } from './support/proposals';
-import { puprProposal } from '../src/seed/demo';
+import { pbgApplication, puprProposal } from '../src/seed/demo';
 import { setPassword } from '../src/auth/passwords';
 import { RUPIAH_FORMAT } from '../src/web/xlsx';
 
@@ -53,6 +53,8 @@ describeBackends('web console dashboard', (kind) => {
     await walk(puprProposal(YEAR, 'Jalan disetujui'), [['perencana.pupr', 'submit'], ['kadis.pupr', 'approve'], ['verifikator.bappeda', 'verify'], ['tapd.sekda', 'approve']], 'perencana.pupr');
     overdueId = await walk(proposal({ title: 'Terlambat' }), [['perencana.dinkes', 'submit']], 'perencana.dinkes');
     await walk(proposal({ title: 'Masih draf' }), [], 'perencana.dinkes');
+    // A permit has no fiscal year: it counts in the year it was registered.
+    expect((await app.call('fo.dpmptsp', 'POST', '/api/v1/instances', { workflow: 'permit', data: pbgApplication('Hadi Purnomo', '3374011203780004') })).status).toBe(201);
     // Time has passed for one step: its deadline is behind us (the scheduler has not fired yet).
     await sql`UPDATE deadlines SET due_at = now() - interval '1 day' WHERE instance_id = ${overdueId} AND kind = 'state'`.execute(app.db.kysely);
   });
@@ -90,11 +92,15 @@ describeBackends('web console dashboard', (kind) => {
     const { rows } = await workbook(c, `/dashboard/states.xlsx?year=${YEAR}`);
     const counts = (await sql<{ name: string; state: string; n: string }>`
       SELECT o.name, w.state, count(*) AS n FROM workflow_instances w JOIN orgs o ON o.id = w.org_id
-      WHERE w.fiscal_year = ${YEAR} GROUP BY o.name, w.state ORDER BY o.name, w.state`.execute(app.db.kysely)).rows;
+      WHERE coalesce(w.fiscal_year, extract(year FROM w.created_at AT TIME ZONE 'Asia/Jakarta')::int) = ${YEAR}
+      GROUP BY o.name, w.state ORDER BY o.name, w.state`.execute(app.db.kysely)).rows;
     expect(rows[0]).toEqual(['OPD', 'Alur kerja', 'Status', 'Jumlah']);
     expect(rows.slice(1).reduce((s, r) => s + (r[3] as number), 0)).toBe(counts.reduce((s, r) => s + Number(r.n), 0));
     expect(rows).toContainEqual(['Dinas Kesehatan', 'Usulan RKA', 'Disahkan (DPA)', 1]);
     expect(rows).toContainEqual(['Dinas Kesehatan', 'Usulan RKA', 'Draf', 1]);
+    expect(rows.filter((r) => r[1] === 'Permohonan izin')).toHaveLength(1);
+    const nextYear = await workbook(c, `/dashboard/states.xlsx?year=${YEAR + 1}`);
+    expect(nextYear.rows.filter((r) => r[1] === 'Permohonan izin')).toHaveLength(0);
     const overdue = await workbook(c, `/dashboard/overdue.xlsx?year=${YEAR}`);
     expect(overdue.rows).toEqual([['OPD', 'Alur kerja', 'Tahap', 'Jumlah'], ['Dinas Kesehatan', 'Usulan RKA', 'Telaah Kepala OPD', 1]]);
     const page = await c.get(`/dashboard?year=${YEAR}`);
