@@ -284,6 +284,22 @@ describeBackends('web console audit and admin pages', (kind) => {
       ]);
     });
 
+    test('the pages speak English when asked, every field labelled', async () => {
+      const c = await signedIn('admin');
+      for (const [path, text] of [['/admin/users?lang=en', 'Add a user'], ['/admin/users/kadis.dinkes', 'Grant a role'], ['/admin/delegations', 'New delegation'], ['/admin/holidays', 'Save the holiday']]) {
+        const res = await c.get(path);
+        expect(res.status).toBe(200);
+        expect(res.text).toContain('<html lang="en">');
+        expect(res.text).toContain(text);
+        // Every input and select has a label pointing at it.
+        const ids = [...res.text.matchAll(/<(?:input|select)(?![^>]*type="(?:hidden|checkbox)")[^>]*\sid="([^"]+)"/g)].map((m) => m[1]);
+        expect(ids.length).toBeGreaterThan(0);
+        for (const id of ids) expect(res.text).toContain(`<label for="${id}"`);
+      }
+      const auditor = await signedIn('auditor.inspektorat');
+      expect((await auditor.get('/audit?lang=en')).text).toContain('Download the export');
+    });
+
     test('the OPD list is read-only', async () => {
       const c = await signedIn('admin');
       const res = await c.get('/admin/orgs');
