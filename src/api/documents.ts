@@ -10,6 +10,7 @@ import { actorOf, requireRole } from './middleware';
 import type { DocumentPool } from '../documents/pool';
 import type { DocumentContent } from '../documents/content';
 import { publicPermitStatus } from '../permits/status';
+import { auditReport } from '../documents/audit-report';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PDF_LIMIT = '20mb';
@@ -35,45 +36,12 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
   // The auditor's working paper: the whole history, signed with the deployment's seal, made on
   // the fly (nothing is written).
   r.get('/instances/:id/audit.pdf', requireRole('auditor'), async (req, res) => {
-    const { row, def } = await engine.get(actorOf(res), String(req.params.id));
-    const events = await db
-      .selectFrom('audit_events')
-      .leftJoin('users', 'users.username', 'audit_events.actor')
-      .selectAll('audit_events')
-      .select(['users.full_name', sql<string>`grms_ts(audit_events.created_at)`.as('at')])
-      .where('instance_id', '=', row.id)
-      .orderBy('seq')
-      .execute();
-    const docs = await db.selectFrom('documents').select(['number', 'title', 'sha256', 'seq']).where('instance_id', '=', row.id).orderBy('seq').execute();
-    const org = await db.selectFrom('orgs').select('name').where('id', '=', row.org_id).executeTakeFirstOrThrow();
-    const id = crypto.randomUUID();
-    const now = new Date();
-    const content: DocumentContent = {
-      government: authority.seal.org || 'grms',
-      orgName: org.name,
-      title: 'Laporan Jejak Audit',
-      number: `AUDIT/${row.id.slice(0, 8).toUpperCase()}/${events.length}`,
-      documentId: id,
-      verifyUrl: `${req.protocol}://${req.get('host')}/api/v1/instances/${row.id}/audit.pdf`,
-      place: 'grms',
-      issuedAt: now,
-      timezone: 'Asia/Jakarta',
-      workflow: `${def.title} v${def.version}`,
-      instanceTitle: row.title,
-      fields: [
-        ['Instance', row.id],
-        ['Status / versi', `${row.state} / ${row.version}`],
-        ...events.map((e) => [`#${e.seq} ${e.event} — hash`, e.hash] as [string, string]),
-        ...docs.map((d) => [`Dokumen ${d.number} (${d.title}) — SHA-256`, d.sha256] as [string, string]),
-      ],
-      history: events.map((e) => ({ at: e.at, actor: `${e.full_name ?? e.actor}${e.actor_role ? ` (${e.actor_role})` : ''}`, event: e.event, from: e.from_state, to: e.to_state, comment: e.comment })),
-      comment: `Disusun untuk ${actorOf(res).fullName} pada ${now.toISOString()}`,
-      signer: { name: authority.seal.name, position: 'Segel elektronik sistem', orgName: authority.seal.org },
-    };
-    const signed = await pool.renderAndSign(content, authority.seal);
+    const instance = await engine.get(actorOf(res), String(req.params.id));
+    const signed = await auditReport(db, authority, pool, instance, actorOf(res).fullName,
+      `${req.protocol}://${req.get('host')}/api/v1/instances/${instance.row.id}/audit.pdf`);
     res
       .type('application/pdf')
-      .set('Content-Disposition', `attachment; filename="audit-${row.id}.pdf"`)
+      .set('Content-Disposition', `attachment; filename="audit-${instance.row.id}.pdf"`)
       .set('X-Content-SHA256', signed.sha256)
       .send(signed.pdf);
   });

@@ -5,6 +5,7 @@ import type { Engine } from '../engine/engine';
 import type { DocumentAuthority } from '../documents/authority';
 import type { Logger } from '../log';
 import type { Metrics } from '../api/metrics';
+import type { DocumentPool } from '../documents/pool';
 
 export interface WebDeps {
   db: Kysely<Database>;
@@ -15,6 +16,8 @@ export interface WebDeps {
   logger: Logger;
   /** Transitions fired from the console count in the same metric as the API's. */
   metrics: Metrics;
+  /** Renders and signs the PDFs made per request (the auditor's report). */
+  pool: DocumentPool;
   /** Mark cookies Secure even when the request itself arrived over plain HTTP (behind a TLS proxy). */
   secureCookies: boolean;
 }

@@ -19,6 +19,9 @@ export const NAV: readonly NavEntry[] = [
   { href: '/inbox', label: 'nav.inbox' },
   { href: '/new', label: 'nav.new', roles: ['planner', 'frontdesk', 'ppk'] },
   { href: '/verify', label: 'nav.verify', public: true },
+  { href: '/dashboard', label: 'nav.dashboard' },
+  { href: '/audit', label: 'nav.audit', roles: ['auditor'] },
+  { href: '/admin', label: 'nav.admin', roles: ['admin'] },
 ];
 
 export function navFor(actor: Actor | undefined): NavEntry[] {

@@ -13,6 +13,9 @@ import { inboxPages } from './pages/inbox';
 import { instancePages } from './pages/instances';
 import { verifyPages } from './pages/verify';
 import { formPages } from './pages/forms';
+import { auditPages } from './pages/audit';
+import { dashboardPages } from './pages/dashboard';
+import { adminPages } from './pages/admin';
 
 /**
  * Every page area, in the order their routes are tried. To add one: export `somethingPages(deps)`
@@ -22,7 +25,8 @@ import { formPages } from './pages/forms';
  * `html\`…\`` (escapes), send it with `sendPage`, and put `csrfField(ctxOf(res))` in every form:
  * POSTs without the token never reach the page.
  */
-const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, verifyPages];
+const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, verifyPages,
+  auditPages, dashboardPages, adminPages];
 
 /** Paths that belong to the API and the public endpoints around it, never to the console. */
 const NOT_CONSOLE = /^\/(?:api\/|healthz$|readyz$|metrics$|openapi\.json$|permits\/status$)/;

@@ -1,0 +1,53 @@
+import crypto from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import type { Database, InstanceRow } from '../db/types';
+import type { WorkflowDefinition } from '../engine/definition';
+import type { DocumentAuthority } from './authority';
+import type { DocumentPool } from './pool';
+import type { DocumentContent } from './content';
+
+/**
+ * The auditor's working paper for one instance: its whole history and the hashes of its chain
+ * and documents, signed with the deployment's seal, made on the fly (nothing is written). The
+ * caller has loaded the instance through the engine, so read access is already checked.
+ */
+export async function auditReport(
+  db: Kysely<Database>, authority: DocumentAuthority, pool: DocumentPool,
+  instance: { row: InstanceRow; def: WorkflowDefinition }, readerName: string, verifyUrl: string,
+): Promise<{ pdf: Buffer; sha256: string }> {
+  const { row, def } = instance;
+  const events = await db
+    .selectFrom('audit_events')
+    .leftJoin('users', 'users.username', 'audit_events.actor')
+    .selectAll('audit_events')
+    .select(['users.full_name', sql<string>`grms_ts(audit_events.created_at)`.as('at')])
+    .where('instance_id', '=', row.id)
+    .orderBy('seq')
+    .execute();
+  const docs = await db.selectFrom('documents').select(['number', 'title', 'sha256', 'seq']).where('instance_id', '=', row.id).orderBy('seq').execute();
+  const org = await db.selectFrom('orgs').select('name').where('id', '=', row.org_id).executeTakeFirstOrThrow();
+  const now = new Date();
+  const content: DocumentContent = {
+    government: authority.seal.org || 'grms',
+    orgName: org.name,
+    title: 'Laporan Jejak Audit',
+    number: `AUDIT/${row.id.slice(0, 8).toUpperCase()}/${events.length}`,
+    documentId: crypto.randomUUID(),
+    verifyUrl,
+    place: 'grms',
+    issuedAt: now,
+    timezone: 'Asia/Jakarta',
+    workflow: `${def.title} v${def.version}`,
+    instanceTitle: row.title,
+    fields: [
+      ['Instance', row.id],
+      ['Status / versi', `${row.state} / ${row.version}`],
+      ...events.map((e) => [`#${e.seq} ${e.event} — hash`, e.hash] as [string, string]),
+      ...docs.map((d) => [`Dokumen ${d.number} (${d.title}) — SHA-256`, d.sha256] as [string, string]),
+    ],
+    history: events.map((e) => ({ at: e.at, actor: `${e.full_name ?? e.actor}${e.actor_role ? ` (${e.actor_role})` : ''}`, event: e.event, from: e.from_state, to: e.to_state, comment: e.comment })),
+    comment: `Disusun untuk ${readerName} pada ${now.toISOString()}`,
+    signer: { name: authority.seal.name, position: 'Segel elektronik sistem', orgName: authority.seal.org },
+  };
+  return pool.renderAndSign(content, authority.seal);
+}

@@ -1,0 +1,134 @@
+import { Router, type Request, type Response } from 'express';
+import { budgetTotals, dashboardOrgs, instancesPerState, overduePerOffice, type BudgetTotals, type StateCount } from '../../engine/dashboard';
+import { localYear } from '../../sla/calendar';
+import { badRequest, forbidden } from '../../errors';
+import { html, raw, type SafeHtml } from '../html';
+import { ctxOf, userOf, type WebContext } from '../context';
+import { sendPage } from '../layout';
+import type { WebDeps } from '../deps';
+import { rupiah } from '../format';
+import { renderBarChart } from '../bar-chart';
+import { inputField, selectField } from '../form-fields';
+import { xlsxOf, type SheetCell, type SheetColumn } from '../xlsx';
+
+interface Scope {
+  year: number;
+  /** The OPD chosen in the form, if any. */
+  org?: string;
+  /** What the queries may count: undefined = every OPD. */
+  orgs?: string[];
+  /** The OPDs the form offers. */
+  choices: Array<{ value: string; label: string }>;
+  yearError?: string;
+}
+
+/** Year and OPD from the query, limited to what the user may read (403 for another OPD). */
+async function scopeOf(deps: WebDeps, req: Request, res: Response): Promise<Scope> {
+  const actor = userOf(res);
+  const allowed = dashboardOrgs(actor);
+  const asked = typeof req.query.year === 'string' && req.query.year !== '' ? req.query.year : undefined;
+  const parsed = asked !== undefined && /^\d{4}$/.test(asked) ? Number(asked) : NaN;
+  const yearOk = asked === undefined || (parsed >= 2000 && parsed <= 2100);
+  const year = asked !== undefined && yearOk ? parsed : localYear(new Date(), deps.timezone);
+  let q = deps.db.selectFrom('orgs').select(['id', 'name']).orderBy('name');
+  if (allowed) q = q.where('id', 'in', allowed.length ? allowed : ['']);
+  const choices = (await q.execute()).map((o) => ({ value: o.id, label: o.name }));
+  const org = typeof req.query.org === 'string' && req.query.org !== '' ? req.query.org : undefined;
+  if (org !== undefined && !choices.some((c) => c.value === org)) throw forbidden(ctxOf(res).t('error.notFoundDetail'));
+  return { year, org, orgs: org ? [org] : allowed, choices, yearError: yearOk ? undefined : 'must be 2000..2100' };
+}
+
+function columns(ctx: WebContext) {
+  const { t } = ctx;
+  return {
+    budget: [{ header: t('col.org'), kind: 'text' }, { header: t('dash.ceiling'), kind: 'rupiah' }, { header: t('dash.approved'), kind: 'rupiah' }, { header: t('dash.ratified'), kind: 'rupiah' }] as SheetColumn[],
+    states: [{ header: t('col.org'), kind: 'text' }, { header: t('col.workflow'), kind: 'text', width: 24 }, { header: t('col.state'), kind: 'text', width: 28 }, { header: t('dash.count'), kind: 'integer', width: 12 }] as SheetColumn[],
+    overdue: [{ header: t('col.org'), kind: 'text' }, { header: t('col.workflow'), kind: 'text', width: 24 }, { header: t('dash.step'), kind: 'text', width: 28 }, { header: t('dash.count'), kind: 'integer', width: 12 }] as SheetColumn[],
+  };
+}
+
+const budgetRows = (rows: BudgetTotals[]): SheetCell[][] => rows.map((r) => [r.orgName, r.ceiling, r.approved, r.ratified]);
+const countRows = (ctx: WebContext, rows: StateCount[]): SheetCell[][] => rows.map((r) => [r.orgName, ctx.workflow(r.workflow), ctx.state(r.state), r.count]);
+
+/** A table from the same columns and rows the .xlsx gets; numbers right-aligned, labelled for phones. */
+function tableView(ctx: WebContext, cols: SheetColumn[], rows: SheetCell[][], caption: string): SafeHtml {
+  if (rows.length === 0) return html`<p>${ctx.t('dash.empty')}</p>`;
+  const cell = (c: SheetColumn, v: SheetCell) => (v === null ? ctx.t('dash.noCeiling') : c.kind === 'rupiah' ? rupiah(v as number) : String(v));
+  return html`<div class="table-wrap"><table><caption class="visually-hidden">${caption}</caption>
+<thead><tr>${cols.map((c) => html`<th scope="col"${c.kind === 'text' ? '' : html` class="num"`}>${c.header}</th>`)}</tr></thead>
+<tbody>${rows.map((r) => html`<tr>${r.map((v, i) => (i === 0
+    ? html`<th scope="row" data-label="${cols[i]!.header}">${cell(cols[i]!, v)}</th>`
+    : html`<td data-label="${cols[i]!.header}"${cols[i]!.kind === 'text' ? '' : html` class="num"`}>${cell(cols[i]!, v)}</td>`))}</tr>`)}</tbody>
+</table></div>`;
+}
+
+const SERIES_COLOURS = ['#5a6570', '#0b5394', '#1b6b2f'];
+
+/** Ceiling vs approved vs ratified, instances per state, overdue tasks; each table as .xlsx too. */
+export function dashboardPages(deps: WebDeps): Router {
+  const r = Router();
+
+  r.get('/dashboard', async (req, res) => {
+    const ctx = ctxOf(res);
+    const { t } = ctx;
+    const scope = await scopeOf(deps, req, res);
+    const [budget, states, overdue] = await Promise.all([
+      budgetTotals(deps.db, scope), instancesPerState(deps.db, scope, deps.timezone), overduePerOffice(deps.db, scope),
+    ]);
+    const cols = columns(ctx);
+    const qs = new URLSearchParams({ year: String(scope.year), ...(scope.org && { org: scope.org }) }).toString();
+    const chart = budget.length ? renderBarChart({
+      id: 'budget-chart', title: t('dash.chartTitle', { year: scope.year }), desc: t('dash.budgetDesc', { year: scope.year }),
+      series: [t('dash.ceiling'), t('dash.approved'), t('dash.ratified')].map((name, i) => ({ name, colour: SERIES_COLOURS[i]! })),
+      groups: budget.map((b) => ({ label: b.orgName, values: [b.ceiling, b.approved, b.ratified] })), format: rupiah, missing: t('dash.noCeiling'),
+    }) : '';
+    const scopeNames = scope.orgs ? scope.choices.filter((c) => scope.orgs!.includes(c.value)).map((c) => c.label).join(', ') : t('dash.everyOrg');
+    const download = (name: string) => html`<p><a href="/dashboard/${name}.xlsx?${qs}" download>${t('dash.xlsx')}</a></p>`;
+    sendPage(res, {
+      status: scope.yearError ? 400 : 200,
+      title: t('dash.title'),
+      body: html`<form method="get" action="/dashboard" class="filters" aria-label="${t('dash.filters')}" novalidate>
+${inputField(ctx, { id: 'dash-year', name: 'year', label: t('dash.year'), value: scope.yearError ? String(req.query.year ?? '') : String(scope.year), error: scope.yearError, attrs: html` inputmode="numeric" maxlength="4" autocomplete="off"` })}
+${selectField(ctx, { id: 'dash-org', name: 'org', label: t('col.org'), value: scope.org, empty: scope.choices.length > 1 ? t('dash.allOrgs') : undefined, options: scope.choices })}
+<div class="field"><button type="submit">${t('dash.show')}</button></div>
+</form>
+<p>${t('dash.scope', { orgs: scopeNames })}</p>
+<section aria-labelledby="h-budget"><h2 id="h-budget">${t('dash.budget')}</h2>
+<p>${t('dash.budgetDesc', { year: scope.year })}</p>
+${chart ? html`<div class="chart-wrap">${raw(chart)}</div>` : ''}
+${tableView(ctx, cols.budget, budgetRows(budget), t('dash.budget'))}
+${download('budget')}
+</section>
+<section aria-labelledby="h-states"><h2 id="h-states">${t('dash.states')}</h2>
+<p>${t('dash.statesIntro', { year: scope.year })}</p>
+${tableView(ctx, cols.states, countRows(ctx, states), t('dash.states'))}
+${download('states')}
+</section>
+<section aria-labelledby="h-overdue"><h2 id="h-overdue">${t('dash.overdue')}</h2>
+<p>${t('dash.overdueIntro')}</p>
+${tableView(ctx, cols.overdue, countRows(ctx, overdue), t('dash.overdue'))}
+${download('overdue')}
+</section>`,
+    });
+  });
+
+  const sheet = (name: 'budget' | 'states' | 'overdue') => async (req: Request, res: Response) => {
+    const ctx = ctxOf(res);
+    const scope = await scopeOf(deps, req, res);
+    if (scope.yearError) throw badRequest(`year ${scope.yearError}`, [{ path: '/year', message: scope.yearError }]);
+    const cols = columns(ctx)[name];
+    const rows = name === 'budget' ? budgetRows(await budgetTotals(deps.db, scope))
+      : name === 'states' ? countRows(ctx, await instancesPerState(deps.db, scope, deps.timezone))
+        : countRows(ctx, await overduePerOffice(deps.db, scope));
+    const title = { budget: ctx.t('dash.budget'), states: ctx.t('dash.states'), overdue: ctx.t('dash.overdue') }[name];
+    const file = await xlsxOf(title, cols, rows);
+    res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .set('Content-Disposition', `attachment; filename="grms-${name}-${scope.year}${scope.org ? `-${scope.org.replace(/[^A-Za-z0-9_-]/g, '')}` : ''}.xlsx"`)
+      .set('Cache-Control', 'no-store')
+      .send(file);
+  };
+  r.get('/dashboard/budget.xlsx', sheet('budget'));
+  r.get('/dashboard/states.xlsx', sheet('states'));
+  r.get('/dashboard/overdue.xlsx', sheet('overdue'));
+  return r;
+}

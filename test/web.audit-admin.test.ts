@@ -1,0 +1,322 @@
+import { sql } from 'kysely';
+import { describeBackends } from './support/db';
+import { startTestApp, type TestApp } from './support/app';
+import { ConsoleClient, TEST_PASSWORD } from './support/web';
+import { proposal } from './support/proposals';
+import { tamper } from './support/audit-fixtures';
+import { checkLogin, setPassword } from '../src/auth/passwords';
+
+/** The console's audit and admin pages over HTTP (no browser): roles, downloads, changes and refusals. */
+describeBackends('web console audit and admin pages', (kind) => {
+  let app: TestApp;
+  let instance: string;
+  const signedIn = async (username: string) => {
+    const c = new ConsoleClient(app.url);
+    expect((await c.signIn(username, TEST_PASSWORD)).status).toBe(303);
+    return c;
+  };
+  const peopleEvents = async () =>
+    (await sql<{ seq: string; action: string; username: string; role: string | null; org_id: string | null; actor: string }>`
+      SELECT seq, action, username, role, org_id, actor FROM people_events ORDER BY seq`.execute(app.db.kysely)).rows;
+
+  beforeAll(async () => {
+    app = await startTestApp(kind);
+    for (const u of ['auditor.inspektorat', 'admin', 'kadis.dinkes', 'perencana.dinkes']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+    instance = (await app.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal({ title: 'Posyandu "Melati", Tembalang' }) })).body.id;
+    await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${instance}/events`, { type: 'submit' });
+    await app.call('kadis.dinkes', 'POST', `/api/v1/instances/${instance}/events`, { type: 'return', comment: 'Baris 2, "volume"\nperbaiki' });
+  });
+  afterAll(() => app.close());
+
+  describe('audit', () => {
+    test('only auditors: others get 403 on the page, the export and the report; visitors are sent to sign in', async () => {
+      for (const who of ['admin', 'kadis.dinkes']) {
+        const c = await signedIn(who);
+        for (const path of ['/audit', '/audit?check=1', '/audit/export?format=csv', `/audit/report?instance=${instance}`]) {
+          const res = await c.get(path);
+          expect(res.status).toBe(403);
+          expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+          expect(res.headers.get('content-disposition')).toBeNull();
+        }
+        expect((await c.get('/inbox')).text).not.toContain('href="/audit"');
+      }
+      const anon = await new ConsoleClient(app.url).get('/audit/export');
+      expect(anon.status).toBe(303);
+      expect(anon.location).toBe('/signin?next=%2Faudit%2Fexport');
+      const auditor = await signedIn('auditor.inspektorat');
+      expect((await auditor.get('/inbox')).text).toContain('href="/audit"');
+    });
+
+    test('the chain status runs the verification: intact, with the rows counted', async () => {
+      const c = await signedIn('auditor.inspektorat');
+      const page = await c.get('/audit');
+      expect(page.status).toBe(200);
+      expect(page.text).not.toContain('id="chain-status"');
+      const checked = await c.get('/audit?check=1');
+      expect(checked.status).toBe(200);
+      expect(checked.text).toContain('Rantai UTUH');
+      const rows = await app.db.kysely.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      expect(checked.text).toContain(`${Number(rows.n)} baris audit`);
+    });
+
+    test('the export download is the API export for the same filters, with an attachment name', async () => {
+      const c = await signedIn('auditor.inspektorat');
+      for (const query of ['format=csv', `format=jsonl&org=dinkes&instance=${instance}`, 'format=csv&workflow=budget-proposal&actor=kadis.dinkes&from=2000-01-01']) {
+        const page = await c.get(`/audit/export?${query}`);
+        const api = await app.call('auditor.inspektorat', 'GET', `/api/v1/audit/export?${query}`);
+        expect(page.status).toBe(200);
+        expect(page.headers.get('content-type')).toBe(api.headers.get('content-type'));
+        expect(page.headers.get('content-disposition')).toMatch(/^attachment; filename="grms-audit-[0-9TZ-]+\.(csv|jsonl)"$/);
+        // The meta record carries the export's own time; everything else is byte for byte the same.
+        const strip = (text: string) => text.replace(/"exportedAt(""|"):(""|")[^"]+(""|")/, 'exportedAt');
+        expect(strip(page.text)).toBe(strip(api.text));
+        expect(page.text.split('\n').length).toBeGreaterThan(2);
+      }
+      const dinkes = await c.get(`/audit/export?format=jsonl&actor=kadis.dinkes`);
+      const events = dinkes.text.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.record === 'event');
+      expect(events.map((e) => e.event)).toEqual(['return']);
+    });
+
+    test('bad filters come back on the page, each beside its field, values kept, nothing downloaded', async () => {
+      const c = await signedIn('auditor.inspektorat');
+      const res = await c.get('/audit/export?format=xml&from=kemarin&instance=42&actor=kadis.dinkes');
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-disposition')).toBeNull();
+      expect(res.text).toMatch(/id="export-from"[^>]*aria-describedby="export-from-error"[^>]*aria-invalid="true"/);
+      expect(res.text).toContain('id="export-from-error"');
+      expect(res.text).toContain('id="export-instance-error"');
+      expect(res.text).toContain('id="export-format-error"');
+      expect(res.text).not.toContain('id="export-actor-error"');
+      expect(res.text).toMatch(/id="export-from"[^>]*value="kemarin"/);
+      expect(res.text).toMatch(/id="export-actor"[^>]*value="kadis.dinkes"/);
+    });
+
+    test('an instance\'s audit report downloads as a signed PDF; a wrong id is an error beside the field', async () => {
+      const c = await signedIn('auditor.inspektorat');
+      const res = await fetch(`${app.url}/audit/report?instance=${instance}`, { headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/pdf');
+      expect(res.headers.get('content-disposition')).toBe(`attachment; filename="audit-${instance}.pdf"`);
+      const pdf = Buffer.from(await res.arrayBuffer());
+      expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+      expect(pdf.includes('/ByteRange')).toBe(true);
+      const bad = await c.get('/audit/report?instance=not-an-id');
+      expect(bad.status).toBe(400);
+      expect(bad.text).toContain('id="report-instance-error"');
+      const missing = await c.get('/audit/report?instance=00000000-0000-4000-8000-000000000000');
+      expect(missing.status).toBe(404);
+      expect(missing.text).toContain('id="report-instance-error"');
+    });
+  });
+
+  describe('admin', () => {
+    test('only admins: others get 403 (and nothing changes), visitors are sent to sign in', async () => {
+      const before = await peopleEvents();
+      for (const who of ['auditor.inspektorat', 'kadis.dinkes']) {
+        const c = await signedIn(who);
+        const inbox = await c.get('/inbox');
+        expect(inbox.text).not.toContain('href="/admin"');
+        for (const path of ['/admin', '/admin/users', '/admin/users/admin', '/admin/orgs', '/admin/delegations', '/admin/holidays']) expect((await c.get(path)).status).toBe(403);
+        expect((await c.post('/admin/users', { username: 'penyusup', fullName: 'Penyusup', org: 'dinkes', role: 'admin' }, inbox)).status).toBe(403);
+        expect((await c.post('/admin/users/perencana.dinkes/roles', { role: 'admin', org: 'dinkes' }, inbox)).status).toBe(403);
+        expect((await c.post('/admin/users/perencana.dinkes/password-reset', {}, inbox)).status).toBe(403);
+        expect((await c.post('/admin/holidays', { date: '2030-01-02', name: 'Libur palsu' }, inbox)).status).toBe(403);
+      }
+      expect(await peopleEvents()).toEqual(before);
+      expect(await app.db.kysely.selectFrom('users').select('username').where('username', '=', 'penyusup').executeTakeFirst()).toBeUndefined();
+      expect(await app.db.kysely.selectFrom('holidays').selectAll().execute()).toHaveLength(0);
+      const anon = await new ConsoleClient(app.url).get('/admin/users');
+      expect(anon.status).toBe(303);
+      expect(anon.location).toBe('/signin?next=%2Fadmin%2Fusers');
+    });
+
+    test('creating a user: bad input is refused beside each field with the values kept and writes nothing; good input writes people_events', async () => {
+      const c = await signedIn('admin');
+      const page = await c.get('/admin/users');
+      expect(page.status).toBe(200);
+      const before = await peopleEvents();
+      const bad = await c.post('/admin/users', { username: 'Staf Baru', fullName: 'Rina <b>Kurnia</b>', position: '', org: 'nowhere', role: 'kaisar' }, page);
+      expect(bad.status).toBe(422);
+      expect(bad.text).toMatch(/id="new-username"[^>]*value="Staf Baru"[^>]*aria-describedby="new-username-hint new-username-error"[^>]*aria-invalid="true"/);
+      expect(bad.text).toContain('<p class="field-error" id="new-username-error">harus 2–63 huruf kecil, angka, titik, garis bawah atau tanda hubung</p>');
+      expect(bad.text).toContain('Periksa isian yang ditandai');
+      expect(bad.text).toContain('value="Rina &lt;b&gt;Kurnia&lt;/b&gt;"');
+      expect(await peopleEvents()).toEqual(before);
+      // The organisation and role are checked once the shape is right.
+      const badOrg = await c.post('/admin/users', { username: 'staf.baru', fullName: 'Rina Kurnia', org: 'nowhere', role: 'kaisar' }, page);
+      expect(badOrg.status).toBe(422);
+      expect(badOrg.text).toContain('id="new-org-error"');
+      expect(badOrg.text).toContain('id="new-role-error"');
+      expect(await peopleEvents()).toEqual(before);
+      const ok = await c.post('/admin/users', { username: 'staf.baru', fullName: 'Rina Kurnia, S.Kep.', position: 'Perawat', org: 'dinkes', role: 'planner' }, page);
+      expect(ok.status).toBe(303);
+      expect(ok.location).toBe('/admin/users/staf.baru?done=created');
+      const added = (await peopleEvents()).slice(before.length);
+      expect(added.map((e) => [e.action, e.username, e.role, e.org_id, e.actor])).toEqual([
+        ['create_user', 'staf.baru', null, 'dinkes', 'admin'], ['grant_role', 'staf.baru', 'planner', 'dinkes', 'admin'],
+      ]);
+      const shown = await c.get(ok.location!);
+      expect(shown.text).toContain('Pengguna staf.baru dibuat');
+      const again = await c.post('/admin/users', { username: 'staf.baru', fullName: 'Lagi', org: 'dinkes' }, page);
+      expect(again.status).toBe(409);
+      expect(again.text).toContain('id="new-username-error"');
+    });
+
+    test('granting and removing roles goes to people_events; a bad grant is an error beside the field', async () => {
+      const c = await signedIn('admin');
+      const page = await c.get('/admin/users/perencana.dinkes');
+      const before = await peopleEvents();
+      const bad = await c.post('/admin/users/perencana.dinkes/roles', { role: 'raja', org: 'dinkes' }, page);
+      expect(bad.status).toBe(422);
+      expect(bad.text).toContain('id="grant-role-error"');
+      expect(bad.text).toMatch(/<option value="dinkes" selected>/);
+      expect(await peopleEvents()).toEqual(before);
+      const granted = await c.post('/admin/users/perencana.dinkes/roles', { role: 'opd_head', org: 'dinkes' }, page);
+      expect(granted.status).toBe(303);
+      expect((await c.get(granted.location!)).text).toContain('Peran opd_head di dinkes diberikan');
+      const removed = await c.post('/admin/users/perencana.dinkes/roles/remove', { role: 'opd_head', org: 'dinkes' }, page);
+      expect(removed.status).toBe(303);
+      const added = (await peopleEvents()).slice(before.length);
+      expect(added.map((e) => [e.action, e.username, e.role, e.org_id])).toEqual([
+        ['grant_role', 'perencana.dinkes', 'opd_head', 'dinkes'], ['remove_role', 'perencana.dinkes', 'opd_head', 'dinkes'],
+      ]);
+      expect(await app.db.kysely.selectFrom('user_roles').select('role').where('username', '=', 'perencana.dinkes').execute()).toEqual([{ role: 'planner' }]);
+    });
+
+    test('setting a password checks the policy; a reset shows a temporary password once and makes the user change it', async () => {
+      const c = await signedIn('admin');
+      const page = await c.get('/admin/users/staf.baru');
+      const before = await peopleEvents();
+      const weak = await c.post('/admin/users/staf.baru/password', { password: 'aaaaaaaaaaaa', mustChange: 'true' }, page);
+      expect(weak.status).toBe(422);
+      expect(weak.text).toContain('id="set-password-error"');
+      expect(await peopleEvents()).toEqual(before);
+      const set = await c.post('/admin/users/staf.baru/password', { password: 'Sandi-Awal-2026' }, page);
+      expect(set.status).toBe(303);
+      expect(await checkLogin(app.db.kysely, 'staf.baru', 'Sandi-Awal-2026')).toEqual({ username: 'staf.baru', mustChange: false });
+      const reset = await c.post('/admin/users/staf.baru/password-reset', {}, page);
+      expect(reset.status).toBe(200);
+      expect(reset.headers.get('cache-control')).toBe('no-store');
+      const temporary = /<code class="secret" id="temporary-password">([^<]+)<\/code>/.exec(reset.text)![1]!;
+      expect(temporary).toMatch(/^[A-Za-z2-9]{20}$/);
+      expect(await checkLogin(app.db.kysely, 'staf.baru', 'Sandi-Awal-2026')).toBeUndefined();
+      expect(await checkLogin(app.db.kysely, 'staf.baru', temporary)).toEqual({ username: 'staf.baru', mustChange: true });
+      expect((await c.get('/admin/users/staf.baru')).text).not.toContain(temporary);
+      const added = (await peopleEvents()).slice(before.length);
+      expect(added.map((e) => [e.action, e.username, e.actor])).toEqual([['set_password', 'staf.baru', 'admin'], ['reset_password', 'staf.baru', 'admin']]);
+      expect(JSON.stringify(await sql`SELECT * FROM people_events`.execute(app.db.kysely))).not.toContain(temporary);
+    });
+
+    test('deactivation asks for confirmation first, then ends the user\'s sessions and is recorded', async () => {
+      const user = new ConsoleClient(app.url);
+      const tempPage = await (await signedIn('admin')).get('/admin/users/staf.baru');
+      expect(tempPage.status).toBe(200);
+      await setPassword(app.db.kysely, 'admin', 'staf.baru', TEST_PASSWORD);
+      expect((await user.signIn('staf.baru', TEST_PASSWORD)).status).toBe(303);
+      const c = await signedIn('admin');
+      const confirm = await c.get('/admin/users/staf.baru/deactivate');
+      expect(confirm.status).toBe(200);
+      expect(confirm.text).toContain('Nonaktifkan Rina Kurnia, S.Kep.?');
+      expect((await app.db.kysely.selectFrom('users').select('active').where('username', '=', 'staf.baru').executeTakeFirstOrThrow()).active).toBe(true);
+      const done = await c.post('/admin/users/staf.baru/deactivate', { reason: 'Mutasi ke Dinas Sosial' }, confirm);
+      expect(done.status).toBe(303);
+      expect((await app.db.kysely.selectFrom('users').select('active').where('username', '=', 'staf.baru').executeTakeFirstOrThrow()).active).toBe(false);
+      const last = (await peopleEvents()).at(-1)!;
+      expect([last.action, last.username, last.actor]).toEqual(['deactivate', 'staf.baru', 'admin']);
+      expect((await user.get('/inbox')).status).toBe(303);
+    });
+
+    test('holidays: added and removed through the same functions as the API (deadlines rescheduled); a bad date is refused beside the field', async () => {
+      const c = await signedIn('admin');
+      const page = await c.get('/admin/holidays?year=2030');
+      expect(page.status).toBe(200);
+      const bad = await c.post('/admin/holidays', { date: '2030-02-30', name: '' }, page);
+      expect(bad.status).toBe(422);
+      expect(bad.text).toContain('<p class="field-error" id="hol-date-error">harus tanggal yang ada (TTTT-BB-HH)</p>');
+      expect(bad.text).toContain('id="hol-name-error"');
+      expect(bad.text).toMatch(/id="hol-date"[^>]*value="2030-02-30"/);
+      expect(await app.db.kysely.selectFrom('holidays').selectAll().execute()).toHaveLength(0);
+      // A deadline running now moves when a working day inside it becomes a holiday.
+      const due = async () => (await app.db.kysely.selectFrom('deadlines').select('due_at').where('instance_id', '=', instance).where('kind', '=', 'state').executeTakeFirst())?.due_at;
+      await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${instance}/events`, { type: 'submit' });
+      const dueBefore = (await due())!;
+      const day = new Date(Date.now() + 86_400_000);
+      while ([0, 6].includes(day.getUTCDay())) day.setUTCDate(day.getUTCDate() + 1);
+      const date = day.toISOString().slice(0, 10);
+      const added = await c.post('/admin/holidays', { date, name: 'Cuti bersama' }, page);
+      expect(added.status).toBe(303);
+      expect((await due())!.getTime()).toBeGreaterThan(dueBefore.getTime());
+      const listed = await c.get(added.location!);
+      expect(listed.text).toContain('Cuti bersama');
+      const removed = await c.post(`/admin/holidays/${date}/remove`, {}, listed);
+      expect(removed.status).toBe(303);
+      expect(await app.db.kysely.selectFrom('holidays').selectAll().execute()).toHaveLength(0);
+      expect((await due())!.getTime()).toBe(dueBefore.getTime());
+    });
+
+    test('delegations: created and ended with people_events rows; a bad range is refused beside the field', async () => {
+      const c = await signedIn('admin');
+      const page = await c.get('/admin/delegations');
+      expect(page.status).toBe(200);
+      const before = await peopleEvents();
+      const fields = { delegator: 'kadis.dinkes', delegate: 'perencana.dinkes', role: 'opd_head', org: 'dinkes', from: '2030-03-10', to: '2030-03-01', reason: '' };
+      const bad = await c.post('/admin/delegations', fields, page);
+      expect(bad.status).toBe(422);
+      expect(bad.text).toContain('id="del-to-error"');
+      expect(bad.text).toMatch(/<option value="kadis.dinkes" selected>/);
+      const outside = await c.post('/admin/delegations', { ...fields, to: '2030-03-20', delegate: 'perencana.pupr' }, page);
+      expect(outside.status).toBe(422);
+      expect(outside.text).toContain('id="del-delegate-error"');
+      expect(await peopleEvents()).toEqual(before);
+      const ok = await c.post('/admin/delegations', { ...fields, to: '2030-03-20', reason: 'Dinas luar' }, page);
+      expect(ok.status).toBe(303);
+      const row = await app.db.kysely.selectFrom('delegations').selectAll()
+        .select([sql<string>`starts_on::text`.as('from_day'), sql<string>`ends_on::text`.as('to_day')]).executeTakeFirstOrThrow();
+      expect([row.delegator, row.delegate, row.role, row.from_day, row.to_day, row.created_by]).toEqual(['kadis.dinkes', 'perencana.dinkes', 'opd_head', '2030-03-10', '2030-03-20', 'admin']);
+      const listed = await c.get(ok.location!);
+      expect(listed.text).toContain('Pelimpahan dicatat');
+      expect(listed.text).toContain('<td data-label="Mulai">2030-03-10</td><td data-label="Sampai">2030-03-20</td>');
+      const ended = await c.post(`/admin/delegations/${row.id}/end`, {}, listed);
+      expect(ended.status).toBe(303);
+      expect((await app.db.kysely.selectFrom('delegations').select('ended_at').executeTakeFirstOrThrow()).ended_at).not.toBeNull();
+      expect((await peopleEvents()).slice(before.length).map((e) => [e.action, e.username, e.role])).toEqual([
+        ['delegate', 'perencana.dinkes', 'opd_head'], ['end_delegation', 'perencana.dinkes', 'opd_head'],
+      ]);
+    });
+
+    test('the pages speak English when asked, every field labelled', async () => {
+      const c = await signedIn('admin');
+      for (const [path, text] of [['/admin/users?lang=en', 'Add a user'], ['/admin/users/kadis.dinkes', 'Grant a role'], ['/admin/delegations', 'New delegation'], ['/admin/holidays', 'Save the holiday']]) {
+        const res = await c.get(path);
+        expect(res.status).toBe(200);
+        expect(res.text).toContain('<html lang="en">');
+        expect(res.text).toContain(text);
+        // Every input and select has a label pointing at it.
+        const ids = [...res.text.matchAll(/<(?:input|select)(?![^>]*type="(?:hidden|checkbox)")[^>]*\sid="([^"]+)"/g)].map((m) => m[1]);
+        expect(ids.length).toBeGreaterThan(0);
+        for (const id of ids) expect(res.text).toContain(`<label for="${id}"`);
+      }
+      const auditor = await signedIn('auditor.inspektorat');
+      expect((await auditor.get('/audit?lang=en')).text).toContain('Download the export');
+    });
+
+    test('the OPD list is read-only', async () => {
+      const c = await signedIn('admin');
+      const res = await c.get('/admin/orgs');
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('Dinas Kesehatan');
+      expect(res.text).not.toMatch(/<form method="post" action="\/admin\/orgs/);
+    });
+  });
+
+  // Last: it breaks the chain for good.
+  test('a tampered audit row shows the chain as broken, naming the first broken row', async () => {
+    await tamper(app.db.kysely, () => sql`UPDATE audit_events SET comment = 'tidak ada catatan' WHERE instance_id = ${instance} AND seq = 3`.execute(app.db.kysely));
+    const c = await signedIn('auditor.inspektorat');
+    const res = await c.get('/audit?check=1');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Rantai RUSAK');
+    expect(res.text).toContain(`<a href="/instances/${instance}">${instance}</a>`);
+    expect(res.text).toMatch(/Urutan<\/th><td>3<\/td>/);
+  });
+});

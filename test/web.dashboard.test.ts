@@ -1,0 +1,140 @@
+import ExcelJS from 'exceljs';
+import { sql } from 'kysely';
+import { describeBackends } from './support/db';
+import { startTestApp, type TestApp } from './support/app';
+import { ConsoleClient, TEST_PASSWORD } from './support/web';
+import { proposal, YEAR } from './support/proposals';
+import { pbgApplication, puprProposal } from '../src/seed/demo';
+import { setPassword } from '../src/auth/passwords';
+import { RUPIAH_FORMAT } from '../src/web/xlsx';
+
+/** The dashboard over HTTP: the figures equal SQL sums, the .xlsx files hold them, OPD users see only their OPD. */
+describeBackends('web console dashboard', (kind) => {
+  let app: TestApp;
+  let overdueId: string;
+
+  const walk = async (data: Record<string, unknown>, steps: Array<[string, string]>, creator: string) => {
+    const id = (await app.call(creator, 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data })).body.id as string;
+    for (const [who, type] of steps) expect((await app.call(who, 'POST', `/api/v1/instances/${id}/events`, { type })).status).toBe(200);
+    return id;
+  };
+  const signedIn = async (username: string) => {
+    const c = new ConsoleClient(app.url);
+    expect((await c.signIn(username, TEST_PASSWORD)).status).toBe(303);
+    return c;
+  };
+  const workbook = async (c: ConsoleClient, path: string) => {
+    const res = await fetch(app.url + path, { headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="grms-[a-z]+-\d{4}(-[a-z-]+)?\.xlsx"$/);
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(Buffer.from(await res.arrayBuffer()) as unknown as ArrayBuffer);
+    const sheet = book.worksheets[0]!;
+    const rows: unknown[][] = [];
+    sheet.eachRow((row) => rows.push((row.values as unknown[]).slice(1)));
+    return { sheet, rows };
+  };
+  /** Ceiling, approved (with ratified) and ratified per OPD, straight from the tables. */
+  const expectedBudget = async (orgs?: string[]) => (await sql<{ name: string; ceiling: string | null; approved: string; ratified: string }>`
+    SELECT o.name,
+      (SELECT amount FROM ceilings c WHERE c.org_id = o.id AND c.fiscal_year = ${YEAR}) AS ceiling,
+      (SELECT coalesce(sum(total), 0) FROM workflow_instances w WHERE w.org_id = o.id AND w.fiscal_year = ${YEAR} AND w.workflow = 'budget-proposal' AND w.state IN ('approved', 'ratified')) AS approved,
+      (SELECT coalesce(sum(total), 0) FROM workflow_instances w WHERE w.org_id = o.id AND w.fiscal_year = ${YEAR} AND w.workflow = 'budget-proposal' AND w.state = 'ratified') AS ratified
+    FROM orgs o WHERE o.id IN (${sql.join(orgs ?? ['dinkes', 'pupr'])}) ORDER BY o.name`.execute(app.db.kysely)).rows
+    .map((r) => [r.name, r.ceiling === null ? null : Number(r.ceiling), Number(r.approved), Number(r.ratified)]);
+
+  beforeAll(async () => {
+    app = await startTestApp(kind);
+    for (const u of ['tapd.sekda', 'perencana.dinkes', 'auditor.inspektorat']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+    const toTapd: Array<[string, string]> = [['perencana.dinkes', 'submit'], ['kadis.dinkes', 'approve'], ['verifikator.bappeda', 'verify'], ['tapd.sekda', 'approve']];
+    await walk(proposal({ title: 'Disahkan' }), [...toTapd, ['ppkd.bpkad', 'ratify']], 'perencana.dinkes');
+    await walk(proposal({ title: 'Disetujui' }), toTapd, 'perencana.dinkes');
+    await walk(puprProposal(YEAR, 'Jalan disetujui'), [['perencana.pupr', 'submit'], ['kadis.pupr', 'approve'], ['verifikator.bappeda', 'verify'], ['tapd.sekda', 'approve']], 'perencana.pupr');
+    overdueId = await walk(proposal({ title: 'Terlambat' }), [['perencana.dinkes', 'submit']], 'perencana.dinkes');
+    await walk(proposal({ title: 'Masih draf' }), [], 'perencana.dinkes');
+    // A permit has no fiscal year: it counts in the year it was registered.
+    expect((await app.call('fo.dpmptsp', 'POST', '/api/v1/instances', { workflow: 'permit', data: pbgApplication('Hadi Purnomo', '3374011203780004') })).status).toBe(201);
+    // Time has passed for one step: its deadline is behind us (the scheduler has not fired yet).
+    await sql`UPDATE deadlines SET due_at = now() - interval '1 day' WHERE instance_id = ${overdueId} AND kind = 'state'`.execute(app.db.kysely);
+  });
+  afterAll(() => app.close());
+
+  test('a global role sees every OPD: a chart with a title and description, and the same numbers in a table', async () => {
+    const c = await signedIn('tapd.sekda');
+    const res = await c.get(`/dashboard?year=${YEAR}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/<svg class="bar-chart"[^>]*role="img" aria-labelledby="budget-chart-title budget-chart-desc"/);
+    expect(res.text).toContain(`<title id="budget-chart-title">Pagu, disetujui dan disahkan per OPD, ${YEAR}</title>`);
+    const expected = await expectedBudget();
+    expect(expected.map((r) => r[0])).toEqual(['Dinas Kesehatan', 'Dinas Pekerjaan Umum dan Penataan Ruang']);
+    expect(expected[0]![3]).toBeGreaterThan(0);
+    for (const [name, ceiling, approved, ratified] of expected) {
+      const fmt = (n: number) => `Rp ${n.toLocaleString('de-DE')}`;
+      expect(res.text).toContain(`<th scope="row" data-label="OPD">${name}</th><td data-label="Pagu" class="num">${fmt(ceiling as number)}</td><td data-label="Disetujui" class="num">${fmt(approved as number)}</td><td data-label="Disahkan" class="num">${fmt(ratified as number)}</td>`);
+    }
+  });
+
+  test('the budget .xlsx opens with exceljs and holds the SQL sums as integers with a rupiah format and a bold header', async () => {
+    const c = await signedIn('tapd.sekda');
+    const { sheet, rows } = await workbook(c, `/dashboard/budget.xlsx?year=${YEAR}`);
+    expect(rows[0]).toEqual(['OPD', 'Pagu', 'Disetujui', 'Disahkan']);
+    expect(sheet.getRow(1).font?.bold).toBe(true);
+    expect(rows.slice(1)).toEqual(await expectedBudget());
+    for (const col of [2, 3, 4]) {
+      expect(sheet.getCell(2, col).numFmt).toBe(RUPIAH_FORMAT);
+      expect(Number.isSafeInteger(sheet.getCell(2, col).value)).toBe(true);
+    }
+  });
+
+  test('instances per state and overdue tasks per office, on the page and as .xlsx, equal SQL counts', async () => {
+    const c = await signedIn('tapd.sekda');
+    const { rows } = await workbook(c, `/dashboard/states.xlsx?year=${YEAR}`);
+    const counts = (await sql<{ name: string; state: string; n: string }>`
+      SELECT o.name, w.state, count(*) AS n FROM workflow_instances w JOIN orgs o ON o.id = w.org_id
+      WHERE coalesce(w.fiscal_year, extract(year FROM w.created_at AT TIME ZONE 'Asia/Jakarta')::int) = ${YEAR}
+      GROUP BY o.name, w.state ORDER BY o.name, w.state`.execute(app.db.kysely)).rows;
+    expect(rows[0]).toEqual(['OPD', 'Alur kerja', 'Status', 'Jumlah']);
+    expect(rows.slice(1).reduce((s, r) => s + (r[3] as number), 0)).toBe(counts.reduce((s, r) => s + Number(r.n), 0));
+    expect(rows).toContainEqual(['Dinas Kesehatan', 'Usulan RKA', 'Disahkan (DPA)', 1]);
+    expect(rows).toContainEqual(['Dinas Kesehatan', 'Usulan RKA', 'Draf', 1]);
+    expect(rows.filter((r) => r[1] === 'Permohonan izin')).toHaveLength(1);
+    const nextYear = await workbook(c, `/dashboard/states.xlsx?year=${YEAR + 1}`);
+    expect(nextYear.rows.filter((r) => r[1] === 'Permohonan izin')).toHaveLength(0);
+    const overdue = await workbook(c, `/dashboard/overdue.xlsx?year=${YEAR}`);
+    expect(overdue.rows).toEqual([['OPD', 'Alur kerja', 'Tahap', 'Jumlah'], ['Dinas Kesehatan', 'Usulan RKA', 'Telaah Kepala OPD', 1]]);
+    const page = await c.get(`/dashboard?year=${YEAR}`);
+    expect(page.text).toContain('<th scope="row" data-label="OPD">Dinas Kesehatan</th><td data-label="Alur kerja">Usulan RKA</td><td data-label="Tahap">Telaah Kepala OPD</td><td data-label="Jumlah" class="num">1</td>');
+    // English headers when the page is in English.
+    await c.get('/dashboard?lang=en');
+    expect((await workbook(c, `/dashboard/overdue.xlsx?year=${YEAR}`)).rows[0]).toEqual(['OPD', 'Workflow', 'Step', 'Count']);
+    await c.get('/dashboard?lang=id');
+  });
+
+  test('an OPD user sees only their OPD: other OPDs are absent from the page and the files, and asking for one is refused', async () => {
+    const c = await signedIn('perencana.dinkes');
+    const res = await c.get(`/dashboard?year=${YEAR}`);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Dinas Kesehatan');
+    expect(res.text).not.toContain('Pekerjaan Umum');
+    const { rows } = await workbook(c, `/dashboard/budget.xlsx?year=${YEAR}`);
+    expect(rows.slice(1)).toEqual(await expectedBudget(['dinkes']));
+    const states = await workbook(c, `/dashboard/states.xlsx?year=${YEAR}`);
+    expect(states.rows.slice(1).every((r) => r[0] === 'Dinas Kesehatan')).toBe(true);
+    for (const path of [`/dashboard?year=${YEAR}&org=pupr`, `/dashboard/budget.xlsx?year=${YEAR}&org=pupr`]) {
+      const refused = await c.get(path);
+      expect(refused.status).toBe(403);
+      expect(refused.text).not.toContain('Rp');
+    }
+  });
+
+  test('a bad year is an error beside the field; visitors are sent to sign in', async () => {
+    const c = await signedIn('auditor.inspektorat');
+    const bad = await c.get('/dashboard?year=20x6');
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/id="dash-year"[^>]*value="20x6"[^>]*aria-describedby="dash-year-error" aria-invalid="true"/);
+    expect((await c.get('/dashboard/budget.xlsx?year=1')).status).toBe(400);
+    const anon = await new ConsoleClient(app.url).get('/dashboard/budget.xlsx');
+    expect(anon.status).toBe(303);
+  });
+});
