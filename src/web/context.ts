@@ -34,6 +34,9 @@ export function userOf(res: Response): Actor {
 /** The signed-in user if they hold one of `roles` (anywhere); a 403 page otherwise. */
 export function userWithRole(res: Response, ...roles: string[]): Actor {
   const actor = userOf(res);
-  if (!roles.some((r) => hasRole(actor, r))) throw forbidden(`This page needs the role ${roles.join(' or ')}`);
+  if (!roles.some((r) => hasRole(actor, r))) {
+    const ctx = ctxOf(res);
+    throw forbidden(ctx.t('guard.needsRole', { roles: roles.map((r) => ctx.role(r)).join(', ') }));
+  }
   return actor;
 }

@@ -5,12 +5,11 @@ import { addHoliday, deleteHoliday, isCalendarDay } from '../../sla/holiday-chan
 import { localYear } from '../../sla/calendar';
 import { notFound } from '../../errors';
 import { html } from '../html';
-import { ctxOf } from '../context';
+import { ctxOf, userWithRole } from '../context';
 import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import type { FieldErrors } from '../forms/errors';
 import { errorSummary, inputField, selectField } from '../form-fields';
-import { requireRoleOf } from '../guard';
 import { adminNav, formText, orgOptions, refusal, roleOptions } from './admin-common';
 
 interface FormState {
@@ -26,7 +25,7 @@ export function calendarPages(deps: WebDeps): Router {
   const r = Router();
 
   const sendDelegations = async (res: Response, form: FormState = empty(), status = 200, notice?: string) => {
-    const actor = requireRoleOf(res, 'admin');
+    const actor = userWithRole(res, 'admin');
     const ctx = ctxOf(res);
     const { t } = ctx;
     const [items, users, orgs] = await Promise.all([
@@ -78,7 +77,7 @@ ${inputField(ctx, { id: 'del-reason', name: 'reason', label: t('admin.reason'), 
   });
 
   r.post('/admin/delegations', async (req, res) => {
-    const actor = requireRoleOf(res, 'admin');
+    const actor = userWithRole(res, 'admin');
     const values: Record<string, string> = {};
     for (const f of ['delegator', 'delegate', 'role', 'org', 'from', 'to', 'reason']) values[f] = formText(req, f, 600);
     if (values.delegator === '') {
@@ -97,7 +96,7 @@ ${inputField(ctx, { id: 'del-reason', name: 'reason', label: t('admin.reason'), 
   });
 
   r.post('/admin/delegations/:id/end', async (req, res) => {
-    await endDelegation(deps.db, requireRoleOf(res, 'admin'), req.params.id);
+    await endDelegation(deps.db, userWithRole(res, 'admin'), req.params.id);
     res.redirect(303, '/admin/delegations?done=ended');
   });
 
@@ -147,7 +146,7 @@ ${inputField(ctx, { id: 'hol-name', name: 'name', label: t('admin.holidayName'),
   });
 
   r.post('/admin/holidays', async (req, res) => {
-    const actor = requireRoleOf(res, 'admin');
+    const actor = userWithRole(res, 'admin');
     const values = { date: formText(req, 'date', 20), name: formText(req, 'name', 300) };
     try {
       // Adds the day and reschedules open deadlines, exactly as PUT /api/v1/holidays/:date.
@@ -161,7 +160,7 @@ ${inputField(ctx, { id: 'hol-name', name: 'name', label: t('admin.holidayName'),
   });
 
   r.post('/admin/holidays/:date/remove', async (req, res) => {
-    requireRoleOf(res, 'admin');
+    userWithRole(res, 'admin');
     const date = req.params.date;
     if (!isCalendarDay(date)) throw notFound(`No holiday on ${date}`);
     await deleteHoliday(deps.db, date, deps.timezone);

@@ -3,12 +3,11 @@ import { createUser, deactivateUser, grantRole, removeRole } from '../../auth/pe
 import { generatePassword, setPassword } from '../../auth/passwords';
 import { GrmsError, notFound } from '../../errors';
 import { html } from '../html';
-import { ctxOf, type WebContext } from '../context';
+import { ctxOf, userWithRole, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import type { FieldErrors } from '../forms/errors';
 import { errorSummary, inputField, selectField } from '../form-fields';
-import { requireRoleOf } from '../guard';
 import { calendarPages } from './admin-calendar';
 import { adminNav, formText, orgOptions, refusal, roleOptions } from './admin-common';
 
@@ -153,7 +152,7 @@ export function adminPages(deps: WebDeps): Router {
   const r = Router();
   // Every admin page and action: admins only, checked before anything is read.
   r.use('/admin', (_req, res, next) => {
-    requireRoleOf(res, 'admin');
+    userWithRole(res, 'admin');
     next();
   });
 
@@ -161,7 +160,7 @@ export function adminPages(deps: WebDeps): Router {
   r.get('/admin/users', (_req, res) => sendUsers(deps, res));
 
   r.post('/admin/users', async (req, res) => {
-    const actor = requireRoleOf(res, 'admin');
+    const actor = userWithRole(res, 'admin');
     const values = { username: formText(req, 'username', 100), fullName: formText(req, 'fullName', 300), position: formText(req, 'position', 300), org: formText(req, 'org', 100), role: formText(req, 'role', 100) };
     try {
       await createUser(deps.db, actor.username, {
@@ -185,7 +184,7 @@ export function adminPages(deps: WebDeps): Router {
     `/admin/users/${encodeURIComponent(username)}?${new URLSearchParams({ done, ...extra })}`;
 
   r.post('/admin/users/:username/roles', async (req, res) => {
-    const actor = requireRoleOf(res, 'admin');
+    const actor = userWithRole(res, 'admin');
     const values = { role: formText(req, 'role', 100), org: formText(req, 'org', 100) };
     let created: boolean;
     try {
@@ -200,14 +199,14 @@ export function adminPages(deps: WebDeps): Router {
   });
 
   r.post('/admin/users/:username/roles/remove', async (req, res) => {
-    const actor = requireRoleOf(res, 'admin');
+    const actor = userWithRole(res, 'admin');
     const values = { role: formText(req, 'role', 100), org: formText(req, 'org', 100) };
     await removeRole(deps.db, actor.username, req.params.username, values.role, values.org);
     res.redirect(303, back(req.params.username, 'removed', values));
   });
 
   r.post('/admin/users/:username/password', async (req, res) => {
-    const actor = requireRoleOf(res, 'admin');
+    const actor = userWithRole(res, 'admin');
     const body = req.body as Record<string, unknown>;
     const password = typeof body.password === 'string' ? body.password : '';
     try {
@@ -223,7 +222,7 @@ export function adminPages(deps: WebDeps): Router {
 
   // No redirect: the temporary password is shown on this response only (never stored in clear).
   r.post('/admin/users/:username/password-reset', async (req, res) => {
-    const actor = requireRoleOf(res, 'admin');
+    const actor = userWithRole(res, 'admin');
     const temporary = generatePassword();
     try {
       await setPassword(deps.db, actor.username, req.params.username, temporary, { mustChange: true, reset: true });
@@ -258,7 +257,7 @@ ${inputField(ctx, { id: 'deactivate-reason', name: 'reason', label: t('admin.rea
   r.get('/admin/users/:username/deactivate', (req, res) => confirmPage(res, req.params.username));
 
   r.post('/admin/users/:username/deactivate', async (req, res) => {
-    const actor = requireRoleOf(res, 'admin');
+    const actor = userWithRole(res, 'admin');
     const raw = (req.body as Record<string, unknown>).reason;
     if (raw !== undefined && (typeof raw !== 'string' || raw.length > 1000)) {
       await confirmPage(res, req.params.username, '', 'must be a string of at most 1000 characters', 422);

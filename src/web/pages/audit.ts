@@ -7,12 +7,11 @@ import { parseExportFilters } from '../../api/audit';
 import { auditReport } from '../../documents/audit-report';
 import { GrmsError } from '../../errors';
 import { html, type SafeHtml } from '../html';
-import { ctxOf, type WebContext } from '../context';
+import { ctxOf, userWithRole, type WebContext } from '../context';
 import { sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { toFieldErrors, type FieldErrors } from '../forms/errors';
 import { errorSummary, inputField, selectField } from '../form-fields';
-import { requireRoleOf } from '../guard';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FILTERS = ['from', 'to', 'workflow', 'org', 'actor', 'instance'] as const;
@@ -96,7 +95,7 @@ export function auditPages(deps: WebDeps): Router {
   const r = Router();
 
   r.get('/audit', async (req, res) => {
-    requireRoleOf(res, 'auditor');
+    userWithRole(res, 'auditor');
     let chain: AuditPageState['chain'];
     if (req.query.check === '1') {
       // The same checks as GET /api/v1/audit/verify.
@@ -109,7 +108,7 @@ export function auditPages(deps: WebDeps): Router {
   });
 
   r.get('/audit/export', async (req, res) => {
-    requireRoleOf(res, 'auditor');
+    userWithRole(res, 'auditor');
     const query = req.query as Record<string, unknown>;
     const format = query.format === undefined || query.format === '' ? 'csv' : query.format;
     let filters;
@@ -137,7 +136,7 @@ export function auditPages(deps: WebDeps): Router {
   });
 
   r.get('/audit/report', async (req, res) => {
-    const actor = requireRoleOf(res, 'auditor');
+    const actor = userWithRole(res, 'auditor');
     const id = typeof req.query.instance === 'string' ? req.query.instance.trim() : '';
     if (!UUID.test(id)) {
       await sendAuditPage(deps, res, { query: {}, reportInstance: id.slice(0, 200), reportError: 'must be an instance id' }, 400);
