@@ -93,6 +93,10 @@ describeBackends('web console audit and admin pages', (kind) => {
 
     test('an instance\'s audit report downloads as a signed PDF; a wrong id is an error beside the field', async () => {
       const c = await signedIn('auditor.inspektorat');
+      // The instance page links the report for auditors only.
+      const link = `href="/audit/report?instance=${instance}"`;
+      expect((await c.get(`/instances/${instance}`)).text).toContain(link);
+      expect((await (await signedIn('kadis.dinkes')).get(`/instances/${instance}`)).text).not.toContain(link);
       const res = await fetch(`${app.url}/audit/report?instance=${instance}`, { headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/pdf');

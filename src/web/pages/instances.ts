@@ -1,7 +1,7 @@
 import { Router, type Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database, InstanceRow } from '../../db/types';
-import type { Actor } from '../../auth/roles';
+import { hasRole, type Actor } from '../../auth/roles';
 import type { WorkflowDefinition } from '../../engine/definition';
 import { instanceHistory, type HistoryItem } from '../../engine/read';
 import { GrmsError } from '../../errors';
@@ -113,6 +113,7 @@ ${docs.length === 0 ? html`<p>${t('instance.noDocuments')}</p>` : html`<div clas
 <tbody>${docs.map((d) => html`<tr><td data-label="${t('col.number')}">${d.number}</td><td data-label="${t('col.document')}">${d.title}</td><td data-label="${t('col.signer')}">${d.signer_name}</td><td data-label="${t('col.when')}">${when(d.created_at, ctx.timezone)}</td>
 <td><a href="/instances/${row.id}/documents/${d.id}" download>${t('instance.download')}<span class="visually-hidden"> ${d.number}</span></a> · <a href="/verify/${d.id}">${t('instance.verify')}<span class="visually-hidden"> ${d.number}</span></a></td></tr>`)}</tbody>
 </table></div>`}
+${hasRole(actor, 'auditor') ? html`<p><a href="/audit/report?instance=${row.id}">${t('audit.report')}</a></p>` : ''}
 </section>`,
   });
 }
