@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describeBackends, createTestDb } from './support/db';
 import { checkLogin, generatePassword, hashPassword, passwordMatches, passwordProblems, setPassword } from '../src/auth/passwords';
 import { verifyPeopleChain } from '../src/auth/people';
@@ -50,8 +51,9 @@ describeBackends('signing in with a password', (kind) => {
     await expect(setPassword(k, 'admin', 'kadis.dinkes', 'pendek')).rejects.toMatchObject({ code: 'INVALID_DATA', errors: [{ path: '/password' }] });
     await expect(setPassword(k, 'admin', 'ghost', 'Lawang Sewu 1907')).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
-    const events = await k.selectFrom('people_events').select(['action', 'username', 'actor', 'details']).where('action', 'in', ['set_password', 'reset_password']).orderBy('seq').execute();
-    expect(events).toEqual([
+    const events = await sql<Record<string, unknown>>`SELECT action, username, actor, details FROM people_events
+      WHERE action IN ('set_password', 'reset_password') ORDER BY seq`.execute(k);
+    expect(events.rows).toEqual([
       { action: 'set_password', username: 'kadis.dinkes', actor: 'admin', details: null },
       { action: 'reset_password', username: 'kadis.dinkes', actor: 'admin', details: null },
     ]);
