@@ -7,7 +7,7 @@ import { startCheckpointScheduler } from './audit/scheduler';
 import { startDeadlineScheduler } from './sla/scheduler';
 import { createApp } from './api/app';
 import { DEMO_USERNAMES, seedDemo } from './seed/demo';
-import { mintToken } from './auth/tokens';
+import { mintTokensForActive } from './auth/tokens';
 import { wireEngine, type Wired } from './wiring';
 
 /** How often each server looks for deadlines that fell due. */
@@ -34,15 +34,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
     wired = await wireEngine(db.kysely, masterKey, config);
     const { engine, authority, reportPool, metrics } = wired;
-    const tokens: Record<string, string> = {};
+    let tokens: Record<string, string> = {};
     if (deployment.embedded) {
       const seeded = await seedDemo(db.kysely, engine);
       if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
       // Tokens are stored hashed, so each start mints new ones for the demo users.
-      for (const username of DEMO_USERNAMES) {
-        const exists = await db.kysely.selectFrom('users').select('username').where('username', '=', username).where('active', '=', true).executeTakeFirst();
-        if (exists) tokens[username] = await mintToken(db.kysely, username, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
-      }
+      const minted = await mintTokensForActive(db.kysely, DEMO_USERNAMES, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
+      // In the order of DEMO_USERNAMES, as they are printed.
+      tokens = Object.fromEntries(DEMO_USERNAMES.filter((u) => minted[u]).map((u) => [u, minted[u]!]));
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
       ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government } });
@@ -64,7 +63,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       logger.error({ err }, 'deadline escalation failed'),
     );
     let stopped = false;
-    return {
+    const running: RunningServer = {
       url,
       server,
       tokens,
@@ -78,6 +77,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await deployment.close();
       },
     };
+    // Listening first: the signing threads and schema compilation are not needed to answer /readyz.
+    wired.warmUp().catch((err: unknown) => {
+      logger.error({ err }, 'a workflow schema does not compile: stopping');
+      process.exitCode = 1;
+      void running.stop();
+    });
+    return running;
   } catch (err) {
     await wired?.close();
     await deployment.close();

@@ -22,6 +22,19 @@ export async function mintToken(db: Kysely<Database>, username: string, expiresA
   return token;
 }
 
+/** Mints a token for each active user among `usernames` in one statement; returns them by username. */
+export async function mintTokensForActive(db: Kysely<Database>, usernames: readonly string[], expiresAt: Date): Promise<Record<string, string>> {
+  if (usernames.length === 0) return {};
+  const tokens = new Map(usernames.map((u) => [u, TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url')]));
+  const minted = await sql<{ username: string }>`
+    INSERT INTO api_tokens (token_hash, username, expires_at)
+    SELECT t.hash, u.username, ${expiresAt}::timestamptz
+    FROM users u JOIN (VALUES ${sql.join([...tokens].map(([u, t]) => sql`(${u}, ${hashToken(t)})`))}) AS t(username, hash) ON t.username = u.username
+    WHERE u.active
+    RETURNING username`.execute(db);
+  return Object.fromEntries(minted.rows.map((r) => [r.username, tokens.get(r.username)!]));
+}
+
 export class UnknownUser extends Error {
   readonly code = 'UNKNOWN_USER';
 }
