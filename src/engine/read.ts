@@ -38,8 +38,8 @@ export function parseLimit(limit: string | undefined): number {
 }
 
 /**
- * One way the actor may fire a task event (or, with anyState, act at some stage): the workflow
- * version and state, and what the instance must satisfy besides (scope, segregation of duties).
+ * One way the actor may fire an event: the workflow version and state, and what the instance must
+ * satisfy besides (scope, and for a task's review step segregation of duties).
  */
 interface Disjunct {
   workflow: string;
@@ -52,9 +52,9 @@ interface Disjunct {
 }
 
 /**
- * The disjuncts of "the actor may fire a task event on this instance now", from the workflow
- * definitions: one per (workflow version, state, event) the actor holds a role for, duplicates
- * dropped (the head of an OPD approves and returns under the same condition).
+ * The disjuncts of "the actor may fire an event (with tasksOnly: a task event) on this instance
+ * now", from the workflow definitions: one per (workflow version, state, event) the actor holds a
+ * role for, duplicates dropped (the head of an OPD approves and returns under the same condition).
  */
 function taskDisjuncts(actor: Actor, registry: WorkflowRegistry, tasksOnly: boolean): Disjunct[] {
   const out = new Map<string, Disjunct>();
@@ -83,9 +83,9 @@ function taskDisjuncts(actor: Actor, registry: WorkflowRegistry, tasksOnly: bool
 
 /**
  * A disjunct as SQL on the (unaliased) workflow_instances table. `without` leaves out what the
- * caller already guarantees: the state (anyState), or the workflow, state and OPD a branch reads
- * from the deadlines index (restating them on the instance makes the planner count their
- * selectivity twice and read the whole inbox).
+ * caller does not ask (the state, for "at some stage") or already guarantees (the workflow, state
+ * and OPD a branch reads from the deadlines index: restating them on the instance makes the
+ * planner count their selectivity twice and read the whole inbox).
  */
 function disjunctSql(d: Disjunct, actor: Actor, without: { state?: boolean; workflow?: boolean; org?: boolean } = {}): Expression<SqlBool> {
   const parts = [sql`workflow_instances.workflow_version = ${d.version}`];
@@ -102,17 +102,16 @@ function anyOf(conditions: Expression<SqlBool>[]): Expression<SqlBool> {
   return conditions.length ? sql<SqlBool>`(${sql.join(conditions, sql` or `)})` : sql<SqlBool>`false`;
 }
 
-/** SQL for "the actor may fire a task event on this instance now" (with anyState: at some stage). */
-function taskCondition(actor: Actor, registry: WorkflowRegistry, tasksOnly: boolean, anyState = false): Expression<SqlBool> {
-  const disjuncts = taskDisjuncts(actor, registry, tasksOnly);
+/** SQL for "the actor may fire an event on this instance at some stage" (who may read it, see canRead). */
+function actsAtSomeStage(actor: Actor, registry: WorkflowRegistry): Expression<SqlBool> {
   const seen = new Set<string>();
   const conditions: Expression<SqlBool>[] = [];
-  for (const d of disjuncts) {
+  for (const d of taskDisjuncts(actor, registry, false)) {
     // Without the state, disjuncts that differ only by state are the same condition.
-    const key = JSON.stringify({ ...d, state: anyState ? '' : d.state });
+    const key = JSON.stringify({ ...d, state: '' });
     if (seen.has(key)) continue;
     seen.add(key);
-    conditions.push(disjunctSql(d, actor, { state: anyState }));
+    conditions.push(disjunctSql(d, actor, { state: true }));
   }
   return anyOf(conditions);
 }
@@ -122,7 +121,7 @@ export function visibility(eb: EB, actor: Actor, registry: WorkflowRegistry): Ex
   return eb.or([
     eb('org_id', 'in', memberOrgs(actor)),
     sql<SqlBool>`participants @> ARRAY[${actor.username}]::text[]`,
-    taskCondition(actor, registry, false, true),
+    actsAtSomeStage(actor, registry),
   ]);
 }
 
