@@ -13,6 +13,9 @@ import { wireEngine, type Wired } from './wiring';
 /** How often each server looks for deadlines that fell due. */
 const DEADLINE_POLL_MS = 30_000;
 
+/** How long after listening a server compiles its schemas and starts its signing threads. */
+const WARM_UP_DELAY_MS = 1000;
+
 /** Demo tokens printed by `npm start` expire after this many days. */
 export const DEMO_TOKEN_DAYS = 30;
 
@@ -33,7 +36,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const masterKey = deployment.masterKey!;
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
     wired = await wireEngine(db.kysely, masterKey, config);
-    const { engine, authority, reportPool, metrics } = wired;
+    const { engine, authority, reportPool, metrics, warmUp } = wired;
     let tokens: Record<string, string> = {};
     if (deployment.embedded) {
       const seeded = await seedDemo(db.kysely, engine);
@@ -70,6 +73,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       async stop() {
         if (stopped) return;
         stopped = true;
+        clearTimeout(warmUpTimer);
         await Promise.all([stopCheckpoints(), stopDeadlines()]);
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
@@ -77,12 +81,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await deployment.close();
       },
     };
-    // Listening first: the signing threads and schema compilation are not needed to answer /readyz.
-    wired.warmUp().catch((err: unknown) => {
-      logger.error({ err }, 'a workflow schema does not compile: stopping');
-      process.exitCode = 1;
-      void running.stop();
-    });
+    // The signing threads and schema compilation are not needed to answer the first requests
+    // (a schema is compiled on first use anyway): they wait until start-up has settled.
+    const warmUpTimer = setTimeout(() => {
+      warmUp().catch((err: unknown) => {
+        logger.error({ err }, 'a workflow schema does not compile: stopping');
+        process.exitCode = 1;
+        void running.stop();
+      });
+    }, WARM_UP_DELAY_MS);
+    warmUpTimer.unref();
     return running;
   } catch (err) {
     await wired?.close();
