@@ -10,6 +10,9 @@ import { seedDemo } from './seed/demo';
 import { renewDemoCredentials, type DemoCredential } from './seed/demo-credentials';
 import { wireEngine, type Wired } from './wiring';
 
+/** How long after listening a server compiles its schemas and starts its signing threads. */
+const WARM_UP_DELAY_MS = 1000;
+
 export interface RunningServer {
   url: string;
   server: http.Server;
@@ -30,7 +33,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const masterKey = deployment.masterKey!;
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
     wired = await wireEngine(db.kysely, masterKey, config);
-    const { engine, authority, reportPool, metrics } = wired;
+    const { engine, authority, reportPool, metrics, warmUp } = wired;
     let demoCredentials: Record<string, DemoCredential> = {};
     if (deployment.embedded) {
       const seeded = await seedDemo(db.kysely, engine);
@@ -59,13 +62,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       (escalated) => logger.info({ escalated }, 'escalated overdue deadlines'),
     );
     let stopped = false;
-    return {
+    const running: RunningServer = {
       url,
       server,
       demoCredentials,
       async stop() {
         if (stopped) return;
         stopped = true;
+        clearTimeout(warmUpTimer);
         await Promise.all([stopCheckpoints(), stopDeadlines()]);
         await new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
@@ -73,6 +77,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         await deployment.close();
       },
     };
+    // The signing threads and schema compilation are not needed to answer the first requests
+    // (a schema is compiled on first use anyway): they wait until start-up has settled.
+    const warmUpTimer = setTimeout(() => {
+      warmUp().catch((err: unknown) => {
+        logger.error({ err }, 'a workflow schema does not compile: stopping');
+        process.exitCode = 1;
+        void running.stop();
+      });
+    }, WARM_UP_DELAY_MS);
+    warmUpTimer.unref();
+    return running;
   } catch (err) {
     await wired?.close();
     await deployment.close();

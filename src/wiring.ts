@@ -16,6 +16,12 @@ export interface Wired {
   /** The pool, counting what it signs, for per-request documents (audit reports). */
   reportPool: DocumentPool;
   metrics: Metrics;
+  /**
+   * What start-up does not need, for a server to run once it listens: every workflow schema is
+   * compiled (one per turn of the event loop, so requests are served in between), then the
+   * signing threads start. Rejects when a schema does not compile.
+   */
+  warmUp(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,15 +33,21 @@ export async function wireEngine(
   db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads, clock?: () => Date,
 ): Promise<Wired> {
   const registry = defaultRegistry();
-  compileAll(registry.all());
   // Refuses to start when a registered version's definition changed without a new version.
   await registerDefinitions(db, registry.all());
   const authority = await loadDocumentAuthority(db, masterKey, config);
-  const pool = createDocumentPool({ threads });
+  const pool = createDocumentPool({ threads, lazy: true });
   const metrics = createMetrics(db);
   const documents = new StageDocuments(db, masterKey, authority, countingPool(pool, metrics, 'stage'), {
     government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl,
   });
   const engine = new Engine({ db, registry, documents, sla: { timeZone: config.timezone, overrides: config.slaOverrides, clock } });
-  return { engine, authority, reportPool: countingPool(pool, metrics, 'audit-report'), metrics, close: () => pool.close() };
+  const warmUp = async () => {
+    for (const def of registry.all()) {
+      await new Promise((resolve) => setImmediate(resolve));
+      compileAll([def]);
+    }
+    pool.start();
+  };
+  return { engine, authority, reportPool: countingPool(pool, metrics, 'audit-report'), metrics, warmUp, close: () => pool.close() };
 }

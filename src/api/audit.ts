@@ -36,7 +36,17 @@ export function auditRouter(db: Kysely<Database>, key: CheckpointKey): Router {
     res.status(200);
     res.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8');
     res.set('Content-Disposition', `attachment; filename="grms-audit-${stamp}.${format}"`);
-    await exportAudit(db, { write: (t) => res.write(t), drain: () => new Promise((resolve) => res.once('drain', resolve)) }, {
+    // A client that goes away never drains: the export stops there instead of waiting forever.
+    const drain = () =>
+      new Promise<void>((resolve, reject) => {
+        const closed = () => reject(new Error('the client closed the connection during the export'));
+        res.once('drain', () => {
+          res.off('close', closed);
+          resolve();
+        });
+        res.once('close', closed);
+      });
+    await exportAudit(db, { write: (t) => res.write(t), drain }, {
       format, filters, publicKeyPem: key.publicKeyPem,
     });
     res.end();

@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
-import { authenticateToken } from '../auth/tokens';
-import { authBlockedFor, recordAuthFailure } from '../auth/rate-limit';
+import { authenticate } from '../auth/tokens';
+import { recordAuthFailure } from '../auth/rate-limit';
 import { type Actor, hasRole } from '../auth/roles';
 import { badRequest, forbidden, GrmsError, unauthorized, unsupportedMediaType } from '../errors';
 import type { Logger } from '../log';
@@ -47,14 +47,12 @@ export function requireAuth(db: Kysely<Database>): RequestHandler {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
     const client = req.socket.remoteAddress ?? 'unknown';
-    if (match) {
-      const wait = await authBlockedFor(db, client);
-      if (wait > 0) {
-        res.set('Retry-After', String(wait));
-        throw new GrmsError('TOO_MANY_FAILED_LOGINS', 429, 'too-many-failed-authentications', 'Too many failed authentications', `Too many invalid tokens from this address; try again in ${wait} s`);
-      }
+    const auth = match ? await authenticate(db, match[1]!, client) : undefined;
+    if (auth && auth.retryAfter > 0) {
+      res.set('Retry-After', String(auth.retryAfter));
+      throw new GrmsError('TOO_MANY_FAILED_LOGINS', 429, 'too-many-failed-authentications', 'Too many failed authentications', `Too many invalid tokens from this address; try again in ${auth.retryAfter} s`);
     }
-    const actor = match ? await authenticateToken(db, match[1]!) : undefined;
+    const actor = auth?.actor;
     if (!actor) {
       if (match) await recordAuthFailure(db, client);
       res.set('WWW-Authenticate', 'Bearer realm="grms"');

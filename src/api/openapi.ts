@@ -11,6 +11,14 @@ const listFilters = ['workflow', 'state', 'org'].map((name) => ({ name, in: 'que
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const instance = { $ref: '#/components/schemas/Instance' };
 const pageOf = (items: object) => ({ type: 'object', properties: { items: { type: 'array', items }, nextCursor: { type: ['string', 'null'] } } });
+const count = { type: 'integer', minimum: 0 };
+const taskPage = {
+  type: 'object',
+  properties: {
+    ...pageOf({ allOf: [instance, { type: 'object', properties: { dueAt: { type: ['string', 'null'], format: 'date-time' }, overdue: { type: 'boolean' } } }] }).properties,
+    counts: { type: 'object', properties: { total: count, overdue: count, byWorkflow: { type: 'object', additionalProperties: count }, cap: count } },
+  },
+};
 const ok = (description: string, schema: object = { type: 'object' }) => ({ description, ...json(schema) });
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [String(c), problem]));
 
@@ -86,7 +94,7 @@ export const openApiDocument = {
         responses: { '200': ok('{ items }'), ...errors(400, 401) },
       },
     },
-    '/api/v1/tasks': { get: { security: bearer, summary: "The caller's inbox", parameters: [...listFilters, ...pageParams], responses: { '200': ok('page', pageOf(instance)), ...errors(401) } } },
+    '/api/v1/tasks': { get: { security: bearer, summary: "The caller's inbox, soonest due first (tasks without a deadline last); counts stop at counts.cap (a figure equal to it means that many or more)", parameters: [...listFilters, ...pageParams], responses: { '200': ok('page', taskPage), ...errors(401) } } },
     '/api/v1/ceilings/{year}': {
       get: { security: bearer, summary: 'Ceilings with used and remaining per OPD', parameters: [{ name: 'year', in: 'path', required: true, schema: { type: 'integer' } }], responses: { '200': ok('ceilings'), ...errors(400, 401) } },
     },

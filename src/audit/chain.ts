@@ -55,21 +55,14 @@ export async function appendAuditEvent(
   }
 
   await sql`LOCK TABLE audit_events IN ROW EXCLUSIVE MODE`.execute(trx);
-  const now = await sql<{ ts: string }>`SELECT grms_ts(clock_timestamp()) AS ts`.execute(trx);
-  const createdAt = now.rows[0]!.ts;
-
-  let prevHash: string | null = null;
-  if (e.seq > 1) {
-    const prev = await trx
-      .selectFrom('audit_events')
-      .select('hash')
-      .where('instance_id', '=', instanceId)
-      .where('seq', '=', e.seq - 1)
-      .executeTakeFirst();
-    if (!prev) {
-      throw new AuditSequenceError(instanceId, e.seq, `audit chain of ${instanceId} has no row ${e.seq - 1}, cannot append row ${e.seq}`);
-    }
-    prevHash = prev.hash;
+  // The clock and the chain's head in one round trip (row 0 never exists: a first row has none).
+  const head = await sql<{ ts: string; prev_hash: string | null }>`
+    SELECT grms_ts(clock_timestamp()) AS ts,
+           (SELECT hash FROM audit_events WHERE instance_id = ${instanceId} AND seq = ${e.seq - 1}) AS prev_hash`.execute(trx);
+  const createdAt = head.rows[0]!.ts;
+  const prevHash = head.rows[0]!.prev_hash;
+  if (e.seq > 1 && prevHash === null) {
+    throw new AuditSequenceError(instanceId, e.seq, `audit chain of ${instanceId} has no row ${e.seq - 1}, cannot append row ${e.seq}`);
   }
 
   const row: Record<string, string | number | null> = {

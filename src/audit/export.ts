@@ -2,7 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/types';
 import { hashedProjection, INTEGER_TYPES } from './verify';
 import { selectCheckpoints, toCheckpoint, type Checkpoint } from './checkpoint';
-import { csvLine } from './csv';
+import { csvField, csvLine } from './csv';
 
 /**
  * An audit export: the audit_events rows as their hash sees them (so the file can be checked
@@ -75,9 +75,19 @@ export interface ExportOptions {
   onProgress?: (rows: number) => void;
 }
 
+/** Rows per keyset page: one page is in flight while the previous one is written. */
+export const EXPORT_PAGE_ROWS = 1000;
+
+/** Text handed to the sink at once: small enough that no page-sized string is ever built. */
+const PIECE_CHARS = 64 * 1024;
+
+type Keyset = { at: string; instance: string; seq: number };
+
 /**
  * Streams the export page by page (keyset on created_at, instance, seq), so memory stays flat
- * whatever the size. Rows come in time order; each instance's rows in seq order.
+ * whatever the size. Rows come in time order; each instance's rows in seq order. The next page's
+ * query runs while the current page is encoded and written (one page ahead, no more), and the
+ * text goes out in pieces of about 64 KB, each waiting for the sink to drain when it asks to.
  */
 export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: ExportOptions): Promise<number> {
   const columns = await exportColumns(db);
@@ -95,15 +105,13 @@ export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: 
   } else {
     await write(`${JSON.stringify(meta)}\n`);
   }
-  const batch = Math.max(1, opts.batchSize ?? 5000);
+  const batch = Math.max(1, opts.batchSize ?? EXPORT_PAGE_ROWS);
   const filters = filterSql(opts.filters);
-  let after: { at: string; instance: string; seq: number } | null = null;
-  let rows = 0;
-  for (;;) {
+  const fetchPage = (after: Keyset | null) => {
     const where = [...filters];
     if (after) where.push(sql`(e.created_at, e.instance_id, e.seq) > (${after.at}::timestamptz, ${after.instance}::uuid, ${after.seq})`);
     // The inner query filters and pages on the raw columns; the outer one renders them as hashed.
-    const page = await sql<Record<string, unknown>>`
+    const page = sql<Record<string, unknown>>`
       SELECT ${sql.raw(projection)}, workflow, org, org_name FROM (
         SELECT e.*, i.workflow, i.org_id AS org, o.name AS org_name
         FROM audit_events e
@@ -113,17 +121,39 @@ export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: 
         ORDER BY e.created_at, e.instance_id, e.seq
         LIMIT ${batch}) AS page
       ORDER BY page.created_at, page.instance_id, page.seq`.execute(db);
-    if (page.rows.length === 0) break;
-    let chunk = '';
-    for (const row of page.rows) {
-      chunk += opts.format === 'csv' ? csvLine(['event', ...names.map((n) => row[n]), null]) : `${JSON.stringify({ record: 'event', ...row })}\n`;
+    // Awaited below; until then a failure (the export stopped by a closed sink) must not be unhandled.
+    page.catch(() => undefined);
+    return page;
+  };
+  // Field by field into one string: no array per row (the export's garbage is most of its cost).
+  const line = (row: Record<string, unknown>) => {
+    if (opts.format !== 'csv') return `${JSON.stringify({ record: 'event', ...row })}\n`;
+    let text = 'event';
+    for (const n of names) text += `,${csvField(row[n])}`;
+    return `${text},\r\n`;
+  };
+  let next = fetchPage(null);
+  let rows = 0;
+  for (;;) {
+    const page = (await next).rows;
+    if (page.length === 0) break;
+    const more = page.length === batch;
+    if (more) {
+      const last = page[page.length - 1]!;
+      next = fetchPage({ at: last.created_at as string, instance: last.instance_id as string, seq: last.seq as number });
     }
-    await write(chunk);
-    rows += page.rows.length;
+    let piece = '';
+    for (const row of page) {
+      piece += line(row);
+      if (piece.length >= PIECE_CHARS) {
+        await write(piece);
+        piece = '';
+      }
+    }
+    if (piece) await write(piece);
+    rows += page.length;
     opts.onProgress?.(rows);
-    const last = page.rows[page.rows.length - 1]!;
-    after = { at: last.created_at as string, instance: last.instance_id as string, seq: last.seq as number };
-    if (page.rows.length < batch) break;
+    if (!more) break;
   }
   const trailer: ExportTrailer = { record: 'checkpoint', checkpoint: latest ? toCheckpoint(latest) : null, publicKeyPem: opts.publicKeyPem, rows };
   await write(opts.format === 'csv' ? csvLine(['checkpoint', ...names.map(() => null), JSON.stringify(trailer)]) : `${JSON.stringify(trailer)}\n`);

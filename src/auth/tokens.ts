@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { Actor } from './roles';
+import { authWindowStart, retryAfterSeconds } from './rate-limit';
 
 const TOKEN_PREFIX = 'grms_';
 // Writing last_used_at on every request would turn each read into a write; once a minute is enough.
@@ -21,68 +22,105 @@ export async function mintToken(db: Kysely<Database>, username: string, expiresA
   return token;
 }
 
+/** Mints a token for each active user among `usernames` in one statement; returns them by username. */
+export async function mintTokensForActive(db: Kysely<Database>, usernames: readonly string[], expiresAt: Date): Promise<Record<string, string>> {
+  if (usernames.length === 0) return {};
+  const tokens = new Map(usernames.map((u) => [u, TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url')]));
+  const minted = await sql<{ username: string }>`
+    INSERT INTO api_tokens (token_hash, username, expires_at)
+    SELECT t.hash, u.username, ${expiresAt}::timestamptz
+    FROM users u JOIN (VALUES ${sql.join([...tokens].map(([u, t]) => sql`(${u}, ${hashToken(t)})`))}) AS t(username, hash) ON t.username = u.username
+    WHERE u.active
+    RETURNING username`.execute(db);
+  return Object.fromEntries(minted.rows.map((r) => [r.username, tokens.get(r.username)!]));
+}
+
 export class UnknownUser extends Error {
   readonly code = 'UNKNOWN_USER';
 }
 
-/** Loads a user with roles and org; undefined when the user does not exist or is inactive. */
-export async function loadActor(db: Kysely<Database>, username: string): Promise<Actor | undefined> {
-  const user = await db
-    .selectFrom('users')
-    .innerJoin('orgs', 'orgs.id', 'users.org_id')
-    .select(['users.username', 'users.full_name', 'users.position', 'users.org_id', 'users.active', 'orgs.name as org_name'])
-    .where('users.username', '=', username)
-    .executeTakeFirst();
-  if (!user || !user.active) return undefined;
-  const roles = await db
-    .selectFrom('user_roles')
-    .select(['role', 'org_id'])
-    .where('username', '=', username)
-    .orderBy('role')
-    .orderBy('org_id')
-    .execute();
-  // Roles delegated to this user today (Plt/Plh), by a delegator who still holds them and is active.
-  const delegated = await db
-    .selectFrom('delegations as d')
-    .innerJoin('users as u', 'u.username', 'd.delegator')
-    .innerJoin('user_roles as g', (j) => j.onRef('g.username', '=', 'd.delegator').onRef('g.role', '=', 'd.role').onRef('g.org_id', '=', 'd.org_id'))
-    .select(['d.role', 'd.org_id', 'd.delegator', 'u.full_name', 'u.position'])
-    .where('d.delegate', '=', username)
-    .where('d.ended_at', 'is', null)
-    .where('u.active', '=', true)
-    .where(sql<boolean>`(now() AT TIME ZONE 'Asia/Jakarta')::date BETWEEN d.starts_on AND d.ends_on`)
-    .orderBy('d.created_at')
-    .execute();
+/**
+ * The columns of an actor, for the user row `u` joined to its OPD `o`: the user's roles, and the
+ * roles delegated to them today (Plt/Plh) by a delegator who still holds them and is active, as
+ * JSON arrays, so a whole actor is one row of one statement.
+ */
+const ACTOR_COLUMNS = sql`
+  u.username, u.full_name, u.position, u.org_id, u.active, o.name AS org_name,
+  (SELECT coalesce(json_agg(json_build_object('role', r.role, 'org', r.org_id) ORDER BY r.role, r.org_id), '[]'::json)
+     FROM user_roles r WHERE r.username = u.username) AS roles,
+  (SELECT coalesce(json_agg(json_build_object('role', d.role, 'org', d.org_id, 'delegator', d.delegator, 'fullName', du.full_name, 'position', du.position)
+                            ORDER BY d.created_at), '[]'::json)
+     FROM delegations d
+     JOIN users du ON du.username = d.delegator
+     JOIN user_roles g ON g.username = d.delegator AND g.role = d.role AND g.org_id = d.org_id
+     WHERE d.delegate = u.username AND d.ended_at IS NULL AND du.active
+       AND (now() AT TIME ZONE 'Asia/Jakarta')::date BETWEEN d.starts_on AND d.ends_on) AS delegated`;
+
+interface ActorRow {
+  username: string | null;
+  full_name: string | null;
+  position: string | null;
+  org_id: string | null;
+  active: boolean | null;
+  org_name: string | null;
+  roles: Array<{ role: string; org: string }>;
+  delegated: Array<{ role: string; org: string; delegator: string; fullName: string; position: string }>;
+}
+
+function actorOf(row: ActorRow | undefined): Actor | undefined {
+  if (!row || row.username === null || !row.active) return undefined;
   return {
-    username: user.username,
-    fullName: user.full_name,
-    position: user.position,
-    org: user.org_id,
-    orgName: user.org_name,
+    username: row.username,
+    fullName: row.full_name!,
+    position: row.position!,
+    org: row.org_id!,
+    orgName: row.org_name!,
     roles: [
-      ...roles.map((r) => ({ role: r.role, org: r.org_id })),
-      ...delegated
-        .filter((d) => !roles.some((r) => r.role === d.role && r.org_id === d.org_id))
-        .map((d) => ({ role: d.role, org: d.org_id, actingFor: { username: d.delegator, fullName: d.full_name, position: d.position } })),
+      ...row.roles,
+      ...row.delegated
+        .filter((d) => !row.roles.some((r) => r.role === d.role && r.org === d.org))
+        .map((d) => ({ role: d.role, org: d.org, actingFor: { username: d.delegator, fullName: d.fullName, position: d.position } })),
     ],
   };
 }
 
-/** The actor behind a bearer token, or undefined for an unknown, expired or revoked token. */
-export async function authenticateToken(db: Kysely<Database>, token: string): Promise<Actor | undefined> {
-  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-  const row = await db
-    .selectFrom('api_tokens')
-    .select(['id', 'username', 'expires_at', 'revoked_at', 'last_used_at'])
-    .where('token_hash', '=', hashToken(token))
-    .executeTakeFirst();
-  if (!row || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) return undefined;
-  const actor = await loadActor(db, row.username);
-  if (!actor) return undefined;
-  if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_SECONDS * 1000) {
-    await db.updateTable('api_tokens').set({ last_used_at: sql<Date>`now()` }).where('id', '=', row.id).execute();
+/** Loads a user with roles and org; undefined when the user does not exist or is inactive. */
+export async function loadActor(db: Kysely<Database>, username: string): Promise<Actor | undefined> {
+  const r = await sql<ActorRow>`SELECT ${ACTOR_COLUMNS} FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.username = ${username}`.execute(db);
+  return actorOf(r.rows[0]);
+}
+
+export interface Authentication {
+  /** The actor behind the token; undefined for an unknown, expired or revoked token or an inactive user. */
+  actor: Actor | undefined;
+  /** Seconds until `client` may try again after too many failed authentications; 0 when it may now. */
+  retryAfter: number;
+}
+
+/**
+ * Checks a bearer token in one statement: the client's failed authentications in this window,
+ * the token, its user, the user's OPD, roles and delegated roles. last_used_at is written at most
+ * once a minute per token.
+ */
+export async function authenticate(db: Kysely<Database>, token: string, client: string, now = new Date()): Promise<Authentication> {
+  // A malformed token is still looked up (it matches nothing): the client's failures count alike.
+  const hash = token.startsWith(TOKEN_PREFIX) && token.length <= 200 ? hashToken(token) : '';
+  const r = await sql<ActorRow & { failures: number | null; token_id: number | null; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null }>`
+    SELECT (SELECT f.failures FROM auth_failures f WHERE f.client = ${client} AND f.window_start = ${authWindowStart(now)}) AS failures,
+           t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at, ${ACTOR_COLUMNS}
+    FROM (SELECT 1) AS one
+    LEFT JOIN api_tokens t ON t.token_hash = ${hash}
+    LEFT JOIN users u ON u.username = t.username
+    LEFT JOIN orgs o ON o.id = u.org_id`.execute(db);
+  const row = r.rows[0]!;
+  const retryAfter = retryAfterSeconds(row.failures ?? 0, now);
+  if (retryAfter > 0) return { actor: undefined, retryAfter };
+  if (row.token_id === null || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= now.getTime())) return { actor: undefined, retryAfter };
+  const actor = actorOf(row);
+  if (actor && (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_SECONDS * 1000)) {
+    await db.updateTable('api_tokens').set({ last_used_at: sql<Date>`now()` }).where('id', '=', row.token_id).execute();
   }
-  return actor;
+  return { actor, retryAfter };
 }
 
 /** Revokes one token by its value; returns whether it was active. */

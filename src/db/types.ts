@@ -232,6 +232,9 @@ export interface DeadlinesTable {
   due_at: Timestamp | null;
   overdue: Generated<boolean>;
   escalated_at: Timestamp | null;
+  /** The instance's row_no and org_id, set by a trigger (migrations/0015) for the inbox's indexes. */
+  row_no: Generated<number>;
+  org_id: Generated<string>;
 }
 
 export interface Database {

@@ -42,19 +42,51 @@ function activeRow(db: Kysely<Database>, username: string): Promise<CertRow | un
   return db.selectFrom('user_certificates').selectAll().where('username', '=', username).where('revoked_at', 'is', null).executeTakeFirst();
 }
 
+/** What a certificate says, once its signature by the CA is checked: the only costly part. */
+interface CheckedCertificate {
+  certificatePem: string;
+  caCertificatePem: string;
+  issuedByCa: boolean;
+  validToMs: number;
+  commonName: string | undefined;
+  organization: string | undefined;
+}
+
+/**
+ * Checked certificates per authority (so per CA), by serial. Revocation is not cached: the row
+ * comes from the active certificates on every call.
+ */
+const checkedCertificates = new WeakMap<DocumentAuthority, Map<string, CheckedCertificate>>();
+
+function checkCertificate(row: CertRow, authority: DocumentAuthority): CheckedCertificate {
+  let checked = checkedCertificates.get(authority);
+  if (!checked) checkedCertificates.set(authority, (checked = new Map()));
+  const hit = checked.get(row.serial);
+  if (hit && hit.certificatePem === row.certificate && hit.caCertificatePem === authority.caCertificatePem) return hit;
+  const cert = new crypto.X509Certificate(row.certificate);
+  const ca = new crypto.X509Certificate(authority.caCertificatePem);
+  const subject = nameAttributes(certParts(pemToDer(row.certificate)).subject);
+  const result: CheckedCertificate = {
+    certificatePem: row.certificate,
+    caCertificatePem: authority.caCertificatePem,
+    issuedByCa: cert.checkIssued(ca) && cert.verify(ca.publicKey),
+    validToMs: Date.parse(cert.validTo),
+    commonName: subject.get(OID.commonName),
+    organization: subject.get(OID.organizationName),
+  };
+  if (checked.size >= CACHE_LIMIT) checked.delete(checked.keys().next().value!); // oldest first
+  checked.set(row.serial, result);
+  return result;
+}
+
 /**
  * Still fit to sign with: issued by the current CA, not about to expire, and naming the user as
  * they are now (a renamed user or one moved to another OPD gets a new certificate).
  */
 function usable(row: CertRow, authority: DocumentAuthority, user: SignerUser): boolean {
   if (row.private_key === null) return false; // came from a PKCS#12 no longer configured
-  const cert = new crypto.X509Certificate(row.certificate);
-  const ca = new crypto.X509Certificate(authority.caCertificatePem);
-  const subject = nameAttributes(certParts(pemToDer(row.certificate)).subject);
-  return (
-    cert.checkIssued(ca) && cert.verify(ca.publicKey) && Date.parse(cert.validTo) - Date.now() > RENEW_BEFORE_MS &&
-    subject.get(OID.commonName) === user.fullName && subject.get(OID.organizationName) === user.orgName
-  );
+  const c = checkCertificate(row, authority);
+  return c.issuedByCa && c.validToMs - Date.now() > RENEW_BEFORE_MS && c.commonName === user.fullName && c.organization === user.orgName;
 }
 
 /**

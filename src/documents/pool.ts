@@ -20,6 +20,11 @@ export interface DocumentPool {
 export interface DocumentPoolOptions {
   /** Worker threads; default: cores - 1, at least 1. */
   threads?: number;
+  /**
+   * Start the threads on first use or start(), not now: a server starts them once it listens,
+   * so loading the PDF libraries in each thread does not compete with its start-up.
+   */
+  lazy?: boolean;
 }
 
 function workerSetup(): { filename: string; execArgv: string[] } {
@@ -28,24 +33,31 @@ function workerSetup(): { filename: string; execArgv: string[] } {
   return { filename, execArgv: fromSource ? ['--require', require.resolve('tsx/cjs')] : [] };
 }
 
-export function createDocumentPool({ threads = Math.max(1, os.availableParallelism() - 1) }: DocumentPoolOptions = {}): DocumentPool {
+export function createDocumentPool({ threads = Math.max(1, os.availableParallelism() - 1), lazy = false }: DocumentPoolOptions = {}): DocumentPool & { start(): void } {
   const { filename, execArgv } = workerSetup();
-  const piscina = new Piscina<RenderTask, SignedDocument>({
-    filename,
-    execArgv,
-    minThreads: threads,
-    maxThreads: threads,
-    // Rendering is CPU-bound: queue instead of oversubscribing the cores.
-    concurrentTasksPerWorker: 1,
-  });
+  let piscina: Piscina<RenderTask, SignedDocument> | undefined;
+  const running = () =>
+    (piscina ??= new Piscina<RenderTask, SignedDocument>({
+      filename,
+      execArgv,
+      minThreads: threads,
+      maxThreads: threads,
+      // Rendering is CPU-bound: queue instead of oversubscribing the cores.
+      concurrentTasksPerWorker: 1,
+    }));
+  if (!lazy) running();
   return {
     async renderAndSign(content, identity) {
-      const result = await piscina.run({ content, identity });
+      const result = await running().run({ content, identity });
       // Structured cloning turns a Buffer into a plain Uint8Array.
       return { pdf: Buffer.from(result.pdf.buffer, result.pdf.byteOffset, result.pdf.byteLength), sha256: result.sha256 };
     },
+    /** Starts the threads now if they are not running yet. */
+    start() {
+      running();
+    },
     async close() {
-      await piscina.close();
+      await piscina?.close();
     },
   };
 }

@@ -1,8 +1,9 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import type { Database } from '../db/types';
 import { type Actor, hasGlobalRole, hasRole, memberOrgs } from '../auth/roles';
 import { badRequest } from '../errors';
 import type { WorkflowRegistry } from './registry';
+import type { StepScope } from './definition';
 import { definitionOf, toView, type InstanceView } from './view';
 
 type EB = ExpressionBuilder<Database, 'workflow_instances'>;
@@ -37,37 +38,82 @@ export function parseLimit(limit: string | undefined): number {
 }
 
 /**
- * SQL for "the actor may fire a task event on this instance now", built from the workflow
- * definitions: one disjunct per (workflow version, state, event) the actor holds a role for.
- * With `anyState`, "… at some stage" instead (who may read it, see canRead).
+ * One way the actor may fire an event: the workflow version and state, and what the instance must
+ * satisfy besides (scope, and for a task's review step segregation of duties).
  */
-function taskCondition(eb: EB, actor: Actor, registry: WorkflowRegistry, tasksOnly: boolean, anyState = false): Expression<SqlBool> {
-  const disjuncts: Expression<SqlBool>[] = [];
+interface Disjunct {
+  workflow: string;
+  version: number;
+  state: string;
+  scope: StepScope;
+  orgs: string[];
+  orgField?: string;
+  review: boolean;
+}
+
+/**
+ * The disjuncts of "the actor may fire an event (with tasksOnly: a task event) on this instance
+ * now", from the workflow definitions: one per (workflow version, state, event) the actor holds a
+ * role for, duplicates dropped (the head of an OPD approves and returns under the same condition).
+ */
+function taskDisjuncts(actor: Actor, registry: WorkflowRegistry, tasksOnly: boolean): Disjunct[] {
+  const out = new Map<string, Disjunct>();
   for (const def of registry.all()) {
     for (const [state, events] of Object.entries(def.steps)) {
       for (const step of Object.values(events)) {
         if (tasksOnly && !step.task) continue;
-        const where: Expression<SqlBool>[] = [eb('workflow', '=', def.name), eb('workflow_version', '=', def.version)];
-        if (!anyState) where.push(eb('state', '=', state));
+        let orgs: string[] = [];
         if (step.scope === 'global') {
           if (!step.roles.some((r) => hasRole(actor, r))) continue;
         } else {
-          const orgs = actor.roles.filter((g) => step.roles.includes(g.role as never)).map((g) => g.org);
+          orgs = [...new Set(actor.roles.filter((g) => step.roles.includes(g.role as never)).map((g) => g.org))].sort();
           if (orgs.length === 0) continue;
-          if (step.scope === 'data-org') {
-            if (!step.orgField) continue;
-            where.push(eb(sql<string>`data->>${step.orgField}`, 'in', orgs));
-          } else {
-            where.push(eb('org_id', 'in', orgs));
-          }
-          if (step.scope === 'submitter') where.push(sql<SqlBool>`snapshot->'context'->>'submittedBy' = ${actor.username}`);
+          if (step.scope === 'data-org' && !step.orgField) continue;
         }
-        if (tasksOnly && step.review) where.push(eb.not(sql<SqlBool>`submitters @> ARRAY[${actor.username}]::text[]`));
-        disjuncts.push(eb.and(where));
+        const d: Disjunct = {
+          workflow: def.name, version: def.version, state, scope: step.scope, orgs,
+          ...(step.scope === 'data-org' && { orgField: step.orgField }), review: tasksOnly && step.review === true,
+        };
+        out.set(JSON.stringify(d), d);
       }
     }
   }
-  return disjuncts.length ? eb.or(disjuncts) : sql<SqlBool>`false`;
+  return [...out.values()];
+}
+
+/**
+ * A disjunct as SQL on the (unaliased) workflow_instances table. `without` leaves out what the
+ * caller does not ask (the state, for "at some stage") or already guarantees (the workflow, state
+ * and OPD a branch reads from the deadlines index: restating them on the instance makes the
+ * planner count their selectivity twice and read the whole inbox).
+ */
+function disjunctSql(d: Disjunct, actor: Actor, without: { state?: boolean; workflow?: boolean; org?: boolean } = {}): Expression<SqlBool> {
+  const parts = [sql`workflow_instances.workflow_version = ${d.version}`];
+  if (!without.workflow) parts.push(sql`workflow_instances.workflow = ${d.workflow}`);
+  if (!without.state) parts.push(sql`workflow_instances.state = ${d.state}`);
+  if (d.scope === 'data-org') parts.push(sql`workflow_instances.data->>${d.orgField} in (${sql.join(d.orgs)})`);
+  else if (d.scope !== 'global' && !without.org) parts.push(sql`workflow_instances.org_id in (${sql.join(d.orgs)})`);
+  if (d.scope === 'submitter') parts.push(sql`workflow_instances.snapshot->'context'->>'submittedBy' = ${actor.username}`);
+  if (d.review) parts.push(sql`not workflow_instances.submitters @> ARRAY[${actor.username}]::text[]`);
+  return sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
+}
+
+function anyOf(conditions: Expression<SqlBool>[]): Expression<SqlBool> {
+  return conditions.length ? sql<SqlBool>`(${sql.join(conditions, sql` or `)})` : sql<SqlBool>`false`;
+}
+
+/** SQL for "the actor may fire an event on this instance at some stage" (who may read it, see canRead). */
+function actsAtSomeStage(actor: Actor, registry: WorkflowRegistry): Expression<SqlBool> {
+  const seen = new Set<string>();
+  const conditions: Expression<SqlBool>[] = [];
+  for (const d of taskDisjuncts(actor, registry, false)) {
+    // Without the state, disjuncts that differ only by state are the same condition.
+    const key = JSON.stringify({ ...d, state: '' });
+    if (seen.has(key)) continue;
+    seen.add(key);
+    conditions.push(disjunctSql(d, actor, { state: true }));
+  }
+  return anyOf(conditions);
 }
 
 export function visibility(eb: EB, actor: Actor, registry: WorkflowRegistry): Expression<SqlBool> {
@@ -75,7 +121,7 @@ export function visibility(eb: EB, actor: Actor, registry: WorkflowRegistry): Ex
   return eb.or([
     eb('org_id', 'in', memberOrgs(actor)),
     sql<SqlBool>`participants @> ARRAY[${actor.username}]::text[]`,
-    taskCondition(eb, actor, registry, false, true),
+    actsAtSomeStage(actor, registry),
   ]);
 }
 
@@ -112,8 +158,15 @@ export async function listInstances(db: Kysely<Database>, registry: WorkflowRegi
 /** A task: the instance plus the due date of the step it waits at (null when the step has no SLA). */
 export type TaskView = InstanceView & { dueAt: string | null; overdue: boolean };
 
+/**
+ * Inbox counts stop at this many: a figure equal to it reads "this many or more". Counting a
+ * large inbox exactly would read all of it on every request; each task counted costs a lookup of
+ * its instance (segregation of duties is checked there), so the cap is small.
+ */
+export const TASK_COUNT_CAP = 100;
+
 export interface TaskPage extends Page<TaskView> {
-  counts: { total: number; overdue: number; byWorkflow: Record<string, number> };
+  counts: { total: number; overdue: number; byWorkflow: Record<string, number>; cap: number };
 }
 
 function encodeTaskCursor(due: Date | null, rowNo: number): string {
@@ -128,61 +181,149 @@ function decodeTaskCursor(cursor: string | undefined): { due: Date | null; rowNo
 }
 
 /**
+ * The inbox split into disjoint branches, each read from a deadlines index in due order: one per
+ * (workflow, version, state), or per (workflow, version, state, OPD) when every way to act there
+ * is held at the instance's OPD. Disjuncts of the same branch are OR'd.
+ */
+interface TaskBranch {
+  workflow: string;
+  state: string;
+  org: string | null;
+  /** On the instance alone. */
+  condition: Expression<SqlBool>;
+  /** On the instance joined to a deadline of this branch's workflow, state (and OPD). */
+  rest: Expression<SqlBool>;
+}
+
+function taskBranches(actor: Actor, registry: WorkflowRegistry, f: ListFilters): TaskBranch[] {
+  const byState = new Map<string, Disjunct[]>();
+  for (const d of taskDisjuncts(actor, registry, true)) {
+    if (f.workflow && d.workflow !== f.workflow) continue;
+    const key = JSON.stringify([d.workflow, d.version, d.state]);
+    byState.set(key, [...(byState.get(key) ?? []), d]);
+  }
+  const orgFilter = f.org ? sql<SqlBool>` and workflow_instances.org_id = ${f.org}` : sql``;
+  const branches: TaskBranch[] = [];
+  for (const disjuncts of byState.values()) {
+    const { workflow, state } = disjuncts[0]!;
+    const conditionOf = (ds: Disjunct[], without: { workflow?: boolean; state?: boolean; org?: boolean } = {}) =>
+      sql<SqlBool>`(${anyOf(ds.map((d) => disjunctSql(d, actor, without)))}${orgFilter})`;
+    if (disjuncts.some((d) => d.scope === 'global' || d.scope === 'data-org')) {
+      branches.push({ workflow, state, org: null, condition: conditionOf(disjuncts), rest: conditionOf(disjuncts, { workflow: true, state: true }) });
+      continue;
+    }
+    const orgs = [...new Set(disjuncts.flatMap((d) => d.orgs))].filter((o) => !f.org || o === f.org).sort();
+    for (const org of orgs) {
+      const here = disjuncts.filter((d) => d.orgs.includes(org)).map((d) => ({ ...d, orgs: [org] }));
+      branches.push({ workflow, state, org, condition: conditionOf(here), rest: conditionOf(here, { workflow: true, state: true, org: true }) });
+    }
+  }
+  return branches;
+}
+
+/**
+ * Deadlines of a branch in index order, each with its instance when that instance is in the
+ * deadline's state (a deadline left behind for another state is stale and never counts; the
+ * scheduler skips it too) and meets the branch's condition. A deadline's workflow and OPD are its
+ * instance's. The instance is a LATERAL lookup by primary key, one per deadline read, so a page
+ * or a capped count reads no further than it needs: as a join, the planner (which cannot know that
+ * the deadline's state is the instance's) may hash the whole state instead.
+ */
+function withDeadline(db: Kysely<Database>, b: TaskBranch) {
+  let q = db
+    .selectFrom('deadlines')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('workflow_instances')
+          .selectAll('workflow_instances')
+          .whereRef('workflow_instances.id', '=', 'deadlines.instance_id')
+          .whereRef('workflow_instances.state', '=', 'deadlines.state')
+          .where(b.rest)
+          .limit(1)
+          .as('i'),
+      (join) => join.onTrue(),
+    )
+    .where('deadlines.kind', '=', 'state')
+    .where('deadlines.workflow', '=', b.workflow)
+    .where('deadlines.state', '=', b.state);
+  if (b.org !== null) q = q.where('deadlines.org_id', '=', b.org);
+  return q;
+}
+
+type TaskRow = Selectable<Database['workflow_instances']> & { due_at: Date | null; escalated: boolean };
+
+/**
  * The actor's inbox: instances waiting for a task event the actor may fire, soonest due first
- * (steps without a deadline last), with counts per workflow. Overdue means past the due time,
- * whether or not the scheduler has escalated it yet.
+ * (steps without a deadline last, in instance order), with counts per workflow up to
+ * TASK_COUNT_CAP. Overdue means past the due time, whether or not the scheduler has escalated it.
+ *
+ * A page reads, per branch, the first rows of the deadlines index after the cursor and merges
+ * them; only a page that runs out of dated tasks reads the instances without a deadline.
  */
 export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters, now = new Date()): Promise<TaskPage> {
   const limit = parseLimit(f.limit);
   const after = decodeTaskCursor(f.cursor);
-  let inner = db
-    .selectFrom('workflow_instances')
-    .selectAll()
-    .select((eb) =>
-      eb.selectFrom('deadlines').select('deadlines.due_at').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where('deadlines.kind', '=', 'state').as('due_at'),
-    )
-    .select((eb) =>
-      eb.selectFrom('deadlines').select('deadlines.overdue').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where('deadlines.kind', '=', 'state').as('escalated'),
-    )
-    .where((eb) => taskCondition(eb, actor, registry, true));
-  if (f.workflow) inner = inner.where('workflow', '=', f.workflow);
-  if (f.org) inner = inner.where('org_id', '=', f.org);
-  let q = db.selectFrom(inner.as('t')).selectAll();
-  if (after) {
-    q = after.due
-      ? q.where((eb) => eb.or([eb('t.due_at', '>', after.due!), eb.and([eb('t.due_at', '=', after.due!), eb('t.row_no', '>', after.rowNo)]), eb('t.due_at', 'is', null)]))
-      : q.where((eb) => eb.and([eb('t.due_at', 'is', null), eb('t.row_no', '>', after.rowNo)]));
+  const branches = taskBranches(actor, registry, f);
+  if (branches.length === 0) return { items: [], nextCursor: null, counts: { total: 0, overdue: 0, byWorkflow: {}, cap: TASK_COUNT_CAP } };
+
+  let rows: TaskRow[] = [];
+  if (!after || after.due) {
+    // Escalated and other deadlines are separate ranges of the index, each in due order.
+    const dated = branches.flatMap((b) => [true, false].map((escalated) => {
+      let q = withDeadline(db, b).where('deadlines.overdue', '=', escalated).selectAll('i').select(['deadlines.due_at', 'deadlines.overdue as escalated']);
+      if (after?.due) q = q.where(sql<SqlBool>`(deadlines.due_at, deadlines.row_no) > (${after.due}, ${after.rowNo})`);
+      return q.orderBy('deadlines.due_at').orderBy('deadlines.row_no').limit(limit + 1);
+    }));
+    const merged = dated.slice(1).reduce((acc, q, i) => acc.unionAll(db.selectFrom(q.as(`b${i + 1}`)).selectAll()), db.selectFrom(dated[0]!.as('b0')).selectAll());
+    rows = (await db.selectFrom(merged.as('t')).selectAll().orderBy('t.due_at').orderBy('t.row_no').limit(limit + 1).execute()) as TaskRow[];
   }
-  const rows = await q.orderBy(sql`t.due_at asc nulls last`).orderBy('t.row_no', 'asc').limit(limit + 1).execute();
+  if (rows.length <= limit) {
+    let q = db
+      .selectFrom('workflow_instances')
+      .selectAll()
+      .select([sql<Date | null>`null::timestamptz`.as('due_at'), sql<boolean>`false`.as('escalated')])
+      .where(anyOf(branches.map((b) => b.condition)))
+      .where(sql<SqlBool>`NOT EXISTS (SELECT 1 FROM deadlines d WHERE d.instance_id = workflow_instances.id AND d.kind = 'state' AND d.state = workflow_instances.state)`);
+    if (after && !after.due) q = q.where('row_no', '>', after.rowNo);
+    rows = rows.concat((await q.orderBy('row_no').limit(limit + 1 - rows.length).execute()) as TaskRow[]);
+  }
+
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   const items = kept.map((r) => {
-    const due = r.due_at as Date | null;
+    const due = r.due_at;
     return { ...toView(r, definitionOf(registry, r), actor), dueAt: due ? due.toISOString() : null, overdue: r.escalated === true || (due !== null && due.getTime() < now.getTime()) };
   });
-  let countQ = db
-    .selectFrom('workflow_instances')
-    .select((eb) => [
-      'workflow',
-      eb.fn.countAll<number>().as('n'),
-      sql<number>`count(*) FILTER (WHERE EXISTS (SELECT 1 FROM deadlines d WHERE d.instance_id = workflow_instances.id AND d.kind = 'state' AND (d.overdue OR d.due_at < ${now})))`.as('late'),
-    ])
-    .where((eb) => taskCondition(eb, actor, registry, true))
-    .groupBy('workflow');
-  if (f.workflow) countQ = countQ.where('workflow', '=', f.workflow);
-  if (f.org) countQ = countQ.where('org_id', '=', f.org);
-  const grouped = await countQ.execute();
-  const byWorkflow = Object.fromEntries(grouped.map((g) => [g.workflow, Number(g.n)]));
   const last = kept[kept.length - 1];
-  return {
-    items,
-    nextCursor: more && last ? encodeTaskCursor(last.due_at as Date | null, last.row_no) : null,
-    counts: {
-      total: grouped.reduce((sum, g) => sum + Number(g.n), 0),
-      overdue: grouped.reduce((sum, g) => sum + Number(g.late), 0),
-      byWorkflow,
-    },
-  };
+  return { items, nextCursor: more && last ? encodeTaskCursor(last.due_at, last.row_no) : null, counts: await taskCounts(db, branches, now) };
+}
+
+/**
+ * Per branch, how many tasks and how many overdue, each counted up to the cap in one statement.
+ * Overdue tasks are the escalated ones plus the others due before now: two ranges of the
+ * deadlines index, so the count reads no more of it than it counts.
+ */
+async function taskCounts(db: Kysely<Database>, branches: TaskBranch[], now: Date): Promise<TaskPage['counts']> {
+  const capped = (q: { as(alias: string): unknown }) => sql<number>`(SELECT count(*)::int FROM (${q}) AS capped)`;
+  const figures = branches.flatMap((b, i) => [
+    capped(db.selectFrom('workflow_instances').select(sql`1`.as('one')).where(b.condition).limit(TASK_COUNT_CAP)).as(`n${i}`),
+    capped(
+      withDeadline(db, b).select(sql`1`.as('one')).where('deadlines.overdue', '=', true)
+        .unionAll(withDeadline(db, b).select(sql`1`.as('one')).where('deadlines.overdue', '=', false).where('deadlines.due_at', '<', now))
+        .limit(TASK_COUNT_CAP),
+    ).as(`late${i}`),
+  ]);
+  const row = (await db.selectNoFrom(figures).executeTakeFirstOrThrow()) as Record<string, number>;
+  const byWorkflow: Record<string, number> = {};
+  let total = 0;
+  let overdue = 0;
+  branches.forEach((b, i) => {
+    if (row[`n${i}`]! > 0) byWorkflow[b.workflow] = Math.min(TASK_COUNT_CAP, (byWorkflow[b.workflow] ?? 0) + row[`n${i}`]!);
+    total += row[`n${i}`]!;
+    overdue += row[`late${i}`]!;
+  });
+  return { total: Math.min(TASK_COUNT_CAP, total), overdue: Math.min(TASK_COUNT_CAP, overdue), byWorkflow, cap: TASK_COUNT_CAP };
 }
 
 export interface HistoryItem {

@@ -26,7 +26,7 @@ export function schemaProblems(def: WorkflowDefinition, data: unknown, base: str
   });
 }
 
-/** Compiles every registered schema up front, so a broken schema stops start-up, not a request. */
+/** Compiles schemas ahead of their first request (a server does it once it listens, and stops on a broken one). */
 export function compileAll(defs: readonly WorkflowDefinition[]): void {
   for (const def of defs) validatorFor(def);
 }

@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
-import { mintToken } from '../auth/tokens';
+import { mintTokensForActive } from '../auth/tokens';
 import { generatePassword, setPassword } from '../auth/passwords';
 import { DEMO_USERNAMES } from './demo';
 
@@ -22,18 +22,22 @@ export interface DemoCredential {
  * password set any other way (`grms user set-password`, the API, the user changing it) is kept.
  */
 export async function renewDemoCredentials(db: Kysely<Database>): Promise<Record<string, DemoCredential>> {
+  const tokens = await mintTokensForActive(db, DEMO_USERNAMES, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
+  const users = await db.selectFrom('users').select(['username', 'password_hash']).where('username', 'in', Object.keys(tokens)).execute();
+  // The latest password change of each of them: renewed only when the demo made it.
+  const last = await sql<{ username: string; details: string | null }>`
+    SELECT DISTINCT ON (username) username, details FROM people_events
+    WHERE action IN ('set_password', 'reset_password') AND username IN (${sql.join(Object.keys(tokens))})
+    ORDER BY username, seq DESC`.execute(db);
+  const lastNote = new Map(last.rows.map((r) => [r.username, r.details]));
+  const hasPassword = new Set(users.filter((u) => u.password_hash).map((u) => u.username));
   const out: Record<string, DemoCredential> = {};
-  const users = await db.selectFrom('users').select(['username', 'password_hash']).where('username', 'in', DEMO_USERNAMES).where('active', '=', true).execute();
-  const byName = new Map(users.map((u) => [u.username, u]));
   const renew: string[] = [];
+  // In the order of DEMO_USERNAMES, as they are printed.
   for (const username of DEMO_USERNAMES) {
-    const user = byName.get(username);
-    if (!user) continue;
-    const token = await mintToken(db, username, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
-    const last = await db.selectFrom('people_events').select('details').where('username', '=', username)
-      .where('action', 'in', ['set_password', 'reset_password']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    out[username] = { token, password: null };
-    if (!user.password_hash || last?.details === DEMO_PASSWORD_NOTE) renew.push(username);
+    if (!tokens[username]) continue;
+    out[username] = { token: tokens[username], password: null };
+    if (!hasPassword.has(username) || lastNote.get(username) === DEMO_PASSWORD_NOTE) renew.push(username);
   }
   // Together, so the scrypt hashes share the thread pool (the chain's table lock orders the writes).
   await Promise.all(renew.map(async (username) => {

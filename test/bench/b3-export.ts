@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from '../../src/db/types';
-import { exportAudit } from '../../src/audit/export';
+import { EXPORT_PAGE_ROWS, exportAudit } from '../../src/audit/export';
 import { figure, fmt, type Figure, type Section } from './context';
 import type { Harness } from './harness';
 import { DATASET_KEY, ensureTemplate, type TemplateInfo } from './datasets';
@@ -181,7 +181,7 @@ export async function benchExport(h: Harness): Promise<Section> {
     diagnostics.push(...h.profileOf(served, `grms serve exporting ${fmt(rows)} rows`));
   }
   const largest = results.at(-1)!;
-  diagnostics.push(`One keyset page (5,000 rows; ${fmt(Math.ceil(largest.rows / 5000))} pages at ${fmt(largest.rows)} rows) of the export at ${fmt(largest.rows)} rows, EXPLAIN ANALYZE on the same data after the run:`, '', ...largest.plan);
+  diagnostics.push(`One keyset page (${fmt(EXPORT_PAGE_ROWS)} rows; ${fmt(Math.ceil(largest.rows / EXPORT_PAGE_ROWS))} pages at ${fmt(largest.rows)} rows) of the export at ${fmt(largest.rows)} rows, EXPLAIN ANALYZE on the same data after the run:`, '', ...largest.plan);
   const rate = (s: Streamed, n: number) => n / (s.ms / 1000);
   const figures: Figure[] = results.map((r) =>
     figure({ label: `export rows/s at ${fmt(r.rows)} rows`, value: rate(r.exportRun, r.rows), baselineLabel: 'psql COPY (SELECT …) TO STDOUT WITH CSV rows/s', baseline: rate(r.copyRun, r.rows), unit: '/s' }, '>=', 0.5));

@@ -22,16 +22,18 @@ export function inboxPages(deps: WebDeps): Router {
       workflow ? listTasks(deps.db, deps.engine.registry, actor, { limit: '1' }) : undefined,
     ]);
     const counts = (all ?? page).counts;
+    // Counts stop at the cap: a count equal to it means "that many or more".
+    const shown = (n: number) => (n >= counts.cap ? `${counts.cap}+` : String(n));
     const orgs = await orgNames(deps.db, page.items.map((i) => i.org));
-    const tab = (name: string | undefined, label: string, n: number) =>
+    const tab = (name: string | undefined, label: string, n: string) =>
       html`<li><a href="/inbox${name ? `?workflow=${encodeURIComponent(name)}` : ''}"${workflow === name ? html` aria-current="true"` : ''}>${label} <span class="count">${n}</span></a></li>`;
     const nextHref = page.nextCursor ? `/inbox?${new URLSearchParams({ ...(workflow && { workflow }), cursor: page.nextCursor })}` : undefined;
     sendPage(res, {
       title: t('inbox.title'),
-      body: html`<p>${t('inbox.counts', { total: counts.total, overdue: counts.overdue })}</p>
+      body: html`<p>${t('inbox.counts', { total: shown(counts.total), overdue: shown(counts.overdue) })}</p>
 <nav aria-label="${t('inbox.filter')}"><ul class="tabs">
-  ${tab(undefined, t('inbox.all'), counts.total)}
-  ${Object.entries(counts.byWorkflow).map(([name, n]) => tab(name, ctx.workflow(name), n))}
+  ${tab(undefined, t('inbox.all'), shown(counts.total))}
+  ${Object.entries(counts.byWorkflow).map(([name, n]) => tab(name, ctx.workflow(name), shown(n)))}
 </ul></nav>
 ${page.items.length === 0
   ? html`<p>${t('inbox.empty')}</p>`
