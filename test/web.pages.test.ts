@@ -204,8 +204,9 @@ describeBackends('web console pages', (kind) => {
     expect(page.text).toContain('id="f-termins-0-percent"');
     const visible = page.text.replace(/<template>[\s\S]*?<\/template>/g, '');
     for (const [, id] of visible.matchAll(/<(?:input|select|textarea) id="([^"]+)"/g)) expect(visible).toContain(`for="${id}"`);
-    // A planner may not open it.
-    expect((await planner.get('/new/procurement-delivery')).status).toBe(404);
+    // A planner may not open it: refused, as POST /api/v1/instances refuses them; an unknown workflow is not found.
+    expect((await planner.get('/new/procurement-delivery')).status).toBe(403);
+    expect((await planner.get('/new/no-such-workflow')).status).toBe(404);
   });
 
   test('a malformed or oversized form gets an HTML error page, not a crash', async () => {

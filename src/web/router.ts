@@ -19,13 +19,15 @@ import { adminPages } from './pages/admin';
 
 /**
  * Every page area, in the order their routes are tried. To add one: export `somethingPages(deps)`
- * returning a Router from src/web/pages/something.ts and list it here; put its menu entry (with
- * the roles that see it) in src/web/nav.ts and its labels in both i18n dictionaries. In a page:
+ * returning a Router from src/web/pages/something.ts and list it here (routes with their full
+ * paths, no mount path: test/web.matrix.test.ts reads them from here and wants a row for each);
+ * put its menu entry (with the roles that see it) in src/web/nav.ts and its labels in both i18n
+ * dictionaries. In a page:
  * `userOf(res)` / `userWithRole(res, 'auditor')` (redirect to sign-in / 403 page), build HTML with
  * `html\`…\`` (escapes), send it with `sendPage`, and put `csrfField(ctxOf(res))` in every form:
  * POSTs without the token never reach the page.
  */
-const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, verifyPages,
+export const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, verifyPages,
   auditPages, dashboardPages, adminPages];
 
 /** Paths that belong to the API and the public endpoints around it, never to the console. */

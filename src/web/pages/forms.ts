@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import type { Actor } from '../../auth/roles';
 import { hasRole } from '../../auth/roles';
 import type { WorkflowDefinition } from '../../engine/definition';
-import { GrmsError, notFound } from '../../errors';
+import { forbidden, GrmsError, notFound } from '../../errors';
 import { html, type SafeHtml } from '../html';
 import { ctxOf, userOf, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
@@ -111,6 +111,8 @@ ${page.comment ? html`<div class="field"><label for="f-comment">${t('instance.co
   });
 }
 
+const needsRole = (ctx: WebContext, roles: readonly string[]) => ctx.t('guard.needsRole', { roles: roles.map((r) => ctx.role(r)).join(', ') });
+
 const creatable = (actor: Actor, defs: WorkflowDefinition[]) => defs.filter((d) => d.creatorRoles.some((r) => hasRole(actor, r)));
 
 /** New proposals, permits and contracts, and events that carry data, as forms built from the JSON Schemas. */
@@ -132,8 +134,11 @@ export function formPages(deps: WebDeps): Router {
   });
 
   const creatableDef = (res: Response, name: string) => {
-    const def = creatable(userOf(res), latest()).find((d) => d.name === name);
-    if (!def) throw notFound(`Cannot create "${name}"`);
+    const actor = userOf(res);
+    const def = latest().find((d) => d.name === name);
+    if (!def) throw notFound(`No workflow "${name}"`);
+    // As POST /api/v1/instances: a known workflow the user may not start is refused, not hidden.
+    if (!creatable(actor, [def]).length) throw forbidden(needsRole(ctxOf(res), def.creatorRoles));
     return def;
   };
 
@@ -174,7 +179,9 @@ export function formPages(deps: WebDeps): Router {
   const eventStep = async (res: Response, id: string, event: string) => {
     const { row, def, view } = await deps.engine.get(userOf(res), id);
     const step = def.steps[row.state]?.[event];
-    if (!step || !view.allowedEvents.includes(event) || !(step.replacesData || step.payload)) throw notFound(`No form for "${event}" here`);
+    if (!step || !(step.replacesData || step.payload)) throw notFound(`No form for "${event}" here`);
+    // The user reads the instance (engine.get) but may not fire this event: refused, as the API refuses it.
+    if (!view.allowedEvents.includes(event)) throw forbidden(needsRole(ctxOf(res), step.roles));
     const schema = (step.replacesData ? def.schema : step.payload!.schema) as FieldSchema;
     return { row, def, step, schema };
   };

@@ -129,6 +129,7 @@ export function instancePages(deps: WebDeps): Router {
 
   // The language switch on a refused action's page links here: show the instance again.
   r.get('/instances/:id/events', (req, res) => {
+    userOf(res);
     res.redirect(303, `/instances/${encodeURIComponent(req.params.id)}`);
   });
 
