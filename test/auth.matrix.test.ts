@@ -1,9 +1,9 @@
 import type { RoleName } from '../src/engine/definition';
-import { ALL_ROLES, GLOBAL_ROLES } from '../src/auth/roles';
+import { ALL_ROLES } from '../src/auth/roles';
 import { describeBackends } from './support/db';
 import { startTestApp, type Reply, type TestApp } from './support/app';
 import { documentedRoutes } from './support/routes';
-import { buildMatrixFixtures, matrixWriteState, otherOrg, type MatrixFixtures, type Target } from './support/matrix-fixtures';
+import { buildMatrixFixtures, matrixWriteState, ORG_FREE, otherOrg, ROLE_PROFILES, type MatrixFixtures, type Target } from './support/matrix-fixtures';
 import { YEAR } from './support/proposals';
 import { DEMO_USERS } from '../src/seed/demo';
 
@@ -171,29 +171,6 @@ const MATRIX: Record<string, Row> = {
   'POST /api/v1/permits/receipt.pdf': allowOnly(['frontdesk']),
 };
 
-/**
- * Per role: the workflow whose instance {id} points at, and the event it fires there. The fixture
- * states are chosen so that each event is one the role fires at some stage (opd_head's approve is
- * the current step); a stale If-Match then stops every authorised call with 412.
- */
-const ROLE_PROFILES: Record<RoleName, { target: Target; event: string }> = {
-  planner: { target: 'proposal', event: 'submit' },
-  opd_head: { target: 'proposal', event: 'approve' },
-  bappeda_verifier: { target: 'proposal', event: 'verify' },
-  tapd: { target: 'proposal', event: 'reject' },
-  ppkd: { target: 'proposal', event: 'ratify' },
-  auditor: { target: 'proposal', event: 'approve' },
-  admin: { target: 'proposal', event: 'approve' },
-  frontdesk: { target: 'permit', event: 'mark_complete' },
-  technical_team: { target: 'permit', event: 'recommend' },
-  cashier: { target: 'permit', event: 'confirm_payment' },
-  permit_head: { target: 'permit', event: 'sign' },
-  ppk: { target: 'contract', event: 'issue_spmk' },
-  provider: { target: 'contract', event: 'report_progress' },
-  bendahara: { target: 'contract', event: 'submit_spp' },
-  bud: { target: 'contract', event: 'issue_sp2d' },
-};
-
 const WORKFLOW: Record<Target, string> = { proposal: 'budget-proposal', permit: 'permit', contract: 'procurement-delivery' };
 
 /**
@@ -207,9 +184,6 @@ const READERS: Record<Target, Row> = {
   permit: { anonymous: 'unauth', roles: READ, except: { bud: 'hidden' } },
   contract: { anonymous: 'unauth', roles: READ },
 };
-
-/** BUD is held at BPKAD but pays every OPD's contracts (a global step): no own/other for it either. */
-const ORG_FREE: ReadonlySet<RoleName> = new Set([...GLOBAL_ROLES, 'bud']);
 
 interface Cell {
   route: string;

@@ -1,4 +1,4 @@
-import { ALL_ROLES, GLOBAL_ROLES } from '../src/auth/roles';
+import { ALL_ROLES } from '../src/auth/roles';
 import type { RoleName } from '../src/engine/definition';
 import { DEMO_USERS } from '../src/seed/demo';
 import { setPassword } from '../src/auth/passwords';
@@ -7,7 +7,7 @@ import { describeBackends } from './support/db';
 import { startTestApp, type TestApp } from './support/app';
 import { ConsoleClient, csrfOf, TEST_PASSWORD, type PageReply } from './support/web';
 import { consoleRoutes } from './support/console-routes';
-import { buildMatrixFixtures, matrixWriteState, otherOrg, type MatrixFixtures, type Target, type TargetInstance } from './support/matrix-fixtures';
+import { buildMatrixFixtures, matrixWriteState, ORG_FREE, otherOrg, ROLE_PROFILES, type MatrixFixtures, type Target, type TargetInstance } from './support/matrix-fixtures';
 import { proposal } from './support/proposals';
 
 /**
@@ -143,26 +143,7 @@ const CONSOLE_MATRIX: Record<string, Row> = {
   'POST /admin/holidays/:date/remove': ADMIN(),
 };
 
-/** The workflow {id} points at per role and the event it fires there (the API matrix's ROLE_PROFILES). */
-const ROLE_PROFILES: Record<RoleName, { target: Target; event: string }> = {
-  planner: { target: 'proposal', event: 'submit' },
-  opd_head: { target: 'proposal', event: 'approve' },
-  bappeda_verifier: { target: 'proposal', event: 'verify' },
-  tapd: { target: 'proposal', event: 'reject' },
-  ppkd: { target: 'proposal', event: 'ratify' },
-  auditor: { target: 'proposal', event: 'approve' },
-  admin: { target: 'proposal', event: 'approve' },
-  frontdesk: { target: 'permit', event: 'mark_complete' },
-  technical_team: { target: 'permit', event: 'recommend' },
-  cashier: { target: 'permit', event: 'confirm_payment' },
-  permit_head: { target: 'permit', event: 'sign' },
-  ppk: { target: 'contract', event: 'issue_spmk' },
-  provider: { target: 'contract', event: 'report_progress' },
-  bendahara: { target: 'contract', event: 'submit_spp' },
-  bud: { target: 'contract', event: 'issue_sp2d' },
-};
 const WORKFLOW: Record<ConsoleTarget, string> = { proposal: 'budget-proposal', draft: 'budget-proposal', permit: 'permit', contract: 'procurement-delivery' };
-const ORG_FREE: ReadonlySet<RoleName> = new Set([...GLOBAL_ROLES, 'bud']);
 
 interface Cell {
   route: string;

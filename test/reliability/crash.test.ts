@@ -1,14 +1,9 @@
-import { sql } from 'kysely';
 import { describePostgres, createPostgresDatabase, dropPostgresDatabase } from '../support/db';
 import { exited, grms, serve } from '../support/cli';
 import { openPostgres } from '../../src/db/connect';
 import { proposal } from '../support/proposals';
+import { expectAcknowledgedStored, type Ack } from '../support/acknowledged';
 
-interface Ack {
-  id: string;
-  version: number;
-  event: string;
-}
 
 describePostgres('reliability: kill -9 under load', () => {
   test('every acknowledged transition survives with its document; nothing half-written; the trail verifies', async () => {
@@ -49,25 +44,8 @@ describePostgres('reliability: kill -9 under load', () => {
       await clients;
       expect(acks.filter((a) => a.event === 'submit').length).toBeGreaterThan(5);
 
-      // Every acknowledged transition is stored, with its document when it makes one.
-      for (const ack of acks) {
-        const row = await db.kysely.selectFrom('audit_events').select(['event', sql<string | null>`document_sha256`.as('doc')]).where('instance_id', '=', ack.id).where('seq', '=', ack.version).executeTakeFirst();
-        expect({ ack, event: row?.event }).toEqual({ ack, event: ack.event });
-        if (ack.event === 'submit') {
-          const doc = await db.kysely.selectFrom('documents').select('sha256').where('instance_id', '=', ack.id).where('seq', '=', ack.version).executeTakeFirst();
-          expect(doc?.sha256).toBe(row!.doc);
-        }
-      }
-      // Nothing half-written: versions match their chains, every document has its transition.
-      const mismatched = await sql<{ id: string }>`
-        SELECT i.id FROM workflow_instances i
-        WHERE i.version <> (SELECT count(*) FROM audit_events e WHERE e.instance_id = i.id)
-           OR i.version <> (SELECT max(seq) FROM audit_events e WHERE e.instance_id = i.id)`.execute(db.kysely);
-      expect(mismatched.rows).toEqual([]);
-      const orphans = await sql<{ id: string }>`
-        SELECT d.id FROM documents d LEFT JOIN audit_events e ON e.instance_id = d.instance_id AND e.seq = d.seq AND e.document_sha256 = d.sha256
-        WHERE e.instance_id IS NULL`.execute(db.kysely);
-      expect(orphans.rows).toEqual([]);
+      // Every acknowledged transition is stored, with its document when it makes one; nothing half-written.
+      await expectAcknowledgedStored(db.kysely, acks);
 
       // Restarted, it serves again; a checkpoint and a full verification pass.
       const again = await serve(env);

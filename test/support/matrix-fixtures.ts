@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { RoleName } from '../../src/engine/definition';
+import { GLOBAL_ROLES } from '../../src/auth/roles';
 import { DEMO_USERS } from '../../src/seed/demo';
 import { loadActor, mintToken } from '../../src/auth/tokens';
 import { addComment } from '../../src/engine/comments';
@@ -10,6 +11,32 @@ import { award, contractData, isoDay, ratifiedPuprProposal } from './procurement
 
 /** The instances the matrix acts on: one of each workflow, each with a signed document and an attachment. */
 export type Target = 'proposal' | 'permit' | 'contract';
+
+/**
+ * Per role: the workflow whose instance {id} points at, and the event it fires there. The fixture
+ * states are chosen so that each event is one the role fires at some stage (opd_head's approve is
+ * the current step); a stale If-Match then stops every authorised call with 412.
+ */
+export const ROLE_PROFILES: Record<RoleName, { target: Target; event: string }> = {
+  planner: { target: 'proposal', event: 'submit' },
+  opd_head: { target: 'proposal', event: 'approve' },
+  bappeda_verifier: { target: 'proposal', event: 'verify' },
+  tapd: { target: 'proposal', event: 'reject' },
+  ppkd: { target: 'proposal', event: 'ratify' },
+  auditor: { target: 'proposal', event: 'approve' },
+  admin: { target: 'proposal', event: 'approve' },
+  frontdesk: { target: 'permit', event: 'mark_complete' },
+  technical_team: { target: 'permit', event: 'recommend' },
+  cashier: { target: 'permit', event: 'confirm_payment' },
+  permit_head: { target: 'permit', event: 'sign' },
+  ppk: { target: 'contract', event: 'issue_spmk' },
+  provider: { target: 'contract', event: 'report_progress' },
+  bendahara: { target: 'contract', event: 'submit_spp' },
+  bud: { target: 'contract', event: 'issue_sp2d' },
+};
+
+/** BUD is held at BPKAD but pays every OPD's contracts (a global step): no own/other for it either. */
+export const ORG_FREE: ReadonlySet<RoleName> = new Set([...GLOBAL_ROLES, 'bud']);
 
 export interface TargetInstance {
   id: string;
