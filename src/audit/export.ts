@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/types';
 import { hashedProjection, INTEGER_TYPES } from './verify';
-import { selectCheckpoints, toCheckpoint, type Checkpoint } from './checkpoint';
+import { toCheckpoint, type Checkpoint } from './checkpoint';
 import { csvField, csvLine } from './csv';
 
 /**
@@ -92,7 +92,10 @@ type Keyset = { at: string; instance: string; seq: number };
 export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: ExportOptions): Promise<number> {
   const columns = await exportColumns(db);
   const projection = await hashedProjection(db);
-  const latest = await selectCheckpoints(db).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  // The trailer is the checkpoint that was latest when the export began, but only its id is held
+  // meanwhile: its heads (one per chain) are read at the end, so they are not live, and do not
+  // raise V8's heap limit, for the whole export.
+  const latestId = (await db.selectFrom('audit_checkpoints').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst())?.id;
   const meta: ExportMeta = { record: 'meta', format: EXPORT_FORMAT, exportedAt: new Date().toISOString(), filters: opts.filters, columns };
   const names = [...columns.map((c) => c.name), ...READING_COLUMNS];
   const write = async (text: string) => {
@@ -155,7 +158,51 @@ export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: 
     opts.onProgress?.(rows);
     if (!more) break;
   }
-  const trailer: ExportTrailer = { record: 'checkpoint', checkpoint: latest ? toCheckpoint(latest) : null, publicKeyPem: opts.publicKeyPem, rows };
-  await write(opts.format === 'csv' ? csvLine(['checkpoint', ...names.map(() => null), JSON.stringify(trailer)]) : `${JSON.stringify(trailer)}\n`);
+  await writeTrailer(db, latestId, { record: 'checkpoint', checkpoint: null, publicKeyPem: opts.publicKeyPem, rows }, opts.format, names.length, write);
   return rows;
+}
+
+/** Heads per query when the trailer writes a checkpoint's heads. */
+const HEAD_PAGE_ROWS = 10_000;
+
+/**
+ * The trailer record, exactly JSON.stringify(trailer) (CSV-quoted as one field in CSV), with the
+ * checkpoint's heads (one per chain) read and written a page at a time: the whole array parsed,
+ * stringified and quoted at once was the export's highest memory peak on a large trail.
+ */
+async function writeTrailer(
+  db: Kysely<Database>, checkpointId: number | undefined, trailer: ExportTrailer, format: 'csv' | 'jsonl', nameCount: number,
+  write: (text: string) => Promise<void>,
+): Promise<void> {
+  const cp = checkpointId === undefined ? undefined : await db
+    .selectFrom('audit_checkpoints')
+    .select(['id', 'row_count', 'head_count', 'merkle_root', 'previous_id', 'signature', 'key_name', sql<string>`grms_ts(as_of)`.as('as_of_text')])
+    .where('id', '=', checkpointId)
+    .executeTakeFirst();
+  const text = JSON.stringify({ ...trailer, checkpoint: cp ? toCheckpoint({ ...cp, heads: [] }) : null });
+  const quote = (t: string) => (format === 'csv' ? t.replace(/"/g, '""') : t);
+  const start = format === 'csv' ? `checkpoint${','.repeat(nameCount + 1)}"` : '';
+  const end = format === 'csv' ? '"\r\n' : '\n';
+  // Nothing before the heads (numbers and a timestamp) can contain this, so it marks where they go.
+  const at = cp ? text.indexOf('"heads":[]') + '"heads":['.length : -1;
+  if (at < 0) {
+    await write(`${start}${quote(text)}${end}`);
+    return;
+  }
+  await write(`${start}${quote(text.slice(0, at))}`);
+  for (let after = 0; ;) {
+    const page = await sql<{ head: unknown; n: number }>`
+      SELECT h.value AS head, h.n::int AS n
+      FROM audit_checkpoints c CROSS JOIN LATERAL jsonb_array_elements(c.heads) WITH ORDINALITY AS h(value, n)
+      WHERE c.id = ${cp!.id} AND h.n > ${after}
+      ORDER BY h.n
+      LIMIT ${HEAD_PAGE_ROWS}`.execute(db);
+    if (page.rows.length === 0) break;
+    let piece = '';
+    for (const r of page.rows) piece += `${after === 0 && piece === '' ? '' : ','}${JSON.stringify(r.head)}`;
+    await write(quote(piece));
+    after = page.rows[page.rows.length - 1]!.n;
+    if (page.rows.length < HEAD_PAGE_ROWS) break;
+  }
+  await write(`${quote(text.slice(at))}${end}`);
 }

@@ -1,4 +1,4 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../db/types';
 import { type Actor, hasGlobalRole, hasRole, memberOrgs } from '../auth/roles';
 import { badRequest } from '../errors';
@@ -116,6 +116,38 @@ function actsAtSomeStage(actor: Actor, registry: WorkflowRegistry): Expression<S
   return anyOf(conditions);
 }
 
+/**
+ * `visibility` as branches whose union is the same set, each a condition an index reads in
+ * `row_no` order, or null when the actor reads everything. With `byWorkflow`, an OPD's instances
+ * are one branch per registered workflow (an instance's workflow always is: toView needs its
+ * definition), the range (workflow, state, OPD) of workflow_instances_inbox; without
+ * it, the range of the OPD in workflow_instances_org. A way to act at some stage that holds only at
+ * the actor's own OPDs adds nothing to those branches and is left out. Instances the actor took
+ * part in are not among them: see listInstances.
+ */
+function visibilityBranches(actor: Actor, registry: WorkflowRegistry, byWorkflow: boolean): Expression<SqlBool>[] | null {
+  if (hasGlobalRole(actor)) return null;
+  const member = memberOrgs(actor);
+  const workflows = [...new Set(registry.all().map((d) => d.name))].sort();
+  const branches: Expression<SqlBool>[] = member.flatMap((org) => byWorkflow
+    ? workflows.map((w) => sql<SqlBool>`(workflow_instances.workflow = ${w} and workflow_instances.org_id = ${org})`)
+    : [sql<SqlBool>`workflow_instances.org_id = ${org}`]);
+  const seen = new Set<string>();
+  for (const d of taskDisjuncts(actor, registry, false)) {
+    const key = JSON.stringify({ ...d, state: '' });
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (d.scope !== 'global' && d.scope !== 'data-org' && d.orgs.every((o) => member.includes(o))) continue;
+    branches.push(disjunctSql(d, actor, { state: true }));
+  }
+  return branches;
+}
+
+/** UNION ALL of queries with the same columns, each kept whole (its own ORDER BY and LIMIT). */
+function unionAllOf<DB, TB extends keyof DB, O>(db: Kysely<Database>, queries: Array<SelectQueryBuilder<DB, TB, O>>) {
+  return queries.slice(1).reduce((acc, q, i) => acc.unionAll(db.selectFrom(q.as(`b${i + 1}`)).selectAll()), db.selectFrom(queries[0]!.as('b0')).selectAll());
+}
+
 export function visibility(eb: EB, actor: Actor, registry: WorkflowRegistry): Expression<SqlBool> {
   if (hasGlobalRole(actor)) return sql<SqlBool>`true`;
   return eb.or([
@@ -135,23 +167,53 @@ export interface ListFilters {
   limit?: string;
 }
 
-/** Instances the actor may read, newest first. */
+/**
+ * Instances the actor may read, newest first. For an actor who does not read everything, each
+ * visibility branch reads its own index range newest first with `LIMIT n+1` and the page is the
+ * newest of their union: one filtered walk over every instance would read further the smaller
+ * the actor's share of the table.
+ */
 export async function listInstances(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters): Promise<Page<InstanceView>> {
   const limit = parseLimit(f.limit);
   const after = decodeCursor(f.cursor);
-  let q = db.selectFrom('workflow_instances').selectAll().where((eb) => visibility(eb, actor, registry));
-  if (f.workflow) q = q.where('workflow', '=', f.workflow);
-  if (f.state) q = q.where('state', '=', f.state);
-  if (f.org) q = q.where('org_id', '=', f.org);
-  if (f.overdue === 'true') {
-    q = q.where(({ exists, selectFrom }) =>
-      exists(selectFrom('deadlines').select('deadlines.instance_id').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where((eb) => eb.or([eb('deadlines.overdue', '=', true), eb('deadlines.due_at', '<', new Date())]))),
-    );
-  } else if (f.overdue !== undefined && f.overdue !== 'false') {
+  if (f.overdue !== undefined && f.overdue !== 'true' && f.overdue !== 'false') {
     throw badRequest('overdue must be true or false', [{ path: '/overdue', message: 'must be true or false' }]);
   }
-  if (after !== undefined) q = q.where('row_no', '<', after);
-  const rows = await q.orderBy('row_no', 'desc').limit(limit + 1).execute();
+  const filtered = <O>(q: SelectQueryBuilder<Database, 'workflow_instances', O>) => {
+    if (f.workflow) q = q.where('workflow_instances.workflow', '=', f.workflow);
+    if (f.state) q = q.where('workflow_instances.state', '=', f.state);
+    if (f.org) q = q.where('workflow_instances.org_id', '=', f.org);
+    if (f.overdue === 'true') {
+      q = q.where(({ exists, selectFrom }) =>
+        exists(selectFrom('deadlines').select('deadlines.instance_id').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where((eb) => eb.or([eb('deadlines.overdue', '=', true), eb('deadlines.due_at', '<', new Date())]))),
+      );
+    }
+    if (after !== undefined) q = q.where('workflow_instances.row_no', '<', after);
+    return q.orderBy('workflow_instances.row_no', 'desc').limit(limit + 1);
+  };
+  const branches = visibilityBranches(actor, registry, f.state !== undefined && f.state !== '');
+  let rows: Array<Selectable<Database['workflow_instances']>>;
+  if (branches === null) {
+    rows = await filtered(db.selectFrom('workflow_instances').selectAll()).execute();
+  } else {
+    const newest = unionAllOf(db, branches.map((b) => filtered(db.selectFrom('workflow_instances').select('workflow_instances.row_no').where(b))));
+    // Branches overlap (several workflows' ways to act at one OPD): DISTINCT.
+    const keys = (await db.selectFrom(newest.as('u')).select('u.row_no').distinct().orderBy('u.row_no', 'desc').limit(limit + 1).execute()).map((r) => r.row_no);
+    // Instances the actor took part in have no index in row_no order. When the branches fill a
+    // page, only those newer than its last row can still enter it: the planner intersects that
+    // range of row_no (of the state, when filtered) with the participants index, reading index
+    // pages only. Otherwise they are read from the participants index and sorted (OFFSET 0 keeps
+    // the planner from walking all of row_no instead): as many as the actor's own history.
+    const tookPart = sql<SqlBool>`workflow_instances.participants @> ARRAY[${actor.username}]::text[]`;
+    const floor = keys.length > limit ? keys[keys.length - 1]! : undefined;
+    const participated = floor === undefined
+      ? filtered(db.selectFrom(db.selectFrom('workflow_instances').selectAll().where(tookPart).offset(0).as('workflow_instances')).select('workflow_instances.row_no') as unknown as SelectQueryBuilder<Database, 'workflow_instances', { row_no: number }>)
+      : filtered(db.selectFrom('workflow_instances').select('workflow_instances.row_no').where(tookPart).where('workflow_instances.row_no', '>', floor));
+    const fromParticipated = db.selectFrom(participated.as('p')).select('p.row_no');
+    const pageKeys = keys.length ? fromParticipated.unionAll(db.selectNoFrom(sql<number>`unnest(${sql.val(keys)}::bigint[])`.as('row_no'))) : fromParticipated;
+    rows = await db.selectFrom('workflow_instances').selectAll().where('workflow_instances.row_no', 'in', db.selectFrom(pageKeys.as('k')).select('k.row_no'))
+      .orderBy('workflow_instances.row_no', 'desc').limit(limit + 1).execute();
+  }
   return page(rows, limit, (r) => toView(r, definitionOf(registry, r), actor), (r) => r.row_no);
 }
 
@@ -275,8 +337,7 @@ export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry
       if (after?.due) q = q.where(sql<SqlBool>`(deadlines.due_at, deadlines.row_no) > (${after.due}, ${after.rowNo})`);
       return q.orderBy('deadlines.due_at').orderBy('deadlines.row_no').limit(limit + 1);
     }));
-    const merged = dated.slice(1).reduce((acc, q, i) => acc.unionAll(db.selectFrom(q.as(`b${i + 1}`)).selectAll()), db.selectFrom(dated[0]!.as('b0')).selectAll());
-    rows = (await db.selectFrom(merged.as('t')).selectAll().orderBy('t.due_at').orderBy('t.row_no').limit(limit + 1).execute()) as TaskRow[];
+    rows = (await db.selectFrom(unionAllOf(db, dated).as('t')).selectAll().orderBy('t.due_at').orderBy('t.row_no').limit(limit + 1).execute()) as TaskRow[];
   }
   if (rows.length <= limit) {
     let q = db
