@@ -79,7 +79,7 @@ export function renderReport(opts: Options, m: Machine, sections: Section[], fai
   }
   const analysis = path.join(ROOT, 'test', 'bench', 'ANALYSIS.md');
   if (fs.existsSync(analysis)) {
-    lines.push('## What limits the figures (analysis)', '', '(Written by hand from the diagnostics of the full runs; it contains no figures — those are above.)', '', fs.readFileSync(analysis, 'utf8').trim(), '');
+    lines.push('## What limits the figures (analysis)', '', '(Written by hand from the diagnostics of earlier runs; figures quoted there are dated and named by run. This run\'s are above.)', '', fs.readFileSync(analysis, 'utf8').trim(), '');
   }
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n')}\n`;
 }
