@@ -126,6 +126,7 @@ export const id = {
   'audit.seq': 'Urutan',
   'audit.reason': 'Alasan',
   'audit.peopleChain': 'Rantai perubahan pengguna',
+  'audit.orgChain': 'Rantai perubahan organisasi',
   'audit.export': 'Ekspor jejak audit',
   'audit.exportIntro': 'Berkas memuat setiap kolom yang di-hash dan checkpoint terakhir, sehingga dapat diperiksa tanpa basis data (npx grms audit verify --file).',
   'audit.format': 'Format',
