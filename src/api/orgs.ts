@@ -13,7 +13,7 @@ export function orgsRouter(db: Kysely<Database>): Router {
   });
   r.post('/orgs', requireRole('admin'), async (req, res) => {
     const org = await createOrg(db, actorOf(res).username, jsonObjectBody(req) as unknown as NewOrg);
-    res.status(201).location(`/api/v1/orgs/${org.id}`).json(org);
+    res.status(201).json(org);
   });
   r.patch('/orgs/:id', requireRole('admin'), async (req, res) => {
     // A merge patch (RFC 7396) may say so in its media type; plain JSON is taken the same way.
