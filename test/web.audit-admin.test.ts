@@ -368,5 +368,14 @@ describeBackends('web console audit and admin pages', (kind) => {
     expect(res.text).toContain('Rantai RUSAK');
     expect(res.text).toContain(`<a href="/instances/${instance}">${instance}</a>`);
     expect(res.text).toMatch(/Urutan<\/th><td>3<\/td>/);
+    expect(res.text).not.toContain('Rantai perubahan organisasi');
+  });
+
+  test('a tampered organisation change shows the organisation chain as broken', async () => {
+    await tamper(app.db.kysely, () => sql`UPDATE org_events SET actor = 'penyusup' WHERE seq = 1`.execute(app.db.kysely), 'org_events');
+    const c = await signedIn('auditor.inspektorat');
+    const res = await c.get('/audit?check=1');
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/<caption>Rantai perubahan organisasi<\/caption>\s*<tr><th scope="row">Urutan<\/th><td>1<\/td>/);
   });
 });
