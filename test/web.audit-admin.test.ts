@@ -290,7 +290,7 @@ describeBackends('web console audit and admin pages', (kind) => {
 
     test('the pages speak English when asked, every field labelled', async () => {
       const c = await signedIn('admin');
-      for (const [path, text] of [['/admin/users?lang=en', 'Add a user'], ['/admin/users/kadis.dinkes', 'Grant a role'], ['/admin/delegations', 'New delegation'], ['/admin/holidays', 'Save the holiday']]) {
+      for (const [path, text] of [['/admin/users?lang=en', 'Add a user'], ['/admin/users/kadis.dinkes', 'Grant a role'], ['/admin/delegations', 'New delegation'], ['/admin/holidays', 'Save the holiday'], ['/admin/orgs', 'Add an organisation'], ['/admin/orgs/cv-maju', 'Organisation: CV Maju Jaya Konstruksi']]) {
         const res = await c.get(path);
         expect(res.status).toBe(200);
         expect(res.text).toContain('<html lang="en">');
