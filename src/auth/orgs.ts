@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/types';
-import { GrmsError, invalidData, notFound, type FieldProblem } from '../errors';
+import { invalidData, notFound, orgExists, type FieldProblem } from '../errors';
 import { canonicalJson } from '../audit/hash';
 import { appendToSideChain, verifySideChain, type SideChainResult } from '../audit/side-chain';
 import { invalidTextProblems } from '../engine/validate';
@@ -40,9 +40,6 @@ export const ORG_ID = /^[a-z0-9][a-z0-9-]{1,39}$/;
 export const NPWP = /^(\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}|\d{16})$/;
 const KINDS: readonly string[] = ['opd', 'supplier'];
 
-const orgExists = (id: string) =>
-  new GrmsError('ORG_EXISTS', 409, 'org-exists', 'Organisation exists', `An organisation "${id}" already exists`);
-
 function fieldProblems(o: Record<string, unknown>, allowed: readonly string[]): FieldProblem[] {
   const problems: FieldProblem[] = [...invalidTextProblems(o, '')];
   for (const k of Object.keys(o)) {
@@ -58,6 +55,7 @@ async function record(trx: Transaction<Database>, action: 'create_org' | 'update
   await appendToSideChain(trx, 'org_events', { action, org_id: org, details: canonicalJson(details), actor });
 }
 
+/** Creates an organisation; a taken id is ORG_EXISTS (409). */
 export async function createOrg(db: Kysely<Database>, by: string, input: NewOrg): Promise<Org> {
   const o = input as unknown as Record<string, unknown>;
   const problems = fieldProblems(o, ['id', 'name', 'kind', 'code', 'npwp']);
@@ -98,6 +96,7 @@ export async function updateOrg(db: Kysely<Database>, by: string, id: string, pa
   });
 }
 
+/** Every organisation, by name: what forms offer and what the API lists. */
 export async function listOrgs(db: Kysely<Database>): Promise<Org[]> {
   const rows = await db.selectFrom('orgs').select(['id', 'name', 'kind', 'code', 'npwp']).orderBy('name').orderBy('id').execute();
   return rows.map((r) => ({ ...r, kind: r.kind as OrgKind }));
