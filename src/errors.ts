@@ -48,6 +48,9 @@ export const unsupportedMediaType = (detail: string) =>
   new GrmsError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported-media-type', 'Unsupported media type', detail);
 export const invalidData = (detail: string, errors: FieldProblem[]) =>
   new GrmsError('INVALID_DATA', 422, 'invalid-data', 'Invalid data', detail, errors);
+/** An organisation id is taken: ids are never reused, since instances, roles and numbers refer to them. */
+export const orgExists = (id: string) =>
+  new GrmsError('ORG_EXISTS', 409, 'org-exists', 'Organisation exists', `An organisation "${id}" already exists`);
 export const commentRequired = (event: string) =>
   new GrmsError('COMMENT_REQUIRED', 422, 'comment-required', 'Comment required', `"${event}" needs a non-empty comment`, [
     { path: '/comment', message: 'must be a non-empty string' },

@@ -158,6 +158,10 @@ const MATRIX: Record<string, Row> = {
   'POST /api/v1/users/{username}/deactivate': allowOnly(['admin'], { body: { reason: 5 } }),
   'PUT /api/v1/users/{username}/password': allowOnly(['admin'], { body: { password: 'short' } }),
   'POST /api/v1/users/{username}/password-reset': allowOnly(['admin']),
+  // Everyone picks OPDs and suppliers; only admins create or change them (bodies fail validation: nothing written).
+  'GET /api/v1/orgs': SIGNED_IN,
+  'POST /api/v1/orgs': allowOnly(['admin'], { body: { id: 'X', name: '', kind: 'opd' } }),
+  'PATCH /api/v1/orgs/{id}': allowOnly(['admin'], { params: { id: 'dinkes' }, body: { name: '' } }),
   // Everyone signed in changes their own password, auditors included (issue 5).
   'PUT /api/v1/me/password': { ...SIGNED_IN, send: { body: { newPassword: 'short' } } },
   // Only the parties and admins see a delegation; the delegator or an admin ends it.

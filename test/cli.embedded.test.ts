@@ -80,7 +80,7 @@ describe('grms CLI on the embedded database', () => {
     expect(grms(['token', 'revoke', token.stdout.trim()], env).status).toBe(1);
     const verify = grms(['audit', 'verify'], env);
     expect(verify.status).toBe(0);
-    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, people: { ok: true } });
+    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, people: { ok: true }, orgs: { ok: true, checked: 0, broken: [] } });
 
     // The printed passwords sign in (the latest start's; the earlier ones were renewed).
     const db = await openPglite({ dataDir: path.join(dir, 'pgdata') });

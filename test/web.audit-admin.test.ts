@@ -120,7 +120,7 @@ describeBackends('web console audit and admin pages', (kind) => {
         const c = await signedIn(who);
         const inbox = await c.get('/inbox');
         expect(inbox.text).not.toContain('href="/admin"');
-        for (const path of ['/admin', '/admin/users', '/admin/users/admin', '/admin/orgs', '/admin/delegations', '/admin/holidays']) expect((await c.get(path)).status).toBe(403);
+        for (const path of ['/admin', '/admin/users', '/admin/users/admin', '/admin/orgs', '/admin/orgs/dinkes', '/admin/delegations', '/admin/holidays']) expect((await c.get(path)).status).toBe(403);
         expect((await c.post('/admin/users', { username: 'penyusup', fullName: 'Penyusup', org: 'dinkes', role: 'admin' }, inbox)).status).toBe(403);
         expect((await c.post('/admin/users/perencana.dinkes/roles', { role: 'admin', org: 'dinkes' }, inbox)).status).toBe(403);
         expect((await c.post('/admin/users/perencana.dinkes/password-reset', {}, inbox)).status).toBe(403);
@@ -290,7 +290,7 @@ describeBackends('web console audit and admin pages', (kind) => {
 
     test('the pages speak English when asked, every field labelled', async () => {
       const c = await signedIn('admin');
-      for (const [path, text] of [['/admin/users?lang=en', 'Add a user'], ['/admin/users/kadis.dinkes', 'Grant a role'], ['/admin/delegations', 'New delegation'], ['/admin/holidays', 'Save the holiday']]) {
+      for (const [path, text] of [['/admin/users?lang=en', 'Add a user'], ['/admin/users/kadis.dinkes', 'Grant a role'], ['/admin/delegations', 'New delegation'], ['/admin/holidays', 'Save the holiday'], ['/admin/orgs', 'Add an organisation'], ['/admin/orgs/cv-maju', 'Organisation: CV Maju Jaya Konstruksi']]) {
         const res = await c.get(path);
         expect(res.status).toBe(200);
         expect(res.text).toContain('<html lang="en">');
@@ -304,12 +304,58 @@ describeBackends('web console audit and admin pages', (kind) => {
       expect((await auditor.get('/audit?lang=en')).text).toContain('Download the export');
     });
 
-    test('the OPD list is read-only', async () => {
+    test('OPDs: created and edited through forms beside each field, values kept when refused, every change in org_events', async () => {
       const c = await signedIn('admin');
-      const res = await c.get('/admin/orgs');
-      expect(res.status).toBe(200);
-      expect(res.text).toContain('Dinas Kesehatan');
-      expect(res.text).not.toMatch(/<form method="post" action="\/admin\/orgs/);
+      const orgEvents = async () => (await sql<{ action: string; org_id: string; actor: string }>`SELECT action, org_id, actor FROM org_events ORDER BY seq`.execute(app.db.kysely)).rows;
+      const page = await c.get('/admin/orgs');
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('Dinas Kesehatan');
+      expect(page.text).toContain('<a href="/admin/orgs/dinkes">');
+      for (const id of ['org-id', 'org-name', 'org-kind', 'org-code', 'org-npwp']) expect(page.text).toContain(`<label for="${id}"`);
+      const before = await orgEvents();
+
+      const bad = await c.post('/admin/orgs', { id: 'Dinas Baru', name: 'Badan <b>Baru</b>', kind: 'supplier', code: '', npwp: '' }, page);
+      expect(bad.status).toBe(422);
+      expect(bad.text).toMatch(/id="org-id"[^>]*value="Dinas Baru"[^>]*aria-invalid="true"/);
+      expect(bad.text).toContain('<p class="field-error" id="org-id-error">harus 2–40 huruf kecil, angka atau tanda hubung, diawali huruf atau angka</p>');
+      expect(bad.text).toContain('<p class="field-error" id="org-npwp-error">wajib diisi untuk pemasok</p>');
+      expect(bad.text).toContain('value="Badan &lt;b&gt;Baru&lt;/b&gt;"');
+      expect(bad.text).toContain('Periksa isian yang ditandai');
+      const taken = await c.post('/admin/orgs', { id: 'dinkes', name: 'Dinas Kesehatan Lagi', kind: 'opd' }, page);
+      expect(taken.status).toBe(409);
+      expect(taken.text).toContain('<p class="field-error" id="org-id-error">Organisasi &quot;dinkes&quot; sudah ada</p>');
+      expect(await orgEvents()).toEqual(before);
+
+      const ok = await c.post('/admin/orgs', { id: 'dishub', name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01', npwp: '' }, page);
+      expect(ok.status).toBe(303);
+      expect(ok.location).toBe('/admin/orgs?created=dishub');
+      expect((await c.get(ok.location!)).text).toContain('Organisasi dishub dibuat');
+      expect(await app.db.kysely.selectFrom('orgs').select(['name', 'kind', 'code', 'npwp']).where('id', '=', 'dishub').executeTakeFirst())
+        .toEqual({ name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01', npwp: null });
+
+      const edit = await c.get('/admin/orgs/dishub');
+      expect(edit.status).toBe(200);
+      expect(edit.text).toMatch(/id="edit-name"[^>]*value="Dinas Perhubungan"/);
+      const badEdit = await c.post('/admin/orgs/dishub', { name: '', code: '2.15.01', npwp: '12-34' }, edit);
+      expect(badEdit.status).toBe(422);
+      expect(badEdit.text).toContain('<p class="field-error" id="edit-name-error">wajib diisi, paling banyak 200 karakter</p>');
+      expect(badEdit.text).toMatch(/id="edit-npwp"[^>]*value="12-34"[^>]*aria-invalid="true"/);
+      expect(badEdit.text).toContain('id="edit-npwp-error"');
+      const saved = await c.post('/admin/orgs/dishub', { name: 'Dinas Perhubungan Kota', code: '', npwp: '' }, edit);
+      expect(saved.status).toBe(303);
+      expect(saved.location).toBe('/admin/orgs/dishub?done=saved');
+      expect((await c.get(saved.location!)).text).toContain('Organisasi dishub disimpan');
+      expect(await app.db.kysely.selectFrom('orgs').select(['name', 'code']).where('id', '=', 'dishub').executeTakeFirst()).toEqual({ name: 'Dinas Perhubungan Kota', code: null });
+      expect((await orgEvents()).slice(before.length)).toEqual([
+        { action: 'create_org', org_id: 'dishub', actor: 'admin' }, { action: 'update_org', org_id: 'dishub', actor: 'admin' },
+      ]);
+      // Without the CSRF token nothing is changed.
+      const forged = await c.post('/admin/orgs/dishub', { name: 'Dinas Palsu', _csrf: 'x' });
+      expect(forged.status).toBe(403);
+      expect((await c.get('/admin/orgs/nowhere')).status).toBe(404);
+      const other = await signedIn('kadis.dinkes');
+      expect((await other.get('/admin/orgs/dishub')).status).toBe(403);
+      expect((await orgEvents()).length).toBe(before.length + 2);
     });
   });
 
@@ -322,5 +368,14 @@ describeBackends('web console audit and admin pages', (kind) => {
     expect(res.text).toContain('Rantai RUSAK');
     expect(res.text).toContain(`<a href="/instances/${instance}">${instance}</a>`);
     expect(res.text).toMatch(/Urutan<\/th><td>3<\/td>/);
+    expect(res.text).not.toContain('Rantai perubahan organisasi');
+  });
+
+  test('a tampered organisation change shows the organisation chain as broken', async () => {
+    await tamper(app.db.kysely, () => sql`UPDATE org_events SET actor = 'penyusup' WHERE seq = 1`.execute(app.db.kysely), 'org_events');
+    const c = await signedIn('auditor.inspektorat');
+    const res = await c.get('/audit?check=1');
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/<caption>Rantai perubahan organisasi<\/caption>\s*<tr><th scope="row">Urutan<\/th><td>1<\/td>/);
   });
 });

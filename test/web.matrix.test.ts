@@ -134,6 +134,9 @@ const CONSOLE_MATRIX: Record<string, Row> = {
   'GET /admin/users/:username/deactivate': ADMIN(),
   'POST /admin/users/:username/deactivate': ADMIN({ body: { reason: 'x'.repeat(1001) } }),
   'GET /admin/orgs': ADMIN(),
+  'POST /admin/orgs': ADMIN({ body: { id: 'X', name: '', kind: 'opd' } }),
+  'GET /admin/orgs/:id': ADMIN({ params: { id: 'dinkes' } }),
+  'POST /admin/orgs/:id': ADMIN({ params: { id: 'dinkes' }, body: { name: '' } }),
   'GET /admin/delegations': ADMIN(),
   'POST /admin/delegations': ADMIN({ body: { delegator: '' } }),
   // The API lets a delegator end their own delegation too; the console keeps that to admins.

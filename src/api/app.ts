@@ -20,6 +20,7 @@ import type { DocumentPool } from '../documents/pool';
 import { measureRequests, type Metrics } from './metrics';
 import { holidaysRouter } from './holidays';
 import { peopleRouter } from './people';
+import { orgsRouter } from './orgs';
 import { passwordsRouter } from './passwords';
 import { commentsRouter } from './comments';
 import { delegationsRouter } from './delegations';
@@ -89,6 +90,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', ceilingsRouter(db));
   app.use('/api/v1', holidaysRouter(db, timezone));
   app.use('/api/v1', peopleRouter(db));
+  app.use('/api/v1', orgsRouter(db));
   app.use('/api/v1', passwordsRouter(db));
   app.use('/api/v1', commentsRouter(db, engine));
   app.use('/api/v1', delegationsRouter(db));

@@ -4,6 +4,7 @@ import type { Database } from '../db/types';
 import { auditPublicKey } from '../audit/keys';
 import { verifyAudit } from '../audit/verify';
 import { verifyPeopleChain } from '../auth/people';
+import { verifyOrgChain } from '../auth/orgs';
 import { createCheckpoint } from '../audit/checkpoint';
 import type { CheckpointKey } from '../audit/keys';
 import { badRequest, notFound, type FieldProblem } from '../errors';
@@ -26,7 +27,8 @@ export function auditRouter(db: Kysely<Database>, key: CheckpointKey): Router {
   r.get('/audit/verify', requireRole('auditor'), async (_req, res) => {
     const result = await verifyAudit(db, key.publicKeyPem);
     const people = await verifyPeopleChain(db);
-    res.json({ ...result, ok: result.ok && people.ok, people });
+    const orgs = await verifyOrgChain(db);
+    res.json({ ...result, ok: result.ok && people.ok && orgs.ok, people, orgs });
   });
   r.get('/audit/export', requireRole('auditor'), async (req, res) => {
     const format = req.query.format === undefined ? 'csv' : req.query.format;

@@ -40,6 +40,10 @@ export const openApiDocument = {
           errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
         },
       },
+      Org: {
+        type: 'object',
+        properties: { id: { type: 'string' }, name: { type: 'string' }, kind: { enum: ['opd', 'supplier'] }, code: { type: ['string', 'null'] }, npwp: { type: ['string', 'null'] } },
+      },
       Instance: {
         type: 'object',
         properties: {
@@ -142,6 +146,22 @@ export const openApiDocument = {
         responses: { '204': { description: 'changed' }, ...errors(400, 401, 403, 415, 422, 429) },
       },
     },
+    '/api/v1/orgs': {
+      get: { security: bearer, summary: 'Organisations (OPDs and suppliers): id, name, kind, code, npwp (any signed-in user)', responses: { '200': ok('organisations', pageOf({ $ref: '#/components/schemas/Org' })), ...errors(401) } },
+      post: {
+        security: bearer, summary: 'Create an organisation (admin); recorded in org_events. npwp is required for a supplier',
+        requestBody: json({ type: 'object', required: ['id', 'name', 'kind'], properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,39}$' }, name: { type: 'string', maxLength: 200 }, kind: { enum: ['opd', 'supplier'] }, code: { type: ['string', 'null'], maxLength: 50 }, npwp: { type: ['string', 'null'] } } }),
+        responses: { '201': ok('created', { $ref: '#/components/schemas/Org' }), ...errors(400, 401, 403, 409, 415, 422) },
+      },
+    },
+    '/api/v1/orgs/{id}': {
+      patch: {
+        security: bearer, summary: 'Change the name, code or npwp of an organisation (admin; JSON merge patch, null clears code or npwp); the id and kind never change. Recorded in org_events',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { content: Object.fromEntries(['application/merge-patch+json', 'application/json'].map((t) => [t, { schema: { type: 'object', properties: { name: { type: 'string', maxLength: 200 }, code: { type: ['string', 'null'] }, npwp: { type: ['string', 'null'] } } } }])) },
+        responses: { '200': ok('the organisation', { $ref: '#/components/schemas/Org' }), ...errors(400, 401, 403, 404, 415, 422) },
+      },
+    },
     '/api/v1/instances/{id}/comments': {
       post: {
         security: bearer, summary: 'Comment on an instance, with up to 5 attachments of 10 MB (multipart/form-data: comment + files)',
@@ -180,7 +200,7 @@ export const openApiDocument = {
       },
       delete: { security: bearer, summary: 'Remove a holiday (role admin)', parameters: [{ name: 'date', in: 'path', required: true, schema: { type: 'string', format: 'date' } }], responses: { '204': { description: 'removed' }, ...errors(400, 401, 403, 404) } },
     },
-    '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint (role auditor)', responses: { '200': ok('{ ok, checked, broken }'), ...errors(401, 403) } } },
+    '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint, the people chain and the organisation chain (role auditor)', responses: { '200': ok('{ ok, checked, checkpoints, broken, people, orgs }'), ...errors(401, 403) } } },
     '/api/v1/ca.pem': { get: { summary: 'The deployment CA certificate (PEM), to trust its signatures', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': {} } } } } },
     '/verify/{id}': {
       get: {

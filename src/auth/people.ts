@@ -1,7 +1,7 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/types';
 import { GrmsError, invalidData, notFound, type FieldProblem } from '../errors';
-import { rowHash } from '../audit/hash';
+import { appendToSideChain, verifySideChain, type SideChainResult } from '../audit/side-chain';
 import { invalidTextProblems } from '../engine/validate';
 import { revokeCertificate } from '../documents/identities';
 import { ALL_ROLES } from './roles';
@@ -26,17 +26,9 @@ const userExists = (username: string) =>
 
 /** Appends one change to the people_events chain, inside the caller's transaction. */
 export async function recordPeopleEvent(trx: Transaction<Database>, e: { action: PeopleAction; username: string; role?: string; org?: string; details?: string; actor: string }) {
-  // One chain for the whole table: writers take turns (people changes are rare).
-  await sql`LOCK TABLE people_events IN EXCLUSIVE MODE`.execute(trx);
-  const head = await sql<{ seq: string; hash: string }>`SELECT seq, hash FROM people_events ORDER BY seq DESC LIMIT 1`.execute(trx);
-  const now = await sql<{ ts: string }>`SELECT grms_ts(clock_timestamp()) AS ts`.execute(trx);
-  const row = {
-    seq: head.rows[0] ? Number(head.rows[0].seq) + 1 : 1, action: e.action, username: e.username, role: e.role ?? null, org_id: e.org ?? null,
-    details: e.details ?? null, actor: e.actor, created_at: now.rows[0]!.ts, prev_hash: head.rows[0]?.hash ?? null,
-  };
-  const hash = rowHash(row);
-  await sql`INSERT INTO people_events (seq, action, username, role, org_id, details, actor, created_at, prev_hash, hash)
-    VALUES (${row.seq}, ${row.action}, ${row.username}, ${row.role}, ${row.org_id}, ${row.details}, ${row.actor}, ${row.created_at}::timestamptz, ${row.prev_hash}, ${hash})`.execute(trx);
+  await appendToSideChain(trx, 'people_events', {
+    action: e.action, username: e.username, role: e.role ?? null, org_id: e.org ?? null, details: e.details ?? null, actor: e.actor,
+  });
 }
 
 async function checkGrant(trx: Transaction<Database>, role: string, org: string, base: string): Promise<FieldProblem[]> {
@@ -113,27 +105,9 @@ export async function deactivateUser(db: Kysely<Database>, by: string, username:
   });
 }
 
-export interface PeopleChainResult {
-  ok: boolean;
-  checked: number;
-  broken: Array<{ seq: number; reason: string }>;
-}
+export type PeopleChainResult = SideChainResult;
 
 /** Recomputes the people_events chain. */
-export async function verifyPeopleChain(db: Kysely<Database>): Promise<PeopleChainResult> {
-  const rows = await sql<Record<string, unknown> & { seq: string; hash: string; prev_hash: string | null }>`
-    SELECT seq, action, username, role, org_id, details, actor, grms_ts(created_at) AS created_at, prev_hash, hash FROM people_events ORDER BY seq`.execute(db);
-  const broken: PeopleChainResult['broken'] = [];
-  let prev: string | null = null;
-  let expected = 1;
-  for (const r of rows.rows) {
-    const seq = Number(r.seq);
-    if (seq !== expected) broken.push({ seq: expected, reason: `row ${expected} is missing` });
-    else if (rowHash({ ...r, seq }) !== r.hash) broken.push({ seq, reason: 'hash does not match the row (row altered)' });
-    else if (r.prev_hash !== prev) broken.push({ seq, reason: 'prev_hash does not match the previous row' });
-    if (broken.length) break;
-    prev = r.hash;
-    expected++;
-  }
-  return { ok: broken.length === 0, checked: rows.rows.length, broken };
+export function verifyPeopleChain(db: Kysely<Database>): Promise<PeopleChainResult> {
+  return verifySideChain(db, 'people_events', ['action', 'username', 'role', 'org_id', 'details', 'actor']);
 }

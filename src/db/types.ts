@@ -131,6 +131,18 @@ export interface PeopleEventsTable {
   hash: string;
 }
 
+/** One change to an organisation (see src/orgs/admin.ts); append-only, hash-chained as one chain. */
+export interface OrgEventsTable {
+  seq: number;
+  action: string;
+  org_id: string;
+  details: string;
+  actor: string;
+  created_at: Date;
+  prev_hash: string | null;
+  hash: string;
+}
+
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
@@ -146,6 +158,7 @@ export interface Database {
   attachments: AttachmentsTable;
   delegations: DelegationsTable;
   people_events: PeopleEventsTable;
+  org_events: OrgEventsTable;
 }
 
 export type InstanceRow = Selectable<WorkflowInstancesTable>;

@@ -36,7 +36,7 @@ function labelOf(ctx: WebContext, o: FieldOptions): SafeHtml {
   return html`<label for="${o.id}">${o.label}${o.required ? html` <span class="req">(${ctx.t('form.required')})</span>` : ''}</label>`;
 }
 
-/** The messages of the people, delegation, holiday and export checks, for pages in Bahasa Indonesia. */
+/** The messages of the people, organisation, delegation, holiday and export checks, for pages in Bahasa Indonesia. */
 const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must be 2-63 lower-case letters, digits, \. _ -$/, () => 'harus 2–63 huruf kecil, angka, titik, garis bawah atau tanda hubung'],
   [/^must be a name of at most 200 characters$/, () => 'wajib diisi, paling banyak 200 karakter'],
@@ -62,6 +62,12 @@ const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must be a single short value$/, () => 'harus satu nilai pendek'],
   [/^must be 2000\.\.2100$/, () => 'harus tahun 2000–2100'],
   [/^A user "(.+)" already exists$/, (m) => `Pengguna "${m[1]}" sudah ada`],
+  [/^must be 2-40 lower-case letters, digits or -, starting with a letter or digit$/, () => 'harus 2–40 huruf kecil, angka atau tanda hubung, diawali huruf atau angka'],
+  [/^must be opd or supplier$/, () => 'pilih OPD atau pemasok'],
+  [/^must be a code of at most (\d+) characters, or null$/, (m) => `paling banyak ${m[1]} karakter`],
+  [/^must be an NPWP: /, () => 'harus NPWP: 01.234.567.8-517.000 atau 16 angka'],
+  [/^is required for a supplier$/, () => 'wajib diisi untuk pemasok'],
+  [/^An organisation "(.+)" already exists$/, (m) => `Organisasi "${m[1]}" sudah ada`],
 ];
 
 /** A server message in the page's language (unknown ones as the server wrote them). */

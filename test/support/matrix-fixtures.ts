@@ -133,7 +133,7 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
 }
 
 /**
- * writeCounts plus what the people, calendar, checkpoint and document routes change: a refused
+ * writeCounts plus what the people, organisation, calendar, checkpoint and document routes change: a refused
  * request must leave all of it as it was (row counts, and digests where a row could be edited).
  */
 export async function matrixWriteState(app: TestApp): Promise<Record<string, unknown>> {
@@ -141,6 +141,7 @@ export async function matrixWriteState(app: TestApp): Promise<Record<string, unk
   const r = await sql<Record<string, unknown>>`
     SELECT
       (SELECT count(*)::int FROM people_events) AS people_events,
+      (SELECT count(*)::int FROM org_events) AS org_events,
       (SELECT count(*)::int FROM audit_checkpoints) AS audit_checkpoints,
       (SELECT count(*)::int FROM attachments) AS attachments,
       (SELECT count(*)::int FROM documents) AS documents,
@@ -150,6 +151,7 @@ export async function matrixWriteState(app: TestApp): Promise<Record<string, unk
       (SELECT ${digest(`string_agg("date" || ' ' || name, ',' ORDER BY "date")`)} FROM holidays) AS holidays,
       (SELECT ${digest(`string_agg(username || ' ' || role || ' ' || org_id, ',' ORDER BY username, role, org_id)`)} FROM user_roles) AS user_roles,
       (SELECT ${digest(`string_agg(username || ' ' || active || ' ' || coalesce(password_hash, '-') || ' ' || password_must_change, ',' ORDER BY username)`)} FROM users) AS users,
-      (SELECT ${digest(`string_agg(id || ' ' || coalesce(ended_at::text, '-'), ',' ORDER BY id)`)} FROM delegations) AS delegations`.execute(app.db.kysely);
+      (SELECT ${digest(`string_agg(id || ' ' || coalesce(ended_at::text, '-'), ',' ORDER BY id)`)} FROM delegations) AS delegations,
+      (SELECT ${digest(`string_agg(id || ' ' || name || ' ' || coalesce(code, '-') || ' ' || coalesce(npwp, '-'), ',' ORDER BY id)`)} FROM orgs) AS orgs`.execute(app.db.kysely);
   return { ...(await writeCounts(app.db)), ...r.rows[0] };
 }

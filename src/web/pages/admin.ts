@@ -9,10 +9,11 @@ import type { WebDeps } from '../deps';
 import type { FieldErrors } from '../forms/errors';
 import { errorSummary, inputField, selectField } from '../form-fields';
 import { calendarPages } from './admin-calendar';
+import { orgPages } from './admin-orgs';
 import { adminNav, formText, orgOptions, refusal, roleOptions } from './admin-common';
 
 /**
- * Administration (admin only): users and their roles, passwords, deactivation; the OPD list;
+ * Administration (admin only): users and their roles, passwords, deactivation; OPDs (admin-orgs.ts);
  * delegations and holidays (admin-calendar.ts). Every change goes through the same functions as
  * the API, so people_events records it the same way.
  */
@@ -268,22 +269,7 @@ ${inputField(ctx, { id: 'deactivate-reason', name: 'reason', label: t('admin.rea
     res.redirect(303, back(req.params.username, 'deactivated'));
   });
 
-  r.get('/admin/orgs', async (_req, res) => {
-    const ctx = ctxOf(res);
-    const { t } = ctx;
-    const orgs = await deps.db.selectFrom('orgs').select(['id', 'name', 'code', 'kind']).orderBy('name').execute();
-    sendPage(res, {
-      title: t('admin.title'),
-      body: html`${adminNav(ctx, 'orgs')}
-<h2 id="h-orgs">${t('admin.orgs')}</h2>
-<p>${t('admin.orgsNote')}</p>
-<div class="table-wrap"><table aria-labelledby="h-orgs">
-<thead><tr><th scope="col">${t('admin.orgId')}</th><th scope="col">${t('admin.orgName')}</th><th scope="col">${t('admin.orgCode')}</th><th scope="col">${t('admin.orgKind')}</th></tr></thead>
-<tbody>${orgs.map((o) => html`<tr><td data-label="${t('admin.orgId')}">${o.id}</td><td data-label="${t('admin.orgName')}">${o.name}</td><td data-label="${t('admin.orgCode')}">${o.code ?? '—'}</td><td data-label="${t('admin.orgKind')}">${o.kind}</td></tr>`)}</tbody>
-</table></div>`,
-    });
-  });
-
+  r.use(orgPages(deps));
   r.use(calendarPages(deps));
   return r;
 }

@@ -3,6 +3,8 @@ import { auditPublicKey } from '../../audit/keys';
 import { verifyAudit, type VerifyResult } from '../../audit/verify';
 import { exportAudit } from '../../audit/export';
 import { verifyPeopleChain, type PeopleChainResult } from '../../auth/people';
+import { verifyOrgChain } from '../../auth/orgs';
+import type { SideChainResult } from '../../audit/side-chain';
 import { parseExportFilters } from '../../api/audit';
 import { auditReport } from '../../documents/audit-report';
 import { GrmsError } from '../../errors';
@@ -17,7 +19,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FILTERS = ['from', 'to', 'workflow', 'org', 'actor', 'instance'] as const;
 
 interface AuditPageState {
-  chain?: { audit: VerifyResult; people: PeopleChainResult };
+  chain?: { audit: VerifyResult; people: PeopleChainResult; orgs: SideChainResult };
   /** The export form's values as submitted (kept when refused). */
   query: Record<string, string>;
   exportErrors?: FieldErrors;
@@ -27,9 +29,10 @@ interface AuditPageState {
 
 function chainView(ctx: WebContext, chain: NonNullable<AuditPageState['chain']>): SafeHtml {
   const { t } = ctx;
-  const ok = chain.audit.ok && chain.people.ok;
+  const ok = chain.audit.ok && chain.people.ok && chain.orgs.ok;
   const first = chain.audit.broken[0];
   const person = chain.people.broken[0];
+  const org = chain.orgs.broken[0];
   return html`<section class="verdict ${ok ? 'valid' : 'invalid'}" role="status" aria-live="polite" id="chain-status">
 <h3>${ok ? t('audit.ok') : t('audit.broken')}</h3>
 <p>${t('audit.checked', { rows: chain.audit.checked, checkpoints: chain.audit.checkpoints, people: chain.people.checked })}</p>
@@ -41,6 +44,8 @@ ${first.checkpointId !== undefined ? html`<tr><th scope="row">Checkpoint</th><td
 ${chain.audit.broken.length > 1 ? html`<p>+ ${chain.audit.broken.length - 1}</p>` : ''}` : ''}
 ${person ? html`<table class="facts"><caption>${t('audit.peopleChain')}</caption>
 <tr><th scope="row">${t('audit.seq')}</th><td>${person.seq}</td></tr><tr><th scope="row">${t('audit.reason')}</th><td>${person.reason}</td></tr></table>` : ''}
+${org ? html`<table class="facts"><caption>${t('audit.orgChain')}</caption>
+<tr><th scope="row">${t('audit.seq')}</th><td>${org.seq}</td></tr><tr><th scope="row">${t('audit.reason')}</th><td>${org.reason}</td></tr></table>` : ''}
 </section>`;
 }
 
@@ -102,7 +107,7 @@ export function auditPages(deps: WebDeps): Router {
       const key = await auditPublicKey(deps.db);
       // Every server creates the key when it starts, so only a database restored without it lacks one.
       if (!key) throw new GrmsError('CHECKPOINT_KEY_MISSING', 503, 'checkpoint-key-missing', 'No checkpoint key', 'No audit checkpoint key has been created yet');
-      chain = { audit: await verifyAudit(deps.db, key.publicKeyPem), people: await verifyPeopleChain(deps.db) };
+      chain = { audit: await verifyAudit(deps.db, key.publicKeyPem), people: await verifyPeopleChain(deps.db), orgs: await verifyOrgChain(deps.db) };
     }
     await sendAuditPage(deps, res, { chain, query: {} });
   });
