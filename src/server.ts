@@ -34,11 +34,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
     wired = await wireEngine(db.kysely, masterKey, config);
     const { engine, authority, reportPool, metrics, warmUp } = wired;
-    let demoCredentials: Record<string, DemoCredential> = {};
     if (deployment.embedded) {
       const seeded = await seedDemo(db.kysely, engine);
       if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
-      demoCredentials = await renewDemoCredentials(db.kysely);
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
       ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, secureCookies: config.publicUrl.startsWith('https:') });
@@ -52,6 +50,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+    // Demo sign-ins are a convenience for the person at the terminal, not part of serving: made
+    // once the server answers (hashing a password per demo user takes a while).
+    let demoCredentials: Record<string, DemoCredential> = {};
+    try {
+      if (deployment.embedded) demoCredentials = await renewDemoCredentials(db.kysely);
+    } catch (err) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw err;
+    }
     const stopCheckpoints = startCheckpointScheduler(db.kysely, checkpointKey, config.checkpointIntervalMs, (err) =>
       logger.error({ err }, 'audit checkpoint failed'),
     );

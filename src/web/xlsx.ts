@@ -1,4 +1,7 @@
-import ExcelJS from 'exceljs';
+import type ExcelJSModule from 'exceljs';
+
+// Loaded on the first download: the library is large and most requests never need it.
+let excel: Promise<typeof ExcelJSModule> | undefined;
 
 /** One column of a downloaded table: rupiah cells stay integer numbers, shown with a rupiah format. */
 export interface SheetColumn {
@@ -13,6 +16,7 @@ export const RUPIAH_FORMAT = '"Rp "#,##0';
 
 /** A workbook of one sheet: a bold header row, then the rows as given. */
 export async function xlsxOf(sheetName: string, columns: readonly SheetColumn[], rows: ReadonlyArray<readonly SheetCell[]>): Promise<Buffer> {
+  const ExcelJS = await (excel ??= import('exceljs').then((m) => (m as { default?: typeof ExcelJSModule }).default ?? m));
   const book = new ExcelJS.Workbook();
   book.creator = 'grms';
   const sheet = book.addWorksheet(sheetName.slice(0, 31));
