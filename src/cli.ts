@@ -50,14 +50,20 @@ program
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
     const running = await startServer(config, logger);
-    const lines = [`grms is listening on ${running.url}`, `  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}`];
-    const demo = Object.entries(running.demoCredentials);
+    // The address first: the server answers from now on; the demo sign-ins follow once made.
+    process.stdout.write(`grms is listening on ${running.url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n`);
+    const credentials = await running.demoCredentials.catch(async (err: unknown) => {
+      logger.error({ err }, 'could not make the demo sign-ins: stopping');
+      await running.stop();
+      process.exit(1);
+    });
+    const demo = Object.entries(credentials);
     if (demo.length) {
-      lines.push(`  demo users (new bearer tokens, valid for ${DEMO_TOKEN_DAYS} days; passwords renewed at each start unless set otherwise):`);
+      const lines = [`  demo users (new bearer tokens, valid for ${DEMO_TOKEN_DAYS} days; passwords renewed at each start unless set otherwise):`];
       for (const [user, c] of demo) lines.push(`    ${user.padEnd(22)} ${c.token}  ${c.password ?? '(own password kept)'}`);
-      lines.push(`  try: curl -H "Authorization: Bearer ${running.demoCredentials['perencana.dinkes']?.token ?? '<token>'}" ${running.url}/api/v1/tasks`);
+      lines.push(`  try: curl -H "Authorization: Bearer ${credentials['perencana.dinkes']?.token ?? '<token>'}" ${running.url}/api/v1/tasks`);
+      process.stdout.write(`${lines.join('\n')}\n`);
     }
-    process.stdout.write(`${lines.join('\n')}\n`);
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');
       running.stop().then(

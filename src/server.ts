@@ -17,7 +17,7 @@ export interface RunningServer {
   url: string;
   server: http.Server;
   /** Demo users' fresh tokens and passwords (embedded default only). */
-  demoCredentials: Record<string, DemoCredential>;
+  demoCredentials: Promise<Record<string, DemoCredential>>;
   stop(): Promise<void>;
 }
 
@@ -52,14 +52,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
     // Demo sign-ins are a convenience for the person at the terminal, not part of serving: made
     // once the server answers (hashing a password per demo user takes a while).
-    let demoCredentials: Record<string, DemoCredential> = {};
-    try {
-      if (deployment.embedded) demoCredentials = await renewDemoCredentials(db.kysely);
-    } catch (err) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      throw err;
-    }
+    const demoCredentials: Promise<Record<string, DemoCredential>> = deployment.embedded ? renewDemoCredentials(db.kysely) : Promise.resolve({});
+    // Handled by whoever awaits it (the CLI stops on a failure); never an unhandled rejection here.
+    demoCredentials.catch(() => undefined);
     const stopCheckpoints = startCheckpointScheduler(db.kysely, checkpointKey, config.checkpointIntervalMs, (err) =>
       logger.error({ err }, 'audit checkpoint failed'),
     );
