@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from './support/app';
-import { describeBrowser, launchChromium, newPerson, screenshot, signIn } from './support/browser';
+import { asPerson, describeBrowser, launchChromium, newPerson, screenshot, signIn } from './support/browser';
 import { TEST_PASSWORD } from './support/web';
 import { proposal } from './support/proposals';
 import { setPassword } from '../src/auth/passwords';
@@ -30,15 +30,8 @@ describeBrowser('web console audit, dashboard and admin in Chromium', () => {
     await app?.close();
   });
 
-  async function as<T>(username: string, work: (page: Page) => Promise<T>, opts: { phone?: boolean } = {}): Promise<T> {
-    const { context, page } = await newPerson(browser, opts);
-    try {
-      await signIn(page, app.url, username, TEST_PASSWORD);
-      return await work(page);
-    } finally {
-      await context.close();
-    }
-  }
+  const as = <T>(username: string, work: (page: Page) => Promise<T>, opts: { phone?: boolean } = {}) =>
+    asPerson(browser, app.url, username, TEST_PASSWORD, work, opts);
 
   test('an auditor checks the chain status (by keyboard) and downloads the export', async () => {
     await as('auditor.inspektorat', async (page) => {

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from './support/app';
-import { describeBrowser, launchChromium, newPerson, screenshot, signIn, signOut } from './support/browser';
+import { asPerson, describeBrowser, launchChromium, newPerson, screenshot, signIn, signOut } from './support/browser';
 import { TEST_PASSWORD } from './support/web';
 import { proposal, YEAR } from './support/proposals';
 import { setPassword } from '../src/auth/passwords';
@@ -27,15 +27,8 @@ describeBrowser('web console in Chromium', () => {
     await app?.close();
   });
 
-  async function as<T>(username: string, work: (page: Page) => Promise<T>, opts: { phone?: boolean } = {}): Promise<T> {
-    const { context, page } = await newPerson(browser, opts);
-    try {
-      await signIn(page, app.url, username, TEST_PASSWORD);
-      return await work(page);
-    } finally {
-      await context.close();
-    }
-  }
+  const as = <T>(username: string, work: (page: Page) => Promise<T>, opts: { phone?: boolean } = {}) =>
+    asPerson(browser, app.url, username, TEST_PASSWORD, work, opts);
 
   const fire = async (page: Page, event: string, comment?: string) => {
     await page.goto(instanceUrl);

@@ -83,3 +83,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/** Runs `work` as `username`, signed in with `password` in a fresh browser context closed afterwards. */
+export async function asPerson<T>(
+  browser: Browser, url: string, username: string, password: string, work: (page: Page) => Promise<T>, opts: { phone?: boolean } = {},
+): Promise<T> {
+  const { context, page } = await newPerson(browser, opts);
+  try {
+    await signIn(page, url, username, password);
+    return await work(page);
+  } finally {
+    await context.close();
+  }
+}
