@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { workflowTime } from './clock';
 import { Command } from 'commander';
 import { loadConfig } from './config';
 import { createLogger } from './log';
@@ -120,7 +121,7 @@ program
       const [username] = args;
       const days = Number(opts.expiresIn);
       if (!Number.isFinite(days) || days <= 0) throw new Error('--expires-in takes a positive number of days');
-      if (!(await loadActor(db.kysely, username!))) throw new Error(`no active user "${username}"`);
+      if (!(await loadActor(db.kysely, username!, workflowTime(loadConfig().timezone)))) throw new Error(`no active user "${username}"`);
       process.stdout.write(`${await mintToken(db.kysely, username!, new Date(Date.now() + days * 86_400_000))}\n`);
     });
   });

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_TIMEZONE } from './clock';
 
 /** Everything grms reads from the environment, read once. */
 export interface Config {
@@ -17,6 +18,12 @@ export interface Config {
   /** How often each server looks for SLA deadlines that fell due. */
   readonly deadlinePollMs: number;
   readonly logLevel: string;
+  /**
+   * GRMS_TIMEZONE (IANA), the one zone every local day and year is computed in, SQL included.
+   * Two clocks read it (src/clock.ts): the workflow clock (SLA, deadlines, overdue flags,
+   * dashboards, default years, event and document dates) and the real clock (certificates,
+   * signing and time-stamp times, session, token and rate-limit expiry).
+   */
   readonly timezone: string;
   readonly trustAnchorsFile: string | undefined;
   /** SLA working days per state that override a workflow's own, by workflow name. */
@@ -61,6 +68,16 @@ function parseSlaList(value: string | undefined, name: string): Record<string, n
   return out;
 }
 
+function timeZoneFrom(value: string | undefined): string {
+  const zone = value || DEFAULT_TIMEZONE;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+  } catch (err) {
+    throw new Error(`GRMS_TIMEZONE must be an IANA time zone such as Asia/Jakarta, got "${zone}"`, { cause: err });
+  }
+  return zone;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env.PORT, 3000, 'PORT');
   const host = env.HOST || '127.0.0.1';
@@ -74,7 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointIntervalMs: intFrom(env.GRMS_CHECKPOINT_INTERVAL_SECONDS, 300, 'GRMS_CHECKPOINT_INTERVAL_SECONDS') * 1000,
     deadlinePollMs: Math.max(1, intFrom(env.GRMS_DEADLINE_POLL_SECONDS, 30, 'GRMS_DEADLINE_POLL_SECONDS')) * 1000,
     logLevel: env.LOG_LEVEL || 'info',
-    timezone: env.GRMS_TIMEZONE || 'Asia/Jakarta',
+    timezone: timeZoneFrom(env.GRMS_TIMEZONE),
     trustAnchorsFile: env.GRMS_TRUST_ANCHORS || undefined,
     slaOverrides: { 'budget-proposal': parseSlaList(env.GRMS_SLA_BUDGET_PROPOSAL, 'GRMS_SLA_BUDGET_PROPOSAL') },
     documentThreads: intFrom(env.GRMS_DOCUMENT_THREADS, Math.max(1, os.availableParallelism() - 1), 'GRMS_DOCUMENT_THREADS') || 1,

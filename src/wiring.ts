@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Config } from './config';
+import { systemClock, type Clock } from './clock';
 import type { Database } from './db/types';
 import { defaultRegistry } from './engine/registry';
 import { compileAll } from './engine/validate';
@@ -30,7 +31,7 @@ export interface Wired {
  * document CA, a signing pool, SLA settings. Whatever changes an instance goes through this.
  */
 export async function wireEngine(
-  db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads, clock?: () => Date,
+  db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads, clock?: Clock,
 ): Promise<Wired> {
   const registry = defaultRegistry();
   // Refuses to start when a registered version's definition changed without a new version.
@@ -39,7 +40,7 @@ export async function wireEngine(
   const pool = createDocumentPool({ threads, lazy: true });
   const metrics = createMetrics(db);
   const documents = new StageDocuments(db, masterKey, authority, countingPool(pool, metrics, 'stage'), {
-    government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl,
+    government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl, clock: clock ?? systemClock,
   });
   const engine = new Engine({ db, registry, documents, sla: { timeZone: config.timezone, overrides: config.slaOverrides, clock } });
   const warmUp = async () => {

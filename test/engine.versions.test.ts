@@ -1,3 +1,4 @@
+import { workflowTime } from '../src/clock';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { assign, setup } from 'xstate';
@@ -215,7 +216,7 @@ describeBackends('versioned definitions', (kind) => {
   });
 
   test('after v2 is registered new instances start on v2, and one started on v1 finishes on v1', async () => {
-    const as = async (username: string): Promise<Actor> => (await loadActor(db.kysely, username))!;
+    const as = async (username: string): Promise<Actor> => (await loadActor(db.kysely, username, workflowTime()))!;
     const [planner, head, verifier, tapd, ppkd] = await Promise.all(
       ['perencana.dinkes', 'kadis.dinkes', 'verifikator.bappeda', 'tapd.sekda', 'ppkd.bpkad'].map(as),
     );

@@ -44,6 +44,8 @@ export interface AppDeps {
   ocds?: Omit<OcdsSettings, 'timeZone'>;
   /** Console cookies get `Secure` even on plain-HTTP requests (TLS ends at a proxy); default: only on HTTPS requests. */
   secureCookies?: boolean;
+  /** GRMS_DOCUMENT_PLACE for documents signed per request; the documented default when absent. */
+  documentPlace?: string;
 }
 
 function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
@@ -55,7 +57,7 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, secureCookies = false }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, secureCookies = false, documentPlace = loadConfig({}).documentPlace }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -78,24 +80,24 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   });
   // The web console (HTML pages at /, its own sessions and CSRF); it leaves /api/* and the public
   // endpoints above to their routers, and answers /verify/:id only for browsers.
-  app.use(webRouter({ db, engine, authority, pool, timezone, logger, metrics, secureCookies }));
+  app.use(webRouter({ db, engine, authority, pool, timezone, documentPlace, logger, metrics, secureCookies }));
   app.use('/api/v1', auditPublicRouter(db));
   app.use(verificationRouter(db, authority));
-  app.use(permitStatusRouter(db));
+  app.use(permitStatusRouter(db, timezone));
 
   // Everything else under /api/v1 needs a bearer token.
-  app.use('/api/v1', requireAuth(db));
+  app.use('/api/v1', requireAuth(db, engine.time));
   app.use('/api/v1', metaRouter(db, engine.registry));
   app.use('/api/v1', instancesRouter(db, engine, metrics));
   app.use('/api/v1', ceilingsRouter(db));
-  app.use('/api/v1', holidaysRouter(db, timezone));
+  app.use('/api/v1', holidaysRouter(db, engine.time));
   app.use('/api/v1', peopleRouter(db));
   app.use('/api/v1', orgsRouter(db));
   app.use('/api/v1', passwordsRouter(db));
   app.use('/api/v1', commentsRouter(db, engine));
   app.use('/api/v1', delegationsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
-  app.use('/api/v1', documentsRouter(db, engine, authority, pool));
+  app.use('/api/v1', documentsRouter(db, engine, authority, pool, documentPlace));
   app.use('/api/v1', procurementRouter(db, engine, { ...(ocds ?? defaultOcds()), timeZone: timezone }));
 
   app.use((req) => {

@@ -25,7 +25,8 @@ function documentView(d: { id: string; instance_id: string; seq: number; workflo
 }
 
 /** Stage documents: listed and downloaded by whoever may read the instance. */
-export function documentsRouter(db: Kysely<Database>, engine: Engine, authority: DocumentAuthority, pool: DocumentPool): Router {
+/** `documentPlace`: printed before the date of what is signed per request (receipts, audit reports). */
+export function documentsRouter(db: Kysely<Database>, engine: Engine, authority: DocumentAuthority, pool: DocumentPool, documentPlace: string): Router {
   const r = Router();
   r.get('/instances/:id/documents', async (req, res) => {
     const { row } = await engine.get(actorOf(res), req.params.id);
@@ -38,7 +39,7 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
   r.get('/instances/:id/audit.pdf', requireRole('auditor'), async (req, res) => {
     const instance = await engine.get(actorOf(res), String(req.params.id));
     const signed = await auditReport(db, authority, pool, instance, actorOf(res).fullName,
-      `${req.protocol}://${req.get('host')}/api/v1/instances/${instance.row.id}/audit.pdf`);
+      `${req.protocol}://${req.get('host')}/api/v1/instances/${instance.row.id}/audit.pdf`, { place: documentPlace, time: engine.time });
     res
       .type('application/pdf')
       .set('Content-Disposition', `attachment; filename="audit-${instance.row.id}.pdf"`)
@@ -58,7 +59,7 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
     const statusUrl = `${req.protocol}://${req.get('host')}/permits/status`;
     const content: DocumentContent = {
       government: authority.seal.org || 'grms', orgName: org.name, title: 'Tanda Terima Permohonan Izin', number: status.registrationNumber,
-      documentId: id, verifyUrl: statusUrl, place: 'grms', issuedAt: new Date(), timezone: 'Asia/Jakarta',
+      documentId: id, verifyUrl: statusUrl, place: documentPlace, issuedAt: engine.time.clock(), timezone: engine.time.timeZone,
       workflow: status.permitType.label, instanceTitle: reg.title,
       fields: [
         ['Nomor registrasi', status.registrationNumber], ['PIN', String(body.pin)], ['Pemohon', String(applicant.name ?? '')],

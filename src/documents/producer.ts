@@ -9,12 +9,15 @@ import { signingIdentityFor } from './identities';
 import { parseDocumentNumber, takeDocumentNumber, voidDocumentNumber } from './numbers';
 import { InvalidDocumentNumber } from './errors';
 import type { DocumentPool } from './pool';
+import type { Clock } from '../clock';
 
 export interface ProducerSettings {
   government: string;
   place: string;
   timezone: string;
   publicUrl: string;
+  /** The workflow clock: the date a document is issued and numbered by (signing times use the real clock). */
+  clock: Clock;
 }
 
 /** The calendar year of a moment in the deployment's time zone: document numbers restart each year. */
@@ -51,7 +54,7 @@ export class StageDocuments implements DocumentProducer {
   async prepare(req: DocumentRequest): Promise<PreparedDocument> {
     const { row, actor, step, event } = req;
     const spec = step.document!;
-    const issuedAt = new Date();
+    const issuedAt = this.settings.clock();
     const org = await this.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', row.org_id).executeTakeFirstOrThrow();
     // A stamped number (e.g. the permit number an SK Izin carries) is the document's own number.
     const number = spec.numberFrom

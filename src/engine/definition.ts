@@ -49,9 +49,15 @@ export interface PayloadSpec {
  * sequence), stored in the data under `field`. Taken outside the transaction so the document can
  * print it; a transition that then fails leaves a gap, never a reused value.
  */
+/** An instant on the workflow clock with the deployment's zone, for what is dated by local day or year. */
+export interface WorkflowInstant {
+  instant: Date;
+  timeZone: string;
+}
+
 export interface StampSpec {
   field: string;
-  take(db: Kysely<Database>, instance: InstanceRow, at: Date): Promise<string>;
+  take(db: Kysely<Database>, instance: InstanceRow, at: WorkflowInstant): Promise<string>;
 }
 
 export interface Step {
@@ -115,6 +121,8 @@ export interface DataProblem {
 export interface CreatedInstance {
   row: InstanceRow;
   actor: Actor;
+  /** When it was created, on the workflow clock. */
+  at: WorkflowInstant;
 }
 
 export interface WorkflowDefinition {

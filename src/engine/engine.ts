@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';
+import { DEFAULT_TIMEZONE, systemClock, workflowTime, type WorkflowTime } from '../clock';
 import type { ValidateFunction } from 'ajv';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { initialTransition, transition, type StateValue } from 'xstate';
@@ -63,7 +64,7 @@ export interface EngineDeps {
   db: Kysely<Database>;
   registry: WorkflowRegistry;
   documents?: DocumentProducer;
-  /** SLA deadlines: time zone, configured overrides, clock (defaults: Asia/Jakarta, wall clock). */
+  /** SLA deadlines and the workflow clock: time zone, configured overrides, clock (defaults: DEFAULT_TIMEZONE, the system clock). */
   sla?: SlaSettings;
 }
 
@@ -83,7 +84,12 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {}
 
   private get slaSettings(): SlaSettings {
-    return this.deps.sla ?? { timeZone: 'Asia/Jakarta' };
+    return this.deps.sla ?? { timeZone: DEFAULT_TIMEZONE };
+  }
+
+  /** The workflow clock and the deployment's zone: every "now" of a workflow comes from here. */
+  get time(): WorkflowTime {
+    return workflowTime(this.slaSettings.timeZone, this.slaSettings.clock ?? systemClock);
   }
 
   get registry(): WorkflowRegistry {
@@ -118,7 +124,7 @@ export class Engine {
         actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data),
       });
       await trackDeadlines(trx, def, this.slaSettings, { instanceId: id, from: null, to: row.state });
-      if (def.onCreate) receipt = await def.onCreate(trx, { row, actor });
+      if (def.onCreate) receipt = await def.onCreate(trx, { row, actor, at: { instant: this.time.clock(), timeZone: this.time.timeZone } });
       return toView(row, def, actor);
     });
     // Shown once: not part of the view an Idempotency-Key stores (a replay has no receipt).
@@ -190,7 +196,7 @@ export class Engine {
     let normalized = step.replacesData ? normalizeData(def, input.data, '/data') : step.payload ? mergePayload(def, step, row, input.data) : undefined;
     if (step.replacesData && normalized && precheck) await this.checkOrgRefs(def, normalized.data);
     if (step.effect) {
-      const at = (this.slaSettings.clock ?? (() => new Date()))();
+      const at = this.time.clock();
       const payload = step.payload ? (input.data as Record<string, unknown>) : undefined;
       const today = localDay(at, this.slaSettings.timeZone);
       normalized = normalizeResult(def.normalize(step.effect({ data: normalized?.data ?? row.data, payload, at, today, role: decision.role, actor: actor.username })), '/data');
@@ -205,7 +211,7 @@ export class Engine {
       // The one write of planning, after every check: a value from a sequence is never reused.
       if (!precheck) throw new VersionMoved();
       const base = normalized ?? { data: row.data, title: row.title, fiscalYear: row.fiscal_year, total: row.total };
-      normalized = { ...base, data: { ...base.data, [step.stamp.field]: await step.stamp.take(this.deps.db, row, new Date()) } };
+      normalized = { ...base, data: { ...base.data, [step.stamp.field]: await step.stamp.take(this.deps.db, row, { instant: this.time.clock(), timeZone: this.time.timeZone }) } };
       event.data = normalized.data;
     }
     const [next] = transition(def.machine, current, event);

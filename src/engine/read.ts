@@ -173,7 +173,8 @@ export interface ListFilters {
  * newest of their union: one filtered walk over every instance would read further the smaller
  * the actor's share of the table.
  */
-export async function listInstances(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters): Promise<Page<InstanceView>> {
+/** `now` is the workflow clock's (the overdue filter). */
+export async function listInstances(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters, now: Date): Promise<Page<InstanceView>> {
   const limit = parseLimit(f.limit);
   const after = decodeCursor(f.cursor);
   if (f.overdue !== undefined && f.overdue !== 'true' && f.overdue !== 'false') {
@@ -185,7 +186,7 @@ export async function listInstances(db: Kysely<Database>, registry: WorkflowRegi
     if (f.org) q = q.where('workflow_instances.org_id', '=', f.org);
     if (f.overdue === 'true') {
       q = q.where(({ exists, selectFrom }) =>
-        exists(selectFrom('deadlines').select('deadlines.instance_id').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where((eb) => eb.or([eb('deadlines.overdue', '=', true), eb('deadlines.due_at', '<', new Date())]))),
+        exists(selectFrom('deadlines').select('deadlines.instance_id').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where((eb) => eb.or([eb('deadlines.overdue', '=', true), eb('deadlines.due_at', '<', now)]))),
       );
     }
     if (after !== undefined) q = q.where('workflow_instances.row_no', '<', after);
@@ -323,7 +324,7 @@ type TaskRow = Selectable<Database['workflow_instances']> & { due_at: Date | nul
  * A page reads, per branch, the first rows of the deadlines index after the cursor and merges
  * them; only a page that runs out of dated tasks reads the instances without a deadline.
  */
-export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters, now = new Date()): Promise<TaskPage> {
+export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters, now: Date): Promise<TaskPage> {
   const limit = parseLimit(f.limit);
   const after = decodeTaskCursor(f.cursor);
   const branches = taskBranches(actor, registry, f);

@@ -13,6 +13,8 @@ export interface WebDeps {
   authority: DocumentAuthority;
   /** The deployment's time zone: every time on a page is shown in it. */
   timezone: string;
+  /** GRMS_DOCUMENT_PLACE, printed before the date of documents made per request. */
+  documentPlace: string;
   logger: Logger;
   /** Transitions fired from the console count in the same metric as the API's. */
   metrics: Metrics;

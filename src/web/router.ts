@@ -55,7 +55,7 @@ function contextLoader(deps: WebDeps): RequestHandler {
   return async (req, res, next) => {
     const cookies = parseCookies(req.get('cookie'));
     const session = await loadSession(deps.db, cookies[SESSION_COOKIE]);
-    const actor = session ? await loadActor(deps.db, session.username) : undefined;
+    const actor = session ? await loadActor(deps.db, session.username, deps.engine.time) : undefined;
     let csrf = session?.csrf;
     if (!csrf || !actor) {
       csrf = cookies[ANON_CSRF_COOKIE] && /^[A-Za-z0-9_-]{43}$/.test(cookies[ANON_CSRF_COOKIE]) ? cookies[ANON_CSRF_COOKIE] : undefined;

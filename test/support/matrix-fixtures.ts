@@ -98,7 +98,7 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
   const finish = async (id: string, creator: string, org: string, roleOrgs: TargetInstance['roleOrgs']): Promise<TargetInstance> => {
     const document = (await ok(creator, 'GET', `/api/v1/instances/${id}/documents`)).body.items[0] as { id: string; number: string };
     const file = { filename: 'lampiran.txt', contentType: 'text/plain', bytes: Buffer.from('lampiran uji matriks') };
-    const attachmentId = (await addComment(db, app.engine, (await loadActor(db, creator))!, id, 'Lampiran', [file])).attachments[0]!.id;
+    const attachmentId = (await addComment(db, app.engine, (await loadActor(db, creator, app.engine.time))!, id, 'Lampiran', [file])).attachments[0]!.id;
     return { id, documentId: document.id, documentNumber: document.number, attachmentId, org, roleOrgs };
   };
   const targets: Record<Target, TargetInstance> = {

@@ -157,7 +157,7 @@ export function auditPages(deps: WebDeps): Router {
     }
     // The same document as GET /api/v1/instances/:id/audit.pdf, including the link it prints.
     const signed = await auditReport(deps.db, deps.authority, deps.pool, instance, actor.fullName,
-      `${req.protocol}://${req.get('host')}/api/v1/instances/${instance.row.id}/audit.pdf`);
+      `${req.protocol}://${req.get('host')}/api/v1/instances/${instance.row.id}/audit.pdf`, { place: deps.documentPlace, time: deps.engine.time });
     res.type('application/pdf')
       .set('Content-Disposition', `attachment; filename="audit-${instance.row.id}.pdf"`)
       .set('X-Content-SHA256', signed.sha256)
