@@ -186,7 +186,7 @@ export async function listInstances(db: Kysely<Database>, registry: WorkflowRegi
     if (f.org) q = q.where('workflow_instances.org_id', '=', f.org);
     if (f.overdue === 'true') {
       q = q.where(({ exists, selectFrom }) =>
-        exists(selectFrom('deadlines').select('deadlines.instance_id').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where((eb) => eb.or([eb('deadlines.overdue', '=', true), eb('deadlines.due_at', '<', now)]))),
+        exists(selectFrom('deadlines').select('deadlines.instance_id').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where((eb) => eb.or([eb('deadlines.overdue', '=', true), eb('deadlines.due_at', '<=', now)]))),
       );
     }
     if (after !== undefined) q = q.where('workflow_instances.row_no', '<', after);
@@ -319,7 +319,7 @@ type TaskRow = Selectable<Database['workflow_instances']> & { due_at: Date | nul
 /**
  * The actor's inbox: instances waiting for a task event the actor may fire, soonest due first
  * (steps without a deadline last, in instance order), with counts per workflow up to
- * TASK_COUNT_CAP. Overdue means past the due time, whether or not the scheduler has escalated it.
+ * TASK_COUNT_CAP. Overdue means the due time (the last millisecond of its day) is reached, whether or not the scheduler has escalated it.
  *
  * A page reads, per branch, the first rows of the deadlines index after the cursor and merges
  * them; only a page that runs out of dated tasks reads the instances without a deadline.
@@ -355,7 +355,7 @@ export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry
   const kept = more ? rows.slice(0, limit) : rows;
   const items = kept.map((r) => {
     const due = r.due_at;
-    return { ...toView(r, definitionOf(registry, r), actor), dueAt: due ? due.toISOString() : null, overdue: r.escalated === true || (due !== null && due.getTime() < now.getTime()) };
+    return { ...toView(r, definitionOf(registry, r), actor), dueAt: due ? due.toISOString() : null, overdue: r.escalated === true || (due !== null && due.getTime() <= now.getTime()) };
   });
   const last = kept[kept.length - 1];
   return { items, nextCursor: more && last ? encodeTaskCursor(last.due_at, last.row_no) : null, counts: await taskCounts(db, branches, now) };
@@ -372,7 +372,7 @@ async function taskCounts(db: Kysely<Database>, branches: TaskBranch[], now: Dat
     capped(db.selectFrom('workflow_instances').select(sql`1`.as('one')).where(b.condition).limit(TASK_COUNT_CAP)).as(`n${i}`),
     capped(
       withDeadline(db, b).select(sql`1`.as('one')).where('deadlines.overdue', '=', true)
-        .unionAll(withDeadline(db, b).select(sql`1`.as('one')).where('deadlines.overdue', '=', false).where('deadlines.due_at', '<', now))
+        .unionAll(withDeadline(db, b).select(sql`1`.as('one')).where('deadlines.overdue', '=', false).where('deadlines.due_at', '<=', now))
         .limit(TASK_COUNT_CAP),
     ).as(`late${i}`),
   ]);
