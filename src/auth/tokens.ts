@@ -2,7 +2,7 @@ import { todayOf, type WorkflowTime } from '../clock';
 import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
-import type { Actor } from './roles';
+import { GLOBAL_ROLES, type Actor } from './roles';
 import { authWindowStart, retryAfterSeconds } from './rate-limit';
 
 const TOKEN_PREFIX = 'grms_';
@@ -42,7 +42,8 @@ export class UnknownUser extends Error {
 
 /**
  * The columns of an actor, for the user row `u` joined to its OPD `o`: the user's roles, and the
- * roles delegated to them today (Plt/Plh) by a delegator who still holds them and is active, as
+ * roles delegated to them today (Plt/Plh) by a delegator who still holds them and is active (and
+ * only while the delegate belongs to the role's OPD, or for a global role the delegator's), as
  * JSON arrays, so a whole actor is one row of one statement.
  */
 const actorColumns = (time: WorkflowTime) => sql`
@@ -52,7 +53,7 @@ const actorColumns = (time: WorkflowTime) => sql`
   (SELECT coalesce(json_agg(json_build_object('role', d.role, 'org', d.org_id, 'delegator', d.delegator, 'fullName', du.full_name, 'position', du.position)
                             ORDER BY d.created_at), '[]'::json)
      FROM delegations d
-     JOIN users du ON du.username = d.delegator
+     JOIN users du ON du.username = d.delegator AND u.org_id = CASE WHEN d.role IN (${sql.join([...GLOBAL_ROLES])}) THEN du.org_id ELSE d.org_id END
      JOIN user_roles g ON g.username = d.delegator AND g.role = d.role AND g.org_id = d.org_id
      WHERE d.delegate = u.username AND d.ended_at IS NULL AND du.active
        AND ${todayOf(time)}::date BETWEEN d.starts_on AND d.ends_on) AS delegated`;

@@ -74,6 +74,8 @@ export interface WorkflowInstancesTable {
   total: number | null;
   submitters: ColumnType<string[], string[] | undefined, string[]>;
   participants: ColumnType<string[], string[] | undefined, string[]>;
+  /** Who had a hand in which step: 'state:event:username' (see stepKey), for segregation of duties. */
+  step_hands: ColumnType<string[], string[] | undefined, string[]>;
   created_by: string;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -267,8 +269,21 @@ export interface WorkflowDefinitionsTable {
   registered_at: Generated<Date>;
 }
 
+/** A fix applied to a version's running instances (migrations/0018_workflow_definition_fixes.sql). */
+export interface WorkflowDefinitionFixesTable {
+  workflow: string;
+  version: number;
+  previous_hash: string;
+  hash: string;
+  reason: string;
+  migration: string;
+  recorded_at: Generated<Date>;
+  applied_at: Date | null;
+}
+
 export interface Database {
   workflow_definitions: WorkflowDefinitionsTable;
+  workflow_definition_fixes: WorkflowDefinitionFixesTable;
 }
 
 export interface AuthFailuresTable {

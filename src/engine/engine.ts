@@ -16,7 +16,7 @@ import { sqlstateOf, SQLSTATE } from '../db/sqlstate';
 import {
   commentRequired, forbidden, GrmsError, invalidData, notFound, transitionNotAllowed, versionConflict, type FieldProblem,
 } from '../errors';
-import { orgFieldsOf, type DataProblem, type NormalizedData, type Step, type WorkflowDefinition } from './definition';
+import { orgFieldsOf, stepKey, type DataProblem, type NormalizedData, type Step, type WorkflowDefinition } from './definition';
 import type { WorkflowRegistry } from './registry';
 import { invalidTextProblems, schemaProblems } from './validate';
 import { checkWithinCeiling } from './ceilings';
@@ -240,6 +240,8 @@ export class Engine {
   ): Promise<InstanceView> {
     const { normalized, nextState, role, comment } = plan;
     const seq = row.version + 1;
+    // The hand that fires it: the actor and, under a delegation, whom they act for (duty checks compare hands).
+    const hand = plan.actingFor ? [actor.username, plan.actingFor.username] : [actor.username];
     const updated = await trx
       .updateTable('workflow_instances')
       .set({
@@ -249,7 +251,8 @@ export class Engine {
         ...(normalized && {
           data: JSON.stringify(normalized.data), title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
         }),
-        submitters: input.type === 'submit' || plan.step.submits ? addOnce(row.submitters, actor.username) : row.submitters,
+        submitters: input.type === 'submit' || plan.step.submits ? addAll(row.submitters, hand) : row.submitters,
+        step_hands: addAll(row.step_hands, hand.map((u) => stepKey(row.state, input.type, u))),
         participants: addOnce(row.participants, actor.username),
         updated_at: sql<Date>`now()`,
       })
@@ -296,6 +299,10 @@ function normalizeResult(result: NormalizedData | { problems: DataProblem[] }, b
 
 function addOnce(list: string[], item: string): string[] {
   return list.includes(item) ? list : [...list, item];
+}
+
+function addAll(list: string[], items: string[]): string[] {
+  return items.reduce(addOnce, list);
 }
 
 function creatorOrg(actor: Actor, def: WorkflowDefinition): string | undefined {

@@ -14,6 +14,8 @@ export const DEMO_ORGS = [
   { id: 'bpkad', name: 'Badan Pengelolaan Keuangan dan Aset Daerah', code: '5.02.0.00.0.00.01.0000' },
   { id: 'inspektorat', name: 'Inspektorat Daerah', code: '6.01.0.00.0.00.01.0000' },
   { id: 'dpmptsp', name: 'Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu', code: '2.18.0.00.0.00.01.0000' },
+  // The regional secretariat: the Sekda chairs TAPD, and a Plt TAPD comes from here.
+  { id: 'setda', name: 'Sekretariat Daerah', code: '4.01.0.00.0.00.01.0000' },
 ] as const;
 
 export const DEMO_USERS = [
@@ -22,7 +24,7 @@ export const DEMO_USERS = [
   { username: 'perencana.pupr', fullName: 'Agus Setiawan, S.T.', position: 'Perencana Ahli Muda', org: 'pupr', roles: ['planner'] },
   { username: 'kadis.pupr', fullName: 'Ir. Hendra Kusuma, M.T.', position: 'Kepala Dinas PUPR', org: 'pupr', roles: ['opd_head'] },
   { username: 'verifikator.bappeda', fullName: 'Dewi Lestari, S.E., M.Si.', position: 'Verifikator Bappeda', org: 'bappeda', roles: ['bappeda_verifier'] },
-  { username: 'tapd.sekda', fullName: 'Drs. Joko Prasetyo, M.M.', position: 'Sekretaris Daerah selaku Ketua TAPD', org: 'bpkad', roles: ['tapd'] },
+  { username: 'tapd.sekda', fullName: 'Drs. Joko Prasetyo, M.M.', position: 'Sekretaris Daerah selaku Ketua TAPD', org: 'setda', roles: ['tapd'] },
   { username: 'ppkd.bpkad', fullName: 'Rina Marlina, S.E., Ak.', position: 'Kepala BPKAD selaku PPKD', org: 'bpkad', roles: ['ppkd'] },
   { username: 'auditor.inspektorat', fullName: 'Teguh Santoso, S.H.', position: 'Auditor Ahli Madya', org: 'inspektorat', roles: ['auditor'] },
   { username: 'admin', fullName: 'Administrator grms', position: 'Administrator Sistem', org: 'bappeda', roles: ['admin'] },
