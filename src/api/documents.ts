@@ -11,9 +11,9 @@ import type { DocumentPool } from '../documents/pool';
 import type { DocumentContent } from '../documents/content';
 import { publicPermitStatus } from '../permits/status';
 import { auditReport } from '../documents/audit-report';
+import { verifyRateLimit, type PublicVerify } from './verify-rate';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PDF_LIMIT = '20mb';
 
 export const listColumns = ['id', 'instance_id', 'seq', 'workflow', 'event', 'stage', 'number', 'title', 'signer_username', 'signer_name', 'sha256'] as const;
 
@@ -85,8 +85,12 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
   return r;
 }
 
-/** Public: the CA certificate, what a QR code opens, and checking any PDF. */
-export function verificationRouter(db: Kysely<Database>, authority: DocumentAuthority): Router {
+/**
+ * Public: the CA certificate, what a QR code opens, and checking any PDF. The check is limited per
+ * client before the body is read, the body is capped (GRMS_VERIFY_MAX_BYTES), and the signature is
+ * checked in a verification thread (src/documents/verify-pool.ts).
+ */
+export function verificationRouter(db: Kysely<Database>, authority: DocumentAuthority, verify: PublicVerify): Router {
   const r = Router();
   r.get('/api/v1/ca.pem', (_req, res) => {
     res.type('application/x-pem-file').send(authority.caCertificatePem);
@@ -102,9 +106,9 @@ export function verificationRouter(db: Kysely<Database>, authority: DocumentAuth
     res.json(publicDocumentView(doc));
   });
 
-  r.post('/api/v1/verify', express.raw({ type: 'application/pdf', limit: PDF_LIMIT }), async (req, res) => {
+  r.post('/api/v1/verify', verifyRateLimit(db, verify.settings), express.raw({ type: 'application/pdf', limit: verify.settings.maxBytes }), async (req, res) => {
     if (!Buffer.isBuffer(req.body)) throw unsupportedMediaType('Send the PDF itself as the body, with Content-Type: application/pdf');
-    res.json(await checkUploadedPdf(db, authority, req.body));
+    res.json(await checkUploadedPdf(db, authority, verify.pool, req.body));
   });
   return r;
 }

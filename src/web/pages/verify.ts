@@ -8,16 +8,19 @@ import { ctxOf, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { when } from '../format';
+import { GrmsError } from '../../errors';
+import { clientAddress, recordVerifyAttempt } from '../../api/verify-rate';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PDF_LIMIT_BYTES = 20 * 1024 * 1024;
+/** Room for the multipart framing and the form's other fields around the file. */
+const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
 
 /** The one file of a multipart upload, or a reason why there is none. */
-function readUpload(req: Request): Promise<{ pdf?: Buffer; problem?: 'none' | 'too-large' }> {
+function readUpload(req: Request, maxBytes: number): Promise<{ pdf?: Buffer; problem?: 'none' | 'too-large' }> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: PDF_LIMIT_BYTES, files: 1, fields: 2, fieldSize: 1024 } });
+      parser = busboy({ headers: req.headers, limits: { fileSize: maxBytes, files: 1, fields: 2, fieldSize: 1024 } });
     } catch {
       resolve({ problem: 'none' });
       return;
@@ -82,16 +85,34 @@ export function verifyPages(deps: WebDeps): Router {
   r.post('/verify', async (req, res) => {
     const ctx = ctxOf(res);
     const { t } = ctx;
-    const upload = await readUpload(req);
-    if (!upload.pdf) {
-      sendPage(res, { status: upload.problem === 'too-large' ? 413 : 422, title: t('verify.title'), body: html`<p>${t('verify.intro')}</p>${uploadForm(ctx, t('verify.noFile'))}` });
-      return;
+    const { settings, pool } = deps.verify;
+    const refuse = (status: number, message: string) =>
+      sendPage(res, { status, title: t('verify.title'), body: html`<p>${t('verify.intro')}</p>${uploadForm(ctx, message)}` });
+    // The same limit per client as the API's, counted before the upload is read.
+    const wait = await recordVerifyAttempt(deps.db, clientAddress(req), settings);
+    if (wait > 0) {
+      res.set('Retry-After', String(wait));
+      return refuse(429, t('verify.rateLimited', { minutes: Math.ceil(wait / 60) }));
     }
-    if (!upload.pdf.subarray(0, 1024).includes('%PDF-')) {
-      sendPage(res, { status: 422, title: t('verify.title'), body: html`<p>${t('verify.intro')}</p>${uploadForm(ctx, t('verify.notPdf'))}` });
-      return;
+    const tooLarge = () => refuse(413, t('verify.tooLarge', { max: Math.floor((settings.maxBytes / 1024 / 1024) * 10) / 10 }));
+    if (Number(req.get('content-length') ?? 0) > settings.maxBytes + MULTIPART_OVERHEAD_BYTES) return tooLarge();
+    const upload = await readUpload(req, settings.maxBytes);
+    if (upload.problem === 'too-large') return tooLarge();
+    if (!upload.pdf) return refuse(422, t('verify.noFile'));
+    if (!upload.pdf.subarray(0, 1024).includes('%PDF-')) return refuse(422, t('verify.notPdf'));
+    let result: UploadCheck;
+    try {
+      result = await checkUploadedPdf(deps.db, deps.authority, pool, upload.pdf);
+    } catch (err) {
+      if (!(err instanceof GrmsError)) throw err;
+      if (err.code === 'SIGNATURE_LIMITS_EXCEEDED') return refuse(422, t('verify.limits', { detail: err.message }));
+      if (err.code === 'VERIFY_BUDGET_EXCEEDED') return refuse(422, t('verify.budget'));
+      if (err.code === 'VERIFY_BUSY') {
+        res.set('Retry-After', '5');
+        return refuse(503, t('verify.busy'));
+      }
+      throw err;
     }
-    const result = await checkUploadedPdf(deps.db, deps.authority, upload.pdf);
     sendPage(res, { title: t('verify.title'), body: html`${resultView(ctx, result, result.stage)}${uploadForm(ctx)}` });
   });
 
