@@ -184,10 +184,10 @@ describeBackends('public verify: bounded work on untrusted uploads', (kind) => {
     });
 
     test('a check over its budget is refused with 422 VERIFY_BUDGET_EXCEEDED, and the next one gets a fresh thread', async () => {
-      const over = await verifyApi(app, attack);
+      const over = await verifyApi(app, smallAttack);
       expect(over.status).toBe(422);
       expect(over.body).toMatchObject({ code: 'VERIFY_BUDGET_EXCEEDED', detail: expect.stringMatching(/longer than 100 ms/) });
-      const overPage = await verifyConsole(app, attack);
+      const overPage = await verifyConsole(app, smallAttack);
       expect(overPage.status).toBe(422);
       expect(overPage.text).toContain('ran over its time limit');
       expect(await metric(app, 'grms_verify_refusals_total{reason="budget"}')).toBe(2);

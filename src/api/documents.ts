@@ -1,17 +1,18 @@
 import crypto from 'node:crypto';
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { Engine } from '../engine/engine';
 import type { DocumentAuthority } from '../documents/authority';
 import { checkUploadedPdf } from '../documents/check-upload';
-import { notFound, unsupportedMediaType } from '../errors';
+import { GrmsError, notFound, payloadTooLarge, unsupportedMediaType } from '../errors';
 import { actorOf, requireRole } from './middleware';
 import type { DocumentPool } from '../documents/pool';
 import type { DocumentContent } from '../documents/content';
 import { publicPermitStatus } from '../permits/status';
 import { auditReport } from '../documents/audit-report';
 import { verifyRateLimit, type PublicVerify } from './verify-rate';
+import { readUpload, type Upload } from './upload-body';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -106,9 +107,23 @@ export function verificationRouter(db: Kysely<Database>, authority: DocumentAuth
     res.json(publicDocumentView(doc));
   });
 
-  r.post('/api/v1/verify', verifyRateLimit(db, verify.settings), express.raw({ type: 'application/pdf', limit: verify.settings.maxBytes }), async (req, res) => {
-    if (!Buffer.isBuffer(req.body)) throw unsupportedMediaType('Send the PDF itself as the body, with Content-Type: application/pdf');
-    res.json(await checkUploadedPdf(db, authority, verify.pool, req.body));
+  r.post('/api/v1/verify', (req, _res, next) => {
+    // Cheap refusals before anything is read or counted.
+    if (!req.is('application/pdf')) throw unsupportedMediaType('Send the PDF itself as the body, with Content-Type: application/pdf');
+    if ((req.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity') throw unsupportedMediaType('Send the PDF without Content-Encoding');
+    const { maxBytes } = verify.settings;
+    if (Number(req.get('content-length') ?? 0) > maxBytes) throw payloadTooLarge(`A PDF to check may have at most ${maxBytes} bytes (GRMS_VERIFY_MAX_BYTES)`);
+    next();
+  }, verifyRateLimit(db, verify.settings), async (req, res) => {
+    const { maxBytes } = verify.settings;
+    let upload: Upload | undefined;
+    try {
+      upload = await readUpload(req, maxBytes, Number(req.get('content-length') ?? 0) || undefined);
+    } catch (err) {
+      throw new GrmsError('BAD_REQUEST', 400, 'bad-request', 'Bad request', 'The request body could not be read', undefined, { cause: err });
+    }
+    if (!upload) throw payloadTooLarge(`A PDF to check may have at most ${maxBytes} bytes (GRMS_VERIFY_MAX_BYTES)`);
+    res.json(await checkUploadedPdf(db, authority, verify.pool, upload));
   });
   return r;
 }

@@ -19,11 +19,23 @@ export interface VerifyPool {
    * Verifies `pdf` in a verification thread. A malformed or invalid signature is a result; throws
    * SIGNATURE_LIMITS_EXCEEDED, VERIFY_BUDGET_EXCEEDED (422) or VERIFY_BUSY (503) as GrmsErrors.
    */
-  verify(pdf: Buffer, trustAnchorsPem: string[], opts: { revocations: Revocation[]; at?: Date }): Promise<VerifyResult>;
+  verify(pdf: Buffer, trustAnchorsPem: string[], opts: VerifyTaskOptions): Promise<VerifyResult>;
   /** Starts the threads now if they are not running yet. */
   start(): void;
   /** Stops running checks and the threads. */
   close(): Promise<void>;
+}
+
+export interface VerifyTaskOptions {
+  revocations: Revocation[];
+  /** When the document was signed, if known from a trusted source. */
+  at?: Date;
+  /**
+   * Move `pdf`'s memory to the thread instead of copying it (a copy of megabytes is a long step on
+   * the event loop). Only for a Buffer that owns its memory (not a slice of Node's pool); it is
+   * unusable afterwards.
+   */
+  transfer?: boolean;
 }
 
 export interface VerifyPoolOptions {
@@ -71,7 +83,7 @@ export function createVerifyPool({ threads, queue, budgetMs, limits, lazy = fals
   if (!lazy) pool();
 
   return {
-    async verify(pdf, trustAnchorsPem, { revocations, at }) {
+    async verify(pdf, trustAnchorsPem, { revocations, at, transfer = false }) {
       if (closed || inFlight.size >= threads + queue) throw refuse('busy', verifyBusy());
       const abort = new AbortController();
       const { port1, port2 } = new MessageChannel();
@@ -82,13 +94,12 @@ export function createVerifyPool({ threads, queue, budgetMs, limits, lazy = fals
         runningNow++;
         timer = setTimeout(() => abort.abort(OVER_BUDGET), budgetMs);
       });
-      // A copy of exactly these bytes, moved (not copied again) to the thread.
-      const bytes = new Uint8Array(pdf);
+      const bytes = transfer ? pdf : new Uint8Array(pdf);
       inFlight.add(abort);
       try {
         const outcome = await pool().run(
           { pdf: bytes, trustAnchorsPem, revocations, at, limits, started: port2 },
-          { signal: abort.signal, transferList: [port2, bytes.buffer] },
+          { signal: abort.signal, transferList: [port2, bytes.buffer as ArrayBuffer] },
         );
         if ('limitsExceeded' in outcome) throw refuse('limits', signatureLimitsExceeded(outcome.limitsExceeded));
         return outcome.result;

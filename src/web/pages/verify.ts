@@ -10,35 +10,33 @@ import type { WebDeps } from '../deps';
 import { when } from '../format';
 import { GrmsError } from '../../errors';
 import { clientAddress, recordVerifyAttempt } from '../../api/verify-rate';
+import { readUpload, type Upload } from '../../api/upload-body';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Room for the multipart framing and the form's other fields around the file. */
 const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
 
-/** The one file of a multipart upload, or a reason why there is none. */
-function readUpload(req: Request, maxBytes: number): Promise<{ pdf?: Buffer; problem?: 'none' | 'too-large' }> {
+/** The one file of a multipart upload (read as it arrives, src/api/upload-body.ts), or why there is none. */
+function readMultipartPdf(req: Request, maxBytes: number): Promise<{ upload?: Upload; problem?: 'none' | 'too-large' }> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: maxBytes, files: 1, fields: 2, fieldSize: 1024 } });
+      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 2, fieldSize: 1024 } });
     } catch {
       resolve({ problem: 'none' });
       return;
     }
-    let pdf: Buffer | undefined;
-    let tooLarge = false;
+    let file: Promise<Upload | undefined> | undefined;
+    const declared = Number(req.get('content-length') ?? 0) || undefined;
     parser.on('file', (_name, stream) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => {
-        tooLarge = true;
-      });
-      stream.on('close', () => {
-        pdf = Buffer.concat(chunks);
-      });
+      file = readUpload(stream, maxBytes, declared);
+      file.catch(() => undefined); // awaited on close
     });
     parser.on('error', reject);
-    parser.on('close', () => resolve(tooLarge ? { problem: 'too-large' } : pdf && pdf.length > 0 ? { pdf } : { problem: 'none' }));
+    parser.on('close', () => {
+      if (!file) return resolve({ problem: 'none' });
+      file.then((u) => resolve(!u ? { problem: 'too-large' } : u.bytes.length > 0 ? { upload: u } : { problem: 'none' }), reject);
+    });
     req.pipe(parser);
   });
 }
@@ -96,13 +94,13 @@ export function verifyPages(deps: WebDeps): Router {
     }
     const tooLarge = () => refuse(413, t('verify.tooLarge', { max: Math.floor((settings.maxBytes / 1024 / 1024) * 10) / 10 }));
     if (Number(req.get('content-length') ?? 0) > settings.maxBytes + MULTIPART_OVERHEAD_BYTES) return tooLarge();
-    const upload = await readUpload(req, settings.maxBytes);
-    if (upload.problem === 'too-large') return tooLarge();
-    if (!upload.pdf) return refuse(422, t('verify.noFile'));
-    if (!upload.pdf.subarray(0, 1024).includes('%PDF-')) return refuse(422, t('verify.notPdf'));
+    const { upload, problem } = await readMultipartPdf(req, settings.maxBytes);
+    if (problem === 'too-large') return tooLarge();
+    if (!upload) return refuse(422, t('verify.noFile'));
+    if (!upload.bytes.subarray(0, 1024).includes('%PDF-')) return refuse(422, t('verify.notPdf'));
     let result: UploadCheck;
     try {
-      result = await checkUploadedPdf(deps.db, deps.authority, pool, upload.pdf);
+      result = await checkUploadedPdf(deps.db, deps.authority, pool, upload);
     } catch (err) {
       if (!(err instanceof GrmsError)) throw err;
       if (err.code === 'SIGNATURE_LIMITS_EXCEEDED') return refuse(422, t('verify.limits', { detail: err.message }));
