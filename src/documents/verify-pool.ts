@@ -66,7 +66,7 @@ export function createVerifyPool({ threads, queue, budgetMs, limits, lazy = fals
       resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB },
     }));
   const refusals = new client.Counter({
-    name: 'grms_verify_refusals_total', help: 'Uploaded signatures refused unchecked, by reason', labelNames: ['reason'], registers: registry ? [registry] : [],
+    name: 'grms_verify_refusals_total', help: 'Uploaded signatures refused without a verdict, by reason (limits, budget, busy)', labelNames: ['reason'], registers: registry ? [registry] : [],
   });
   new client.Gauge({
     name: 'grms_verify_checks', help: 'Signature checks of uploads in this process, running in a verification thread or queued', labelNames: ['state'],
