@@ -45,6 +45,33 @@ export interface Config {
   readonly userP12Passphrase: string | undefined;
   /** OCDS ocid prefix of this publisher ("ocds-" + the registered prefix + a local part). */
   readonly ocidPrefix: string;
+  /** Bounds on the public signature check (POST /api/v1/verify, the console's /verify). */
+  readonly verify: VerifySettings;
+}
+
+/**
+ * What one anonymous upload may cost. The signature limits are checked on the file's structure
+ * before any certificate is parsed; the checks run in their own worker threads with a time budget.
+ */
+export interface VerifySettings {
+  /** GRMS_VERIFY_MAX_BYTES: largest uploaded PDF (grms's own documents are far smaller). */
+  readonly maxBytes: number;
+  /** GRMS_VERIFY_MAX_SIGNATURE_BYTES: largest signature /Contents (grms writes 12,000 bytes). */
+  readonly maxSignatureBytes: number;
+  /** GRMS_VERIFY_MAX_CERTIFICATES: certificates embedded in the signature. */
+  readonly maxCertificates: number;
+  /** GRMS_VERIFY_MAX_RSA_BITS: largest RSA modulus of an embedded certificate (the smallest is 2048). */
+  readonly maxRsaBits: number;
+  /** GRMS_VERIFY_BUDGET_MS: time one check may run in its worker before it is stopped. */
+  readonly budgetMs: number;
+  /** GRMS_VERIFY_THREADS: worker threads for checks (separate from the signing threads). */
+  readonly threads: number;
+  /** GRMS_VERIFY_QUEUE: checks that may wait for a thread; beyond that, 503 with Retry-After. */
+  readonly queue: number;
+  /** GRMS_VERIFY_RATE_LIMIT: checks per client address per window (0: no limit). */
+  readonly rateLimit: number;
+  /** GRMS_VERIFY_RATE_WINDOW_SECONDS: the window of that limit (real clock). */
+  readonly rateWindowSeconds: number;
 }
 
 /** Used until a publisher registers its own prefix with the Open Contracting Partnership. */
@@ -78,6 +105,21 @@ function timeZoneFrom(value: string | undefined): string {
   return zone;
 }
 
+function verifySettings(env: NodeJS.ProcessEnv): VerifySettings {
+  return Object.freeze({
+    maxBytes: Math.max(1, intFrom(env.GRMS_VERIFY_MAX_BYTES, 5 * 1024 * 1024, 'GRMS_VERIFY_MAX_BYTES')),
+    maxSignatureBytes: Math.max(1, intFrom(env.GRMS_VERIFY_MAX_SIGNATURE_BYTES, 64 * 1024, 'GRMS_VERIFY_MAX_SIGNATURE_BYTES')),
+    maxCertificates: Math.max(1, intFrom(env.GRMS_VERIFY_MAX_CERTIFICATES, 10, 'GRMS_VERIFY_MAX_CERTIFICATES')),
+    // 16,384 bits is as far as OpenSSL goes; below 2,048 is refused whatever is configured.
+    maxRsaBits: Math.min(16_384, Math.max(2048, intFrom(env.GRMS_VERIFY_MAX_RSA_BITS, 4096, 'GRMS_VERIFY_MAX_RSA_BITS'))),
+    budgetMs: Math.max(1, intFrom(env.GRMS_VERIFY_BUDGET_MS, 2000, 'GRMS_VERIFY_BUDGET_MS')),
+    threads: Math.max(1, intFrom(env.GRMS_VERIFY_THREADS, 1, 'GRMS_VERIFY_THREADS')),
+    queue: intFrom(env.GRMS_VERIFY_QUEUE, 16, 'GRMS_VERIFY_QUEUE'),
+    rateLimit: intFrom(env.GRMS_VERIFY_RATE_LIMIT, 60, 'GRMS_VERIFY_RATE_LIMIT'),
+    rateWindowSeconds: Math.max(1, intFrom(env.GRMS_VERIFY_RATE_WINDOW_SECONDS, 300, 'GRMS_VERIFY_RATE_WINDOW_SECONDS')),
+  });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env.PORT, 3000, 'PORT');
   const host = env.HOST || '127.0.0.1';
@@ -104,5 +146,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,
     userP12Dir: env.GRMS_USER_P12_DIR || undefined,
     userP12Passphrase: env.GRMS_USER_P12_PASSPHRASE || undefined,
+    verify: verifySettings(env),
   });
 }

@@ -88,3 +88,21 @@ export const paymentExceedsContractValue = procurement('PAYMENT_EXCEEDS_CONTRACT
 export const alreadySigned = procurement('ALREADY_SIGNED', 'already-signed', 'Already signed');
 export const invalidSupplier = procurement('INVALID_SUPPLIER', 'invalid-supplier', 'Invalid supplier');
 export const invalidBudgetLink = procurement('INVALID_BUDGET_LINK', 'invalid-budget-link', 'Invalid budget link');
+
+// The public signature check (POST /api/v1/verify, the console's /verify): anyone may upload, so
+// the work one upload causes is bounded and a refusal says which bound.
+/** The signature is bigger or heavier than a verifier accepts; refused before any certificate is parsed. */
+export const signatureLimitsExceeded = (detail: string) =>
+  new GrmsError('SIGNATURE_LIMITS_EXCEEDED', 422, 'signature-limits-exceeded', 'Signature limits exceeded', detail);
+/** The check ran out of its time (or memory) budget and was stopped. */
+export const verifyBudgetExceeded = (detail: string) =>
+  new GrmsError('VERIFY_BUDGET_EXCEEDED', 422, 'verify-budget-exceeded', 'Verification budget exceeded', detail);
+/** Every verification thread is busy and the queue is full: retry later (503 with Retry-After). */
+export const verifyBusy = () =>
+  new GrmsError('VERIFY_BUSY', 503, 'verify-busy', 'Verification busy', 'Too many documents are being checked right now; try again shortly');
+/** One client asked for too many checks in the window (429 with Retry-After). */
+export class TooManyVerifications extends GrmsError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('TOO_MANY_VERIFICATIONS', 429, 'too-many-verifications', 'Too many verifications', `Too many documents checked from this address; try again in ${retryAfterSeconds} s`);
+  }
+}

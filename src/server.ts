@@ -33,13 +33,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const masterKey = deployment.masterKey!;
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
     wired = await wireEngine(db.kysely, masterKey, config);
-    const { engine, authority, reportPool, metrics, warmUp } = wired;
+    const { engine, authority, reportPool, metrics, verifyPool, warmUp } = wired;
     if (deployment.embedded) {
       const seeded = await seedDemo(db.kysely, engine);
       if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
-      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, secureCookies: config.publicUrl.startsWith('https:'), documentPlace: config.documentPlace });
+      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government },
+      verify: { pool: verifyPool, settings: config.verify }, secureCookies: config.publicUrl.startsWith('https:'), documentPlace: config.documentPlace });
     const server = http.createServer(app);
     // Longer than common proxies' idle timeouts, so a kept-alive connection is closed by the client side first.
     server.keepAliveTimeout = 65_000;

@@ -10,6 +10,7 @@ import { loadDocumentAuthority, type DocumentAuthority } from './documents/autho
 import { createDocumentPool, type DocumentPool } from './documents/pool';
 import { StageDocuments } from './documents/producer';
 import { countingPool, createMetrics, type Metrics } from './api/metrics';
+import { createVerifyPool, type VerifyPool } from './documents/verify-pool';
 
 export interface Wired {
   engine: Engine;
@@ -17,10 +18,12 @@ export interface Wired {
   /** The pool, counting what it signs, for per-request documents (audit reports). */
   reportPool: DocumentPool;
   metrics: Metrics;
+  /** Threads of their own that check uploaded signatures (never the signing threads). */
+  verifyPool: VerifyPool;
   /**
    * What start-up does not need, for a server to run once it listens: every workflow schema is
    * compiled (one per turn of the event loop, so requests are served in between), then the
-   * signing threads start. Rejects when a schema does not compile.
+   * signing and verification threads start. Rejects when a schema does not compile.
    */
   warmUp(): Promise<void>;
   close(): Promise<void>;
@@ -39,6 +42,11 @@ export async function wireEngine(
   const authority = await loadDocumentAuthority(db, masterKey, config);
   const pool = createDocumentPool({ threads, lazy: true });
   const metrics = createMetrics(db);
+  const v = config.verify;
+  const verifyPool = createVerifyPool({
+    threads: v.threads, queue: v.queue, budgetMs: v.budgetMs, lazy: true, registry: metrics.registry,
+    limits: { maxSignatureBytes: v.maxSignatureBytes, maxCertificates: v.maxCertificates, maxRsaBits: v.maxRsaBits },
+  });
   const documents = new StageDocuments(db, masterKey, authority, countingPool(pool, metrics, 'stage'), {
     government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl, clock: clock ?? systemClock,
   });
@@ -49,6 +57,10 @@ export async function wireEngine(
       compileAll([def]);
     }
     pool.start();
+    verifyPool.start();
   };
-  return { engine, authority, reportPool: countingPool(pool, metrics, 'audit-report'), metrics, warmUp, close: () => pool.close() };
+  const close = async () => {
+    await Promise.all([pool.close(), verifyPool.close()]);
+  };
+  return { engine, authority, reportPool: countingPool(pool, metrics, 'audit-report'), metrics, verifyPool, warmUp, close };
 }

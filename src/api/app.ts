@@ -28,6 +28,7 @@ import { procurementRouter } from './procurement';
 import type { OcdsSettings } from '../procurement/ocds';
 import { loadConfig } from '../config';
 import { webRouter } from '../web/router';
+import type { PublicVerify } from './verify-rate';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -42,6 +43,8 @@ export interface AppDeps {
   logger: Logger;
   /** OCDS publisher settings (config ocidPrefix, publicUrl, government); defaults when absent. */
   ocds?: Omit<OcdsSettings, 'timeZone'>;
+  /** The public signature check: its verification threads and bounds. */
+  verify: PublicVerify;
   /** Console cookies get `Secure` even on plain-HTTP requests (TLS ends at a proxy); default: only on HTTPS requests. */
   secureCookies?: boolean;
   /** GRMS_DOCUMENT_PLACE for documents signed per request; the documented default when absent. */
@@ -57,7 +60,7 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, secureCookies = false, documentPlace = loadConfig({}).documentPlace }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -80,9 +83,9 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   });
   // The web console (HTML pages at /, its own sessions and CSRF); it leaves /api/* and the public
   // endpoints above to their routers, and answers /verify/:id only for browsers.
-  app.use(webRouter({ db, engine, authority, pool, timezone, documentPlace, logger, metrics, secureCookies }));
+  app.use(webRouter({ db, engine, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies }));
   app.use('/api/v1', auditPublicRouter(db));
-  app.use(verificationRouter(db, authority));
+  app.use(verificationRouter(db, authority, verify));
   app.use(permitStatusRouter(db, timezone));
 
   // Everything else under /api/v1 needs a bearer token.

@@ -210,9 +210,9 @@ export const openApiDocument = {
     },
     '/api/v1/verify': {
       post: {
-        summary: 'Check a PDF: signature, chain to a trust anchor, and which document it is',
+        summary: 'Check a PDF: signature, chain to a trust anchor, and which document it is. Bounded: body at most GRMS_VERIFY_MAX_BYTES (413); a signature beyond the limits (/Contents over 64 KB, more than 10 certificates, RSA keys outside 2048–4096 bits or e ≠ 65537, EC curves other than P-256/P-384) is 422 SIGNATURE_LIMITS_EXCEEDED; a check over its time budget 422 VERIFY_BUDGET_EXCEEDED; 429 with Retry-After over the per-client limit; 503 with Retry-After when every verification thread is busy and the queue is full. A well-formed but invalid signature is 200 with valid: false',
         requestBody: { content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
-        responses: { '200': ok('{ valid, reason, signer, signedAt, documentId, instanceId, stage }'), ...errors(413, 415) },
+        responses: { '200': ok('{ valid, reason, signer, signedAt, documentId, instanceId, stage }'), ...errors(400, 413, 415, 422, 429, 503) },
       },
     },
     '/api/v1/instances/{id}/ocds': {

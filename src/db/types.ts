@@ -355,3 +355,15 @@ export interface WebSessionsTable {
 export interface Database {
   web_sessions: WebSessionsTable;
 }
+
+// --- Public signature checks (migrations/0020_verify_attempts.sql) ---
+
+export interface VerifyAttemptsTable {
+  id: Generated<string>;
+  client: string;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  verify_attempts: VerifyAttemptsTable;
+}

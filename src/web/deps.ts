@@ -6,6 +6,7 @@ import type { DocumentAuthority } from '../documents/authority';
 import type { Logger } from '../log';
 import type { Metrics } from '../api/metrics';
 import type { DocumentPool } from '../documents/pool';
+import type { PublicVerify } from '../api/verify-rate';
 
 export interface WebDeps {
   db: Kysely<Database>;
@@ -20,6 +21,8 @@ export interface WebDeps {
   metrics: Metrics;
   /** Renders and signs the PDFs made per request (the auditor's report). */
   pool: DocumentPool;
+  /** The public signature check (/verify): its verification threads and bounds. */
+  verify: PublicVerify;
   /** Mark cookies Secure even when the request itself arrived over plain HTTP (behind a TLS proxy). */
   secureCookies: boolean;
 }

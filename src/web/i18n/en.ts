@@ -110,6 +110,11 @@ export const en: Dictionary = {
   'verify.notFoundDetail': 'No document has this link. Check the QR code again.',
   'verify.noFile': 'Choose a PDF file.',
   'verify.notPdf': 'The file is not a PDF.',
+  'verify.tooLarge': 'The file is larger than {max} MB.',
+  'verify.limits': 'This signature is beyond what the check accepts ({detail}).',
+  'verify.budget': 'Checking this signature ran over its time limit and was stopped.',
+  'verify.busy': 'Too many documents are being checked right now. Try again in a few seconds.',
+  'verify.rateLimited': 'Too many documents checked from your address. Try again in {minutes} minutes.',
   'verify.number': 'Number',
   'verify.docTitle': 'Title',
   // audit, dashboard, admin

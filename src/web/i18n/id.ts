@@ -111,6 +111,11 @@ export const id = {
   'verify.notFoundDetail': 'Tidak ada dokumen dengan tautan ini. Periksa kembali kode QR.',
   'verify.noFile': 'Pilih berkas PDF.',
   'verify.notPdf': 'Berkas bukan PDF.',
+  'verify.tooLarge': 'Berkas lebih besar dari {max} MB.',
+  'verify.limits': 'Tanda tangan ini melebihi batas pemeriksaan ({detail}).',
+  'verify.budget': 'Pemeriksaan tanda tangan ini melebihi batas waktu dan dihentikan.',
+  'verify.busy': 'Terlalu banyak dokumen sedang diperiksa. Coba lagi dalam beberapa detik.',
+  'verify.rateLimited': 'Terlalu banyak pemeriksaan dari alamat Anda. Coba lagi dalam {minutes} menit.',
   'verify.number': 'Nomor',
   'verify.docTitle': 'Judul',
   // audit, dashboard, admin
