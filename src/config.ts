@@ -11,7 +11,7 @@ export interface Config {
   readonly key: string | undefined;
   readonly port: number;
   readonly host: string;
-  /** Base URL printed in QR codes and links. */
+  /** Base URL of every link printed in QR codes, signed documents and pages (never the request's Host header). */
   readonly publicUrl: string;
   readonly checkpointIntervalMs: number;
   /** How often each server looks for SLA deadlines that fell due. */

@@ -44,6 +44,8 @@ export interface AppDeps {
   ocds?: Omit<OcdsSettings, 'timeZone'>;
   /** Console cookies get `Secure` even on plain-HTTP requests (TLS ends at a proxy); default: only on HTTPS requests. */
   secureCookies?: boolean;
+  /** GRMS_PUBLIC_URL, the base of links in documents and pages; default: the documented default. */
+  publicUrl?: string;
 }
 
 function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
@@ -55,7 +57,7 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, secureCookies = false }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, secureCookies = false, publicUrl = loadConfig({}).publicUrl }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -78,7 +80,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   });
   // The web console (HTML pages at /, its own sessions and CSRF); it leaves /api/* and the public
   // endpoints above to their routers, and answers /verify/:id only for browsers.
-  app.use(webRouter({ db, engine, authority, pool, timezone, logger, metrics, secureCookies }));
+  app.use(webRouter({ db, engine, authority, pool, timezone, logger, metrics, secureCookies, publicUrl }));
   app.use('/api/v1', auditPublicRouter(db));
   app.use(verificationRouter(db, authority));
   app.use(permitStatusRouter(db));
@@ -95,7 +97,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', commentsRouter(db, engine));
   app.use('/api/v1', delegationsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
-  app.use('/api/v1', documentsRouter(db, engine, authority, pool));
+  app.use('/api/v1', documentsRouter(db, engine, authority, pool, publicUrl));
   app.use('/api/v1', procurementRouter(db, engine, { ...(ocds ?? defaultOcds()), timeZone: timezone }));
 
   app.use((req) => {

@@ -25,7 +25,8 @@ function documentView(d: { id: string; instance_id: string; seq: number; workflo
 }
 
 /** Stage documents: listed and downloaded by whoever may read the instance. */
-export function documentsRouter(db: Kysely<Database>, engine: Engine, authority: DocumentAuthority, pool: DocumentPool): Router {
+/** `publicUrl` (GRMS_PUBLIC_URL) is the base of every link a signed document prints: never the request's Host header. */
+export function documentsRouter(db: Kysely<Database>, engine: Engine, authority: DocumentAuthority, pool: DocumentPool, publicUrl: string): Router {
   const r = Router();
   r.get('/instances/:id/documents', async (req, res) => {
     const { row } = await engine.get(actorOf(res), req.params.id);
@@ -38,7 +39,7 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
   r.get('/instances/:id/audit.pdf', requireRole('auditor'), async (req, res) => {
     const instance = await engine.get(actorOf(res), String(req.params.id));
     const signed = await auditReport(db, authority, pool, instance, actorOf(res).fullName,
-      `${req.protocol}://${req.get('host')}/api/v1/instances/${instance.row.id}/audit.pdf`);
+      `${publicUrl}/api/v1/instances/${instance.row.id}/audit.pdf`);
     res
       .type('application/pdf')
       .set('Content-Disposition', `attachment; filename="audit-${instance.row.id}.pdf"`)
@@ -55,7 +56,7 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
     const org = await db.selectFrom('orgs').select('name').where('id', '=', reg.org_id).executeTakeFirstOrThrow();
     const applicant = (reg.data.applicant ?? {}) as Record<string, unknown>;
     const id = crypto.randomUUID();
-    const statusUrl = `${req.protocol}://${req.get('host')}/permits/status`;
+    const statusUrl = `${publicUrl}/permits/status`;
     const content: DocumentContent = {
       government: authority.seal.org || 'grms', orgName: org.name, title: 'Tanda Terima Permohonan Izin', number: status.registrationNumber,
       documentId: id, verifyUrl: statusUrl, place: 'grms', issuedAt: new Date(), timezone: 'Asia/Jakarta',
