@@ -38,6 +38,13 @@ export interface Config {
   readonly userP12Passphrase: string | undefined;
   /** OCDS ocid prefix of this publisher ("ocds-" + the registered prefix + a local part). */
   readonly ocidPrefix: string;
+  /**
+   * GRMS_METRICS_ADDRESS ("host:port", "[::1]:port"): a second listener that serves only /metrics;
+   * the main port then answers 404 there. Unset: /metrics is on the main port.
+   */
+  readonly metricsAddress: { readonly host: string; readonly port: number } | undefined;
+  /** GRMS_METRICS_TOKEN: /metrics then needs `Authorization: Bearer <token>` (wherever it is served). Unset: public. */
+  readonly metricsToken: string | undefined;
 }
 
 /** Used until a publisher registers its own prefix with the Open Contracting Partnership. */
@@ -59,6 +66,22 @@ function parseSlaList(value: string | undefined, name: string): Record<string, n
     out[m[1]!] = Number(m[2]);
   }
   return out;
+}
+
+/** "host:port" or "[v6]:port" (port 0: any free port). */
+function parseAddress(value: string | undefined, name: string): { host: string; port: number } | undefined {
+  if (value === undefined || value === '') return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`${name} must be host:port (e.g. 127.0.0.1:9464 or [::1]:9464), got "${value}"`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+/** A bearer token someone must configure on purpose: visible ASCII, no spaces, long enough not to guess. */
+function parseToken(value: string | undefined, name: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^[\x21-\x7e]{16,256}$/.test(value)) throw new Error(`${name} must be 16 to 256 visible ASCII characters without spaces (e.g. openssl rand -hex 32)`);
+  return value;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -87,5 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,
     userP12Dir: env.GRMS_USER_P12_DIR || undefined,
     userP12Passphrase: env.GRMS_USER_P12_PASSPHRASE || undefined,
+    metricsAddress: parseAddress(env.GRMS_METRICS_ADDRESS, 'GRMS_METRICS_ADDRESS'),
+    metricsToken: parseToken(env.GRMS_METRICS_TOKEN, 'GRMS_METRICS_TOKEN'),
   });
 }

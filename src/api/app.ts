@@ -18,6 +18,7 @@ import { permitStatusRouter } from './permits';
 import type { DocumentAuthority } from '../documents/authority';
 import type { DocumentPool } from '../documents/pool';
 import { measureRequests, type Metrics } from './metrics';
+import { metricsEndpoint, type MetricsAccess } from './metrics-endpoint';
 import { holidaysRouter } from './holidays';
 import { peopleRouter } from './people';
 import { orgsRouter } from './orgs';
@@ -46,6 +47,8 @@ export interface AppDeps {
   secureCookies?: boolean;
   /** GRMS_PUBLIC_URL, the base of links in documents and pages; default: the documented default. */
   publicUrl?: string;
+  /** GRMS_METRICS_TOKEN / GRMS_METRICS_ADDRESS; default: /metrics public on this app. */
+  metricsAccess?: MetricsAccess;
 }
 
 function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
@@ -57,7 +60,7 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, secureCookies = false, publicUrl = loadConfig({}).publicUrl }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, secureCookies = false, publicUrl = loadConfig({}).publicUrl, metricsAccess = {} }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -67,14 +70,15 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use(measureRequests(metrics));
   // The console runs on closed networks over plain HTTP too: upgrading its asset requests to HTTPS
   // would break it there, so the upgrade is asked for only where the deployment says TLS is in front.
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: secureCookies ? [] : null } } }));
+  // Styles come from grms's own stylesheets only: no inline style (an injected `style=` cannot
+  // restyle a page into a phishing form), no style from elsewhere.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: secureCookies ? [] : null, styleSrc: ["'self'"] } } }));
   app.use(express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] }));
 
   // Public: no token.
   app.use(healthRouter(db));
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  // Not here at all when a listener of its own serves it: the 404 below answers.
+  if (!metricsAccess.ownListener) app.get('/metrics', metricsEndpoint(metrics, metricsAccess.token));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
