@@ -132,3 +132,32 @@ describeBackends('the request\'s Host header and logs', (kind) => {
     expect(found).toEqual({ pin: false, NIK: false, token: false, password: false, tokenHash: false, pinHash: false, anyHash: false });
   });
 });
+
+describe('log scrubbing', () => {
+  test('secret keys at any depth, secret query values, bearer credentials and NIKs are blanked; the rest is kept', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    }));
+    const err = Object.assign(new Error(`lookup of ${NIK} failed`), { params: ['REG/1', 'scrypt$16384$8$1$c2FsdA==$a2V5'], query: 'select 1', detail: `Key (nik)=(${NIK}) exists` });
+    logger.error({
+      err, url: `/x?registration=REG%2F1&PIN=12345678&newPassword=a%20b&q=${NIK}`,
+      body: { applicant: { nik: NIK, name: 'Rina' }, lines: [{ password: 'pw-123456', amount: 5 }], csrf_token: 'c', total: 1234567890123456 },
+      headers: { authorization: 'Bearer grms_abc', 'x-note': 'sent Bearer grms_def along' },
+    }, 'failed');
+    logger.error(new Error(`no row for NIK ${NIK}`));
+    const [first, second] = lines.map((l) => JSON.parse(l));
+    expect(first.url).toBe('/x?registration=REG%2F1&PIN=[REDACTED]&newPassword=[REDACTED]&q=[NIK]');
+    expect(first.body).toEqual({ applicant: { nik: '[REDACTED]', name: 'Rina' }, lines: [{ password: '[REDACTED]', amount: 5 }], csrf_token: '[REDACTED]', total: '[NIK]' });
+    expect(first.headers['x-note']).toBe('sent Bearer [REDACTED] along');
+    expect(first.headers.authorization ?? '').not.toContain('grms_abc');
+    expect(first.err).toMatchObject({ message: 'lookup of [NIK] failed', query: 'select 1', detail: 'Key (nik)=([NIK]) exists' });
+    expect(first.err.params).toBeUndefined();
+    expect(first.msg).toBe('failed');
+    expect(second.msg).toBe('no row for NIK [NIK]');
+    expect(lines.join('')).not.toMatch(new RegExp(`${NIK}|12345678|pw-123456|grms_abc|grms_def|scrypt\\$`));
+  });
+});
