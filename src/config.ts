@@ -12,7 +12,7 @@ export interface Config {
   readonly key: string | undefined;
   readonly port: number;
   readonly host: string;
-  /** Base URL printed in QR codes and links. */
+  /** Base URL of every link printed in QR codes, signed documents and pages (never the request's Host header). */
   readonly publicUrl: string;
   readonly checkpointIntervalMs: number;
   /** How often each server looks for SLA deadlines that fell due. */
@@ -45,6 +45,13 @@ export interface Config {
   readonly userP12Passphrase: string | undefined;
   /** OCDS ocid prefix of this publisher ("ocds-" + the registered prefix + a local part). */
   readonly ocidPrefix: string;
+  /**
+   * GRMS_METRICS_ADDRESS ("host:port", "[::1]:port"): a second listener that serves only /metrics;
+   * the main port then answers 404 there. Unset: /metrics is on the main port.
+   */
+  readonly metricsAddress: { readonly host: string; readonly port: number } | undefined;
+  /** GRMS_METRICS_TOKEN: /metrics then needs `Authorization: Bearer <token>` (wherever it is served). Unset: public. */
+  readonly metricsToken: string | undefined;
   /** Bounds on the public signature check (POST /api/v1/verify, the console's /verify). */
   readonly verify: VerifySettings;
 }
@@ -120,6 +127,22 @@ function verifySettings(env: NodeJS.ProcessEnv): VerifySettings {
   });
 }
 
+/** "host:port" or "[v6]:port" (port 0: any free port). */
+function parseAddress(value: string | undefined, name: string): { host: string; port: number } | undefined {
+  if (value === undefined || value === '') return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`${name} must be host:port (e.g. 127.0.0.1:9464 or [::1]:9464), got "${value}"`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+/** A bearer token someone must configure on purpose: visible ASCII, no spaces, long enough not to guess. */
+function parseToken(value: string | undefined, name: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^[\x21-\x7e]{16,256}$/.test(value)) throw new Error(`${name} must be 16 to 256 visible ASCII characters without spaces (e.g. openssl rand -hex 32)`);
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env.PORT, 3000, 'PORT');
   const host = env.HOST || '127.0.0.1';
@@ -147,5 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userP12Dir: env.GRMS_USER_P12_DIR || undefined,
     userP12Passphrase: env.GRMS_USER_P12_PASSPHRASE || undefined,
     verify: verifySettings(env),
+    metricsAddress: parseAddress(env.GRMS_METRICS_ADDRESS, 'GRMS_METRICS_ADDRESS'),
+    metricsToken: parseToken(env.GRMS_METRICS_TOKEN, 'GRMS_METRICS_TOKEN'),
   });
 }

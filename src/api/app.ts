@@ -18,6 +18,7 @@ import { permitStatusRouter } from './permits';
 import type { DocumentAuthority } from '../documents/authority';
 import type { DocumentPool } from '../documents/pool';
 import { measureRequests, type Metrics } from './metrics';
+import { metricsEndpoint, type MetricsAccess } from './metrics-endpoint';
 import { holidaysRouter } from './holidays';
 import { peopleRouter } from './people';
 import { orgsRouter } from './orgs';
@@ -49,6 +50,10 @@ export interface AppDeps {
   secureCookies?: boolean;
   /** GRMS_DOCUMENT_PLACE for documents signed per request; the documented default when absent. */
   documentPlace?: string;
+  /** GRMS_PUBLIC_URL, the base of links in documents and pages; default: the documented default. */
+  publicUrl?: string;
+  /** GRMS_METRICS_TOKEN / GRMS_METRICS_ADDRESS; default: /metrics public on this app. */
+  metricsAccess?: MetricsAccess;
 }
 
 function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
@@ -60,7 +65,7 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {} }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -70,20 +75,21 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use(measureRequests(metrics));
   // The console runs on closed networks over plain HTTP too: upgrading its asset requests to HTTPS
   // would break it there, so the upgrade is asked for only where the deployment says TLS is in front.
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: secureCookies ? [] : null } } }));
+  // Styles come from grms's own stylesheets only: no inline style (an injected `style=` cannot
+  // restyle a page into a phishing form), no style from elsewhere.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: secureCookies ? [] : null, styleSrc: ["'self'"] } } }));
   app.use(express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] }));
 
   // Public: no token.
   app.use(healthRouter(db));
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  // Not here at all when a listener of its own serves it: the 404 below answers.
+  if (!metricsAccess.ownListener) app.get('/metrics', metricsEndpoint(metrics, metricsAccess.token));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
   // The web console (HTML pages at /, its own sessions and CSRF); it leaves /api/* and the public
   // endpoints above to their routers, and answers /verify/:id only for browsers.
-  app.use(webRouter({ db, engine, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies }));
+  app.use(webRouter({ db, engine, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl }));
   app.use('/api/v1', auditPublicRouter(db));
   app.use(verificationRouter(db, authority, verify));
   app.use(permitStatusRouter(db, timezone));
@@ -100,7 +106,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', commentsRouter(db, engine));
   app.use('/api/v1', delegationsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
-  app.use('/api/v1', documentsRouter(db, engine, authority, pool, documentPlace));
+  app.use('/api/v1', documentsRouter(db, engine, authority, pool, { publicUrl, documentPlace }));
   app.use('/api/v1', procurementRouter(db, engine, { ...(ocds ?? defaultOcds()), timeZone: timezone }));
 
   app.use((req) => {

@@ -26,8 +26,11 @@ function documentView(d: { id: string; instance_id: string; seq: number; workflo
 }
 
 /** Stage documents: listed and downloaded by whoever may read the instance. */
-/** `documentPlace`: printed before the date of what is signed per request (receipts, audit reports). */
-export function documentsRouter(db: Kysely<Database>, engine: Engine, authority: DocumentAuthority, pool: DocumentPool, documentPlace: string): Router {
+/**
+ * `publicUrl` (GRMS_PUBLIC_URL) is the base of every link a signed document prints, never the request's
+ * Host header; `documentPlace` is printed before the date of what is signed per request.
+ */
+export function documentsRouter(db: Kysely<Database>, engine: Engine, authority: DocumentAuthority, pool: DocumentPool, { publicUrl, documentPlace }: { publicUrl: string; documentPlace: string }): Router {
   const r = Router();
   r.get('/instances/:id/documents', async (req, res) => {
     const { row } = await engine.get(actorOf(res), req.params.id);
@@ -40,7 +43,7 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
   r.get('/instances/:id/audit.pdf', requireRole('auditor'), async (req, res) => {
     const instance = await engine.get(actorOf(res), String(req.params.id));
     const signed = await auditReport(db, authority, pool, instance, actorOf(res).fullName,
-      `${req.protocol}://${req.get('host')}/api/v1/instances/${instance.row.id}/audit.pdf`, { place: documentPlace, time: engine.time });
+      `${publicUrl}/api/v1/instances/${instance.row.id}/audit.pdf`, { place: documentPlace, time: engine.time });
     res
       .type('application/pdf')
       .set('Content-Disposition', `attachment; filename="audit-${instance.row.id}.pdf"`)
@@ -57,7 +60,7 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
     const org = await db.selectFrom('orgs').select('name').where('id', '=', reg.org_id).executeTakeFirstOrThrow();
     const applicant = (reg.data.applicant ?? {}) as Record<string, unknown>;
     const id = crypto.randomUUID();
-    const statusUrl = `${req.protocol}://${req.get('host')}/permits/status`;
+    const statusUrl = `${publicUrl}/permits/status`;
     const content: DocumentContent = {
       government: authority.seal.org || 'grms', orgName: org.name, title: 'Tanda Terima Permohonan Izin', number: status.registrationNumber,
       documentId: id, verifyUrl: statusUrl, place: documentPlace, issuedAt: engine.time.clock(), timezone: engine.time.timeZone,

@@ -19,9 +19,7 @@ function clientIp(req: Request): string {
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} — Status Permohonan Izin</title><style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
-th{text-align:left;padding-right:1rem;vertical-align:top}label{display:block;margin-top:.8rem}input{font-size:1rem;padding:.3rem;width:100%;max-width:20rem}
-button{margin-top:1rem;font-size:1rem;padding:.4rem 1rem}</style></head>
+<title>${escapeHtml(title)} — Status Permohonan Izin</title><link rel="stylesheet" href="/assets/permit-status.css"></head>
 <body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }
 

@@ -25,6 +25,8 @@ export interface WebDeps {
   verify: PublicVerify;
   /** Mark cookies Secure even when the request itself arrived over plain HTTP (behind a TLS proxy). */
   secureCookies: boolean;
+  /** GRMS_PUBLIC_URL: the base of every link put in a document or a page (never the request's Host). */
+  publicUrl: string;
 }
 
 /** One page area of the console: a Router of its own, registered once in src/web/router.ts. */
