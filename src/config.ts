@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './engine/comment-limits';
 
 /** Everything grms reads from the environment, read once. */
 export interface Config {
@@ -38,6 +39,12 @@ export interface Config {
   readonly userP12Passphrase: string | undefined;
   /** OCDS ocid prefix of this publisher ("ocds-" + the registered prefix + a local part). */
   readonly ocidPrefix: string;
+  /**
+   * Comments one person may add to one instance per window (GRMS_COMMENT_RATE_LIMIT, default 10,
+   * per GRMS_COMMENT_RATE_WINDOW_SECONDS, default 600; on the real clock), and the bytes of
+   * attachments one instance may hold (GRMS_ATTACHMENT_QUOTA_MB, default 100).
+   */
+  readonly comments: Readonly<CommentLimits>;
 }
 
 /** Used until a publisher registers its own prefix with the Open Contracting Partnership. */
@@ -87,5 +94,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,
     userP12Dir: env.GRMS_USER_P12_DIR || undefined,
     userP12Passphrase: env.GRMS_USER_P12_PASSPHRASE || undefined,
+    comments: Object.freeze({
+      perUser: Math.max(1, intFrom(env.GRMS_COMMENT_RATE_LIMIT, DEFAULT_COMMENT_LIMITS.perUser, 'GRMS_COMMENT_RATE_LIMIT')),
+      windowSeconds: Math.max(1, intFrom(env.GRMS_COMMENT_RATE_WINDOW_SECONDS, DEFAULT_COMMENT_LIMITS.windowSeconds, 'GRMS_COMMENT_RATE_WINDOW_SECONDS')),
+      attachmentQuotaBytes: intFrom(env.GRMS_ATTACHMENT_QUOTA_MB, DEFAULT_COMMENT_LIMITS.attachmentQuotaBytes / 1024 / 1024, 'GRMS_ATTACHMENT_QUOTA_MB') * 1024 * 1024,
+    }),
   });
 }

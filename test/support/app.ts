@@ -9,7 +9,7 @@ import { createApp } from '../../src/api/app';
 import { DEMO_USERNAMES, seedDemoPeople } from '../../src/seed/demo';
 import { mintToken } from '../../src/auth/tokens';
 import { createTestDb } from './db';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import type { Express } from 'express';
 import type { DocumentAuthority } from '../../src/documents/authority';
 import { wireEngine } from '../../src/wiring';
@@ -18,10 +18,10 @@ export const PUBLIC_URL = 'https://grms.semarangkota.example';
 
 /** The app as `grms serve` builds it (documents signed in a worker thread), without listening. */
 export async function buildApp(
-  db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date } = {},
+  db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date; config?: Partial<Config> } = {},
 ): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; close(): Promise<void> }> {
   const defaults = loadConfig({});
-  const config = { ...defaults, publicUrl: PUBLIC_URL, timezone: opts.timezone ?? defaults.timezone };
+  const config = { ...defaults, publicUrl: PUBLIC_URL, timezone: opts.timezone ?? defaults.timezone, ...opts.config };
   const { engine, authority, reportPool, metrics, close } = await wireEngine(db.kysely, masterKey, config, 1, opts.clock);
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
   const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: createLogger('silent') });
@@ -50,7 +50,10 @@ export interface TestApp {
 /** Serves the real app over HTTP on a random port, on a database of its own (or the one given). */
 export async function startTestApp(
   kind: DbKind,
-  opts: { db?: Db; masterKey?: Buffer; seed?: boolean; /** GRMS_TIMEZONE */ timezone?: string; /** the engine's clock */ clock?: () => Date } = {},
+  opts: {
+    db?: Db; masterKey?: Buffer; seed?: boolean; /** GRMS_TIMEZONE */ timezone?: string; /** the engine's clock */ clock?: () => Date;
+    /** Settings as if read from the environment (e.g. comment limits). */ config?: Partial<Config>;
+  } = {},
 ): Promise<TestApp> {
   const db = opts.db ?? (await createTestDb(kind));
   const masterKey = opts.masterKey ?? crypto.randomBytes(32);
