@@ -94,9 +94,9 @@ function lineItems(doc: Doc, c: DocumentContent): void {
   const lines = c.lines ?? [];
   heading(doc, 'Rincian Anggaran');
   const columns: Column[] = [
-    { header: 'No', width: 22, align: 'center' },
+    { header: 'No', width: 26, align: 'center' }, // "1000" fits on one line
     { header: 'Kode Rekening', width: 88 },
-    { header: 'Uraian', width: 131 },
+    { header: 'Uraian', width: 127 },
     { header: 'Volume', width: 42, align: 'right' },
     { header: 'Satuan', width: 40 },
     { header: 'Harga Satuan', width: 80, align: 'right' },
