@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_TIMEZONE } from './clock';
+import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './engine/comment-limits';
 
 /** Everything grms reads from the environment, read once. */
 export interface Config {
@@ -52,6 +53,12 @@ export interface Config {
   readonly metricsAddress: { readonly host: string; readonly port: number } | undefined;
   /** GRMS_METRICS_TOKEN: /metrics then needs `Authorization: Bearer <token>` (wherever it is served). Unset: public. */
   readonly metricsToken: string | undefined;
+  /**
+   * Comments one person may add to one instance per window (GRMS_COMMENT_RATE_LIMIT, default 10,
+   * per GRMS_COMMENT_RATE_WINDOW_SECONDS, default 600; on the real clock), and the bytes of
+   * attachments one instance may hold (GRMS_ATTACHMENT_QUOTA_MB, default 100).
+   */
+  readonly comments: Readonly<CommentLimits>;
   /** Bounds on the public signature check (POST /api/v1/verify, the console's /verify). */
   readonly verify: VerifySettings;
 }
@@ -172,5 +179,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     verify: verifySettings(env),
     metricsAddress: parseAddress(env.GRMS_METRICS_ADDRESS, 'GRMS_METRICS_ADDRESS'),
     metricsToken: parseToken(env.GRMS_METRICS_TOKEN, 'GRMS_METRICS_TOKEN'),
+    comments: Object.freeze({
+      perUser: Math.max(1, intFrom(env.GRMS_COMMENT_RATE_LIMIT, DEFAULT_COMMENT_LIMITS.perUser, 'GRMS_COMMENT_RATE_LIMIT')),
+      windowSeconds: Math.max(1, intFrom(env.GRMS_COMMENT_RATE_WINDOW_SECONDS, DEFAULT_COMMENT_LIMITS.windowSeconds, 'GRMS_COMMENT_RATE_WINDOW_SECONDS')),
+      attachmentQuotaBytes: intFrom(env.GRMS_ATTACHMENT_QUOTA_MB, DEFAULT_COMMENT_LIMITS.attachmentQuotaBytes / 1024 / 1024, 'GRMS_ATTACHMENT_QUOTA_MB') * 1024 * 1024,
+    }),
   });
 }

@@ -50,7 +50,7 @@ export async function wireEngine(
   const documents = new StageDocuments(db, masterKey, authority, countingPool(pool, metrics, 'stage'), {
     government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl, clock: clock ?? systemClock,
   });
-  const engine = new Engine({ db, registry, documents, sla: { timeZone: config.timezone, overrides: config.slaOverrides, clock } });
+  const engine = new Engine({ db, registry, documents, sla: { timeZone: config.timezone, overrides: config.slaOverrides, clock }, comments: config.comments });
   const warmUp = async () => {
     for (const def of registry.all()) {
       await new Promise((resolve) => setImmediate(resolve));

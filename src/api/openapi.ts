@@ -1,5 +1,8 @@
+import { MAX_COMMENT_LENGTH } from '../engine/comment-rules';
 /** The OpenAPI 3.1 description of the routes in src/api; a test checks it lists every route. */
 const problem = { $ref: '#/components/responses/Problem' };
+/** One limit for every comment (src/engine/comment-rules.ts). */
+const commentText = { type: 'string', maxLength: MAX_COMMENT_LENGTH };
 const bearer = [{ bearer: [] }];
 const usernameParam = { name: 'username', in: 'path', required: true, schema: { type: 'string' } };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
@@ -80,14 +83,14 @@ export const openApiDocument = {
       post: {
         security: bearer, summary: 'Fire an event',
         parameters: [idParam, { name: 'If-Match', in: 'header', schema: { type: 'string' } }, { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
-        requestBody: json({ type: 'object', required: ['type'], properties: { type: { type: 'string' }, comment: { type: 'string' }, data: { type: 'object' } } }),
+        requestBody: json({ type: 'object', required: ['type'], properties: { type: { type: 'string' }, comment: commentText, data: { type: 'object' } } }),
         responses: { '200': ok('the instance after the transition', instance), ...errors(400, 401, 403, 404, 409, 412, 413, 415, 422) },
       },
     },
     '/api/v1/instances/bulk-events': {
       post: {
         security: bearer, summary: 'Fire up to 500 events; each item succeeds or fails on its own, with a result per item',
-        requestBody: json({ type: 'object', required: ['items'], properties: { items: { type: 'array', maxItems: 500, items: { type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string' }, ifMatch: { type: ['integer', 'string'] }, comment: { type: 'string' } } } } } }),
+        requestBody: json({ type: 'object', required: ['items'], properties: { items: { type: 'array', maxItems: 500, items: { type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string' }, ifMatch: { type: ['integer', 'string'] }, comment: commentText } } } } }),
         responses: { '200': ok('{ results: [{ id, status, instance | problem }], succeeded, failed }'), ...errors(400, 401, 413, 415, 422) },
       },
     },
@@ -164,10 +167,13 @@ export const openApiDocument = {
     },
     '/api/v1/instances/{id}/comments': {
       post: {
-        security: bearer, summary: 'Comment on an instance, with up to 5 attachments of 10 MB (multipart/form-data: comment + files)',
+        security: bearer,
+        summary: 'Comment on an instance, with up to 5 attachments of 10 MB (multipart/form-data: comment + files). The instance version (ETag) does not change. ' +
+          'Per person and instance a limited number of comments per window (429 with Retry-After); per instance an attachment quota (413). ' +
+          'Who may not comment is refused before a multipart body is read.',
         parameters: [idParam],
-        requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['comment'], properties: { comment: { type: 'string' } } } }, 'multipart/form-data': { schema: { type: 'object', properties: { comment: { type: 'string' }, files: { type: 'array', items: { type: 'string', format: 'binary' } } } } } } },
-        responses: { '201': ok('{ seq, version, comment, attachments }'), ...errors(400, 401, 403, 404, 413, 415, 422) },
+        requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['comment'], properties: { comment: { ...commentText, minLength: 1 } } } }, 'multipart/form-data': { schema: { type: 'object', properties: { comment: { ...commentText, minLength: 1 }, files: { type: 'array', items: { type: 'string', format: 'binary' } } } } } } },
+        responses: { '201': ok('{ seq, version, comment, attachments }'), ...errors(400, 401, 403, 404, 413, 415, 422, 429) },
       },
     },
     '/api/v1/instances/{id}/attachments': { get: { security: bearer, summary: "An instance's attachments", parameters: [idParam], responses: { '200': ok('attachments'), ...errors(401, 404) } } },

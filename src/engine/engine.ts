@@ -8,7 +8,7 @@ import type { Database, InstanceRow } from '../db/types';
 import type { Actor } from '../auth/roles';
 import { hasRole } from '../auth/roles';
 import { canRead, decideEvent, delegatedGrant } from '../auth/permissions';
-import { appendAuditEvent } from '../audit/chain';
+import { appendAuditEvent, nextAuditSeq } from '../audit/chain';
 import { trackDeadlines, type SlaSettings } from './deadlines';
 import { localDay } from '../sla/calendar';
 import { payloadDigest } from '../audit/hash';
@@ -19,6 +19,8 @@ import {
 import { orgFieldsOf, stepKey, type DataProblem, type NormalizedData, type Step, type WorkflowDefinition } from './definition';
 import type { WorkflowRegistry } from './registry';
 import { invalidTextProblems, schemaProblems } from './validate';
+import { commentProblems } from './comment-rules';
+import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './comment-limits';
 import { checkWithinCeiling } from './ceilings';
 import { storeResponse, type IdempotencyScope } from './idempotency';
 import { definitionOf, loadInstance, toView, type InstanceView } from './view';
@@ -66,6 +68,8 @@ export interface EngineDeps {
   documents?: DocumentProducer;
   /** SLA deadlines and the workflow clock: time zone, configured overrides, clock (defaults: DEFAULT_TIMEZONE, the system clock). */
   sla?: SlaSettings;
+  /** Comment rate and attachment quota (defaults: DEFAULT_COMMENT_LIMITS). */
+  comments?: CommentLimits;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -94,6 +98,10 @@ export class Engine {
 
   get registry(): WorkflowRegistry {
     return this.deps.registry;
+  }
+
+  get commentLimits(): CommentLimits {
+    return this.deps.comments ?? DEFAULT_COMMENT_LIMITS;
   }
 
   /** Creates an instance of the newest version of `workflow`, owned by the creator's OPD. */
@@ -239,14 +247,15 @@ export class Engine {
     document: PreparedDocument | undefined,
   ): Promise<InstanceView> {
     const { normalized, nextState, role, comment } = plan;
-    const seq = row.version + 1;
+    // The version counts state and data changes; the audit seq counts every row (comments too).
+    const seq = await nextAuditSeq(trx, row.id, row.version);
     // The hand that fires it: the actor and, under a delegation, whom they act for (duty checks compare hands).
     const hand = plan.actingFor ? [actor.username, plan.actingFor.username] : [actor.username];
     const updated = await trx
       .updateTable('workflow_instances')
       .set({
         state: nextState,
-        version: seq,
+        version: row.version + 1,
         snapshot: JSON.stringify(def.machine.getPersistedSnapshot(plan.next)),
         ...(normalized && {
           data: JSON.stringify(normalized.data), title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
@@ -324,16 +333,9 @@ function normalizeData(def: WorkflowDefinition, data: unknown, base: string): No
   return result;
 }
 
-const MAX_COMMENT = 10_000;
-
 /** Checks the comment and data shape of an event; returns the comment (null when absent). */
 function validateEventInput(step: Step, input: EventInput): string | null {
-  const problems: FieldProblem[] = invalidTextProblems(input.comment, '/comment');
-  if (input.comment !== undefined && input.comment !== null && typeof input.comment !== 'string') {
-    problems.push({ path: '/comment', message: 'must be a string' });
-  } else if (typeof input.comment === 'string' && input.comment.length > MAX_COMMENT) {
-    problems.push({ path: '/comment', message: `must be at most ${MAX_COMMENT} characters` });
-  }
+  const problems: FieldProblem[] = commentProblems(input.comment, '/comment', false);
   if (!step.replacesData && !step.payload && input.data !== undefined) problems.push({ path: '/data', message: `"${input.type}" takes no data` });
   if (problems.length) throw invalidData('The event is invalid', problems);
   const comment = typeof input.comment === 'string' && input.comment.trim() !== '' ? input.comment : null;

@@ -9,7 +9,7 @@ import { createApp } from '../../src/api/app';
 import { DEMO_USERNAMES, seedDemoPeople } from '../../src/seed/demo';
 import { mintToken } from '../../src/auth/tokens';
 import { createTestDb } from './db';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import type { Express } from 'express';
 import type { DocumentAuthority } from '../../src/documents/authority';
 import { wireEngine } from '../../src/wiring';
@@ -20,10 +20,10 @@ export const PUBLIC_URL = 'https://grms.semarangkota.example';
 
 /** The app as `grms serve` builds it (documents signed in a worker thread), without listening. */
 export async function buildApp(
-  db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date; /** settings as environment variables, read by loadConfig */ env?: NodeJS.ProcessEnv; logger?: Logger; metricsAccess?: MetricsAccess } = {},
+  db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date; /** settings as environment variables, read by loadConfig */ env?: NodeJS.ProcessEnv; config?: Partial<Config>; logger?: Logger; metricsAccess?: MetricsAccess } = {},
 ): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; metrics: Metrics; close(): Promise<void> }> {
   const defaults = loadConfig(opts.env ?? {});
-  const config = { ...defaults, publicUrl: PUBLIC_URL, timezone: opts.timezone ?? defaults.timezone };
+  const config = { ...defaults, publicUrl: PUBLIC_URL, timezone: opts.timezone ?? defaults.timezone, ...opts.config };
   const { engine, authority, reportPool, metrics, verifyPool, close } = await wireEngine(db.kysely, masterKey, config, 1, opts.clock);
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
   const app = createApp({
@@ -61,6 +61,7 @@ export async function startTestApp(
     db?: Db; masterKey?: Buffer; seed?: boolean; /** GRMS_TIMEZONE */ timezone?: string; /** the engine's clock */ clock?: () => Date;
     /** further settings as environment variables (e.g. GRMS_VERIFY_*), read by loadConfig */ env?: NodeJS.ProcessEnv;
     /** where the app logs (default: nowhere) */ logger?: Logger; /** GRMS_METRICS_TOKEN / _ADDRESS */ metricsAccess?: MetricsAccess;
+    /** Settings as if read from the environment (e.g. comment limits). */ config?: Partial<Config>;
   } = {},
 ): Promise<TestApp> {
   const db = opts.db ?? (await createTestDb(kind));

@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 
 /**
- * Wrappers around poppler's pdfsig/pdftotext and NSS's certutil: independent readers that check
+ * Wrappers around poppler's pdfsig/pdftotext/pdfinfo and NSS's certutil: independent readers that check
  * what grms writes. Missing tools skip loudly locally and fail under CI (CI=true).
  * Debian: apt-get install -y poppler-utils libnss3-tools qpdf
  */
-const TOOLS = ['pdfsig', 'pdftotext', 'certutil'] as const;
+const TOOLS = ['pdfsig', 'pdftotext', 'pdfinfo', 'certutil'] as const;
 
 function installed(tool: string): boolean {
   const r = spawnSync(tool, ['-v'], { stdio: 'ignore' });
@@ -70,6 +70,14 @@ export function pdfsig(pdf: Buffer, nssDir?: string): string {
 
 export function pdftotext(pdf: Buffer): string {
   return withTempFile(pdf, (file) => run('pdftotext', ['-layout', file, '-']));
+}
+
+/** The page count pdfinfo reads from the file. */
+export function pdfPages(pdf: Buffer): number {
+  const info = withTempFile(pdf, (file) => run('pdfinfo', [file]));
+  const m = /^Pages:\s+(\d+)$/m.exec(info);
+  if (!m) throw new Error(`pdfinfo printed no page count:\n${info}`);
+  return Number(m[1]);
 }
 
 /** A throwaway NSS database trusting `caPems` as signing CAs; remove it with the returned cleanup. */

@@ -84,6 +84,8 @@ export const en: Dictionary = {
   'instance.comment': 'Comment',
   'instance.commentRequired': 'This action needs a comment',
   'instance.commentMissing': 'Write a comment for "{event}".',
+  'instance.commentTooLong': 'A comment may be at most {max} characters long.',
+  'instance.commentInvalid': 'The comment contains characters that cannot be stored.',
   'instance.download': 'Download',
   'instance.verify': 'Verify',
   'instance.edit': 'Edit data',

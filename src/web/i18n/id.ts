@@ -85,6 +85,8 @@ export const id = {
   'instance.comment': 'Catatan',
   'instance.commentRequired': 'Catatan wajib untuk tindakan ini',
   'instance.commentMissing': 'Tulis catatan untuk tindakan "{event}".',
+  'instance.commentTooLong': 'Catatan paling banyak {max} karakter.',
+  'instance.commentInvalid': 'Catatan memuat karakter yang tidak dapat disimpan.',
   'instance.download': 'Unduh',
   'instance.verify': 'Verifikasi',
   'instance.edit': 'Ubah data',
