@@ -6,6 +6,7 @@ import { ensureCheckpointKey } from './audit/keys';
 import { startCheckpointScheduler } from './audit/scheduler';
 import { startDeadlineScheduler } from './sla/scheduler';
 import { createApp } from './api/app';
+import { answerClientErrors } from './api/client-error';
 import { seedDemo } from './seed/demo';
 import { renewDemoCredentials, type DemoCredential } from './seed/demo-credentials';
 import { wireEngine, type Wired } from './wiring';
@@ -41,6 +42,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
       ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, secureCookies: config.publicUrl.startsWith('https:'), documentPlace: config.documentPlace });
     const server = http.createServer(app);
+    answerClientErrors(server);
     // Longer than common proxies' idle timeouts, so a kept-alive connection is closed by the client side first.
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
