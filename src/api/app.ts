@@ -12,7 +12,7 @@ import { healthRouter, metaRouter } from './meta';
 import { instancesRouter } from './instances';
 import { ceilingsRouter } from './ceilings';
 import { auditPublicRouter, auditRouter } from './audit';
-import { openApiDocument } from './openapi';
+import { servedOpenApi } from './openapi-operations';
 import { documentsRouter, verificationRouter } from './documents';
 import { permitStatusRouter } from './permits';
 import type { DocumentAuthority } from '../documents/authority';
@@ -75,8 +75,9 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  const openApi = servedOpenApi(ocds ?? defaultOcds());
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
+    res.json(openApi);
   });
   // The web console (HTML pages at /, its own sessions and CSRF); it leaves /api/* and the public
   // endpoints above to their routers, and answers /verify/:id only for browsers.
