@@ -44,6 +44,12 @@ export const transitionNotAllowed = (detail: string) =>
   new GrmsError('TRANSITION_NOT_ALLOWED', 409, 'transition-not-allowed', 'Transition not allowed', detail);
 export const payloadTooLarge = (detail: string) =>
   new GrmsError('PAYLOAD_TOO_LARGE', 413, 'payload-too-large', 'Payload too large', detail);
+/** Node's HTTP parser refused the request headers as too large (before any route saw them). */
+export const headersTooLarge = (detail: string) =>
+  new GrmsError('HEADERS_TOO_LARGE', 431, 'headers-too-large', 'Request header fields too large', detail);
+/** The request did not arrive completely within the server's request timeout. */
+export const requestTimeout = (detail: string) =>
+  new GrmsError('REQUEST_TIMEOUT', 408, 'request-timeout', 'Request timeout', detail);
 export const unsupportedMediaType = (detail: string) =>
   new GrmsError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported-media-type', 'Unsupported media type', detail);
 export const invalidData = (detail: string, errors: FieldProblem[]) =>

@@ -7,6 +7,7 @@ import { startCheckpointScheduler } from './audit/scheduler';
 import { startDeadlineScheduler } from './sla/scheduler';
 import { createApp } from './api/app';
 import { createMetricsApp } from './api/metrics-endpoint';
+import { answerClientErrors } from './api/client-error';
 import { seedDemo } from './seed/demo';
 import { renewDemoCredentials, type DemoCredential } from './seed/demo-credentials';
 import { wireEngine, type Wired } from './wiring';
@@ -46,6 +47,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       verify: { pool: verifyPool, settings: config.verify }, secureCookies: config.publicUrl.startsWith('https:'), documentPlace: config.documentPlace,
       publicUrl: config.publicUrl, metricsAccess: { token: config.metricsToken, ownListener: config.metricsAddress !== undefined } });
     const server = http.createServer(app);
+    answerClientErrors(server);
     // Longer than common proxies' idle timeouts, so a kept-alive connection is closed by the client side first.
     server.keepAliveTimeout = 65_000;
     const url = await listen(server, config.port, config.host);

@@ -12,7 +12,7 @@ import { healthRouter, metaRouter } from './meta';
 import { instancesRouter } from './instances';
 import { ceilingsRouter } from './ceilings';
 import { auditPublicRouter, auditRouter } from './audit';
-import { openApiDocument } from './openapi';
+import { servedOpenApi } from './openapi-operations';
 import { documentsRouter, verificationRouter } from './documents';
 import { permitStatusRouter } from './permits';
 import type { DocumentAuthority } from '../documents/authority';
@@ -84,8 +84,9 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use(healthRouter(db));
   // Not here at all when a listener of its own serves it: the 404 below answers.
   if (!metricsAccess.ownListener) app.get('/metrics', metricsEndpoint(metrics, metricsAccess.token));
+  const openApi = servedOpenApi(ocds ?? defaultOcds());
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
+    res.json(openApi);
   });
   // The web console (HTML pages at /, its own sessions and CSRF); it leaves /api/* and the public
   // endpoints above to their routers, and answers /verify/:id only for browsers.

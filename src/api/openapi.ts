@@ -117,7 +117,7 @@ export const openApiDocument = {
       get: { security: bearer, summary: 'Users with their roles, hasPassword and passwordMustChange (admin, auditor)', responses: { '200': ok('users'), ...errors(401, 403) } },
       post: {
         security: bearer, summary: 'Create a user (admin); recorded in people_events',
-        requestBody: json({ type: 'object', required: ['username', 'fullName', 'org'], properties: { username: { type: 'string' }, fullName: { type: 'string' }, position: { type: 'string' }, org: { type: 'string' }, roles: { type: 'array' } } }),
+        requestBody: json({ type: 'object', required: ['username', 'fullName', 'org'], properties: { username: { type: 'string' }, fullName: { type: 'string' }, position: { type: 'string' }, org: { type: 'string' }, roles: { type: 'array', items: { type: 'object', required: ['role', 'org'], properties: { role: { type: 'string' }, org: { type: 'string' } } } } } }),
         responses: { '201': ok('created'), ...errors(400, 401, 403, 409, 422) },
       },
     },

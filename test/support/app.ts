@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../../src/log';
 import type { Engine } from '../../src/engine/engine';
 import { ensureCheckpointKey } from '../../src/audit/keys';
 import { createApp } from '../../src/api/app';
+import { answerClientErrors } from '../../src/api/client-error';
 import { DEMO_USERNAMES, seedDemoPeople } from '../../src/seed/demo';
 import { mintToken } from '../../src/auth/tokens';
 import { createTestDb } from './db';
@@ -69,6 +70,7 @@ export async function startTestApp(
   if (opts.seed !== false) await seedDemoPeople(db.kysely);
   const { app, engine, authority, metrics, close } = await buildApp(db, masterKey, opts);
   const server = http.createServer(app);
+  answerClientErrors(server);
   // Longer than the client's idle reuse, so a loaded machine cannot race a reused socket's close.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
