@@ -6,6 +6,14 @@ import type { Engine } from '../engine/engine';
 import { addComment, type IncomingFile } from '../engine/comments';
 import { badRequest, notFound, payloadTooLarge, unsupportedMediaType } from '../errors';
 import { actorOf } from './middleware';
+import { reservedNameProblems } from './request-guard';
+import { reservedKey } from '../errors';
+
+/** A multipart field name with a reserved part (__proto__ …), as the 422 it gets. */
+const reservedName = (name: string) => {
+  const problems = reservedNameProblems([name]);
+  return problems.length ? reservedKey(problems) : undefined;
+};
 
 /** Per file; the limit for attachments. */
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
@@ -26,9 +34,11 @@ function readMultipart(req: Request): Promise<{ comment: string | undefined; fil
     const files: IncomingFile[] = [];
     let failed: Error | undefined;
     parser.on('field', (name, value) => {
+      failed ??= reservedName(name);
       if (name === 'comment') comment = value;
     });
-    parser.on('file', (_name, stream, info) => {
+    parser.on('file', (name, stream, info) => {
+      failed ??= reservedName(name);
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('limit', () => {

@@ -2,6 +2,7 @@ import client from 'prom-client';
 import { sql, type Kysely } from 'kysely';
 import type { RequestHandler } from 'express';
 import type { Database } from '../db/types';
+import { runHook, type Logger } from '../log';
 
 /** Prometheus metrics of one API process (counters are per process; gauges read the database). */
 export interface Metrics {
@@ -34,13 +35,13 @@ export function createMetrics(db: Kysely<Database>): Metrics {
 }
 
 /** Times every request under its route template (not the raw path, which would explode labels). */
-export function measureRequests(metrics: Metrics): RequestHandler {
+export function measureRequests(metrics: Metrics, logger: Logger): RequestHandler {
   return (req, res, next) => {
     const end = metrics.requests.startTimer();
-    res.on('finish', () => {
+    res.on('finish', () => runHook(logger, 'request metrics', () => {
       const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
       end({ method: req.method, route, status: String(res.statusCode) });
-    });
+    }));
     next();
   };
 }
