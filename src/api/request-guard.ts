@@ -27,14 +27,9 @@ export function reservedNameProblems(names: Iterable<string>): FieldProblem[] {
   return out;
 }
 
-/**
- * The query string's problems: reserved names (422), then values that no route could use (400):
- * repeated, too long, or holding NUL (which PostgreSQL cannot store or compare).
- */
-export function checkQuery(query: Record<string, unknown>): void {
+/** Query values no route could use (400): repeated, too long, or holding NUL (which PostgreSQL cannot store or compare). */
+function checkQueryValues(query: Record<string, unknown>): void {
   const keys = Object.keys(query);
-  const reserved = reservedNameProblems(keys);
-  if (reserved.length) throw reservedKey(reserved);
   const problems: FieldProblem[] = [];
   for (const key of keys) {
     const value = query[key];
@@ -49,28 +44,37 @@ export function checkQuery(query: Record<string, unknown>): void {
 }
 
 /**
- * For the whole app, after the JSON body parser: the query of every request and any JSON body
- * are checked before a router sees them.
+ * For the whole app, after the JSON body parser: the path, the query of every request and any
+ * JSON body are checked before a router sees them.
  */
 export function guardRequest(): RequestHandler {
   return (req, _res, next) => {
-    checkQuery(req.query as Record<string, unknown>);
+    const query = req.query as Record<string, unknown>;
+    const reserved = reservedNameProblems(Object.keys(query));
     const body = req.body as unknown;
-    if (body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) {
-      const problems = reservedKeyProblems(body);
-      if (problems.length) throw reservedKey(problems);
-    }
+    if (!reserved.length && body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) reserved.push(...reservedKeyProblems(body));
+    if (reserved.length) throw reservedKey(reserved);
+    // NUL reaches no route usefully (ids, names and dates are text PostgreSQL cannot hold it in).
+    if (/%00/.test(req.path)) throw badRequest('The path must not contain NUL (%00)');
+    checkQueryValues(query);
     next();
   };
 }
 
 /**
- * The `verify` hook of express.urlencoded: reads the raw form's field names (the parser itself
- * silently drops a field named `__proto__`, so it is refused here, before parsing). Throwing a
- * GrmsError here reaches the error handler as that error, with its status.
+ * The `verify` hook of express.urlencoded, on the raw form: reserved field names are a 422 (the
+ * parser itself silently drops a field named `__proto__`, so it is read here, before parsing),
+ * NUL in a name or value a 400 (no form field can hold it). Throwing a GrmsError here reaches the
+ * error handler as that error, with its status.
  */
-export function refuseReservedFormNames(_req: IncomingMessage, _res: ServerResponse, buf: Buffer, encoding: string): void {
+export function checkFormBody(_req: IncomingMessage, _res: ServerResponse, buf: Buffer, encoding: string): void {
   const text = buf.toString((Buffer.isEncoding(encoding) ? encoding : 'utf8') as BufferEncoding);
-  const problems = reservedNameProblems(new URLSearchParams(text).keys());
-  if (problems.length) throw reservedKey(problems);
+  const fields = [...new URLSearchParams(text)];
+  const reserved = reservedNameProblems(fields.map(([name]) => name));
+  if (reserved.length) throw reservedKey(reserved);
+  const problems: FieldProblem[] = fields
+    .filter(([name, value]) => name.includes('\u0000') || value.includes('\u0000'))
+    .slice(0, MAX_PROBLEMS)
+    .map(([name]) => ({ path: namePath(name.replace(/\u0000/g, '\\0')), message: 'must not contain NUL characters' }));
+  if (problems.length) throw badRequest(`NUL characters in the form: ${problems.map((p) => p.path).join(', ')}`, problems);
 }
