@@ -8,6 +8,7 @@ import { notFound } from '../errors';
 import type { Logger } from '../log';
 import { accessLog, requestId, requireAuth } from './middleware';
 import { problemHandler } from './problem';
+import { guardRequest } from './request-guard';
 import { healthRouter, metaRouter } from './meta';
 import { instancesRouter } from './instances';
 import { ceilingsRouter } from './ceilings';
@@ -72,13 +73,16 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.set('query parser', 'simple');
   app.use(requestId());
   app.use(accessLog(logger));
-  app.use(measureRequests(metrics));
+  app.use(measureRequests(metrics, logger));
   // The console runs on closed networks over plain HTTP too: upgrading its asset requests to HTTPS
   // would break it there, so the upgrade is asked for only where the deployment says TLS is in front.
   // Styles come from grms's own stylesheets only: no inline style (an injected `style=` cannot
   // restyle a page into a phishing form), no style from elsewhere.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: secureCookies ? [] : null, styleSrc: ["'self'"] } } }));
   app.use(express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] }));
+  // Reserved keys (__proto__ …) in the query or a JSON body, and unusable query values, are
+  // refused here for every route, the console's included; its forms are checked as they are parsed.
+  app.use(guardRequest());
 
   // Public: no token.
   app.use(healthRouter(db));

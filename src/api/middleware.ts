@@ -7,7 +7,7 @@ import { authenticate } from '../auth/tokens';
 import { recordAuthFailure } from '../auth/rate-limit';
 import { type Actor, hasRole } from '../auth/roles';
 import { badRequest, forbidden, GrmsError, unauthorized, unsupportedMediaType } from '../errors';
-import type { Logger } from '../log';
+import { runHook, type Logger } from '../log';
 
 /** A request id for every request: taken from X-Request-Id when sane, else made here. */
 export function requestId(): RequestHandler {
@@ -23,12 +23,12 @@ export function requestId(): RequestHandler {
 export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();
-    res.on('finish', () => {
+    res.on('finish', () => runHook(logger, 'access log', () => {
       logger.info(
         { requestId: res.locals.requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6, user: res.locals.actor?.username },
         'request',
       );
-    });
+    }));
     next();
   };
 }

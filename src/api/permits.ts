@@ -5,6 +5,7 @@ import { GrmsError } from '../errors';
 import { formatDateTimeId } from '../documents/format';
 import { publicPermitStatus, TooManyAttempts, type PublicPermitStatus, type StatusLimits } from '../permits/status';
 import { jsonObjectBody } from './middleware';
+import { checkFormBody } from './request-guard';
 
 /**
  * Public permit status, for applicants (no login): JSON at POST /api/v1/permits/status (the PIN
@@ -80,6 +81,6 @@ export function permitStatusRouter(db: Kysely<Database>, timeZone: string, limit
     }
   };
   r.get('/permits/status', (req, res) => html(req, res, req.query as Record<string, unknown>));
-  r.post('/permits/status', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => html(req, res, (req.body ?? {}) as Record<string, unknown>));
+  r.post('/permits/status', express.urlencoded({ extended: false, limit: '4kb', verify: checkFormBody }), (req, res) => html(req, res, (req.body ?? {}) as Record<string, unknown>));
   return r;
 }

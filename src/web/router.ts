@@ -1,6 +1,7 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { GrmsError, notFound } from '../errors';
 import { loadActor } from '../auth/tokens';
+import { checkFormBody } from '../api/request-guard';
 import { html } from './html';
 import { chooseLang, i18n } from './i18n';
 import { SignInRequired, type WebContext } from './context';
@@ -39,7 +40,7 @@ export function webRouter(deps: WebDeps): Router {
   const pages = Router();
   pages.use(contextLoader(deps));
   // A proposal may hold up to 1,000 lines of six fields each.
-  pages.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 10_000 }));
+  pages.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 10_000, verify: checkFormBody }));
   pages.use(csrfCheck());
   for (const mount of PAGES) pages.use(mount(deps));
   // A browser asking for a page nobody serves gets the console's 404; API clients keep problem+json.

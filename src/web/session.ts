@@ -56,7 +56,8 @@ export async function endSession(db: Kysely<Database>, id: string | undefined): 
 
 /** Cookies of a request (no dependency: the console reads three of them). */
 export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Names are the client's: no prototype, so a cookie named __proto__ is just a name.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq < 1) continue;
