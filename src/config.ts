@@ -1,5 +1,13 @@
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+
+/**
+ * Which proxies may name the client (X-Forwarded-For), as Express's `trust proxy`: false (none),
+ * a hop count, or the proxies' addresses, CIDRs and the names loopback, linklocal, uniquelocal.
+ * Never `true`: that would let every client choose the address it is limited and logged under.
+ */
+export type TrustProxy = false | number | readonly string[];
 
 /** Everything grms reads from the environment, read once. */
 export interface Config {
@@ -38,6 +46,11 @@ export interface Config {
   readonly userP12Passphrase: string | undefined;
   /** OCDS ocid prefix of this publisher ("ocds-" + the registered prefix + a local part). */
   readonly ocidPrefix: string;
+  /**
+   * GRMS_TRUST_PROXY: the reverse proxies in front of grms, so the client address every rate limit
+   * and log names is the real client's, not the proxy's (default: none; the socket's peer).
+   */
+  readonly trustProxy: TrustProxy;
 }
 
 /** Used until a publisher registers its own prefix with the Open Contracting Partnership. */
@@ -59,6 +72,36 @@ function parseSlaList(value: string | undefined, name: string): Record<string, n
     out[m[1]!] = Number(m[2]);
   }
   return out;
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR (address/prefix length) or one of Express's names for address ranges. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const family = net.isIP(address ?? '');
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** GRMS_TRUST_PROXY: empty or "false" → none; "2" → two hops; "loopback, 10.0.0.0/8" → those proxies. */
+export function parseTrustProxy(value: string | undefined, name = 'GRMS_TRUST_PROXY'): TrustProxy {
+  const text = (value ?? '').trim();
+  if (text === '' || text.toLowerCase() === 'false') return false;
+  if (['true', '*', 'all'].includes(text.toLowerCase())) {
+    throw new Error(`${name} must never be "${text}": that trusts every client to name its own address. Give the number of proxies in front of grms or their addresses/CIDRs (e.g. "loopback" or "10.0.0.5, 10.1.0.0/16")`);
+  }
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops > 10) throw new Error(`${name}: ${hops} proxy hops is not a plausible setup (at most 10)`);
+    return hops === 0 ? false : hops;
+  }
+  const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+  const bad = entries.filter((e) => !isProxyEntry(e));
+  if (bad.length) throw new Error(`${name} must be a hop count or a list of addresses, CIDRs, loopback, linklocal or uniquelocal; not understood: ${bad.map((b) => `"${b}"`).join(', ')}`);
+  return Object.freeze(entries);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -87,5 +130,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,
     userP12Dir: env.GRMS_USER_P12_DIR || undefined,
     userP12Passphrase: env.GRMS_USER_P12_PASSPHRASE || undefined,
+    trustProxy: parseTrustProxy(env.GRMS_TRUST_PROXY),
   });
 }

@@ -18,13 +18,16 @@ export const PUBLIC_URL = 'https://grms.semarangkota.example';
 
 /** The app as `grms serve` builds it (documents signed in a worker thread), without listening. */
 export async function buildApp(
-  db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date } = {},
+  db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; close(): Promise<void> }> {
-  const defaults = loadConfig({});
+  const defaults = loadConfig(opts.env ?? {});
   const config = { ...defaults, publicUrl: PUBLIC_URL, timezone: opts.timezone ?? defaults.timezone };
   const { engine, authority, reportPool, metrics, close } = await wireEngine(db.kysely, masterKey, config, 1, opts.clock);
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
-  const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: createLogger('silent') });
+  const app = createApp({
+    db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: createLogger('silent'),
+    trustProxy: config.trustProxy,
+  });
   return { app, engine, authority, close };
 }
 
@@ -50,7 +53,10 @@ export interface TestApp {
 /** Serves the real app over HTTP on a random port, on a database of its own (or the one given). */
 export async function startTestApp(
   kind: DbKind,
-  opts: { db?: Db; masterKey?: Buffer; seed?: boolean; /** GRMS_TIMEZONE */ timezone?: string; /** the engine's clock */ clock?: () => Date } = {},
+  opts: {
+    db?: Db; masterKey?: Buffer; seed?: boolean; /** GRMS_TIMEZONE */ timezone?: string; /** the engine's clock */ clock?: () => Date;
+    /** Settings as environment variables, read by loadConfig (e.g. GRMS_TRUST_PROXY) */ env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<TestApp> {
   const db = opts.db ?? (await createTestDb(kind));
   const masterKey = opts.masterKey ?? crypto.randomBytes(32);
