@@ -7,13 +7,14 @@ import { html, type SafeHtml } from '../html';
 import { ctxOf, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
+import { csrfRefused } from '../csrf';
 import { when } from '../format';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PDF_LIMIT_BYTES = 20 * 1024 * 1024;
 
-/** The one file of a multipart upload, or a reason why there is none. */
-function readUpload(req: Request): Promise<{ pdf?: Buffer; problem?: 'none' | 'too-large' }> {
+/** The one file of a multipart upload (or a reason why there is none) and the form's `_csrf` field. */
+function readUpload(req: Request): Promise<{ pdf?: Buffer; problem?: 'none' | 'too-large'; csrf?: string }> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -24,6 +25,10 @@ function readUpload(req: Request): Promise<{ pdf?: Buffer; problem?: 'none' | 't
     }
     let pdf: Buffer | undefined;
     let tooLarge = false;
+    let csrf: string | undefined;
+    parser.on('field', (name, value) => {
+      if (name === '_csrf') csrf = value;
+    });
     parser.on('file', (_name, stream) => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
@@ -35,16 +40,15 @@ function readUpload(req: Request): Promise<{ pdf?: Buffer; problem?: 'none' | 't
       });
     });
     parser.on('error', reject);
-    parser.on('close', () => resolve(tooLarge ? { problem: 'too-large' } : pdf && pdf.length > 0 ? { pdf } : { problem: 'none' }));
+    parser.on('close', () => resolve({ csrf, ...(tooLarge ? { problem: 'too-large' } : pdf && pdf.length > 0 ? { pdf } : { problem: 'none' }) }));
     req.pipe(parser);
   });
 }
 
 function uploadForm(ctx: WebContext, error?: string): SafeHtml {
   const { t } = ctx;
-  // Multipart bodies are not parsed before the CSRF check, so the token travels in the action URL
-  // (the hidden field is there for the convention; the check reads the URL's).
-  return html`<form method="post" action="/verify?_csrf=${encodeURIComponent(ctx.csrf)}" enctype="multipart/form-data" class="narrow">
+  // The token is a field of the multipart body (before the file), checked once the body is read.
+  return html`<form method="post" action="/verify" enctype="multipart/form-data" class="narrow">
   ${csrfField(ctx)}
   <div class="field"><label for="pdf">${t('verify.file')}</label>
   <input id="pdf" name="pdf" type="file" accept="application/pdf,.pdf" required${error ? html` aria-invalid="true" aria-describedby="pdf-error"` : ''}>
@@ -83,6 +87,7 @@ export function verifyPages(deps: WebDeps): Router {
     const ctx = ctxOf(res);
     const { t } = ctx;
     const upload = await readUpload(req);
+    if (csrfRefused(res, upload.csrf)) return;
     if (!upload.pdf) {
       sendPage(res, { status: upload.problem === 'too-large' ? 413 : 422, title: t('verify.title'), body: html`<p>${t('verify.intro')}</p>${uploadForm(ctx, t('verify.noFile'))}` });
       return;
