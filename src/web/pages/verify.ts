@@ -87,7 +87,8 @@ export function verifyPages(deps: WebDeps): Router {
     const ctx = ctxOf(res);
     const { t } = ctx;
     const upload = await readUpload(req);
-    if (csrfRefused(res, upload.csrf)) return;
+    // A multipart body's token is checked once the body is read (src/web/csrf.ts); any other body's was checked before.
+    if (req.is('multipart/form-data') && csrfRefused(res, upload.csrf)) return;
     if (!upload.pdf) {
       sendPage(res, { status: upload.problem === 'too-large' ? 413 : 422, title: t('verify.title'), body: html`<p>${t('verify.intro')}</p>${uploadForm(ctx, t('verify.noFile'))}` });
       return;
