@@ -127,7 +127,7 @@ export const openApiDocument = {
     },
     '/api/v1/users/{username}/password': {
       put: {
-        security: bearer, summary: "Set a user's password (admin); recorded in people_events",
+        security: bearer, summary: "Set a user's password (admin); recorded in people_events; ends all the user's console sessions",
         parameters: [usernameParam], requestBody: json({ type: 'object', required: ['password'], properties: { password: { type: 'string', minLength: 10, maxLength: 200 } } }),
         responses: { '204': { description: 'set' }, ...errors(400, 401, 403, 404, 415, 422) },
       },
