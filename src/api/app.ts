@@ -28,7 +28,7 @@ import { commentsRouter } from './comments';
 import { delegationsRouter } from './delegations';
 import { procurementRouter } from './procurement';
 import type { OcdsSettings } from '../procurement/ocds';
-import { loadConfig } from '../config';
+import { loadConfig, type TrustProxy } from '../config';
 import { webRouter } from '../web/router';
 import type { PublicVerify } from './verify-rate';
 
@@ -55,6 +55,8 @@ export interface AppDeps {
   publicUrl?: string;
   /** GRMS_METRICS_TOKEN / GRMS_METRICS_ADDRESS; default: /metrics public on this app. */
   metricsAccess?: MetricsAccess;
+  /** GRMS_TRUST_PROXY: the proxies allowed to name the client address (X-Forwarded-For); default none. */
+  trustProxy?: TrustProxy;
 }
 
 function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
@@ -66,9 +68,11 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {} }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // req.ip (src/api/client-address.ts) is the address X-Forwarded-For gives only behind these proxies.
+  app.set('trust proxy', trustProxy === false ? false : typeof trustProxy === 'number' ? trustProxy : [...trustProxy]);
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestId());

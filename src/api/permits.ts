@@ -6,6 +6,7 @@ import { formatDateTimeId } from '../documents/format';
 import { publicPermitStatus, TooManyAttempts, type PublicPermitStatus, type StatusLimits } from '../permits/status';
 import { jsonObjectBody } from './middleware';
 import { checkFormBody } from './request-guard';
+import { clientAddress } from './client-address';
 
 /**
  * Public permit status, for applicants (no login): JSON at POST /api/v1/permits/status (the PIN
@@ -13,10 +14,6 @@ import { checkFormBody } from './request-guard';
  * form posts the same way; GET with ?registration=&pin= also works, for links typed by hand.
  */
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function clientIp(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
-}
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -48,7 +45,7 @@ function statusHtml(s: PublicPermitStatus, timeZone: string): string {
 /** `timeZone`: the deployment's, for every time shown. */
 export function permitStatusRouter(db: Kysely<Database>, timeZone: string, limits?: StatusLimits): Router {
   const r = Router();
-  const lookup = (req: Request, registration: unknown, pin: unknown) => publicPermitStatus(db, { registration, pin, clientIp: clientIp(req) }, limits);
+  const lookup = (req: Request, registration: unknown, pin: unknown) => publicPermitStatus(db, { registration, pin, clientIp: clientAddress(req) }, limits);
 
   r.post('/api/v1/permits/status', async (req, res) => {
     const body = jsonObjectBody(req);
