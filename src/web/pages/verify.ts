@@ -10,7 +10,8 @@ import type { WebDeps } from '../deps';
 import { csrfRefused } from '../csrf';
 import { when } from '../format';
 import { GrmsError } from '../../errors';
-import { clientAddress, recordVerifyAttempt } from '../../api/verify-rate';
+import { recordVerifyAttempt } from '../../api/verify-rate';
+import { clientAddress } from '../../api/client-address';
 import { readUpload, type Upload } from '../../api/upload-body';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
