@@ -44,8 +44,9 @@ async function verifyConsole(app: TestApp, pdf: Buffer): Promise<PageReply> {
   const anon = new ConsoleClient(app.url);
   const page = await anon.get('/verify?lang=en');
   const form = new FormData();
+  form.set('_csrf', csrfOf(page));
   form.set('pdf', new Blob([pdf], { type: 'application/pdf' }), 'document.pdf');
-  return anon.request('POST', `/verify?_csrf=${encodeURIComponent(csrfOf(page))}`, form);
+  return anon.request('POST', '/verify', form);
 }
 
 /** A stage document exactly as grms issues it: a proposal submitted through the API. */

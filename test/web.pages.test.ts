@@ -149,13 +149,19 @@ describeBackends('web console pages', (kind) => {
     const form = new FormData();
     form.set('pdf', new Blob([Buffer.from(doc.bytes)], { type: 'application/pdf' }), 'dok.pdf');
     expect((await anon.request('POST', '/verify', form)).status).toBe(403);
-    const checked = await anon.request('POST', `/verify?_csrf=${encodeURIComponent(csrfOf(page))}`, form);
+    // Only the form body carries the token (a field before the file), never the query string.
+    expect((await anon.request('POST', `/verify?_csrf=${encodeURIComponent(csrfOf(page))}`, form)).status).toBe(403);
+    const signed = new FormData();
+    signed.set('_csrf', csrfOf(page));
+    signed.set('pdf', new Blob([Buffer.from(doc.bytes)], { type: 'application/pdf' }), 'dok.pdf');
+    const checked = await anon.request('POST', '/verify', signed);
     expect(checked.status).toBe(200);
     expect(checked.text).toContain('Tanda tangan SAH');
     expect(checked.text).not.toMatch(/href="[^"]*_csrf/); // the language link drops the token
     const notPdf = new FormData();
+    notPdf.set('_csrf', csrfOf(page));
     notPdf.set('pdf', new Blob(['hello'], { type: 'text/plain' }), 'x.txt');
-    const refused = await anon.request('POST', `/verify?_csrf=${encodeURIComponent(csrfOf(page))}`, notPdf);
+    const refused = await anon.request('POST', '/verify', notPdf);
     expect(refused.status).toBe(422);
     expect(refused.text).toContain('Berkas bukan PDF.');
     expect((await anon.get('/verify/00000000-0000-0000-0000-000000000000')).status).toBe(404);
