@@ -41,7 +41,7 @@ describeBackends('append-only tables refuse UPDATE, DELETE and TRUNCATE', (kind)
     await sql`INSERT INTO workflow_definition_fixes (workflow, version, previous_hash, hash, reason, migration)
       VALUES ('test-flow', 1, ${'a'.repeat(64)}, ${'b'.repeat(64)}, 'a fix recorded by the test', 'test')`.execute(db);
     expect(await createCheckpoint(db, await ensureCheckpointKey(db, app.masterKey))).toMatchObject({ created: true });
-  }, 240_000);
+  }, 600_000);
   afterAll(async () => {
     await app?.close();
   });
@@ -118,6 +118,12 @@ describePostgres('a DBA with triggers off is caught by a verifier who pins the l
     let pinned = '';
     try {
       expect(grms(['seed', '--demo'], env).status).toBe(0);
+      // Changes to people as the admin's commands make them (the demo seed writes none).
+      await db.kysely.transaction().execute(async (trx) => {
+        for (const role of ['verifikator.bappeda', 'verifikator.bpkad', 'kadis']) {
+          await appendToSideChain(trx, 'people_events', { action: 'grant_role', username: 'perencana.dinkes', role, org_id: 'dinkes', details: null, actor: 'admin' });
+        }
+      });
       expect(grms(['audit', 'checkpoint'], env).status).toBe(0);
       const shown = grms(['key', 'show'], env);
       expect(shown.stdout).toMatch(/^-----BEGIN PUBLIC KEY-----/);
