@@ -32,8 +32,8 @@ describeBackends('append-only tables refuse UPDATE, DELETE and TRUNCATE', (kind)
     expect((await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${id}/events`, { type: 'submit' })).status).toBe(200);
     // One row in every table the steps above leave empty, so the row triggers have something to refuse.
     await db.transaction().execute(async (trx) => {
-      if ((await count(db, 'people_events')) === 0) await appendToSideChain(trx, 'people_events', { action: 'deactivate', username: 'perencana.dinkes', role: null, org_id: null, details: null, actor: 'admin' });
-      if ((await count(db, 'org_events')) === 0) await appendToSideChain(trx, 'org_events', { action: 'update_org', org_id: 'dinkes', details: '{}', actor: 'admin' });
+      if ((await count(trx, 'people_events')) === 0) await appendToSideChain(trx, 'people_events', { action: 'deactivate', username: 'perencana.dinkes', role: null, org_id: null, details: null, actor: 'admin' });
+      if ((await count(trx, 'org_events')) === 0) await appendToSideChain(trx, 'org_events', { action: 'update_org', org_id: 'dinkes', details: '{}', actor: 'admin' });
     });
     await sql`INSERT INTO void_document_numbers (number, org, year, reason) VALUES ('TEST/VOID/1', 'DINKES', 2026, 'a test voids it')`.execute(db);
     await sql`INSERT INTO attachments (id, instance_id, seq, filename, content_type, size, sha256, bytes, uploaded_by)
