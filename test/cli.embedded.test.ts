@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { exited, grms, serve } from './support/cli';
+import { exited, grms, serve, logKey } from './support/cli';
 import { ConsoleClient } from './support/web';
 import { createPostgresDatabase, dropPostgresDatabase, describePostgres } from './support/db';
 import { openPglite } from '../src/db/connect';
@@ -78,7 +78,8 @@ describe('grms CLI on the embedded database', () => {
     expect(fs.existsSync(path.join(dir, 'grms.lock'))).toBe(false);
     expect(grms(['token', 'revoke', token.stdout.trim()], env)).toMatchObject({ status: 0, stdout: 'revoked\n' });
     expect(grms(['token', 'revoke', token.stdout.trim()], env).status).toBe(1);
-    const verify = grms(['audit', 'verify'], env);
+    expect(grms(['audit', 'checkpoint'], env).status).toBe(0);
+    const verify = grms(['audit', 'verify', '--log-key', logKey(env)], env);
     expect(verify.status).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, people: { ok: true }, orgs: { ok: true, checked: 0, broken: [] } });
 

@@ -98,8 +98,8 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   });
   // The web console (HTML pages at /, its own sessions and CSRF); it leaves /api/* and the public
   // endpoints above to their routers, and answers /verify/:id only for browsers.
-  app.use(webRouter({ db, engine, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl }));
-  app.use('/api/v1', auditPublicRouter(db));
+  app.use(webRouter({ db, engine, checkpointKey, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl }));
+  app.use('/api/v1', auditPublicRouter(checkpointKey));
   app.use(verificationRouter(db, authority, verify));
   app.use(permitStatusRouter(db, timezone));
 

@@ -1,34 +1,43 @@
 import { Router } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
-import { auditPublicKey } from '../audit/keys';
 import { verifyAudit } from '../audit/verify';
 import { verifyPeopleChain } from '../auth/people';
 import { verifyOrgChain } from '../auth/orgs';
 import { createCheckpoint } from '../audit/checkpoint';
 import type { CheckpointKey } from '../audit/keys';
-import { badRequest, notFound, type FieldProblem } from '../errors';
+import { badRequest, type FieldProblem } from '../errors';
 import { exportAudit, type ExportFilters } from '../audit/export';
 import { requireRole } from './middleware';
+import { describeLogKey } from '../audit/log-key';
 
-/** The public half of the checkpoint key: anyone may check a checkpoint signature. */
-export function auditPublicRouter(db: Kysely<Database>): Router {
+/**
+ * The public half of the checkpoint key, derived from the server's private key. A convenience only:
+ * an auditor who fetches it from the server trusts the operator; pin the key from `grms key show`
+ * (compare the fingerprint) instead.
+ */
+export function auditPublicRouter(key: CheckpointKey): Router {
   const r = Router();
-  r.get('/audit/public-key', async (_req, res) => {
-    const key = await auditPublicKey(db);
-    if (!key) throw notFound('No audit key has been created yet');
-    res.json({ algorithm: 'Ed25519', keyId: key.keyId, publicKeyPem: key.publicKeyPem });
+  const info = describeLogKey(key.publicKeyPem);
+  r.get('/audit/public-key', (_req, res) => {
+    res.json({ algorithm: 'Ed25519', keyId: key.keyId, publicKeyPem: key.publicKeyPem, fingerprint: info.fingerprint, base64: info.base64 });
   });
   return r;
 }
 
+/** What a check run by the server itself is worth, said with every such answer. */
+export const SERVER_CHECK_TRUST =
+  'checked by the server with its own key: this trusts the operator. To verify without that trust, run ' +
+  '`grms audit verify --log-key <key>` with the key you pinned from `grms key show`.';
+
 export function auditRouter(db: Kysely<Database>, key: CheckpointKey): Router {
   const r = Router();
   r.get('/audit/verify', requireRole('auditor'), async (_req, res) => {
+    // The server checks with its own key: this answer trusts the operator (see trust below).
     const result = await verifyAudit(db, key.publicKeyPem);
     const people = await verifyPeopleChain(db);
     const orgs = await verifyOrgChain(db);
-    res.json({ ...result, ok: result.ok && people.ok && orgs.ok, people, orgs });
+    res.json({ ...result, ok: result.ok && people.ok && orgs.ok, people, orgs, trust: SERVER_CHECK_TRUST });
   });
   r.get('/audit/export', requireRole('auditor'), async (req, res) => {
     const format = req.query.format === undefined ? 'csv' : req.query.format;

@@ -65,7 +65,7 @@ export const openApiDocument = {
     '/readyz': { get: { summary: 'Readiness (database reachable)', responses: { '200': ok('ready'), ...errors(503) } } },
     '/metrics': { get: { summary: 'Prometheus metrics of this process', responses: { '200': { description: 'text exposition format', content: { 'text/plain': {} } } } } },
     '/openapi.json': { get: { summary: 'This document', responses: { '200': ok('OpenAPI 3.1') } } },
-    '/api/v1/audit/public-key': { get: { summary: 'Ed25519 key that signs audit checkpoints', responses: { '200': ok('key'), ...errors(404) } } },
+    '/api/v1/audit/public-key': { get: { summary: 'Ed25519 key that signs audit checkpoints, with its fingerprint (a convenience: auditors pin the key from `grms key show`)', responses: { '200': ok('{ algorithm, keyId, publicKeyPem, fingerprint, base64 }') } } },
     '/api/v1/me': { get: { security: bearer, summary: 'The caller', responses: { '200': ok('user'), ...errors(401) } } },
     '/api/v1/workflows': { get: { security: bearer, summary: 'Registered workflow versions', responses: { '200': ok('workflows'), ...errors(401) } } },
     '/api/v1/instances': {
@@ -206,7 +206,7 @@ export const openApiDocument = {
       },
       delete: { security: bearer, summary: 'Remove a holiday (role admin)', parameters: [{ name: 'date', in: 'path', required: true, schema: { type: 'string', format: 'date' } }], responses: { '204': { description: 'removed' }, ...errors(400, 401, 403, 404) } },
     },
-    '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint, the people chain and the organisation chain (role auditor)', responses: { '200': ok('{ ok, checked, checkpoints, broken, people, orgs }'), ...errors(401, 403) } } },
+    '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint, the people chain and the organisation chain (role auditor)', responses: { '200': ok('{ ok, checked, checkpoints, covered, broken, people, orgs, trust } (checked with the server\'s own key: trusts the operator)'), ...errors(401, 403) } } },
     '/api/v1/ca.pem': { get: { summary: 'The deployment CA certificate (PEM), to trust its signatures', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': {} } } } } },
     '/verify/{id}': {
       get: {

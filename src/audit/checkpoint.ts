@@ -20,13 +20,28 @@ export interface Checkpoint {
   /** Ed25519 over checkpointMessage(), base64. */
   signature: string;
   keyName: string;
+  /** 1 (absent in old exports): audit_events heads only; 2: also the side chains' heads. */
+  format?: CheckpointFormat;
+  /** Format 2: the head (seq, hash) of each side chain as of this checkpoint, null while it is empty. */
+  sideHeads?: SideHeads | null;
 }
+
+export type CheckpointFormat = 1 | 2;
+/** The format new checkpoints are written in. */
+export const CHECKPOINT_FORMAT: CheckpointFormat = 2;
+
+/** The single-chain tables a format-2 checkpoint signs the heads of. */
+export const SIDE_CHAINS = ['people_events', 'org_events'] as const;
+export type SideHeads = Record<(typeof SIDE_CHAINS)[number], { seq: number; hash: string } | null>;
 
 /** The exact bytes a checkpoint's signature covers: the JCS form of every field but the signature. */
 export function checkpointMessage(c: Omit<Checkpoint, 'signature'>): Buffer {
+  const format = c.format ?? 1;
+  if (format !== 1 && format !== 2) throw new Error(`unknown checkpoint format ${String(format)}`);
   return Buffer.from(
     canonicalJson({
-      type: 'grms-audit-checkpoint/1',
+      type: `grms-audit-checkpoint/${format}`,
+      ...(format === 2 ? { side_heads: c.sideHeads ?? null } : {}),
       id: c.id,
       as_of: c.asOf,
       row_count: c.rowCount,
@@ -45,7 +60,7 @@ export function selectCheckpoints(db: Kysely<Database> | Transaction<Database>) 
   return db
     .selectFrom('audit_checkpoints')
     .select([
-      'id', 'row_count', 'head_count', 'heads', 'merkle_root', 'previous_id', 'signature', 'key_name',
+      'id', 'row_count', 'head_count', 'heads', 'merkle_root', 'previous_id', 'signature', 'key_name', 'format', 'side_heads',
       sql<string>`grms_ts(as_of)`.as('as_of_text'),
     ]);
 }
@@ -53,10 +68,27 @@ export function selectCheckpoints(db: Kysely<Database> | Transaction<Database>) 
 type CheckpointRow = Awaited<ReturnType<ReturnType<typeof selectCheckpoints>['execute']>>[number];
 
 export function toCheckpoint(r: CheckpointRow): Checkpoint {
-  return {
+  const c: Checkpoint = {
     id: r.id, asOf: r.as_of_text, rowCount: r.row_count, headCount: r.head_count, heads: r.heads,
     merkleRoot: r.merkle_root, previousId: r.previous_id, signature: r.signature, keyName: r.key_name,
   };
+  // Format 1 keeps its old shape, so exports of old checkpoints read as before.
+  if (r.format === 2) Object.assign(c, { format: 2, sideHeads: (r.side_heads as SideHeads | null) ?? null });
+  return c;
+}
+
+/** The current head of each side chain (read inside the checkpoint's transaction). */
+async function readSideHeads(trx: Transaction<Database>): Promise<SideHeads> {
+  const out = {} as SideHeads;
+  for (const table of SIDE_CHAINS) {
+    const r = await sql<{ seq: string; hash: string }>`SELECT seq, hash FROM ${sql.table(table)} ORDER BY seq DESC LIMIT 1`.execute(trx);
+    out[table] = r.rows[0] ? { seq: Number(r.rows[0].seq), hash: r.rows[0].hash } : null;
+  }
+  return out;
+}
+
+function sameSideHeads(a: SideHeads | null | undefined, b: SideHeads): boolean {
+  return SIDE_CHAINS.every((t) => (a?.[t]?.seq ?? 0) === (b[t]?.seq ?? 0) && (a?.[t]?.hash ?? null) === (b[t]?.hash ?? null));
 }
 
 interface HeadState {
@@ -138,7 +170,9 @@ async function checkpointIn(
     SELECT DISTINCT ON (instance_id) instance_id::text AS instance, seq, hash
     FROM audit_events WHERE ${since} created_at <= ${asOf}::timestamptz
     ORDER BY instance_id, seq DESC`.execute(trx);
-  if (moved.rows.length === 0) return previous ? { ...previous, created: false } : null;
+  const sideHeads = await readSideHeads(trx);
+  const sideMoved = !sameSideHeads(previous?.sideHeads, sideHeads);
+  if (moved.rows.length === 0 && !sideMoved) return previous ? { ...previous, created: false } : null;
   const added = await sql<{ n: number }>`
     SELECT count(*)::int8 AS n FROM audit_events WHERE ${since} created_at <= ${asOf}::timestamptz`.execute(trx);
 
@@ -158,6 +192,8 @@ async function checkpointIn(
     merkleRoot: state.tree.root(),
     previousId: previous?.id ?? null,
     keyName: key.name,
+    format: CHECKPOINT_FORMAT,
+    sideHeads,
   };
   const signature = crypto.sign(null, checkpointMessage(unsigned), key.privateKey).toString('base64');
   await trx
@@ -172,6 +208,8 @@ async function checkpointIn(
       previous_id: unsigned.previousId,
       signature,
       key_name: unsigned.keyName,
+      format: CHECKPOINT_FORMAT,
+      side_heads: JSON.stringify(sideHeads),
     })
     .execute();
   state.id = unsigned.id;

@@ -182,7 +182,7 @@ async function writeTrailer(
 ): Promise<void> {
   const cp = checkpointId === undefined ? undefined : await db
     .selectFrom('audit_checkpoints')
-    .select(['id', 'row_count', 'head_count', 'merkle_root', 'previous_id', 'signature', 'key_name', sql<string>`grms_ts(as_of)`.as('as_of_text')])
+    .select(['id', 'row_count', 'head_count', 'merkle_root', 'previous_id', 'signature', 'key_name', 'format', 'side_heads', sql<string>`grms_ts(as_of)`.as('as_of_text')])
     .where('id', '=', checkpointId)
     .executeTakeFirst();
   const text = JSON.stringify({ ...trailer, checkpoint: cp ? toCheckpoint({ ...cp, heads: [] }) : null });

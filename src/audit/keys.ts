@@ -35,7 +35,10 @@ export async function ensureCheckpointKey(db: Kysely<Database>, masterKey: Buffe
   if (stored.algorithm !== 'ed25519' || privateKey.asymmetricKeyType !== 'ed25519') {
     throw new AuditKeyError(`deployment key "${CHECKPOINT_KEY_NAME}" is ${stored.algorithm}, expected ed25519`);
   }
-  return { name: stored.name, privateKey, publicKeyPem: stored.publicKey, keyId: keyIdOf(stored.publicKey) };
+  // Derived from the private key (getOrCreateDeploymentKey checked the stored column matches it):
+  // what the server verifies with is never the column a DBA could have replaced.
+  const publicKeyPem = crypto.createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  return { name: stored.name, privateKey, publicKeyPem, keyId: keyIdOf(publicKeyPem) };
 }
 
 /**

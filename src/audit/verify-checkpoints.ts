@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
-import { checkpointMessage, selectCheckpoints, toCheckpoint, type Checkpoint } from './checkpoint';
+import { checkpointMessage, selectCheckpoints, SIDE_CHAINS, toCheckpoint, type Checkpoint, type SideHeads } from './checkpoint';
 import { HeadTree } from './merkle';
 
 /** One problem the verifier found; instanceId is '' for a problem of a checkpoint as a whole. */
@@ -25,6 +25,10 @@ export interface CheckpointReplay {
   count: number;
   latest: Checkpoint | null;
   heads: Map<string, CoveredHead>;
+  /** The side chains' heads as signed by the latest format-2 checkpoint (null: none signed them yet). */
+  sideHeads: { heads: SideHeads; checkpointId: number } | null;
+  /** Every side-chain head any checkpoint signed: each must still be in its chain. */
+  sideHistory: Array<{ table: (typeof SIDE_CHAINS)[number]; seq: number; hash: string; checkpointId: number }>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -55,6 +59,8 @@ export async function replayCheckpoints(
   let rowSum = 0;
   let count = 0;
   let previous: Checkpoint | null = null;
+  let sideHeads: CheckpointReplay['sideHeads'] = null;
+  const sideHistory: CheckpointReplay['sideHistory'] = [];
   for (;;) {
     const rows = await selectCheckpoints(db)
       .where('id', '>', previous?.id ?? 0)
@@ -91,7 +97,29 @@ export async function replayCheckpoints(
         heads.set(h.instance, { seq: h.seq, hash: h.hash, checkpointId: c.id, seen: false });
         tree.set(h);
       }
-      if (!Array.isArray(c.heads) || c.heads.length === 0) problems.push('records no moved heads');
+      let sideMoved = false;
+      if (c.format === 2) {
+        const side = c.sideHeads;
+        if (!side || typeof side !== 'object') problems.push('format 2 without side_heads');
+        else {
+          for (const t of SIDE_CHAINS) {
+            const h = side[t];
+            if (h !== null && (!h || !Number.isSafeInteger(h.seq) || h.seq < 1 || typeof h.hash !== 'string' || !SHA256_HEX.test(h.hash))) {
+              problems.push(`malformed ${t} head ${JSON.stringify(h)}`);
+              continue;
+            }
+            const before = sideHeads?.heads[t] ?? null;
+            if ((h?.seq ?? 0) < (before?.seq ?? 0)) problems.push(`moves the ${t} head back from seq ${before!.seq} (checkpoint #${sideHeads!.checkpointId}) to ${h?.seq ?? 0}`);
+            if (h && before && h.seq === before.seq && h.hash !== before.hash) problems.push(`gives ${t} seq ${h.seq} another hash than checkpoint #${sideHeads!.checkpointId}`);
+            if ((h?.seq ?? 0) !== (before?.seq ?? 0) || (h?.hash ?? null) !== (before?.hash ?? null)) {
+              sideMoved = true;
+              if (h) sideHistory.push({ table: t, seq: h.seq, hash: h.hash, checkpointId: c.id });
+            }
+          }
+          sideHeads = { heads: side, checkpointId: c.id };
+        }
+      } else if (c.format !== undefined && c.format !== 1) problems.push(`unknown checkpoint format ${String(c.format)}`);
+      if (!Array.isArray(c.heads) || (c.heads.length === 0 && !sideMoved)) problems.push('records no moved heads');
       if (c.headCount !== tree.size) problems.push(`head_count is ${c.headCount}, the heads so far number ${tree.size}`);
       if (c.rowCount !== rowSum) problems.push(`row_count is ${c.rowCount}, the heads so far cover ${rowSum} rows`);
       if (c.merkleRoot !== tree.root()) problems.push('merkle_root does not match the heads so far');
@@ -99,5 +127,5 @@ export async function replayCheckpoints(
       previous = c;
     }
   }
-  return { count, latest: previous, heads };
+  return { count, latest: previous, heads, sideHeads, sideHistory };
 }

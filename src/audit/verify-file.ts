@@ -19,7 +19,8 @@ export interface FileVerifyResult {
   /** Chains whose first exported row is not seq 1: checked from that row's prev_hash as exported. */
   segments: number;
   chains: number;
-  checkpoint: { id: number; signature: 'valid' | 'invalid' | 'absent'; key: 'given' | 'from file' | 'none'; headsChecked: number } | null;
+  /** key is always 'given': the key embedded in the file is never trusted (it came with the file). */
+  checkpoint: { id: number; format: number; signature: 'valid' | 'invalid'; key: 'given'; headsChecked: number } | null;
   broken: FileBreak[];
 }
 
@@ -34,10 +35,15 @@ interface ChainState {
  * Checks an audit export (CSV or JSONL) without the database: every row's hash, and each
  * instance's rows as a chain. A time-filtered export holds segments of chains: each segment is
  * checked from its first row's prev_hash, and the result says how many there were. The latest
- * checkpoint's signature is checked with `publicKeyPem` (or, weaker, the key the file carries),
- * and its heads that fall inside the export must match.
+ * checkpoint's signature is checked with `publicKeyPem`, the key the verifier pinned (never the
+ * one the file carries: whoever altered the file could have replaced it), and its heads that fall
+ * inside the export must match. An export without a checkpoint fails unless allowUncheckedTail.
  */
-export async function verifyExportFile(file: string, opts: { publicKeyPem?: string; onProgress?: (rows: number) => void } = {}): Promise<FileVerifyResult> {
+export async function verifyExportFile(
+  file: string,
+  opts: { publicKeyPem: string; allowUncheckedTail?: boolean; onProgress?: (rows: number) => void },
+): Promise<FileVerifyResult> {
+  const publicKey = crypto.createPublicKey(opts.publicKeyPem);
   const broken: FileBreak[] = [];
   const chains = new Map<string, ChainState>();
   let meta: ExportMeta | undefined;
@@ -142,19 +148,24 @@ export async function verifyExportFile(file: string, opts: { publicKeyPem?: stri
   if (!trailer) broken.push({ instanceId: '', reason: 'the export is truncated: its closing checkpoint record is missing' });
   else if (trailer.rows !== checked) broken.push({ instanceId: '', reason: `the export says ${trailer.rows} rows but holds ${checked}` });
 
-  const checkpoint = trailer?.checkpoint ? checkCheckpoint(trailer.checkpoint, opts.publicKeyPem ?? trailer.publicKeyPem ?? null, Boolean(opts.publicKeyPem), seenHeads, broken) : null;
+  const checkpoint = trailer?.checkpoint ? checkCheckpoint(trailer.checkpoint, publicKey, seenHeads, broken) : null;
+  if (trailer && !trailer.checkpoint && checked > 0 && !opts.allowUncheckedTail) {
+    broken.push({ instanceId: '', reason: `${checked} rows and no checkpoint: nothing signed covers them; give --allow-unchecked-tail to check the chains alone` });
+  }
   opts.onProgress?.(checked);
   const segments = [...chains.values()].filter((c) => c.startSeq > 1).length;
   return { ok: broken.length === 0, checked, segments, chains: chains.size, checkpoint, broken };
 }
 
-function checkCheckpoint(cp: Checkpoint, keyPem: string | null, given: boolean, seenHeads: Map<string, string>, broken: FileBreak[]) {
-  let signature: 'valid' | 'invalid' | 'absent' = 'absent';
-  if (keyPem) {
-    const { signature: sig, ...rest } = cp;
-    signature = crypto.verify(null, checkpointMessage(rest), crypto.createPublicKey(keyPem), Buffer.from(sig, 'base64')) ? 'valid' : 'invalid';
-    if (signature === 'invalid') broken.push({ instanceId: '', reason: `checkpoint #${cp.id}: signature does not verify` });
+function checkCheckpoint(cp: Checkpoint, publicKey: crypto.KeyObject, seenHeads: Map<string, string>, broken: FileBreak[]) {
+  const { signature: sig, ...rest } = cp;
+  let signature: 'valid' | 'invalid' = 'invalid';
+  try {
+    signature = crypto.verify(null, checkpointMessage(rest), publicKey, Buffer.from(sig, 'base64')) ? 'valid' : 'invalid';
+  } catch {
+    // a malformed signature or an unknown format is as bad as a wrong signature
   }
+  if (signature === 'invalid') broken.push({ instanceId: '', reason: `checkpoint #${cp.id}: signature does not verify with the given log key` });
   let headsChecked = 0;
   for (const head of cp.heads) {
     const hash = seenHeads.get(`${head.instance}/${head.seq}`);
@@ -162,7 +173,7 @@ function checkCheckpoint(cp: Checkpoint, keyPem: string | null, given: boolean, 
     headsChecked++;
     if (hash !== head.hash) broken.push({ instanceId: head.instance, seq: head.seq, reason: `differs from the head recorded by checkpoint #${cp.id}` });
   }
-  return { id: cp.id, signature, key: (given ? 'given' : keyPem ? 'from file' : 'none') as 'given' | 'from file' | 'none', headsChecked };
+  return { id: cp.id, format: cp.format ?? 1, signature, key: 'given' as const, headsChecked };
 }
 
 async function firstChar(file: string): Promise<string> {

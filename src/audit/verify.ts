@@ -12,6 +12,11 @@ export interface VerifyOptions {
   batchSize?: number;
   /** Called after each page with the number of rows checked so far. */
   onProgress?: (checked: number) => void;
+  /**
+   * Refuse rows that no checkpoint covers when there is no checkpoint at all (a truncated
+   * audit_checkpoints looks exactly like that). The CLI sets it unless --allow-unchecked-tail.
+   */
+  requireCheckpoint?: boolean;
 }
 
 export interface VerifyResult {
@@ -20,6 +25,8 @@ export interface VerifyResult {
   checked: number;
   /** Checkpoints checked. */
   checkpoints: number;
+  /** Audit rows covered by the latest checkpoint (signed by the key given); the rest are the unchecked tail. */
+  covered: number;
   /** The first broken row of each broken chain, and every broken checkpoint. */
   broken: AuditBreak[];
 }
@@ -80,8 +87,22 @@ export async function verifyAudit(db: Kysely<Database>, publicKeyPem: string, op
       reason: `chain is missing: checkpoint #${head.checkpointId} recorded it up to seq ${head.seq} (instance removed)`,
     });
   }
+  await checkSideHeads(db, replay, broken);
+  if (opts.requireCheckpoint && replay.count === 0 && checked > 0) {
+    broken.push({ instanceId: '', reason: `${checked} audit rows and no checkpoint: nothing signed covers them (audit_checkpoints emptied?); give --allow-unchecked-tail to check the chains alone` });
+  }
   broken.sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : (a.seq ?? 0) - (b.seq ?? 0)));
-  return { ok: broken.length === 0, checked, checkpoints: replay.count, broken };
+  return { ok: broken.length === 0, checked, checkpoints: replay.count, covered: replay.latest?.rowCount ?? 0, broken };
+}
+
+/** Every side-chain head a checkpoint signed must still be that row of its chain (a re-hashed chain is not). */
+async function checkSideHeads(db: Kysely<Database>, replay: CheckpointReplay, broken: AuditBreak[]): Promise<void> {
+  for (const h of replay.sideHistory) {
+    const row = await sql<{ hash: string }>`SELECT hash FROM ${sql.table(h.table)} WHERE seq = ${h.seq}`.execute(db);
+    const hash = row.rows[0]?.hash;
+    if (hash === undefined) broken.push({ instanceId: '', checkpointId: h.checkpointId, reason: `${h.table} row ${h.seq}, signed by checkpoint #${h.checkpointId}, is missing (rows removed)` });
+    else if (hash !== h.hash) broken.push({ instanceId: '', checkpointId: h.checkpointId, reason: `${h.table} row ${h.seq} differs from the head signed by checkpoint #${h.checkpointId} (chain rewritten)` });
+  }
 }
 
 async function walkChains(

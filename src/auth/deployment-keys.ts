@@ -1,7 +1,9 @@
+import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { ADVISORY, advisoryXactLock } from '../db/advisory';
-import { decryptSecret, encryptSecret } from './secrets';
+import { canonicalJson } from '../audit/hash';
+import { decryptSecret, encryptSecret, envelopeVersion, KeyError } from './secrets';
 
 export interface StoredKey {
   name: string;
@@ -19,9 +21,47 @@ export interface NewKeyMaterial {
   certificate?: string | null;
 }
 
+/** A deployment_keys row whose public half does not belong to its private half (the row was altered). */
+export class DeploymentKeyMismatch extends Error {
+  readonly code = 'DEPLOYMENT_KEY_MISMATCH';
+}
+
+type KeyRow = { name: string; algorithm: string; public_key: string; certificate: string | null };
+
+/**
+ * The authenticated data a private-key envelope is sealed with: the row it belongs to. An envelope
+ * copied into another row, or a row whose public key or certificate was replaced, no longer opens.
+ */
+export function keyRowAad(row: KeyRow): Buffer {
+  return Buffer.from(canonicalJson({
+    table: 'deployment_keys', name: row.name, algorithm: row.algorithm, public_key: row.public_key, certificate: row.certificate,
+  }), 'utf8');
+}
+
+/** Refuses a row whose stored public key is not the public half of its private key. */
+function checkPublicHalf(name: string, publicKey: string, privateKey: string): void {
+  const spki = (k: crypto.KeyObject) => k.export({ type: 'spki', format: 'der' });
+  let derived: Buffer;
+  let stored: Buffer;
+  try {
+    derived = spki(crypto.createPublicKey(crypto.createPrivateKey(privateKey)));
+    stored = spki(crypto.createPublicKey(publicKey));
+  } catch (err) {
+    throw new DeploymentKeyMismatch(`deployment key "${name}": its stored public or private key cannot be read`, { cause: err });
+  }
+  if (!derived.equals(stored)) {
+    throw new DeploymentKeyMismatch(
+      `deployment key "${name}": the public key stored in deployment_keys is not the public half of its private key ` +
+      '(the row was altered); refusing to start. Restore the row from a backup.',
+    );
+  }
+}
+
 /**
  * Returns the deployment key named `name`, creating it with `create` the first time. Creation runs
- * under an advisory lock, so several API processes starting together end up with one key.
+ * under an advisory lock, so several API processes starting together end up with one key. Checks
+ * that the stored public key belongs to the private key, and re-seals a v1 envelope (written before
+ * envelopes were bound to their row) as v2: the one update deployment_keys allows.
  */
 export async function getOrCreateDeploymentKey(
   db: Kysely<Database>,
@@ -37,23 +77,29 @@ export async function getOrCreateDeploymentKey(
       const again = await trx.selectFrom('deployment_keys').selectAll().where('name', '=', name).executeTakeFirst();
       if (again) return again;
       const made = await create();
+      const values = { name, algorithm: made.algorithm, public_key: made.publicKey, certificate: made.certificate ?? null };
       return trx
         .insertInto('deployment_keys')
-        .values({
-          name,
-          algorithm: made.algorithm,
-          public_key: made.publicKey,
-          private_key: encryptSecret(masterKey, made.privateKey),
-          certificate: made.certificate ?? null,
-        })
+        .values({ ...values, private_key: encryptSecret(masterKey, made.privateKey, keyRowAad(values)) })
         .returningAll()
         .executeTakeFirstOrThrow();
     }));
-  return {
-    name: row.name,
-    algorithm: row.algorithm,
-    publicKey: row.public_key,
-    privateKey: decryptSecret(masterKey, row.private_key).toString('utf8'),
-    certificate: row.certificate,
-  };
+  const aad = keyRowAad(row);
+  let privateKey: string;
+  try {
+    privateKey = decryptSecret(masterKey, row.private_key, aad).toString('utf8');
+  } catch (err) {
+    if (err instanceof KeyError) throw new KeyError(`deployment key "${name}": ${err.message}`, { cause: err });
+    throw err;
+  }
+  checkPublicHalf(name, row.public_key, privateKey);
+  if (envelopeVersion(row.private_key) === 'v1') {
+    // Only after the check above: a swapped public key is refused, never sealed in. Two processes
+    // starting together: the second one's WHERE matches nothing, and its v1 read stays valid.
+    await db.updateTable('deployment_keys')
+      .set({ private_key: encryptSecret(masterKey, privateKey, aad) })
+      .where('name', '=', name).where('private_key', '=', row.private_key)
+      .execute();
+  }
+  return { name: row.name, algorithm: row.algorithm, publicKey: row.public_key, privateKey, certificate: row.certificate };
 }

@@ -106,6 +106,9 @@ export interface AuditCheckpointsTable {
   previous_id: number | null;
   signature: string;
   key_name: string;
+  /** 1: heads of audit_events only; 2: also side_heads (migrations/0023_append_only_everywhere.sql). */
+  format: Generated<number>;
+  side_heads: Json<Record<string, { seq: number; hash: string } | null>> | null;
 }
 
 export interface IdempotencyKeysTable {

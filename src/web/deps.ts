@@ -7,10 +7,13 @@ import type { Logger } from '../log';
 import type { Metrics } from '../api/metrics';
 import type { DocumentPool } from '../documents/pool';
 import type { PublicVerify } from '../api/verify-rate';
+import type { CheckpointKey } from '../audit/keys';
 
 export interface WebDeps {
   db: Kysely<Database>;
   engine: Engine;
+  /** The server's checkpoint key: its public half derived from the private key, not read from deployment_keys. */
+  checkpointKey: CheckpointKey;
   authority: DocumentAuthority;
   /** The deployment's time zone: every time on a page is shown in it. */
   timezone: string;

@@ -1,5 +1,5 @@
 import { describePostgres, createPostgresDatabase, dropPostgresDatabase } from '../support/db';
-import { exited, grms, serve } from '../support/cli';
+import { exited, grms, serve, logKey } from '../support/cli';
 import { openPostgres } from '../../src/db/connect';
 import { proposal } from '../support/proposals';
 import { expectAcknowledgedStored, type Ack } from '../support/acknowledged';
@@ -56,7 +56,7 @@ describePostgres('reliability: kill -9 under load', () => {
         await exited(again.child);
       }
       expect(grms(['audit', 'checkpoint'], env).status).toBe(0);
-      const verify = grms(['audit', 'verify'], env);
+      const verify = grms(['audit', 'verify', '--log-key', logKey(env)], env);
       expect(verify.status).toBe(0);
       expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, broken: [] });
     } finally {

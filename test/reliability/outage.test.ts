@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { exited, grms, serve, type Served } from '../support/cli';
+import { exited, grms, serve, type Served, logKey } from '../support/cli';
 import { openPostgres } from '../../src/db/connect';
 import { proposal } from '../support/proposals';
 import { expectAcknowledgedStored, type Ack } from '../support/acknowledged';
@@ -175,7 +175,8 @@ describeWithThrowawayCluster('reliability: database outage', () => {
 
     child.kill('SIGTERM');
     await exited(child);
-    const verify = grms(['audit', 'verify'], env);
+    expect(grms(['audit', 'checkpoint'], env).status).toBe(0);
+    const verify = grms(['audit', 'verify', '--log-key', logKey(env)], env);
     expect(verify.status).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, broken: [] });
   }, 300_000);

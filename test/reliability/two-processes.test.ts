@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { describePostgres, createPostgresDatabase, dropPostgresDatabase } from '../support/db';
-import { exited, grms, serve, type Served } from '../support/cli';
+import { exited, grms, serve, type Served, logKey } from '../support/cli';
 import { openPostgres } from '../../src/db/connect';
 import { mintToken } from '../../src/auth/tokens';
 import { proposal, PROPOSAL_TOTAL, YEAR } from '../support/proposals';
@@ -188,7 +188,8 @@ describePostgres('reliability: two processes, one database', () => {
       expect(used.rows[0]).toEqual({ n: FITTING, total: FITTING * PROPOSAL_TOTAL });
       expect(used.rows[0]!.total).toBeLessThanOrEqual(CEILING);
 
-      const verify = grms(['audit', 'verify'], env);
+      expect(grms(['audit', 'checkpoint'], env).status).toBe(0);
+      const verify = grms(['audit', 'verify', '--log-key', logKey(env)], env);
       expect(verify.status).toBe(0);
       expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, broken: [] });
       expect(servers.map((s) => s.output())).not.toContainEqual(expect.stringMatching(/unhandled error|"level":50/));

@@ -94,3 +94,11 @@ export function grmsOnTerminal(args: string[], env: Record<string, string>, answ
     resolve({ status, screen });
   }));
 }
+
+/** The deployment's log key as `grms key show` prints it (base64 SPKI), for `audit verify --log-key`. */
+export function logKey(env: Record<string, string>): string {
+  const shown = grms(['key', 'show'], env);
+  const key = /^base64:\s+(\S+)$/m.exec(shown.stdout)?.[1];
+  if (shown.status !== 0 || !key) throw new Error(`grms key show failed (${shown.status}): ${shown.stderr}${shown.stdout}`);
+  return key;
+}

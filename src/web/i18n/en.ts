@@ -132,6 +132,7 @@ export const en: Dictionary = {
   'audit.ok': 'Chain INTACT',
   'audit.broken': 'Chain BROKEN',
   'audit.checked': '{rows} audit rows, {checkpoints} checkpoints and {people} people changes checked.',
+  'audit.serverTrust': 'This check ran on the server with its own key, so it trusts the operator. To verify without that trust, run `grms audit verify --log-key …` with the key you pinned from `grms key show`.',
   'audit.firstBroken': 'First broken row',
   'audit.seq': 'Seq',
   'audit.reason': 'Reason',

@@ -133,6 +133,7 @@ export const id = {
   'audit.ok': 'Rantai UTUH',
   'audit.broken': 'Rantai RUSAK',
   'audit.checked': '{rows} baris audit, {checkpoints} checkpoint dan {people} perubahan pengguna diperiksa.',
+  'audit.serverTrust': 'Pemeriksaan ini dijalankan server dengan kuncinya sendiri, jadi masih mempercayai operator. Untuk memeriksa tanpa kepercayaan itu, jalankan `grms audit verify --log-key …` dengan kunci yang Anda simpan dari `grms key show`.',
   'audit.firstBroken': 'Baris rusak pertama',
   'audit.seq': 'Urutan',
   'audit.reason': 'Alasan',

@@ -1,5 +1,4 @@
 import { Router, type Response } from 'express';
-import { auditPublicKey } from '../../audit/keys';
 import { verifyAudit, type VerifyResult } from '../../audit/verify';
 import { exportAudit } from '../../audit/export';
 import { verifyPeopleChain, type PeopleChainResult } from '../../auth/people';
@@ -36,6 +35,7 @@ function chainView(ctx: WebContext, chain: NonNullable<AuditPageState['chain']>)
   return html`<section class="verdict ${ok ? 'valid' : 'invalid'}" role="status" aria-live="polite" id="chain-status">
 <h3>${ok ? t('audit.ok') : t('audit.broken')}</h3>
 <p>${t('audit.checked', { rows: chain.audit.checked, checkpoints: chain.audit.checkpoints, people: chain.people.checked })}</p>
+<p class="hint" id="chain-trust">${t('audit.serverTrust')}</p>
 ${first ? html`<table class="facts"><caption>${t('audit.firstBroken')}</caption>
 <tr><th scope="row">${t('audit.instance')}</th><td><a href="/instances/${first.instanceId}">${first.instanceId}</a></td></tr>
 ${first.seq !== undefined ? html`<tr><th scope="row">${t('audit.seq')}</th><td>${first.seq}</td></tr>` : ''}
@@ -104,10 +104,8 @@ export function auditPages(deps: WebDeps): Router {
     let chain: AuditPageState['chain'];
     if (req.query.check === '1') {
       // The same checks as GET /api/v1/audit/verify.
-      const key = await auditPublicKey(deps.db);
-      // Every server creates the key when it starts, so only a database restored without it lacks one.
-      if (!key) throw new GrmsError('CHECKPOINT_KEY_MISSING', 503, 'checkpoint-key-missing', 'No checkpoint key', 'No audit checkpoint key has been created yet');
-      chain = { audit: await verifyAudit(deps.db, key.publicKeyPem), people: await verifyPeopleChain(deps.db), orgs: await verifyOrgChain(deps.db) };
+      // The server's own key (derived from its private key): this check trusts the operator, and the page says so.
+      chain = { audit: await verifyAudit(deps.db, deps.checkpointKey.publicKeyPem), people: await verifyPeopleChain(deps.db), orgs: await verifyOrgChain(deps.db) };
     }
     await sendAuditPage(deps, res, { chain, query: {} });
   });
@@ -128,14 +126,13 @@ export function auditPages(deps: WebDeps): Router {
       await sendAuditPage(deps, res, { query: keptQuery(query), exportErrors: errors }, 400);
       return;
     }
-    const key = await auditPublicKey(deps.db);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     res.status(200)
       .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .set('Content-Disposition', `attachment; filename="grms-audit-${stamp}.${format}"`)
       .set('Cache-Control', 'no-store');
     await exportAudit(deps.db, { write: (text) => res.write(text), drain: () => new Promise((resolve) => res.once('drain', resolve)) }, {
-      format, filters, publicKeyPem: key?.publicKeyPem ?? null,
+      format, filters, publicKeyPem: deps.checkpointKey.publicKeyPem,
     });
     res.end();
   });
