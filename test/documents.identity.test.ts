@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import forge from 'node-forge';
 import { openPostgres, type Db } from '../src/db/connect';
-import { issueSigningCertificate, loadDocumentAuthority, type DocumentAuthorityConfig } from '../src/documents/authority';
+import { YEAR_MS, issueSigningCertificate, loadDocumentAuthority, type DocumentAuthorityConfig } from '../src/documents/authority';
 import { generateRsaKeyPair, issueCertificate, randomSerialHex } from '../src/documents/certs';
 import { loadRevocations, revokeCertificate, signingIdentityFor } from '../src/documents/identities';
 import { OID, certParts, nameAttributes, pemToDer } from '../src/documents/der';
@@ -16,7 +16,7 @@ const masterKey = crypto.randomBytes(32);
 const baseConfig: DocumentAuthorityConfig = {
   government: 'PEMERINTAH KOTA SEMARANG',
   trustAnchorsFile: undefined, caCertFile: undefined, caKeyFile: undefined, caP12File: undefined,
-  caPassphrase: undefined, userP12Dir: undefined, userP12Passphrase: undefined,
+  caPassphrase: undefined, userP12Dir: undefined, userP12Passphrase: undefined, publicUrl: 'https://grms.semarangkota.example',
 };
 const ratna = { username: 'ratna', fullName: 'dr. Ratna Dewi Kusumawati, M.Kes.', orgName: 'Dinas Kesehatan' };
 
@@ -50,7 +50,7 @@ async function outsideCa(dir: string, passphrase: string) {
 
 /** A signer certificate from an outside CA, as plain key material. */
 async function issueSigningCertificateForTest(caCertificatePem: string, caKey: crypto.KeyObject) {
-  const issued = await issueSigningCertificate({ caCertificatePem, caKey }, { name: ratna.fullName, org: ratna.orgName }, 1);
+  const issued = await issueSigningCertificate({ caCertificatePem, caKey, crlUrl: 'https://ca.example/ca.crl' }, { name: ratna.fullName, org: ratna.orgName }, YEAR_MS);
   return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, chainPems: [caCertificatePem] };
 }
 
@@ -83,7 +83,8 @@ describeBackends('document authority and signing identities', (kind) => {
     expect(ca.ca).toBe(true);
     expect(new crypto.X509Certificate(first.seal.certificatePem).checkIssued(ca)).toBe(true);
     const stored = await db.kysely.selectFrom('deployment_keys').select(['name', 'private_key']).orderBy('name').execute();
-    expect(stored.map((r) => r.name)).toEqual(['document-ca', `document-seal-${first.caFingerprint.slice(0, 16)}`]);
+    // One seal per CA, CRL address and two-year period.
+    expect(stored.map((r) => r.name)).toEqual(['document-ca', expect.stringMatching(new RegExp(`^document-seal-${first.caFingerprint.slice(0, 16)}-[0-9a-f]{8}-p\\d+$`))]);
     for (const r of stored) expect(r.private_key).not.toMatch(/PRIVATE KEY/); // encrypted with GRMS_KEY
   });
 

@@ -202,6 +202,13 @@ export const openApiDocument = {
     },
     '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint, the people chain and the organisation chain (role auditor)', responses: { '200': ok('{ ok, checked, checkpoints, broken, people, orgs }'), ...errors(401, 403) } } },
     '/api/v1/ca.pem': { get: { summary: 'The deployment CA certificate (PEM), to trust its signatures', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': {} } } } } },
+    '/crl/{ca}.crl': {
+      get: {
+        summary: 'The CA\'s certificate revocation list (DER, RFC 5280), named in every certificate it issues; {ca} is the hex key identifier of the CA',
+        parameters: [{ name: 'ca', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]+$' } }],
+        responses: { '200': { description: 'CRL', content: { 'application/pkix-crl': { schema: { type: 'string', format: 'binary' } } } }, ...errors(404) },
+      },
+    },
     '/verify/{id}': {
       get: {
         summary: 'What a document QR code opens: number, title, stage, signer, time and SHA-256 (HTML, or JSON with Accept: application/json)',

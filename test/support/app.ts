@@ -21,7 +21,7 @@ export async function buildApp(
   db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date } = {},
 ): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; close(): Promise<void> }> {
   const defaults = loadConfig({});
-  const config = { ...defaults, publicUrl: PUBLIC_URL, timezone: opts.timezone ?? defaults.timezone };
+  const config = { ...defaults, publicUrl: PUBLIC_URL, publicUrlSet: true, timezone: opts.timezone ?? defaults.timezone };
   const { engine, authority, reportPool, metrics, close } = await wireEngine(db.kysely, masterKey, config, 1, opts.clock);
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
   const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: createLogger('silent') });
