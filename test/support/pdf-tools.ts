@@ -168,3 +168,39 @@ export function signerCertificateOf(pdf: Buffer): string {
   if (!der) throw new Error('the signature names no signer certificate it carries');
   return derToPem(der);
 }
+
+/**
+ * The PDF with an incremental update appended that changes its first page: the page object is
+ * redefined to draw its content and then a red box over the middle of the page (where the
+ * figures are). The signed revision stays intact, so a validator that only checks the signature
+ * still calls it valid; what it shows is no longer what was signed.
+ */
+export function appendPageChange(pdf: Buffer): Buffer {
+  const text = pdf.toString('latin1');
+  const page = /(\d+) 0 obj\s*(<<(?:(?!endobj)[\s\S])*?\/Type \/Page\s(?:(?!endobj)[\s\S])*?)endobj/.exec(text);
+  if (!page) throw new Error('no page object found');
+  const pageNumber = Number(page[1]);
+  const contents = /\/Contents (\d+ 0 R)/.exec(page[2]!);
+  if (!contents) throw new Error('the page names no single content stream');
+  const trailer = text.slice(text.lastIndexOf('trailer'));
+  const size = Number(/\/Size (\d+)/.exec(trailer)![1]);
+  const root = /\/Root (\d+ 0 R)/.exec(trailer)![1];
+  const prev = Number(/startxref\s+(\d+)/.exec(trailer)![1]);
+  // The original content may leave its transformation in place: q … Q around it restores the
+  // default user space before the box is drawn.
+  const stream = (num: number, ops: string) => `${num} 0 obj\n<< /Length ${ops.length} >>\nstream\n${ops}\nendstream\nendobj\n`;
+  const added: Array<[number, string]> = [
+    [size, stream(size, 'q')],
+    [size + 1, stream(size + 1, 'Q 0.8 0 0 rg 40 250 515 300 re f')],
+    [pageNumber, `${pageNumber} 0 obj\n${page[2]!.replace(contents[0], `/Contents [${size} 0 R ${contents[1]} ${size + 1} 0 R]`)}endobj\n`],
+  ];
+  let body = '\n';
+  const xref: string[] = [];
+  for (const [num, obj] of added) {
+    xref.push(`${num} 1\n${String(pdf.length + Buffer.byteLength(body, 'latin1')).padStart(10, '0')} 00000 n \n`);
+    body += obj;
+  }
+  const xrefAt = pdf.length + Buffer.byteLength(body, 'latin1');
+  const tail = `xref\n${xref.join('')}trailer\n<< /Size ${size + 2} /Root ${root} /Prev ${prev} >>\nstartxref\n${xrefAt}\n%%EOF\n`;
+  return Buffer.concat([pdf, Buffer.from(body + tail, 'latin1')]);
+}
