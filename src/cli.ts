@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { workflowTime } from './clock';
 import { Command } from 'commander';
 import { loadConfig } from './config';
 import { createLogger } from './log';
@@ -51,7 +52,8 @@ program
     const logger = createLogger(config.logLevel);
     const running = await startServer(config, logger);
     // The address first: the server answers from now on; the demo sign-ins follow once made.
-    process.stdout.write(`grms is listening on ${running.url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n`);
+    const metrics = `${running.metricsUrl ?? `${running.url}/metrics`}${config.metricsToken ? ' (bearer token required)' : ''}`;
+    process.stdout.write(`grms is listening on ${running.url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n  metrics: ${metrics}\n`);
     const credentials = await running.demoCredentials.catch(async (err: unknown) => {
       logger.error({ err }, 'could not make the demo sign-ins: stopping');
       await running.stop();
@@ -120,7 +122,7 @@ program
       const [username] = args;
       const days = Number(opts.expiresIn);
       if (!Number.isFinite(days) || days <= 0) throw new Error('--expires-in takes a positive number of days');
-      if (!(await loadActor(db.kysely, username!))) throw new Error(`no active user "${username}"`);
+      if (!(await loadActor(db.kysely, username!, workflowTime(loadConfig().timezone)))) throw new Error(`no active user "${username}"`);
       process.stdout.write(`${await mintToken(db.kysely, username!, new Date(Date.now() + days * 86_400_000))}\n`);
     });
   });

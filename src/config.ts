@@ -1,5 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_TIMEZONE } from './clock';
+import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './engine/comment-limits';
 
 /** Everything grms reads from the environment, read once. */
 export interface Config {
@@ -11,7 +13,10 @@ export interface Config {
   readonly key: string | undefined;
   readonly port: number;
   readonly host: string;
-  /** Base URL printed in QR codes and links, and of the CRL every issued certificate names. */
+  /**
+   * Base URL of every link printed in QR codes, signed documents and pages (never the request's
+   * Host header), and of the CRL every issued certificate names.
+   */
   readonly publicUrl: string;
   /**
    * Whether GRMS_PUBLIC_URL was set (publicUrl is otherwise a guess from HOST and PORT). Outside
@@ -22,6 +27,12 @@ export interface Config {
   /** How often each server looks for SLA deadlines that fell due. */
   readonly deadlinePollMs: number;
   readonly logLevel: string;
+  /**
+   * GRMS_TIMEZONE (IANA), the one zone every local day and year is computed in, SQL included.
+   * Two clocks read it (src/clock.ts): the workflow clock (SLA, deadlines, overdue flags,
+   * dashboards, default years, event and document dates) and the real clock (certificates,
+   * signing and time-stamp times, session, token and rate-limit expiry).
+   */
   readonly timezone: string;
   readonly trustAnchorsFile: string | undefined;
   /** SLA working days per state that override a workflow's own, by workflow name. */
@@ -43,6 +54,46 @@ export interface Config {
   readonly userP12Passphrase: string | undefined;
   /** OCDS ocid prefix of this publisher ("ocds-" + the registered prefix + a local part). */
   readonly ocidPrefix: string;
+  /**
+   * GRMS_METRICS_ADDRESS ("host:port", "[::1]:port"): a second listener that serves only /metrics;
+   * the main port then answers 404 there. Unset: /metrics is on the main port.
+   */
+  readonly metricsAddress: { readonly host: string; readonly port: number } | undefined;
+  /** GRMS_METRICS_TOKEN: /metrics then needs `Authorization: Bearer <token>` (wherever it is served). Unset: public. */
+  readonly metricsToken: string | undefined;
+  /**
+   * Comments one person may add to one instance per window (GRMS_COMMENT_RATE_LIMIT, default 10,
+   * per GRMS_COMMENT_RATE_WINDOW_SECONDS, default 600; on the real clock), and the bytes of
+   * attachments one instance may hold (GRMS_ATTACHMENT_QUOTA_MB, default 100).
+   */
+  readonly comments: Readonly<CommentLimits>;
+  /** Bounds on the public signature check (POST /api/v1/verify, the console's /verify). */
+  readonly verify: VerifySettings;
+}
+
+/**
+ * What one anonymous upload may cost. The signature limits are checked on the file's structure
+ * before any certificate is parsed; the checks run in their own worker threads with a time budget.
+ */
+export interface VerifySettings {
+  /** GRMS_VERIFY_MAX_BYTES: largest uploaded PDF (grms's own documents are far smaller). */
+  readonly maxBytes: number;
+  /** GRMS_VERIFY_MAX_SIGNATURE_BYTES: largest signature /Contents (grms writes 12,000 bytes). */
+  readonly maxSignatureBytes: number;
+  /** GRMS_VERIFY_MAX_CERTIFICATES: certificates embedded in the signature. */
+  readonly maxCertificates: number;
+  /** GRMS_VERIFY_MAX_RSA_BITS: largest RSA modulus of an embedded certificate (the smallest is 2048). */
+  readonly maxRsaBits: number;
+  /** GRMS_VERIFY_BUDGET_MS: time one check may run in its worker before it is stopped. */
+  readonly budgetMs: number;
+  /** GRMS_VERIFY_THREADS: worker threads for checks (separate from the signing threads). */
+  readonly threads: number;
+  /** GRMS_VERIFY_QUEUE: checks that may wait for a thread; beyond that, 503 with Retry-After. */
+  readonly queue: number;
+  /** GRMS_VERIFY_RATE_LIMIT: checks per client address per window (0: no limit). */
+  readonly rateLimit: number;
+  /** GRMS_VERIFY_RATE_WINDOW_SECONDS: the window of that limit (real clock). */
+  readonly rateWindowSeconds: number;
 }
 
 /** Used until a publisher registers its own prefix with the Open Contracting Partnership. */
@@ -66,6 +117,47 @@ function parseSlaList(value: string | undefined, name: string): Record<string, n
   return out;
 }
 
+function timeZoneFrom(value: string | undefined): string {
+  const zone = value || DEFAULT_TIMEZONE;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+  } catch (err) {
+    throw new Error(`GRMS_TIMEZONE must be an IANA time zone such as Asia/Jakarta, got "${zone}"`, { cause: err });
+  }
+  return zone;
+}
+
+function verifySettings(env: NodeJS.ProcessEnv): VerifySettings {
+  return Object.freeze({
+    maxBytes: Math.max(1, intFrom(env.GRMS_VERIFY_MAX_BYTES, 5 * 1024 * 1024, 'GRMS_VERIFY_MAX_BYTES')),
+    maxSignatureBytes: Math.max(1, intFrom(env.GRMS_VERIFY_MAX_SIGNATURE_BYTES, 64 * 1024, 'GRMS_VERIFY_MAX_SIGNATURE_BYTES')),
+    maxCertificates: Math.max(1, intFrom(env.GRMS_VERIFY_MAX_CERTIFICATES, 10, 'GRMS_VERIFY_MAX_CERTIFICATES')),
+    // 16,384 bits is as far as OpenSSL goes; below 2,048 is refused whatever is configured.
+    maxRsaBits: Math.min(16_384, Math.max(2048, intFrom(env.GRMS_VERIFY_MAX_RSA_BITS, 4096, 'GRMS_VERIFY_MAX_RSA_BITS'))),
+    budgetMs: Math.max(1, intFrom(env.GRMS_VERIFY_BUDGET_MS, 2000, 'GRMS_VERIFY_BUDGET_MS')),
+    threads: Math.max(1, intFrom(env.GRMS_VERIFY_THREADS, 1, 'GRMS_VERIFY_THREADS')),
+    queue: intFrom(env.GRMS_VERIFY_QUEUE, 16, 'GRMS_VERIFY_QUEUE'),
+    rateLimit: intFrom(env.GRMS_VERIFY_RATE_LIMIT, 60, 'GRMS_VERIFY_RATE_LIMIT'),
+    rateWindowSeconds: Math.max(1, intFrom(env.GRMS_VERIFY_RATE_WINDOW_SECONDS, 300, 'GRMS_VERIFY_RATE_WINDOW_SECONDS')),
+  });
+}
+
+/** "host:port" or "[v6]:port" (port 0: any free port). */
+function parseAddress(value: string | undefined, name: string): { host: string; port: number } | undefined {
+  if (value === undefined || value === '') return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`${name} must be host:port (e.g. 127.0.0.1:9464 or [::1]:9464), got "${value}"`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+/** A bearer token someone must configure on purpose: visible ASCII, no spaces, long enough not to guess. */
+function parseToken(value: string | undefined, name: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^[\x21-\x7e]{16,256}$/.test(value)) throw new Error(`${name} must be 16 to 256 visible ASCII characters without spaces (e.g. openssl rand -hex 32)`);
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env.PORT, 3000, 'PORT');
   const host = env.HOST || '127.0.0.1';
@@ -80,7 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     checkpointIntervalMs: intFrom(env.GRMS_CHECKPOINT_INTERVAL_SECONDS, 300, 'GRMS_CHECKPOINT_INTERVAL_SECONDS') * 1000,
     deadlinePollMs: Math.max(1, intFrom(env.GRMS_DEADLINE_POLL_SECONDS, 30, 'GRMS_DEADLINE_POLL_SECONDS')) * 1000,
     logLevel: env.LOG_LEVEL || 'info',
-    timezone: env.GRMS_TIMEZONE || 'Asia/Jakarta',
+    timezone: timeZoneFrom(env.GRMS_TIMEZONE),
     trustAnchorsFile: env.GRMS_TRUST_ANCHORS || undefined,
     slaOverrides: { 'budget-proposal': parseSlaList(env.GRMS_SLA_BUDGET_PROPOSAL, 'GRMS_SLA_BUDGET_PROPOSAL') },
     documentThreads: intFrom(env.GRMS_DOCUMENT_THREADS, Math.max(1, os.availableParallelism() - 1), 'GRMS_DOCUMENT_THREADS') || 1,
@@ -93,5 +185,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,
     userP12Dir: env.GRMS_USER_P12_DIR || undefined,
     userP12Passphrase: env.GRMS_USER_P12_PASSPHRASE || undefined,
+    verify: verifySettings(env),
+    metricsAddress: parseAddress(env.GRMS_METRICS_ADDRESS, 'GRMS_METRICS_ADDRESS'),
+    metricsToken: parseToken(env.GRMS_METRICS_TOKEN, 'GRMS_METRICS_TOKEN'),
+    comments: Object.freeze({
+      perUser: Math.max(1, intFrom(env.GRMS_COMMENT_RATE_LIMIT, DEFAULT_COMMENT_LIMITS.perUser, 'GRMS_COMMENT_RATE_LIMIT')),
+      windowSeconds: Math.max(1, intFrom(env.GRMS_COMMENT_RATE_WINDOW_SECONDS, DEFAULT_COMMENT_LIMITS.windowSeconds, 'GRMS_COMMENT_RATE_WINDOW_SECONDS')),
+      attachmentQuotaBytes: intFrom(env.GRMS_ATTACHMENT_QUOTA_MB, DEFAULT_COMMENT_LIMITS.attachmentQuotaBytes / 1024 / 1024, 'GRMS_ATTACHMENT_QUOTA_MB') * 1024 * 1024,
+    }),
   });
 }

@@ -44,6 +44,12 @@ export const transitionNotAllowed = (detail: string) =>
   new GrmsError('TRANSITION_NOT_ALLOWED', 409, 'transition-not-allowed', 'Transition not allowed', detail);
 export const payloadTooLarge = (detail: string) =>
   new GrmsError('PAYLOAD_TOO_LARGE', 413, 'payload-too-large', 'Payload too large', detail);
+/** Node's HTTP parser refused the request headers as too large (before any route saw them). */
+export const headersTooLarge = (detail: string) =>
+  new GrmsError('HEADERS_TOO_LARGE', 431, 'headers-too-large', 'Request header fields too large', detail);
+/** The request did not arrive completely within the server's request timeout. */
+export const requestTimeout = (detail: string) =>
+  new GrmsError('REQUEST_TIMEOUT', 408, 'request-timeout', 'Request timeout', detail);
 export const unsupportedMediaType = (detail: string) =>
   new GrmsError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported-media-type', 'Unsupported media type', detail);
 export const invalidData = (detail: string, errors: FieldProblem[]) =>
@@ -88,3 +94,21 @@ export const paymentExceedsContractValue = procurement('PAYMENT_EXCEEDS_CONTRACT
 export const alreadySigned = procurement('ALREADY_SIGNED', 'already-signed', 'Already signed');
 export const invalidSupplier = procurement('INVALID_SUPPLIER', 'invalid-supplier', 'Invalid supplier');
 export const invalidBudgetLink = procurement('INVALID_BUDGET_LINK', 'invalid-budget-link', 'Invalid budget link');
+
+// The public signature check (POST /api/v1/verify, the console's /verify): anyone may upload, so
+// the work one upload causes is bounded and a refusal says which bound.
+/** The signature is bigger or heavier than a verifier accepts; refused before any certificate is parsed. */
+export const signatureLimitsExceeded = (detail: string) =>
+  new GrmsError('SIGNATURE_LIMITS_EXCEEDED', 422, 'signature-limits-exceeded', 'Signature limits exceeded', detail);
+/** The check ran out of its time (or memory) budget and was stopped. */
+export const verifyBudgetExceeded = (detail: string) =>
+  new GrmsError('VERIFY_BUDGET_EXCEEDED', 422, 'verify-budget-exceeded', 'Verification budget exceeded', detail);
+/** Every verification thread is busy and the queue is full: retry later (503 with Retry-After). */
+export const verifyBusy = () =>
+  new GrmsError('VERIFY_BUSY', 503, 'verify-busy', 'Verification busy', 'Too many documents are being checked right now; try again shortly');
+/** One client asked for too many checks in the window (429 with Retry-After). */
+export class TooManyVerifications extends GrmsError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('TOO_MANY_VERIFICATIONS', 429, 'too-many-verifications', 'Too many verifications', `Too many documents checked from this address; try again in ${retryAfterSeconds} s`);
+  }
+}

@@ -6,6 +6,8 @@ import { ensureCheckpointKey } from './audit/keys';
 import { startCheckpointScheduler } from './audit/scheduler';
 import { startDeadlineScheduler } from './sla/scheduler';
 import { createApp } from './api/app';
+import { createMetricsApp } from './api/metrics-endpoint';
+import { answerClientErrors } from './api/client-error';
 import { seedDemo } from './seed/demo';
 import { renewDemoCredentials, type DemoCredential } from './seed/demo-credentials';
 import { wireEngine, type Wired } from './wiring';
@@ -16,6 +18,8 @@ const WARM_UP_DELAY_MS = 1000;
 export interface RunningServer {
   url: string;
   server: http.Server;
+  /** Where /metrics is served when GRMS_METRICS_ADDRESS gives it a listener of its own. */
+  metricsUrl: string | undefined;
   /** Demo users' fresh tokens and passwords (embedded default only). */
   demoCredentials: Promise<Record<string, DemoCredential>>;
   stop(): Promise<void>;
@@ -33,23 +37,32 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const masterKey = deployment.masterKey!;
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
     wired = await wireEngine(db.kysely, masterKey, config);
-    const { engine, authority, reportPool, metrics, warmUp } = wired;
+    const { engine, authority, reportPool, metrics, verifyPool, warmUp } = wired;
     if (deployment.embedded) {
       const seeded = await seedDemo(db.kysely, engine);
       if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
-      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, secureCookies: config.publicUrl.startsWith('https:') });
+      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government },
+      verify: { pool: verifyPool, settings: config.verify }, secureCookies: config.publicUrl.startsWith('https:'), documentPlace: config.documentPlace,
+      publicUrl: config.publicUrl, metricsAccess: { token: config.metricsToken, ownListener: config.metricsAddress !== undefined } });
     const server = http.createServer(app);
+    answerClientErrors(server);
     // Longer than common proxies' idle timeouts, so a kept-alive connection is closed by the client side first.
     server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
-    });
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
+    const url = await listen(server, config.port, config.host);
+    // /metrics on an address of its own (an internal interface, a port the firewall keeps in).
+    let metricsServer: http.Server | undefined;
+    let metricsUrl: string | undefined;
+    if (config.metricsAddress) {
+      metricsServer = http.createServer(createMetricsApp(metrics, config.metricsToken, logger));
+      try {
+        metricsUrl = `${await listen(metricsServer, config.metricsAddress.port, config.metricsAddress.host)}/metrics`;
+      } catch (err) {
+        await closeServer(server);
+        throw new Error(`cannot listen on GRMS_METRICS_ADDRESS ${config.metricsAddress.host}:${config.metricsAddress.port}: ${(err as Error).message}`, { cause: err });
+      }
+    }
     // Demo sign-ins are a convenience for the person at the terminal, not part of serving: made
     // once the server answers (hashing a password per demo user takes a while).
     const demoCredentials: Promise<Record<string, DemoCredential>> = deployment.embedded ? renewDemoCredentials(db.kysely) : Promise.resolve({});
@@ -60,7 +73,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     );
     // Deadlines live in the database; any number of processes may run this, each fires a deadline once.
     const stopDeadlines = startDeadlineScheduler(
-      db.kysely, config.deadlinePollMs, () => new Date(),
+      db.kysely, config.deadlinePollMs, engine.time.clock,
       (err) => logger.error({ err }, 'deadline escalation failed'),
       (escalated) => logger.info({ escalated }, 'escalated overdue deadlines'),
     );
@@ -68,14 +81,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const running: RunningServer = {
       url,
       server,
+      metricsUrl,
       demoCredentials,
       async stop() {
         if (stopped) return;
         stopped = true;
         clearTimeout(warmUpTimer);
         await Promise.all([stopCheckpoints(), stopDeadlines()]);
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
+        await Promise.all([closeServer(server), metricsServer && closeServer(metricsServer)]);
         await wired?.close();
         await deployment.close();
       },
@@ -96,4 +109,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await deployment.close();
     throw err;
   }
+}
+
+/** Listens and returns the server's http:// base URL (with the port taken when `port` is 0). */
+async function listen(server: http.Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const actual = typeof address === 'object' && address ? address.port : port;
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${actual}`;
+}
+
+/** Stops accepting and waits for requests in flight (idle kept-alive connections are closed by close()). */
+async function closeServer(server: http.Server): Promise<void> {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Config } from './config';
+import { systemClock, type Clock } from './clock';
 import type { Database } from './db/types';
 import { defaultRegistry } from './engine/registry';
 import { compileAll } from './engine/validate';
@@ -9,6 +10,7 @@ import { loadDocumentAuthority, type DocumentAuthority } from './documents/autho
 import { createDocumentPool, type DocumentPool } from './documents/pool';
 import { StageDocuments } from './documents/producer';
 import { countingPool, createMetrics, type Metrics } from './api/metrics';
+import { createVerifyPool, type VerifyPool } from './documents/verify-pool';
 
 export interface Wired {
   engine: Engine;
@@ -16,10 +18,12 @@ export interface Wired {
   /** The pool, counting what it signs, for per-request documents (audit reports). */
   reportPool: DocumentPool;
   metrics: Metrics;
+  /** Threads of their own that check uploaded signatures (never the signing threads). */
+  verifyPool: VerifyPool;
   /**
    * What start-up does not need, for a server to run once it listens: every workflow schema is
    * compiled (one per turn of the event loop, so requests are served in between), then the
-   * signing threads start. Rejects when a schema does not compile.
+   * signing and verification threads start. Rejects when a schema does not compile.
    */
   warmUp(): Promise<void>;
   close(): Promise<void>;
@@ -39,7 +43,7 @@ export function certificateBaseUrl(config: Pick<Config, 'publicUrl' | 'publicUrl
  * document CA, a signing pool, SLA settings. Whatever changes an instance goes through this.
  */
 export async function wireEngine(
-  db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads, clock?: () => Date,
+  db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads, clock?: Clock,
 ): Promise<Wired> {
   const registry = defaultRegistry();
   // Refuses to start when a registered version's definition changed without a new version.
@@ -47,16 +51,25 @@ export async function wireEngine(
   const authority = await loadDocumentAuthority(db, masterKey, { ...config, publicUrl: certificateBaseUrl(config) });
   const pool = createDocumentPool({ threads, lazy: true });
   const metrics = createMetrics(db);
-  const documents = new StageDocuments(db, masterKey, authority, countingPool(pool, metrics, 'stage'), {
-    government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl,
+  const v = config.verify;
+  const verifyPool = createVerifyPool({
+    threads: v.threads, queue: v.queue, budgetMs: v.budgetMs, lazy: true, registry: metrics.registry,
+    limits: { maxSignatureBytes: v.maxSignatureBytes, maxCertificates: v.maxCertificates, maxRsaBits: v.maxRsaBits },
   });
-  const engine = new Engine({ db, registry, documents, sla: { timeZone: config.timezone, overrides: config.slaOverrides, clock } });
+  const documents = new StageDocuments(db, masterKey, authority, countingPool(pool, metrics, 'stage'), {
+    government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl, clock: clock ?? systemClock,
+  });
+  const engine = new Engine({ db, registry, documents, sla: { timeZone: config.timezone, overrides: config.slaOverrides, clock }, comments: config.comments });
   const warmUp = async () => {
     for (const def of registry.all()) {
       await new Promise((resolve) => setImmediate(resolve));
       compileAll([def]);
     }
     pool.start();
+    verifyPool.start();
   };
-  return { engine, authority, reportPool: countingPool(pool, metrics, 'audit-report'), metrics, warmUp, close: () => pool.close() };
+  const close = async () => {
+    await Promise.all([pool.close(), verifyPool.close()]);
+  };
+  return { engine, authority, reportPool: countingPool(pool, metrics, 'audit-report'), metrics, verifyPool, warmUp, close };
 }

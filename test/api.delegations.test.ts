@@ -1,6 +1,9 @@
+import crypto from 'node:crypto';
 import { describeBackends } from './support/db';
 import { startTestApp, type TestApp } from './support/app';
-import { proposal } from './support/proposals';
+import { matrixWriteState } from './support/matrix-fixtures';
+import { proposal, YEAR } from './support/proposals';
+import { puprProposal } from '../src/seed/demo';
 import { mintToken } from '../src/auth/tokens';
 import { pdftotext, missingPdfTools } from './support/pdf-tools';
 import { verifyPdf } from '../src/documents/verify';
@@ -62,5 +65,142 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
     const refused = await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' });
     expect(refused.status).toBe(403);
     expect(refused.body.type).toMatch(/segregation-of-duties$/);
+  });
+  // Segregation of duties through delegation (issue 11, item 6).
+
+  /** An official of `org` made through the API, with `roles` held there, and a token. */
+  const official = async (username: string, org: string, roles: string[]) => {
+    expect((await app.call('admin', 'POST', '/api/v1/users', { username, fullName: `Pejabat ${username}`, position: 'Pejabat uji', org })).status).toBe(201);
+    for (const role of roles) expect((await app.call('admin', 'PUT', `/api/v1/users/${username}/roles/${role}/${org}`)).status).toBeLessThan(300);
+    app.tokens[username] = await mintToken(app.db.kysely, username);
+  };
+  const fire = (user: string, id: string, type: string, comment?: string) =>
+    app.call(user, 'POST', `/api/v1/instances/${id}/events`, { type, ...(comment && { comment }) });
+  const ok = async (user: string, id: string, type: string) => {
+    const res = await fire(user, id, type);
+    expect([user, type, res.status]).toEqual([user, type, 200]);
+  };
+  /** A refusal: the status and problem type, problem+json, and nothing written anywhere. */
+  async function refused(send: () => Promise<{ status: number; body: any; headers: Headers }>, status: number, type: string) { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const before = await matrixWriteState(app);
+    const res = await send();
+    expect({ status: res.status, type: res.body?.type }).toEqual({ status, type: expect.stringMatching(new RegExp(`/${type}$`)) });
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.body.status).toBe(status);
+    expect(await matrixWriteState(app)).toEqual(before);
+    return res;
+  }
+  /** What the caller's inbox and the instance's allowedEvents say: the SQL filter and the JS decision. */
+  const seen = async (user: string, id: string) => ({
+    inbox: (await app.call(user, 'GET', '/api/v1/tasks?limit=200')).body.items.some((t: { id: string }) => t.id === id),
+    allowed: (await app.call(user, 'GET', `/api/v1/instances/${id}`)).body.allowedEvents as string[],
+  });
+  /** A Dinkes proposal walked to `state` by the demo officials (or those given). */
+  const walked = async (to: 'opd_review' | 'bappeda_verification' | 'tapd_review', who: { planner?: string; verifier?: string; data?: Record<string, unknown> } = {}) => {
+    const planner = who.planner ?? 'perencana.dinkes';
+    const created = await app.call(planner, 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: who.data ?? proposal() });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    await ok(planner, id, 'submit');
+    if (to === 'opd_review') return id;
+    await ok(created.body.org === 'pupr' ? 'kadis.pupr' : 'kadis.dinkes', id, 'approve');
+    if (to === 'bappeda_verification') return id;
+    await ok(who.verifier ?? 'verifikator.bappeda', id, 'verify');
+    return id;
+  };
+
+  test('Setda is an organisation of the demo, and tapd.sekda belongs to it', async () => {
+    expect((await app.call('tapd.sekda', 'GET', '/api/v1/me')).body).toMatchObject({ org: 'setda', orgName: 'Sekretariat Daerah', roles: [{ role: 'tapd', org: 'setda' }] });
+    expect((await app.call('admin', 'GET', '/api/v1/orgs')).body.items).toContainEqual(expect.objectContaining({ id: 'setda', kind: 'opd' }));
+  });
+
+  test('(a) an official does not approve what his Plt submitted in his name; someone else does', async () => {
+    // An official holding both planner and head of OPD (a small unit), whose Plt planner submits.
+    await official('rangkap.dinkes', 'dinkes', ['planner', 'opd_head']);
+    await official('plt.perencana.dinkes', 'dinkes', []);
+    expect((await app.call('rangkap.dinkes', 'POST', '/api/v1/delegations', { delegate: 'plt.perencana.dinkes', role: 'planner', org: 'dinkes', from: day(0), to: day(5) })).status).toBe(201);
+    const id = await walked('opd_review', { planner: 'plt.perencana.dinkes' });
+    const history = (await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/history`)).body.items;
+    expect(history.at(-1)).toMatchObject({ event: 'submit', actor: 'plt.perencana.dinkes', actingFor: 'rangkap.dinkes' });
+
+    const res = await refused(() => fire('rangkap.dinkes', id, 'approve'), 403, 'segregation-of-duties');
+    expect(res.body.detail).toMatch(/acted for whoever did/);
+    await refused(() => fire('rangkap.dinkes', id, 'return', 'Perbaiki'), 403, 'segregation-of-duties');
+    expect(await seen('rangkap.dinkes', id)).toEqual({ inbox: false, allowed: [] });
+    // The Plt planner still withdraws what they submitted; the head of Dinkes approves.
+    expect((await seen('plt.perencana.dinkes', id)).allowed).toEqual(['withdraw']);
+    expect(await seen('kadis.dinkes', id)).toEqual({ inbox: true, allowed: ['approve', 'return'] });
+    await ok('kadis.dinkes', id, 'approve');
+  });
+
+  test('(b) one person does not both verify at Bappeda and approve at TAPD, in person or through a Plt', async () => {
+    // The head of Bappeda sits on TAPD and stands in for the verifier.
+    await official('kepala.bappeda', 'bappeda', ['tapd']);
+    expect((await app.call('verifikator.bappeda', 'POST', '/api/v1/delegations', { delegate: 'kepala.bappeda', role: 'bappeda_verifier', org: 'bappeda', from: day(0), to: day(5) })).status).toBe(201);
+    const id = await walked('tapd_review', { verifier: 'kepala.bappeda' });
+    expect((await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/history`)).body.items.at(-1)).toMatchObject({ event: 'verify', actor: 'kepala.bappeda', actingFor: 'verifikator.bappeda' });
+    const res = await refused(() => fire('kepala.bappeda', id, 'approve'), 403, 'segregation-of-duties');
+    expect(res.body.detail).toBe('You (or whom you act for) fired "verify" in "bappeda_verification" on this budget-proposal; "approve" needs someone else');
+    // Sending it back for more scrutiny is not the approval the rule keeps apart: inbox and view agree.
+    expect(await seen('kepala.bappeda', id)).toEqual({ inbox: true, allowed: ['return', 'reject'] });
+
+    // The verifier whose Plt verified, later also on TAPD, is the same hand.
+    expect((await app.call('admin', 'PUT', '/api/v1/users/verifikator.bappeda/roles/tapd/bappeda')).status).toBeLessThan(300);
+    await refused(() => fire('verifikator.bappeda', id, 'approve'), 403, 'segregation-of-duties');
+    expect((await seen('verifikator.bappeda', id)).allowed).toEqual(['return', 'reject']);
+    expect((await app.call('admin', 'DELETE', '/api/v1/users/verifikator.bappeda/roles/tapd/bappeda')).status).toBeLessThan(300);
+
+    // One official holding both roles in their own right.
+    await official('rangkap.bappeda', 'bappeda', ['bappeda_verifier', 'tapd']);
+    const own = await walked('tapd_review', { verifier: 'rangkap.bappeda' });
+    await refused(() => fire('rangkap.bappeda', own, 'approve'), 403, 'segregation-of-duties');
+    // Whoever did not verify approves, both proposals.
+    expect(await seen('tapd.sekda', own)).toEqual({ inbox: true, allowed: ['approve', 'return', 'reject'] });
+    await ok('tapd.sekda', own, 'approve');
+    await ok('tapd.sekda', id, 'approve');
+  });
+
+  test('(c) TAPD is lent only inside the Setda; an official bound to an OPD does not act on its proposals or ceiling under TAPD', async () => {
+    const before = await matrixWriteState(app);
+    for (const [caller, body] of [
+      ['tapd.sekda', { delegate: 'perencana.pupr', role: 'tapd', org: 'setda', from: day(0), to: day(5) }],
+      ['admin', { delegator: 'tapd.sekda', delegate: 'perencana.pupr', role: 'tapd', org: 'setda', from: day(0), to: day(5) }],
+      ['verifikator.bappeda', { delegate: 'perencana.pupr', role: 'bappeda_verifier', org: 'bappeda', from: day(0), to: day(5) }],
+    ] as const) {
+      const res = await app.call(caller, 'POST', '/api/v1/delegations', body);
+      expect({ caller, status: res.status, paths: res.body.errors?.map((e: { path: string }) => e.path) }).toEqual({ caller, status: 422, paths: ['/delegate'] });
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+    expect(await matrixWriteState(app)).toEqual(before);
+
+    // A delegation made before this rule (written straight into the table) lends nothing.
+    await app.db.kysely.insertInto('delegations').values({
+      id: crypto.randomUUID(), delegator: 'tapd.sekda', delegate: 'perencana.pupr', role: 'tapd', org_id: 'setda', starts_on: day(-1), ends_on: day(5), created_by: 'admin',
+    }).execute();
+    expect((await app.call('perencana.pupr', 'GET', '/api/v1/me')).body.roles).toEqual([{ role: 'planner', org: 'pupr' }]);
+    const pupr = await walked('tapd_review', { planner: 'perencana.pupr', data: puprProposal(YEAR, 'Rekonstruksi Jalan Ruas Mijen') });
+    await refused(() => fire('perencana.pupr', pupr, 'approve'), 403, 'forbidden');
+    await refused(() => app.call('perencana.pupr', 'PUT', `/api/v1/ceilings/${YEAR}/pupr`, { amount: 900_000_000_000 }), 403, 'forbidden');
+
+    // The head of PUPR sitting on TAPD: other OPDs' proposals and ceilings yes, PUPR's no.
+    expect((await app.call('admin', 'PUT', '/api/v1/users/kadis.pupr/roles/tapd/pupr')).status).toBeLessThan(300);
+    const res = await refused(() => app.call('kadis.pupr', 'PUT', `/api/v1/ceilings/${YEAR}/pupr`, { amount: 900_000_000_000 }), 403, 'segregation-of-duties');
+    expect(res.body.detail).toBe('You work at pupr, so you may not set its ceiling');
+    await refused(() => fire('kadis.pupr', pupr, 'approve'), 403, 'segregation-of-duties');
+    await refused(() => fire('kadis.pupr', pupr, 'reject', 'Tidak sesuai'), 403, 'segregation-of-duties');
+    expect(await seen('kadis.pupr', pupr)).toEqual({ inbox: false, allowed: [] });
+    const dinkes = await walked('tapd_review');
+    expect(await seen('kadis.pupr', dinkes)).toEqual({ inbox: true, allowed: ['approve', 'return', 'reject'] });
+    expect((await app.call('kadis.pupr', 'PUT', `/api/v1/ceilings/${YEAR}/dinkes`, { amount: 26_000_000_000 })).status).toBe(200);
+    await ok('kadis.pupr', dinkes, 'approve');
+    expect((await app.call('admin', 'DELETE', '/api/v1/users/kadis.pupr/roles/tapd/pupr')).status).toBeLessThan(300);
+
+    // A Plt TAPD from the Setda sets PUPR's ceiling and approves its proposal, in the Sekda's name.
+    await official('asisten.setda', 'setda', []);
+    expect((await app.call('tapd.sekda', 'POST', '/api/v1/delegations', { delegate: 'asisten.setda', role: 'tapd', org: 'setda', from: day(0), to: day(5) })).status).toBe(201);
+    expect((await app.call('asisten.setda', 'PUT', `/api/v1/ceilings/${YEAR}/pupr`, { amount: 160_000_000_000 })).status).toBe(200);
+    expect(await seen('asisten.setda', pupr)).toEqual({ inbox: true, allowed: ['approve', 'return', 'reject'] });
+    await ok('asisten.setda', pupr, 'approve');
+    expect((await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${pupr}/history`)).body.items.at(-1)).toMatchObject({ event: 'approve', actor: 'asisten.setda', actingFor: 'tapd.sekda' });
   });
 });

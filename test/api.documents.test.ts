@@ -153,12 +153,12 @@ describeBackends('stage documents through the API', (kind) => {
         throw new Error('renderer crashed');
       },
       close: async () => undefined,
-    }, { government: config.government, place: 'Semarang', timezone: 'Asia/Jakarta', publicUrl: PUBLIC_URL });
+    }, { government: config.government, place: 'Semarang', timezone: 'Asia/Jakarta', publicUrl: PUBLIC_URL, clock: () => new Date() });
     const engine = new Engine({ db: app.db.kysely, registry: defaultRegistry(), documents: broken });
     const before = await writeCounts(app.db);
     const docsBefore = await app.db.kysely.selectFrom('documents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const voidsBefore = await app.db.kysely.selectFrom('void_document_numbers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    await expect(engine.fire((await loadActor(app.db.kysely, 'perencana.dinkes'))!, other, { type: 'submit' })).rejects.toThrow('renderer crashed');
+    await expect(engine.fire((await loadActor(app.db.kysely, 'perencana.dinkes', app.engine.time))!, other, { type: 'submit' })).rejects.toThrow('renderer crashed');
     expect(await writeCounts(app.db)).toEqual(before);
     const docsAfter = await app.db.kysely.selectFrom('documents').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const voidsAfter = await app.db.kysely.selectFrom('void_document_numbers').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

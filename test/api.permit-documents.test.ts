@@ -94,10 +94,10 @@ describeBackends('permit documents through the API', (kind) => {
         throw new Error('renderer crashed');
       },
       close: async () => undefined,
-    }, { government: config.government, place: 'Semarang', timezone: 'Asia/Jakarta', publicUrl: PUBLIC_URL });
+    }, { government: config.government, place: 'Semarang', timezone: 'Asia/Jakarta', publicUrl: PUBLIC_URL, clock: () => new Date() });
     const engine = new Engine({ db: app.db.kysely, registry: defaultRegistry(), documents: broken });
     const before = await permitWriteCounts(app.db);
-    await expect(engine.fire((await loadActor(app.db.kysely, 'kepala.dpmptsp'))!, other, { type: 'sign' })).rejects.toThrow('renderer crashed');
+    await expect(engine.fire((await loadActor(app.db.kysely, 'kepala.dpmptsp', app.engine.time))!, other, { type: 'sign' })).rejects.toThrow('renderer crashed');
     const after = await permitWriteCounts(app.db);
     expect(after).toEqual({ ...before, void_document_numbers: before.void_document_numbers! + 1 });
     const voided = await app.db.kysely.selectFrom('void_document_numbers').select('number').orderBy('created_at', 'desc').executeTakeFirstOrThrow();

@@ -3,7 +3,9 @@ import { ALL_ROLES } from '../src/auth/roles';
 import { describeBackends } from './support/db';
 import { startTestApp, type Reply, type TestApp } from './support/app';
 import { documentedRoutes } from './support/routes';
-import { buildMatrixFixtures, matrixWriteState, ORG_FREE, otherOrg, ROLE_PROFILES, type MatrixFixtures, type Target } from './support/matrix-fixtures';
+import {
+  buildDelegationFixtures, buildMatrixFixtures, matrixWriteState, ORG_FREE, otherOrg, ROLE_PROFILES, type DelegationFixtures, type MatrixFixtures, type Target,
+} from './support/matrix-fixtures';
 import { YEAR } from './support/proposals';
 import { DEMO_USERS } from '../src/seed/demo';
 
@@ -190,6 +192,39 @@ const READERS: Record<Target, Row> = {
   contract: { anonymous: 'unauth', roles: READ },
 };
 
+/**
+ * Delegation cases (issue 11, item 6): segregation of duties counts a delegate and the official
+ * they act for as one hand, TAPD's approval needs another hand than Bappeda's verification, and an
+ * official bound to an OPD does not act on its proposals or ceiling under a global role, nor is a
+ * global role lent outside the delegator's OPD. Callers and proposals: buildDelegationFixtures.
+ * Events carry a stale If-Match (allowed: 412), ceilings an empty body (allowed: 422); `invalid`
+ * is a 422 naming /delegate. For events the inbox and allowedEvents must agree with the outcome.
+ */
+type DelegationCall =
+  | { event: string; on: keyof DelegationFixtures }
+  | { ceiling: string }
+  | { delegation: Record<string, unknown> };
+const DELEGATION_CASES: Array<[name: string, caller: string, call: DelegationCall, expected: 'allow' | 'deny' | 'invalid']> = [
+  ['(a) the official approves what his Plt submitted in his name', 'm.rangkap.dinkes', { event: 'approve', on: 'pltSubmitted' }, 'deny'],
+  ['(a) the official returns what his Plt submitted in his name', 'm.rangkap.dinkes', { event: 'return', on: 'pltSubmitted' }, 'deny'],
+  ['(a) the head of Dinkes approves it', 'kadis.dinkes', { event: 'approve', on: 'pltSubmitted' }, 'allow'],
+  ['(a) the Plt planner withdraws what he submitted', 'm.plt-perencana.dinkes', { event: 'withdraw', on: 'pltSubmitted' }, 'allow'],
+  ['(b) the Plt verifier, on TAPD, approves what he verified', 'm.kepala.bappeda', { event: 'approve', on: 'pltVerified' }, 'deny'],
+  ['(b) the Plt verifier, on TAPD, returns what he verified', 'm.kepala.bappeda', { event: 'return', on: 'pltVerified' }, 'allow'],
+  ['(b) the Sekda approves it', 'tapd.sekda', { event: 'approve', on: 'pltVerified' }, 'allow'],
+  ['(b) Bappeda\'s verification is not lent to the Setda', 'verifikator.bappeda', { delegation: { delegate: 'm.plt-tapd.setda', role: 'bappeda_verifier', org: 'bappeda' } }, 'invalid'],
+  ['(c) a PUPR official on TAPD approves a PUPR proposal', 'm.tapd.pupr', { event: 'approve', on: 'puprAtTapd' }, 'deny'],
+  ['(c) a PUPR official on TAPD sets the PUPR ceiling', 'm.tapd.pupr', { ceiling: 'pupr' }, 'deny'],
+  ['(c) a PUPR official on TAPD approves a Dinkes proposal', 'm.tapd.pupr', { event: 'approve', on: 'pltVerified' }, 'allow'],
+  ['(c) a PUPR official on TAPD sets the Dinkes ceiling', 'm.tapd.pupr', { ceiling: 'dinkes' }, 'allow'],
+  ['(c) the Sekda lends TAPD to a PUPR planner', 'tapd.sekda', { delegation: { delegate: 'm.perencana.pupr', role: 'tapd', org: 'setda' } }, 'invalid'],
+  ['(c) an admin lends TAPD for the Sekda to a PUPR planner', 'admin', { delegation: { delegator: 'tapd.sekda', delegate: 'm.perencana.pupr', role: 'tapd', org: 'setda' } }, 'invalid'],
+  ['(c) a PUPR planner holding TAPD lent before the rule approves a PUPR proposal', 'm.perencana.pupr', { event: 'approve', on: 'puprAtTapd' }, 'deny'],
+  ['(c) a PUPR planner holding TAPD lent before the rule sets the PUPR ceiling', 'm.perencana.pupr', { ceiling: 'pupr' }, 'deny'],
+  ['(c) a Plt TAPD from the Setda approves a PUPR proposal', 'm.plt-tapd.setda', { event: 'approve', on: 'puprAtTapd' }, 'allow'],
+  ['(c) a Plt TAPD from the Setda sets the PUPR ceiling', 'm.plt-tapd.setda', { ceiling: 'pupr' }, 'allow'],
+];
+
 interface Cell {
   route: string;
   row: Row;
@@ -261,9 +296,11 @@ test('every row is consistent: public rows are public for everyone, bearer rows 
 describeBackends('authorisation matrix', (kind) => {
   let app: TestApp;
   let fixtures: MatrixFixtures;
+  let delegation: DelegationFixtures;
   beforeAll(async () => {
     app = await startTestApp(kind);
     fixtures = await buildMatrixFixtures(app);
+    delegation = await buildDelegationFixtures(app);
   }, 120_000);
   afterAll(async () => {
     await app?.close();
@@ -352,6 +389,41 @@ describeBackends('authorisation matrix', (kind) => {
       }
     }
     expect(mismatches).toEqual([]);
+  });
+
+  test.each(DELEGATION_CASES)('delegation: %s', async (_name, caller, what, expected) => {
+    let method = 'POST';
+    let path: string;
+    let body: unknown;
+    let headers: Record<string, string> = {};
+    if ('event' in what) {
+      path = `/api/v1/instances/${delegation[what.on]}/events`;
+      body = { type: what.event, comment: 'uji matriks' };
+      headers = STALE;
+    } else if ('ceiling' in what) {
+      [method, path, body] = ['PUT', `/api/v1/ceilings/${YEAR}/${what.ceiling}`, {}];
+    } else {
+      [path, body] = ['/api/v1/delegations', { from: YEAR + '-01-01', to: YEAR + '-12-31', ...what.delegation }];
+    }
+    const before = await matrixWriteState(app);
+    const res = await call(caller, method, path, body, headers);
+    const got = expected === 'invalid'
+      ? { status: res.status, paths: res.body?.errors?.map((e: { path: string }) => e.path) }
+      : { fits: fits(expected, res.status) };
+    expect({ caller, reply: describeReply(res), ...got }).toEqual({ caller, reply: describeReply(res), ...(expected === 'invalid' ? { status: 422, paths: ['/delegate'] } : { fits: true }) });
+    if (expected !== 'allow') {
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await matrixWriteState(app)).toEqual(before);
+    }
+    if ('event' in what) {
+      // The inbox (SQL) and allowedEvents (JavaScript) agree with the decision.
+      const id = delegation[what.on];
+      const tasks = new Set<string>((await call(caller, 'GET', '/api/v1/workflows')).body.items
+        .flatMap((w: { events: Array<{ type: string; task: boolean }> }) => w.events.filter((e) => e.task).map((e) => e.type)));
+      const allowed = (await call(caller, 'GET', `/api/v1/instances/${id}`)).body.allowedEvents as string[];
+      const inbox = (await call(caller, 'GET', '/api/v1/tasks?limit=200')).body.items.some((t: { id: string }) => t.id === id);
+      expect({ allowed: allowed.includes(what.event), inbox }).toEqual({ allowed: expected === 'allow', inbox: allowed.some((e) => tasks.has(e)) });
+    }
   });
 
   // Lists and search filter in SQL, apart from the per-instance check: all three must agree.

@@ -1,9 +1,13 @@
+import { workflowTime } from '../src/clock';
+import fs from 'node:fs';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { execFileSync } from 'node:child_process';
 import { assign, setup } from 'xstate';
 import { openPostgres, type Db } from '../src/db/connect';
 import type { Actor } from '../src/auth/roles';
 import { loadActor } from '../src/auth/tokens';
+import { createDelegation } from '../src/auth/delegations';
 import { seedDemoPeople } from '../src/seed/demo';
 import type { Step, WorkflowDefinition } from '../src/engine/definition';
 import { DefinitionChanged, definitionHash, listRegisteredVersions, registerDefinitions } from '../src/engine/definition-hash';
@@ -120,6 +124,7 @@ describe('definition hash', () => {
     const variants: Record<string, WorkflowDefinition> = {
       stepRoles: v1WithStep('opd_review', 'approve', { roles: ['tapd'] }),
       stepRule: v1WithStep('bappeda_verification', 'verify', { rule: 'withinCeiling' }),
+      separateFrom: v1WithStep('tapd_review', 'reject', { separateFrom: [{ state: 'bappeda_verification', event: 'verify' }] }),
       schema: v1WithTitleMaxLength(400),
       creatorRoles: { ...budgetProposalV1, creatorRoles: ['planner', 'opd_head'] },
       guard: { ...budgetProposalV1, machine: budgetProposalV1.machine.provide({ guards: { hasComment: ({ event }: { event: { comment?: string } }) => typeof event.comment === 'string' } as never }) },
@@ -139,6 +144,14 @@ describe('definition hash', () => {
       } as never,
     });
     expect(definitionHash({ ...budgetProposalV1, machine: relaid })).toBe(base);
+  });
+
+  test('a definition keeping a step apart from one it does not have, or from a step that is no review, is refused', () => {
+    expect(() => new WorkflowRegistry([v1WithStep('tapd_review', 'approve', { separateFrom: [{ state: 'bappeda_verification', event: 'verfy' }] })])).toThrow(
+      'workflow budget-proposal v1: tapd_review/approve is kept apart from bappeda_verification/verfy, but both must be review steps of the workflow',
+    );
+    expect(() => new WorkflowRegistry([v1WithStep('tapd_review', 'approve', { separateFrom: [{ state: 'draft', event: 'submit' }] })])).toThrow(/both must be review steps/);
+    expect(new WorkflowRegistry([budgetProposalV1]).all()).toEqual([budgetProposalV1]);
   });
 
   test('normalizeSource prints code in one style whatever the compiler', () => {
@@ -215,7 +228,7 @@ describeBackends('versioned definitions', (kind) => {
   });
 
   test('after v2 is registered new instances start on v2, and one started on v1 finishes on v1', async () => {
-    const as = async (username: string): Promise<Actor> => (await loadActor(db.kysely, username))!;
+    const as = async (username: string): Promise<Actor> => (await loadActor(db.kysely, username, workflowTime()))!;
     const [planner, head, verifier, tapd, ppkd] = await Promise.all(
       ['perencana.dinkes', 'kadis.dinkes', 'verifikator.bappeda', 'tapd.sekda', 'ppkd.bpkad'].map(as),
     );
@@ -261,6 +274,67 @@ describeBackends('versioned definitions', (kind) => {
       { workflow: 'budget-proposal', version: 1, hash: definitionHash(budgetProposalV1), instances: 1 },
       { workflow: 'budget-proposal', version: 2, hash: definitionHash(budgetProposalV2), instances: 1 },
     ]);
+  });
+
+  test('a fix registered by a migration moves a deployment that ran v1 before it to the fixed v1; any other change is still refused', async () => {
+    // v1 as it was before the segregation-of-duties fix (issue 11): TAPD approval not kept apart from verification.
+    const beforeFix = v1WithStep('tapd_review', 'approve', { separateFrom: undefined });
+    const fixes = await db.kysely.selectFrom('workflow_definition_fixes').selectAll().where('workflow', '=', 'budget-proposal').where('version', '=', 1).execute();
+    expect(fixes).toEqual([expect.objectContaining({
+      previous_hash: definitionHash(beforeFix), hash: definitionHash(budgetProposalV1), migration: '0019_separate_hands.sql', reason: expect.stringMatching(/^Security fix, segregation of duties/),
+    })]);
+    const storedHash = async () => (await listRegisteredVersions(db.kysely)).map((r) => [r.workflow, r.version, r.hash]);
+
+    // A deployment that ran v1 before the fix starts with the fixed v1, and says when it moved.
+    await registerDefinitions(db.kysely, [beforeFix]);
+    await registerDefinitions(db.kysely, [budgetProposalV1]);
+    expect(await storedHash()).toEqual([['budget-proposal', 1, definitionHash(budgetProposalV1)]]);
+    const applied = await db.kysely.selectFrom('workflow_definition_fixes').select('applied_at').where('migration', '=', '0019_separate_hands.sql').executeTakeFirstOrThrow();
+    expect(applied.applied_at).toBeInstanceOf(Date);
+    // No way back: the code before the fix is now a change like any other.
+    await expect(registerDefinitions(db.kysely, [beforeFix])).rejects.toBeInstanceOf(DefinitionChanged);
+
+    // Another change to v1 on a deployment from before the fix is refused as before, and nothing moves.
+    await db.kysely.deleteFrom('workflow_definitions').execute();
+    await registerDefinitions(db.kysely, [beforeFix]);
+    const changed = { ...budgetProposalV1, schema: v1WithTitleMaxLength(400).schema };
+    await expect(registerDefinitions(db.kysely, [changed])).rejects.toThrow(/^workflow budget-proposal v1 changed since it was first registered/);
+    expect(await storedHash()).toEqual([['budget-proposal', 1, definitionHash(beforeFix)]]);
+  });
+
+  test("0019 gives instances that ran before it the same hands the engine records now", async () => {
+    await registerDefinitions(db.kysely, [budgetProposalV1]);
+    const engine = new Engine({ db: db.kysely, registry: new WorkflowRegistry([budgetProposalV1]) });
+    const as = async (username: string): Promise<Actor> => (await loadActor(db.kysely, username, workflowTime()))!;
+    await db.kysely.insertInto('users').values([
+      { username: 'plt.perencana', full_name: 'Plt Perencana', org_id: 'dinkes' },
+      { username: 'plt.verifikator', full_name: 'Plt Verifikator', org_id: 'bappeda' },
+    ]).execute();
+    const today = new Date().toISOString().slice(0, 10);
+    const admin = await as('admin');
+    await createDelegation(db.kysely, admin, { delegator: 'perencana.dinkes', delegate: 'plt.perencana', role: 'planner', org: 'dinkes', from: today, to: today });
+    await createDelegation(db.kysely, admin, { delegator: 'verifikator.bappeda', delegate: 'plt.verifikator', role: 'bappeda_verifier', org: 'bappeda', from: today, to: today });
+    const p = await engine.create(await as('plt.perencana'), 'budget-proposal', proposal());
+    await engine.fire(await as('plt.perencana'), p.id, { type: 'submit' });
+    await engine.fire(await as('kadis.dinkes'), p.id, { type: 'approve' });
+    await engine.fire(await as('plt.verifikator'), p.id, { type: 'verify' });
+    const hands = () => db.kysely.selectFrom('workflow_instances').select(['submitters', 'step_hands']).where('id', '=', p.id).executeTakeFirstOrThrow();
+    const recorded = await hands();
+    expect(recorded.submitters).toEqual(['plt.perencana', 'perencana.dinkes']);
+    expect([...recorded.step_hands].sort()).toEqual([
+      'bappeda_verification:verify:plt.verifikator', 'bappeda_verification:verify:verifikator.bappeda',
+      'draft:submit:perencana.dinkes', 'draft:submit:plt.perencana', 'opd_review:approve:kadis.dinkes',
+    ]);
+
+    // As the engine left it before the fix, then the migration's updates.
+    await db.kysely.updateTable('workflow_instances').set({ submitters: ['plt.perencana'], step_hands: [] }).where('id', '=', p.id).execute();
+    const text = fs.readFileSync(path.join(ROOT, 'migrations', '0019_separate_hands.sql'), 'utf8').split('\n').filter((l) => !l.startsWith('--')).join('\n');
+    const updates = text.split(/;\s*\n/).map((st) => st.trim()).filter((st) => st.startsWith('UPDATE workflow_instances'));
+    expect(updates).toHaveLength(2);
+    for (const statement of updates) await sql.raw(statement).execute(db.kysely);
+    const backfilled = await hands();
+    expect(backfilled.submitters).toEqual(recorded.submitters);
+    expect([...backfilled.step_hands].sort()).toEqual([...recorded.step_hands].sort());
   });
 });
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { openPglite, openPostgres, type Db } from '../src/db/connect';
-import { createCheckpoint, ensureCheckpointKey, verifyAudit } from '../src/audit';
+import { appendAuditEvent, createCheckpoint, ensureCheckpointKey, nextAuditSeq, verifyAudit } from '../src/audit';
 import {
   checkSlaSpec, enterState, fireDueDeadlines, isOverdue, listDeadlines, listHolidays, loadHolidays, removeHoliday, rescheduleDeadlines,
   setHoliday, SlaSpecInvalid, startDeadlineScheduler, CalendarError, DeadlineEscalationFailed,
@@ -144,6 +144,25 @@ describeBackends('SLA deadlines', (kind) => {
     expect(await verifyAudit(db.kysely, key.publicKeyPem)).toMatchObject({ ok: true, checked: 3, broken: [] });
   });
 
+  test('an escalation after comments is appended at the chain head (comments took no version); the trail verifies', async () => {
+    const key = await ensureCheckpointKey(db.kysely, MASTER_KEY);
+    const id = await seedPermit(db.kysely, wib('2026-11-27 10:00'));
+    // Two comments as src/engine/comments.ts writes them: row lock, audit row at the head, version untouched.
+    for (const text of ['Berkas lengkap?', 'Sudah lengkap']) {
+      await db.kysely.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('workflow_instances').select(['version', 'state']).where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+        const seq = await nextAuditSeq(trx, id, row.version);
+        await appendAuditEvent(trx, { instanceId: id, seq, event: 'comment', fromState: row.state, toState: row.state, actor: 'fo.sari', comment: text });
+      });
+    }
+    expect(await fireDueDeadlines(db.kysely, new Date('2026-12-01T00:00:00Z'))).toBe(1);
+    expect(await escalations(db.kysely, id)).toMatchObject([{ seq: 4, actor: 'system' }]);
+    expect((await db.kysely.selectFrom('workflow_instances').select('version').where('id', '=', id).executeTakeFirstOrThrow()).version).toBe(2);
+    await moveTo(db.kysely, id, 'technical_review', wib('2026-12-01 09:00'));
+    await createCheckpoint(db.kysely, key);
+    expect(await verifyAudit(db.kysely, key.publicKeyPem)).toMatchObject({ ok: true, checked: 5, broken: [] });
+  });
+
   test('a deadline of a state already left never fires', async () => {
     const id = await seedPermit(db.kysely, wib('2026-11-27 10:00'));
     await moveTo(db.kysely, id, 'technical_review', wib('2026-12-02 09:00'));
@@ -158,7 +177,7 @@ describeBackends('SLA deadlines', (kind) => {
   test('one broken instance is reported without holding back the others', async () => {
     const ok = await seedPermit(db.kysely, wib('2026-11-27 10:00'));
     const broken = await seedPermit(db.kysely, wib('2026-11-26 10:00'));
-    // Its version no longer matches its audit chain: the escalation's audit row cannot be appended.
+    // Its version is ahead of its audit chain (rows missing): nothing more is appended to it.
     await sql`UPDATE workflow_instances SET version = 5 WHERE id = ${broken}`.execute(db.kysely);
     const err = await fireDueDeadlines(db.kysely, new Date('2026-12-01T00:00:00Z'), { batchSize: 5 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeadlineEscalationFailed);

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { describeBackends } from './support/db';
+import { isWorkingDay, localDay, nextDay } from '../src/sla/calendar';
 import { startTestApp, type TestApp } from './support/app';
 import { ConsoleClient, TEST_PASSWORD } from './support/web';
 import { proposal } from './support/proposals';
@@ -7,6 +8,8 @@ import { tamper } from './support/audit-fixtures';
 import { checkLogin, setPassword } from '../src/auth/passwords';
 
 /** The console's audit and admin pages over HTTP (no browser): roles, downloads, changes and refusals. */
+const NOW = new Date('2026-11-26T18:30:00Z');
+
 describeBackends('web console audit and admin pages', (kind) => {
   let app: TestApp;
   let instance: string;
@@ -20,7 +23,9 @@ describeBackends('web console audit and admin pages', (kind) => {
       SELECT seq, action, username, role, org_id, actor FROM people_events ORDER BY seq`.execute(app.db.kysely)).rows;
 
   beforeAll(async () => {
-    app = await startTestApp(kind);
+    // The workflow clock at 18:30 UTC on a Thursday, already Friday in Jakarta: "tomorrow" below
+    // must be counted in the deployment's zone, as deadlines are (in UTC it would be today there).
+    app = await startTestApp(kind, { clock: () => NOW });
     for (const u of ['auditor.inspektorat', 'admin', 'kadis.dinkes', 'perencana.dinkes']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
     instance = (await app.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal({ title: 'Posyandu "Melati", Tembalang' }) })).body.id;
     await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${instance}/events`, { type: 'submit' });
@@ -244,9 +249,9 @@ describeBackends('web console audit and admin pages', (kind) => {
       const due = async () => (await app.db.kysely.selectFrom('deadlines').select('due_at').where('instance_id', '=', instance).where('kind', '=', 'state').executeTakeFirst())?.due_at;
       await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${instance}/events`, { type: 'submit' });
       const dueBefore = (await due())!;
-      const day = new Date(Date.now() + 86_400_000);
-      while ([0, 6].includes(day.getUTCDay())) day.setUTCDate(day.getUTCDate() + 1);
-      const date = day.toISOString().slice(0, 10);
+      // The next working day after today, in the deployment's zone: inside the deadline's span.
+      let date = nextDay(localDay(NOW, app.engine.time.timeZone));
+      while (!isWorkingDay(date, new Set())) date = nextDay(date);
       const added = await c.post('/admin/holidays', { date, name: 'Cuti bersama' }, page);
       expect(added.status).toBe(303);
       expect((await due())!.getTime()).toBeGreaterThan(dueBefore.getTime());

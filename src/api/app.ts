@@ -12,12 +12,13 @@ import { healthRouter, metaRouter } from './meta';
 import { instancesRouter } from './instances';
 import { ceilingsRouter } from './ceilings';
 import { auditPublicRouter, auditRouter } from './audit';
-import { openApiDocument } from './openapi';
+import { servedOpenApi } from './openapi-operations';
 import { documentsRouter, verificationRouter } from './documents';
 import { permitStatusRouter } from './permits';
 import type { DocumentAuthority } from '../documents/authority';
 import type { DocumentPool } from '../documents/pool';
 import { measureRequests, type Metrics } from './metrics';
+import { metricsEndpoint, type MetricsAccess } from './metrics-endpoint';
 import { holidaysRouter } from './holidays';
 import { peopleRouter } from './people';
 import { orgsRouter } from './orgs';
@@ -28,6 +29,7 @@ import { procurementRouter } from './procurement';
 import type { OcdsSettings } from '../procurement/ocds';
 import { loadConfig } from '../config';
 import { webRouter } from '../web/router';
+import type { PublicVerify } from './verify-rate';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -42,8 +44,16 @@ export interface AppDeps {
   logger: Logger;
   /** OCDS publisher settings (config ocidPrefix, publicUrl, government); defaults when absent. */
   ocds?: Omit<OcdsSettings, 'timeZone'>;
+  /** The public signature check: its verification threads and bounds. */
+  verify: PublicVerify;
   /** Console cookies get `Secure` even on plain-HTTP requests (TLS ends at a proxy); default: only on HTTPS requests. */
   secureCookies?: boolean;
+  /** GRMS_DOCUMENT_PLACE for documents signed per request; the documented default when absent. */
+  documentPlace?: string;
+  /** GRMS_PUBLIC_URL, the base of links in documents and pages; default: the documented default. */
+  publicUrl?: string;
+  /** GRMS_METRICS_TOKEN / GRMS_METRICS_ADDRESS; default: /metrics public on this app. */
+  metricsAccess?: MetricsAccess;
 }
 
 function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
@@ -55,7 +65,7 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, secureCookies = false }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {} }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -65,37 +75,39 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use(measureRequests(metrics));
   // The console runs on closed networks over plain HTTP too: upgrading its asset requests to HTTPS
   // would break it there, so the upgrade is asked for only where the deployment says TLS is in front.
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: secureCookies ? [] : null } } }));
+  // Styles come from grms's own stylesheets only: no inline style (an injected `style=` cannot
+  // restyle a page into a phishing form), no style from elsewhere.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: secureCookies ? [] : null, styleSrc: ["'self'"] } } }));
   app.use(express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] }));
 
   // Public: no token.
   app.use(healthRouter(db));
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  // Not here at all when a listener of its own serves it: the 404 below answers.
+  if (!metricsAccess.ownListener) app.get('/metrics', metricsEndpoint(metrics, metricsAccess.token));
+  const openApi = servedOpenApi(ocds ?? defaultOcds());
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument);
+    res.json(openApi);
   });
   // The web console (HTML pages at /, its own sessions and CSRF); it leaves /api/* and the public
   // endpoints above to their routers, and answers /verify/:id only for browsers.
-  app.use(webRouter({ db, engine, authority, pool, timezone, logger, metrics, secureCookies }));
+  app.use(webRouter({ db, engine, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl }));
   app.use('/api/v1', auditPublicRouter(db));
-  app.use(verificationRouter(db, authority));
-  app.use(permitStatusRouter(db));
+  app.use(verificationRouter(db, authority, verify));
+  app.use(permitStatusRouter(db, timezone));
 
   // Everything else under /api/v1 needs a bearer token.
-  app.use('/api/v1', requireAuth(db));
+  app.use('/api/v1', requireAuth(db, engine.time));
   app.use('/api/v1', metaRouter(db, engine.registry));
   app.use('/api/v1', instancesRouter(db, engine, metrics));
   app.use('/api/v1', ceilingsRouter(db));
-  app.use('/api/v1', holidaysRouter(db, timezone));
+  app.use('/api/v1', holidaysRouter(db, engine.time));
   app.use('/api/v1', peopleRouter(db));
   app.use('/api/v1', orgsRouter(db));
   app.use('/api/v1', passwordsRouter(db));
   app.use('/api/v1', commentsRouter(db, engine));
   app.use('/api/v1', delegationsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
-  app.use('/api/v1', documentsRouter(db, engine, authority, pool));
+  app.use('/api/v1', documentsRouter(db, engine, authority, pool, { publicUrl, documentPlace }));
   app.use('/api/v1', procurementRouter(db, engine, { ...(ocds ?? defaultOcds()), timeZone: timezone }));
 
   app.use((req) => {

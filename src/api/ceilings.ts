@@ -2,7 +2,8 @@ import { Router } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { listCeilings, setCeiling } from '../engine/ceilings';
-import { invalidData, badRequest } from '../errors';
+import { invalidData, badRequest, segregationOfDuties } from '../errors';
+import { boundOpds } from '../auth/roles';
 import { actorOf, jsonObjectBody, requireRole } from './middleware';
 
 function parseYear(value: string): number {
@@ -18,6 +19,9 @@ export function ceilingsRouter(db: Kysely<Database>): Router {
     res.json({ items: await listCeilings(db, parseYear(String(req.params.year))) });
   });
   r.put('/ceilings/:year/:org', requireRole('tapd'), async (req, res) => {
+    // TAPD held by (or lent to) an official of an OPD does not set that OPD's own pagu.
+    const org = String(req.params.org);
+    if (boundOpds(actorOf(res)).includes(org)) throw segregationOfDuties(`You work at ${org}, so you may not set its ceiling`);
     const year = parseYear(String(req.params.year));
     const body = jsonObjectBody(req);
     const amount = body.amount;
@@ -26,8 +30,8 @@ export function ceilingsRouter(db: Kysely<Database>): Router {
     }
     const extra = Object.keys(body).filter((k) => k !== 'amount');
     if (extra.length) throw invalidData('Unexpected fields', extra.map((k) => ({ path: `/${k}`, message: 'is not allowed' })));
-    await setCeiling(db, year, String(req.params.org), amount, actorOf(res).username);
-    const row = (await listCeilings(db, year)).find((c) => c.org === String(req.params.org));
+    await setCeiling(db, year, org, amount, actorOf(res).username);
+    const row = (await listCeilings(db, year)).find((c) => c.org === org);
     res.json(row);
   });
   return r;

@@ -1,20 +1,21 @@
 import crypto from 'node:crypto';
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { Engine } from '../engine/engine';
 import type { DocumentAuthority } from '../documents/authority';
 import { checkUploadedPdf } from '../documents/check-upload';
-import { notFound, unsupportedMediaType } from '../errors';
+import { GrmsError, notFound, payloadTooLarge, unsupportedMediaType } from '../errors';
 import { actorOf, requireRole } from './middleware';
 import type { DocumentPool } from '../documents/pool';
 import type { DocumentContent } from '../documents/content';
 import { publicPermitStatus } from '../permits/status';
 import { auditReport } from '../documents/audit-report';
 import { CrlPublisher } from '../documents/crl';
+import { verifyRateLimit, type PublicVerify } from './verify-rate';
+import { readUpload, type Upload } from './upload-body';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PDF_LIMIT = '20mb';
 const CRL_MAX_AGE_SECONDS = 300;
 
 export const listColumns = ['id', 'instance_id', 'seq', 'workflow', 'event', 'stage', 'number', 'title', 'signer_username', 'signer_name', 'sha256'] as const;
@@ -27,7 +28,11 @@ function documentView(d: { id: string; instance_id: string; seq: number; workflo
 }
 
 /** Stage documents: listed and downloaded by whoever may read the instance. */
-export function documentsRouter(db: Kysely<Database>, engine: Engine, authority: DocumentAuthority, pool: DocumentPool): Router {
+/**
+ * `publicUrl` (GRMS_PUBLIC_URL) is the base of every link a signed document prints, never the request's
+ * Host header; `documentPlace` is printed before the date of what is signed per request.
+ */
+export function documentsRouter(db: Kysely<Database>, engine: Engine, authority: DocumentAuthority, pool: DocumentPool, { publicUrl, documentPlace }: { publicUrl: string; documentPlace: string }): Router {
   const r = Router();
   r.get('/instances/:id/documents', async (req, res) => {
     const { row } = await engine.get(actorOf(res), req.params.id);
@@ -40,7 +45,7 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
   r.get('/instances/:id/audit.pdf', requireRole('auditor'), async (req, res) => {
     const instance = await engine.get(actorOf(res), String(req.params.id));
     const signed = await auditReport(db, authority, pool, instance, actorOf(res).fullName,
-      `${req.protocol}://${req.get('host')}/api/v1/instances/${instance.row.id}/audit.pdf`);
+      `${publicUrl}/api/v1/instances/${instance.row.id}/audit.pdf`, { place: documentPlace, time: engine.time });
     res
       .type('application/pdf')
       .set('Content-Disposition', `attachment; filename="audit-${instance.row.id}.pdf"`)
@@ -57,10 +62,10 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
     const org = await db.selectFrom('orgs').select('name').where('id', '=', reg.org_id).executeTakeFirstOrThrow();
     const applicant = (reg.data.applicant ?? {}) as Record<string, unknown>;
     const id = crypto.randomUUID();
-    const statusUrl = `${req.protocol}://${req.get('host')}/permits/status`;
+    const statusUrl = `${publicUrl}/permits/status`;
     const content: DocumentContent = {
       government: authority.seal.org || 'grms', orgName: org.name, title: 'Tanda Terima Permohonan Izin', number: status.registrationNumber,
-      documentId: id, verifyUrl: statusUrl, place: 'grms', issuedAt: new Date(), timezone: 'Asia/Jakarta',
+      documentId: id, verifyUrl: statusUrl, place: documentPlace, issuedAt: engine.time.clock(), timezone: engine.time.timeZone,
       workflow: status.permitType.label, instanceTitle: reg.title,
       fields: [
         ['Nomor registrasi', status.registrationNumber], ['PIN', String(body.pin)], ['Pemohon', String(applicant.name ?? '')],
@@ -87,8 +92,12 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
   return r;
 }
 
-/** Public: the CA certificate and its CRL, what a QR code opens, and checking any PDF. */
-export function verificationRouter(db: Kysely<Database>, authority: DocumentAuthority): Router {
+/**
+ * Public: the CA certificate and its CRL, what a QR code opens, and checking any PDF. The check is limited per
+ * client before the body is read, the body is capped (GRMS_VERIFY_MAX_BYTES), and the signature is
+ * checked in a verification thread (src/documents/verify-pool.ts).
+ */
+export function verificationRouter(db: Kysely<Database>, authority: DocumentAuthority, verify: PublicVerify): Router {
   const r = Router();
   r.get('/api/v1/ca.pem', (_req, res) => {
     res.type('application/x-pem-file').send(authority.caCertificatePem);
@@ -118,9 +127,23 @@ export function verificationRouter(db: Kysely<Database>, authority: DocumentAuth
     res.json(publicDocumentView(doc));
   });
 
-  r.post('/api/v1/verify', express.raw({ type: 'application/pdf', limit: PDF_LIMIT }), async (req, res) => {
-    if (!Buffer.isBuffer(req.body)) throw unsupportedMediaType('Send the PDF itself as the body, with Content-Type: application/pdf');
-    res.json(await checkUploadedPdf(db, authority, req.body));
+  r.post('/api/v1/verify', (req, _res, next) => {
+    // Cheap refusals before anything is read or counted.
+    if (!req.is('application/pdf')) throw unsupportedMediaType('Send the PDF itself as the body, with Content-Type: application/pdf');
+    if ((req.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity') throw unsupportedMediaType('Send the PDF without Content-Encoding');
+    const { maxBytes } = verify.settings;
+    if (Number(req.get('content-length') ?? 0) > maxBytes) throw payloadTooLarge(`A PDF to check may have at most ${maxBytes} bytes (GRMS_VERIFY_MAX_BYTES)`);
+    next();
+  }, verifyRateLimit(db, verify.settings), async (req, res) => {
+    const { maxBytes } = verify.settings;
+    let upload: Upload | undefined;
+    try {
+      upload = await readUpload(req, maxBytes, Number(req.get('content-length') ?? 0) || undefined);
+    } catch (err) {
+      throw new GrmsError('BAD_REQUEST', 400, 'bad-request', 'Bad request', 'The request body could not be read', undefined, { cause: err });
+    }
+    if (!upload) throw payloadTooLarge(`A PDF to check may have at most ${maxBytes} bytes (GRMS_VERIFY_MAX_BYTES)`);
+    res.json(await checkUploadedPdf(db, authority, verify.pool, upload));
   });
   return r;
 }

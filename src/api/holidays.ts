@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { yearOf, type WorkflowTime } from '../clock';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { listHolidays } from '../sla/holidays';
@@ -14,10 +15,11 @@ function parseDay(value: string): string {
 }
 
 /** The holiday table SLA deadlines skip: everyone reads it, admins edit it. */
-export function holidaysRouter(db: Kysely<Database>, timeZone: string): Router {
+export function holidaysRouter(db: Kysely<Database>, time: WorkflowTime): Router {
+  const { timeZone } = time;
   const r = Router();
   r.get('/holidays', async (req, res) => {
-    const year = req.query.year === undefined ? new Date().getUTCFullYear() : Number(req.query.year);
+    const year = req.query.year === undefined ? yearOf(time) : Number(req.query.year);
     if (!Number.isInteger(year) || year < 2000 || year > 2100) throw badRequest('year must be 2000..2100', [{ path: '/year', message: 'must be 2000..2100' }]);
     res.json({ items: await listHolidays(db, year) });
   });

@@ -40,7 +40,7 @@ export function instancesRouter(db: Kysely<Database>, engine: Engine, metrics: M
   });
 
   r.get('/instances', async (req, res) => {
-    res.json(await listInstances(db, engine.registry, actorOf(res), filters(req.query)));
+    res.json(await listInstances(db, engine.registry, actorOf(res), filters(req.query), engine.time.clock()));
   });
 
   r.get('/instances/:id', async (req, res) => {
@@ -119,7 +119,7 @@ export function instancesRouter(db: Kysely<Database>, engine: Engine, metrics: M
   });
 
   r.get('/tasks', async (req, res) => {
-    res.json(await listTasks(db, engine.registry, actorOf(res), filters(req.query)));
+    res.json(await listTasks(db, engine.registry, actorOf(res), filters(req.query), engine.time.clock()));
   });
 
   return r;

@@ -2,6 +2,8 @@ import client from 'prom-client';
 import { sql, type Kysely } from 'kysely';
 import type { RequestHandler } from 'express';
 import type { Database } from '../db/types';
+import { registerDefaultMetrics } from './default-metrics';
+import { followRouteTemplate } from './route-template';
 
 /** Prometheus metrics of one API process (counters are per process; gauges read the database). */
 export interface Metrics {
@@ -13,7 +15,7 @@ export interface Metrics {
 
 export function createMetrics(db: Kysely<Database>): Metrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'grms_' });
+  registerDefaultMetrics(registry, 'grms_');
   const requests = new client.Histogram({
     name: 'grms_http_request_duration_seconds', help: 'HTTP request duration by route template and status',
     labelNames: ['method', 'route', 'status'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry],
@@ -37,8 +39,9 @@ export function createMetrics(db: Kysely<Database>): Metrics {
 export function measureRequests(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const end = metrics.requests.startTimer();
+    const routeTemplate = followRouteTemplate(req);
     res.on('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : 'unmatched';
+      const route = routeTemplate() ?? 'unmatched';
       end({ method: req.method, route, status: String(res.statusCode) });
     });
     next();

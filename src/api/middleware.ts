@@ -1,3 +1,4 @@
+import type { WorkflowTime } from '../clock';
 import crypto from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Kysely } from 'kysely';
@@ -42,12 +43,12 @@ export function actorOf(res: Response): Actor {
  * Bearer-token authentication; 401 problem+json otherwise. A client that keeps presenting bad
  * tokens is refused with 429 for the rest of the window, in every API process.
  */
-export function requireAuth(db: Kysely<Database>): RequestHandler {
+export function requireAuth(db: Kysely<Database>, time: WorkflowTime): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
     const client = req.socket.remoteAddress ?? 'unknown';
-    const auth = match ? await authenticate(db, match[1]!, client) : undefined;
+    const auth = match ? await authenticate(db, match[1]!, client, time) : undefined;
     if (auth && auth.retryAfter > 0) {
       res.set('Retry-After', String(auth.retryAfter));
       throw new GrmsError('TOO_MANY_FAILED_LOGINS', 429, 'too-many-failed-authentications', 'Too many failed authentications', `Too many invalid tokens from this address; try again in ${auth.retryAfter} s`);

@@ -1,5 +1,8 @@
+import { MAX_COMMENT_LENGTH } from '../engine/comment-rules';
 /** The OpenAPI 3.1 description of the routes in src/api; a test checks it lists every route. */
 const problem = { $ref: '#/components/responses/Problem' };
+/** One limit for every comment (src/engine/comment-rules.ts). */
+const commentText = { type: 'string', maxLength: MAX_COMMENT_LENGTH };
 const bearer = [{ bearer: [] }];
 const usernameParam = { name: 'username', in: 'path', required: true, schema: { type: 'string' } };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
@@ -80,14 +83,14 @@ export const openApiDocument = {
       post: {
         security: bearer, summary: 'Fire an event',
         parameters: [idParam, { name: 'If-Match', in: 'header', schema: { type: 'string' } }, { name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
-        requestBody: json({ type: 'object', required: ['type'], properties: { type: { type: 'string' }, comment: { type: 'string' }, data: { type: 'object' } } }),
+        requestBody: json({ type: 'object', required: ['type'], properties: { type: { type: 'string' }, comment: commentText, data: { type: 'object' } } }),
         responses: { '200': ok('the instance after the transition', instance), ...errors(400, 401, 403, 404, 409, 412, 413, 415, 422) },
       },
     },
     '/api/v1/instances/bulk-events': {
       post: {
         security: bearer, summary: 'Fire up to 500 events; each item succeeds or fails on its own, with a result per item',
-        requestBody: json({ type: 'object', required: ['items'], properties: { items: { type: 'array', maxItems: 500, items: { type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string' }, ifMatch: { type: ['integer', 'string'] }, comment: { type: 'string' } } } } } }),
+        requestBody: json({ type: 'object', required: ['items'], properties: { items: { type: 'array', maxItems: 500, items: { type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string' }, ifMatch: { type: ['integer', 'string'] }, comment: commentText } } } } }),
         responses: { '200': ok('{ results: [{ id, status, instance | problem }], succeeded, failed }'), ...errors(400, 401, 413, 415, 422) },
       },
     },
@@ -114,7 +117,7 @@ export const openApiDocument = {
       get: { security: bearer, summary: 'Users with their roles, hasPassword and passwordMustChange (admin, auditor)', responses: { '200': ok('users'), ...errors(401, 403) } },
       post: {
         security: bearer, summary: 'Create a user (admin); recorded in people_events',
-        requestBody: json({ type: 'object', required: ['username', 'fullName', 'org'], properties: { username: { type: 'string' }, fullName: { type: 'string' }, position: { type: 'string' }, org: { type: 'string' }, roles: { type: 'array' } } }),
+        requestBody: json({ type: 'object', required: ['username', 'fullName', 'org'], properties: { username: { type: 'string' }, fullName: { type: 'string' }, position: { type: 'string' }, org: { type: 'string' }, roles: { type: 'array', items: { type: 'object', required: ['role', 'org'], properties: { role: { type: 'string' }, org: { type: 'string' } } } } } }),
         responses: { '201': ok('created'), ...errors(400, 401, 403, 409, 422) },
       },
     },
@@ -164,10 +167,13 @@ export const openApiDocument = {
     },
     '/api/v1/instances/{id}/comments': {
       post: {
-        security: bearer, summary: 'Comment on an instance, with up to 5 attachments of 10 MB (multipart/form-data: comment + files)',
+        security: bearer,
+        summary: 'Comment on an instance, with up to 5 attachments of 10 MB (multipart/form-data: comment + files). The instance version (ETag) does not change. ' +
+          'Per person and instance a limited number of comments per window (429 with Retry-After); per instance an attachment quota (413). ' +
+          'Who may not comment is refused before a multipart body is read.',
         parameters: [idParam],
-        requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['comment'], properties: { comment: { type: 'string' } } } }, 'multipart/form-data': { schema: { type: 'object', properties: { comment: { type: 'string' }, files: { type: 'array', items: { type: 'string', format: 'binary' } } } } } } },
-        responses: { '201': ok('{ seq, version, comment, attachments }'), ...errors(400, 401, 403, 404, 413, 415, 422) },
+        requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['comment'], properties: { comment: { ...commentText, minLength: 1 } } } }, 'multipart/form-data': { schema: { type: 'object', properties: { comment: { ...commentText, minLength: 1 }, files: { type: 'array', items: { type: 'string', format: 'binary' } } } } } } },
+        responses: { '201': ok('{ seq, version, comment, attachments }'), ...errors(400, 401, 403, 404, 413, 415, 422, 429) },
       },
     },
     '/api/v1/instances/{id}/attachments': { get: { security: bearer, summary: "An instance's attachments", parameters: [idParam], responses: { '200': ok('attachments'), ...errors(401, 404) } } },
@@ -217,9 +223,9 @@ export const openApiDocument = {
     },
     '/api/v1/verify': {
       post: {
-        summary: 'Check a PDF: signature, chain to a trust anchor, and which document it is',
+        summary: 'Check a PDF: signature, chain to a trust anchor, and which document it is. Bounded: body at most GRMS_VERIFY_MAX_BYTES (413); a signature beyond the limits (/Contents over 64 KB, more than 10 certificates, RSA keys outside 2048–4096 bits or e ≠ 65537, EC curves other than P-256/P-384) is 422 SIGNATURE_LIMITS_EXCEEDED; a check over its time budget 422 VERIFY_BUDGET_EXCEEDED; 429 with Retry-After over the per-client limit; 503 with Retry-After when every verification thread is busy and the queue is full. A well-formed but invalid signature is 200 with valid: false',
         requestBody: { content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
-        responses: { '200': ok('{ valid, reason, signer, signedAt, documentId, instanceId, stage }'), ...errors(413, 415) },
+        responses: { '200': ok('{ valid, reason, signer, signedAt, documentId, instanceId, stage }'), ...errors(400, 413, 415, 422, 429, 503) },
       },
     },
     '/api/v1/instances/{id}/ocds': {

@@ -12,7 +12,6 @@ import { jsonObjectBody } from './middleware';
  * form posts the same way; GET with ?registration=&pin= also works, for links typed by hand.
  */
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const TIME_ZONE = 'Asia/Jakarta';
 
 function clientIp(req: Request): string {
   return req.ip ?? req.socket.remoteAddress ?? 'unknown';
@@ -20,9 +19,7 @@ function clientIp(req: Request): string {
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} — Status Permohonan Izin</title><style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
-th{text-align:left;padding-right:1rem;vertical-align:top}label{display:block;margin-top:.8rem}input{font-size:1rem;padding:.3rem;width:100%;max-width:20rem}
-button{margin-top:1rem;font-size:1rem;padding:.4rem 1rem}</style></head>
+<title>${escapeHtml(title)} — Status Permohonan Izin</title><link rel="stylesheet" href="/assets/permit-status.css"></head>
 <body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }
 
@@ -33,8 +30,8 @@ function form(registration = ''): string {
 <button type="submit">Lihat status</button></form>`;
 }
 
-function statusHtml(s: PublicPermitStatus): string {
-  const when = (iso: string) => formatDateTimeId(new Date(iso), TIME_ZONE);
+function statusHtml(s: PublicPermitStatus, timeZone: string): string {
+  const when = (iso: string) => formatDateTimeId(new Date(iso), timeZone);
   const rows: Array<[string, string]> = [
     ['Nomor registrasi', s.registrationNumber],
     ['Jenis izin', s.permitType.label],
@@ -47,7 +44,8 @@ function statusHtml(s: PublicPermitStatus): string {
   return `<table>${rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
 }
 
-export function permitStatusRouter(db: Kysely<Database>, limits?: StatusLimits): Router {
+/** `timeZone`: the deployment's, for every time shown. */
+export function permitStatusRouter(db: Kysely<Database>, timeZone: string, limits?: StatusLimits): Router {
   const r = Router();
   const lookup = (req: Request, registration: unknown, pin: unknown) => publicPermitStatus(db, { registration, pin, clientIp: clientIp(req) }, limits);
 
@@ -70,7 +68,7 @@ export function permitStatusRouter(db: Kysely<Database>, limits?: StatusLimits):
     }
     try {
       const status = await lookup(req, input.registration, input.pin);
-      res.type('html').send(page('Status Permohonan Izin', statusHtml(status)));
+      res.type('html').send(page('Status Permohonan Izin', statusHtml(status, timeZone)));
     } catch (err) {
       if (!(err instanceof GrmsError) || ![400, 404, 429].includes(err.status)) throw err;
       if (err instanceof TooManyAttempts) res.set('Retry-After', String(err.retryAfterSeconds));

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { GrmsError, PROBLEM_BASE, malformedJson, payloadTooLarge, databaseUnavailable, unsupportedMediaType } from '../errors';
 import { isConnectionError } from '../db/sqlstate';
-import type { Logger } from '../log';
+import { safeUrl, type Logger } from '../log';
 
 export function sendProblem(res: Response, err: GrmsError): void {
   const requestId = res.locals.requestId as string | undefined;
@@ -52,10 +52,10 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     else if (fromBodyParser(err)) problem = fromBodyParser(err)!;
     else if (isClientError(err)) problem = new GrmsError('BAD_REQUEST', err.status, 'bad-request', 'Bad request', 'The request could not be understood (for example an invalid percent-encoding in the path)');
     else if (isConnectionError(err)) {
-      logger.warn({ err, requestId: res.locals.requestId, method: req.method, url: req.originalUrl }, 'database unavailable');
+      logger.warn({ err, requestId: res.locals.requestId, method: req.method, url: safeUrl(req.originalUrl) }, 'database unavailable');
       problem = databaseUnavailable('The database is not reachable; try again shortly', err);
     } else {
-      logger.error({ err, requestId: res.locals.requestId, method: req.method, url: req.originalUrl }, 'unhandled error');
+      logger.error({ err, requestId: res.locals.requestId, method: req.method, url: safeUrl(req.originalUrl) }, 'unhandled error');
       problem = new GrmsError('INTERNAL', 500, 'internal', 'Internal server error', 'Something went wrong; the request id identifies it in the log');
     }
     if (problem.status === 503) res.set('Retry-After', '5');

@@ -22,6 +22,27 @@ export interface AuditEventInput {
   extra?: Record<string, string | number | null>;
 }
 
+/**
+ * The seq the next row of an instance's chain takes: its head + 1. An instance's version counts
+ * only its state and data changes, so comments (and escalations) make the chain longer than the
+ * version; a chain shorter than the version has lost rows, and nothing more is appended to it.
+ * The caller must hold the instance's row lock, as for appendAuditEvent.
+ */
+export async function nextAuditSeq(trx: Transaction<Database>, instanceId: string, version: number): Promise<number> {
+  const head = await trx
+    .selectFrom('audit_events')
+    .select('seq')
+    .where('instance_id', '=', instanceId)
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const seq = (head?.seq ?? 0) + 1;
+  if (seq <= version) {
+    throw new AuditSequenceError(instanceId, seq, `audit chain of ${instanceId} ends at row ${seq - 1}, before the instance's version ${version}: rows are missing`);
+  }
+  return seq;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const COLUMN = /^[a-z_][a-z0-9_]{0,62}$/;
 const CORE_COLUMNS = new Set([

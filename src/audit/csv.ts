@@ -1,8 +1,30 @@
-/** RFC 4180 CSV: CRLF line ends, fields quoted when they hold a comma, quote or line break. */
+/**
+ * RFC 4180 CSV for spreadsheets: CRLF line ends, fields quoted when they hold a comma, quote or
+ * line break, and a cell a spreadsheet would run as a formula (OWASP "CSV injection": a comment
+ * `=HYPERLINK(…)`) kept as text by a leading `'`.
+ */
+
+/** A first character that makes a spreadsheet read a cell as a formula; `'` itself, so the guard is reversible. */
+const FORMULA_START = /^[=+\-@\t\r']/;
+
+/** The cell text for `text`: one `'` in front when it begins with `=`, `+`, `-`, `@`, TAB, CR or `'`. */
+export function spreadsheetSafe(text: string): string {
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
+/** A cell a spreadsheet would run: what spreadsheetSafe never leaves unguarded. */
+export function formulaLike(cell: string): boolean {
+  return /^[=+\-@\t\r]/.test(cell);
+}
+
+/** The inverse of spreadsheetSafe: exactly one leading `'` removed from a cell it guarded. */
+export function spreadsheetValue(cell: string): string {
+  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
+}
 
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = typeof value === 'string' ? value : String(value);
+  const text = spreadsheetSafe(typeof value === 'string' ? value : String(value));
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -7,9 +7,15 @@ import { csvField, csvLine } from './csv';
 /**
  * An audit export: the audit_events rows as their hash sees them (so the file can be checked
  * offline), each with its instance's workflow and OPD for reading, plus the latest checkpoint.
- * Format id in the meta record: grms-audit-export/1.
+ * Format id in the meta record. Version 2: a CSV cell that begins with `=`, `+`, `-`, `@`, TAB,
+ * CR or `'` carries one more `'` in front (src/audit/csv.ts); JSONL is unchanged. Version 1
+ * files are still verified (README, "Audit export format").
  */
-export const EXPORT_FORMAT = 'grms-audit-export/1';
+export const EXPORT_FORMAT = 'grms-audit-export/2';
+
+/** Every format version `grms audit verify --file` reads, oldest first. */
+export const READABLE_EXPORT_FORMATS = ['grms-audit-export/1', EXPORT_FORMAT] as const;
+export type ExportFormat = (typeof READABLE_EXPORT_FORMATS)[number];
 
 export interface ExportFilters {
   from?: string;
@@ -30,7 +36,7 @@ export const READING_COLUMNS = ['workflow', 'org', 'org_name'] as const;
 
 export interface ExportMeta {
   record: 'meta';
-  format: typeof EXPORT_FORMAT;
+  format: ExportFormat;
   exportedAt: string;
   filters: ExportFilters;
   columns: ExportColumn[];

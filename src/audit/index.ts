@@ -1,5 +1,5 @@
 /** The tamper-evident audit trail: per-instance hash chains, signed checkpoints, verification. */
-export { appendAuditEvent, type AuditEventInput } from './chain';
+export { appendAuditEvent, nextAuditSeq, type AuditEventInput } from './chain';
 export { payloadDigest, rowHash, canonicalJson, type Head } from './hash';
 export { merkleRoot, HeadTree } from './merkle';
 export { ensureCheckpointKey, auditPublicKey, keyIdOf, CHECKPOINT_KEY_NAME, type CheckpointKey } from './keys';

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import readline from 'node:readline';
 import { rowHash } from './hash';
 import { checkpointMessage, type Checkpoint } from './checkpoint';
-import { CsvParser } from './csv';
-import { EXPORT_FORMAT, type ExportColumn, type ExportMeta, type ExportTrailer } from './export';
+import { CsvParser, formulaLike, spreadsheetValue } from './csv';
+import { READABLE_EXPORT_FORMATS, type ExportColumn, type ExportMeta, type ExportTrailer } from './export';
 
 export interface FileBreak {
   instanceId: string;
@@ -87,7 +87,9 @@ export async function verifyExportFile(file: string, opts: { publicKeyPem?: stri
 
   const onRecord = (record: Record<string, unknown>) => {
     if (record.record === 'meta') {
-      if (record.format !== EXPORT_FORMAT) throw new Error(`not a grms audit export (format ${String(record.format)})`);
+      if (!(READABLE_EXPORT_FORMATS as readonly unknown[]).includes(record.format)) {
+        throw new Error(`not a grms audit export this version reads (format ${String(record.format)}; reads ${READABLE_EXPORT_FORMATS.join(', ')})`);
+      }
       meta = record as unknown as ExportMeta;
     } else if (record.record === 'event') {
       if (!meta) throw new Error('the export has no meta record before its first row');
@@ -112,11 +114,22 @@ export async function verifyExportFile(file: string, opts: { publicKeyPem?: stri
         return;
       }
       const row: Record<string, unknown> = { record: 'event' };
+      // Version 1 wrote cells as they were; later versions guard formula-like cells with a `'`.
+      const guarded = meta !== undefined && meta.format !== 'grms-audit-export/1';
+      const unguarded: string[] = [];
       header.forEach((name, i) => {
         if (i === 0 || name === 'details') return;
-        row[name] = meta ? typed(meta.columns, name, fields[i] ?? null) : fields[i];
+        const cell = fields[i] ?? null;
+        if (guarded && cell !== null && formulaLike(cell)) unguarded.push(name);
+        const value = guarded && cell !== null ? spreadsheetValue(cell) : cell;
+        row[name] = meta ? typed(meta.columns, name, value) : value;
       });
       onRecord(row);
+      // The hash covers the value, not its spelling: a guard taken out leaves the hash intact
+      // but the file no longer safe to open, so it is reported on its own.
+      if (unguarded.length) {
+        broken.push({ instanceId: String(row.instance_id), seq: row.seq as number, reason: `${unguarded.join(', ')}: a cell a spreadsheet would run as a formula, without the leading ' its format adds` });
+      }
     };
     for await (const chunk of input) for (const fields of parser.push(chunk as string)) handle(fields);
     for (const fields of parser.end()) handle(fields);

@@ -43,14 +43,18 @@ export async function createDelegation(db: Kysely<Database>, actor: Actor, body:
   const { delegate, role, org, from, to } = body as { delegate: string; role: string; org: string; from: string; to: string };
   const id = crypto.randomUUID();
   await db.transaction().execute(async (trx) => {
-    const holds = await trx.selectFrom('user_roles').select('role').where('username', '=', String(delegator)).where('role', '=', role).where('org_id', '=', org).executeTakeFirst();
+    const holds = await trx.selectFrom('user_roles').innerJoin('users', 'users.username', 'user_roles.username').select('users.org_id')
+      .where('user_roles.username', '=', String(delegator)).where('user_roles.role', '=', role).where('user_roles.org_id', '=', org).executeTakeFirst();
     if (!holds) throw invalidData(`${String(delegator)} does not hold ${role} at ${org}`, [{ path: '/role', message: 'the delegator must hold this role at this organisation' }]);
     const target = await trx.selectFrom('users').select(['username', 'org_id', 'active']).where('username', '=', delegate).executeTakeFirst();
     if (!target || !target.active) throw invalidData(`No active user "${delegate}"`, [{ path: '/delegate', message: 'must be an active user' }]);
     if (target.username === delegator) throw invalidData('One cannot delegate to oneself', [{ path: '/delegate', message: 'must be someone else' }]);
-    // An OPD's own role stays inside the OPD.
-    if (!GLOBAL_ROLES.has(role as RoleName) && target.org_id !== org) {
-      throw invalidData(`${role} at ${org} may only be delegated to an official of ${org}`, [{ path: '/delegate', message: `must belong to ${org}` }]);
+    // A role stays inside the OPD that holds it: an OPD's own role inside that OPD, a global role
+    // (TAPD, Bappeda …) inside the delegator's own OPD, so no OPD's official acts on their OPD's
+    // budget under a role lent from outside (src/auth/tokens.ts applies the same rule when loading).
+    const home = GLOBAL_ROLES.has(role as RoleName) ? holds.org_id : org;
+    if (target.org_id !== home) {
+      throw invalidData(`${role} held at ${org} by ${String(delegator)} may only be delegated to an official of ${home}`, [{ path: '/delegate', message: `must belong to ${home}` }]);
     }
     await trx.insertInto('delegations').values({
       id, delegator: String(delegator), delegate, role, org_id: org, starts_on: from, ends_on: to,

@@ -1,12 +1,15 @@
-import type { Step, WorkflowDefinition } from '../engine/definition';
-import { type Actor, hasGlobalRole, hasRole, memberOrgs, type RoleGrant } from './roles';
+import { type RoleName, separatedSteps, type Step, stepKey, type WorkflowDefinition } from '../engine/definition';
+import { type Actor, boundOpds, GLOBAL_ROLES, handOf, hasGlobalRole, hasRole, memberOrgs, type RoleGrant } from './roles';
 
 /** What the engine needs of an instance to decide who may do what. */
 export interface InstanceAccess {
   state: string;
   org_id: string;
+  /** Hands that ever submitted it: each submitter and whom they acted for. */
   submitters: string[];
   participants: string[];
+  /** Who had a hand in which step: stepKey(state, event, username), for the actor and whom they acted for. */
+  step_hands: string[];
   snapshot: unknown;
   data: Record<string, unknown>;
 }
@@ -50,15 +53,30 @@ export function qualifyingRole(actor: Actor, step: Step, instance: InstanceAcces
 }
 
 /**
- * Anyone who has ever submitted an instance may not review it, whatever roles they hold — nor
- * may their delegate acting for them in that role.
+ * Why segregation of duties keeps `actor` from firing `state`/`type` (`step`) on `instance`, or
+ * undefined when it does not. Hands, not users, are compared (see handOf): a delegate and the
+ * official they act for are one person here. src/engine/read.ts states the same rules in SQL.
+ * - a review step: no hand that ever submitted the instance;
+ * - a step the workflow keeps apart from others (Step.separateFrom): no hand that fired one of them;
+ * - a global step under a global role: not by a user bound to the instance's OPD (boundOpds).
  */
-export function violatesSegregation(actor: Actor, step: Step, instance: InstanceAccess): boolean {
-  if (!step.review) return false;
-  if (instance.submitters.includes(actor.username)) return true;
-  const role = qualifyingRole(actor, step, instance);
-  const grant = role ? delegatedGrant(actor, step, instance, role) : undefined;
-  return grant?.actingFor !== undefined && instance.submitters.includes(grant.actingFor.username);
+export function dutyConflict(actor: Actor, def: WorkflowDefinition, state: string, type: string, step: Step, instance: InstanceAccess): string | undefined {
+  const hand = handOf(actor);
+  if (step.review && hand.some((u) => instance.submitters.includes(u))) {
+    return `You submitted or prepared this ${def.name}, or acted for whoever did, so you may not review it`;
+  }
+  for (const other of separatedSteps(def, state, type)) {
+    if (hand.some((u) => instance.step_hands.includes(stepKey(other.state, other.event, u)))) {
+      return `You (or whom you act for) fired "${other.event}" in "${other.state}" on this ${def.name}; "${type}" needs someone else`;
+    }
+  }
+  if (step.scope === 'global' && boundOpds(actor).includes(instance.org_id)) {
+    const role = qualifyingRole(actor, step, instance);
+    if (role !== undefined && GLOBAL_ROLES.has(role as RoleName)) {
+      return `You work at ${instance.org_id}, so you may not act on its ${def.name} as ${role}`;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -86,9 +104,8 @@ export function decideEvent(actor: Actor, def: WorkflowDefinition, instance: Ins
   if (step) {
     const role = qualifyingRole(actor, step, instance);
     if (!role) return { kind: 'forbidden', detail: `You may not fire "${type}" on this ${def.name} in state "${instance.state}"` };
-    if (violatesSegregation(actor, step, instance)) {
-      return { kind: 'segregation', detail: `You submitted or prepared this ${def.name}, so you may not review it` };
-    }
+    const conflict = dutyConflict(actor, def, instance.state, type, step, instance);
+    if (conflict !== undefined) return { kind: 'segregation', detail: conflict };
     return { kind: 'allowed', step, role };
   }
   const knownEvent = Object.values(def.steps).some((events) => type in events);
@@ -109,7 +126,7 @@ export function decideEvent(actor: Actor, def: WorkflowDefinition, instance: Ins
 export function allowedEvents(actor: Actor, def: WorkflowDefinition, instance: InstanceAccess): string[] {
   const steps = def.steps[instance.state] ?? {};
   return Object.entries(steps)
-    .filter(([, step]) => qualifyingRole(actor, step, instance) && !violatesSegregation(actor, step, instance))
+    .filter(([type, step]) => qualifyingRole(actor, step, instance) && dutyConflict(actor, def, instance.state, type, step, instance) === undefined)
     .map(([type]) => type);
 }
 

@@ -37,3 +37,21 @@ export function hasGlobalRole(actor: Actor): boolean {
 export function memberOrgs(actor: Actor): string[] {
   return [...new Set([actor.org, ...actor.roles.map((g) => g.org)])];
 }
+
+/**
+ * A user holding any role that acts at one OPD (in their own right or as Plt/Plh) is bound to
+ * their OPDs: their own org and every org where they hold such a role. Under a global role they
+ * may not act on those OPDs' instances or ceilings. Empty for users holding only global roles.
+ */
+export function boundOpds(actor: Actor): string[] {
+  const opdGrants = actor.roles.filter((g) => !GLOBAL_ROLES.has(g.role as RoleName));
+  return opdGrants.length ? [...new Set([actor.org, ...opdGrants.map((g) => g.org)])] : [];
+}
+
+/**
+ * The hand the actor acts with: themself and every official they act for now (Plt/Plh). Every
+ * duty check counts them as one person.
+ */
+export function handOf(actor: Actor): string[] {
+  return [...new Set([actor.username, ...actor.roles.flatMap((g) => (g.actingFor ? [g.actingFor.username] : []))])];
+}

@@ -1,7 +1,8 @@
+import { todayOf, type WorkflowTime } from '../clock';
 import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
-import type { Actor } from './roles';
+import { GLOBAL_ROLES, type Actor } from './roles';
 import { authWindowStart, retryAfterSeconds } from './rate-limit';
 
 const TOKEN_PREFIX = 'grms_';
@@ -41,20 +42,21 @@ export class UnknownUser extends Error {
 
 /**
  * The columns of an actor, for the user row `u` joined to its OPD `o`: the user's roles, and the
- * roles delegated to them today (Plt/Plh) by a delegator who still holds them and is active, as
+ * roles delegated to them today (Plt/Plh) by a delegator who still holds them and is active (and
+ * only while the delegate belongs to the role's OPD, or for a global role the delegator's), as
  * JSON arrays, so a whole actor is one row of one statement.
  */
-const ACTOR_COLUMNS = sql`
+const actorColumns = (time: WorkflowTime) => sql`
   u.username, u.full_name, u.position, u.org_id, u.active, o.name AS org_name,
   (SELECT coalesce(json_agg(json_build_object('role', r.role, 'org', r.org_id) ORDER BY r.role, r.org_id), '[]'::json)
      FROM user_roles r WHERE r.username = u.username) AS roles,
   (SELECT coalesce(json_agg(json_build_object('role', d.role, 'org', d.org_id, 'delegator', d.delegator, 'fullName', du.full_name, 'position', du.position)
                             ORDER BY d.created_at), '[]'::json)
      FROM delegations d
-     JOIN users du ON du.username = d.delegator
+     JOIN users du ON du.username = d.delegator AND u.org_id = CASE WHEN d.role IN (${sql.join([...GLOBAL_ROLES])}) THEN du.org_id ELSE d.org_id END
      JOIN user_roles g ON g.username = d.delegator AND g.role = d.role AND g.org_id = d.org_id
      WHERE d.delegate = u.username AND d.ended_at IS NULL AND du.active
-       AND (now() AT TIME ZONE 'Asia/Jakarta')::date BETWEEN d.starts_on AND d.ends_on) AS delegated`;
+       AND ${todayOf(time)}::date BETWEEN d.starts_on AND d.ends_on) AS delegated`;
 
 interface ActorRow {
   username: string | null;
@@ -84,9 +86,12 @@ function actorOf(row: ActorRow | undefined): Actor | undefined {
   };
 }
 
-/** Loads a user with roles and org; undefined when the user does not exist or is inactive. */
-export async function loadActor(db: Kysely<Database>, username: string): Promise<Actor | undefined> {
-  const r = await sql<ActorRow>`SELECT ${ACTOR_COLUMNS} FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.username = ${username}`.execute(db);
+/**
+ * Loads a user with roles and org; undefined when the user does not exist or is inactive.
+ * Today on the workflow clock, in the deployment's zone, decides which delegations are in force.
+ */
+export async function loadActor(db: Kysely<Database>, username: string, time: WorkflowTime): Promise<Actor | undefined> {
+  const r = await sql<ActorRow>`SELECT ${actorColumns(time)} FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.username = ${username}`.execute(db);
   return actorOf(r.rows[0]);
 }
 
@@ -102,12 +107,12 @@ export interface Authentication {
  * the token, its user, the user's OPD, roles and delegated roles. last_used_at is written at most
  * once a minute per token.
  */
-export async function authenticate(db: Kysely<Database>, token: string, client: string, now = new Date()): Promise<Authentication> {
+export async function authenticate(db: Kysely<Database>, token: string, client: string, time: WorkflowTime, now = new Date()): Promise<Authentication> {
   // A malformed token is still looked up (it matches nothing): the client's failures count alike.
   const hash = token.startsWith(TOKEN_PREFIX) && token.length <= 200 ? hashToken(token) : '';
   const r = await sql<ActorRow & { failures: number | null; token_id: number | null; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null }>`
     SELECT (SELECT f.failures FROM auth_failures f WHERE f.client = ${client} AND f.window_start = ${authWindowStart(now)}) AS failures,
-           t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at, ${ACTOR_COLUMNS}
+           t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at, ${actorColumns(time)}
     FROM (SELECT 1) AS one
     LEFT JOIN api_tokens t ON t.token_hash = ${hash}
     LEFT JOIN users u ON u.username = t.username

@@ -1,3 +1,5 @@
+import { workflowTime } from '../clock';
+import { loadConfig } from '../config';
 import readline from 'node:readline';
 import type { Command } from 'commander';
 import type { Kysely } from 'kysely';
@@ -32,7 +34,7 @@ function refusalsExit2<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
 /** The people_events actor: an active admin named with --as, else `system`. */
 async function actorName(db: Kysely<Database>, as: string | undefined): Promise<string> {
   if (as === undefined) return 'system';
-  const actor = await loadActor(db, as);
+  const actor = await loadActor(db, as, workflowTime(loadConfig().timezone));
   if (!actor || !hasRole(actor, 'admin')) throw invalidData(`--as ${as}: not an active admin`, [{ path: '--as', message: 'must name an active admin' }]);
   return actor.username;
 }

@@ -74,6 +74,8 @@ export interface WorkflowInstancesTable {
   total: number | null;
   submitters: ColumnType<string[], string[] | undefined, string[]>;
   participants: ColumnType<string[], string[] | undefined, string[]>;
+  /** Who had a hand in which step: 'state:event:username' (see stepKey), for segregation of duties. */
+  step_hands: ColumnType<string[], string[] | undefined, string[]>;
   created_by: string;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
@@ -175,7 +177,7 @@ export interface UserCertificatesTable {
   private_key: string | null;
   created_at: Generated<Date>;
   revoked_at: Timestamp | null;
-  /** migrations/0018: why it was revoked, as its CRL entry says. */
+  /** migrations/0022: why it was revoked, as its CRL entry says. */
   revocation_reason: Generated<RevocationReason | null>;
 }
 
@@ -272,8 +274,21 @@ export interface WorkflowDefinitionsTable {
   registered_at: Generated<Date>;
 }
 
+/** A fix applied to a version's running instances (migrations/0018_workflow_definition_fixes.sql). */
+export interface WorkflowDefinitionFixesTable {
+  workflow: string;
+  version: number;
+  previous_hash: string;
+  hash: string;
+  reason: string;
+  migration: string;
+  recorded_at: Generated<Date>;
+  applied_at: Date | null;
+}
+
 export interface Database {
   workflow_definitions: WorkflowDefinitionsTable;
+  workflow_definition_fixes: WorkflowDefinitionFixesTable;
 }
 
 export interface AuthFailuresTable {
@@ -344,4 +359,16 @@ export interface WebSessionsTable {
 
 export interface Database {
   web_sessions: WebSessionsTable;
+}
+
+// --- Public signature checks (migrations/0020_verify_attempts.sql) ---
+
+export interface VerifyAttemptsTable {
+  id: Generated<string>;
+  client: string;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  verify_attempts: VerifyAttemptsTable;
 }

@@ -5,6 +5,8 @@ import type { WorkflowDefinition } from '../engine/definition';
 import type { DocumentAuthority } from './authority';
 import type { DocumentPool } from './pool';
 import type { DocumentContent } from './content';
+import { formatDateTimeId } from './format';
+import type { WorkflowTime } from '../clock';
 
 /**
  * The auditor's working paper for one instance: its whole history and the hashes of its chain
@@ -14,6 +16,7 @@ import type { DocumentContent } from './content';
 export async function auditReport(
   db: Kysely<Database>, authority: DocumentAuthority, pool: DocumentPool,
   instance: { row: InstanceRow; def: WorkflowDefinition }, readerName: string, verifyUrl: string,
+  issue: { place: string; time: WorkflowTime },
 ): Promise<{ pdf: Buffer; sha256: string }> {
   const { row, def } = instance;
   const events = await db
@@ -26,7 +29,7 @@ export async function auditReport(
     .execute();
   const docs = await db.selectFrom('documents').select(['number', 'title', 'sha256', 'seq']).where('instance_id', '=', row.id).orderBy('seq').execute();
   const org = await db.selectFrom('orgs').select('name').where('id', '=', row.org_id).executeTakeFirstOrThrow();
-  const now = new Date();
+  const now = issue.time.clock();
   const content: DocumentContent = {
     government: authority.seal.org || 'grms',
     orgName: org.name,
@@ -34,9 +37,9 @@ export async function auditReport(
     number: `AUDIT/${row.id.slice(0, 8).toUpperCase()}/${events.length}`,
     documentId: crypto.randomUUID(),
     verifyUrl,
-    place: 'grms',
+    place: issue.place,
     issuedAt: now,
-    timezone: 'Asia/Jakarta',
+    timezone: issue.time.timeZone,
     workflow: `${def.title} v${def.version}`,
     instanceTitle: row.title,
     fields: [
@@ -46,7 +49,7 @@ export async function auditReport(
       ...docs.map((d) => [`Dokumen ${d.number} (${d.title}) — SHA-256`, d.sha256] as [string, string]),
     ],
     history: events.map((e) => ({ at: e.at, actor: `${e.full_name ?? e.actor}${e.actor_role ? ` (${e.actor_role})` : ''}`, event: e.event, from: e.from_state, to: e.to_state, comment: e.comment })),
-    comment: `Disusun untuk ${readerName} pada ${now.toISOString()}`,
+    comment: `Disusun untuk ${readerName} pada ${formatDateTimeId(now, issue.time.timeZone)}`,
     signer: { name: authority.seal.name, position: 'Segel elektronik sistem', orgName: authority.seal.org },
   };
   return pool.renderAndSign(content, authority.seal);

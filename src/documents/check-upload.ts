@@ -1,9 +1,8 @@
-import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { DocumentAuthority } from './authority';
 import { loadRevocations } from './identities';
-import { verifyPdf } from './verify';
+import type { VerifyPool } from './verify-pool';
 
 /** What anyone learns about a PDF they hand in: the signature's verdict and, when grms issued it, which document. */
 export interface UploadCheck {
@@ -19,12 +18,17 @@ export interface UploadCheck {
 
 /**
  * Verifies an uploaded PDF against the deployment's trust anchors and revocations; a file whose
- * bytes grms stored is checked as of its signing time (a later revocation keeps it valid).
+ * bytes grms stored is checked as of its signing time (a later revocation keeps it valid). The
+ * upload was hashed as it arrived (src/api/upload-body.ts); its bytes move to a verification thread
+ * (unusable here afterwards). Refusals (limits, budget, busy) are thrown as GrmsErrors.
  */
-export async function checkUploadedPdf(db: Kysely<Database>, authority: DocumentAuthority, pdf: Buffer): Promise<UploadCheck> {
+export async function checkUploadedPdf(
+  db: Kysely<Database>, authority: DocumentAuthority, verifier: VerifyPool, upload: { bytes: Buffer; sha256: string },
+): Promise<UploadCheck> {
+  const { bytes: pdf, sha256 } = upload;
   const known = await db.selectFrom('documents').select(['id', 'instance_id', 'stage', 'created_at'])
-    .where('sha256', '=', crypto.createHash('sha256').update(pdf).digest('hex')).executeTakeFirst();
-  const result = verifyPdf(pdf, authority.trustAnchorsPem, { revocations: await loadRevocations(db), at: known?.created_at });
+    .where('sha256', '=', sha256).executeTakeFirst();
+  const result = await verifier.verify(pdf, authority.trustAnchorsPem, { revocations: await loadRevocations(db), at: known?.created_at, transfer: true });
   return {
     valid: result.valid, reason: result.reason, signer: result.signer ?? null, signedAt: result.signedAt ?? null, sha256: result.sha256,
     documentId: known?.id ?? null, instanceId: known?.instance_id ?? null, stage: known?.stage ?? null,

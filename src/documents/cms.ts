@@ -129,12 +129,4 @@ export function parseDetached(der: Buffer): ParsedCms {
   };
 }
 
-/** Finds the embedded certificate a SignerInfo names by issuer and serial. */
-export function findSignerCertificate(cms: ParsedCms): Buffer | undefined {
-  return cms.certificates.find((der) => {
-    const c = certParts(der);
-    return c.serialHex === cms.signerSerialHex && raw(c.issuer).equals(cms.signerIssuer);
-  });
-}
-
 export { DIGESTS };

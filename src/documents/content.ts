@@ -27,6 +27,38 @@ export interface DocumentHistoryEntry {
   comment?: string | null;
 }
 
+/** A comment on the instance (not tied to a transition), printed in full in a stage document. */
+export interface DocumentComment {
+  /** ISO 8601 timestamp. */
+  at: string;
+  actor: string;
+  comment: string;
+}
+
+/**
+ * How much of an instance's history a stage document prints, so that its size and the time to
+ * render it stay bounded whatever the history holds (comments are many and up to
+ * MAX_COMMENT_LENGTH long; the whole history stays in the audit trail and its export).
+ */
+export const DOCUMENT_BOUNDS = Object.freeze({
+  /** The latest transitions in the history table (the one being signed included); earlier ones are counted. */
+  historyRows: 20,
+  /** Characters of a transition's comment in the history table; the signed transition's own comment is printed in full. */
+  historyCommentChars: 200,
+  /** The latest comments printed in full; earlier ones are counted. */
+  fullComments: 3,
+  /** Printed lines of one cell of the budget lines table (a line's description, its unit). */
+  lineCellLines: 8,
+});
+
+/** `text` cut to at most `max` characters (whole code points), marked with an ellipsis when cut. */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Never half a surrogate pair: the cut text stays well-formed.
+  const cut = text.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '');
+  return `${cut.trimEnd()}…`;
+}
+
 export interface DocumentSigner {
   name: string;
   /** Position title, e.g. "Kepala Dinas Kesehatan". */
@@ -58,6 +90,10 @@ export interface DocumentContent {
   /** Label/value pairs for workflows without line items. */
   fields?: Array<[label: string, value: string]>;
   history: DocumentHistoryEntry[];
+  /** Earlier transitions not printed in `history` (stage documents print the latest only). */
+  historyOmitted?: number;
+  /** The latest comments on the instance, in order, and how many earlier ones are not printed. */
+  discussion?: { comments: DocumentComment[]; omitted: number };
   /** Comment given with the event that produced this document. */
   comment?: string | null;
   signer: DocumentSigner;

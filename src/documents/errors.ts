@@ -29,3 +29,11 @@ export class SigningError extends Error {
 export class DerError extends Error {
   readonly code = 'DER_INVALID';
 }
+
+/**
+ * An uploaded signature is bigger or heavier than a verifier accepts (too large, too many
+ * certificates, keys of an unusual size or kind): refused before any certificate is parsed.
+ */
+export class SignatureLimitsExceeded extends Error {
+  readonly code = 'SIGNATURE_LIMITS_EXCEEDED';
+}

@@ -27,9 +27,10 @@ export interface DocumentPoolOptions {
   lazy?: boolean;
 }
 
-function workerSetup(): { filename: string; execArgv: string[] } {
+/** Where a pool's worker module `name` (next to this file) is, and how a thread loads it. */
+export function workerSetup(name = 'worker'): { filename: string; execArgv: string[] } {
   const fromSource = path.extname(__filename) === '.ts';
-  const filename = path.join(__dirname, fromSource ? 'worker.ts' : 'worker.js');
+  const filename = path.join(__dirname, fromSource ? `${name}.ts` : `${name}.js`);
   return { filename, execArgv: fromSource ? ['--require', require.resolve('tsx/cjs')] : [] };
 }
 

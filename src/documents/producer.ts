@@ -4,17 +4,21 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { DocumentProducer, DocumentRequest, PreparedDocument } from '../engine/engine';
 import type { DocumentAuthority } from './authority';
-import type { DocumentContent, DocumentLine } from './content';
+import { clipText, DOCUMENT_BOUNDS, type DocumentContent, type DocumentLine } from './content';
+import { COMMENT_EVENT } from '../engine/comment-rules';
 import { signingIdentityFor } from './identities';
 import { parseDocumentNumber, takeDocumentNumber, voidDocumentNumber } from './numbers';
 import { InvalidDocumentNumber } from './errors';
 import type { DocumentPool } from './pool';
+import type { Clock } from '../clock';
 
 export interface ProducerSettings {
   government: string;
   place: string;
   timezone: string;
   publicUrl: string;
+  /** The workflow clock: the date a document is issued and numbered by (signing times use the real clock). */
+  clock: Clock;
 }
 
 /** The calendar year of a moment in the deployment's time zone: document numbers restart each year. */
@@ -35,6 +39,45 @@ function stampedNumber(data: Record<string, unknown>, field: string): string {
 }
 
 /**
+ * What a stage document shows of the history, read with bounded queries: the latest transitions
+ * (their comments clipped) and the latest comments in full, with counts of the earlier ones.
+ */
+async function boundedHistory(db: Kysely<Database>, instanceId: string) {
+  const latest = (comments: boolean, limit: number) => db
+    .selectFrom('audit_events')
+    .leftJoin('users', 'users.username', 'audit_events.actor')
+    .select(['audit_events.event', 'audit_events.from_state', 'audit_events.to_state', 'audit_events.comment', 'audit_events.actor', 'users.full_name'])
+    .select(sql<string>`grms_ts(audit_events.created_at)`.as('at'))
+    .where('audit_events.instance_id', '=', instanceId)
+    .where('audit_events.event', comments ? '=' : '<>', COMMENT_EVENT)
+    .orderBy('audit_events.seq', 'desc')
+    .limit(limit)
+    .execute()
+    .then((rows) => rows.reverse());
+  // One row of the table is the transition being signed.
+  const transitions = await latest(false, DOCUMENT_BOUNDS.historyRows - 1);
+  const comments = await latest(true, DOCUMENT_BOUNDS.fullComments);
+  // Counted after the reads: a row added meanwhile raises a count, never drops it below what is printed.
+  const counts = await db
+    .selectFrom('audit_events')
+    .select([
+      sql<number>`count(*) FILTER (WHERE event <> ${COMMENT_EVENT})::int`.as('transitions'),
+      sql<number>`count(*) FILTER (WHERE event = ${COMMENT_EVENT})::int`.as('comments'),
+    ])
+    .where('instance_id', '=', instanceId)
+    .executeTakeFirstOrThrow();
+  return {
+    transitions: transitions.map((h) => ({
+      at: h.at, actor: h.full_name ?? h.actor, event: h.event, from: h.from_state, to: h.to_state,
+      comment: h.comment && clipText(h.comment, DOCUMENT_BOUNDS.historyCommentChars),
+    })),
+    transitionsOmitted: Math.max(0, counts.transitions - transitions.length),
+    comments: comments.map((c) => ({ at: c.at, actor: c.full_name ?? c.actor, comment: c.comment ?? '' })),
+    commentsOmitted: Math.max(0, counts.comments - comments.length),
+  };
+}
+
+/**
  * Renders and signs a transition's stage document before its transaction (number taken only now,
  * after every check passed), and stores it inside it. A number whose transition does not commit
  * is recorded as void.
@@ -51,7 +94,7 @@ export class StageDocuments implements DocumentProducer {
   async prepare(req: DocumentRequest): Promise<PreparedDocument> {
     const { row, actor, step, event } = req;
     const spec = step.document!;
-    const issuedAt = new Date();
+    const issuedAt = this.settings.clock();
     const org = await this.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', row.org_id).executeTakeFirstOrThrow();
     // A stamped number (e.g. the permit number an SK Izin carries) is the document's own number.
     const number = spec.numberFrom
@@ -64,14 +107,7 @@ export class StageDocuments implements DocumentProducer {
       const identity = await signingIdentityFor(this.db, this.masterKey, this.authority, {
         username: actor.username, fullName: actor.fullName, orgName: actor.orgName,
       });
-      const history = await this.db
-        .selectFrom('audit_events')
-        .leftJoin('users', 'users.username', 'audit_events.actor')
-        .select(['audit_events.event', 'audit_events.from_state', 'audit_events.to_state', 'audit_events.comment', 'audit_events.actor', 'users.full_name'])
-        .select(sql<string>`grms_ts(audit_events.created_at)`.as('at'))
-        .where('audit_events.instance_id', '=', row.id)
-        .orderBy('audit_events.seq')
-        .execute();
+      const past = spec.public ? undefined : await boundedHistory(this.db, row.id);
       const documentId = crypto.randomUUID();
       const content: DocumentContent = {
         government: this.settings.government,
@@ -88,10 +124,12 @@ export class StageDocuments implements DocumentProducer {
         lines: linesOf(row.data),
         total: row.total ?? undefined,
         fields: req.def.documentFields?.(row.data),
-        history: spec.public ? [] : [
-          ...history.map((h) => ({ at: h.at, actor: h.full_name ?? h.actor, event: h.event, from: h.from_state, to: h.to_state, comment: h.comment })),
-          { at: issuedAt.toISOString(), actor: actor.fullName, event: event.type, from: row.state, to: req.nextState, comment: event.comment },
-        ],
+        history: past ? [
+          ...past.transitions,
+          { at: issuedAt.toISOString(), actor: actor.fullName, event: event.type, from: row.state, to: req.nextState, comment: event.comment && clipText(event.comment, DOCUMENT_BOUNDS.historyCommentChars) },
+        ] : [],
+        historyOmitted: past?.transitionsOmitted ?? 0,
+        discussion: past && { comments: past.comments, omitted: past.commentsOmitted },
         comment: spec.public ? null : event.comment,
         signer: req.actingFor
           ? { name: actor.fullName, position: req.actingFor.position || req.role, orgName: actor.orgName, acting: true }

@@ -1,7 +1,7 @@
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
-import { signerPosition, type DocumentContent } from './content';
+import { DOCUMENT_BOUNDS, signerPosition, type DocumentContent } from './content';
 import { formatDateTimeId, formatNumberId, formatPlaceDate, formatRupiah } from './format';
 
 /**
@@ -35,13 +35,21 @@ function ensureSpace(doc: Doc, height: number): boolean {
   return true;
 }
 
-/** A simple grid: wraps cells, breaks pages between rows and repeats the header. */
-function table(doc: Doc, columns: Column[], rows: string[][], opts: { boldLast?: boolean } = {}): void {
+/**
+ * A simple grid: wraps cells, breaks pages between rows and repeats the header. With `maxLines`,
+ * a cell prints at most that many lines (the last one ends in an ellipsis when cut), so a row's
+ * height is bounded whatever its text.
+ */
+function table(doc: Doc, columns: Column[], rows: string[][], opts: { boldLast?: boolean; maxLines?: number } = {}): void {
   const pad = 3;
   const size = 8;
   const drawRow = (cells: string[], bold: boolean) => {
     doc.font(bold ? BOLD : FONT).fontSize(size);
-    const height = Math.max(...cells.map((c, i) => doc.heightOfString(c, { width: columns[i]!.width - 2 * pad }))) + 2 * pad;
+    const most = opts.maxLines === undefined ? Infinity : opts.maxLines * doc.currentLineHeight(true);
+    // No more text is laid out than the cell could print (no glyph is narrower than 1.5 pt at 8 pt).
+    if (opts.maxLines !== undefined) cells = cells.map((c, i) => c.slice(0, (opts.maxLines! + 1) * Math.ceil((columns[i]!.width - 2 * pad) / 1.5)));
+    const heights = cells.map((c, i) => doc.heightOfString(c, { width: columns[i]!.width - 2 * pad }));
+    const height = Math.min(most, Math.max(...heights)) + 2 * pad;
     if (ensureSpace(doc, height)) drawHeader();
     doc.font(bold ? BOLD : FONT).fontSize(size);
     const top = doc.y;
@@ -49,7 +57,9 @@ function table(doc: Doc, columns: Column[], rows: string[][], opts: { boldLast?:
     cells.forEach((cell, i) => {
       const col = columns[i]!;
       doc.rect(x, top, col.width, height).lineWidth(0.5).stroke();
-      doc.text(cell, x + pad, top + pad, { width: col.width - 2 * pad, align: col.align ?? 'left' });
+      // Only a cell taller than allowed is cut (half a line of room, so its last line fits).
+      const cut = heights[i]! > most ? { height: most + doc.currentLineHeight(true) / 2, ellipsis: true } : {};
+      doc.text(cell, x + pad, top + pad, { width: col.width - 2 * pad, align: col.align ?? 'left', ...cut });
       x += col.width;
     });
     doc.x = MARGIN;
@@ -84,9 +94,9 @@ function lineItems(doc: Doc, c: DocumentContent): void {
   const lines = c.lines ?? [];
   heading(doc, 'Rincian Anggaran');
   const columns: Column[] = [
-    { header: 'No', width: 22, align: 'center' },
+    { header: 'No', width: 26, align: 'center' }, // "1000" fits on one line
     { header: 'Kode Rekening', width: 88 },
-    { header: 'Uraian', width: 131 },
+    { header: 'Uraian', width: 127 },
     { header: 'Volume', width: 42, align: 'right' },
     { header: 'Satuan', width: 40 },
     { header: 'Harga Satuan', width: 80, align: 'right' },
@@ -97,12 +107,20 @@ function lineItems(doc: Doc, c: DocumentContent): void {
   ]);
   const total = c.total ?? lines.reduce((sum, l) => sum + l.amount, 0);
   rows.push(['', '', 'JUMLAH', '', '', '', formatRupiah(total)]);
-  table(doc, columns, rows, { boldLast: true });
+  // A budget may have a thousand lines: each row's height is bounded, the whole text is in the data.
+  table(doc, columns, rows, { boldLast: true, maxLines: DOCUMENT_BOUNDS.lineCellLines });
+}
+
+function note(doc: Doc, text: string): void {
+  doc.font(FONT).fontSize(8).fillColor('#444444').text(text, MARGIN, doc.y, { width: doc.page.width - 2 * MARGIN });
+  doc.fillColor('black');
+  doc.moveDown(0.3);
 }
 
 function history(doc: Doc, c: DocumentContent): void {
   if (c.history.length === 0) return;
   heading(doc, 'Riwayat Proses');
+  if (c.historyOmitted) note(doc, `${c.historyOmitted} peristiwa sebelumnya tidak dicetak; riwayat lengkap ada di jejak audit.`);
   table(
     doc,
     [
@@ -116,6 +134,21 @@ function history(doc: Doc, c: DocumentContent): void {
       formatDateTimeId(new Date(h.at), c.timezone), h.actor, h.event, `${h.from ?? '-'} -> ${h.to}`, h.comment ?? '',
     ]),
   );
+}
+
+/** The latest comments on the instance, in full; earlier ones are counted. */
+function discussion(doc: Doc, c: DocumentContent): void {
+  const d = c.discussion;
+  if (!d || (d.comments.length === 0 && d.omitted === 0)) return;
+  const width = doc.page.width - 2 * MARGIN;
+  heading(doc, 'Catatan Diskusi');
+  if (d.omitted) note(doc, `${d.omitted} catatan sebelumnya tidak dicetak; seluruhnya ada di jejak audit.`);
+  for (const entry of d.comments) {
+    ensureSpace(doc, 30);
+    doc.font(BOLD).fontSize(8).text(`${formatDateTimeId(new Date(entry.at), c.timezone)} · ${entry.actor}`, MARGIN, doc.y, { width });
+    doc.font(FONT).fontSize(9).text(entry.comment, { width });
+    doc.moveDown(0.5);
+  }
 }
 
 /** Draws the QR code as vector squares: crisp at any zoom, no image decoding. */
@@ -186,6 +219,7 @@ export function renderDocumentPdf(c: DocumentContent): Promise<Buffer> {
       if (c.lines) lineItems(doc, c);
       else if (c.total !== undefined) table(doc, [{ header: 'Jumlah', width: 140 }, { header: formatRupiah(c.total), width: width - 140 }], []);
       history(doc, c);
+      discussion(doc, c);
       if (c.comment) {
         heading(doc, 'Catatan');
         doc.font(FONT).fontSize(9).text(c.comment, { width });

@@ -80,7 +80,7 @@ export async function instancesPerState(db: Kysely<Database>, scope: DashboardSc
  * Tasks past their deadline now, per OPD and the step (state) waiting: escalated already, or due
  * and waiting for the scheduler's next tick (the inbox's rule).
  */
-export async function overduePerOffice(db: Kysely<Database>, scope: Omit<DashboardScope, 'year'>, now = new Date()): Promise<StateCount[]> {
+export async function overduePerOffice(db: Kysely<Database>, scope: Omit<DashboardScope, 'year'>, now: Date): Promise<StateCount[]> {
   if (scope.orgs && scope.orgs.length === 0) return [];
   const rows = await sql<{ org: string; org_name: string; workflow: string; state: string; n: string }>`
     SELECT w.org_id AS org, o.name AS org_name, d.workflow, d.state, count(*) AS n

@@ -1,3 +1,4 @@
+import { systemClock } from '../clock';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/types';
 import type { WorkflowDefinition } from './definition';
@@ -9,7 +10,7 @@ export interface SlaSettings {
   timeZone: string;
   /** Working days per state by workflow name, overriding the definition's (budget review steps). */
   overrides?: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  /** Injected in tests; the wall clock otherwise. */
+  /** The workflow clock: injected in tests; the system clock otherwise. */
   clock?: () => Date;
 }
 
@@ -33,7 +34,7 @@ export async function trackDeadlines(
   if (!sla || e.from === e.to) return;
   if (e.from !== null) await leaveState(trx, { instanceId: e.instanceId, state: e.from });
   await enterState(trx, {
-    instanceId: e.instanceId, workflow: def.name, state: e.to, sla, at: (settings.clock ?? (() => new Date()))(),
+    instanceId: e.instanceId, workflow: def.name, state: e.to, sla, at: (settings.clock ?? systemClock)(),
     holidays: await loadHolidays(trx), timeZone: settings.timeZone,
   });
 }

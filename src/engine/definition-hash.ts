@@ -9,6 +9,10 @@
  * - registration: the first start that runs a version stores its hash in workflow_definitions;
  *   every later start compares, so a version edited in place (instead of given a new number, which
  *   would leave running instances on the old behaviour) is refused before anything runs.
+ * - fix: a security or correctness fix that must reach running instances changes a version in
+ *   place on purpose; the migration shipping it records the hash it replaces, the new hash and a
+ *   reason in workflow_definition_fixes, and registration follows such records from the stored
+ *   hash to the code's.
  */
 import crypto from 'node:crypto';
 import canonicalize from 'canonicalize';
@@ -114,6 +118,8 @@ export async function registerDefinitions(db: Kysely<Database>, defs: readonly W
     await advisoryXactLock(trx, ADVISORY.workflowDefinitions);
     const stored = await trx.selectFrom('workflow_definitions').select(['workflow', 'version', 'hash']).execute();
     const known = new Map(stored.map((r) => [`${r.workflow}@${r.version}`, r.hash]));
+    const fixes = await trx.selectFrom('workflow_definition_fixes').select(['workflow', 'version', 'previous_hash', 'hash']).execute();
+    const fixed: Array<{ workflow: string; version: number; from: string; steps: string[]; hash: string }> = [];
     const newest = new Map<string, number>();
     for (const r of [...stored, ...wanted.values()]) newest.set(r.workflow, Math.max(newest.get(r.workflow) ?? 0, r.version));
     const changed: ChangedDefinition[] = [];
@@ -122,6 +128,11 @@ export async function registerDefinitions(db: Kysely<Database>, defs: readonly W
       const storedHash = known.get(key);
       if (storedHash === undefined) fresh.push(w);
       else if (storedHash !== w.hash) {
+        const steps = fixChain(fixes.filter((f) => f.workflow === w.workflow && f.version === w.version), storedHash, w.hash);
+        if (steps) {
+          fixed.push({ ...w, from: storedHash, steps });
+          continue;
+        }
         const next = newest.get(w.workflow)! + 1;
         changed.push({
           ...w,
@@ -135,7 +146,26 @@ export async function registerDefinitions(db: Kysely<Database>, defs: readonly W
     if (changed.length > 0) throw new DefinitionChanged(changed);
     // No ON CONFLICT: under the lock no other process can have inserted these rows meanwhile.
     if (fresh.length > 0) await trx.insertInto('workflow_definitions').values(fresh).execute();
+    for (const f of fixed) {
+      await trx.updateTable('workflow_definitions').set({ hash: f.hash }).where('workflow', '=', f.workflow).where('version', '=', f.version).where('hash', '=', f.from).execute();
+      await trx.updateTable('workflow_definition_fixes').set({ applied_at: sql<Date>`now()` })
+        .where('workflow', '=', f.workflow).where('version', '=', f.version).where('previous_hash', 'in', f.steps).where('applied_at', 'is', null).execute();
+    }
   });
+}
+
+/**
+ * The previous hashes of the recorded fixes that lead from `from` to `to`, in order; undefined when
+ * no chain of fixes does (the version was changed in some other way).
+ */
+function fixChain(fixes: ReadonlyArray<{ previous_hash: string; hash: string }>, from: string, to: string): string[] | undefined {
+  const next = new Map(fixes.map((f) => [f.previous_hash, f.hash]));
+  const steps: string[] = [];
+  for (let at = from; at !== to; at = next.get(at)!) {
+    if (!next.has(at) || steps.includes(at)) return undefined;
+    steps.push(at);
+  }
+  return steps;
 }
 
 /** Every registered version, oldest first per workflow, with how many instances run on it. */

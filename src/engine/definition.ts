@@ -8,6 +8,8 @@
  * - step: what the definition says about one event in one state: who may fire it, whether it is a
  *   task (puts the instance in someone's inbox), a review (segregation of duties applies), needs a
  *   comment, carries new data or a payload, runs a named rule, stamps a number, produces a document.
+ * - hand: who stands behind an act: the user and, under a delegation (Plt/Plh), the official they
+ *   act for. Duty checks compare hands, so a delegate and their principal count as one person.
  */
 import type { SlaSpec } from '../sla/deadlines';
 import type { AnyStateMachine } from 'xstate';
@@ -49,9 +51,21 @@ export interface PayloadSpec {
  * sequence), stored in the data under `field`. Taken outside the transaction so the document can
  * print it; a transition that then fails leaves a gap, never a reused value.
  */
+/** An instant on the workflow clock with the deployment's zone, for what is dated by local day or year. */
+export interface WorkflowInstant {
+  instant: Date;
+  timeZone: string;
+}
+
 export interface StampSpec {
   field: string;
-  take(db: Kysely<Database>, instance: InstanceRow, at: Date): Promise<string>;
+  take(db: Kysely<Database>, instance: InstanceRow, at: WorkflowInstant): Promise<string>;
+}
+
+/** One step of a workflow: an event in a state. */
+export interface StepRef {
+  state: string;
+  event: string;
 }
 
 export interface Step {
@@ -68,6 +82,11 @@ export interface Step {
   review: boolean;
   /** Firing it counts as submitting (besides the event "submit"): the actor may not review afterwards. */
   submits?: boolean;
+  /**
+   * Other review steps of this workflow that need a different hand on the same instance (both
+   * ways, ever): e.g. TAPD's approval may not come from whoever verified at Bappeda.
+   */
+  separateFrom?: readonly StepRef[];
   requiresComment?: boolean;
   /** The event carries a full replacement of the instance data, validated by the data schema. */
   replacesData?: boolean;
@@ -115,6 +134,8 @@ export interface DataProblem {
 export interface CreatedInstance {
   row: InstanceRow;
   actor: Actor;
+  /** When it was created, on the workflow clock. */
+  at: WorkflowInstant;
 }
 
 export interface WorkflowDefinition {
@@ -150,4 +171,38 @@ export function orgFieldsOf(def: WorkflowDefinition): string[] {
     }
   }
   return [...fields];
+}
+
+/**
+ * The steps that need a different hand than `state`/`event` on one instance: those it names in
+ * `separateFrom` and those naming it (the rule holds both ways).
+ */
+export function separatedSteps(def: WorkflowDefinition, state: string, event: string): StepRef[] {
+  const out = new Map<string, StepRef>();
+  for (const ref of def.steps[state]?.[event]?.separateFrom ?? []) out.set(stepKey(ref.state, ref.event), ref);
+  for (const [s, events] of Object.entries(def.steps)) {
+    for (const [e, step] of Object.entries(events)) {
+      if (step.separateFrom?.some((r) => r.state === state && r.event === event)) out.set(stepKey(s, e), { state: s, event: e });
+    }
+  }
+  return [...out.values()];
+}
+
+/** How workflow_instances.step_hands names that `username` had a hand in firing `event` in `state`. */
+export function stepKey(state: string, event: string, username?: string): string {
+  return username === undefined ? `${state}:${event}` : `${state}:${event}:${username}`;
+}
+
+/** Refuses a definition whose `separateFrom` names a step it does not have, or a step that is not a review. */
+export function checkSeparations(def: WorkflowDefinition): void {
+  for (const [state, events] of Object.entries(def.steps)) {
+    for (const [event, step] of Object.entries(events)) {
+      for (const ref of step.separateFrom ?? []) {
+        const other = def.steps[ref.state]?.[ref.event];
+        if (!other || !other.review || !step.review) {
+          throw new Error(`workflow ${def.name} v${def.version}: ${state}/${event} is kept apart from ${ref.state}/${ref.event}, but both must be review steps of the workflow`);
+        }
+      }
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';
+import { DEFAULT_TIMEZONE, systemClock, workflowTime, type WorkflowTime } from '../clock';
 import type { ValidateFunction } from 'ajv';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { initialTransition, transition, type StateValue } from 'xstate';
@@ -7,7 +8,7 @@ import type { Database, InstanceRow } from '../db/types';
 import type { Actor } from '../auth/roles';
 import { hasRole } from '../auth/roles';
 import { canRead, decideEvent, delegatedGrant } from '../auth/permissions';
-import { appendAuditEvent } from '../audit/chain';
+import { appendAuditEvent, nextAuditSeq } from '../audit/chain';
 import { trackDeadlines, type SlaSettings } from './deadlines';
 import { localDay } from '../sla/calendar';
 import { payloadDigest } from '../audit/hash';
@@ -15,9 +16,11 @@ import { sqlstateOf, SQLSTATE } from '../db/sqlstate';
 import {
   commentRequired, forbidden, GrmsError, invalidData, notFound, transitionNotAllowed, versionConflict, type FieldProblem,
 } from '../errors';
-import { orgFieldsOf, type DataProblem, type NormalizedData, type Step, type WorkflowDefinition } from './definition';
+import { orgFieldsOf, stepKey, type DataProblem, type NormalizedData, type Step, type WorkflowDefinition } from './definition';
 import type { WorkflowRegistry } from './registry';
 import { invalidTextProblems, schemaProblems } from './validate';
+import { commentProblems } from './comment-rules';
+import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './comment-limits';
 import { checkWithinCeiling } from './ceilings';
 import { storeResponse, type IdempotencyScope } from './idempotency';
 import { definitionOf, loadInstance, toView, type InstanceView } from './view';
@@ -63,8 +66,10 @@ export interface EngineDeps {
   db: Kysely<Database>;
   registry: WorkflowRegistry;
   documents?: DocumentProducer;
-  /** SLA deadlines: time zone, configured overrides, clock (defaults: Asia/Jakarta, wall clock). */
+  /** SLA deadlines and the workflow clock: time zone, configured overrides, clock (defaults: DEFAULT_TIMEZONE, the system clock). */
   sla?: SlaSettings;
+  /** Comment rate and attachment quota (defaults: DEFAULT_COMMENT_LIMITS). */
+  comments?: CommentLimits;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -83,11 +88,20 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {}
 
   private get slaSettings(): SlaSettings {
-    return this.deps.sla ?? { timeZone: 'Asia/Jakarta' };
+    return this.deps.sla ?? { timeZone: DEFAULT_TIMEZONE };
+  }
+
+  /** The workflow clock and the deployment's zone: every "now" of a workflow comes from here. */
+  get time(): WorkflowTime {
+    return workflowTime(this.slaSettings.timeZone, this.slaSettings.clock ?? systemClock);
   }
 
   get registry(): WorkflowRegistry {
     return this.deps.registry;
+  }
+
+  get commentLimits(): CommentLimits {
+    return this.deps.comments ?? DEFAULT_COMMENT_LIMITS;
   }
 
   /** Creates an instance of the newest version of `workflow`, owned by the creator's OPD. */
@@ -118,7 +132,7 @@ export class Engine {
         actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data),
       });
       await trackDeadlines(trx, def, this.slaSettings, { instanceId: id, from: null, to: row.state });
-      if (def.onCreate) receipt = await def.onCreate(trx, { row, actor });
+      if (def.onCreate) receipt = await def.onCreate(trx, { row, actor, at: { instant: this.time.clock(), timeZone: this.time.timeZone } });
       return toView(row, def, actor);
     });
     // Shown once: not part of the view an Idempotency-Key stores (a replay has no receipt).
@@ -190,7 +204,7 @@ export class Engine {
     let normalized = step.replacesData ? normalizeData(def, input.data, '/data') : step.payload ? mergePayload(def, step, row, input.data) : undefined;
     if (step.replacesData && normalized && precheck) await this.checkOrgRefs(def, normalized.data);
     if (step.effect) {
-      const at = (this.slaSettings.clock ?? (() => new Date()))();
+      const at = this.time.clock();
       const payload = step.payload ? (input.data as Record<string, unknown>) : undefined;
       const today = localDay(at, this.slaSettings.timeZone);
       normalized = normalizeResult(def.normalize(step.effect({ data: normalized?.data ?? row.data, payload, at, today, role: decision.role, actor: actor.username })), '/data');
@@ -205,7 +219,7 @@ export class Engine {
       // The one write of planning, after every check: a value from a sequence is never reused.
       if (!precheck) throw new VersionMoved();
       const base = normalized ?? { data: row.data, title: row.title, fiscalYear: row.fiscal_year, total: row.total };
-      normalized = { ...base, data: { ...base.data, [step.stamp.field]: await step.stamp.take(this.deps.db, row, new Date()) } };
+      normalized = { ...base, data: { ...base.data, [step.stamp.field]: await step.stamp.take(this.deps.db, row, { instant: this.time.clock(), timeZone: this.time.timeZone }) } };
       event.data = normalized.data;
     }
     const [next] = transition(def.machine, current, event);
@@ -233,17 +247,21 @@ export class Engine {
     document: PreparedDocument | undefined,
   ): Promise<InstanceView> {
     const { normalized, nextState, role, comment } = plan;
-    const seq = row.version + 1;
+    // The version counts state and data changes; the audit seq counts every row (comments too).
+    const seq = await nextAuditSeq(trx, row.id, row.version);
+    // The hand that fires it: the actor and, under a delegation, whom they act for (duty checks compare hands).
+    const hand = plan.actingFor ? [actor.username, plan.actingFor.username] : [actor.username];
     const updated = await trx
       .updateTable('workflow_instances')
       .set({
         state: nextState,
-        version: seq,
+        version: row.version + 1,
         snapshot: JSON.stringify(def.machine.getPersistedSnapshot(plan.next)),
         ...(normalized && {
           data: JSON.stringify(normalized.data), title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
         }),
-        submitters: input.type === 'submit' || plan.step.submits ? addOnce(row.submitters, actor.username) : row.submitters,
+        submitters: input.type === 'submit' || plan.step.submits ? addAll(row.submitters, hand) : row.submitters,
+        step_hands: addAll(row.step_hands, hand.map((u) => stepKey(row.state, input.type, u))),
         participants: addOnce(row.participants, actor.username),
         updated_at: sql<Date>`now()`,
       })
@@ -292,6 +310,10 @@ function addOnce(list: string[], item: string): string[] {
   return list.includes(item) ? list : [...list, item];
 }
 
+function addAll(list: string[], items: string[]): string[] {
+  return items.reduce(addOnce, list);
+}
+
 function creatorOrg(actor: Actor, def: WorkflowDefinition): string | undefined {
   const grants = actor.roles.filter((g) => def.creatorRoles.includes(g.role as never));
   return (grants.find((g) => g.org === actor.org) ?? grants[0])?.org;
@@ -311,16 +333,9 @@ function normalizeData(def: WorkflowDefinition, data: unknown, base: string): No
   return result;
 }
 
-const MAX_COMMENT = 10_000;
-
 /** Checks the comment and data shape of an event; returns the comment (null when absent). */
 function validateEventInput(step: Step, input: EventInput): string | null {
-  const problems: FieldProblem[] = invalidTextProblems(input.comment, '/comment');
-  if (input.comment !== undefined && input.comment !== null && typeof input.comment !== 'string') {
-    problems.push({ path: '/comment', message: 'must be a string' });
-  } else if (typeof input.comment === 'string' && input.comment.length > MAX_COMMENT) {
-    problems.push({ path: '/comment', message: `must be at most ${MAX_COMMENT} characters` });
-  }
+  const problems: FieldProblem[] = commentProblems(input.comment, '/comment', false);
   if (!step.replacesData && !step.payload && input.data !== undefined) problems.push({ path: '/data', message: `"${input.type}" takes no data` });
   if (problems.length) throw invalidData('The event is invalid', problems);
   const comment = typeof input.comment === 'string' && input.comment.trim() !== '' ? input.comment : null;

@@ -1,9 +1,9 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../db/types';
-import { type Actor, hasGlobalRole, hasRole, memberOrgs } from '../auth/roles';
+import { type Actor, boundOpds, GLOBAL_ROLES, handOf, hasGlobalRole, hasRole, memberOrgs } from '../auth/roles';
 import { badRequest } from '../errors';
 import type { WorkflowRegistry } from './registry';
-import type { StepScope } from './definition';
+import { type RoleName, separatedSteps, stepKey, type StepScope } from './definition';
 import { definitionOf, toView, type InstanceView } from './view';
 
 type EB = ExpressionBuilder<Database, 'workflow_instances'>;
@@ -39,7 +39,8 @@ export function parseLimit(limit: string | undefined): number {
 
 /**
  * One way the actor may fire an event: the workflow version and state, and what the instance must
- * satisfy besides (scope, and for a task's review step segregation of duties).
+ * satisfy besides (scope, and for a task segregation of duties: dutyConflict in
+ * src/auth/permissions.ts, as SQL).
  */
 interface Disjunct {
   workflow: string;
@@ -48,7 +49,12 @@ interface Disjunct {
   scope: StepScope;
   orgs: string[];
   orgField?: string;
+  /** A review: no hand of the actor among the submitters. */
   review: boolean;
+  /** step_hands entries none of which may be there (steps kept apart from this one, by the actor's hand). */
+  otherHands?: string[];
+  /** OPDs whose instances the actor may not act on under this step's global role. */
+  notOrgs?: string[];
 }
 
 /**
@@ -60,7 +66,7 @@ function taskDisjuncts(actor: Actor, registry: WorkflowRegistry, tasksOnly: bool
   const out = new Map<string, Disjunct>();
   for (const def of registry.all()) {
     for (const [state, events] of Object.entries(def.steps)) {
-      for (const step of Object.values(events)) {
+      for (const [type, step] of Object.entries(events)) {
         if (tasksOnly && !step.task) continue;
         let orgs: string[] = [];
         if (step.scope === 'global') {
@@ -70,9 +76,14 @@ function taskDisjuncts(actor: Actor, registry: WorkflowRegistry, tasksOnly: bool
           if (orgs.length === 0) continue;
           if (step.scope === 'data-org' && !step.orgField) continue;
         }
+        const hand = handOf(actor);
+        const otherHands = tasksOnly ? separatedSteps(def, state, type).flatMap((o) => hand.map((u) => stepKey(o.state, o.event, u))).sort() : [];
+        const globalRole = step.scope === 'global' && GLOBAL_ROLES.has(step.roles.find((r) => hasRole(actor, r)) as RoleName);
+        const notOrgs = tasksOnly && globalRole ? boundOpds(actor).sort() : [];
         const d: Disjunct = {
           workflow: def.name, version: def.version, state, scope: step.scope, orgs,
           ...(step.scope === 'data-org' && { orgField: step.orgField }), review: tasksOnly && step.review === true,
+          ...(otherHands.length > 0 && { otherHands }), ...(notOrgs.length > 0 && { notOrgs }),
         };
         out.set(JSON.stringify(d), d);
       }
@@ -94,7 +105,9 @@ function disjunctSql(d: Disjunct, actor: Actor, without: { state?: boolean; work
   if (d.scope === 'data-org') parts.push(sql`workflow_instances.data->>${d.orgField} in (${sql.join(d.orgs)})`);
   else if (d.scope !== 'global' && !without.org) parts.push(sql`workflow_instances.org_id in (${sql.join(d.orgs)})`);
   if (d.scope === 'submitter') parts.push(sql`workflow_instances.snapshot->'context'->>'submittedBy' = ${actor.username}`);
-  if (d.review) parts.push(sql`not workflow_instances.submitters @> ARRAY[${actor.username}]::text[]`);
+  if (d.review) parts.push(sql`not workflow_instances.submitters && ARRAY[${sql.join(handOf(actor))}]::text[]`);
+  if (d.otherHands) parts.push(sql`not workflow_instances.step_hands && ARRAY[${sql.join(d.otherHands)}]::text[]`);
+  if (d.notOrgs) parts.push(sql`workflow_instances.org_id not in (${sql.join(d.notOrgs)})`);
   return sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
 }
 
@@ -173,7 +186,8 @@ export interface ListFilters {
  * newest of their union: one filtered walk over every instance would read further the smaller
  * the actor's share of the table.
  */
-export async function listInstances(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters): Promise<Page<InstanceView>> {
+/** `now` is the workflow clock's (the overdue filter). */
+export async function listInstances(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters, now: Date): Promise<Page<InstanceView>> {
   const limit = parseLimit(f.limit);
   const after = decodeCursor(f.cursor);
   if (f.overdue !== undefined && f.overdue !== 'true' && f.overdue !== 'false') {
@@ -185,7 +199,7 @@ export async function listInstances(db: Kysely<Database>, registry: WorkflowRegi
     if (f.org) q = q.where('workflow_instances.org_id', '=', f.org);
     if (f.overdue === 'true') {
       q = q.where(({ exists, selectFrom }) =>
-        exists(selectFrom('deadlines').select('deadlines.instance_id').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where((eb) => eb.or([eb('deadlines.overdue', '=', true), eb('deadlines.due_at', '<', new Date())]))),
+        exists(selectFrom('deadlines').select('deadlines.instance_id').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where((eb) => eb.or([eb('deadlines.overdue', '=', true), eb('deadlines.due_at', '<=', now)]))),
       );
     }
     if (after !== undefined) q = q.where('workflow_instances.row_no', '<', after);
@@ -318,12 +332,12 @@ type TaskRow = Selectable<Database['workflow_instances']> & { due_at: Date | nul
 /**
  * The actor's inbox: instances waiting for a task event the actor may fire, soonest due first
  * (steps without a deadline last, in instance order), with counts per workflow up to
- * TASK_COUNT_CAP. Overdue means past the due time, whether or not the scheduler has escalated it.
+ * TASK_COUNT_CAP. Overdue means the due time (the last millisecond of its day) is reached, whether or not the scheduler has escalated it.
  *
  * A page reads, per branch, the first rows of the deadlines index after the cursor and merges
  * them; only a page that runs out of dated tasks reads the instances without a deadline.
  */
-export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters, now = new Date()): Promise<TaskPage> {
+export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters, now: Date): Promise<TaskPage> {
   const limit = parseLimit(f.limit);
   const after = decodeTaskCursor(f.cursor);
   const branches = taskBranches(actor, registry, f);
@@ -354,7 +368,7 @@ export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry
   const kept = more ? rows.slice(0, limit) : rows;
   const items = kept.map((r) => {
     const due = r.due_at;
-    return { ...toView(r, definitionOf(registry, r), actor), dueAt: due ? due.toISOString() : null, overdue: r.escalated === true || (due !== null && due.getTime() < now.getTime()) };
+    return { ...toView(r, definitionOf(registry, r), actor), dueAt: due ? due.toISOString() : null, overdue: r.escalated === true || (due !== null && due.getTime() <= now.getTime()) };
   });
   const last = kept[kept.length - 1];
   return { items, nextCursor: more && last ? encodeTaskCursor(last.due_at, last.row_no) : null, counts: await taskCounts(db, branches, now) };
@@ -371,7 +385,7 @@ async function taskCounts(db: Kysely<Database>, branches: TaskBranch[], now: Dat
     capped(db.selectFrom('workflow_instances').select(sql`1`.as('one')).where(b.condition).limit(TASK_COUNT_CAP)).as(`n${i}`),
     capped(
       withDeadline(db, b).select(sql`1`.as('one')).where('deadlines.overdue', '=', true)
-        .unionAll(withDeadline(db, b).select(sql`1`.as('one')).where('deadlines.overdue', '=', false).where('deadlines.due_at', '<', now))
+        .unionAll(withDeadline(db, b).select(sql`1`.as('one')).where('deadlines.overdue', '=', false).where('deadlines.due_at', '<=', now))
         .limit(TASK_COUNT_CAP),
     ).as(`late${i}`),
   ]);

@@ -1,4 +1,4 @@
-import type { WorkflowDefinition } from './definition';
+import { checkSeparations, type WorkflowDefinition } from './definition';
 import { budgetProposalV1 } from '../../workflows/budget-proposal/v1';
 import { permitV1 } from '../../workflows/permit/v1';
 import { procurementDeliveryV1 } from '../../workflows/procurement-delivery/v1';
@@ -12,6 +12,7 @@ export class WorkflowRegistry {
     for (const def of definitions) {
       const key = `${def.name}@${def.version}`;
       if (this.byKey.has(key)) throw new Error(`workflow ${key} is registered twice`);
+      checkSeparations(def);
       this.byKey.set(key, def);
       const current = this.newest.get(def.name);
       if (!current || current.version < def.version) this.newest.set(def.name, def);

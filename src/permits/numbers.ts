@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { localYear } from '../sla/calendar';
 import type { Database, InstanceRow } from '../db/types';
+import type { WorkflowInstant } from '../engine/definition';
 import { formatDocumentNumber } from '../documents/numbers';
 import { generatePin, hashPin } from './pin';
 
@@ -16,10 +17,8 @@ import { generatePin, hashPin } from './pin';
  */
 export const REGISTRATION_NUMBER = /^REG\/[A-Z0-9.-]+\/[0-9]{4}\/[0-9]{6,}$/;
 
-const TIME_ZONE = 'Asia/Jakarta';
-
-function yearOf(date: Date): number {
-  return localYear(date, TIME_ZONE);
+function yearOf(at: WorkflowInstant): number {
+  return localYear(at.instant, at.timeZone);
 }
 
 /** The OPD code printed in numbers, as the document numbers print it. */
@@ -44,14 +43,14 @@ export interface Receipt {
 }
 
 /** Registers a new permit application inside its creating transaction; returns the receipt. */
-export async function registerPermit(trx: Transaction<Database>, row: InstanceRow): Promise<Receipt> {
-  const registrationNumber = formatRegistrationNumber(orgCodeOf(row.org_id), yearOf(row.created_at), await next(trx, 'permit_registration_seq'));
+export async function registerPermit(trx: Transaction<Database>, row: InstanceRow, at: WorkflowInstant): Promise<Receipt> {
+  const registrationNumber = formatRegistrationNumber(orgCodeOf(row.org_id), yearOf(at), await next(trx, 'permit_registration_seq'));
   const pin = generatePin();
   await trx.insertInto('permit_registrations').values({ instance_id: row.id, registration_number: registrationNumber, pin_hash: await hashPin(pin) }).execute();
   return { registrationNumber, pin, registeredAt: row.created_at.toISOString() };
 }
 
 /** The next permit number of the permit's OPD, e.g. 503/0007/DPMPTSP/2026. */
-export async function takePermitNumber(db: Kysely<Database>, row: InstanceRow, at: Date, classification: string): Promise<string> {
+export async function takePermitNumber(db: Kysely<Database>, row: InstanceRow, at: WorkflowInstant, classification: string): Promise<string> {
   return formatDocumentNumber(classification, await next(db, 'permit_number_seq'), orgCodeOf(row.org_id), yearOf(at));
 }

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { Engine } from '../engine/engine';
 import { loadActor } from '../auth/tokens';
-import { localYear } from '../sla/calendar';
+import { localYear, nextDay } from '../sla/calendar';
+import { DEFAULT_TIMEZONE, todayOf, workflowTime, yearOf, type WorkflowTime } from '../clock';
 import type { Actor } from '../auth/roles';
 
 /** The demo regency: OPDs, one user per role, ceilings and proposals in several states. */
@@ -13,6 +14,8 @@ export const DEMO_ORGS = [
   { id: 'bpkad', name: 'Badan Pengelolaan Keuangan dan Aset Daerah', code: '5.02.0.00.0.00.01.0000' },
   { id: 'inspektorat', name: 'Inspektorat Daerah', code: '6.01.0.00.0.00.01.0000' },
   { id: 'dpmptsp', name: 'Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu', code: '2.18.0.00.0.00.01.0000' },
+  // The regional secretariat: the Sekda chairs TAPD, and a Plt TAPD comes from here.
+  { id: 'setda', name: 'Sekretariat Daerah', code: '4.01.0.00.0.00.01.0000' },
 ] as const;
 
 export const DEMO_USERS = [
@@ -21,7 +24,7 @@ export const DEMO_USERS = [
   { username: 'perencana.pupr', fullName: 'Agus Setiawan, S.T.', position: 'Perencana Ahli Muda', org: 'pupr', roles: ['planner'] },
   { username: 'kadis.pupr', fullName: 'Ir. Hendra Kusuma, M.T.', position: 'Kepala Dinas PUPR', org: 'pupr', roles: ['opd_head'] },
   { username: 'verifikator.bappeda', fullName: 'Dewi Lestari, S.E., M.Si.', position: 'Verifikator Bappeda', org: 'bappeda', roles: ['bappeda_verifier'] },
-  { username: 'tapd.sekda', fullName: 'Drs. Joko Prasetyo, M.M.', position: 'Sekretaris Daerah selaku Ketua TAPD', org: 'bpkad', roles: ['tapd'] },
+  { username: 'tapd.sekda', fullName: 'Drs. Joko Prasetyo, M.M.', position: 'Sekretaris Daerah selaku Ketua TAPD', org: 'setda', roles: ['tapd'] },
   { username: 'ppkd.bpkad', fullName: 'Rina Marlina, S.E., Ak.', position: 'Kepala BPKAD selaku PPKD', org: 'bpkad', roles: ['ppkd'] },
   { username: 'auditor.inspektorat', fullName: 'Teguh Santoso, S.H.', position: 'Auditor Ahli Madya', org: 'inspektorat', roles: ['auditor'] },
   { username: 'admin', fullName: 'Administrator grms', position: 'Administrator Sistem', org: 'bappeda', roles: ['admin'] },
@@ -42,7 +45,7 @@ export const DEMO_SUPPLIERS = [{ id: 'cv-maju', name: 'CV Maju Jaya Konstruksi',
 export const DEMO_USERNAMES = DEMO_USERS.map((u) => u.username);
 
 /** The fiscal year a date falls in (Indonesian fiscal years are calendar years, WIB). */
-export function fiscalYearOf(date: Date, timeZone = 'Asia/Jakarta'): number {
+export function fiscalYearOf(date: Date, timeZone = DEFAULT_TIMEZONE): number {
   return localYear(date, timeZone);
 }
 
@@ -95,19 +98,20 @@ export interface SeedResult {
 }
 
 /** Inserts the demo regency unless it is there already; proposals go through the engine. */
-export async function seedDemo(db: Kysely<Database>, engine: Engine, now = new Date()): Promise<SeedResult> {
-  if (!(await seedDemoPeople(db, now)).created) return { created: false };
-  await seedDemoProposals(db, engine, now);
+export async function seedDemo(db: Kysely<Database>, engine: Engine): Promise<SeedResult> {
+  const time = engine.time;
+  if (!(await seedDemoPeople(db, time)).created) return { created: false };
+  await seedDemoProposals(db, engine, time);
   await seedDemoPermits(db, engine);
-  await seedDemoContract(db, engine, now);
+  await seedDemoContract(db, engine, time);
   return { created: true };
 }
 
 /** OPDs, one user per role, and ceilings for this fiscal year and the next. */
-export async function seedDemoPeople(db: Kysely<Database>, now = new Date()): Promise<SeedResult> {
+export async function seedDemoPeople(db: Kysely<Database>, time: WorkflowTime = workflowTime()): Promise<SeedResult> {
   const existing = await db.selectFrom('users').select('username').where('username', '=', 'perencana.dinkes').executeTakeFirst();
   if (existing) return { created: false };
-  const year = fiscalYearOf(now);
+  const year = yearOf(time);
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('orgs').values(DEMO_ORGS.map((o) => ({ id: o.id, name: o.name, code: o.code }))).onConflict((oc) => oc.column('id').doNothing()).execute();
     await trx.insertInto('orgs').values(DEMO_SUPPLIERS.map((o) => ({ ...o }))).onConflict((oc) => oc.column('id').doNothing()).execute();
@@ -130,10 +134,10 @@ export async function seedDemoPeople(db: Kysely<Database>, now = new Date()): Pr
   return { created: true };
 }
 
-async function seedDemoProposals(db: Kysely<Database>, engine: Engine, now: Date): Promise<void> {
-  const year = fiscalYearOf(now);
+async function seedDemoProposals(db: Kysely<Database>, engine: Engine, time: WorkflowTime): Promise<void> {
+  const year = yearOf(time);
   const actors = new Map<string, Actor>();
-  for (const u of DEMO_USERS) actors.set(u.username, (await loadActor(db, u.username))!);
+  for (const u of DEMO_USERS) actors.set(u.username, (await loadActor(db, u.username, time))!);
   const as = (username: string) => actors.get(username)!;
   const fire = (who: string, id: string, type: string, comment?: string) => engine.fire(as(who), id, { type, comment });
 
@@ -159,7 +163,7 @@ async function seedDemoProposals(db: Kysely<Database>, engine: Engine, now: Date
 
 /** Permit applications at DPMPTSP in several states, one of them issued (with its SK Izin). */
 async function seedDemoPermits(db: Kysely<Database>, engine: Engine): Promise<void> {
-  const as = async (username: string) => (await loadActor(db, username))!;
+  const as = async (username: string) => (await loadActor(db, username, engine.time))!;
   const run = async (data: Record<string, unknown>, steps: Array<[string, string, Record<string, unknown>?]>) => {
     const created = await engine.create(await as('fo.dpmptsp'), 'permit', data);
     for (const [who, type, extra] of steps) await engine.fire(await as(who), created.id, { type, ...extra });
@@ -188,15 +192,15 @@ async function seedDemoPermits(db: Kysely<Database>, engine: Engine): Promise<vo
  * A road contract of CV Maju on a ratified PUPR DPA, walked through the engine to maintenance
  * with its first two termins paid (the third falls due at 100 % and is still claimable).
  */
-async function seedDemoContract(db: Kysely<Database>, engine: Engine, now: Date): Promise<void> {
-  const year = fiscalYearOf(now);
-  const as = async (u: string) => (await loadActor(db, u))!;
+async function seedDemoContract(db: Kysely<Database>, engine: Engine, time: WorkflowTime): Promise<void> {
+  const year = yearOf(time);
+  const as = async (u: string) => (await loadActor(db, u, time))!;
   const fire = async (who: string, id: string, type: string, data?: Record<string, unknown>) => engine.fire(await as(who), id, { type, data });
   const dpa = await engine.create(await as('perencana.pupr'), 'budget-proposal', puprProposal(year, 'Rekonstruksi Jalan Ruas Ngaliyan–Wonosari'));
   for (const [who, type] of [['perencana.pupr', 'submit'], ['kadis.pupr', 'approve'], ['verifikator.bappeda', 'verify'], ['tapd.sekda', 'approve'], ['ppkd.bpkad', 'ratify']] as const) {
     await fire(who, dpa.id, type);
   }
-  const day = (offset: number) => new Date(now.getTime() + offset * 86_400_000).toISOString().slice(0, 10);
+  const day = (offset: number) => nextDay(todayOf(time), offset);
   const contract = await engine.create(await as('ppk.pupr'), 'procurement-delivery', {
     packageName: 'Rekonstruksi Jalan Ruas Ngaliyan–Wonosari Seksi 1',
     contractNumber: `HK.02.03/PUPR/${year}/021`,

@@ -3,15 +3,16 @@ import { startPeriodic } from '../periodic';
  * Fires SLA deadlines: a due deadline becomes overdue once, with one 'escalated' audit row by the
  * `system` actor. Runs inside every `grms serve` process; SKIP LOCKED lets several run at once.
  *
- * Escalation and the instance version: the engine writes audit row seq = version + 1 for every
- * transition. An escalation is an audit row too, so it bumps workflow_instances.version by one in
- * the same transaction (under the instance's row lock) and leaves state and snapshot unchanged. A
- * client holding the old version (If-Match) gets 412 and reloads: the instance did change, its
- * history did. updated_at is left alone: the instance's data and state did not change.
+ * Escalation and the instance version: an escalation is an audit row appended at the chain's head
+ * (comments make the chain longer than the version), and it bumps workflow_instances.version by
+ * one in the same transaction (under the instance's row lock), leaving state and snapshot
+ * unchanged. A client holding the old version (If-Match) gets 412 and reloads: the instance's
+ * deadlines changed. It fires once per deadline, so it cannot starve an approval the way a stream
+ * of comments could. updated_at is left alone: the instance's data and state did not change.
  */
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/types';
-import { appendAuditEvent } from '../audit/chain';
+import { appendAuditEvent, nextAuditSeq } from '../audit/chain';
 
 /** The actor of escalations in the audit trail. */
 export const SYSTEM_ACTOR = 'system';
@@ -117,13 +118,13 @@ export async function fireDueDeadlines(db: Kysely<Database>, now: Date, opts: { 
 async function escalate(trx: Transaction<Database>, d: DueRow, now: Date): Promise<void> {
   // Read again under the lock: the batch may hold the state and overall deadline of one instance.
   const inst = await trx.selectFrom('workflow_instances').select(['version', 'state']).where('id', '=', d.instance_id).executeTakeFirstOrThrow();
-  const seq = inst.version + 1;
+  const seq = await nextAuditSeq(trx, d.instance_id, inst.version);
   const what = d.kind === 'state' ? `state "${d.state}"` : 'whole workflow';
   await appendAuditEvent(trx, {
     instanceId: d.instance_id, seq, event: ESCALATED_EVENT, fromState: inst.state, toState: inst.state, actor: SYSTEM_ACTOR,
     comment: `SLA overdue: ${d.kind} deadline (${what}, ${d.working_days} working days) was due ${d.due_at.toISOString()}`,
   });
-  await trx.updateTable('workflow_instances').set({ version: seq }).where('id', '=', d.instance_id).execute();
+  await trx.updateTable('workflow_instances').set({ version: inst.version + 1 }).where('id', '=', d.instance_id).execute();
   await trx
     .updateTable('deadlines')
     .set({ overdue: true, escalated_at: now })

@@ -6,6 +6,7 @@ import type { DocumentAuthority } from '../documents/authority';
 import type { Logger } from '../log';
 import type { Metrics } from '../api/metrics';
 import type { DocumentPool } from '../documents/pool';
+import type { PublicVerify } from '../api/verify-rate';
 
 export interface WebDeps {
   db: Kysely<Database>;
@@ -13,13 +14,19 @@ export interface WebDeps {
   authority: DocumentAuthority;
   /** The deployment's time zone: every time on a page is shown in it. */
   timezone: string;
+  /** GRMS_DOCUMENT_PLACE, printed before the date of documents made per request. */
+  documentPlace: string;
   logger: Logger;
   /** Transitions fired from the console count in the same metric as the API's. */
   metrics: Metrics;
   /** Renders and signs the PDFs made per request (the auditor's report). */
   pool: DocumentPool;
+  /** The public signature check (/verify): its verification threads and bounds. */
+  verify: PublicVerify;
   /** Mark cookies Secure even when the request itself arrived over plain HTTP (behind a TLS proxy). */
   secureCookies: boolean;
+  /** GRMS_PUBLIC_URL: the base of every link put in a document or a page (never the request's Host). */
+  publicUrl: string;
 }
 
 /** One page area of the console: a Router of its own, registered once in src/web/router.ts. */

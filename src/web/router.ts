@@ -7,6 +7,7 @@ import { SignInRequired, type WebContext } from './context';
 import { sendPage } from './layout';
 import { ANON_CSRF_COOKIE, csrfMatches, loadSession, parseCookies, randomToken, SESSION_COOKIE } from './session';
 import { assetsDir } from './assets';
+import { safeUrl } from '../log';
 import { cookieOptions, type PageModule, type WebDeps } from './deps';
 import { authPages } from './pages/auth';
 import { inboxPages } from './pages/inbox';
@@ -55,7 +56,7 @@ function contextLoader(deps: WebDeps): RequestHandler {
   return async (req, res, next) => {
     const cookies = parseCookies(req.get('cookie'));
     const session = await loadSession(deps.db, cookies[SESSION_COOKIE]);
-    const actor = session ? await loadActor(deps.db, session.username) : undefined;
+    const actor = session ? await loadActor(deps.db, session.username, deps.engine.time) : undefined;
     let csrf = session?.csrf;
     if (!csrf || !actor) {
       csrf = cookies[ANON_CSRF_COOKIE] && /^[A-Za-z0-9_-]{43}$/.test(cookies[ANON_CSRF_COOKIE]) ? cookies[ANON_CSRF_COOKIE] : undefined;
@@ -111,7 +112,7 @@ function errorPages(deps: WebDeps): ErrorRequestHandler {
       sendPage(res, { status, title: status === 403 ? t('error.forbidden') : t('error.title'), body: html`<p role="alert">${detail}</p><p><a href="/inbox">${t('error.back')}</a></p>` });
       return;
     }
-    deps.logger.error({ err, requestId: res.locals.requestId, method: req.method, url: req.originalUrl }, 'console page failed');
+    deps.logger.error({ err, requestId: res.locals.requestId, method: req.method, url: safeUrl(req.originalUrl) }, 'console page failed');
     sendPage(res, { status: 500, title: t('error.title'), body: html`<p role="alert">${t('error.internal', { id: String(res.locals.requestId ?? '') })}</p>` });
   };
 }

@@ -1,3 +1,4 @@
+import { workflowTime } from '../../src/clock';
 import os from 'node:os';
 import { sql, type Kysely } from 'kysely';
 import { openPostgres } from '../../src/db/connect';
@@ -73,7 +74,7 @@ async function rebuildContents(db: Kysely<Database>, masterKey: Buffer, from: Da
   const keys = new Map<string, SignerKeys>();
   const out: Array<{ content: DocumentContent; keys: SignerKeys }> = [];
   for (const d of docs) {
-    const actor = (await loadActor(db, d.signer_username!))!;
+    const actor = (await loadActor(db, d.signer_username!, workflowTime()))!;
     if (!keys.has(actor.username)) keys.set(actor.username, await signingIdentityFor(db, masterKey, authority, { username: actor.username, fullName: actor.fullName, orgName: actor.orgName }));
     const history = await db.selectFrom('audit_events').leftJoin('users', 'users.username', 'audit_events.actor')
       .select(['audit_events.event', 'audit_events.from_state', 'audit_events.to_state', 'audit_events.comment', 'audit_events.actor', 'users.full_name'])

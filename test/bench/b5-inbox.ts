@@ -1,3 +1,4 @@
+import { workflowTime } from '../../src/clock';
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from '../../src/db/types';
@@ -20,17 +21,17 @@ interface Probe {
 }
 
 const registry = defaultRegistry();
-const actorFor = async (db: Kysely<Database>, username: string) => (await loadActor(db, username))!;
+const actorFor = async (db: Kysely<Database>, username: string) => (await loadActor(db, username, workflowTime()))!;
 
 const PROBES: Probe[] = [
   { label: 'GET /api/v1/tasks — head of an OPD (kadis.dinkes)', user: 'kadis.dinkes', path: '/api/v1/tasks',
-    read: async (db) => listTasks(db, registry, await actorFor(db, 'kadis.dinkes'), {}) },
+    read: async (db) => listTasks(db, registry, await actorFor(db, 'kadis.dinkes'), {}, new Date()) },
   { label: 'GET /api/v1/tasks — global approver (verifikator.bappeda)', user: 'verifikator.bappeda', path: '/api/v1/tasks',
-    read: async (db) => listTasks(db, registry, await actorFor(db, 'verifikator.bappeda'), {}) },
+    read: async (db) => listTasks(db, registry, await actorFor(db, 'verifikator.bappeda'), {}, new Date()) },
   { label: 'GET /api/v1/instances?state=opd_review — kadis.dinkes', user: 'kadis.dinkes', path: '/api/v1/instances?state=opd_review',
-    read: async (db) => listInstances(db, registry, await actorFor(db, 'kadis.dinkes'), { state: 'opd_review' }) },
+    read: async (db) => listInstances(db, registry, await actorFor(db, 'kadis.dinkes'), { state: 'opd_review' }, new Date()) },
   { label: 'GET /api/v1/instances?state=bappeda_verification — verifikator.bappeda', user: 'verifikator.bappeda', path: '/api/v1/instances?state=bappeda_verification',
-    read: async (db) => listInstances(db, registry, await actorFor(db, 'verifikator.bappeda'), { state: 'bappeda_verification' }) },
+    read: async (db) => listInstances(db, registry, await actorFor(db, 'verifikator.bappeda'), { state: 'bappeda_verification' }, new Date()) },
 ];
 
 interface SizeRun {

@@ -2,30 +2,36 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import crypto from 'node:crypto';
 import type { Db, DbKind } from '../../src/db/connect';
-import { createLogger } from '../../src/log';
+import { createLogger, type Logger } from '../../src/log';
 import type { Engine } from '../../src/engine/engine';
 import { ensureCheckpointKey } from '../../src/audit/keys';
 import { createApp } from '../../src/api/app';
+import { answerClientErrors } from '../../src/api/client-error';
 import { DEMO_USERNAMES, seedDemoPeople } from '../../src/seed/demo';
 import { mintToken } from '../../src/auth/tokens';
 import { createTestDb } from './db';
-import { loadConfig } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import type { Express } from 'express';
 import type { DocumentAuthority } from '../../src/documents/authority';
 import { wireEngine } from '../../src/wiring';
+import type { Metrics } from '../../src/api/metrics';
+import type { MetricsAccess } from '../../src/api/metrics-endpoint';
 
 export const PUBLIC_URL = 'https://grms.semarangkota.example';
 
 /** The app as `grms serve` builds it (documents signed in a worker thread), without listening. */
 export async function buildApp(
-  db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date } = {},
-): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; close(): Promise<void> }> {
-  const defaults = loadConfig({});
-  const config = { ...defaults, publicUrl: PUBLIC_URL, publicUrlSet: true, timezone: opts.timezone ?? defaults.timezone };
-  const { engine, authority, reportPool, metrics, close } = await wireEngine(db.kysely, masterKey, config, 1, opts.clock);
+  db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date; /** settings as environment variables, read by loadConfig */ env?: NodeJS.ProcessEnv; config?: Partial<Config>; logger?: Logger; metricsAccess?: MetricsAccess } = {},
+): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; metrics: Metrics; close(): Promise<void> }> {
+  const defaults = loadConfig(opts.env ?? {});
+  const config = { ...defaults, publicUrl: PUBLIC_URL, publicUrlSet: true, timezone: opts.timezone ?? defaults.timezone, ...opts.config };
+  const { engine, authority, reportPool, metrics, verifyPool, close } = await wireEngine(db.kysely, masterKey, config, 1, opts.clock);
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
-  const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: createLogger('silent') });
-  return { app, engine, authority, close };
+  const app = createApp({
+    db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: opts.logger ?? createLogger('silent'),
+    verify: { pool: verifyPool, settings: config.verify }, publicUrl: PUBLIC_URL, metricsAccess: opts.metricsAccess,
+  });
+  return { app, engine, authority, metrics, close };
 }
 
 export interface Reply {
@@ -40,6 +46,8 @@ export interface TestApp {
   db: Db;
   engine: Engine;
   authority: DocumentAuthority;
+  /** The app's Prometheus registry (for a separate /metrics listener). */
+  metrics: Metrics;
   tokens: Record<string, string>;
   masterKey: Buffer;
   /** A real HTTP request to the running server as `user` (undefined: no token). */
@@ -50,13 +58,19 @@ export interface TestApp {
 /** Serves the real app over HTTP on a random port, on a database of its own (or the one given). */
 export async function startTestApp(
   kind: DbKind,
-  opts: { db?: Db; masterKey?: Buffer; seed?: boolean; /** GRMS_TIMEZONE */ timezone?: string; /** the engine's clock */ clock?: () => Date } = {},
+  opts: {
+    db?: Db; masterKey?: Buffer; seed?: boolean; /** GRMS_TIMEZONE */ timezone?: string; /** the engine's clock */ clock?: () => Date;
+    /** further settings as environment variables (e.g. GRMS_VERIFY_*), read by loadConfig */ env?: NodeJS.ProcessEnv;
+    /** where the app logs (default: nowhere) */ logger?: Logger; /** GRMS_METRICS_TOKEN / _ADDRESS */ metricsAccess?: MetricsAccess;
+    /** Settings as if read from the environment (e.g. comment limits). */ config?: Partial<Config>;
+  } = {},
 ): Promise<TestApp> {
   const db = opts.db ?? (await createTestDb(kind));
   const masterKey = opts.masterKey ?? crypto.randomBytes(32);
   if (opts.seed !== false) await seedDemoPeople(db.kysely);
-  const { app, engine, authority, close } = await buildApp(db, masterKey, opts);
+  const { app, engine, authority, metrics, close } = await buildApp(db, masterKey, opts);
   const server = http.createServer(app);
+  answerClientErrors(server);
   // Longer than the client's idle reuse, so a loaded machine cannot race a reused socket's close.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -65,7 +79,7 @@ export async function startTestApp(
   const present = await db.kysely.selectFrom('users').select('username').where('username', 'in', DEMO_USERNAMES).execute();
   for (const { username } of present) tokens[username] = await mintToken(db.kysely, username);
   return {
-    url, db, engine, authority, tokens, masterKey,
+    url, db, engine, authority, metrics, tokens, masterKey,
     async call(user, method, path, body, headers = {}) {
       const h: Record<string, string> = { ...headers };
       if (user) h.authorization = `Bearer ${tokens[user] ?? user}`;

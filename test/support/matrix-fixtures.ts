@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import type { RoleName } from '../../src/engine/definition';
 import { GLOBAL_ROLES } from '../../src/auth/roles';
@@ -6,6 +7,7 @@ import { loadActor, mintToken } from '../../src/auth/tokens';
 import { addComment } from '../../src/engine/comments';
 import { writeCounts, type TestApp } from './app';
 import { proposal, YEAR } from './proposals';
+import { puprProposal } from '../../src/seed/demo';
 import { registerApplication } from './permits';
 import { award, contractData, isoDay, ratifiedPuprProposal } from './procurement';
 
@@ -98,7 +100,7 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
   const finish = async (id: string, creator: string, org: string, roleOrgs: TargetInstance['roleOrgs']): Promise<TargetInstance> => {
     const document = (await ok(creator, 'GET', `/api/v1/instances/${id}/documents`)).body.items[0] as { id: string; number: string };
     const file = { filename: 'lampiran.txt', contentType: 'text/plain', bytes: Buffer.from('lampiran uji matriks') };
-    const attachmentId = (await addComment(db, app.engine, (await loadActor(db, creator))!, id, 'Lampiran', [file])).attachments[0]!.id;
+    const attachmentId = (await addComment(db, app.engine, (await loadActor(db, creator, app.engine.time))!, id, 'Lampiran', [file])).attachments[0]!.id;
     return { id, documentId: document.id, documentNumber: document.number, attachmentId, org, roleOrgs };
   };
   const targets: Record<Target, TargetInstance> = {
@@ -130,6 +132,58 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
     return username;
   };
   return { targets, delegationId, holiday, subject, userFor };
+}
+
+/**
+ * The officials and instances of the delegation cases (issue 11, item 6): who stands in for whom,
+ * and proposals a Plt submitted or verified. Callers have tokens in app.tokens.
+ */
+export interface DelegationFixtures {
+  /** Dinkes, opd_review: submitted by m.plt-perencana.dinkes as Plt of m.rangkap.dinkes (planner and head of OPD). */
+  pltSubmitted: string;
+  /** Dinkes, tapd_review: verified by m.kepala.bappeda (a TAPD member) as Plt of verifikator.bappeda. */
+  pltVerified: string;
+  /** PUPR, tapd_review, walked by the demo officials. */
+  puprAtTapd: string;
+}
+
+/** Builds the delegation cases' people and proposals on a seeded test app, through the API where it can. */
+export async function buildDelegationFixtures(app: TestApp): Promise<DelegationFixtures> {
+  const db = app.db.kysely;
+  const ok = async (user: string, method: string, path: string, body?: unknown) => {
+    const res = await app.call(user, method, path, body);
+    if (res.status >= 300) throw new Error(`${user} ${method} ${path}: ${res.status} ${res.text}`);
+    return res;
+  };
+  const person = async (username: string, org: string, roles: Array<{ role: string; org: string }>) => {
+    await insertUser(app, username, org, roles);
+    app.tokens[username] = await mintToken(db, username);
+  };
+  await person('m.rangkap.dinkes', 'dinkes', [{ role: 'planner', org: 'dinkes' }, { role: 'opd_head', org: 'dinkes' }]);
+  await person('m.plt-perencana.dinkes', 'dinkes', []);
+  await person('m.kepala.bappeda', 'bappeda', [{ role: 'tapd', org: 'bappeda' }]);
+  await person('m.tapd.pupr', 'pupr', [{ role: 'planner', org: 'pupr' }, { role: 'tapd', org: 'pupr' }]);
+  await person('m.perencana.pupr', 'pupr', [{ role: 'planner', org: 'pupr' }]);
+  await person('m.plt-tapd.setda', 'setda', []);
+  const lend = (body: Record<string, unknown>) => ok('admin', 'POST', '/api/v1/delegations', { from: isoDay(0), to: isoDay(30), ...body });
+  await lend({ delegator: 'm.rangkap.dinkes', delegate: 'm.plt-perencana.dinkes', role: 'planner', org: 'dinkes' });
+  await lend({ delegator: 'verifikator.bappeda', delegate: 'm.kepala.bappeda', role: 'bappeda_verifier', org: 'bappeda' });
+  await lend({ delegator: 'tapd.sekda', delegate: 'm.plt-tapd.setda', role: 'tapd', org: 'setda' });
+  // TAPD lent to a PUPR planner before such delegations were refused: written straight into the table.
+  await db.insertInto('delegations').values({
+    id: crypto.randomUUID(), delegator: 'tapd.sekda', delegate: 'm.perencana.pupr', role: 'tapd', org_id: 'setda', starts_on: isoDay(-1), ends_on: isoDay(30), created_by: 'admin',
+  }).execute();
+
+  const walk = async (creator: string, data: Record<string, unknown>, steps: Array<[string, string]>) => {
+    const id = (await ok(creator, 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data })).body.id as string;
+    for (const [who, type] of steps) await ok(who, 'POST', `/api/v1/instances/${id}/events`, { type });
+    return id;
+  };
+  return {
+    pltSubmitted: await walk('m.plt-perencana.dinkes', proposal(), [['m.plt-perencana.dinkes', 'submit']]),
+    pltVerified: await walk('perencana.dinkes', proposal(), [['perencana.dinkes', 'submit'], ['kadis.dinkes', 'approve'], ['m.kepala.bappeda', 'verify']]),
+    puprAtTapd: await walk('perencana.pupr', puprProposal(YEAR, 'Rekonstruksi Jalan (uji matriks)'), [['perencana.pupr', 'submit'], ['kadis.pupr', 'approve'], ['verifikator.bappeda', 'verify']]),
+  };
 }
 
 /**

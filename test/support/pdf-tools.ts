@@ -2,19 +2,19 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findSignerCertificate, parseDetached } from '../../src/documents/cms';
-import { derToPem, readTlv } from '../../src/documents/der';
+import { parseDetached } from '../../src/documents/cms';
+import { certParts, derToPem, raw, readTlv } from '../../src/documents/der';
 
 /**
- * Wrappers around poppler's pdfsig/pdftotext, NSS's certutil and OpenSSL: independent readers
- * that check what grms writes. Missing tools skip loudly locally and fail under CI (CI=true).
+ * Wrappers around poppler's pdfsig/pdftotext/pdfinfo, NSS's certutil and OpenSSL: independent
+ * readers that check what grms writes. Missing tools skip loudly locally and fail under CI (CI=true).
  * Debian: apt-get install -y poppler-utils libnss3-tools qpdf openssl
  */
-const TOOLS = ['pdfsig', 'pdftotext', 'certutil'] as const;
+const TOOLS = ['pdfsig', 'pdftotext', 'pdfinfo', 'certutil'] as const;
 
 /** The Debian package of each tool a test may need. */
 const PACKAGES: Record<string, string> = {
-  pdfsig: 'poppler-utils', pdftotext: 'poppler-utils', certutil: 'libnss3-tools', openssl: 'openssl', curl: 'curl', xxd: 'xxd', qpdf: 'qpdf',
+  pdfsig: 'poppler-utils', pdftotext: 'poppler-utils', pdfinfo: 'poppler-utils', pdftoppm: 'poppler-utils', certutil: 'libnss3-tools', openssl: 'openssl', curl: 'curl', xxd: 'xxd', qpdf: 'qpdf',
 };
 
 function installed(tool: string): boolean {
@@ -82,6 +82,14 @@ export function pdfsig(pdf: Buffer, nssDir?: string): string {
 
 export function pdftotext(pdf: Buffer): string {
   return withTempFile(pdf, (file) => run('pdftotext', ['-layout', file, '-']));
+}
+
+/** The page count pdfinfo reads from the file. */
+export function pdfPages(pdf: Buffer): number {
+  const info = withTempFile(pdf, (file) => run('pdfinfo', [file]));
+  const m = /^Pages:\s+(\d+)$/m.exec(info);
+  if (!m) throw new Error(`pdfinfo printed no page count:\n${info}`);
+  return Number(m[1]);
 }
 
 /**
@@ -164,7 +172,11 @@ export function opensslVerify(certPem: string, caPem: string, crlDer?: Buffer): 
 
 /** The signer certificate (PEM) of a PDF's signature. */
 export function signerCertificateOf(pdf: Buffer): string {
-  const der = findSignerCertificate(parseDetached(signatureParts(pdf).cms));
+  const cms = parseDetached(signatureParts(pdf).cms);
+  const der = cms.certificates.find((c) => {
+    const parts = certParts(c);
+    return parts.serialHex === cms.signerSerialHex && raw(parts.issuer).equals(cms.signerIssuer);
+  });
   if (!der) throw new Error('the signature names no signer certificate it carries');
   return derToPem(der);
 }

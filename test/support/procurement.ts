@@ -7,8 +7,8 @@ import type { Reply, TestApp } from './app';
 
 /** A ratified PUPR budget proposal (a DPA) for contracts to link to; returns its id. */
 export async function ratifiedPuprProposal(db: Kysely<Database>, engine: Engine): Promise<string> {
-  const as = async (u: string) => (await loadActor(db, u))!;
-  const p = await engine.create(await as('perencana.pupr'), 'budget-proposal', puprProposal(fiscalYearOf(new Date()), 'Rekonstruksi Jalan Gunungpati–Mijen'));
+  const as = async (u: string) => (await loadActor(db, u, engine.time))!;
+  const p = await engine.create(await as('perencana.pupr'), 'budget-proposal', puprProposal(fiscalYearOf(engine.time.clock(), engine.time.timeZone), 'Rekonstruksi Jalan Gunungpati–Mijen'));
   for (const [who, type] of [['perencana.pupr', 'submit'], ['kadis.pupr', 'approve'], ['verifikator.bappeda', 'verify'], ['tapd.sekda', 'approve'], ['ppkd.bpkad', 'ratify']]) {
     await engine.fire(await as(who!), p.id, { type: type! });
   }

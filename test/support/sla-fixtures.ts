@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../src/db/types';
-import { appendAuditEvent } from '../../src/audit';
+import { appendAuditEvent, nextAuditSeq } from '../../src/audit';
 import { enterState, leaveState, type SlaSpec } from '../../src/sla/deadlines';
 
 /** The permit SLA table from the issue (DPMPTSP service standard). */
@@ -35,7 +35,7 @@ export async function seedPermit(db: Kysely<Database>, at: Date, holidays: Reado
   return id;
 }
 
-/** A transition as the engine writes it: row lock, version + 1, audit row, leave and enter. */
+/** A transition as the engine writes it: row lock, version + 1, audit row at the chain's head, leave and enter. */
 export async function moveTo(
   db: Kysely<Database>,
   id: string,
@@ -46,8 +46,8 @@ export async function moveTo(
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('workflow_instances').select(['state', 'version']).where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
-    const seq = row.version + 1;
-    await trx.updateTable('workflow_instances').set({ state: to, version: seq, snapshot: JSON.stringify({ value: to }) }).where('id', '=', id).execute();
+    const seq = await nextAuditSeq(trx, id, row.version);
+    await trx.updateTable('workflow_instances').set({ state: to, version: row.version + 1, snapshot: JSON.stringify({ value: to }) }).where('id', '=', id).execute();
     await appendAuditEvent(trx, { instanceId: id, seq, event: `to_${to}`, fromState: row.state, toState: to, actor: 'fo.sari' });
     await leaveState(trx, { instanceId: id, state: row.state });
     await enterState(trx, { instanceId: id, workflow: 'permit', state: to, sla, at, holidays, timeZone: TZ });

@@ -125,7 +125,11 @@ export const budgetProposalV1: WorkflowDefinition = {
       return: returnStep('bappeda_verifier', 'global'),
     },
     tapd_review: {
-      approve: { roles: ['tapd'], scope: 'global', task: true, review: true, rule: 'withinCeiling', document: { title: 'Berita Acara Persetujuan TAPD' } },
+      // Four eyes: whoever verified at Bappeda (or acted for the verifier) does not approve at TAPD.
+      approve: {
+        roles: ['tapd'], scope: 'global', task: true, review: true, rule: 'withinCeiling', separateFrom: [{ state: 'bappeda_verification', event: 'verify' }],
+        document: { title: 'Berita Acara Persetujuan TAPD' },
+      },
       return: returnStep('tapd', 'global'),
       reject: { roles: ['tapd'], scope: 'global', task: true, review: true, requiresComment: true, document: { title: 'Nota Penolakan' } },
     },

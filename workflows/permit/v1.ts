@@ -122,7 +122,7 @@ export const permitV1: WorkflowDefinition = {
     overall: { days: 15, pausedIn: ['returned', 'awaiting_payment'], finalStates: ['issued', 'rejected'] },
   },
   documentFields,
-  onCreate: async (trx, { row }) => ({ ...(await registerPermit(trx, row)) }),
+  onCreate: async (trx, { row, at }) => ({ ...(await registerPermit(trx, row, at)) }),
   steps: {
     completeness_check: {
       mark_complete: { ...frontdesk, document: stageDoc('Berita Acara Pemeriksaan Kelengkapan Berkas') },

@@ -1,3 +1,4 @@
+import { yearOf as currentYear } from '../../clock';
 import { Router, type Response } from 'express';
 import { createDelegation, endDelegation, listDelegations } from '../../auth/delegations';
 import { listHolidays } from '../../sla/holidays';
@@ -135,7 +136,7 @@ ${inputField(ctx, { id: 'hol-name', name: 'name', label: t('admin.holidayName'),
 
   const yearOf = (value: unknown) => {
     const n = typeof value === 'string' && /^\d{4}$/.test(value) ? Number(value) : NaN;
-    return n >= 2000 && n <= 2100 ? n : localYear(new Date(), deps.timezone);
+    return n >= 2000 && n <= 2100 ? n : currentYear(deps.engine.time);
   };
 
   r.get('/admin/holidays', async (req, res) => {

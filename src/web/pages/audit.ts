@@ -155,9 +155,10 @@ export function auditPages(deps: WebDeps): Router {
       await sendAuditPage(deps, res, { query: {}, reportInstance: id, reportError: ctxOf(res).t('error.notFoundDetail') }, 404);
       return;
     }
-    // The same document as GET /api/v1/instances/:id/audit.pdf, including the link it prints.
+    // The same document as GET /api/v1/instances/:id/audit.pdf, including the link it prints
+    // (on the configured public URL: the request's Host header is the client's to choose).
     const signed = await auditReport(deps.db, deps.authority, deps.pool, instance, actor.fullName,
-      `${req.protocol}://${req.get('host')}/api/v1/instances/${instance.row.id}/audit.pdf`);
+      `${deps.publicUrl}/api/v1/instances/${instance.row.id}/audit.pdf`, { place: deps.documentPlace, time: deps.engine.time });
     res.type('application/pdf')
       .set('Content-Disposition', `attachment; filename="audit-${instance.row.id}.pdf"`)
       .set('X-Content-SHA256', signed.sha256)

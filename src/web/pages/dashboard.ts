@@ -1,3 +1,4 @@
+import { yearOf } from '../../clock';
 import { Router, type Request, type Response } from 'express';
 import { budgetTotals, dashboardOrgs, instancesPerState, overduePerOffice, type BudgetTotals, type StateCount } from '../../engine/dashboard';
 import { localYear } from '../../sla/calendar';
@@ -29,7 +30,7 @@ async function scopeOf(deps: WebDeps, req: Request, res: Response): Promise<Scop
   const asked = typeof req.query.year === 'string' && req.query.year !== '' ? req.query.year : undefined;
   const parsed = asked !== undefined && /^\d{4}$/.test(asked) ? Number(asked) : NaN;
   const yearOk = asked === undefined || (parsed >= 2000 && parsed <= 2100);
-  const year = asked !== undefined && yearOk ? parsed : localYear(new Date(), deps.timezone);
+  const year = asked !== undefined && yearOk ? parsed : yearOf(deps.engine.time);
   let q = deps.db.selectFrom('orgs').select(['id', 'name']).orderBy('name');
   if (allowed) q = q.where('id', 'in', allowed.length ? allowed : ['']);
   const choices = (await q.execute()).map((o) => ({ value: o.id, label: o.name }));
@@ -73,7 +74,7 @@ export function dashboardPages(deps: WebDeps): Router {
     const { t } = ctx;
     const scope = await scopeOf(deps, req, res);
     const [budget, states, overdue] = await Promise.all([
-      budgetTotals(deps.db, scope), instancesPerState(deps.db, scope, deps.timezone), overduePerOffice(deps.db, scope),
+      budgetTotals(deps.db, scope), instancesPerState(deps.db, scope, deps.timezone), overduePerOffice(deps.db, scope, deps.engine.time.clock()),
     ]);
     const cols = columns(ctx);
     const qs = new URLSearchParams({ year: String(scope.year), ...(scope.org && { org: scope.org }) }).toString();
@@ -119,7 +120,7 @@ ${download('overdue')}
     const cols = columns(ctx)[name];
     const rows = name === 'budget' ? budgetRows(await budgetTotals(deps.db, scope))
       : name === 'states' ? countRows(ctx, await instancesPerState(deps.db, scope, deps.timezone))
-        : countRows(ctx, await overduePerOffice(deps.db, scope));
+        : countRows(ctx, await overduePerOffice(deps.db, scope, deps.engine.time.clock()));
     const title = { budget: ctx.t('dash.budget'), states: ctx.t('dash.states'), overdue: ctx.t('dash.overdue') }[name];
     const file = await xlsxOf(title, cols, rows);
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')

@@ -13,6 +13,7 @@ import { fieldError, toFieldErrors, type FieldErrors } from '../forms/errors';
 import { errorMessage } from '../forms/messages';
 import { renderInstance } from './instances';
 import { problemText } from '../i18n/problems';
+import { commentErrorText, MAX_COMMENT_LENGTH, typedComment } from '../comment-field';
 
 /** Empty data for a new form: schema defaults, and the minimum number of rows of each list. */
 function initialData(schema: FieldSchema): Record<string, unknown> {
@@ -105,7 +106,7 @@ ${csrfField(ctx)}
 ${page.version !== undefined ? html`<input type="hidden" name="_version" value="${page.version}">` : ''}
 ${renderFields(ctx, page.schema, page.data, page.errors)}
 ${page.comment ? html`<div class="field"><label for="f-comment">${t('instance.comment')}${page.comment.required ? html` <span class="req">(${t('form.required')})</span>` : ''}</label>
-<textarea id="f-comment" name="_comment" rows="3" maxlength="4000"${page.comment.required ? html` aria-required="true"` : ''}${commentError ? html` aria-invalid="true" aria-describedby="f-comment-error"` : ''}>${page.comment.value}</textarea>${fieldError('f-comment', commentError)}</div>` : ''}
+<textarea id="f-comment" name="_comment" rows="3" maxlength="${MAX_COMMENT_LENGTH}"${page.comment.required ? html` aria-required="true"` : ''}${commentError ? html` aria-invalid="true" aria-describedby="f-comment-error"` : ''}>${page.comment.value}</textarea>${fieldError('f-comment', commentError)}</div>` : ''}
 <div class="buttons"><button type="submit" name="_action" value="save">${page.submitLabel}</button></div>
 </form>`,
   });
@@ -203,7 +204,7 @@ export function formPages(deps: WebDeps): Router {
     const { row, step, schema } = await eventStep(res, req.params.id, event);
     const body = req.body as Record<string, unknown>;
     const data = parseFields(schema, body);
-    const comment = typeof body._comment === 'string' ? body._comment : '';
+    const comment = typedComment(body._comment);
     const version = typeof body._version === 'string' && /^\d{1,9}$/.test(body._version) ? Number(body._version) : undefined;
     const page = {
       title: `${ctx.event(event)}: ${row.title}`, action: `/instances/${row.id}/events/${event}`, schema, data, version,
@@ -219,7 +220,7 @@ export function formPages(deps: WebDeps): Router {
     } catch (err) {
       if (!(err instanceof GrmsError) || err.status === 404 || err.status >= 500) throw err;
       const errors = toFieldErrors(err.errors, '/data');
-      if (errors['/comment']) errors['/comment'] = ctx.t('instance.commentMissing', { event: ctx.event(event) });
+      if (errors['/comment']) errors['/comment'] = commentErrorText(ctx, err, event);
       sendForm(res, { ...page, status: err.status, errors, problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
       return;
     }

@@ -16,10 +16,11 @@ export function inboxPages(deps: WebDeps): Router {
     const { t } = ctx;
     const workflow = typeof req.query.workflow === 'string' && req.query.workflow ? req.query.workflow : undefined;
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
+    const now = deps.engine.time.clock();
     const [page, all] = await Promise.all([
-      listTasks(deps.db, deps.engine.registry, actor, { workflow, cursor }),
+      listTasks(deps.db, deps.engine.registry, actor, { workflow, cursor }, now),
       // The filter tabs show every workflow's count, whichever one is selected.
-      workflow ? listTasks(deps.db, deps.engine.registry, actor, { limit: '1' }) : undefined,
+      workflow ? listTasks(deps.db, deps.engine.registry, actor, { limit: '1' }, now) : undefined,
     ]);
     const counts = (all ?? page).counts;
     // Counts stop at the cap: a count equal to it means "that many or more".

@@ -16,6 +16,7 @@ import { fieldError } from '../forms/errors';
 import { renderData } from '../forms/view';
 import type { FieldSchema } from '../forms/schema';
 import { problemText } from '../i18n/problems';
+import { commentErrorText, MAX_COMMENT_LENGTH, typedComment } from '../comment-field';
 
 /** Every transition of an instance (the history API pages by 200). */
 async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryItem[]> {
@@ -58,7 +59,7 @@ ${plain.length ? html`<form method="post" action="/instances/${row.id}/events" c
   ${csrfField(ctx)}
   <input type="hidden" name="version" value="${row.version}">
   <div class="field"><label for="comment">${t('instance.comment')}</label>
-  <textarea id="comment" name="comment" rows="3" maxlength="4000" aria-describedby="comment-hint${state.commentError ? ' comment-error' : ''}"${state.commentError ? html` aria-invalid="true"` : ''}>${state.comment ?? ''}</textarea>
+  <textarea id="comment" name="comment" rows="3" maxlength="${MAX_COMMENT_LENGTH}" aria-describedby="comment-hint${state.commentError ? ' comment-error' : ''}"${state.commentError ? html` aria-invalid="true"` : ''}>${state.comment ?? ''}</textarea>
   <small id="comment-hint">${needsComment.length ? `${t('instance.commentRequired')}: ${needsComment.map((e) => ctx.event(e)).join(', ')}` : ''}</small>
   ${fieldError('comment', state.commentError)}</div>
   <div class="buttons">${plain.map((e) => html`<button type="submit" name="event" value="${e}"${['return', 'reject', 'terminate'].includes(e) ? html` class="secondary"` : ''}>${ctx.event(e)}</button>`)}</div>
@@ -138,7 +139,8 @@ export function instancePages(deps: WebDeps): Router {
     const { t, event: eventLabel } = ctxOf(res);
     const body = req.body as Record<string, unknown>;
     const type = typeof body.event === 'string' ? body.event : '';
-    const comment = typeof body.comment === 'string' && body.comment.trim() !== '' ? body.comment : undefined;
+    const typed = typedComment(body.comment);
+    const comment = typed.trim() !== '' ? typed : undefined;
     const version = typeof body.version === 'string' && /^\d{1,9}$/.test(body.version) ? Number(body.version) : undefined;
     const { row } = await deps.engine.get(actor, req.params.id);
     // Every check (role, version, comment, rules) is the engine's, in the API's order.
@@ -149,7 +151,7 @@ export function instancePages(deps: WebDeps): Router {
       if (!(err instanceof GrmsError) || err.status === 404 || err.status >= 500) throw err;
       const commentProblem = err.errors?.find((e) => e.path === '/comment');
       await renderInstance(deps, res, actor, row.id, {
-        event: type, comment, ...(commentProblem ? { commentError: t('instance.commentMissing', { event: eventLabel(type) }) } : { error: problemText(ctxOf(res).lang, err) }),
+        event: type, comment, ...(commentProblem ? { commentError: commentErrorText(ctxOf(res), err, type) } : { error: problemText(ctxOf(res).lang, err) }),
       }, err.status);
       return;
     }

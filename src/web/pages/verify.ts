@@ -8,34 +8,35 @@ import { ctxOf, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { when } from '../format';
+import { GrmsError } from '../../errors';
+import { clientAddress, recordVerifyAttempt } from '../../api/verify-rate';
+import { readUpload, type Upload } from '../../api/upload-body';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PDF_LIMIT_BYTES = 20 * 1024 * 1024;
+/** Room for the multipart framing and the form's other fields around the file. */
+const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
 
-/** The one file of a multipart upload, or a reason why there is none. */
-function readUpload(req: Request): Promise<{ pdf?: Buffer; problem?: 'none' | 'too-large' }> {
+/** The one file of a multipart upload (read as it arrives, src/api/upload-body.ts), or why there is none. */
+function readMultipartPdf(req: Request, maxBytes: number): Promise<{ upload?: Upload; problem?: 'none' | 'too-large' }> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: PDF_LIMIT_BYTES, files: 1, fields: 2, fieldSize: 1024 } });
+      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 2, fieldSize: 1024 } });
     } catch {
       resolve({ problem: 'none' });
       return;
     }
-    let pdf: Buffer | undefined;
-    let tooLarge = false;
+    let file: Promise<Upload | undefined> | undefined;
+    const declared = Number(req.get('content-length') ?? 0) || undefined;
     parser.on('file', (_name, stream) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => {
-        tooLarge = true;
-      });
-      stream.on('close', () => {
-        pdf = Buffer.concat(chunks);
-      });
+      file = readUpload(stream, maxBytes, declared);
+      file.catch(() => undefined); // awaited on close
     });
     parser.on('error', reject);
-    parser.on('close', () => resolve(tooLarge ? { problem: 'too-large' } : pdf && pdf.length > 0 ? { pdf } : { problem: 'none' }));
+    parser.on('close', () => {
+      if (!file) return resolve({ problem: 'none' });
+      file.then((u) => resolve(!u ? { problem: 'too-large' } : u.bytes.length > 0 ? { upload: u } : { problem: 'none' }), reject);
+    });
     req.pipe(parser);
   });
 }
@@ -82,16 +83,34 @@ export function verifyPages(deps: WebDeps): Router {
   r.post('/verify', async (req, res) => {
     const ctx = ctxOf(res);
     const { t } = ctx;
-    const upload = await readUpload(req);
-    if (!upload.pdf) {
-      sendPage(res, { status: upload.problem === 'too-large' ? 413 : 422, title: t('verify.title'), body: html`<p>${t('verify.intro')}</p>${uploadForm(ctx, t('verify.noFile'))}` });
-      return;
+    const { settings, pool } = deps.verify;
+    const refuse = (status: number, message: string) =>
+      sendPage(res, { status, title: t('verify.title'), body: html`<p>${t('verify.intro')}</p>${uploadForm(ctx, message)}` });
+    // The same limit per client as the API's, counted before the upload is read.
+    const wait = await recordVerifyAttempt(deps.db, clientAddress(req), settings);
+    if (wait > 0) {
+      res.set('Retry-After', String(wait));
+      return refuse(429, t('verify.rateLimited', { minutes: Math.ceil(wait / 60) }));
     }
-    if (!upload.pdf.subarray(0, 1024).includes('%PDF-')) {
-      sendPage(res, { status: 422, title: t('verify.title'), body: html`<p>${t('verify.intro')}</p>${uploadForm(ctx, t('verify.notPdf'))}` });
-      return;
+    const tooLarge = () => refuse(413, t('verify.tooLarge', { max: Math.floor((settings.maxBytes / 1024 / 1024) * 10) / 10 }));
+    if (Number(req.get('content-length') ?? 0) > settings.maxBytes + MULTIPART_OVERHEAD_BYTES) return tooLarge();
+    const { upload, problem } = await readMultipartPdf(req, settings.maxBytes);
+    if (problem === 'too-large') return tooLarge();
+    if (!upload) return refuse(422, t('verify.noFile'));
+    if (!upload.bytes.subarray(0, 1024).includes('%PDF-')) return refuse(422, t('verify.notPdf'));
+    let result: UploadCheck;
+    try {
+      result = await checkUploadedPdf(deps.db, deps.authority, pool, upload);
+    } catch (err) {
+      if (!(err instanceof GrmsError)) throw err;
+      if (err.code === 'SIGNATURE_LIMITS_EXCEEDED') return refuse(422, t('verify.limits', { detail: err.message }));
+      if (err.code === 'VERIFY_BUDGET_EXCEEDED') return refuse(422, t('verify.budget'));
+      if (err.code === 'VERIFY_BUSY') {
+        res.set('Retry-After', '5');
+        return refuse(503, t('verify.busy'));
+      }
+      throw err;
     }
-    const result = await checkUploadedPdf(deps.db, deps.authority, upload.pdf);
     sendPage(res, { title: t('verify.title'), body: html`${resultView(ctx, result, result.stage)}${uploadForm(ctx)}` });
   });
 
