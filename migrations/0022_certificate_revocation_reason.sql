@@ -7,3 +7,14 @@ ALTER TABLE user_certificates ADD COLUMN revocation_reason text
   CHECK (revocation_reason IN ('superseded', 'cessationOfOperation', 'keyCompromise', 'affiliationChanged'));
 ALTER TABLE user_certificates ADD CONSTRAINT user_certificates_reason_when_revoked
   CHECK (revocation_reason IS NULL OR revoked_at IS NOT NULL);
+
+-- Auditors read certificates column by column (0021): the reason is a fact, not a secret.
+DO $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'grms_audit_reader') THEN
+    GRANT SELECT (revocation_reason) ON user_certificates TO grms_audit_reader;
+  END IF;
+EXCEPTION
+  WHEN insufficient_privilege THEN
+    RAISE NOTICE 'grms: grant to grms_audit_reader skipped (insufficient privilege); ask the DBA to apply migrations/0022_certificate_revocation_reason.sql';
+END $$;
