@@ -210,8 +210,8 @@ export const openApiDocument = {
     '/api/v1/ca.pem': { get: { summary: 'The deployment CA certificate (PEM), to trust its signatures', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': {} } } } } },
     '/crl/{ca}.crl': {
       get: {
-        summary: 'The CA\'s certificate revocation list (DER, RFC 5280), named in every certificate it issues; {ca} is the hex key identifier of the CA',
-        parameters: [{ name: 'ca', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]+$' } }],
+        summary: 'The CA certificate revocation list (DER)',
+        parameters: [{ name: 'ca', in: 'path', required: true, description: 'the CA\'s key identifier (SKI), lower-case hex', schema: { type: 'string', pattern: '^[0-9a-f]+$' } }],
         responses: { '200': { description: 'CRL', content: { 'application/pkix-crl': { schema: { type: 'string', format: 'binary' } } } }, ...errors(404) },
       },
     },
