@@ -77,7 +77,8 @@ export const PUBLIC_URL_REQUIRED =
   + 'the public reaches this deployment at (e.g. https://grms.semarangkota.go.id)';
 
 const CA_KEY_NAME = 'document-ca';
-const YEAR_MS = 365.25 * 24 * 3600 * 1000;
+/** A Julian year: certificate lifetimes are given in these. */
+export const YEAR_MS = 365.25 * 24 * 3600 * 1000;
 /** The seal is re-issued every SEAL_PERIOD and valid a year longer, so a running server's seal never lapses. */
 const SEAL_PERIOD_MS = 2 * YEAR_MS;
 const SEAL_VALIDITY_MS = SEAL_PERIOD_MS + YEAR_MS;
@@ -192,8 +193,6 @@ export async function issueSigningCertificate(
 export function crlPath(caKeyId: string): string {
   return `/crl/${caKeyId}.crl`;
 }
-
-export { YEAR_MS };
 
 /**
  * Loads (first start: creates) the document CA and the deployment seal. Several processes starting
