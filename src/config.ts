@@ -1,7 +1,15 @@
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_TIMEZONE } from './clock';
 import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './engine/comment-limits';
+
+/**
+ * Which proxies may name the client (X-Forwarded-For), as Express's `trust proxy`: false (none),
+ * a hop count, or the proxies' addresses, CIDRs and the names loopback, linklocal, uniquelocal.
+ * Never `true`: that would let every client choose the address it is limited and logged under.
+ */
+export type TrustProxy = false | number | readonly string[];
 
 /** Everything grms reads from the environment, read once. */
 export interface Config {
@@ -54,6 +62,11 @@ export interface Config {
   readonly userP12Passphrase: string | undefined;
   /** OCDS ocid prefix of this publisher ("ocds-" + the registered prefix + a local part). */
   readonly ocidPrefix: string;
+  /**
+   * GRMS_TRUST_PROXY: the reverse proxies in front of grms, so the client address every rate limit
+   * and log names is the real client's, not the proxy's (default: none; the socket's peer).
+   */
+  readonly trustProxy: TrustProxy;
   /**
    * GRMS_METRICS_ADDRESS ("host:port", "[::1]:port"): a second listener that serves only /metrics;
    * the main port then answers 404 there. Unset: /metrics is on the main port.
@@ -158,6 +171,36 @@ function parseToken(value: string | undefined, name: string): string | undefined
   return value;
 }
 
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR (address/prefix length) or one of Express's names for address ranges. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const family = net.isIP(address ?? '');
+  if (!family || rest.length) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/** GRMS_TRUST_PROXY: empty or "false" → none; "2" → two hops; "loopback, 10.0.0.0/8" → those proxies. */
+export function parseTrustProxy(value: string | undefined, name = 'GRMS_TRUST_PROXY'): TrustProxy {
+  const text = (value ?? '').trim();
+  if (text === '' || text.toLowerCase() === 'false') return false;
+  if (['true', '*', 'all'].includes(text.toLowerCase())) {
+    throw new Error(`${name} must never be "${text}": that trusts every client to name its own address. Give the number of proxies in front of grms or their addresses/CIDRs (e.g. "loopback" or "10.0.0.5, 10.1.0.0/16")`);
+  }
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops > 10) throw new Error(`${name}: ${hops} proxy hops is not a plausible setup (at most 10)`);
+    return hops === 0 ? false : hops;
+  }
+  const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+  const bad = entries.filter((e) => !isProxyEntry(e));
+  if (bad.length) throw new Error(`${name} must be a hop count or a list of addresses, CIDRs, loopback, linklocal or uniquelocal; not understood: ${bad.map((b) => `"${b}"`).join(', ')}`);
+  return Object.freeze(entries);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env.PORT, 3000, 'PORT');
   const host = env.HOST || '127.0.0.1';
@@ -193,5 +236,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowSeconds: Math.max(1, intFrom(env.GRMS_COMMENT_RATE_WINDOW_SECONDS, DEFAULT_COMMENT_LIMITS.windowSeconds, 'GRMS_COMMENT_RATE_WINDOW_SECONDS')),
       attachmentQuotaBytes: intFrom(env.GRMS_ATTACHMENT_QUOTA_MB, DEFAULT_COMMENT_LIMITS.attachmentQuotaBytes / 1024 / 1024, 'GRMS_ATTACHMENT_QUOTA_MB') * 1024 * 1024,
     }),
+    trustProxy: parseTrustProxy(env.GRMS_TRUST_PROXY),
   });
 }

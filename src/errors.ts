@@ -54,6 +54,10 @@ export const unsupportedMediaType = (detail: string) =>
   new GrmsError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported-media-type', 'Unsupported media type', detail);
 export const invalidData = (detail: string, errors: FieldProblem[]) =>
   new GrmsError('INVALID_DATA', 422, 'invalid-data', 'Invalid data', detail, errors);
+/** A key (JSON property, form field or query parameter) named `__proto__`, `constructor` or `prototype`. */
+export const reservedKey = (errors: FieldProblem[]) =>
+  new GrmsError('RESERVED_KEY', 422, 'reserved-key', 'Reserved key',
+    `A key may not be named __proto__, constructor or prototype: ${errors.map((e) => e.path).join(', ')}`, errors);
 /** An organisation id is taken: ids are never reused, since instances, roles and numbers refer to them. */
 export const orgExists = (id: string) =>
   new GrmsError('ORG_EXISTS', 409, 'org-exists', 'Organisation exists', `An organisation "${id}" already exists`);

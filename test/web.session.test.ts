@@ -32,13 +32,14 @@ describeBackends('web console sessions', (kind) => {
 
   test('a wrong password is refused with the sign-in form again, and counts as a failed authentication', async () => {
     const c = new ConsoleClient(app.url);
-    const before = await app.db.kysely.selectFrom('auth_failures').select('failures').execute();
+    const before = await app.db.kysely.selectFrom('auth_failures').select('id').execute();
     const res = await c.signIn('perencana.dinkes', 'not-the-password');
     expect(res.status).toBe(401);
     expect(res.text).toContain('Nama pengguna atau kata sandi salah');
     expect(c.cookies.has(SESSION_COOKIE)).toBe(false);
-    const after = await app.db.kysely.selectFrom('auth_failures').select('failures').execute();
-    expect(after.reduce((s, r) => s + r.failures, 0)).toBe(before.reduce((s, r) => s + r.failures, 0) + 1);
+    const after = await app.db.kysely.selectFrom('auth_failures').select(['id', 'client', 'username']).orderBy('id').execute();
+    expect(after).toHaveLength(before.length + 1);
+    expect(after.at(-1)).toMatchObject({ client: '127.0.0.1', username: 'perencana.dinkes' });
   });
 
   test('pages need a session: the inbox redirects to sign-in', async () => {
@@ -63,6 +64,45 @@ describeBackends('web console sessions', (kind) => {
     const refused = await anon.post('/signin', { username: 'perencana.dinkes', password: TEST_PASSWORD });
     expect(refused.status).toBe(403);
     expect(anon.cookies.has(SESSION_COOKIE)).toBe(false);
+  });
+
+  test('a CSRF token in the query string is refused: only the form body carries it (multipart included)', async () => {
+    const c = new ConsoleClient(app.url);
+    await c.signIn('perencana.dinkes', TEST_PASSWORD);
+    const token = csrfOf(await c.get('/inbox'));
+    const id = c.cookies.get(SESSION_COOKIE)!;
+    const stillSignedIn = async () => {
+      expect(await app.db.kysely.selectFrom('web_sessions').select('id_hash').where('id_hash', '=', sha256Hex(id)).execute()).toHaveLength(1);
+      expect((await c.get('/inbox')).status).toBe(200);
+    };
+    const inQuery = await c.request('POST', `/signout?_csrf=${encodeURIComponent(token)}`, new URLSearchParams({ other: 'x' }));
+    expect(inQuery.status).toBe(403);
+    await stillSignedIn();
+    // Both: the body's token is the one checked, a query copy changes nothing.
+    expect((await c.request('POST', '/signout?_csrf=wrong', new URLSearchParams({ _csrf: 'also-wrong' }))).status).toBe(403);
+    await stillSignedIn();
+
+    // The verify page's upload carries the token as a field of its multipart body.
+    const page = await c.get('/verify');
+    expect(page.text).toContain('action="/verify" enctype="multipart/form-data"');
+    expect(page.text).not.toMatch(/action="[^"]*_csrf=/);
+    const upload = (withToken: boolean) => {
+      const form = new FormData();
+      if (withToken) form.set('_csrf', token);
+      form.set('pdf', new Blob([Buffer.from('%PDF-1.4\nnot really a pdf\n')], { type: 'application/pdf' }), 'surat.pdf');
+      return form;
+    };
+    const checked = await c.request('POST', '/verify', upload(true));
+    expect(checked.status).toBe(200);
+    expect(checked.text).toContain('class="verdict invalid"');
+    const queryOnly = await c.request('POST', `/verify?_csrf=${encodeURIComponent(token)}`, upload(false));
+    expect(queryOnly.status).toBe(403);
+    expect(queryOnly.text).not.toContain('class="verdict');
+    // A multipart body anywhere else is refused, token or not.
+    const signout = new FormData();
+    signout.set('_csrf', token);
+    expect((await c.request('POST', '/signout', signout)).status).toBe(403);
+    await stillSignedIn();
   });
 
   test('signing out deletes the session row; the old cookie no longer works', async () => {

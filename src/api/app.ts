@@ -8,6 +8,7 @@ import { notFound } from '../errors';
 import type { Logger } from '../log';
 import { accessLog, requestId, requireAuth } from './middleware';
 import { problemHandler } from './problem';
+import { guardRequest } from './request-guard';
 import { healthRouter, metaRouter } from './meta';
 import { instancesRouter } from './instances';
 import { ceilingsRouter } from './ceilings';
@@ -27,7 +28,7 @@ import { commentsRouter } from './comments';
 import { delegationsRouter } from './delegations';
 import { procurementRouter } from './procurement';
 import type { OcdsSettings } from '../procurement/ocds';
-import { loadConfig } from '../config';
+import { loadConfig, type TrustProxy } from '../config';
 import { webRouter } from '../web/router';
 import type { PublicVerify } from './verify-rate';
 
@@ -54,6 +55,8 @@ export interface AppDeps {
   publicUrl?: string;
   /** GRMS_METRICS_TOKEN / GRMS_METRICS_ADDRESS; default: /metrics public on this app. */
   metricsAccess?: MetricsAccess;
+  /** GRMS_TRUST_PROXY: the proxies allowed to name the client address (X-Forwarded-For); default none. */
+  trustProxy?: TrustProxy;
 }
 
 function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
@@ -65,20 +68,25 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {} }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // req.ip (src/api/client-address.ts) is the address X-Forwarded-For gives only behind these proxies.
+  app.set('trust proxy', trustProxy === false ? false : typeof trustProxy === 'number' ? trustProxy : [...trustProxy]);
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestId());
   app.use(accessLog(logger));
-  app.use(measureRequests(metrics));
+  app.use(measureRequests(metrics, logger));
   // The console runs on closed networks over plain HTTP too: upgrading its asset requests to HTTPS
   // would break it there, so the upgrade is asked for only where the deployment says TLS is in front.
   // Styles come from grms's own stylesheets only: no inline style (an injected `style=` cannot
   // restyle a page into a phishing form), no style from elsewhere.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: secureCookies ? [] : null, styleSrc: ["'self'"] } } }));
   app.use(express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] }));
+  // Reserved keys (__proto__ …) in the query or a JSON body, and unusable query values, are
+  // refused here for every route, the console's included; its forms are checked as they are parsed.
+  app.use(guardRequest());
 
   // Public: no token.
   app.use(healthRouter(db));

@@ -7,6 +7,14 @@ import { addComment, attachmentBytes, attachmentQuotaExceeded, authoriseComment,
 import type { CommentLimits } from '../engine/comment-limits';
 import { badRequest, notFound, payloadTooLarge, unsupportedMediaType, type GrmsError } from '../errors';
 import { actorOf } from './middleware';
+import { reservedNameProblems } from './request-guard';
+import { reservedKey } from '../errors';
+
+/** A multipart field name with a reserved part (__proto__ …), as the 422 it gets. */
+const reservedName = (name: string) => {
+  const problems = reservedNameProblems([name]);
+  return problems.length ? reservedKey(problems) : undefined;
+};
 
 /** Per file; the issue's limit for attachments. */
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
@@ -49,9 +57,17 @@ function readMultipart(req: Request, room: number, overQuota: () => GrmsError): 
       if (bodyBytes > maxBody) stop(payloadTooLarge(`A comment body may be at most ${maxBody} bytes`));
     });
     parser.on('field', (name, value) => {
-      if (name === 'comment') comment = value;
+      const reserved = reservedName(name);
+      if (reserved) stop(reserved);
+      else if (name === 'comment') comment = value;
     });
-    parser.on('file', (_name, stream, info) => {
+    parser.on('file', (name, stream, info) => {
+      const reserved = reservedName(name);
+      if (reserved) {
+        stop(reserved);
+        stream.resume();
+        return;
+      }
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => {
         fileBytes += c.length;

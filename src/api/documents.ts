@@ -9,7 +9,7 @@ import { GrmsError, notFound, payloadTooLarge, unsupportedMediaType } from '../e
 import { actorOf, requireRole } from './middleware';
 import type { DocumentPool } from '../documents/pool';
 import type { DocumentContent } from '../documents/content';
-import { publicPermitStatus } from '../permits/status';
+import { heldPermitStatus } from '../permits/status';
 import { auditReport } from '../documents/audit-report';
 import { CrlPublisher } from '../documents/crl';
 import { verifyRateLimit, type PublicVerify } from './verify-rate';
@@ -53,10 +53,16 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
       .send(signed.pdf);
   });
   // The front desk prints the tanda terima right after registration: registration number and PIN,
-  // checked against the stored hash (the PIN itself is never stored), signed with the seal.
+  // checked against the stored hash (the PIN itself is never stored), signed with the seal. Only
+  // for an application the caller may read; the applicants' PIN limit does not apply to it.
   r.post('/permits/receipt.pdf', requireRole('frontdesk'), async (req, res) => {
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
-    const status = await publicPermitStatus(db, { registration: body.registrationNumber, pin: body.pin, clientIp: req.socket.remoteAddress ?? 'unknown' });
+    const actor = actorOf(res);
+    const holds = (instanceId: string) => engine.get(actor, instanceId).then(() => true, (err: unknown) => {
+      if (err instanceof GrmsError && err.status === 404) return false;
+      throw err;
+    });
+    const status = await heldPermitStatus(db, { registration: body.registrationNumber, pin: body.pin }, holds);
     const reg = await db.selectFrom('permit_registrations').innerJoin('workflow_instances as w', 'w.id', 'permit_registrations.instance_id')
       .select(['w.id', 'w.title', 'w.data', 'w.org_id']).where('permit_registrations.registration_number', '=', status.registrationNumber).executeTakeFirstOrThrow();
     const org = await db.selectFrom('orgs').select('name').where('id', '=', reg.org_id).executeTakeFirstOrThrow();

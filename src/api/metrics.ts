@@ -4,6 +4,7 @@ import type { RequestHandler } from 'express';
 import type { Database } from '../db/types';
 import { registerDefaultMetrics } from './default-metrics';
 import { followRouteTemplate } from './route-template';
+import { runHook, type Logger } from '../log';
 
 /** Prometheus metrics of one API process (counters are per process; gauges read the database). */
 export interface Metrics {
@@ -36,14 +37,14 @@ export function createMetrics(db: Kysely<Database>): Metrics {
 }
 
 /** Times every request under its route template (not the raw path, which would explode labels). */
-export function measureRequests(metrics: Metrics): RequestHandler {
+export function measureRequests(metrics: Metrics, logger: Logger): RequestHandler {
   return (req, res, next) => {
     const end = metrics.requests.startTimer();
     const routeTemplate = followRouteTemplate(req);
-    res.on('finish', () => {
+    res.on('finish', () => runHook(logger, 'request metrics', () => {
       const route = routeTemplate() ?? 'unmatched';
       end({ method: req.method, route, status: String(res.statusCode) });
-    });
+    }));
     next();
   };
 }

@@ -4,10 +4,11 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { authenticate } from '../auth/tokens';
-import { recordAuthFailure } from '../auth/rate-limit';
+import { countTokenFailure, TooManyFailedAuthentications } from '../auth/rate-limit';
+import { clientAddress } from './client-address';
 import { type Actor, hasRole } from '../auth/roles';
-import { badRequest, forbidden, GrmsError, unauthorized, unsupportedMediaType } from '../errors';
-import type { Logger } from '../log';
+import { badRequest, forbidden, unauthorized, unsupportedMediaType } from '../errors';
+import { runHook, type Logger } from '../log';
 
 /** A request id for every request: taken from X-Request-Id when sane, else made here. */
 export function requestId(): RequestHandler {
@@ -23,12 +24,12 @@ export function requestId(): RequestHandler {
 export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();
-    res.on('finish', () => {
+    res.on('finish', () => runHook(logger, 'access log', () => {
       logger.info(
-        { requestId: res.locals.requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6, user: res.locals.actor?.username },
+        { requestId: res.locals.requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6, user: res.locals.actor?.username, client: clientAddress(req) },
         'request',
       );
-    });
+    }));
     next();
   };
 }
@@ -40,22 +41,22 @@ export function actorOf(res: Response): Actor {
 }
 
 /**
- * Bearer-token authentication; 401 problem+json otherwise. A client that keeps presenting bad
- * tokens is refused with 429 for the rest of the window, in every API process.
+ * Bearer-token authentication (the scheme in any case, RFC 9110); 401 problem+json otherwise. A
+ * valid token is always accepted. Unknown tokens count per client address: once a client has
+ * presented too many, its further unknown tokens get 429 for the rest of the window, in every
+ * API process.
  */
 export function requireAuth(db: Kysely<Database>, time: WorkflowTime): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const header = req.get('authorization') ?? '';
-    const match = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
-    const client = req.socket.remoteAddress ?? 'unknown';
-    const auth = match ? await authenticate(db, match[1]!, client, time) : undefined;
-    if (auth && auth.retryAfter > 0) {
-      res.set('Retry-After', String(auth.retryAfter));
-      throw new GrmsError('TOO_MANY_FAILED_LOGINS', 429, 'too-many-failed-authentications', 'Too many failed authentications', `Too many invalid tokens from this address; try again in ${auth.retryAfter} s`);
-    }
-    const actor = auth?.actor;
+    const match = /^bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
+    const actor = match ? await authenticate(db, match[1]!, time) : undefined;
     if (!actor) {
-      if (match) await recordAuthFailure(db, client);
+      const wait = match ? await countTokenFailure(db, clientAddress(req)) : 0;
+      if (wait > 0) {
+        res.set('Retry-After', String(wait));
+        throw new TooManyFailedAuthentications(wait, 'Too many invalid tokens from this address');
+      }
       res.set('WWW-Authenticate', 'Bearer realm="grms"');
       throw unauthorized(match ? 'The bearer token is unknown, expired or revoked' : 'A bearer token is required (Authorization: Bearer …)');
     }

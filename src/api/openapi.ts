@@ -130,21 +130,21 @@ export const openApiDocument = {
     },
     '/api/v1/users/{username}/password': {
       put: {
-        security: bearer, summary: "Set a user's password (admin); recorded in people_events",
+        security: bearer, summary: "Set a user's password (admin); recorded in people_events; ends all the user's console sessions",
         parameters: [usernameParam], requestBody: json({ type: 'object', required: ['password'], properties: { password: { type: 'string', minLength: 10, maxLength: 200 } } }),
         responses: { '204': { description: 'set' }, ...errors(400, 401, 403, 404, 415, 422) },
       },
     },
     '/api/v1/users/{username}/password-reset': {
       post: {
-        security: bearer, summary: 'Reset a password (admin): a temporary one, shown only in this response (Cache-Control: no-store), to be changed at next sign-in',
+        security: bearer, summary: 'Reset a password (admin): a temporary one, shown only in this response (Cache-Control: no-store), to be changed at next sign-in. Ends all the user\'s console sessions and revokes all their API tokens',
         parameters: [usernameParam],
-        responses: { '200': ok('the temporary password', { type: 'object', properties: { username: { type: 'string' }, temporaryPassword: { type: 'string' }, mustChange: { const: true } } }), ...errors(401, 403, 404, 422) },
+        responses: { '200': ok('the temporary password', { type: 'object', properties: { username: { type: 'string' }, temporaryPassword: { type: 'string' }, mustChange: { const: true }, endedSessions: { type: 'integer', minimum: 0 }, revokedTokens: { type: 'integer', minimum: 0 } } }), ...errors(401, 403, 404, 422) },
       },
     },
     '/api/v1/me/password': {
       put: {
-        security: bearer, summary: 'Change my own password (every role, auditors included); currentPassword is required when one is set and must be absent otherwise. A wrong one (403 wrong-password) counts as a failed authentication',
+        security: bearer, summary: 'Change my own password (every role, auditors included); currentPassword is required when one is set and must be absent otherwise. Ends the user\'s console sessions. A wrong one (403 wrong-password) counts as a failed sign-in for the user and the client address; over the limit, 429 with Retry-After',
         requestBody: json({ type: 'object', required: ['newPassword'], properties: { currentPassword: { type: 'string' }, newPassword: { type: 'string', minLength: 10, maxLength: 200 } } }),
         responses: { '204': { description: 'changed' }, ...errors(400, 401, 403, 415, 422, 429) },
       },

@@ -5,6 +5,8 @@ import { GrmsError } from '../errors';
 import { formatDateTimeId } from '../documents/format';
 import { publicPermitStatus, TooManyAttempts, type PublicPermitStatus, type StatusLimits } from '../permits/status';
 import { jsonObjectBody } from './middleware';
+import { checkFormBody } from './request-guard';
+import { clientAddress } from './client-address';
 
 /**
  * Public permit status, for applicants (no login): JSON at POST /api/v1/permits/status (the PIN
@@ -12,10 +14,6 @@ import { jsonObjectBody } from './middleware';
  * form posts the same way; GET with ?registration=&pin= also works, for links typed by hand.
  */
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-function clientIp(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
-}
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="id"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -47,7 +45,7 @@ function statusHtml(s: PublicPermitStatus, timeZone: string): string {
 /** `timeZone`: the deployment's, for every time shown. */
 export function permitStatusRouter(db: Kysely<Database>, timeZone: string, limits?: StatusLimits): Router {
   const r = Router();
-  const lookup = (req: Request, registration: unknown, pin: unknown) => publicPermitStatus(db, { registration, pin, clientIp: clientIp(req) }, limits);
+  const lookup = (req: Request, registration: unknown, pin: unknown) => publicPermitStatus(db, { registration, pin, clientIp: clientAddress(req) }, limits);
 
   r.post('/api/v1/permits/status', async (req, res) => {
     const body = jsonObjectBody(req);
@@ -80,6 +78,6 @@ export function permitStatusRouter(db: Kysely<Database>, timeZone: string, limit
     }
   };
   r.get('/permits/status', (req, res) => html(req, res, req.query as Record<string, unknown>));
-  r.post('/permits/status', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => html(req, res, (req.body ?? {}) as Record<string, unknown>));
+  r.post('/permits/status', express.urlencoded({ extended: false, limit: '4kb', verify: checkFormBody }), (req, res) => html(req, res, (req.body ?? {}) as Record<string, unknown>));
   return r;
 }

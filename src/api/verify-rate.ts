@@ -1,3 +1,4 @@
+import { clientAddress } from './client-address';
 import { sql, type Kysely } from 'kysely';
 import type { Request, RequestHandler } from 'express';
 import type { Database } from '../db/types';
@@ -18,11 +19,6 @@ export type VerifyRate = Pick<VerifySettings, 'rateLimit' | 'rateWindowSeconds'>
 export interface PublicVerify {
   pool: VerifyPool;
   settings: VerifySettings;
-}
-
-/** The address limits and logs name: Express's `req.ip`, which honours the `trust proxy` setting. */
-export function clientAddress(req: Request): string {
-  return (req.ip ?? req.socket.remoteAddress ?? 'unknown').slice(0, 100);
 }
 
 /** Records one check by `client`; returns 0, or the seconds to wait when over the limit. */

@@ -4,6 +4,8 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { invalidData, notFound, wrongPassword, type FieldProblem } from '../errors';
 import { recordPeopleEvent } from './people';
+import { revokeUserTokens } from './tokens';
+import { beginPasswordAttempt, tooManyFailures, type AuthLimits } from './rate-limit';
 
 /**
  * Passwords for people signing in to the web console. Stored as scrypt hashes
@@ -57,25 +59,57 @@ export function generatePassword(): string {
   return out.join('');
 }
 
+export interface SetPasswordOptions {
+  /** The holder has to choose a new one at next sign-in (an admin reset, or an admin's choice). */
+  mustChange?: boolean;
+  /** An admin reset: recorded as reset_password, and it also revokes the user's API tokens. */
+  reset?: boolean;
+  /** Goes to the event's details (the demo marks the passwords it sets itself). */
+  note?: string;
+  /** The console session (web_sessions.id_hash) of a user changing their own password: it stays. */
+  keepSession?: string;
+}
+
+/** What a password change ended besides the password. */
+export interface PasswordSet {
+  /** Console sessions of the user that were ended. */
+  endedSessions: number;
+  /** API tokens of the user that were revoked (a reset only). */
+  revokedTokens: number;
+}
+
 /**
  * Sets a user's password and records it in the people_events chain (never the password or its
- * hash). `mustChange` marks an admin reset: the holder has to choose a new one at next sign-in.
- * `note` goes to the event's details (the demo marks the passwords it sets itself).
+ * hash). Whoever knew the old password may have a session open: every console session of the user
+ * ends, except `keepSession` (the one the user is changing it in). A reset is recovery from a
+ * password that may be known to someone else, so it also revokes the user's API tokens and
+ * forgets the browsers they signed in from (device cookies). All in one transaction.
  */
 export async function setPassword(
-  db: Kysely<Database>, by: string, username: string, password: string, opts: { mustChange?: boolean; reset?: boolean; note?: string } = {},
-): Promise<void> {
+  db: Kysely<Database>, by: string, username: string, password: string, opts: SetPasswordOptions = {},
+): Promise<PasswordSet> {
   const problems = passwordProblems(password);
   if (problems.length) throw invalidData('The password is not acceptable', problems);
   const hash = await hashPassword(password);
-  await db.transaction().execute(async (trx) => {
+  return db.transaction().execute(async (trx) => {
     const user = await trx.selectFrom('users').select(['username', 'active']).where('username', '=', username).forUpdate().executeTakeFirst();
     if (!user) throw notFound(`No user "${username}"`);
     if (!user.active) throw invalidData(`${username} is deactivated`, [{ path: '/username', message: 'is deactivated' }]);
     await trx.updateTable('users')
       .set({ password_hash: hash, password_changed_at: new Date(), password_must_change: opts.mustChange ?? false })
       .where('username', '=', username).execute();
+    let ended = trx.deleteFrom('web_sessions').where('username', '=', username);
+    if (opts.keepSession) ended = ended.where('id_hash', '!=', opts.keepSession);
+    const endedSessions = Number((await ended.executeTakeFirst()).numDeletedRows);
+    // The kept session now knows the password: it is no longer the temporary password's session.
+    if (opts.keepSession) await trx.updateTable('web_sessions').set({ temporary_password: false }).where('id_hash', '=', opts.keepSession).execute();
+    let revokedTokens = 0;
+    if (opts.reset) {
+      revokedTokens = await revokeUserTokens(trx, username);
+      await trx.deleteFrom('trusted_devices').where('username', '=', username).execute();
+    }
     await recordPeopleEvent(trx, { action: opts.reset ? 'reset_password' : 'set_password', username, details: opts.note, actor: by });
+    return { endedSessions, revokedTokens };
   });
 }
 
@@ -94,24 +128,45 @@ export async function checkLogin(db: Kysely<Database>, username: string, passwor
   return { username: user.username, mustChange: user.password_must_change };
 }
 
+export interface OwnChange {
+  /** The client address the check is limited under (and the username). */
+  client: string;
+  /** The browser's device, when it is known for this user (src/web/devices.ts). */
+  device?: string;
+  /** The console session the change is made in: it stays, the user's other sessions end. */
+  keepSession?: string;
+  /** That session was opened with the temporary password it replaces: the current one is not asked again. */
+  temporarySession?: boolean;
+  limits?: AuthLimits;
+}
+
 /**
  * A signed-in user changes their own password. When one is set, `currentPassword` must be given
- * and right; when none is set yet, it must be absent. A wrong one throws WRONG_PASSWORD, which the
- * caller counts as a failed authentication.
+ * and right (except in the session that signed in with a temporary one); when none is set yet,
+ * it must be absent. The check is limited like a sign-in (recorded first, then counted): over the
+ * limit it throws TOO_MANY_FAILED_LOGINS, a wrong one WRONG_PASSWORD (and stays counted).
  */
-export async function changeOwnPassword(db: Kysely<Database>, username: string, currentPassword: unknown, newPassword: unknown): Promise<void> {
+export async function changeOwnPassword(
+  db: Kysely<Database>, username: string, currentPassword: unknown, newPassword: unknown, how: OwnChange,
+): Promise<PasswordSet> {
   const problems = passwordProblems(newPassword, '/newPassword');
-  const user = await db.selectFrom('users').select('password_hash').where('username', '=', username).executeTakeFirst();
+  const user = await db.selectFrom('users').select(['password_hash', 'password_must_change']).where('username', '=', username).executeTakeFirst();
   if (!user) throw notFound(`No user "${username}"`);
   const current = user.password_hash;
-  if (current && typeof currentPassword !== 'string') problems.unshift({ path: '/currentPassword', message: 'is required: a password is set' });
-  if (!current && currentPassword !== undefined) problems.unshift({ path: '/currentPassword', message: 'must be absent: no password is set yet' });
-  if (problems.length) throw invalidData('The password change is invalid', problems);
-  if (current) {
-    if (!(await passwordMatches(current, currentPassword as string))) throw wrongPassword();
-    if (await passwordMatches(current, newPassword as string)) {
-      throw invalidData('The new password is the current one', [{ path: '/newPassword', message: 'must differ from the current password' }]);
-    }
+  const askCurrent = current !== null && !(how.temporarySession && user.password_must_change);
+  if (askCurrent && typeof currentPassword !== 'string') problems.unshift({ path: '/currentPassword', message: 'is required: a password is set' });
+  if (!askCurrent && currentPassword !== undefined) {
+    problems.unshift({ path: '/currentPassword', message: current ? 'must be absent: this session signed in with the temporary password' : 'must be absent: no password is set yet' });
   }
-  await setPassword(db, username, username, newPassword as string);
+  if (problems.length) throw invalidData('The password change is invalid', problems);
+  if (askCurrent) {
+    const attempt = await beginPasswordAttempt(db, { client: how.client, username, device: how.device }, how.limits);
+    if (attempt.retryAfter > 0) throw tooManyFailures(attempt);
+    if (!(await passwordMatches(current, currentPassword as string))) throw wrongPassword();
+    await attempt.forget();
+  }
+  if (current && (await passwordMatches(current, newPassword as string))) {
+    throw invalidData('The new password is the current one', [{ path: '/newPassword', message: 'must differ from the current password' }]);
+  }
+  return setPassword(db, username, username, newPassword as string, { keepSession: how.keepSession });
 }

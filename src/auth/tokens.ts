@@ -3,7 +3,6 @@ import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { GLOBAL_ROLES, type Actor } from './roles';
-import { authWindowStart, retryAfterSeconds } from './rate-limit';
 
 const TOKEN_PREFIX = 'grms_';
 // Writing last_used_at on every request would turn each read into a write; once a minute is enough.
@@ -95,37 +94,28 @@ export async function loadActor(db: Kysely<Database>, username: string, time: Wo
   return actorOf(r.rows[0]);
 }
 
-export interface Authentication {
-  /** The actor behind the token; undefined for an unknown, expired or revoked token or an inactive user. */
-  actor: Actor | undefined;
-  /** Seconds until `client` may try again after too many failed authentications; 0 when it may now. */
-  retryAfter: number;
-}
-
 /**
- * Checks a bearer token in one statement: the client's failed authentications in this window,
- * the token, its user, the user's OPD, roles and delegated roles. last_used_at is written at most
- * once a minute per token.
+ * The actor behind a bearer token, checked in one statement: the token, its user, the user's OPD,
+ * roles and delegated roles; undefined for an unknown, expired or revoked token or an inactive
+ * user. last_used_at is written at most once a minute per token. Failures are counted by the
+ * caller (src/auth/rate-limit.ts): a valid token is never refused for them.
  */
-export async function authenticate(db: Kysely<Database>, token: string, client: string, time: WorkflowTime, now = new Date()): Promise<Authentication> {
-  // A malformed token is still looked up (it matches nothing): the client's failures count alike.
+export async function authenticate(db: Kysely<Database>, token: string, time: WorkflowTime, now = new Date()): Promise<Actor | undefined> {
+  // A malformed token is still looked up (it matches nothing), so it costs the same.
   const hash = token.startsWith(TOKEN_PREFIX) && token.length <= 200 ? hashToken(token) : '';
-  const r = await sql<ActorRow & { failures: number | null; token_id: number | null; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null }>`
-    SELECT (SELECT f.failures FROM auth_failures f WHERE f.client = ${client} AND f.window_start = ${authWindowStart(now)}) AS failures,
-           t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at, ${actorColumns(time)}
+  const r = await sql<ActorRow & { token_id: number | null; expires_at: Date | null; revoked_at: Date | null; last_used_at: Date | null }>`
+    SELECT t.id AS token_id, t.expires_at, t.revoked_at, t.last_used_at, ${actorColumns(time)}
     FROM (SELECT 1) AS one
     LEFT JOIN api_tokens t ON t.token_hash = ${hash}
     LEFT JOIN users u ON u.username = t.username
     LEFT JOIN orgs o ON o.id = u.org_id`.execute(db);
   const row = r.rows[0]!;
-  const retryAfter = retryAfterSeconds(row.failures ?? 0, now);
-  if (retryAfter > 0) return { actor: undefined, retryAfter };
-  if (row.token_id === null || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= now.getTime())) return { actor: undefined, retryAfter };
+  if (row.token_id === null || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= now.getTime())) return undefined;
   const actor = actorOf(row);
   if (actor && (!row.last_used_at || now.getTime() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_SECONDS * 1000)) {
     await db.updateTable('api_tokens').set({ last_used_at: sql<Date>`now()` }).where('id', '=', row.token_id).execute();
   }
-  return { actor, retryAfter };
+  return actor;
 }
 
 /** Revokes one token by its value; returns whether it was active. */

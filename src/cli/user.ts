@@ -173,12 +173,13 @@ export function registerUserCommands(program: Command, withDeployment: WithDeplo
 
   user
     .command('reset-password <username>')
-    .description('set a temporary password, printed once; the user must change it at next sign-in')
+    .description('set a temporary password, printed once; the user must change it at next sign-in. Also ends all their console sessions and revokes all their API tokens')
     .option('--as <admin>', AS_HELP)
     .action(refusalsExit2(async (username: string, opts: { as?: string }) => {
       const password = generatePassword();
       await withDeployment('cli:user', false, async ({ db }) => {
-        await setPassword(db.kysely, await actorName(db.kysely, opts.as), username, password, { mustChange: true, reset: true });
+        const ended = await setPassword(db.kysely, await actorName(db.kysely, opts.as), username, password, { mustChange: true, reset: true });
+        process.stderr.write(`ended ${ended.endedSessions} console session(s) and revoked ${ended.revokedTokens} API token(s) of ${username}\n`);
         process.stderr.write(`temporary password of ${username} (to be changed at next sign-in):\n`);
         process.stdout.write(`${password}\n`);
       });

@@ -157,6 +157,7 @@ export interface Database {
   audit_checkpoints: AuditCheckpointsTable;
   idempotency_keys: IdempotencyKeysTable;
   auth_failures: AuthFailuresTable;
+  trusted_devices: TrustedDevicesTable;
   attachments: AttachmentsTable;
   delegations: DelegationsTable;
   people_events: PeopleEventsTable;
@@ -291,10 +292,21 @@ export interface Database {
   workflow_definition_fixes: WorkflowDefinitionFixesTable;
 }
 
+/** One failed (or still running) authentication attempt (migrations/0022_auth_attempts.sql). */
 export interface AuthFailuresTable {
+  id: Generated<number>;
   client: string;
-  window_start: ColumnType<Date, Date | string, Date | string>;
-  failures: Generated<number>;
+  username: string | null;
+  device: string | null;
+  created_at: Generated<Date>;
+}
+
+/** A browser a user signed in from (its device cookie's SHA-256), exempt from the per-username limit. */
+export interface TrustedDevicesTable {
+  id_hash: string;
+  username: string;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
 }
 
 // --- Permits (migrations/0005_permits.sql) ---
@@ -355,6 +367,8 @@ export interface WebSessionsTable {
   created_at: Generated<Date>;
   expires_at: Timestamp;
   last_seen_at: Generated<Date>;
+  /** Opened with a temporary password: the one session that may set a new one without the current one. */
+  temporary_password: Generated<boolean>;
 }
 
 export interface Database {

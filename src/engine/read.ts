@@ -20,11 +20,14 @@ export function encodeCursor(n: number): string {
   return Buffer.from(String(n)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined): number | undefined {
+const badCursor = () => badRequest('cursor is not valid', [{ path: '/cursor', message: 'unknown cursor' }]);
+
+/** The key a page cursor holds; `max` is the largest value its column can hold (a larger one is no cursor this app made). */
+export function decodeCursor(cursor: string | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   const text = /^[A-Za-z0-9_-]{1,40}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
   const n = /^\d{1,16}$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 0) throw badRequest('cursor is not valid', [{ path: '/cursor', message: 'unknown cursor' }]);
+  if (!Number.isSafeInteger(n) || n < 0 || n > max) throw badCursor();
   return n;
 }
 
@@ -249,11 +252,15 @@ function encodeTaskCursor(due: Date | null, rowNo: number): string {
   return Buffer.from(`${due ? due.getTime() : ''}:${rowNo}`).toString('base64url');
 }
 
+/** A due time (ms, within the range of a Date) and a row number (a safe integer), as encodeTaskCursor wrote them. */
 function decodeTaskCursor(cursor: string | undefined): { due: Date | null; rowNo: number } | undefined {
   if (!cursor) return undefined;
-  const m = /^(\d*):(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!m) throw badRequest('cursor is not valid', [{ path: '/cursor', message: 'unknown cursor' }]);
-  return { due: m[1] ? new Date(Number(m[1])) : null, rowNo: Number(m[2]) };
+  const text = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString() : '';
+  const m = /^(\d{0,16}):(\d{1,16})$/.exec(text);
+  const due = m?.[1] ? new Date(Number(m[1])) : null;
+  const rowNo = Number(m?.[2]);
+  if (!m || (due && Number.isNaN(due.getTime())) || !Number.isSafeInteger(rowNo)) throw badCursor();
+  return { due, rowNo };
 }
 
 /**
@@ -418,10 +425,13 @@ export interface HistoryItem {
   hash: string;
 }
 
+/** audit_events.seq is an integer column: a larger cursor cannot be compared with it. */
+const SEQ_MAX = 2_147_483_647;
+
 /** An instance's transitions in order; the caller has already checked it may read the instance. */
 export async function instanceHistory(db: Kysely<Database>, instanceId: string, f: ListFilters): Promise<Page<HistoryItem>> {
   const limit = parseLimit(f.limit);
-  const after = decodeCursor(f.cursor) ?? 0;
+  const after = decodeCursor(f.cursor, SEQ_MAX) ?? 0;
   const rows = await db
     .selectFrom('audit_events')
     .selectAll()

@@ -2,6 +2,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import type { ValidateFunction } from 'ajv';
 import type { FieldProblem } from '../errors';
 import type { WorkflowDefinition } from './definition';
+import { escapePointer, isReservedKey } from '../reserved-keys';
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
 const compiled = new WeakMap<WorkflowDefinition, ValidateFunction>();
@@ -31,11 +32,10 @@ export function compileAll(defs: readonly WorkflowDefinition[]): void {
   for (const def of defs) validatorFor(def);
 }
 
-const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
-
 /**
  * Text with NUL or lone surrogates cannot be stored faithfully (PostgreSQL refuses NUL in text and
- * jsonb; a lone surrogate is not Unicode): report every such string as invalid data.
+ * jsonb; a lone surrogate is not Unicode): report every such string as invalid data. A reserved
+ * property name (`__proto__` …, src/reserved-keys.ts) is invalid too, whoever called the engine.
  */
 export function invalidTextProblems(value: unknown, path = ''): FieldProblem[] {
   const out: FieldProblem[] = [];
@@ -52,6 +52,10 @@ export function invalidTextProblems(value: unknown, path = ''): FieldProblem[] {
     } else if (v !== null && typeof v === 'object') {
       for (const [k, item] of Object.entries(v)) {
         if (k.includes('\u0000') || !k.isWellFormed()) out.push({ path: `${p}/${escapePointer(k)}`, message: 'property name must be valid text' });
+        else if (isReservedKey(k)) {
+          out.push({ path: `${p}/${k}`, message: 'is a reserved name' });
+          continue;
+        }
         walk(item, `${p}/${escapePointer(k)}`, depth + 1);
       }
     }

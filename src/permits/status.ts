@@ -46,7 +46,8 @@ export interface StatusQuery {
   clientIp: string;
 }
 
-function parseQuery(q: StatusQuery): { registration: string; pin: string } {
+/** The registration number (upper-cased) and PIN, or a 400 naming what is missing. */
+export function parseStatusQuery(q: { registration: unknown; pin: unknown }): { registration: string; pin: string } {
   const problems: FieldProblem[] = [];
   const text = (v: unknown, path: string, max: number) => {
     if (typeof v !== 'string' || v.trim() === '' || v.length > max || !v.isWellFormed() || v.includes('\u0000')) {
@@ -69,7 +70,7 @@ const FINAL = new Set(['issued', 'rejected']);
  * the limit; the record is removed again unless the PIN was wrong.
  */
 export async function publicPermitStatus(db: Kysely<Database>, q: StatusQuery, limits: StatusLimits = STATUS_LIMITS): Promise<PublicPermitStatus> {
-  const { registration, pin } = parseQuery(q);
+  const { registration, pin } = parseStatusQuery(q);
   const clientIp = q.clientIp.slice(0, 100);
   const attempt = await db.insertInto('permit_status_failures').values({ registration_number: registration, client_ip: clientIp })
     .returning('id').executeTakeFirstOrThrow();
@@ -91,15 +92,42 @@ export async function publicPermitStatus(db: Kysely<Database>, q: StatusQuery, l
     throw new TooManyAttempts(Math.max(1, ...waits));
   }
 
-  const found = await db.selectFrom('permit_registrations as r').innerJoin('workflow_instances as i', 'i.id', 'r.instance_id')
-    .select(['r.registration_number', 'r.pin_hash', 'i.id', 'i.state', 'i.data', 'i.created_at', 'i.updated_at'])
-    .where('r.registration_number', '=', registration).executeTakeFirst();
+  const found = await findRegistration(db, registration);
   // The hash is checked (against a dummy when the number is unknown) in constant time either way.
   if (!(await verifyPin(pin, found?.pin_hash)) || !found) {
     await db.deleteFrom('permit_status_failures').where('created_at', '<', sql<Date>`now() - interval '1 day'`).execute();
     throw statusNotFound();
   }
   await forget();
+  return statusOf(db, found);
+}
+
+/**
+ * The status for an official who holds the application (`holds` says whether the caller may read
+ * its instance: the front desk printing the receipt). The PIN is checked, but neither counted nor
+ * limited: an applicant's limit, run up by strangers guessing, must not stop the office that holds
+ * the file, and its typing errors must not lock the applicant out. Unknown, not held and wrong PIN
+ * get the same 404.
+ */
+export async function heldPermitStatus(
+  db: Kysely<Database>, q: { registration: unknown; pin: unknown }, holds: (instanceId: string) => Promise<boolean>,
+): Promise<PublicPermitStatus> {
+  const { registration, pin } = parseStatusQuery(q);
+  const found = await findRegistration(db, registration);
+  const held = found ? await holds(found.id) : false;
+  if (!(await verifyPin(pin, held ? found?.pin_hash : undefined)) || !found || !held) throw statusNotFound();
+  return statusOf(db, found);
+}
+
+type Registration = NonNullable<Awaited<ReturnType<typeof findRegistration>>>;
+
+function findRegistration(db: Kysely<Database>, registration: string) {
+  return db.selectFrom('permit_registrations as r').innerJoin('workflow_instances as i', 'i.id', 'r.instance_id')
+    .select(['r.registration_number', 'r.pin_hash', 'i.id', 'i.state', 'i.data', 'i.created_at', 'i.updated_at'])
+    .where('r.registration_number', '=', registration).executeTakeFirst();
+}
+
+async function statusOf(db: Kysely<Database>, found: Registration): Promise<PublicPermitStatus> {
   const type = String(found.data.permitType);
   return {
     registrationNumber: found.registration_number,

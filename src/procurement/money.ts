@@ -10,6 +10,7 @@ import {
   handoverIncomplete, maintenancePeriodRunning, paymentExceedsContractValue, progressDecreased, terminAlreadyPaid,
   terminThresholdNotReached, unknownTermin,
 } from '../errors';
+import { quantityProblem } from '../engine/money';
 
 export interface Termin { percent: number; threshold: number }
 export type ReturnTo = 'in_progress' | 'maintenance' | 'closed';
@@ -64,6 +65,16 @@ export function checkProgress(c: ContractData, percent: number): void {
   if (percent < c.progress) throw progressDecreased(`Progress was ${c.progress} %; a report cannot lower it to ${percent} %`);
 }
 
+/** A termin's gross amount: its percentage of the contract value, rounded down to whole rupiah. */
+export function terminGross(value: number, percent: number): number {
+  return Math.floor((value * percent) / 100);
+}
+
+/** A termin percentage below one hundredth, or one that comes to less than Rp 1 of the value: its problem. */
+export function terminPercentProblem(value: number, percent: number): string | undefined {
+  return quantityProblem(percent) ?? (terminGross(value, percent) < 1 ? 'must come to at least Rp 1 of the contract value' : undefined);
+}
+
 /** The claim for termin n (1-based): threshold, not yet paid, and within the contract value. */
 export function terminClaim(c: ContractData, n: number, returnTo: ReturnTo): Claim {
   const termin = c.termins[n - 1];
@@ -72,7 +83,7 @@ export function terminClaim(c: ContractData, n: number, returnTo: ReturnTo): Cla
   if (c.progress < termin.threshold) {
     throw terminThresholdNotReached(`Termin ${n} needs ${termin.threshold} % progress; the work is at ${c.progress} %`);
   }
-  const gross = Math.floor((c.value * termin.percent) / 100);
+  const gross = terminGross(c.value, termin.percent);
   if (paidGross(c) + gross > c.value) {
     throw paymentExceedsContractValue(`Termin ${n} (${gross}) would bring payments to ${paidGross(c) + gross}, above the contract value ${c.value}`);
   }

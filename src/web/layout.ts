@@ -14,7 +14,7 @@ export interface PageOptions {
 /** The current URL with `?lang=` set to the other language. */
 function switchLangHref(ctx: WebContext): string {
   const url = new URL(ctx.url, 'http://x');
-  url.searchParams.delete('_csrf'); // an upload's action URL carries it; links must not
+  url.searchParams.delete('_csrf'); // a token in a URL is refused; a link must not repeat one
   url.searchParams.set('lang', ctx.lang === 'id' ? 'en' : 'id');
   return url.pathname + url.search;
 }

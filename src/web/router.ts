@@ -1,11 +1,13 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { GrmsError, notFound } from '../errors';
 import { loadActor } from '../auth/tokens';
+import { checkFormBody } from '../api/request-guard';
 import { html } from './html';
 import { chooseLang, i18n } from './i18n';
 import { SignInRequired, type WebContext } from './context';
 import { sendPage } from './layout';
-import { ANON_CSRF_COOKIE, csrfMatches, loadSession, parseCookies, randomToken, SESSION_COOKIE } from './session';
+import { ANON_CSRF_COOKIE, loadSession, parseCookies, randomToken, SESSION_COOKIE } from './session';
+import { csrfRefused, MULTIPART_PAGES, sendCsrfRefusal } from './csrf';
 import { assetsDir } from './assets';
 import { safeUrl } from '../log';
 import { cookieOptions, type PageModule, type WebDeps } from './deps';
@@ -39,7 +41,7 @@ export function webRouter(deps: WebDeps): Router {
   const pages = Router();
   pages.use(contextLoader(deps));
   // A proposal may hold up to 1,000 lines of six fields each.
-  pages.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 10_000 }));
+  pages.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 10_000, verify: checkFormBody }));
   pages.use(csrfCheck());
   for (const mount of PAGES) pages.use(mount(deps));
   // A browser asking for a page nobody serves gets the console's 404; API clients keep problem+json.
@@ -67,7 +69,10 @@ function contextLoader(deps: WebDeps): RequestHandler {
     }
     const ctx: WebContext = { ...i18n(chooseLang(req, res, cookies, deps.secureCookies)), actor, csrf, url: req.originalUrl, timezone: deps.timezone };
     res.locals.web = ctx;
-    if (actor) res.locals.actor = actor; // the access log names the user
+    if (actor) {
+      res.locals.actor = actor; // the access log names the user
+      res.locals.session = session; // the password page keeps this session and ends the others
+    }
     // A password reset by an admin must be replaced before anything else.
     if (actor && session?.mustChange && req.path !== '/password' && req.path !== '/signout' && !req.path.startsWith('/assets')) {
       res.redirect(303, '/password');
@@ -77,17 +82,18 @@ function contextLoader(deps: WebDeps): RequestHandler {
   };
 }
 
-/** Every state-changing console request carries the page's token in `_csrf` (body, or query for multipart). */
+/**
+ * Every state-changing console request carries the page's token in the `_csrf` field of its body,
+ * never in the URL (URLs end up in logs, histories and Referer headers). A multipart body is not
+ * parsed here: only the pages in MULTIPART_PAGES take one, and they check the field themselves
+ * (csrfRefused) once their parser has read it; any other multipart POST is refused.
+ */
 function csrfCheck(): RequestHandler {
   return (req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
-    const ctx = res.locals.web as WebContext;
+    if (req.is('multipart/form-data')) return MULTIPART_PAGES.has(req.path) ? next() : sendCsrfRefusal(res);
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const given = body._csrf ?? req.query._csrf;
-    if (!csrfMatches(given, ctx.csrf)) {
-      sendPage(res, { status: 403, title: ctx.t('error.forbidden'), body: html`<p role="alert">${ctx.t('error.csrf')}</p>` });
-      return;
-    }
+    if (csrfRefused(res, body._csrf)) return undefined;
     next();
   };
 }

@@ -2,8 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describePostgres } from '../support/db';
 import { startTestApp, writeCounts, type TestApp } from '../support/app';
-import { proposal } from '../support/proposals';
+import { proposal, YEAR } from '../support/proposals';
 import { permitData } from '../support/permits';
+import { setPassword } from '../../src/auth/passwords';
+import { documentedRoutes } from '../support/routes';
+import { consoleRoutes } from '../support/console-routes';
+import { ConsoleClient, csrfOf, TEST_PASSWORD } from '../support/web';
+import { databaseState, prototypeState, RESERVED, reservedNames, reservedRowActions } from '../support/hostile';
 
 /** A small seeded PRNG (mulberry32), so every run sends the same requests. */
 function prng(seed: number): () => number {
@@ -112,5 +117,121 @@ describePostgres('reliability: malformed input', () => {
       expect(created.status).toBe(201);
       expect((await app.call('perencana.dinkes', 'GET', `/api/v1/instances/${created.body.id}`)).body.title).toBe(title);
     }
+  }, 300_000);
+
+  /** A cursor as this app encodes them (base64url of text), holding numbers past any column's range. */
+  const cursorOf = (text: string) => Buffer.from(text).toString('base64url');
+  const QUERY_VALUES = [
+    ...NASTY, '99999999999999999999', '1e308', '-0', '2000', '2100.5', '9'.repeat(400), 'x'.repeat(2001),
+    cursorOf('99999999999999999999'), cursorOf('9999999999999999'), cursorOf('99999999999999999:1'), cursorOf('1:99999999999999999999'),
+    cursorOf('9999999999999999:9999999999999999'), cursorOf(':9223372036854775808'), cursorOf('-1:1'), 'A'.repeat(41),
+  ];
+  const QUERY_NAMES = ['limit', 'cursor', 'workflow', 'state', 'org', 'overdue', 'q', 'from', 'to', 'actor', 'instance', 'format', 'year', 'lang', 'next', 'done', 'created', 'check', 'date', 'registration', 'pin', 'out'];
+  /** Malformed by any route's reading: these must be a 400 (reserved names a 422), never a 5xx. */
+  const MALFORMED = (value: string) => value.includes('\u0000') || value.length > 2000;
+
+  test('query strings and console forms: malformed values and reserved keys are refused (4xx), nothing written, the server stays up', async () => {
+    const rand = prng(20261206);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    await app.db.kysely.deleteFrom('auth_failures').execute();
+    const users = ['perencana.dinkes', 'fo.dpmptsp', 'admin', 'kadis.dinkes'];
+    const clients: Record<string, ConsoleClient> = {};
+    const csrf: Record<string, string> = {};
+    for (const u of users) {
+      await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+      clients[u] = new ConsoleClient(app.url);
+      if ((await clients[u]!.signIn(u, TEST_PASSWORD)).status !== 303) throw new Error(`sign-in of ${u}`);
+      csrf[u] = csrfOf(await clients[u]!.get('/verify'));
+    }
+    const before = await databaseState(app.db);
+    const prototypes = prototypeState();
+    const ids: Record<string, string> = { id: draft, workflow: 'budget-proposal', event: 'update', username: 'kadis.dinkes', date: '2030-01-01', doc: draft, year: String(YEAR), org: 'dinkes', role: 'planner' };
+    const fill = (template: string) => template.replace(/\{(\w+)\}|:(\w+)/g, (_, a: string | undefined, b: string | undefined) => (rand() < 0.2 ? enc(pick(NASTY.filter((v) => v !== ''))) : encodeURIComponent(ids[(a ?? b)!]!)));
+    const userFor = (path: string) => (path.startsWith('/admin') || /users|orgs|holidays|delegations|checkpoints/.test(path) ? 'admin' : /ceilings/.test(path) ? 'tapd.sekda' : 'perencana.dinkes');
+    const failures: string[] = [];
+    const seen = new Map<number, number>();
+    const note = (what: string, status: number, type: string, text: string, ok: boolean) => {
+      seen.set(status, (seen.get(status) ?? 0) + 1);
+      const said = /role="alert">([^<]*)</.exec(text)?.[1] ?? /<title>([^<]*)</.exec(text)?.[1] ?? text.slice(0, 160);
+      if (!ok && failures.length < 20) failures.push(`${what.slice(0, 400)} → ${status} ${type} ${said}`);
+    };
+    const isRefusalPage = (status: number, type: string, text: string) =>
+      status >= 400 && status < 500 && (/^application\/problem\+json/.test(type) || /^text\/html/.test(type));
+
+    // Query strings: every API and console GET route, random known and reserved parameter names,
+    // hostile values. Whatever a route makes of a value it is never a 5xx; a refusal is a problem
+    // (API) or an error page (console); NUL, overlong and reserved names are always refused.
+    const getRoutes = [...documentedRoutes(), ...consoleRoutes()].filter((r) => r.startsWith('GET ')).map((r) => r.slice(4));
+    for (let i = 0; i < 1500; i++) {
+      const template = pick(getRoutes);
+      const params: Array<[string, string]> = [];
+      for (let k = 0, n = 1 + Math.floor(rand() * 3); k < n; k++) {
+        params.push([rand() < 0.15 ? pick(reservedNames()).value : pick(QUERY_NAMES), pick(QUERY_VALUES)]);
+      }
+      if (rand() < 0.05) params.push([params[0]![0], params[0]![1]]);
+      const path = `${fill(template)}?${params.map(([k, v]) => `${enc(k)}=${enc(v)}`).join('&')}`;
+      const user = userFor(template);
+      const onConsole = !template.startsWith('/api/') && !/^\/(healthz|readyz|metrics|openapi\.json|permits\/status)$/.test(template);
+      const res = onConsole ? await clients[user === 'tapd.sekda' ? 'admin' : user]!.get(path) : await app.call(user, 'GET', path);
+      const type = res.headers.get('content-type') ?? '';
+      const reserved = params.some(([k]) => RESERVED.some((r) => k.split(/[/.[\]]/).includes(r)));
+      const malformed = params.some(([k, v]) => MALFORMED(k) || MALFORMED(v)) || new Set(params.map(([k]) => k)).size < params.length;
+      const ok = res.status < 500 && (res.status < 400 || isRefusalPage(res.status, type, res.text)) && (!reserved || res.status === 422) && (reserved || !malformed || res.status === 400);
+      note(`GET ${path}`, res.status, type, res.text, ok);
+    }
+
+    // Console forms: every POST route, as a user it serves, with a form that must be refused
+    // (a breaker field no route accepts), hostile values, reserved field names and row buttons.
+    const broken: Record<string, () => Record<string, string>> = {
+      '/signin': () => ({ username: pick(NASTY), password: pick(NASTY) }),
+      '/password': () => ({ password: pick(NASTY), repeat: `${pick(NASTY)}-lain` }),
+      '/new/:workflow': () => ({ '/fiscalYear': pick(['abc', '1999', '2101', '-1', '0.5', 'NaN', '1e400', ' ']), '/title': pick(NASTY), '/lines/0/volume': pick(QUERY_VALUES), '/lines/0/unitPrice': pick(QUERY_VALUES) }),
+      '/instances/:id/events/:event': () => ({ '/fiscalYear': pick(['abc', '1999', '2101', ' ']), '/title': pick(NASTY), '/lines/0/volume': pick(QUERY_VALUES), _version: pick(QUERY_VALUES) }),
+      '/instances/:id/events': () => ({ event: pick(['frobnicate', '', 'ratify', ...NASTY]), comment: pick(NASTY), version: pick(QUERY_VALUES) }),
+      '/verify': () => ({ pdf: pick(NASTY) }),
+      '/admin/users': () => ({ username: pick(NASTY), fullName: pick(NASTY), org: `tidak-ada-${pick(NASTY)}`, role: pick(NASTY) }),
+      '/admin/users/:username/roles': () => ({ role: `bukan-${pick(NASTY)}`, org: pick(NASTY) }),
+      '/admin/users/:username/roles/remove': () => ({ role: `bukan-${pick(NASTY)}`, org: pick(NASTY) }),
+      '/admin/users/:username/password': () => ({ password: pick(['', ' ', 'pendek', '\u0000'.repeat(12), 'x'.repeat(5000)]) }),
+      '/admin/users/:username/deactivate': () => ({ reason: `${'x'.repeat(1001)}${pick(NASTY)}` }),
+      '/admin/orgs': () => ({ id: pick(NASTY.filter((v) => !/^[a-z0-9][a-z0-9-]{1,39}$/.test(v))), name: pick(NASTY), kind: `bukan-${pick(NASTY)}` }),
+      '/admin/orgs/:id': () => ({ name: pick(['', ' ', 'x'.repeat(5000), '\u0000', 'a\ud800b']), code: pick(NASTY) }),
+      '/admin/delegations': () => ({ delegator: `tidak-ada-${pick(NASTY)}`, delegate: pick(NASTY), role: pick(NASTY), org: pick(NASTY), from: pick(NASTY), to: pick(NASTY) }),
+      '/admin/holidays': () => ({ date: pick(NASTY), name: pick(NASTY) }),
+    };
+    // Routes whose every form would act (sign out, a reset, ending a delegation, removing a
+    // holiday) get only reserved field names, or no CSRF token: both refused before acting.
+    const unsafe = new Set(['/signout', '/admin/users/:username/password-reset', '/admin/delegations/:id/end', '/admin/holidays/:date/remove']);
+    const postRoutes = consoleRoutes().filter((r) => r.startsWith('POST ')).map((r) => r.slice(5));
+    const untested = postRoutes.filter((r) => !(r in broken) && !unsafe.has(r));
+    expect(untested).toEqual([]);
+    for (let i = 0; i < 1200; i++) {
+      const template = pick(postRoutes);
+      const user = template === '/new/:workflow' && rand() < 0.3 ? 'fo.dpmptsp' : template.startsWith('/admin') ? 'admin' : template === '/instances/:id/events' ? 'kadis.dinkes' : 'perencana.dinkes';
+      const workflow = user === 'fo.dpmptsp' ? 'permit' : 'budget-proposal';
+      const path = fill(template).replace('/new/budget-proposal', `/new/${workflow}`);
+      const form = unsafe.has(template) ? {} : broken[template]!();
+      const parts = Object.entries(form).map(([k, v]) => `${enc(k)}=${enc(v)}`);
+      const roll = rand();
+      const reserved = unsafe.has(template) ? roll < 0.7 : roll < 0.2;
+      const noToken = unsafe.has(template) ? !reserved : rand() < 0.05;
+      if (reserved) parts.push(`${enc(pick(reservedNames()).value)}=x`);
+      else if (rand() < 0.3 && /^\/(new|instances\/:id\/events\/)/.test(template)) parts.push(`_action=${enc(pick(reservedRowActions()).value)}`);
+      if (!noToken) parts.push(`_csrf=${csrf[user]}`);
+      const res = await clients[user]!.request('POST', path, parts.join('&'), { 'content-type': 'application/x-www-form-urlencoded' });
+      const type = res.headers.get('content-type') ?? '';
+      // A NUL in the path is refused with the URL, before the form is read.
+      const expected = path.includes('%00') ? 400 : reserved ? 422 : undefined;
+      const ok = isRefusalPage(res.status, type, res.text) && (expected === undefined || res.status === expected);
+      note(`POST ${path} ${parts.join('&')}`, res.status, type, res.text, ok);
+    }
+
+    const summary = { statuses: Object.fromEntries([...seen].sort((a, b) => a[0] - b[0])) };
+    console.log(`bad-input run (queries, console forms): ${JSON.stringify(summary)}`);
+    expect(failures).toEqual([]);
+    expect(prototypeState()).toBe(prototypes);
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    expect(await databaseState(app.db)).toEqual(before);
+    expect((await app.call(undefined, 'GET', '/healthz')).status).toBe(200);
   }, 300_000);
 });

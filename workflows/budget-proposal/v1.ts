@@ -1,7 +1,7 @@
 import { assign, setup } from 'xstate';
 import schema from '../../schemas/budget-proposal/v1.schema.json';
 import type { DataProblem, NormalizedData, WorkflowDefinition } from '../../src/engine/definition';
-import { hundredths, lineAmount, toSafeNumber } from '../../src/engine/money';
+import { hundredths, lineAmount, quantityProblem, toSafeNumber } from '../../src/engine/money';
 
 /** The event shape every grms machine receives: the engine adds the acting user. */
 type BudgetEvent = { type: string; actor: string; comment?: string; data?: Record<string, unknown> };
@@ -70,14 +70,22 @@ function normalize(input: Record<string, unknown>): NormalizedData | { problems:
   const problems: DataProblem[] = [];
   const lines = input.lines as Array<Record<string, unknown>>;
   let total = 0n;
+  const target = quantityProblem((input.output as Record<string, unknown> | undefined)?.target);
+  if (target) problems.push({ path: '/output/target', message: target });
   const normalizedLines = lines.map((line, i) => {
+    const tooSmall = quantityProblem(line.volume);
+    if (tooSmall) {
+      problems.push({ path: `/lines/${i}/volume`, message: tooSmall });
+      return line;
+    }
     const h = hundredths(line.volume as number);
     if (h === null) {
       problems.push({ path: `/lines/${i}/volume`, message: 'must have at most 2 decimals' });
       return line;
     }
     const amount = lineAmount(h, line.unitPrice as number);
-    if (line.amount !== undefined && BigInt(line.amount as number) !== amount) {
+    if (amount < 1n) problems.push({ path: `/lines/${i}/amount`, message: 'volume × unitPrice must come to at least Rp 1' });
+    else if (line.amount !== undefined && BigInt(line.amount as number) !== amount) {
       problems.push({ path: `/lines/${i}/amount`, message: `does not match volume × unitPrice (${amount})` });
     }
     total += amount;

@@ -2,6 +2,7 @@ import { assign, setup } from 'xstate';
 import schema from '../../schemas/permit/v1.schema.json';
 import type { DataProblem, NormalizedData, Step, WorkflowDefinition } from '../../src/engine/definition';
 import { formatRupiah } from '../../src/documents/format';
+import { quantityProblem } from '../../src/engine/money';
 import { registerPermit, takePermitNumber } from '../../src/permits/numbers';
 
 /**
@@ -80,6 +81,8 @@ const technical: Pick<Step, 'roles' | 'scope' | 'orgField' | 'task'> = { roles: 
 
 function normalize(input: Record<string, unknown>): NormalizedData | { problems: DataProblem[] } {
   const applicant = input.applicant as { name: string };
+  const floorArea = quantityProblem((input.object as Record<string, unknown> | undefined)?.floorArea);
+  if (floorArea) return { problems: [{ path: '/object/floorArea', message: floorArea }] };
   return {
     data: input,
     title: `${PERMIT_TYPES[input.permitType as string] ?? String(input.permitType)} — ${applicant.name}`,

@@ -5,7 +5,7 @@ import { formatRupiah } from '../../src/documents/format';
 import { alreadySigned } from '../../src/errors';
 import { checkAward } from '../../src/procurement/award';
 import {
-  checkAmendedValue, checkMaintenanceOver, checkProgress, handoverPenalty, recordPayment, retentionClaim, terminClaim,
+  checkAmendedValue, checkMaintenanceOver, checkProgress, handoverPenalty, recordPayment, retentionClaim, terminClaim, terminPercentProblem,
   type Claim, type ContractData, type ReturnTo,
 } from '../../src/procurement/money';
 
@@ -139,6 +139,8 @@ function normalize(input: Record<string, unknown>): NormalizedData | { problems:
   const sum = termins.reduce((s, t) => s + t.percent, 0);
   if (Math.abs(sum - 100) > 1e-9) problems.push({ path: '/termins', message: `percentages must sum to 100, not ${sum}` });
   termins.forEach((t, i) => {
+    const percent = terminPercentProblem(input.value as number, t.percent);
+    if (percent) problems.push({ path: `/termins/${i}/percent`, message: percent });
     if (i > 0 && t.threshold < termins[i - 1]!.threshold) problems.push({ path: `/termins/${i}/threshold`, message: 'must not be below the previous termin\'s' });
   });
   if ((input.endDate as string) < (input.startDate as string)) problems.push({ path: '/endDate', message: 'must not be before startDate' });

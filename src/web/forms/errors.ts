@@ -4,7 +4,8 @@ import { html, type SafeHtml } from '../html';
 export type FieldErrors = Record<string, string>;
 
 export function toFieldErrors(problems: ReadonlyArray<{ path: string; message: string }> | undefined, strip = ''): FieldErrors {
-  const out: FieldErrors = {};
+  // Keyed by paths that may quote the client's names: no prototype to reach.
+  const out: FieldErrors = Object.create(null) as FieldErrors;
   for (const p of problems ?? []) {
     const path = strip && p.path.startsWith(strip) ? p.path.slice(strip.length) : p.path;
     out[path] = out[path] ? `${out[path]}; ${p.message}` : p.message;

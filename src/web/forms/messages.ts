@@ -20,6 +20,9 @@ const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must NOT have fewer than (\d+) items$/, (m) => `minimal ${m[1]} baris`],
   [/^must NOT have more than (\d+) items$/, (m) => `maksimal ${m[1]} baris`],
   [/^must have at most 2 decimals$/, () => 'paling banyak 2 angka desimal'],
+  [/^must be at least 0\.01$/, () => 'minimal 0,01'],
+  [/^volume × unitPrice must come to at least Rp 1$/, () => 'volume × harga satuan minimal Rp 1'],
+  [/^must come to at least Rp 1 of the contract value$/, () => 'minimal Rp 1 dari nilai kontrak'],
   [/^is not a known OPD$/, () => 'bukan OPD yang terdaftar'],
   [/^must match a schema in anyOf$/, () => 'isi salah satu (NIK atau NIB)'],
 ];

@@ -19,7 +19,7 @@ interface RenderState {
 const rupiahDigits = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? rupiah(v).replace(/^Rp /, '') : typeof v === 'string' ? v : '');
 
 function lineTotal(row: Record<string, unknown>): bigint | null {
-  const h = typeof row.volume === 'number' ? hundredths(row.volume) : null;
+  const h = typeof row.volume === 'number' && Number.isFinite(row.volume) ? hundredths(row.volume) : null;
   return h !== null && typeof row.unitPrice === 'number' && Number.isSafeInteger(row.unitPrice) ? lineAmount(h, row.unitPrice) : null;
 }
 

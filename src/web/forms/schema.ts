@@ -94,7 +94,8 @@ function parseValue(name: string, schema: FieldSchema, required: boolean, fields
       }
       if (kind === 'number') {
         const n = text.replace(',', '.');
-        return /^-?\d+(\.\d+)?$/.test(n) ? Number(n) : text;
+        // Past Number's range a numeral is Infinity, which is no number JSON or the schema knows: kept as typed.
+        return /^-?\d+(\.\d+)?$/.test(n) && Number.isFinite(Number(n)) ? Number(n) : text;
       }
       return kind === 'enum' || kind === 'date' ? text : raw;
     }

@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import { createUser, deactivateUser, grantRole, removeRole } from '../../auth/people';
-import { generatePassword, setPassword } from '../../auth/passwords';
+import { generatePassword, setPassword, type PasswordSet } from '../../auth/passwords';
 import { GrmsError, notFound } from '../../errors';
 import { html } from '../html';
 import { ctxOf, userWithRole, type WebContext } from '../context';
@@ -68,6 +68,8 @@ interface UserPageState {
   password?: { errors: FieldErrors; message?: string };
   /** A fresh temporary password: shown on this one response only. */
   temporary?: string;
+  /** What the reset ended besides the password. */
+  ended?: PasswordSet;
   status?: number;
 }
 
@@ -95,7 +97,8 @@ async function sendUser(deps: WebDeps, res: Response, username: string, state: U
     notice: state.notice,
     title: t('admin.userTitle', { name: user.full_name }),
     body: html`${adminNav(ctx, 'users')}
-${state.temporary ? html`<div class="notice" role="status"><p>${t('admin.resetDone', { username: user.username })}</p><p><code class="secret" id="temporary-password">${state.temporary}</code></p></div>` : ''}
+${state.temporary ? html`<div class="notice" role="status"><p>${t('admin.resetDone', { username: user.username })}</p><p><code class="secret" id="temporary-password">${state.temporary}</code></p>
+${state.ended ? html`<p id="reset-ended">${t('admin.resetEnded', { username: user.username, sessions: String(state.ended.endedSessions), tokens: String(state.ended.revokedTokens) })}</p>` : ''}</div>` : ''}
 <dl class="summary">
   <div><dt>${t('admin.username')}</dt><dd>${user.username}</dd></div>
   <div><dt>${t('admin.position')}</dt><dd>${user.position || '—'}</dd></div>
@@ -225,8 +228,9 @@ export function adminPages(deps: WebDeps): Router {
   r.post('/admin/users/:username/password-reset', async (req, res) => {
     const actor = userWithRole(res, 'admin');
     const temporary = generatePassword();
+    let ended: PasswordSet;
     try {
-      await setPassword(deps.db, actor.username, req.params.username, temporary, { mustChange: true, reset: true });
+      ended = await setPassword(deps.db, actor.username, req.params.username, temporary, { mustChange: true, reset: true });
     } catch (err) {
       const { errors, message } = refusal(err);
       if ((err as GrmsError).status === 404) throw err;
@@ -234,7 +238,7 @@ export function adminPages(deps: WebDeps): Router {
       return;
     }
     res.set('Cache-Control', 'no-store');
-    await sendUser(deps, res, req.params.username, { temporary });
+    await sendUser(deps, res, req.params.username, { temporary, ended });
   });
 
   const confirmPage = async (res: Response, username: string, reason = '', error?: string, status = 200) => {

@@ -1,11 +1,14 @@
-import { Router, type Request } from 'express';
-import { checkLogin, passwordProblems, setPassword } from '../../auth/passwords';
-import { authBlockedFor, recordAuthFailure } from '../../auth/rate-limit';
+import { Router, type Request, type Response } from 'express';
+import { changeOwnPassword, checkLogin } from '../../auth/passwords';
+import { beginPasswordAttempt, TooManyFailedAuthentications } from '../../auth/rate-limit';
+import { GrmsError } from '../../errors';
+import { clientAddress } from '../../api/client-address';
 import { html } from '../html';
 import { ctxOf, userOf } from '../context';
 import { csrfField, sendPage } from '../layout';
 import { cookieOptions, type WebDeps } from '../deps';
-import { createSession, endSession, parseCookies, SESSION_COOKIE, SESSION_HOURS } from '../session';
+import { createSession, endSession, parseCookies, SESSION_COOKIE, SESSION_HOURS, type Session } from '../session';
+import { DEVICE_COOKIE, DEVICE_DAYS, knownDevice, rememberDevice } from '../devices';
 import { fieldError, type FieldErrors } from '../forms/errors';
 
 /** Only a path on this site: `/inbox`, never `//evil.example` or `https://…`. */
@@ -13,9 +16,10 @@ function safeNext(value: unknown): string {
   return typeof value === 'string' && /^\/(?!\/)[^\\\s]*$/.test(value) && !value.startsWith('/signin') ? value : '/inbox';
 }
 
-const clientOf = (req: Request) => req.socket.remoteAddress ?? 'unknown';
+/** The console session of this request (set by the router's context loader). */
+const sessionOf = (res: Response) => res.locals.session as Session | undefined;
 
-/** Sign in, sign out, and the forced password change after an admin reset. */
+/** Sign in, sign out, changing one's own password (forced after an admin reset). */
 export function authPages(deps: WebDeps): Router {
   const r = Router();
 
@@ -58,23 +62,27 @@ ${opts.error ? html`<p class="error" role="alert" id="signin-error">${opts.error
     const username = typeof body.username === 'string' ? body.username.trim().slice(0, 100) : '';
     const password = typeof body.password === 'string' ? body.password : '';
     const next = typeof body.next === 'string' ? body.next : undefined;
-    // The same window and limit as bad bearer tokens: one budget of failures per address.
-    const wait = await authBlockedFor(deps.db, clientOf(req));
-    if (wait > 0) {
-      res.set('Retry-After', String(wait));
-      signInForm(res, { username, next, status: 429, error: t('auth.tooMany', { seconds: wait }) });
+    const cookies = parseCookies(req.get('cookie'));
+    // Recorded before the password is looked at, then counted: per client address and per
+    // username, or only per browser when this browser signed in as this user before.
+    const device = await knownDevice(deps.db, cookies[DEVICE_COOKIE], username);
+    const attempt = await beginPasswordAttempt(deps.db, { client: clientAddress(req), username, device });
+    if (attempt.retryAfter > 0) {
+      res.set('Retry-After', String(attempt.retryAfter));
+      signInForm(res, { username, next, status: 429, error: t('auth.tooMany', { seconds: attempt.retryAfter }) });
       return;
     }
     const user = username && password ? await checkLogin(deps.db, username, password) : undefined;
     if (!user) {
-      await recordAuthFailure(deps.db, clientOf(req));
       signInForm(res, { username, next, status: 401, error: t('auth.failed') });
       return;
     }
+    await attempt.forget();
     // A new id at every sign-in: a session id planted before sign-in is never promoted.
-    await endSession(deps.db, parseCookies(req.get('cookie'))[SESSION_COOKIE]);
-    const session = await createSession(deps.db, user.username);
+    await endSession(deps.db, cookies[SESSION_COOKIE]);
+    const session = await createSession(deps.db, user.username, new Date(), { temporaryPassword: user.mustChange });
     res.cookie(SESSION_COOKIE, session.id, { ...cookieOptions(req, deps), maxAge: SESSION_HOURS * 3_600_000 });
+    res.cookie(DEVICE_COOKIE, await rememberDevice(deps.db, cookies[DEVICE_COOKIE], user.username), { ...cookieOptions(req, deps), maxAge: DEVICE_DAYS * 86_400_000 });
     res.redirect(303, user.mustChange ? '/password' : safeNext(next));
   });
 
@@ -84,20 +92,28 @@ ${opts.error ? html`<p class="error" role="alert" id="signin-error">${opts.error
     res.redirect(303, '/signin?out=1');
   });
 
-  const changeForm = (res: Parameters<typeof ctxOf>[0], errors: FieldErrors = {}, status = 200) => {
+  const changeForm = (res: Response, errors: FieldErrors = {}, status = 200) => {
     const ctx = ctxOf(res);
     const { t } = ctx;
+    // The session that signed in with a temporary password is not asked for it again.
+    const askCurrent = !sessionOf(res)?.temporaryPassword;
+    const invalid = (name: string, hint?: string) => {
+      const ids = [hint, errors[`/${name}`] ? `${name}-error` : undefined].filter(Boolean).join(' ');
+      return html`${ids ? html` aria-describedby="${ids}"` : ''}${errors[`/${name}`] ? html` aria-invalid="true"` : ''}`;
+    };
     sendPage(res, {
       status,
       title: t('auth.changeTitle'),
-      body: html`<p>${t('auth.changeIntro')}</p>
+      body: html`<p>${askCurrent ? t('auth.changeOwnIntro') : t('auth.changeIntro')}</p>
 <form method="post" action="/password" class="narrow">
   ${csrfField(ctx)}
+  ${askCurrent ? html`<div class="field"><label for="current">${t('auth.currentPassword')}</label>
+  <input id="current" name="current" type="password" autocomplete="current-password" required maxlength="200"${invalid('current')}>${fieldError('current', errors['/current'])}</div>` : ''}
   <div class="field"><label for="password">${t('auth.newPassword')}</label>
-  <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="200" aria-describedby="password-hint${errors['/password'] ? ' password-error' : ''}"${errors['/password'] ? html` aria-invalid="true"` : ''}>
+  <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10" maxlength="200"${invalid('password', 'password-hint')}>
   <small id="password-hint">${t('auth.newPasswordHint')}</small>${fieldError('password', errors['/password'])}</div>
   <div class="field"><label for="repeat">${t('auth.repeatPassword')}</label>
-  <input id="repeat" name="repeat" type="password" autocomplete="new-password" required maxlength="200"${errors['/repeat'] ? html` aria-invalid="true" aria-describedby="repeat-error"` : ''}>${fieldError('repeat', errors['/repeat'])}</div>
+  <input id="repeat" name="repeat" type="password" autocomplete="new-password" required maxlength="200"${invalid('repeat')}>${fieldError('repeat', errors['/repeat'])}</div>
   <button type="submit">${t('auth.change')}</button>
 </form>`,
     });
@@ -108,20 +124,40 @@ ${opts.error ? html`<p class="error" role="alert" id="signin-error">${opts.error
     changeForm(res);
   });
 
+  // The same rules as PUT /api/v1/me/password: the current password (limited like a sign-in),
+  // and every other session of the user ends.
   r.post('/password', async (req, res) => {
     const actor = userOf(res);
     const { t } = ctxOf(res);
+    const session = sessionOf(res);
     const body = req.body as Record<string, unknown>;
-    const problems = passwordProblems(body.password);
-    if (problems.length) {
-      changeForm(res, { '/password': problems[0]!.message }, 422);
-      return;
-    }
-    if (body.repeat !== body.password) {
+    if (body.repeat !== body.password && typeof body.password === 'string' && body.password !== '') {
       changeForm(res, { '/repeat': t('auth.mismatch') }, 422);
       return;
     }
-    await setPassword(deps.db, actor.username, actor.username, body.password as string);
+    const temporarySession = session?.temporaryPassword ?? false;
+    const current = temporarySession ? undefined : typeof body.current === 'string' && body.current !== '' ? body.current : null;
+    try {
+      await changeOwnPassword(deps.db, actor.username, current, body.password, {
+        client: clientAddress(req), device: await knownDevice(deps.db, parseCookies(req.get('cookie'))[DEVICE_COOKIE], actor.username),
+        keepSession: session?.idHash, temporarySession,
+      });
+    } catch (err) {
+      if (err instanceof TooManyFailedAuthentications) {
+        res.set('Retry-After', String(err.retryAfterSeconds));
+        changeForm(res, { '/current': t('auth.tooMany', { seconds: err.retryAfterSeconds }) }, 429);
+        return;
+      }
+      if (!(err instanceof GrmsError) || ![403, 422].includes(err.status)) throw err;
+      const errors: FieldErrors = {};
+      if (err.code === 'WRONG_PASSWORD') errors['/current'] = t('auth.wrongCurrent');
+      for (const p of err.errors ?? []) {
+        if (p.path === '/currentPassword') errors['/current'] = t('auth.currentRequired');
+        else if (p.path === '/newPassword') errors['/password'] = p.message;
+      }
+      changeForm(res, errors, err.status);
+      return;
+    }
     res.redirect(303, '/inbox');
   });
 

@@ -11,6 +11,7 @@ import { renderFields } from '../forms/render';
 import { inputId, parseFields, type FieldSchema } from '../forms/schema';
 import { fieldError, toFieldErrors, type FieldErrors } from '../forms/errors';
 import { errorMessage } from '../forms/messages';
+import { applyRowAction } from '../forms/rows';
 import { renderInstance } from './instances';
 import { problemText } from '../i18n/problems';
 import { commentErrorText, MAX_COMMENT_LENGTH, typedComment } from '../comment-field';
@@ -24,39 +25,6 @@ function initialData(schema: FieldSchema): Record<string, unknown> {
     else if (prop.type === 'array' && prop.items?.properties) out[name] = Array.from({ length: Math.max(1, prop.minItems ?? 0) }, () => initialData(prop.items!));
   }
   return out;
-}
-
-/** The list a pointer like "/lines" or "/lines/2" names inside `data` (created when missing). */
-function listAt(data: Record<string, unknown>, pointer: string): unknown[] | undefined {
-  const parts = pointer.split('/').slice(1);
-  let node: unknown = data;
-  for (const part of parts) {
-    if (node === null || typeof node !== 'object') return undefined;
-    const record = node as Record<string, unknown>;
-    if (record[part] === undefined) record[part] = [];
-    node = record[part];
-  }
-  return Array.isArray(node) ? node : undefined;
-}
-
-/** "add:/lines" or "remove:/lines/1": the no-script way to change the rows; true when one applied. */
-function applyRowAction(data: Record<string, unknown>, action: unknown): boolean {
-  if (typeof action !== 'string') return false;
-  const add = /^add:(\/[A-Za-z0-9_/]+)$/.exec(action);
-  if (add) {
-    const list = listAt(data, add[1]!);
-    if (!list) return false;
-    list.push({});
-    return true;
-  }
-  const remove = /^remove:(\/[A-Za-z0-9_/]+)\/(\d{1,4})$/.exec(action);
-  if (remove) {
-    const list = listAt(data, remove[1]!);
-    if (!list) return false;
-    list.splice(Number(remove[2]), 1);
-    return true;
-  }
-  return false;
 }
 
 interface FormPage {
@@ -158,7 +126,7 @@ export function formPages(deps: WebDeps): Router {
     const body = req.body as Record<string, unknown>;
     const data = parseFields(schema, body);
     const page = { title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data, submitLabel: ctx.t('form.save') };
-    if (applyRowAction(data, body._action)) {
+    if (applyRowAction(schema, data, body._action)) {
       sendForm(res, { ...page, errors: {} });
       return;
     }
@@ -210,7 +178,7 @@ export function formPages(deps: WebDeps): Router {
       title: `${ctx.event(event)}: ${row.title}`, action: `/instances/${row.id}/events/${event}`, schema, data, version,
       comment: { value: comment, required: Boolean(step.requiresComment) }, submitLabel: ctx.event(event),
     };
-    if (applyRowAction(data, body._action)) {
+    if (applyRowAction(schema, data, body._action)) {
       sendForm(res, { ...page, errors: {} });
       return;
     }

@@ -7,17 +7,19 @@ import { html, type SafeHtml } from '../html';
 import { ctxOf, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
+import { csrfRefused } from '../csrf';
 import { when } from '../format';
 import { GrmsError } from '../../errors';
-import { clientAddress, recordVerifyAttempt } from '../../api/verify-rate';
+import { recordVerifyAttempt } from '../../api/verify-rate';
+import { clientAddress } from '../../api/client-address';
 import { readUpload, type Upload } from '../../api/upload-body';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Room for the multipart framing and the form's other fields around the file. */
 const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
 
-/** The one file of a multipart upload (read as it arrives, src/api/upload-body.ts), or why there is none. */
-function readMultipartPdf(req: Request, maxBytes: number): Promise<{ upload?: Upload; problem?: 'none' | 'too-large' }> {
+/** The one file of a multipart upload (read as it arrives, src/api/upload-body.ts) or why there is none, and the form's `_csrf` field. */
+function readMultipartPdf(req: Request, maxBytes: number): Promise<{ upload?: Upload; problem?: 'none' | 'too-large'; csrf?: string }> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -28,14 +30,18 @@ function readMultipartPdf(req: Request, maxBytes: number): Promise<{ upload?: Up
     }
     let file: Promise<Upload | undefined> | undefined;
     const declared = Number(req.get('content-length') ?? 0) || undefined;
+    let csrf: string | undefined;
+    parser.on('field', (name, value) => {
+      if (name === '_csrf') csrf = value;
+    });
     parser.on('file', (_name, stream) => {
       file = readUpload(stream, maxBytes, declared);
       file.catch(() => undefined); // awaited on close
     });
     parser.on('error', reject);
     parser.on('close', () => {
-      if (!file) return resolve({ problem: 'none' });
-      file.then((u) => resolve(!u ? { problem: 'too-large' } : u.bytes.length > 0 ? { upload: u } : { problem: 'none' }), reject);
+      if (!file) return resolve({ csrf, problem: 'none' });
+      file.then((u) => resolve({ csrf, ...(!u ? { problem: 'too-large' as const } : u.bytes.length > 0 ? { upload: u } : { problem: 'none' as const }) }), reject);
     });
     req.pipe(parser);
   });
@@ -43,9 +49,8 @@ function readMultipartPdf(req: Request, maxBytes: number): Promise<{ upload?: Up
 
 function uploadForm(ctx: WebContext, error?: string): SafeHtml {
   const { t } = ctx;
-  // Multipart bodies are not parsed before the CSRF check, so the token travels in the action URL
-  // (the hidden field is there for the convention; the check reads the URL's).
-  return html`<form method="post" action="/verify?_csrf=${encodeURIComponent(ctx.csrf)}" enctype="multipart/form-data" class="narrow">
+  // The token is a field of the multipart body (before the file), checked once the body is read.
+  return html`<form method="post" action="/verify" enctype="multipart/form-data" class="narrow">
   ${csrfField(ctx)}
   <div class="field"><label for="pdf">${t('verify.file')}</label>
   <input id="pdf" name="pdf" type="file" accept="application/pdf,.pdf" required${error ? html` aria-invalid="true" aria-describedby="pdf-error"` : ''}>
@@ -94,7 +99,9 @@ export function verifyPages(deps: WebDeps): Router {
     }
     const tooLarge = () => refuse(413, t('verify.tooLarge', { max: Math.floor((settings.maxBytes / 1024 / 1024) * 10) / 10 }));
     if (Number(req.get('content-length') ?? 0) > settings.maxBytes + MULTIPART_OVERHEAD_BYTES) return tooLarge();
-    const { upload, problem } = await readMultipartPdf(req, settings.maxBytes);
+    const { upload, problem, csrf } = await readMultipartPdf(req, settings.maxBytes);
+    // A multipart body's token is checked once the body is read (src/web/csrf.ts); any other body's was checked before.
+    if (req.is('multipart/form-data') && csrfRefused(res, csrf)) return undefined;
     if (problem === 'too-large') return tooLarge();
     if (!upload) return refuse(422, t('verify.noFile'));
     if (!upload.bytes.subarray(0, 1024).includes('%PDF-')) return refuse(422, t('verify.notPdf'));
