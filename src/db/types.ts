@@ -178,7 +178,7 @@ export interface UserCertificatesTable {
   private_key: string | null;
   created_at: Generated<Date>;
   revoked_at: Timestamp | null;
-  /** migrations/0022: why it was revoked, as its CRL entry says. */
+  /** migrations/0023: why it was revoked, as its CRL entry says. */
   revocation_reason: Generated<RevocationReason | null>;
 }
 
