@@ -21,8 +21,16 @@ export interface Config {
   readonly key: string | undefined;
   readonly port: number;
   readonly host: string;
-  /** Base URL of every link printed in QR codes, signed documents and pages (never the request's Host header). */
+  /**
+   * Base URL of every link printed in QR codes, signed documents and pages (never the request's
+   * Host header), and of the CRL every issued certificate names.
+   */
   readonly publicUrl: string;
+  /**
+   * Whether GRMS_PUBLIC_URL was set (publicUrl is otherwise a guess from HOST and PORT). Outside
+   * the embedded demo, certificates are not issued without it: their CRL address lasts for years.
+   */
+  readonly publicUrlSet: boolean;
   readonly checkpointIntervalMs: number;
   /** How often each server looks for SLA deadlines that fell due. */
   readonly deadlinePollMs: number;
@@ -203,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host,
     publicUrl: (env.GRMS_PUBLIC_URL || `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/+$/, ''),
+    publicUrlSet: Boolean(env.GRMS_PUBLIC_URL),
     checkpointIntervalMs: intFrom(env.GRMS_CHECKPOINT_INTERVAL_SECONDS, 300, 'GRMS_CHECKPOINT_INTERVAL_SECONDS') * 1000,
     deadlinePollMs: Math.max(1, intFrom(env.GRMS_DEADLINE_POLL_SECONDS, 30, 'GRMS_DEADLINE_POLL_SECONDS')) * 1000,
     logLevel: env.LOG_LEVEL || 'info',

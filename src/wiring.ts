@@ -30,6 +30,15 @@ export interface Wired {
 }
 
 /**
+ * The base URL certificates may name for their CRL: GRMS_PUBLIC_URL, or the guessed local address
+ * for the embedded demo (no DATABASE_URL). A real deployment without GRMS_PUBLIC_URL gets none,
+ * and grms refuses to issue certificates rather than bake a wrong address into them for years.
+ */
+export function certificateBaseUrl(config: Pick<Config, 'publicUrl' | 'publicUrlSet' | 'databaseUrl'>): string | undefined {
+  return config.publicUrlSet || !config.databaseUrl ? config.publicUrl : undefined;
+}
+
+/**
  * The engine exactly as every entry point uses it (serve, seed): registered definitions, the
  * document CA, a signing pool, SLA settings. Whatever changes an instance goes through this.
  */
@@ -39,7 +48,7 @@ export async function wireEngine(
   const registry = defaultRegistry();
   // Refuses to start when a registered version's definition changed without a new version.
   await registerDefinitions(db, registry.all());
-  const authority = await loadDocumentAuthority(db, masterKey, config);
+  const authority = await loadDocumentAuthority(db, masterKey, { ...config, publicUrl: certificateBaseUrl(config) });
   const pool = createDocumentPool({ threads, lazy: true });
   const metrics = createMetrics(db);
   const v = config.verify;

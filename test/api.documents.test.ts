@@ -6,7 +6,7 @@ import { pdfsig, pdftotext, nssDbTrusting, missingPdfTools } from './support/pdf
 import { verifyPdf } from '../src/documents/verify';
 import { renderAndSign } from '../src/documents/sign';
 import { generateRsaKeyPair, issueCertificate, randomSerialHex } from '../src/documents/certs';
-import { issueSigningCertificate } from '../src/documents/authority';
+import { YEAR_MS, issueSigningCertificate } from '../src/documents/authority';
 import { Engine } from '../src/engine/engine';
 import { defaultRegistry } from '../src/engine/registry';
 import { StageDocuments } from '../src/documents/producer';
@@ -31,7 +31,7 @@ async function foreignSigned(): Promise<Buffer> {
     { subject: { commonName: 'Bukan CA grms' }, publicKeyPem: pair.publicKeyPem, serialHex: randomSerialHex(), notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3.2e10), profile: 'ca' },
     { privateKey: caKey },
   );
-  const issued = await issueSigningCertificate({ caCertificatePem: caPem, caKey }, { name: 'Sri Wahyuni, S.K.M.', org: 'Dinas Kesehatan' }, 1);
+  const issued = await issueSigningCertificate({ caCertificatePem: caPem, caKey, crlUrl: 'https://bukan.example/ca.crl' }, { name: 'Sri Wahyuni, S.K.M.', org: 'Dinas Kesehatan' }, YEAR_MS);
   const id = crypto.randomUUID();
   const signed = await renderAndSign(
     {

@@ -106,6 +106,7 @@ const MATRIX: Record<string, Row> = {
   'GET /openapi.json': PUBLIC,
   'GET /api/v1/audit/public-key': PUBLIC,
   'GET /api/v1/ca.pem': PUBLIC,
+  'GET /crl/{ca}.crl': PUBLIC,
   'GET /verify/{id}': { ...PUBLIC, send: { id: 'document', headers: { accept: 'application/json' } } },
   'POST /api/v1/verify': { ...PUBLIC, send: { body: Buffer.from('not a pdf'), headers: { 'content-type': 'application/pdf' } } },
   'POST /api/v1/permits/status': PUBLIC,
@@ -318,7 +319,8 @@ describeBackends('authorisation matrix', (kind) => {
     else if (role) user = await fixtures.userFor(role, cell.variant === 'other' ? otherOrg(org) : org);
     const ids = { instance: target.id, document: target.documentId, attachment: target.attachmentId, delegation: fixtures.delegationId };
     const params: Record<string, string> = {
-      id: ids[send.id ?? 'instance'], year: String(YEAR), org, date: fixtures.holiday, username: fixtures.subject, role: 'planner', ...send.params,
+      id: ids[send.id ?? 'instance'], year: String(YEAR), org, date: fixtures.holiday, username: fixtures.subject, role: 'planner', ca: app.authority.caKeyId,
+      ...send.params,
     };
     const [method, template] = cell.route.split(' ') as [string, string];
     const path = template.replace(/\{(\w+)\}/g, (_, name: string) => {

@@ -108,8 +108,15 @@ describe('grms CLI on the embedded database', () => {
 describePostgres('grms CLI on PostgreSQL', () => {
   test('seed --demo loads once; two serve processes share one database and one CA', async () => {
     const url = await createPostgresDatabase();
-    const env = { DATABASE_URL: url, GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim() };
+    const env = { DATABASE_URL: url, GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim(), GRMS_PUBLIC_URL: 'https://grms.semarangkota.example' };
     try {
+      // Certificates name their CRL under the public address for years: none without it.
+      const { GRMS_PUBLIC_URL: _, ...withoutUrl } = env;
+      for (const cmd of [['seed', '--demo'], ['serve']]) {
+        const r = grms(cmd, withoutUrl);
+        expect({ cmd, status: r.status }).toEqual({ cmd, status: 1 });
+        expect(r.stderr).toMatch(/GRMS_PUBLIC_URL is not set.*\[DOCUMENT_CA_CONFIG\]/);
+      }
       expect(grms(['seed', '--demo'], env)).toMatchObject({ status: 0, stdout: 'demo data loaded\n' });
       expect(grms(['seed', '--demo'], env)).toMatchObject({ status: 0, stdout: 'demo data already present; nothing changed\n' });
       const [a, b] = await Promise.all([serve(env), serve(env)]);

@@ -21,7 +21,7 @@ describePostgres('grms serve with GRMS_METRICS_ADDRESS', () => {
   test('a second listener serves /metrics (token required), the main port answers 404 there, and shutdown closes both', async () => {
     const url = await createPostgresDatabase();
     const served = await serve({
-      DATABASE_URL: url, GRMS_KEY: crypto.randomBytes(32).toString('base64'), GRMS_DOCUMENT_THREADS: '1',
+      DATABASE_URL: url, GRMS_KEY: crypto.randomBytes(32).toString('base64'), GRMS_DOCUMENT_THREADS: '1', GRMS_PUBLIC_URL: 'https://grms.semarangkota.example',
       GRMS_METRICS_ADDRESS: '127.0.0.1:0', GRMS_METRICS_TOKEN: TOKEN,
     });
     try {

@@ -66,7 +66,7 @@ describeBackends('read-only audit role', (kind) => {
             'SELECT * FROM workflow_definitions', 'SELECT * FROM holidays',
             'SELECT username, full_name, position, org_id, active, created_at, password_changed_at FROM users',
             'SELECT name, algorithm, public_key, certificate, created_at FROM deployment_keys',
-            'SELECT id, username, serial, certificate, created_at, revoked_at FROM user_certificates',
+            'SELECT id, username, serial, certificate, created_at, revoked_at, revocation_reason FROM user_certificates',
             'SELECT instance_id, registration_number, created_at FROM permit_registrations',
           ];
           const writes = ["DELETE FROM audit_events", "UPDATE users SET full_name = 'x'", "INSERT INTO orgs (id, name) VALUES ('x', 'x')"];

@@ -4,10 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import forge from 'node-forge';
 import { openPostgres, type Db } from '../src/db/connect';
-import { issueSigningCertificate, loadDocumentAuthority, type DocumentAuthorityConfig } from '../src/documents/authority';
+import { YEAR_MS, issueSigningCertificate, loadDocumentAuthority, type DocumentAuthorityConfig } from '../src/documents/authority';
 import { generateRsaKeyPair, issueCertificate, randomSerialHex } from '../src/documents/certs';
 import { loadRevocations, revokeCertificate, signingIdentityFor } from '../src/documents/identities';
-import { OID, certParts, nameAttributes, pemToDer } from '../src/documents/der';
+import { EXT, OID, TAG, certParts, children, crlUrlsOf, integerHex, nameAttributes, pemToDer, readTlv } from '../src/documents/der';
+import { CrlPublisher } from '../src/documents/crl';
+import { loadConfig } from '../src/config';
+import { certificateBaseUrl } from '../src/wiring';
 import { renderAndSign } from '../src/documents/sign';
 import { verifyPdf } from '../src/documents/verify';
 import { createTestDb, describeBackends, describePostgres } from './support/db';
@@ -16,7 +19,7 @@ const masterKey = crypto.randomBytes(32);
 const baseConfig: DocumentAuthorityConfig = {
   government: 'PEMERINTAH KOTA SEMARANG',
   trustAnchorsFile: undefined, caCertFile: undefined, caKeyFile: undefined, caP12File: undefined,
-  caPassphrase: undefined, userP12Dir: undefined, userP12Passphrase: undefined,
+  caPassphrase: undefined, userP12Dir: undefined, userP12Passphrase: undefined, publicUrl: 'https://grms.semarangkota.example',
 };
 const ratna = { username: 'ratna', fullName: 'dr. Ratna Dewi Kusumawati, M.Kes.', orgName: 'Dinas Kesehatan' };
 
@@ -50,7 +53,7 @@ async function outsideCa(dir: string, passphrase: string) {
 
 /** A signer certificate from an outside CA, as plain key material. */
 async function issueSigningCertificateForTest(caCertificatePem: string, caKey: crypto.KeyObject) {
-  const issued = await issueSigningCertificate({ caCertificatePem, caKey }, { name: ratna.fullName, org: ratna.orgName }, 1);
+  const issued = await issueSigningCertificate({ caCertificatePem, caKey, crlUrl: 'https://ca.example/ca.crl' }, { name: ratna.fullName, org: ratna.orgName }, YEAR_MS);
   return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, chainPems: [caCertificatePem] };
 }
 
@@ -83,7 +86,8 @@ describeBackends('document authority and signing identities', (kind) => {
     expect(ca.ca).toBe(true);
     expect(new crypto.X509Certificate(first.seal.certificatePem).checkIssued(ca)).toBe(true);
     const stored = await db.kysely.selectFrom('deployment_keys').select(['name', 'private_key']).orderBy('name').execute();
-    expect(stored.map((r) => r.name)).toEqual(['document-ca', `document-seal-${first.caFingerprint.slice(0, 16)}`]);
+    // One seal per CA, CRL address and two-year period.
+    expect(stored.map((r) => r.name)).toEqual(['document-ca', expect.stringMatching(new RegExp(`^document-seal-${first.caFingerprint.slice(0, 16)}-[0-9a-f]{8}-p\\d+$`))]);
     for (const r of stored) expect(r.private_key).not.toMatch(/PRIVATE KEY/); // encrypted with GRMS_KEY
   });
 
@@ -119,6 +123,8 @@ describeBackends('document authority and signing identities', (kind) => {
     expect(nameAttributes(certParts(pemToDer(moved.certificatePem)).subject).get(OID.organizationName)).toBe('Badan Perencanaan Pembangunan Daerah');
     const after = await db.kysely.selectFrom('user_certificates').select(['serial', 'revoked_at']).orderBy('id').execute();
     expect(after.map((r) => [r.serial, r.revoked_at === null])).toEqual([[id.serial, false], [moved.serial, true]]);
+    const reasons = await db.kysely.selectFrom('user_certificates').select('revocation_reason').orderBy('id').execute();
+    expect(reasons.map((r) => r.revocation_reason)).toEqual(['superseded', null]);
   });
 
   test('revoking retires the certificate; the next signature gets a new one, the old serial is listed', async () => {
@@ -130,6 +136,8 @@ describeBackends('document authority and signing identities', (kind) => {
     const next = await signingIdentityFor(db.kysely, masterKey, authority, ratna);
     expect(next.serial).not.toBe(old.serial);
     expect(await loadRevocations(db.kysely)).toEqual([{ serial: old.serial, revokedAt: at }]);
+    const row = await db.kysely.selectFrom('user_certificates').select('revocation_reason').where('serial', '=', old.serial).executeTakeFirstOrThrow();
+    expect(row.revocation_reason).toBe('cessationOfOperation');
   });
 
   test('a configured CA from PEM files (encrypted key) issues the certificates; extra trust anchors are accepted', async () => {
@@ -187,6 +195,60 @@ describeBackends('document authority and signing identities', (kind) => {
     }
   });
 
+  test('RFC 5280 key identifiers and the signing profile: EKU for document signing, the CRL at the public URL, bounded validity', async () => {
+    const authority = await loadDocumentAuthority(db.kysely, masterKey, baseConfig);
+    const ca = certParts(pemToDer(authority.caCertificatePem));
+    expect(ca.authorityKeyId!.equals(ca.subjectKeyId!)).toBe(true);
+    expect(authority.caKeyId).toBe(ca.subjectKeyId!.toString('hex'));
+    expect(authority.crlUrl).toBe(`https://grms.semarangkota.example/crl/${authority.caKeyId}.crl`);
+    const user = await signingIdentityFor(db.kysely, masterKey, authority, ratna);
+    for (const [pem, years] of [[user.certificatePem, 2], [authority.seal.certificatePem, 3]] as const) {
+      const parts = certParts(pemToDer(pem));
+      expect(parts.authorityKeyId!.equals(ca.subjectKeyId!)).toBe(true);
+      expect(crlUrlsOf(parts.extensions.get(EXT.crlDistributionPoints))).toEqual([authority.crlUrl]);
+      const x = new crypto.X509Certificate(pem);
+      expect(x.keyUsage).toEqual(['1.3.6.1.5.5.7.3.4', '1.3.6.1.5.5.7.3.36']); // node's name for the extended key usage
+      const days = (Date.parse(x.validTo) - Date.parse(x.validFrom)) / 86_400_000;
+      expect(days).toBeGreaterThan(years * 365 - 1);
+      expect(days).toBeLessThan(years * 366 + 1);
+    }
+    expect(extensionsOf(authority.seal.certificatePem).keyUsage).toMatchObject({ digitalSignature: true, nonRepudiation: true, keyCertSign: false });
+  });
+
+  test('without a public URL no certificate is issued, and nothing is stored for one', async () => {
+    await expect(loadDocumentAuthority(db.kysely, masterKey, { ...baseConfig, publicUrl: undefined }))
+      .rejects.toMatchObject({ code: 'DOCUMENT_CA_CONFIG', message: expect.stringMatching(/^GRMS_PUBLIC_URL is not set/) });
+    expect((await db.kysely.selectFrom('deployment_keys').select('name').execute()).map((r) => r.name)).toEqual(['document-ca']);
+    const authority = await loadDocumentAuthority(db.kysely, masterKey, baseConfig);
+    await expect(signingIdentityFor(db.kysely, masterKey, { ...authority, crlUrl: undefined }, ratna)).rejects.toMatchObject({ code: 'DOCUMENT_CA_CONFIG' });
+    expect(await db.kysely.selectFrom('user_certificates').selectAll().execute()).toEqual([]);
+  });
+
+  test('the CRL lists the revoked certificates this CA issued, and nothing else', async () => {
+    const authority = await loadDocumentAuthority(db.kysely, masterKey, baseConfig);
+    const crls = new CrlPublisher(db.kysely, authority);
+    const listed = async () => {
+      const tbs = children(readTlv((await crls.current()).der))[0]!;
+      const revoked = children(tbs)[5];
+      return revoked?.tag === TAG.sequence ? children(revoked).map((entry) => integerHex(children(entry)[0]!)) : [];
+    };
+    const empty = await crls.current();
+    expect(await listed()).toEqual([]);
+    expect(await crls.current()).toBe(empty); // nothing revoked since: the same CRL
+    const old = await signingIdentityFor(db.kysely, masterKey, authority, ratna);
+    const renamed = await signingIdentityFor(db.kysely, masterKey, authority, { ...ratna, fullName: 'dr. Ratna Dewi K., M.Kes.' });
+    // Budi's own certificate from another CA (as a PKCS#12 would bring), revoked at deactivation: not ours to list.
+    const other = await outsideCa(tempDir(), 'x');
+    const foreign = await issueSigningCertificateForTest(other.certificatePem, other.key);
+    await db.kysely.insertInto('user_certificates').values({ username: 'budi', serial: certParts(pemToDer(foreign.certificatePem)).serialHex, certificate: foreign.certificatePem, private_key: null }).execute();
+    await revokeCertificate(db.kysely, 'budi');
+    await revokeCertificate(db.kysely, 'ratna');
+    const crl = await crls.current();
+    expect(crl).not.toBe(empty);
+    expect(crl.number).toBeGreaterThan(empty.number);
+    expect((await listed()).sort()).toEqual([old.serial, renamed.serial].sort());
+  });
+
   test('certificate rows can be revoked but not rewritten or deleted', async () => {
     const authority = await loadDocumentAuthority(db.kysely, masterKey, baseConfig);
     await signingIdentityFor(db.kysely, masterKey, authority, ratna);
@@ -195,6 +257,13 @@ describeBackends('document authority and signing identities', (kind) => {
     await revokeCertificate(db.kysely, 'ratna', new Date());
     await expect(db.kysely.updateTable('user_certificates').set({ revoked_at: null }).execute()).rejects.toThrow(/can only be revoked/);
   });
+});
+
+test('certificates are issued in the embedded demo, or with GRMS_PUBLIC_URL; on PostgreSQL without it, not', () => {
+  expect(loadConfig({}).publicUrlSet).toBe(false);
+  expect(certificateBaseUrl(loadConfig({}))).toBe('http://127.0.0.1:3000');
+  expect(certificateBaseUrl(loadConfig({ DATABASE_URL: 'postgres://db/grms' }))).toBeUndefined();
+  expect(certificateBaseUrl(loadConfig({ DATABASE_URL: 'postgres://db/grms', GRMS_PUBLIC_URL: 'https://grms.semarangkota.go.id/' }))).toBe('https://grms.semarangkota.go.id');
 });
 
 describePostgres('document authority under concurrency', () => {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Db } from '../src/db/connect';
-import { loadDocumentAuthority, issueSigningCertificate, type DocumentAuthority, type SigningIdentity } from '../src/documents/authority';
+import { YEAR_MS, loadDocumentAuthority, issueSigningCertificate, type DocumentAuthority, type SigningIdentity } from '../src/documents/authority';
 import { generateRsaKeyPair, issueCertificate, randomSerialHex } from '../src/documents/certs';
 import type { DocumentContent } from '../src/documents/content';
 import { signingIdentityFor } from '../src/documents/identities';
@@ -14,7 +14,7 @@ const masterKey = crypto.randomBytes(32);
 const config = {
   government: 'PEMERINTAH KOTA SEMARANG',
   trustAnchorsFile: undefined, caCertFile: undefined, caKeyFile: undefined, caP12File: undefined,
-  caPassphrase: undefined, userP12Dir: undefined, userP12Passphrase: undefined,
+  caPassphrase: undefined, userP12Dir: undefined, userP12Passphrase: undefined, publicUrl: 'https://grms.semarangkota.go.id',
 };
 
 function budgetContent(documentId: string): DocumentContent {
@@ -61,7 +61,7 @@ async function foreignCa(): Promise<{ caPem: string; identity: SigningIdentity }
     { privateKey: caKey },
   );
   // Same subject name as the real signer: only the chain tells them apart.
-  const issued = await issueSigningCertificate({ caCertificatePem: caPem, caKey }, { name: 'dr. Ratna Dewi Kusumawati, M.Kes.', org: 'Dinas Kesehatan' }, 1);
+  const issued = await issueSigningCertificate({ caCertificatePem: caPem, caKey, crlUrl: 'https://another.example/ca.crl' }, { name: 'dr. Ratna Dewi Kusumawati, M.Kes.', org: 'Dinas Kesehatan' }, YEAR_MS);
   return { caPem, identity: { ...issued, chainPems: [caPem], name: 'x', org: 'y' } };
 }
 

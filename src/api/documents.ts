@@ -11,10 +11,12 @@ import type { DocumentPool } from '../documents/pool';
 import type { DocumentContent } from '../documents/content';
 import { heldPermitStatus } from '../permits/status';
 import { auditReport } from '../documents/audit-report';
+import { CrlPublisher } from '../documents/crl';
 import { verifyRateLimit, type PublicVerify } from './verify-rate';
 import { readUpload, type Upload } from './upload-body';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CRL_MAX_AGE_SECONDS = 300;
 
 export const listColumns = ['id', 'instance_id', 'seq', 'workflow', 'event', 'stage', 'number', 'title', 'signer_username', 'signer_name', 'sha256'] as const;
 
@@ -97,7 +99,7 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
 }
 
 /**
- * Public: the CA certificate, what a QR code opens, and checking any PDF. The check is limited per
+ * Public: the CA certificate and its CRL, what a QR code opens, and checking any PDF. The check is limited per
  * client before the body is read, the body is capped (GRMS_VERIFY_MAX_BYTES), and the signature is
  * checked in a verification thread (src/documents/verify-pool.ts).
  */
@@ -105,6 +107,20 @@ export function verificationRouter(db: Kysely<Database>, authority: DocumentAuth
   const r = Router();
   r.get('/api/v1/ca.pem', (_req, res) => {
     res.type('application/x-pem-file').send(authority.caCertificatePem);
+  });
+
+  // The address every issued certificate names (CRL distribution point): RFC 5280's DER CRL, for
+  // validators and caches. Short max-age: a revocation shows within minutes.
+  const crls = new CrlPublisher(db, authority);
+  r.get('/crl/:ca.crl', async (req, res) => {
+    if (req.params.ca !== authority.caKeyId) throw notFound(`No CRL ${req.params.ca}.crl here; this deployment's CA publishes ${authority.caKeyId}.crl`);
+    const crl = await crls.current();
+    res
+      .type('application/pkix-crl')
+      .set('Cache-Control', `public, max-age=${CRL_MAX_AGE_SECONDS}`)
+      .set('Last-Modified', crl.thisUpdate.toUTCString())
+      .set('ETag', `"${crl.number.toString(16)}"`)
+      .send(crl.der);
   });
 
   // JSON for programs; browsers (Accept: text/html) get the console's page, src/web/pages/verify.ts.

@@ -208,6 +208,13 @@ export const openApiDocument = {
     },
     '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint, the people chain and the organisation chain (role auditor)', responses: { '200': ok('{ ok, checked, checkpoints, covered, broken, people, orgs, trust } (checked with the server\'s own key: trusts the operator)'), ...errors(401, 403) } } },
     '/api/v1/ca.pem': { get: { summary: 'The deployment CA certificate (PEM), to trust its signatures', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': {} } } } } },
+    '/crl/{ca}.crl': {
+      get: {
+        summary: 'The CA certificate revocation list (DER)',
+        parameters: [{ name: 'ca', in: 'path', required: true, description: 'the CA\'s key identifier (SKI), lower-case hex', schema: { type: 'string', pattern: '^[0-9a-f]+$' } }],
+        responses: { '200': { description: 'CRL', content: { 'application/pkix-crl': { schema: { type: 'string', format: 'binary' } } } }, ...errors(404) },
+      },
+    },
     '/verify/{id}': {
       get: {
         summary: 'What a document QR code opens: number, title, stage, signer, time and SHA-256 (HTML, or JSON with Accept: application/json)',

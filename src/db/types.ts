@@ -181,7 +181,12 @@ export interface UserCertificatesTable {
   private_key: string | null;
   created_at: Generated<Date>;
   revoked_at: Timestamp | null;
+  /** migrations/0023: why it was revoked, as its CRL entry says. */
+  revocation_reason: Generated<RevocationReason | null>;
 }
+
+/** CRL reason codes grms records (RFC 5280 §5.3.1). */
+export type RevocationReason = 'superseded' | 'cessationOfOperation' | 'keyCompromise' | 'affiliationChanged';
 
 export interface DocumentNumberSequencesTable {
   org_id: string;

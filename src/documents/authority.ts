@@ -4,10 +4,12 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config';
 import type { Database } from '../db/types';
 import { getOrCreateDeploymentKey } from '../auth/deployment-keys';
+import { ADVISORY, advisoryXactLock } from '../db/advisory';
 import { splitPemBundle } from './der';
 import { AuthorityConfigError } from './errors';
 import {
-  assertKeyMatches, certificateFingerprint, generateRsaKeyPair, issueCertificate, randomSerialHex, readPkcs12, serialOf,
+  assertKeyMatches, certificateFingerprint, generateRsaKeyPair, issueCertificate, keyIdentifierOf, keyIdentifiersAgree,
+  randomSerialHex, readPkcs12, reissueSelfSigned, serialOf,
 } from './certs';
 
 /**
@@ -16,6 +18,8 @@ import {
  *   `deployment_keys`, or given by configuration (a government CA, or one chained to BSrE).
  * - Seal: the deployment's own signing identity, for documents no person signs.
  * - Trust anchors: certificates a verifier accepts as chain roots (our CA plus GRMS_TRUST_ANCHORS).
+ * - CRL: the list of revoked certificates the CA signs and publishes at `crlUrl`, named in every
+ *   certificate it issues (src/documents/crl.ts).
  */
 
 /** Everything needed to sign as someone: plain strings, so it can cross to a worker thread. */
@@ -33,6 +37,15 @@ export interface DocumentAuthority {
   caCertificatePem: string;
   /** Lower-case hex SHA-256 of the CA certificate. */
   caFingerprint: string;
+  /** Lower-case hex of the CA's key identifier (its SKI): names its CRL. */
+  caKeyId: string;
+  /**
+   * Earlier certificates of the same CA key and name (a root re-issued with RFC 5280 key
+   * identifiers): still trust anchors, so what they verified keeps verifying.
+   */
+  previousCaCertificatesPem: string[];
+  /** Where the CRL is published; undefined when certificates may not be issued (no public URL). */
+  crlUrl: string | undefined;
   /** The CA's own issuers when it is not a root (from a configured bundle or PKCS#12). */
   caChainPems: string[];
   /** The CA key; a KeyObject never prints its material. */
@@ -50,10 +63,25 @@ export interface DocumentAuthority {
 export type DocumentAuthorityConfig = Pick<
   Config,
   'government' | 'trustAnchorsFile' | 'caCertFile' | 'caKeyFile' | 'caP12File' | 'caPassphrase' | 'userP12Dir' | 'userP12Passphrase'
->;
+> & {
+  /**
+   * The public base URL the CRL is published under, which every issued certificate names for
+   * years. Undefined (a non-embedded deployment without GRMS_PUBLIC_URL): nothing is issued.
+   */
+  publicUrl: string | undefined;
+};
+
+export const PUBLIC_URL_REQUIRED =
+  'GRMS_PUBLIC_URL is not set: every certificate grms issues names its revocation list at GRMS_PUBLIC_URL/crl/…, '
+  + 'an address relying parties use for years, so certificates are not issued until it is set to the address '
+  + 'the public reaches this deployment at (e.g. https://grms.semarangkota.go.id)';
 
 const CA_KEY_NAME = 'document-ca';
-const YEAR_MS = 365.25 * 24 * 3600 * 1000;
+/** A Julian year: certificate lifetimes are given in these. */
+export const YEAR_MS = 365.25 * 24 * 3600 * 1000;
+/** The seal is re-issued every SEAL_PERIOD and valid a year longer, so a running server's seal never lapses. */
+const SEAL_PERIOD_MS = 2 * YEAR_MS;
+const SEAL_VALIDITY_MS = SEAL_PERIOD_MS + YEAR_MS;
 /** Clock skew between servers must not make a fresh certificate "not yet valid". */
 const BACKDATE_MS = 10 * 60 * 1000;
 
@@ -70,6 +98,8 @@ interface CaMaterial {
   chainPems: string[];
   key: crypto.KeyObject;
   configured: boolean;
+  /** Earlier certificates of a generated CA (re-issued roots). */
+  previousPems?: string[];
 }
 
 async function loadCa(db: Kysely<Database>, masterKey: Buffer, config: DocumentAuthorityConfig): Promise<CaMaterial> {
@@ -107,30 +137,61 @@ async function loadCa(db: Kysely<Database>, masterKey: Buffer, config: DocumentA
     return { algorithm: 'rsa-3072', publicKey: pair.publicKeyPem, privateKey: pair.privateKeyPem, certificate };
   });
   if (!stored.certificate) throw new AuthorityConfigError(`deployment key ${CA_KEY_NAME} has no certificate`);
-  return { certificatePem: stored.certificate, chainPems: [], key: crypto.createPrivateKey(stored.privateKey), configured: false };
+  const key = crypto.createPrivateKey(stored.privateKey);
+  let [certificatePem, ...previous] = splitPemBundle(stored.certificate);
+  if (!certificatePem) throw new AuthorityConfigError(`deployment key ${CA_KEY_NAME} holds no PEM certificate`);
+  if (!keyIdentifiersAgree(certificatePem)) [certificatePem, ...previous] = await reissueStoredRoot(db, key);
+  return { certificatePem: certificatePem!, chainPems: [], key, configured: false, previousPems: previous };
+}
+
+/**
+ * A root made by an earlier version names another key identifier as its AKI than its SKI, so
+ * OpenSSL does not take it for self-signed. It is re-issued with the same key, name and validity
+ * and stored first in the row, the old certificate(s) after it: the leaves it issued chain to the
+ * new one unchanged, and both stay trust anchors. Once, under the deployment-keys lock.
+ */
+async function reissueStoredRoot(db: Kysely<Database>, key: crypto.KeyObject): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    await advisoryXactLock(trx, ADVISORY.deploymentKeys);
+    const row = await trx.selectFrom('deployment_keys').select('certificate').where('name', '=', CA_KEY_NAME).executeTakeFirstOrThrow();
+    const pems = splitPemBundle(row.certificate ?? '');
+    if (keyIdentifiersAgree(pems[0]!)) return pems; // another process got there first
+    const bundle = [reissueSelfSigned(pems[0]!, key), ...pems];
+    await trx.updateTable('deployment_keys').set({ certificate: bundle.join('') }).where('name', '=', CA_KEY_NAME).execute();
+    return bundle;
+  });
 }
 
 /** Issues a signing certificate from the CA for a new key pair: the one path for users and the seal. */
 export async function issueSigningCertificate(
-  ca: Pick<DocumentAuthority, 'caCertificatePem' | 'caKey'>,
+  ca: Pick<DocumentAuthority, 'caCertificatePem' | 'caKey' | 'crlUrl'>,
   subject: { name: string; org: string },
-  validityYears: number,
+  validityMs: number,
 ): Promise<{ serial: string; certificatePem: string; privateKeyPem: string; publicKeyPem: string }> {
+  if (!ca.crlUrl) throw new AuthorityConfigError(PUBLIC_URL_REQUIRED);
   const pair = await generateRsaKeyPair(2048);
   const serial = randomSerialHex();
   const now = Date.now();
+  // Never valid beyond the CA: a chain is only as long-lived as its root.
+  const caNotAfter = Date.parse(new crypto.X509Certificate(ca.caCertificatePem).validTo);
   const certificatePem = issueCertificate(
     {
       subject: { commonName: subject.name, organizationName: subject.org },
       publicKeyPem: pair.publicKeyPem,
       serialHex: serial,
       notBefore: new Date(now - BACKDATE_MS),
-      notAfter: new Date(now + validityYears * YEAR_MS),
+      notAfter: new Date(Math.min(now + validityMs, caNotAfter)),
       profile: 'signer',
+      crlUrl: ca.crlUrl,
     },
     { certificatePem: ca.caCertificatePem, privateKey: ca.caKey },
   );
   return { serial, certificatePem, privateKeyPem: pair.privateKeyPem, publicKeyPem: pair.publicKeyPem };
+}
+
+/** Path of a CA's CRL, by its key identifier (the same for a re-issued root). */
+export function crlPath(caKeyId: string): string {
+  return `/crl/${caKeyId}.crl`;
 }
 
 /**
@@ -146,11 +207,16 @@ export async function loadDocumentAuthority(
   assertKeyMatches(ca.certificatePem, ca.key, 'document CA');
   if (!new crypto.X509Certificate(ca.certificatePem).ca) throw new AuthorityConfigError('the document CA certificate is not a CA (basicConstraints)');
   const caFingerprint = certificateFingerprint(ca.certificatePem);
+  const caKeyId = keyIdentifierOf(ca.certificatePem).toString('hex');
+  const crlUrl = config.publicUrl === undefined ? undefined : `${config.publicUrl.replace(/\/+$/, '')}${crlPath(caKeyId)}`;
   const caChainPems = [ca.certificatePem, ...ca.chainPems];
   const sealName = { name: `Segel Elektronik ${config.government}`, org: config.government };
-  // One seal per CA: a deployment that switches CA gets a seal issued by the new one.
-  const sealKey = await getOrCreateDeploymentKey(db, masterKey, `document-seal-${caFingerprint.slice(0, 16)}`, async () => {
-    const issued = await issueSigningCertificate({ caCertificatePem: ca.certificatePem, caKey: ca.key }, sealName, 10);
+  // One seal per CA, CRL address and period: a deployment that switches CA or public address, or
+  // enters a new period, gets a seal issued for it (the old ones stay in deployment_keys).
+  const crlTag = crypto.createHash('sha256').update(crlUrl ?? '').digest('hex').slice(0, 8);
+  const period = Math.floor(Date.now() / SEAL_PERIOD_MS);
+  const sealKey = await getOrCreateDeploymentKey(db, masterKey, `document-seal-${caFingerprint.slice(0, 16)}-${crlTag}-p${period}`, async () => {
+    const issued = await issueSigningCertificate({ caCertificatePem: ca.certificatePem, caKey: ca.key, crlUrl }, sealName, SEAL_VALIDITY_MS);
     return { algorithm: 'rsa-2048', publicKey: issued.publicKeyPem, privateKey: issued.privateKeyPem, certificate: issued.certificatePem };
   });
   const sealCert = sealKey.certificate!;
@@ -160,11 +226,14 @@ export async function loadDocumentAuthority(
   return {
     caCertificatePem: ca.certificatePem,
     caFingerprint,
+    caKeyId,
+    previousCaCertificatesPem: ca.previousPems ?? [],
+    crlUrl,
     caChainPems: ca.chainPems,
     caKey: ca.key,
     configured: ca.configured,
     seal: { serial: serialOf(sealCert), certificatePem: sealCert, privateKeyPem: sealKey.privateKey, chainPems: caChainPems, ...sealName },
-    trustAnchorsPem: [ca.certificatePem, ...anchors],
+    trustAnchorsPem: [ca.certificatePem, ...(ca.previousPems ?? []), ...anchors],
     userP12: config.userP12Dir ? { dir: config.userP12Dir, passphrase: config.userP12Passphrase ?? '' } : undefined,
     identityCache: new Map(),
   };

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import forge from 'node-forge';
 import { AuthorityConfigError } from './errors';
-import { certParts, normalizePem, pemToDer, raw } from './der';
+import { certParts, children, content, normalizePem, pemToDer, raw, readTlv } from './der';
 
 /**
  * X.509 plumbing for the document CA: key generation, issuing certificates, reading PKCS#12.
@@ -38,13 +38,16 @@ export interface SubjectFields {
 }
 
 export interface CertificateRequest {
-  subject: SubjectFields;
+  /** The subject's fields, or its Name exactly as encoded elsewhere (re-issuing a CA keeps its name byte for byte). */
+  subject: SubjectFields | { der: Buffer };
   publicKeyPem: string;
   serialHex: string;
   notBefore: Date;
   notAfter: Date;
   /** 'ca' for a certificate that issues others, 'signer' for document signing. */
   profile: 'ca' | 'signer';
+  /** Where the issuer publishes its CRL (CRL distribution point); required for 'signer'. */
+  crlUrl?: string;
 }
 
 export interface Issuer {
@@ -52,6 +55,9 @@ export interface Issuer {
   certificatePem?: string;
   privateKey: crypto.KeyObject;
 }
+
+/** id-kp-documentSigning (RFC 9336); forge knows no name for it. */
+export const EKU_DOCUMENT_SIGNING = '1.3.6.1.5.5.7.3.36';
 
 function subjectAttributes(s: SubjectFields): forge.pki.CertificateField[] {
   // UTF-8 so names like "Dr. Ni Luh Putu Ayu Ratnasari, S.Kep." or accented names survive.
@@ -63,49 +69,104 @@ function subjectAttributes(s: SubjectFields): forge.pki.CertificateField[] {
   return attrs;
 }
 
+/**
+ * RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's value. node-forge writes
+ * the SKI this way whatever value it is given; computing it the same way keeps AKI = issuer's SKI.
+ */
+export function keyIdentifier(publicKey: crypto.KeyObject): Buffer {
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const bits = children(readTlv(spki))[1]!;
+  return crypto.createHash('sha1').update(content(bits).subarray(1)).digest(); // skip the unused-bits octet
+}
+
+/** The key identifier a certificate's children name as their AKI: its SKI, or method 1 when it has none. */
+export function keyIdentifierOf(certificatePem: string): Buffer {
+  return certParts(pemToDer(certificatePem)).subjectKeyId ?? keyIdentifier(new crypto.X509Certificate(certificatePem).publicKey);
+}
+
+/**
+ * True unless the certificate's AKI names another key than its SKI. A self-signed root whose AKI
+ * differs from its SKI (what earlier grms versions made) is not seen as self-signed by OpenSSL.
+ */
+export function keyIdentifiersAgree(certificatePem: string): boolean {
+  const parts = certParts(pemToDer(certificatePem));
+  return !parts.authorityKeyId || Boolean(parts.subjectKeyId?.equals(parts.authorityKeyId));
+}
+
 /** Issues (or self-signs) a certificate; returns its PEM. */
 export function issueCertificate(req: CertificateRequest, issuer: Issuer): string {
   if (issuer.privateKey.asymmetricKeyType !== 'rsa') {
     throw new AuthorityConfigError('the document CA key must be an RSA key');
   }
+  const signer = req.profile === 'signer';
+  if (signer && !req.crlUrl) throw new AuthorityConfigError('a signing certificate must name the CRL of its issuer');
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(req.publicKeyPem);
   cert.serialNumber = req.serialHex;
   cert.validity.notBefore = req.notBefore;
   cert.validity.notAfter = req.notAfter;
-  cert.setSubject(subjectAttributes(req.subject));
-  cert.setIssuer(subjectAttributes(req.subject)); // replaced below by the issuer's exact Name bytes
-  const ski = forge.pki.getPublicKeyFingerprint(cert.publicKey, { type: 'SubjectPublicKeyInfo' }).getBytes();
+  // Names given as DER are put in below; forge needs some Name to build the body around.
+  const fields = 'der' in req.subject ? { commonName: '-' } : req.subject;
+  cert.setSubject(subjectAttributes(fields));
+  cert.setIssuer(subjectAttributes(fields));
+  const ski = Buffer.from(cert.generateSubjectKeyIdentifier().getBytes(), 'binary');
   const issuerParts = issuer.certificatePem ? certParts(pemToDer(issuer.certificatePem)) : undefined;
-  const aki = issuerParts
-    ? (issuerParts.subjectKeyId ?? spkiSha1(issuer.certificatePem!)).toString('binary')
-    : ski;
-  const ca = req.profile === 'ca';
+  const aki = issuer.certificatePem ? keyIdentifierOf(issuer.certificatePem) : ski;
   cert.setExtensions([
-    { name: 'basicConstraints', cA: ca, critical: true },
-    ca
-      ? { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true }
-      : { name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true },
-    { name: 'subjectKeyIdentifier', subjectKeyIdentifier: forge.util.bytesToHex(ski) },
-    { name: 'authorityKeyIdentifier', keyIdentifier: aki },
+    { name: 'basicConstraints', cA: !signer, critical: true },
+    signer
+      ? { name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true }
+      : { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ...(signer
+      ? [
+        // id-kp-emailProtection: NSS (pdfsig) and `openssl cms -verify` refuse a signer whose EKU lacks it.
+        // (forge's own name: its OID table maps OIDs to names, so an OID key would be taken for a name.)
+        { name: 'extKeyUsage', emailProtection: true, [EKU_DOCUMENT_SIGNING]: true },
+        { name: 'cRLDistributionPoints', altNames: [{ type: 6, value: req.crlUrl }] },
+      ]
+      : []),
+    { name: 'subjectKeyIdentifier' }, // forge computes it (method 1), as `ski` above
+    { name: 'authorityKeyIdentifier', keyIdentifier: aki.toString('binary') },
   ]);
   cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption!;
   cert.signatureOid = forge.pki.oids.sha256WithRSAEncryption!;
   const tbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
-  if (issuerParts) {
-    // Copy the issuer Name as encoded in the CA certificate: chain building compares bytes, and
-    // forge would re-encode a parsed Name (double-encoding UTF-8).
-    (tbs.value as forge.asn1.Asn1[])[3] = forge.asn1.fromDer(raw(issuerParts.subject).toString('binary'));
-  }
+  const tbsFields = tbs.value as forge.asn1.Asn1[];
+  const asn1Of = (der: Buffer) => forge.asn1.fromDer(der.toString('binary'));
+  // Names are copied as encoded elsewhere: chain building compares bytes, and forge would
+  // re-encode a parsed Name (double-encoding UTF-8). [3] is the issuer, [5] the subject.
+  if ('der' in req.subject) tbsFields[5] = asn1Of(req.subject.der);
+  if (issuerParts) tbsFields[3] = asn1Of(raw(issuerParts.subject));
+  else if ('der' in req.subject) tbsFields[3] = asn1Of(req.subject.der);
   const tbsDer = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
   (cert as unknown as { tbsCertificate: forge.asn1.Asn1 }).tbsCertificate = tbs;
   cert.signature = crypto.sign('sha256', tbsDer, issuer.privateKey).toString('binary');
-  return normalizePem(forge.pki.certificateToPem(cert));
+  const pem = normalizePem(forge.pki.certificateToPem(cert));
+  // forge chooses the SKI itself: check that what was written is what the AKIs rely on.
+  const written = certParts(pemToDer(pem));
+  if (!written.subjectKeyId?.equals(ski) || !written.authorityKeyId?.equals(aki)) {
+    throw new Error('issued certificate has unexpected key identifiers');
+  }
+  return pem;
 }
 
-function spkiSha1(certificatePem: string): Buffer {
-  const spki = new crypto.X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' });
-  return crypto.createHash('sha1').update(spki).digest();
+/**
+ * The same self-signed CA certificate with RFC 5280 key identifiers: same key, same subject bytes,
+ * same validity, a new serial. Certificates the old one issued chain to it unchanged.
+ */
+export function reissueSelfSigned(certificatePem: string, privateKey: crypto.KeyObject): string {
+  const old = new crypto.X509Certificate(certificatePem);
+  return issueCertificate(
+    {
+      subject: { der: Buffer.from(raw(certParts(pemToDer(certificatePem)).subject)) },
+      publicKeyPem: old.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      serialHex: randomSerialHex(),
+      notBefore: new Date(Date.parse(old.validFrom)),
+      notAfter: new Date(Date.parse(old.validTo)),
+      profile: 'ca',
+    },
+    { privateKey },
+  );
 }
 
 /** What a PKCS#12 file (a BSrE certificate, a configured CA) holds. */

@@ -156,20 +156,50 @@ export interface CertParts {
   subject: Tlv;
   /** The subjectKeyIdentifier extension's value, if present. */
   subjectKeyId?: Buffer;
+  /** The keyIdentifier of the authorityKeyIdentifier extension, if present. */
+  authorityKeyId?: Buffer;
+  /** The contents of each extension (extnValue's octets), by OID. */
+  extensions: Map<string, Buffer>;
 }
 
-const SKI_OID = '2.5.29.14';
+export const EXT = {
+  subjectKeyId: '2.5.29.14',
+  authorityKeyId: '2.5.29.35',
+  crlDistributionPoints: '2.5.29.31',
+  crlNumber: '2.5.29.20',
+  crlReason: '2.5.29.21',
+} as const;
 
-function subjectKeyIdOf(extensions: Tlv | undefined): Buffer | undefined {
-  if (!extensions) return undefined;
+function extensionsOf(extensions: Tlv | undefined): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  if (!extensions) return out;
   for (const ext of children(expectTag(children(extensions)[0], TAG.sequence, 'Extensions'))) {
     const parts = children(ext);
-    if (parts[0] && oidOf(parts[0]) === SKI_OID) {
-      const value = parts[parts.length - 1]!;
-      return content(readTlv(content(value)));
+    // extnID, optional critical BOOLEAN, extnValue OCTET STRING
+    if (parts[0]) out.set(oidOf(parts[0]), content(expectTag(parts[parts.length - 1], TAG.octetString, 'an extension value')));
+  }
+  return out;
+}
+
+/** AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, … } */
+function keyIdentifierOf(aki: Buffer | undefined): Buffer | undefined {
+  if (!aki) return undefined;
+  const first = children(expectTag(readTlv(aki), TAG.sequence, 'an AuthorityKeyIdentifier'))[0];
+  return first && first.tag === 0x80 ? content(first) : undefined;
+}
+
+/** The URIs of a CRLDistributionPoints extension value (fullName entries only). */
+export function crlUrlsOf(value: Buffer | undefined): string[] {
+  if (!value) return [];
+  const urls: string[] = [];
+  for (const point of children(expectTag(readTlv(value), TAG.sequence, 'CRLDistributionPoints'))) {
+    const name = children(point).find((t) => t.tag === TAG.context0); // distributionPoint [0]
+    const fullName = name && children(name).find((t) => t.tag === TAG.context0); // fullName [0]
+    for (const general of fullName ? children(fullName) : []) {
+      if (general.tag === 0x86) urls.push(content(general).toString('latin1')); // uniformResourceIdentifier [6]
     }
   }
-  return undefined;
+  return urls;
 }
 
 export function certParts(der: Buffer): CertParts {
@@ -178,13 +208,17 @@ export function certParts(der: Buffer): CertParts {
   const fields = children(tbs);
   const i = fields[0]?.tag === TAG.context0 ? 1 : 0; // optional [0] version
   const serial = expectTag(fields[i], TAG.integer, 'a serial number');
+  const extensions = extensionsOf(fields.slice(i + 6).find((f) => f.tag === 0xa3));
+  const ski = extensions.get(EXT.subjectKeyId);
   return {
     der: raw(cert),
     serialHex: integerHex(serial),
     serial,
     issuer: expectTag(fields[i + 2], TAG.sequence, 'an issuer Name'),
     subject: expectTag(fields[i + 4], TAG.sequence, 'a subject Name'),
-    subjectKeyId: subjectKeyIdOf(fields.slice(i + 6).find((f) => f.tag === 0xa3)),
+    subjectKeyId: ski ? content(expectTag(readTlv(ski), TAG.octetString, 'a SubjectKeyIdentifier')) : undefined,
+    authorityKeyId: keyIdentifierOf(extensions.get(EXT.authorityKeyId)),
+    extensions,
   };
 }
 
@@ -200,6 +234,14 @@ export function encode(tag: number, ...parts: Buffer[]): Buffer {
     header = Buffer.from([tag, 0x80 | len.length, ...len]);
   }
   return Buffer.concat([header, body]);
+}
+
+/** A non-negative INTEGER from hex digits (a leading zero octet where the high bit is set). */
+export function encodeUnsignedInteger(hex: string): Buffer {
+  let bytes = Buffer.from(hex.length % 2 ? `0${hex}` : hex, 'hex');
+  while (bytes.length > 1 && bytes[0] === 0 && bytes[1]! < 0x80) bytes = bytes.subarray(1);
+  if (bytes.length === 0) bytes = Buffer.from([0]);
+  return encode(TAG.integer, bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
 }
 
 export function encodeOid(oid: string): Buffer {

@@ -2,11 +2,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, UserCertificatesTable } from '../db/types';
+import type { Database, RevocationReason, UserCertificatesTable } from '../db/types';
 import { decryptSecret, encryptSecret } from '../auth/secrets';
-import { issueSigningCertificate, type DocumentAuthority, type SigningIdentity } from './authority';
+import { YEAR_MS, issueSigningCertificate, type DocumentAuthority, type SigningIdentity } from './authority';
 import { readPkcs12, serialOf } from './certs';
-import { OID, certParts, nameAttributes, pemToDer } from './der';
+import { EXT, OID, certParts, crlUrlsOf, nameAttributes, pemToDer } from './der';
 import { AuthorityConfigError, NoSigningCertificate } from './errors';
 
 /** The person a document is signed for. */
@@ -25,7 +25,8 @@ export interface Revocation {
 
 type CertRow = Selectable<UserCertificatesTable>;
 
-const USER_CERT_YEARS = 3;
+/** Two years, as personal signing certificates commonly run; renewed by the next signature after that. */
+const USER_CERT_MS = 2 * YEAR_MS;
 /** A certificate this close to expiry is replaced rather than used for one more document. */
 const RENEW_BEFORE_MS = 24 * 3600 * 1000;
 const CACHE_LIMIT = 5000;
@@ -50,6 +51,7 @@ interface CheckedCertificate {
   validToMs: number;
   commonName: string | undefined;
   organization: string | undefined;
+  crlUrls: string[];
 }
 
 /**
@@ -65,7 +67,8 @@ function checkCertificate(row: CertRow, authority: DocumentAuthority): CheckedCe
   if (hit && hit.certificatePem === row.certificate && hit.caCertificatePem === authority.caCertificatePem) return hit;
   const cert = new crypto.X509Certificate(row.certificate);
   const ca = new crypto.X509Certificate(authority.caCertificatePem);
-  const subject = nameAttributes(certParts(pemToDer(row.certificate)).subject);
+  const parts = certParts(pemToDer(row.certificate));
+  const subject = nameAttributes(parts.subject);
   const result: CheckedCertificate = {
     certificatePem: row.certificate,
     caCertificatePem: authority.caCertificatePem,
@@ -73,6 +76,7 @@ function checkCertificate(row: CertRow, authority: DocumentAuthority): CheckedCe
     validToMs: Date.parse(cert.validTo),
     commonName: subject.get(OID.commonName),
     organization: subject.get(OID.organizationName),
+    crlUrls: crlUrlsOf(parts.extensions.get(EXT.crlDistributionPoints)),
   };
   if (checked.size >= CACHE_LIMIT) checked.delete(checked.keys().next().value!); // oldest first
   checked.set(row.serial, result);
@@ -80,13 +84,16 @@ function checkCertificate(row: CertRow, authority: DocumentAuthority): CheckedCe
 }
 
 /**
- * Still fit to sign with: issued by the current CA, not about to expire, and naming the user as
- * they are now (a renamed user or one moved to another OPD gets a new certificate).
+ * Still fit to sign with: issued by the current CA, not about to expire, naming the user as they
+ * are now (a renamed user or one moved to another OPD gets a new certificate), and of the current
+ * profile: naming the CA's CRL where it is published now (which certificates of earlier versions,
+ * without a CRL or the signing EKUs, do not).
  */
 function usable(row: CertRow, authority: DocumentAuthority, user: SignerUser): boolean {
   if (row.private_key === null) return false; // came from a PKCS#12 no longer configured
   const c = checkCertificate(row, authority);
-  return c.issuedByCa && c.validToMs - Date.now() > RENEW_BEFORE_MS && c.commonName === user.fullName && c.organization === user.orgName;
+  return c.issuedByCa && c.validToMs - Date.now() > RENEW_BEFORE_MS && c.commonName === user.fullName && c.organization === user.orgName
+    && c.crlUrls.length === 1 && c.crlUrls[0] === authority.crlUrl;
 }
 
 /**
@@ -102,7 +109,7 @@ async function install(
 ): Promise<CertRow> {
   return db.transaction().execute(async (trx) => {
     if (stale) {
-      await trx.updateTable('user_certificates').set({ revoked_at: new Date() })
+      await trx.updateTable('user_certificates').set({ revoked_at: new Date(), revocation_reason: 'superseded' })
         .where('id', '=', stale.id).where('revoked_at', 'is', null).execute();
     }
     const inserted = await trx
@@ -167,7 +174,7 @@ export async function signingIdentityFor(
   if (!row || !usable(row, authority, user)) {
     // Key generation and issuing happen outside the transaction: it stays short, and a lost race
     // only wastes one key pair.
-    const issued = await issueSigningCertificate(authority, { name: user.fullName, org: user.orgName }, USER_CERT_YEARS);
+    const issued = await issueSigningCertificate(authority, { name: user.fullName, org: user.orgName }, USER_CERT_MS);
     row = await install(db, user.username, row, {
       serial: issued.serial,
       certificate: issued.certificatePem,
@@ -180,9 +187,14 @@ export async function signingIdentityFor(
   return remember(authority, identityFromRow(row, decryptSecret(masterKey, row.private_key).toString('utf8'), authority, user));
 }
 
-/** Revokes the user's active certificate (deactivation); returns the serials revoked. */
-export async function revokeCertificate(db: Kysely<Database>, username: string, at: Date = new Date()): Promise<string[]> {
-  const rows = await db.updateTable('user_certificates').set({ revoked_at: at })
+/**
+ * Revokes the user's active certificate (deactivation: no longer needed, RFC 5280's
+ * cessationOfOperation); it is on the CRL from now on. Returns the serials revoked.
+ */
+export async function revokeCertificate(
+  db: Kysely<Database>, username: string, at: Date = new Date(), reason: RevocationReason = 'cessationOfOperation',
+): Promise<string[]> {
+  const rows = await db.updateTable('user_certificates').set({ revoked_at: at, revocation_reason: reason })
     .where('username', '=', username).where('revoked_at', 'is', null)
     .returning('serial').execute();
   return rows.map((r) => r.serial);

@@ -34,7 +34,7 @@ export const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, i
   auditPages, dashboardPages, adminPages];
 
 /** Paths that belong to the API and the public endpoints around it, never to the console. */
-const NOT_CONSOLE = /^\/(?:api\/|healthz$|readyz$|metrics$|openapi\.json$|permits\/status$)/;
+const NOT_CONSOLE = /^\/(?:api\/|crl\/|healthz$|readyz$|metrics$|openapi\.json$|permits\/status$)/;
 
 /** Sessions, language and CSRF for every console request, then the pages, then HTML error pages. */
 export function webRouter(deps: WebDeps): Router {

@@ -15,7 +15,7 @@ import { figure, fmt, LATENCY_HEADER, latencyRow, ms, type Section } from './con
 import type { Harness, MainDb } from './harness';
 import { Client, probeHealth, runLoad, type LoadResult, type Percentiles } from './load';
 import { createDrafts, perOp, updateLoad } from './b1-transitions';
-import type { Served } from './server';
+import { BENCH_PUBLIC_URL, type Served } from './server';
 import { cpuLine, cpuSnapshot, withMachineLoad } from './cpu';
 
 /** Proposals per client: histories (printed on every document) stay a few rows long. */
@@ -64,7 +64,8 @@ function linesOf(data: Record<string, unknown>): DocumentLine[] | undefined {
  * that transition, comment and signer), so the bare run renders the same pages.
  */
 async function rebuildContents(db: Kysely<Database>, masterKey: Buffer, from: Date): Promise<Array<{ content: DocumentContent; keys: SignerKeys }>> {
-  const config = loadConfig({});
+  // The servers' own settings, so the same seal and certificates are found rather than issued.
+  const config = loadConfig({ GRMS_PUBLIC_URL: BENCH_PUBLIC_URL });
   const authority = await loadDocumentAuthority(db, masterKey, config);
   const docs = await db.selectFrom('documents').innerJoin('workflow_instances as i', 'i.id', 'documents.instance_id')
     .select(['documents.id', 'documents.instance_id', 'documents.seq', 'documents.event', 'documents.stage', 'documents.number', 'documents.title',

@@ -11,10 +11,14 @@ export class BenchServerError extends Error {
   readonly code = 'BENCH_SERVER';
 }
 
+/** The public address benchmark servers name in their certificates (GRMS_PUBLIC_URL). */
+export const BENCH_PUBLIC_URL = 'https://grms.bench.example';
+
 /** Environment of a grms child: ours without grms settings, plus `env`. */
 export function grmsEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GRMS_') && k !== 'DATABASE_URL' && k !== 'PORT'));
-  return { ...base, ...env };
+  // A server on PostgreSQL issues no certificate without GRMS_PUBLIC_URL.
+  return { ...base, GRMS_PUBLIC_URL: BENCH_PUBLIC_URL, ...env };
 }
 
 /** Runs `grms <args>` to completion; a non-zero exit is an error. */

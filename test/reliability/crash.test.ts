@@ -8,7 +8,7 @@ import { expectAcknowledgedStored, type Ack } from '../support/acknowledged';
 describePostgres('reliability: kill -9 under load', () => {
   test('every acknowledged transition survives with its document; nothing half-written; the trail verifies', async () => {
     const url = await createPostgresDatabase();
-    const env = { DATABASE_URL: url, GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim() };
+    const env = { DATABASE_URL: url, GRMS_PUBLIC_URL: 'https://grms.semarangkota.example', GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim() };
     const db = openPostgres({ connectionString: url });
     try {
       expect(grms(['seed', '--demo'], env).status).toBe(0);

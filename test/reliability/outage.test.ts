@@ -34,7 +34,7 @@ describeWithThrowawayCluster('reliability: database outage', () => {
     cluster = await createThrowawayCluster();
     await cluster.start();
     // Deadline ticks every second, so the scheduler fails a few times during the outage.
-    env = { DATABASE_URL: cluster.url, GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim(), GRMS_DEADLINE_POLL_SECONDS: '1' };
+    env = { DATABASE_URL: cluster.url, GRMS_PUBLIC_URL: 'https://grms.semarangkota.example', GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim(), GRMS_DEADLINE_POLL_SECONDS: '1' };
     expect(grms(['migrate'], env).status).toBe(0);
     expect(grms(['seed', '--demo'], env).status).toBe(0);
   }, 240_000);

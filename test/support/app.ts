@@ -24,7 +24,7 @@ export async function buildApp(
   db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date; /** settings as environment variables, read by loadConfig */ env?: NodeJS.ProcessEnv; config?: Partial<Config>; logger?: Logger; metricsAccess?: MetricsAccess } = {},
 ): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; metrics: Metrics; close(): Promise<void> }> {
   const defaults = loadConfig(opts.env ?? {});
-  const config = { ...defaults, publicUrl: PUBLIC_URL, timezone: opts.timezone ?? defaults.timezone, ...opts.config };
+  const config = { ...defaults, publicUrl: PUBLIC_URL, publicUrlSet: true, timezone: opts.timezone ?? defaults.timezone, ...opts.config };
   const { engine, authority, reportPool, metrics, verifyPool, close } = await wireEngine(db.kysely, masterKey, config, 1, opts.clock);
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
   const app = createApp({

@@ -70,7 +70,7 @@ export async function hostileSigner(): Promise<HostileSigner> {
   const signer = await generateRsaKeyPair(2048);
   // Issuer name and authority key identifier come from the fake CA; the attacker signs.
   const signerPem = issueCertificate(
-    { subject: { commonName: 'Penanda Tangan Palsu', organizationName: 'PEMERINTAH KOTA SEMARANG' }, publicKeyPem: signer.publicKeyPem, serialHex: randomSerialHex(), ...validity, profile: 'signer' },
+    { subject: { commonName: 'Penanda Tangan Palsu', organizationName: 'PEMERINTAH KOTA SEMARANG' }, publicKeyPem: signer.publicKeyPem, serialHex: randomSerialHex(), ...validity, profile: 'signer', crlUrl: 'https://fake.example/ca.crl' },
     { certificatePem: fakeCaPem, privateKey: attackerKey },
   );
   const signerKey = crypto.createPrivateKey(signer.privateKeyPem);

@@ -2,13 +2,20 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseDetached } from '../../src/documents/cms';
+import { certParts, derToPem, raw, readTlv } from '../../src/documents/der';
 
 /**
- * Wrappers around poppler's pdfsig/pdftotext/pdfinfo and NSS's certutil: independent readers that check
- * what grms writes. Missing tools skip loudly locally and fail under CI (CI=true).
- * Debian: apt-get install -y poppler-utils libnss3-tools qpdf
+ * Wrappers around poppler's pdfsig/pdftotext/pdfinfo, NSS's certutil and OpenSSL: independent
+ * readers that check what grms writes. Missing tools skip loudly locally and fail under CI (CI=true).
+ * Debian: apt-get install -y poppler-utils libnss3-tools qpdf openssl
  */
 const TOOLS = ['pdfsig', 'pdftotext', 'pdfinfo', 'certutil'] as const;
+
+/** The Debian package of each tool a test may need. */
+const PACKAGES: Record<string, string> = {
+  pdfsig: 'poppler-utils', pdftotext: 'poppler-utils', pdfinfo: 'poppler-utils', pdftoppm: 'poppler-utils', certutil: 'libnss3-tools', openssl: 'openssl', curl: 'curl', xxd: 'xxd', qpdf: 'qpdf',
+};
 
 function installed(tool: string): boolean {
   const r = spawnSync(tool, ['-v'], { stdio: 'ignore' });
@@ -20,22 +27,27 @@ export function missingPdfTools(): string[] {
 }
 
 /** Declares the suite when the tools exist; otherwise a loud skip, or a failure under CI. */
-export function describeWithPdfTools(name: string, fn: () => void): void {
-  const missing = missingPdfTools();
+export function describeWithTools(name: string, tools: readonly string[], fn: () => void): void {
+  const missing = tools.filter((t) => !installed(t));
   if (missing.length === 0) {
     describe(name, fn);
     return;
   }
-  const why = `${missing.join(', ')} not installed (apt-get install -y poppler-utils libnss3-tools)`;
+  const why = `${missing.join(', ')} not installed (apt-get install -y ${[...new Set(missing.map((t) => PACKAGES[t] ?? t))].join(' ')})`;
   if (process.env.CI === 'true') {
     describe(name, () => {
-      test('needs poppler-utils and libnss3-tools', () => {
+      test(`needs ${missing.join(', ')}`, () => {
         throw new Error(`${why}; CI=true requires them`);
       });
     });
     return;
   }
   console.warn(`!! SKIPPED: "${name}" — ${why}; CI fails instead of skipping`);
+}
+
+/** Declares the suite when pdfsig, pdftotext and certutil exist (see describeWithTools). */
+export function describeWithPdfTools(name: string, fn: () => void): void {
+  describeWithTools(name, TOOLS, fn);
 }
 
 function run(cmd: string, args: string[]): string {
@@ -80,14 +92,127 @@ export function pdfPages(pdf: Buffer): number {
   return Number(m[1]);
 }
 
-/** A throwaway NSS database trusting `caPems` as signing CAs; remove it with the returned cleanup. */
+/**
+ * A throwaway NSS database trusting `caPems` as signing CAs (`,C,`: trusted to issue e-mail, hence
+ * document, signing certificates, as the README says); remove it with the returned cleanup.
+ */
 export function nssDbTrusting(caPems: string[]): { dir: string; cleanup(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grms-nss-'));
   run('certutil', ['-N', '-d', `sql:${dir}`, '--empty-password']);
   caPems.forEach((pem, i) => {
     const file = path.join(dir, `ca${i}.pem`);
     fs.writeFileSync(file, pem);
-    run('certutil', ['-A', '-n', `grms-test-ca-${i}`, '-t', 'C,C,C', '-d', `sql:${dir}`, '-i', file]);
+    run('certutil', ['-A', '-n', `grms-test-ca-${i}`, '-t', ',C,', '-d', `sql:${dir}`, '-i', file]);
   });
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface SignatureParts {
+  /** The CMS SignedData, DER, without the /Contents padding. */
+  cms: Buffer;
+  /** The bytes the signature covers: the file minus the /Contents string, as the ByteRange says. */
+  signedBytes: Buffer;
+  byteRange: [number, number, number, number];
+  /** True when the ByteRange ends where the file ends (nothing appended after signing). */
+  coversWholeFile: boolean;
+}
+
+/** Reads the (first) signature of a PDF per its /ByteRange, the way a validator does. */
+export function signatureParts(pdf: Buffer): SignatureParts {
+  const m = /\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/.exec(pdf.toString('latin1'));
+  if (!m) throw new Error('the PDF has no /ByteRange');
+  const [a, b, c, d] = m.slice(1, 5).map(Number) as [number, number, number, number];
+  const hex = pdf.subarray(b + 1, c - 1).toString('latin1'); // inside <…>
+  const padded = Buffer.from(hex, 'hex');
+  const tlv = readTlv(padded);
+  return {
+    cms: padded.subarray(0, tlv.end),
+    signedBytes: Buffer.concat([pdf.subarray(a, a + b), pdf.subarray(c, c + d)]),
+    byteRange: [a, b, c, d],
+    coversWholeFile: c + d === pdf.length,
+  };
+}
+
+/** Runs a tool in a fresh folder holding `files`; returns its exit status and output. */
+export function runIn(files: Record<string, string | Buffer>, cmd: string, args: string[]): { status: number | null; out: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grms-tool-'));
+  try {
+    for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
+    const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8' });
+    if (r.error) throw r.error;
+    return { status: r.status, out: `${r.stdout}${r.stderr}` };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `openssl cms -verify` of a PDF's signature against `caPem` as the only trust anchor: no
+ * -partial_chain (the chain must end in a self-signed root) and the default purpose (S/MIME
+ * signing: the signer's EKU must allow e-mail protection).
+ */
+export function opensslCmsVerify(pdf: Buffer, caPem: string): { ok: boolean; out: string } {
+  const { cms, signedBytes } = signatureParts(pdf);
+  const r = runIn({ 'sig.der': cms, 'signed.bin': signedBytes, 'ca.pem': caPem }, 'openssl',
+    ['cms', '-verify', '-binary', '-inform', 'DER', '-in', 'sig.der', '-content', 'signed.bin', '-CAfile', 'ca.pem', '-out', '/dev/null']);
+  return { ok: r.status === 0 && /Verification successful/.test(r.out), out: r.out };
+}
+
+/** `openssl verify -x509_strict` of a certificate against `caPem`, checking `crlDer` too when given. */
+export function opensslVerify(certPem: string, caPem: string, crlDer?: Buffer): { ok: boolean; out: string } {
+  const files: Record<string, string | Buffer> = { 'cert.pem': certPem, 'ca.pem': caPem };
+  const args = ['verify', '-x509_strict', '-CAfile', 'ca.pem'];
+  if (crlDer) {
+    files['crl.pem'] = derToPem(crlDer, 'X509 CRL');
+    args.push('-crl_check', '-CRLfile', 'crl.pem');
+  }
+  const r = runIn(files, 'openssl', [...args, 'cert.pem']);
+  return { ok: r.status === 0 && /cert\.pem: OK/.test(r.out), out: r.out };
+}
+
+/** The signer certificate (PEM) of a PDF's signature. */
+export function signerCertificateOf(pdf: Buffer): string {
+  const cms = parseDetached(signatureParts(pdf).cms);
+  const der = cms.certificates.find((c) => {
+    const parts = certParts(c);
+    return parts.serialHex === cms.signerSerialHex && raw(parts.issuer).equals(cms.signerIssuer);
+  });
+  if (!der) throw new Error('the signature names no signer certificate it carries');
+  return derToPem(der);
+}
+
+/**
+ * The PDF with an incremental update appended that changes its first page: the page object is
+ * redefined to draw its content and then a red box over the middle of the page (where the
+ * figures are). The signed revision stays intact, so a validator that only checks the signature
+ * still calls it valid; what it shows is no longer what was signed.
+ */
+export function appendPageChange(pdf: Buffer): Buffer {
+  const text = pdf.toString('latin1');
+  const page = /(\d+) 0 obj\s*(<<(?:(?!endobj)[\s\S])*?\/Type \/Page\s(?:(?!endobj)[\s\S])*?)endobj/.exec(text);
+  if (!page) throw new Error('no page object found');
+  const pageNumber = Number(page[1]);
+  const contents = /\/Contents (\d+ 0 R)/.exec(page[2]!);
+  if (!contents) throw new Error('the page names no single content stream');
+  const trailer = text.slice(text.lastIndexOf('trailer'));
+  const size = Number(/\/Size (\d+)/.exec(trailer)![1]);
+  const root = /\/Root (\d+ 0 R)/.exec(trailer)![1];
+  const prev = Number(/startxref\s+(\d+)/.exec(trailer)![1]);
+  // The original content may leave its transformation in place: q … Q around it restores the
+  // default user space before the box is drawn.
+  const stream = (num: number, ops: string) => `${num} 0 obj\n<< /Length ${ops.length} >>\nstream\n${ops}\nendstream\nendobj\n`;
+  const added: Array<[number, string]> = [
+    [size, stream(size, 'q')],
+    [size + 1, stream(size + 1, 'Q 0.8 0 0 rg 40 250 515 300 re f')],
+    [pageNumber, `${pageNumber} 0 obj\n${page[2]!.replace(contents[0], `/Contents [${size} 0 R ${contents[1]} ${size + 1} 0 R]`)}endobj\n`],
+  ];
+  let body = '\n';
+  const xref: string[] = [];
+  for (const [num, obj] of added) {
+    xref.push(`${num} 1\n${String(pdf.length + Buffer.byteLength(body, 'latin1')).padStart(10, '0')} 00000 n \n`);
+    body += obj;
+  }
+  const xrefAt = pdf.length + Buffer.byteLength(body, 'latin1');
+  const tail = `xref\n${xref.join('')}trailer\n<< /Size ${size + 2} /Root ${root} /Prev ${prev} >>\nstartxref\n${xrefAt}\n%%EOF\n`;
+  return Buffer.concat([pdf, Buffer.from(body + tail, 'latin1')]);
 }
