@@ -16,5 +16,5 @@ BEGIN
   END IF;
 EXCEPTION
   WHEN insufficient_privilege THEN
-    RAISE NOTICE 'grms: grant to grms_audit_reader skipped (insufficient privilege); ask the DBA to apply migrations/0023_certificate_revocation_reason.sql';
+    RAISE NOTICE 'grms: grant to grms_audit_reader skipped (insufficient privilege); ask the DBA to apply migrations/0024_certificate_revocation_reason.sql';
 END $$;
