@@ -103,7 +103,7 @@ describeBackends('deployment keys are bound to their row', (kind) => {
 describePostgres('a DBA with triggers off is caught by a verifier who pins the log key', () => {
   test('swapped key, truncated checkpoints, re-hashed people_events; no key: exit 2', async () => {
     const url = await createPostgresDatabase();
-    const env = { DATABASE_URL: url, GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim() };
+    const env = { DATABASE_URL: url, GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim(), GRMS_PUBLIC_URL: 'https://grms.semarangkota.example' };
     const db = openPostgres({ connectionString: url });
     // As a superuser would: triggers off for this transaction only.
     const asDba = (fn: (trx: Kysely<Database>) => Promise<unknown>) =>

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/types';
 import { ADVISORY, advisoryXactLock } from '../db/advisory';
 import { canonicalJson } from '../audit/hash';
@@ -102,4 +102,20 @@ export async function getOrCreateDeploymentKey(
       .execute();
   }
   return { name: row.name, algorithm: row.algorithm, publicKey: row.public_key, privateKey, certificate: row.certificate };
+}
+
+/**
+ * Replaces the certificate of a deployment key (the one re-issue of an old root, migration 0025),
+ * re-sealing its private key in the same update: the envelope is bound to the row, certificate
+ * included. `trx` holds the deployment-keys lock.
+ */
+export async function replaceKeyCertificate(
+  trx: Transaction<Database>, masterKey: Buffer, name: string, privateKeyPem: string, certificate: string,
+): Promise<void> {
+  const row = await trx.selectFrom('deployment_keys').select(['name', 'algorithm', 'public_key']).where('name', '=', name).executeTakeFirstOrThrow();
+  const aad = keyRowAad({ ...row, certificate });
+  await trx.updateTable('deployment_keys')
+    .set({ certificate, private_key: encryptSecret(masterKey, privateKeyPem, aad) })
+    .where('name', '=', name)
+    .execute();
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config';
 import type { Database } from '../db/types';
-import { getOrCreateDeploymentKey } from '../auth/deployment-keys';
+import { getOrCreateDeploymentKey, replaceKeyCertificate } from '../auth/deployment-keys';
 import { ADVISORY, advisoryXactLock } from '../db/advisory';
 import { splitPemBundle } from './der';
 import { AuthorityConfigError } from './errors';
@@ -140,7 +140,7 @@ async function loadCa(db: Kysely<Database>, masterKey: Buffer, config: DocumentA
   const key = crypto.createPrivateKey(stored.privateKey);
   let [certificatePem, ...previous] = splitPemBundle(stored.certificate);
   if (!certificatePem) throw new AuthorityConfigError(`deployment key ${CA_KEY_NAME} holds no PEM certificate`);
-  if (!keyIdentifiersAgree(certificatePem)) [certificatePem, ...previous] = await reissueStoredRoot(db, key);
+  if (!keyIdentifiersAgree(certificatePem)) [certificatePem, ...previous] = await reissueStoredRoot(db, masterKey, key, stored.privateKey);
   return { certificatePem: certificatePem!, chainPems: [], key, configured: false, previousPems: previous };
 }
 
@@ -150,14 +150,14 @@ async function loadCa(db: Kysely<Database>, masterKey: Buffer, config: DocumentA
  * and stored first in the row, the old certificate(s) after it: the leaves it issued chain to the
  * new one unchanged, and both stay trust anchors. Once, under the deployment-keys lock.
  */
-async function reissueStoredRoot(db: Kysely<Database>, key: crypto.KeyObject): Promise<string[]> {
+async function reissueStoredRoot(db: Kysely<Database>, masterKey: Buffer, key: crypto.KeyObject, privateKeyPem: string): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
     await advisoryXactLock(trx, ADVISORY.deploymentKeys);
     const row = await trx.selectFrom('deployment_keys').select('certificate').where('name', '=', CA_KEY_NAME).executeTakeFirstOrThrow();
     const pems = splitPemBundle(row.certificate ?? '');
     if (keyIdentifiersAgree(pems[0]!)) return pems; // another process got there first
     const bundle = [reissueSelfSigned(pems[0]!, key), ...pems];
-    await trx.updateTable('deployment_keys').set({ certificate: bundle.join('') }).where('name', '=', CA_KEY_NAME).execute();
+    await replaceKeyCertificate(trx, masterKey, CA_KEY_NAME, privateKeyPem, bundle.join(''));
     return bundle;
   });
 }
