@@ -117,6 +117,9 @@ export class TooManyVerifications extends GrmsError {
   }
 }
 
+export const methodNotAllowed = (detail: string) =>
+  new GrmsError('METHOD_NOT_ALLOWED', 405, 'method-not-allowed', 'Method not allowed', detail);
+
 // The witness (`grms witness serve`, C2SP tlog-witness): the protocol fixes each refusal's status.
 // Bodies are problem+json, except 409's, which the protocol fixes too (see WitnessConflict).
 /** The add-checkpoint body is not `old N`, at most 63 base64 hashes, an empty line and a checkpoint. */

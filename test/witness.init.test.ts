@@ -54,7 +54,7 @@ describe('grms witness init', () => {
     expect(fs.existsSync(dir)).toBe(false);
   });
 
-  test('serve refuses a configuration without a log, or with a log key that is not Ed25519', () => {
+  test('serve refuses a configuration without a log, with a log key that is not Ed25519, or with storage in a database folder', () => {
     const empty = path.join(root, 'no-log');
     expect(grms(['witness', 'init', '--dir', empty, '--name', 'w.example/2'], {}).status).toBe(0);
     const noLog = grms(['witness', 'serve', '--dir', empty], {});
@@ -69,5 +69,15 @@ describe('grms witness init', () => {
     const wrongType = grms(['witness', 'serve', '--dir', empty], {});
     expect(wrongType.status).not.toBe(0);
     expect(wrongType.stderr).toMatch(/cosignature\/v1; a log signs its checkpoints with an Ed25519 key/);
+
+    // Storage pointed at a database folder (the log's embedded PGlite data, say).
+    const dataDir = path.join(root, 'data');
+    fs.mkdirSync(dataDir);
+    fs.writeFileSync(path.join(dataDir, 'PG_VERSION'), '17\n');
+    fs.writeFileSync(path.join(empty, 'witness.json'), JSON.stringify({ ...config, logs: [logKey], storage: dataDir }));
+    const inDatabase = grms(['witness', 'serve', '--dir', empty], {});
+    expect(inDatabase.status).not.toBe(0);
+    expect(inDatabase.stderr).toMatch(/is a database folder.*WITNESS_CONFIG/);
+    expect(fs.readdirSync(dataDir)).toEqual(['PG_VERSION']);
   });
 });

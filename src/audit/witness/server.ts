@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log';
-import { GrmsError, PROBLEM_BASE, WitnessConflict, notFound, payloadTooLarge } from '../../errors';
+import { GrmsError, PROBLEM_BASE, WitnessConflict, methodNotAllowed, notFound, payloadTooLarge } from '../../errors';
 import { cosignatureKey } from '../tlog/cosignature';
 import type { WitnessConfig } from './config';
 import { loadWitnessKey } from './init';
@@ -56,7 +56,7 @@ export async function startWitness(config: WitnessConfig, logger: Logger): Promi
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const pathname = new URL(req.url ?? '/', 'http://witness').pathname;
     if (pathname === addPath) {
-      if (req.method !== 'POST') return sendProblem(res, new GrmsError('METHOD_NOT_ALLOWED', 405, 'method-not-allowed', 'Method not allowed', 'add-checkpoint takes POST'), { allow: 'POST' });
+      if (req.method !== 'POST') return sendProblem(res, methodNotAllowed('add-checkpoint takes POST'), { allow: 'POST' });
       let body: Buffer;
       try {
         body = await readBody(req, MAX_BODY_BYTES);

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { WitnessConfigError } from './config';
 import { acquireDataDirLock, DataDirLocked, type DataDirLock } from '../../db/data-dir-lock';
 
 /**
@@ -99,6 +100,8 @@ export class WitnessStore {
 
   /** Opens (creating) the storage folder and claims it for this process. */
   static open(dir: string): WitnessStore {
+    // A database folder (PGlite's or PostgreSQL's) is the log's, never a witness's.
+    if (fs.existsSync(path.join(dir, 'PG_VERSION'))) throw new WitnessConfigError(`storage ${dir} is a database folder: a witness keeps its state in a folder of its own, never in the log's database`);
     fs.mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o700 });
     try {
       return new WitnessStore(dir, acquireDataDirLock(dir, 'grms witness serve'));
