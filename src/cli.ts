@@ -22,6 +22,7 @@ import { parseExportFilters } from './api/audit';
 import { progress } from './progress';
 import { registerUserCommands } from './cli/user';
 import { registerWitnessCommands } from './cli/witness';
+import { registerVerifyBundle } from './cli/verify-bundle';
 import fs from 'node:fs';
 import { sql } from 'kysely';
 
@@ -131,6 +132,7 @@ program
 
 registerUserCommands(program, withDeployment);
 registerWitnessCommands(program);
+registerVerifyBundle(program);
 
 const key = program.command('key').description('deployment secrets');
 key
