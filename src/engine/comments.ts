@@ -7,6 +7,7 @@ import { payloadDigest } from '../audit/hash';
 import { forbidden, GrmsError, invalidData, type FieldProblem } from '../errors';
 import type { Engine } from './engine';
 import { COMMENT_EVENT, commentProblems } from './comment-rules';
+import { refuseUnprintable } from '../documents/printable';
 import type { CommentLimits } from './comment-limits';
 
 export interface IncomingFile {
@@ -91,6 +92,7 @@ export async function addComment(db: Kysely<Database>, engine: Engine, actor: Ac
     }
   });
   if (problems.length) throw invalidData('The comment is invalid', problems);
+  refuseUnprintable(comment, '/comment');
   const described = files.map((f) => ({
     id: crypto.randomUUID(), filename: f.filename, contentType: f.contentType, size: f.bytes.length,
     sha256: crypto.createHash('sha256').update(f.bytes).digest('hex'), bytes: f.bytes,

@@ -20,6 +20,7 @@ import { orgFieldsOf, stepKey, type DataProblem, type NormalizedData, type Step,
 import type { WorkflowRegistry } from './registry';
 import { invalidTextProblems, schemaProblems } from './validate';
 import { commentProblems } from './comment-rules';
+import { refuseUnprintable } from '../documents/printable';
 import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './comment-limits';
 import { checkWithinCeiling } from './ceilings';
 import { storeResponse, type IdempotencyScope } from './idempotency';
@@ -323,6 +324,7 @@ function creatorOrg(actor: Actor, def: WorkflowDefinition): string | undefined {
 function normalizeData(def: WorkflowDefinition, data: unknown, base: string): NormalizedData {
   const textProblems = invalidTextProblems(data, base);
   if (textProblems.length) throw invalidData('The data contains invalid text', textProblems);
+  refuseUnprintable(data, base);
   if (data === undefined) throw invalidData('data is required', [{ path: base, message: 'is required' }]);
   const problems = schemaProblems(def, data, base);
   if (problems.length) throw invalidData(`The data does not match the ${def.name} v${def.version} schema`, problems);
@@ -338,6 +340,7 @@ function validateEventInput(step: Step, input: EventInput): string | null {
   const problems: FieldProblem[] = commentProblems(input.comment, '/comment', false);
   if (!step.replacesData && !step.payload && input.data !== undefined) problems.push({ path: '/data', message: `"${input.type}" takes no data` });
   if (problems.length) throw invalidData('The event is invalid', problems);
+  refuseUnprintable(input.comment, '/comment');
   const comment = typeof input.comment === 'string' && input.comment.trim() !== '' ? input.comment : null;
   if (step.requiresComment && comment === null) throw commentRequired(input.type);
   return comment;
@@ -353,6 +356,7 @@ function mergePayload(def: WorkflowDefinition, step: Step, row: InstanceRow, pay
   const problems = invalidTextProblems(payload, '/data');
   if (payload === undefined) problems.push({ path: '/data', message: 'is required' });
   if (problems.length) throw invalidData('The event data is invalid', problems);
+  refuseUnprintable(payload, '/data');
   let validate = payloadValidators.get(spec.schema);
   if (!validate) payloadValidators.set(spec.schema, (validate = payloadAjv.compile(spec.schema)));
   if (!validate(payload)) {
