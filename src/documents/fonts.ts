@@ -43,29 +43,31 @@ export function fontsDir(from = __dirname): string {
   return path.join(dir, 'src', 'documents', 'fonts');
 }
 
-// Read once per thread: every document registers the same bytes.
-let bytes: Record<Face, Record<Weight, Buffer>> | undefined;
+// Parsed once per thread and shared by every document (PDFKit takes a fontkit font as it is; each
+// document keeps its own subset): parsing Noto Sans for each document cost more than the rest of it.
+let parsed: Record<Face, Record<Weight, fontkit.Font>> | undefined;
 
-function fontBytes(): Record<Face, Record<Weight, Buffer>> {
-  if (bytes) return bytes;
+function parsedFonts(): Record<Face, Record<Weight, fontkit.Font>> {
+  if (parsed) return parsed;
   const dir = fontsDir();
-  const read = (face: Face) => ({ regular: fs.readFileSync(path.join(dir, FILES[face].regular)), bold: fs.readFileSync(path.join(dir, FILES[face].bold)) });
-  bytes = { sans: read('sans'), arabic: read('arabic'), javanese: read('javanese') };
-  return bytes;
+  const open = (file: string): fontkit.Font => {
+    const font = fontkit.create(fs.readFileSync(path.join(dir, file)));
+    if (!('characterSet' in font)) throw new Error(`${file} is a font collection, not a font`);
+    return font;
+  };
+  const read = (face: Face) => ({ regular: open(FILES[face].regular), bold: open(FILES[face].bold) });
+  parsed = { sans: read('sans'), arabic: read('arabic'), javanese: read('javanese') };
+  return parsed;
 }
 
 /** Registers the document fonts in `doc` under fontName(face, weight). */
 export function registerDocumentFonts(doc: PDFKit.PDFDocument): void {
-  const all = fontBytes();
+  const all = parsedFonts();
   for (const face of FACES) {
-    doc.registerFont(fontName(face, 'regular'), all[face].regular);
-    doc.registerFont(fontName(face, 'bold'), all[face].bold);
+    // PDFKit's typings name only paths and bytes; its font factory takes a parsed font too.
+    doc.registerFont(fontName(face, 'regular'), all[face].regular as unknown as Buffer);
+    doc.registerFont(fontName(face, 'bold'), all[face].bold as unknown as Buffer);
   }
-}
-
-/** The bytes of the regular Noto Sans, for a document's default font. */
-export function defaultFontBytes(): Buffer {
-  return fontBytes().sans.regular;
 }
 
 let covered: Record<Face, ReadonlySet<number>> | undefined;
@@ -76,12 +78,7 @@ let covered: Record<Face, ReadonlySet<number>> | undefined;
  */
 export function coverage(): Record<Face, ReadonlySet<number>> {
   if (covered) return covered;
-  const all = fontBytes();
-  const setOf = (face: Face) => {
-    const font = fontkit.create(all[face].regular);
-    if (!('characterSet' in font)) throw new Error(`${FILES[face].regular} is a font collection, not a font`);
-    return new Set(font.characterSet);
-  };
-  covered = { sans: setOf('sans'), arabic: setOf('arabic'), javanese: setOf('javanese') };
+  const all = parsedFonts();
+  covered = { sans: new Set(all.sans.regular.characterSet), arabic: new Set(all.arabic.regular.characterSet), javanese: new Set(all.javanese.regular.characterSet) };
   return covered;
 }
