@@ -78,12 +78,18 @@ export interface Paragraph {
   text: string;
   faces: Face[];
   embedding: ReturnType<typeof bidi.getEmbeddingLevels>;
-  /** The paragraph's base direction, from its first strong character (rule P2). */
+  /** The paragraph's base direction. */
   rtl: boolean;
 }
 
+/**
+ * A paragraph's levels. Documents are written left to right: a paragraph is right-to-left only
+ * when it has no left-to-right letter at all (an Arabic-script note), not merely because its first
+ * letter is Arabic (rule P2 would turn "مسجد الهدى Kelurahan Ngaliyan" around).
+ */
 export function paragraph(text: string): Paragraph {
-  const embedding = bidi.getEmbeddingLevels(text, 'auto');
+  const hasLtr = [...text].some((ch) => bidi.getBidiCharTypeName(ch) === 'L');
+  const embedding = bidi.getEmbeddingLevels(text, hasLtr ? 'ltr' : 'auto');
   return { text, faces: facesOf(text), embedding, rtl: (embedding.paragraphs[0]?.level ?? 0) % 2 === 1 };
 }
 
