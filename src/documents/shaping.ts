@@ -1,3 +1,5 @@
+import { shaperReverses } from './text-runs';
+
 /**
  * Shaping a run of text into glyphs with fontkit (PDFKit's font engine), and recording the glyphs
  * in PDFKit's font subset as PDFKit's own `encode` does. Two faults of fontkit's Universal Shaping
@@ -5,7 +7,7 @@
  * - it has no rule for the Javanese cakra (U+A9BF, medial ra) and throws on "ꦏꦿ"; cakra is
  *   classified as the other below-base medial, keret (U+A9BD), for shaping only;
  * - a mark with no letter before it (a lone pangkon) throws: a dotted circle carries it, as
- *   other shapers do; any other failure draws the glyphs unshaped rather than no document.
+ *   other shapers do; a word it still cannot take is drawn unshaped rather than no document.
  */
 
 export interface GlyphPosition { xAdvance: number; xOffset: number; yOffset: number; advanceWidth: number }
@@ -47,6 +49,19 @@ function unshaped(font: FontkitFont, text: string): GlyphRun {
   return { glyphs, positions, advanceWidth: 0 };
 }
 
+/** The shaped run, or undefined when the shaper fails on it even with dotted circles under orphan marks. */
+function shaped(font: FontkitFont, text: string): GlyphRun | undefined {
+  try {
+    return font.layout(glyphsFor(font, text), []);
+  } catch {
+    try {
+      return font.layout(glyphsFor(font, text.replace(ORPHAN_JAVANESE_MARK, '$1\u25cc$2')), []);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
 const cache = new WeakMap<FontkitFont, Map<string, GlyphRun>>();
 
 /** Glyphs and positions of `text` (in font units), shaped as one piece with the font's default features. */
@@ -55,15 +70,13 @@ export function layoutRun(font: EmbeddedFont, text: string): GlyphRun {
   if (!runs) cache.set(font.font, (runs = new Map()));
   const known = runs.get(text);
   if (known) return known;
-  let run: GlyphRun;
-  try {
-    run = font.font.layout(glyphsFor(font.font, text), []);
-  } catch {
-    try {
-      run = font.font.layout(glyphsFor(font.font, text.replace(ORPHAN_JAVANESE_MARK, '$1\u25cc$2')), []);
-    } catch {
-      run = unshaped(font.font, text);
-    }
+  let run = shaped(font.font, text);
+  if (!run) {
+    // Word by word, so that one word the shaper cannot take is the only one drawn unshaped.
+    const words = text.match(/[^ ]+ *| +/g) ?? [];
+    const pieces = words.map((w) => shaped(font.font, w) ?? unshaped(font.font, w));
+    if (shaperReverses(text)) pieces.reverse();
+    run = { glyphs: pieces.flatMap((p) => p.glyphs), positions: pieces.flatMap((p) => p.positions), advanceWidth: 0 };
   }
   // In thousandths of an em, with each glyph's own advance beside it, as PDFKit's layout gives them.
   const positions = run.positions.map((p, i) => ({
