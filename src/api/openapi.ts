@@ -1,4 +1,5 @@
 import { MAX_COMMENT_LENGTH } from '../engine/comment-rules';
+import { ocdsPaths } from '../procurement/ocds/openapi';
 /** The OpenAPI 3.1 description of the routes in src/api; a test checks it lists every route. */
 const problem = { $ref: '#/components/responses/Problem' };
 /** One limit for every comment (src/engine/comment-rules.ts). */
@@ -270,5 +271,6 @@ export const openApiDocument = {
       },
     },
     '/api/v1/audit/checkpoints': { post: { security: bearer, summary: 'Take a checkpoint now (role admin)', responses: { '201': ok('checkpoint'), ...errors(401, 403) } } },
+    ...ocdsPaths,
   } as Record<string, Record<string, unknown>>,
 };
