@@ -5,6 +5,7 @@ import { loadActor } from '../auth/tokens';
 import { localYear, nextDay } from '../sla/calendar';
 import { DEFAULT_TIMEZONE, todayOf, workflowTime, yearOf, type WorkflowTime } from '../clock';
 import type { Actor } from '../auth/roles';
+import { recordCeilingEvent } from '../engine/ceilings';
 
 /** The demo regency: OPDs, one user per role, ceilings and proposals in several states. */
 export const DEMO_ORGS = [
@@ -129,6 +130,7 @@ export async function seedDemoPeople(db: Kysely<Database>, time: WorkflowTime = 
         .insertInto('ceilings')
         .values(ceilings.map((c) => ({ fiscal_year: y, org_id: c.org, amount: c.amount, updated_by: 'tapd.sekda' })))
         .execute();
+      for (const c of ceilings) await recordCeilingEvent(trx, { action: 'set_ceiling', fiscalYear: y, orgId: c.org, amount: c.amount, actor: 'tapd.sekda' });
     }
   });
   return { created: true };
