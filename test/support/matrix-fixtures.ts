@@ -118,6 +118,8 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
   })).body.id as string;
   const holiday = `${YEAR}-12-30`;
   await ok('admin', 'PUT', `/api/v1/holidays/${holiday}`, { name: 'Cuti bersama (uji matriks)' });
+  // A checkpoint of the transparency log, so its public routes have a tree to answer from.
+  await ok('admin', 'POST', '/api/v1/log/checkpoint');
 
   const made = new Map<string, string>();
   const userFor = async (role: RoleName, org: string): Promise<string> => {
