@@ -33,7 +33,7 @@ import { webRouter } from '../web/router';
 import type { PublicVerify } from './verify-rate';
 import { defaultLogOrigin, type LogConfig } from '../config';
 import { openTransparencyLog, type TransparencyLog } from '../audit/log/service';
-import type { SendCheckpoint } from '../audit/log/witnesses';
+import { addCheckpoint } from '../audit/witness/client';
 import { logAdminRouter, logPublicRouter } from './log';
 
 export interface AppDeps {
@@ -67,10 +67,6 @@ export interface AppDeps {
   logRate?: Pick<LogConfig, 'rateLimit' | 'rateWindowSeconds'>;
 }
 
-/** Only reached with witnesses configured, which the default log has none of. */
-const noWitnessClient: SendCheckpoint = async () => {
-  throw new Error('no witness client is wired into this app');
-};
 
 function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
   // loadConfig({}) reads no environment: the documented defaults only.
@@ -82,7 +78,7 @@ const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
 export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false, log, logRate = loadConfig({}).log }: AppDeps): Express {
-  const transparencyLog = log ?? openTransparencyLog(db, checkpointKey.privateKey, { ...loadConfig({}).log, origin: defaultLogOrigin(publicUrl) }, noWitnessClient);
+  const transparencyLog = log ?? openTransparencyLog(db, checkpointKey.privateKey, { ...loadConfig({}).log, origin: defaultLogOrigin(publicUrl) }, addCheckpoint);
   const app = express();
   app.disable('x-powered-by');
   // req.ip (src/api/client-address.ts) is the address X-Forwarded-For gives only behind these proxies.
