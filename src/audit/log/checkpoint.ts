@@ -25,7 +25,7 @@ export interface CheckpointOutcome extends LogCheckpoint {
 
 // The largest checkpoint this process signed per database, so a table emptied under a running
 // server cannot make it sign a smaller tree either.
-const signedHere = new WeakMap<Kysely<Database>, { size: number; root: Buffer }>();
+const signedHere = new WeakMap<Kysely<Database>, { origin: string; size: number; root: Buffer }>();
 
 /** The latest stored checkpoint, or undefined. */
 export async function latestLogCheckpoint(db: Kysely<Database> | Transaction<Database>): Promise<LogCheckpoint | undefined> {
@@ -76,7 +76,7 @@ export async function checkpointLog(db: Kysely<Database>, signer: LogSigner): Pr
       last = { size: body.size, root: body.root };
     }
     const mine = signedHere.get(db);
-    if (mine && (!last || mine.size > last.size)) last = mine;
+    if (mine && mine.origin === signer.origin && (!last || mine.size > last.size)) last = mine;
     if (!last && size === 0) return null;
     if (last && size < last.size) {
       throw new LogError('LOG_ROLLED_BACK', `the log holds ${size} leaves, but a checkpoint of ${last.size} leaves was issued: the database was rolled back or leaves were removed; refusing to sign`);
@@ -95,7 +95,7 @@ export async function checkpointLog(db: Kysely<Database>, signer: LogSigner): Pr
     await trx.insertInto('log_checkpoints').values({ size, root, note }).execute();
     return { size, root, note, created: true, previousSize: last?.size ?? null };
   });
-  if (outcome?.created) signedHere.set(db, { size: outcome.size, root: outcome.root });
+  if (outcome?.created) signedHere.set(db, { origin: signer.origin, size: outcome.size, root: outcome.root });
   return outcome;
 }
 
