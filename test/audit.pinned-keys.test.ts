@@ -12,6 +12,7 @@ import { appendToSideChain } from '../src/audit/side-chain';
 import { rowHash } from '../src/audit/hash';
 import { encryptSecret } from '../src/auth/secrets';
 import { openPostgres } from '../src/db/connect';
+import { integrateAll } from './support/log-fixtures';
 
 /** Every append-only table, with a column an UPDATE may try to set to itself. */
 const APPEND_ONLY: Array<[table: string, column: string]> = [
@@ -44,6 +45,7 @@ describeBackends('append-only tables refuse UPDATE, DELETE and TRUNCATE', (kind)
       VALUES ('test-flow', 1, ${'a'.repeat(64)}, ${'b'.repeat(64)}, 'a fix recorded by the test', 'test')`.execute(db);
     expect(await createCheckpoint(db, await ensureCheckpointKey(db, app.masterKey))).toMatchObject({ created: true });
     // The transparency log's tables: a checkpoint, and a cosignature and an alarm as a witness push would leave them.
+    await integrateAll(db);
     const round = await app.call('admin', 'POST', '/api/v1/log/checkpoint');
     expect(round.status).toBe(200);
     await db.insertInto('log_cosignatures').values({ size: round.body.checkpoint.size, witness: 'w.example', signature: '— w.example AAAA', signed_at: 1 }).execute();

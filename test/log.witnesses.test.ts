@@ -12,7 +12,7 @@ import { addCheckpoint } from '../src/audit/witness/client';
 import { parseWitnesses } from '../src/audit/log/witness-list';
 import { integrateAndCheckpoint, logStatus, openTransparencyLog, type TransparencyLog } from '../src/audit/log/service';
 import { cosignedCheckpoint } from '../src/audit/log/checkpoint';
-import { integrateLog } from '../src/audit/log/integrate';
+import { integrateAll } from './support/log-fixtures';
 import { logVerifierKey, verifyCheckpoint, type LogSigner } from '../src/audit/tlog';
 
 /**
@@ -87,6 +87,7 @@ describeBackends('checkpoints pushed to real witnesses', (kind) => {
 
   test('both witnesses cosign; the stored cosignatures verify independently and meet the quorum', async () => {
     await appendEvents(db.kysely, instance, 1, 3);
+    await integrateAll(db.kysely);
     const round = await integrateAndCheckpoint(log);
     expect(round.checkpoint).toMatchObject({ size: 3, created: true });
     expect(round.witnesses).toEqual(names().map((witness) => expect.objectContaining({ witness, ok: true, cosignedSize: 3 })));
@@ -110,6 +111,7 @@ describeBackends('checkpoints pushed to real witnesses', (kind) => {
 
   test('the next checkpoint goes with a consistency proof from what each witness cosigned', async () => {
     await appendEvents(db.kysely, instance, 4, 9);
+    await integrateAll(db.kysely);
     const round = await integrateAndCheckpoint(log);
     expect(round.checkpoint).toMatchObject({ size: 9, previousSize: 3 });
     expect(round.witnesses.every((w) => w.ok && w.cosignedSize === 9 && w.status === 200)).toBe(true);
@@ -119,6 +121,7 @@ describeBackends('checkpoints pushed to real witnesses', (kind) => {
     const first = names()[0]!;
     await tamper(db.kysely, () => sql`DELETE FROM log_cosignatures WHERE witness = ${first}`.execute(db.kysely), 'log_cosignatures');
     await appendEvents(db.kysely, instance, 10, 10);
+    await integrateAll(db.kysely);
     const round = await integrateAndCheckpoint(log);
     expect(round.witnesses.find((w) => w.witness === first)).toMatchObject({ ok: true, cosignedSize: 10 });
     expect(await db.kysely.selectFrom('log_alarms').select('kind').execute()).toEqual([]);
@@ -130,6 +133,7 @@ describeBackends('checkpoints pushed to real witnesses', (kind) => {
     try {
       const again = openLog(wiped, kind);
       await appendEvents(wiped.kysely, await seedInstance(wiped.kysely), 1, 2);
+      await integrateAll(wiped.kysely);
       const round = await integrateAndCheckpoint(again);
       expect(round.checkpoint).toMatchObject({ size: 2, created: true });
       expect(round.witnesses).toEqual(names().map((witness) => expect.objectContaining({ witness, ok: false, fatal: true, status: 409, cosignedSize: 10 })));
@@ -138,12 +142,13 @@ describeBackends('checkpoints pushed to real witnesses', (kind) => {
       expect(await logStatus(again)).toMatchObject({ halted: { reportedSize: 10 }, quorumMet: false });
       await appendEvents(wiped.kysely, await seedInstance(wiped.kysely), 1, 1);
       await expect(integrateAndCheckpoint(again)).rejects.toMatchObject({ code: 'LOG_HALTED', status: 409 });
-      expect(await integrateLog(wiped.kysely)).toMatchObject({ added: 0 });
+      await integrateAll(wiped.kysely);
       expect(await wiped.kysely.selectFrom('log_checkpoints').select('size').execute()).toEqual([{ size: 2 }]);
 
       // Grown past the witnesses' size, but not the same tree: they refuse, and it is recorded.
       const id = await seedInstance(wiped.kysely);
       await appendEvents(wiped.kysely, id, 1, 12);
+      await integrateAll(wiped.kysely);
       const refused = await integrateAndCheckpoint(again);
       expect(refused.checkpoint).toMatchObject({ created: true });
       expect(refused.witnesses.every((w) => !w.ok && w.status === 422)).toBe(true);

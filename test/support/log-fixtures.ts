@@ -7,6 +7,7 @@ import { readLeafEntry } from '../../src/audit/log/entry';
 import { asBuffer } from '../../src/audit/log/nodes';
 import { isLogSource, LOG_SOURCES } from '../../src/audit/log/sources';
 import type { LogSigner } from '../../src/audit/tlog';
+import { integrateLog, type Integration } from '../../src/audit/log/integrate';
 
 /** A log signer of its own for a test (the log key is any Ed25519 key). */
 export function testSigner(origin = 'grms.test.example/log'): LogSigner {
@@ -54,4 +55,21 @@ export async function recomputedLeaves(db: Kysely<Database>): Promise<Buffer[]> 
     out.push((await readLeafEntry(db, l.source, l.key)).leafHash);
   }
   return out;
+}
+
+/**
+ * Integrates until every row committed so far is a leaf. The horizon (pg_snapshot_xmin) is
+ * cluster-wide: a write transaction of another test file's database, running at that moment,
+ * holds rows back for as long as it runs. So integration is triggered again until the log has
+ * caught up (a bounded number of rounds), never by waiting for a time.
+ */
+export async function integrateAll(db: Kysely<Database>): Promise<Integration> {
+  const want = await sourceRowCount(db);
+  let last: Integration | undefined;
+  for (let round = 0; round < 20_000; round++) {
+    last = await integrateLog(db);
+    if (last.size >= want) return last;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`the log holds ${last?.size} of ${want} committed rows after 20,000 integrations: a transaction of the cluster stays open`);
 }

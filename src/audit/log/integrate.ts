@@ -17,6 +17,8 @@ import { keyOf, LOG_SOURCES, orderColumns, orderValues, readProjections, type Lo
  * the rows with previous watermark <= log_xid < xmin and makes xmin the new watermark. A row whose
  * transaction is still running has log_xid >= xmin, however low its id, and waits for a later
  * integration. UNIQUE (source, source_key) on log_leaves refuses any row a second time.
+ * Transaction ids are cluster-wide: the log lags by as long as the oldest write transaction still
+ * running on the PostgreSQL cluster (any database), usually moments.
  *
  * Leaf order: log_xid, then source name, then created_at, then the row's key columns — so one
  * transaction's rows are contiguous, and the same rows always give the same tree. One integrator

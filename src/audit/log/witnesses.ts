@@ -55,11 +55,17 @@ async function pushTo(db: Kysely<Database>, cp: LogCheckpoint, w: Witness, opts:
   let old = known ?? 0;
   for (let attempt = 1; ; attempt++) {
     const proof = old === 0 ? [] : await logConsistencyProof(db, old, cp.size);
+    const request = { oldSize: old, proof, checkpoint: cp.note };
     let answer;
     try {
-      answer = await opts.send(w.url, { oldSize: old, proof, checkpoint: cp.note }, { timeoutMs: opts.timeoutMs });
-    } catch (err) {
-      return { witness: w.name, ok: false, cosignedSize: known, detail: (err as Error).message };
+      answer = await opts.send(w.url, request, { timeoutMs: opts.timeoutMs });
+    } catch {
+      // Once more at once: a kept-alive connection the witness closed just then fails without an answer.
+      try {
+        answer = await opts.send(w.url, request, { timeoutMs: opts.timeoutMs });
+      } catch (err) {
+        return { witness: w.name, ok: false, cosignedSize: known, detail: (err as Error).message };
+      }
     }
     if (answer.ok) return store(db, cp, w, answer.cosignatures);
     if (answer.status === 409 && answer.size !== undefined) {
