@@ -64,6 +64,11 @@ export interface Config {
   /** OCDS ocid prefix of this publisher ("ocds-" + the registered prefix + a local part). */
   readonly ocidPrefix: string;
   /**
+   * The public OCDS routes' per-client limit (GRMS_OCDS_RATE_LIMIT requests, default 300, per
+   * GRMS_OCDS_RATE_WINDOW_SECONDS, default 300; real clock; 0: no limit).
+   */
+  readonly ocdsRate: Readonly<{ limit: number; windowSeconds: number }>;
+  /**
    * GRMS_TRUST_PROXY: the reverse proxies in front of grms, so the client address every rate limit
    * and log names is the real client's, not the proxy's (default: none; the socket's peer).
    */
@@ -103,9 +108,8 @@ export interface LogConfig {
   readonly policyFile: string | undefined;
   /** GRMS_LOG_INTERVAL_SECONDS: how often each server integrates new rows and signs a checkpoint. */
   readonly intervalMs: number;
-  /** GRMS_LOG_RATE_LIMIT per GRMS_LOG_RATE_WINDOW_SECONDS: public log reads per client address (0: no limit). */
-  readonly rateLimit: number;
-  readonly rateWindowSeconds: number;
+  /** GRMS_LOG_RATE_LIMIT per GRMS_LOG_RATE_WINDOW_SECONDS: public log reads per client address (0: no limit; real clock). */
+  readonly rate: Readonly<{ limit: number; windowSeconds: number }>;
 }
 
 /**
@@ -250,8 +254,10 @@ function logConfig(env: NodeJS.ProcessEnv, publicUrl: string): LogConfig {
     witnesses: Object.freeze(parseWitnesses(env.GRMS_WITNESSES)),
     policyFile: env.GRMS_WITNESS_POLICY ? path.resolve(env.GRMS_WITNESS_POLICY) : undefined,
     intervalMs: Math.max(1, intFrom(env.GRMS_LOG_INTERVAL_SECONDS, 30, 'GRMS_LOG_INTERVAL_SECONDS')) * 1000,
-    rateLimit: intFrom(env.GRMS_LOG_RATE_LIMIT, 300, 'GRMS_LOG_RATE_LIMIT'),
-    rateWindowSeconds: Math.max(1, intFrom(env.GRMS_LOG_RATE_WINDOW_SECONDS, 300, 'GRMS_LOG_RATE_WINDOW_SECONDS')),
+    rate: Object.freeze({
+      limit: intFrom(env.GRMS_LOG_RATE_LIMIT, 300, 'GRMS_LOG_RATE_LIMIT'),
+      windowSeconds: Math.max(1, intFrom(env.GRMS_LOG_RATE_WINDOW_SECONDS, 300, 'GRMS_LOG_RATE_WINDOW_SECONDS')),
+    }),
   });
 }
 
@@ -279,6 +285,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     caCertFile: env.GRMS_CA_CERT || undefined,
     caKeyFile: env.GRMS_CA_KEY || undefined,
     ocidPrefix: env.GRMS_OCID_PREFIX || DEFAULT_OCID_PREFIX,
+    ocdsRate: Object.freeze({
+      limit: intFrom(env.GRMS_OCDS_RATE_LIMIT, 300, 'GRMS_OCDS_RATE_LIMIT'),
+      windowSeconds: Math.max(1, intFrom(env.GRMS_OCDS_RATE_WINDOW_SECONDS, 300, 'GRMS_OCDS_RATE_WINDOW_SECONDS')),
+    }),
     caP12File: env.GRMS_CA_P12 || undefined,
     caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,
     userP12Dir: env.GRMS_USER_P12_DIR || undefined,

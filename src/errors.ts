@@ -116,6 +116,12 @@ export class TooManyVerifications extends GrmsError {
     super('TOO_MANY_VERIFICATIONS', 429, 'too-many-verifications', 'Too many verifications', `Too many documents checked from this address; try again in ${retryAfterSeconds} s`);
   }
 }
+/** One client read a rate-limited public route too often in the window (429 with Retry-After). */
+export class TooManyRequests extends GrmsError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('TOO_MANY_REQUESTS', 429, 'too-many-requests', 'Too many requests', `Too many requests from this address; try again in ${retryAfterSeconds} s`);
+  }
+}
 
 export const methodNotAllowed = (detail: string) =>
   new GrmsError('METHOD_NOT_ALLOWED', 405, 'method-not-allowed', 'Method not allowed', detail);

@@ -52,10 +52,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
-      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government },
+      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, ocdsRate: config.ocdsRate,
       verify: { pool: verifyPool, settings: config.verify }, secureCookies: config.publicUrl.startsWith('https:'), documentPlace: config.documentPlace,
       publicUrl: config.publicUrl, metricsAccess: { token: config.metricsToken, ownListener: config.metricsAddress !== undefined }, trustProxy: config.trustProxy,
-      log, logRate: config.log });
+      log, logRate: config.log.rate });
     const server = http.createServer(app);
     answerClientErrors(server);
     // Longer than common proxies' idle timeouts, so a kept-alive connection is closed by the client side first.

@@ -143,7 +143,7 @@ describeBackends('the transparency log through the API', (kind) => {
       else expect(r.status).toBe(200);
     }
     expect(limited).toBeDefined();
-    expect(limited!.body).toMatchObject({ code: 'TOO_MANY_LOG_READS' });
+    expect(limited!.body).toMatchObject({ code: 'TOO_MANY_REQUESTS' });
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
     // The document verify limit is its own budget.
     expect((await app.call(undefined, 'GET', '/api/v1/audit/public-key')).status).toBe(200);

@@ -26,12 +26,13 @@ import { orgsRouter } from './orgs';
 import { passwordsRouter } from './passwords';
 import { commentsRouter } from './comments';
 import { delegationsRouter } from './delegations';
-import { procurementRouter } from './procurement';
-import type { OcdsSettings } from '../procurement/ocds';
+import { ocdsInstanceRouter, publicOcdsRouter } from '../procurement/ocds/routes';
+import type { OcdsSettings } from '../procurement/ocds/releases';
+import type { PublicRate } from './public-rate';
 import { loadConfig, type TrustProxy } from '../config';
 import { webRouter } from '../web/router';
 import type { PublicVerify } from './verify-rate';
-import { defaultLogOrigin, type LogConfig } from '../config';
+import { defaultLogOrigin } from '../config';
 import { openTransparencyLog, type TransparencyLog } from '../audit/log/service';
 import { addCheckpoint } from '../audit/witness/client';
 import { logAdminRouter, logPublicRouter } from './log';
@@ -49,6 +50,8 @@ export interface AppDeps {
   logger: Logger;
   /** OCDS publisher settings (config ocidPrefix, publicUrl, government); defaults when absent. */
   ocds?: Omit<OcdsSettings, 'timeZone'>;
+  /** GRMS_OCDS_RATE_LIMIT / _WINDOW_SECONDS: the public OCDS routes' per-client limit; default: the documented one. */
+  ocdsRate?: PublicRate;
   /** The public signature check: its verification threads and bounds. */
   verify: PublicVerify;
   /** Console cookies get `Secure` even on plain-HTTP requests (TLS ends at a proxy); default: only on HTTPS requests. */
@@ -64,7 +67,7 @@ export interface AppDeps {
   /** The transparency log; default: unwitnessed, its origin from the public URL. */
   log?: TransparencyLog;
   /** GRMS_LOG_RATE_LIMIT / _WINDOW_SECONDS for the public log routes; default: the documented defaults. */
-  logRate?: Pick<LogConfig, 'rateLimit' | 'rateWindowSeconds'>;
+  logRate?: PublicRate;
 }
 
 
@@ -77,7 +80,7 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false, log, logRate = loadConfig({}).log }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, ocdsRate = loadConfig({}).ocdsRate, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false, log, logRate = loadConfig({}).log.rate }: AppDeps): Express {
   const transparencyLog = log ?? openTransparencyLog(db, checkpointKey.privateKey, { ...loadConfig({}).log, origin: defaultLogOrigin(publicUrl) }, addCheckpoint);
   const app = express();
   app.disable('x-powered-by');
@@ -114,6 +117,9 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', auditPublicRouter(checkpointKey));
   app.use(verificationRouter(db, authority, verify));
   app.use(permitStatusRouter(db, timezone));
+  // Without settings, OCDS links point where this app's documents do.
+  const ocdsSettings = { ...(ocds ?? { ...defaultOcds(), publicUrl }), timeZone: timezone };
+  app.use(publicOcdsRouter(db, { ...ocdsSettings, rate: ocdsRate }));
 
   // Everything else under /api/v1 needs a bearer token.
   app.use('/api/v1', requireAuth(db, engine.time));
@@ -129,7 +135,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', auditRouter(db, checkpointKey));
   app.use('/api/v1', logAdminRouter(transparencyLog));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool, { publicUrl, documentPlace }));
-  app.use('/api/v1', procurementRouter(db, engine, { ...(ocds ?? defaultOcds()), timeZone: timezone }));
+  app.use('/api/v1', ocdsInstanceRouter(db, engine, ocdsSettings));
 
   app.use((req) => {
     throw notFound(`No route ${req.method} ${req.path}`);

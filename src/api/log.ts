@@ -1,30 +1,10 @@
-import { Router, type RequestHandler } from 'express';
-import { GrmsError, badRequest, notFound } from '../errors';
-import type { LogConfig } from '../config';
-import { clientAddress } from './client-address';
-import { recordVerifyAttempt } from './verify-rate';
+import { Router } from 'express';
+import { badRequest, notFound } from '../errors';
+import { publicRateLimit, type PublicRate } from './public-rate';
 import { requireRole } from './middleware';
 import { cosignedCheckpoint } from '../audit/log/checkpoint';
 import { logConsistencyProof, logInclusionProof, logNode } from '../audit/log/nodes';
 import { integrateAndCheckpoint, type LogRound, type TransparencyLog } from '../audit/log/service';
-
-export class TooManyLogReads extends GrmsError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('TOO_MANY_LOG_READS', 429, 'too-many-log-reads', 'Too many log reads', `Too many log requests from this address; try again in ${retryAfterSeconds} s`);
-  }
-}
-
-/** Per-client limit on the public log routes, counted in the database like the public verify (its own budget). */
-function logRateLimit(log: TransparencyLog, rate: Pick<LogConfig, 'rateLimit' | 'rateWindowSeconds'>): RequestHandler {
-  return async (req, res, next) => {
-    const wait = await recordVerifyAttempt(log.db, `log:${clientAddress(req)}`, rate);
-    if (wait > 0) {
-      res.set('Retry-After', String(wait));
-      throw new TooManyLogReads(wait);
-    }
-    next();
-  };
-}
 
 /** A query value that must be a decimal count (no sign, no leading zeroes). */
 function count(q: Record<string, unknown>, name: string): number {
@@ -42,9 +22,10 @@ const b64 = (hashes: Buffer[]) => hashes.map((h) => h.toString('base64'));
  * cosignatures, inclusion and consistency proofs, and single tree nodes. Hashes only: no leaf
  * entry, no salt, nothing of a row. No token; limited per client address.
  */
-export function logPublicRouter(log: TransparencyLog, rate: Pick<LogConfig, 'rateLimit' | 'rateWindowSeconds'>): Router {
+export function logPublicRouter(log: TransparencyLog, rate: PublicRate): Router {
   const r = Router();
-  r.use('/log', logRateLimit(log, rate));
+  // Per client address, counted in the database (public_requests) under a budget of its own.
+  r.use('/log', publicRateLimit(log.db, 'log', rate));
   r.get('/log/checkpoint', async (_req, res) => {
     const cp = await cosignedCheckpoint(log.db);
     if (!cp) throw notFound('The log has no checkpoint yet');

@@ -1,4 +1,5 @@
 import { openApiDocument } from './openapi';
+import { ocdsOperations } from '../procurement/ocds/openapi';
 
 /**
  * What a client generator and a reader need beside each operation of the OpenAPI document: a
@@ -66,6 +67,7 @@ const OPERATIONS: Record<string, Operation> = {
   'GET /log/proof/consistency': ['getLogConsistencyProof', 'log', 'The hashes that prove the tree of `new` leaves extends the tree of `old` leaves unchanged: what witnesses check before they cosign.'],
   'GET /log/node/{level}/{index}': ['getLogNode', 'log', 'One stored hash of the tree, for verifiers that compute proofs themselves.'],
   'POST /api/v1/log/checkpoint': ['checkpointLog', 'log', 'Integrates committed rows into the log, signs a checkpoint when the tree grew, and pushes it to the configured witnesses; the server also does this every GRMS_LOG_INTERVAL_SECONDS.'],
+  ...ocdsOperations,
 };
 
 const TAGS: Record<string, string> = {

@@ -1,4 +1,5 @@
 import { MAX_COMMENT_LENGTH } from '../engine/comment-rules';
+import { ocdsPaths } from '../procurement/ocds/openapi';
 /** The OpenAPI 3.1 description of the routes in src/api; a test checks it lists every route. */
 const problem = { $ref: '#/components/responses/Problem' };
 /** One limit for every comment (src/engine/comment-rules.ts). */
@@ -304,5 +305,6 @@ export const openApiDocument = {
         responses: { '200': ok('{ integration, checkpoint, witnesses, quorumMet }'), ...errors(401, 403, 409) },
       },
     },
+    ...ocdsPaths,
   } as Record<string, Record<string, unknown>>,
 };
