@@ -24,7 +24,13 @@ import { registerUserCommands } from './cli/user';
 import { registerWitnessCommands } from './cli/witness';
 import { registerVerifyBundle } from './cli/verify-bundle';
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import { sql } from 'kysely';
+import { logVerifierKey } from './audit/tlog';
+import { addCheckpoint } from './audit/witness/client';
+import { integrateAndCheckpoint, openTransparencyLog, UNWITNESSED } from './audit/log/service';
+import { recordCeilingBaseline } from './engine/ceilings';
+import { roundJson } from './api/log';
 
 /** Prints a one-line error and sets a failing exit code; stack traces only with GRMS_DEBUG. */
 function fail(err: unknown): void {
@@ -56,7 +62,8 @@ program
     const running = await startServer(config, logger);
     // The address first: the server answers from now on; the demo sign-ins follow once made.
     const metrics = `${running.metricsUrl ?? `${running.url}/metrics`}${config.metricsToken ? ' (bearer token required)' : ''}`;
-    process.stdout.write(`grms is listening on ${running.url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n  metrics: ${metrics}\n`);
+    const witnessed = config.log.witnesses.length ? `witnessed by ${config.log.witnesses.map((w) => w.name).join(', ')}` : UNWITNESSED;
+    process.stdout.write(`grms is listening on ${running.url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n  metrics: ${metrics}\n  transparency log: ${config.log.origin}; ${witnessed}\n`);
     const credentials = await running.demoCredentials.catch(async (err: unknown) => {
       logger.error({ err }, 'could not make the demo sign-ins: stopping');
       await running.stop();
@@ -144,11 +151,13 @@ key
 
 key
   .command('show')
-  .description('print the checkpoint (log) public key and its fingerprint, to hand to auditors (needs GRMS_KEY: the key is derived from the private half)')
+  .description('print the checkpoint (log) public key, its fingerprint and the transparency log\'s C2SP verifier key (named by GRMS_LOG_ORIGIN), to hand to auditors and witnesses (needs GRMS_KEY: the key is derived from the private half)')
   .action(async () => {
     await withDeployment('cli:key-show', true, async ({ db, masterKey }) => {
-      const k = describeLogKey((await ensureCheckpointKey(db.kysely, masterKey!)).publicKeyPem);
-      process.stdout.write(`${k.publicKeyPem}base64:      ${k.base64}\nfingerprint: SHA-256 ${k.fingerprint}\nkey id:      ${k.keyId}\n`);
+      const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey!);
+      const k = describeLogKey(checkpointKey.publicKeyPem);
+      const vkey = logVerifierKey(loadConfig().log.origin, crypto.createPublicKey(checkpointKey.privateKey));
+      process.stdout.write(`${k.publicKeyPem}base64:      ${k.base64}\nfingerprint: SHA-256 ${k.fingerprint}\nkey id:      ${k.keyId}\nlog vkey:    ${vkey}\n`);
     });
   });
 
@@ -226,6 +235,23 @@ audit
     await withDeployment('cli:audit-checkpoint', true, async ({ db, masterKey }) => {
       const cp = await createCheckpoint(db.kysely, await ensureCheckpointKey(db.kysely, masterKey!));
       process.stdout.write(`${JSON.stringify(cp, null, 2)}\n`);
+    });
+  });
+
+const logCommand = program.command('log').description('the transparency log (Merkle tree of every record, signed checkpoints, witnesses)');
+logCommand
+  .command('checkpoint')
+  .description('integrate committed rows into the log, sign a checkpoint when the tree grew and push it to the witnesses (GRMS_WITNESSES) now; exits 1 when the log must not be signed (rolled back, inconsistent, halted)')
+  .action(async () => {
+    const config = loadConfig();
+    await withDeployment('cli:log-checkpoint', true, async ({ db, masterKey }) => {
+      const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey!);
+      const log = openTransparencyLog(db.kysely, checkpointKey.privateKey, config.log, addCheckpoint);
+      await recordCeilingBaseline(db.kysely);
+      const round = await integrateAndCheckpoint(log);
+      process.stdout.write(`${JSON.stringify(roundJson(round), null, 2)}\n`);
+      if (log.witnesses.length === 0) process.stderr.write(`grms: ${UNWITNESSED}\n`);
+      if (round.witnesses.some((w) => w.fatal)) process.exitCode = 1;
     });
   });
 

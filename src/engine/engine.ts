@@ -12,6 +12,7 @@ import { appendAuditEvent, nextAuditSeq } from '../audit/chain';
 import { trackDeadlines, type SlaSettings } from './deadlines';
 import { localDay } from '../sla/calendar';
 import { payloadDigest } from '../audit/hash';
+import { instanceColumns } from '../audit/instance-digest';
 import { sqlstateOf, SQLSTATE } from '../db/sqlstate';
 import {
   commentRequired, forbidden, GrmsError, invalidData, notFound, transitionNotAllowed, versionConflict, type FieldProblem,
@@ -131,6 +132,7 @@ export class Engine {
       await appendAuditEvent(trx, {
         instanceId: id, seq: 1, event: 'create', fromState: null, toState: row.state, actor: actor.username,
         actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data),
+        extra: instanceColumns(row),
       });
       await trackDeadlines(trx, def, this.slaSettings, { instanceId: id, from: null, to: row.state });
       if (def.onCreate) receipt = await def.onCreate(trx, { row, actor, at: { instant: this.time.clock(), timeZone: this.time.timeZone } });
@@ -272,7 +274,7 @@ export class Engine {
     await appendAuditEvent(trx, {
       instanceId: row.id, seq, event: input.type, fromState: row.state, toState: nextState, actor: actor.username,
       actorRole: role, comment, payloadDigest: normalized ? payloadDigest(normalized.data) : null,
-      extra: { document_sha256: document?.sha256 ?? null, acting_for: plan.actingFor?.username ?? null },
+      extra: { document_sha256: document?.sha256 ?? null, acting_for: plan.actingFor?.username ?? null, ...instanceColumns(updated) },
     });
     await trackDeadlines(trx, def, this.slaSettings, { instanceId: row.id, from: row.state, to: nextState });
     if (document) await document.store(trx, seq);
