@@ -115,7 +115,7 @@ describePostgres('a DBA who rewrites the record is caught', () => {
     expect((await app.call('kadis.dinkes', 'POST', `/api/v1/instances/${instanceId}/events`, { type: 'approve' })).status).toBe(200);
     expect((await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${instanceId}/comments`, { comment: 'Lampiran RAB menyusul' })).status).toBe(201);
     const second = await settle(log);
-    expect(second).toMatchObject({ quorumMet: true, checkpoint: { created: true } });
+    expect(second.quorumMet).toBe(true);
     goldenSize = second.checkpoint!.size;
     expect(goldenSize).toBeGreaterThan(firstSize + 1);
     await createCheckpoint(app.db.kysely, key);
