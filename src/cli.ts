@@ -25,6 +25,10 @@ import { registerWitnessCommands } from './cli/witness';
 import { registerVerifyBundle } from './cli/verify-bundle';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
+import { verifyTransparencyLog, checkpointFromFile } from './audit/log/verify-log';
+import { isVerifierKey, LogTrustMissing, policyFromOptions } from './audit/evidence/trust';
+import { witnessCheckpoints } from './audit/log/witness-view';
+import type { Policy } from './audit/tlog';
 import { sql } from 'kysely';
 import { logVerifierKey } from './audit/tlog';
 import { addCheckpoint } from './audit/witness/client';
@@ -49,6 +53,8 @@ async function withDeployment<T>(purpose: string, needsKey: boolean, fn: (d: Awa
     await deployment.close();
   }
 }
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const program = new Command();
 program.name('grms').description('Workflow engine for regional government: budget proposals with a tamper-evident audit trail');
@@ -164,17 +170,35 @@ key
 const audit = program.command('audit').description('the tamper-evident audit trail');
 audit
   .command('verify')
-  .description('recompute every hash chain and check every checkpoint against the log key you pin (or check an exported file); exits 1 when anything fails to verify, 2 without --log-key')
+  .description('recompute every hash chain, check the transparency log and every checkpoint against the keys you pin (or check an exported file); exits 1 when anything fails to verify, 2 without --log-key or --policy')
   .option('--file <file>', 'check an export made by `audit export`, without the database')
-  .option('--log-key <key>', 'the checkpoint public key to trust: a file, a PEM or base64 (from `grms key show` on the server); never taken from the database or the file')
+  .option('--log-key <key>', 'the log key to trust: its verifier key (name+id+key, from `grms key show`), or the PEM/base64 public key; a file holding either; never taken from the database or the file')
   .option('--public-key <key>', 'the same as --log-key (older name)')
+  .option('--witness-key <vkey>', 'a witness verifier key (or a file) whose cosignature you require; repeat for each witness', collect, [])
+  .option('--quorum <n>', 'how many of the given witnesses must have cosigned the latest checkpoint: a number, any or all', 'all')
+  .option('--policy <file>', 'a C2SP tlog-policy file (log key, witnesses, quorum) instead of --log-key/--witness-key/--quorum')
+  .option('--known-checkpoint <file>', 'a checkpoint you kept (a checkpoint, an evidence bundle or a tlog proof): this database must still hold its tree; repeat for each', collect, [])
+  .option('--ask-witnesses', 'also fetch each policy witness\'s latest cosigned checkpoint (witnesses with a URL in --policy) and require this database to hold its tree')
   .option('--allow-unchecked-tail', 'accept rows that no checkpoint covers when there is no checkpoint at all')
-  .action(async (opts: { file?: string; logKey?: string; publicKey?: string; allowUncheckedTail?: boolean }) => {
+  .action(async (opts: {
+    file?: string; logKey?: string; publicKey?: string; witnessKey: string[]; quorum: string; policy?: string; knownCheckpoint: string[];
+    askWitnesses?: boolean; allowUncheckedTail?: boolean;
+  }) => {
     let publicKeyPem: string;
+    let policy: Policy;
     try {
-      publicKeyPem = parseLogKey(opts.logKey ?? opts.publicKey);
+      const given = opts.logKey ?? opts.publicKey;
+      if (opts.policy || isVerifierKey(given)) {
+        policy = policyFromOptions({ logKey: given, witnessKey: opts.witnessKey, quorum: opts.quorum, policy: opts.policy });
+        publicKeyPem = policy.logs[0]!.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      } else {
+        publicKeyPem = parseLogKey(given);
+        // A bare key names no log: the deployment's configured origin names it (the key is what is pinned).
+        const vkey = logVerifierKey(loadConfig().log.origin, crypto.createPublicKey(publicKeyPem));
+        policy = policyFromOptions({ logKey: vkey, witnessKey: opts.witnessKey, quorum: opts.quorum });
+      }
     } catch (err) {
-      if (!(err instanceof LogKeyMissing)) throw err;
+      if (!(err instanceof LogKeyMissing) && !(err instanceof LogTrustMissing)) throw err;
       process.stderr.write(`grms: ${err.message} [${err.code}]\n`);
       process.exitCode = 2;
       return;
@@ -188,15 +212,22 @@ audit
       if (!result.ok) process.exitCode = 1;
       return;
     }
+    const known = opts.knownCheckpoint.map((f) => ({ from: f, note: checkpointFromFile(fs.readFileSync(f, 'utf8')) }));
+    if (opts.askWitnesses) known.push(...(await witnessCheckpoints(policy)));
     await withDeployment('cli:audit-verify', false, async ({ db }) => {
       const total = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM audit_events`.execute(db.kysely)).rows[0]!.n);
       const bar = progress('verify', total);
       const chains = await verifyAudit(db.kysely, publicKeyPem, { onProgress: (n) => bar.update(n), requireCheckpoint: !allowUncheckedTail });
       const people = await verifyPeopleChain(db.kysely);
       const orgs = await verifyOrgChain(db.kysely);
+      const log = await verifyTransparencyLog(db.kysely, policy, { known, requireCheckpoint: !allowUncheckedTail });
       const key = describeLogKey(publicKeyPem);
-      const result = { ...chains, ok: chains.ok && people.ok && orgs.ok, logKey: { fingerprint: key.fingerprint, keyId: key.keyId, source: 'given' }, people, orgs };
-      bar.finish(`${chains.checked} rows (${chains.covered} covered by a checkpoint signed with the given key), ${chains.checkpoints} checkpoints, ${people.checked} people changes and ${orgs.checked} organisation changes checked, ${chains.broken.length + people.broken.length + orgs.broken.length} broken`);
+      const result = {
+        ...chains, ok: chains.ok && people.ok && orgs.ok && log.ok, logKey: { fingerprint: key.fingerprint, keyId: key.keyId, verifierKey: policy.logs[0]!.text, source: 'given' },
+        people, orgs, log,
+      };
+      bar.finish(`${chains.checked} rows (${chains.covered} covered by a checkpoint signed with the given key), ${chains.checkpoints} checkpoints, ${people.checked} people changes and ${orgs.checked} organisation changes checked, ${chains.broken.length + people.broken.length + orgs.broken.length} broken; log: ${log.leaves} leaves, ${log.checkpoints} checkpoints, ${log.problems.length + log.moreProblems} problems`);
+      if (policy.witnesses.size === 0) process.stderr.write('grms: no witness keys given: the log is checked against the log key only, so its history is only as trustworthy as its operator\n');
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       if (!result.ok) process.exitCode = 1;
     });
