@@ -1,4 +1,6 @@
 import { openApiDocument } from './openapi';
+import { workflowSchemas } from './openapi-workflows';
+import type { WorkflowRegistry } from '../engine/registry';
 
 /**
  * What a client generator and a reader need beside each operation of the OpenAPI document: a
@@ -85,10 +87,12 @@ export interface ServedOpenApiSettings {
   publicUrl: string;
   /** GRMS_GOVERNMENT: who runs this deployment. */
   government: string;
+  /** The registered workflows, whose data schemas the document carries. */
+  registry: WorkflowRegistry;
 }
 
 /** The document as served at /openapi.json: operations described, public ones marked, servers from the deployment. */
-export function servedOpenApi({ publicUrl, government }: ServedOpenApiSettings): Record<string, unknown> {
+export function servedOpenApi({ publicUrl, government, registry }: ServedOpenApiSettings): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const unused = new Set(Object.keys(OPERATIONS));
   for (const [path, item] of Object.entries(openApiDocument.paths)) {
@@ -114,6 +118,7 @@ export function servedOpenApi({ publicUrl, government }: ServedOpenApiSettings):
     ...openApiDocument,
     info: { ...openApiDocument.info, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' }, contact: { name: government, url: publicUrl } },
     servers: [{ url: publicUrl, description: 'This deployment (GRMS_PUBLIC_URL)' }],
+    components: { ...openApiDocument.components, schemas: { ...openApiDocument.components.schemas, ...workflowSchemas(registry) } },
     tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
   };
