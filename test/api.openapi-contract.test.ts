@@ -98,6 +98,10 @@ describe('the contract checker', () => {
     return { ...a, headers };
   };
 
+  test('every JSON answer\'s schema compiles under Ajv 2020 in strict mode', () => {
+    expect(new OpenApiContract(app.contract.document).compileAll()).toBeGreaterThan(100);
+  });
+
   test('passes real answers, and reports each kind of deliberately wrong one (the canary)', async () => {
     const me = await answerOf('perencana.dinkes', 'GET', '/api/v1/me');
     expect(app.contract.check(me)).toEqual([]);

@@ -111,7 +111,7 @@ export const SCHEMAS: Record<string, Schema> = {
           id: str, status: { type: 'integer', description: '200, or the status the event alone would have had' }, instance: ref('Instance'),
           problem: { type: 'object', required: ['type', 'title', 'status', 'detail', 'code'], additionalProperties: false, properties: problemProperties },
         },
-        oneOf: [{ properties: { status: { const: 200 }, instance: true, problem: false }, required: ['instance'] }, { properties: { status: { minimum: 400 }, problem: true, instance: false }, required: ['problem'] }],
+        oneOf: [{ properties: { status: { const: 200 }, instance: true, problem: false }, required: ['instance'] }, { properties: { status: { type: 'integer', minimum: 400 }, problem: true, instance: false }, required: ['problem'] }],
       },
     },
     succeeded: count, failed: count,

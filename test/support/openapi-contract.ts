@@ -19,6 +19,9 @@ const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 const mediaTypeOf = (contentType: string | null) => (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 const isJson = (mediaType: string) => mediaType === 'application/json' || mediaType.endsWith('+json');
 
+/** What a path no operation names may answer: 404, or a refusal that comes before routing. */
+const NO_ROUTE = [400, 401, 404, 413, 415, 422, 429, 503];
+
 interface Template { path: string; pattern: RegExp; literal: number }
 
 export interface Answer {
@@ -68,8 +71,9 @@ export class OpenApiContract {
     if (!template) {
       // The console's pages are HTML for browsers, outside the API document by design.
       if (isConsolePath(path)) return [];
-      // Anything else undocumented is the catch-all's 404 problem.
-      if (answer.status !== 404) return [`${answer.method} ${path} is not in the document, yet answered ${answer.status}`];
+      // Anything else undocumented is the catch-all's 404 problem, unless a check every request
+      // passes refused it first (the request guard, the JSON parser, the token under /api/v1).
+      if (!NO_ROUTE.includes(answer.status)) return [`${answer.method} ${path} is not in the document, yet answered ${answer.status}`];
       return this.checkResponse(answer, '#/components/responses/Problem', `${answer.method} ${path} (no route)`);
     }
     const operation = `#/paths/${escapePointer(template)}/${method}`;
@@ -110,6 +114,27 @@ export class OpenApiContract {
     }
     if (mediaType === 'application/problem+json' && (body as Json | null)?.status !== answer.status) out.push(`${where}: the problem says status ${(body as Json | null)?.status}`);
     return out;
+  }
+
+  /** Compiles the schema of every JSON answer the document lists (strict: a schema mistake throws); returns how many. */
+  compileAll(): number {
+    let n = 0;
+    for (const [path, item] of Object.entries(this.document.paths as Json)) {
+      for (const [method, op] of Object.entries(item as Json)) {
+        if (!METHODS.has(method)) continue;
+        for (const status of Object.keys(op.responses as Json)) {
+          let pointer = `#/paths/${escapePointer(path)}/${method}/responses/${status}`;
+          let response = this.resolve(pointer) as Json;
+          while (typeof response.$ref === 'string') response = this.resolve((pointer = response.$ref)) as Json;
+          for (const [type, media] of Object.entries((response.content ?? {}) as Json)) {
+            if (!isJson(type) || !media.schema) continue;
+            this.validator(`${pointer}/content/${escapePointer(type)}/schema`);
+            n++;
+          }
+        }
+      }
+    }
+    return n;
   }
 
   private validator(pointer: string): ValidateFunction {
