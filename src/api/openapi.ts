@@ -38,10 +38,11 @@ const idParam = pathParam('id', { type: 'string', format: 'uuid' });
 const yearParam = pathParam('year', { type: 'integer', minimum: 2000, maximum: 2100 });
 const dateParam = pathParam('date', { type: 'string', format: 'date' });
 const pageParams = [
-  { name: 'cursor', in: 'query', description: 'The `nextCursor` of the page before (400 when no page gave it)', schema: { type: 'string', maxLength: 40 } },
+  { name: 'cursor', in: 'query', description: 'The `nextCursor` of the page before (400 when no page gave it)', schema: { type: 'string' } },
   { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
 ];
-const listFilters = ['workflow', 'state', 'org'].map((name) => ({ name, in: 'query', schema: { type: 'string' } }));
+const filter = (name: string) => ({ name, in: 'query', schema: { type: 'string' } });
+const listFilters = ['workflow', 'state', 'org'].map(filter);
 const overdueParam = { name: 'overdue', in: 'query', description: '`true`: only instances with a deadline past due', schema: { enum: ['true', 'false'] } };
 const idempotencyKey = { name: 'Idempotency-Key', in: 'header', description: 'A retry with the same key and body returns the first answer (Idempotent-Replayed: true) and changes nothing', schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' } };
 const registrationNumber = { type: 'string', maxLength: 64, examples: ['REG/DPMPTSP/2026/000123'] };
@@ -117,7 +118,7 @@ export const openApiDocument = {
         responses: { '200': ok('matches', ref('SearchResults')), ...errors() },
       },
     },
-    '/api/v1/tasks': { get: { security: bearer, summary: "The caller's inbox, soonest due first (tasks without a deadline last); counts stop at counts.cap (a figure equal to it means that many or more)", parameters: [...listFilters, ...pageParams], responses: { '200': ok('page', ref('TaskPage')), ...errors() } } },
+    '/api/v1/tasks': { get: { security: bearer, summary: "The caller's inbox, soonest due first (tasks without a deadline last); counts stop at counts.cap (a figure equal to it means that many or more)", parameters: [filter('workflow'), filter('org'), ...pageParams], responses: { '200': ok('page', ref('TaskPage')), ...errors() } } },
     '/api/v1/ceilings/{year}': {
       get: { security: bearer, summary: 'Ceilings with used and remaining per OPD', parameters: [yearParam], responses: { '200': ok('ceilings', ref('CeilingList')), ...errors() } },
     },
