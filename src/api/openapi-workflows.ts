@@ -74,7 +74,7 @@ export function workflowSchemas(registry: WorkflowRegistry): Record<string, Sche
   out.SearchResults = exact({ items: { type: 'array', items: ref('Instance') } });
   out.TaskPage = exact({ items: { type: 'array', items: ref('Task') }, nextCursor: { type: ['string', 'null'] }, counts: ref('TaskCounts') });
   out.NewInstance = {
-    type: 'object', required: ['workflow', 'data'], additionalProperties: false,
+    type: 'object', required: ['workflow', 'data'],
     properties: { workflow: { enum: [...new Set(defs.map((d) => d.name))] }, data: { description: 'The data schema of the newest version of that workflow' } },
     // Created with the newest version of the workflow named.
     oneOf: [...new Set(defs.map((d) => d.name))].map((name) => {
