@@ -21,6 +21,8 @@ import { describeLogKey, LogKeyMissing, parseLogKey } from './audit/log-key';
 import { parseExportFilters } from './api/audit';
 import { progress } from './progress';
 import { registerUserCommands } from './cli/user';
+import { registerWitnessCommands } from './cli/witness';
+import { registerVerifyBundle } from './cli/verify-bundle';
 import fs from 'node:fs';
 import { sql } from 'kysely';
 
@@ -129,6 +131,8 @@ program
   });
 
 registerUserCommands(program, withDeployment);
+registerWitnessCommands(program);
+registerVerifyBundle(program);
 
 const key = program.command('key').description('deployment secrets');
 key

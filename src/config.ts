@@ -63,6 +63,11 @@ export interface Config {
   /** OCDS ocid prefix of this publisher ("ocds-" + the registered prefix + a local part). */
   readonly ocidPrefix: string;
   /**
+   * The public OCDS routes' per-client limit (GRMS_OCDS_RATE_LIMIT requests, default 300, per
+   * GRMS_OCDS_RATE_WINDOW_SECONDS, default 300; real clock; 0: no limit).
+   */
+  readonly ocdsRate: Readonly<{ limit: number; windowSeconds: number }>;
+  /**
    * GRMS_TRUST_PROXY: the reverse proxies in front of grms, so the client address every rate limit
    * and log names is the real client's, not the proxy's (default: none; the socket's peer).
    */
@@ -224,6 +229,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     caCertFile: env.GRMS_CA_CERT || undefined,
     caKeyFile: env.GRMS_CA_KEY || undefined,
     ocidPrefix: env.GRMS_OCID_PREFIX || DEFAULT_OCID_PREFIX,
+    ocdsRate: Object.freeze({
+      limit: intFrom(env.GRMS_OCDS_RATE_LIMIT, 300, 'GRMS_OCDS_RATE_LIMIT'),
+      windowSeconds: Math.max(1, intFrom(env.GRMS_OCDS_RATE_WINDOW_SECONDS, 300, 'GRMS_OCDS_RATE_WINDOW_SECONDS')),
+    }),
     caP12File: env.GRMS_CA_P12 || undefined,
     caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,
     userP12Dir: env.GRMS_USER_P12_DIR || undefined,

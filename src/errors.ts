@@ -116,3 +116,42 @@ export class TooManyVerifications extends GrmsError {
     super('TOO_MANY_VERIFICATIONS', 429, 'too-many-verifications', 'Too many verifications', `Too many documents checked from this address; try again in ${retryAfterSeconds} s`);
   }
 }
+/** One client read a rate-limited public route too often in the window (429 with Retry-After). */
+export class TooManyRequests extends GrmsError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('TOO_MANY_REQUESTS', 429, 'too-many-requests', 'Too many requests', `Too many requests from this address; try again in ${retryAfterSeconds} s`);
+  }
+}
+
+export const methodNotAllowed = (detail: string) =>
+  new GrmsError('METHOD_NOT_ALLOWED', 405, 'method-not-allowed', 'Method not allowed', detail);
+
+// The witness (`grms witness serve`, C2SP tlog-witness): the protocol fixes each refusal's status.
+// Bodies are problem+json, except 409's, which the protocol fixes too (see WitnessConflict).
+/** The add-checkpoint body is not `old N`, at most 63 base64 hashes, an empty line and a checkpoint. */
+export const witnessMalformed = (detail: string) =>
+  new GrmsError('WITNESS_MALFORMED', 400, 'witness-malformed', 'Malformed add-checkpoint request', detail);
+/** `old N` is larger than the checkpoint's own size. */
+export const witnessOldSizeTooLarge = (detail: string) =>
+  new GrmsError('WITNESS_OLD_SIZE_TOO_LARGE', 400, 'witness-old-size-too-large', 'Old size larger than the checkpoint', detail);
+/** The checkpoint's origin names no log this witness is configured for. */
+export const witnessUnknownLog = (detail: string) =>
+  new GrmsError('WITNESS_UNKNOWN_LOG', 404, 'witness-unknown-log', 'Unknown log', detail);
+/** No valid signature of the pinned log key (or one that names that key and fails). */
+export const witnessBadSignature = (detail: string) =>
+  new GrmsError('WITNESS_BAD_SIGNATURE', 403, 'witness-bad-signature', 'No valid log signature', detail);
+/** The checkpoint does not follow from what the witness cosigned: bad or missing consistency proof. */
+export const witnessInconsistent = (detail: string) =>
+  new GrmsError('WITNESS_INCONSISTENT', 422, 'witness-inconsistent', 'Not consistent with the cosigned tree', detail);
+/**
+ * `old N` is not the size this witness last cosigned, or the checkpoint has that size with another
+ * root. The protocol's answer is the cosigned size (`text/x.tlog.size`), so a log can resume from it.
+ */
+export class WitnessConflict extends GrmsError {
+  constructor(
+    readonly cosignedSize: number,
+    detail: string,
+  ) {
+    super('WITNESS_CONFLICT', 409, 'witness-conflict', 'Not the cosigned size', detail);
+  }
+}

@@ -111,6 +111,9 @@ const MATRIX: Record<string, Row> = {
   'POST /api/v1/verify': { ...PUBLIC, send: { body: Buffer.from('not a pdf'), headers: { 'content-type': 'application/pdf' } } },
   'POST /api/v1/permits/status': PUBLIC,
   'GET /permits/status': PUBLIC,
+  'GET /api/v1/ocds': PUBLIC,
+  'GET /api/v1/ocds/{ocid}/releases': PUBLIC,
+  'GET /api/v1/ocds/{ocid}/record': PUBLIC,
   'POST /permits/status': { ...PUBLIC, send: { body: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } } },
 
   // Anyone signed in.
@@ -320,6 +323,7 @@ describeBackends('authorisation matrix', (kind) => {
     const ids = { instance: target.id, document: target.documentId, attachment: target.attachmentId, delegation: fixtures.delegationId };
     const params: Record<string, string> = {
       id: ids[send.id ?? 'instance'], year: String(YEAR), org, date: fixtures.holiday, username: fixtures.subject, role: 'planner', ca: app.authority.caKeyId,
+      ocid: fixtures.publishedOcid,
       ...send.params,
     };
     const [method, template] = cell.route.split(' ') as [string, string];

@@ -26,8 +26,9 @@ import { orgsRouter } from './orgs';
 import { passwordsRouter } from './passwords';
 import { commentsRouter } from './comments';
 import { delegationsRouter } from './delegations';
-import { procurementRouter } from './procurement';
-import type { OcdsSettings } from '../procurement/ocds';
+import { ocdsInstanceRouter, publicOcdsRouter } from '../procurement/ocds/routes';
+import type { OcdsSettings } from '../procurement/ocds/releases';
+import type { PublicRate } from './public-rate';
 import { loadConfig, type TrustProxy } from '../config';
 import { webRouter } from '../web/router';
 import type { PublicVerify } from './verify-rate';
@@ -45,6 +46,8 @@ export interface AppDeps {
   logger: Logger;
   /** OCDS publisher settings (config ocidPrefix, publicUrl, government); defaults when absent. */
   ocds?: Omit<OcdsSettings, 'timeZone'>;
+  /** GRMS_OCDS_RATE_LIMIT / _WINDOW_SECONDS: the public OCDS routes' per-client limit; default: the documented one. */
+  ocdsRate?: PublicRate;
   /** The public signature check: its verification threads and bounds. */
   verify: PublicVerify;
   /** Console cookies get `Secure` even on plain-HTTP requests (TLS ends at a proxy); default: only on HTTPS requests. */
@@ -68,7 +71,7 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, ocdsRate = loadConfig({}).ocdsRate, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   // req.ip (src/api/client-address.ts) is the address X-Forwarded-For gives only behind these proxies.
@@ -102,6 +105,9 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', auditPublicRouter(checkpointKey));
   app.use(verificationRouter(db, authority, verify));
   app.use(permitStatusRouter(db, timezone));
+  // Without settings, OCDS links point where this app's documents do.
+  const ocdsSettings = { ...(ocds ?? { ...defaultOcds(), publicUrl }), timeZone: timezone };
+  app.use(publicOcdsRouter(db, { ...ocdsSettings, rate: ocdsRate }));
 
   // Everything else under /api/v1 needs a bearer token.
   app.use('/api/v1', requireAuth(db, engine.time));
@@ -116,7 +122,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', delegationsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool, { publicUrl, documentPlace }));
-  app.use('/api/v1', procurementRouter(db, engine, { ...(ocds ?? defaultOcds()), timeZone: timezone }));
+  app.use('/api/v1', ocdsInstanceRouter(db, engine, ocdsSettings));
 
   app.use((req) => {
     throw notFound(`No route ${req.method} ${req.path}`);

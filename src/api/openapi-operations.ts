@@ -1,6 +1,7 @@
 import { openApiDocument } from './openapi';
 import { workflowSchemas } from './openapi-workflows';
 import type { WorkflowRegistry } from '../engine/registry';
+import { ocdsOperations } from '../procurement/ocds/openapi';
 
 /**
  * What a client generator and a reader need beside each operation of the OpenAPI document: a
@@ -63,6 +64,7 @@ const OPERATIONS: Record<string, Operation> = {
   'GET /permits/status': ['permitStatusPage', 'permits', 'The applicant\'s status page in HTML.'],
   'POST /permits/status': ['permitStatusForm', 'permits', 'The applicant\'s status form, answered in HTML.'],
   'POST /api/v1/audit/checkpoints': ['takeCheckpoint', 'audit', 'Signs a checkpoint over the audit chains now, besides the scheduled ones.'],
+  ...ocdsOperations,
 };
 
 const TAGS: Record<string, string> = {

@@ -50,3 +50,20 @@ export function statusPageResponses(bodyRefusals: number[]): Record<string, unkn
     '429': { ...html('too many wrong PINs'), headers: retryAfter },
   };
 }
+
+type Operations = Record<string, Record<string, unknown>>;
+
+/**
+ * Paths contributed beside the code that serves them (e.g. src/procurement/ocds/openapi.ts), as
+ * public routes: their own answers kept, their refusals and `codes` listed as this document lists
+ * them (with what every public route can answer, and 429 and 503 with Retry-After).
+ */
+export function publicPaths(paths: Operations, codes: number[]): Operations {
+  const refusal = (status: string) => /^[45]\d\d$/.test(status);
+  return Object.fromEntries(Object.entries(paths).map(([path, item]) => [path, Object.fromEntries(Object.entries(item).map(([method, op]) => {
+    const { responses = {}, ...rest } = op as { responses?: Record<string, unknown> };
+    const own = Object.keys(responses).filter(refusal).map(Number);
+    const kept = Object.fromEntries(Object.entries(responses).filter(([status]) => !refusal(status)));
+    return [method, { ...rest, responses: { ...kept, ...publicErrors(...own, ...codes) } }];
+  }))]));
+}

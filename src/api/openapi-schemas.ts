@@ -5,6 +5,7 @@
  * registered definitions. Routes refer to these as `ref('Name')`.
  */
 import { MAX_COMMENT_LENGTH } from '../engine/comment-rules';
+import { ocdsReleasePackageSchema } from '../procurement/ocds/openapi';
 
 export type Schema = Record<string, unknown>;
 
@@ -151,17 +152,6 @@ export const SCHEMAS: Record<string, Schema> = {
     registrationNumber: str, permitType: exact({ code: str, label: str }), stage: exact({ code: str, label: str, final: bool }),
     registeredAt: time, lastChangeAt: time, dueDate: { type: ['string', 'null'], format: 'date-time' }, permitNumber: strOrNull,
   }),
-  OcdsReleasePackage: {
-    type: 'object', description: 'An OCDS 1.1 release package (https://standard.open-contracting.org/1.1/en/schema/release_package/)',
-    required: ['uri', 'version', 'publishedDate', 'publisher', 'releases'],
-    properties: {
-      uri: { type: 'string', format: 'uri' }, version: { const: '1.1' }, publishedDate: time, license: { type: 'string', format: 'uri' },
-      publisher: { type: 'object', required: ['name'], properties: { name: str } },
-      releases: {
-        type: 'array', minItems: 1,
-        items: { type: 'object', required: ['ocid', 'id', 'date', 'tag', 'initiationType'], properties: { ocid: str, id: str, date: time, tag: { type: 'array', minItems: 1, items: str }, initiationType: { const: 'tender' } } },
-      },
-    },
-  },
+  OcdsReleasePackage: ocdsReleasePackageSchema,
 };
 

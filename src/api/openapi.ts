@@ -1,5 +1,6 @@
 import { commentText, ref, SCHEMAS, type Schema } from './openapi-schemas';
-import { bearer, body, errors, html, json, JSON_BODY, noContent, ok, pdf, problemJson, publicErrors, RESPONSES, statusPageResponses } from './openapi-responses';
+import { bearer, body, errors, html, json, JSON_BODY, noContent, ok, pdf, problemJson, publicErrors, publicPaths, RESPONSES, statusPageResponses } from './openapi-responses';
+import { ocdsPaths } from '../procurement/ocds/openapi';
 /**
  * The OpenAPI 3.1 description of the routes in src/api; a test checks it lists every route, and
  * the API tests check every answer against it (test/support/openapi-contract.ts). Statuses are
@@ -267,5 +268,7 @@ export const openApiDocument = {
       },
     },
     '/api/v1/audit/checkpoints': { post: { security: bearer, summary: 'Take a checkpoint now (role admin)', responses: { '201': ok('the latest checkpoint', ref('Checkpoint')), ...errors(403) } } },
+    // Contributed beside the code that serves them; public, rate-limited, read from the database.
+    ...publicPaths(ocdsPaths, [429, 503]),
   } as Record<string, Record<string, unknown>>,
 };

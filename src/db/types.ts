@@ -378,6 +378,19 @@ export interface Database {
   web_sessions: WebSessionsTable;
 }
 
+// --- Public read routes limited per client (migrations/0027_public_requests.sql) ---
+
+export interface PublicRequestsTable {
+  id: Generated<string>;
+  route: string;
+  client: string;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  public_requests: PublicRequestsTable;
+}
+
 // --- Public signature checks (migrations/0020_verify_attempts.sql) ---
 
 export interface VerifyAttemptsTable {

@@ -31,7 +31,7 @@ export async function buildApp(
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
   const app = createApp({
     db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: opts.logger ?? createLogger('silent'),
-    verify: { pool: verifyPool, settings: config.verify }, publicUrl: PUBLIC_URL, metricsAccess: opts.metricsAccess, trustProxy: config.trustProxy,
+    verify: { pool: verifyPool, settings: config.verify }, publicUrl: PUBLIC_URL, metricsAccess: opts.metricsAccess, trustProxy: config.trustProxy, ocdsRate: config.ocdsRate,
   });
   return { app, engine, authority, metrics, close };
 }
