@@ -54,6 +54,13 @@ export const unsupportedMediaType = (detail: string) =>
   new GrmsError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported-media-type', 'Unsupported media type', detail);
 export const invalidData = (detail: string, errors: FieldProblem[]) =>
   new GrmsError('INVALID_DATA', 422, 'invalid-data', 'Invalid data', detail, errors);
+/**
+ * Text that would be printed on a document holds a character a document cannot show as written
+ * (emoji, bidi controls, invisible characters, a script no document font has: src/documents/printable.ts).
+ */
+export const unprintableText = (errors: FieldProblem[]) =>
+  new GrmsError('UNPRINTABLE_TEXT', 422, 'unprintable-text', 'Text a document cannot show',
+    `Text that a document would print holds characters it cannot show as written: ${errors.map((e) => e.path).join(', ')}`, errors);
 /** A key (JSON property, form field or query parameter) named `__proto__`, `constructor` or `prototype`. */
 export const reservedKey = (errors: FieldProblem[]) =>
   new GrmsError('RESERVED_KEY', 422, 'reserved-key', 'Reserved key',

@@ -107,6 +107,12 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/audit/public-key': PUBLIC,
   'GET /api/v1/ca.pem': PUBLIC,
   'GET /crl/{ca}.crl': PUBLIC,
+  // The transparency log's public reads (the fixtures sign a checkpoint first); admins checkpoint on demand.
+  'GET /log/checkpoint': PUBLIC,
+  'GET /log/proof/inclusion': { ...PUBLIC, send: { query: '?index=0&size=1' } },
+  'GET /log/proof/consistency': { ...PUBLIC, send: { query: '?old=1&new=1' } },
+  'GET /log/node/{level}/{index}': { ...PUBLIC, send: { params: { level: '0', index: '0' } } },
+  'POST /api/v1/log/checkpoint': allowOnly(['admin']),
   'GET /verify/{id}': { ...PUBLIC, send: { id: 'document', headers: { accept: 'application/json' } } },
   'POST /api/v1/verify': { ...PUBLIC, send: { body: Buffer.from('not a pdf'), headers: { 'content-type': 'application/pdf' } } },
   'POST /api/v1/permits/status': PUBLIC,

@@ -32,6 +32,10 @@ import type { PublicRate } from './public-rate';
 import { loadConfig, type TrustProxy } from '../config';
 import { webRouter } from '../web/router';
 import type { PublicVerify } from './verify-rate';
+import { defaultLogOrigin } from '../config';
+import { openTransparencyLog, type TransparencyLog } from '../audit/log/service';
+import { addCheckpoint } from '../audit/witness/client';
+import { logAdminRouter, logPublicRouter } from './log';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -60,7 +64,12 @@ export interface AppDeps {
   metricsAccess?: MetricsAccess;
   /** GRMS_TRUST_PROXY: the proxies allowed to name the client address (X-Forwarded-For); default none. */
   trustProxy?: TrustProxy;
+  /** The transparency log; default: unwitnessed, its origin from the public URL. */
+  log?: TransparencyLog;
+  /** GRMS_LOG_RATE_LIMIT / _WINDOW_SECONDS for the public log routes; default: the documented defaults. */
+  logRate?: PublicRate;
 }
+
 
 function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
   // loadConfig({}) reads no environment: the documented defaults only.
@@ -71,7 +80,8 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, ocdsRate = loadConfig({}).ocdsRate, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, ocdsRate = loadConfig({}).ocdsRate, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false, log, logRate = loadConfig({}).log.rate }: AppDeps): Express {
+  const transparencyLog = log ?? openTransparencyLog(db, checkpointKey.privateKey, { ...loadConfig({}).log, origin: defaultLogOrigin(publicUrl) }, addCheckpoint);
   const app = express();
   app.disable('x-powered-by');
   // req.ip (src/api/client-address.ts) is the address X-Forwarded-For gives only behind these proxies.
@@ -92,7 +102,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use(guardRequest());
 
   // Public: no token.
-  app.use(healthRouter(db));
+  app.use(healthRouter(db, transparencyLog));
   // Not here at all when a listener of its own serves it: the 404 below answers.
   if (!metricsAccess.ownListener) app.get('/metrics', metricsEndpoint(metrics, metricsAccess.token));
   const openApi = servedOpenApi({ ...(ocds ?? defaultOcds()), registry: engine.registry });
@@ -101,6 +111,8 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   });
   // The web console (HTML pages at /, its own sessions and CSRF); it leaves /api/* and the public
   // endpoints above to their routers, and answers /verify/:id only for browsers.
+  // The transparency log's public reads (checkpoint, proofs, nodes): hashes only.
+  app.use(logPublicRouter(transparencyLog, logRate));
   app.use(webRouter({ db, engine, checkpointKey, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl }));
   app.use('/api/v1', auditPublicRouter(checkpointKey));
   app.use(verificationRouter(db, authority, verify));
@@ -121,6 +133,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', commentsRouter(db, engine));
   app.use('/api/v1', delegationsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
+  app.use('/api/v1', logAdminRouter(transparencyLog));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool, { publicUrl, documentPlace }));
   app.use('/api/v1', ocdsInstanceRouter(db, engine, ocdsSettings));
 

@@ -26,6 +26,7 @@ const day: Schema = { type: 'string', format: 'date' };
 const uuid: Schema = { type: 'string', format: 'uuid' };
 const sha256: Schema = { type: 'string', pattern: '^[0-9a-f]{64}$' };
 const strings: Schema = { type: 'array', items: str };
+const base64: Schema = { type: 'string', contentEncoding: 'base64' };
 /** Lists answered whole (no paging yet): `nextCursor` is always null. */
 const wholeList = (items: Schema): Schema => exact({ items: { type: 'array', items }, nextCursor: { type: 'null' } });
 const page = (items: Schema): Schema => exact({ items: { type: 'array', items }, nextCursor: { ...strOrNull, description: 'Give as `cursor` for the next page; null on the last page' } });
@@ -61,7 +62,8 @@ export const SCHEMAS: Record<string, Schema> = {
     properties: { ...problemProperties, requestId: str },
   },
   Health: exact({ status: { const: 'ok' } }),
-  Readiness: exact({ status: { const: 'ready' } }),
+  Readiness: exact({ status: { const: 'ready' }, log: ref('LogStatus') }),
+  LogHalted: exact({ status: { const: 'log-halted' }, code: { const: 'LOG_HALTED' }, log: ref('LogStatus') }, 'A witness holds a larger tree than this database: checkpointing stopped'),
   OpenApiDocument: {
     type: 'object', required: ['openapi', 'info', 'servers', 'paths', 'components', 'tags'],
     properties: {
@@ -134,7 +136,40 @@ export const SCHEMAS: Record<string, Schema> = {
     signer: exact({ username: strOrNull, name: str }), sha256, createdAt: time,
   }),
   DocumentList: wholeList(ref('Document')),
-  DocumentFacts: exact({ documentId: uuid, number: str, title: str, stage: str, event: str, workflow: str, instanceId: uuid, signer: str, signedAt: time, sha256 }),
+  DocumentFacts: {
+    ...exact({ documentId: uuid, number: str, title: str, stage: str, event: str, workflow: str, instanceId: uuid, signer: str, signedAt: time, sha256 }),
+    properties: {
+      documentId: uuid, number: str, title: str, stage: str, event: str, workflow: str, instanceId: uuid, signer: str, signedAt: time, sha256,
+      log: { ...ref('PublicLogView'), description: 'Its place in the public transparency log; absent for a document no leaf source holds' },
+    },
+  },
+  PublicLogView: {
+    oneOf: [
+      exact({ status: { const: 'logged' }, leafIndex: count, treeSize: count, witnesses: strings, inclusionProof: { type: 'array', items: base64 }, checkpoint: { ...str, description: 'The cosigned checkpoint (signed note)' }, evidence: { ...str, description: 'Where its evidence bundle is' } }),
+      exact({ status: { const: 'pending' }, leafIndex: { type: ['integer', 'null'], minimum: 0 } }),
+    ],
+  },
+  EvidenceBundle: exact({
+    format: { const: 'grms-evidence/1' }, document: exact({ id: uuid, number: str, title: str, stage: str, signer: str, sha256 }),
+    entry: { ...str, description: 'The leaf entry (canonical JSON text) whose leaf hash is in the log' }, proof: { ...str, description: 'c2sp.org/tlog-proof@v1 text' },
+  }),
+  LogStatus: exact({
+    origin: str, size: count, checkpointSize: { type: ['integer', 'null'], minimum: 0 },
+    witnesses: { type: 'array', items: exact({ name: str, cosignedSize: { type: ['integer', 'null'], minimum: 0 } }) },
+    quorumMet: bool, halted: { oneOf: [exact({ alarm: int, reportedSize: count, detail: str }), { type: 'null' }] }, trust: str,
+  }),
+  LogInclusionProof: exact({ index: count, size: count, proof: { type: 'array', items: base64 } }),
+  LogConsistencyProof: exact({ old: count, new: count, proof: { type: 'array', items: base64 } }),
+  LogNode: exact({ level: count, index: count, hash: base64 }),
+  LogRound: exact({
+    integration: exact({ previousSize: count, size: count, added: count, watermark: { ...str, description: 'xid8, decimal' } }),
+    checkpoint: { oneOf: [exact({ size: count, root: base64, note: str, created: bool, previousSize: { type: ['integer', 'null'], minimum: 0 } }), { type: 'null' }] },
+    witnesses: {
+      type: 'array',
+      items: { type: 'object', required: ['witness', 'ok', 'cosignedSize', 'detail'], additionalProperties: false, properties: { witness: str, ok: bool, cosignedSize: { type: ['integer', 'null'] }, status: int, fatal: bool, detail: str } },
+    },
+    quorumMet: bool,
+  }),
   UploadCheck: exact({
     valid: bool, reason: str, signer: { oneOf: [exact({ name: str, org: str, serial: str }), { type: 'null' }] }, signedAt: { type: ['string', 'null'], format: 'date-time' },
     sha256, documentId: { type: ['string', 'null'], format: 'uuid', description: 'Set when the file is a document this deployment signed' }, instanceId: { type: ['string', 'null'], format: 'uuid' }, stage: strOrNull,

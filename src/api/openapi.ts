@@ -40,7 +40,15 @@ export const openApiDocument = {
   },
   paths: {
     '/healthz': { get: { summary: 'Liveness', responses: { '200': ok('alive', ref('Health')), ...publicErrors() } } },
-    '/readyz': { get: { summary: 'Readiness (database reachable)', responses: { '200': ok('ready', ref('Readiness')), ...publicErrors(503) } } },
+    '/readyz': {
+      get: {
+        summary: 'Readiness (database reachable), with the transparency log\'s state',
+        responses: {
+          '200': ok('ready', ref('Readiness')), ...publicErrors(),
+          '503': { description: 'DATABASE_UNAVAILABLE (problem, with Retry-After), or LOG_HALTED', content: { ...problemJson, 'application/json': { schema: ref('LogHalted') } } },
+        },
+      },
+    },
     '/metrics': {
       get: {
         summary: 'Prometheus metrics of this process (needs `Authorization: Bearer <GRMS_METRICS_TOKEN>` when that is set)',
@@ -216,6 +224,13 @@ export const openApiDocument = {
         },
       },
     },
+    '/verify/{id}/evidence': {
+      get: {
+        summary: 'A document\'s evidence bundle (its leaf entry, inclusion proof and cosigned checkpoint), to check offline with `grms verify-bundle`; 409 LOG_PENDING until a checkpoint covers it',
+        parameters: [idParam],
+        responses: { '200': ok('the bundle (Content-Disposition: attachment)', ref('EvidenceBundle')), ...publicErrors(404, 409, 503) },
+      },
+    },
     '/api/v1/verify': {
       post: {
         summary: 'Check a PDF: signature, chain to a trust anchor, and which document it is. Bounded: body at most GRMS_VERIFY_MAX_BYTES (413); a signature beyond the limits (/Contents over 64 KB, more than 10 certificates, RSA keys outside 2048–4096 bits or e ≠ 65537, EC curves other than P-256/P-384) is 422 SIGNATURE_LIMITS_EXCEEDED; a check over its time budget 422 VERIFY_BUDGET_EXCEEDED; 429 with Retry-After over the per-client limit; 503 with Retry-After when every verification thread is busy and the queue is full. A well-formed but invalid signature is 200 with valid: false',
@@ -268,6 +283,39 @@ export const openApiDocument = {
       },
     },
     '/api/v1/audit/checkpoints': { post: { security: bearer, summary: 'Take a checkpoint now (role admin)', responses: { '201': ok('the latest checkpoint', ref('Checkpoint')), ...errors(403) } } },
+    '/log/checkpoint': {
+      get: {
+        summary: 'The latest checkpoint of the transparency log (C2SP tlog-checkpoint signed note) with every witness cosignature stored; 429 with Retry-After over the per-client limit',
+        responses: { '200': { description: 'the signed note', content: { 'text/plain': { schema: { type: 'string' } } } }, ...publicErrors(404, 429, 503) },
+      },
+    },
+    '/log/proof/inclusion': {
+      get: {
+        summary: 'RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves (base64 hashes)',
+        parameters: ['index', 'size'].map((name) => ({ name, in: 'query', required: true, schema: { type: 'integer', minimum: 0 } })),
+        responses: { '200': ok('the proof', ref('LogInclusionProof')), ...publicErrors(409, 429, 503) },
+      },
+    },
+    '/log/proof/consistency': {
+      get: {
+        summary: 'RFC 9162 consistency proof from the tree of `old` leaves to the tree of `new` leaves (base64 hashes; empty for old 0 or old = new)',
+        parameters: ['old', 'new'].map((name) => ({ name, in: 'query', required: true, schema: { type: 'integer', minimum: 0 } })),
+        responses: { '200': ok('the proof', ref('LogConsistencyProof')), ...publicErrors(409, 429, 503) },
+      },
+    },
+    '/log/node/{level}/{index}': {
+      get: {
+        summary: 'One hash of the log\'s tree: a leaf hash (level 0) or the complete subtree over leaves [index·2^level, (index+1)·2^level)',
+        parameters: ['level', 'index'].map((name) => pathParam(name, { type: 'integer', minimum: 0 })),
+        responses: { '200': ok('the node', ref('LogNode')), ...publicErrors(409, 429, 503) },
+      },
+    },
+    '/api/v1/log/checkpoint': {
+      post: {
+        security: bearer, summary: 'Integrate new rows into the transparency log, sign a checkpoint and push it to the witnesses now (role admin); 409 LOG_ROLLED_BACK, LOG_INCONSISTENT or LOG_HALTED when the log must not be signed',
+        responses: { '200': ok('the round', ref('LogRound')), ...errors(403, 409) },
+      },
+    },
     // Contributed beside the code that serves them; public, rate-limited, read from the database.
     ...publicPaths(ocdsPaths, [429, 503]),
   } as Record<string, Record<string, unknown>>,

@@ -5,6 +5,7 @@ import { loadActor } from '../auth/tokens';
 import { localYear } from '../sla/calendar';
 import { DEFAULT_TIMEZONE, workflowTime, yearOf, type WorkflowTime } from '../clock';
 import type { Actor } from '../auth/roles';
+import { recordCeilingEvent } from '../engine/ceilings';
 import { seedDemoContracts } from './demo-contracts';
 
 /** The demo regency: OPDs, one user per role, ceilings and proposals in several states. */
@@ -130,6 +131,7 @@ export async function seedDemoPeople(db: Kysely<Database>, time: WorkflowTime = 
         .insertInto('ceilings')
         .values(ceilings.map((c) => ({ fiscal_year: y, org_id: c.org, amount: c.amount, updated_by: 'tapd.sekda' })))
         .execute();
+      for (const c of ceilings) await recordCeilingEvent(trx, { action: 'set_ceiling', fiscalYear: y, orgId: c.org, amount: c.amount, actor: 'tapd.sekda' });
     }
   });
   return { created: true };

@@ -10,6 +10,7 @@ import { proposal, YEAR } from './proposals';
 import { puprProposal } from '../../src/seed/demo';
 import { registerApplication } from './permits';
 import { award, contractData, isoDay, ratifiedPuprProposal } from './procurement';
+import { integrateAll } from './log-fixtures';
 import { DEFAULT_OCID_PREFIX } from '../../src/config';
 
 /** The instances the matrix acts on: one of each workflow, each with a signed document and an attachment. */
@@ -125,6 +126,9 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
   })).body.id as string;
   const holiday = `${YEAR}-12-30`;
   await ok('admin', 'PUT', `/api/v1/holidays/${holiday}`, { name: 'Cuti bersama (uji matriks)' });
+  // A checkpoint of the transparency log, so its public routes have a tree to answer from.
+  await integrateAll(db);
+  await ok('admin', 'POST', '/api/v1/log/checkpoint');
 
   const made = new Map<string, string>();
   const userFor = async (role: RoleName, org: string): Promise<string> => {
