@@ -175,7 +175,7 @@ export function signerCertificateOf(pdf: Buffer): string {
   const cms = parseDetached(signatureParts(pdf).cms);
   const der = cms.certificates.find((c) => {
     const parts = certParts(c);
-    return parts.serialHex === cms.signerSerialHex && raw(parts.issuer).equals(cms.signerIssuer);
+    return parts.serialHex === cms.signerSerialHex && raw(parts.issuer).equals(cms.signerIssuer!);
   });
   if (!der) throw new Error('the signature names no signer certificate it carries');
   return derToPem(der);
