@@ -11,6 +11,12 @@ import { signingIdentityFor } from '../src/documents/identities';
 import { renderDocumentPdf } from '../src/documents/render';
 import { CmsSigner, renderAndSign, type SigningOptions } from '../src/documents/sign';
 import { verifyPdf } from '../src/documents/verify';
+import { SIGNATURE_LENGTH } from '../src/documents/render';
+import { DEFAULT_SIGNATURE_LIMITS } from '../src/documents/signature-limits';
+import { SignatureLimitsExceeded } from '../src/documents/errors';
+
+/** GRMS_VERIFY_MAX_BYTES's default. */
+const DEFAULT_VERIFY_MAX_BYTES = 5 * 1024 * 1024;
 import { createTestDb, describeBackends } from './support/db';
 import { startTestApp, type TestApp } from './support/app';
 import { proposal } from './support/proposals';
@@ -174,6 +180,25 @@ describeWithTools('PAdES signatures', ['openssl', 'pdfsig', 'certutil', 'qpdf'],
       expect({ name, valid: v.valid }).toEqual({ name, valid: false });
       expect({ name, reason: v.reason }).toEqual({ name, reason: expect.stringMatching(reason) });
     }
+  });
+
+  test('the verify limits hold for B-LT documents: the signature\'s and the time-stamp\'s certificates count together, the DSS is bounded too', () => {
+    const opts = (limits: Partial<typeof DEFAULT_SIGNATURE_LIMITS>) => ({ tsaAnchorsPem: authority.tsaTrustAnchorsPem, limits: { ...DEFAULT_SIGNATURE_LIMITS, ...limits } });
+    const contents = signatureParts(signed.pdf);
+    // grms's own document stays well inside the defaults: /Contents 16,384 bytes of 65,536; 4 certificates of 10.
+    expect((contents.byteRange[2] - contents.byteRange[1] - 2) / 2).toBe(SIGNATURE_LENGTH);
+    expect(contents.cms.length).toBeLessThan(SIGNATURE_LENGTH);
+    expect(signed.pdf.length).toBeLessThan(DEFAULT_VERIFY_MAX_BYTES / 50);
+    expect(verifyPdf(signed.pdf, authority.trustAnchorsPem, opts({ maxCertificates: 4 }))).toMatchObject({ valid: true, level: 'B-LT' });
+    expect(() => verifyPdf(signed.pdf, authority.trustAnchorsPem, opts({ maxCertificates: 3 }))).toThrow(/embeds 4 certificates \(at most 3|DSS holds 4 certificates/);
+    expect(() => verifyPdf(signed.pdf, authority.trustAnchorsPem, opts({ maxSignatureBytes: SIGNATURE_LENGTH - 1 }))).toThrow(SignatureLimitsExceeded);
+    const objects = dssRevisionObjects(signed.pdf);
+    const size = Math.max(...objects.keys()) + 1;
+    const dssNum = size - 1;
+    const many = Array.from({ length: 11 }, (_, i) => [size + i, `${size + i} 0 obj\n<< /Length 1 >>\nstream\nx\nendstream\nendobj\n`] as [number, string]);
+    const dssText = objects.get(dssNum)!.toString('latin1').replace(/\/Certs \[([^\]]*)\]/, (_, refs: string) => `/Certs [${refs} ${many.map(([n]) => `${n} 0 R`).join(' ')}]`);
+    const crowded = appendRevision(signedRevision(signed.pdf), [...new Map<number, string | Buffer>([...objects.entries(), [dssNum, dssText], ...many])]);
+    expect(() => verifyPdf(crowded, authority.trustAnchorsPem, opts({}))).toThrow(/the DSS holds 15 certificates/);
   });
 });
 

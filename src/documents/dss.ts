@@ -1,3 +1,4 @@
+import { SignatureLimitsExceeded } from './errors';
 import {
   PdfReader, PdfSyntaxError, canonical, lastStartXref, readXrefSection, serialize, type PdfObject, type PdfValue, type XrefSection,
 } from './pdf-objects';
@@ -123,7 +124,8 @@ const VRI_KEYS = new Set(['Type', 'Cert', 'CRL', 'OCSP', 'TU', 'TS']);
  * Reads the one revision after the signed bytes `pdf[0, signedEnd)`: it must add the DSS
  * (dictionary, Certs/CRLs/OCSPs streams, optionally VRI entries) and redefine the catalogue only to
  * add /DSS, with a cross-reference section and trailer that say exactly that. Anything else throws
- * RevisionRefused. `maxObjects` bounds the streams read.
+ * RevisionRefused. `maxObjects` bounds the certificates and the revocation answers (each; beyond:
+ * SignatureLimitsExceeded, like a signature with too many certificates).
  */
 export function readDssRevision(pdf: Buffer, signedEnd: number, maxObjects: number): DssContents {
   let signed: Revision;
@@ -135,7 +137,7 @@ export function readDssRevision(pdf: Buffer, signedEnd: number, maxObjects: numb
   try {
     return readUpdate(pdf, signedEnd, signed, maxObjects);
   } catch (err) {
-    if (err instanceof RevisionRefused) throw err;
+    if (err instanceof RevisionRefused || err instanceof SignatureLimitsExceeded) throw err;
     throw new RevisionRefused(`the revision after the signature cannot be read: ${(err as Error).message}`, { cause: err });
   }
 }
@@ -147,7 +149,7 @@ function readUpdate(pdf: Buffer, signedEnd: number, signed: Revision, maxObjects
   const objects = new Map<number, PdfObject>();
   const r = new PdfReader(pdf, signedEnd, startxref);
   for (r.skip(); r.pos < startxref; r.skip()) {
-    if (objects.size > 3 * maxObjects + 8) throw new RevisionRefused('the revision after the signature defines too many objects');
+    if (objects.size > 3 * maxObjects + 8) throw new SignatureLimitsExceeded(`the revision after the signature defines more than ${3 * maxObjects + 8} objects`);
     const obj = r.object();
     if (objects.has(obj.num)) throw new RevisionRefused(`object ${obj.num} is defined twice after the signature`);
     objects.set(obj.num, obj);
@@ -212,7 +214,9 @@ function readUpdate(pdf: Buffer, signedEnd: number, signed: Revision, maxObjects
     return obj.stream;
   };
   const lists = { certs: refs(dss.value.entries.get('Certs'), '/Certs'), crls: refs(dss.value.entries.get('CRLs'), '/CRLs'), ocsps: refs(dss.value.entries.get('OCSPs'), '/OCSPs') };
-  if (lists.certs.length > maxObjects || lists.crls.length + lists.ocsps.length > maxObjects) throw new RevisionRefused(`the DSS holds more than ${maxObjects} certificates or revocation answers`);
+  if (lists.certs.length > maxObjects || lists.crls.length + lists.ocsps.length > maxObjects) {
+    throw new SignatureLimitsExceeded(`the DSS holds ${lists.certs.length} certificates and ${lists.crls.length + lists.ocsps.length} revocation answers (at most ${maxObjects} of each accepted)`);
+  }
   const out: DssContents = {
     certs: lists.certs.map((n) => streamData(n, 'a DSS certificate')),
     crls: lists.crls.map((n) => streamData(n, 'a DSS CRL')),
