@@ -208,6 +208,7 @@ export const openApiDocument = {
     },
     '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint, the people chain and the organisation chain (role auditor)', responses: { '200': ok('{ ok, checked, checkpoints, covered, broken, people, orgs, trust } (checked with the server\'s own key: trusts the operator)'), ...errors(401, 403) } } },
     '/api/v1/ca.pem': { get: { summary: 'The deployment CA certificate (PEM), to trust its signatures', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': {} } } } } },
+    '/api/v1/tsa-ca.pem': { get: { summary: 'The trusted time-stamping authority\'s CA certificates (PEM); 404 when no TSA is configured', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': {} } }, ...errors(404) } } },
     '/crl/{ca}.crl': {
       get: {
         summary: 'The CA certificate revocation list (DER)',
@@ -225,7 +226,7 @@ export const openApiDocument = {
       post: {
         summary: 'Check a PDF: signature, chain to a trust anchor, and which document it is. Bounded: body at most GRMS_VERIFY_MAX_BYTES (413); a signature beyond the limits (/Contents over 64 KB, more than 10 certificates, RSA keys outside 2048–4096 bits or e ≠ 65537, EC curves other than P-256/P-384) is 422 SIGNATURE_LIMITS_EXCEEDED; a check over its time budget 422 VERIFY_BUDGET_EXCEEDED; 429 with Retry-After over the per-client limit; 503 with Retry-After when every verification thread is busy and the queue is full. A well-formed but invalid signature is 200 with valid: false',
         requestBody: { content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
-        responses: { '200': ok('{ valid, reason, signer, signedAt, documentId, instanceId, stage }'), ...errors(400, 413, 415, 422, 429, 503) },
+        responses: { '200': ok('{ valid, reason, signer, signedAt (claimed), subFilter, level (PAdES B-B, B-T or B-LT), timestamp, judgedAt, judgedBy (timestamp, registration or verification), notes, documentId, instanceId, stage }'), ...errors(400, 413, 415, 422, 429, 503) },
       },
     },
     '/api/v1/instances/{id}/ocds': {
