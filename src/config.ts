@@ -102,7 +102,7 @@ export interface TsaConfig {
 export interface VerifySettings {
   /** GRMS_VERIFY_MAX_BYTES: largest uploaded PDF (grms's own documents are far smaller). */
   readonly maxBytes: number;
-  /** GRMS_VERIFY_MAX_SIGNATURE_BYTES: largest signature /Contents (grms writes 12,000 bytes). */
+  /** GRMS_VERIFY_MAX_SIGNATURE_BYTES: largest signature /Contents (grms writes 16,384 bytes). */
   readonly maxSignatureBytes: number;
   /** GRMS_VERIFY_MAX_CERTIFICATES: certificates embedded in the signature. */
   readonly maxCertificates: number;
