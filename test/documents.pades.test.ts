@@ -228,6 +228,7 @@ describeWithTools('revocation judged at the time-stamp\'s time', ['openssl'], ()
         const doc = await submit();
         const v = await verify(doc.pdf);
         expect(v.body).toMatchObject({ valid: true, documentId: doc.id, level: 'B-B', timestamp: null, judgedBy: 'registration', notes: [expect.stringMatching(/no trusted signature time-stamp/)] });
+        expect((await app.call(undefined, 'GET', '/metrics')).text).toMatch(/^grms_document_signature_levels_total\{level="B-B"\} 1$/m);
       } finally {
         tsa.mode = 'ok';
       }
