@@ -48,9 +48,9 @@ export function createDocumentPool({ threads = Math.max(1, os.availableParalleli
       execArgv,
       minThreads: threads,
       maxThreads: threads,
-      // Rendering is CPU-bound: queue instead of oversubscribing the cores. Two tasks per thread let
-      // one render while the other waits for the time-stamping authority.
-      concurrentTasksPerWorker: 2,
+      // Rendering is CPU-bound: queue instead of oversubscribing the cores. A few tasks per thread let
+      // others render while some wait for the time-stamping authority.
+      concurrentTasksPerWorker: 4,
     }));
   if (!lazy) running();
   return {
