@@ -3,7 +3,8 @@ import { SignPdf } from '@signpdf/signpdf';
 import type { Db } from '../src/db/connect';
 import { decryptSecret } from '../src/auth/secrets';
 import { loadDocumentAuthority, type DocumentAuthority, type SigningIdentity } from '../src/documents/authority';
-import { parseDetached, parseSignedData } from '../src/documents/cms';
+import { parseDetached, parseSignedData, signDetached } from '../src/documents/cms';
+import { pdfAround } from './support/hostile-signature';
 import type { DocumentContent } from '../src/documents/content';
 import { CrlPublisher } from '../src/documents/crl';
 import { OID, pemToDer } from '../src/documents/der';
@@ -147,6 +148,18 @@ describeWithTools('PAdES signatures', ['openssl', 'pdfsig', 'certutil', 'qpdf'],
     const swapped = await new SignPdf().sign(await renderDocumentPdf(content()), new CmsSigner(key, async () => ({ token: other, chain: [] })));
     expect(verifyPdf(swapped, authority.trustAnchorsPem, { tsaAnchorsPem: authority.tsaTrustAnchorsPem }))
       .toMatchObject({ valid: false, reason: 'the signature time-stamp is not valid: the time-stamp is not over this signature' });
+  });
+
+  test('a signature of an earlier version (adbe.pkcs7.detached, whole file, no DSS) keeps verifying, judged at its registration', () => {
+    const key = { certificateDer: pemToDer(identity.certificatePem), chainDers: [pemToDer(authority.caCertificatePem)], privateKey: crypto.createPrivateKey(identity.privateKeyPem) };
+    const length = signDetached(Buffer.alloc(0), key).length;
+    const old = pdfAround(length, (bytes) => signDetached(bytes, key));
+    const registeredAt = new Date(Date.now() - 60_000);
+    expect(verifyPdf(old, authority.trustAnchorsPem, { registeredAt })).toMatchObject({
+      valid: true, subFilter: 'adbe.pkcs7.detached', judgedBy: 'registration', judgedAt: registeredAt.toISOString(),
+      notes: [expect.stringMatching(/no trusted signature time-stamp/), expect.stringMatching(/earlier grms version/)],
+    });
+    expect(verifyPdf(old, authority.trustAnchorsPem).level).toBeUndefined();
   });
 
   test('after the signature, exactly one revision that only adds the DSS: everything else is refused', () => {

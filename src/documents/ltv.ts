@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import { ChainCert } from './chain';
 import { crlSignedBy, parseCrl, type ParsedCrl } from './crl';
 import { EXT, crlUrlsOf } from './der';
@@ -113,9 +112,4 @@ export async function collectMaterial(chains: ChainCert[][], sources: Revocation
     }
   }
   return { certs, crls, missing };
-}
-
-/** SHA-256 of a DER object, for comparing material without keeping copies. */
-export function digestOf(der: Buffer): string {
-  return crypto.createHash('sha256').update(der).digest('hex');
 }
