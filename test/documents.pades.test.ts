@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { SignPdf } from '@signpdf/signpdf';
 import type { Db } from '../src/db/connect';
 import { decryptSecret } from '../src/auth/secrets';
+import { loadConfig } from '../src/config';
 import { loadDocumentAuthority, type DocumentAuthority, type SigningIdentity } from '../src/documents/authority';
 import { parseDetached, parseSignedData, signDetached } from '../src/documents/cms';
 import { pdfAround } from './support/hostile-signature';
@@ -213,6 +214,13 @@ describeWithTools('PAdES signatures', ['openssl', 'pdfsig', 'certutil', 'qpdf'],
     const crowded = appendRevision(signedRevision(signed.pdf), [...new Map<number, string | Buffer>([...objects.entries(), [dssNum, dssText], ...many])]);
     expect(() => verifyPdf(crowded, authority.trustAnchorsPem, opts({}))).toThrow(/the DSS holds 15 certificates/);
   });
+});
+
+test('a TSA without trust anchors is refused at start: a time-stamp nobody can check proves nothing', () => {
+  expect(() => loadConfig({ GRMS_TSA_URL: 'https://tsa.example/tsr' })).toThrow(/GRMS_TSA_URL is set without GRMS_TSA_TRUST_ANCHORS/);
+  expect(() => loadConfig({ GRMS_TSA_URL: 'ftp://tsa.example', GRMS_TSA_TRUST_ANCHORS: '/x.pem' })).toThrow(/must be an http\(s\) URL/);
+  expect(loadConfig({ GRMS_TSA_URL: 'https://tsa.example/tsr', GRMS_TSA_TRUST_ANCHORS: '/x.pem', GRMS_TSA_TIMEOUT_MS: '2500' }).tsa)
+    .toEqual({ url: 'https://tsa.example/tsr', trustAnchorsFile: '/x.pem', timeoutMs: 2500 });
 });
 
 describeWithTools('revocation judged at the time-stamp\'s time', ['openssl'], () => {
