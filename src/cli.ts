@@ -21,9 +21,20 @@ import { describeLogKey, LogKeyMissing, parseLogKey } from './audit/log-key';
 import { parseExportFilters } from './api/audit';
 import { progress } from './progress';
 import { registerUserCommands } from './cli/user';
+import { registerWitnessCommands } from './cli/witness';
 import { registerVerifyBundle } from './cli/verify-bundle';
 import fs from 'node:fs';
+import crypto from 'node:crypto';
+import { verifyTransparencyLog, checkpointFromFile } from './audit/log/verify-log';
+import { isVerifierKey, LogTrustMissing, policyFromOptions } from './audit/evidence/trust';
+import { witnessCheckpoints } from './audit/log/witness-view';
+import type { Policy } from './audit/tlog';
 import { sql } from 'kysely';
+import { logVerifierKey } from './audit/tlog';
+import { addCheckpoint } from './audit/witness/client';
+import { integrateAndCheckpoint, openTransparencyLog, UNWITNESSED } from './audit/log/service';
+import { recordCeilingBaseline } from './engine/ceilings';
+import { roundJson } from './api/log';
 
 /** Prints a one-line error and sets a failing exit code; stack traces only with GRMS_DEBUG. */
 function fail(err: unknown): void {
@@ -43,6 +54,8 @@ async function withDeployment<T>(purpose: string, needsKey: boolean, fn: (d: Awa
   }
 }
 
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
 const program = new Command();
 program.name('grms').description('Workflow engine for regional government: budget proposals with a tamper-evident audit trail');
 
@@ -55,7 +68,8 @@ program
     const running = await startServer(config, logger);
     // The address first: the server answers from now on; the demo sign-ins follow once made.
     const metrics = `${running.metricsUrl ?? `${running.url}/metrics`}${config.metricsToken ? ' (bearer token required)' : ''}`;
-    process.stdout.write(`grms is listening on ${running.url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n  metrics: ${metrics}\n`);
+    const witnessed = config.log.witnesses.length ? `witnessed by ${config.log.witnesses.map((w) => w.name).join(', ')}` : UNWITNESSED;
+    process.stdout.write(`grms is listening on ${running.url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n  metrics: ${metrics}\n  transparency log: ${config.log.origin}; ${witnessed}\n`);
     const credentials = await running.demoCredentials.catch(async (err: unknown) => {
       logger.error({ err }, 'could not make the demo sign-ins: stopping');
       await running.stop();
@@ -130,6 +144,7 @@ program
   });
 
 registerUserCommands(program, withDeployment);
+registerWitnessCommands(program);
 registerVerifyBundle(program);
 
 const key = program.command('key').description('deployment secrets');
@@ -142,28 +157,48 @@ key
 
 key
   .command('show')
-  .description('print the checkpoint (log) public key and its fingerprint, to hand to auditors (needs GRMS_KEY: the key is derived from the private half)')
+  .description('print the checkpoint (log) public key, its fingerprint and the transparency log\'s C2SP verifier key (named by GRMS_LOG_ORIGIN), to hand to auditors and witnesses (needs GRMS_KEY: the key is derived from the private half)')
   .action(async () => {
     await withDeployment('cli:key-show', true, async ({ db, masterKey }) => {
-      const k = describeLogKey((await ensureCheckpointKey(db.kysely, masterKey!)).publicKeyPem);
-      process.stdout.write(`${k.publicKeyPem}base64:      ${k.base64}\nfingerprint: SHA-256 ${k.fingerprint}\nkey id:      ${k.keyId}\n`);
+      const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey!);
+      const k = describeLogKey(checkpointKey.publicKeyPem);
+      const vkey = logVerifierKey(loadConfig().log.origin, crypto.createPublicKey(checkpointKey.privateKey));
+      process.stdout.write(`${k.publicKeyPem}base64:      ${k.base64}\nfingerprint: SHA-256 ${k.fingerprint}\nkey id:      ${k.keyId}\nlog vkey:    ${vkey}\n`);
     });
   });
 
 const audit = program.command('audit').description('the tamper-evident audit trail');
 audit
   .command('verify')
-  .description('recompute every hash chain and check every checkpoint against the log key you pin (or check an exported file); exits 1 when anything fails to verify, 2 without --log-key')
+  .description('recompute every hash chain, check the transparency log and every checkpoint against the keys you pin (or check an exported file); exits 1 when anything fails to verify, 2 without --log-key or --policy')
   .option('--file <file>', 'check an export made by `audit export`, without the database')
-  .option('--log-key <key>', 'the checkpoint public key to trust: a file, a PEM or base64 (from `grms key show` on the server); never taken from the database or the file')
+  .option('--log-key <key>', 'the log key to trust: its verifier key (name+id+key, from `grms key show`), or the PEM/base64 public key; a file holding either; never taken from the database or the file')
   .option('--public-key <key>', 'the same as --log-key (older name)')
+  .option('--witness-key <vkey>', 'a witness verifier key (or a file) whose cosignature you require; repeat for each witness', collect, [])
+  .option('--quorum <n>', 'how many of the given witnesses must have cosigned the latest checkpoint: a number, any or all', 'all')
+  .option('--policy <file>', 'a C2SP tlog-policy file (log key, witnesses, quorum) instead of --log-key/--witness-key/--quorum')
+  .option('--known-checkpoint <file>', 'a checkpoint you kept (a checkpoint, an evidence bundle or a tlog proof): this database must still hold its tree; repeat for each', collect, [])
+  .option('--ask-witnesses', 'also fetch each policy witness\'s latest cosigned checkpoint (witnesses with a URL in --policy) and require this database to hold its tree')
   .option('--allow-unchecked-tail', 'accept rows that no checkpoint covers when there is no checkpoint at all')
-  .action(async (opts: { file?: string; logKey?: string; publicKey?: string; allowUncheckedTail?: boolean }) => {
+  .action(async (opts: {
+    file?: string; logKey?: string; publicKey?: string; witnessKey: string[]; quorum: string; policy?: string; knownCheckpoint: string[];
+    askWitnesses?: boolean; allowUncheckedTail?: boolean;
+  }) => {
     let publicKeyPem: string;
+    let policy: Policy;
     try {
-      publicKeyPem = parseLogKey(opts.logKey ?? opts.publicKey);
+      const given = opts.logKey ?? opts.publicKey;
+      if (opts.policy || isVerifierKey(given)) {
+        policy = policyFromOptions({ logKey: given, witnessKey: opts.witnessKey, quorum: opts.quorum, policy: opts.policy });
+        publicKeyPem = policy.logs[0]!.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      } else {
+        publicKeyPem = parseLogKey(given);
+        // A bare key names no log: the deployment's configured origin names it (the key is what is pinned).
+        const vkey = logVerifierKey(loadConfig().log.origin, crypto.createPublicKey(publicKeyPem));
+        policy = policyFromOptions({ logKey: vkey, witnessKey: opts.witnessKey, quorum: opts.quorum });
+      }
     } catch (err) {
-      if (!(err instanceof LogKeyMissing)) throw err;
+      if (!(err instanceof LogKeyMissing) && !(err instanceof LogTrustMissing)) throw err;
       process.stderr.write(`grms: ${err.message} [${err.code}]\n`);
       process.exitCode = 2;
       return;
@@ -177,15 +212,22 @@ audit
       if (!result.ok) process.exitCode = 1;
       return;
     }
+    const known = opts.knownCheckpoint.map((f) => ({ from: f, note: checkpointFromFile(fs.readFileSync(f, 'utf8')) }));
+    if (opts.askWitnesses) known.push(...(await witnessCheckpoints(policy)));
     await withDeployment('cli:audit-verify', false, async ({ db }) => {
       const total = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM audit_events`.execute(db.kysely)).rows[0]!.n);
       const bar = progress('verify', total);
       const chains = await verifyAudit(db.kysely, publicKeyPem, { onProgress: (n) => bar.update(n), requireCheckpoint: !allowUncheckedTail });
       const people = await verifyPeopleChain(db.kysely);
       const orgs = await verifyOrgChain(db.kysely);
+      const log = await verifyTransparencyLog(db.kysely, policy, { known, requireCheckpoint: !allowUncheckedTail });
       const key = describeLogKey(publicKeyPem);
-      const result = { ...chains, ok: chains.ok && people.ok && orgs.ok, logKey: { fingerprint: key.fingerprint, keyId: key.keyId, source: 'given' }, people, orgs };
-      bar.finish(`${chains.checked} rows (${chains.covered} covered by a checkpoint signed with the given key), ${chains.checkpoints} checkpoints, ${people.checked} people changes and ${orgs.checked} organisation changes checked, ${chains.broken.length + people.broken.length + orgs.broken.length} broken`);
+      const result = {
+        ...chains, ok: chains.ok && people.ok && orgs.ok && log.ok, logKey: { fingerprint: key.fingerprint, keyId: key.keyId, verifierKey: policy.logs[0]!.text, source: 'given' },
+        people, orgs, log,
+      };
+      bar.finish(`${chains.checked} rows (${chains.covered} covered by a checkpoint signed with the given key), ${chains.checkpoints} checkpoints, ${people.checked} people changes and ${orgs.checked} organisation changes checked, ${chains.broken.length + people.broken.length + orgs.broken.length} broken; log: ${log.leaves} leaves, ${log.checkpoints} checkpoints, ${log.problems.length + log.moreProblems} problems`);
+      if (policy.witnesses.size === 0) process.stderr.write('grms: no witness keys given: the log is checked against the log key only, so its history is only as trustworthy as its operator\n');
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       if (!result.ok) process.exitCode = 1;
     });
@@ -224,6 +266,23 @@ audit
     await withDeployment('cli:audit-checkpoint', true, async ({ db, masterKey }) => {
       const cp = await createCheckpoint(db.kysely, await ensureCheckpointKey(db.kysely, masterKey!));
       process.stdout.write(`${JSON.stringify(cp, null, 2)}\n`);
+    });
+  });
+
+const logCommand = program.command('log').description('the transparency log (Merkle tree of every record, signed checkpoints, witnesses)');
+logCommand
+  .command('checkpoint')
+  .description('integrate committed rows into the log, sign a checkpoint when the tree grew and push it to the witnesses (GRMS_WITNESSES) now; exits 1 when the log must not be signed (rolled back, inconsistent, halted)')
+  .action(async () => {
+    const config = loadConfig();
+    await withDeployment('cli:log-checkpoint', true, async ({ db, masterKey }) => {
+      const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey!);
+      const log = openTransparencyLog(db.kysely, checkpointKey.privateKey, config.log, addCheckpoint);
+      await recordCeilingBaseline(db.kysely);
+      const round = await integrateAndCheckpoint(log);
+      process.stdout.write(`${JSON.stringify(roundJson(round), null, 2)}\n`);
+      if (log.witnesses.length === 0) process.stderr.write(`grms: ${UNWITNESSED}\n`);
+      if (round.witnesses.some((w) => w.fatal)) process.exitCode = 1;
     });
   });
 

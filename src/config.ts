@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_TIMEZONE } from './clock';
 import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './engine/comment-limits';
+import { parseWitnesses, type Witness } from './audit/log/witness-list';
 
 /**
  * Which proxies may name the client (X-Forwarded-For), as Express's `trust proxy`: false (none),
@@ -63,6 +64,11 @@ export interface Config {
   /** OCDS ocid prefix of this publisher ("ocds-" + the registered prefix + a local part). */
   readonly ocidPrefix: string;
   /**
+   * The public OCDS routes' per-client limit (GRMS_OCDS_RATE_LIMIT requests, default 300, per
+   * GRMS_OCDS_RATE_WINDOW_SECONDS, default 300; real clock; 0: no limit).
+   */
+  readonly ocdsRate: Readonly<{ limit: number; windowSeconds: number }>;
+  /**
    * GRMS_TRUST_PROXY: the reverse proxies in front of grms, so the client address every rate limit
    * and log names is the real client's, not the proxy's (default: none; the socket's peer).
    */
@@ -82,6 +88,8 @@ export interface Config {
   readonly comments: Readonly<CommentLimits>;
   /** Bounds on the public signature check (POST /api/v1/verify, the console's /verify). */
   readonly verify: VerifySettings;
+  /** The transparency log: its origin, witnesses, policy and schedule. */
+  readonly log: LogConfig;
   /** The RFC 3161 time-stamping authority every signature is time-stamped by (PAdES B-T), if any. */
   readonly tsa: TsaConfig;
 }
@@ -93,6 +101,26 @@ export interface TsaConfig {
   readonly timeoutMs: number;
   /** GRMS_TSA_TRUST_ANCHORS: PEM bundle of the CAs trusted to issue time-stamping certificates (required with GRMS_TSA_URL). */
   readonly trustAnchorsFile: string | undefined;
+}
+
+/** The transparency log's settings (src/audit/log/). */
+export interface LogConfig {
+  /**
+   * GRMS_LOG_ORIGIN: the log's name, a schema-less URL such as grms.semarangkota.go.id/log; the
+   * first line of every checkpoint and the name of the log key. Stable for the log's life.
+   * Default: the public URL's host and path + "/log".
+   */
+  readonly origin: string;
+  /** Whether GRMS_LOG_ORIGIN was set: witnessed logging is refused on a guessed origin. */
+  readonly originSet: boolean;
+  /** GRMS_WITNESSES: "<cosignature vkey> <url>" entries separated by ";". */
+  readonly witnesses: readonly Witness[];
+  /** GRMS_WITNESS_POLICY: path of a C2SP tlog-policy file naming the witness quorum. */
+  readonly policyFile: string | undefined;
+  /** GRMS_LOG_INTERVAL_SECONDS: how often each server integrates new rows and signs a checkpoint. */
+  readonly intervalMs: number;
+  /** GRMS_LOG_RATE_LIMIT per GRMS_LOG_RATE_WINDOW_SECONDS: public log reads per client address (0: no limit; real clock). */
+  readonly rate: Readonly<{ limit: number; windowSeconds: number }>;
 }
 
 /**
@@ -221,16 +249,49 @@ export function parseTrustProxy(value: string | undefined, name = 'GRMS_TRUST_PR
   return Object.freeze(entries);
 }
 
+/** A log origin: a schema-less URL (C2SP: no spaces, no "+"), one line. */
+export function parseLogOrigin(value: string): string {
+  if (!/^[^\s+]{1,255}$/u.test(value) || value.includes('://') || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new Error(`GRMS_LOG_ORIGIN must be a schema-less URL without spaces or "+" (e.g. grms.semarangkota.go.id/log), got "${value}"`);
+  }
+  return value;
+}
+
+/** The origin a deployment gets without GRMS_LOG_ORIGIN: its public URL's host and path, + "/log". */
+export function defaultLogOrigin(publicUrl: string): string {
+  try {
+    const u = new URL(publicUrl);
+    return `${u.host}${u.pathname.replace(/\/+$/, '')}/log`;
+  } catch {
+    return 'localhost/grms';
+  }
+}
+
+function logConfig(env: NodeJS.ProcessEnv, publicUrl: string): LogConfig {
+  return Object.freeze({
+    origin: env.GRMS_LOG_ORIGIN ? parseLogOrigin(env.GRMS_LOG_ORIGIN) : defaultLogOrigin(publicUrl),
+    originSet: Boolean(env.GRMS_LOG_ORIGIN),
+    witnesses: Object.freeze(parseWitnesses(env.GRMS_WITNESSES)),
+    policyFile: env.GRMS_WITNESS_POLICY ? path.resolve(env.GRMS_WITNESS_POLICY) : undefined,
+    intervalMs: Math.max(1, intFrom(env.GRMS_LOG_INTERVAL_SECONDS, 30, 'GRMS_LOG_INTERVAL_SECONDS')) * 1000,
+    rate: Object.freeze({
+      limit: intFrom(env.GRMS_LOG_RATE_LIMIT, 300, 'GRMS_LOG_RATE_LIMIT'),
+      windowSeconds: Math.max(1, intFrom(env.GRMS_LOG_RATE_WINDOW_SECONDS, 300, 'GRMS_LOG_RATE_WINDOW_SECONDS')),
+    }),
+  });
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env.PORT, 3000, 'PORT');
   const host = env.HOST || '127.0.0.1';
+  const publicUrl = (env.GRMS_PUBLIC_URL || `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/+$/, '');
   return Object.freeze({
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.GRMS_DATA_DIR || 'data'),
     key: env.GRMS_KEY || undefined,
     port,
     host,
-    publicUrl: (env.GRMS_PUBLIC_URL || `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`).replace(/\/+$/, ''),
+    publicUrl,
     publicUrlSet: Boolean(env.GRMS_PUBLIC_URL),
     checkpointIntervalMs: intFrom(env.GRMS_CHECKPOINT_INTERVAL_SECONDS, 300, 'GRMS_CHECKPOINT_INTERVAL_SECONDS') * 1000,
     deadlinePollMs: Math.max(1, intFrom(env.GRMS_DEADLINE_POLL_SECONDS, 30, 'GRMS_DEADLINE_POLL_SECONDS')) * 1000,
@@ -244,6 +305,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     caCertFile: env.GRMS_CA_CERT || undefined,
     caKeyFile: env.GRMS_CA_KEY || undefined,
     ocidPrefix: env.GRMS_OCID_PREFIX || DEFAULT_OCID_PREFIX,
+    ocdsRate: Object.freeze({
+      limit: intFrom(env.GRMS_OCDS_RATE_LIMIT, 300, 'GRMS_OCDS_RATE_LIMIT'),
+      windowSeconds: Math.max(1, intFrom(env.GRMS_OCDS_RATE_WINDOW_SECONDS, 300, 'GRMS_OCDS_RATE_WINDOW_SECONDS')),
+    }),
     caP12File: env.GRMS_CA_P12 || undefined,
     caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,
     userP12Dir: env.GRMS_USER_P12_DIR || undefined,
@@ -258,5 +323,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       attachmentQuotaBytes: intFrom(env.GRMS_ATTACHMENT_QUOTA_MB, DEFAULT_COMMENT_LIMITS.attachmentQuotaBytes / 1024 / 1024, 'GRMS_ATTACHMENT_QUOTA_MB') * 1024 * 1024,
     }),
     trustProxy: parseTrustProxy(env.GRMS_TRUST_PROXY),
+    log: logConfig(env, publicUrl),
   });
 }

@@ -54,6 +54,13 @@ export const unsupportedMediaType = (detail: string) =>
   new GrmsError('UNSUPPORTED_MEDIA_TYPE', 415, 'unsupported-media-type', 'Unsupported media type', detail);
 export const invalidData = (detail: string, errors: FieldProblem[]) =>
   new GrmsError('INVALID_DATA', 422, 'invalid-data', 'Invalid data', detail, errors);
+/**
+ * Text that would be printed on a document holds a character a document cannot show as written
+ * (emoji, bidi controls, invisible characters, a script no document font has: src/documents/printable.ts).
+ */
+export const unprintableText = (errors: FieldProblem[]) =>
+  new GrmsError('UNPRINTABLE_TEXT', 422, 'unprintable-text', 'Text a document cannot show',
+    `Text that a document would print holds characters it cannot show as written: ${errors.map((e) => e.path).join(', ')}`, errors);
 /** A key (JSON property, form field or query parameter) named `__proto__`, `constructor` or `prototype`. */
 export const reservedKey = (errors: FieldProblem[]) =>
   new GrmsError('RESERVED_KEY', 422, 'reserved-key', 'Reserved key',
@@ -114,5 +121,44 @@ export const verifyBusy = () =>
 export class TooManyVerifications extends GrmsError {
   constructor(readonly retryAfterSeconds: number) {
     super('TOO_MANY_VERIFICATIONS', 429, 'too-many-verifications', 'Too many verifications', `Too many documents checked from this address; try again in ${retryAfterSeconds} s`);
+  }
+}
+/** One client read a rate-limited public route too often in the window (429 with Retry-After). */
+export class TooManyRequests extends GrmsError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('TOO_MANY_REQUESTS', 429, 'too-many-requests', 'Too many requests', `Too many requests from this address; try again in ${retryAfterSeconds} s`);
+  }
+}
+
+export const methodNotAllowed = (detail: string) =>
+  new GrmsError('METHOD_NOT_ALLOWED', 405, 'method-not-allowed', 'Method not allowed', detail);
+
+// The witness (`grms witness serve`, C2SP tlog-witness): the protocol fixes each refusal's status.
+// Bodies are problem+json, except 409's, which the protocol fixes too (see WitnessConflict).
+/** The add-checkpoint body is not `old N`, at most 63 base64 hashes, an empty line and a checkpoint. */
+export const witnessMalformed = (detail: string) =>
+  new GrmsError('WITNESS_MALFORMED', 400, 'witness-malformed', 'Malformed add-checkpoint request', detail);
+/** `old N` is larger than the checkpoint's own size. */
+export const witnessOldSizeTooLarge = (detail: string) =>
+  new GrmsError('WITNESS_OLD_SIZE_TOO_LARGE', 400, 'witness-old-size-too-large', 'Old size larger than the checkpoint', detail);
+/** The checkpoint's origin names no log this witness is configured for. */
+export const witnessUnknownLog = (detail: string) =>
+  new GrmsError('WITNESS_UNKNOWN_LOG', 404, 'witness-unknown-log', 'Unknown log', detail);
+/** No valid signature of the pinned log key (or one that names that key and fails). */
+export const witnessBadSignature = (detail: string) =>
+  new GrmsError('WITNESS_BAD_SIGNATURE', 403, 'witness-bad-signature', 'No valid log signature', detail);
+/** The checkpoint does not follow from what the witness cosigned: bad or missing consistency proof. */
+export const witnessInconsistent = (detail: string) =>
+  new GrmsError('WITNESS_INCONSISTENT', 422, 'witness-inconsistent', 'Not consistent with the cosigned tree', detail);
+/**
+ * `old N` is not the size this witness last cosigned, or the checkpoint has that size with another
+ * root. The protocol's answer is the cosigned size (`text/x.tlog.size`), so a log can resume from it.
+ */
+export class WitnessConflict extends GrmsError {
+  constructor(
+    readonly cosignedSize: number,
+    detail: string,
+  ) {
+    super('WITNESS_CONFLICT', 409, 'witness-conflict', 'Not the cosigned size', detail);
   }
 }

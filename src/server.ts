@@ -11,6 +11,9 @@ import { answerClientErrors } from './api/client-error';
 import { seedDemo } from './seed/demo';
 import { renewDemoCredentials, type DemoCredential } from './seed/demo-credentials';
 import { wireEngine, type Wired } from './wiring';
+import { addCheckpoint } from './audit/witness/client';
+import { openTransparencyLog, startLogScheduler, UNWITNESSED } from './audit/log/service';
+import { recordCeilingBaseline } from './engine/ceilings';
 
 /** How long after listening a server compiles its schemas and starts its signing threads. */
 const WARM_UP_DELAY_MS = 1000;
@@ -36,6 +39,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   try {
     const masterKey = deployment.masterKey!;
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
+    // The log is signed with the checkpoint key, named by the origin; witnesses on a guessed origin are refused here.
+    const log = openTransparencyLog(db.kysely, checkpointKey.privateKey, config.log, addCheckpoint);
+    if (log.witnesses.length === 0) logger.warn({ origin: log.signer.origin }, UNWITNESSED);
+    else logger.info({ origin: log.signer.origin, witnesses: log.witnesses.map((w) => w.name) }, 'transparency log checkpoints go to the witnesses');
+    // Ceilings set before their chain existed get a baseline row, once.
+    await recordCeilingBaseline(db.kysely);
     wired = await wireEngine(db.kysely, masterKey, config);
     const { engine, authority, reportPool, metrics, verifyPool, warmUp } = wired;
     if (deployment.embedded) {
@@ -43,9 +52,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
-      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government },
+      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, ocdsRate: config.ocdsRate,
       verify: { pool: verifyPool, settings: config.verify }, secureCookies: config.publicUrl.startsWith('https:'), documentPlace: config.documentPlace,
-      publicUrl: config.publicUrl, metricsAccess: { token: config.metricsToken, ownListener: config.metricsAddress !== undefined }, trustProxy: config.trustProxy });
+      publicUrl: config.publicUrl, metricsAccess: { token: config.metricsToken, ownListener: config.metricsAddress !== undefined }, trustProxy: config.trustProxy,
+      log, logRate: config.log.rate });
     const server = http.createServer(app);
     answerClientErrors(server);
     // Longer than common proxies' idle timeouts, so a kept-alive connection is closed by the client side first.
@@ -71,6 +81,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const stopCheckpoints = startCheckpointScheduler(db.kysely, checkpointKey, config.checkpointIntervalMs, (err) =>
       logger.error({ err }, 'audit checkpoint failed'),
     );
+    // Integrate and checkpoint the transparency log; several processes may each run this (advisory locks order them).
+    const stopLog = startLogScheduler(log, config.log.intervalMs, (err) => logger.error({ err }, 'transparency log round failed'), (round) => {
+      if (round.integration.added > 0 || round.checkpoint?.created) {
+        logger.info({ added: round.integration.added, size: round.checkpoint?.size, quorumMet: round.quorumMet }, 'transparency log checkpoint');
+      }
+      for (const w of round.witnesses) {
+        if (w.fatal) logger.fatal({ witness: w.witness, detail: w.detail }, 'a witness holds a larger log than this database: checkpointing stopped');
+        else if (!w.ok) logger.warn({ witness: w.witness, status: w.status, detail: w.detail }, 'a witness did not cosign the log checkpoint');
+      }
+    });
     // Deadlines live in the database; any number of processes may run this, each fires a deadline once.
     const stopDeadlines = startDeadlineScheduler(
       db.kysely, config.deadlinePollMs, engine.time.clock,
@@ -87,7 +107,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         if (stopped) return;
         stopped = true;
         clearTimeout(warmUpTimer);
-        await Promise.all([stopCheckpoints(), stopDeadlines()]);
+        await Promise.all([stopCheckpoints(), stopDeadlines(), stopLog()]);
         await Promise.all([closeServer(server), metricsServer && closeServer(metricsServer)]);
         await wired?.close();
         await deployment.close();

@@ -79,7 +79,7 @@ describeBackends('procurement payment deadlines and local dates', (kind) => {
     expect((await app.call('ppk.pupr', 'GET', `/api/v1/instances/${id}`)).body.data.fhoDate).toBe('2026-12-02');
 
     // The OCDS contract period runs from the start of the first to the end of the last local day.
-    const period = (await app.call('ppk.pupr', 'GET', `/api/v1/instances/${id}/ocds`)).body.releases[0].contracts[0].period;
+    const period = (await app.call('ppk.pupr', 'GET', `/api/v1/instances/${id}/ocds`)).body.releases.at(-1).contracts[0].period;
     expect(period).toEqual({ startDate: '2026-08-02T15:00:00.000Z', endDate: '2026-11-30T14:59:59.999Z' });
   });
 });

@@ -123,7 +123,8 @@ describeBackends('refused requests change nothing', (kind) => {
   });
 
   test('valid but unusual text is accepted as is', async () => {
-    const title = 'Posyandu 🏥 Café\u0301 — مستشفى — 東京 — ' + 'a'.repeat(400);
+    // Text the document fonts show: combining accents, Arabic with a ZWNJ, Javanese script (emoji and other scripts: documents.scripts.test.ts).
+    const title = 'Posyandu Café\u0301 — مستشفى — می\u200cخواهم — ꦥꦸꦱ꧀ꦏꦼꦱ꧀ꦩꦱ꧀ — ' + 'a'.repeat(400);
     const res = await app.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal({ title }) });
     expect(res.status).toBe(201);
     expect((await app.call('perencana.dinkes', 'GET', `/api/v1/instances/${res.body.id}`)).body.title).toBe(title);

@@ -12,12 +12,15 @@ import { appendToSideChain } from '../src/audit/side-chain';
 import { rowHash } from '../src/audit/hash';
 import { encryptSecret } from '../src/auth/secrets';
 import { openPostgres } from '../src/db/connect';
+import { integrateAll } from './support/log-fixtures';
 
 /** Every append-only table, with a column an UPDATE may try to set to itself. */
 const APPEND_ONLY: Array<[table: string, column: string]> = [
   ['audit_events', 'hash'], ['audit_checkpoints', 'signature'], ['people_events', 'hash'], ['org_events', 'hash'],
   ['documents', 'signer_name'], ['void_document_numbers', 'reason'], ['attachments', 'filename'],
   ['deployment_keys', 'algorithm'], ['user_certificates', 'serial'], ['workflow_definition_fixes', 'reason'],
+  ['ceiling_events', 'hash'], ['log_leaves', 'leaf_hash'], ['log_nodes', 'hash'], ['log_integrations', 'watermark'],
+  ['log_checkpoints', 'note'], ['log_cosignatures', 'signature'], ['log_alarms', 'detail'],
 ];
 
 const count = async (db: Kysely<Database>, table: string) =>
@@ -41,6 +44,12 @@ describeBackends('append-only tables refuse UPDATE, DELETE and TRUNCATE', (kind)
     await sql`INSERT INTO workflow_definition_fixes (workflow, version, previous_hash, hash, reason, migration)
       VALUES ('test-flow', 1, ${'a'.repeat(64)}, ${'b'.repeat(64)}, 'a fix recorded by the test', 'test')`.execute(db);
     expect(await createCheckpoint(db, await ensureCheckpointKey(db, app.masterKey))).toMatchObject({ created: true });
+    // The transparency log's tables: a checkpoint, and a cosignature and an alarm as a witness push would leave them.
+    await integrateAll(db);
+    const round = await app.call('admin', 'POST', '/api/v1/log/checkpoint');
+    expect(round.status).toBe(200);
+    await db.insertInto('log_cosignatures').values({ size: round.body.checkpoint.size, witness: 'w.example', signature: '— w.example AAAA', signed_at: 1 }).execute();
+    await db.insertInto('log_alarms').values({ kind: 'witness-refused', witness: 'w.example', fatal: false, tree_size: 1, reported_size: null, detail: 'test' }).execute();
   }, 600_000);
   afterAll(async () => {
     await app?.close();

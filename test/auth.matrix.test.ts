@@ -109,10 +109,19 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/ca.pem': PUBLIC,
   'GET /crl/{ca}.crl': PUBLIC,
   'GET /api/v1/tsa-ca.pem': PUBLIC,
+  // The transparency log's public reads (the fixtures sign a checkpoint first); admins checkpoint on demand.
+  'GET /log/checkpoint': PUBLIC,
+  'GET /log/proof/inclusion': { ...PUBLIC, send: { query: '?index=0&size=1' } },
+  'GET /log/proof/consistency': { ...PUBLIC, send: { query: '?old=1&new=1' } },
+  'GET /log/node/{level}/{index}': { ...PUBLIC, send: { params: { level: '0', index: '0' } } },
+  'POST /api/v1/log/checkpoint': allowOnly(['admin']),
   'GET /verify/{id}': { ...PUBLIC, send: { id: 'document', headers: { accept: 'application/json' } } },
   'POST /api/v1/verify': { ...PUBLIC, send: { body: Buffer.from('not a pdf'), headers: { 'content-type': 'application/pdf' } } },
   'POST /api/v1/permits/status': PUBLIC,
   'GET /permits/status': PUBLIC,
+  'GET /api/v1/ocds': PUBLIC,
+  'GET /api/v1/ocds/{ocid}/releases': PUBLIC,
+  'GET /api/v1/ocds/{ocid}/record': PUBLIC,
   'POST /permits/status': { ...PUBLIC, send: { body: '', headers: { 'content-type': 'application/x-www-form-urlencoded' } } },
 
   // Anyone signed in.
@@ -323,6 +332,7 @@ describeBackends('authorisation matrix', (kind) => {
     const ids = { instance: target.id, document: target.documentId, attachment: target.attachmentId, delegation: fixtures.delegationId };
     const params: Record<string, string> = {
       id: ids[send.id ?? 'instance'], year: String(YEAR), org, date: fixtures.holiday, username: fixtures.subject, role: 'planner', ca: app.authority.caKeyId,
+      ocid: fixtures.publishedOcid,
       ...send.params,
     };
     const [method, template] = cell.route.split(' ') as [string, string];

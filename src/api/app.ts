@@ -26,11 +26,16 @@ import { orgsRouter } from './orgs';
 import { passwordsRouter } from './passwords';
 import { commentsRouter } from './comments';
 import { delegationsRouter } from './delegations';
-import { procurementRouter } from './procurement';
-import type { OcdsSettings } from '../procurement/ocds';
+import { ocdsInstanceRouter, publicOcdsRouter } from '../procurement/ocds/routes';
+import type { OcdsSettings } from '../procurement/ocds/releases';
+import type { PublicRate } from './public-rate';
 import { loadConfig, type TrustProxy } from '../config';
 import { webRouter } from '../web/router';
 import type { PublicVerify } from './verify-rate';
+import { defaultLogOrigin } from '../config';
+import { openTransparencyLog, type TransparencyLog } from '../audit/log/service';
+import { addCheckpoint } from '../audit/witness/client';
+import { logAdminRouter, logPublicRouter } from './log';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -45,6 +50,8 @@ export interface AppDeps {
   logger: Logger;
   /** OCDS publisher settings (config ocidPrefix, publicUrl, government); defaults when absent. */
   ocds?: Omit<OcdsSettings, 'timeZone'>;
+  /** GRMS_OCDS_RATE_LIMIT / _WINDOW_SECONDS: the public OCDS routes' per-client limit; default: the documented one. */
+  ocdsRate?: PublicRate;
   /** The public signature check: its verification threads and bounds. */
   verify: PublicVerify;
   /** Console cookies get `Secure` even on plain-HTTP requests (TLS ends at a proxy); default: only on HTTPS requests. */
@@ -57,7 +64,12 @@ export interface AppDeps {
   metricsAccess?: MetricsAccess;
   /** GRMS_TRUST_PROXY: the proxies allowed to name the client address (X-Forwarded-For); default none. */
   trustProxy?: TrustProxy;
+  /** The transparency log; default: unwitnessed, its origin from the public URL. */
+  log?: TransparencyLog;
+  /** GRMS_LOG_RATE_LIMIT / _WINDOW_SECONDS for the public log routes; default: the documented defaults. */
+  logRate?: PublicRate;
 }
+
 
 function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
   // loadConfig({}) reads no environment: the documented defaults only.
@@ -68,7 +80,8 @@ function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, ocdsRate = loadConfig({}).ocdsRate, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false, log, logRate = loadConfig({}).log.rate }: AppDeps): Express {
+  const transparencyLog = log ?? openTransparencyLog(db, checkpointKey.privateKey, { ...loadConfig({}).log, origin: defaultLogOrigin(publicUrl) }, addCheckpoint);
   const app = express();
   app.disable('x-powered-by');
   // req.ip (src/api/client-address.ts) is the address X-Forwarded-For gives only behind these proxies.
@@ -89,7 +102,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use(guardRequest());
 
   // Public: no token.
-  app.use(healthRouter(db));
+  app.use(healthRouter(db, transparencyLog));
   // Not here at all when a listener of its own serves it: the 404 below answers.
   if (!metricsAccess.ownListener) app.get('/metrics', metricsEndpoint(metrics, metricsAccess.token));
   const openApi = servedOpenApi(ocds ?? defaultOcds());
@@ -98,10 +111,15 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   });
   // The web console (HTML pages at /, its own sessions and CSRF); it leaves /api/* and the public
   // endpoints above to their routers, and answers /verify/:id only for browsers.
+  // The transparency log's public reads (checkpoint, proofs, nodes): hashes only.
+  app.use(logPublicRouter(transparencyLog, logRate));
   app.use(webRouter({ db, engine, checkpointKey, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl }));
   app.use('/api/v1', auditPublicRouter(checkpointKey));
   app.use(verificationRouter(db, authority, verify));
   app.use(permitStatusRouter(db, timezone));
+  // Without settings, OCDS links point where this app's documents do.
+  const ocdsSettings = { ...(ocds ?? { ...defaultOcds(), publicUrl }), timeZone: timezone };
+  app.use(publicOcdsRouter(db, { ...ocdsSettings, rate: ocdsRate }));
 
   // Everything else under /api/v1 needs a bearer token.
   app.use('/api/v1', requireAuth(db, engine.time));
@@ -115,8 +133,9 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', commentsRouter(db, engine));
   app.use('/api/v1', delegationsRouter(db));
   app.use('/api/v1', auditRouter(db, checkpointKey));
+  app.use('/api/v1', logAdminRouter(transparencyLog));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool, { publicUrl, documentPlace }));
-  app.use('/api/v1', procurementRouter(db, engine, { ...(ocds ?? defaultOcds()), timeZone: timezone }));
+  app.use('/api/v1', ocdsInstanceRouter(db, engine, ocdsSettings));
 
   app.use((req) => {
     throw notFound(`No route ${req.method} ${req.path}`);

@@ -14,6 +14,8 @@ import { auditReport } from '../documents/audit-report';
 import { CrlPublisher } from '../documents/crl';
 import { verifyRateLimit, type PublicVerify } from './verify-rate';
 import { readUpload, type Upload } from './upload-body';
+import { documentEvidence } from '../audit/evidence/make-bundle';
+import { publicLogView } from '../audit/evidence/public-view';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CRL_MAX_AGE_SECONDS = 300;
@@ -135,7 +137,21 @@ export function verificationRouter(db: Kysely<Database>, authority: DocumentAuth
       ? await db.selectFrom('documents').select(listColumns).select(sql<string>`grms_ts(created_at)`.as('at')).where('id', '=', id).executeTakeFirst()
       : undefined;
     if (!doc) throw notFound(`No document ${id}`);
-    res.json(publicDocumentView(doc));
+    const log = await publicLogView(db, doc.id, `/verify/${doc.id}/evidence`);
+    res.json({ ...publicDocumentView(doc), log: log?.view });
+  });
+
+  // The document's evidence bundle: checkable offline with `grms verify-bundle` and pinned keys.
+  r.get('/verify/:id/evidence', async (req, res) => {
+    const evidence = await documentEvidence(db, req.params.id);
+    if (evidence.status === 'unknown') throw notFound(`No document ${req.params.id}`);
+    if (evidence.status === 'pending') {
+      throw new GrmsError('LOG_PENDING', 409, 'log-pending', 'Not yet in the public log', 'The document is not yet covered by a checkpoint of the public log (belum tercatat di log publik); try again after the next checkpoint');
+    }
+    res
+      .type('application/json')
+      .set('Content-Disposition', `attachment; filename="bukti-${evidence.bundle.document.number.replace(/[^A-Za-z0-9.-]+/g, '-')}.json"`)
+      .send(`${JSON.stringify(evidence.bundle, null, 2)}\n`);
   });
 
   r.post('/api/v1/verify', (req, _res, next) => {

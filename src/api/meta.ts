@@ -5,9 +5,14 @@ import type { WorkflowRegistry } from '../engine/registry';
 import { databaseUnavailable } from '../errors';
 import { listRegisteredVersions } from '../engine/definition-hash';
 import { actorOf } from './middleware';
+import { logStatus, type TransparencyLog } from '../audit/log/service';
 
-/** Liveness and readiness; public. */
-export function healthRouter(db: Kysely<Database>): Router {
+/**
+ * Liveness and readiness; public. Readiness also reports the transparency log: its size, the
+ * witnesses' cosignatures, and plainly when no witness cosigns it. A fatal log alarm (a witness
+ * holds a larger tree than the database: wiped or rolled back) makes it 503 `LOG_HALTED`.
+ */
+export function healthRouter(db: Kysely<Database>, log: TransparencyLog): Router {
   const r = Router();
   r.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -18,7 +23,12 @@ export function healthRouter(db: Kysely<Database>): Router {
     } catch (err) {
       throw databaseUnavailable('The database is not reachable', err);
     }
-    res.json({ status: 'ready' });
+    const status = await logStatus(log);
+    if (status.halted) {
+      res.status(503).json({ status: 'log-halted', code: 'LOG_HALTED', log: status });
+      return;
+    }
+    res.json({ status: 'ready', log: status });
   });
   return r;
 }

@@ -1,4 +1,5 @@
 import { openApiDocument } from './openapi';
+import { ocdsOperations } from '../procurement/ocds/openapi';
 
 /**
  * What a client generator and a reader need beside each operation of the OpenAPI document: a
@@ -10,7 +11,7 @@ type Operation = [operationId: string, tag: string, description: string, summary
 
 const OPERATIONS: Record<string, Operation> = {
   'GET /healthz': ['getHealth', 'health', 'Answers 200 while the process runs; it does not touch the database.'],
-  'GET /readyz': ['getReadiness', 'health', 'Answers 200 when the database answers, 503 `DATABASE_UNAVAILABLE` otherwise; for load balancers.'],
+  'GET /readyz': ['getReadiness', 'health', 'Answers 200 when the database answers, 503 `DATABASE_UNAVAILABLE` otherwise; for load balancers. Reports the transparency log (size, checkpoint, witnesses, quorum, and plainly when no witness cosigns it); 503 `LOG_HALTED` when a witness holds a larger tree than the database.'],
   'GET /metrics': ['getMetrics', 'health', 'Prometheus text exposition: request durations by route template and status, transitions, documents signed, overdue tasks and Node process metrics.'],
   'GET /openapi.json': ['getOpenApi', 'meta', 'The OpenAPI 3.1 description of this API, with `servers` set to the deployment\'s public URL.'],
   'GET /api/v1/audit/public-key': ['getAuditPublicKey', 'audit', 'The Ed25519 public key (PEM) an outside verifier uses to check audit checkpoints.'],
@@ -62,6 +63,12 @@ const OPERATIONS: Record<string, Operation> = {
   'GET /permits/status': ['permitStatusPage', 'permits', 'The applicant\'s status page in HTML.'],
   'POST /permits/status': ['permitStatusForm', 'permits', 'The applicant\'s status form, answered in HTML.'],
   'POST /api/v1/audit/checkpoints': ['takeCheckpoint', 'audit', 'Signs a checkpoint over the audit chains now, besides the scheduled ones.'],
+  'GET /log/checkpoint': ['getLogCheckpoint', 'log', 'The latest signed tree head of the transparency log as a C2SP signed note: origin, tree size, root hash, the log\'s Ed25519 signature and the witnesses\' cosignatures. Verify it with the log key from `grms key show`.'],
+  'GET /log/proof/inclusion': ['getLogInclusionProof', 'log', 'The hashes that prove a leaf is in a tree of the given size; with the leaf entry (from whoever may read the row) and a cosigned checkpoint of that size, anyone can check it offline.'],
+  'GET /log/proof/consistency': ['getLogConsistencyProof', 'log', 'The hashes that prove the tree of `new` leaves extends the tree of `old` leaves unchanged: what witnesses check before they cosign.'],
+  'GET /log/node/{level}/{index}': ['getLogNode', 'log', 'One stored hash of the tree, for verifiers that compute proofs themselves.'],
+  'POST /api/v1/log/checkpoint': ['checkpointLog', 'log', 'Integrates committed rows into the log, signs a checkpoint when the tree grew, and pushes it to the configured witnesses; the server also does this every GRMS_LOG_INTERVAL_SECONDS.'],
+  ...ocdsOperations,
 };
 
 const TAGS: Record<string, string> = {
@@ -79,6 +86,7 @@ const TAGS: Record<string, string> = {
   audit: 'Hash chains, checkpoints and exports',
   documents: 'Signed PDFs and their verification',
   procurement: 'Procurement delivery as OCDS',
+  log: 'The transparency log: checkpoints, cosignatures and proofs',
 };
 
 export interface ServedOpenApiSettings {

@@ -1,4 +1,5 @@
 import { MAX_COMMENT_LENGTH } from '../engine/comment-rules';
+import { ocdsPaths } from '../procurement/ocds/openapi';
 /** The OpenAPI 3.1 description of the routes in src/api; a test checks it lists every route. */
 const problem = { $ref: '#/components/responses/Problem' };
 /** One limit for every comment (src/engine/comment-rules.ts). */
@@ -15,6 +16,7 @@ const json = (schema: object) => ({ content: { 'application/json': { schema } } 
 const instance = { $ref: '#/components/schemas/Instance' };
 const pageOf = (items: object) => ({ type: 'object', properties: { items: { type: 'array', items }, nextCursor: { type: ['string', 'null'] } } });
 const count = { type: 'integer', minimum: 0 };
+const logProof = (sizes: Record<string, object>) => ({ type: 'object', properties: { ...sizes, proof: { type: 'array', items: { type: 'string', contentEncoding: 'base64' } } } });
 const taskPage = {
   type: 'object',
   properties: {
@@ -271,5 +273,39 @@ export const openApiDocument = {
       },
     },
     '/api/v1/audit/checkpoints': { post: { security: bearer, summary: 'Take a checkpoint now (role admin)', responses: { '201': ok('checkpoint'), ...errors(401, 403) } } },
+    '/log/checkpoint': {
+      get: {
+        summary: 'The latest checkpoint of the transparency log (C2SP tlog-checkpoint signed note) with every witness cosignature stored; 429 with Retry-After over the per-client limit',
+        responses: { '200': { description: 'the signed note', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errors(404, 429) },
+      },
+    },
+    '/log/proof/inclusion': {
+      get: {
+        summary: 'RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves (base64 hashes)',
+        parameters: ['index', 'size'].map((name) => ({ name, in: 'query', required: true, schema: { type: 'integer', minimum: 0 } })),
+        responses: { '200': ok('{ index, size, proof }', logProof({ index: count, size: count })), ...errors(400, 429) },
+      },
+    },
+    '/log/proof/consistency': {
+      get: {
+        summary: 'RFC 9162 consistency proof from the tree of `old` leaves to the tree of `new` leaves (base64 hashes; empty for old 0 or old = new)',
+        parameters: ['old', 'new'].map((name) => ({ name, in: 'query', required: true, schema: { type: 'integer', minimum: 0 } })),
+        responses: { '200': ok('{ old, new, proof }', logProof({ old: count, new: count })), ...errors(400, 429) },
+      },
+    },
+    '/log/node/{level}/{index}': {
+      get: {
+        summary: 'One hash of the log\'s tree: a leaf hash (level 0) or the complete subtree over leaves [index·2^level, (index+1)·2^level)',
+        parameters: ['level', 'index'].map((name) => ({ name, in: 'path', required: true, schema: { type: 'integer', minimum: 0 } })),
+        responses: { '200': ok('{ level, index, hash }', { type: 'object', properties: { level: count, index: count, hash: { type: 'string', contentEncoding: 'base64' } } }), ...errors(400, 429) },
+      },
+    },
+    '/api/v1/log/checkpoint': {
+      post: {
+        security: bearer, summary: 'Integrate new rows into the transparency log, sign a checkpoint and push it to the witnesses now (role admin); 409 LOG_ROLLED_BACK, LOG_INCONSISTENT or LOG_HALTED when the log must not be signed',
+        responses: { '200': ok('{ integration, checkpoint, witnesses, quorumMet }'), ...errors(401, 403, 409) },
+      },
+    },
+    ...ocdsPaths,
   } as Record<string, Record<string, unknown>>,
 };

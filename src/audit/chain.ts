@@ -15,9 +15,10 @@ export interface AuditEventInput {
   comment?: string | null;
   payloadDigest?: string | null;
   /**
-   * Columns added by later migrations (e.g. document_sha256), by column name. Integer columns as
-   * numbers, every other column as its PostgreSQL text form, so the hash verification recomputes
-   * from the database matches.
+   * Columns added by later migrations (e.g. document_sha256; since 0026 the instance as the row
+   * leaves it: instance_version, instance_org, instance_digest — see instanceColumns in
+   * instance-digest.ts), by column name. Integer columns as numbers, every other column as its
+   * PostgreSQL text form, so the hash verification recomputes from the database matches.
    */
   extra?: Record<string, string | number | null>;
 }

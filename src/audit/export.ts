@@ -3,6 +3,7 @@ import type { Database } from '../db/types';
 import { hashedProjection, INTEGER_TYPES } from './verify';
 import { toCheckpoint, type Checkpoint } from './checkpoint';
 import { csvField, csvLine } from './csv';
+import { isRowColumn } from './log/columns';
 
 /**
  * An audit export: the audit_events rows as their hash sees them (so the file can be checked
@@ -59,7 +60,7 @@ async function exportColumns(db: Kysely<Database>): Promise<ExportColumn[]> {
   const cols = await sql<{ name: string; type: string }>`
     SELECT column_name AS name, data_type AS type FROM information_schema.columns
     WHERE table_schema = current_schema() AND table_name = 'audit_events' ORDER BY ordinal_position`.execute(db);
-  return cols.rows.map((c) => ({ name: c.name, type: INTEGER_TYPES.has(c.type) ? 'integer' : 'text' }));
+  return cols.rows.filter((c) => isRowColumn(c.name)).map((c) => ({ name: c.name, type: INTEGER_TYPES.has(c.type) ? 'integer' : 'text' }));
 }
 
 function filterSql(f: ExportFilters): RawBuilder<unknown>[] {

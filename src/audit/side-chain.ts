@@ -3,10 +3,11 @@ import type { Database } from '../db/types';
 import { rowHash } from './hash';
 
 /**
- * The single-chain tables beside audit_events (people_events, org_events): one chain per table,
- * seq 1, 2, 3 …, each row's prev_hash the hash of the row before, hashed like audit rows.
+ * The single-chain tables beside audit_events (people_events, org_events, ceiling_events): one
+ * chain per table, seq 1, 2, 3 …, each row's prev_hash the hash of the row before, hashed like
+ * audit rows (integer columns as numbers, so give them as numbers).
  */
-export type SideChainTable = 'people_events' | 'org_events';
+export type SideChainTable = 'people_events' | 'org_events' | 'ceiling_events';
 
 export interface SideChainResult {
   ok: boolean;
@@ -15,7 +16,7 @@ export interface SideChainResult {
 }
 
 /** Appends one row (its own columns, without seq/created_at/prev_hash/hash) inside the caller's transaction. */
-export async function appendToSideChain(trx: Transaction<Database>, table: SideChainTable, columns: Record<string, string | null>): Promise<void> {
+export async function appendToSideChain(trx: Transaction<Database>, table: SideChainTable, columns: Record<string, string | number | null>): Promise<void> {
   // One chain for the whole table: writers take turns (these changes are rare).
   await sql`LOCK TABLE ${sql.table(table)} IN EXCLUSIVE MODE`.execute(trx);
   const head = await sql<{ seq: string; hash: string }>`SELECT seq, hash FROM ${sql.table(table)} ORDER BY seq DESC LIMIT 1`.execute(trx);

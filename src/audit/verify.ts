@@ -3,6 +3,7 @@ import { sql, type Kysely, type QueryResult, type RawBuilder } from 'kysely';
 import type { Database } from '../db/types';
 import { AuditKeyError } from './errors';
 import { rowHash } from './hash';
+import { isRowColumn } from './log/columns';
 import { replayCheckpoints, type AuditBreak, type CheckpointReplay } from './verify-checkpoints';
 
 export type { AuditBreak } from './verify-checkpoints';
@@ -36,13 +37,15 @@ export const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
 /**
  * The SELECT list that renders every column of audit_events the way its hash sees it: integers
  * and booleans as JSON values, timestamptz through grms_ts, anything else as its text form. Read
- * from the catalog, so columns added by later migrations are hashed without code changes here.
+ * from the catalog, so columns added by later migrations are hashed without code changes here;
+ * the log's bookkeeping columns (log_xid, log_salt) are not part of the row.
  */
 export async function hashedProjection(db: Kysely<Database>): Promise<string> {
   const cols = await sql<{ name: string; type: string }>`
     SELECT column_name AS name, data_type AS type FROM information_schema.columns
     WHERE table_schema = current_schema() AND table_name = 'audit_events' ORDER BY ordinal_position`.execute(db);
   return cols.rows
+    .filter(({ name }) => isRowColumn(name))
     .map(({ name, type }) => {
       const id = `"${name.replace(/"/g, '""')}"`;
       if (type === 'timestamp with time zone') return `grms_ts(${id}) AS ${id}`;

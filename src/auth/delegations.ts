@@ -4,6 +4,7 @@ import type { Database } from '../db/types';
 import type { RoleName } from '../engine/definition';
 import { forbidden, invalidData, notFound, type FieldProblem } from '../errors';
 import { invalidTextProblems } from '../engine/validate';
+import { refuseUnprintable } from '../documents/printable';
 import { recordPeopleEvent } from './people';
 import { GLOBAL_ROLES, hasRole, type Actor } from './roles';
 
@@ -40,6 +41,8 @@ export async function createDelegation(db: Kysely<Database>, actor: Actor, body:
   if (validDay(body.from) && validDay(body.to) && body.to < body.from) problems.push({ path: '/to', message: 'must not be before from' });
   if (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > 500)) problems.push({ path: '/reason', message: 'must be at most 500 characters' });
   if (problems.length) throw invalidData('The delegation is invalid', problems);
+  // An acting official's signature block may name why they act.
+  refuseUnprintable({ reason: body.reason });
   const { delegate, role, org, from, to } = body as { delegate: string; role: string; org: string; from: string; to: string };
   const id = crypto.randomUUID();
   await db.transaction().execute(async (trx) => {

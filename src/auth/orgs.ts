@@ -4,6 +4,7 @@ import { invalidData, notFound, orgExists, type FieldProblem } from '../errors';
 import { canonicalJson } from '../audit/hash';
 import { appendToSideChain, verifySideChain, type SideChainResult } from '../audit/side-chain';
 import { invalidTextProblems } from '../engine/validate';
+import { refuseUnprintable } from '../documents/printable';
 
 /**
  * Organisations (OPDs and suppliers) administered by admins. The id and kind never change:
@@ -64,6 +65,7 @@ export async function createOrg(db: Kysely<Database>, by: string, input: NewOrg)
   if (typeof o.kind !== 'string' || !KINDS.includes(o.kind)) problems.push({ path: '/kind', message: 'must be opd or supplier' });
   if (o.kind === 'supplier' && (o.npwp === undefined || o.npwp === null)) problems.push({ path: '/npwp', message: 'is required for a supplier' });
   if (problems.length) throw invalidData('The organisation is invalid', problems);
+  refuseUnprintable({ name: o.name, code: o.code });
   const org: Org = { id: input.id, name: input.name.trim(), kind: input.kind, code: input.code?.trim() ?? null, npwp: input.npwp ?? null };
   await db.transaction().execute(async (trx) => {
     const added = await trx.insertInto('orgs').values(org).onConflict((oc) => oc.doNothing()).returning('id').executeTakeFirst();
@@ -78,6 +80,8 @@ export async function updateOrg(db: Kysely<Database>, by: string, id: string, pa
   const p = patch as unknown as Record<string, unknown>;
   const problems = fieldProblems(p, ['name', 'code', 'npwp']);
   if (problems.length) throw invalidData('The organisation change is invalid', problems);
+  // An organisation's name heads its documents' letterhead.
+  refuseUnprintable({ name: p.name, code: p.code });
   return db.transaction().execute(async (trx) => {
     const current = await trx.selectFrom('orgs').select(['id', 'name', 'kind', 'code', 'npwp']).where('id', '=', id).forUpdate().executeTakeFirst();
     if (!current) throw notFound(`No organisation "${id}"`);

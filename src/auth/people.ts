@@ -3,6 +3,7 @@ import type { Database } from '../db/types';
 import { GrmsError, invalidData, notFound, type FieldProblem } from '../errors';
 import { appendToSideChain, verifySideChain, type SideChainResult } from '../audit/side-chain';
 import { invalidTextProblems } from '../engine/validate';
+import { refuseUnprintable } from '../documents/printable';
 import { revokeCertificate } from '../documents/identities';
 import { ALL_ROLES } from './roles';
 import { revokeUserTokens } from './tokens';
@@ -46,6 +47,8 @@ export async function createUser(db: Kysely<Database>, by: string, u: NewUser): 
   if (typeof u.org !== 'string') problems.push({ path: '/org', message: 'must be an organisation id' });
   if (u.roles !== undefined && !Array.isArray(u.roles)) problems.push({ path: '/roles', message: 'must be a list of { role, org }' });
   if (problems.length) throw invalidData('The user is invalid', problems);
+  // Printed in every document the user signs and in histories.
+  refuseUnprintable({ fullName: u.fullName, position: u.position });
   await db.transaction().execute(async (trx) => {
     const grants = u.roles ?? [];
     const more: FieldProblem[] = [];

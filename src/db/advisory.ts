@@ -7,6 +7,10 @@ export const ADVISORY = {
   checkpoint: 7_451_203_391_004_223n,
   scheduler: 7_451_203_391_004_224n,
   workflowDefinitions: 7_451_203_391_004_303n,
+  /** One transparency-log integrator at a time (src/audit/log/integrate.ts). */
+  logIntegrate: 7_451_203_391_004_304n,
+  /** One log checkpoint at a time, so checkpoints form one sequence (src/audit/log/checkpoint.ts). */
+  logCheckpoint: 7_451_203_391_004_305n,
 } as const;
 
 /** Holds the lock until the transaction ends. */

@@ -378,6 +378,19 @@ export interface Database {
   web_sessions: WebSessionsTable;
 }
 
+// --- Public read routes limited per client (migrations/0027_public_requests.sql) ---
+
+export interface PublicRequestsTable {
+  id: Generated<string>;
+  route: string;
+  client: string;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  public_requests: PublicRequestsTable;
+}
+
 // --- Public signature checks (migrations/0020_verify_attempts.sql) ---
 
 export interface VerifyAttemptsTable {
@@ -388,4 +401,92 @@ export interface VerifyAttemptsTable {
 
 export interface Database {
   verify_attempts: VerifyAttemptsTable;
+}
+
+// --- The transparency log (migrations/0026_transparency_log.sql) ---
+
+/** The log columns every source of leaves carries: the writing transaction (xid8, read as text) and the leaf's salt. */
+interface LogSourceColumns {
+  log_xid: ColumnType<string, never, never>;
+  log_salt: ColumnType<string, never, never>;
+}
+
+export interface AuditEventsTable extends LogSourceColumns {
+  /** The instance as the row leaves it (src/audit/instance-digest.ts); null on rows written before 0026. */
+  instance_version: ColumnType<number | null, number | null | undefined, never>;
+  instance_org: ColumnType<string | null, string | null | undefined, never>;
+  instance_digest: ColumnType<string | null, string | null | undefined, never>;
+}
+export interface PeopleEventsTable extends LogSourceColumns {}
+export interface OrgEventsTable extends LogSourceColumns {}
+export interface DocumentsTable extends LogSourceColumns {}
+
+/** One change to a ceiling (pagu), hash-chained as one chain like org_events (src/engine/ceilings.ts). */
+export interface CeilingEventsTable extends LogSourceColumns {
+  seq: number;
+  action: string;
+  fiscal_year: number;
+  org_id: string;
+  amount: number;
+  actor: string;
+  created_at: Date;
+  prev_hash: string | null;
+  hash: string;
+}
+
+export interface LogLeavesTable {
+  idx: number;
+  source: string;
+  source_key: string;
+  leaf_hash: Buffer;
+}
+
+export interface LogNodesTable {
+  level: number;
+  idx: number;
+  hash: Buffer;
+}
+
+export interface LogIntegrationsTable {
+  size: number;
+  previous_size: number;
+  from_xid: ColumnType<string, string, never>;
+  watermark: ColumnType<string, string, never>;
+  created_at: Generated<Date>;
+}
+
+export interface LogCheckpointsTable {
+  size: number;
+  root: Buffer;
+  note: string;
+  created_at: Generated<Date>;
+}
+
+export interface LogCosignaturesTable {
+  size: number;
+  witness: string;
+  signature: string;
+  signed_at: number;
+  created_at: Generated<Date>;
+}
+
+export interface LogAlarmsTable {
+  id: Generated<number>;
+  kind: string;
+  witness: string | null;
+  fatal: boolean;
+  tree_size: number;
+  reported_size: number | null;
+  detail: string;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  ceiling_events: CeilingEventsTable;
+  log_leaves: LogLeavesTable;
+  log_nodes: LogNodesTable;
+  log_integrations: LogIntegrationsTable;
+  log_checkpoints: LogCheckpointsTable;
+  log_cosignatures: LogCosignaturesTable;
+  log_alarms: LogAlarmsTable;
 }

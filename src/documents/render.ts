@@ -4,19 +4,21 @@ import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
 import { SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
 import { DOCUMENT_BOUNDS, signerPosition, type DocumentContent } from './content';
 import { formatDateTimeId, formatNumberId, formatPlaceDate, formatRupiah } from './format';
+import { fontName, registerDocumentFonts } from './fonts';
+import { textHeight, writeText } from './text-layout';
 
 /**
  * Renders a stage document (A4) with an empty signature placeholder, ready for signPdf.
- * Standard PDF fonts keep files small and text extractable; they cover Latin-1 only, which is
- * enough for Indonesian.
+ * Text is set in the embedded Noto fonts (src/documents/fonts.ts): Latin, Arabic and Javanese
+ * script, each shown as written and extracted as written (src/documents/text-layout.ts).
  */
 
 /** Room for the CMS signature (bytes): a 2048-bit signature, a chain of three certificates and an RFC 3161 time-stamp with a chain of three fit. */
 export const SIGNATURE_LENGTH = 16_384;
 
 const MARGIN = 56;
-const FONT = 'Helvetica';
-const BOLD = 'Helvetica-Bold';
+const FONT = fontName('sans', 'regular');
+const BOLD = fontName('sans', 'bold');
 
 type Doc = PDFKit.PDFDocument;
 
@@ -49,7 +51,7 @@ function table(doc: Doc, columns: Column[], rows: string[][], opts: { boldLast?:
     const most = opts.maxLines === undefined ? Infinity : opts.maxLines * doc.currentLineHeight(true);
     // No more text is laid out than the cell could print (no glyph is narrower than 1.5 pt at 8 pt).
     if (opts.maxLines !== undefined) cells = cells.map((c, i) => c.slice(0, (opts.maxLines! + 1) * Math.ceil((columns[i]!.width - 2 * pad) / 1.5)));
-    const heights = cells.map((c, i) => doc.heightOfString(c, { width: columns[i]!.width - 2 * pad }));
+    const heights = cells.map((c, i) => textHeight(doc, c, { width: columns[i]!.width - 2 * pad }));
     const height = Math.min(most, Math.max(...heights)) + 2 * pad;
     if (ensureSpace(doc, height)) drawHeader();
     doc.font(bold ? BOLD : FONT).fontSize(size);
@@ -60,7 +62,7 @@ function table(doc: Doc, columns: Column[], rows: string[][], opts: { boldLast?:
       doc.rect(x, top, col.width, height).lineWidth(0.5).stroke();
       // Only a cell taller than allowed is cut (half a line of room, so its last line fits).
       const cut = heights[i]! > most ? { height: most + doc.currentLineHeight(true) / 2, ellipsis: true } : {};
-      doc.text(cell, x + pad, top + pad, { width: col.width - 2 * pad, align: col.align ?? 'left', ...cut });
+      writeText(doc, cell, x + pad, top + pad, { width: col.width - 2 * pad, align: col.align ?? 'left', ...cut });
       x += col.width;
     });
     doc.x = MARGIN;
@@ -74,20 +76,20 @@ function table(doc: Doc, columns: Column[], rows: string[][], opts: { boldLast?:
 
 function heading(doc: Doc, text: string): void {
   ensureSpace(doc, 40);
-  doc.font(BOLD).fontSize(10).text(text, MARGIN, doc.y, { width: doc.page.width - 2 * MARGIN });
+  writeText(doc.font(BOLD).fontSize(10), text, MARGIN, doc.y, { width: doc.page.width - 2 * MARGIN });
   doc.moveDown(0.3);
 }
 
 function letterhead(doc: Doc, c: DocumentContent): void {
   const width = doc.page.width - 2 * MARGIN;
-  doc.font(BOLD).fontSize(13).text(c.government.toUpperCase(), MARGIN, MARGIN, { width, align: 'center' });
-  doc.font(BOLD).fontSize(15).text(c.orgName.toUpperCase(), { width, align: 'center' });
+  writeText(doc.font(BOLD).fontSize(13), c.government.toUpperCase(), MARGIN, MARGIN, { width, align: 'center' });
+  writeText(doc.font(BOLD).fontSize(15), c.orgName.toUpperCase(), undefined, undefined, { width, align: 'center' });
   const y = doc.y + 6;
   doc.moveTo(MARGIN, y).lineTo(MARGIN + width, y).lineWidth(2).stroke();
   doc.moveTo(MARGIN, y + 3).lineTo(MARGIN + width, y + 3).lineWidth(0.5).stroke();
   doc.y = y + 16;
-  doc.font(BOLD).fontSize(12).text(c.title, MARGIN, doc.y, { width, align: 'center', underline: true });
-  doc.font(FONT).fontSize(10).text(`Nomor: ${c.number}`, { width, align: 'center' });
+  writeText(doc.font(BOLD).fontSize(12), c.title, MARGIN, doc.y, { width, align: 'center', underline: true });
+  writeText(doc.font(FONT).fontSize(10), `Nomor: ${c.number}`, undefined, undefined, { width, align: 'center' });
   doc.moveDown(1.2);
 }
 
@@ -113,7 +115,7 @@ function lineItems(doc: Doc, c: DocumentContent): void {
 }
 
 function note(doc: Doc, text: string): void {
-  doc.font(FONT).fontSize(8).fillColor('#444444').text(text, MARGIN, doc.y, { width: doc.page.width - 2 * MARGIN });
+  writeText(doc.font(FONT).fontSize(8).fillColor('#444444'), text, MARGIN, doc.y, { width: doc.page.width - 2 * MARGIN });
   doc.fillColor('black');
   doc.moveDown(0.3);
 }
@@ -146,8 +148,8 @@ function discussion(doc: Doc, c: DocumentContent): void {
   if (d.omitted) note(doc, `${d.omitted} catatan sebelumnya tidak dicetak; seluruhnya ada di jejak audit.`);
   for (const entry of d.comments) {
     ensureSpace(doc, 30);
-    doc.font(BOLD).fontSize(8).text(`${formatDateTimeId(new Date(entry.at), c.timezone)} · ${entry.actor}`, MARGIN, doc.y, { width });
-    doc.font(FONT).fontSize(9).text(entry.comment, { width });
+    writeText(doc.font(BOLD).fontSize(8), `${formatDateTimeId(new Date(entry.at), c.timezone)} · ${entry.actor}`, MARGIN, doc.y, { width });
+    writeText(doc.font(FONT).fontSize(9), entry.comment, undefined, undefined, { width });
     doc.moveDown(0.5);
   }
 }
@@ -174,13 +176,13 @@ function signatureBlock(doc: Doc, c: DocumentContent): void {
   const top = doc.y + 6;
   const left = MARGIN + 250;
   const width = doc.page.width - MARGIN - left;
-  doc.font(FONT).fontSize(10).text(formatPlaceDate(c.place, c.issuedAt, c.timezone), left, top, { width, align: 'center' });
-  doc.text(signerPosition(c.signer), { width, align: 'center' });
-  doc.text(c.signer.orgName, { width, align: 'center' });
+  writeText(doc.font(FONT).fontSize(10), formatPlaceDate(c.place, c.issuedAt, c.timezone), left, top, { width, align: 'center' });
+  writeText(doc, signerPosition(c.signer), undefined, undefined, { width, align: 'center' });
+  writeText(doc, c.signer.orgName, undefined, undefined, { width, align: 'center' });
   const qrTop = doc.y + 4;
   qr(doc, c.verifyUrl, left + (width - 72) / 2, qrTop, 72);
-  doc.font(FONT).fontSize(7).text('Ditandatangani secara elektronik', left, qrTop + 74, { width, align: 'center' });
-  doc.font(BOLD).fontSize(10).text(c.signer.name, { width, align: 'center', underline: true });
+  writeText(doc.font(FONT).fontSize(7), 'Ditandatangani secara elektronik', left, qrTop + 74, { width, align: 'center' });
+  writeText(doc.font(BOLD).fontSize(10), c.signer.name, undefined, undefined, { width, align: 'center', underline: true });
   doc.x = MARGIN;
   doc.y = Math.max(doc.y, top + height);
 }
@@ -191,7 +193,7 @@ function footers(doc: Doc, c: DocumentContent): void {
     doc.switchToPage(i);
     const bottom = doc.page.margins.bottom;
     doc.page.margins.bottom = 0; // writing below the margin would otherwise add a page
-    doc.font(FONT).fontSize(7).fillColor('#444444').text(
+    writeText(doc.font(FONT).fontSize(7).fillColor('#444444'),
       `${c.number} · Verifikasi: ${c.verifyUrl} · Halaman ${i + 1} dari ${range.count}`,
       MARGIN, doc.page.height - MARGIN + 4, { width: doc.page.width - 2 * MARGIN, align: 'center', lineBreak: false },
     );
@@ -209,6 +211,7 @@ export function renderDocumentPdf(c: DocumentContent): Promise<Buffer> {
       bufferPages: true,
       info: { Title: `${c.title} ${c.number}`, Author: c.signer.name, Subject: c.instanceTitle, Creator: 'grms', Keywords: c.documentId },
     });
+    registerDocumentFonts(doc);
     const chunks: Buffer[] = [];
     doc.on('data', (chunk: Buffer) => chunks.push(chunk));
     doc.on('end', () => resolve(Buffer.concat(chunks)));
@@ -223,7 +226,7 @@ export function renderDocumentPdf(c: DocumentContent): Promise<Buffer> {
       discussion(doc, c);
       if (c.comment) {
         heading(doc, 'Catatan');
-        doc.font(FONT).fontSize(9).text(c.comment, { width });
+        writeText(doc.font(FONT).fontSize(9), c.comment, undefined, undefined, { width });
         doc.moveDown(0.5);
       }
       signatureBlock(doc, c);

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/types';
 import { ceilingBelowUsed, ceilingExceeded, ceilingMissing, invalidData, notFound } from '../errors';
+import { appendToSideChain, verifySideChain, type SideChainResult } from '../audit/side-chain';
 
 /** States whose proposals count against an OPD's ceiling (pagu). */
 export const CEILING_USING_STATES = ['approved', 'ratified'] as const;
@@ -74,7 +75,47 @@ export async function setCeiling(db: Kysely<Database>, fiscalYear: number, orgId
       .where('fiscal_year', '=', fiscalYear)
       .where('org_id', '=', orgId)
       .execute();
+    await recordCeilingEvent(trx, { action: 'set_ceiling', fiscalYear, orgId, amount, actor: by });
   });
+}
+
+/**
+ * Ceilings are set in place; the hash-chained ceiling_events table keeps every change (a leaf of
+ * the transparency log each). Called in the transaction that writes the ceiling.
+ */
+export async function recordCeilingEvent(
+  trx: Transaction<Database>,
+  e: { action: 'set_ceiling' | 'baseline'; fiscalYear: number; orgId: string; amount: number; actor: string },
+): Promise<void> {
+  await appendToSideChain(trx, 'ceiling_events', { action: e.action, fiscal_year: e.fiscalYear, org_id: e.orgId, amount: e.amount, actor: e.actor });
+}
+
+/**
+ * Ceilings set before ceiling_events existed get one `baseline` row each (as they stand, by whoever
+ * set them last), so every ceiling in the table has a history. Safe to run from several processes
+ * at once: the chain's table lock is taken before looking. Returns how many were recorded.
+ */
+export async function recordCeilingBaseline(db: Kysely<Database>): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    await sql`LOCK TABLE ceiling_events IN EXCLUSIVE MODE`.execute(trx);
+    const missing = await trx
+      .selectFrom('ceilings as c')
+      .select(['c.fiscal_year', 'c.org_id', 'c.amount', 'c.updated_by'])
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('ceiling_events as e').select('e.seq').whereRef('e.fiscal_year', '=', 'c.fiscal_year').whereRef('e.org_id', '=', 'c.org_id'))))
+      .orderBy('c.fiscal_year')
+      .orderBy('c.org_id')
+      .execute();
+    for (const c of missing) {
+      await recordCeilingEvent(trx, { action: 'baseline', fiscalYear: c.fiscal_year, orgId: c.org_id, amount: c.amount, actor: c.updated_by });
+    }
+    return missing.length;
+  });
+}
+
+/** Recomputes the ceiling_events chain. */
+export function verifyCeilingChain(db: Kysely<Database>): Promise<SideChainResult> {
+  return verifySideChain(db, 'ceiling_events', ['action', 'fiscal_year', 'org_id', 'amount', 'actor']);
 }
 
 export async function listCeilings(db: Kysely<Database>, fiscalYear: number): Promise<CeilingView[]> {

@@ -4,9 +4,11 @@ import type { Database, InstanceRow } from '../db/types';
 import { type Actor, hasRole } from '../auth/roles';
 import { appendAuditEvent, nextAuditSeq } from '../audit/chain';
 import { payloadDigest } from '../audit/hash';
+import { instanceColumns } from '../audit/instance-digest';
 import { forbidden, GrmsError, invalidData, type FieldProblem } from '../errors';
 import type { Engine } from './engine';
 import { COMMENT_EVENT, commentProblems } from './comment-rules';
+import { refuseUnprintable } from '../documents/printable';
 import type { CommentLimits } from './comment-limits';
 
 export interface IncomingFile {
@@ -91,17 +93,20 @@ export async function addComment(db: Kysely<Database>, engine: Engine, actor: Ac
     }
   });
   if (problems.length) throw invalidData('The comment is invalid', problems);
+  refuseUnprintable(comment, '/comment');
   const described = files.map((f) => ({
     id: crypto.randomUUID(), filename: f.filename, contentType: f.contentType, size: f.bytes.length,
     sha256: crypto.createHash('sha256').update(f.bytes).digest('hex'), bytes: f.bytes,
   }));
   return db.transaction().execute(async (trx) => {
-    const locked = await trx.selectFrom('workflow_instances').select(['version', 'state', 'participants']).where('id', '=', row.id).forUpdate().executeTakeFirstOrThrow();
+    const locked = await trx.selectFrom('workflow_instances').selectAll().where('id', '=', row.id).forUpdate().executeTakeFirstOrThrow();
     const seq = await nextAuditSeq(trx, row.id, locked.version);
     await appendAuditEvent(trx, {
       instanceId: row.id, seq, event: COMMENT_EVENT, fromState: locked.state, toState: locked.state, actor: actor.username,
       actorRole: actor.roles[0]?.role ?? null, comment: comment as string,
       payloadDigest: described.length ? payloadDigest(described.map(({ filename, size, sha256 }) => ({ filename, size, sha256 }))) : null,
+      // A comment leaves the instance as it is (participants are not part of the digest).
+      extra: instanceColumns(locked),
     });
     for (const f of described) {
       await trx.insertInto('attachments').values({

@@ -12,6 +12,7 @@ import { appendAuditEvent, nextAuditSeq } from '../audit/chain';
 import { trackDeadlines, type SlaSettings } from './deadlines';
 import { localDay } from '../sla/calendar';
 import { payloadDigest } from '../audit/hash';
+import { instanceColumns } from '../audit/instance-digest';
 import { sqlstateOf, SQLSTATE } from '../db/sqlstate';
 import {
   commentRequired, forbidden, GrmsError, invalidData, notFound, transitionNotAllowed, versionConflict, type FieldProblem,
@@ -20,6 +21,7 @@ import { orgFieldsOf, stepKey, type DataProblem, type NormalizedData, type Step,
 import type { WorkflowRegistry } from './registry';
 import { invalidTextProblems, schemaProblems } from './validate';
 import { commentProblems } from './comment-rules';
+import { refuseUnprintable } from '../documents/printable';
 import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './comment-limits';
 import { checkWithinCeiling } from './ceilings';
 import { storeResponse, type IdempotencyScope } from './idempotency';
@@ -130,6 +132,7 @@ export class Engine {
       await appendAuditEvent(trx, {
         instanceId: id, seq: 1, event: 'create', fromState: null, toState: row.state, actor: actor.username,
         actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data),
+        extra: instanceColumns(row),
       });
       await trackDeadlines(trx, def, this.slaSettings, { instanceId: id, from: null, to: row.state });
       if (def.onCreate) receipt = await def.onCreate(trx, { row, actor, at: { instant: this.time.clock(), timeZone: this.time.timeZone } });
@@ -271,7 +274,7 @@ export class Engine {
     await appendAuditEvent(trx, {
       instanceId: row.id, seq, event: input.type, fromState: row.state, toState: nextState, actor: actor.username,
       actorRole: role, comment, payloadDigest: normalized ? payloadDigest(normalized.data) : null,
-      extra: { document_sha256: document?.sha256 ?? null, acting_for: plan.actingFor?.username ?? null },
+      extra: { document_sha256: document?.sha256 ?? null, acting_for: plan.actingFor?.username ?? null, ...instanceColumns(updated) },
     });
     await trackDeadlines(trx, def, this.slaSettings, { instanceId: row.id, from: row.state, to: nextState });
     if (document) await document.store(trx, seq);
@@ -323,6 +326,7 @@ function creatorOrg(actor: Actor, def: WorkflowDefinition): string | undefined {
 function normalizeData(def: WorkflowDefinition, data: unknown, base: string): NormalizedData {
   const textProblems = invalidTextProblems(data, base);
   if (textProblems.length) throw invalidData('The data contains invalid text', textProblems);
+  refuseUnprintable(data, base);
   if (data === undefined) throw invalidData('data is required', [{ path: base, message: 'is required' }]);
   const problems = schemaProblems(def, data, base);
   if (problems.length) throw invalidData(`The data does not match the ${def.name} v${def.version} schema`, problems);
@@ -338,6 +342,7 @@ function validateEventInput(step: Step, input: EventInput): string | null {
   const problems: FieldProblem[] = commentProblems(input.comment, '/comment', false);
   if (!step.replacesData && !step.payload && input.data !== undefined) problems.push({ path: '/data', message: `"${input.type}" takes no data` });
   if (problems.length) throw invalidData('The event is invalid', problems);
+  refuseUnprintable(input.comment, '/comment');
   const comment = typeof input.comment === 'string' && input.comment.trim() !== '' ? input.comment : null;
   if (step.requiresComment && comment === null) throw commentRequired(input.type);
   return comment;
@@ -353,6 +358,7 @@ function mergePayload(def: WorkflowDefinition, step: Step, row: InstanceRow, pay
   const problems = invalidTextProblems(payload, '/data');
   if (payload === undefined) problems.push({ path: '/data', message: 'is required' });
   if (problems.length) throw invalidData('The event data is invalid', problems);
+  refuseUnprintable(payload, '/data');
   let validate = payloadValidators.get(spec.schema);
   if (!validate) payloadValidators.set(spec.schema, (validate = payloadAjv.compile(spec.schema)));
   if (!validate(payload)) {

@@ -2,9 +2,11 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { Engine } from '../engine/engine';
 import { loadActor } from '../auth/tokens';
-import { localYear, nextDay } from '../sla/calendar';
-import { DEFAULT_TIMEZONE, todayOf, workflowTime, yearOf, type WorkflowTime } from '../clock';
+import { localYear } from '../sla/calendar';
+import { DEFAULT_TIMEZONE, workflowTime, yearOf, type WorkflowTime } from '../clock';
 import type { Actor } from '../auth/roles';
+import { recordCeilingEvent } from '../engine/ceilings';
+import { seedDemoContracts } from './demo-contracts';
 
 /** The demo regency: OPDs, one user per role, ceilings and proposals in several states. */
 export const DEMO_ORGS = [
@@ -129,6 +131,7 @@ export async function seedDemoPeople(db: Kysely<Database>, time: WorkflowTime = 
         .insertInto('ceilings')
         .values(ceilings.map((c) => ({ fiscal_year: y, org_id: c.org, amount: c.amount, updated_by: 'tapd.sekda' })))
         .execute();
+      for (const c of ceilings) await recordCeilingEvent(trx, { action: 'set_ceiling', fiscalYear: y, orgId: c.org, amount: c.amount, actor: 'tapd.sekda' });
     }
   });
   return { created: true };
@@ -188,44 +191,12 @@ async function seedDemoPermits(db: Kysely<Database>, engine: Engine): Promise<vo
   await run(pbgApplication('Andi Saputra', '3374031505900003'), [complete, ['timteknis.pupr', 'reject', { comment: 'Lokasi berada di sempadan sungai.' }]]);
 }
 
-/**
- * A road contract of CV Maju on a ratified PUPR DPA, walked through the engine to maintenance
- * with its first two termins paid (the third falls due at 100 % and is still claimable).
- */
+/** A ratified PUPR DPA, and CV Maju's contracts on it in several states (demo-contracts.ts). */
 async function seedDemoContract(db: Kysely<Database>, engine: Engine, time: WorkflowTime): Promise<void> {
-  const year = yearOf(time);
   const as = async (u: string) => (await loadActor(db, u, time))!;
-  const fire = async (who: string, id: string, type: string, data?: Record<string, unknown>) => engine.fire(await as(who), id, { type, data });
-  const dpa = await engine.create(await as('perencana.pupr'), 'budget-proposal', puprProposal(year, 'Rekonstruksi Jalan Ruas Ngaliyan–Wonosari'));
+  const dpa = await engine.create(await as('perencana.pupr'), 'budget-proposal', puprProposal(yearOf(time), 'Rekonstruksi Jalan Ruas Ngaliyan–Wonosari'));
   for (const [who, type] of [['perencana.pupr', 'submit'], ['kadis.pupr', 'approve'], ['verifikator.bappeda', 'verify'], ['tapd.sekda', 'approve'], ['ppkd.bpkad', 'ratify']] as const) {
-    await fire(who, dpa.id, type);
+    await engine.fire(await as(who), dpa.id, { type });
   }
-  const day = (offset: number) => nextDay(todayOf(time), offset);
-  const contract = await engine.create(await as('ppk.pupr'), 'procurement-delivery', {
-    packageName: 'Rekonstruksi Jalan Ruas Ngaliyan–Wonosari Seksi 1',
-    contractNumber: `HK.02.03/PUPR/${year}/021`,
-    supplier: 'cv-maju',
-    value: 2_350_000_000,
-    startDate: day(-150),
-    endDate: day(10),
-    maintenanceDays: 180,
-    termins: [{ percent: 30, threshold: 30 }, { percent: 40, threshold: 70 }, { percent: 30, threshold: 100 }],
-    budget: { proposalId: dpa.id, subKegiatan: '1.03.10.2.01.0017', account: '5.2.04.01.01.0012' },
-  });
-  const id = contract.id;
-  const pay = async () => {
-    for (const [who, type] of [['ppk.pupr', 'approve_termin'], ['bendahara.pupr', 'submit_spp'], ['kadis.pupr', 'issue_spm'], ['bud.bpkad', 'issue_sp2d']] as const) await fire(who, id, type);
-  };
-  await fire('penyedia.cvmaju', id, 'sign_contract');
-  await fire('ppk.pupr', id, 'sign_contract');
-  await fire('ppk.pupr', id, 'issue_spmk');
-  await fire('penyedia.cvmaju', id, 'report_progress', { percent: 35 });
-  await fire('penyedia.cvmaju', id, 'claim_termin', { termin: 1 });
-  await pay();
-  await fire('penyedia.cvmaju', id, 'report_progress', { percent: 72 });
-  await fire('penyedia.cvmaju', id, 'claim_termin', { termin: 2 });
-  await pay();
-  await fire('penyedia.cvmaju', id, 'report_progress', { percent: 100 });
-  await fire('penyedia.cvmaju', id, 'request_handover');
-  await fire('ppk.pupr', id, 'sign_bast');
+  await seedDemoContracts(db, engine, time, dpa.id);
 }

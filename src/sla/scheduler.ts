@@ -13,6 +13,7 @@ import { startPeriodic } from '../periodic';
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/types';
 import { appendAuditEvent, nextAuditSeq } from '../audit/chain';
+import { instanceColumns } from '../audit/instance-digest';
 
 /** The actor of escalations in the audit trail. */
 export const SYSTEM_ACTOR = 'system';
@@ -120,11 +121,13 @@ async function escalate(trx: Transaction<Database>, d: DueRow, now: Date): Promi
   const inst = await trx.selectFrom('workflow_instances').select(['version', 'state']).where('id', '=', d.instance_id).executeTakeFirstOrThrow();
   const seq = await nextAuditSeq(trx, d.instance_id, inst.version);
   const what = d.kind === 'state' ? `state "${d.state}"` : 'whole workflow';
+  // The instance first: its audit row records it as the escalation leaves it.
+  const after = await trx.updateTable('workflow_instances').set({ version: inst.version + 1 }).where('id', '=', d.instance_id).returningAll().executeTakeFirstOrThrow();
   await appendAuditEvent(trx, {
     instanceId: d.instance_id, seq, event: ESCALATED_EVENT, fromState: inst.state, toState: inst.state, actor: SYSTEM_ACTOR,
     comment: `SLA overdue: ${d.kind} deadline (${what}, ${d.working_days} working days) was due ${d.due_at.toISOString()}`,
+    extra: instanceColumns(after),
   });
-  await trx.updateTable('workflow_instances').set({ version: inst.version + 1 }).where('id', '=', d.instance_id).execute();
   await trx
     .updateTable('deadlines')
     .set({ overdue: true, escalated_at: now })

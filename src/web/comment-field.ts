@@ -1,6 +1,7 @@
 import { MAX_COMMENT_LENGTH } from '../engine/comment-rules';
 import type { GrmsError } from '../errors';
 import type { I18n } from './i18n';
+import { errorMessage } from './forms/messages';
 
 export { MAX_COMMENT_LENGTH };
 
@@ -17,6 +18,7 @@ export function typedComment(value: unknown): string {
 export function commentErrorText(ctx: I18n, err: GrmsError, event: string): string {
   if (err.code === 'COMMENT_REQUIRED') return ctx.t('instance.commentMissing', { event: ctx.event(event) });
   const problem = err.errors?.find((e) => e.path === '/comment');
+  if (err.code === 'UNPRINTABLE_TEXT' && problem) return errorMessage(ctx, problem.message);
   if (problem?.message.startsWith('must be at most')) return ctx.t('instance.commentTooLong', { max: MAX_COMMENT_LENGTH });
   return ctx.t('instance.commentInvalid');
 }

@@ -10,7 +10,9 @@ import { answerClientErrors } from '../../src/api/client-error';
 import { DEMO_USERNAMES, seedDemoPeople } from '../../src/seed/demo';
 import { mintToken } from '../../src/auth/tokens';
 import { createTestDb } from './db';
-import { loadConfig, type Config } from '../../src/config';
+import { defaultLogOrigin, loadConfig, type Config } from '../../src/config';
+import { openTransparencyLog } from '../../src/audit/log/service';
+import { addCheckpoint } from '../../src/audit/witness/client';
 import type { Express } from 'express';
 import type { DocumentAuthority } from '../../src/documents/authority';
 import { wireEngine } from '../../src/wiring';
@@ -27,9 +29,13 @@ export async function buildApp(
   const config = { ...defaults, publicUrl: PUBLIC_URL, publicUrlSet: true, timezone: opts.timezone ?? defaults.timezone, ...opts.config };
   const { engine, authority, reportPool, metrics, verifyPool, close } = await wireEngine(db.kysely, masterKey, config, 1, opts.clock);
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
+  // The log as `grms serve` opens it (GRMS_LOG_ORIGIN, GRMS_WITNESSES … from opts.env); origin from the test's public URL otherwise.
+  const logConfig = opts.env?.GRMS_LOG_ORIGIN ? config.log : { ...config.log, origin: defaultLogOrigin(PUBLIC_URL) };
+  const log = openTransparencyLog(db.kysely, checkpointKey.privateKey, logConfig, addCheckpoint);
   const app = createApp({
     db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: opts.logger ?? createLogger('silent'),
-    verify: { pool: verifyPool, settings: config.verify }, publicUrl: PUBLIC_URL, metricsAccess: opts.metricsAccess, trustProxy: config.trustProxy,
+    verify: { pool: verifyPool, settings: config.verify }, publicUrl: PUBLIC_URL, metricsAccess: opts.metricsAccess, trustProxy: config.trustProxy, ocdsRate: config.ocdsRate,
+    log, logRate: config.log.rate,
   });
   return { app, engine, authority, metrics, close };
 }

@@ -102,3 +102,29 @@ export function logKey(env: Record<string, string>): string {
   if (shown.status !== 0 || !key) throw new Error(`grms key show failed (${shown.status}): ${shown.stderr}${shown.stdout}`);
   return key;
 }
+
+/** Starts a long-running `grms …` (e.g. `witness serve`) and resolves with the first match of `ready` in its output. */
+export function startGrms(args: string[], env: Record<string, string>, ready: RegExp, timeoutMs = 120_000): Promise<{ child: ChildProcess; match: RegExpExecArray; output(): string }> {
+  const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`grms ${args.join(' ')} did not start in time:\n${out}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = ready.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match, output: () => out });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`grms ${args.join(' ')} exited with ${code}:\n${out}`));
+    });
+  });
+}

@@ -10,6 +10,8 @@ import { proposal, YEAR } from './proposals';
 import { puprProposal } from '../../src/seed/demo';
 import { registerApplication } from './permits';
 import { award, contractData, isoDay, ratifiedPuprProposal } from './procurement';
+import { integrateAll } from './log-fixtures';
+import { DEFAULT_OCID_PREFIX } from '../../src/config';
 
 /** The instances the matrix acts on: one of each workflow, each with a signed document and an attachment. */
 export type Target = 'proposal' | 'permit' | 'contract';
@@ -60,6 +62,8 @@ export interface MatrixFixtures {
   holiday: string;
   /** A user whose roles and account the people routes are pointed at (never a caller). */
   subject: string;
+  /** The ocid of a contract signed by both parties (published as OCDS). */
+  publishedOcid: string;
   /** The username holding `role` at `org`: the demo user, else a user made for the matrix. */
   userFor(role: RoleName, org: string): Promise<string>;
 }
@@ -94,8 +98,12 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
   const permitId = (await registerApplication(app)).body.id as string;
   await ok('fo.dpmptsp', 'POST', `/api/v1/instances/${permitId}/events`, { type: 'mark_complete' });
   // A PUPR contract of CV Maju, signed by the provider so far (still awarded).
-  const contractId = await award(app, contractData(await ratifiedPuprProposal(db, app.engine)));
+  const dpa = await ratifiedPuprProposal(db, app.engine);
+  const contractId = await award(app, contractData(dpa));
   await ok('penyedia.cvmaju', 'POST', `/api/v1/instances/${contractId}/events`, { type: 'sign_contract' });
+  // Another, signed by both: published as OCDS, what the public OCDS routes are pointed at.
+  const publishedId = await award(app, contractData(dpa));
+  for (const signer of ['penyedia.cvmaju', 'ppk.pupr']) await ok(signer, 'POST', `/api/v1/instances/${publishedId}/events`, { type: 'sign_contract' });
 
   const finish = async (id: string, creator: string, org: string, roleOrgs: TargetInstance['roleOrgs']): Promise<TargetInstance> => {
     const document = (await ok(creator, 'GET', `/api/v1/instances/${id}/documents`)).body.items[0] as { id: string; number: string };
@@ -118,6 +126,9 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
   })).body.id as string;
   const holiday = `${YEAR}-12-30`;
   await ok('admin', 'PUT', `/api/v1/holidays/${holiday}`, { name: 'Cuti bersama (uji matriks)' });
+  // A checkpoint of the transparency log, so its public routes have a tree to answer from.
+  await integrateAll(db);
+  await ok('admin', 'POST', '/api/v1/log/checkpoint');
 
   const made = new Map<string, string>();
   const userFor = async (role: RoleName, org: string): Promise<string> => {
@@ -131,7 +142,7 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
     }
     return username;
   };
-  return { targets, delegationId, holiday, subject, userFor };
+  return { targets, delegationId, holiday, subject, publishedOcid: `${DEFAULT_OCID_PREFIX}-${publishedId}`, userFor };
 }
 
 /**

@@ -15,7 +15,7 @@ const TOOLS = ['pdfsig', 'pdftotext', 'pdfinfo', 'certutil'] as const;
 
 /** The Debian package of each tool a test may need. */
 const PACKAGES: Record<string, string> = {
-  pdfsig: 'poppler-utils', pdftotext: 'poppler-utils', pdfinfo: 'poppler-utils', pdftoppm: 'poppler-utils', certutil: 'libnss3-tools', openssl: 'openssl', curl: 'curl', xxd: 'xxd', qpdf: 'qpdf',
+  pdfsig: 'poppler-utils', pdftotext: 'poppler-utils', pdfinfo: 'poppler-utils', pdftoppm: 'poppler-utils', pdffonts: 'poppler-utils', certutil: 'libnss3-tools', openssl: 'openssl', curl: 'curl', xxd: 'xxd', qpdf: 'qpdf',
 };
 
 function installed(tool: string): boolean {

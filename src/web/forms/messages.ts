@@ -1,4 +1,4 @@
-import type { WebContext } from '../context';
+import type { I18n } from '../i18n';
 
 /**
  * The server's validation messages (ajv's English) in the page's language. Messages it does not
@@ -25,9 +25,15 @@ const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must come to at least Rp 1 of the contract value$/, () => 'minimal Rp 1 dari nilai kontrak'],
   [/^is not a known OPD$/, () => 'bukan OPD yang terdaftar'],
   [/^must match a schema in anyOf$/, () => 'isi salah satu (NIK atau NIB)'],
+  // src/documents/printable.ts: text a signed document could not show as written.
+  [/^must not contain emoji \((.+) (U\+[0-9A-F]+)\)/, (m) => `tidak boleh berisi emoji (${m[1]} ${m[2]}): dokumen bertanda tangan tidak dapat menampilkannya`],
+  [/^must not contain bidirectional control characters \((U\+[0-9A-F]+)\)/, (m) => `tidak boleh berisi karakter pengatur arah teks (${m[1]}): karakter itu mengubah urutan teks yang tampil`],
+  [/^must not contain zero-width or invisible formatting characters \((U\+[0-9A-F]+)\)/, (m) => `tidak boleh berisi karakter lebar-nol atau karakter format tak terlihat (${m[1]}); hanya ZWJ dan ZWNJ yang diizinkan`],
+  [/^must not contain control characters \((U\+[0-9A-F]+)\)/, (m) => `tidak boleh berisi karakter kendali (${m[1]})`],
+  [/^contains a character no document font can show \((.+) (U\+[0-9A-F]+)\)/, (m) => `berisi karakter yang tidak dapat dicetak pada dokumen (${m[1]} ${m[2]}); yang dapat dicetak: aksara Latin, Arab (termasuk Pegon dan Jawi) dan Jawa`],
 ];
 
-export function errorMessage(ctx: WebContext, message: string): string {
+export function errorMessage(ctx: Pick<I18n, 'lang'>, message: string): string {
   if (ctx.lang !== 'id') return message;
   return message.split('; ').map((part) => {
     for (const [re, say] of ID) {

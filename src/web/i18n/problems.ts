@@ -14,6 +14,7 @@ const PROBLEMS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = {
     CEILING_EXCEEDED: 'Jumlah melebihi pagu OPD untuk tahun anggaran ini.',
     CEILING_MISSING: 'Pagu OPD untuk tahun anggaran ini belum ditetapkan.',
     INVALID_DATA: 'Data tidak valid.',
+    UNPRINTABLE_TEXT: 'Teks berisi karakter yang tidak dapat ditampilkan dokumen (emoji, karakter tak terlihat, atau aksara yang tidak didukung).',
   },
   en: {
     VERSION_CONFLICT: 'Someone changed this record since the page was opened. Reload the page and try again.',
@@ -23,6 +24,7 @@ const PROBLEMS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = {
     CEILING_EXCEEDED: 'The amount exceeds the OPD\'s ceiling for this fiscal year.',
     CEILING_MISSING: 'No ceiling is set for this OPD and fiscal year.',
     INVALID_DATA: 'The data is not valid.',
+    UNPRINTABLE_TEXT: 'The text holds characters a document cannot show (emoji, invisible characters, or a script it does not support).',
   },
 };
 

@@ -3,6 +3,7 @@ import busboy from 'busboy';
 import { sql } from 'kysely';
 import { checkUploadedPdf, type UploadCheck } from '../../documents/check-upload';
 import { listColumns, publicDocumentView } from '../../api/documents';
+import { publicLogView } from '../../audit/evidence/public-view';
 import { html, type SafeHtml } from '../html';
 import { ctxOf, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
@@ -145,10 +146,22 @@ export function verifyPages(deps: WebDeps): Router {
       [t('verify.number'), v.number], [t('verify.docTitle'), v.title], [t('verify.stage'), ctx.state(v.stage)], [t('verify.signer'), v.signer],
       [t('verify.signedAt'), when(v.signedAt, ctx.timezone)], [t('verify.sha256'), html`<code>${v.sha256}</code>`],
     ];
+    const log = (await publicLogView(deps.db, doc.id, `/verify/${doc.id}/evidence`))?.view;
+    const logSection = !log || log.status === 'pending'
+      ? html`<p class="log-status pending">${t('verify.logPending')}</p>`
+      : html`<p class="log-status logged">${log.witnesses.length ? t('verify.logWitnessed', { n: log.witnesses.length }) : t('verify.logUnwitnessed')}</p>
+<p><a href="${log.evidence}" download>${t('verify.logEvidence')}</a></p>
+<details><summary>${t('verify.logDetails')}</summary>
+<table class="facts"><tr><th scope="row">${t('verify.logLeaf')}</th><td>${String(log.leafIndex)}</td></tr>
+<tr><th scope="row">${t('verify.logTree')}</th><td>${String(log.treeSize)}</td></tr>
+<tr><th scope="row">${t('verify.logWitnesses')}</th><td>${log.witnesses.join(', ') || '-'}</td></tr></table>
+<p>${t('verify.logHow')}</p>
+<pre>${log.checkpoint}</pre>
+<pre>${log.inclusionProof.join('\n')}</pre></details>`;
     sendPage(res, {
       title: t('verify.registered'),
       body: html`<table class="facts">${rows.map(([k, val]) => html`<tr><th scope="row">${k}</th><td>${val}</td></tr>`)}</table>
-<p>${t('verify.registeredIntro')}</p>${uploadForm(ctx)}`,
+${logSection}<p>${t('verify.registeredIntro')}</p>${uploadForm(ctx)}`,
     });
     return undefined;
   });
