@@ -90,6 +90,17 @@ export interface Config {
   readonly verify: VerifySettings;
   /** The transparency log: its origin, witnesses, policy and schedule. */
   readonly log: LogConfig;
+  /** The RFC 3161 time-stamping authority every signature is time-stamped by (PAdES B-T), if any. */
+  readonly tsa: TsaConfig;
+}
+
+export interface TsaConfig {
+  /** GRMS_TSA_URL: where time-stamp requests are posted; unset, signatures are PAdES B-B. */
+  readonly url: string | undefined;
+  /** GRMS_TSA_TIMEOUT_MS: how long one time-stamp (or CRL download) may take before the document is signed without it. */
+  readonly timeoutMs: number;
+  /** GRMS_TSA_TRUST_ANCHORS: PEM bundle of the CAs trusted to issue time-stamping certificates (required with GRMS_TSA_URL). */
+  readonly trustAnchorsFile: string | undefined;
 }
 
 /** The transparency log's settings (src/audit/log/). */
@@ -119,7 +130,7 @@ export interface LogConfig {
 export interface VerifySettings {
   /** GRMS_VERIFY_MAX_BYTES: largest uploaded PDF (grms's own documents are far smaller). */
   readonly maxBytes: number;
-  /** GRMS_VERIFY_MAX_SIGNATURE_BYTES: largest signature /Contents (grms writes 12,000 bytes). */
+  /** GRMS_VERIFY_MAX_SIGNATURE_BYTES: largest signature /Contents (grms writes 16,384 bytes). */
   readonly maxSignatureBytes: number;
   /** GRMS_VERIFY_MAX_CERTIFICATES: certificates embedded in the signature. */
   readonly maxCertificates: number;
@@ -181,6 +192,15 @@ function verifySettings(env: NodeJS.ProcessEnv): VerifySettings {
     rateLimit: intFrom(env.GRMS_VERIFY_RATE_LIMIT, 60, 'GRMS_VERIFY_RATE_LIMIT'),
     rateWindowSeconds: Math.max(1, intFrom(env.GRMS_VERIFY_RATE_WINDOW_SECONDS, 300, 'GRMS_VERIFY_RATE_WINDOW_SECONDS')),
   });
+}
+
+function tsaConfig(env: NodeJS.ProcessEnv): TsaConfig {
+  const url = env.GRMS_TSA_URL || undefined;
+  if (url && !/^https?:\/\/[^\s]+$/i.test(url)) throw new Error(`GRMS_TSA_URL must be an http(s) URL, got "${url}"`);
+  const trustAnchorsFile = env.GRMS_TSA_TRUST_ANCHORS || undefined;
+  // A time-stamp nobody can check proves nothing: the verifier must know whom to trust.
+  if (url && !trustAnchorsFile) throw new Error('GRMS_TSA_URL is set without GRMS_TSA_TRUST_ANCHORS (a PEM file of the CA certificates of the time-stamping authority)');
+  return Object.freeze({ url, trustAnchorsFile, timeoutMs: Math.max(1, intFrom(env.GRMS_TSA_TIMEOUT_MS, 5000, 'GRMS_TSA_TIMEOUT_MS')) });
 }
 
 /** "host:port" or "[v6]:port" (port 0: any free port). */
@@ -294,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userP12Dir: env.GRMS_USER_P12_DIR || undefined,
     userP12Passphrase: env.GRMS_USER_P12_PASSPHRASE || undefined,
     verify: verifySettings(env),
+    tsa: tsaConfig(env),
     metricsAddress: parseAddress(env.GRMS_METRICS_ADDRESS, 'GRMS_METRICS_ADDRESS'),
     metricsToken: parseToken(env.GRMS_METRICS_TOKEN, 'GRMS_METRICS_TOKEN'),
     comments: Object.freeze({

@@ -8,6 +8,7 @@ import { registerDefinitions } from './engine/definition-hash';
 import { Engine } from './engine/engine';
 import { loadDocumentAuthority, type DocumentAuthority } from './documents/authority';
 import { createDocumentPool, type DocumentPool } from './documents/pool';
+import { CrlPublisher } from './documents/crl';
 import { StageDocuments } from './documents/producer';
 import { countingPool, createMetrics, type Metrics } from './api/metrics';
 import { createVerifyPool, type VerifyPool } from './documents/verify-pool';
@@ -49,7 +50,15 @@ export async function wireEngine(
   // Refuses to start when a registered version's definition changed without a new version.
   await registerDefinitions(db, registry.all());
   const authority = await loadDocumentAuthority(db, masterKey, { ...config, publicUrl: certificateBaseUrl(config) });
-  const pool = createDocumentPool({ threads, lazy: true });
+  // Every signature gets the CA's current CRL for its DSS (and a time-stamp when a TSA is configured).
+  const crls = new CrlPublisher(db, authority);
+  const pool = createDocumentPool({
+    threads, lazy: true,
+    signing: async () => ({
+      tsa: authority.tsa, tsaAnchorsPem: authority.tsaTrustAnchorsPem, fetchTimeoutMs: config.tsa.timeoutMs,
+      crls: authority.crlUrl ? [(await crls.current()).der] : [],
+    }),
+  });
   const metrics = createMetrics(db);
   const v = config.verify;
   const verifyPool = createVerifyPool({

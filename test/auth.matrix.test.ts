@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { RoleName } from '../src/engine/definition';
 import { ALL_ROLES } from '../src/auth/roles';
 import { describeBackends } from './support/db';
@@ -107,6 +108,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/audit/public-key': PUBLIC,
   'GET /api/v1/ca.pem': PUBLIC,
   'GET /crl/{ca}.crl': PUBLIC,
+  'GET /api/v1/tsa-ca.pem': PUBLIC,
   // The transparency log's public reads (the fixtures sign a checkpoint first); admins checkpoint on demand.
   'GET /log/checkpoint': PUBLIC,
   'GET /log/proof/inclusion': { ...PUBLIC, send: { query: '?index=0&size=1' } },
@@ -307,7 +309,8 @@ describeBackends('authorisation matrix', (kind) => {
   let fixtures: MatrixFixtures;
   let delegation: DelegationFixtures;
   beforeAll(async () => {
-    app = await startTestApp(kind);
+    // A trusted TSA's CA, so that its public route has something to serve.
+    app = await startTestApp(kind, { env: { GRMS_TSA_TRUST_ANCHORS: path.join(__dirname, 'fixtures', 'tsa-ca.pem') } });
     fixtures = await buildMatrixFixtures(app);
     delegation = await buildDelegationFixtures(app);
   }, 120_000);

@@ -6,16 +6,20 @@ import { proposal } from './support/proposals';
 import { firePermitSteps, permitData, registerApplication } from './support/permits';
 import { award, contractData, fireSteps, isoDay, PAY, PAY_RETENTION, ratifiedPuprProposal, SIGN_AND_START } from './support/procurement';
 import {
-  describeWithTools, nssDbTrusting, opensslCmsVerify, opensslVerify, pdfsig, runIn, signatureParts, signerCertificateOf,
+  describeWithTools, nssDbTrusting, opensslCmsVerify, opensslCrl, opensslTsVerify, opensslVerify, pdfsig, qpdfDss, runIn, signatureParts,
+  signedRevision, signerCertificateOf,
 } from './support/pdf-tools';
+import { startTestTsa, type TestTsa } from './support/tsa';
 import { defaultRegistry } from '../src/engine/registry';
 import { EXT, certParts, crlUrlsOf, derToPem, pemToDer } from '../src/documents/der';
 
 /**
  * Every kind of stage document every workflow makes, checked by validators that build the chain
  * themselves: OpenSSL (`cms -verify` without -partial_chain, `verify -x509_strict` with the
- * published CRL) and NSS (pdfsig, the CA trusted as the README says). Also the CRL itself: signed
- * by the CA, served at the address the certificates name, listing a deactivated user's certificate.
+ * published CRL, `ts -verify` of the time-stamp against the TSA's CA, `crl -verify` of the DSS's
+ * CRLs), NSS (pdfsig, the CA trusted as the README says) and qpdf (the DSS). Also the CRL itself:
+ * signed by the CA, served at the address the certificates name, listing a deactivated user's
+ * certificate. Documents are time-stamped by a local RFC 3161 TSA (test/support/tsa.ts).
  */
 
 /** Every kind of signed document a workflow's transitions make ("workflow: title"), from the registry. */
@@ -76,8 +80,9 @@ async function walkEveryDocumentKind(app: TestApp): Promise<void> {
   ]);
 }
 
-describeWithTools('documents under strict validators', ['openssl', 'pdfsig', 'certutil'], () => {
+describeWithTools('documents under strict validators', ['openssl', 'pdfsig', 'certutil', 'qpdf'], () => {
   describeBackends('OpenSSL and NSS', (kind) => {
+    let tsa: TestTsa;
     let app: TestApp;
     let caPem: string;
     let caKeyId: string;
@@ -89,7 +94,8 @@ describeWithTools('documents under strict validators', ['openssl', 'pdfsig', 'ce
     };
 
     beforeAll(async () => {
-      app = await startTestApp(kind);
+      tsa = await startTestTsa();
+      app = await startTestApp(kind, { env: { ...tsa.env, GRMS_VERIFY_RATE_LIMIT: '0' } });
       caPem = (await app.call(undefined, 'GET', '/api/v1/ca.pem')).text;
       caKeyId = certParts(pemToDer(caPem)).subjectKeyId!.toString('hex');
       await walkEveryDocumentKind(app);
@@ -102,6 +108,7 @@ describeWithTools('documents under strict validators', ['openssl', 'pdfsig', 'ce
     }, 600_000);
     afterAll(async () => {
       await app?.close();
+      await tsa?.close();
     });
 
     test('the walk made every document kind of every workflow', () => {
@@ -115,23 +122,52 @@ describeWithTools('documents under strict validators', ['openssl', 'pdfsig', 'ce
       expect({ ok: r.ok, out: r.out }).toEqual({ ok: true, out: expect.stringContaining('cert.pem: OK') });
     });
 
-    test('every document: openssl cms -verify without -partial_chain, and pdfsig trusting the CA with ",C,"', () => {
+    test('every document: openssl cms -verify without -partial_chain, and pdfsig trusting the CA with ",C,": PAdES, valid, trusted; the signed revision whole', () => {
       const nss = nssDbTrusting([caPem]);
       try {
         const failures: string[] = [];
         for (const doc of docs) {
-          expect(signatureParts(doc.pdf).coversWholeFile).toBe(true);
+          // The DSS revision follows the signature: only the signed revision is wholly signed.
+          expect(signatureParts(doc.pdf).coversWholeFile).toBe(false);
           const cms = opensslCmsVerify(doc.pdf, caPem);
           if (!cms.ok) failures.push(`${doc.kind} (${doc.title}): openssl cms -verify: ${cms.out}`);
           const report = pdfsig(doc.pdf, nss.dir);
-          for (const line of ['Signature is Valid.', 'Certificate is Trusted.', 'Total document signed']) {
+          for (const line of ['Signature Type: ETSI.CAdES.detached', 'Signature is Valid.', 'Certificate is Trusted.', 'Not total document signed']) {
             if (!report.includes(line)) failures.push(`${doc.kind} (${doc.title}): pdfsig lacks "${line}":\n${report}`);
+          }
+          const revision = pdfsig(signedRevision(doc.pdf), nss.dir);
+          for (const line of ['Signature is Valid.', 'Certificate is Trusted.', '- Total document signed']) {
+            if (!revision.includes(line)) failures.push(`${doc.kind} (${doc.title}): pdfsig on the signed revision lacks "${line}":\n${revision}`);
           }
         }
         expect(failures).toEqual([]);
       } finally {
         nss.cleanup();
       }
+    });
+
+    test('every document: its time-stamp passes openssl ts -verify (TSA CA, SHA-256 of the signature value); its DSS (qpdf --json) holds both chains and CRLs that openssl crl verifies', async () => {
+      const failures: string[] = [];
+      for (const doc of docs) {
+        const name = `${doc.kind} (${doc.title})`;
+        const ts = opensslTsVerify(doc.pdf, tsa.caPem);
+        if (!ts.ok) failures.push(`${name}: openssl ts -verify: ${ts.out}`);
+        const dss = qpdfDss(doc.pdf);
+        if (!dss) {
+          failures.push(`${name}: no DSS`);
+          continue;
+        }
+        const signer = pemToDer(signerCertificateOf(doc.pdf));
+        for (const [what, der] of [['signer', signer], ['CA', pemToDer(caPem)], ['TSA', pemToDer(tsa.certPem)], ['TSA CA', pemToDer(tsa.caPem)]] as const) {
+          if (!dss.certs.some((c) => c.equals(der))) failures.push(`${name}: the DSS lacks the ${what} certificate`);
+        }
+        const crls = dss.crls.map((der) => opensslCrl(der, [caPem, tsa.caPem]));
+        if (crls.length !== 2 || crls.some((c) => !c.ok)) failures.push(`${name}: DSS CRLs: ${crls.map((c) => c.out).join(' | ')}`);
+        const checked = await app.call(undefined, 'POST', '/api/v1/verify', doc.pdf, { 'content-type': 'application/pdf' });
+        if (checked.body.valid !== true || checked.body.level !== 'B-LT' || checked.body.judgedBy !== 'timestamp') failures.push(`${name}: grms verify: ${checked.text}`);
+      }
+      expect(failures).toEqual([]);
+      expect(tsa.issued).toBeGreaterThanOrEqual(docs.length);
     });
 
     test('every signer certificate: signing profile, AKI = CA SKI, a CRL at the public URL; openssl verify -x509_strict -crl_check passes', async () => {

@@ -110,6 +110,11 @@ export function verificationRouter(db: Kysely<Database>, authority: DocumentAuth
   r.get('/api/v1/ca.pem', (_req, res) => {
     res.type('application/x-pem-file').send(authority.caCertificatePem);
   });
+  // For checking time-stamps with openssl ts -verify; pin it from the TSA's operator where it matters.
+  r.get('/api/v1/tsa-ca.pem', (_req, res) => {
+    if (authority.tsaTrustAnchorsPem.length === 0) throw notFound('No time-stamping authority is configured (GRMS_TSA_URL)');
+    res.type('application/x-pem-file').send(authority.tsaTrustAnchorsPem.join(''));
+  });
 
   // The address every issued certificate names (CRL distribution point): RFC 5280's DER CRL, for
   // validators and caches. Short max-age: a revocation shows within minutes.

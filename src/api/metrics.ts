@@ -12,6 +12,8 @@ export interface Metrics {
   requests: client.Histogram<'method' | 'route' | 'status'>;
   transitions: client.Counter<'workflow' | 'event'>;
   documentsSigned: client.Counter<'kind'>;
+  /** Signed PDFs by PAdES level: operators watch B-B (documents signed while the TSA was unreachable). */
+  signatureLevels: client.Counter<'level'>;
 }
 
 export function createMetrics(db: Kysely<Database>): Metrics {
@@ -33,7 +35,11 @@ export function createMetrics(db: Kysely<Database>): Metrics {
       this.set(r.rows[0]?.n ?? 0);
     },
   });
-  return { registry, requests, transitions, documentsSigned };
+  const signatureLevels = new client.Counter({
+    name: 'grms_document_signature_levels_total', labelNames: ['level'], registers: [registry],
+    help: 'Signed PDFs by the PAdES level reached: B-LT; B-T (validation material incomplete); B-B (no time-stamp: TSA unset or unreachable)',
+  });
+  return { registry, requests, transitions, documentsSigned, signatureLevels };
 }
 
 /** Times every request under its route template (not the raw path, which would explode labels). */
@@ -57,6 +63,8 @@ export function countingPool<P extends { renderAndSign(...args: never[]): Promis
       return async (...args: never[]) => {
         const out = await target.renderAndSign(...args);
         metrics.documentsSigned.inc({ kind });
+        const level = (out as { level?: string }).level;
+        if (level) metrics.signatureLevels.inc({ level });
         return out;
       };
     },

@@ -52,6 +52,7 @@ const OPERATIONS: Record<string, Operation> = {
   'DELETE /api/v1/holidays/{date}': ['removeHoliday', 'holidays', 'Removes a holiday; open deadlines move accordingly.'],
   'GET /api/v1/audit/verify': ['verifyAudit', 'audit', 'Recomputes every hash chain and checkpoint signature and reports what is broken.'],
   'GET /api/v1/ca.pem': ['getCaCertificate', 'documents', 'The CA certificate that issues the deployment\'s signing certificates, to trust signed PDFs.'],
+  'GET /api/v1/tsa-ca.pem': ['getTsaCaCertificates', 'documents', 'The CA certificates of the time-stamping authority the deployment trusts (GRMS_TSA_TRUST_ANCHORS), to check a signature\'s time-stamp with openssl ts -verify.'],
   'GET /crl/{ca}.crl': ['getCrl', 'documents', 'The CA\'s certificate revocation list (RFC 5280, DER, signed by the CA), at the address every certificate it issues names; a deactivated user\'s certificate is listed from the moment of deactivation.'],
   'GET /verify/{id}': ['verifyDocumentPage', 'documents', 'The facts of a signed document, as the QR code printed on it opens them.'],
   'GET /verify/{id}/evidence': ['getDocumentEvidence', 'documents', 'The evidence bundle of a signed document: its leaf entry, the inclusion proof of its leaf and the cosigned checkpoint it is in, checkable offline against pinned keys.'],

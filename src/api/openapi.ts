@@ -206,6 +206,7 @@ export const openApiDocument = {
     },
     '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint, the people chain and the organisation chain (role auditor)', responses: { '200': ok('the result (checked with the server\'s own key: trusts the operator)', ref('AuditVerification')), ...errors(403) } } },
     '/api/v1/ca.pem': { get: { summary: 'The deployment CA certificate (PEM), to trust its signatures', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': { schema: { type: 'string' } } } }, ...publicErrors() } } },
+    '/api/v1/tsa-ca.pem': { get: { summary: 'The trusted time-stamping authority\'s CA certificates (PEM); 404 when no TSA is configured', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': { schema: { type: 'string' } } } }, ...publicErrors(404) } } },
     '/crl/{ca}.crl': {
       get: {
         summary: 'The CA certificate revocation list (DER)',

@@ -7,6 +7,7 @@ import { getOrCreateDeploymentKey, replaceKeyCertificate } from '../auth/deploym
 import { ADVISORY, advisoryXactLock } from '../db/advisory';
 import { splitPemBundle } from './der';
 import { AuthorityConfigError } from './errors';
+import type { TsaSettings } from './timestamp';
 import {
   assertKeyMatches, certificateFingerprint, generateRsaKeyPair, issueCertificate, keyIdentifierOf, keyIdentifiersAgree,
   randomSerialHex, readPkcs12, reissueSelfSigned, serialOf,
@@ -54,6 +55,10 @@ export interface DocumentAuthority {
   configured: boolean;
   seal: SigningIdentity;
   trustAnchorsPem: string[];
+  /** The RFC 3161 time-stamping authority signatures are time-stamped by (B-T), if configured. */
+  tsa?: TsaSettings;
+  /** The CAs trusted to issue time-stamping certificates (GRMS_TSA_TRUST_ANCHORS). */
+  tsaTrustAnchorsPem: string[];
   /** Per-user PKCS#12 files instead of certificates issued by the CA. */
   userP12?: { dir: string; passphrase: string };
   /** Decrypted user identities by certificate serial (decryption is the slow part of signing). */
@@ -63,7 +68,7 @@ export interface DocumentAuthority {
 export type DocumentAuthorityConfig = Pick<
   Config,
   'government' | 'trustAnchorsFile' | 'caCertFile' | 'caKeyFile' | 'caP12File' | 'caPassphrase' | 'userP12Dir' | 'userP12Passphrase'
-> & {
+> & Partial<Pick<Config, 'tsa'>> & {
   /**
    * The public base URL the CRL is published under, which every issued certificate names for
    * years. Undefined (a non-embedded deployment without GRMS_PUBLIC_URL): nothing is issued.
@@ -162,6 +167,12 @@ async function reissueStoredRoot(db: Kysely<Database>, masterKey: Buffer, key: c
   });
 }
 
+function tsaAnchors(file: string): string[] {
+  const pems = splitPemBundle(readConfigFile(file, 'GRMS_TSA_TRUST_ANCHORS').toString('utf8'));
+  if (pems.length === 0) throw new AuthorityConfigError(`GRMS_TSA_TRUST_ANCHORS (${file}) holds no PEM certificate`);
+  return pems;
+}
+
 /** Issues a signing certificate from the CA for a new key pair: the one path for users and the seal. */
 export async function issueSigningCertificate(
   ca: Pick<DocumentAuthority, 'caCertificatePem' | 'caKey' | 'crlUrl'>,
@@ -234,6 +245,8 @@ export async function loadDocumentAuthority(
     configured: ca.configured,
     seal: { serial: serialOf(sealCert), certificatePem: sealCert, privateKeyPem: sealKey.privateKey, chainPems: caChainPems, ...sealName },
     trustAnchorsPem: [ca.certificatePem, ...(ca.previousPems ?? []), ...anchors],
+    tsa: config.tsa?.url ? { url: config.tsa.url, timeoutMs: config.tsa.timeoutMs } : undefined,
+    tsaTrustAnchorsPem: config.tsa?.trustAnchorsFile ? tsaAnchors(config.tsa.trustAnchorsFile) : [],
     userP12: config.userP12Dir ? { dir: config.userP12Dir, passphrase: config.userP12Passphrase ?? '' } : undefined,
     identityCache: new Map(),
   };

@@ -10,6 +10,15 @@ export interface UploadCheck {
   reason: string;
   signer: { name: string; org: string; serial: string } | null;
   signedAt: string | null;
+  /** ETSI.CAdES.detached (PAdES) or adbe.pkcs7.detached (earlier versions). */
+  subFilter: string | null;
+  /** PAdES baseline level: B-B, B-T (time-stamped) or B-LT (with validation material). */
+  level: string | null;
+  timestamp: { time: string; authority: string } | null;
+  /** When validity was decided, and by what: the time-stamp, grms's registration, or this check. */
+  judgedAt: string | null;
+  judgedBy: string | null;
+  notes: string[];
   sha256: string;
   documentId: string | null;
   instanceId: string | null;
@@ -17,8 +26,9 @@ export interface UploadCheck {
 }
 
 /**
- * Verifies an uploaded PDF against the deployment's trust anchors and revocations; a file whose
- * bytes grms stored is checked as of its signing time (a later revocation keeps it valid). The
+ * Verifies an uploaded PDF against the deployment's trust anchors and revocations; a signature is
+ * judged at the time its time-stamp proves, else, for a file whose bytes grms stored, at its
+ * registration (a later revocation keeps it valid), else now. The
  * upload was hashed as it arrived (src/api/upload-body.ts); its bytes move to a verification thread
  * (unusable here afterwards). Refusals (limits, budget, busy) are thrown as GrmsErrors.
  */
@@ -28,9 +38,13 @@ export async function checkUploadedPdf(
   const { bytes: pdf, sha256 } = upload;
   const known = await db.selectFrom('documents').select(['id', 'instance_id', 'stage', 'created_at'])
     .where('sha256', '=', sha256).executeTakeFirst();
-  const result = await verifier.verify(pdf, authority.trustAnchorsPem, { revocations: await loadRevocations(db), at: known?.created_at, transfer: true });
+  const result = await verifier.verify(pdf, authority.trustAnchorsPem, {
+    revocations: await loadRevocations(db), registeredAt: known?.created_at, tsaAnchorsPem: authority.tsaTrustAnchorsPem, transfer: true,
+  });
   return {
     valid: result.valid, reason: result.reason, signer: result.signer ?? null, signedAt: result.signedAt ?? null, sha256: result.sha256,
+    subFilter: result.subFilter ?? null, level: result.level ?? null, timestamp: result.timestamp ?? null,
+    judgedAt: result.judgedAt ?? null, judgedBy: result.judgedBy ?? null, notes: result.notes,
     documentId: known?.id ?? null, instanceId: known?.instance_id ?? null, stage: known?.stage ?? null,
   };
 }

@@ -3,7 +3,10 @@ import type { Kysely } from 'kysely';
 import type { Database, RevocationReason } from '../db/types';
 import type { DocumentAuthority } from './authority';
 import { keyIdentifierOf } from './certs';
-import { EXT, OID, TAG, algorithmIdentifier, certParts, encode, encodeOid, encodeTime, encodeUnsignedInteger, pemToDer, raw } from './der';
+import {
+  EXT, OID, TAG, algorithmIdentifier, certParts, children, content, encode, encodeOid, encodeTime, encodeUnsignedInteger, expectTag, integerHex,
+  oidOf, pemToDer, raw, readTlv, timeOf, type Tlv,
+} from './der';
 
 /**
  * The deployment CA's certificate revocation list (RFC 5280 §5): a CRL v2 signed by the CA,
@@ -155,3 +158,64 @@ export class CrlPublisher {
     return known;
   }
 }
+
+/** What a verifier reads from a CRL (RFC 5280 §5.1), raw bytes kept for the signature check. */
+export interface ParsedCrl {
+  der: Buffer;
+  issuer: Tlv;
+  /** The TBSCertList exactly as signed. */
+  tbs: Buffer;
+  signatureAlgorithm: string;
+  signature: Buffer;
+  thisUpdate: Date;
+  nextUpdate?: Date;
+  /** Revoked serials (lower-case hex, no leading zero octets) and when. */
+  revoked: Map<string, Date>;
+}
+
+/** Parses a DER CRL; throws DerError when malformed. */
+export function parseCrl(der: Buffer): ParsedCrl {
+  const list = expectTag(readTlv(der), TAG.sequence, 'a CertificateList');
+  const [tbs, algorithm, signature] = children(list);
+  const fields = children(expectTag(tbs, TAG.sequence, 'a TBSCertList'));
+  let i = fields[0]?.tag === TAG.integer ? 1 : 0; // optional version
+  i++; // signature algorithm (repeated outside)
+  const issuer = expectTag(fields[i++], TAG.sequence, 'a CRL issuer');
+  const thisUpdate = timeOf(fields[i++]!);
+  let nextUpdate: Date | undefined;
+  if (fields[i] && (fields[i]!.tag === TAG.utcTime || fields[i]!.tag === TAG.generalizedTime)) nextUpdate = timeOf(fields[i++]!);
+  const revoked = new Map<string, Date>();
+  if (fields[i]?.tag === TAG.sequence) {
+    for (const entry of children(fields[i]!)) {
+      const [serial, date] = children(expectTag(entry, TAG.sequence, 'a revoked certificate'));
+      revoked.set(integerHex(serial!), timeOf(date!));
+    }
+  }
+  const bits = content(expectTag(signature, TAG.bitString, 'a CRL signature'));
+  return {
+    der: raw(list),
+    issuer,
+    tbs: raw(tbs!),
+    signatureAlgorithm: oidOf(children(expectTag(algorithm, TAG.sequence, 'a CRL signature algorithm'))[0]!),
+    signature: bits.subarray(1),
+    thisUpdate,
+    nextUpdate,
+    revoked,
+  };
+}
+
+/** Did `issuerKey` sign this CRL (sha256/384/512 with RSA or ECDSA). */
+export function crlSignedBy(crl: ParsedCrl, issuerKey: crypto.KeyObject): boolean {
+  const hash = CRL_HASHES[crl.signatureAlgorithm];
+  if (!hash) return false;
+  try {
+    return crypto.verify(hash, crl.tbs, issuerKey, crl.signature);
+  } catch {
+    return false;
+  }
+}
+
+const CRL_HASHES: Record<string, string> = {
+  [OID.sha256WithRSA]: 'sha256', [OID.sha384WithRSA]: 'sha384', [OID.sha512WithRSA]: 'sha512',
+  [OID.ecdsaWithSha256]: 'sha256', [OID.ecdsaWithSha384]: 'sha384', [OID.ecdsaWithSha512]: 'sha512',
+};

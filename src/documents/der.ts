@@ -19,6 +19,7 @@ export interface Tlv {
 }
 
 export const TAG = {
+  boolean: 0x01,
   integer: 0x02,
   bitString: 0x03,
   octetString: 0x04,
@@ -100,7 +101,13 @@ export function stringOf(t: Tlv): string {
 export function timeOf(t: Tlv): Date {
   const s = content(t).toString('latin1');
   if (t.tag === TAG.utcTime) return forge.asn1.utcTimeToDate(s);
-  if (t.tag === TAG.generalizedTime) return forge.asn1.generalizedTimeToDate(s);
+  if (t.tag === TAG.generalizedTime) {
+    // RFC 3161 genTime carries fractions of a second ("20261207093015.123Z"), which forge drops.
+    const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}))?Z$/.exec(s);
+    if (!m) throw new DerError(`unsupported GeneralizedTime "${s}" (UTC expected)`);
+    const [, y, mo, d, h, mi, sec, frac] = m;
+    return new Date(Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +sec!, frac ? Math.floor(Number(`0.${frac}`) * 1000) : 0));
+  }
   throw new DerError('expected a UTCTime or GeneralizedTime');
 }
 
@@ -125,6 +132,12 @@ export const OID = {
   messageDigest: '1.2.840.113549.1.9.4',
   signingTime: '1.2.840.113549.1.9.5',
   signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
+  /** id-aa-signatureTimeStampToken: the unsigned attribute holding an RFC 3161 token over the signature value. */
+  signatureTimeStampToken: '1.2.840.113549.1.9.16.2.14',
+  /** id-ct-TSTInfo: the content type of an RFC 3161 token. */
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
+  sha1: '1.3.14.3.2.26',
   sha256: '2.16.840.1.101.3.4.2.1',
   sha384: '2.16.840.1.101.3.4.2.2',
   sha512: '2.16.840.1.101.3.4.2.3',
@@ -168,7 +181,11 @@ export const EXT = {
   crlDistributionPoints: '2.5.29.31',
   crlNumber: '2.5.29.20',
   crlReason: '2.5.29.21',
+  extKeyUsage: '2.5.29.37',
 } as const;
+
+/** id-kp-timeStamping: the only extended key usage an RFC 3161 TSA certificate may have. */
+export const EKU_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
 
 function extensionsOf(extensions: Tlv | undefined): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
@@ -280,4 +297,21 @@ export function normalizePem(pem: string, label = 'CERTIFICATE'): string {
 /** Splits a PEM bundle into its certificates. */
 export function splitPemBundle(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((p) => normalizePem(p)) ?? [];
+}
+
+/** A certificate's extensions with their criticality, in order. */
+export function extensionList(certDer: Buffer): Array<{ oid: string; critical: boolean; value: Buffer }> {
+  const tbs = children(readTlv(certDer))[0]!;
+  const holder = children(tbs).find((f) => f.tag === 0xa3);
+  if (!holder) return [];
+  return children(expectTag(children(holder)[0], TAG.sequence, 'Extensions')).map((ext) => {
+    const parts = children(ext);
+    const critical = parts.length === 3 && parts[1]!.tag === TAG.boolean && content(parts[1]!)[0] !== 0;
+    return { oid: oidOf(parts[0]!), critical, value: content(expectTag(parts[parts.length - 1], TAG.octetString, 'an extension value')) };
+  });
+}
+
+/** The OIDs of an ExtendedKeyUsage extension value. */
+export function ekuOids(value: Buffer): string[] {
+  return children(expectTag(readTlv(value), TAG.sequence, 'ExtKeyUsageSyntax')).map(oidOf);
 }

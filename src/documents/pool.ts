@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Piscina } from 'piscina';
 import type { DocumentContent } from './content';
-import type { SignedDocument, SignerKeys } from './sign';
+import type { SignedDocument, SignerKeys, SigningOptions } from './sign';
 import type { RenderTask } from './worker';
 
 /**
@@ -25,6 +25,11 @@ export interface DocumentPoolOptions {
    * so loading the PDF libraries in each thread does not compete with its start-up.
    */
   lazy?: boolean;
+  /**
+   * What each signature is made with beyond the key (TSA, the deployment CA's current CRL), asked
+   * for every document so the CRL is current. Default: B-B signatures with a DSS of certificates only.
+   */
+  signing?: () => SigningOptions | Promise<SigningOptions>;
 }
 
 /** Where a pool's worker module `name` (next to this file) is, and how a thread loads it. */
@@ -34,7 +39,7 @@ export function workerSetup(name = 'worker'): { filename: string; execArgv: stri
   return { filename, execArgv: fromSource ? ['--require', require.resolve('tsx/cjs')] : [] };
 }
 
-export function createDocumentPool({ threads = Math.max(1, os.availableParallelism() - 1), lazy = false }: DocumentPoolOptions = {}): DocumentPool & { start(): void } {
+export function createDocumentPool({ threads = Math.max(1, os.availableParallelism() - 1), lazy = false, signing }: DocumentPoolOptions = {}): DocumentPool & { start(): void } {
   const { filename, execArgv } = workerSetup();
   let piscina: Piscina<RenderTask, SignedDocument> | undefined;
   const running = () =>
@@ -43,15 +48,16 @@ export function createDocumentPool({ threads = Math.max(1, os.availableParalleli
       execArgv,
       minThreads: threads,
       maxThreads: threads,
-      // Rendering is CPU-bound: queue instead of oversubscribing the cores.
-      concurrentTasksPerWorker: 1,
+      // Rendering is CPU-bound: queue instead of oversubscribing the cores. A few tasks per thread let
+      // others render while some wait for the time-stamping authority.
+      concurrentTasksPerWorker: 4,
     }));
   if (!lazy) running();
   return {
     async renderAndSign(content, identity) {
-      const result = await running().run({ content, identity });
+      const result = await running().run({ content, identity, signing: (await signing?.()) ?? {} });
       // Structured cloning turns a Buffer into a plain Uint8Array.
-      return { pdf: Buffer.from(result.pdf.buffer, result.pdf.byteOffset, result.pdf.byteLength), sha256: result.sha256 };
+      return { ...result, pdf: Buffer.from(result.pdf.buffer, result.pdf.byteOffset, result.pdf.byteLength) };
     },
     /** Starts the threads now if they are not running yet. */
     start() {

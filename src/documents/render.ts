@@ -1,6 +1,7 @@
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
+import { SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
 import { DOCUMENT_BOUNDS, signerPosition, type DocumentContent } from './content';
 import { formatDateTimeId, formatNumberId, formatPlaceDate, formatRupiah } from './format';
 import { fontName, registerDocumentFonts } from './fonts';
@@ -12,8 +13,8 @@ import { textHeight, writeText } from './text-layout';
  * script, each shown as written and extracted as written (src/documents/text-layout.ts).
  */
 
-/** Room for the CMS signature (bytes): a 2048-bit signature plus a chain of three certificates fits. */
-export const SIGNATURE_LENGTH = 12_000;
+/** Room for the CMS signature (bytes): a 2048-bit signature, a chain of three certificates and an RFC 3161 time-stamp with a chain of three fit. */
+export const SIGNATURE_LENGTH = 16_384;
 
 const MARGIN = 56;
 const FONT = fontName('sans', 'regular');
@@ -240,6 +241,8 @@ export function renderDocumentPdf(c: DocumentContent): Promise<Buffer> {
         name: c.signer.name,
         location: c.place,
         signatureLength: SIGNATURE_LENGTH,
+        // PAdES baseline (ETSI EN 319 142-1); /M, set to now, is the time the signer claims.
+        subFilter: SUBFILTER_ETSI_CADES_DETACHED,
         appName: 'grms',
       });
       doc.end();

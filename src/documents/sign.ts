@@ -1,11 +1,16 @@
 import crypto from 'node:crypto';
 import { SignPdf } from '@signpdf/signpdf';
 import { Signer } from '@signpdf/utils';
-import { signDetached, type CmsSigningKey } from './cms';
+import { ChainCert, buildChain } from './chain';
+import { prepareDetached, type CmsSigningKey } from './cms';
 import type { DocumentContent } from './content';
 import { pemToDer } from './der';
+import { appendDss } from './dss';
 import { SigningError } from './errors';
-import { renderDocumentPdf } from './render';
+import { collectMaterial, pathOf } from './ltv';
+import { SIGNATURE_LENGTH, renderDocumentPdf } from './render';
+import { certShape } from './signature-limits';
+import { checkToken, requestTimestamp, timestampAttribute, type TsaSettings } from './timestamp';
 
 /** The key material a signature needs; plain strings so it crosses to a worker thread. */
 export interface SignerKeys {
@@ -15,20 +20,57 @@ export interface SignerKeys {
   chainPems: string[];
 }
 
-export interface SignedDocument {
-  pdf: Buffer;
-  /** Lower-case hex SHA-256 of the whole signed file (documents.sha256). */
-  sha256: string;
+/**
+ * How a signature is made beyond the key: the time-stamping authority (B-T) and the revocation data
+ * known locally (B-LT). Plain data, so it crosses to a worker thread.
+ */
+export interface SigningOptions {
+  tsa?: TsaSettings;
+  /** The TSAs trusted for time-stamps: a token that does not chain to one is not used. */
+  tsaAnchorsPem?: string[];
+  /** CRLs known without the network (the deployment CA's current one), DER. */
+  crls?: Uint8Array[];
+  /** Timeout of each CRL download for certificates of other issuers (default: the TSA's, else 5 s). */
+  fetchTimeoutMs?: number;
 }
 
-/** A @signpdf Signer on node's crypto: native RSA/ECDSA, key parsed once and reused. */
+/** PAdES baseline level reached: B-B (signed), B-T (+ time-stamp), B-LT (+ complete validation material). */
+export type PadesLevel = 'B-B' | 'B-T' | 'B-LT';
+
+export interface SignedDocument {
+  pdf: Buffer;
+  /** Lower-case hex SHA-256 of the whole signed file, DSS revision included (documents.sha256). */
+  sha256: string;
+  level: PadesLevel;
+  /** What kept the signature below B-LT (an unreachable TSA, a CRL that could not be fetched). */
+  problems: string[];
+}
+
+/** A @signpdf Signer on node's crypto: native RSA/ECDSA, key parsed once and reused; time-stamps the signature value when it can. */
 export class CmsSigner extends Signer {
-  constructor(private readonly key: CmsSigningKey) {
+  /** The time-stamp embedded by the last sign(), if any, with its authority's chain. */
+  stamped?: Stamp;
+  readonly problems: string[] = [];
+
+  constructor(private readonly key: CmsSigningKey, private readonly stamp?: (signature: Buffer) => Promise<Stamp>) {
     super();
   }
 
-  override async sign(pdfBuffer: Buffer, signingTime?: Date): Promise<Buffer> {
-    return signDetached(pdfBuffer, this.key, signingTime ?? new Date());
+  override async sign(pdfBuffer: Buffer): Promise<Buffer> {
+    const pending = prepareDetached(pdfBuffer, this.key);
+    this.stamped = undefined;
+    if (!this.stamp) return pending.assemble();
+    try {
+      const stamp = await this.stamp(pending.signature);
+      const stamped = pending.assemble([timestampAttribute(stamp.token)]);
+      // A signature that no longer fits the placeholder is made without its time-stamp (B-B) rather than not at all.
+      if (stamped.length > SIGNATURE_LENGTH) throw new Error(`the time-stamped signature needs ${stamped.length} bytes, the placeholder holds ${SIGNATURE_LENGTH}`);
+      this.stamped = stamp;
+      return stamped;
+    } catch (err) {
+      this.problems.push(`no signature time-stamp: ${(err as Error).message}`);
+      return pending.assemble();
+    }
   }
 }
 
@@ -60,10 +102,46 @@ function signingKey(keys: SignerKeys): CmsSigningKey {
   return key;
 }
 
-/** Fills the placeholder of `pdf` with a CMS signature by `keys`. */
-export async function signPdf(pdf: Buffer, keys: SignerKeys, signingTime = new Date()): Promise<Buffer> {
+/** A signature time-stamp token and the chain of the authority that made it (TSA first, its trust anchor last). */
+interface Stamp {
+  token: Buffer;
+  chain: ChainCert[];
+}
+
+/** Gets a token over `signature` and checks it chains to one of the trusted TSAs. */
+function stamper(tsa: TsaSettings, anchorsPem: string[]): (signature: Buffer) => Promise<Stamp> {
+  const anchors = anchorsPem.map((p) => new ChainCert(certShape(pemToDer(p))));
+  return async (signature) => {
+    const token = await requestTimestamp(tsa, signature);
+    const checked = checkToken(token, signature);
+    const embedded = checked.cms.certificates.map((d) => new ChainCert(certShape(d)));
+    const chain = buildChain(new ChainCert(certShape(checked.signerDer)), embedded, anchors, checked.info.genTime, 'the time-stamping authority');
+    return { token, chain };
+  };
+}
+
+/**
+ * Fills the placeholder of `pdf` with a PAdES signature by `keys`, time-stamped when a TSA is
+ * configured and reachable, and appends the DSS revision with the validation material. Never fails
+ * for want of a time-stamp or a CRL: the level says what was reached, `problems` why not more.
+ */
+export async function signPdf(pdf: Buffer, keys: SignerKeys, opts: SigningOptions = {}): Promise<Omit<SignedDocument, 'sha256'>> {
   try {
-    return await new SignPdf().sign(pdf, new CmsSigner(signingKey(keys)), signingTime);
+    const key = signingKey(keys);
+    const signer = new CmsSigner(key, opts.tsa ? stamper(opts.tsa, opts.tsaAnchorsPem ?? []) : undefined);
+    const signed = await new SignPdf().sign(pdf, signer);
+    const stamped = signer.stamped;
+    const chains = [pathOf(key.certificateDer, key.chainDers), ...(stamped ? [stamped.chain] : [])];
+    const material = await collectMaterial(chains, {
+      crls: (opts.crls ?? []).map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength)),
+      fetchTimeoutMs: opts.fetchTimeoutMs ?? opts.tsa?.timeoutMs ?? 5000,
+    });
+    const problems = [...signer.problems, ...material.missing.map((m) => `no revocation data for ${m}`)];
+    return {
+      pdf: appendDss(signed, { certs: material.certs, crls: material.crls, ocsps: [] }),
+      level: !stamped ? 'B-B' : material.missing.length ? 'B-T' : 'B-LT',
+      problems,
+    };
   } catch (err) {
     if (err instanceof SigningError) throw err;
     throw new SigningError(`signing the PDF failed: ${(err as Error).message}`, { cause: err });
@@ -71,7 +149,7 @@ export async function signPdf(pdf: Buffer, keys: SignerKeys, signingTime = new D
 }
 
 /** Render + sign in the calling thread: what the worker pool runs, and what benchmarks call bare. */
-export async function renderAndSign(content: DocumentContent, keys: SignerKeys): Promise<SignedDocument> {
-  const pdf = await signPdf(await renderDocumentPdf(content), keys);
-  return { pdf, sha256: crypto.createHash('sha256').update(pdf).digest('hex') };
+export async function renderAndSign(content: DocumentContent, keys: SignerKeys, opts: SigningOptions = {}): Promise<SignedDocument> {
+  const signed = await signPdf(await renderDocumentPdf(content), keys, opts);
+  return { ...signed, sha256: crypto.createHash('sha256').update(signed.pdf).digest('hex') };
 }

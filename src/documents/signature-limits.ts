@@ -8,7 +8,7 @@ import { SignatureLimitsExceeded } from './errors';
  * costs an RSA operation if it is tried, so the shape is checked first.
  */
 export interface SignatureLimits {
-  /** Largest signature /Contents, in bytes (grms writes 12,000). */
+  /** Largest signature /Contents, in bytes (grms writes 16,384). */
   maxSignatureBytes: number;
   maxCertificates: number;
   maxRsaBits: number;

@@ -28,8 +28,10 @@ export interface VerifyPool {
 
 export interface VerifyTaskOptions {
   revocations: Revocation[];
-  /** When the document was signed, if known from a trusted source. */
-  at?: Date;
+  /** When grms registered the document, if it did: the time a signature without a time-stamp is judged at. */
+  registeredAt?: Date;
+  /** The time-stamping authorities trusted. */
+  tsaAnchorsPem: string[];
   /**
    * Move `pdf`'s memory to the thread instead of copying it (a copy of megabytes is a long step on
    * the event loop). Only for a Buffer that owns its memory (not a slice of Node's pool); it is
@@ -83,7 +85,7 @@ export function createVerifyPool({ threads, queue, budgetMs, limits, lazy = fals
   if (!lazy) pool();
 
   return {
-    async verify(pdf, trustAnchorsPem, { revocations, at, transfer = false }) {
+    async verify(pdf, trustAnchorsPem, { revocations, registeredAt, tsaAnchorsPem, transfer = false }) {
       if (closed || inFlight.size >= threads + queue) throw refuse('busy', verifyBusy());
       const abort = new AbortController();
       const { port1, port2 } = new MessageChannel();
@@ -98,7 +100,7 @@ export function createVerifyPool({ threads, queue, budgetMs, limits, lazy = fals
       inFlight.add(abort);
       try {
         const outcome = await pool().run(
-          { pdf: bytes, trustAnchorsPem, revocations, at, limits, started: port2 },
+          { pdf: bytes, trustAnchorsPem, tsaAnchorsPem, revocations, registeredAt, limits, started: port2 },
           { signal: abort.signal, transferList: [port2, bytes.buffer as ArrayBuffer] },
         );
         if ('limitsExceeded' in outcome) throw refuse('limits', signatureLimitsExceeded(outcome.limitsExceeded));

@@ -8,8 +8,9 @@ import { verifyPdf, type VerifyResult } from './verify';
 export interface VerifyTask {
   pdf: Uint8Array;
   trustAnchorsPem: string[];
+  tsaAnchorsPem: string[];
   revocations: Revocation[];
-  at: Date | undefined;
+  registeredAt: Date | undefined;
   limits: SignatureLimits;
   /** Told when the thread starts on this task: the time budget counts from then, not from queueing. */
   started: MessagePort;
@@ -24,7 +25,7 @@ export default function run(task: VerifyTask): VerifyOutcome {
   task.started.close();
   const pdf = Buffer.from(task.pdf.buffer, task.pdf.byteOffset, task.pdf.byteLength);
   try {
-    return { result: verifyPdf(pdf, task.trustAnchorsPem, { revocations: task.revocations, at: task.at, limits: task.limits }) };
+    return { result: verifyPdf(pdf, task.trustAnchorsPem, { revocations: task.revocations, registeredAt: task.registeredAt, tsaAnchorsPem: task.tsaAnchorsPem, limits: task.limits }) };
   } catch (err) {
     // Error classes do not survive the trip back to the main thread: say it in data.
     if (err instanceof SignatureLimitsExceeded) return { limitsExceeded: err.message };

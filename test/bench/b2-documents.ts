@@ -8,6 +8,9 @@ import { loadActor } from '../../src/auth/tokens';
 import { loadDocumentAuthority } from '../../src/documents/authority';
 import { signingIdentityFor } from '../../src/documents/identities';
 import { createDocumentPool } from '../../src/documents/pool';
+import { CrlPublisher } from '../../src/documents/crl';
+import type { SigningOptions } from '../../src/documents/sign';
+import { startTestTsa, type TestTsa } from '../support/tsa';
 import type { DocumentContent, DocumentLine } from '../../src/documents/content';
 import type { SignerKeys } from '../../src/documents/sign';
 import { budgetProposalV1 } from '../../workflows/budget-proposal/v1';
@@ -63,10 +66,15 @@ function linesOf(data: Record<string, unknown>): DocumentLine[] | undefined {
  * The documents load 2 produced, rebuilt as the producer built them (same instance, history up to
  * that transition, comment and signer), so the bare run renders the same pages.
  */
-async function rebuildContents(db: Kysely<Database>, masterKey: Buffer, from: Date): Promise<Array<{ content: DocumentContent; keys: SignerKeys }>> {
+async function rebuildContents(db: Kysely<Database>, masterKey: Buffer, from: Date, tsa: TestTsa): Promise<{ docs: Array<{ content: DocumentContent; keys: SignerKeys }>; signing: SigningOptions }> {
   // The servers' own settings, so the same seal and certificates are found rather than issued.
-  const config = loadConfig({ GRMS_PUBLIC_URL: BENCH_PUBLIC_URL });
+  const config = loadConfig({ GRMS_PUBLIC_URL: BENCH_PUBLIC_URL, ...tsa.env });
   const authority = await loadDocumentAuthority(db, masterKey, config);
+  // What the server's pool hands each signature: the same TSA, and the CA's CRL (made once here, before timing).
+  const signing: SigningOptions = {
+    tsa: authority.tsa, tsaAnchorsPem: authority.tsaTrustAnchorsPem, fetchTimeoutMs: config.tsa.timeoutMs,
+    crls: [(await new CrlPublisher(db, authority).current()).der],
+  };
   const docs = await db.selectFrom('documents').innerJoin('workflow_instances as i', 'i.id', 'documents.instance_id')
     .select(['documents.id', 'documents.instance_id', 'documents.seq', 'documents.event', 'documents.stage', 'documents.number', 'documents.title',
       'documents.signer_username', 'documents.created_at', 'i.title as instance_title', 'i.data', 'i.total', 'i.org_id'])
@@ -95,13 +103,13 @@ async function rebuildContents(db: Kysely<Database>, masterKey: Buffer, from: Da
       },
     });
   }
-  return out;
+  return { docs: out, signing };
 }
 
 /** The bare baseline: renderAndSign through createDocumentPool, same threads, same concurrency, no HTTP or database. */
-async function bareLoad(h: Harness, threads: number, docs: Array<{ content: DocumentContent; keys: SignerKeys }>): Promise<LoadResult & { cores: number }> {
+async function bareLoad(h: Harness, threads: number, docs: Array<{ content: DocumentContent; keys: SignerKeys }>, signing: SigningOptions): Promise<LoadResult & { cores: number }> {
   const { clients, warmupSeconds, loadSeconds } = h.opts.sizes;
-  const pool = createDocumentPool({ threads });
+  const pool = createDocumentPool({ threads, signing: () => signing });
   try {
     let next = 0;
     const cpu0 = process.cpuUsage();
@@ -110,6 +118,7 @@ async function bareLoad(h: Harness, threads: number, docs: Array<{ content: Docu
       const d = docs[next++ % docs.length]!;
       const signed = await pool.renderAndSign(d.content, d.keys);
       if (signed.pdf.length < 1000) throw new Error('the pool returned no PDF');
+      if (signed.level !== 'B-LT') throw new Error(`a bare signature reached ${signed.level} only: ${signed.problems.join('; ')}`);
       return true;
     });
     const cpu = process.cpuUsage(cpu0);
@@ -123,7 +132,17 @@ async function bareLoad(h: Harness, threads: number, docs: Array<{ content: Docu
 export async function benchDocuments(h: Harness): Promise<Section> {
   const t0 = performance.now();
   const main = await h.main();
-  const served = await h.serve(main.env);
+  // One RFC 3161 TSA on loopback for both figures: every document is time-stamped and gets its DSS (PAdES B-LT).
+  const tsa = await startTestTsa();
+  try {
+    return await benchDocumentsWith(h, t0, main, tsa);
+  } finally {
+    await tsa.close();
+  }
+}
+
+async function benchDocumentsWith(h: Harness, t0: number, main: MainDb, tsa: TestTsa): Promise<Section> {
+  const served = await h.serve({ ...main.env, ...tsa.env });
   let load2: Awaited<ReturnType<typeof documentLoad>>;
   let reference = h.shared.healthUnderLoad1;
   let referenceNote = 'measured by benchmark 1 in this run';
@@ -139,17 +158,20 @@ export async function benchDocuments(h: Harness): Promise<Section> {
     await served.stop();
   }
   const db = openPostgres({ connectionString: main.dbUrl, max: 2 });
-  let docs: Awaited<ReturnType<typeof rebuildContents>>;
+  let docs: Awaited<ReturnType<typeof rebuildContents>>['docs'];
+  let signing: SigningOptions;
   let stored: number;
+  let timestamped: number;
   try {
-    docs = await rebuildContents(db.kysely, main.masterKey, load2.from);
+    ({ docs, signing } = await rebuildContents(db.kysely, main.masterKey, load2.from, tsa));
+    timestamped = tsa.issued;
     stored = Number((await db.kysely.selectFrom('documents').select((eb) => eb.fn.countAll<string>().as('n')).where('created_at', '>=', load2.from).executeTakeFirstOrThrow()).n);
   } finally {
     await db.close();
   }
   if (docs.length === 0) throw new Error('load 2 stored no documents');
   h.log(`bare: renderAndSign of the same ${docs.length} documents on ${main.documentThreads} thread(s)`);
-  const { value: bare, machineCores: bareMachine } = await withMachineLoad(() => bareLoad(h, main.documentThreads, docs));
+  const { value: bare, machineCores: bareMachine } = await withMachineLoad(() => bareLoad(h, main.documentThreads, docs, signing));
   const r = load2.result;
   const meanHistory = docs.reduce((s, d) => s + d.content.history.length, 0) / docs.length;
   return {
@@ -161,7 +183,7 @@ export async function benchDocuments(h: Harness): Promise<Section> {
       figure({ label: 'GET /healthz p99 under load 2', value: load2.health.p99, baselineLabel: 'GET /healthz p99 under load 1', baseline: reference.p99, unit: 'ms' }, '<=', 2),
     ],
     details: [
-      `grms: ${fmt(r.ops)} transitions, every one producing a signed PDF, in ${fmt(r.seconds, 1)} s = **${fmt(r.perSecond, 2)}/s**; ${r.errors} errors${r.firstError ? ` (first: ${r.firstError})` : ''}; ${fmt(stored)} documents stored since the load began (warm-up included).`,
+      `grms: ${fmt(r.ops)} transitions, every one producing a signed PDF, in ${fmt(r.seconds, 1)} s = **${fmt(r.perSecond, 2)}/s**; ${r.errors} errors${r.firstError ? ` (first: ${r.firstError})` : ''}; ${fmt(stored)} documents stored since the load began (warm-up included); the TSA issued ${fmt(timestamped)} time-stamps meanwhile.`,
       `bare: ${fmt(bare.ops)} documents in ${fmt(bare.seconds, 1)} s = **${fmt(bare.perSecond, 2)}/s**, ${bare.errors} errors (the ${docs.length} documents of load 2 rebuilt and cycled; history ${fmt(meanHistory, 1)} rows on average); this process (pool thread included) used ${fmt(bare.cores, 2)} cores meanwhile, the whole machine ${fmt(bareMachine, 2)}.`,
       '',
       ...LATENCY_HEADER,
@@ -177,8 +199,8 @@ export async function benchDocuments(h: Harness): Promise<Section> {
       ...(load2.statementsPerOp !== null ? [`Statements sent to PostgreSQL per document transition (counted in the server): ${fmt(load2.statementsPerOp, 1)}.`, ''] : []),
     ],
     notes: [
-      `Load: ${h.opts.sizes.clients} clients, each cycling over its own ${PER_CLIENT} proposals: \`submit\` by the planner (Surat Pengantar RKA), then \`return\` with a comment by the head of the OPD (Nota Pengembalian), and again; every counted transition produces a signed document (number, render, CMS signature, stored in the transaction). GRMS_DOCUMENT_THREADS=${main.documentThreads} (cores − 1).`,
-      'Baseline: the documents load 2 stored, rebuilt from the database (same content, history, signer keys) before timing, then rendered and signed by renderAndSign through createDocumentPool with the same threads and the same 16 requests in flight; no HTTP, no database while timed.',
+      `Load: ${h.opts.sizes.clients} clients, each cycling over its own ${PER_CLIENT} proposals: \`submit\` by the planner (Surat Pengantar RKA), then \`return\` with a comment by the head of the OPD (Nota Pengembalian), and again; every counted transition produces a signed document (number, render, PAdES signature time-stamped by an RFC 3161 TSA on loopback (openssl ts behind a small HTTP server, test/support/tsa.ts), DSS revision with both chains and their CRLs, stored in the transaction). GRMS_DOCUMENT_THREADS=${main.documentThreads} (cores − 1).`,
+      'Baseline: the documents load 2 stored, rebuilt from the database (same content, history, signer keys) before timing, then rendered, signed, time-stamped by the same TSA and given the same DSS (the CA\'s CRL made once before timing) by renderAndSign through createDocumentPool with the same threads and the same 16 requests in flight; no HTTP to grms, no database while timed.',
       '',
     ],
     diagnostics: h.profileOf(served, 'grms serve during load 2 (main thread; rendering runs in the worker threads, not profiled)'),

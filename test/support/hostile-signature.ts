@@ -78,9 +78,8 @@ export async function hostileSigner(): Promise<HostileSigner> {
     pdf({ copies, caPublicKey }) {
       const fakeCa = withPublicKey(pemToDer(fakeCaPem), caPublicKey);
       const key = { certificateDer: pemToDer(signerPem), chainDers: Array.from({ length: copies }, () => fakeCa), privateKey: signerKey };
-      const signingTime = new Date();
-      const length = signDetached(Buffer.alloc(0), key, signingTime).length;
-      return pdfAround(length, (bytes) => signDetached(bytes, key, signingTime));
+      const length = signDetached(Buffer.alloc(0), key).length;
+      return pdfAround(length, (bytes) => signDetached(bytes, key));
     },
   };
 }

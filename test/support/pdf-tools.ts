@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -133,6 +134,12 @@ export function signatureParts(pdf: Buffer): SignatureParts {
   };
 }
 
+/** The signed revision: the file up to the end of the signature's ByteRange (what the signer signed, without the DSS revision). */
+export function signedRevision(pdf: Buffer): Buffer {
+  const [, , c, d] = signatureParts(pdf).byteRange;
+  return pdf.subarray(0, c + d);
+}
+
 /** Runs a tool in a fresh folder holding `files`; returns its exit status and output. */
 export function runIn(files: Record<string, string | Buffer>, cmd: string, args: string[]): { status: number | null; out: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grms-tool-'));
@@ -175,7 +182,7 @@ export function signerCertificateOf(pdf: Buffer): string {
   const cms = parseDetached(signatureParts(pdf).cms);
   const der = cms.certificates.find((c) => {
     const parts = certParts(c);
-    return parts.serialHex === cms.signerSerialHex && raw(parts.issuer).equals(cms.signerIssuer);
+    return parts.serialHex === cms.signerSerialHex && raw(parts.issuer).equals(cms.signerIssuer!);
   });
   if (!der) throw new Error('the signature names no signer certificate it carries');
   return derToPem(der);
@@ -215,4 +222,76 @@ export function appendPageChange(pdf: Buffer): Buffer {
   const xrefAt = pdf.length + Buffer.byteLength(body, 'latin1');
   const tail = `xref\n${xref.join('')}trailer\n<< /Size ${size + 2} /Root ${root} /Prev ${prev} >>\nstartxref\n${xrefAt}\n%%EOF\n`;
   return Buffer.concat([pdf, Buffer.from(body + tail, 'latin1')]);
+}
+
+/** The signature's RFC 3161 time-stamp token and the signature value it must be over, read from the CMS. */
+export function timestampOf(pdf: Buffer): { token: Buffer; signatureValue: Buffer } | undefined {
+  const cms = parseDetached(signatureParts(pdf).cms);
+  return cms.timestampToken ? { token: cms.timestampToken, signatureValue: cms.signature } : undefined;
+}
+
+/**
+ * `openssl ts -verify` of the signature's time-stamp against the TSA's CA and the SHA-256 of the
+ * signature value; also the token's text (`openssl ts -reply -token_in -text`).
+ */
+export function opensslTsVerify(pdf: Buffer, tsaCaPem: string): { ok: boolean; out: string; text: string } {
+  const ts = timestampOf(pdf);
+  if (!ts) return { ok: false, out: 'no time-stamp token in the signature', text: '' };
+  const digest = crypto.createHash('sha256').update(ts.signatureValue).digest('hex');
+  const r = runIn({ 'token.der': ts.token, 'tsa-ca.pem': tsaCaPem }, 'openssl', ['ts', '-verify', '-in', 'token.der', '-token_in', '-digest', digest, '-CAfile', 'tsa-ca.pem']);
+  const text = runIn({ 'token.der': ts.token }, 'openssl', ['ts', '-reply', '-in', 'token.der', '-token_in', '-text']).out;
+  return { ok: r.status === 0 && /Verification: OK/.test(r.out), out: r.out, text };
+}
+
+/** The DSS as qpdf reads it (`qpdf --json`): the catalogue's keys and the Certs/CRLs/OCSPs streams' data. */
+export function qpdfDss(pdf: Buffer): { catalogKeys: string[]; certs: Buffer[]; crls: Buffer[]; ocsps: Buffer[] } | undefined {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grms-qpdf-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'doc.pdf'), pdf);
+    run('qpdf', ['--json=2', '--json-stream-data=file', `--json-stream-prefix=${path.join(dir, 's')}`, path.join(dir, 'doc.pdf'), path.join(dir, 'out.json')]);
+    const objects = (JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8')) as { qpdf: [unknown, Record<string, { value?: Record<string, unknown>; stream?: { datafile: string } }>] }).qpdf[1];
+    const root = objects.trailer!.value!['/Root'] as string;
+    const catalog = objects[`obj:${root}`]!.value!;
+    const dssRef = catalog['/DSS'] as string | undefined;
+    if (!dssRef) return undefined;
+    const dss = objects[`obj:${dssRef}`]!.value!;
+    const streams = (key: string) => ((dss[key] ?? []) as string[]).map((ref) => fs.readFileSync(objects[`obj:${ref}`]!.stream!.datafile));
+    return { catalogKeys: Object.keys(catalog).sort(), certs: streams('/Certs'), crls: streams('/CRLs'), ocsps: streams('/OCSPs') };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `openssl crl -verify` of a DER CRL against one of `caPems`: its issuer and whether the signature verified. */
+export function opensslCrl(der: Buffer, caPems: string[]): { ok: boolean; issuer: string; out: string } {
+  const r = runIn({ 'crl.der': der, 'cas.pem': caPems.join('') }, 'openssl', ['crl', '-inform', 'DER', '-in', 'crl.der', '-noout', '-issuer', '-verify', '-CAfile', 'cas.pem']);
+  return { ok: r.status === 0 && /verify OK/.test(r.out), issuer: /issuer=(.*)/.exec(r.out)?.[1]?.trim() ?? '', out: r.out };
+}
+
+/**
+ * Appends an incremental update holding `objects` (number → the object's text, "N 0 obj … endobj"
+ * included) with a correct cross-reference section; `trailer` adds entries to the trailer. For
+ * building revisions that a verifier must refuse (or accept) after a signature.
+ */
+export function appendRevision(pdf: Buffer, objects: Array<[number, string | Buffer]>, trailer = ''): Buffer {
+  const text = pdf.toString('latin1');
+  const last = text.slice(text.lastIndexOf('trailer'));
+  const size = Number(/\/Size (\d+)/.exec(last)![1]);
+  const root = /\/Root (\d+ \d+ R)/.exec(last)![1];
+  const info = /\/Info (\d+ \d+ R)/.exec(last)?.[1];
+  const id = /\/ID\s*(\[[^\]]*\])/.exec(last)?.[1];
+  const prev = Number(/startxref\s+(\d+)\s+%%EOF\s*$/.exec(text)![1]);
+  const chunks: Buffer[] = [Buffer.from('\n', 'latin1')];
+  let at = pdf.length + 1;
+  const xref: string[] = [];
+  let max = size - 1;
+  for (const [num, obj] of [...objects].sort((a, b) => a[0] - b[0])) {
+    const bytes = Buffer.isBuffer(obj) ? obj : Buffer.from(obj, 'latin1');
+    xref.push(`${num} 1\n${String(at).padStart(10, '0')} 00000 n\r\n`);
+    chunks.push(bytes);
+    at += bytes.length;
+    max = Math.max(max, num);
+  }
+  const tail = `xref\n${xref.join('')}trailer\n<< /Size ${max + 1} /Root ${root}${info ? ` /Info ${info}` : ''}${id ? ` /ID ${id}` : ''} /Prev ${prev}${trailer} >>\nstartxref\n${at}\n%%EOF\n`;
+  return Buffer.concat([pdf, ...chunks, Buffer.from(tail, 'latin1')]);
 }

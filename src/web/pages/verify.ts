@@ -10,6 +10,7 @@ import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { csrfRefused } from '../csrf';
 import { when } from '../format';
+import type { MessageKey } from '../i18n/id';
 import { GrmsError } from '../../errors';
 import { recordVerifyAttempt } from '../../api/verify-rate';
 import { clientAddress } from '../../api/client-address';
@@ -66,6 +67,11 @@ function resultView(ctx: WebContext, r: UploadCheck, stage: string | null): Safe
     ...(r.valid ? [] : [[t('verify.reason'), r.reason] as [string, string]]),
     ...(r.signer ? [[t('verify.signer'), `${r.signer.name}${r.signer.org ? ` — ${r.signer.org}` : ''}`] as [string, string]] : []),
     ...(r.signedAt ? [[t('verify.signedAt'), when(r.signedAt, ctx.timezone)] as [string, string]] : []),
+    ...(r.level ? [[t('verify.level'), t(`verify.level.${r.level}` as MessageKey)] as [string, string]] : []),
+    ...(r.timestamp ? [[t('verify.timestamp'), `${when(r.timestamp.time, ctx.timezone)} — ${r.timestamp.authority}`] as [string, string]] : []),
+    ...(r.valid && r.judgedAt && r.judgedBy
+      ? [[t('verify.judgedAt'), `${when(r.judgedAt, ctx.timezone)} (${t(`verify.judgedBy.${r.judgedBy}` as MessageKey)})`] as [string, string]] : []),
+    ...(r.notes.length ? [[t('verify.notes'), html`${r.notes.map((n) => html`<p>${n}</p>`)}`] as [string, SafeHtml]] : []),
     ...(r.instanceId ? [[t('verify.instance'), ctx.actor ? html`<a href="/instances/${r.instanceId}">${r.instanceId}</a>` : r.instanceId] as [string, string | SafeHtml]] : []),
     ...(stage ? [[t('verify.stage'), ctx.state(stage)] as [string, string]] : []),
     [t('verify.sha256'), html`<code>${r.sha256}</code>`],
