@@ -4,6 +4,7 @@ import { invalidData, notFound, orgExists, type FieldProblem } from '../errors';
 import { canonicalJson } from '../audit/hash';
 import { appendToSideChain, verifySideChain, type SideChainResult } from '../audit/side-chain';
 import { invalidTextProblems } from '../engine/validate';
+import { inTransaction } from '../db/transaction';
 
 /**
  * Organisations (OPDs and suppliers) administered by admins. The id and kind never change:
@@ -65,7 +66,7 @@ export async function createOrg(db: Kysely<Database>, by: string, input: NewOrg)
   if (o.kind === 'supplier' && (o.npwp === undefined || o.npwp === null)) problems.push({ path: '/npwp', message: 'is required for a supplier' });
   if (problems.length) throw invalidData('The organisation is invalid', problems);
   const org: Org = { id: input.id, name: input.name.trim(), kind: input.kind, code: input.code?.trim() ?? null, npwp: input.npwp ?? null };
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const added = await trx.insertInto('orgs').values(org).onConflict((oc) => oc.doNothing()).returning('id').executeTakeFirst();
     if (!added) throw orgExists(org.id);
     await record(trx, 'create_org', org.id, { name: org.name, kind: org.kind, code: org.code, npwp: org.npwp }, by);
@@ -78,7 +79,7 @@ export async function updateOrg(db: Kysely<Database>, by: string, id: string, pa
   const p = patch as unknown as Record<string, unknown>;
   const problems = fieldProblems(p, ['name', 'code', 'npwp']);
   if (problems.length) throw invalidData('The organisation change is invalid', problems);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const current = await trx.selectFrom('orgs').select(['id', 'name', 'kind', 'code', 'npwp']).where('id', '=', id).forUpdate().executeTakeFirst();
     if (!current) throw notFound(`No organisation "${id}"`);
     if (current.kind === 'supplier' && p.npwp === null) throw invalidData('The organisation change is invalid', [{ path: '/npwp', message: 'is required for a supplier' }]);

@@ -6,6 +6,7 @@ import { invalidTextProblems } from '../engine/validate';
 import { revokeCertificate } from '../documents/identities';
 import { ALL_ROLES } from './roles';
 import { revokeUserTokens } from './tokens';
+import { inTransaction } from '../db/transaction';
 
 /**
  * People administration (officials move between posts: mutasi). Every change is appended to the
@@ -46,7 +47,7 @@ export async function createUser(db: Kysely<Database>, by: string, u: NewUser): 
   if (typeof u.org !== 'string') problems.push({ path: '/org', message: 'must be an organisation id' });
   if (u.roles !== undefined && !Array.isArray(u.roles)) problems.push({ path: '/roles', message: 'must be a list of { role, org }' });
   if (problems.length) throw invalidData('The user is invalid', problems);
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const grants = u.roles ?? [];
     const more: FieldProblem[] = [];
     if (!(await trx.selectFrom('orgs').select('id').where('id', '=', u.org).executeTakeFirst())) more.push({ path: '/org', message: 'is not a known organisation' });
@@ -69,7 +70,7 @@ async function lockUser(trx: Transaction<Database>, username: string) {
 }
 
 export async function grantRole(db: Kysely<Database>, by: string, username: string, role: string, org: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await lockUser(trx, username);
     const problems = await checkGrant(trx, role, org, '');
     if (problems.length) throw invalidData('The role grant is invalid', problems);
@@ -81,7 +82,7 @@ export async function grantRole(db: Kysely<Database>, by: string, username: stri
 }
 
 export async function removeRole(db: Kysely<Database>, by: string, username: string, role: string, org: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await lockUser(trx, username);
     const removed = await trx.deleteFrom('user_roles').where('username', '=', username).where('role', '=', role).where('org_id', '=', org).executeTakeFirst();
     if (Number(removed.numDeletedRows) === 0) throw notFound(`${username} does not hold ${role} at ${org}`);
@@ -91,7 +92,7 @@ export async function removeRole(db: Kysely<Database>, by: string, username: str
 
 /** Deactivates a user: tokens stop at once, the signing certificate is revoked (earlier signatures stay valid). */
 export async function deactivateUser(db: Kysely<Database>, by: string, username: string, reason: string | undefined): Promise<{ revokedTokens: number; revokedCertificates: string[] }> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const user = await lockUser(trx, username);
     if (!user.active) return { revokedTokens: 0, revokedCertificates: [] };
     await trx.updateTable('users').set({ active: false }).where('username', '=', username).execute();
