@@ -26,19 +26,22 @@ export interface RunningServer {
 }
 
 /** Starts `grms serve`: database, migrations, keys, demo data (embedded), HTTP, checkpoints. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, onStep?: (label: string) => void): Promise<RunningServer> {
   const deployment = await openDeployment(config, {
     purpose: 'server', needsKey: true, poolSize: 20,
     onConnectionError: (err) => logger.warn({ err }, 'lost a database connection'),
+    onStep,
   });
   const { db } = deployment;
   let wired: Wired | undefined;
   try {
     const masterKey = deployment.masterKey!;
+    onStep?.('loading keys and workflows');
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
     wired = await wireEngine(db.kysely, masterKey, config);
     const { engine, authority, reportPool, metrics, verifyPool, warmUp } = wired;
     if (deployment.embedded) {
+      onStep?.('checking the demo data (loaded on the first start)');
       const seeded = await seedDemo(db.kysely, engine);
       if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
     }
@@ -46,6 +49,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, ocdsRate: config.ocdsRate,
       verify: { pool: verifyPool, settings: config.verify }, secureCookies: config.publicUrl.startsWith('https:'), documentPlace: config.documentPlace,
       publicUrl: config.publicUrl, metricsAccess: { token: config.metricsToken, ownListener: config.metricsAddress !== undefined }, trustProxy: config.trustProxy });
+    onStep?.('starting the HTTP server');
     const server = http.createServer(app);
     answerClientErrors(server);
     // Longer than common proxies' idle timeouts, so a kept-alive connection is closed by the client side first.

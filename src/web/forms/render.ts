@@ -63,7 +63,7 @@ ${fieldError(id, error)}${renderFields(ctx, schema, (value ?? {}) as Record<stri
 <select${common}><option value="">${ctx.t('form.choose')}</option>${(schema.enum ?? []).map((v) => html`<option value="${String(v)}"${String(v) === String(value ?? '') ? html` selected` : ''}>${String(v)}</option>`)}</select>${hint}${fieldError(id, error)}</div>`;
     case 'money':
       return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
-<div class="money"><span aria-hidden="true">Rp</span><input${common} type="text" inputmode="numeric" autocomplete="off" data-rupiah data-field="${name}" value="${numberText(value, 'money')}"></div>${hint}${fieldError(id, error)}</div>`;
+<div class="money"><span aria-hidden="true">Rp</span><input${common} type="text" inputmode="numeric" autocomplete="off" data-rupiah data-number="money" data-field="${name}" value="${numberText(value, 'money')}"></div>${hint}${fieldError(id, error)}</div>`;
     case 'longtext':
       return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
 <textarea${common} rows="3"${schema.maxLength ? html` maxlength="${schema.maxLength}"` : ''}>${value === undefined ? '' : String(value)}</textarea>${hint}${fieldError(id, error)}</div>`;
@@ -71,7 +71,7 @@ ${fieldError(id, error)}${renderFields(ctx, schema, (value ?? {}) as Record<stri
       return html`<div class="field"><input type="checkbox"${common} value="true"${value === true ? html` checked` : ''}> <label for="${id}">${label}</label>${fieldError(id, error)}</div>`;
     default: {
       // A decimal field gets the full keyboard: a phone's decimal pad shows its own locale's mark only, maybe no comma.
-      const attrs = kind === 'integer' ? html` type="text" inputmode="numeric"` : kind === 'number' ? html` type="text" data-decimal` : kind === 'date' ? html` type="date"` : html` type="text"${schema.maxLength ? html` maxlength="${schema.maxLength}"` : ''}`;
+      const attrs = kind === 'integer' ? html` type="text" inputmode="numeric" data-number="integer"` : kind === 'number' ? html` type="text" data-number="number"` : kind === 'date' ? html` type="date"` : html` type="text"${schema.maxLength ? html` maxlength="${schema.maxLength}"` : ''}`;
       const shown = kind === 'integer' || kind === 'number' ? numberText(value, kind) : value === undefined || value === null ? '' : String(value);
       return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
 <input${common}${attrs} data-field="${name}" value="${shown}">${hint}${fieldError(id, error)}</div>`;
