@@ -5,6 +5,7 @@ import path from 'node:path';
 import { startTestApp } from './support/app';
 import { loadConfig } from '../src/config';
 import { servedOpenApi } from '../src/api/openapi-operations';
+import { defaultRegistry } from '../src/engine/registry';
 
 const ROOT = path.resolve(__dirname, '..');
 const bin = (name: string) => path.join(ROOT, 'node_modules', '.bin', name);
@@ -66,7 +67,7 @@ test('the served /openapi.json lints clean under Redocly and Spectral, and a bro
 }, 120_000);
 
 test('servers name the deployment given at run time (GRMS_PUBLIC_URL)', () => {
-  const doc = servedOpenApi({ publicUrl: 'https://grms.kendalkab.example', government: 'PEMERINTAH KABUPATEN KENDAL' });
+  const doc = servedOpenApi({ publicUrl: 'https://grms.kendalkab.example', government: 'PEMERINTAH KABUPATEN KENDAL', registry: defaultRegistry() });
   expect(doc.servers).toEqual([{ url: 'https://grms.kendalkab.example', description: expect.any(String) }]);
   expect(doc.info).toMatchObject({ contact: { name: 'PEMERINTAH KABUPATEN KENDAL', url: 'https://grms.kendalkab.example' } });
 });

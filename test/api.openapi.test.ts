@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import { openApiDocument } from '../src/api/openapi';
 import { servedOpenApi } from '../src/api/openapi-operations';
 import { loadConfig } from '../src/config';
+import { defaultRegistry } from '../src/engine/registry';
 import { buildApp, startTestApp } from './support/app';
 import { createTestDb } from './support/db';
 import crypto from 'node:crypto';
@@ -54,7 +55,7 @@ test('the served /openapi.json is that document', async () => {
   try {
     const res = await app.call(undefined, 'GET', '/openapi.json');
     const { publicUrl, government } = loadConfig({});
-    expect(res.body).toEqual(JSON.parse(JSON.stringify(servedOpenApi({ publicUrl, government }))));
+    expect(res.body).toEqual(JSON.parse(JSON.stringify(servedOpenApi({ publicUrl, government, registry: defaultRegistry() }))));
   } finally {
     await app.close();
   }

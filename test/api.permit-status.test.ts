@@ -9,7 +9,7 @@ describeBackends('public permit status', (kind) => {
   let app: TestApp;
   let second: TestApp; // another API process on the same database
   let reg: { id: string; registrationNumber: string; pin: string };
-  const status = (registration: unknown, pin: unknown, via: TestApp = app) => via.call(undefined, 'POST', '/api/v1/permits/status', { registration, pin });
+  const status = (registrationNumber: unknown, pin: unknown, via: TestApp = app) => via.call(undefined, 'POST', '/api/v1/permits/status', { registrationNumber, pin });
   const wrongPin = (pin: string) => String((Number(pin) + 1) % 10 ** pin.length).padStart(pin.length, '0');
   const register = async () => {
     const r = await registerApplication(app);
@@ -41,6 +41,12 @@ describeBackends('public permit status', (kind) => {
     expect(Date.parse(fresh.body.registeredAt)).not.toBeNaN();
     // Lower case and spaces around are forgiven.
     expect((await status(` ${reg.registrationNumber.toLowerCase()} `, reg.pin)).status).toBe(200);
+    // The field's former name is still taken; both names at once must agree.
+    const formerName = await app.call(undefined, 'POST', '/api/v1/permits/status', { registration: reg.registrationNumber, pin: reg.pin });
+    expect(formerName.body).toEqual(fresh.body);
+    const both = await app.call(undefined, 'POST', '/api/v1/permits/status', { registrationNumber: reg.registrationNumber, registration: 'REG/LAIN/1', pin: reg.pin });
+    expect([both.status, both.body.errors]).toEqual([400, [{ path: '/registration', message: expect.any(String) }]]);
+    expect((await app.call(undefined, 'POST', '/api/v1/permits/status', { registration: reg.registrationNumber, registrationNumber: reg.registrationNumber, pin: reg.pin })).status).toBe(200);
 
     const returned = await register();
     await firePermitSteps(app, returned.id, [['fo.dpmptsp', 'mark_incomplete', { comment: 'RAHASIA-INTERNAL berkas palsu?' }]]);
@@ -52,8 +58,9 @@ describeBackends('public permit status', (kind) => {
     const permit = (await app.call('kepala.dpmptsp', 'GET', `/api/v1/instances/${reg.id}`)).body;
     expect(issued.body).toMatchObject({ stage: { code: 'issued', label: 'Izin telah terbit', final: true }, permitNumber: permit.data.permitNumber });
     expect(Date.parse(issued.body.lastChangeAt)).toBeGreaterThan(Date.parse(issued.body.registeredAt));
-    const html = await app.call(undefined, 'GET', `/permits/status?registration=${encodeURIComponent(reg.registrationNumber)}&pin=${reg.pin}`);
+    const html = await app.call(undefined, 'GET', `/permits/status?registrationNumber=${encodeURIComponent(reg.registrationNumber)}&pin=${reg.pin}`);
     expect(html.headers.get('content-type')).toMatch(/text\/html/);
+    expect((await app.call(undefined, 'GET', `/permits/status?registration=${encodeURIComponent(reg.registrationNumber)}&pin=${reg.pin}`)).text).toBe(html.text);
     expect(html.text).toContain('Izin telah terbit');
     expect(html.text).toContain(permit.data.permitNumber);
     for (const text of [issued.text, html.text]) {
@@ -86,7 +93,7 @@ describeBackends('public permit status', (kind) => {
     // Success and malformed requests leave nothing behind.
     expect((await status(reg.registrationNumber, reg.pin)).status).toBe(200);
     expect((await status(reg.registrationNumber, undefined)).status).toBe(400);
-    expect((await app.call(undefined, 'POST', '/api/v1/permits/status', 'registration=x', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await app.call(undefined, 'POST', '/api/v1/permits/status', 'registrationNumber=x', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
     expect(await permitWriteCounts(app.db)).toEqual({ ...before, permit_status_failures: before.permit_status_failures! + 2 });
   });
 
@@ -105,7 +112,7 @@ describeBackends('public permit status', (kind) => {
       expect(retry).toBeGreaterThan(STATUS_LIMITS.windowSeconds - 60);
       expect(retry).toBeLessThanOrEqual(STATUS_LIMITS.windowSeconds);
     }
-    const html = await app.call(undefined, 'POST', '/permits/status', `registration=${encodeURIComponent(target.registrationNumber)}&pin=${target.pin}`, { 'content-type': 'application/x-www-form-urlencoded' });
+    const html = await app.call(undefined, 'POST', '/permits/status', `registrationNumber=${encodeURIComponent(target.registrationNumber)}&pin=${target.pin}`, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(html.status).toBe(429);
     expect(html.headers.get('retry-after')).toBeTruthy();
     expect(html.text).toContain('Terlalu banyak percobaan');
@@ -129,11 +136,13 @@ describeBackends('public permit status', (kind) => {
     const form = await app.call(undefined, 'GET', '/permits/status');
     expect(form.status).toBe(200);
     expect(form.text).toContain('<form method="post" action="/permits/status">');
-    const wrong = await app.call(undefined, 'POST', '/permits/status', `registration=${encodeURIComponent(reg.registrationNumber)}&pin=${wrongPin(reg.pin)}`, { 'content-type': 'application/x-www-form-urlencoded' });
+    // The form names the field as the API does.
+    expect(form.text).toContain('name="registrationNumber"');
+    const wrong = await app.call(undefined, 'POST', '/permits/status', `registrationNumber=${encodeURIComponent(reg.registrationNumber)}&pin=${wrongPin(reg.pin)}`, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(wrong.status).toBe(404);
     expect(wrong.headers.get('content-type')).toMatch(/text\/html/);
     expect(wrong.text).toContain('tidak cocok');
-    const right = await app.call(undefined, 'POST', '/permits/status', `registration=${encodeURIComponent(reg.registrationNumber)}&pin=${reg.pin}`, { 'content-type': 'application/x-www-form-urlencoded' });
+    const right = await app.call(undefined, 'POST', '/permits/status', `registrationNumber=${encodeURIComponent(reg.registrationNumber)}&pin=${reg.pin}`, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(right.status).toBe(200);
     expect(right.text).toContain(reg.registrationNumber);
   });

@@ -70,7 +70,7 @@ describeBackends('API: reserved keys never reach a prototype', (kind) => {
     const before = await databaseState(app.db);
     const mismatches: string[] = [];
     for (const { value: name, path: named } of reservedNames()) {
-      const form = new URLSearchParams({ registration: 'REG/DPMPTSP/2026/000001', pin: '123456' });
+      const form = new URLSearchParams({ registrationNumber: 'REG/DPMPTSP/2026/000001', pin: '123456' });
       form.append(name, 'x');
       const res = await app.call(undefined, 'POST', '/permits/status', form.toString(), { 'content-type': 'application/x-www-form-urlencoded' });
       if (!problemNames(res, named)) mismatches.push(`POST /permits/status field ${name}: ${res.status} ${res.text.slice(0, 120)}`);

@@ -19,7 +19,7 @@ describeBackends('audit export', (kind) => {
     const make = async (user: string, title: string) => (await app.call(user, 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal({ title }) })).body.id;
     const a = await make('perencana.pupr', 'Jalan, jembatan "Kaligarang"');
     await app.call('perencana.pupr', 'POST', `/api/v1/instances/${a}/events`, { type: 'submit' });
-    await app.call('kadis.pupr', 'POST', `/api/v1/instances/${a}/events`, { type: 'return', comment: 'Baris 1, "volume"\nbaris 2 — ✓ مستشفى' });
+    await app.call('kadis.pupr', 'POST', `/api/v1/instances/${a}/events`, { type: 'return', comment: 'Baris 1, "volume"\nbaris 2 — «ok» مستشفى' });
     await new Promise((r) => setTimeout(r, 20));
     middle = new Date().toISOString();
     await app.call('perencana.pupr', 'POST', `/api/v1/instances/${a}/events`, { type: 'submit' });
@@ -56,7 +56,7 @@ describeBackends('audit export', (kind) => {
     expect(events).toHaveLength(7);
     const at = (r: Array<string | null>, col: string) => r[header.indexOf(col)];
     expect(events.map((r) => at(r, 'org_name'))).toContain('Dinas Pekerjaan Umum dan Penataan Ruang');
-    expect(events.map((r) => at(r, 'comment'))).toContain('Baris 1, "volume"\nbaris 2 — ✓ مستشفى');
+    expect(events.map((r) => at(r, 'comment'))).toContain('Baris 1, "volume"\nbaris 2 — «ok» مستشفى');
     const result = await verifyExportFile(file, { publicKeyPem });
     expect(result).toMatchObject({ ok: true, checked: 7, chains: 2, segments: 0, broken: [] });
     expect(result.checkpoint).toMatchObject({ signature: 'valid', key: 'given' });

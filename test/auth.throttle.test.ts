@@ -221,9 +221,9 @@ describeBackends('rate limits on checking credentials', (kind) => {
     const second = await registerApplication(app);
     const guesser = freshAddress();
     for (let i = 0; i < STATUS_LIMITS.perClient; i++) {
-      expect((await app.call(undefined, 'POST', '/api/v1/permits/status', { registration: `REG/TIDAK/ADA/${i}`, pin: '00000000' }, from(guesser))).status).toBe(404);
+      expect((await app.call(undefined, 'POST', '/api/v1/permits/status', { registrationNumber: `REG/TIDAK/ADA/${i}`, pin: '00000000' }, from(guesser))).status).toBe(404);
     }
-    expect((await app.call(undefined, 'POST', '/api/v1/permits/status', { registration: 'REG/TIDAK/ADA/X', pin: '00000000' }, from(guesser))).status).toBe(429);
+    expect((await app.call(undefined, 'POST', '/api/v1/permits/status', { registrationNumber: 'REG/TIDAK/ADA/X', pin: '00000000' }, from(guesser))).status).toBe(429);
     const applicant = await app.call(undefined, 'POST', '/api/v1/permits/status',
       { registration: second.body.receipt.registrationNumber, pin: second.body.receipt.pin }, from(freshAddress()));
     expect(applicant.status).toBe(200);

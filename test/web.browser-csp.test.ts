@@ -48,7 +48,7 @@ describeBrowser('style CSP in Chromium', () => {
         labelDisplay: getComputedStyle(document.querySelector('label')).display,
       })`);
       expect(look).toEqual({ bodyMaxWidth: '640px', labelDisplay: 'block' });
-      await w.page.locator('#registration').fill(registrationNumber);
+      await w.page.locator('#registrationNumber').fill(registrationNumber);
       await w.page.locator('#pin').fill(pin);
       await Promise.all([w.page.waitForLoadState('load'), w.page.getByRole('button', { name: 'Lihat status' }).click()]);
       await w.page.waitForSelector('table');

@@ -33,8 +33,8 @@ describeBackends('style CSP without \'unsafe-inline\'', (kind) => {
   test('the public permit status page keeps its look from a stylesheet, in every state (form, status, refusal)', async () => {
     const pages = {
       form: await app.call(undefined, 'GET', '/permits/status'),
-      status: await app.call(undefined, 'GET', `/permits/status?registration=${encodeURIComponent(registration.registrationNumber)}&pin=${registration.pin}`),
-      refusal: await app.call(undefined, 'POST', '/permits/status', `registration=${encodeURIComponent(registration.registrationNumber)}&pin=00000000`, { 'content-type': 'application/x-www-form-urlencoded' }),
+      status: await app.call(undefined, 'GET', `/permits/status?registrationNumber=${encodeURIComponent(registration.registrationNumber)}&pin=${registration.pin}`),
+      refusal: await app.call(undefined, 'POST', '/permits/status', `registrationNumber=${encodeURIComponent(registration.registrationNumber)}&pin=00000000`, { 'content-type': 'application/x-www-form-urlencoded' }),
     };
     expect(Object.values(pages).map((p) => p.status)).toEqual([200, 200, 404]);
     for (const [name, page] of Object.entries(pages)) {

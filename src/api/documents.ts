@@ -64,7 +64,7 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
       if (err instanceof GrmsError && err.status === 404) return false;
       throw err;
     });
-    const status = await heldPermitStatus(db, { registration: body.registrationNumber, pin: body.pin }, holds);
+    const status = await heldPermitStatus(db, { registrationNumber: body.registrationNumber, pin: body.pin }, holds);
     const reg = await db.selectFrom('permit_registrations').innerJoin('workflow_instances as w', 'w.id', 'permit_registrations.instance_id')
       .select(['w.id', 'w.title', 'w.data', 'w.org_id']).where('permit_registrations.registration_number', '=', status.registrationNumber).executeTakeFirstOrThrow();
     const org = await db.selectFrom('orgs').select('name').where('id', '=', reg.org_id).executeTakeFirstOrThrow();

@@ -1,4 +1,6 @@
 import { openApiDocument } from './openapi';
+import { workflowSchemas } from './openapi-workflows';
+import type { WorkflowRegistry } from '../engine/registry';
 import { ocdsOperations } from '../procurement/ocds/openapi';
 
 /**
@@ -53,6 +55,7 @@ const OPERATIONS: Record<string, Operation> = {
   'GET /api/v1/tsa-ca.pem': ['getTsaCaCertificates', 'documents', 'The CA certificates of the time-stamping authority the deployment trusts (GRMS_TSA_TRUST_ANCHORS), to check a signature\'s time-stamp with openssl ts -verify.'],
   'GET /crl/{ca}.crl': ['getCrl', 'documents', 'The CA\'s certificate revocation list (RFC 5280, DER, signed by the CA), at the address every certificate it issues names; a deactivated user\'s certificate is listed from the moment of deactivation.'],
   'GET /verify/{id}': ['verifyDocumentPage', 'documents', 'The facts of a signed document, as the QR code printed on it opens them.'],
+  'GET /verify/{id}/evidence': ['getDocumentEvidence', 'documents', 'The evidence bundle of a signed document: its leaf entry, the inclusion proof of its leaf and the cosigned checkpoint it is in, checkable offline against pinned keys.'],
   'POST /api/v1/verify': ['verifyPdf', 'documents', 'Checks an uploaded PDF\'s signature and tells which grms document it is.'],
   'GET /api/v1/instances/{id}/ocds': ['getInstanceOcds', 'procurement', 'The contract of a procurement-delivery instance as an OCDS 1.1 release package.'],
   'GET /api/v1/instances/{id}/documents': ['listInstanceDocuments', 'documents', 'The signed documents issued at an instance\'s stages, with numbers and hashes.'],
@@ -94,10 +97,12 @@ export interface ServedOpenApiSettings {
   publicUrl: string;
   /** GRMS_GOVERNMENT: who runs this deployment. */
   government: string;
+  /** The registered workflows, whose data schemas the document carries. */
+  registry: WorkflowRegistry;
 }
 
 /** The document as served at /openapi.json: operations described, public ones marked, servers from the deployment. */
-export function servedOpenApi({ publicUrl, government }: ServedOpenApiSettings): Record<string, unknown> {
+export function servedOpenApi({ publicUrl, government, registry }: ServedOpenApiSettings): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const unused = new Set(Object.keys(OPERATIONS));
   for (const [path, item] of Object.entries(openApiDocument.paths)) {
@@ -123,6 +128,7 @@ export function servedOpenApi({ publicUrl, government }: ServedOpenApiSettings):
     ...openApiDocument,
     info: { ...openApiDocument.info, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' }, contact: { name: government, url: publicUrl } },
     servers: [{ url: publicUrl, description: 'This deployment (GRMS_PUBLIC_URL)' }],
+    components: { ...openApiDocument.components, schemas: { ...openApiDocument.components.schemas, ...workflowSchemas(registry) } },
     tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
     paths,
   };

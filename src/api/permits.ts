@@ -1,7 +1,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
-import { GrmsError } from '../errors';
+import { badRequest, GrmsError } from '../errors';
 import { formatDateTimeId } from '../documents/format';
 import { publicPermitStatus, TooManyAttempts, type PublicPermitStatus, type StatusLimits } from '../permits/status';
 import { jsonObjectBody } from './middleware';
@@ -11,7 +11,7 @@ import { clientAddress } from './client-address';
 /**
  * Public permit status, for applicants (no login): JSON at POST /api/v1/permits/status (the PIN
  * travels in the body, out of URLs and access logs), and an HTML page at /permits/status whose
- * form posts the same way; GET with ?registration=&pin= also works, for links typed by hand.
+ * form posts the same way; GET with ?registrationNumber=&pin= also works, for links typed by hand.
  */
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -23,7 +23,7 @@ function page(title: string, body: string): string {
 
 function form(registration = ''): string {
   return `<form method="post" action="/permits/status">
-<label for="registration">Nomor registrasi</label><input id="registration" name="registration" value="${escapeHtml(registration)}" placeholder="REG/DPMPTSP/2026/000123" required maxlength="64">
+<label for="registrationNumber">Nomor registrasi</label><input id="registrationNumber" name="registrationNumber" value="${escapeHtml(registration)}" placeholder="REG/DPMPTSP/2026/000123" required maxlength="64">
 <label for="pin">PIN (pada tanda terima)</label><input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" required maxlength="32">
 <button type="submit">Lihat status</button></form>`;
 }
@@ -42,16 +42,28 @@ function statusHtml(s: PublicPermitStatus, timeZone: string): string {
   return `<table>${rows.map(([k, v]) => `<tr><th scope="row">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`;
 }
 
+/**
+ * The registration number, as every route names it (`registrationNumber`, like the receipt and the
+ * status answer). `registration`, its name here before, is still taken; both at once must agree.
+ */
+export function registrationNumberOf(input: Record<string, unknown>): unknown {
+  const { registrationNumber, registration } = input;
+  if (registrationNumber !== undefined && registration !== undefined && registrationNumber !== registration) {
+    throw badRequest('Give the registration number once, as registrationNumber', [{ path: '/registration', message: 'differs from registrationNumber (its newer name)' }]);
+  }
+  return registrationNumber ?? registration;
+}
+
 /** `timeZone`: the deployment's, for every time shown. */
 export function permitStatusRouter(db: Kysely<Database>, timeZone: string, limits?: StatusLimits): Router {
   const r = Router();
-  const lookup = (req: Request, registration: unknown, pin: unknown) => publicPermitStatus(db, { registration, pin, clientIp: clientAddress(req) }, limits);
+  const lookup = (req: Request, input: Record<string, unknown>) => publicPermitStatus(db, { registrationNumber: registrationNumberOf(input), pin: input.pin, clientIp: clientAddress(req) }, limits);
 
   r.post('/api/v1/permits/status', async (req, res) => {
     const body = jsonObjectBody(req);
     res.set('Cache-Control', 'no-store');
     try {
-      res.json(await lookup(req, body.registration, body.pin));
+      res.json(await lookup(req, body));
     } catch (err) {
       if (err instanceof TooManyAttempts) res.set('Retry-After', String(err.retryAfterSeconds));
       throw err;
@@ -60,12 +72,12 @@ export function permitStatusRouter(db: Kysely<Database>, timeZone: string, limit
 
   const html = async (req: Request, res: Response, input: Record<string, unknown>) => {
     res.set('Cache-Control', 'no-store');
-    if (input.registration === undefined && input.pin === undefined) {
+    if (input.registrationNumber === undefined && input.registration === undefined && input.pin === undefined) {
       res.type('html').send(page('Status Permohonan Izin', `<p>Masukkan nomor registrasi dan PIN yang tercetak pada tanda terima.</p>${form()}`));
       return;
     }
     try {
-      const status = await lookup(req, input.registration, input.pin);
+      const status = await lookup(req, input);
       res.type('html').send(page('Status Permohonan Izin', statusHtml(status, timeZone)));
     } catch (err) {
       if (!(err instanceof GrmsError) || ![400, 404, 429].includes(err.status)) throw err;
@@ -73,8 +85,8 @@ export function permitStatusRouter(db: Kysely<Database>, timeZone: string, limit
       const message = err.status === 429
         ? `Terlalu banyak percobaan PIN yang salah. Coba lagi dalam ${Math.ceil((err as TooManyAttempts).retryAfterSeconds / 60)} menit.`
         : err.status === 404 ? 'Nomor registrasi atau PIN tidak cocok.' : 'Isi nomor registrasi dan PIN.';
-      const registration = typeof input.registration === 'string' ? input.registration.slice(0, 64) : '';
-      res.status(err.status).type('html').send(page('Status Permohonan Izin', `<p role="alert">${escapeHtml(message)}</p>${form(registration)}`));
+      const given = input.registrationNumber ?? input.registration;
+      res.status(err.status).type('html').send(page('Status Permohonan Izin', `<p role="alert">${escapeHtml(message)}</p>${form(typeof given === 'string' ? given.slice(0, 64) : '')}`));
     }
   };
   r.get('/permits/status', (req, res) => html(req, res, req.query as Record<string, unknown>));

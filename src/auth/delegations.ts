@@ -29,7 +29,7 @@ export interface DelegationView {
 }
 
 /** Validates and records a delegation; `body` is the request's object (delegator defaults to the actor). */
-export async function createDelegation(db: Kysely<Database>, actor: Actor, body: Record<string, unknown>): Promise<{ id: string; delegator: string; delegate: string; role: string; org: string; from: string; to: string }> {
+export async function createDelegation(db: Kysely<Database>, actor: Actor, body: Record<string, unknown>): Promise<DelegationView> {
   const isAdmin = hasRole(actor, 'admin');
   if (hasRole(actor, 'auditor') && !isAdmin) throw forbidden('Auditors do not delegate');
   const delegator = body.delegator === undefined ? actor.username : body.delegator;
@@ -65,7 +65,8 @@ export async function createDelegation(db: Kysely<Database>, actor: Actor, body:
     }).execute();
     await recordPeopleEvent(trx, { action: 'delegate', username: delegate, role, org, details: `acting for ${String(delegator)} ${from}..${to}`, actor: actor.username });
   });
-  return { id, delegator: String(delegator), delegate, role, org, from, to };
+  // The same view the list gives, so one schema describes both answers.
+  return { id, delegator: String(delegator), delegate, role, org, from, to, reason: (body.reason as string | undefined) ?? null, endedAt: null };
 }
 
 /** Delegations the actor may see: all for admins and auditors, else those given or received. */

@@ -145,6 +145,15 @@ export interface WorkflowDefinition {
   machine: AnyStateMachine;
   /** JSON Schema (2020-12) of the instance data. */
   schema: Record<string, unknown>;
+  /**
+   * JSON Schema (2020-12) of the data an instance holds, as the API answers it: `schema` plus what
+   * normalize, payloads, effects and stamps add (derived from `schema` in code, not copied). Absent
+   * when `schema` describes the stored data exactly. Describes; never validates input, and is not
+   * part of the definition hash.
+   */
+  storedSchema?: Record<string, unknown>;
+  /** JSON Schema (2020-12) of what onCreate returns (the create answer's `receipt`). */
+  receiptSchema?: Record<string, unknown>;
   /** Roles allowed to create an instance; the instance belongs to the OPD where the role is held. */
   creatorRoles: readonly RoleName[];
   steps: Readonly<Record<string, Readonly<Record<string, Step>>>>;

@@ -41,13 +41,13 @@ export interface PublicPermitStatus {
 }
 
 export interface StatusQuery {
-  registration: unknown;
+  registrationNumber: unknown;
   pin: unknown;
   clientIp: string;
 }
 
 /** The registration number (upper-cased) and PIN, or a 400 naming what is missing. */
-export function parseStatusQuery(q: { registration: unknown; pin: unknown }): { registration: string; pin: string } {
+export function parseStatusQuery(q: { registrationNumber: unknown; pin: unknown }): { registration: string; pin: string } {
   const problems: FieldProblem[] = [];
   const text = (v: unknown, path: string, max: number) => {
     if (typeof v !== 'string' || v.trim() === '' || v.length > max || !v.isWellFormed() || v.includes('\u0000')) {
@@ -56,7 +56,7 @@ export function parseStatusQuery(q: { registration: unknown; pin: unknown }): { 
     }
     return v.trim();
   };
-  const registration = text(q.registration, '/registration', 64).toUpperCase();
+  const registration = text(q.registrationNumber, '/registrationNumber', 64).toUpperCase();
   const pin = text(q.pin, '/pin', 32);
   if (problems.length) throw badRequest('Give the registration number and the PIN from the receipt', problems);
   return { registration, pin };
@@ -110,7 +110,7 @@ export async function publicPermitStatus(db: Kysely<Database>, q: StatusQuery, l
  * get the same 404.
  */
 export async function heldPermitStatus(
-  db: Kysely<Database>, q: { registration: unknown; pin: unknown }, holds: (instanceId: string) => Promise<boolean>,
+  db: Kysely<Database>, q: { registrationNumber: unknown; pin: unknown }, holds: (instanceId: string) => Promise<boolean>,
 ): Promise<PublicPermitStatus> {
   const { registration, pin } = parseStatusQuery(q);
   const found = await findRegistration(db, registration);

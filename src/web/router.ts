@@ -36,6 +36,9 @@ export const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, i
 /** Paths that belong to the API and the public endpoints around it, never to the console. */
 const NOT_CONSOLE = /^\/(?:api\/|crl\/|healthz$|readyz$|metrics$|openapi\.json$|permits\/status$)/;
 
+/** Whether the console's pages (HTML for browsers, not in the OpenAPI document) answer `path`. */
+export const isConsolePath = (path: string): boolean => !NOT_CONSOLE.test(path);
+
 /** Sessions, language and CSRF for every console request, then the pages, then HTML error pages. */
 export function webRouter(deps: WebDeps): Router {
   const pages = Router();

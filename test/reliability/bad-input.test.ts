@@ -127,7 +127,7 @@ describePostgres('reliability: malformed input', () => {
     cursorOf('99999999999999999999'), cursorOf('9999999999999999'), cursorOf('99999999999999999:1'), cursorOf('1:99999999999999999999'),
     cursorOf('9999999999999999:9999999999999999'), cursorOf(':9223372036854775808'), cursorOf('-1:1'), 'A'.repeat(41),
   ];
-  const QUERY_NAMES = ['limit', 'cursor', 'workflow', 'state', 'org', 'overdue', 'q', 'from', 'to', 'actor', 'instance', 'format', 'year', 'lang', 'next', 'done', 'created', 'check', 'date', 'registration', 'pin', 'out'];
+  const QUERY_NAMES = ['limit', 'cursor', 'workflow', 'state', 'org', 'overdue', 'q', 'from', 'to', 'actor', 'instance', 'format', 'year', 'lang', 'next', 'done', 'created', 'check', 'date', 'registrationNumber', 'registration', 'pin', 'out'];
   /** Malformed by any route's reading: these must be a 400 (reserved names a 422), never a 5xx. */
   const MALFORMED = (value: string) => value.includes('\u0000') || value.length > 2000;
 

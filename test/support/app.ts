@@ -18,6 +18,8 @@ import type { DocumentAuthority } from '../../src/documents/authority';
 import { wireEngine } from '../../src/wiring';
 import type { Metrics } from '../../src/api/metrics';
 import type { MetricsAccess } from '../../src/api/metrics-endpoint';
+import { servedOpenApi } from '../../src/api/openapi-operations';
+import { ContractViolation, OpenApiContract } from './openapi-contract';
 
 export const PUBLIC_URL = 'https://grms.semarangkota.example';
 
@@ -56,8 +58,15 @@ export interface TestApp {
   metrics: Metrics;
   tokens: Record<string, string>;
   masterKey: Buffer;
-  /** A real HTTP request to the running server as `user` (undefined: no token). */
+  /**
+   * A real HTTP request to the running server as `user` (undefined: no token). The answer must
+   * match the OpenAPI document (status, media type, headers, JSON schema): otherwise it throws.
+   */
   call(user: string | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
+  /** The same request, its answer not checked against the document: only for answers outside any contract (a broken deployment's 500). */
+  callUnchecked(user: string | undefined, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
+  /** The OpenAPI document this app serves, as a checker. */
+  contract: OpenApiContract;
   close(): Promise<void>;
 }
 
@@ -84,25 +93,32 @@ export async function startTestApp(
   const tokens: Record<string, string> = {};
   const present = await db.kysely.selectFrom('users').select('username').where('username', 'in', DEMO_USERNAMES).execute();
   for (const { username } of present) tokens[username] = await mintToken(db.kysely, username);
+  const contract = new OpenApiContract(JSON.parse(JSON.stringify(servedOpenApi({ publicUrl: PUBLIC_URL, government: 'grms tests', registry: engine.registry }))));
+  const callUnchecked: TestApp['callUnchecked'] = async (user, method, path, body, headers = {}) => {
+    const h: Record<string, string> = { ...headers };
+    if (user) h.authorization = `Bearer ${tokens[user] ?? user}`;
+    let payload: string | Buffer | undefined;
+    if (body !== undefined) {
+      payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+      h['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(url + path, { method, headers: h, body: payload });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  };
   return {
-    url, db, engine, authority, metrics, tokens, masterKey,
-    async call(user, method, path, body, headers = {}) {
-      const h: Record<string, string> = { ...headers };
-      if (user) h.authorization = `Bearer ${tokens[user] ?? user}`;
-      let payload: string | Buffer | undefined;
-      if (body !== undefined) {
-        payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
-        h['content-type'] ??= 'application/json';
-      }
-      const res = await fetch(url + path, { method, headers: h, body: payload });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // not JSON: keep the text
-      }
-      return { status: res.status, headers: res.headers, body: parsed, text };
+    url, db, engine, authority, metrics, tokens, masterKey, contract, callUnchecked,
+    async call(user, method, path, body, headers) {
+      const reply = await callUnchecked(user, method, path, body, headers);
+      const problems = contract.check({ method, url: path, status: reply.status, headers: reply.headers, text: reply.text });
+      if (problems.length) throw new ContractViolation(problems, { method, url: path, status: reply.status, headers: reply.headers, text: reply.text });
+      return reply;
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,6 +2,7 @@ import { assign, setup } from 'xstate';
 import schema from '../../schemas/budget-proposal/v1.schema.json';
 import type { DataProblem, NormalizedData, WorkflowDefinition } from '../../src/engine/definition';
 import { hundredths, lineAmount, quantityProblem, toSafeNumber } from '../../src/engine/money';
+import { requiring, withProperties } from '../../src/engine/stored-schema';
 
 /** The event shape every grms machine receives: the engine adds the acting user. */
 type BudgetEvent = { type: string; actor: string; comment?: string; data?: Record<string, unknown> };
@@ -107,6 +108,10 @@ function normalize(input: Record<string, unknown>): NormalizedData | { problems:
   };
 }
 
+/** As stored: normalize computes every line's amount and the total. */
+const lines = schema.properties.lines;
+const storedSchema = requiring(withProperties(schema, { lines: { ...lines, items: requiring(lines.items, ['amount']) } }), ['total']);
+
 /** Budget proposal v1: one sub kegiatan's RKA lines for one OPD and fiscal year, draft to DPA. */
 export const budgetProposalV1: WorkflowDefinition = {
   name: 'budget-proposal',
@@ -114,6 +119,7 @@ export const budgetProposalV1: WorkflowDefinition = {
   title: 'Usulan RKA (budget proposal)',
   machine,
   schema,
+  storedSchema,
   creatorRoles: ['planner'],
   normalize,
   // Defaults; a deployment sets its own with GRMS_SLA_BUDGET_PROPOSAL (e.g. "tapd_review=15").

@@ -4,6 +4,8 @@ import type { DataProblem, NormalizedData, Step, WorkflowDefinition } from '../.
 import { formatRupiah } from '../../src/documents/format';
 import { quantityProblem } from '../../src/engine/money';
 import { registerPermit, takePermitNumber } from '../../src/permits/numbers';
+import { PIN_DIGITS } from '../../src/permits/pin';
+import { withProperties } from '../../src/engine/stored-schema';
 
 /**
  * Permit v1: an application for a regional permit (PBG building approval, SLF, izin reklame) at
@@ -111,12 +113,31 @@ function documentFields(data: Record<string, unknown>): Array<[string, string]> 
   return fields;
 }
 
+/** As stored: the fee, the payment reference and the permit number arrive with their events. */
+const storedSchema = withProperties(schema, {
+  fee: schema.$defs.feeAssessment.properties.fee,
+  paymentReference: schema.$defs.paymentConfirmation.properties.paymentReference,
+  permitNumber: { type: 'string', description: 'SK Izin number, stamped when the permit head signs' },
+});
+
+/** The registration receipt (src/permits/numbers.ts), shown once. */
+const receiptSchema = {
+  type: 'object', required: ['registrationNumber', 'pin', 'registeredAt'], additionalProperties: false,
+  properties: {
+    registrationNumber: { type: 'string', examples: ['REG/DPMPTSP/2026/000123'] },
+    pin: { type: 'string', pattern: `^[0-9]{${PIN_DIGITS}}$`, description: 'Only its hash is stored' },
+    registeredAt: { type: 'string', format: 'date-time' },
+  },
+};
+
 export const permitV1: WorkflowDefinition = {
   name: 'permit',
   version: 1,
   title: 'Permohonan izin (DPMPTSP)',
   machine,
   schema,
+  storedSchema,
+  receiptSchema,
   creatorRoles: ['frontdesk'],
   normalize,
   // Working days per step (SiCantik practice); the applicant's turns pause the 15-day clock.

@@ -4,6 +4,7 @@ import type { DataProblem, NormalizedData, Step, StepEffectInput, WorkflowDefini
 import { formatRupiah } from '../../src/documents/format';
 import { alreadySigned } from '../../src/errors';
 import { checkAward } from '../../src/procurement/award';
+import { storedSchema } from './v1-stored';
 import {
   checkAmendedValue, checkMaintenanceOver, checkProgress, handoverPenalty, recordPayment, retentionClaim, terminClaim, terminPercentProblem,
   type Claim, type ContractData, type ReturnTo,
@@ -180,6 +181,7 @@ export const procurementDeliveryV1: WorkflowDefinition = {
   title: 'Pelaksanaan kontrak pengadaan (e-delivery)',
   machine,
   schema,
+  storedSchema,
   creatorRoles: ['ppk'],
   normalize,
   // Working days per payment step (≈, keep configurable: GRMS SLA overrides apply).
