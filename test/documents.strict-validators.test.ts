@@ -155,9 +155,9 @@ describeWithTools('documents under strict validators', ['openssl', 'pdfsig', 'ce
       }
       for (const doc of docs) {
         const name = `${doc.kind} (${doc.title})`;
-        const ts = opensslTsVerify(doc.pdf, tsa.caPem);
+        const ts = await opensslTsVerify(doc.pdf, tsa.caPem);
         if (!ts.ok) failures.push(`${name}: openssl ts -verify: ${ts.out}`);
-        const dss = qpdfDss(doc.pdf);
+        const dss = await qpdfDss(doc.pdf);
         if (!dss) {
           failures.push(`${name}: no DSS`);
           continue;
@@ -166,7 +166,7 @@ describeWithTools('documents under strict validators', ['openssl', 'pdfsig', 'ce
         for (const [what, der] of [['signer', signer], ['CA', pemToDer(caPem)], ['TSA', pemToDer(tsa.certPem)], ['TSA CA', pemToDer(tsa.caPem)]] as const) {
           if (!dss.certs.some((c) => c.equals(der))) failures.push(`${name}: the DSS lacks the ${what} certificate`);
         }
-        const crls = dss.crls.map((der) => opensslCrl(der, [caPem, tsa.caPem]));
+        const crls = await Promise.all(dss.crls.map((der) => opensslCrl(der, [caPem, tsa.caPem])));
         if (crls.length !== 2 || crls.some((c) => !c.ok)) failures.push(`${name}: DSS CRLs: ${crls.map((c) => c.out).join(' | ')}`);
       }
       expect(failures).toEqual([]);
