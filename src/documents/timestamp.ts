@@ -89,13 +89,19 @@ export async function requestTimestamp(tsa: TsaSettings, signatureValue: Buffer)
   nonce[0] = (nonce[0]! & 0x7f) | 0x01; // positive, no leading zero octet
   const nonceHex = nonce.toString('hex');
   let body: Buffer;
+  const signal = AbortSignal.timeout(tsa.timeoutMs); // one bound for every attempt
+  const post = () => fetch(tsa.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' },
+    body: timestampRequest(digest, nonceHex),
+    signal,
+    redirect: 'error',
+  });
   try {
-    const res = await fetch(tsa.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/timestamp-query', accept: 'application/timestamp-reply' },
-      body: timestampRequest(digest, nonceHex),
-      signal: AbortSignal.timeout(tsa.timeoutMs),
-      redirect: 'error',
+    // A kept-alive connection the TSA closed meanwhile fails at once: one more try on a new one.
+    const res = await post().catch((err: Error) => {
+      if (signal.aborted || err.name !== 'TypeError') throw err;
+      return post();
     });
     if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
     if (Number(res.headers.get('content-length') ?? 0) > MAX_RESPONSE_BYTES) throw new Error('answer too large');

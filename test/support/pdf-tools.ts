@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -140,6 +140,27 @@ export function signedRevision(pdf: Buffer): Buffer {
   return pdf.subarray(0, c + d);
 }
 
+/**
+ * runIn without blocking this process: a test server in the same process keeps answering (and
+ * closing idle sockets on time) while the tool runs.
+ */
+export async function runInAsync(files: Record<string, string | Buffer>, cmd: string, args: string[]): Promise<{ status: number | null; out: string; dir?: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grms-tool-'));
+  try {
+    for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), bytes);
+    return await new Promise((resolve, reject) => {
+      const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, out }));
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Runs a tool in a fresh folder holding `files`; returns its exit status and output. */
 export function runIn(files: Record<string, string | Buffer>, cmd: string, args: string[]): { status: number | null; out: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grms-tool-'));
@@ -234,21 +255,22 @@ export function timestampOf(pdf: Buffer): { token: Buffer; signatureValue: Buffe
  * `openssl ts -verify` of the signature's time-stamp against the TSA's CA and the SHA-256 of the
  * signature value; also the token's text (`openssl ts -reply -token_in -text`).
  */
-export function opensslTsVerify(pdf: Buffer, tsaCaPem: string): { ok: boolean; out: string; text: string } {
+export async function opensslTsVerify(pdf: Buffer, tsaCaPem: string): Promise<{ ok: boolean; out: string; text: string }> {
   const ts = timestampOf(pdf);
   if (!ts) return { ok: false, out: 'no time-stamp token in the signature', text: '' };
   const digest = crypto.createHash('sha256').update(ts.signatureValue).digest('hex');
-  const r = runIn({ 'token.der': ts.token, 'tsa-ca.pem': tsaCaPem }, 'openssl', ['ts', '-verify', '-in', 'token.der', '-token_in', '-digest', digest, '-CAfile', 'tsa-ca.pem']);
-  const text = runIn({ 'token.der': ts.token }, 'openssl', ['ts', '-reply', '-in', 'token.der', '-token_in', '-text']).out;
+  const r = await runInAsync({ 'token.der': ts.token, 'tsa-ca.pem': tsaCaPem }, 'openssl', ['ts', '-verify', '-in', 'token.der', '-token_in', '-digest', digest, '-CAfile', 'tsa-ca.pem']);
+  const text = (await runInAsync({ 'token.der': ts.token }, 'openssl', ['ts', '-reply', '-in', 'token.der', '-token_in', '-text'])).out;
   return { ok: r.status === 0 && /Verification: OK/.test(r.out), out: r.out, text };
 }
 
 /** The DSS as qpdf reads it (`qpdf --json`): the catalogue's keys and the Certs/CRLs/OCSPs streams' data. */
-export function qpdfDss(pdf: Buffer): { catalogKeys: string[]; certs: Buffer[]; crls: Buffer[]; ocsps: Buffer[] } | undefined {
+export async function qpdfDss(pdf: Buffer): Promise<{ catalogKeys: string[]; certs: Buffer[]; crls: Buffer[]; ocsps: Buffer[] } | undefined> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grms-qpdf-'));
   try {
     fs.writeFileSync(path.join(dir, 'doc.pdf'), pdf);
-    run('qpdf', ['--json=2', '--json-stream-data=file', `--json-stream-prefix=${path.join(dir, 's')}`, path.join(dir, 'doc.pdf'), path.join(dir, 'out.json')]);
+    const r = await runInAsync({}, 'qpdf', ['--json=2', '--json-stream-data=file', `--json-stream-prefix=${path.join(dir, 's')}`, path.join(dir, 'doc.pdf'), path.join(dir, 'out.json')]);
+    if (r.status !== 0) throw new Error(`qpdf --json: ${r.out}`);
     const objects = (JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8')) as { qpdf: [unknown, Record<string, { value?: Record<string, unknown>; stream?: { datafile: string } }>] }).qpdf[1];
     const root = objects.trailer!.value!['/Root'] as string;
     const catalog = objects[`obj:${root}`]!.value!;
@@ -263,8 +285,8 @@ export function qpdfDss(pdf: Buffer): { catalogKeys: string[]; certs: Buffer[]; 
 }
 
 /** `openssl crl -verify` of a DER CRL against one of `caPems`: its issuer and whether the signature verified. */
-export function opensslCrl(der: Buffer, caPems: string[]): { ok: boolean; issuer: string; out: string } {
-  const r = runIn({ 'crl.der': der, 'cas.pem': caPems.join('') }, 'openssl', ['crl', '-inform', 'DER', '-in', 'crl.der', '-noout', '-issuer', '-verify', '-CAfile', 'cas.pem']);
+export async function opensslCrl(der: Buffer, caPems: string[]): Promise<{ ok: boolean; issuer: string; out: string }> {
+  const r = await runInAsync({ 'crl.der': der, 'cas.pem': caPems.join('') }, 'openssl', ['crl', '-inform', 'DER', '-in', 'crl.der', '-noout', '-issuer', '-verify', '-CAfile', 'cas.pem']);
   return { ok: r.status === 0 && /verify OK/.test(r.out), issuer: /issuer=(.*)/.exec(r.out)?.[1]?.trim() ?? '', out: r.out };
 }
 

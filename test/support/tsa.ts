@@ -115,7 +115,8 @@ export async function startTestTsa(): Promise<TestTsa> {
   openssl(['crl', '-in', 'crl.pem', '-outform', 'DER', '-out', 'crl.der'], dir);
   tsa.caPem = fs.readFileSync(tsa.caFile, 'utf8');
   tsa.certPem = fs.readFileSync(path.join(dir, 'tsa.pem'), 'utf8');
-  tsa.env = { GRMS_TSA_URL: tsa.url, GRMS_TSA_TRUST_ANCHORS: tsa.caFile };
+  // A generous timeout: on a loaded test machine one `openssl ts` may take seconds; tests of the timeout set their own.
+  tsa.env = { GRMS_TSA_URL: tsa.url, GRMS_TSA_TRUST_ANCHORS: tsa.caFile, GRMS_TSA_TIMEOUT_MS: '60000' };
   return tsa;
 }
 
