@@ -116,6 +116,7 @@ const MATRIX: Record<string, Row> = {
   'GET /log/node/{level}/{index}': { ...PUBLIC, send: { params: { level: '0', index: '0' } } },
   'POST /api/v1/log/checkpoint': allowOnly(['admin']),
   'GET /verify/{id}': { ...PUBLIC, send: { id: 'document', headers: { accept: 'application/json' } } },
+  'GET /verify/{id}/evidence': { ...PUBLIC, send: { id: 'document' } },
   'POST /api/v1/verify': { ...PUBLIC, send: { body: Buffer.from('not a pdf'), headers: { 'content-type': 'application/pdf' } } },
   'POST /api/v1/permits/status': PUBLIC,
   'GET /permits/status': PUBLIC,
