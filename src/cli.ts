@@ -5,7 +5,7 @@ import { loadConfig } from './config';
 import { createLogger } from './log';
 import { openDeployment } from './runtime';
 import { startServer } from './server';
-import { DEMO_TOKEN_DAYS } from './seed/demo-credentials';
+import { demoSignInTable, saveDemoSignIns, startupProgress } from './cli/startup';
 import { generateKey } from './auth/secrets';
 import { loadActor, mintToken, revokeToken, revokeUserTokens } from './auth/tokens';
 import { seedDemo } from './seed/demo';
@@ -65,22 +65,25 @@ program
   .action(async () => {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
-    const running = await startServer(config, logger);
+    const steps = startupProgress();
+    const running = await startServer(config, logger, steps.step);
     // The address first: the server answers from now on; the demo sign-ins follow once made.
     const metrics = `${running.metricsUrl ?? `${running.url}/metrics`}${config.metricsToken ? ' (bearer token required)' : ''}`;
+    steps.finish();
     const witnessed = config.log.witnesses.length ? `witnessed by ${config.log.witnesses.map((w) => w.name).join(', ')}` : UNWITNESSED;
     process.stdout.write(`grms is listening on ${running.url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n  metrics: ${metrics}\n  transparency log: ${config.log.origin}; ${witnessed}\n`);
+    if (!config.databaseUrl) steps.step('making the demo sign-ins');
     const credentials = await running.demoCredentials.catch(async (err: unknown) => {
       logger.error({ err }, 'could not make the demo sign-ins: stopping');
       await running.stop();
       process.exit(1);
     });
-    const demo = Object.entries(credentials);
-    if (demo.length) {
-      const lines = [`  demo users (new bearer tokens, valid for ${DEMO_TOKEN_DAYS} days; passwords renewed at each start unless set otherwise):`];
-      for (const [user, c] of demo) lines.push(`    ${user.padEnd(22)} ${c.token}  ${c.password ?? '(own password kept)'}`);
-      lines.push(`  try: curl -H "Authorization: Bearer ${credentials['perencana.dinkes']?.token ?? '<token>'}" ${running.url}/api/v1/tasks`);
-      process.stdout.write(`${lines.join('\n')}\n`);
+    steps.done('started');
+    if (Object.keys(credentials).length) {
+      // Printed once, and kept in a file of the owner's: the JSON log that follows scrolls the screen.
+      const table = demoSignInTable(credentials, running.url);
+      const file = saveDemoSignIns(config.dataDir, table);
+      process.stdout.write(`${table}\n  demo sign-ins saved in ${file} (readable by you only)\n`);
     }
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');

@@ -25,6 +25,8 @@ export interface OpenOptions {
   poolSize?: number;
   /** PostgreSQL: told about connections lost outside a query (the pool replaces them). */
   onConnectionError?: (err: Error) => void;
+  /** Told as opening moves on (the server prints it for the person at the terminal). */
+  onStep?: (label: string) => void;
 }
 
 export const KEY_HELP = 'set GRMS_KEY to 32 random bytes in base64 (make one with `npx grms key generate` and keep it safe: it encrypts the deployment\'s private keys)';
@@ -37,6 +39,7 @@ export async function openDeployment(config: Config, opts: OpenOptions): Promise
   if (config.databaseUrl) {
     if (opts.needsKey && !config.key) throw new ConfigError(`DATABASE_URL is set but GRMS_KEY is not: ${KEY_HELP}`);
     const masterKey = config.key ? parseKey(config.key) : undefined;
+    opts.onStep?.('connecting to PostgreSQL (DATABASE_URL) and applying migrations');
     const db = openPostgres({ connectionString: config.databaseUrl, max: opts.poolSize ?? 10, onConnectionError: opts.onConnectionError });
     try {
       await migrate(db);
@@ -49,8 +52,10 @@ export async function openDeployment(config: Config, opts: OpenOptions): Promise
   let lock: DataDirLock | undefined = acquireDataDirLock(config.dataDir, opts.purpose);
   try {
     const masterKey = parseKey(config.key ?? loadOrCreateKeyFile(config.dataDir));
+    opts.onStep?.(`opening the embedded database (PGlite) in ${path.join(config.dataDir, 'pgdata')}`);
     const db = await openPglite({ dataDir: path.join(config.dataDir, 'pgdata') });
     try {
+      opts.onStep?.('applying migrations');
       await migrate(db);
     } catch (err) {
       await db.close();

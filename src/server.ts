@@ -29,15 +29,17 @@ export interface RunningServer {
 }
 
 /** Starts `grms serve`: database, migrations, keys, demo data (embedded), HTTP, checkpoints. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, onStep?: (label: string) => void): Promise<RunningServer> {
   const deployment = await openDeployment(config, {
     purpose: 'server', needsKey: true, poolSize: 20,
     onConnectionError: (err) => logger.warn({ err }, 'lost a database connection'),
+    onStep,
   });
   const { db } = deployment;
   let wired: Wired | undefined;
   try {
     const masterKey = deployment.masterKey!;
+    onStep?.('loading keys and workflows');
     const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
     // The log is signed with the checkpoint key, named by the origin; witnesses on a guessed origin are refused here.
     const log = openTransparencyLog(db.kysely, checkpointKey.privateKey, config.log, addCheckpoint);
@@ -48,6 +50,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     wired = await wireEngine(db.kysely, masterKey, config);
     const { engine, authority, reportPool, metrics, verifyPool, warmUp } = wired;
     if (deployment.embedded) {
+      onStep?.('checking the demo data (loaded on the first start)');
       const seeded = await seedDemo(db.kysely, engine);
       if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
     }
@@ -56,6 +59,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       verify: { pool: verifyPool, settings: config.verify }, secureCookies: config.publicUrl.startsWith('https:'), documentPlace: config.documentPlace,
       publicUrl: config.publicUrl, metricsAccess: { token: config.metricsToken, ownListener: config.metricsAddress !== undefined }, trustProxy: config.trustProxy,
       log, logRate: config.log.rate });
+    onStep?.('starting the HTTP server');
     const server = http.createServer(app);
     answerClientErrors(server);
     // Longer than common proxies' idle timeouts, so a kept-alive connection is closed by the client side first.

@@ -134,7 +134,9 @@ describeBackends('password change and reset end the sessions an attacker may hol
     const admin = await signedIn('admin');
     const page = await admin.get('/admin/users/verifikator.bappeda');
     expect(page.text).toContain('mengakhiri semua sesi konsol pengguna, mencabut semua token API-nya');
-    const reset = await admin.post('/admin/users/verifikator.bappeda/password-reset', {}, page);
+    const posted = await admin.post('/admin/users/verifikator.bappeda/password-reset', {}, page);
+    expect(posted.status).toBe(303);
+    const reset = await admin.get(posted.location!);
     expect(reset.status).toBe(200);
     expect(reset.text).toContain('1 sesi konsol diakhiri dan 1 token API milik verifikator.bappeda dicabut');
     expect(await sessionsOf('verifikator.bappeda')).toEqual([]);

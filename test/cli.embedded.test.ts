@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { exited, grms, serve, logKey } from './support/cli';
+import { demoSignIns, exited, grms, serve, logKey } from './support/cli';
 import { ConsoleClient } from './support/web';
 import { createPostgresDatabase, dropPostgresDatabase, describePostgres } from './support/db';
 import { openPglite } from '../src/db/connect';
@@ -68,9 +68,23 @@ describe('grms CLI on the embedded database', () => {
       expect(me.status).toBe(200);
       const all = (await (await fetch(`${second.url}/api/v1/instances?workflow=budget-proposal&limit=200`, { headers: { authorization: `Bearer ${second.tokens['auditor.inspektorat']}` } })).json()) as { items: unknown[] };
       expect(all.items.length).toBe(6); // the demo set's proposals, loaded once (not again on restart)
-      expect(second.output()).toMatch(/^\s{4}kadis\.dinkes\s+grms_\S+\s+\(own password kept\)$/m);
+      expect(second.output()).toMatch(/^\s{4}kadis\.dinkes\s{2,}opd_head \(dinkes\)\s{2,}\(kept\)\s{2,}grms_\S+$/m);
       expect(second.passwords['kadis.dinkes']).toBeUndefined();
       expect(second.passwords.admin).not.toBe(first.passwords.admin);
+      // Each start revokes the demo tokens the previous start printed (the CLI's token above is kept).
+      for (const user of ['kadis.dinkes', 'admin']) {
+        expect((await fetch(`${second.url}/api/v1/me`, { headers: { authorization: `Bearer ${first.tokens[user]}` } })).status).toBe(401);
+        expect((await fetch(`${second.url}/api/v1/me`, { headers: { authorization: `Bearer ${second.tokens[user]}` } })).status).toBe(200);
+      }
+      // Progress while it starts, and the table kept in a file only its owner reads, its path printed last.
+      expect(second.output()).toMatch(/grms: opening the embedded database \(PGlite\) in \S+: \d+\.\d s/);
+      expect(second.output()).toMatch(/grms: making the demo sign-ins: \d+\.\d s/);
+      const file = path.join(dir, 'demo-credentials.txt');
+      const printed = second.output();
+      expect(printed.indexOf(`  demo sign-ins saved in ${file} (readable by you only)\n`)).toBeGreaterThan(printed.indexOf('  try: curl'));
+      expect(printed.indexOf('  try: curl')).toBeGreaterThan(printed.search(/^\s{4}penyedia\.cvmaju\s/m));
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      expect(demoSignIns(fs.readFileSync(file, 'utf8'))).toEqual({ tokens: second.tokens, passwords: second.passwords });
     } finally {
       second.child.kill('SIGTERM');
       expect(await exited(second.child)).toBe(0);

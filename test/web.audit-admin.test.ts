@@ -203,10 +203,14 @@ describeBackends('web console audit and admin pages', (kind) => {
       const set = await c.post('/admin/users/staf.baru/password', { password: 'Sandi-Awal-2026' }, page);
       expect(set.status).toBe(303);
       expect(await checkLogin(app.db.kysely, 'staf.baru', 'Sandi-Awal-2026')).toEqual({ username: 'staf.baru', mustChange: false });
-      const reset = await c.post('/admin/users/staf.baru/password-reset', {}, page);
-      expect(reset.status).toBe(200);
+      // Redirect after POST: the temporary password waits for the next page view only (sealed, server-side).
+      const posted = await c.post('/admin/users/staf.baru/password-reset', {}, page);
+      expect(posted.status).toBe(303);
+      expect(posted.location).toBe('/admin/users/staf.baru?done=reset');
+      const reset = await c.get(posted.location!);
       expect(reset.headers.get('cache-control')).toBe('no-store');
       const temporary = /<code class="secret" id="temporary-password">([^<]+)<\/code>/.exec(reset.text)![1]!;
+      expect(JSON.stringify(await sql`SELECT * FROM web_notices`.execute(app.db.kysely))).not.toContain(temporary);
       expect(temporary).toMatch(/^[A-Za-z2-9]{20}$/);
       expect(await checkLogin(app.db.kysely, 'staf.baru', 'Sandi-Awal-2026')).toBeUndefined();
       expect(await checkLogin(app.db.kysely, 'staf.baru', temporary)).toEqual({ username: 'staf.baru', mustChange: true });

@@ -106,6 +106,8 @@ const CONSOLE_MATRIX: Record<string, Row> = {
     anonymous: 'signin', roles: READ, except: { auditor: 'deny', admin: 'deny' },
     send: { body: (c) => ({ event: c.event, comment: 'uji matriks konsol', version: '999999' }) },
   },
+  // The permit's tanda terima, as POST /api/v1/permits/receipt.pdf: the front desk holding it; a wrong PIN prints nothing.
+  'POST /instances/:id/receipt.pdf': { anonymous: 'signin', roles: 'deny', except: { frontdesk: READ }, send: { target: 'permit', body: { pin: '00000000' } } },
   'GET /instances/:id/events/:event': DRAFT_FORM,
   'POST /instances/:id/events/:event': DRAFT_FORM,
 

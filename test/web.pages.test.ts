@@ -178,10 +178,17 @@ describeBackends('web console pages', (kind) => {
       '/object/location': 'Jl. Pandanaran 10', '/object/description': 'Rumah tinggal 2 lantai', '/object/floorArea': '180,5', '/technicalAgency': 'pupr',
       '/attachments/0/name': 'KTP.pdf', '/attachments/0/sha256': 'a'.repeat(64), _action: 'save',
     }, page);
-    expect(res.status).toBe(201);
-    const registration = /REG\/[^\s<]+/.exec(res.text)?.[0];
+    // Redirect after POST: the receipt page shows the PIN once (a one-time server-side notice, never in the URL).
+    expect(res.status).toBe(303);
+    expect(res.location).toMatch(/^\/instances\/[0-9a-f-]{36}\?done=create$/);
+    const shown = await fo.get(res.location!);
+    const registration = /REG\/[^\s<]+/.exec(shown.text)?.[0];
     expect(registration).toBeDefined();
-    expect(res.text).toMatch(/PIN \(simpan, tidak ditampilkan lagi\): \d{4,}/);
+    expect(shown.text).toMatch(/PIN \(simpan, tidak ditampilkan lagi\)<\/dt><dd><code class="secret" id="receipt-pin">\d{8}<\/code>/);
+    expect(shown.text).toContain('Cetak tanda terima');
+    const again = await fo.get(res.location!);
+    expect(again.text).toContain(registration!);
+    expect(again.text).not.toContain('id="receipt-pin"');
     const row = await app.db.kysely.selectFrom('permit_registrations').innerJoin('workflow_instances as w', 'w.id', 'permit_registrations.instance_id')
       .select(['w.id', 'w.data']).where('registration_number', '=', registration!).executeTakeFirstOrThrow();
     expect((row.data.object as Record<string, unknown>).floorArea).toBe(180.5);

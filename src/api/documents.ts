@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import { Router } from 'express';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
@@ -8,8 +7,7 @@ import { checkUploadedPdf } from '../documents/check-upload';
 import { GrmsError, notFound, payloadTooLarge, unsupportedMediaType } from '../errors';
 import { actorOf, requireRole } from './middleware';
 import type { DocumentPool } from '../documents/pool';
-import type { DocumentContent } from '../documents/content';
-import { heldPermitStatus } from '../permits/status';
+import { permitReceiptPdf, receiptFilename } from '../permits/receipt';
 import { auditReport } from '../documents/audit-report';
 import { CrlPublisher } from '../documents/crl';
 import { verifyRateLimit, type PublicVerify } from './verify-rate';
@@ -59,33 +57,8 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
   // for an application the caller may read; the applicants' PIN limit does not apply to it.
   r.post('/permits/receipt.pdf', requireRole('frontdesk'), async (req, res) => {
     const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
-    const actor = actorOf(res);
-    const holds = (instanceId: string) => engine.get(actor, instanceId).then(() => true, (err: unknown) => {
-      if (err instanceof GrmsError && err.status === 404) return false;
-      throw err;
-    });
-    const status = await heldPermitStatus(db, { registrationNumber: body.registrationNumber, pin: body.pin }, holds);
-    const reg = await db.selectFrom('permit_registrations').innerJoin('workflow_instances as w', 'w.id', 'permit_registrations.instance_id')
-      .select(['w.id', 'w.title', 'w.data', 'w.org_id']).where('permit_registrations.registration_number', '=', status.registrationNumber).executeTakeFirstOrThrow();
-    const org = await db.selectFrom('orgs').select('name').where('id', '=', reg.org_id).executeTakeFirstOrThrow();
-    const applicant = (reg.data.applicant ?? {}) as Record<string, unknown>;
-    const id = crypto.randomUUID();
-    const statusUrl = `${publicUrl}/permits/status`;
-    const content: DocumentContent = {
-      government: authority.seal.org || 'grms', orgName: org.name, title: 'Tanda Terima Permohonan Izin', number: status.registrationNumber,
-      documentId: id, verifyUrl: statusUrl, place: documentPlace, issuedAt: engine.time.clock(), timezone: engine.time.timeZone,
-      workflow: status.permitType.label, instanceTitle: reg.title,
-      fields: [
-        ['Nomor registrasi', status.registrationNumber], ['PIN', String(body.pin)], ['Pemohon', String(applicant.name ?? '')],
-        ['Jenis izin', status.permitType.label], ['Didaftarkan', status.registeredAt], ['Batas waktu layanan', status.dueDate ?? '-'],
-        ['Cek status', `${statusUrl} (nomor registrasi + PIN)`],
-      ],
-      history: [],
-      comment: 'Simpan PIN ini: PIN tidak disimpan oleh sistem dan tidak dapat ditampilkan lagi.',
-      signer: { name: authority.seal.name, position: 'Segel elektronik sistem', orgName: authority.seal.org },
-    };
-    const signed = await pool.renderAndSign(content, authority.seal);
-    res.type('application/pdf').set('Content-Disposition', `attachment; filename="tanda-terima-${status.registrationNumber.replace(/[^A-Za-z0-9.-]/g, '-')}.pdf"`).set('Cache-Control', 'no-store').send(signed.pdf);
+    const receipt = await permitReceiptPdf({ db, engine, authority, pool, publicUrl, documentPlace }, actorOf(res), { registrationNumber: body.registrationNumber, pin: body.pin });
+    res.type('application/pdf').set('Content-Disposition', `attachment; filename="${receiptFilename(receipt.registrationNumber)}"`).set('Cache-Control', 'no-store').send(receipt.pdf);
   });
   r.get('/documents/:id', async (req, res) => {
     const id = req.params.id;

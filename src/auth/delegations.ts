@@ -7,6 +7,7 @@ import { invalidTextProblems } from '../engine/validate';
 import { refuseUnprintable } from '../documents/printable';
 import { recordPeopleEvent } from './people';
 import { GLOBAL_ROLES, hasRole, type Actor } from './roles';
+import { inTransaction } from '../db/transaction';
 
 /**
  * Plt/Plh: a role holder (or an admin for them) delegates a role for a date range. The API and
@@ -45,7 +46,7 @@ export async function createDelegation(db: Kysely<Database>, actor: Actor, body:
   refuseUnprintable({ reason: body.reason });
   const { delegate, role, org, from, to } = body as { delegate: string; role: string; org: string; from: string; to: string };
   const id = crypto.randomUUID();
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const holds = await trx.selectFrom('user_roles').innerJoin('users', 'users.username', 'user_roles.username').select('users.org_id')
       .where('user_roles.username', '=', String(delegator)).where('user_roles.role', '=', role).where('user_roles.org_id', '=', org).executeTakeFirst();
     if (!holds) throw invalidData(`${String(delegator)} does not hold ${role} at ${org}`, [{ path: '/role', message: 'the delegator must hold this role at this organisation' }]);
@@ -85,7 +86,7 @@ export async function listDelegations(db: Kysely<Database>, actor: Actor, limit 
 /** Ends a delegation now (the delegator or an admin); ending an ended one changes nothing. */
 export async function endDelegation(db: Kysely<Database>, actor: Actor, id: string): Promise<void> {
   if (hasRole(actor, 'auditor') && !hasRole(actor, 'admin')) throw forbidden('Auditors do not change delegations');
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const d = /^[0-9a-f-]{36}$/i.test(id) ? await trx.selectFrom('delegations').selectAll().where('id', '=', id).forUpdate().executeTakeFirst() : undefined;
     if (!d || (d.delegator !== actor.username && d.delegate !== actor.username && !hasRole(actor, 'admin'))) throw notFound(`No delegation ${id}`);
     if (d.delegator !== actor.username && !hasRole(actor, 'admin')) throw forbidden('Only the delegator or an admin ends a delegation');

@@ -5,6 +5,7 @@ import { canonicalJson } from '../audit/hash';
 import { appendToSideChain, verifySideChain, type SideChainResult } from '../audit/side-chain';
 import { invalidTextProblems } from '../engine/validate';
 import { refuseUnprintable } from '../documents/printable';
+import { inTransaction } from '../db/transaction';
 
 /**
  * Organisations (OPDs and suppliers) administered by admins. The id and kind never change:
@@ -67,7 +68,7 @@ export async function createOrg(db: Kysely<Database>, by: string, input: NewOrg)
   if (problems.length) throw invalidData('The organisation is invalid', problems);
   refuseUnprintable({ name: o.name, code: o.code });
   const org: Org = { id: input.id, name: input.name.trim(), kind: input.kind, code: input.code?.trim() ?? null, npwp: input.npwp ?? null };
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const added = await trx.insertInto('orgs').values(org).onConflict((oc) => oc.doNothing()).returning('id').executeTakeFirst();
     if (!added) throw orgExists(org.id);
     await record(trx, 'create_org', org.id, { name: org.name, kind: org.kind, code: org.code, npwp: org.npwp }, by);
@@ -82,7 +83,7 @@ export async function updateOrg(db: Kysely<Database>, by: string, id: string, pa
   if (problems.length) throw invalidData('The organisation change is invalid', problems);
   // An organisation's name heads its documents' letterhead.
   refuseUnprintable({ name: p.name, code: p.code });
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const current = await trx.selectFrom('orgs').select(['id', 'name', 'kind', 'code', 'npwp']).where('id', '=', id).forUpdate().executeTakeFirst();
     if (!current) throw notFound(`No organisation "${id}"`);
     if (current.kind === 'supplier' && p.npwp === null) throw invalidData('The organisation change is invalid', [{ path: '/npwp', message: 'is required for a supplier' }]);

@@ -6,6 +6,7 @@ import { invalidData, notFound, wrongPassword, type FieldProblem } from '../erro
 import { recordPeopleEvent } from './people';
 import { revokeUserTokens } from './tokens';
 import { beginPasswordAttempt, tooManyFailures, type AuthLimits } from './rate-limit';
+import { inTransaction } from '../db/transaction';
 
 /**
  * Passwords for people signing in to the web console. Stored as scrypt hashes
@@ -91,7 +92,7 @@ export async function setPassword(
   const problems = passwordProblems(password);
   if (problems.length) throw invalidData('The password is not acceptable', problems);
   const hash = await hashPassword(password);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const user = await trx.selectFrom('users').select(['username', 'active']).where('username', '=', username).forUpdate().executeTakeFirst();
     if (!user) throw notFound(`No user "${username}"`);
     if (!user.active) throw invalidData(`${username} is deactivated`, [{ path: '/username', message: 'is deactivated' }]);

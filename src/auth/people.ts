@@ -7,6 +7,7 @@ import { refuseUnprintable } from '../documents/printable';
 import { revokeCertificate } from '../documents/identities';
 import { ALL_ROLES } from './roles';
 import { revokeUserTokens } from './tokens';
+import { inTransaction } from '../db/transaction';
 
 /**
  * People administration (officials move between posts: mutasi). Every change is appended to the
@@ -49,7 +50,7 @@ export async function createUser(db: Kysely<Database>, by: string, u: NewUser): 
   if (problems.length) throw invalidData('The user is invalid', problems);
   // Printed in every document the user signs and in histories.
   refuseUnprintable({ fullName: u.fullName, position: u.position });
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const grants = u.roles ?? [];
     const more: FieldProblem[] = [];
     if (!(await trx.selectFrom('orgs').select('id').where('id', '=', u.org).executeTakeFirst())) more.push({ path: '/org', message: 'is not a known organisation' });
@@ -72,7 +73,7 @@ async function lockUser(trx: Transaction<Database>, username: string) {
 }
 
 export async function grantRole(db: Kysely<Database>, by: string, username: string, role: string, org: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     await lockUser(trx, username);
     const problems = await checkGrant(trx, role, org, '');
     if (problems.length) throw invalidData('The role grant is invalid', problems);
@@ -84,7 +85,7 @@ export async function grantRole(db: Kysely<Database>, by: string, username: stri
 }
 
 export async function removeRole(db: Kysely<Database>, by: string, username: string, role: string, org: string): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await lockUser(trx, username);
     const removed = await trx.deleteFrom('user_roles').where('username', '=', username).where('role', '=', role).where('org_id', '=', org).executeTakeFirst();
     if (Number(removed.numDeletedRows) === 0) throw notFound(`${username} does not hold ${role} at ${org}`);
@@ -94,7 +95,7 @@ export async function removeRole(db: Kysely<Database>, by: string, username: str
 
 /** Deactivates a user: tokens stop at once, the signing certificate is revoked (earlier signatures stay valid). */
 export async function deactivateUser(db: Kysely<Database>, by: string, username: string, reason: string | undefined): Promise<{ revokedTokens: number; revokedCertificates: string[] }> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const user = await lockUser(trx, username);
     if (!user.active) return { revokedTokens: 0, revokedCertificates: [] };
     await trx.updateTable('users').set({ active: false }).where('username', '=', username).execute();

@@ -23,12 +23,12 @@ export async function mintToken(db: Kysely<Database>, username: string, expiresA
 }
 
 /** Mints a token for each active user among `usernames` in one statement; returns them by username. */
-export async function mintTokensForActive(db: Kysely<Database>, usernames: readonly string[], expiresAt: Date): Promise<Record<string, string>> {
+export async function mintTokensForActive(db: Kysely<Database>, usernames: readonly string[], expiresAt: Date, note: string | null = null): Promise<Record<string, string>> {
   if (usernames.length === 0) return {};
   const tokens = new Map(usernames.map((u) => [u, TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url')]));
   const minted = await sql<{ username: string }>`
-    INSERT INTO api_tokens (token_hash, username, expires_at)
-    SELECT t.hash, u.username, ${expiresAt}::timestamptz
+    INSERT INTO api_tokens (token_hash, username, expires_at, note)
+    SELECT t.hash, u.username, ${expiresAt}::timestamptz, ${note}::text
     FROM users u JOIN (VALUES ${sql.join([...tokens].map(([u, t]) => sql`(${u}, ${hashToken(t)})`))}) AS t(username, hash) ON t.username = u.username
     WHERE u.active
     RETURNING username`.execute(db);

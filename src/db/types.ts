@@ -40,6 +40,8 @@ export interface ApiTokensTable {
   expires_at: Timestamp | null;
   revoked_at: Timestamp | null;
   last_used_at: Timestamp | null;
+  /** What made it, when that matters: the demo start's tokens (migrations/0030_console_notices_demo_tokens.sql). */
+  note: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface DeploymentKeysTable {
@@ -376,6 +378,20 @@ export interface WebSessionsTable {
 
 export interface Database {
   web_sessions: WebSessionsTable;
+}
+
+// --- One-time console notices (migrations/0030_console_notices_demo_tokens.sql) ---
+
+export interface WebNoticesTable {
+  session_hash: string;
+  page: string;
+  /** AES-256-GCM under a key derived from the session id (src/web/notices.ts). */
+  sealed: string;
+  expires_at: Timestamp;
+}
+
+export interface Database {
+  web_notices: WebNoticesTable;
 }
 
 // --- Public read routes limited per client (migrations/0027_public_requests.sql) ---

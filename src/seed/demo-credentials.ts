@@ -10,6 +10,9 @@ export const DEMO_TOKEN_DAYS = 30;
 /** Recorded with each password the demo sets, so a start renews only passwords it set itself. */
 export const DEMO_PASSWORD_NOTE = 'demo password, renewed at each start of the embedded demo';
 
+/** api_tokens.note of the tokens a demo start prints: the next start revokes exactly these. */
+export const DEMO_TOKEN_NOTE = 'demo start';
+
 export interface DemoCredential {
   token: string;
   /** A fresh password, or null when the user's password was set otherwise and is kept. */
@@ -18,11 +21,16 @@ export interface DemoCredential {
 
 /**
  * New sign-in credentials for every active demo user, printed at each start of the embedded demo:
- * tokens and passwords are stored hashed, so the only way to show them is to make new ones. A
- * password set any other way (`grms user set-password`, the API, the user changing it) is kept.
+ * tokens and passwords are stored hashed, so the only way to show them is to make new ones. The
+ * tokens the previous start printed are revoked with it (one transaction); tokens made otherwise
+ * (`grms token`) are kept. A password set any other way (`grms user set-password`, the API, the
+ * user changing it) is kept.
  */
 export async function renewDemoCredentials(db: Kysely<Database>): Promise<Record<string, DemoCredential>> {
-  const tokens = await mintTokensForActive(db, DEMO_USERNAMES, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000));
+  const tokens = await db.transaction().execute(async (trx) => {
+    await trx.updateTable('api_tokens').set({ revoked_at: sql<Date>`now()` }).where('note', '=', DEMO_TOKEN_NOTE).where('revoked_at', 'is', null).execute();
+    return mintTokensForActive(trx, DEMO_USERNAMES, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000), DEMO_TOKEN_NOTE);
+  });
   const users = await db.selectFrom('users').select(['username', 'password_hash']).where('username', 'in', Object.keys(tokens)).execute();
   // The latest password change of each of them: renewed only when the demo made it.
   const last = await sql<{ username: string; details: string | null }>`

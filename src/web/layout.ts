@@ -26,7 +26,10 @@ export function csrfField(ctx: WebContext): SafeHtml {
 
 export function layout(ctx: WebContext, { title, body, notice }: PageOptions): SafeHtml {
   const { t, actor } = ctx;
-  const current = new URL(ctx.url, 'http://x').pathname;
+  const here = new URL(ctx.url, 'http://x');
+  const current = here.pathname;
+  // A form sent a second time lands on the first submission's result (src/web/form-token.ts).
+  const again = here.searchParams.get('again') === '1';
   return html`<!doctype html>
 <html lang="${ctx.lang}">
 <head>
@@ -52,6 +55,7 @@ export function layout(ctx: WebContext, { title, body, notice }: PageOptions): S
   </div>
 </header>
 <main id="main" tabindex="-1">
+${again ? html`<p class="notice" role="status" id="form-again">${t('form.again')}</p>` : ''}
 ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
 <h1>${title}</h1>
 ${body}

@@ -19,6 +19,7 @@ import { formPages } from './pages/forms';
 import { auditPages } from './pages/audit';
 import { dashboardPages } from './pages/dashboard';
 import { adminPages } from './pages/admin';
+import { receiptPages } from './pages/receipt';
 
 /**
  * Every page area, in the order their routes are tried. To add one: export `somethingPages(deps)`
@@ -30,7 +31,7 @@ import { adminPages } from './pages/admin';
  * `html\`…\`` (escapes), send it with `sendPage`, and put `csrfField(ctxOf(res))` in every form:
  * POSTs without the token never reach the page.
  */
-export const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, verifyPages,
+export const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, receiptPages, verifyPages,
   auditPages, dashboardPages, adminPages];
 
 /** Paths that belong to the API and the public endpoints around it, never to the console. */

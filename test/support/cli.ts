@@ -25,6 +25,17 @@ export interface Served {
   output(): string;
 }
 
+/** The rows of the demo sign-ins' table (USER  ROLE (OPD)  CONSOLE PASSWORD  BEARER TOKEN), as printed or as saved. */
+export function demoSignIns(text: string): { tokens: Record<string, string>; passwords: Record<string, string> } {
+  const tokens: Record<string, string> = {};
+  const passwords: Record<string, string> = {};
+  for (const m of text.matchAll(/^\s{4}(\S+)\s{2,}.+?\s{2,}(\S+)\s{2,}(grms_\S+)$/gm)) {
+    tokens[m[1]!] = m[3]!;
+    if (m[2] !== '(kept)') passwords[m[1]!] = m[2]!;
+  }
+  return { tokens, passwords };
+}
+
 /** Starts `grms serve` and resolves once it prints its URL and (embedded) the demo tokens. */
 export function serve(env: Record<string, string>, timeoutMs = 180_000): Promise<Served> {
   const child = spawn(process.execPath, [...CLI, 'serve'], { cwd: ROOT, env: childEnv({ PORT: '0', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -37,15 +48,10 @@ export function serve(env: Record<string, string>, timeoutMs = 180_000): Promise
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const url = /grms is listening on (http:\/\/\S+)/.exec(out)?.[1];
-      if (url && (/try: curl/.test(out) || env.DATABASE_URL)) {
+      // The demo sign-ins' table ends with the path of the file that keeps it.
+      if (url && (/demo sign-ins saved in \S+/.test(out) || env.DATABASE_URL)) {
         clearTimeout(timer);
-        const tokens: Record<string, string> = {};
-        const passwords: Record<string, string> = {};
-        for (const m of out.matchAll(/^\s{4}(\S+)\s+(grms_\S+)\s+(.+)$/gm)) {
-          tokens[m[1]!] = m[2]!;
-          if (!m[3]!.startsWith('(')) passwords[m[1]!] = m[3]!;
-        }
-        resolve({ child, url, tokens, passwords, output: () => out });
+        resolve({ child, url, ...demoSignIns(out), output: () => out });
       }
     };
     child.stdout!.on('data', onData);

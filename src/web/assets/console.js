@@ -7,12 +7,32 @@
     return digits.replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+(?!\d))/g, '.');
   }
 
-  // Integer rupiah typed as 1250000000 shows as 1.250.000.000, the caret staying after the same digit.
+  // Numbers read the Indonesian way, as the server reads them (src/web/forms/numbers.ts): "."
+  // only groups digits in threes, "," is the decimal mark. Null for what the server refuses.
+  function readNumber(text) {
+    var m = /^(\d+|[1-9]\d{0,2}(?:\.\d{3})+)(?:,(\d+))?$/.exec((text || '').trim().replace(/^Rp\.?\s*/i, ''));
+    return m ? { whole: m[1].replace(/\./g, ''), decimals: (m[2] || '').replace(/0+$/, '') } : null;
+  }
+
+  function dots(text) {
+    return (text.match(/\./g) || []).length;
+  }
+
+  // Rupiah typed as 1250000000 shows as 1.250.000.000, the caret staying after the same digit.
+  // Only digits, or a grouping this script made with a digit typed or deleted, are regrouped: a
+  // "." or "," the person typed (12.5) stays as typed, for the server to refuse with its reason
+  // instead of a silent 125.
   function formatRupiahInput(input) {
-    var before = input.value.slice(0, input.selectionStart || 0).replace(/\D/g, '').length;
-    var digits = input.value.replace(/\D/g, '');
+    var value = input.value;
+    var last = input.getAttribute('data-last') || '';
+    var regroup = /^\d+$/.test(value) || (/^[\d.]+$/.test(value) && /^(\d*|[1-9]\d{0,2}(\.\d{3})+)$/.test(last) && dots(value) <= dots(last));
+    input.setAttribute('data-last', value);
+    if (!regroup) return;
+    var before = value.slice(0, input.selectionStart || 0).replace(/\D/g, '').length;
+    var digits = value.replace(/\D/g, '');
     var formatted = digits ? groupDigits(digits) : '';
-    if (formatted === input.value) return;
+    input.setAttribute('data-last', formatted);
+    if (formatted === value) return;
     input.value = formatted;
     var pos = 0;
     var seen = 0;
@@ -23,16 +43,40 @@
     if (document.activeElement === input) input.setSelectionRange(pos, pos);
   }
 
+  // Whole rupiah, or null (empty, or something the server will refuse).
   function rupiahValue(input) {
-    var digits = (input && input.value || '').replace(/\D/g, '');
-    return digits ? BigInt(digits) : null;
+    var n = readNumber(input && input.value);
+    return n && !n.decimals ? BigInt(n.whole) : null;
   }
 
-  // Volume in hundredths (at most 2 decimals; "1,5" and "1.5" both mean one and a half).
+  // Volume in hundredths (at most 2 decimals): "12.500" is twelve thousand five hundred, "1,5" one and a half.
   function hundredths(text) {
-    var m = /^\s*(\d+)(?:[.,](\d{1,2}))?\s*$/.exec(text || '');
-    if (!m) return null;
-    return BigInt(m[1]) * 100n + BigInt(((m[2] || '') + '00').slice(0, 2));
+    var n = readNumber(text);
+    if (!n || n.decimals.length > 2) return null;
+    return BigInt(n.whole) * 100n + BigInt((n.decimals + '00').slice(0, 2));
+  }
+
+  // A form's token (input _form) stays with its history entry, so that Back to a form the browser
+  // fetches anew (console pages are not cached) sends the token it was shown with the first time:
+  // the server then changes nothing again and shows what the first submission did
+  // (src/web/form-token.ts). Forms are told apart by data-once (the action, and the record's
+  // version where there is one), so a form for a record that has moved on gets a token of its own.
+  function keepFormTokens() {
+    var state = history.state && typeof history.state === 'object' ? history.state : {};
+    var kept = Object.assign({}, state.grmsForms || {});
+    var changed = false;
+    document.querySelectorAll('form[data-once]').forEach(function (form) {
+      var input = form.querySelector('input[name="_form"]');
+      if (!input) return;
+      var key = form.getAttribute('data-once');
+      if (typeof kept[key] === 'string' && /^[A-Za-z0-9_-]{43}$/.test(kept[key])) {
+        input.value = kept[key];
+      } else {
+        kept[key] = input.value;
+        changed = true;
+      }
+    });
+    if (changed) history.replaceState(Object.assign({}, state, { grmsForms: kept }), '');
   }
 
   function formatRp(n) {
@@ -121,7 +165,11 @@
   });
 
   document.addEventListener('DOMContentLoaded', function () {
-    document.querySelectorAll('input[data-rupiah]').forEach(formatRupiahInput);
+    keepFormTokens();
+    document.querySelectorAll('input[data-rupiah]').forEach(function (input) {
+      input.setAttribute('data-last', '');
+      formatRupiahInput(input);
+    });
     document.querySelectorAll('form').forEach(recompute);
     var firstError = document.querySelector('[aria-invalid="true"]');
     if (firstError) firstError.focus();

@@ -5,6 +5,7 @@ import { lineAmount, hundredths } from '../../engine/money';
 import { escapePointer, hasLineAmounts, inputId, kindOf, type FieldSchema } from './schema';
 import { fieldError, type FieldErrors } from './errors';
 import { errorMessage } from './messages';
+import { formatNumberInput, type NumberKind } from './numbers';
 
 /** Example values shown under fields whose format is not obvious. */
 const HINTS: Record<string, string> = {
@@ -16,7 +17,8 @@ interface RenderState {
   errors: FieldErrors;
 }
 
-const rupiahDigits = (v: unknown) => (typeof v === 'number' && Number.isSafeInteger(v) ? rupiah(v).replace(/^Rp /, '') : typeof v === 'string' ? v : '');
+/** What a number field shows: the stored number as it is typed (./numbers), or the refused text as it was typed. */
+const numberText = (v: unknown, kind: NumberKind) => (typeof v === 'number' ? formatNumberInput(v, kind) : typeof v === 'string' ? v : '');
 
 function lineTotal(row: Record<string, unknown>): bigint | null {
   const h = typeof row.volume === 'number' && Number.isFinite(row.volume) ? hundredths(row.volume) : null;
@@ -39,8 +41,10 @@ function renderField(st: RenderState, name: string, schema: FieldSchema, require
   const id = inputId(pointer);
   const error = errors[pointer] ? errorMessage(ctx, errors[pointer]) : undefined;
   const label = ctx.field(name);
-  const hint = HINTS[name] ? html`<small id="${id}-hint">${ctx.t('form.example', { value: HINTS[name] })}</small>` : html``;
-  const describedBy = [HINTS[name] ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  // Decimal fields say how decimals are written (./numbers), whatever the page's language.
+  const hintText = HINTS[name] ? ctx.t('form.example', { value: HINTS[name] }) : kind === 'number' ? ctx.t('form.decimalHint') : undefined;
+  const hint = hintText ? html`<small id="${id}-hint">${hintText}</small>` : html``;
+  const describedBy = [hintText ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   const common = html` id="${id}" name="${pointer}"${required ? html` aria-required="true"` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}${error ? html` aria-invalid="true"` : ''}`;
   switch (kind) {
     case 'object':
@@ -59,15 +63,16 @@ ${fieldError(id, error)}${renderFields(ctx, schema, (value ?? {}) as Record<stri
 <select${common}><option value="">${ctx.t('form.choose')}</option>${(schema.enum ?? []).map((v) => html`<option value="${String(v)}"${String(v) === String(value ?? '') ? html` selected` : ''}>${String(v)}</option>`)}</select>${hint}${fieldError(id, error)}</div>`;
     case 'money':
       return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
-<div class="money"><span aria-hidden="true">Rp</span><input${common} type="text" inputmode="numeric" autocomplete="off" data-rupiah data-field="${name}" value="${rupiahDigits(value)}"></div>${hint}${fieldError(id, error)}</div>`;
+<div class="money"><span aria-hidden="true">Rp</span><input${common} type="text" inputmode="numeric" autocomplete="off" data-rupiah data-number="money" data-field="${name}" value="${numberText(value, 'money')}"></div>${hint}${fieldError(id, error)}</div>`;
     case 'longtext':
       return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
 <textarea${common} rows="3"${schema.maxLength ? html` maxlength="${schema.maxLength}"` : ''}>${value === undefined ? '' : String(value)}</textarea>${hint}${fieldError(id, error)}</div>`;
     case 'boolean':
       return html`<div class="field"><input type="checkbox"${common} value="true"${value === true ? html` checked` : ''}> <label for="${id}">${label}</label>${fieldError(id, error)}</div>`;
     default: {
-      const attrs = kind === 'integer' ? html` type="text" inputmode="numeric"` : kind === 'number' ? html` type="text" inputmode="decimal"` : kind === 'date' ? html` type="date"` : html` type="text"${schema.maxLength ? html` maxlength="${schema.maxLength}"` : ''}`;
-      const shown = typeof value === 'number' && kind === 'number' && ctx.lang === 'id' ? String(value).replace('.', ',') : value === undefined || value === null ? '' : String(value);
+      // A decimal field gets the full keyboard: a phone's decimal pad shows its own locale's mark only, maybe no comma.
+      const attrs = kind === 'integer' ? html` type="text" inputmode="numeric" data-number="integer"` : kind === 'number' ? html` type="text" data-number="number"` : kind === 'date' ? html` type="date"` : html` type="text"${schema.maxLength ? html` maxlength="${schema.maxLength}"` : ''}`;
+      const shown = kind === 'integer' || kind === 'number' ? numberText(value, kind) : value === undefined || value === null ? '' : String(value);
       return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
 <input${common}${attrs} data-field="${name}" value="${shown}">${hint}${fieldError(id, error)}</div>`;
     }

@@ -1,3 +1,5 @@
+import { parseNumberInput, type NumberProblem } from './numbers';
+
 /**
  * The small part of JSON Schema (2020-12) the console's forms understand: what the workflow
  * schemas use. Field names are JSON Pointers into the data ("/lines/0/unitPrice"), the same paths
@@ -46,30 +48,33 @@ export function hasLineAmounts(items: FieldSchema | undefined): boolean {
 export const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 export const inputId = (pointer: string) => `f${pointer.replace(/[^A-Za-z0-9_]+/g, '-')}`;
 
+/** Number fields whose text was refused, by pointer (./numbers says why). */
+export type NumberProblems = Record<string, NumberProblem>;
+
 /**
- * Turns submitted fields (flat, named by pointer) into data shaped by the schema: rupiah without
- * its dots, decimals with a comma or a dot, empty inputs left out (so "required" is reported),
- * array rows renumbered in order. Values that do not parse are passed on as typed so the
- * server's validation names them.
+ * Turns submitted fields (flat, named by pointer) into data shaped by the schema: numbers read the
+ * Indonesian way (./numbers: 12.500 · 2,5), empty inputs left out (so "required" is reported),
+ * array rows renumbered in order. Values that do not parse are passed on as typed, so the
+ * schema refuses them and the form shows them again; a number's reason lands in `problems`.
  */
-export function parseFields(schema: FieldSchema, fields: Record<string, unknown>, base = ''): Record<string, unknown> {
+export function parseFields(schema: FieldSchema, fields: Record<string, unknown>, base = '', problems: NumberProblems = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, prop] of Object.entries(schema.properties ?? {})) {
     const pointer = `${base}/${escapePointer(name)}`;
-    const value = parseValue(name, prop, (schema.required ?? []).includes(name), fields, pointer);
+    const value = parseValue(name, prop, (schema.required ?? []).includes(name), fields, pointer, problems);
     if (value !== undefined) out[name] = value;
   }
   return out;
 }
 
-function parseValue(name: string, schema: FieldSchema, required: boolean, fields: Record<string, unknown>, pointer: string): unknown {
+function parseValue(name: string, schema: FieldSchema, required: boolean, fields: Record<string, unknown>, pointer: string, problems: NumberProblems): unknown {
   const kind = kindOf(name, schema, required);
   const raw = typeof fields[pointer] === 'string' ? (fields[pointer] as string) : undefined;
   switch (kind) {
     case 'computed':
       return undefined;
     case 'object': {
-      const value = parseFields(schema, fields, pointer);
+      const value = parseFields(schema, fields, pointer, problems);
       return Object.keys(value).length || required ? value : undefined;
     }
     case 'rows': {
@@ -80,7 +85,13 @@ function parseValue(name: string, schema: FieldSchema, required: boolean, fields
         const m = /^(\d{1,4})(?:\/|$)/.exec(key.slice(prefix.length));
         if (m) indexes.add(Number(m[1]));
       }
-      const rows = [...indexes].sort((a, b) => a - b).map((i) => parseValue(`${name}[]`, schema.items ?? {}, true, fields, `${pointer}/${i}`));
+      const rows = [...indexes].sort((a, b) => a - b).map((i, at) => {
+        // Rows are renumbered: a problem is named by the row's new index, as the server's errors are.
+        const own: NumberProblems = {};
+        const row = parseValue(`${name}[]`, schema.items ?? {}, true, fields, `${pointer}/${i}`, own);
+        for (const [p, problem] of Object.entries(own)) problems[`${pointer}/${at}${p.slice(`${pointer}/${i}`.length)}`] = problem;
+        return row;
+      });
       return rows.length || required ? rows : undefined;
     }
     case 'boolean':
@@ -88,14 +99,11 @@ function parseValue(name: string, schema: FieldSchema, required: boolean, fields
     default: {
       if (raw === undefined || raw.trim() === '') return undefined;
       const text = raw.trim();
-      if (kind === 'money' || kind === 'integer') {
-        const digits = kind === 'money' ? text.replace(/^Rp\s*/i, '').replace(/[.\s]/g, '') : text;
-        return /^-?\d{1,16}$/.test(digits) ? Number(digits) : text;
-      }
-      if (kind === 'number') {
-        const n = text.replace(',', '.');
-        // Past Number's range a numeral is Infinity, which is no number JSON or the schema knows: kept as typed.
-        return /^-?\d+(\.\d+)?$/.test(n) && Number.isFinite(Number(n)) ? Number(n) : text;
+      if (kind === 'money' || kind === 'integer' || kind === 'number') {
+        const parsed = parseNumberInput(text, kind);
+        if (parsed.ok) return parsed.value;
+        problems[pointer] = parsed.problem;
+        return text;
       }
       return kind === 'enum' || kind === 'date' ? text : raw;
     }

@@ -1,7 +1,7 @@
 import { html, type SafeHtml } from '../html';
 import type { WebContext } from '../context';
 import { rupiah } from '../format';
-import { formatNumberId } from '../../documents/format';
+import { formatNumberInput } from './numbers';
 import { kindOf, type FieldSchema } from './schema';
 
 /**
@@ -19,8 +19,8 @@ ${extra.map(([k, v]) => html`<div><dt>${ctx.field(k)}</dt><dd>${typeof v === 'nu
 function scalar(ctx: WebContext, name: string, schema: FieldSchema, value: unknown): string {
   const kind = kindOf(name, schema, false);
   if (typeof value === 'number' && (kind === 'money' || kind === 'computed')) return rupiah(value);
-  // Quantities read Indonesian style (12.500 · 2,5); integers such as years stay as they are.
-  if (typeof value === 'number' && kind === 'number' && ctx.lang === 'id') return formatNumberId(value);
+  // Quantities read Indonesian style in both languages (12.500 · 2,5), as their fields take them; integers such as years stay as they are.
+  if (typeof value === 'number' && kind === 'number') return formatNumberInput(value, 'number');
   return value === null || value === undefined ? '' : String(value);
 }
 

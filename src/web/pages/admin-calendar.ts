@@ -11,12 +11,15 @@ import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import type { FieldErrors } from '../forms/errors';
 import { errorSummary, inputField, selectField } from '../form-fields';
-import { adminNav, formText, orgOptions, refusal, roleOptions } from './admin-common';
+import { adminNav, formText, orgOptions, redirectOnce, refusal, roleOptions } from './admin-common';
+import { formScope, formTokenField, submitOnce, submittedFormToken } from '../form-token';
 
 interface FormState {
   values: Record<string, string>;
   errors: FieldErrors;
   message?: string;
+  /** The form's token when it is shown again after a refusal (src/web/form-token.ts). */
+  token?: string;
 }
 
 const empty = (): FormState => ({ values: {}, errors: {} });
@@ -52,12 +55,12 @@ ${items.length === 0 ? html`<p>${t('admin.none')}</p>` : html`<div class="table-
 <td data-label="${t('admin.role')}">${ctx.role(d.role)} @ ${d.org}</td>
 <td data-label="${t('admin.from')}">${d.from}</td><td data-label="${t('admin.to')}">${d.to}</td>
 <td data-label="${t('admin.status')}">${d.endedAt ? t('admin.ended') : t('admin.running')}</td>
-<td>${d.endedAt ? '' : html`<form method="post" action="/admin/delegations/${d.id}/end" class="inline">${csrfField(ctx)}<button type="submit" class="secondary">${t('admin.end')}<span class="visually-hidden"> ${d.delegate} ${d.role}</span></button></form>`}</td>
+<td>${d.endedAt ? '' : html`<form method="post" action="/admin/delegations/${d.id}/end" class="inline" data-once="/admin/delegations/${d.id}/end">${csrfField(ctx)}${formTokenField()}<button type="submit" class="secondary">${t('admin.end')}<span class="visually-hidden"> ${d.delegate} ${d.role}</span></button></form>`}</td>
 </tr>`)}</tbody></table></div>`}
 <section aria-labelledby="h-new-delegation"><h2 id="h-new-delegation">${t('admin.newDelegation')}</h2>
 ${errorSummary(ctx, form.errors, form.message)}
-<form method="post" action="/admin/delegations" class="narrow" novalidate>
-${csrfField(ctx)}
+<form method="post" action="/admin/delegations" class="narrow" novalidate data-once="/admin/delegations">
+${csrfField(ctx)}${formTokenField(form.token)}
 ${selectField(ctx, { id: 'del-delegator', name: 'delegator', label: t('admin.delegator'), value: v.delegator, error: e['/delegator'], required: true, empty: t('admin.choose'), options: people })}
 ${selectField(ctx, { id: 'del-role', name: 'role', label: t('admin.role'), value: v.role, error: e['/role'], required: true, empty: t('admin.choose'), options: roleOptions(ctx) })}
 ${selectField(ctx, { id: 'del-org', name: 'org', label: t('admin.roleOrg'), value: v.org, error: e['/org'], required: true, empty: t('admin.choose'), options: orgs })}
@@ -83,22 +86,26 @@ ${inputField(ctx, { id: 'del-reason', name: 'reason', label: t('admin.reason'), 
     for (const f of ['delegator', 'delegate', 'role', 'org', 'from', 'to', 'reason']) values[f] = formText(req, f, 600);
     if (values.delegator === '') {
       // The API lets the delegator default to the caller; on this form the admin names them.
-      await sendDelegations(res, { values, errors: { '/delegator': 'is required' } }, 422);
+      await sendDelegations(res, { values, errors: { '/delegator': 'is required' }, token: submittedFormToken(req.body) }, 422);
       return;
     }
     try {
-      await createDelegation(deps.db, actor, { ...values, ...(values.reason === '' && { reason: undefined }) });
+      redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+        await createDelegation(db, actor, { ...values, ...(values.reason === '' && { reason: undefined }) });
+        return '/admin/delegations?done=created';
+      }));
     } catch (err) {
       const { errors, message } = refusal(err);
-      await sendDelegations(res, { values, errors, message }, (err as { status: number }).status);
-      return;
+      await sendDelegations(res, { values, errors, message, token: submittedFormToken(req.body) }, (err as { status: number }).status);
     }
-    res.redirect(303, '/admin/delegations?done=created');
   });
 
   r.post('/admin/delegations/:id/end', async (req, res) => {
-    await endDelegation(deps.db, userWithRole(res, 'admin'), req.params.id);
-    res.redirect(303, '/admin/delegations?done=ended');
+    const actor = userWithRole(res, 'admin');
+    redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+      await endDelegation(db, actor, req.params.id);
+      return '/admin/delegations?done=ended';
+    }));
   });
 
   const sendHolidays = async (res: Response, year: number, form: FormState = empty(), status = 200, notice?: string) => {
@@ -120,12 +127,12 @@ ${inputField(ctx, { id: 'hol-year', name: 'year', label: t('admin.year'), value:
 ${items.length === 0 ? html`<p>${t('admin.none')}</p>` : html`<div class="table-wrap"><table aria-labelledby="h-holidays">
 <thead><tr><th scope="col">${t('admin.date')}</th><th scope="col">${t('admin.holidayName')}</th><th scope="col"><span class="visually-hidden">${t('admin.remove')}</span></th></tr></thead>
 <tbody>${items.map((h) => html`<tr><td data-label="${t('admin.date')}"><time datetime="${h.date}">${h.date}</time></td><td data-label="${t('admin.holidayName')}">${h.name}</td>
-<td><form method="post" action="/admin/holidays/${h.date}/remove" class="inline">${csrfField(ctx)}<button type="submit" class="secondary">${t('admin.remove')}<span class="visually-hidden"> ${h.date}</span></button></form></td></tr>`)}</tbody>
+<td><form method="post" action="/admin/holidays/${h.date}/remove" class="inline" data-once="/admin/holidays/${h.date}/remove">${csrfField(ctx)}${formTokenField()}<button type="submit" class="secondary">${t('admin.remove')}<span class="visually-hidden"> ${h.date}</span></button></form></td></tr>`)}</tbody>
 </table></div>`}
 <section aria-labelledby="h-new-holiday"><h2 id="h-new-holiday">${t('admin.addHoliday')}</h2>
 ${errorSummary(ctx, form.errors, form.message)}
-<form method="post" action="/admin/holidays" class="narrow" novalidate>
-${csrfField(ctx)}
+<form method="post" action="/admin/holidays" class="narrow" novalidate data-once="/admin/holidays">
+${csrfField(ctx)}${formTokenField(form.token)}
 ${inputField(ctx, { id: 'hol-date', name: 'date', type: 'date', label: t('admin.date'), value: v.date, error: e['/date'], required: true })}
 ${inputField(ctx, { id: 'hol-name', name: 'name', label: t('admin.holidayName'), value: v.name, error: e['/name'], required: true, attrs: html` maxlength="200" autocomplete="off"` })}
 <button type="submit">${t('admin.addHoliday')}</button>
@@ -150,22 +157,25 @@ ${inputField(ctx, { id: 'hol-name', name: 'name', label: t('admin.holidayName'),
     const actor = userWithRole(res, 'admin');
     const values = { date: formText(req, 'date', 20), name: formText(req, 'name', 300) };
     try {
-      // Adds the day and reschedules open deadlines, exactly as PUT /api/v1/holidays/:date.
-      await addHoliday(deps.db, values.date, values.name, actor.username, deps.timezone);
+      redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+        // Adds the day and reschedules open deadlines, exactly as PUT /api/v1/holidays/:date.
+        await addHoliday(db, values.date, values.name, actor.username, deps.timezone);
+        return `/admin/holidays?${new URLSearchParams({ year: values.date.slice(0, 4), done: 'added', date: values.date })}`;
+      }));
     } catch (err) {
       const { errors, message } = refusal(err);
-      await sendHolidays(res, yearOf(values.date.slice(0, 4)), { values, errors, message }, (err as { status: number }).status);
-      return;
+      await sendHolidays(res, yearOf(values.date.slice(0, 4)), { values, errors, message, token: submittedFormToken(req.body) }, (err as { status: number }).status);
     }
-    res.redirect(303, `/admin/holidays?${new URLSearchParams({ year: values.date.slice(0, 4), done: 'added', date: values.date })}`);
   });
 
   r.post('/admin/holidays/:date/remove', async (req, res) => {
-    userWithRole(res, 'admin');
+    const actor = userWithRole(res, 'admin');
     const date = req.params.date;
     if (!isCalendarDay(date)) throw notFound(`No holiday on ${date}`);
-    await deleteHoliday(deps.db, date, deps.timezone);
-    res.redirect(303, `/admin/holidays?${new URLSearchParams({ year: date.slice(0, 4), done: 'removed', date })}`);
+    redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+      await deleteHoliday(db, date, deps.timezone);
+      return `/admin/holidays?${new URLSearchParams({ year: date.slice(0, 4), done: 'removed', date })}`;
+    }));
   });
 
   return r;

@@ -1,4 +1,5 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { againAt } from '../form-token';
 import { ALL_ROLES } from '../../auth/roles';
 import { GrmsError } from '../../errors';
 import { html, type SafeHtml } from '../html';
@@ -27,6 +28,11 @@ export const roleOptions = (ctx: WebContext): Option[] => ALL_ROLES.map((r) => (
 export function formText(req: Request, name: string, max = 1000): string {
   const v = (req.body as Record<string, unknown>)[name];
   return typeof v === 'string' ? v.trim().slice(0, max) : '';
+}
+
+/** The redirect after a form's change: to its result, marked when the form had been sent before. */
+export function redirectOnce(res: Response, outcome: { location: string; again: boolean }): void {
+  res.redirect(303, outcome.again ? againAt(outcome.location) : outcome.location);
 }
 
 /** A refused change's message and its field problems; anything else is rethrown. */

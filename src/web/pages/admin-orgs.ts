@@ -7,7 +7,8 @@ import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import type { FieldErrors } from '../forms/errors';
 import { errorSummary, inputField, selectField } from '../form-fields';
-import { adminNav, formText, refusal } from './admin-common';
+import { adminNav, formText, redirectOnce, refusal } from './admin-common';
+import { formScope, formTokenField, submitOnce, submittedFormToken } from '../form-token';
 
 /**
  * The admin area's OPD page: the list, a create form, and an edit page per organisation, through
@@ -17,6 +18,8 @@ interface OrgForm {
   values: Record<string, string>;
   errors: FieldErrors;
   message?: string;
+  /** The form's token when it is shown again after a refusal (src/web/form-token.ts). */
+  token?: string;
 }
 
 const kindLabel = (ctx: WebContext, kind: string) => (kind === 'supplier' ? ctx.t('admin.orgKindSupplier') : ctx.t('admin.orgKindOpd'));
@@ -42,8 +45,8 @@ async function sendOrgs(deps: WebDeps, res: Response, form: OrgForm = { values: 
 </table></div>
 <section aria-labelledby="h-new-org"><h2 id="h-new-org">${t('admin.newOrg')}</h2>
 ${errorSummary(ctx, e, form.message)}
-<form method="post" action="/admin/orgs" class="narrow" novalidate>
-${csrfField(ctx)}
+<form method="post" action="/admin/orgs" class="narrow" novalidate data-once="/admin/orgs">
+${csrfField(ctx)}${formTokenField(form.token)}
 ${inputField(ctx, { id: 'org-id', name: 'id', label: t('admin.orgId'), value: v.id, error: e['/id'], required: true, hint: t('admin.orgIdHint'), attrs: html` maxlength="40" autocomplete="off" autocapitalize="none"` })}
 ${inputField(ctx, { id: 'org-name', name: 'name', label: t('admin.orgName'), value: v.name, error: e['/name'], required: true, attrs: html` maxlength="200" autocomplete="off"` })}
 ${selectField(ctx, { id: 'org-kind', name: 'kind', label: t('admin.orgKind'), value: v.kind, error: e['/kind'], required: true, empty: t('admin.choose'), options: [{ value: 'opd', label: t('admin.orgKindOpd') }, { value: 'supplier', label: t('admin.orgKindSupplier') }] })}
@@ -72,8 +75,8 @@ async function sendOrg(deps: WebDeps, res: Response, id: string, form?: OrgForm,
   <div><dt>${t('admin.orgKind')}</dt><dd>${kindLabel(ctx, org.kind)}</dd></div>
 </dl>
 ${errorSummary(ctx, e, form?.message)}
-<form method="post" action="${orgPath(org.id)}" class="narrow" novalidate>
-${csrfField(ctx)}
+<form method="post" action="${orgPath(org.id)}" class="narrow" novalidate data-once="${orgPath(org.id)}">
+${csrfField(ctx)}${formTokenField(form?.token)}
 ${inputField(ctx, { id: 'edit-name', name: 'name', label: t('admin.orgName'), value: v.name, error: e['/name'], required: true, attrs: html` maxlength="200" autocomplete="off"` })}
 ${inputField(ctx, { id: 'edit-code', name: 'code', label: t('admin.orgCode'), value: v.code, error: e['/code'], hint: t('admin.orgCodeHint'), attrs: html` maxlength="50" autocomplete="off"` })}
 ${inputField(ctx, { id: 'edit-npwp', name: 'npwp', label: t('admin.orgNpwp'), value: v.npwp, error: e['/npwp'], required: org.kind === 'supplier', hint: t('admin.orgNpwpHint'), attrs: html` maxlength="30" autocomplete="off" inputmode="numeric"` })}
@@ -93,17 +96,18 @@ export function orgPages(deps: WebDeps): Router {
     const actor = userWithRole(res, 'admin');
     const values = { id: formText(req, 'id', 100), name: formText(req, 'name', 300), kind: formText(req, 'kind', 20), code: formText(req, 'code', 100), npwp: formText(req, 'npwp', 100) };
     try {
-      // An empty optional field is no value, not an empty one.
-      await createOrg(deps.db, actor.username, {
-        id: values.id, name: values.name, kind: values.kind as OrgKind, ...(values.code && { code: values.code }), ...(values.npwp && { npwp: values.npwp }),
-      });
+      redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+        // An empty optional field is no value, not an empty one.
+        await createOrg(db, actor.username, {
+          id: values.id, name: values.name, kind: values.kind as OrgKind, ...(values.code && { code: values.code }), ...(values.npwp && { npwp: values.npwp }),
+        });
+        return `/admin/orgs?${new URLSearchParams({ created: values.id })}`;
+      }));
     } catch (err) {
       const { errors, message } = refusal(err);
       if (err instanceof GrmsError && err.code === 'ORG_EXISTS') errors['/id'] = message;
-      await sendOrgs(deps, res, { values, errors, message }, (err as GrmsError).status);
-      return;
+      await sendOrgs(deps, res, { values, errors, message, token: submittedFormToken(req.body) }, (err as GrmsError).status);
     }
-    res.redirect(303, `/admin/orgs?${new URLSearchParams({ created: values.id })}`);
   });
 
   r.get('/admin/orgs/:id', async (req, res) => {
@@ -115,15 +119,16 @@ export function orgPages(deps: WebDeps): Router {
     const actor = userWithRole(res, 'admin');
     const values = { name: formText(req, 'name', 300), code: formText(req, 'code', 100), npwp: formText(req, 'npwp', 100) };
     try {
-      // The form always carries all three: an emptied code or NPWP clears it.
-      await updateOrg(deps.db, actor.username, req.params.id, { name: values.name, code: values.code || null, npwp: values.npwp || null });
+      redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+        // The form always carries all three: an emptied code or NPWP clears it.
+        await updateOrg(db, actor.username, req.params.id, { name: values.name, code: values.code || null, npwp: values.npwp || null });
+        return `${orgPath(req.params.id)}?done=saved`;
+      }));
     } catch (err) {
       const { errors, message } = refusal(err);
       if ((err as GrmsError).status === 404) throw err;
-      await sendOrg(deps, res, req.params.id, { values, errors, message }, (err as GrmsError).status);
-      return;
+      await sendOrg(deps, res, req.params.id, { values, errors, message, token: submittedFormToken(req.body) }, (err as GrmsError).status);
     }
-    res.redirect(303, `${orgPath(req.params.id)}?done=saved`);
   });
   return r;
 }

@@ -10,7 +10,9 @@ import type { FieldErrors } from '../forms/errors';
 import { errorSummary, inputField, selectField } from '../form-fields';
 import { calendarPages } from './admin-calendar';
 import { orgPages } from './admin-orgs';
-import { adminNav, formText, orgOptions, refusal, roleOptions } from './admin-common';
+import { adminNav, formText, orgOptions, redirectOnce, refusal, roleOptions } from './admin-common';
+import { formScope, formTokenField, submitOnce, submittedFormToken } from '../form-token';
+import { leaveNotice, takeNotice } from '../notices';
 
 /**
  * Administration (admin only): users and their roles, passwords, deactivation; OPDs (admin-orgs.ts);
@@ -21,6 +23,8 @@ interface NewUserForm {
   values: Record<string, string>;
   errors: FieldErrors;
   message?: string;
+  /** The form's token when it is shown again after a refusal (src/web/form-token.ts). */
+  token?: string;
 }
 
 async function sendUsers(deps: WebDeps, res: Response, form: NewUserForm = { values: {}, errors: {} }, status = 200): Promise<void> {
@@ -49,8 +53,8 @@ async function sendUsers(deps: WebDeps, res: Response, form: NewUserForm = { val
 </table></div>
 <section aria-labelledby="h-new-user"><h2 id="h-new-user">${t('admin.newUser')}</h2>
 ${errorSummary(ctx, form.errors, form.message)}
-<form method="post" action="/admin/users" class="narrow" novalidate>
-${csrfField(ctx)}
+<form method="post" action="/admin/users" class="narrow" novalidate data-once="/admin/users">
+${csrfField(ctx)}${formTokenField(form.token)}
 ${inputField(ctx, { id: 'new-username', name: 'username', label: t('admin.username'), value: v.username, error: e['/username'], required: true, hint: t('admin.usernameHint'), attrs: html` maxlength="63" autocomplete="off" autocapitalize="none"` })}
 ${inputField(ctx, { id: 'new-fullName', name: 'fullName', label: t('admin.fullName'), value: v.fullName, error: e['/fullName'], required: true, attrs: html` maxlength="200" autocomplete="off"` })}
 ${inputField(ctx, { id: 'new-position', name: 'position', label: t('admin.position'), value: v.position, error: e['/position'], attrs: html` maxlength="200" autocomplete="off"` })}
@@ -64,8 +68,8 @@ ${selectField(ctx, { id: 'new-role', name: 'role', label: t('admin.initialRole')
 
 interface UserPageState {
   notice?: string;
-  grant?: { values: Record<string, string>; errors: FieldErrors; message?: string };
-  password?: { errors: FieldErrors; message?: string };
+  grant?: { values: Record<string, string>; errors: FieldErrors; message?: string; token?: string };
+  password?: { errors: FieldErrors; message?: string; token?: string };
   /** A fresh temporary password: shown on this one response only. */
   temporary?: string;
   /** What the reset ended besides the password. */
@@ -109,13 +113,13 @@ ${state.ended ? html`<p id="reset-ended">${t('admin.resetEnded', { username: use
 ${grants.length === 0 ? html`<p>${t('admin.noRoles')}</p>` : html`<div class="table-wrap"><table aria-labelledby="h-roles">
 <thead><tr><th scope="col">${t('admin.role')}</th><th scope="col">${t('admin.roleOrg')}</th><th scope="col"><span class="visually-hidden">${t('admin.remove')}</span></th></tr></thead>
 <tbody>${grants.map((gr) => html`<tr><td data-label="${t('admin.role')}">${ctx.role(gr.role)} (${gr.role})</td><td data-label="${t('admin.roleOrg')}">${gr.org_id}</td>
-<td><form method="post" action="${base}/roles/remove" class="inline">${csrfField(ctx)}<input type="hidden" name="role" value="${gr.role}"><input type="hidden" name="org" value="${gr.org_id}">
+<td><form method="post" action="${base}/roles/remove" class="inline" data-once="${base}/roles/remove ${gr.role}@${gr.org_id}">${csrfField(ctx)}${formTokenField()}<input type="hidden" name="role" value="${gr.role}"><input type="hidden" name="org" value="${gr.org_id}">
 <button type="submit" class="secondary">${t('admin.remove')}<span class="visually-hidden"> ${gr.role} @ ${gr.org_id}</span></button></form></td></tr>`)}</tbody>
 </table></div>`}
 ${user.active ? html`<h3 id="h-grant">${t('admin.grant')}</h3>
 ${errorSummary(ctx, state.grant?.errors ?? {}, state.grant?.message)}
-<form method="post" action="${base}/roles" class="narrow" novalidate aria-labelledby="h-grant">
-${csrfField(ctx)}
+<form method="post" action="${base}/roles" class="narrow" novalidate aria-labelledby="h-grant" data-once="${base}/roles">
+${csrfField(ctx)}${formTokenField(state.grant?.token)}
 ${selectField(ctx, { id: 'grant-role', name: 'role', label: t('admin.role'), value: g.values.role, error: g.errors['/role'], required: true, empty: t('admin.choose'), options: roleOptions(ctx) })}
 ${selectField(ctx, { id: 'grant-org', name: 'org', label: t('admin.roleOrg'), value: g.values.org, error: g.errors['/org'], required: true, empty: t('admin.choose'), options: orgs })}
 <button type="submit">${t('admin.grant')}</button>
@@ -123,14 +127,14 @@ ${selectField(ctx, { id: 'grant-org', name: 'org', label: t('admin.roleOrg'), va
 </section>
 ${user.active ? html`<section aria-labelledby="h-password"><h2 id="h-password">${t('admin.password')}</h2>
 ${errorSummary(ctx, p.errors, p.message)}
-<form method="post" action="${base}/password" class="narrow" novalidate>
-${csrfField(ctx)}
+<form method="post" action="${base}/password" class="narrow" novalidate data-once="${base}/password">
+${csrfField(ctx)}${formTokenField(p.token)}
 ${inputField(ctx, { id: 'set-password', name: 'password', type: 'password', label: t('admin.newPassword'), error: p.errors['/password'], required: true, hint: t('auth.newPasswordHint'), attrs: html` autocomplete="new-password" maxlength="200"` })}
 <div class="field"><input type="checkbox" id="set-mustChange" name="mustChange" value="true" checked> <label for="set-mustChange" class="inline-label">${t('admin.mustChange')}</label></div>
 <button type="submit">${t('admin.setPassword')}</button>
 </form>
 <p>${t('admin.resetIntro')}</p>
-<form method="post" action="${base}/password-reset" class="narrow">${csrfField(ctx)}<button type="submit" class="secondary">${t('admin.reset')}</button></form>
+<form method="post" action="${base}/password-reset" class="narrow" data-once="${base}/password-reset">${csrfField(ctx)}${formTokenField(p.token)}<button type="submit" class="secondary">${t('admin.reset')}</button></form>
 </section>
 <section aria-labelledby="h-deactivate"><h2 id="h-deactivate">${t('admin.deactivate')}</h2>
 <p><a class="button danger" href="${base}/deactivate">${t('admin.deactivate')}</a></p>
@@ -148,6 +152,7 @@ function doneNotice(ctx: WebContext, query: Record<string, unknown>, username: s
     case 'removed': return ctx.t('admin.removed', { role, org });
     case 'password': return ctx.t('admin.passwordSet', { username });
     case 'deactivated': return ctx.t('admin.deactivated', { username });
+    case 'reset': return ctx.t('admin.resetShownOnce', { username });
     default: return undefined;
   }
 }
@@ -167,21 +172,28 @@ export function adminPages(deps: WebDeps): Router {
     const actor = userWithRole(res, 'admin');
     const values = { username: formText(req, 'username', 100), fullName: formText(req, 'fullName', 300), position: formText(req, 'position', 300), org: formText(req, 'org', 100), role: formText(req, 'role', 100) };
     try {
-      await createUser(deps.db, actor.username, {
-        username: values.username, fullName: values.fullName, org: values.org, ...(values.position && { position: values.position }),
-        ...(values.role && { roles: [{ role: values.role, org: values.org }] }),
-      });
+      redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+        await createUser(db, actor.username, {
+          username: values.username, fullName: values.fullName, org: values.org, ...(values.position && { position: values.position }),
+          ...(values.role && { roles: [{ role: values.role, org: values.org }] }),
+        });
+        return `/admin/users/${encodeURIComponent(values.username)}?done=created`;
+      }));
     } catch (err) {
       const { errors, message } = refusal(err);
       if (err instanceof GrmsError && err.code === 'USER_EXISTS') errors['/username'] = message;
-      await sendUsers(deps, res, { values, errors, message }, (err as GrmsError).status);
-      return;
+      await sendUsers(deps, res, { values, errors, message, token: submittedFormToken(req.body) }, (err as GrmsError).status);
     }
-    res.redirect(303, `/admin/users/${encodeURIComponent(values.username)}?done=created`);
   });
 
   r.get('/admin/users/:username', async (req, res) => {
-    await sendUser(deps, res, req.params.username, { notice: doneNotice(ctxOf(res), req.query as Record<string, unknown>, req.params.username) });
+    // A reset's temporary password, left by the POST for this one page view (src/web/notices.ts).
+    const left = await takeNotice(deps.db, req, res, `/admin/users/${req.params.username}`);
+    const temporary = typeof left?.temporary === 'string' ? left.temporary : undefined;
+    const ended = left?.ended as PasswordSet | undefined;
+    await sendUser(deps, res, req.params.username, temporary
+      ? { temporary, ended }
+      : { notice: doneNotice(ctxOf(res), req.query as Record<string, unknown>, req.params.username) });
   });
 
   const back = (username: string, done: string, extra: Record<string, string> = {}) =>
@@ -190,23 +202,25 @@ export function adminPages(deps: WebDeps): Router {
   r.post('/admin/users/:username/roles', async (req, res) => {
     const actor = userWithRole(res, 'admin');
     const values = { role: formText(req, 'role', 100), org: formText(req, 'org', 100) };
-    let created: boolean;
     try {
-      created = await grantRole(deps.db, actor.username, req.params.username, values.role, values.org);
+      redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+        const created = await grantRole(db, actor.username, req.params.username, values.role, values.org);
+        return back(req.params.username, created ? 'granted' : 'held', values);
+      }));
     } catch (err) {
       const { errors, message } = refusal(err);
       if ((err as GrmsError).status === 404) throw err;
-      await sendUser(deps, res, req.params.username, { grant: { values, errors, message }, status: (err as GrmsError).status });
-      return;
+      await sendUser(deps, res, req.params.username, { grant: { values, errors, message, token: submittedFormToken(req.body) }, status: (err as GrmsError).status });
     }
-    res.redirect(303, back(req.params.username, created ? 'granted' : 'held', values));
   });
 
   r.post('/admin/users/:username/roles/remove', async (req, res) => {
     const actor = userWithRole(res, 'admin');
     const values = { role: formText(req, 'role', 100), org: formText(req, 'org', 100) };
-    await removeRole(deps.db, actor.username, req.params.username, values.role, values.org);
-    res.redirect(303, back(req.params.username, 'removed', values));
+    redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+      await removeRole(db, actor.username, req.params.username, values.role, values.org);
+      return back(req.params.username, 'removed', values);
+    }));
   });
 
   r.post('/admin/users/:username/password', async (req, res) => {
@@ -214,34 +228,45 @@ export function adminPages(deps: WebDeps): Router {
     const body = req.body as Record<string, unknown>;
     const password = typeof body.password === 'string' ? body.password : '';
     try {
-      await setPassword(deps.db, actor.username, req.params.username, password, { mustChange: body.mustChange === 'true' });
+      redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+        await setPassword(db, actor.username, req.params.username, password, { mustChange: body.mustChange === 'true' });
+        return back(req.params.username, 'password');
+      }));
     } catch (err) {
       const { errors, message } = refusal(err);
       if ((err as GrmsError).status === 404) throw err;
-      await sendUser(deps, res, req.params.username, { password: { errors, message }, status: (err as GrmsError).status });
-      return;
+      await sendUser(deps, res, req.params.username, { password: { errors, message, token: submittedFormToken(body) }, status: (err as GrmsError).status });
     }
-    res.redirect(303, back(req.params.username, 'password'));
   });
 
-  // No redirect: the temporary password is shown on this response only (never stored in clear).
+  // The temporary password waits (sealed, server-side) for the page the redirect opens, which
+  // shows it once: a reload or Back resets nothing again and shows it no more.
   r.post('/admin/users/:username/password-reset', async (req, res) => {
     const actor = userWithRole(res, 'admin');
-    const temporary = generatePassword();
-    let ended: PasswordSet;
+    const page = `/admin/users/${req.params.username}`;
     try {
-      ended = await setPassword(deps.db, actor.username, req.params.username, temporary, { mustChange: true, reset: true });
+      if (req.params.username === actor.username) {
+        // Resetting oneself ends this very session (and its notices): the password is shown on
+        // this response, and a reload cannot send it again (the session's CSRF token is gone).
+        const temporary = generatePassword();
+        const ended = await setPassword(deps.db, actor.username, actor.username, temporary, { mustChange: true, reset: true });
+        await sendUser(deps, res, actor.username, { temporary, ended });
+        return;
+      }
+      redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+        const temporary = generatePassword();
+        const ended = await setPassword(db, actor.username, req.params.username, temporary, { mustChange: true, reset: true });
+        await leaveNotice(db, req, res, page, { temporary, ended });
+        return back(req.params.username, 'reset');
+      }));
     } catch (err) {
       const { errors, message } = refusal(err);
       if ((err as GrmsError).status === 404) throw err;
       await sendUser(deps, res, req.params.username, { password: { errors, message }, status: (err as GrmsError).status });
-      return;
     }
-    res.set('Cache-Control', 'no-store');
-    await sendUser(deps, res, req.params.username, { temporary, ended });
   });
 
-  const confirmPage = async (res: Response, username: string, reason = '', error?: string, status = 200) => {
+  const confirmPage = async (res: Response, username: string, reason = '', error?: string, status = 200, token?: string) => {
     const ctx = ctxOf(res);
     const { t } = ctx;
     const user = await loadUser(deps, username);
@@ -251,8 +276,8 @@ export function adminPages(deps: WebDeps): Router {
       title: t('admin.deactivateTitle', { name: user.full_name }),
       body: html`${adminNav(ctx, 'users')}
 <p>${t('admin.deactivateIntro')}</p>
-<form method="post" action="${base}/deactivate" class="narrow" novalidate>
-${csrfField(ctx)}
+<form method="post" action="${base}/deactivate" class="narrow" novalidate data-once="${base}/deactivate">
+${csrfField(ctx)}${formTokenField(token)}
 ${inputField(ctx, { id: 'deactivate-reason', name: 'reason', label: t('admin.reason'), value: reason, error, attrs: html` maxlength="1000" autocomplete="off"` })}
 <div class="buttons"><button type="submit" class="danger">${t('admin.confirmDeactivate')}</button> <a class="button secondary" href="${base}">${t('admin.cancel')}</a></div>
 </form>`,
@@ -265,12 +290,14 @@ ${inputField(ctx, { id: 'deactivate-reason', name: 'reason', label: t('admin.rea
     const actor = userWithRole(res, 'admin');
     const raw = (req.body as Record<string, unknown>).reason;
     if (raw !== undefined && (typeof raw !== 'string' || raw.length > 1000)) {
-      await confirmPage(res, req.params.username, '', 'must be a string of at most 1000 characters', 422);
+      await confirmPage(res, req.params.username, '', 'must be a string of at most 1000 characters', 422, submittedFormToken(req.body));
       return;
     }
     const reason = typeof raw === 'string' && raw.trim() !== '' ? raw.trim() : undefined;
-    await deactivateUser(deps.db, actor.username, req.params.username, reason);
-    res.redirect(303, back(req.params.username, 'deactivated'));
+    redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
+      await deactivateUser(db, actor.username, req.params.username, reason);
+      return back(req.params.username, 'deactivated');
+    }));
   });
 
   r.use(orgPages(deps));

@@ -8,11 +8,14 @@ import { ctxOf, userOf, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { renderFields } from '../forms/render';
-import { inputId, parseFields, type FieldSchema } from '../forms/schema';
+import { inputId, parseFields, type FieldSchema, type NumberProblems } from '../forms/schema';
 import { fieldError, toFieldErrors, type FieldErrors } from '../forms/errors';
 import { errorMessage } from '../forms/messages';
 import { applyRowAction } from '../forms/rows';
-import { renderInstance } from './instances';
+import { IdempotencyRace } from '../../engine/engine';
+import { earlierResult, engineOnce, formScope, formTokenField, sendAgain, submittedFormToken, type FormScope } from '../form-token';
+import { leaveNotice } from '../notices';
+import { numberProblemKey } from '../forms/numbers';
 import { problemText } from '../i18n/problems';
 import { commentErrorText, MAX_COMMENT_LENGTH, typedComment } from '../comment-field';
 
@@ -39,6 +42,8 @@ interface FormPage {
   submitLabel: string;
   status?: number;
   problem?: string;
+  /** The form's token (src/web/form-token.ts): the submitted one when a refused form is shown again. */
+  token?: string;
 }
 
 /** "Rincian belanja › Kode rekening (Baris 2)" for "/lines/1/account". */
@@ -68,8 +73,8 @@ function sendForm(res: Response, page: FormPage): void {
     status: page.status,
     title: page.title,
     body: html`${errorSummary(ctx, page.errors, page.problem)}
-<form method="post" action="${page.action}" novalidate class="data-form">
-${csrfField(ctx)}
+<form method="post" action="${page.action}" novalidate class="data-form" data-once="${page.action}${page.version !== undefined ? `@${page.version}` : ''}">
+${csrfField(ctx)}${formTokenField(page.token)}
 <button type="submit" name="_action" value="save" class="visually-hidden" tabindex="-1" aria-hidden="true">${page.submitLabel}</button>
 ${page.version !== undefined ? html`<input type="hidden" name="_version" value="${page.version}">` : ''}
 ${renderFields(ctx, page.schema, page.data, page.errors)}
@@ -84,9 +89,22 @@ const needsRole = (ctx: WebContext, roles: readonly string[]) => ctx.t('guard.ne
 
 const creatable = (actor: Actor, defs: WorkflowDefinition[]) => defs.filter((d) => d.creatorRoles.some((r) => hasRole(actor, r)));
 
+/** A refusal's field errors, with a refused number's own reason in place of the schema's "must be number". */
+function withNumberProblems(ctx: WebContext, errors: FieldErrors, numbers: NumberProblems): FieldErrors {
+  for (const [pointer, problem] of Object.entries(numbers)) errors[pointer] = ctx.t(numberProblemKey(problem));
+  return errors;
+}
+
 /** New proposals, permits and contracts, and events that carry data, as forms built from the JSON Schemas. */
 export function formPages(deps: WebDeps): Router {
   const r = Router();
+
+  /**
+   * After a refusal or a race: when another submission of the same form has committed meanwhile
+   * (a double click; its transaction went first), where it was sent.
+   */
+  const firstResult = async (scope: FormScope | undefined, err: unknown) =>
+    scope && (err instanceof IdempotencyRace || err instanceof GrmsError) ? earlierResult(deps.db, scope) : undefined;
   const latest = () => [...new Set(deps.engine.registry.all().map((d) => d.name))].map((n) => deps.engine.registry.latest(n)!);
 
   r.get('/new', (_req, res) => {
@@ -124,24 +142,32 @@ export function formPages(deps: WebDeps): Router {
     const def = creatableDef(res, req.params.workflow);
     const schema = def.schema as FieldSchema;
     const body = req.body as Record<string, unknown>;
-    const data = parseFields(schema, body);
-    const page = { title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data, submitLabel: ctx.t('form.save') };
+    const numbers: NumberProblems = {};
+    const data = parseFields(schema, body, '', numbers);
+    const page = { title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data, submitLabel: ctx.t('form.save'), token: submittedFormToken(body) };
     if (applyRowAction(schema, data, body._action)) {
       sendForm(res, { ...page, errors: {} });
       return;
     }
+    const scope = formScope(req, actor.username);
+    const earlier = await earlierResult(deps.db, scope);
+    if (earlier) {
+      sendAgain(res, earlier);
+      return;
+    }
     try {
-      const view = await deps.engine.create(actor, def.name, data);
-      if (view.receipt) {
-        // Shown once (a PIN is never stored in the clear): no redirect that could lose it.
-        const receipt = Object.entries(view.receipt).map(([k, v]) => `${ctx.field(k)}: ${String(v)}`).join(' · ');
-        await renderInstance(deps, res, actor, view.id, {}, 201, `${ctx.t('instance.created')} ${receipt}`);
-        return;
-      }
+      const view = await deps.engine.create(actor, def.name, data, engineOnce(scope, (v) => `/instances/${v.id}?done=create`));
+      // Shown once on the page the redirect opens (a PIN is never stored in the clear, nor put in a URL).
+      if (view.receipt) await leaveNotice(deps.db, req, res, `/instances/${view.id}`, { receipt: view.receipt });
       res.redirect(303, `/instances/${view.id}?done=create`);
     } catch (err) {
+      const first = await firstResult(scope, err);
+      if (first) {
+        sendAgain(res, first);
+        return;
+      }
       if (!(err instanceof GrmsError) || err.status >= 500) throw err;
-      sendForm(res, { ...page, status: err.status, errors: toFieldErrors(err.errors, '/data'), problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
+      sendForm(res, { ...page, status: err.status, errors: withNumberProblems(ctx, toFieldErrors(err.errors, '/data'), numbers), problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
     }
   });
 
@@ -169,30 +195,45 @@ export function formPages(deps: WebDeps): Router {
     const actor = userOf(res);
     const ctx = ctxOf(res);
     const event = req.params.event;
+    // Before anything about the step: once fired, the event is no longer offered, and a second
+    // submission of its form is sent to what the first did.
+    const scope = formScope(req, actor.username);
+    const earlier = await earlierResult(deps.db, scope);
+    if (earlier) {
+      sendAgain(res, earlier);
+      return;
+    }
     const { row, step, schema } = await eventStep(res, req.params.id, event);
     const body = req.body as Record<string, unknown>;
-    const data = parseFields(schema, body);
+    const numbers: NumberProblems = {};
+    const data = parseFields(schema, body, '', numbers);
     const comment = typedComment(body._comment);
     const version = typeof body._version === 'string' && /^\d{1,9}$/.test(body._version) ? Number(body._version) : undefined;
     const page = {
       title: `${ctx.event(event)}: ${row.title}`, action: `/instances/${row.id}/events/${event}`, schema, data, version,
-      comment: { value: comment, required: Boolean(step.requiresComment) }, submitLabel: ctx.event(event),
+      comment: { value: comment, required: Boolean(step.requiresComment) }, submitLabel: ctx.event(event), token: submittedFormToken(body),
     };
     if (applyRowAction(schema, data, body._action)) {
       sendForm(res, { ...page, errors: {} });
       return;
     }
+    const done = `/instances/${row.id}?done=${encodeURIComponent(event)}`;
     try {
-      const view = await deps.engine.fire(actor, row.id, { type: event, comment: comment.trim() === '' ? null : comment, data }, version);
+      const view = await deps.engine.fire(actor, row.id, { type: event, comment: comment.trim() === '' ? null : comment, data }, version, engineOnce(scope, () => done));
       deps.metrics.transitions.inc({ workflow: view.workflow, event });
     } catch (err) {
+      const first = await firstResult(scope, err);
+      if (first) {
+        sendAgain(res, first);
+        return;
+      }
       if (!(err instanceof GrmsError) || err.status === 404 || err.status >= 500) throw err;
-      const errors = toFieldErrors(err.errors, '/data');
+      const errors = withNumberProblems(ctx, toFieldErrors(err.errors, '/data'), numbers);
       if (errors['/comment']) errors['/comment'] = commentErrorText(ctx, err, event);
       sendForm(res, { ...page, status: err.status, errors, problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
       return;
     }
-    res.redirect(303, `/instances/${row.id}?done=${encodeURIComponent(event)}`);
+    res.redirect(303, done);
   });
 
   return r;

@@ -17,6 +17,10 @@ import { renderData } from '../forms/view';
 import type { FieldSchema } from '../forms/schema';
 import { problemText } from '../i18n/problems';
 import { commentErrorText, MAX_COMMENT_LENGTH, typedComment } from '../comment-field';
+import { IdempotencyRace } from '../../engine/engine';
+import { earlierResult, engineOnce, formScope, formTokenField, sendAgain, submittedFormToken } from '../form-token';
+import { takeNotice } from '../notices';
+import { receiptSection, type ReceiptState } from './receipt';
 
 /** Every transition of an instance (the history API pages by 200). */
 async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryItem[]> {
@@ -43,6 +47,8 @@ interface ActionState {
   comment?: string;
   commentError?: string;
   error?: string;
+  /** The action form's token, kept when a refused action is shown again. */
+  token?: string;
 }
 
 /** Events fired with just a button (and a comment); events that carry data open a form instead. */
@@ -55,8 +61,8 @@ function actionsView(ctx: WebContext, def: WorkflowDefinition, row: InstanceRow,
   const needsComment = plain.filter((e) => steps[e]?.requiresComment);
   return html`${state.error ? html`<p class="error" role="alert">${state.error}</p>` : ''}
 ${withData.length ? html`<ul class="actions">${withData.map((e) => html`<li><a class="button" href="/instances/${row.id}/events/${e}">${ctx.event(e)}</a></li>`)}</ul>` : ''}
-${plain.length ? html`<form method="post" action="/instances/${row.id}/events" class="event-form">
-  ${csrfField(ctx)}
+${plain.length ? html`<form method="post" action="/instances/${row.id}/events" class="event-form" data-once="/instances/${row.id}/events@${row.version}">
+  ${csrfField(ctx)}${formTokenField(state.token)}
   <input type="hidden" name="version" value="${row.version}">
   <div class="field"><label for="comment">${t('instance.comment')}</label>
   <textarea id="comment" name="comment" rows="3" maxlength="${MAX_COMMENT_LENGTH}" aria-describedby="comment-hint${state.commentError ? ' comment-error' : ''}"${state.commentError ? html` aria-invalid="true"` : ''}>${state.comment ?? ''}</textarea>
@@ -67,14 +73,17 @@ ${plain.length ? html`<form method="post" action="/instances/${row.id}/events" c
 }
 
 /** Sends the instance page; `state` keeps a refused action's input and says why it was refused. */
-export async function renderInstance(deps: WebDeps, res: Response, actor: Actor, id: string, state: ActionState = {}, status = 200, notice?: string): Promise<void> {
+export async function renderInstance(
+  deps: WebDeps, res: Response, actor: Actor, id: string, state: ActionState = {}, status = 200, notice?: string, receipt: ReceiptState = {},
+): Promise<void> {
   const ctx = ctxOf(res);
   const { t } = ctx;
   const { row, def, view } = await deps.engine.get(actor, id);
-  const [history, docs, orgs] = await Promise.all([
+  const [history, docs, orgs, receiptPart] = await Promise.all([
     fullHistory(deps.db, row.id),
     deps.db.selectFrom('documents').select(['id', 'seq', 'number', 'title', 'stage', 'signer_name', 'created_at']).where('instance_id', '=', row.id).orderBy('seq').execute(),
     orgNames(deps.db, [row.org_id]),
+    receiptSection(deps, ctx, actor, row.id, receipt),
   ]);
   const names = await userNames(deps.db, history.map((h) => h.actor));
   const svg = renderDiagram(diagramModel(def.machine), {
@@ -91,6 +100,7 @@ export async function renderInstance(deps: WebDeps, res: Response, actor: Actor,
   ${row.total !== null ? html`<div><dt>${t('col.amount')}</dt><dd>${rupiah(row.total)}</dd></div>` : ''}
   <div><dt>${t('instance.version')}</dt><dd>${row.version}</dd></div>
 </dl>
+${receiptPart}
 <section aria-labelledby="h-actions"><h2 id="h-actions">${t('instance.actions')}</h2>
 ${actionsView(ctx, def, row, view.allowedEvents, state)}
 </section>
@@ -124,8 +134,14 @@ export function instancePages(deps: WebDeps): Router {
   const r = Router();
 
   r.get('/instances/:id', async (req, res) => {
+    const actor = userOf(res);
+    const ctx = ctxOf(res);
     const done = typeof req.query.done === 'string' ? req.query.done : undefined;
-    await renderInstance(deps, res, userOf(res), req.params.id, {}, 200, done ? ctxOf(res).t('instance.done', { event: ctxOf(res).event(done) }) : undefined);
+    // What the creating form left to be shown once (a registration's PIN), for this session only.
+    const left = await takeNotice(deps.db, req, res, `/instances/${req.params.id}`);
+    const receipt = left?.receipt as Record<string, unknown> | undefined;
+    const message = done === 'create' ? ctx.t('instance.created') : done ? ctx.t('instance.done', { event: ctx.event(done) }) : undefined;
+    await renderInstance(deps, res, actor, req.params.id, {}, 200, message, { pin: typeof receipt?.pin === 'string' ? receipt.pin : undefined });
   });
 
   // The language switch on a refused action's page links here: show the instance again.
@@ -143,19 +159,33 @@ export function instancePages(deps: WebDeps): Router {
     const comment = typed.trim() !== '' ? typed : undefined;
     const version = typeof body.version === 'string' && /^\d{1,9}$/.test(body.version) ? Number(body.version) : undefined;
     const { row } = await deps.engine.get(actor, req.params.id);
+    const scope = formScope(req, actor.username);
+    const earlier = await earlierResult(deps.db, scope);
+    if (earlier) {
+      sendAgain(res, earlier);
+      return;
+    }
+    const done = `/instances/${row.id}?done=${encodeURIComponent(type)}`;
     // Every check (role, version, comment, rules) is the engine's, in the API's order.
     try {
-      const view = await deps.engine.fire(actor, row.id, { type, comment: comment ?? null }, version);
+      const view = await deps.engine.fire(actor, row.id, { type, comment: comment ?? null }, version, engineOnce(scope, () => done));
       deps.metrics.transitions.inc({ workflow: view.workflow, event: type });
     } catch (err) {
+      // A second click that lost the race to the first: sent where the first went.
+      const first = scope && (err instanceof IdempotencyRace || err instanceof GrmsError) ? await earlierResult(deps.db, scope) : undefined;
+      if (first) {
+        sendAgain(res, first);
+        return;
+      }
       if (!(err instanceof GrmsError) || err.status === 404 || err.status >= 500) throw err;
       const commentProblem = err.errors?.find((e) => e.path === '/comment');
       await renderInstance(deps, res, actor, row.id, {
-        event: type, comment, ...(commentProblem ? { commentError: commentErrorText(ctxOf(res), err, type) } : { error: problemText(ctxOf(res).lang, err) }),
+        event: type, comment, token: submittedFormToken(body),
+        ...(commentProblem ? { commentError: commentErrorText(ctxOf(res), err, type) } : { error: problemText(ctxOf(res).lang, err) }),
       }, err.status);
       return;
     }
-    res.redirect(303, `/instances/${row.id}?done=${encodeURIComponent(type)}`);
+    res.redirect(303, done);
   });
 
   // Downloads through the console session (the API's route wants a bearer token).
