@@ -88,6 +88,6 @@ describePostgres('the database out', () => {
     }
     // The routes without a database answer: liveness, this document, the keys and certificates.
     expect(Object.entries(seen).filter(([, status]) => status !== 503).map(([route]) => route).sort())
-      .toEqual(['GET /api/v1/audit/public-key', 'GET /api/v1/ca.pem', 'GET /healthz', 'GET /openapi.json']);
+      .toEqual(['GET /api/v1/audit/public-key', 'GET /api/v1/ca.pem', 'GET /api/v1/tsa-ca.pem', 'GET /healthz', 'GET /openapi.json']);
   });
 });
