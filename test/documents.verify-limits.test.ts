@@ -197,12 +197,14 @@ describeBackends('public verify: bounded work on untrusted uploads', (kind) => {
     test('one client gets 6 checks in the window, however they arrive; then 429 with Retry-After on API and console', async () => {
       // Two checks were made above. Eight at once: recorded before counted, so at most 4 get through.
       const burst = await Promise.all(Array.from({ length: 8 }, () => verifyApi(app, doc.pdf)));
-      const passed = burst.filter((r) => r.status === 200);
+      // A check that got past the limiter may still run over the 100 ms budget on a loaded machine: it counted all the same.
+      const through = (r: { status: number; body: { code?: string } }) => r.status === 200 || r.body.code === 'VERIFY_BUDGET_EXCEEDED';
+      const passed = burst.filter(through);
       expect(passed.length).toBeLessThanOrEqual(4);
-      expect(burst.filter((r) => r.status !== 200).map((r) => [r.status, r.body.code])).toEqual(Array(8 - passed.length).fill([429, 'TOO_MANY_VERIFICATIONS']));
+      expect(burst.filter((r) => !through(r)).map((r) => [r.status, r.body.code])).toEqual(Array(8 - passed.length).fill([429, 'TOO_MANY_VERIFICATIONS']));
       let sequential = 0;
-      for (let r = await verifyApi(app, doc.pdf); r.status === 200; r = await verifyApi(app, doc.pdf)) {
-        expect(r.body).toMatchObject({ valid: true, documentId: doc.id });
+      for (let r = await verifyApi(app, doc.pdf); through(r); r = await verifyApi(app, doc.pdf)) {
+        if (r.status === 200) expect(r.body).toMatchObject({ valid: true, documentId: doc.id });
         sequential++;
       }
       expect(passed.length + sequential).toBe(4);
