@@ -10,13 +10,14 @@
  * gets the day computed here as a parameter, never `now()` in a fixed zone).
  */
 import { localDay, localYear } from './sla/calendar';
+import { DEFAULT_TIMEZONE } from './config';
 
 export type Clock = () => Date;
 
 export const systemClock: Clock = () => new Date();
 
-/** The zone used when none is configured (GRMS_TIMEZONE's default). */
-export const DEFAULT_TIMEZONE = 'Asia/Jakarta';
+// The default zone is a setting (GRMS_TIMEZONE), kept with the other settings in config.ts.
+export { DEFAULT_TIMEZONE };
 
 /** The workflow clock read in the deployment's time zone. */
 export interface WorkflowTime {

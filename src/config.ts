@@ -1,7 +1,6 @@
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_TIMEZONE } from './clock';
 import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './engine/comment-limits';
 import { parseWitnesses, type Witness } from './audit/log/witness-list';
 
@@ -168,6 +167,17 @@ function parseSlaList(value: string | undefined, name: string): Record<string, n
   }
   return out;
 }
+
+/** The zone used when GRMS_TIMEZONE is not set. */
+export const DEFAULT_TIMEZONE = 'Asia/Jakarta';
+
+/** Zone abbreviations Indonesians print after a time; other zones are printed with their UTC offset. */
+export const ZONE_ABBREVIATIONS: Readonly<Record<string, string>> = {
+  'Asia/Jakarta': 'WIB',
+  'Asia/Pontianak': 'WIB',
+  'Asia/Makassar': 'WITA',
+  'Asia/Jayapura': 'WIT',
+};
 
 function timeZoneFrom(value: string | undefined): string {
   const zone = value || DEFAULT_TIMEZONE;

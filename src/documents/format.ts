@@ -2,19 +2,13 @@
  * Indonesian formatting for documents: rupiah, numbers and dates. Independent of the ICU data the
  * Node build ships with (small-icu builds have no "id" locale), so output is the same everywhere.
  */
+import { ZONE_ABBREVIATIONS } from '../config';
 
 const MONTHS = [
   'Januari', 'Februari', 'Maret', 'April', 'Mei', 'Juni',
   'Juli', 'Agustus', 'September', 'Oktober', 'November', 'Desember',
 ] as const;
 
-/** Zone abbreviations Indonesians print after a time; other zones get their UTC offset. */
-const ZONE_NAMES: Record<string, string> = {
-  'Asia/Jakarta': 'WIB',
-  'Asia/Pontianak': 'WIB',
-  'Asia/Makassar': 'WITA',
-  'Asia/Jayapura': 'WIT',
-};
 
 function groupThousands(digits: string): string {
   return digits.replace(/\B(?=(\d{3})+(?!\d))/g, '.');
@@ -66,7 +60,7 @@ export function formatDateId(date: Date, timeZone: string): string {
 }
 
 function zoneLabel(date: Date, timeZone: string): string {
-  const known = ZONE_NAMES[timeZone];
+  const known = ZONE_ABBREVIATIONS[timeZone];
   if (known) return known;
   const name = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'shortOffset' })
     .formatToParts(date)
