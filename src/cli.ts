@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { stopOnSignals } from './cli/shutdown';
 import { workflowTime } from './clock';
 import { Command } from 'commander';
 import { loadConfig } from './config';
@@ -85,18 +86,7 @@ program
       const file = saveDemoSignIns(config.dataDir, table);
       process.stdout.write(`${table}\n  demo sign-ins saved in ${file} (readable by you only)\n`);
     }
-    const shutdown = (signal: string) => {
-      logger.info({ signal }, 'shutting down');
-      running.stop().then(
-        () => process.exit(0),
-        (err) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    stopOnSignals(logger, 'grms', () => running.stop());
   });
 
 program

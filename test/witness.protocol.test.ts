@@ -1,4 +1,5 @@
 import crypto, { type KeyObject } from 'node:crypto';
+import { independentCosignatureTime, noteBody } from './support/independent-cosignature';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -20,28 +21,8 @@ import { initWitness, serveWitness, type ServedWitness } from './support/witness
 const ORIGIN = 'grms.test.example/log';
 const WITNESS = 'witness.test.example/w1';
 
-// ---- the independent verifier (no grms module) ----
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
-
-/** The time of a valid cosignature/v1 line by `vkey` on the checkpoint note, else null. */
-function independentCosignatureCheck(checkpointNote: string, line: string, vkey: string): number | null {
-  const [name, idHex, ...rest] = vkey.split('+');
-  const material = Buffer.from(rest.join('+'), 'base64');
-  if (material[0] !== 0x04 || material.length !== 33) return null;
-  const raw = material.subarray(1);
-  const keyId = crypto.createHash('sha256').update(Buffer.concat([Buffer.from(`${name}\n`, 'utf8'), Buffer.from([0x04]), raw])).digest().subarray(0, 4);
-  if (keyId.toString('hex') !== idHex) return null;
-  const m = /^\u2014 (\S+) (\S+)$/u.exec(line);
-  if (!m || m[1] !== name) return null;
-  const sig = Buffer.from(m[2]!, 'base64');
-  if (sig.length !== 4 + 8 + 64 || !sig.subarray(0, 4).equals(keyId)) return null;
-  const time = Number(sig.readBigUInt64BE(4));
-  // The checkpoint body: the note up to its blank line (a checkpoint body has no blank line).
-  const body = checkpointNote.slice(0, checkpointNote.indexOf('\n\n') + 1);
-  const message = Buffer.from(`cosignature/v1\ntime ${time}\n${body}`, 'utf8');
-  const key = crypto.createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
-  return crypto.verify(null, message, key, sig.subarray(12)) ? time : null;
-}
+// The independent verifier (no grms module): test/support/independent-cosignature.ts.
+const independentCosignatureCheck = (note: string, line: string, vkey: string) => independentCosignatureTime(noteBody(note), line, vkey);
 
 // ---- the log, in memory ----
 const logPair = crypto.generateKeyPairSync('ed25519');

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { stopOnSignals } from './shutdown';
 import { loadConfig } from '../config';
 import { createLogger } from '../log';
 import { CONFIG_FILE, parseListen, readWitnessConfig } from '../audit/witness/config';
@@ -54,17 +55,6 @@ export function registerWitnessCommands(program: Command): void {
         `grms witness is listening on ${running.url}\n  name: ${config.name}\n  cosignature key: ${running.cosignatureKey}\n` +
           `  storage: ${config.storage}\n  logs: ${[...config.logs.values()].map((k) => k.text).join(', ')}\n`,
       );
-      const shutdown = (signal: string) => {
-        logger.info({ signal }, 'witness shutting down');
-        running.close().then(
-          () => process.exit(0),
-          (err) => {
-            logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      stopOnSignals(logger, 'witness', () => running.close());
     });
 }
