@@ -130,11 +130,12 @@ function history(doc: Doc, c: DocumentContent): void {
       { header: 'Waktu', width: 92 },
       { header: 'Pelaku', width: 90 },
       { header: 'Peristiwa', width: 75 },
-      { header: 'Dari -> Ke', width: 110 },
+      { header: 'Dari status', width: 55 },
+      { header: 'Ke status', width: 55 },
       { header: 'Catatan', width: 116 },
     ],
     c.history.map((h) => [
-      formatDateTimeId(new Date(h.at), c.timezone), h.actor, h.event, `${h.from ?? '-'} -> ${h.to}`, h.comment ?? '',
+      formatDateTimeId(new Date(h.at), c.timezone), h.actor, h.event, h.from ?? '-', h.to, h.comment ?? '',
     ]),
   );
 }
