@@ -8,7 +8,8 @@ const path = require('node:path');
 // grows slow; files not named here follow in jest's order.
 const SLOWEST = [
   'web.matrix', 'cli.embedded', 'cli.user', 'documents.strict-validators', 'documents.identity',
-  'auth.matrix', 'audit.log-dba', 'api.ocds-publication', 'web.browser-resubmit', 'sla.deadlines',
+  'auth.matrix', 'audit.log-dba', 'bad-input', 'api.ocds-publication', 'web.browser-resubmit', 'outage', 'sla.deadlines',
+  'crash',
 ];
 
 class SlowestFirst extends Sequencer {
