@@ -176,7 +176,7 @@ export const SCHEMAS: Record<string, Schema> = {
     level: { type: ['string', 'null'], enum: ['B-B', 'B-T', 'B-LT', null], description: 'PAdES baseline level' },
     timestamp: { oneOf: [exact({ time: { type: 'string', format: 'date-time' }, authority: str }), { type: 'null' }] },
     judgedAt: { type: ['string', 'null'], format: 'date-time', description: 'The time validity was decided at' },
-    judgedBy: { type: ['string', 'null'], enum: ['timestamp', 'registration', 'verification', null], description: 'What proved that time' },
+    judgedBy: { type: ['string', 'null'], enum: ['timestamp', 'witnesses', 'registration', 'verification', null], description: 'What proved that time' },
     notes: { type: 'array', items: str },
     sha256, documentId: { type: ['string', 'null'], format: 'uuid', description: 'Set when the file is a document this deployment signed' }, instanceId: { type: ['string', 'null'], format: 'uuid' }, stage: strOrNull,
   }),

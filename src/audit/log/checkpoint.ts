@@ -7,6 +7,7 @@ import {
 } from '../tlog';
 import { LogError } from './errors';
 import { asBuffer, logSize, storedNodes } from './nodes';
+import type { LogSource } from './sources';
 
 /** A checkpoint of the log as stored in log_checkpoints. */
 export interface LogCheckpoint {
@@ -117,4 +118,19 @@ export async function logHeads(db: Kysely<Database>): Promise<{ size: number; ch
   const r = (await sql<{ size: number | null; cp: number | null }>`
     SELECT (SELECT max(size) FROM log_integrations) AS size, (SELECT max(size) FROM log_checkpoints) AS cp`.execute(db)).rows[0]!;
   return { size: Number(r.size ?? 0), checkpointSize: r.cp === null ? null : Number(r.cp) };
+}
+
+/**
+ * When a witness first vouched for a row: the earliest stored cosignature (verified before it was
+ * stored) of a checkpoint whose tree holds the row's leaf, or undefined while none does. A time
+ * the operator cannot move: it is signed by the witness.
+ */
+export async function firstWitnessed(db: Kysely<Database> | Transaction<Database>, source: LogSource, key: string): Promise<Date | undefined> {
+  // The first cosigned checkpoint after the leaf: checkpoints are made and cosigned in order, so
+  // its cosignatures are the earliest (and the primary key's index finds it without a scan).
+  const r = (await sql<{ at: string | null }>`
+    SELECT min(c.signed_at)::text AS at FROM log_cosignatures c
+    WHERE c.size = (SELECT min(c2.size) FROM log_cosignatures c2 JOIN log_leaves l ON c2.size > l.idx
+                    WHERE l.source = ${source} AND l.source_key = ${key})`.execute(db)).rows[0];
+  return r?.at ? new Date(Number(r.at) * 1000) : undefined;
 }

@@ -125,6 +125,7 @@ export const en: Dictionary = {
   'verify.timestamp': 'Time-stamp',
   'verify.judgedAt': 'Validity checked as of',
   'verify.judgedBy.timestamp': 'the time-stamp',
+  'verify.judgedBy.witnesses': 'the witnesses of the public log',
   'verify.judgedBy.registration': 'its registration in grms',
   'verify.judgedBy.verification': 'this check',
   'verify.notes': 'Notes',

@@ -126,6 +126,7 @@ export const id = {
   'verify.timestamp': 'Cap waktu',
   'verify.judgedAt': 'Keabsahan diperiksa per',
   'verify.judgedBy.timestamp': 'cap waktu',
+  'verify.judgedBy.witnesses': 'para saksi log publik',
   'verify.judgedBy.registration': 'pendaftarannya di grms',
   'verify.judgedBy.verification': 'pemeriksaan ini',
   'verify.notes': 'Catatan',
