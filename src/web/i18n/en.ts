@@ -97,6 +97,7 @@ export const en: Dictionary = {
   'instance.commentTooLong': 'A comment may be at most {max} characters long.',
   'instance.commentInvalid': 'The comment contains characters that cannot be stored.',
   'instance.download': 'Download',
+  'instance.evidence': 'Public-log evidence',
   'instance.verify': 'Verify',
   'instance.edit': 'Edit data',
   'instance.done': '"{event}" recorded.',

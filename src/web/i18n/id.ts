@@ -98,6 +98,7 @@ export const id = {
   'instance.commentTooLong': 'Catatan paling banyak {max} karakter.',
   'instance.commentInvalid': 'Catatan memuat karakter yang tidak dapat disimpan.',
   'instance.download': 'Unduh',
+  'instance.evidence': 'Bukti log publik',
   'instance.verify': 'Verifikasi',
   'instance.edit': 'Ubah data',
   'instance.done': 'Tindakan "{event}" tercatat.',
