@@ -90,7 +90,7 @@ export const SCHEMAS: Record<string, Schema> = {
   Org: exact({ id: str, name: str, kind: { enum: ['opd', 'supplier'] }, code: strOrNull, npwp: strOrNull }),
   OrgList: wholeList(ref('Org')),
   User: exact({
-    username: str, fullName: str, position: str, org: str, active: bool, hasPassword: bool, passwordMustChange: bool,
+    username: str, fullName: str, position: str, nip: { type: ['string', 'null'], pattern: '^[0-9]{18}$', description: 'NIP (18 digits), printed under the name on documents the user signs' }, org: str, active: bool, hasPassword: bool, passwordMustChange: bool,
     roles: { type: 'array', items: exact({ role: str, org: str }) },
   }),
   UserList: wholeList(ref('User')),

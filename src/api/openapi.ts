@@ -111,7 +111,7 @@ export const openApiDocument = {
       get: { security: bearer, summary: 'Users with their roles, hasPassword and passwordMustChange (admin, auditor)', responses: { '200': ok('users', ref('UserList')), ...errors(403) } },
       post: {
         security: bearer, summary: 'Create a user (admin); recorded in people_events',
-        requestBody: body({ type: 'object', required: ['username', 'fullName', 'org'], properties: { username: { type: 'string' }, fullName: { type: 'string' }, position: { type: 'string' }, org: { type: 'string' }, roles: { type: 'array', items: { type: 'object', required: ['role', 'org'], properties: { role: { type: 'string' }, org: { type: 'string' } } } } } }),
+        requestBody: body({ type: 'object', required: ['username', 'fullName', 'org'], properties: { username: { type: 'string' }, fullName: { type: 'string' }, position: { type: 'string' }, nip: { type: 'string', description: 'NIP: 18 digits, spaces allowed ("19780312 200501 1 002")' }, org: { type: 'string' }, roles: { type: 'array', items: { type: 'object', required: ['role', 'org'], properties: { role: { type: 'string' }, org: { type: 'string' } } } } } }),
         responses: { '201': ok('created (Location)', ref('UserCreated')), ...errors(...JSON_BODY, 403, 409) },
       },
     },

@@ -127,6 +127,7 @@ export class StageDocuments implements DocumentProducer {
         username: actor.username, fullName: actor.fullName, orgName: actor.orgName,
       });
       const past = spec.public ? undefined : await boundedHistory(this.db, row.id);
+      const nip = (await this.db.selectFrom('users').select('nip').where('username', '=', actor.username).executeTakeFirst())?.nip ?? undefined;
       const documentId = crypto.randomUUID();
       const content: DocumentContent = {
         government: this.settings.government,
@@ -154,8 +155,8 @@ export class StageDocuments implements DocumentProducer {
         discussion: past && { comments: past.comments, omitted: past.commentsOmitted },
         comment: spec.public ? null : event.comment,
         signer: req.actingFor
-          ? { name: actor.fullName, position: req.actingFor.position || label(roleLabels.id, req.role), orgName: actor.orgName, acting: true }
-          : { name: actor.fullName, position: actor.position || label(roleLabels.id, req.role), orgName: actor.orgName },
+          ? { name: actor.fullName, position: req.actingFor.position || label(roleLabels.id, req.role), orgName: actor.orgName, acting: true, nip }
+          : { name: actor.fullName, position: actor.position || label(roleLabels.id, req.role), orgName: actor.orgName, nip },
       };
       const signed = await this.pool.renderAndSign(content, identity);
       return {

@@ -3,7 +3,7 @@ import QRCode from 'qrcode';
 import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
 import { SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
 import { DOCUMENT_BOUNDS, signerPosition, type DocumentContent } from './content';
-import { formatDateTimeId, formatNumberId, formatPlaceDate, formatRupiah } from './format';
+import { formatDateTimeId, formatNip, formatNumberId, formatPlaceDate, formatRupiah } from './format';
 import { fontName, registerDocumentFonts } from './fonts';
 import { textHeight, writeText } from './text-layout';
 
@@ -188,7 +188,7 @@ function qr(doc: Doc, text: string, x: number, y: number, size: number): void {
 }
 
 function signatureBlock(doc: Doc, c: DocumentContent): void {
-  const height = 150;
+  const height = 175;
   const broke = ensureSpace(doc, height);
   const b = breaksOf.get(doc);
   if (b) b.signature = { point: b.point, brokeAlone: broke && b.breakAt === -1 };
@@ -202,6 +202,7 @@ function signatureBlock(doc: Doc, c: DocumentContent): void {
   qr(doc, c.verifyUrl, left + (width - 72) / 2, qrTop, 72);
   writeText(doc.font(FONT).fontSize(7), 'Ditandatangani secara elektronik', left, qrTop + 74, { width, align: 'center' });
   writeText(doc.font(BOLD).fontSize(10), c.signer.name, undefined, undefined, { width, align: 'center', underline: true });
+  if (c.signer.nip) writeText(doc.font(FONT).fontSize(10), `NIP. ${formatNip(c.signer.nip)}`, undefined, undefined, { width, align: 'center' });
   doc.x = MARGIN;
   doc.y = Math.max(doc.y, top + height);
 }

@@ -217,6 +217,8 @@ export const en: Dictionary = {
   'admin.username': 'Username',
   'admin.usernameHint': 'Lower-case letters, digits, dot, underscore or hyphen; e.g. staf.dinkes',
   'admin.fullName': 'Full name',
+  'admin.nip': 'NIP',
+  'admin.nipHint': '18 digits, for civil servants; printed under the name on signed documents',
   'admin.position': 'Position',
   'admin.org': 'OPD',
   'admin.roles': 'Roles',

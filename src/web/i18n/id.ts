@@ -218,6 +218,8 @@ export const id = {
   'admin.username': 'Nama pengguna',
   'admin.usernameHint': 'Huruf kecil, angka, titik, garis bawah atau tanda hubung; contoh: staf.dinkes',
   'admin.fullName': 'Nama lengkap',
+  'admin.nip': 'NIP',
+  'admin.nipHint': '18 angka, untuk ASN; dicetak di bawah nama pada dokumen yang ditandatangani',
   'admin.position': 'Jabatan',
   'admin.org': 'OPD',
   'admin.roles': 'Peran',
