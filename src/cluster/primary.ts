@@ -39,6 +39,8 @@ const send = (worker: Worker, message: PrimaryMessage) => {
 export async function startPrimary(config: Config, baseLogger: Logger, workers: number): Promise<RunningPrimary> {
   const logger = baseLogger.child({ pid: process.pid, role: 'primary' });
   const ready = new Map<number, Worker>();
+  // Tracked here, not read from cluster.workers: node drops a worker from that list on 'disconnect', which may come after 'exit'.
+  const alive = new Map<number, Worker>();
   const forkedAt = new Map<number, number>();
   let url: string | undefined;
   let started = false;
@@ -92,6 +94,7 @@ export async function startPrimary(config: Config, baseLogger: Logger, workers: 
 
   const fork = () => {
     const worker = cluster.fork();
+    alive.set(worker.id, worker);
     forkedAt.set(worker.id, Date.now());
   };
 
@@ -100,6 +103,7 @@ export async function startPrimary(config: Config, baseLogger: Logger, workers: 
   const stopFailures: string[] = [];
   cluster.on('exit', (worker: Worker, code: number | null, signal: string | null) => {
     ready.delete(worker.id);
+    alive.delete(worker.id);
     // A worker that died cannot send what a scrape waits for.
     for (const [id, entry] of collecting) if (entry.waiting.has(worker.id)) gotFrom(worker.id, id, undefined, 'exited');
     const pid = worker.process.pid;
@@ -107,7 +111,7 @@ export async function startPrimary(config: Config, baseLogger: Logger, workers: 
       // A worker still starting when a terminal's Ctrl-C (or a group's SIGTERM) reached it dies of it, with nothing in flight.
       const diedOfStopSignal = signal === 'SIGTERM' || signal === 'SIGINT';
       if (code !== 0 && !diedOfStopSignal) stopFailures.push(`worker ${pid} exited with ${signal ?? code}`);
-      if (Object.keys(cluster.workers ?? {}).length === 0) allExited.splice(0).forEach((f) => f());
+      if (alive.size === 0) allExited.splice(0).forEach((f) => f());
       return;
     }
     if (!started) {
@@ -125,16 +129,16 @@ export async function startPrimary(config: Config, baseLogger: Logger, workers: 
     }, delay);
   });
 
-  /** `how`: the primary's message (graceful), or SIGTERM for workers that may not listen for messages yet (a failed start). */
+  /** `how`: the primary's message (graceful), or SIGTERM for every worker (a failed start). */
   const stopWorkers = async (how: 'message' | 'SIGTERM' = 'message'): Promise<void> => {
     stopping = true;
     clearTimeout(restartTimer);
-    const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-    if (alive.length === 0) return;
+    if (alive.size === 0) return;
     const exited = new Promise<void>((resolve) => allExited.push(resolve));
-    logger.info({ workers: alive.length, graceMs: config.shutdownGraceMs }, 'stopping the worker processes: they finish their requests in flight');
-    for (const w of alive) {
-      if (how === 'message') send(w, { type: 'grms:stop' });
+    logger.info({ workers: alive.size, graceMs: config.shutdownGraceMs }, 'stopping the worker processes: they finish their requests in flight');
+    for (const w of alive.values()) {
+      // A worker still starting may not listen for messages yet; it has nothing in flight either.
+      if (how === 'message' && ready.has(w.id)) send(w, { type: 'grms:stop' });
       else w.process.kill('SIGTERM');
     }
     let timer: NodeJS.Timeout | undefined;
@@ -144,7 +148,7 @@ export async function startPrimary(config: Config, baseLogger: Logger, workers: 
     const inTime = await Promise.race([exited.then(() => true), late]);
     clearTimeout(timer);
     if (!inTime) {
-      const left = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+      const left = [...alive.values()];
       logger.error({ workerPids: left.map((w) => w.process.pid) }, 'worker processes did not stop in time: killing them');
       for (const w of left) w.process.kill('SIGKILL');
       await exited;
