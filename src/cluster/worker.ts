@@ -62,8 +62,10 @@ export async function runWorker(config: Config, workers: number, baseLogger: Log
   try {
     running = await startServer(config, logger, undefined, { workers, metricsSource: source });
   } catch (err) {
-    // The primary sees the exit and gives up the start; the message goes to the shared stderr.
-    process.stderr.write(`grms: worker ${process.pid} could not start: ${(err as Error).message}\n`);
+    // Said as a single process says it (the CLI's one-line error); the primary sees the exit and gives up the start.
+    const e = err as Error & { code?: string };
+    process.stderr.write(`grms: ${e.message}${e.code ? ` [${e.code}]` : ''}\n`);
+    if (process.env.GRMS_DEBUG) process.stderr.write(`${e.stack}\n`);
     process.exit(1);
   }
   send({ type: 'grms:ready', url: running.url });
