@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { stopOnSignals } from './cli/shutdown';
+import { runWorker } from './cluster/worker';
+import { startPrimary } from './cluster/primary';
 import { workflowTime } from './clock';
 import { Command } from 'commander';
 import { loadConfig } from './config';
@@ -66,13 +69,30 @@ program
   .action(async () => {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
+    // The embedded database is one process's: several workers need PostgreSQL.
+    const workers = config.databaseUrl ? config.workers : 1;
+    if (cluster.isWorker) return runWorker(config, workers, logger);
+    if (!config.databaseUrl && config.workers > 1) logger.info({ workers: 1 }, 'serving from one process: the embedded database (PGlite) is single-process (GRMS_WORKERS applies with DATABASE_URL)');
     const steps = startupProgress();
+    const listening = (url: string, metricsUrl: string | undefined) => {
+      const metrics = `${metricsUrl ?? `${url}/metrics`}${config.metricsToken ? ' (bearer token required)' : ''}`;
+      const witnessed = config.log.witnesses.length ? `witnessed by ${config.log.witnesses.map((w) => w.name).join(', ')}` : UNWITNESSED;
+      const processes = workers > 1 ? `\n  processes: ${workers} workers sharing the port (GRMS_WORKERS)` : '';
+      process.stdout.write(`grms is listening on ${url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n  metrics: ${metrics}\n  transparency log: ${config.log.origin}; ${witnessed}${processes}\n`);
+    };
+    if (workers > 1) {
+      steps.step(`starting ${workers} worker processes`);
+      const primary = await startPrimary(config, logger, workers);
+      steps.finish();
+      listening(primary.url, primary.metricsUrl);
+      steps.done('started');
+      stopOnSignals(logger, 'grms', () => primary.stop());
+      return;
+    }
     const running = await startServer(config, logger, steps.step);
     // The address first: the server answers from now on; the demo sign-ins follow once made.
-    const metrics = `${running.metricsUrl ?? `${running.url}/metrics`}${config.metricsToken ? ' (bearer token required)' : ''}`;
     steps.finish();
-    const witnessed = config.log.witnesses.length ? `witnessed by ${config.log.witnesses.map((w) => w.name).join(', ')}` : UNWITNESSED;
-    process.stdout.write(`grms is listening on ${running.url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n  metrics: ${metrics}\n  transparency log: ${config.log.origin}; ${witnessed}\n`);
+    listening(running.url, running.metricsUrl);
     if (!config.databaseUrl) steps.step('making the demo sign-ins');
     const credentials = await running.demoCredentials.catch(async (err: unknown) => {
       logger.error({ err }, 'could not make the demo sign-ins: stopping');

@@ -104,7 +104,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   // Public: no token.
   app.use(healthRouter(db, transparencyLog));
   // Not here at all when a listener of its own serves it: the 404 below answers.
-  if (!metricsAccess.ownListener) app.get('/metrics', metricsEndpoint(metrics, metricsAccess.token));
+  if (!metricsAccess.ownListener) app.get('/metrics', metricsEndpoint(metricsAccess.source ?? metrics, metricsAccess.token));
   const openApi = servedOpenApi({ ...(ocds ?? defaultOcds()), registry: engine.registry });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);

@@ -134,7 +134,8 @@ async function exportAtSize(h: Harness, rows: number): Promise<{ result: SizeRes
     const env = { DATABASE_URL: dbUrl, GRMS_KEY: DATASET_KEY };
     const auditor = await token(env, 'auditor.inspektorat');
     const copy = await copySql(dbUrl);
-    const served = await h.serve(env);
+    // One process: an export runs in the worker that took it, and its memory is that process's.
+    const served = await h.serve({ ...env, GRMS_WORKERS: '1' });
     let result: SizeResult;
     try {
       // Both read the same pages: warm PostgreSQL's cache once, not counted.
