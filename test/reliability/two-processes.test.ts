@@ -55,8 +55,9 @@ describePostgres('reliability: two processes, one database', () => {
 
   test('the same events to both: no transition lost or doubled, versions consecutive, the ceiling holds, each deadline escalates once', async () => {
     url = await createPostgresDatabase();
-    // Both servers look for due deadlines every second, so their schedulers run side by side.
-    const env = { DATABASE_URL: url, GRMS_PUBLIC_URL: 'https://grms.semarangkota.example', GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim(), GRMS_DEADLINE_POLL_SECONDS: '1', LOG_LEVEL: 'info' };
+    // Both servers look for due deadlines every second, so their schedulers run side by side; each
+    // runs two worker processes, so four schedulers and integrators share the database.
+    const env = { GRMS_WORKERS: '2', DATABASE_URL: url, GRMS_PUBLIC_URL: 'https://grms.semarangkota.example', GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim(), GRMS_DEADLINE_POLL_SECONDS: '1', LOG_LEVEL: 'info' };
     expect(grms(['seed', '--demo'], env).status).toBe(0);
     const db = openPostgres({ connectionString: url, max: 4 });
     try {
