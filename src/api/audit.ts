@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { verifyAudit } from '../audit/verify';
+import { verifyCeilingChain } from '../engine/ceilings';
 import { verifyPeopleChain } from '../auth/people';
 import { verifyOrgChain } from '../auth/orgs';
 import { createCheckpoint } from '../audit/checkpoint';
@@ -37,7 +38,8 @@ export function auditRouter(db: Kysely<Database>, key: CheckpointKey): Router {
     const result = await verifyAudit(db, key.publicKeyPem);
     const people = await verifyPeopleChain(db);
     const orgs = await verifyOrgChain(db);
-    res.json({ ...result, ok: result.ok && people.ok && orgs.ok, people, orgs, trust: SERVER_CHECK_TRUST });
+    const ceilings = await verifyCeilingChain(db);
+    res.json({ ...result, ok: result.ok && people.ok && orgs.ok && ceilings.ok, people, orgs, ceilings, trust: SERVER_CHECK_TRUST });
   });
   r.get('/audit/export', requireRole('auditor'), async (req, res) => {
     const format = req.query.format === undefined ? 'csv' : req.query.format;

@@ -181,11 +181,11 @@ export const SCHEMAS: Record<string, Schema> = {
     sha256, documentId: { type: ['string', 'null'], format: 'uuid', description: 'Set when the file is a document this deployment signed' }, instanceId: { type: ['string', 'null'], format: 'uuid' }, stage: strOrNull,
   }),
   AuditVerification: {
-    type: 'object', required: ['ok', 'checked', 'checkpoints', 'covered', 'broken', 'people', 'orgs', 'trust'],
+    type: 'object', required: ['ok', 'checked', 'checkpoints', 'covered', 'broken', 'people', 'orgs', 'ceilings', 'trust'],
     properties: {
       ok: bool, checked: count, checkpoints: count, covered: count,
       broken: { type: 'array', items: { type: 'object', required: ['instanceId', 'reason'], properties: { instanceId: str, seq: int, checkpointId: int, reason: str } } },
-      people: sideChain, orgs: sideChain, trust: { ...str, description: 'What a check run by the server is worth' },
+      people: sideChain, orgs: sideChain, ceilings: { ...sideChain, description: 'The chain of ceiling changes (pagu), one row per change' }, trust: { ...str, description: 'What a check run by the server is worth' },
     },
   },
   Checkpoint: checkpoint,

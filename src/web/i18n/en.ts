@@ -171,6 +171,7 @@ export const en: Dictionary = {
   'audit.reason': 'Reason',
   'audit.peopleChain': 'People changes chain',
   'audit.orgChain': 'Organisation changes chain',
+  'audit.ceilingChain': 'Ceiling changes chain',
   'audit.export': 'Export the audit trail',
   'audit.exportIntro': 'The file holds every hashed column and the latest checkpoint, so it can be checked without the database (npx grms audit verify --file).',
   'audit.format': 'Format',

@@ -172,6 +172,7 @@ export const id = {
   'audit.reason': 'Alasan',
   'audit.peopleChain': 'Rantai perubahan pengguna',
   'audit.orgChain': 'Rantai perubahan organisasi',
+  'audit.ceilingChain': 'Rantai perubahan pagu',
   'audit.export': 'Ekspor jejak audit',
   'audit.exportIntro': 'Berkas memuat setiap kolom yang di-hash dan checkpoint terakhir, sehingga dapat diperiksa tanpa basis data (npx grms audit verify --file).',
   'audit.format': 'Format',
