@@ -7,8 +7,9 @@ import { startPeriodic } from '../periodic';
  * appended at the chain's head (comments make the chain longer than the version), and it bumps
  * workflow_instances.version by one in the same transaction (under the instance's row lock),
  * leaving state and snapshot unchanged. A client holding the old version (If-Match) gets 412 and
- * reloads: the instance's deadlines changed. It fires once per deadline, so it cannot starve an approval the way a stream
- * of comments could. updated_at is left alone: the instance's data and state did not change.
+ * reloads: the instance's deadlines changed. It fires once per deadline, so it cannot starve an
+ * approval the way a stream of comments could. updated_at is left alone: the instance's data and
+ * state did not change.
  */
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/types';
