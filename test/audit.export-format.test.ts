@@ -121,6 +121,24 @@ describe('audit export format versions', () => {
     expect(grms(['audit', 'verify', '--file', v1, '--log-key', keyFile(publishedKey(v1))], {}).status).toBe(0);
   });
 
+  test('files written in version 2 (rows with the instance columns of migration 0026, a checkpoint, a row after it) still verify', async () => {
+    for (const name of ['audit-export-v2.csv', 'audit-export-v2.jsonl']) {
+      const file = path.join(FIXTURES, name);
+      const result = await verifyExportFile(file, { publicKeyPem: publishedKey(file) });
+      expect({ name, ...result }).toMatchObject({ name, ok: true, checked: 9, chains: 2, segments: 0, broken: [] });
+      expect(result.checkpoint).toMatchObject({ format: 2, signature: 'valid', key: 'given', headsChecked: 2 });
+      const cli = grms(['audit', 'verify', '--file', file, '--log-key', keyFile(publishedKey(file))], {});
+      expect({ name, status: cli.status, ok: JSON.parse(cli.stdout).ok }).toEqual({ name, status: 0, ok: true });
+    }
+    const { header, meta } = parseCsv(fs.readFileSync(path.join(FIXTURES, 'audit-export-v2.csv'), 'utf8'));
+    expect(meta.format).toBe('grms-audit-export/2');
+    expect(header).toEqual(expect.arrayContaining(['instance_version', 'instance_org', 'instance_digest']));
+    // A row altered in a version 2 file is still caught.
+    const altered = path.join(dir, 'v2-altered.jsonl');
+    fs.writeFileSync(altered, fs.readFileSync(path.join(FIXTURES, 'audit-export-v2.jsonl'), 'utf8').replace('catatan biasa', 'catatan lain'));
+    expect(await verifyExportFile(altered, { publicKeyPem: publishedKey(altered) })).toMatchObject({ ok: false, broken: [expect.objectContaining({ reason: 'hash does not match the row (row altered)' })] });
+  });
+
   test('a format this version does not know is refused, not guessed at', async () => {
     const file = path.join(dir, 'future.jsonl');
     const text = fs.readFileSync(path.join(FIXTURES, 'audit-export-v1.jsonl'), 'utf8').replace('"format":"grms-audit-export/1"', '"format":"grms-audit-export/9"');
