@@ -108,6 +108,21 @@ export async function inclusionProof(index: number, size: number, fetch: FetchNo
   return hashRanges(ranges, fetch);
 }
 
+/**
+ * The stored nodes inclusionProof(index, size) reads: fetch them for many leaves in one call, then
+ * compute each proof from what was fetched (an export proves thousands of rows a page at a time).
+ */
+export function inclusionProofNodes(index: number, size: number): NodeId[] {
+  checkSize('size', size);
+  checkSize('index', index);
+  if (index >= size) throw new RangeError(`leaf ${index} is not in a tree of size ${size}`);
+  const ranges: Range[] = [];
+  pathRanges(index, 0, size, ranges);
+  const out: NodeId[] = [];
+  for (const [s, e] of ranges) rangeNodes(s, e, out);
+  return out;
+}
+
 /** Empty when oldSize is 0 or equals newSize (nothing to prove). */
 export async function consistencyProof(oldSize: number, newSize: number, fetch: FetchNodes): Promise<Buffer[]> {
   checkSize('oldSize', oldSize);
