@@ -207,6 +207,10 @@ describe(`audit export format 3 [${kind}]`, () => {
       const own = signCheckpoint({ origin: ORIGIN, size: Number(body.split('\n')[1]), root: Buffer.from(body.split('\n')[2]!, 'base64'), extensions: [] }, { origin: ORIGIN, privateKey: crypto.generateKeyPairSync('ed25519').privateKey });
       rs[0]!.log.checkpoint = own + note.slice(body.length + 1).split('\n').slice(1).map((l) => (l ? `${l}\n` : '')).join('');
     }, /^the log checkpoint does not verify with the pinned log key/);
+    // The checkpoint taken out (as if none qualified): the rows are proven by nothing.
+    await refused('checkpoint-removed', (rs) => {
+      rs[0]!.log.checkpoint = null;
+    }, /^5 rows but no log checkpoint: nothing proves them/);
     // A cosignature: one byte of its signature changed; removed.
     await refused('cosignature-changed', (rs) => {
       const note = rs[0]!.log.checkpoint as string;

@@ -216,6 +216,10 @@ export async function verifyExportFile(
     else if (end.rows !== checked) broken.push({ instanceId: '', reason: `the export says ${end.rows} rows but holds ${checked}` });
     const proven = log as FileLogResult | null;
     if (proven) proven.leftOut = end ? end.leftOut : null;
+    // Rows with no checkpoint to prove them against: a file that says "none qualified" holds none.
+    if (meta.log && meta.log.checkpoint === null && checked > 0) {
+      broken.push({ instanceId: '', reason: `${checked} rows but no log checkpoint: nothing proves them (a format 3 file without a checkpoint holds no rows)` });
+    }
   } else {
     if (!trailer) broken.push({ instanceId: '', reason: 'the export is truncated: its closing checkpoint record is missing' });
     else if (trailer.rows !== checked) broken.push({ instanceId: '', reason: `the export says ${trailer.rows} rows but holds ${checked}` });
