@@ -60,10 +60,17 @@ interface ChainState {
 /**
  * Checks an audit export (CSV or JSONL) without the database: every row's hash, and each
  * instance's rows as a chain. A time-filtered export holds segments of chains: each segment is
- * checked from its first row's prev_hash, and the result says how many there were. The latest
- * checkpoint's signature is checked with `publicKeyPem`, the key the verifier pinned (never the
- * one the file carries: whoever altered the file could have replaced it), and its heads that fall
- * inside the export must match. An export without a checkpoint fails unless allowUncheckedTail.
+ * checked from its first row's prev_hash, and the result says how many there were.
+ *
+ * Format 3: the meta record's log checkpoint is checked with `policy` (the log key, witness keys
+ * and quorum the verifier pinned; the file carries no key), and every row must be the leaf its
+ * log_index, log_salt and log_proof say, in that checkpoint's tree. Without a policy the log is
+ * not checked and the file does not verify.
+ *
+ * Formats 1 and 2: the closing chain checkpoint's signature is checked with `publicKeyPem`, the
+ * key the verifier pinned (never the one the file carries: whoever altered the file could have
+ * replaced it), and its heads that fall inside the export must match. An export without a
+ * checkpoint fails unless allowUncheckedTail.
  */
 export async function verifyExportFile(
   file: string,
