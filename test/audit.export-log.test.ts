@@ -30,7 +30,7 @@ const kind = availableBackends().includes('postgres') ? 'postgres' : 'pglite';
 const ORIGIN = 'grms.export-test.example/log';
 
 let app: TestApp;
-let db: Db;
+let db: Db & { url?: string };
 let dir: string;
 let logVkey: string;
 let policy: Policy;
@@ -151,6 +151,15 @@ describe(`audit export format 3 [${kind}]`, () => {
     expect(await verifyExportFile(file, { policy })).toMatchObject({ ok: true, checked: 2, chains: 1, log: { rowsProven: 2, leftOut: 1 } });
     const csv = await download(`format=csv&instance=${a}&from=2000-01-01`, 'a.csv');
     expect(await verifyExportFile(csv, { policy })).toMatchObject({ ok: true, checked: 3, chains: 1, log: { rowsProven: 3, leftOut: 1 } });
+    // `grms audit export` (read-only, no GRMS_KEY) chooses the same checkpoint from the deployment's settings.
+    if (db.url) {
+      const out = path.join(dir, 'cli-b.jsonl');
+      const env = { DATABASE_URL: db.url, GRMS_LOG_ORIGIN: ORIGIN, GRMS_WITNESSES: witnesses.map((w) => `${w.vkey} ${w.served.url}`).join('; ') };
+      const r = grms(['audit', 'export', '--out', out, '--format', 'jsonl', '--instance', b], env);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.any(String) });
+      const strip = (rs: Array<Record<string, unknown>>) => rs.map(({ exportedAt: _, ...rest }) => rest);
+      expect(strip(jsonl(out))).toEqual(strip(records));
+    }
   });
 
   test('a row, the checkpoint, a cosignature or a proof tampered with is refused', async () => {

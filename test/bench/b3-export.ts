@@ -13,7 +13,7 @@ import { figure, fmt, type Figure, type Section } from './context';
 import type { Harness } from './harness';
 import { DATASET_KEY, ensureTemplate, type TemplateInfo } from './datasets';
 import { createDatabase, dropDatabase, libpqEnv, query, randomName } from './pg';
-import { memoryOf, resetPeak, token, type Served } from './server';
+import { BENCH_PUBLIC_URL, memoryOf, resetPeak, token, type Served } from './server';
 
 export interface Streamed {
   bytes: number;
@@ -93,7 +93,7 @@ async function explainExportPage(dbUrl: string): Promise<string[]> {
   try {
     // The policy of a server with the data set's settings (no witnesses): the export ends at its checkpoint.
     const key = await ensureCheckpointKey(db, Buffer.from(DATASET_KEY, 'base64'));
-    const config = loadConfig({}).log;
+    const config = loadConfig({ GRMS_PUBLIC_URL: BENCH_PUBLIC_URL }).log;
     const policy = logPolicy(config, logVerifierKey(config.origin, crypto.createPublicKey(key.privateKey)));
     const pages = () => captured.filter((q) => /e\.created_at, e\.instance_id, e\.seq\) >/.test(q.sql));
     await exportAudit(db, {

@@ -16,7 +16,7 @@ import { loadConfig } from '../../src/config';
 import { hashedProjection } from '../../src/audit/verify';
 import { rowHash } from '../../src/audit/hash';
 import { createDatabase, databaseExists, dropDatabase, listDatabases, withAdmin, quoteIdent } from './pg';
-import { ROOT } from './server';
+import { BENCH_PUBLIC_URL, ROOT } from './server';
 import { auditRowsSql } from './datasets-sql';
 
 /**
@@ -96,7 +96,7 @@ export async function ensureTemplate(serverUrl: string, kind: DataSetKind, size:
         + (SELECT count(*) FROM ceiling_events) + (SELECT count(*) FROM documents) AS n`.execute(db.kysely)).rows[0]!.n);
       // An open transaction elsewhere on the cluster holds rows back: integrate again until all are in.
       while ((await integrateLog(db.kysely)).size < rows) await new Promise((resolve) => setImmediate(resolve));
-      await checkpointLog(db.kysely, { origin: loadConfig({}).log.origin, privateKey: key.privateKey });
+      await checkpointLog(db.kysely, { origin: loadConfig({ GRMS_PUBLIC_URL: BENCH_PUBLIC_URL }).log.origin, privateKey: key.privateKey });
     } else {
       await generateInstances(db.kysely, size, 'mix');
       await generateDeadlines(db.kysely);
