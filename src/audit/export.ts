@@ -149,8 +149,9 @@ const leafOfRow = (size: number) => sql`
  * Streams the export page by page (keyset on created_at, instance, seq), so memory stays flat
  * whatever the size. Rows come in time order; each instance's rows in seq order. Only rows that
  * are leaves of the chosen checkpoint's tree are written, each with its inclusion proof (the
- * stored nodes a page of proofs needs are read in one query). The next page's query runs while
- * the current page is encoded and written (one page ahead, no more), and the text goes out in
+ * stored nodes a page of proofs needs are read in one query). The next page's queries (rows, then
+ * their proofs' nodes) run while the current page is encoded and written (one page ahead, no
+ * more), and the text goes out in
  * pieces of about 64 KB, each waiting for the sink to drain when it asks to.
  */
 export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: ExportOptions): Promise<number> {
@@ -174,6 +175,19 @@ export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: 
   await write(record(JSON.stringify(meta)));
   const batch = Math.max(1, opts.batchSize ?? EXPORT_PAGE_ROWS);
   const filters = filterSql(opts.filters);
+  /**
+   * Every row's inclusion proof, from one read of the stored nodes the page needs. Rows of a page
+   * share most of their proof's nodes (the same Buffers): each is put in base64 once.
+   */
+  const proofs = async (page: Record<string, unknown>[]): Promise<string[]> => {
+    const text = new Map<Buffer, string>();
+    const b64 = (h: Buffer) => {
+      let t = text.get(h);
+      if (t === undefined) text.set(h, (t = h.toString('base64')));
+      return t;
+    };
+    return (await inclusionProofs(page.map((row) => Number(row.log_index)), size, storedNodes(db))).map((p) => p.map(b64).join(' '));
+  };
   const fetchPage = (after: Keyset | null) => {
     const where = [...filters];
     if (after) where.push(sql`(e.created_at, e.instance_id, e.seq) > (${after.at}::timestamptz, ${after.instance}::uuid, ${after.seq})`);
@@ -189,13 +203,12 @@ export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: 
         ORDER BY e.created_at, e.instance_id, e.seq
         LIMIT ${batch}) AS page
       ORDER BY page.created_at, page.instance_id, page.seq`.execute(db);
+    // The page's proofs are read as soon as its rows are, so both are ready when it is written.
+    const proven = page.then(async (r) => ({ rows: r.rows, proofs: await proofs(r.rows) }));
     // Awaited below; until then a failure (the export stopped by a closed sink) must not be unhandled.
-    page.catch(() => undefined);
-    return page;
+    proven.catch(() => undefined);
+    return proven;
   };
-  /** Every row's inclusion proof, from one read of the stored nodes the page needs. */
-  const proofs = async (page: Record<string, unknown>[]): Promise<string[]> =>
-    (await inclusionProofs(page.map((row) => Number(row.log_index)), size, storedNodes(db))).map((p) => p.map((h) => h.toString('base64')).join(' '));
   // Field by field into one string: no array per row (the export's garbage is most of its cost).
   const line = (row: Record<string, unknown>) => {
     if (opts.format !== 'csv') return `${JSON.stringify({ record: 'event', ...row })}\n`;
@@ -206,7 +219,7 @@ export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: 
   let next = cp ? fetchPage(null) : null;
   let rows = 0;
   while (next) {
-    const page = (await next).rows;
+    const { rows: page, proofs: pageProofs } = await next;
     if (page.length === 0) break;
     const more = page.length === batch;
     next = null;
@@ -214,7 +227,6 @@ export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: 
       const last = page[page.length - 1]!;
       next = fetchPage({ at: last.created_at as string, instance: last.instance_id as string, seq: last.seq as number });
     }
-    const pageProofs = await proofs(page);
     let piece = '';
     for (const [i, row] of page.entries()) {
       row.log_index = Number(row.log_index);
