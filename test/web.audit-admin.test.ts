@@ -5,6 +5,7 @@ import { startTestApp, type TestApp } from './support/app';
 import { ConsoleClient, TEST_PASSWORD } from './support/web';
 import { proposal } from './support/proposals';
 import { tamper } from './support/audit-fixtures';
+import { integrateAll } from './support/log-fixtures';
 import { checkLogin, setPassword } from '../src/auth/passwords';
 
 /** The console's audit and admin pages over HTTP (no browser): roles, downloads, changes and refusals. */
@@ -30,6 +31,9 @@ describeBackends('web console audit and admin pages', (kind) => {
     instance = (await app.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal({ title: 'Posyandu "Melati", Tembalang' }) })).body.id;
     await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${instance}/events`, { type: 'submit' });
     await app.call('kadis.dinkes', 'POST', `/api/v1/instances/${instance}/events`, { type: 'return', comment: 'Baris 2, "volume"\nperbaiki' });
+    // Integrate and checkpoint the log now: exports end at the latest checkpoint.
+    await integrateAll(app.db.kysely);
+    expect((await app.call('admin', 'POST', '/api/v1/log/checkpoint')).status).toBe(200);
   });
   afterAll(() => app.close());
 

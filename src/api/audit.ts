@@ -11,6 +11,7 @@ import { badRequest, type FieldProblem } from '../errors';
 import { exportAudit, type ExportFilters } from '../audit/export';
 import { requireRole } from './middleware';
 import { describeLogKey } from '../audit/log-key';
+import type { Policy } from '../audit/tlog';
 
 /**
  * The public half of the checkpoint key, derived from the server's private key. A convenience only:
@@ -31,7 +32,8 @@ export const SERVER_CHECK_TRUST =
   'checked by the server with its own key: this trusts the operator. To verify without that trust, run ' +
   '`grms audit verify --log-key <key>` with the key you pinned from `grms key show`.';
 
-export function auditRouter(db: Kysely<Database>, key: CheckpointKey): Router {
+/** `policy`: the deployment's witness quorum; exports end at the latest checkpoint that meets it. */
+export function auditRouter(db: Kysely<Database>, key: CheckpointKey, policy: Policy): Router {
   const r = Router();
   r.get('/audit/verify', requireRole('auditor'), async (_req, res) => {
     // The server checks with its own key: this answer trusts the operator (see trust below).
@@ -60,7 +62,7 @@ export function auditRouter(db: Kysely<Database>, key: CheckpointKey): Router {
         res.once('close', closed);
       });
     await exportAudit(db, { write: (t) => res.write(t), drain }, {
-      format, filters, publicKeyPem: key.publicKeyPem,
+      format, filters, policy,
     });
     res.end();
   });

@@ -254,7 +254,7 @@ export const openApiDocument = {
     },
     '/api/v1/audit/export': {
       get: {
-        security: bearer, summary: 'Stream the audit trail as CSV or JSONL with hashes and the latest checkpoint (role auditor)',
+        security: bearer, summary: 'Stream the audit trail as CSV or JSONL (format grms-audit-export/3): rows up to the latest witness-cosigned log checkpoint, each with its hashes, leaf index, salt and inclusion proof; the checkpoint in the meta record; the rows left out counted at the end (role auditor)',
         parameters: [
           { name: 'format', in: 'query', schema: { enum: ['csv', 'jsonl'], default: 'csv' } },
           ...['from', 'to'].map((name) => ({ name, in: 'query', description: 'A date or ISO 8601 time', schema: { type: 'string' } })),

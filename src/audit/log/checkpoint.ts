@@ -3,7 +3,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../db/types';
 import { ADVISORY, advisoryXactLock } from '../../db/advisory';
 import {
-  consistencyProof, logVerifierKey, openCheckpoint, parseVerifierKey, signCheckpoint, treeRoot, verifyConsistency, type LogSigner,
+  consistencyProof, logVerifierKey, openCheckpoint, parseVerifierKey, signCheckpoint, treeRoot, verifyCheckpoint, verifyConsistency, type LogSigner, type Policy,
 } from '../tlog';
 import { LogError } from './errors';
 import { asBuffer, logSize, storedNodes } from './nodes';
@@ -111,6 +111,30 @@ export async function cosignedCheckpoint(db: Kysely<Database> | Transaction<Data
   // The stored note ends in its signature lines; cosignature lines follow them.
   const note = cp.note + cosigs.map((c) => `${c.signature}\n`).join('');
   return { ...cp, note, cosigned: cosigs.map((c) => c.witness) };
+}
+
+/**
+ * The latest checkpoint whose stored cosignatures meet the policy's witness quorum, with them
+ * appended; with a policy that names no witness (quorum none) that is the latest checkpoint.
+ * Undefined when none does (no checkpoint yet, or none cosigned by enough witnesses).
+ */
+export async function latestQuorumCheckpoint(db: Kysely<Database> | Transaction<Database>, policy: Policy): Promise<(LogCheckpoint & { cosigned: string[] }) | undefined> {
+  const PAGE = 100;
+  for (let below: number | undefined; ;) {
+    let q = db.selectFrom('log_checkpoints').select('size').orderBy('size', 'desc').limit(PAGE);
+    if (below !== undefined) q = q.where('size', '<', below);
+    const sizes = (await q.execute()).map((r) => Number(r.size));
+    for (const size of sizes) {
+      const cp = (await cosignedCheckpoint(db, size))!;
+      try {
+        if (verifyCheckpoint(cp.note, policy).quorumMet) return cp;
+      } catch {
+        // Not signed by the policy's log key: no verifier would accept it either.
+      }
+    }
+    if (sizes.length < PAGE) return undefined;
+    below = sizes[sizes.length - 1];
+  }
 }
 
 /** Tree size and checkpoint size, for status reports. */

@@ -173,7 +173,7 @@ export const en: Dictionary = {
   'audit.orgChain': 'Organisation changes chain',
   'audit.ceilingChain': 'Ceiling changes chain',
   'audit.export': 'Export the audit trail',
-  'audit.exportIntro': 'The file holds every hashed column and the latest checkpoint, so it can be checked without the database (npx grms audit verify --file).',
+  'audit.exportIntro': 'The file holds every hashed column, the latest checkpoint the witnesses cosigned and each row\'s proof in the public log, so it can be checked without the database (npx grms audit verify --file … --log-key …). Rows newer than that checkpoint are left out and counted.',
   'audit.format': 'Format',
   'audit.formatCsv': 'CSV (spreadsheet)',
   'audit.formatJsonl': 'JSONL (one JSON per line)',

@@ -174,7 +174,7 @@ export const id = {
   'audit.orgChain': 'Rantai perubahan organisasi',
   'audit.ceilingChain': 'Rantai perubahan pagu',
   'audit.export': 'Ekspor jejak audit',
-  'audit.exportIntro': 'Berkas memuat setiap kolom yang di-hash dan checkpoint terakhir, sehingga dapat diperiksa tanpa basis data (npx grms audit verify --file).',
+  'audit.exportIntro': 'Berkas memuat setiap kolom yang di-hash, checkpoint terakhir yang disaksikan, dan bukti setiap baris di log publik, sehingga dapat diperiksa tanpa basis data (npx grms audit verify --file … --log-key …). Baris yang lebih baru dari checkpoint itu tidak dimuat, tetapi jumlahnya disebutkan.',
   'audit.format': 'Format',
   'audit.formatCsv': 'CSV (spreadsheet)',
   'audit.formatJsonl': 'JSONL (satu JSON per baris)',
