@@ -1,9 +1,16 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import { figure, fmt, LATENCY_HEADER, latencyRow, ms, type Section } from './context';
 import type { Harness } from './harness';
 import { ensureTemplate } from './datasets';
 import { percentiles, type Percentiles } from './load';
 import { createDatabase, dropDatabase, randomName } from './pg';
+import { CLI, grms, grmsEnv } from './server';
+import { updateLoad, type UpdateLoad } from './b1-transitions';
+import { ADVISORY } from '../../src/db/advisory';
 import type { Database } from '../../src/db/types';
 
 /** Inclusion proofs timed per tree size. */
@@ -61,7 +68,7 @@ async function readAndHash(db: Db): Promise<{ leaves: number; root: Buffer; hash
 }
 
 /**
- * 7a. Integration of the benchmark-3 audit data set (its rows are not in the log yet) on a clone:
+ * 7a. Integration of the benchmark-3 audit data set (its log emptied first) on a clone:
  * the read-and-hash baseline first, then `integrateLog`, which must arrive at the same root.
  */
 async function integrationRate(h: Harness, rows: number) {
@@ -70,6 +77,14 @@ async function integrationRate(h: Harness, rows: number) {
   const url = await createDatabase(h.opts.serverUrl, name, template.name);
   const db = await openDb(url);
   try {
+    // The data set comes integrated (benchmark 3 exports up to its checkpoint): empty the log on
+    // this clone, past its append-only triggers, so its rows are integrated again here.
+    await db.kysely.transaction().execute(async (trx) => {
+      const tables = ['log_cosignatures', 'log_checkpoints', 'log_integrations', 'log_nodes', 'log_leaves'];
+      for (const t of tables) await sql`ALTER TABLE ${sql.table(t)} DISABLE TRIGGER USER`.execute(trx);
+      await sql.raw(`TRUNCATE ${tables.join(', ')}`).execute(trx);
+      for (const t of tables) await sql`ALTER TABLE ${sql.table(t)} ENABLE TRIGGER USER`.execute(trx);
+    });
     const { integrateLog, logRoot } = await import('../../src/audit/log');
     h.log(`7a: read and hash ${fmt(rows)} audit rows (baseline), then integrate them`);
     let t = performance.now();
@@ -148,6 +163,90 @@ async function proofLatency(h: Harness, size: number): Promise<{ latency: Percen
   }
 }
 
+/** A `grms witness serve` of its own (its own folder and key), pinned to the log's verifier key. */
+async function startWitness(dir: string, name: string, logVkey: string): Promise<{ vkey: string; url: string; child: ChildProcess }> {
+  const vkey = (await grms(['witness', 'init', '--dir', dir, '--name', name, '--listen', '127.0.0.1:0', '--log-key', logVkey], {})).stdout.trim();
+  const child = spawn(process.execPath, [CLI, 'witness', 'serve', '--dir', dir, '--listen', '127.0.0.1:0'], { env: grmsEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`witness ${name} did not start:\n${out}`)), 60_000);
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      const m = /grms witness is listening on (http:\/\/\S+)\n/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`witness ${name} exited with ${code}:\n${out}`)));
+  });
+  return { vkey, url, child };
+}
+
+async function rows(url: string, table: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return Number((await c.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * 7c. The update load of benchmark 1, served with the log integrated and checkpointed every second
+ * and pushed to two witnesses, against the same load while the bench holds the integrator's and
+ * the checkpointer's advisory locks from a connection of its own (the bench-only pause: grms serve
+ * has no setting that turns the log off). A paused server's integrator waits on the lock, holding
+ * one pooled connection per process meanwhile.
+ */
+async function witnessedLoad(h: Harness): Promise<{ on: UpdateLoad; paused: UpdateLoad; checkpoints: number; cosignatures: number }> {
+  const main = await h.main();
+  const origin = 'grms.bench.example/log';
+  const logVkey = /^log vkey:\s+(\S+)$/m.exec((await grms(['key', 'show'], { ...main.env, GRMS_LOG_ORIGIN: origin })).stdout)?.[1];
+  if (!logVkey) throw new Error('grms key show printed no log vkey');
+  const witnesses: Array<{ vkey: string; url: string; child: ChildProcess }> = [];
+  try {
+    for (const name of ['inspektorat.bench.example', 'kampus.bench.example']) {
+      const dir = fs.mkdtempSync(path.join(h.tmpDir, 'witness-'));
+      witnesses.push(await startWitness(dir, name, logVkey));
+    }
+    const env = {
+      ...main.env, GRMS_LOG_ORIGIN: origin, GRMS_LOG_INTERVAL_SECONDS: '1',
+      GRMS_WITNESSES: witnesses.map((w) => `${w.vkey} ${w.url}`).join('; '),
+    };
+    const run = async (pause: boolean): Promise<UpdateLoad> => {
+      const holder = new pg.Client({ connectionString: main.dbUrl });
+      await holder.connect();
+      try {
+        if (pause) await holder.query('SELECT pg_advisory_lock($1), pg_advisory_lock($2)', [String(ADVISORY.logIntegrate), String(ADVISORY.logCheckpoint)]);
+        const served = await h.serve(env);
+        try {
+          h.log(`7c: update load, log ${pause ? 'paused (advisory locks held by the bench)' : 'on, two witnesses, every second'}`);
+          return await updateLoad(h, served, main, h.opts.sizes.loadSeconds);
+        } finally {
+          await served.stop();
+        }
+      } finally {
+        await holder.end();
+      }
+    };
+    const paused = await run(true);
+    const cosignaturesBefore = await rows(main.dbUrl, 'log_cosignatures');
+    const checkpointsBefore = await rows(main.dbUrl, 'log_checkpoints');
+    const on = await run(false);
+    return {
+      on, paused,
+      checkpoints: (await rows(main.dbUrl, 'log_checkpoints')) - checkpointsBefore,
+      cosignatures: (await rows(main.dbUrl, 'log_cosignatures')) - cosignaturesBefore,
+    };
+  } finally {
+    for (const w of witnesses) w.child.kill('SIGTERM');
+  }
+}
+
 /** 7. The transparency log: integration rate and inclusion-proof latency as the tree grows. */
 export async function benchLog(h: Harness): Promise<Section> {
   const t0 = performance.now();
@@ -156,6 +255,7 @@ export async function benchLog(h: Harness): Promise<Section> {
   const integration = await integrationRate(h, rows);
   const small = await proofLatency(h, SMALL_TREE);
   const big = await proofLatency(h, large);
+  const witnessed = await witnessedLoad(h);
   const rate = (n: number, msTaken: number) => n / (msTaken / 1000);
   return {
     id: 7,
@@ -170,6 +270,10 @@ export async function benchLog(h: Harness): Promise<Section> {
         label: `inclusion proof p95 at ${fmt(large)} leaves`, value: big.latency.p95,
         baselineLabel: `the same at ${fmt(SMALL_TREE)} leaves`, baseline: small.latency.p95, unit: 'ms',
       }, '<=', 1.5),
+      figure({
+        label: 'update transitions/s, log on with two witnesses', value: witnessed.on.result.perSecond,
+        baselineLabel: 'the same load, integration and pushes paused', baseline: witnessed.paused.result.perSecond, unit: '/s',
+      }, '>=', 0.95),
     ],
     details: [
       `Integration: ${fmt(integration.leaves)} leaves in ${fmt(integration.integrateMs / 1000, 2)} s = **${fmt(rate(integration.leaves, integration.integrateMs))}/s**; ` +
@@ -181,11 +285,18 @@ export async function benchLog(h: Harness): Promise<Section> {
       latencyRow(`inclusion proof, ${fmt(large)} leaves`, big.latency),
       '',
       `Synthetic trees written in ${fmt(small.buildMs / 1000, 1)} s and ${fmt(big.buildMs / 1000, 1)} s.`,
+      '',
+      `Log on: ${fmt(witnessed.on.result.ops)} transitions in ${fmt(witnessed.on.result.seconds, 1)} s = **${fmt(witnessed.on.result.perSecond, 1)}/s**, ${witnessed.on.result.errors} errors, ` +
+        `${witnessed.checkpoints} checkpoints signed and ${witnessed.cosignatures} cosignatures stored meanwhile; paused: ${fmt(witnessed.paused.result.ops)} in ${fmt(witnessed.paused.result.seconds, 1)} s = ${fmt(witnessed.paused.result.perSecond, 1)}/s, ${witnessed.paused.result.errors} errors.`,
+      '',
+      ...LATENCY_HEADER,
+      latencyRow('POST …/events `update`, log on', witnessed.on.result.latencyMs),
+      latencyRow('POST …/events `update`, log paused', witnessed.paused.result.latencyMs),
     ],
     notes: [
       `7a integrates the benchmark-3 audit data set (${fmt(rows)} rows, cached template${integration.template.cached ? '' : ', built in this run'}) on a clone; the baseline reads the same rows with the integrator's projection and order in one repeatable-read transaction and hashes the entries and the tree in memory. Both must reach the same root.`,
       `7b times \`logInclusionProof\` (one query for the proof's nodes) for ${fmt(PROOFS)} random leaves per tree after 50 warm-up proofs; every proof is verified. The trees' leaves and complete subtrees are written by SQL (RFC 9162 hashing in PostgreSQL), the tables and query are the server's.`,
-      'Not measured here yet: transitions per second with the log and two witnesses on vs integration paused.',
+      `7c runs benchmark 1's update load (${h.opts.sizes.clients} clients, ${h.opts.sizes.loadSeconds} s) on the demo database with GRMS_LOG_INTERVAL_SECONDS=1 and two \`grms witness serve\` processes in GRMS_WITNESSES; the paused run comes first, the bench holding the integrator's and checkpointer's advisory locks, and the log-on run then integrates its rows too.`,
     ],
     diagnostics: [],
   };
