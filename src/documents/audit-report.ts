@@ -6,6 +6,7 @@ import type { DocumentAuthority } from './authority';
 import type { DocumentPool } from './pool';
 import type { DocumentContent } from './content';
 import { formatDateTimeId } from './format';
+import { eventWord, roleWord, stateWord, workflowWord } from './words';
 import type { WorkflowTime } from '../clock';
 
 /**
@@ -40,15 +41,16 @@ export async function auditReport(
     place: issue.place,
     issuedAt: now,
     timezone: issue.time.timeZone,
-    workflow: `${def.title} v${def.version}`,
+    workflow: `${workflowWord(row.workflow)} versi ${def.version}`,
     instanceTitle: row.title,
     fields: [
-      ['Instance', row.id],
-      ['Status / versi', `${row.state} / ${row.version}`],
-      ...events.map((e) => [`#${e.seq} ${e.event} — hash`, e.hash] as [string, string]),
+      // The record's id is how the audit trail and its export name it: an auditor's key, kept.
+      ['ID berkas (jejak audit)', row.id],
+      ['Status / versi', `${stateWord(row.state)} / ${row.version}`],
+      ...events.map((e) => [`#${e.seq} ${eventWord(e.event)} — hash`, e.hash] as [string, string]),
       ...docs.map((d) => [`Dokumen ${d.number} (${d.title}) — SHA-256`, d.sha256] as [string, string]),
     ],
-    history: events.map((e) => ({ at: e.at, actor: `${e.full_name ?? e.actor}${e.actor_role ? ` (${e.actor_role})` : ''}`, event: e.event, from: e.from_state, to: e.to_state, comment: e.comment })),
+    history: events.map((e) => ({ at: e.at, actor: `${e.full_name ?? e.actor}${e.actor_role ? ` (${roleWord(e.actor_role)})` : ''}`, event: eventWord(e.event), from: stateWord(e.from_state), to: stateWord(e.to_state), comment: e.comment })),
     comment: `Disusun untuk ${readerName} pada ${formatDateTimeId(now, issue.time.timeZone)}`,
     signer: { name: authority.seal.name, position: 'Segel elektronik sistem', orgName: authority.seal.org },
   };

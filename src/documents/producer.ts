@@ -12,7 +12,7 @@ import { InvalidDocumentNumber } from './errors';
 import type { DocumentPool } from './pool';
 import type { Clock } from '../clock';
 import type { Actor } from '../auth/roles';
-import { eventLabels, roleLabels, stateLabels, workflowLabels } from '../web/i18n/labels';
+import { eventWord, roleWord, stateWord, workflowWord } from './words';
 
 export interface ProducerSettings {
   government: string;
@@ -22,13 +22,6 @@ export interface ProducerSettings {
   /** The workflow clock: the date a document is issued and numbered by (signing times use the real clock). */
   clock: Clock;
 }
-
-/**
- * Officers read labels, not identifiers: a state, event or role id without an Indonesian label is
- * printed with its underscores and dashes as spaces, as the console does.
- */
-const label = (table: Readonly<Record<string, string>>, id: string): string => (Object.hasOwn(table, id) ? table[id]! : id.replace(/[_-]+/g, ' '));
-const stateLabel = (id: string | null): string => (id === null ? '-' : label(stateLabels.id, id));
 
 /**
  * The office that issues a stage document: the one in whose name the official acts, i.e. the
@@ -86,7 +79,7 @@ async function boundedHistory(db: Kysely<Database>, instanceId: string) {
     .executeTakeFirstOrThrow();
   return {
     transitions: transitions.map((h) => ({
-      at: h.at, actor: h.full_name ?? h.actor, event: label(eventLabels.id, h.event), from: stateLabel(h.from_state), to: stateLabel(h.to_state),
+      at: h.at, actor: h.full_name ?? h.actor, event: eventWord(h.event), from: stateWord(h.from_state), to: stateWord(h.to_state),
       comment: h.comment && clipText(h.comment, DOCUMENT_BOUNDS.historyCommentChars),
     })),
     transitionsOmitted: Math.max(0, counts.transitions - transitions.length),
@@ -139,7 +132,7 @@ export class StageDocuments implements DocumentProducer {
         place: this.settings.place,
         issuedAt,
         timezone: this.settings.timezone,
-        workflow: label(workflowLabels.id, row.workflow),
+        workflow: workflowWord(row.workflow),
         instanceTitle: row.title,
         lines: linesOf(row.data),
         total: row.total ?? undefined,
@@ -147,7 +140,7 @@ export class StageDocuments implements DocumentProducer {
         history: past ? [
           ...past.transitions,
           {
-            at: issuedAt.toISOString(), actor: actor.fullName, event: label(eventLabels.id, event.type), from: stateLabel(row.state), to: stateLabel(req.nextState),
+            at: issuedAt.toISOString(), actor: actor.fullName, event: eventWord(event.type), from: stateWord(row.state), to: stateWord(req.nextState),
             comment: event.comment && clipText(event.comment, DOCUMENT_BOUNDS.historyCommentChars),
           },
         ] : [],
@@ -155,8 +148,8 @@ export class StageDocuments implements DocumentProducer {
         discussion: past && { comments: past.comments, omitted: past.commentsOmitted },
         comment: spec.public ? null : event.comment,
         signer: req.actingFor
-          ? { name: actor.fullName, position: req.actingFor.position || label(roleLabels.id, req.role), orgName: actor.orgName, acting: true, nip }
-          : { name: actor.fullName, position: actor.position || label(roleLabels.id, req.role), orgName: actor.orgName, nip },
+          ? { name: actor.fullName, position: req.actingFor.position || roleWord(req.role), orgName: actor.orgName, acting: true, nip }
+          : { name: actor.fullName, position: actor.position || roleWord(req.role), orgName: actor.orgName, nip },
       };
       const signed = await this.pool.renderAndSign(content, identity);
       return {
