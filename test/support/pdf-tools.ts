@@ -322,3 +322,31 @@ export function appendRevision(pdf: Buffer, objects: Array<[number, string | Buf
   const tail = `xref\n${xref.join('')}trailer\n<< /Size ${max + 1} /Root ${root}${info ? ` /Info ${info}` : ''}${id ? ` /ID ${id}` : ''} /Prev ${prev}${trailer} >>\nstartxref\n${at}\n%%EOF\n`;
   return Buffer.concat([pdf, ...chunks, Buffer.from(tail, 'latin1')]);
 }
+
+/**
+ * Identifiers an officer must never read in a document: every workflow, state, event and role id
+ * of the registry (whole words, case as written), "instance", and "->" (machine transitions).
+ */
+export function machineWords(defs: ReadonlyArray<{ name: string; machine: { config: { states?: Record<string, unknown> } }; steps: Readonly<Record<string, Readonly<Record<string, { roles: readonly string[] }>>>> }>): RegExp {
+  const words = new Set<string>(['instance']);
+  const states = (node: { states?: Record<string, unknown> } | undefined, prefix = '') => {
+    for (const [id, child] of Object.entries(node?.states ?? {})) {
+      words.add(id);
+      if (prefix) words.add(`${prefix}.${id}`);
+      states(child as { states?: Record<string, unknown> }, id);
+    }
+  };
+  for (const def of defs) {
+    words.add(def.name);
+    states(def.machine.config);
+    for (const [state, events] of Object.entries(def.steps)) {
+      words.add(state);
+      for (const [event, step] of Object.entries(events)) {
+        words.add(event);
+        for (const role of step.roles) words.add(role);
+      }
+    }
+  }
+  const escaped = [...words].sort((a, b) => b.length - a.length).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`(?<![\\w-])(${escaped.join('|')})(?![\\w-])|->`);
+}
