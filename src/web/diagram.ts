@@ -204,3 +204,34 @@ export function renderDiagram(
     + parts.join('')
     + '</svg>';
 }
+
+/**
+ * The same model as a vertical list of steps, for narrow screens (a phone shows it instead of the
+ * drawing, whose labels would be too small there): the states in the drawing's order (layer by
+ * layer), each with where it leads and by which events; the current step and the steps passed
+ * are marked in words, not by colour alone.
+ */
+export function renderStepList(
+  model: DiagramModel,
+  opts: {
+    current: string; taken: ReadonlyArray<{ from: string | null; to: string }>; label: (state: string) => string; eventLabel?: (event: string) => string;
+    /** "now here", "passed" and the heading of the list, in the page's language. */
+    words: { current: string; visited: string; title: string };
+  },
+): string {
+  const top = (s: string) => s.split('.')[0]!;
+  const { layer, pos } = layout(model);
+  const visited = new Set(opts.taken.flatMap((h) => [h.from, h.to].filter((s): s is string => Boolean(s)).map(top)));
+  const current = top(opts.current);
+  const order = [...model.nodes].sort((a, b) => layer.get(a)! - layer.get(b)! || pos.get(a)!.x - pos.get(b)!.x);
+  const eventName = opts.eventLabel ?? ((e: string) => e);
+  const items = order.map((n) => {
+    const cls = ['step', n === current ? 'current' : '', n !== current && visited.has(n) ? 'visited' : ''].filter(Boolean).join(' ');
+    const mark = n === current ? ` <strong class="step-mark">${escapeHtml(opts.words.current)}</strong>` : visited.has(n) ? ` <span class="step-mark">${escapeHtml(opts.words.visited)}</span>` : '';
+    const next = model.edges.filter((e) => e.from === n)
+      .map((e) => `<li>${escapeHtml(e.events.map(eventName).join(', '))} → ${escapeHtml(opts.label(e.to))}</li>`).join('');
+    return `<li class="${cls}"${n === current ? ' aria-current="step"' : ''}><span class="step-name">${escapeHtml(opts.label(n))}</span>${mark}`
+      + `${next ? `<ul class="step-next">${next}</ul>` : ''}</li>`;
+  });
+  return `<ol class="step-list" aria-label="${escapeHtml(opts.words.title)}">${items.join('')}</ol>`;
+}

@@ -11,7 +11,7 @@ import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { rupiah, when } from '../format';
 import { orgNames } from '../orgs';
-import { diagramModel, renderDiagram } from '../diagram';
+import { diagramModel, renderDiagram, renderStepList } from '../diagram';
 import { fieldError } from '../forms/errors';
 import { renderData } from '../forms/view';
 import type { FieldSchema } from '../forms/schema';
@@ -86,8 +86,14 @@ export async function renderInstance(
     receiptSection(deps, ctx, actor, row.id, receipt),
   ]);
   const names = await userNames(deps.db, history.map((h) => h.actor));
-  const svg = renderDiagram(diagramModel(def.machine), {
+  const model = diagramModel(def.machine);
+  const svg = renderDiagram(model, {
     current: row.state, taken: history, label: (s) => ctx.state(s), eventLabel: (e) => ctx.event(e), title: t('instance.diagram'), desc: t('instance.diagramDesc'),
+  });
+  // Narrow screens show the steps as a list instead (console.css): the drawing's labels would be too small.
+  const steps = renderStepList(model, {
+    current: row.state, taken: history, label: (s) => ctx.state(s), eventLabel: (e) => ctx.event(e),
+    words: { current: t('instance.stepNow'), visited: t('instance.stepPassed'), title: t('instance.steps') },
   });
   sendPage(res, {
     status,
@@ -109,6 +115,7 @@ ${renderData(ctx, def.schema as FieldSchema, row.data)}
 </section>
 <section aria-labelledby="h-diagram"><h2 id="h-diagram">${t('instance.diagram')}</h2>
 <div class="diagram-wrap">${raw(svg)}</div>
+${raw(steps)}
 </section>
 <section aria-labelledby="h-timeline"><h2 id="h-timeline">${t('instance.timeline')}</h2>
 <ol class="timeline">${history.map((h) => html`<li>
