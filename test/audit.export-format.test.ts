@@ -72,11 +72,11 @@ describeBackends('audit export: cells a spreadsheet would run', (kind) => {
     expect(res.status).toBe(200);
     const bytes = Buffer.from(await res.arrayBuffer());
     const { header, events, meta } = parseCsv(bytes.toString('utf8'));
-    expect(meta.format).toBe('grms-audit-export/2');
+    expect(meta.format).toBe('grms-audit-export/3');
     // No event cell, in any column, starts a formula.
     const live = events.flatMap((r) => r.filter((cell) => cell !== null && formulaLike(cell)));
     expect(live).toEqual([]);
-    const comments = events.map((r) => r[header.indexOf('comment')]).filter((c): c is string => c !== null);
+    const comments = events.map((r) => r[header.indexOf('Catatan')]).filter((c): c is string => c !== null);
     expect(comments).toEqual([...HOSTILE, '=1+1'].map((c) => `'${c}`));
     expect(comments.map(spreadsheetValue)).toEqual([...HOSTILE, '=1+1']);
 
@@ -98,7 +98,10 @@ describeBackends('audit export: cells a spreadsheet would run', (kind) => {
     // JSONL needs no guard: the values are as stored.
     const jsonl = await app.call('auditor.inspektorat', 'GET', `/api/v1/audit/export?format=jsonl&instance=${id}`);
     const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l));
+    // JSONL keeps format 2 exactly: names as keys, no local-time field.
     expect(lines[0]).toMatchObject({ record: 'meta', format: 'grms-audit-export/2' });
+    expect(lines[0].timeZone).toBeUndefined();
+    expect(lines.filter((l) => 'created_at_local' in l)).toEqual([]);
     expect(lines.filter((l) => l.record === 'event' && l.comment !== null).map((l) => l.comment)).toEqual([...HOSTILE, '=1+1']);
   });
 });
@@ -121,11 +124,20 @@ describe('audit export format versions', () => {
     expect(grms(['audit', 'verify', '--file', v1, '--log-key', keyFile(publishedKey(v1))], {}).status).toBe(0);
   });
 
+  test('files written in version 2 (column names as headings, no local time) still verify', async () => {
+    // The README's worked example of version 2, as an auditor may have kept it.
+    const file = path.join(FIXTURES, 'audit-export-v2.csv');
+    expect(await verifyExportFile(file, { publicKeyPem: publishedKey(file), allowUncheckedTail: true })).toMatchObject({ ok: true, checked: 1, chains: 1, segments: 1, broken: [] });
+    const { header, meta } = parseCsv(fs.readFileSync(file, 'utf8'));
+    expect(meta.format).toBe('grms-audit-export/2');
+    expect(header.slice(0, 3)).toEqual(['record', 'instance_id', 'seq']);
+  });
+
   test('a format this version does not know is refused, not guessed at', async () => {
     const file = path.join(dir, 'future.jsonl');
     const text = fs.readFileSync(path.join(FIXTURES, 'audit-export-v1.jsonl'), 'utf8').replace('"format":"grms-audit-export/1"', '"format":"grms-audit-export/9"');
     fs.writeFileSync(file, text);
-    await expect(verifyExportFile(file, { publicKeyPem: publishedKey(file) })).rejects.toThrow(/format grms-audit-export\/9; reads grms-audit-export\/1, grms-audit-export\/2/);
+    await expect(verifyExportFile(file, { publicKeyPem: publishedKey(file) })).rejects.toThrow(/format grms-audit-export\/9; reads grms-audit-export\/1, grms-audit-export\/2, grms-audit-export\/3/);
   });
 
   test('the README\'s worked example: its cells are what the writer writes, and its whole file verifies', async () => {
@@ -151,6 +163,6 @@ describe('audit export format versions', () => {
     fs.writeFileSync(file, example.replace(/\n/g, '\r\n'));
     expect(await verifyExportFile(file, { publicKeyPem: publishedKey(file), allowUncheckedTail: true })).toMatchObject({ ok: true, checked: 1, chains: 1, segments: 1, broken: [] });
     const { header, events } = parseCsv(example);
-    expect(events[0]![header.indexOf('comment')]).toBe('\'=HYPERLINK("https://contoh.example/","Klik")');
+    expect(events[0]![header.indexOf('Catatan')]).toBe('\'=HYPERLINK("https://contoh.example/","Klik")');
   });
 });

@@ -84,7 +84,7 @@ describeBackends('the transparency log over an upgraded database', (kind) => {
     expect(await verifyOrgChain(k)).toMatchObject({ ok: true, checked: 1 });
     // The export leaves the log columns out, and verifies offline.
     let text = '';
-    await exportAudit(k, { write: (t) => { text += t; return true; }, drain: async () => undefined }, { format: 'jsonl', filters: {}, publicKeyPem: key.publicKeyPem });
+    await exportAudit(k, { write: (t) => { text += t; return true; }, drain: async () => undefined }, { format: 'jsonl', filters: {}, publicKeyPem: key.publicKeyPem, timeZone: 'Asia/Jakarta' });
     expect(text).not.toMatch(/log_xid|log_salt/);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'grms-exp-')), 'export.jsonl');
     fs.writeFileSync(file, text);

@@ -72,6 +72,11 @@ describeBrowser('lists and the state diagram in Chromium, laptop and phone', () 
         await Promise.all([page.waitForURL(/q=x/), page.getByRole('button', { name: 'Tampilkan' }).click()]);
         expect(await page.locator('#list-q-error').textContent()).toBe('tulis 2 sampai 100 karakter');
         expect(await page.locator('#list-q').inputValue()).toBe('x');
+        // The error goes as the user corrects the field (the server checks again on sending).
+        await page.locator('#list-q').pressSequentially('y');
+        expect(await page.locator('#list-q-error').count()).toBe(0);
+        expect(await page.locator('#list-q').getAttribute('aria-invalid')).toBeNull();
+        expect(await page.locator('#list-q').getAttribute('aria-describedby')).toBe('list-q-hint');
         // The tabs lead to the other workflows' lists.
         await Promise.all([page.waitForURL(/\/list\/permit$/), page.getByRole('link', { name: 'Daftar permohonan' }).click()]);
         expect(await page.locator('table.list tbody tr').count()).toBe(1);

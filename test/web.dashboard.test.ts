@@ -7,6 +7,7 @@ import { proposal, YEAR } from './support/proposals';
 import { pbgApplication, puprProposal } from '../src/seed/demo';
 import { setPassword } from '../src/auth/passwords';
 import { RUPIAH_FORMAT } from '../src/web/xlsx';
+import { localYear } from '../src/sla/calendar';
 
 /** The dashboard over HTTP: the figures equal SQL sums, the .xlsx files hold them, OPD users see only their OPD. */
 describeBackends('web console dashboard', (kind) => {
@@ -135,6 +136,10 @@ describeBackends('web console dashboard', (kind) => {
 
   test('a bad year is an error beside the field; visitors are sent to sign in', async () => {
     const c = await signedIn('auditor.inspektorat');
+    // Without ?year= the dashboard opens on the budget year being prepared: next year on the workflow clock.
+    const prepared = localYear(app.engine.time.clock(), app.engine.time.timeZone) + 1;
+    expect((await c.get('/dashboard')).text).toMatch(new RegExp(`id="dash-year"[^>]*value="${prepared}"`));
+    expect((await c.get(`/dashboard?year=${prepared - 1}`)).text).toMatch(new RegExp(`id="dash-year"[^>]*value="${prepared - 1}"`));
     const bad = await c.get('/dashboard?year=20x6');
     expect(bad.status).toBe(400);
     expect(bad.text).toMatch(/id="dash-year"[^>]*value="20x6"[^>]*aria-describedby="dash-year-error" aria-invalid="true"/);

@@ -4,19 +4,54 @@ import { hashedProjection, INTEGER_TYPES } from './verify';
 import { toCheckpoint, type Checkpoint } from './checkpoint';
 import { csvField, csvLine } from './csv';
 import { isRowColumn } from './log/columns';
+import { ZONE_ABBREVIATIONS } from '../config';
 
 /**
  * An audit export: the audit_events rows as their hash sees them (so the file can be checked
  * offline), each with its instance's workflow and OPD for reading, plus the latest checkpoint.
  * Format id in the meta record. Version 2: a CSV cell that begins with `=`, `+`, `-`, `@`, TAB,
- * CR or `'` carries one more `'` in front (src/audit/csv.ts); JSONL is unchanged. Version 1
- * files are still verified (README, "Audit export format").
+ * CR or `'` carries one more `'` in front (src/audit/csv.ts). Version 3 (CSV only; JSONL stays
+ * version 2): the header row names the columns for people (CSV_LABELS; the meta record keeps the
+ * names), and the event time in the deployment's zone stands beside the UTC one. Files of every
+ * earlier version are still verified (README, "Audit export format").
  */
-export const EXPORT_FORMAT = 'grms-audit-export/2';
+export const EXPORT_FORMATS = { csv: 'grms-audit-export/3', jsonl: 'grms-audit-export/2' } as const;
+
+/** The newest format (the CSV's). */
+export const EXPORT_FORMAT = EXPORT_FORMATS.csv;
 
 /** Every format version `grms audit verify --file` reads, oldest first. */
-export const READABLE_EXPORT_FORMATS = ['grms-audit-export/1', EXPORT_FORMAT] as const;
+export const READABLE_EXPORT_FORMATS = ['grms-audit-export/1', 'grms-audit-export/2', 'grms-audit-export/3'] as const;
 export type ExportFormat = (typeof READABLE_EXPORT_FORMATS)[number];
+
+/** The event time's column and the local-time column beside it (CSV version 3). */
+export const LOCAL_TIME = { of: 'created_at', column: 'created_at_local' } as const;
+
+/**
+ * Column headings of a CSV export (version 3) for people: the auditor's spreadsheet shows these;
+ * the meta record names the columns (by position, in the same order). A column not named here
+ * keeps its name as heading.
+ */
+export const CSV_LABELS: Readonly<Record<string, string>> = {
+  record: 'Jenis baris', instance_id: 'ID proses', seq: 'Urutan', event: 'Peristiwa', from_state: 'Dari status', to_state: 'Ke status',
+  actor: 'Pelaku (nama pengguna)', actor_role: 'Peran pelaku', comment: 'Catatan', payload_digest: 'Sidik data (SHA-256)',
+  created_at: 'Waktu (UTC)', prev_hash: 'Sidik baris sebelumnya', hash: 'Sidik baris', document_sha256: 'Sidik dokumen (SHA-256)',
+  acting_for: 'Atas nama (Plt/Plh)', instance_version: 'Versi data proses', instance_org: 'OPD proses (kode)', instance_digest: 'Sidik data proses (SHA-256)',
+  workflow: 'Alur kerja', org: 'Kode OPD', org_name: 'Nama OPD', details: 'Rincian (JSON)',
+};
+
+/** The local time's heading: the zone's Indonesian abbreviation, else the zone's name. */
+export function localTimeLabel(timeZone: string): string {
+  return `Waktu (${ZONE_ABBREVIATIONS[timeZone] ?? timeZone})`;
+}
+
+/** The columns of a version 3 CSV after `record` and before `details`, in order, from its meta record. */
+export function csvColumnsV3(meta: Pick<ExportMeta, 'columns'>): string[] {
+  const names = meta.columns.map((c) => c.name);
+  const at = names.indexOf(LOCAL_TIME.of);
+  if (at >= 0) names.splice(at + 1, 0, LOCAL_TIME.column);
+  return [...names, ...READING_COLUMNS];
+}
 
 export interface ExportFilters {
   from?: string;
@@ -41,6 +76,8 @@ export interface ExportMeta {
   exportedAt: string;
   filters: ExportFilters;
   columns: ExportColumn[];
+  /** CSV version 3: the zone of the local-time column (GRMS_TIMEZONE). */
+  timeZone?: string;
 }
 
 export interface ExportTrailer {
@@ -78,6 +115,8 @@ export interface ExportOptions {
   format: 'csv' | 'jsonl';
   filters: ExportFilters;
   publicKeyPem: string | null;
+  /** GRMS_TIMEZONE: the zone of the CSV's local-time column. */
+  timeZone: string;
   batchSize?: number;
   onProgress?: (rows: number) => void;
 }
@@ -103,27 +142,33 @@ export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: 
   // meanwhile: its heads (one per chain) are read at the end, so they are not live, and do not
   // raise V8's heap limit, for the whole export.
   const latestId = (await db.selectFrom('audit_checkpoints').select('id').orderBy('id', 'desc').limit(1).executeTakeFirst())?.id;
-  const meta: ExportMeta = { record: 'meta', format: EXPORT_FORMAT, exportedAt: new Date().toISOString(), filters: opts.filters, columns };
-  const names = [...columns.map((c) => c.name), ...READING_COLUMNS];
+  const csv = opts.format === 'csv';
+  const meta: ExportMeta = {
+    record: 'meta', format: EXPORT_FORMATS[opts.format], exportedAt: new Date().toISOString(), filters: opts.filters, columns, ...(csv && { timeZone: opts.timeZone }),
+  };
+  const names = csv ? csvColumnsV3(meta) : [...columns.map((c) => c.name), ...READING_COLUMNS];
   const write = async (text: string) => {
     if (!(await sink.write(text))) await sink.drain();
   };
-  if (opts.format === 'csv') {
+  if (csv) {
+    const label = (n: string) => (n === LOCAL_TIME.column ? localTimeLabel(opts.timeZone) : CSV_LABELS[n] ?? n);
     // The BOM makes spreadsheet programs read the file as UTF-8.
-    await write(`\uFEFF${csvLine(['record', ...names, 'details'])}`);
+    await write(`\uFEFF${csvLine(['record', ...names, 'details'].map(label))}`);
     await write(csvLine(['meta', ...names.map(() => null), JSON.stringify(meta)]));
   } else {
     await write(`${JSON.stringify(meta)}\n`);
   }
   const batch = Math.max(1, opts.batchSize ?? EXPORT_PAGE_ROWS);
   const filters = filterSql(opts.filters);
+  // CSV only (JSONL's rows are as in version 2): the event time in the deployment's zone.
+  const localTime = csv ? sql`, to_char(e.created_at AT TIME ZONE ${opts.timeZone}, 'YYYY-MM-DD HH24:MI:SS') AS created_at_local` : undefined;
   const fetchPage = (after: Keyset | null) => {
     const where = [...filters];
     if (after) where.push(sql`(e.created_at, e.instance_id, e.seq) > (${after.at}::timestamptz, ${after.instance}::uuid, ${after.seq})`);
     // The inner query filters and pages on the raw columns; the outer one renders them as hashed.
     const page = sql<Record<string, unknown>>`
-      SELECT ${sql.raw(projection)}, workflow, org, org_name FROM (
-        SELECT e.*, i.workflow, i.org_id AS org, o.name AS org_name
+      SELECT ${sql.raw(projection)}, workflow, org, org_name${localTime ? sql`, created_at_local` : sql``} FROM (
+        SELECT e.*, i.workflow, i.org_id AS org, o.name AS org_name${localTime ?? sql``}
         FROM audit_events e
         JOIN workflow_instances i ON i.id = e.instance_id
         JOIN orgs o ON o.id = i.org_id

@@ -4,7 +4,7 @@ import readline from 'node:readline';
 import { rowHash } from './hash';
 import { checkpointMessage, type Checkpoint } from './checkpoint';
 import { CsvParser, formulaLike, spreadsheetValue } from './csv';
-import { READABLE_EXPORT_FORMATS, type ExportColumn, type ExportMeta, type ExportTrailer } from './export';
+import { csvColumnsV3, LOCAL_TIME, READABLE_EXPORT_FORMATS, type ExportColumn, type ExportMeta, type ExportTrailer } from './export';
 
 export interface FileBreak {
   instanceId: string;
@@ -122,15 +122,25 @@ export async function verifyExportFile(
       const row: Record<string, unknown> = { record: 'event' };
       // Version 1 wrote cells as they were; later versions guard formula-like cells with a `'`.
       const guarded = meta !== undefined && meta.format !== 'grms-audit-export/1';
+      // Up to version 2 the header row holds the column names; from version 3 it holds headings
+      // for people, and the names are the meta record's, by position.
+      const names = meta?.format === 'grms-audit-export/3' ? ['record', ...csvColumnsV3(meta), 'details'] : header;
+      if (names.length !== header.length) throw new Error(`the header row has ${header.length} columns; the meta record describes ${names.length}`);
       const unguarded: string[] = [];
-      header.forEach((name, i) => {
+      names.forEach((name, i) => {
         if (i === 0 || name === 'details') return;
         const cell = fields[i] ?? null;
         if (guarded && cell !== null && formulaLike(cell)) unguarded.push(name);
         const value = guarded && cell !== null ? spreadsheetValue(cell) : cell;
         row[name] = meta ? typed(meta.columns, name, value) : value;
       });
+      const local = row[LOCAL_TIME.column];
+      delete row[LOCAL_TIME.column];
       onRecord(row);
+      // The local time is not hashed: it must say the hashed UTC time in the file's zone.
+      if (local !== undefined && meta?.timeZone && local !== localTime(String(row[LOCAL_TIME.of]), meta.timeZone)) {
+        broken.push({ instanceId: String(row.instance_id), seq: row.seq as number, reason: `${LOCAL_TIME.column} ${String(local)} is not ${String(row[LOCAL_TIME.of])} in ${meta.timeZone}` });
+      }
       // The hash covers the value, not its spelling: a guard taken out leaves the hash intact
       // but the file no longer safe to open, so it is reported on its own.
       if (unguarded.length) {
@@ -212,4 +222,19 @@ async function readLastLine(file: string): Promise<string> {
   } finally {
     await fd.close();
   }
+}
+
+const localFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** "YYYY-MM-DD HH:MM:SS" of a UTC time in `timeZone`, as the export's SQL writes it (to_char). */
+function localTime(utc: string, timeZone: string): string {
+  let f = localFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    localFormats.set(timeZone, f);
+  }
+  const d = new Date(utc);
+  if (Number.isNaN(d.getTime())) return '';
+  const p = Object.fromEntries(f.formatToParts(d).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }

@@ -93,7 +93,7 @@ async function explainExportPage(dbUrl: string): Promise<string[]> {
         return true;
       },
       drain: async () => undefined,
-    }, { format: 'csv', filters: {}, publicKeyPem: null }).catch((err: unknown) => {
+    }, { format: 'csv', filters: {}, publicKeyPem: null, timeZone: 'Asia/Jakarta' }).catch((err: unknown) => {
       if (!(err instanceof EnoughPages)) throw err;
     });
     const page = pages().at(-1);

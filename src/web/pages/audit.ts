@@ -133,7 +133,7 @@ export function auditPages(deps: WebDeps): Router {
       .set('Content-Disposition', `attachment; filename="grms-audit-${stamp}.${format}"`)
       .set('Cache-Control', 'no-store');
     await exportAudit(deps.db, { write: (text) => res.write(text), drain: () => new Promise((resolve) => res.once('drain', resolve)) }, {
-      format, filters, publicKeyPem: deps.checkpointKey.publicKeyPem,
+      format, filters, publicKeyPem: deps.checkpointKey.publicKeyPem, timeZone: deps.timezone,
     });
     res.end();
   });

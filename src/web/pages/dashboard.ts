@@ -1,4 +1,4 @@
-import { yearOf } from '../../clock';
+import { budgetYearOf } from '../../clock';
 import { Router, type Request, type Response } from 'express';
 import { budgetTotals, dashboardOrgs, instancesPerState, overduePerOffice, type BudgetTotals, type StateCount } from '../../engine/dashboard';
 import { localYear } from '../../sla/calendar';
@@ -31,7 +31,8 @@ async function scopeOf(deps: WebDeps, req: Request, res: Response): Promise<Scop
   const asked = typeof req.query.year === 'string' && req.query.year !== '' ? req.query.year : undefined;
   const parsed = asked !== undefined && /^\d{4}$/.test(asked) ? Number(asked) : NaN;
   const yearOk = asked === undefined || (parsed >= 2000 && parsed <= 2100);
-  const year = asked !== undefined && yearOk ? parsed : yearOf(deps.engine.time);
+  // Without ?year=, the budget year being prepared (next year on the workflow clock).
+  const year = asked !== undefined && yearOk ? parsed : budgetYearOf(deps.engine.time);
   let q = deps.db.selectFrom('orgs').select(['id', 'name']).orderBy('name');
   if (allowed) q = q.where('id', 'in', allowed.length ? allowed : ['']);
   const choices = (await q.execute()).map((o) => ({ value: o.id, label: o.name }));

@@ -10,7 +10,7 @@ import { ctxOf, userOf, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { rupiah, when } from '../format';
-import { orgNames } from '../orgs';
+import { orgNames, userNames } from '../orgs';
 import { diagramModel, renderDiagram, renderStepList } from '../diagram';
 import { fieldError } from '../forms/errors';
 import { renderData } from '../forms/view';
@@ -32,13 +32,6 @@ async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryIte
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return out;
-}
-
-async function userNames(db: Kysely<Database>, usernames: string[]): Promise<Map<string, string>> {
-  const unique = [...new Set(usernames)];
-  if (unique.length === 0) return new Map();
-  const rows = await db.selectFrom('users').select(['username', 'full_name']).where('username', 'in', unique).execute();
-  return new Map(rows.map((u) => [u.username, u.full_name]));
 }
 
 interface ActionState {
