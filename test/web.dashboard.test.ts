@@ -196,6 +196,12 @@ describeBackends('web console dashboard', (kind) => {
       expect(res.text).toContain(`<a href="/instances/${permit.id}">`);
     }
     expect(titlesOn((await fo.get('/list/permit?q=3374011203780005')).text)).toEqual([]);
+    // In English: the list's title and labels, the same results.
+    const en = await fo.get(`/list/permit?q=${encodeURIComponent(permit.registrationNumber)}&lang=en`);
+    expect(en.text).toContain('<h1>Permit applications</h1>');
+    expect(en.text).toContain('<label for="list-overdue">Overdue only</label>');
+    expect(en.text).toContain(`<a href="/instances/${permit.id}">`);
+    await fo.get('/list?lang=id');
     const pupr = await signedIn('perencana.pupr');
     expect(titlesOn((await pupr.get('/list/budget-proposal?q=disetujui')).text)).toEqual(['Jalan disetujui']);
     const bad = await pupr.get('/list/budget-proposal?q=x&year=20x6');
@@ -204,6 +210,8 @@ describeBackends('web console dashboard', (kind) => {
     expect(bad.text).toContain('<p class="field-error" id="list-q-error">tulis 2 sampai 100 karakter</p>');
     expect(bad.text).toContain('<p class="field-error" id="list-year-error">harus tahun 2000–2100</p>');
     expect((await pupr.get('/list/no-such-workflow')).status).toBe(404);
+    // Nested states are offered by their path, as instances store them.
+    expect((await pupr.get('/list/procurement-delivery')).text).toContain('<option value="payment.spp">Pembayaran — spp</option>');
     const api = await app.call('perencana.pupr', 'GET', '/api/v1/instances?year=20x6');
     expect(api.status).toBe(400);
     expect(api.body.errors[0].path).toBe('/year');

@@ -1,7 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { listInstances, type ListFilters, type Page } from '../../engine/read';
 import { listingOf, LISTINGS } from '../../engine/listing';
-import { diagramModel } from '../diagram';
 import type { InstanceView } from '../../engine/view';
 import { GrmsError, notFound } from '../../errors';
 import { hasRole } from '../../auth/roles';
@@ -33,14 +32,30 @@ export function listHref(workflow: string | undefined, filters: Filters & { limi
   return `/list${workflow ? `/${encodeURIComponent(workflow)}` : ''}${qs ? `?${qs}` : ''}`;
 }
 
-/** The states a workflow's versions have (or every workflow's), in the order their machines declare them. */
+interface StateNode {
+  states?: Record<string, StateNode>;
+}
+
+/**
+ * The states an instance of a workflow's versions (or of any workflow) can be in, in the order
+ * their machines declare them: a nested state by its path ("payment.spp"), as instances store it.
+ */
 function statesOf(deps: WebDeps, workflow: string | undefined): string[] {
   const states = new Set<string>();
+  const walk = (nodes: Record<string, StateNode>, prefix: string) => {
+    for (const [name, node] of Object.entries(nodes)) {
+      if (node.states && Object.keys(node.states).length) walk(node.states, `${prefix}${name}.`);
+      else states.add(`${prefix}${name}`);
+    }
+  };
   for (const def of deps.engine.registry.all()) {
-    if (!workflow || def.name === workflow) for (const s of diagramModel(def.machine).nodes) states.add(s);
+    if (!workflow || def.name === workflow) walk((def.machine.config as StateNode).states ?? {}, '');
   }
   return [...states];
 }
+
+/** A state's label; a nested one as "parent — child". */
+const stateLabel = (ctx: WebContext, path: string) => path.split('.').map((p) => ctx.state(p)).join(' — ');
 
 /** Field errors of a refused filter, in the page's language, by the query key they belong to. */
 function filterErrors(ctx: WebContext, err: GrmsError): Record<string, string> {
@@ -67,7 +82,7 @@ function resultsTable(ctx: WebContext, items: InstanceView[], orgs: Map<string, 
   <td data-label="${t('col.org')}">${orgs.get(i.org) ?? i.org}</td>
   <td data-label="${t('list.year')}">${i.fiscalYear ?? ''}</td>
   <td data-label="${t('col.amount')}" class="num">${rupiah(i.total)}</td>
-  <td data-label="${t('col.state')}">${ctx.state(i.state)}</td>
+  <td data-label="${t('col.state')}">${stateLabel(ctx, i.state)}</td>
   <td data-label="${t('list.updated')}">${when(i.updatedAt, ctx.timezone)}</td>
   ${auditor ? html`<td data-label="${t('nav.audit')}"><a href="/audit/report?instance=${i.id}">${t('list.auditReport')}</a><br><a href="/audit/export?format=csv&amp;instance=${i.id}">${t('list.auditExport')}</a></td>` : ''}
 </tr>`)}</tbody>
@@ -121,7 +136,7 @@ export function listPages(deps: WebDeps): Router {
 </ul></nav>
 <form method="get" action="${here}" class="filters" aria-label="${t('list.filters')}" novalidate>
 ${inputField(ctx, { id: 'list-q', name: 'q', label: t('list.q'), value: filters.q, error: e('q'), hint: listing ? listing.searchHint[ctx.lang] : t('list.qHint'), attrs: html` maxlength="100" autocomplete="off"` })}
-${selectField(ctx, { id: 'list-state', name: 'state', label: t('list.state'), value: filters.state, error: e('state'), empty: t('list.anyState'), options: statesOf(deps, workflow).map((s) => ({ value: s, label: ctx.state(s) })) })}
+${selectField(ctx, { id: 'list-state', name: 'state', label: t('list.state'), value: filters.state, error: e('state'), empty: t('list.anyState'), options: statesOf(deps, workflow).map((s) => ({ value: s, label: stateLabel(ctx, s) })) })}
 ${selectField(ctx, { id: 'list-org', name: 'org', label: t('list.org'), value: filters.org, error: e('org'), empty: t('list.anyOrg'), options: opds.map((o) => ({ value: o.id, label: o.name })) })}
 ${inputField(ctx, { id: 'list-year', name: 'year', label: t('list.year'), value: filters.year, error: e('year'), hint: t('list.yearHint'), attrs: html` inputmode="numeric" maxlength="4" autocomplete="off"` })}
 <div class="field check"><input type="checkbox" id="list-overdue" name="overdue" value="true"${filters.overdue === 'true' ? html` checked` : ''}${e('overdue') ? html` aria-invalid="true" aria-describedby="list-overdue-error"` : ''}><label for="list-overdue">${t('list.overdue')}</label>${fieldError('list-overdue', e('overdue'))}</div>
