@@ -5,6 +5,7 @@ import { ARTIFACTS, asPerson, describeBrowser, launchChromium, screenshot } from
 import { TEST_PASSWORD } from './support/web';
 import { proposal, YEAR } from './support/proposals';
 import { permitData, registerApplication } from './support/permits';
+import { award, contractData, ratifiedPuprProposal } from './support/procurement';
 import { setPassword } from '../src/auth/passwords';
 
 /**
@@ -17,10 +18,11 @@ describeBrowser('lists and the state diagram in Chromium, laptop and phone', () 
   let app: TestApp;
   let browser: Browser;
   let returnedId = '';
+  let contractId = '';
 
   beforeAll(async () => {
     app = await startTestApp('postgres');
-    for (const u of ['tapd.sekda', 'perencana.dinkes', 'fo.dpmptsp']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+    for (const u of ['tapd.sekda', 'perencana.dinkes', 'fo.dpmptsp', 'auditor.inspektorat']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
     const create = async (title: string, steps: Array<[string, string, string?]>) => {
       const id = (await app.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal({ title }) })).body.id as string;
       for (const [who, type, comment] of steps) expect((await app.call(who, 'POST', `/api/v1/instances/${id}/events`, { type, comment })).status).toBe(200);
@@ -33,6 +35,8 @@ describeBrowser('lists and the state diagram in Chromium, laptop and phone', () 
     returnedId = await create('Kelas ibu hamil', [['perencana.dinkes', 'submit'], ['kadis.dinkes', 'approve'], ['verifikator.bappeda', 'return', 'Lengkapi indikator'],
       ['perencana.dinkes', 'submit'], ['kadis.dinkes', 'approve']]);
     expect((await registerApplication(app, permitData())).status).toBe(201);
+    // A contract: the widest drawing (nested payment steps, arcs back for each termin).
+    contractId = await award(app, contractData(await ratifiedPuprProposal(app.db.kysely, app.engine)));
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -84,37 +88,40 @@ describeBrowser('lists and the state diagram in Chromium, laptop and phone', () 
       }, { phone });
     });
 
-    test(`${size}: every text of the state diagram is at least 12 CSS px as shown (a list of steps on a phone)`, async () => {
-      await as('perencana.dinkes', async (page) => {
-        await page.goto(`${app.url}/instances/${returnedId}`);
-        // Every visible text of the diagram section, SVG text scaled by the drawing's size on screen.
-        const sizes = await page.evaluate<Array<{ text: string; px: number }>>(`(() => {
-          const section = document.getElementById('h-diagram').closest('section');
-          const out = [];
-          const walker = document.createTreeWalker(section, NodeFilter.SHOW_TEXT);
-          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            const el = n.parentElement;
-            const text = (n.textContent || '').trim();
-            if (!text || el.closest('title, desc') || el.getClientRects().length === 0) continue;
-            let px = parseFloat(getComputedStyle(el).fontSize);
-            const svg = el.closest('svg');
-            if (svg) px *= svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
-            out.push({ text, px: Math.round(px * 10) / 10 });
-          }
-          return out;
-        })()`);
-        expect(sizes.length).toBeGreaterThan(5);
-        expect(sizes.filter((s) => s.px < 12)).toEqual([]);
-        expect(await page.locator('svg.diagram').isVisible()).toBe(!phone);
-        expect(await page.locator('ol.step-list').isVisible()).toBe(phone);
-        if (phone) {
-          // The step list says where the proposal is and what it passed, in words.
-          expect(await page.locator('ol.step-list > li[aria-current="step"] .step-name').textContent()).toBe('Verifikasi Bappeda');
-          expect(await page.locator('ol.step-list > li.visited .step-name').allTextContents()).toEqual(['Draf', 'Telaah Kepala OPD']);
+    test(`${size}: every text of the state diagrams is at least 12 CSS px as shown (a list of steps on a phone)`, async () => {
+      await as('auditor.inspektorat', async (page) => {
+        for (const [name, id] of [['proposal', returnedId], ['contract', contractId]] as const) {
+          await page.goto(`${app.url}/instances/${id}`);
+          // Every visible text of the diagram section, SVG text scaled by the drawing's size on screen.
+          const sizes = await page.evaluate<Array<{ text: string; px: number }>>(`(() => {
+            const section = document.getElementById('h-diagram').closest('section');
+            const out = [];
+            const walker = document.createTreeWalker(section, NodeFilter.SHOW_TEXT);
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+              const el = n.parentElement;
+              const text = (n.textContent || '').trim();
+              if (!text || el.closest('title, desc') || el.getClientRects().length === 0) continue;
+              let px = parseFloat(getComputedStyle(el).fontSize);
+              const svg = el.closest('svg');
+              if (svg) px *= svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+              out.push({ text, px: Math.round(px * 10) / 10 });
+            }
+            return out;
+          })()`);
+          expect({ name, many: sizes.length > 5 }).toEqual({ name, many: true });
+          expect({ name, small: sizes.filter((s) => s.px < 12) }).toEqual({ name, small: [] });
+          expect(await page.locator('svg.diagram').isVisible()).toBe(!phone);
+          expect(await page.locator('ol.step-list').isVisible()).toBe(phone);
+          // Nothing runs off the page: a drawing wider than the screen scrolls in its own box.
           expect(await fitsWidth(page)).toBe(true);
+          if (phone && name === 'proposal') {
+            // The step list says where the proposal is and what it passed, in words.
+            expect(await page.locator('ol.step-list > li[aria-current="step"] .step-name').textContent()).toBe('Verifikasi Bappeda');
+            expect(await page.locator('ol.step-list > li.visited .step-name').allTextContents()).toEqual(['Draf', 'Telaah Kepala OPD']);
+          }
+          if (name === 'proposal') await screenshot(page, `instance-${size}`);
+          await page.locator('section:has(#h-diagram)').screenshot({ path: path.join(ARTIFACTS, `diagram-${name}-${size}.png`) });
         }
-        await screenshot(page, `instance-${size}`);
-        await page.locator('section:has(#h-diagram)').screenshot({ path: path.join(ARTIFACTS, `diagram-${size}.png`) });
       }, { phone });
     });
   }

@@ -197,7 +197,9 @@ export function renderDiagram(
     parts.push(`<g class="${cls}"${n === current ? ' aria-current="step"' : ''}><rect x="${p.x}" y="${p.y}" width="${NODE_W}" height="${NODE_H}" rx="6"/>`
       + `<text x="${p.x + NODE_W / 2}" y="${p.y + NODE_H / 2 + 5}" text-anchor="middle">${escapeHtml(label)}</text></g>`);
   }
-  return `<svg class="diagram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="diagram-title diagram-desc">`
+  // Drawn at its own size (never scaled down: its labels stay at least 12 CSS px); a drawing wider
+  // than the page scrolls in its box (console.css).
+  return `<svg class="diagram" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="diagram-title diagram-desc">`
     + `<title id="diagram-title">${escapeHtml(opts.title)}</title><desc id="diagram-desc">${escapeHtml(opts.desc)}</desc>`
     + '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead"/></marker>'
     + '<marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead taken"/></marker></defs>'

@@ -107,7 +107,7 @@ ${actionsView(ctx, def, row, view.allowedEvents, state)}
 ${renderData(ctx, def.schema as FieldSchema, row.data)}
 </section>
 <section aria-labelledby="h-diagram"><h2 id="h-diagram">${t('instance.diagram')}</h2>
-<div class="diagram-wrap">${raw(svg)}</div>
+<div class="diagram-wrap" tabindex="0" role="group" aria-labelledby="h-diagram">${raw(svg)}</div>
 ${raw(steps)}
 </section>
 <section aria-labelledby="h-timeline"><h2 id="h-timeline">${t('instance.timeline')}</h2>
