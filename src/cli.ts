@@ -1,5 +1,8 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { stopOnSignals } from './cli/shutdown';
+import { runWorker } from './cluster/worker';
+import { startPrimary } from './cluster/primary';
 import { workflowTime } from './clock';
 import { Command } from 'commander';
 import { loadConfig } from './config';
@@ -31,9 +34,9 @@ import { isVerifierKey, LogTrustMissing, policyFromOptions } from './audit/evide
 import { witnessCheckpoints } from './audit/log/witness-view';
 import type { Policy } from './audit/tlog';
 import { sql } from 'kysely';
-import { logVerifierKey } from './audit/tlog';
+import { logVerifierKey, newEd25519Key } from './audit/tlog';
 import { addCheckpoint } from './audit/witness/client';
-import { integrateAndCheckpoint, openTransparencyLog, UNWITNESSED } from './audit/log/service';
+import { integrateAndCheckpoint, logPolicy, openTransparencyLog, UNWITNESSED } from './audit/log/service';
 import { recordCeilingBaseline } from './engine/ceilings';
 import { roundJson } from './api/log';
 
@@ -66,13 +69,30 @@ program
   .action(async () => {
     const config = loadConfig();
     const logger = createLogger(config.logLevel);
+    // The embedded database is one process's: several workers need PostgreSQL.
+    const workers = config.databaseUrl ? config.workers : 1;
+    if (cluster.isWorker) return runWorker(config, workers, logger);
+    if (!config.databaseUrl && config.workers > 1) logger.info({ workers: 1 }, 'serving from one process: the embedded database (PGlite) is single-process (GRMS_WORKERS applies with DATABASE_URL)');
     const steps = startupProgress();
+    const listening = (url: string, metricsUrl: string | undefined) => {
+      const metrics = `${metricsUrl ?? `${url}/metrics`}${config.metricsToken ? ' (bearer token required)' : ''}`;
+      const witnessed = config.log.witnesses.length ? `witnessed by ${config.log.witnesses.map((w) => w.name).join(', ')}` : UNWITNESSED;
+      const processes = workers > 1 ? `\n  processes: ${workers} workers sharing the port (GRMS_WORKERS)` : '';
+      process.stdout.write(`grms is listening on ${url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n  metrics: ${metrics}\n  transparency log: ${config.log.origin}; ${witnessed}${processes}\n`);
+    };
+    if (workers > 1) {
+      steps.step(`starting ${workers} worker processes`);
+      const primary = await startPrimary(config, logger, workers);
+      steps.finish();
+      listening(primary.url, primary.metricsUrl);
+      steps.done('started');
+      stopOnSignals(logger, 'grms', () => primary.stop());
+      return;
+    }
     const running = await startServer(config, logger, steps.step);
     // The address first: the server answers from now on; the demo sign-ins follow once made.
-    const metrics = `${running.metricsUrl ?? `${running.url}/metrics`}${config.metricsToken ? ' (bearer token required)' : ''}`;
     steps.finish();
-    const witnessed = config.log.witnesses.length ? `witnessed by ${config.log.witnesses.map((w) => w.name).join(', ')}` : UNWITNESSED;
-    process.stdout.write(`grms is listening on ${running.url}\n  database: ${config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`}\n  metrics: ${metrics}\n  transparency log: ${config.log.origin}; ${witnessed}\n`);
+    listening(running.url, running.metricsUrl);
     if (!config.databaseUrl) steps.step('making the demo sign-ins');
     const credentials = await running.demoCredentials.catch(async (err: unknown) => {
       logger.error({ err }, 'could not make the demo sign-ins: stopping');
@@ -199,8 +219,11 @@ audit
     const allowUncheckedTail = Boolean(opts.allowUncheckedTail);
     if (opts.file) {
       const bar = progress('verify', undefined);
-      const result = await verifyExportFile(opts.file, { publicKeyPem, allowUncheckedTail, onProgress: (n) => bar.update(n) });
-      bar.finish(`${result.checked} rows in ${result.chains} chains (${result.segments} checked as segments from their first row's prev_hash), ${result.broken.length} broken`);
+      // Version 3 files are proven against the log with the pinned policy; versions 1 and 2 against the audit key.
+      const result = await verifyExportFile(opts.file, { publicKeyPem, policy, allowUncheckedTail, onProgress: (n) => bar.update(n) });
+      const proven = result.log ? `, ${result.log.rowsProven} proven in the log checkpoint of ${result.log.size} leaves, ${result.log.leftOut ?? '?'} newer rows left out by the export` : '';
+      bar.finish(`${result.checked} rows in ${result.chains} chains (${result.segments} checked as segments from their first row's prev_hash)${proven}, ${result.broken.length} broken`);
+      for (const w of result.warnings) process.stderr.write(`grms: ${w}\n`);
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       if (!result.ok) process.exitCode = 1;
       return;
@@ -227,7 +250,7 @@ audit
   });
 audit
   .command('export')
-  .description('write the audit trail (with hashes and the latest checkpoint) to a file')
+  .description('write the audit trail to a file (format grms-audit-export/3): rows up to the latest checkpoint the witness quorum cosigned, each with its leaf index and inclusion proof; newer rows are counted, not written')
   .requiredOption('--out <file>', 'where to write')
   .option('--format <format>', 'csv or jsonl', 'csv')
   .option('--from <time>').option('--to <time>').option('--workflow <name>').option('--org <id>').option('--actor <username>').option('--instance <id>')
@@ -240,13 +263,19 @@ audit
     } catch (err) {
       throw new Error(`${(err as Error).message}: ${JSON.stringify((err as { errors?: unknown }).errors)}`);
     }
+    const config = loadConfig();
     await withDeployment('cli:audit-export', false, async ({ db }) => {
+      // The export ends at the latest checkpoint the deployment's witness quorum cosigned; choosing
+      // it needs the log's public key only (this command needs no GRMS_KEY). Without a deployment
+      // key no checkpoint was ever signed: any key then selects none, and the export holds no rows.
       const key = await auditPublicKey(db.kysely);
+      const publicKey = key ? crypto.createPublicKey(key.publicKeyPem) : newEd25519Key().publicKey;
+      const policy = logPolicy(config.log, logVerifierKey(config.log.origin, publicKey));
       const total = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM audit_events`.execute(db.kysely)).rows[0]!.n);
       const bar = progress('export', total);
       const out = fs.createWriteStream(opts.out);
       const rows = await exportAudit(db.kysely, { write: (t) => out.write(t), drain: () => new Promise((r) => out.once('drain', r)) }, {
-        format, filters, publicKeyPem: key?.publicKeyPem ?? null, timeZone: loadConfig().timezone, onProgress: (n) => bar.update(n),
+        format, filters, policy, timeZone: config.timezone, onProgress: (n) => bar.update(n),
       });
       await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
       bar.finish(`${rows} rows written to ${opts.out}`);

@@ -45,8 +45,18 @@ export interface Config {
   readonly trustAnchorsFile: string | undefined;
   /** SLA working days per state that override a workflow's own, by workflow name. */
   readonly slaOverrides: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  /** Worker threads that render and sign PDFs. */
+  /**
+   * GRMS_DOCUMENT_THREADS: threads that render and sign PDFs, in total over the server's worker
+   * processes (each gets its share, at least one: see threadsPerWorker).
+   */
   readonly documentThreads: number;
+  /**
+   * GRMS_WORKERS: `grms serve` processes sharing the port (default: one per core). The embedded
+   * database is single-process, so without DATABASE_URL the server always runs one.
+   */
+  readonly workers: number;
+  /** GRMS_SHUTDOWN_GRACE_SECONDS: how long a stopping server lets requests in flight finish before cutting them off. */
+  readonly shutdownGraceMs: number;
   /** Letterhead of every document, e.g. "PEMERINTAH KOTA SEMARANG". */
   readonly government: string;
   /** Place printed before the date above signatures ("Semarang, 25 November 2026"). */
@@ -137,7 +147,7 @@ export interface VerifySettings {
   readonly maxRsaBits: number;
   /** GRMS_VERIFY_BUDGET_MS: time one check may run in its worker before it is stopped. */
   readonly budgetMs: number;
-  /** GRMS_VERIFY_THREADS: worker threads for checks (separate from the signing threads). */
+  /** GRMS_VERIFY_THREADS: worker threads for checks (separate from the signing threads), in total over the worker processes. */
   readonly threads: number;
   /** GRMS_VERIFY_QUEUE: checks that may wait for a thread; beyond that, 503 with Retry-After. */
   readonly queue: number;
@@ -291,6 +301,15 @@ function logConfig(env: NodeJS.ProcessEnv, publicUrl: string): LogConfig {
   });
 }
 
+/**
+ * A worker process's share of threads counted in total (GRMS_DOCUMENT_THREADS, GRMS_VERIFY_THREADS),
+ * so several workers do not start more threads than the cores hold; at least one each, or a
+ * worker could not sign.
+ */
+export function threadsPerWorker(total: number, workers: number): number {
+  return Math.max(1, Math.floor(total / Math.max(1, workers)));
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env.PORT, 3000, 'PORT');
   const host = env.HOST || '127.0.0.1';
@@ -310,6 +329,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustAnchorsFile: env.GRMS_TRUST_ANCHORS || undefined,
     slaOverrides: { 'budget-proposal': parseSlaList(env.GRMS_SLA_BUDGET_PROPOSAL, 'GRMS_SLA_BUDGET_PROPOSAL') },
     documentThreads: intFrom(env.GRMS_DOCUMENT_THREADS, Math.max(1, os.availableParallelism() - 1), 'GRMS_DOCUMENT_THREADS') || 1,
+    workers: Math.max(1, intFrom(env.GRMS_WORKERS, os.availableParallelism(), 'GRMS_WORKERS')),
+    shutdownGraceMs: intFrom(env.GRMS_SHUTDOWN_GRACE_SECONDS, 10, 'GRMS_SHUTDOWN_GRACE_SECONDS') * 1000,
     government: env.GRMS_GOVERNMENT || 'PEMERINTAH KOTA SEMARANG',
     documentPlace: env.GRMS_DOCUMENT_PLACE || 'Semarang',
     caCertFile: env.GRMS_CA_CERT || undefined,

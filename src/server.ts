@@ -1,5 +1,7 @@
 import http from 'node:http';
-import type { Config } from './config';
+import { threadsPerWorker, type Config } from './config';
+import type { MetricsSource } from './api/metrics-endpoint';
+import type { Metrics } from './api/metrics';
 import type { Logger } from './log';
 import { openDeployment } from './runtime';
 import { ensureCheckpointKey } from './audit/keys';
@@ -23,13 +25,24 @@ export interface RunningServer {
   server: http.Server;
   /** Where /metrics is served when GRMS_METRICS_ADDRESS gives it a listener of its own. */
   metricsUrl: string | undefined;
+  /** This process's metrics (a worker hands them to the primary, which serves the sum). */
+  metrics: Metrics;
   /** Demo users' fresh tokens and passwords (embedded default only). */
   demoCredentials: Promise<Record<string, DemoCredential>>;
   stop(): Promise<void>;
 }
 
+/** How this server runs among the processes of one `grms serve`. */
+export interface ServeOptions {
+  /** Worker processes sharing the port: the document and verify threads are shared out among them. */
+  workers?: number;
+  /** A worker's /metrics on the main port: the primary's sum over all workers, not this process alone. */
+  metricsSource?: MetricsSource;
+}
+
 /** Starts `grms serve`: database, migrations, keys, demo data (embedded), HTTP, checkpoints. */
-export async function startServer(config: Config, logger: Logger, onStep?: (label: string) => void): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, onStep?: (label: string) => void, opts: ServeOptions = {}): Promise<RunningServer> {
+  const workers = opts.workers ?? 1;
   const deployment = await openDeployment(config, {
     purpose: 'server', needsKey: true, poolSize: 20,
     onConnectionError: (err) => logger.warn({ err }, 'lost a database connection'),
@@ -47,7 +60,9 @@ export async function startServer(config: Config, logger: Logger, onStep?: (labe
     else logger.info({ origin: log.signer.origin, witnesses: log.witnesses.map((w) => w.name) }, 'transparency log checkpoints go to the witnesses');
     // Ceilings set before their chain existed get a baseline row, once.
     await recordCeilingBaseline(db.kysely);
-    wired = await wireEngine(db.kysely, masterKey, config);
+    // GRMS_DOCUMENT_THREADS and GRMS_VERIFY_THREADS count over all worker processes.
+    const threads = threadsPerWorker(config.documentThreads, workers);
+    wired = await wireEngine(db.kysely, masterKey, { ...config, verify: { ...config.verify, threads: threadsPerWorker(config.verify.threads, workers) } }, threads);
     const { engine, authority, reportPool, metrics, verifyPool, warmUp } = wired;
     if (deployment.embedded) {
       onStep?.('checking the demo data (loaded on the first start)');
@@ -57,18 +72,20 @@ export async function startServer(config: Config, logger: Logger, onStep?: (labe
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
       ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, ocdsRate: config.ocdsRate,
       verify: { pool: verifyPool, settings: config.verify }, secureCookies: config.publicUrl.startsWith('https:'), documentPlace: config.documentPlace,
-      publicUrl: config.publicUrl, metricsAccess: { token: config.metricsToken, ownListener: config.metricsAddress !== undefined }, trustProxy: config.trustProxy,
+      publicUrl: config.publicUrl, metricsAccess: { token: config.metricsToken, ownListener: config.metricsAddress !== undefined, source: opts.metricsSource }, trustProxy: config.trustProxy,
       log, logRate: config.log.rate });
     onStep?.('starting the HTTP server');
     const server = http.createServer(app);
     answerClientErrors(server);
+    const inFlight = trackInFlight(server);
     // Longer than common proxies' idle timeouts, so a kept-alive connection is closed by the client side first.
     server.keepAliveTimeout = 65_000;
     const url = await listen(server, config.port, config.host);
     // /metrics on an address of its own (an internal interface, a port the firewall keeps in).
     let metricsServer: http.Server | undefined;
     let metricsUrl: string | undefined;
-    if (config.metricsAddress) {
+    // In a worker the primary holds the metrics listener (it serves every worker's sum).
+    if (config.metricsAddress && !opts.metricsSource) {
       metricsServer = http.createServer(createMetricsApp(metrics, config.metricsToken, logger));
       try {
         metricsUrl = `${await listen(metricsServer, config.metricsAddress.port, config.metricsAddress.host)}/metrics`;
@@ -106,13 +123,16 @@ export async function startServer(config: Config, logger: Logger, onStep?: (labe
       url,
       server,
       metricsUrl,
+      metrics,
       demoCredentials,
       async stop() {
         if (stopped) return;
         stopped = true;
         clearTimeout(warmUpTimer);
+        // Stop accepting first; requests in flight finish (up to the grace) while the schedulers stop.
+        const drained = drain(server, inFlight, config.shutdownGraceMs, logger);
         await Promise.all([stopCheckpoints(), stopDeadlines(), stopLog()]);
-        await Promise.all([closeServer(server), metricsServer && closeServer(metricsServer)]);
+        await Promise.all([drained, metricsServer && closeServer(metricsServer)]);
         await wired?.close();
         await deployment.close();
       },
@@ -136,7 +156,7 @@ export async function startServer(config: Config, logger: Logger, onStep?: (labe
 }
 
 /** Listens and returns the server's http:// base URL (with the port taken when `port` is 0). */
-async function listen(server: http.Server, port: number, host: string): Promise<string> {
+export async function listen(server: http.Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -148,7 +168,54 @@ async function listen(server: http.Server, port: number, host: string): Promise<
 }
 
 /** Stops accepting and waits for requests in flight (idle kept-alive connections are closed by close()). */
-async function closeServer(server: http.Server): Promise<void> {
+export async function closeServer(server: http.Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
+}
+
+interface InFlight {
+  count(): number;
+  /** From now on every response closes its connection, and a connection left idle is closed. */
+  closing(): void;
+}
+
+/** Counts the requests in flight, so a stopping server can let them finish and then close their connections. */
+function trackInFlight(server: http.Server): InFlight {
+  const open = new Set<http.ServerResponse>();
+  let closing = false;
+  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (closing) res.setHeader('Connection', 'close');
+    open.add(res);
+    res.once('close', () => {
+      open.delete(res);
+      // A kept-alive connection whose last response went out before `Connection: close` could be set.
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  return {
+    count: () => open.size,
+    closing() {
+      closing = true;
+      for (const res of open) if (!res.headersSent) res.setHeader('Connection', 'close');
+    },
+  };
+}
+
+/**
+ * Graceful stop of the main listener: accept nothing new, let the requests in flight finish (each
+ * answer closes its connection), and cut off whatever still runs after `graceMs`. Both logged.
+ */
+async function drain(server: http.Server, inFlight: InFlight, graceMs: number, logger: Logger): Promise<void> {
+  inFlight.closing();
+  logger.info({ inFlight: inFlight.count(), graceMs }, 'stopping: no new connections; finishing the requests in flight');
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<boolean>((resolve) => server.close(() => resolve(true)));
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), graceMs);
+  });
+  const inTime = await Promise.race([closed, late]);
+  clearTimeout(timer);
+  if (!inTime) logger.warn({ cutOff: inFlight.count(), graceMs }, 'stopping: requests still in flight after the grace period are cut off');
+  server.closeAllConnections();
+  await closed;
 }

@@ -23,6 +23,14 @@ const STEPS: Array<[string, string, string, string?]> = [
   ['tapd.sekda', 'approve', 'Berita Acara Persetujuan TAPD'],
   ['ppkd.bpkad', 'ratify', 'DPA-SKPD'],
 ];
+/** The office that issues each step's document (its letterhead and its number register): the acting official's. */
+const ISSUERS = [
+  ['DINKES', 'DINAS KESEHATAN'], ['DINKES', 'DINAS KESEHATAN'], ['BAPPEDA', 'BADAN PERENCANAAN PEMBANGUNAN DAERAH'],
+  ['DINKES', 'DINAS KESEHATAN'], ['DINKES', 'DINAS KESEHATAN'], ['BAPPEDA', 'BADAN PERENCANAAN PEMBANGUNAN DAERAH'],
+  ['SETDA', 'SEKRETARIAT DAERAH'], ['BPKAD', 'BADAN PENGELOLAAN KEUANGAN DAN ASET DAERAH'],
+];
+/** Identifiers an officer must never read in a document (outside the verification line). */
+const MACHINE_WORDS = /\b(opd_review|bappeda_verification|tapd_review|draft|approved|ratified|budget-proposal|budget proposal|instance|bappeda_verifier|opd_head|ppkd|planner)\b|->/;
 
 async function foreignSigned(): Promise<Buffer> {
   const pair = await generateRsaKeyPair(2048);
@@ -66,7 +74,7 @@ describeBackends('stage documents through the API', (kind) => {
     expect(list.body.items.map((d: { title: string }) => d.title)).toEqual(STEPS.map((s) => s[2]));
     const year = new Intl.DateTimeFormat('en', { timeZone: 'Asia/Jakarta', year: 'numeric' }).format(new Date());
     const numbers = list.body.items.map((d: { number: string }) => d.number);
-    expect(numbers.every((n: string) => new RegExp(`^900/\\d{4}/DINKES/${year}$`).test(n))).toBe(true);
+    expect(numbers.map((n: string) => n.replace(/^900\/\d{4}\/([A-Z]+)\/(\d{4})$/, (_m, unit, y) => (y === year ? unit : `${unit}/${y}`)))).toEqual(ISSUERS.map(([unit]) => unit));
     expect(new Set(numbers).size).toBe(numbers.length);
     // The audit chain covers the documents: each producing transition names its document's hash.
     const history = await app.call('kadis.dinkes', 'GET', `/api/v1/instances/${id}/history`);
@@ -105,6 +113,11 @@ describeBackends('stage documents through the API', (kind) => {
           expect(text).toContain(doc.signer.name);
           expect(text).toContain('Rp 144.372.875');
           expect(text).toContain(`${PUBLIC_URL}/verify/${doc.id}`);
+          // The issuing office's letterhead, and words instead of identifiers (the verification line aside).
+          expect(text).toContain(ISSUERS[list.indexOf(doc)]![1]);
+          const words = text.replace(`${PUBLIC_URL}/verify/${doc.id}`, '').replace(new RegExp(doc.id, 'g'), '');
+          expect(words).not.toMatch(MACHINE_WORDS);
+          expect(words).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
         }
         const checked = await app.call(undefined, 'POST', '/api/v1/verify', pdf, { 'content-type': 'application/pdf' });
         expect(checked.body).toMatchObject({ valid: true, documentId: doc.id, instanceId: id, stage: doc.stage });

@@ -5,6 +5,7 @@ import { proposal } from './support/proposals';
 import { mintToken } from '../src/auth/tokens';
 import { verifyPeopleChain } from '../src/auth/people';
 import { verifyPdf } from '../src/documents/verify';
+import { missingPdfTools, pdftotext } from './support/pdf-tools';
 
 describeBackends('people administration (mutasi)', (kind) => {
   let app: TestApp;
@@ -17,12 +18,15 @@ describeBackends('people administration (mutasi)', (kind) => {
 
   test('an admin creates an official, grants and removes roles, deactivates; every change is chained', async () => {
     const created = await app.call('admin', 'POST', '/api/v1/users', {
-      username: 'perencana2.dinkes', fullName: 'Ayu Lestari, S.K.M.', position: 'Perencana Ahli Pertama', org: 'dinkes', roles: [{ role: 'planner', org: 'dinkes' }],
+      username: 'perencana2.dinkes', fullName: 'Ayu Lestari, S.K.M.', position: 'Perencana Ahli Pertama', nip: '19900215 201503 2 004', org: 'dinkes', roles: [{ role: 'planner', org: 'dinkes' }],
     });
     expect(created.status).toBe(201);
     expect((await app.call('admin', 'POST', '/api/v1/users', { username: 'perencana2.dinkes', fullName: 'X', org: 'dinkes' })).status).toBe(409);
     const bad = await app.call('admin', 'POST', '/api/v1/users', { username: 'X Y', fullName: '', org: 'nowhere', roles: [{ role: 'king', org: 'dinkes' }] });
     expect(bad.status).toBe(422);
+    const badNip = await app.call('admin', 'POST', '/api/v1/users', { username: 'nip.salah', fullName: 'N', org: 'dinkes', nip: '1990021520150320' });
+    expect(badNip.status).toBe(422);
+    expect(badNip.body.errors).toEqual([expect.objectContaining({ path: '/nip' })]);
     expect((await app.call('kadis.dinkes', 'POST', '/api/v1/users', { username: 'z', fullName: 'Z', org: 'dinkes' })).status).toBe(403);
 
     const token = await mintToken(app.db.kysely, 'perencana2.dinkes');
@@ -30,6 +34,11 @@ describeBackends('people administration (mutasi)', (kind) => {
     const submitted = await app.call(token, 'POST', `/api/v1/instances/${id}/events`, { type: 'submit' });
     expect(submitted.status).toBe(200);
     const doc = (await app.call('admin', 'GET', `/api/v1/instances/${id}/documents`)).body.items[0];
+    // Her NIP is printed under her name, grouped as it is written.
+    if (process.env.CI === 'true' || !missingPdfTools().length) {
+      const signed = Buffer.from(await (await fetch(`${app.url}/api/v1/documents/${doc.id}`, { headers: { authorization: `Bearer ${app.tokens.admin}` } })).arrayBuffer());
+      expect(pdftotext(signed).replace(/\s+/g, ' ')).toContain('Ayu Lestari, S.K.M. NIP. 19900215 201503 2 004');
+    }
 
     expect((await app.call('admin', 'PUT', '/api/v1/users/perencana2.dinkes/roles/opd_head/dinkes')).status).toBe(201);
     expect((await app.call('admin', 'DELETE', '/api/v1/users/perencana2.dinkes/roles/opd_head/dinkes')).status).toBe(204);
@@ -49,7 +58,7 @@ describeBackends('people administration (mutasi)', (kind) => {
     expect(events.rows.map((e) => e.action)).toEqual(['create_user', 'grant_role', 'grant_role', 'remove_role', 'deactivate']);
     expect(await verifyPeopleChain(app.db.kysely)).toMatchObject({ ok: true, checked: 5 });
     const list = await app.call('auditor.inspektorat', 'GET', '/api/v1/users');
-    expect(list.body.items.find((u: { username: string }) => u.username === 'perencana2.dinkes')).toMatchObject({ active: false, roles: [{ role: 'planner', org: 'dinkes' }] });
+    expect(list.body.items.find((u: { username: string }) => u.username === 'perencana2.dinkes')).toMatchObject({ active: false, nip: '199002152015032004', roles: [{ role: 'planner', org: 'dinkes' }] });
 
     await app.db.kysely.transaction().execute(async (trx) => {
       await sql`ALTER TABLE people_events DISABLE TRIGGER USER`.execute(trx);

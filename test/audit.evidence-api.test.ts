@@ -6,6 +6,8 @@ import { ensureCheckpointKey } from '../src/audit/keys';
 import { defaultLogOrigin } from '../src/config';
 import { verifyBundle } from '../src/audit/evidence/bundle';
 import { leafHash, logVerifierKey, openCheckpoint, parseVerifierKey, policyFromKeys, verifyInclusion } from '../src/audit/tlog';
+import { createSession, SESSION_COOKIE } from '../src/web/session';
+import { ConsoleClient } from './support/web';
 
 /**
  * A document's place in the public log, as a citizen or an auditor meets it: the verify page says
@@ -15,9 +17,16 @@ import { leafHash, logVerifierKey, openCheckpoint, parseVerifierKey, policyFromK
 describeBackends('evidence of a document in the public log', (kind) => {
   let app: TestApp;
   let documentId: string;
+  let instanceId: string;
+  /** The instance page as its planner sees it in the console. */
+  const instancePage = async () => {
+    const client = new ConsoleClient(app.url);
+    client.cookies.set(SESSION_COOKIE, (await createSession(app.db.kysely, 'perencana.dinkes')).id);
+    return (await client.get(`/instances/${instanceId}`)).text;
+  };
   beforeAll(async () => {
     app = await startTestApp(kind);
-    const id = (await app.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal() })).body.id as string;
+    const id = instanceId = (await app.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal() })).body.id as string;
     expect((await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${id}/events`, { type: 'submit' })).status).toBe(200);
     documentId = (await app.db.kysely.selectFrom('documents').select('id').where('instance_id', '=', id).executeTakeFirstOrThrow()).id;
   }, 300_000);
@@ -33,6 +42,9 @@ describeBackends('evidence of a document in the public log', (kind) => {
     const bundle = await app.call(undefined, 'GET', `/verify/${documentId}/evidence`);
     expect(bundle.status).toBe(409);
     expect(bundle.body.code).toBe('LOG_PENDING');
+    const page2 = await instancePage();
+    expect(page2).toContain(`/verify/${documentId}"`);
+    expect(page2).not.toContain(`/verify/${documentId}/evidence`);
   });
 
   test('after a checkpoint: leaf, proof and checkpoint on the page and in JSON; the bundle verifies offline with the pinned key only', async () => {
@@ -53,6 +65,8 @@ describeBackends('evidence of a document in the public log', (kind) => {
     const page = await app.call(undefined, 'GET', `/verify/${documentId}`, undefined, { Accept: 'text/html' });
     expect(page.text).toContain('belum disaksikan lembaga lain');
     expect(page.text).toContain(`/verify/${documentId}/evidence`);
+    // The instance page offers the bundle too, now that a checkpoint covers the document.
+    expect(await instancePage()).toContain(`href="/verify/${documentId}/evidence" download`);
 
     const res = await app.call(undefined, 'GET', `/verify/${documentId}/evidence`);
     expect(res.status).toBe(200);

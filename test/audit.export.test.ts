@@ -7,11 +7,17 @@ import { proposal } from './support/proposals';
 import { verifyExportFile } from '../src/audit/verify-file';
 import { CsvParser } from '../src/audit/csv';
 import { grms } from './support/cli';
+import { integrateAll } from './support/log-fixtures';
+import { PUBLIC_URL } from './support/app';
+import { defaultLogOrigin } from '../src/config';
+import { logVerifierKey, policyFromKeys, type Policy } from '../src/audit/tlog';
+import crypto from 'node:crypto';
 
 describeBackends('audit export', (kind) => {
   let app: TestApp;
   let dir: string;
-  let publicKeyPem: string;
+  let vkey: string;
+  let policy: Policy;
   let middle: string;
   beforeAll(async () => {
     app = await startTestApp(kind);
@@ -25,9 +31,14 @@ describeBackends('audit export', (kind) => {
     await app.call('perencana.pupr', 'POST', `/api/v1/instances/${a}/events`, { type: 'submit' });
     const b = await make('perencana.dinkes', 'Posyandu');
     await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${b}/events`, { type: 'submit' });
-    expect((await app.call('admin', 'POST', '/api/v1/audit/checkpoints')).status).toBe(201);
+    // Integrate and checkpoint the log now (no witnesses here): the export ends at this checkpoint.
+    await integrateAll(app.db.kysely);
+    expect((await app.call('admin', 'POST', '/api/v1/log/checkpoint')).status).toBe(200);
     await app.call('kadis.dinkes', 'POST', `/api/v1/instances/${b}/events`, { type: 'approve' });
-    publicKeyPem = (await app.call(undefined, 'GET', '/api/v1/audit/public-key')).body.publicKeyPem;
+    // The log's verifier key as `grms key show` prints it (origin from the public URL), pinned by the test.
+    const publicKeyPem = (await app.call(undefined, 'GET', '/api/v1/audit/public-key')).body.publicKeyPem as string;
+    vkey = logVerifierKey(defaultLogOrigin(PUBLIC_URL), crypto.createPublicKey(publicKeyPem));
+    policy = policyFromKeys(vkey, []);
   });
   afterAll(async () => {
     await app.close();
@@ -57,7 +68,9 @@ describeBackends('audit export', (kind) => {
     // The local time (GRMS_TIMEZONE, WIB here) stands beside the UTC time.
     expect(header[header.indexOf('Waktu (UTC)') + 1]).toBe('Waktu (WIB)');
     const events = records.filter((r) => r[0] === 'event');
-    expect(events).toHaveLength(7);
+    // The approval came after the checkpoint: left out, and counted.
+    expect(events).toHaveLength(6);
+    expect(JSON.parse(records.at(-1)!.at(-1)!)).toEqual({ record: 'end', rows: 6, leftOut: 1 });
     const at = (r: Array<string | null>, col: string) => r[header.indexOf(col)];
     expect(events.map((r) => at(r, 'Nama OPD'))).toContain('Dinas Pekerjaan Umum dan Penataan Ruang');
     expect(events.map((r) => at(r, 'Catatan'))).toContain('Baris 1, "volume"\nbaris 2 — «ok» مستشفى');
@@ -66,27 +79,27 @@ describeBackends('audit export', (kind) => {
       const wib = new Date(utc.getTime() + 7 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
       expect(at(r, 'Waktu (WIB)')).toBe(wib);
     }
-    const result = await verifyExportFile(file, { publicKeyPem });
-    expect(result).toMatchObject({ ok: true, checked: 7, chains: 2, segments: 0, broken: [] });
-    expect(result.checkpoint).toMatchObject({ signature: 'valid', key: 'given' });
-    expect(result.checkpoint!.headsChecked).toBe(2);
+    const result = await verifyExportFile(file, { policy });
+    expect(result).toMatchObject({ ok: true, checked: 6, chains: 2, segments: 0, broken: [] });
+    expect(result.log).toMatchObject({ checked: true, basis: 'unwitnessed', rowsProven: 6, leftOut: 1 });
+    expect(result.warnings.join('\n')).toMatch(/no witnesses configured/);
     // The local time is not hashed, so the verifier checks it against the UTC time it stands beside.
     const first = events[0]!;
     const shifted = bytes.toString('utf8').replace(`,${at(first, 'Waktu (WIB)')},`, `,${at(first, 'Waktu (WIB)')!.replace(/^(\d{4})/, (y) => String(Number(y) - 1))},`);
     const moved = path.join(dir, 'moved.csv');
     fs.writeFileSync(moved, shifted);
-    const refused = await verifyExportFile(moved, { publicKeyPem });
+    const refused = await verifyExportFile(moved, { policy });
     expect(refused.ok).toBe(false);
     expect(refused.broken).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^created_at_local \d{4}-.* is not .* in Asia\/Jakarta$/) })]);
   });
 
   test('JSONL verifies offline; a time-filtered export is checked as segments', async () => {
-    const all = await verifyExportFile(await download('format=jsonl', 'all.jsonl'), { publicKeyPem });
-    expect(all).toMatchObject({ ok: true, checked: 7 });
-    const later = await verifyExportFile(await download(`format=jsonl&from=${encodeURIComponent(middle)}`, 'later.jsonl'), { publicKeyPem });
-    expect(later).toMatchObject({ ok: true, checked: 4, segments: 1 });
-    const dinkes = await verifyExportFile(await download('format=csv&org=dinkes&actor=perencana.dinkes', 'dinkes.csv'), { publicKeyPem });
-    expect(dinkes.checked).toBe(2);
+    const all = await verifyExportFile(await download('format=jsonl', 'all.jsonl'), { policy });
+    expect(all).toMatchObject({ ok: true, checked: 6 });
+    const later = await verifyExportFile(await download(`format=jsonl&from=${encodeURIComponent(middle)}`, 'later.jsonl'), { policy });
+    expect(later).toMatchObject({ ok: true, checked: 3, segments: 1, log: { rowsProven: 3, leftOut: 1 } });
+    const dinkes = await verifyExportFile(await download('format=csv&org=dinkes&actor=perencana.dinkes', 'dinkes.csv'), { policy });
+    expect(dinkes).toMatchObject({ ok: true, checked: 2 });
   });
 
   test('an altered, removed or cut file fails to verify, and the CLI exits non-zero', async () => {
@@ -94,22 +107,22 @@ describeBackends('audit export', (kind) => {
     const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
     const altered = path.join(dir, 'altered.jsonl');
     fs.writeFileSync(altered, lines.map((l) => l.replace('Baris 1', 'Baris 2')).join('\n') + '\n');
-    const r1 = await verifyExportFile(altered, { publicKeyPem });
+    const r1 = await verifyExportFile(altered, { policy });
     expect(r1.ok).toBe(false);
     expect(r1.broken[0]!.reason).toMatch(/altered/);
 
     const removed = path.join(dir, 'removed.jsonl');
     fs.writeFileSync(removed, [...lines.slice(0, 2), ...lines.slice(3)].join('\n') + '\n');
-    expect((await verifyExportFile(removed, { publicKeyPem })).ok).toBe(false);
+    expect((await verifyExportFile(removed, { policy })).ok).toBe(false);
 
     const cut = path.join(dir, 'cut.jsonl');
     fs.writeFileSync(cut, lines.slice(0, -1).join('\n') + '\n');
-    const r3 = await verifyExportFile(cut, { publicKeyPem });
+    const r3 = await verifyExportFile(cut, { policy });
     expect(r3.ok).toBe(false);
     expect(JSON.stringify(r3.broken)).toMatch(/truncated/);
 
-    const keyFile = path.join(dir, 'log-key.pem');
-    fs.writeFileSync(keyFile, publicKeyPem);
+    const keyFile = path.join(dir, 'log-key.vkey');
+    fs.writeFileSync(keyFile, `${vkey}\n`);
     const cli = grms(['audit', 'verify', '--file', altered, '--log-key', keyFile], {});
     expect(cli.status).toBe(1);
     expect(JSON.parse(cli.stdout).ok).toBe(false);

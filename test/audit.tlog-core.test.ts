@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  appendNodes, consistencyProof, cosign, cosignatureKey, EMPTY_TREE_HASH, formatTlogProof, inclusionProof, leafHash, logVerifierKey,
+  appendNodes, consistencyProof, cosign, cosignatureKey, EMPTY_TREE_HASH, formatTlogProof, inclusionProof, inclusionProofs, leafHash, logVerifierKey,
   memoryNodes, newEd25519Key, nodeKey, openCheckpoint, parseCheckpointBody, parseNote, parsePolicy, parseTlogProof, parseVerifierKey,
   policyFromKeys, rootOf, signCheckpoint, treeRoot, TlogError, verifyCheckpoint, verifyConsistency, verifyInclusion,
 } from '../src/audit/tlog';
@@ -106,6 +106,22 @@ describe('proofs over larger trees', () => {
         if (n > 1) expect(verifyInclusion(i, n, many[(i + 1) % n]!, proof, root)).toBe(false);
       }
     }
+  });
+
+  test('inclusionProofs (many leaves at once, one fetch) gives the proofs inclusionProof gives, in any order', async () => {
+    for (let n = 1; n <= many.length; n++) {
+      const nodes = memoryNodes(many.slice(0, n));
+      let fetches = 0;
+      const counted: typeof nodes = (ids) => {
+        fetches++;
+        return nodes(ids);
+      };
+      const indexes = Array.from({ length: n }, (_, i) => (i * 7) % n).reverse();
+      const together = await inclusionProofs(indexes, n, counted);
+      expect(fetches).toBe(n === 1 ? 0 : 1); // a tree of one leaf needs no node
+      for (const [k, i] of indexes.entries()) expect(together[k]).toEqual(await inclusionProof(i, n, nodes));
+    }
+    await expect(inclusionProofs([3], 3, memoryNodes(many.slice(0, 3)))).rejects.toThrow(RangeError);
   });
 
   test('every consistency proof up to 70 leaves verifies; a rewritten old leaf breaks it', async () => {

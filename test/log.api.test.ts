@@ -68,6 +68,17 @@ describeBackends('the transparency log through the API', (kind) => {
     // A refused change leaves no row.
     expect((await app.call('tapd.sekda', 'PUT', `/api/v1/ceilings/${YEAR}/dinkes`, { amount: -5 })).status).toBe(422);
     expect(await app.db.kysely.selectFrom('ceiling_events').select('seq').execute()).toHaveLength(before.length + 2);
+    // The auditor's check covers the chain: a row changed behind the triggers' back is named, then put back.
+    expect((await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/verify')).body).toMatchObject({ ok: true, ceilings: { ok: true, checked: before.length + 2 } });
+    const dba = (amount: number) => app.db.kysely.transaction().execute(async (trx) => {
+      await sql`ALTER TABLE ceiling_events DISABLE TRIGGER USER`.execute(trx);
+      await sql`UPDATE ceiling_events SET amount = ${amount} WHERE seq = ${before.length + 1}`.execute(trx);
+      await sql`ALTER TABLE ceiling_events ENABLE TRIGGER USER`.execute(trx);
+    });
+    await dba(300_000_000_000);
+    expect((await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/verify')).body).toMatchObject({ ok: false, ceilings: { ok: false, broken: [{ seq: before.length + 1 }] } });
+    await dba(30_000_000_000);
+    expect((await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/verify')).body).toMatchObject({ ok: true, ceilings: { ok: true } });
   });
 
   test('an admin integrates and checkpoints now; anyone reads the checkpoint and proofs without a token', async () => {

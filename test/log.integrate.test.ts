@@ -21,7 +21,7 @@ import { logConsistencyProof, logInclusionProof, logRoot, logSize } from '../src
 import { checkpointLog } from '../src/audit/log/checkpoint';
 import { LogError } from '../src/audit/log/errors';
 import { leafEntry, readLeafEntry } from '../src/audit/log/entry';
-import { leafHash, logVerifierKey, openCheckpoint, parseVerifierKey, rootOf, verifyConsistency, verifyInclusion } from '../src/audit/tlog';
+import { leafHash, logVerifierKey, openCheckpoint, parseVerifierKey, policyFromKeys, rootOf, verifyConsistency, verifyInclusion } from '../src/audit/tlog';
 
 /**
  * The integrator on a database upgraded to migration 0026: every row written before is a leaf of
@@ -82,13 +82,17 @@ describeBackends('the transparency log over an upgraded database', (kind) => {
     expect(await verifyAudit(k, key.publicKeyPem, { requireCheckpoint: true })).toMatchObject({ ok: true, checked: 4, covered: 4 });
     expect(await verifyPeopleChain(k)).toMatchObject({ ok: true, checked: 1 });
     expect(await verifyOrgChain(k)).toMatchObject({ ok: true, checked: 1 });
-    // The export leaves the log columns out, and verifies offline.
+    // Before the first integration no checkpoint covers a row: the export (format 3) holds none,
+    // says how many it left out, never shows log_xid, and verifies offline as the empty file it is.
+    const policy = policyFromKeys(logVerifierKey('grms.test.example/log', crypto.createPublicKey(key.privateKey)), []);
     let text = '';
-    await exportAudit(k, { write: (t) => { text += t; return true; }, drain: async () => undefined }, { format: 'jsonl', filters: {}, publicKeyPem: key.publicKeyPem, timeZone: 'Asia/Jakarta' });
-    expect(text).not.toMatch(/log_xid|log_salt/);
+    await exportAudit(k, { write: (t) => { text += t; return true; }, drain: async () => undefined }, { format: 'jsonl', filters: {}, policy, timeZone: 'Asia/Jakarta' });
+    expect(text).not.toMatch(/log_xid/);
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([expect.objectContaining({ record: 'meta', log: expect.objectContaining({ checkpoint: null, size: 0 }) }), { record: 'end', rows: 0, leftOut: 4 }]);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'grms-exp-')), 'export.jsonl');
     fs.writeFileSync(file, text);
-    expect(await verifyExportFile(file, { publicKeyPem: key.publicKeyPem })).toMatchObject({ ok: true, checked: 4 });
+    expect(await verifyExportFile(file, { policy })).toMatchObject({ ok: true, checked: 0, log: { leftOut: 4 } });
   });
 
   test('ceilings set before the chain get one baseline row each, once', async () => {

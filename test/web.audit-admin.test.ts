@@ -5,6 +5,7 @@ import { startTestApp, type TestApp } from './support/app';
 import { ConsoleClient, TEST_PASSWORD } from './support/web';
 import { proposal } from './support/proposals';
 import { tamper } from './support/audit-fixtures';
+import { integrateAll } from './support/log-fixtures';
 import { checkLogin, setPassword } from '../src/auth/passwords';
 
 /** The console's audit and admin pages over HTTP (no browser): roles, downloads, changes and refusals. */
@@ -30,6 +31,9 @@ describeBackends('web console audit and admin pages', (kind) => {
     instance = (await app.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal({ title: 'Posyandu "Melati", Tembalang' }) })).body.id;
     await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${instance}/events`, { type: 'submit' });
     await app.call('kadis.dinkes', 'POST', `/api/v1/instances/${instance}/events`, { type: 'return', comment: 'Baris 2, "volume"\nperbaiki' });
+    // Integrate and checkpoint the log now: exports end at the latest checkpoint.
+    await integrateAll(app.db.kysely);
+    expect((await app.call('admin', 'POST', '/api/v1/log/checkpoint')).status).toBe(200);
   });
   afterAll(() => app.close());
 
@@ -161,7 +165,11 @@ describeBackends('web console audit and admin pages', (kind) => {
       expect(badOrg.text).toContain('id="new-org-error"');
       expect(badOrg.text).toContain('id="new-role-error"');
       expect(await peopleEvents()).toEqual(before);
-      const ok = await c.post('/admin/users', { username: 'staf.baru', fullName: 'Rina Kurnia, S.Kep.', position: 'Perawat', org: 'dinkes', role: 'planner' }, page);
+      const badNip = await c.post('/admin/users', { username: 'staf.baru', fullName: 'Rina Kurnia', nip: '1990 0215', org: 'dinkes' }, page);
+      expect(badNip.status).toBe(422);
+      expect(badNip.text).toContain('<p class="field-error" id="new-nip-error">harus 18 angka NIP (boleh berspasi)</p>');
+      expect(await peopleEvents()).toEqual(before);
+      const ok = await c.post('/admin/users', { username: 'staf.baru', fullName: 'Rina Kurnia, S.Kep.', position: 'Perawat', nip: '199102032019032011', org: 'dinkes', role: 'planner' }, page);
       expect(ok.status).toBe(303);
       expect(ok.location).toBe('/admin/users/staf.baru?done=created');
       const added = (await peopleEvents()).slice(before.length);
@@ -170,6 +178,7 @@ describeBackends('web console audit and admin pages', (kind) => {
       ]);
       const shown = await c.get(ok.location!);
       expect(shown.text).toContain('Pengguna staf.baru dibuat');
+      expect(shown.text).toContain('<dt>NIP</dt><dd>19910203 201903 2 011</dd>');
       const again = await c.post('/admin/users', { username: 'staf.baru', fullName: 'Lagi', org: 'dinkes' }, page);
       expect(again.status).toBe(409);
       expect(again.text).toContain('id="new-username-error"');

@@ -104,7 +104,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   // Public: no token.
   app.use(healthRouter(db, transparencyLog));
   // Not here at all when a listener of its own serves it: the 404 below answers.
-  if (!metricsAccess.ownListener) app.get('/metrics', metricsEndpoint(metrics, metricsAccess.token));
+  if (!metricsAccess.ownListener) app.get('/metrics', metricsEndpoint(metricsAccess.source ?? metrics, metricsAccess.token));
   const openApi = servedOpenApi({ ...(ocds ?? defaultOcds()), registry: engine.registry });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
@@ -113,7 +113,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   // endpoints above to their routers, and answers /verify/:id only for browsers.
   // The transparency log's public reads (checkpoint, proofs, nodes): hashes only.
   app.use(logPublicRouter(transparencyLog, logRate));
-  app.use(webRouter({ db, engine, checkpointKey, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl }));
+  app.use(webRouter({ db, engine, checkpointKey, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl, logPolicy: transparencyLog.policy }));
   app.use('/api/v1', auditPublicRouter(checkpointKey));
   app.use(verificationRouter(db, authority, verify));
   app.use(permitStatusRouter(db, timezone));
@@ -132,7 +132,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', passwordsRouter(db));
   app.use('/api/v1', commentsRouter(db, engine));
   app.use('/api/v1', delegationsRouter(db));
-  app.use('/api/v1', auditRouter(db, checkpointKey, timezone));
+  app.use('/api/v1', auditRouter(db, checkpointKey, transparencyLog.policy, timezone));
   app.use('/api/v1', logAdminRouter(transparencyLog));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool, { publicUrl, documentPlace }));
   app.use('/api/v1', ocdsInstanceRouter(db, engine, ocdsSettings));

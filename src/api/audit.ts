@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { verifyAudit } from '../audit/verify';
+import { verifyCeilingChain } from '../engine/ceilings';
 import { verifyPeopleChain } from '../auth/people';
 import { verifyOrgChain } from '../auth/orgs';
 import { createCheckpoint } from '../audit/checkpoint';
@@ -10,6 +11,7 @@ import { badRequest, type FieldProblem } from '../errors';
 import { exportAudit, type ExportFilters } from '../audit/export';
 import { requireRole } from './middleware';
 import { describeLogKey } from '../audit/log-key';
+import type { Policy } from '../audit/tlog';
 
 /**
  * The public half of the checkpoint key, derived from the server's private key. A convenience only:
@@ -30,14 +32,19 @@ export const SERVER_CHECK_TRUST =
   'checked by the server with its own key: this trusts the operator. To verify without that trust, run ' +
   '`grms audit verify --log-key <key>` with the key you pinned from `grms key show`.';
 
-export function auditRouter(db: Kysely<Database>, key: CheckpointKey, timeZone: string): Router {
+/**
+ * `policy`: the deployment's witness quorum; exports end at the latest checkpoint that meets it.
+ * `timeZone`: GRMS_TIMEZONE, the zone of a CSV export's local-time column.
+ */
+export function auditRouter(db: Kysely<Database>, key: CheckpointKey, policy: Policy, timeZone: string): Router {
   const r = Router();
   r.get('/audit/verify', requireRole('auditor'), async (_req, res) => {
     // The server checks with its own key: this answer trusts the operator (see trust below).
     const result = await verifyAudit(db, key.publicKeyPem);
     const people = await verifyPeopleChain(db);
     const orgs = await verifyOrgChain(db);
-    res.json({ ...result, ok: result.ok && people.ok && orgs.ok, people, orgs, trust: SERVER_CHECK_TRUST });
+    const ceilings = await verifyCeilingChain(db);
+    res.json({ ...result, ok: result.ok && people.ok && orgs.ok && ceilings.ok, people, orgs, ceilings, trust: SERVER_CHECK_TRUST });
   });
   r.get('/audit/export', requireRole('auditor'), async (req, res) => {
     const format = req.query.format === undefined ? 'csv' : req.query.format;
@@ -58,7 +65,7 @@ export function auditRouter(db: Kysely<Database>, key: CheckpointKey, timeZone: 
         res.once('close', closed);
       });
     await exportAudit(db, { write: (t) => res.write(t), drain }, {
-      format, filters, publicKeyPem: key.publicKeyPem, timeZone,
+      format, filters, policy, timeZone,
     });
     res.end();
   });

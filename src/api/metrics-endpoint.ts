@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
 import { notFound, unauthorized } from '../errors';
 import type { Logger } from '../log';
-import type { Metrics } from './metrics';
+import type { Registry } from 'prom-client';
 import { problemHandler } from './problem';
 import { requestId } from './middleware';
 
@@ -16,12 +16,19 @@ export interface MetricsAccess {
   token?: string;
   /** Served by a listener of its own: the main app does not serve /metrics at all. */
   ownListener?: boolean;
+  /** Where the text comes from when not this process's own registry (a worker asks the primary for all workers' sum). */
+  source?: MetricsSource;
+}
+
+/** What /metrics renders: a process's registry (Metrics), or the workers' metrics aggregated by the primary. */
+export interface MetricsSource {
+  registry: Pick<Registry, 'contentType' | 'metrics'>;
 }
 
 const digest = (text: string) => crypto.createHash('sha256').update(text).digest();
 
 /** GET /metrics: the Prometheus text, after the token check when a token is configured. */
-export function metricsEndpoint(metrics: Metrics, token: string | undefined): RequestHandler {
+export function metricsEndpoint(metrics: MetricsSource, token: string | undefined): RequestHandler {
   // Compared as digests, in constant time: neither the length nor a prefix leaks.
   const expected = token === undefined ? undefined : digest(token);
   return async (req, res) => {
@@ -38,7 +45,7 @@ export function metricsEndpoint(metrics: Metrics, token: string | undefined): Re
 }
 
 /** The app of the GRMS_METRICS_ADDRESS listener: GET /metrics and nothing else (404 problem). */
-export function createMetricsApp(metrics: Metrics, token: string | undefined, logger: Logger): Express {
+export function createMetricsApp(metrics: MetricsSource, token: string | undefined, logger: Logger): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

@@ -6,7 +6,10 @@ import { registerDefaultMetrics } from './default-metrics';
 import { followRouteTemplate } from './route-template';
 import { runHook, type Logger } from '../log';
 
-/** Prometheus metrics of one API process (counters are per process; gauges read the database). */
+/**
+ * Prometheus metrics of one API process (counters are per process; gauges read the database). With
+ * several worker processes, the primary serves their sum (src/cluster/).
+ */
 export interface Metrics {
   registry: client.Registry;
   requests: client.Histogram<'method' | 'route' | 'status'>;
@@ -27,6 +30,8 @@ export function createMetrics(db: Kysely<Database>): Metrics {
   const documentsSigned = new client.Counter({ name: 'grms_documents_signed_total', help: 'PDFs rendered and signed by this process', labelNames: ['kind'], registers: [registry] });
   new client.Gauge({
     name: 'grms_overdue_tasks', help: 'Open tasks past their SLA deadline (whole deployment)', registers: [registry],
+    // Every worker process reads the same count: summed over workers it would be counted N times.
+    aggregator: 'first',
     async collect() {
       // The deadlines table arrives with the SLA migration; before it there is nothing overdue.
       const exists = await sql<{ t: string | null }>`SELECT to_regclass('deadlines')::text AS t`.execute(db);

@@ -90,7 +90,7 @@ export const SCHEMAS: Record<string, Schema> = {
   Org: exact({ id: str, name: str, kind: { enum: ['opd', 'supplier'] }, code: strOrNull, npwp: strOrNull }),
   OrgList: wholeList(ref('Org')),
   User: exact({
-    username: str, fullName: str, position: str, org: str, active: bool, hasPassword: bool, passwordMustChange: bool,
+    username: str, fullName: str, position: str, nip: { type: ['string', 'null'], pattern: '^[0-9]{18}$', description: 'NIP (18 digits), printed under the name on documents the user signs' }, org: str, active: bool, hasPassword: bool, passwordMustChange: bool,
     roles: { type: 'array', items: exact({ role: str, org: str }) },
   }),
   UserList: wholeList(ref('User')),
@@ -176,16 +176,16 @@ export const SCHEMAS: Record<string, Schema> = {
     level: { type: ['string', 'null'], enum: ['B-B', 'B-T', 'B-LT', null], description: 'PAdES baseline level' },
     timestamp: { oneOf: [exact({ time: { type: 'string', format: 'date-time' }, authority: str }), { type: 'null' }] },
     judgedAt: { type: ['string', 'null'], format: 'date-time', description: 'The time validity was decided at' },
-    judgedBy: { type: ['string', 'null'], enum: ['timestamp', 'registration', 'verification', null], description: 'What proved that time' },
+    judgedBy: { type: ['string', 'null'], enum: ['timestamp', 'witnesses', 'registration', 'verification', null], description: 'What proved that time' },
     notes: { type: 'array', items: str },
     sha256, documentId: { type: ['string', 'null'], format: 'uuid', description: 'Set when the file is a document this deployment signed' }, instanceId: { type: ['string', 'null'], format: 'uuid' }, stage: strOrNull,
   }),
   AuditVerification: {
-    type: 'object', required: ['ok', 'checked', 'checkpoints', 'covered', 'broken', 'people', 'orgs', 'trust'],
+    type: 'object', required: ['ok', 'checked', 'checkpoints', 'covered', 'broken', 'people', 'orgs', 'ceilings', 'trust'],
     properties: {
       ok: bool, checked: count, checkpoints: count, covered: count,
       broken: { type: 'array', items: { type: 'object', required: ['instanceId', 'reason'], properties: { instanceId: str, seq: int, checkpointId: int, reason: str } } },
-      people: sideChain, orgs: sideChain, trust: { ...str, description: 'What a check run by the server is worth' },
+      people: sideChain, orgs: sideChain, ceilings: { ...sideChain, description: 'The chain of ceiling changes (pagu), one row per change' }, trust: { ...str, description: 'What a check run by the server is worth' },
     },
   },
   Checkpoint: checkpoint,

@@ -113,7 +113,7 @@ export const openApiDocument = {
       get: { security: bearer, summary: 'Users with their roles, hasPassword and passwordMustChange (admin, auditor)', responses: { '200': ok('users', ref('UserList')), ...errors(403) } },
       post: {
         security: bearer, summary: 'Create a user (admin); recorded in people_events',
-        requestBody: body({ type: 'object', required: ['username', 'fullName', 'org'], properties: { username: { type: 'string' }, fullName: { type: 'string' }, position: { type: 'string' }, org: { type: 'string' }, roles: { type: 'array', items: { type: 'object', required: ['role', 'org'], properties: { role: { type: 'string' }, org: { type: 'string' } } } } } }),
+        requestBody: body({ type: 'object', required: ['username', 'fullName', 'org'], properties: { username: { type: 'string' }, fullName: { type: 'string' }, position: { type: 'string' }, nip: { type: 'string', description: 'NIP: 18 digits, spaces allowed ("19780312 200501 1 002")' }, org: { type: 'string' }, roles: { type: 'array', items: { type: 'object', required: ['role', 'org'], properties: { role: { type: 'string' }, org: { type: 'string' } } } } } }),
         responses: { '201': ok('created (Location)', ref('UserCreated')), ...errors(...JSON_BODY, 403, 409) },
       },
     },
@@ -256,7 +256,7 @@ export const openApiDocument = {
     },
     '/api/v1/audit/export': {
       get: {
-        security: bearer, summary: 'Stream the audit trail as CSV or JSONL with hashes and the latest checkpoint (role auditor)',
+        security: bearer, summary: 'Stream the audit trail as CSV or JSONL (format grms-audit-export/3): rows up to the latest witness-cosigned log checkpoint, each with its hashes, leaf index, salt and inclusion proof; the checkpoint in the meta record; the rows left out counted at the end (role auditor)',
         parameters: [
           { name: 'format', in: 'query', schema: { enum: ['csv', 'jsonl'], default: 'csv' } },
           ...['from', 'to'].map((name) => ({ name, in: 'query', description: 'A date or ISO 8601 time', schema: { type: 'string' } })),

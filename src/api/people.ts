@@ -9,12 +9,12 @@ import { actorOf, jsonObjectBody, requireRole } from './middleware';
 export function peopleRouter(db: Kysely<Database>): Router {
   const r = Router();
   r.get('/users', requireRole('admin', 'auditor'), async (_req, res) => {
-    const users = await db.selectFrom('users').select(['username', 'full_name', 'position', 'org_id', 'active', 'password_must_change'])
+    const users = await db.selectFrom('users').select(['username', 'full_name', 'position', 'nip', 'org_id', 'active', 'password_must_change'])
       .select((eb) => eb('password_hash', 'is not', null).as('has_password')).orderBy('username').execute();
     const roles = await db.selectFrom('user_roles').selectAll().execute();
     res.json({
       items: users.map((u) => ({
-        username: u.username, fullName: u.full_name, position: u.position, org: u.org_id, active: u.active,
+        username: u.username, fullName: u.full_name, position: u.position, nip: u.nip, org: u.org_id, active: u.active,
         hasPassword: u.has_password, passwordMustChange: u.password_must_change,
         roles: roles.filter((g) => g.username === u.username).map((g) => ({ role: g.role, org: g.org_id })),
       })),

@@ -17,8 +17,17 @@ export interface NewUser {
   username: string;
   fullName: string;
   position?: string;
+  /** NIP, 18 digits; spaces as printed ("19780312 200501 1 002") are allowed and dropped. */
+  nip?: string;
   org: string;
   roles?: Array<{ role: string; org: string }>;
+}
+
+/** The NIP's digits, or undefined when `nip` is not one (18 digits, spaces allowed between them). */
+export function nipDigits(nip: unknown): string | undefined {
+  if (typeof nip !== 'string' || nip.length > 40) return undefined;
+  const digits = nip.replace(/ /g, '');
+  return /^[0-9]{18}$/.test(digits) ? digits : undefined;
 }
 
 export type PeopleAction = 'create_user' | 'grant_role' | 'remove_role' | 'deactivate' | 'delegate' | 'end_delegation' | 'set_password' | 'reset_password';
@@ -45,6 +54,7 @@ export async function createUser(db: Kysely<Database>, by: string, u: NewUser): 
   if (typeof u.username !== 'string' || !/^[a-z0-9][a-z0-9._-]{1,62}$/.test(u.username)) problems.push({ path: '/username', message: 'must be 2-63 lower-case letters, digits, . _ -' });
   if (typeof u.fullName !== 'string' || u.fullName.trim() === '' || u.fullName.length > 200) problems.push({ path: '/fullName', message: 'must be a name of at most 200 characters' });
   if (u.position !== undefined && (typeof u.position !== 'string' || u.position.length > 200)) problems.push({ path: '/position', message: 'must be at most 200 characters' });
+  if (u.nip !== undefined && u.nip !== '' && !nipDigits(u.nip)) problems.push({ path: '/nip', message: 'must be the 18 digits of a NIP (spaces allowed)' });
   if (typeof u.org !== 'string') problems.push({ path: '/org', message: 'must be an organisation id' });
   if (u.roles !== undefined && !Array.isArray(u.roles)) problems.push({ path: '/roles', message: 'must be a list of { role, org }' });
   if (problems.length) throw invalidData('The user is invalid', problems);
@@ -57,7 +67,7 @@ export async function createUser(db: Kysely<Database>, by: string, u: NewUser): 
     for (const [i, g] of grants.entries()) more.push(...(await checkGrant(trx, String(g?.role), String(g?.org), `/roles/${i}`)));
     if (more.length) throw invalidData('The user is invalid', more);
     if (await trx.selectFrom('users').select('username').where('username', '=', u.username).executeTakeFirst()) throw userExists(u.username);
-    await trx.insertInto('users').values({ username: u.username, full_name: u.fullName, position: u.position ?? '', org_id: u.org }).execute();
+    await trx.insertInto('users').values({ username: u.username, full_name: u.fullName, position: u.position ?? '', nip: nipDigits(u.nip) ?? null, org_id: u.org }).execute();
     await recordPeopleEvent(trx, { action: 'create_user', username: u.username, org: u.org, details: u.fullName, actor: by });
     for (const g of grants) {
       await trx.insertInto('user_roles').values({ username: u.username, role: g.role, org_id: g.org }).execute();

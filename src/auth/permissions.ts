@@ -1,82 +1,35 @@
-import { type RoleName, separatedSteps, type Step, stepKey, type WorkflowDefinition } from '../engine/definition';
-import { type Actor, boundOpds, GLOBAL_ROLES, handOf, hasGlobalRole, hasRole, memberOrgs, type RoleGrant } from './roles';
+import type { Step, WorkflowDefinition } from '../engine/definition';
+import { allHold, type Duty, dutiesOf, grantsOf, type Grant, type InstanceAccess } from './access';
+import { type Actor, hasGlobalRole, memberOrgs, type RoleGrant } from './roles';
 
-/** What the engine needs of an instance to decide who may do what. */
-export interface InstanceAccess {
-  state: string;
-  org_id: string;
-  /** Hands that ever submitted it: each submitter and whom they acted for. */
-  submitters: string[];
-  participants: string[];
-  /** Who had a hand in which step: stepKey(state, event, username), for the actor and whom they acted for. */
-  step_hands: string[];
-  snapshot: unknown;
-  data: Record<string, unknown>;
-}
+/** Who may act is stated once, in src/auth/access.ts; this module reads it in JavaScript. */
+export type { InstanceAccess } from './access';
 
-function submittedBy(instance: InstanceAccess): string | undefined {
-  const ctx = (instance.snapshot as { context?: { submittedBy?: unknown } } | null)?.context;
-  return typeof ctx?.submittedBy === 'string' ? ctx.submittedBy : undefined;
-}
-
-/** The org at which a step's role must be held; undefined for global steps (or a missing data org). */
-export function stepOrg(step: Step, instance: InstanceAccess): string | undefined {
-  if (step.scope === 'global') return undefined;
-  if (step.scope === 'data-org') {
-    const org = step.orgField ? instance.data?.[step.orgField] : undefined;
-    return typeof org === 'string' ? org : undefined;
-  }
-  return instance.org_id;
-}
-
-/** The org at which `role` must be held for `step`: a per-role data org, else the step's. */
-function roleOrg(step: Step, role: string, instance: InstanceAccess): string | undefined {
-  const field = step.roleOrgFields?.[role as keyof typeof step.roleOrgFields];
-  if (field === undefined) return stepOrg(step, instance);
-  const org = instance.data?.[field];
-  return typeof org === 'string' ? org : undefined;
+/** The first grant (in the step's role order) whose condition the instance meets. */
+function qualifyingGrant(actor: Actor, step: Step, instance: InstanceAccess): Grant | undefined {
+  return grantsOf(actor, step).find((g) => allHold(g.when, instance));
 }
 
 /** The role under which `actor` may fire `step` on `instance`, ignoring segregation of duties. */
 export function qualifyingRole(actor: Actor, step: Step, instance: InstanceAccess): string | undefined {
-  for (const role of step.roles) {
-    if (step.scope === 'global') {
-      if (hasRole(actor, role)) return role;
-      continue;
-    }
-    const org = roleOrg(step, role, instance);
-    if (org === undefined || !hasRole(actor, role, org)) continue;
-    if (step.scope === 'submitter' && submittedBy(instance) !== actor.username) continue;
-    return role;
+  return qualifyingGrant(actor, step, instance)?.role;
+}
+
+function conflictDetail(duty: Duty, def: WorkflowDefinition, type: string, instance: InstanceAccess): string {
+  switch (duty.kind) {
+    case 'review': return `You submitted or prepared this ${def.name}, or acted for whoever did, so you may not review it`;
+    case 'separate': return `You (or whom you act for) fired "${duty.other.event}" in "${duty.other.state}" on this ${def.name}; "${type}" needs someone else`;
+    case 'bound': return `You work at ${instance.org_id}, so you may not act on its ${def.name} as ${duty.role}`;
   }
-  return undefined;
 }
 
 /**
  * Why segregation of duties keeps `actor` from firing `state`/`type` (`step`) on `instance`, or
- * undefined when it does not. Hands, not users, are compared (see handOf): a delegate and the
- * official they act for are one person here. src/engine/read.ts states the same rules in SQL.
- * - a review step: no hand that ever submitted the instance;
- * - a step the workflow keeps apart from others (Step.separateFrom): no hand that fired one of them;
- * - a global step under a global role: not by a user bound to the instance's OPD (boundOpds).
+ * undefined when it does not (the duties are listed in src/auth/access.ts).
  */
 export function dutyConflict(actor: Actor, def: WorkflowDefinition, state: string, type: string, step: Step, instance: InstanceAccess): string | undefined {
-  const hand = handOf(actor);
-  if (step.review && hand.some((u) => instance.submitters.includes(u))) {
-    return `You submitted or prepared this ${def.name}, or acted for whoever did, so you may not review it`;
-  }
-  for (const other of separatedSteps(def, state, type)) {
-    if (hand.some((u) => instance.step_hands.includes(stepKey(other.state, other.event, u)))) {
-      return `You (or whom you act for) fired "${other.event}" in "${other.state}" on this ${def.name}; "${type}" needs someone else`;
-    }
-  }
-  if (step.scope === 'global' && boundOpds(actor).includes(instance.org_id)) {
-    const role = qualifyingRole(actor, step, instance);
-    if (role !== undefined && GLOBAL_ROLES.has(role as RoleName)) {
-      return `You work at ${instance.org_id}, so you may not act on its ${def.name} as ${role}`;
-    }
-  }
-  return undefined;
+  const broken = dutiesOf(actor, def, state, type, step).find((d) => !allHold([d.must], instance));
+  return broken && conflictDetail(broken, def, type, instance);
 }
 
 /**
@@ -84,9 +37,22 @@ export function dutyConflict(actor: Actor, def: WorkflowDefinition, state: strin
  * (their own grant wins), the delegated grant when only a delegation qualifies them.
  */
 export function delegatedGrant(actor: Actor, step: Step, instance: InstanceAccess, role: string): RoleGrant | undefined {
-  const org = step.scope === 'global' ? undefined : roleOrg(step, role, instance);
+  const grant = grantsOf(actor, step).find((g) => g.role === role);
+  const org = grant && orgOf(grant, instance);
   const grants = actor.roles.filter((g) => g.role === role && (org === undefined || g.org === org));
   return grants.some((g) => !g.actingFor) ? undefined : grants.find((g) => g.actingFor);
+}
+
+/** The org at which a grant's role is held for `instance` (undefined for a global step). */
+function orgOf(grant: Grant, instance: InstanceAccess): string | undefined {
+  for (const atom of grant.when) {
+    if (atom.kind === 'org') return instance.org_id;
+    if (atom.kind === 'dataOrg') {
+      const org = instance.data?.[atom.field];
+      return typeof org === 'string' ? org : undefined;
+    }
+  }
+  return undefined;
 }
 
 export type EventDecision =
@@ -109,14 +75,10 @@ export function decideEvent(actor: Actor, def: WorkflowDefinition, instance: Ins
     return { kind: 'allowed', step, role };
   }
   const knownEvent = Object.values(def.steps).some((events) => type in events);
+  // Whether some step with this event is the actor's at this instance's orgs, whoever submitted it.
   const couldEver = Object.values(def.steps).some((events) => {
     const s = events[type];
-    if (s === undefined) return false;
-    return s.roles.some((r) => {
-      if (s.scope === 'global') return hasRole(actor, r);
-      const org = roleOrg(s, r, instance);
-      return org !== undefined && hasRole(actor, r, org);
-    });
+    return s !== undefined && grantsOf(actor, s).some((g) => allHold(g.when.filter((a) => a.kind !== 'submittedBy'), instance));
   });
   if (knownEvent && !couldEver) return { kind: 'forbidden', detail: `You may not fire "${type}" on this ${def.name}` };
   return { kind: 'no-transition', detail: `State "${instance.state}" has no transition for "${type}"` };

@@ -148,12 +148,13 @@ export function registerUserCommands(program: Command, withDeployment: WithDeplo
     .requiredOption('--name <full name>', 'full name with titles, as printed on documents')
     .requiredOption('--org <org>', 'the OPD the user belongs to')
     .option('--position <position>', 'position (jabatan), as printed on documents')
+    .option('--nip <nip>', 'NIP (18 digits), printed under the name on documents')
     .option('--role <role@org>', 'a role to grant at an OPD (repeatable)', collect, [])
     .option('--as <admin>', AS_HELP)
-    .action(refusalsExit2(async (username: string, opts: { name: string; org: string; position?: string; role: string[]; as?: string }) => {
+    .action(refusalsExit2(async (username: string, opts: { name: string; org: string; position?: string; nip?: string; role: string[]; as?: string }) => {
       const roles = parseGrants(opts.role);
       await withDeployment('cli:user', false, async ({ db }) => {
-        await createUser(db.kysely, await actorName(db.kysely, opts.as), { username, fullName: opts.name, org: opts.org, position: opts.position, roles });
+        await createUser(db.kysely, await actorName(db.kysely, opts.as), { username, fullName: opts.name, org: opts.org, position: opts.position, nip: opts.nip, roles });
         process.stdout.write(`created ${username}\n`);
       });
     }));

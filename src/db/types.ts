@@ -18,6 +18,8 @@ export interface UsersTable {
   username: string;
   full_name: string;
   position: Generated<string>;
+  /** 18 digits (NIP), or null. */
+  nip: Generated<string | null>;
   org_id: string;
   active: Generated<boolean>;
   created_at: Generated<Date>;

@@ -66,6 +66,8 @@ export interface DocumentSigner {
   orgName: string;
   /** Acting for the holder of the position: printed as "Plt. <position>". */
   acting?: boolean;
+  /** NIP (18 digits), printed under the name; absent for people who have none. */
+  nip?: string;
 }
 
 export interface DocumentContent {

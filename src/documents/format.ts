@@ -80,3 +80,8 @@ export function formatDateTimeId(date: Date, timeZone: string): string {
 export function formatPlaceDate(place: string, date: Date, timeZone: string): string {
   return `${place}, ${formatDateId(date, timeZone)}`;
 }
+
+/** A NIP as it is printed: birth date, appointment month, sex, serial — "19780312 200501 1 002". */
+export function formatNip(nip: string): string {
+  return /^[0-9]{18}$/.test(nip) ? `${nip.slice(0, 8)} ${nip.slice(8, 14)} ${nip.slice(14, 15)} ${nip.slice(15)}` : nip;
+}

@@ -11,6 +11,8 @@ import { parseDocumentNumber, takeDocumentNumber, voidDocumentNumber } from './n
 import { InvalidDocumentNumber } from './errors';
 import type { DocumentPool } from './pool';
 import type { Clock } from '../clock';
+import type { Actor } from '../auth/roles';
+import { eventLabels, roleLabels, stateLabels, workflowLabels } from '../web/i18n/labels';
 
 export interface ProducerSettings {
   government: string;
@@ -21,7 +23,23 @@ export interface ProducerSettings {
   clock: Clock;
 }
 
-/** The calendar year of a moment in the deployment's time zone: document numbers restart each year. */
+/**
+ * Officers read labels, not identifiers: a state, event or role id without an Indonesian label is
+ * printed with its underscores and dashes as spaces, as the console does.
+ */
+const label = (table: Readonly<Record<string, string>>, id: string): string => (Object.hasOwn(table, id) ? table[id]! : id.replace(/[_-]+/g, ' '));
+const stateLabel = (id: string | null): string => (id === null ? '-' : label(stateLabels.id, id));
+
+/**
+ * The office that issues a stage document: the one in whose name the official acts, i.e. the
+ * organisation of the role grant that allows the step (the principal's, under a delegation), so
+ * Bappeda's verification is a Bappeda letter numbered in Bappeda's register, not one of the
+ * proposing OPD. The instance's own OPD when the actor holds no matching grant.
+ */
+function issuingOrg(actor: Actor, role: string, instanceOrg: string, actingFor: string | undefined): string {
+  const grants = actor.roles.filter((g) => g.role === role && (actingFor ? g.actingFor?.username === actingFor : !g.actingFor));
+  return (grants.find((g) => g.org === instanceOrg) ?? grants[0])?.org ?? instanceOrg;
+}
 
 function linesOf(data: Record<string, unknown>): DocumentLine[] | undefined {
   if (!Array.isArray(data.lines)) return undefined;
@@ -68,7 +86,7 @@ async function boundedHistory(db: Kysely<Database>, instanceId: string) {
     .executeTakeFirstOrThrow();
   return {
     transitions: transitions.map((h) => ({
-      at: h.at, actor: h.full_name ?? h.actor, event: h.event, from: h.from_state, to: h.to_state,
+      at: h.at, actor: h.full_name ?? h.actor, event: label(eventLabels.id, h.event), from: stateLabel(h.from_state), to: stateLabel(h.to_state),
       comment: h.comment && clipText(h.comment, DOCUMENT_BOUNDS.historyCommentChars),
     })),
     transitionsOmitted: Math.max(0, counts.transitions - transitions.length),
@@ -95,7 +113,8 @@ export class StageDocuments implements DocumentProducer {
     const { row, actor, step, event } = req;
     const spec = step.document!;
     const issuedAt = this.settings.clock();
-    const org = await this.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', row.org_id).executeTakeFirstOrThrow();
+    const issuer = issuingOrg(actor, req.role, row.org_id, req.actingFor?.username);
+    const org = await this.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', issuer).executeTakeFirstOrThrow();
     // A stamped number (e.g. the permit number an SK Izin carries) is the document's own number.
     const number = spec.numberFrom
       ? stampedNumber(row.data, spec.numberFrom)
@@ -108,6 +127,7 @@ export class StageDocuments implements DocumentProducer {
         username: actor.username, fullName: actor.fullName, orgName: actor.orgName,
       });
       const past = spec.public ? undefined : await boundedHistory(this.db, row.id);
+      const nip = (await this.db.selectFrom('users').select('nip').where('username', '=', actor.username).executeTakeFirst())?.nip ?? undefined;
       const documentId = crypto.randomUUID();
       const content: DocumentContent = {
         government: this.settings.government,
@@ -119,21 +139,24 @@ export class StageDocuments implements DocumentProducer {
         place: this.settings.place,
         issuedAt,
         timezone: this.settings.timezone,
-        workflow: req.def.title,
+        workflow: label(workflowLabels.id, row.workflow),
         instanceTitle: row.title,
         lines: linesOf(row.data),
         total: row.total ?? undefined,
         fields: req.def.documentFields?.(row.data),
         history: past ? [
           ...past.transitions,
-          { at: issuedAt.toISOString(), actor: actor.fullName, event: event.type, from: row.state, to: req.nextState, comment: event.comment && clipText(event.comment, DOCUMENT_BOUNDS.historyCommentChars) },
+          {
+            at: issuedAt.toISOString(), actor: actor.fullName, event: label(eventLabels.id, event.type), from: stateLabel(row.state), to: stateLabel(req.nextState),
+            comment: event.comment && clipText(event.comment, DOCUMENT_BOUNDS.historyCommentChars),
+          },
         ] : [],
         historyOmitted: past?.transitionsOmitted ?? 0,
         discussion: past && { comments: past.comments, omitted: past.commentsOmitted },
         comment: spec.public ? null : event.comment,
         signer: req.actingFor
-          ? { name: actor.fullName, position: req.actingFor.position || req.role, orgName: actor.orgName, acting: true }
-          : { name: actor.fullName, position: actor.position || req.role, orgName: actor.orgName },
+          ? { name: actor.fullName, position: req.actingFor.position || label(roleLabels.id, req.role), orgName: actor.orgName, acting: true, nip }
+          : { name: actor.fullName, position: actor.position || label(roleLabels.id, req.role), orgName: actor.orgName, nip },
       };
       const signed = await this.pool.renderAndSign(content, identity);
       return {

@@ -3,7 +3,7 @@ import QRCode from 'qrcode';
 import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
 import { SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
 import { DOCUMENT_BOUNDS, signerPosition, type DocumentContent } from './content';
-import { formatDateTimeId, formatNumberId, formatPlaceDate, formatRupiah } from './format';
+import { formatDateTimeId, formatNip, formatNumberId, formatPlaceDate, formatRupiah } from './format';
 import { fontName, registerDocumentFonts } from './fonts';
 import { textHeight, writeText } from './text-layout';
 
@@ -32,8 +32,24 @@ function pageBottom(doc: Doc): number {
   return doc.page.height - MARGIN - 14; // keep the footer line free
 }
 
+/**
+ * Where a render may break pages: every ensureSpace call is a numbered point (a table row, a
+ * heading, a comment, the signature block). A second render may be told to break at a point
+ * before it is needed, so the signature block never stands alone on its page.
+ */
+interface Breaks {
+  point: number;
+  /** Break the page at this point even if it fits (second render), or -1. */
+  breakAt: number;
+  /** The point of the signature block, and whether it had to start a page. */
+  signature?: { point: number; brokeAlone: boolean };
+}
+const breaksOf = new WeakMap<Doc, Breaks>();
+
 function ensureSpace(doc: Doc, height: number): boolean {
-  if (doc.y + height <= pageBottom(doc)) return false;
+  const b = breaksOf.get(doc);
+  const point = b ? ++b.point : 0;
+  if (doc.y + height <= pageBottom(doc) && point !== b?.breakAt) return false;
   doc.addPage();
   return true;
 }
@@ -130,11 +146,12 @@ function history(doc: Doc, c: DocumentContent): void {
       { header: 'Waktu', width: 92 },
       { header: 'Pelaku', width: 90 },
       { header: 'Peristiwa', width: 75 },
-      { header: 'Dari -> Ke', width: 110 },
+      { header: 'Dari status', width: 55 },
+      { header: 'Ke status', width: 55 },
       { header: 'Catatan', width: 116 },
     ],
     c.history.map((h) => [
-      formatDateTimeId(new Date(h.at), c.timezone), h.actor, h.event, `${h.from ?? '-'} -> ${h.to}`, h.comment ?? '',
+      formatDateTimeId(new Date(h.at), c.timezone), h.actor, h.event, h.from ?? '-', h.to, h.comment ?? '',
     ]),
   );
 }
@@ -171,8 +188,10 @@ function qr(doc: Doc, text: string, x: number, y: number, size: number): void {
 }
 
 function signatureBlock(doc: Doc, c: DocumentContent): void {
-  const height = 150;
-  ensureSpace(doc, height);
+  const height = 175;
+  const broke = ensureSpace(doc, height);
+  const b = breaksOf.get(doc);
+  if (b) b.signature = { point: b.point, brokeAlone: broke && b.breakAt === -1 };
   const top = doc.y + 6;
   const left = MARGIN + 250;
   const width = doc.page.width - MARGIN - left;
@@ -183,6 +202,7 @@ function signatureBlock(doc: Doc, c: DocumentContent): void {
   qr(doc, c.verifyUrl, left + (width - 72) / 2, qrTop, 72);
   writeText(doc.font(FONT).fontSize(7), 'Ditandatangani secara elektronik', left, qrTop + 74, { width, align: 'center' });
   writeText(doc.font(BOLD).fontSize(10), c.signer.name, undefined, undefined, { width, align: 'center', underline: true });
+  if (c.signer.nip) writeText(doc.font(FONT).fontSize(10), `NIP. ${formatNip(c.signer.nip)}`, undefined, undefined, { width, align: 'center' });
   doc.x = MARGIN;
   doc.y = Math.max(doc.y, top + height);
 }
@@ -202,8 +222,21 @@ function footers(doc: Doc, c: DocumentContent): void {
   }
 }
 
-/** Renders the document with a signature placeholder on its last page. */
-export function renderDocumentPdf(c: DocumentContent): Promise<Buffer> {
+/** How many break points before the signature block the second render breaks at: the last rows or paragraph go with it. */
+const KEEP_WITH_SIGNATURE = 2;
+
+/**
+ * Renders the document with a signature placeholder on its last page. A signature block that
+ * would start a page of its own is never left alone: the document is laid out again with a page
+ * break KEEP_WITH_SIGNATURE points earlier, so the end of what it signs goes with it.
+ */
+export async function renderDocumentPdf(c: DocumentContent): Promise<Buffer> {
+  const first = await renderOnce(c, -1);
+  if (!first.signature?.brokeAlone || first.signature.point <= KEEP_WITH_SIGNATURE) return first.pdf;
+  return (await renderOnce(c, first.signature.point - KEEP_WITH_SIGNATURE)).pdf;
+}
+
+function renderOnce(c: DocumentContent, breakAt: number): Promise<{ pdf: Buffer; signature: Breaks['signature'] }> {
   return new Promise((resolve, reject) => {
     const doc = new PDFDocument({
       size: 'A4',
@@ -212,9 +245,11 @@ export function renderDocumentPdf(c: DocumentContent): Promise<Buffer> {
       info: { Title: `${c.title} ${c.number}`, Author: c.signer.name, Subject: c.instanceTitle, Creator: 'grms', Keywords: c.documentId },
     });
     registerDocumentFonts(doc);
+    const breaks: Breaks = { point: 0, breakAt };
+    breaksOf.set(doc, breaks);
     const chunks: Buffer[] = [];
     doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('end', () => resolve({ pdf: Buffer.concat(chunks), signature: breaks.signature }));
     doc.on('error', reject);
     try {
       letterhead(doc, c);

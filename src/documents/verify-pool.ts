@@ -28,7 +28,9 @@ export interface VerifyPool {
 
 export interface VerifyTaskOptions {
   revocations: Revocation[];
-  /** When grms registered the document, if it did: the time a signature without a time-stamp is judged at. */
+  /** The earliest witness cosignature over the document's leaf, if any: judged at without a time-stamp. */
+  witnessedAt?: Date;
+  /** When grms registered the document, if it did: judged at without a time-stamp or a witness. */
   registeredAt?: Date;
   /** The time-stamping authorities trusted. */
   tsaAnchorsPem: string[];
@@ -85,7 +87,7 @@ export function createVerifyPool({ threads, queue, budgetMs, limits, lazy = fals
   if (!lazy) pool();
 
   return {
-    async verify(pdf, trustAnchorsPem, { revocations, registeredAt, tsaAnchorsPem, transfer = false }) {
+    async verify(pdf, trustAnchorsPem, { revocations, witnessedAt, registeredAt, tsaAnchorsPem, transfer = false }) {
       if (closed || inFlight.size >= threads + queue) throw refuse('busy', verifyBusy());
       const abort = new AbortController();
       const { port1, port2 } = new MessageChannel();
@@ -100,7 +102,7 @@ export function createVerifyPool({ threads, queue, budgetMs, limits, lazy = fals
       inFlight.add(abort);
       try {
         const outcome = await pool().run(
-          { pdf: bytes, trustAnchorsPem, tsaAnchorsPem, revocations, registeredAt, limits, started: port2 },
+          { pdf: bytes, trustAnchorsPem, tsaAnchorsPem, revocations, witnessedAt, registeredAt, limits, started: port2 },
           { signal: abort.signal, transferList: [port2, bytes.buffer as ArrayBuffer] },
         );
         if ('limitsExceeded' in outcome) throw refuse('limits', signatureLimitsExceeded(outcome.limitsExceeded));

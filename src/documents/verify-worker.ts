@@ -10,6 +10,7 @@ export interface VerifyTask {
   trustAnchorsPem: string[];
   tsaAnchorsPem: string[];
   revocations: Revocation[];
+  witnessedAt: Date | undefined;
   registeredAt: Date | undefined;
   limits: SignatureLimits;
   /** Told when the thread starts on this task: the time budget counts from then, not from queueing. */
@@ -25,7 +26,7 @@ export default function run(task: VerifyTask): VerifyOutcome {
   task.started.close();
   const pdf = Buffer.from(task.pdf.buffer, task.pdf.byteOffset, task.pdf.byteLength);
   try {
-    return { result: verifyPdf(pdf, task.trustAnchorsPem, { revocations: task.revocations, registeredAt: task.registeredAt, tsaAnchorsPem: task.tsaAnchorsPem, limits: task.limits }) };
+    return { result: verifyPdf(pdf, task.trustAnchorsPem, { revocations: task.revocations, witnessedAt: task.witnessedAt, registeredAt: task.registeredAt, tsaAnchorsPem: task.tsaAnchorsPem, limits: task.limits }) };
   } catch (err) {
     // Error classes do not survive the trip back to the main thread: say it in data.
     if (err instanceof SignatureLimitsExceeded) return { limitsExceeded: err.message };

@@ -26,7 +26,12 @@ import { checkToken, type CheckedToken } from './timestamp';
 export interface VerifyOptions {
   /** Revoked certificates; a signature judged at or after `revokedAt` is invalid. */
   revocations?: Revocation[];
-  /** When grms stored the document (documents.created_at): the time a signature without a time-stamp is judged at. */
+  /**
+   * The earliest time a witness cosigned a checkpoint whose tree holds the document's leaf: proven
+   * by parties other than the operator, so a signature without a time-stamp is judged at it.
+   */
+  witnessedAt?: Date;
+  /** When grms stored the document (documents.created_at): the time judged at when no witness has seen it yet. */
   registeredAt?: Date;
   /** The time-stamping authorities trusted (GRMS_TSA_TRUST_ANCHORS). */
   tsaAnchorsPem?: string[];
@@ -53,7 +58,7 @@ export interface VerifyResult {
   timestamp?: { time: string; authority: string };
   /** The time validity was decided at, and what set it. */
   judgedAt?: string;
-  judgedBy?: 'timestamp' | 'registration' | 'verification';
+  judgedBy?: 'timestamp' | 'witnesses' | 'registration' | 'verification';
   /** What a reader should know beyond valid/invalid (no time-stamp, incomplete validation material …). */
   notes: string[];
 }
@@ -249,10 +254,14 @@ export function verifyPdf(pdf: Buffer, trustAnchorsPem: string[], opts: VerifyOp
     if (tsaPath) {
       at = token!.latest;
       out.judgedBy = 'timestamp';
+    } else if (opts.witnessedAt) {
+      at = opts.witnessedAt;
+      out.judgedBy = 'witnesses';
+      out.notes.push('no trusted signature time-stamp: judged at the earliest witness cosignature of a log checkpoint that holds the document');
     } else if (opts.registeredAt) {
       at = opts.registeredAt;
       out.judgedBy = 'registration';
-      out.notes.push('no trusted signature time-stamp: the time of signing is not proven; judged at the document\'s registration in grms');
+      out.notes.push('no trusted signature time-stamp and no witness has cosigned the document\'s leaf yet: the time of signing is not proven; judged at the document\'s registration in grms');
     } else {
       at = new Date();
       out.judgedBy = 'verification';

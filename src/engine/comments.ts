@@ -2,9 +2,8 @@ import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, InstanceRow } from '../db/types';
 import { type Actor, hasRole } from '../auth/roles';
-import { appendAuditEvent, nextAuditSeq } from '../audit/chain';
+import { appendHistory } from './history';
 import { payloadDigest } from '../audit/hash';
-import { instanceColumns } from '../audit/instance-digest';
 import { forbidden, GrmsError, invalidData, type FieldProblem } from '../errors';
 import type { Engine } from './engine';
 import { COMMENT_EVENT, commentProblems } from './comment-rules';
@@ -76,12 +75,14 @@ export async function attachmentBytes(db: Kysely<Database>, instanceId: string):
 }
 
 /**
- * A comment (with optional files) on an instance: one audit row (event 'comment', the state
- * unchanged) whose payload digest covers the files, in the same transaction as the files. The
- * instance's version and ETag stay as they were (the version counts state and data changes), so a
- * comment never makes a concurrent event fail. Within the transaction (under the instance's row
- * lock) the comment is written first and then counted, so concurrent comments cannot all slip
- * under the rate limit or the attachment quota; a refused one leaves nothing behind.
+ * A comment (with optional files) on an instance: one history row (event 'comment', the state
+ * unchanged, written by appendHistory) whose payload digest covers the files, in the same
+ * transaction as the files. The instance's version and ETag stay as they were (the version counts
+ * state and data changes), so a comment never makes a concurrent event fail; the commenter joins
+ * the participants (who may read it later even if it leaves their OPD's sight). Within the
+ * transaction (under the instance's row lock) the comment is written first and then counted, so
+ * concurrent comments cannot all slip under the rate limit or the attachment quota; a refused one
+ * leaves nothing behind.
  */
 export async function addComment(db: Kysely<Database>, engine: Engine, actor: Actor, instanceId: string, comment: unknown, files: IncomingFile[]): Promise<CommentResult> {
   const row = await authoriseComment(engine, actor, instanceId);
@@ -99,14 +100,13 @@ export async function addComment(db: Kysely<Database>, engine: Engine, actor: Ac
     sha256: crypto.createHash('sha256').update(f.bytes).digest('hex'), bytes: f.bytes,
   }));
   return db.transaction().execute(async (trx) => {
-    const locked = await trx.selectFrom('workflow_instances').selectAll().where('id', '=', row.id).forUpdate().executeTakeFirstOrThrow();
-    const seq = await nextAuditSeq(trx, row.id, locked.version);
-    await appendAuditEvent(trx, {
-      instanceId: row.id, seq, event: COMMENT_EVENT, fromState: locked.state, toState: locked.state, actor: actor.username,
-      actorRole: actor.roles[0]?.role ?? null, comment: comment as string,
-      payloadDigest: described.length ? payloadDigest(described.map(({ filename, size, sha256 }) => ({ filename, size, sha256 }))) : null,
-      // A comment leaves the instance as it is (participants are not part of the digest).
-      extra: instanceColumns(locked),
+    const { seq, after } = await appendHistory(trx, {
+      kind: 'comment',
+      instanceId: row.id,
+      entry: {
+        event: COMMENT_EVENT, actor: actor.username, actorRole: actor.roles[0]?.role ?? null, comment: comment as string,
+        payloadDigest: described.length ? payloadDigest(described.map(({ filename, size, sha256 }) => ({ filename, size, sha256 }))) : null,
+      },
     });
     for (const f of described) {
       await trx.insertInto('attachments').values({
@@ -119,10 +119,6 @@ export async function addComment(db: Kysely<Database>, engine: Engine, actor: Ac
       const used = await attachmentBytes(trx, row.id);
       if (used > limits.attachmentQuotaBytes) throw attachmentQuotaExceeded(limits, used - described.reduce((n, f) => n + f.size, 0));
     }
-    // Who commented may read the instance later even if it leaves their OPD's sight.
-    if (!locked.participants.includes(actor.username)) {
-      await trx.updateTable('workflow_instances').set({ participants: [...locked.participants, actor.username] }).where('id', '=', row.id).execute();
-    }
-    return { seq, version: locked.version, comment: comment as string, attachments: described.map(({ bytes: _b, ...rest }) => rest) };
+    return { seq, version: after.version, comment: comment as string, attachments: described.map(({ bytes: _b, ...rest }) => rest) };
   });
 }

@@ -2,17 +2,16 @@ import crypto from 'node:crypto';
 import Ajv2020 from 'ajv/dist/2020';
 import { DEFAULT_TIMEZONE, systemClock, workflowTime, type WorkflowTime } from '../clock';
 import type { ValidateFunction } from 'ajv';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { initialTransition, transition, type StateValue } from 'xstate';
 import type { Database, InstanceRow } from '../db/types';
 import type { Actor } from '../auth/roles';
 import { hasRole } from '../auth/roles';
 import { canRead, decideEvent, delegatedGrant } from '../auth/permissions';
-import { appendAuditEvent, nextAuditSeq } from '../audit/chain';
+import { appendHistory } from './history';
 import { trackDeadlines, type SlaSettings } from './deadlines';
 import { localDay } from '../sla/calendar';
 import { payloadDigest } from '../audit/hash';
-import { instanceColumns } from '../audit/instance-digest';
 import { sqlstateOf, SQLSTATE } from '../db/sqlstate';
 import {
   commentRequired, forbidden, GrmsError, invalidData, notFound, transitionNotAllowed, versionConflict, type FieldProblem,
@@ -119,20 +118,15 @@ export class Engine {
     const id = crypto.randomUUID();
     let receipt: Record<string, unknown> | undefined;
     const view = await this.withIdempotency(idem, async (trx) => {
-      const row = await trx
-        .insertInto('workflow_instances')
-        .values({
-          id, workflow: def.name, workflow_version: def.version, state: stateName(snapshot.value), version: 1,
+      const { after: row } = await appendHistory(trx, {
+        kind: 'create',
+        values: {
+          id, workflow: def.name, workflow_version: def.version, state: stateName(snapshot.value),
           snapshot: JSON.stringify(persisted), data: JSON.stringify(normalized.data), org_id: org,
           title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
           participants: [actor.username], created_by: actor.username,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await appendAuditEvent(trx, {
-        instanceId: id, seq: 1, event: 'create', fromState: null, toState: row.state, actor: actor.username,
-        actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data),
-        extra: instanceColumns(row),
+        },
+        entry: { event: 'create', actor: actor.username, actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data) },
       });
       await trackDeadlines(trx, def, this.slaSettings, { instanceId: id, from: null, to: row.state });
       if (def.onCreate) receipt = await def.onCreate(trx, { row, actor, at: { instant: this.time.clock(), timeZone: this.time.timeZone } });
@@ -250,31 +244,25 @@ export class Engine {
     document: PreparedDocument | undefined,
   ): Promise<InstanceView> {
     const { normalized, nextState, role, comment } = plan;
-    // The version counts state and data changes; the audit seq counts every row (comments too).
-    const seq = await nextAuditSeq(trx, row.id, row.version);
     // The hand that fires it: the actor and, under a delegation, whom they act for (duty checks compare hands).
     const hand = plan.actingFor ? [actor.username, plan.actingFor.username] : [actor.username];
-    const updated = await trx
-      .updateTable('workflow_instances')
-      .set({
+    const { seq, after: updated } = await appendHistory(trx, {
+      kind: 'transition',
+      instanceId: row.id,
+      update: (locked) => ({
         state: nextState,
-        version: row.version + 1,
         snapshot: JSON.stringify(def.machine.getPersistedSnapshot(plan.next)),
         ...(normalized && {
           data: JSON.stringify(normalized.data), title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
         }),
-        submitters: input.type === 'submit' || plan.step.submits ? addAll(row.submitters, hand) : row.submitters,
-        step_hands: addAll(row.step_hands, hand.map((u) => stepKey(row.state, input.type, u))),
-        participants: addOnce(row.participants, actor.username),
-        updated_at: sql<Date>`now()`,
-      })
-      .where('id', '=', row.id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await appendAuditEvent(trx, {
-      instanceId: row.id, seq, event: input.type, fromState: row.state, toState: nextState, actor: actor.username,
-      actorRole: role, comment, payloadDigest: normalized ? payloadDigest(normalized.data) : null,
-      extra: { document_sha256: document?.sha256 ?? null, acting_for: plan.actingFor?.username ?? null, ...instanceColumns(updated) },
+        submitters: input.type === 'submit' || plan.step.submits ? addAll(locked.submitters, hand) : locked.submitters,
+        step_hands: addAll(locked.step_hands, hand.map((u) => stepKey(locked.state, input.type, u))),
+        participants: addOnce(locked.participants, actor.username),
+      }),
+      entry: {
+        event: input.type, actor: actor.username, actorRole: role, comment, payloadDigest: normalized ? payloadDigest(normalized.data) : null,
+        extra: { document_sha256: document?.sha256 ?? null, acting_for: plan.actingFor?.username ?? null },
+      },
     });
     await trackDeadlines(trx, def, this.slaSettings, { instanceId: row.id, from: row.state, to: nextState });
     if (document) await document.store(trx, seq);

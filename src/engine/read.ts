@@ -1,9 +1,9 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../db/types';
-import { type Actor, boundOpds, GLOBAL_ROLES, handOf, hasGlobalRole, hasRole, memberOrgs } from '../auth/roles';
+import { type Actor, hasGlobalRole, memberOrgs } from '../auth/roles';
+import { type Atom, atomSql, type Duty, stepAccess } from '../auth/access';
 import { badRequest, GrmsError, type FieldProblem } from '../errors';
 import type { WorkflowRegistry } from './registry';
-import { type RoleName, separatedSteps, stepKey, type StepScope } from './definition';
 import { definitionOf, toView, type InstanceView } from './view';
 import { inYear, parseYear } from './years';
 import { searchCondition, searchTerm } from './search';
@@ -45,22 +45,46 @@ export function parseLimit(limit: string | undefined): number {
 
 /**
  * One way the actor may fire an event: the workflow version and state, and what the instance must
- * satisfy besides (scope, and for a task segregation of duties: dutyConflict in
- * src/auth/permissions.ts, as SQL).
+ * satisfy besides, as stated once in src/auth/access.ts: one of the grants (scope), and for a task
+ * every duty (segregation of duties).
  */
 interface Disjunct {
   workflow: string;
   version: number;
   state: string;
-  scope: StepScope;
-  orgs: string[];
-  orgField?: string;
-  /** A review: no hand of the actor among the submitters. */
-  review: boolean;
-  /** step_hands entries none of which may be there (steps kept apart from this one, by the actor's hand). */
-  otherHands?: string[];
-  /** OPDs whose instances the actor may not act on under this step's global role. */
-  notOrgs?: string[];
+  /** Conditions of the grants (any one suffices), merged where they differ only in their orgs. */
+  grants: Atom[][];
+  /** Duties (all must hold); empty unless tasks were asked for. */
+  duties: Atom[];
+}
+
+/** The org atom a grant's condition reads from the instance's own OPD, if any. */
+const orgAtom = (when: readonly Atom[]) => when.find((a): a is Extract<Atom, { kind: 'org' }> => a.kind === 'org');
+
+/**
+ * OR of conditions that differ only in the orgs of their org or data-org atom is one condition
+ * over the union of those orgs (a grant holds at most one such atom): the SQL stays one IN list.
+ */
+function mergeGrants(grants: ReadonlyArray<readonly Atom[]>): Atom[][] {
+  const merged = new Map<string, Atom[]>();
+  for (const when of grants) {
+    const shape = JSON.stringify(when.map((a) => (a.kind === 'org' || a.kind === 'dataOrg' ? { ...a, in: [] } : a)));
+    const seen = merged.get(shape);
+    merged.set(shape, seen ? seen.map((a, i) => unionOrgs(a, when[i]!)) : [...when]);
+  }
+  return [...merged.values()];
+}
+
+function unionOrgs(a: Atom, b: Atom): Atom {
+  if ((a.kind === 'org' || a.kind === 'dataOrg') && a.kind === b.kind) return { ...a, in: [...new Set([...a.in, ...(b as typeof a).in])].sort() };
+  return a;
+}
+
+/** Duties as SQL conjuncts: the step_hands ones in one array (none of them may be there). */
+function mergeDuties(duties: readonly Duty[]): Atom[] {
+  const keys = duties.flatMap((d) => (d.must.kind === 'noStepHand' ? d.must.keys : [])).sort();
+  const rest = duties.map((d) => d.must).filter((a) => a.kind !== 'noStepHand');
+  return keys.length ? [...rest, { kind: 'noStepHand', keys }] : rest;
 }
 
 /**
@@ -74,22 +98,11 @@ function taskDisjuncts(actor: Actor, registry: WorkflowRegistry, tasksOnly: bool
     for (const [state, events] of Object.entries(def.steps)) {
       for (const [type, step] of Object.entries(events)) {
         if (tasksOnly && !step.task) continue;
-        let orgs: string[] = [];
-        if (step.scope === 'global') {
-          if (!step.roles.some((r) => hasRole(actor, r))) continue;
-        } else {
-          orgs = [...new Set(actor.roles.filter((g) => step.roles.includes(g.role as never)).map((g) => g.org))].sort();
-          if (orgs.length === 0) continue;
-          if (step.scope === 'data-org' && !step.orgField) continue;
-        }
-        const hand = handOf(actor);
-        const otherHands = tasksOnly ? separatedSteps(def, state, type).flatMap((o) => hand.map((u) => stepKey(o.state, o.event, u))).sort() : [];
-        const globalRole = step.scope === 'global' && GLOBAL_ROLES.has(step.roles.find((r) => hasRole(actor, r)) as RoleName);
-        const notOrgs = tasksOnly && globalRole ? boundOpds(actor).sort() : [];
+        const access = stepAccess(actor, def, state, type)!;
+        if (access.grants.length === 0) continue;
         const d: Disjunct = {
-          workflow: def.name, version: def.version, state, scope: step.scope, orgs,
-          ...(step.scope === 'data-org' && { orgField: step.orgField }), review: tasksOnly && step.review === true,
-          ...(otherHands.length > 0 && { otherHands }), ...(notOrgs.length > 0 && { notOrgs }),
+          workflow: def.name, version: def.version, state,
+          grants: mergeGrants(access.grants.map((g) => g.when)), duties: tasksOnly ? mergeDuties(access.duties) : [],
         };
         out.set(JSON.stringify(d), d);
       }
@@ -104,16 +117,16 @@ function taskDisjuncts(actor: Actor, registry: WorkflowRegistry, tasksOnly: bool
  * and OPD a branch reads from the deadlines index: restating them on the instance makes the
  * planner count their selectivity twice and read the whole inbox).
  */
-function disjunctSql(d: Disjunct, actor: Actor, without: { state?: boolean; workflow?: boolean; org?: boolean } = {}): Expression<SqlBool> {
-  const parts = [sql`workflow_instances.workflow_version = ${d.version}`];
+function disjunctSql(d: Disjunct, without: { state?: boolean; workflow?: boolean; org?: boolean } = {}): Expression<SqlBool> {
+  const parts: Expression<unknown>[] = [sql`workflow_instances.workflow_version = ${d.version}`];
   if (!without.workflow) parts.push(sql`workflow_instances.workflow = ${d.workflow}`);
   if (!without.state) parts.push(sql`workflow_instances.state = ${d.state}`);
-  if (d.scope === 'data-org') parts.push(sql`workflow_instances.data->>${d.orgField} in (${sql.join(d.orgs)})`);
-  else if (d.scope !== 'global' && !without.org) parts.push(sql`workflow_instances.org_id in (${sql.join(d.orgs)})`);
-  if (d.scope === 'submitter') parts.push(sql`workflow_instances.snapshot->'context'->>'submittedBy' = ${actor.username}`);
-  if (d.review) parts.push(sql`not workflow_instances.submitters && ARRAY[${sql.join(handOf(actor))}]::text[]`);
-  if (d.otherHands) parts.push(sql`not workflow_instances.step_hands && ARRAY[${sql.join(d.otherHands)}]::text[]`);
-  if (d.notOrgs) parts.push(sql`workflow_instances.org_id not in (${sql.join(d.notOrgs)})`);
+  const grants = d.grants.map((when) => when.filter((a) => !(without.org && a.kind === 'org')));
+  if (!grants.some((when) => when.length === 0)) {
+    const conditions = grants.map((when) => when.map(atomSql));
+    parts.push(conditions.length === 1 ? sql.join(conditions[0]!, sql` and `) : anyOf(conditions.map((c) => sql<SqlBool>`(${sql.join(c, sql` and `)})`)));
+  }
+  parts.push(...d.duties.map(atomSql));
   return sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
 }
 
@@ -130,7 +143,7 @@ function actsAtSomeStage(actor: Actor, registry: WorkflowRegistry): Expression<S
     const key = JSON.stringify({ ...d, state: '' });
     if (seen.has(key)) continue;
     seen.add(key);
-    conditions.push(disjunctSql(d, actor, { state: true }));
+    conditions.push(disjunctSql(d, { state: true }));
   }
   return anyOf(conditions);
 }
@@ -144,7 +157,7 @@ function actsAtSomeStage(actor: Actor, registry: WorkflowRegistry): Expression<S
  * the actor's own OPDs adds nothing to those branches and is left out. Instances the actor took
  * part in are not among them: see listInstances.
  */
-function visibilityBranches(actor: Actor, registry: WorkflowRegistry, byWorkflow: boolean): Expression<SqlBool>[] | null {
+export function visibilityBranches(actor: Actor, registry: WorkflowRegistry, byWorkflow: boolean): Expression<SqlBool>[] | null {
   if (hasGlobalRole(actor)) return null;
   const member = memberOrgs(actor);
   const workflows = [...new Set(registry.all().map((d) => d.name))].sort();
@@ -156,8 +169,8 @@ function visibilityBranches(actor: Actor, registry: WorkflowRegistry, byWorkflow
     const key = JSON.stringify({ ...d, state: '' });
     if (seen.has(key)) continue;
     seen.add(key);
-    if (d.scope !== 'global' && d.scope !== 'data-org' && d.orgs.every((o) => member.includes(o))) continue;
-    branches.push(disjunctSql(d, actor, { state: true }));
+    const grants = d.grants.filter((when) => !orgAtom(when)?.in.every((o) => member.includes(o)));
+    if (grants.length > 0) branches.push(disjunctSql({ ...d, grants }, { state: true }));
   }
   return branches;
 }
@@ -315,14 +328,17 @@ function taskBranches(actor: Actor, registry: WorkflowRegistry, f: ListFilters):
   for (const disjuncts of byState.values()) {
     const { workflow, state } = disjuncts[0]!;
     const conditionOf = (ds: Disjunct[], without: { workflow?: boolean; state?: boolean; org?: boolean } = {}) =>
-      sql<SqlBool>`(${anyOf(ds.map((d) => disjunctSql(d, actor, without)))}${orgFilter})`;
-    if (disjuncts.some((d) => d.scope === 'global' || d.scope === 'data-org')) {
+      sql<SqlBool>`(${anyOf(ds.map((d) => disjunctSql(d, without)))}${orgFilter})`;
+    if (disjuncts.some((d) => d.grants.some((when) => !orgAtom(when)))) {
       branches.push({ workflow, state, org: null, condition: conditionOf(disjuncts), rest: conditionOf(disjuncts, { workflow: true, state: true }) });
       continue;
     }
-    const orgs = [...new Set(disjuncts.flatMap((d) => d.orgs))].filter((o) => !f.org || o === f.org).sort();
+    // Every way to act here is held at the instance's own OPD: one branch per OPD.
+    const orgs = [...new Set(disjuncts.flatMap((d) => d.grants.flatMap((when) => orgAtom(when)!.in)))].filter((o) => !f.org || o === f.org).sort();
     for (const org of orgs) {
-      const here = disjuncts.filter((d) => d.orgs.includes(org)).map((d) => ({ ...d, orgs: [org] }));
+      const here = disjuncts
+        .map((d) => ({ ...d, grants: d.grants.filter((when) => orgAtom(when)!.in.includes(org)).map((when) => when.map((a): Atom => (a.kind === 'org' ? { ...a, in: [org] } : a))) }))
+        .filter((d) => d.grants.length > 0);
       branches.push({ workflow, state, org, condition: conditionOf(here), rest: conditionOf(here, { workflow: true, state: true, org: true }) });
     }
   }

@@ -21,23 +21,23 @@ export const DEMO_ORGS = [
 ] as const;
 
 export const DEMO_USERS = [
-  { username: 'perencana.dinkes', fullName: 'Sri Wahyuni, S.K.M.', position: 'Perencana Ahli Muda', org: 'dinkes', roles: ['planner'] },
-  { username: 'kadis.dinkes', fullName: 'dr. Bambang Suryanto, M.Kes.', position: 'Kepala Dinas Kesehatan', org: 'dinkes', roles: ['opd_head'] },
-  { username: 'perencana.pupr', fullName: 'Agus Setiawan, S.T.', position: 'Perencana Ahli Muda', org: 'pupr', roles: ['planner'] },
-  { username: 'kadis.pupr', fullName: 'Ir. Hendra Kusuma, M.T.', position: 'Kepala Dinas PUPR', org: 'pupr', roles: ['opd_head'] },
-  { username: 'verifikator.bappeda', fullName: 'Dewi Lestari, S.E., M.Si.', position: 'Verifikator Bappeda', org: 'bappeda', roles: ['bappeda_verifier'] },
-  { username: 'tapd.sekda', fullName: 'Drs. Joko Prasetyo, M.M.', position: 'Sekretaris Daerah selaku Ketua TAPD', org: 'setda', roles: ['tapd'] },
-  { username: 'ppkd.bpkad', fullName: 'Rina Marlina, S.E., Ak.', position: 'Kepala BPKAD selaku PPKD', org: 'bpkad', roles: ['ppkd'] },
-  { username: 'auditor.inspektorat', fullName: 'Teguh Santoso, S.H.', position: 'Auditor Ahli Madya', org: 'inspektorat', roles: ['auditor'] },
+  { username: 'perencana.dinkes', fullName: 'Sri Wahyuni, S.K.M.', position: 'Perencana Ahli Muda', nip: '198503122010012015', org: 'dinkes', roles: ['planner'] },
+  { username: 'kadis.dinkes', fullName: 'dr. Bambang Suryanto, M.Kes.', position: 'Kepala Dinas Kesehatan', nip: '197205141998031004', org: 'dinkes', roles: ['opd_head'] },
+  { username: 'perencana.pupr', fullName: 'Agus Setiawan, S.T.', position: 'Perencana Ahli Muda', nip: '198707092011011003', org: 'pupr', roles: ['planner'] },
+  { username: 'kadis.pupr', fullName: 'Ir. Hendra Kusuma, M.T.', position: 'Kepala Dinas PUPR', nip: '197011231996031002', org: 'pupr', roles: ['opd_head'] },
+  { username: 'verifikator.bappeda', fullName: 'Dewi Lestari, S.E., M.Si.', position: 'Verifikator Bappeda', nip: '198202172006042008', org: 'bappeda', roles: ['bappeda_verifier'] },
+  { username: 'tapd.sekda', fullName: 'Drs. Joko Prasetyo, M.M.', position: 'Sekretaris Daerah selaku Ketua TAPD', nip: '196806151994031007', org: 'setda', roles: ['tapd'] },
+  { username: 'ppkd.bpkad', fullName: 'Rina Marlina, S.E., Ak.', position: 'Kepala BPKAD selaku PPKD', nip: '197409262000032003', org: 'bpkad', roles: ['ppkd'] },
+  { username: 'auditor.inspektorat', fullName: 'Teguh Santoso, S.H.', position: 'Auditor Ahli Madya', nip: '197812052005011006', org: 'inspektorat', roles: ['auditor'] },
   { username: 'admin', fullName: 'Administrator grms', position: 'Administrator Sistem', org: 'bappeda', roles: ['admin'] },
-  { username: 'fo.dpmptsp', fullName: 'Nur Aini, A.Md.', position: 'Petugas Front Office', org: 'dpmptsp', roles: ['frontdesk'] },
-  { username: 'kasir.dpmptsp', fullName: 'Yusuf Hidayat, S.E.', position: 'Bendahara Penerimaan', org: 'dpmptsp', roles: ['cashier'] },
-  { username: 'kepala.dpmptsp', fullName: 'Dra. Siti Rahayu, M.Si.', position: 'Kepala DPMPTSP', org: 'dpmptsp', roles: ['permit_head'] },
-  { username: 'timteknis.pupr', fullName: 'Bayu Nugroho, S.T., M.T.', position: 'Ketua Tim Teknis Bangunan Gedung', org: 'pupr', roles: ['technical_team'] },
-  { username: 'ppk.pupr', fullName: 'Fajar Ramadhan, S.T.', position: 'Pejabat Pembuat Komitmen', org: 'pupr', roles: ['ppk'] },
-  { username: 'bendahara.pupr', fullName: 'Lina Marliana, A.Md.', position: 'Bendahara Pengeluaran', org: 'pupr', roles: ['bendahara'] },
+  { username: 'fo.dpmptsp', fullName: 'Nur Aini, A.Md.', position: 'Petugas Front Office', nip: '199001082015032001', org: 'dpmptsp', roles: ['frontdesk'] },
+  { username: 'kasir.dpmptsp', fullName: 'Yusuf Hidayat, S.E.', position: 'Bendahara Penerimaan', nip: '198611302012121002', org: 'dpmptsp', roles: ['cashier'] },
+  { username: 'kepala.dpmptsp', fullName: 'Dra. Siti Rahayu, M.Si.', position: 'Kepala DPMPTSP', nip: '197103211997032004', org: 'dpmptsp', roles: ['permit_head'] },
+  { username: 'timteknis.pupr', fullName: 'Bayu Nugroho, S.T., M.T.', position: 'Ketua Tim Teknis Bangunan Gedung', nip: '198405192009011005', org: 'pupr', roles: ['technical_team'] },
+  { username: 'ppk.pupr', fullName: 'Fajar Ramadhan, S.T.', position: 'Pejabat Pembuat Komitmen', nip: '198809142014021003', org: 'pupr', roles: ['ppk'] },
+  { username: 'bendahara.pupr', fullName: 'Lina Marliana, A.Md.', position: 'Bendahara Pengeluaran', nip: '199104252017082002', org: 'pupr', roles: ['bendahara'] },
   // BUD is held at BPKAD; its SP2D step is global, so it pays (and reads) every OPD's contracts.
-  { username: 'bud.bpkad', fullName: 'Hari Wibowo, S.E., M.Ak.', position: 'Kuasa Bendahara Umum Daerah', org: 'bpkad', roles: ['bud'] },
+  { username: 'bud.bpkad', fullName: 'Hari Wibowo, S.E., M.Ak.', position: 'Kuasa Bendahara Umum Daerah', nip: '197907082003121003', org: 'bpkad', roles: ['bud'] },
   { username: 'penyedia.cvmaju', fullName: 'Slamet Riyadi', position: 'Direktur CV Maju Jaya Konstruksi', org: 'cv-maju', roles: ['provider'] },
 ] as const;
 
@@ -119,7 +119,7 @@ export async function seedDemoPeople(db: Kysely<Database>, time: WorkflowTime = 
     await trx.insertInto('orgs').values(DEMO_SUPPLIERS.map((o) => ({ ...o }))).onConflict((oc) => oc.column('id').doNothing()).execute();
     await trx
       .insertInto('users')
-      .values(DEMO_USERS.map((u) => ({ username: u.username, full_name: u.fullName, position: u.position, org_id: u.org })))
+      .values(DEMO_USERS.map((u) => ({ username: u.username, full_name: u.fullName, position: u.position, nip: 'nip' in u ? u.nip : null, org_id: u.org })))
       .execute();
     await trx.insertInto('user_roles').values(DEMO_USERS.flatMap((u) => u.roles.map((role) => ({ username: u.username, role, org_id: u.org })))).execute();
     const ceilings = [

@@ -3,17 +3,17 @@ import { startPeriodic } from '../periodic';
  * Fires SLA deadlines: a due deadline becomes overdue once, with one 'escalated' audit row by the
  * `system` actor. Runs inside every `grms serve` process; SKIP LOCKED lets several run at once.
  *
- * Escalation and the instance version: an escalation is an audit row appended at the chain's head
- * (comments make the chain longer than the version), and it bumps workflow_instances.version by
- * one in the same transaction (under the instance's row lock), leaving state and snapshot
- * unchanged. A client holding the old version (If-Match) gets 412 and reloads: the instance's
- * deadlines changed. It fires once per deadline, so it cannot starve an approval the way a stream
- * of comments could. updated_at is left alone: the instance's data and state did not change.
+ * Escalation and the instance version: an escalation is a history row (src/engine/history.ts)
+ * appended at the chain's head (comments make the chain longer than the version), and it bumps
+ * workflow_instances.version by one in the same transaction (under the instance's row lock),
+ * leaving state and snapshot unchanged. A client holding the old version (If-Match) gets 412 and
+ * reloads: the instance's deadlines changed. It fires once per deadline, so it cannot starve an
+ * approval the way a stream of comments could. updated_at is left alone: the instance's data and
+ * state did not change.
  */
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/types';
-import { appendAuditEvent, nextAuditSeq } from '../audit/chain';
-import { instanceColumns } from '../audit/instance-digest';
+import { appendHistory } from '../engine/history';
 
 /** The actor of escalations in the audit trail. */
 export const SYSTEM_ACTOR = 'system';
@@ -117,16 +117,16 @@ export async function fireDueDeadlines(db: Kysely<Database>, now: Date, opts: { 
 }
 
 async function escalate(trx: Transaction<Database>, d: DueRow, now: Date): Promise<void> {
-  // Read again under the lock: the batch may hold the state and overall deadline of one instance.
-  const inst = await trx.selectFrom('workflow_instances').select(['version', 'state']).where('id', '=', d.instance_id).executeTakeFirstOrThrow();
-  const seq = await nextAuditSeq(trx, d.instance_id, inst.version);
+  // appendHistory reads the instance again under its lock: the batch may hold the state and
+  // overall deadline of one instance, and each takes a version.
   const what = d.kind === 'state' ? `state "${d.state}"` : 'whole workflow';
-  // The instance first: its audit row records it as the escalation leaves it.
-  const after = await trx.updateTable('workflow_instances').set({ version: inst.version + 1 }).where('id', '=', d.instance_id).returningAll().executeTakeFirstOrThrow();
-  await appendAuditEvent(trx, {
-    instanceId: d.instance_id, seq, event: ESCALATED_EVENT, fromState: inst.state, toState: inst.state, actor: SYSTEM_ACTOR,
-    comment: `SLA overdue: ${d.kind} deadline (${what}, ${d.working_days} working days) was due ${d.due_at.toISOString()}`,
-    extra: instanceColumns(after),
+  await appendHistory(trx, {
+    kind: 'escalation',
+    instanceId: d.instance_id,
+    entry: {
+      event: ESCALATED_EVENT, actor: SYSTEM_ACTOR,
+      comment: `SLA overdue: ${d.kind} deadline (${what}, ${d.working_days} working days) was due ${d.due_at.toISOString()}`,
+    },
   });
   await trx
     .updateTable('deadlines')

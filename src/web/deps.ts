@@ -8,6 +8,7 @@ import type { Metrics } from '../api/metrics';
 import type { DocumentPool } from '../documents/pool';
 import type { PublicVerify } from '../api/verify-rate';
 import type { CheckpointKey } from '../audit/keys';
+import type { Policy } from '../audit/tlog';
 
 export interface WebDeps {
   db: Kysely<Database>;
@@ -30,6 +31,8 @@ export interface WebDeps {
   secureCookies: boolean;
   /** GRMS_PUBLIC_URL: the base of every link put in a document or a page (never the request's Host). */
   publicUrl: string;
+  /** The transparency log's witness quorum: audit exports end at the latest checkpoint that meets it. */
+  logPolicy: Policy;
 }
 
 /** One page area of the console: a Router of its own, registered once in src/web/router.ts. */

@@ -40,6 +40,7 @@ function labelOf(ctx: WebContext, o: FieldOptions): SafeHtml {
 const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must be 2-63 lower-case letters, digits, \. _ -$/, () => 'harus 2–63 huruf kecil, angka, titik, garis bawah atau tanda hubung'],
   [/^must be a name of at most 200 characters$/, () => 'wajib diisi, paling banyak 200 karakter'],
+  [/^must be the 18 digits of a NIP \(spaces allowed\)$/, () => 'harus 18 angka NIP (boleh berspasi)'],
   [/^must be a non-empty string of at most (\d+) characters$/, (m) => `wajib diisi, paling banyak ${m[1]} karakter`],
   [/^must be (?:a string )?(?:of )?at most (\d+) characters$/, (m) => `paling banyak ${m[1]} karakter`],
   [/^is not a known organisation$/, () => 'bukan OPD yang terdaftar'],

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { dinkesProposal, fiscalYearOf } from '../../src/seed/demo';
-import { figure, fmt, LATENCY_HEADER, latencyRow, ms, type Section } from './context';
+import { figure, fmt, reported, LATENCY_HEADER, latencyRow, ms, type Section } from './context';
 import type { Harness, MainDb } from './harness';
 import { Client, probeHealth, runLoad, type LoadResult, type Percentiles } from './load';
 import { createDatabase, dropDatabase, pgbench, pgbenchInit, randomName, type PgbenchResult } from './pg';
@@ -85,39 +85,58 @@ async function runPgbench(h: Harness): Promise<{ result: PgbenchResult; initMs: 
   }
 }
 
-/** 1. Transitions per second through the HTTP API vs pgbench's TPC-B-like transactions. */
-export async function benchTransitions(h: Harness): Promise<Section> {
-  const t0 = performance.now();
-  const { clients, loadSeconds, pgbenchScale } = h.opts.sizes;
-  const pg = await runPgbench(h);
-  const main = await h.main();
-  const served = await h.serve(main.env);
-  let load: UpdateLoad;
+/** Load 1 on a server started with `env` (GRMS_WORKERS as given, default one per core). */
+async function loadOn(h: Harness, main: MainDb, env: Record<string, string>, label: string): Promise<{ load: UpdateLoad; served: Served }> {
+  const served = await h.serve(env);
   try {
-    h.log(`load 1: ${clients} clients firing update for ${loadSeconds} s`);
-    load = await updateLoad(h, served, main, loadSeconds);
+    h.log(`${label}: ${h.opts.sizes.clients} clients firing update for ${h.opts.sizes.loadSeconds} s`);
+    return { load: await updateLoad(h, served, main, h.opts.sizes.loadSeconds), served };
   } finally {
     await served.stop();
   }
+}
+
+/** The aim for benchmark 1 (issue 16's compass); the target printed is this step's. */
+const AIM = 0.6;
+const TARGET = 0.35;
+
+/**
+ * 1. Transitions per second through the HTTP API vs pgbench's TPC-B-like transactions; 1b. the
+ * same load on one worker process vs the default (one per core), which shows what the cores bring.
+ */
+export async function benchTransitions(h: Harness): Promise<Section> {
+  const t0 = performance.now();
+  const { clients, loadSeconds, pgbenchScale } = h.opts.sizes;
+  const cores = os.availableParallelism();
+  const pg = await runPgbench(h);
+  const main = await h.main();
+  const { load, served } = await loadOn(h, main, main.env, `load 1 (default GRMS_WORKERS: ${cores})`);
+  const single = (await loadOn(h, main, { ...main.env, GRMS_WORKERS: '1' }, 'load 1b (GRMS_WORKERS=1)')).load;
   h.shared.healthUnderLoad1 = load.health;
   const r = load.result;
+  const r1 = single.result;
   return {
     id: 1,
     title: 'Transitions per second through the HTTP API (no document)',
     seconds: (performance.now() - t0) / 1000,
     figures: [
-      figure({ label: 'update transitions/s (HTTP, 16 clients)', value: r.perSecond, baselineLabel: `pgbench TPC-B-like tps (scale ${pgbenchScale}, -c ${clients} -j 2)`, baseline: pg.result.tps, unit: '/s' }, '>=', 0.6),
+      figure({ label: `update transitions/s (HTTP, ${clients} clients, ${served.workerPids.length || 1} worker processes)`, value: r.perSecond, baselineLabel: `pgbench TPC-B-like tps (scale ${pgbenchScale}, -c ${clients} -j 2)`, baseline: pg.result.tps, unit: '/s' }, '>=', TARGET),
+      reported({ label: '1b: the same with GRMS_WORKERS=1', value: r1.perSecond, baselineLabel: `the same with the default GRMS_WORKERS (${cores}, one per core)`, baseline: r.perSecond, unit: '/s' }),
     ],
     details: [
-      `grms: ${fmt(r.ops)} transitions in ${fmt(r.seconds, 1)} s = **${fmt(r.perSecond, 1)}/s**, ${r.errors} errors${r.firstError ? ` (first: ${r.firstError})` : ''}.`,
+      `grms (default GRMS_WORKERS, ${served.workerPids.length || 1} worker processes): ${fmt(r.ops)} transitions in ${fmt(r.seconds, 1)} s = **${fmt(r.perSecond, 1)}/s**, ${r.errors} errors${r.firstError ? ` (first: ${r.firstError})` : ''}.`,
+      `grms with GRMS_WORKERS=1 (1b): ${fmt(r1.ops)} transitions in ${fmt(r1.seconds, 1)} s = **${fmt(r1.perSecond, 1)}/s**, ${r1.errors} errors${r1.firstError ? ` (first: ${r1.firstError})` : ''}.`,
       `pgbench: ${fmt(pg.result.transactions)} transactions, **${fmt(pg.result.tps, 1)} tps**, latency average ${ms(pg.result.latencyAvgMs)}` +
         `${pg.result.latencyStddevMs !== null ? `, stddev ${ms(pg.result.latencyStddevMs)}` : ''}, ${pg.result.failed} failed (init ${fmt(pg.initMs / 1000, 1)} s); the whole machine was busy ${fmt(pg.machineCores, 2)} of ${os.availableParallelism()} cores meanwhile.`,
       '',
       ...LATENCY_HEADER,
       latencyRow('POST …/events `update` (grms)', r.latencyMs),
+      latencyRow('POST …/events `update` (grms, GRMS_WORKERS=1)', r1.latencyMs),
       latencyRow('GET /healthz during the load (one prober)', load.health),
       '',
       load.cpu,
+      '',
+      `1b (GRMS_WORKERS=1): ${single.cpu}`,
       '',
       ...(load.statementsPerOp !== null ? [`Statements sent to PostgreSQL per \`update\` transition (counted in the server): ${fmt(load.statementsPerOp, 1)}; pgbench's TPC-B-like script sends 7 per transaction (BEGIN, 3 UPDATE, SELECT, INSERT, END).`, ''] : []),
     ],
@@ -126,6 +145,7 @@ export async function benchTransitions(h: Harness): Promise<Section> {
         ` (no document, no row-lock waits between clients); ${h.opts.sizes.warmupSeconds} s warm-up not counted, then ${loadSeconds} s measured.` +
         ' Each transition: token check, load, xstate transition, JSON Schema validation, UPDATE of the instance and an audit row (hash chained) in one transaction.',
       `Baseline: \`pgbench -i -s ${pgbenchScale}\` in a database of its own on the same server, then \`pgbench -c ${clients} -j 2 -T ${loadSeconds}\`, run just before.`,
+      `Target ${TARGET} of pgbench for this step; the aim stays ${AIM}. 1b runs the same load (fresh drafts) on a server started with GRMS_WORKERS=1, right after: its ratio is the single process's share of what the default workers do.`,
       '',
     ],
     diagnostics: h.profileOf(served, 'grms serve during load 1 (includes start-up and proposal creation)'),

@@ -4,11 +4,16 @@ import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from '../../src/db/types';
 import { EXPORT_PAGE_ROWS, exportAudit } from '../../src/audit/export';
+import { logPolicy } from '../../src/audit/log/service';
+import { logVerifierKey } from '../../src/audit/tlog';
+import { ensureCheckpointKey } from '../../src/audit/keys';
+import { loadConfig } from '../../src/config';
+import crypto from 'node:crypto';
 import { figure, fmt, type Figure, type Section } from './context';
 import type { Harness } from './harness';
 import { DATASET_KEY, ensureTemplate, type TemplateInfo } from './datasets';
 import { createDatabase, dropDatabase, libpqEnv, query, randomName } from './pg';
-import { memoryOf, resetPeak, token, type Served } from './server';
+import { BENCH_PUBLIC_URL, memoryOf, resetPeak, token, type Served } from './server';
 
 export interface Streamed {
   bytes: number;
@@ -86,6 +91,10 @@ async function explainExportPage(dbUrl: string): Promise<string[]> {
   const captured: Array<{ sql: string; parameters: readonly unknown[] }> = [];
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: (e) => void (e.level === 'query' && captured.push(e.query)) });
   try {
+    // The policy of a server with the data set's settings (no witnesses): the export ends at its checkpoint.
+    const key = await ensureCheckpointKey(db, Buffer.from(DATASET_KEY, 'base64'));
+    const config = loadConfig({ GRMS_PUBLIC_URL: BENCH_PUBLIC_URL }).log;
+    const policy = logPolicy(config, logVerifierKey(config.origin, crypto.createPublicKey(key.privateKey)));
     const pages = () => captured.filter((q) => /e\.created_at, e\.instance_id, e\.seq\) >/.test(q.sql));
     await exportAudit(db, {
       write: () => {
@@ -93,7 +102,7 @@ async function explainExportPage(dbUrl: string): Promise<string[]> {
         return true;
       },
       drain: async () => undefined,
-    }, { format: 'csv', filters: {}, publicKeyPem: null, timeZone: 'Asia/Jakarta' }).catch((err: unknown) => {
+    }, { format: 'csv', filters: {}, policy, timeZone: 'Asia/Jakarta' }).catch((err: unknown) => {
       if (!(err instanceof EnoughPages)) throw err;
     });
     const page = pages().at(-1);
@@ -134,7 +143,8 @@ async function exportAtSize(h: Harness, rows: number): Promise<{ result: SizeRes
     const env = { DATABASE_URL: dbUrl, GRMS_KEY: DATASET_KEY };
     const auditor = await token(env, 'auditor.inspektorat');
     const copy = await copySql(dbUrl);
-    const served = await h.serve(env);
+    // One process: an export runs in the worker that took it, and its memory is that process's.
+    const served = await h.serve({ ...env, GRMS_WORKERS: '1' });
     let result: SizeResult;
     try {
       // Both read the same pages: warm PostgreSQL's cache once, not counted.
@@ -156,7 +166,7 @@ async function exportAtSize(h: Harness, rows: number): Promise<{ result: SizeRes
       samples.push([1, memoryOf(served.pid).rssMiB]);
       const peakMiB = memoryOf(served.pid).peakMiB;
       const copyRun = await psqlCopy(dbUrl, copy);
-      // Header, meta record and checkpoint trailer besides the rows.
+      // Header, meta record and end record besides the rows.
       if (exportRun.lines - 3 !== rows) throw new Error(`the export has ${exportRun.lines - 3} rows, expected ${rows}`);
       if (copyRun.lines !== rows) throw new Error(`COPY gave ${copyRun.lines} rows, expected ${rows}`);
       result = { rows, template, exportRun, copyRun, rssBeforeMiB, peakMiB, peakIsPhase, curve: samples, plan: [] };

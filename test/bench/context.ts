@@ -74,6 +74,12 @@ export function figure(f: Omit<Figure, 'ratio' | 'met' | 'target'>, compare: '>=
   return { ...f, ratio, target: `${compare} ${threshold}`, met: compare === '>=' ? ratio >= threshold : ratio <= threshold };
 }
 
+/** A figure shown for what it tells, with no target to meet (e.g. what the worker processes bring). */
+export function reported(f: Omit<Figure, 'ratio' | 'met' | 'target'>): Figure {
+  return { ...f, ratio: f.value / f.baseline, target: REPORTED, met: true };
+}
+export const REPORTED = 'reported';
+
 export interface Shared {
   /** GET /healthz under load 1 (benchmark 2 compares against it). */
   healthUnderLoad1?: Percentiles;

@@ -3,7 +3,7 @@ import pg from 'pg';
 /**
  * Preloaded into benchmarked servers with --profile (`node --require …/count-queries.js`): counts
  * the statements the process sends to PostgreSQL (every pg Client.query call, which is what
- * Kysely's PostgresDialect uses) and prints the count to stderr on SIGUSR2. A counter only: it
+ * Kysely's PostgresDialect uses) and prints its pid and the count to stderr on SIGUSR2 (each worker process of a server counts its own). A counter only: it
  * does not change what the server does.
  */
 let statements = 0;
@@ -13,5 +13,5 @@ pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]
   return (original as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof original;
 process.on('SIGUSR2', () => {
-  process.stderr.write(`grms-bench-statements ${statements}\n`);
+  process.stderr.write(`grms-bench-statements ${process.pid} ${statements}\n`);
 });

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import { fmt } from './context';
 import { nameOf, query } from './pg';
+import { processTree } from './server';
 
 /**
- * Where the CPU went during a load: the grms server process (all its threads), the PostgreSQL
+ * Where the CPU went during a load: the grms server's processes (all their threads), the PostgreSQL
  * backends serving its database, and this process (the load generator). Read from
  * /proc/<pid>/stat (utime + stime, in clock ticks of 1/100 s on Linux).
  */
@@ -33,7 +34,8 @@ function machineBusySeconds(): number {
 export interface CpuSnapshot {
   at: number;
   machine: number;
-  server: number;
+  /** CPU seconds by process of the server (its worker processes included). */
+  server: Map<number, number>;
   backends: Map<number, number>;
   generator: number;
 }
@@ -49,18 +51,28 @@ export async function cpuSnapshot(serverPid: number, dbUrl: string): Promise<Cpu
     const s = cpuSecondsOf(pid);
     if (s !== null) backends.set(pid, s);
   }
+  const server = new Map<number, number>();
+  for (const pid of processTree(serverPid)) {
+    const s = cpuSecondsOf(pid);
+    if (s !== null) server.set(pid, s);
+  }
   const usage = process.cpuUsage();
-  return { at: performance.now(), machine: machineBusySeconds(), server: cpuSecondsOf(serverPid) ?? NaN, backends, generator: (usage.user + usage.system) / 1e6 };
+  return { at: performance.now(), machine: machineBusySeconds(), server, backends, generator: (usage.user + usage.system) / 1e6 };
 }
 
 /** One Markdown line: CPU seconds and cores used by each party between two snapshots. */
 export function cpuLine(a: CpuSnapshot, b: CpuSnapshot, cores: number): string {
   const wall = (b.at - a.at) / 1000;
-  let backends = 0;
-  for (const [pid, end] of b.backends) backends += end - (a.backends.get(pid) ?? end);
+  const spent = (before: Map<number, number>, after: Map<number, number>) => {
+    let sum = 0;
+    for (const [pid, end] of after) sum += end - (before.get(pid) ?? end);
+    return sum;
+  };
+  const backends = spent(a.backends, b.backends);
+  const server = spent(a.server, b.server);
   const part = (name: string, s: number) => `${name} ${fmt(s, 1)} s (${fmt(s / wall, 2)} cores)`;
-  const total = b.server - a.server + backends + (b.generator - a.generator);
-  return `CPU over ${fmt(wall, 1)} s of load on ${cores} cores: ${part('grms server (all threads)', b.server - a.server)}, ` +
+  const total = server + backends + (b.generator - a.generator);
+  return `CPU over ${fmt(wall, 1)} s of load on ${cores} cores: ${part(`grms server (${b.server.size > 1 ? `${b.server.size} processes, ` : ''}all threads)`, server)}, ` +
     `${part("PostgreSQL backends of grms's connections", backends)}, ${part('load generator (this process)', b.generator - a.generator)}; ` +
     `together ${fmt(total / wall, 2)} of ${cores} cores. The whole machine was busy ${fmt((b.machine - a.machine) / wall, 2)} cores meanwhile: ` +
     `${fmt(Math.max(0, b.machine - a.machine - total) / wall, 2)} cores went to other processes (other users' tests, PostgreSQL background work).`;

@@ -10,10 +10,13 @@ import { dinkesProposal, fiscalYearOf, seedDemoPeople } from '../../src/seed/dem
 import { budgetProposalV1, machine } from '../../workflows/budget-proposal/v1';
 import { ensureCheckpointKey } from '../../src/audit/keys';
 import { createCheckpoint } from '../../src/audit/checkpoint';
+import { integrateLog } from '../../src/audit/log/integrate';
+import { checkpointLog } from '../../src/audit/log/checkpoint';
+import { loadConfig } from '../../src/config';
 import { hashedProjection } from '../../src/audit/verify';
 import { rowHash } from '../../src/audit/hash';
 import { createDatabase, databaseExists, dropDatabase, listDatabases, withAdmin, quoteIdent } from './pg';
-import { ROOT } from './server';
+import { BENCH_PUBLIC_URL, ROOT } from './server';
 import { auditRowsSql } from './datasets-sql';
 
 /**
@@ -23,7 +26,8 @@ import { auditRowsSql } from './datasets-sql';
  *
  * - audit/<rows>: rows/8 ratified budget proposals across 40 OPDs, each with a valid 8-row audit
  *   chain computed in SQL (JCS text built by concatenation, sha256() in PostgreSQL) and one signed
- *   checkpoint over all of them; no documents (document_sha256 is NULL).
+ *   checkpoint over all of them, every row a leaf of the log with one log checkpoint; no documents
+ *   (document_sha256 is NULL).
  * - inbox/<instances>: budget proposals across 40 OPDs in every state, in fixed proportions, with
  *   the state deadlines of their SLA; no audit rows (the inbox and list queries do not read them).
  */
@@ -86,6 +90,13 @@ export async function ensureTemplate(serverUrl: string, kind: DataSetKind, size:
       // A checkpoint over every chain, as a server would have signed: verification replays it.
       const key = await ensureCheckpointKey(db.kysely, Buffer.from(DATASET_KEY, 'base64'));
       await createCheckpoint(db.kysely, key, { lockTimeoutMs: 60_000 });
+      // Every row a leaf of the transparency log and one log checkpoint over them, under the origin
+      // a server with these settings uses: audit exports end at that checkpoint.
+      const rows = Number((await sql<{ n: string }>`SELECT (SELECT count(*) FROM audit_events) + (SELECT count(*) FROM people_events) + (SELECT count(*) FROM org_events)
+        + (SELECT count(*) FROM ceiling_events) + (SELECT count(*) FROM documents) AS n`.execute(db.kysely)).rows[0]!.n);
+      // An open transaction elsewhere on the cluster holds rows back: integrate again until all are in.
+      while ((await integrateLog(db.kysely)).size < rows) await new Promise((resolve) => setImmediate(resolve));
+      await checkpointLog(db.kysely, { origin: loadConfig({ GRMS_PUBLIC_URL: BENCH_PUBLIC_URL }).log.origin, privateKey: key.privateKey });
     } else {
       await generateInstances(db.kysely, size, 'mix');
       await generateDeadlines(db.kysely);

@@ -57,9 +57,12 @@ export class Harness {
   /** After `served` stopped: where its main thread spent its time (empty without --profile). */
   profileOf(served: Served, title: string): string[] {
     if (!this.opts.profile) return [];
-    const file = findProfile(path.join(this.tmpDir, 'profiles'), served.pid);
-    if (!file) return [`(no CPU profile was written for ${title})`, ''];
-    return summariseProfile(file, title);
+    // With several workers the primary only forwards connections: the first worker's profile is the one that tells.
+    const pid = served.workerPids[0] ?? served.pid;
+    const of = served.workerPids.length ? `${title}; worker process 1 of ${served.workerPids.length}` : title;
+    const file = findProfile(path.join(this.tmpDir, 'profiles'), pid);
+    if (!file) return [`(no CPU profile was written for ${of})`, ''];
+    return summariseProfile(file, of);
   }
 
   /** Creates (once) the database of benchmarks 1 and 2: `grms seed --demo`, tokens from `grms token`. */

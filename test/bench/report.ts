@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fmt, type Figure, type Options, type Section } from './context';
+import { fmt, REPORTED, type Figure, type Options, type Section } from './context';
 import { query, run, serverVersion } from './pg';
 import { ROOT } from './server';
 
@@ -44,7 +44,7 @@ function value(f: Figure, v: number): string {
 
 function summaryRows(sections: Section[]): string[] {
   return sections.flatMap((s) =>
-    s.figures.map((f) => `| ${s.id} | ${f.label} | ${value(f, f.value)} | ${f.baselineLabel}: ${value(f, f.baseline)} | **${f.ratio.toFixed(2)}** | ${f.target} | ${f.met ? 'met' : '**missed**'} |`));
+    s.figures.map((f) => `| ${s.id} | ${f.label} | ${value(f, f.value)} | ${f.baselineLabel}: ${value(f, f.baseline)} | **${f.ratio.toFixed(2)}** | ${f.target} | ${f.target === REPORTED ? '' : f.met ? 'met' : '**missed**'} |`));
 }
 
 /** RESULTS.md: machine, one summary table (figure, baseline, ratio, target), then each benchmark. */

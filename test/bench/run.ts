@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FULL, QUICK, type Options, type Section, type Sizes } from './context';
+import { FULL, QUICK, REPORTED, type Options, type Section, type Sizes } from './context';
 import { Harness } from './harness';
 import { DEFAULT_SERVER, urlOf } from './pg';
 import { ROOT, stopAllServers } from './server';
@@ -12,6 +12,7 @@ import { benchExport } from './b3-export';
 import { benchVerify } from './b4-verify';
 import { benchInbox } from './b5-inbox';
 import { benchColdStart } from './b6-coldstart';
+import { benchLog } from './b7-log';
 
 /**
  * `npm run bench [-- --only 1,3] [--quick] [--out FILE] [--no-profile]`
@@ -21,7 +22,7 @@ import { benchColdStart } from './b6-coldstart';
  */
 
 const BENCHES: Record<number, (h: Harness) => Promise<Section>> = {
-  1: benchTransitions, 2: benchDocuments, 3: benchExport, 4: benchVerify, 5: benchInbox, 6: benchColdStart,
+  1: benchTransitions, 2: benchDocuments, 3: benchExport, 4: benchVerify, 5: benchInbox, 6: benchColdStart, 7: benchLog,
 };
 
 const USAGE = 'usage: npm run bench -- [--only 1,2,…] [--quick] [--out FILE] [--no-profile] [--seconds N] [--export-rows N,M] [--verify-rows N] [--inbox-large N]';
@@ -51,7 +52,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Options {
     else if (a === '--inbox-large') overrides.inboxLarge = numbers(next(), a)[0];
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
-  for (const n of only) if (!BENCHES[n]) throw new Error(`there is no benchmark ${n} (1–6)`);
+  for (const n of only) if (!BENCHES[n]) throw new Error(`there is no benchmark ${n} (1–7)`);
   for (const n of [...(overrides.exportRows ?? []), overrides.verifyRows ?? 8]) if (n % 8) throw new Error('audit row counts must be multiples of 8 (chains of 8 rows)');
   const complete = !quick && only.size === Object.keys(BENCHES).length && Object.keys(overrides).length === 0;
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
       try {
         const section = await BENCHES[id]!(h);
         sections.push(section);
-        for (const f of section.figures) h.log(`  ${f.label}: ratio ${f.ratio.toFixed(2)} (target ${f.target}) ${f.met ? 'met' : 'MISSED'}`);
+        for (const f of section.figures) h.log(`  ${f.label}: ratio ${f.ratio.toFixed(2)} (target ${f.target})${f.target === REPORTED ? '' : f.met ? ' met' : ' MISSED'}`);
       } catch (err) {
         // One broken benchmark must not lose the others' figures: it is reported as failed.
         failures.push({ id, error: (err as Error).message });

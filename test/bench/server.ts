@@ -35,8 +35,29 @@ export async function token(env: Record<string, string>, username: string): Prom
   return out;
 }
 
+/**
+ * The processes of a running `grms serve`: the process itself and its worker processes (its
+ * children, read from /proc: Linux). One process when it runs a single worker.
+ */
+export function processTree(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name (which may contain spaces): state, then the parent's pid.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return [pid, ...children];
+}
+
 export interface Served {
   child: ChildProcess;
+  /** The worker processes answering (GRMS_WORKERS > 1), as they were once it listened; empty for one process. */
+  workerPids: number[];
   /** Statements sent to PostgreSQL so far; null unless started with count-queries preloaded. */
   statements(): Promise<number | null>;
   pid: number;
@@ -62,14 +83,14 @@ export function serve(env: Record<string, string>, opts: { timeoutMs?: number; n
   let tail = '';
   let listening = false;
   let partial = '';
-  const reports: number[] = [];
+  const reports: Array<{ pid: number; n: number }> = [];
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-20_000);
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop()!;
     for (const line of lines) {
-      const m = /^grms-bench-statements (\d+)$/.exec(line);
-      if (m) reports.push(Number(m[1]));
+      const m = /^grms-bench-statements (\d+) (\d+)$/.exec(line);
+      if (m) reports.push({ pid: Number(m[1]), n: Number(m[2]) });
     }
   };
   return new Promise((resolve, reject) => {
@@ -88,15 +109,18 @@ export function serve(env: Record<string, string>, opts: { timeoutMs?: number; n
       clearTimeout(timer);
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       const served: Served = {
-        child, pid: child.pid!, url, listeningMs: performance.now() - startedAt, startedAt,
+        child, pid: child.pid!, workerPids: processTree(child.pid!).slice(1), url, listeningMs: performance.now() - startedAt, startedAt,
         output: () => tail,
         async statements() {
           if (!(opts.nodeArgs ?? []).some((a) => a.endsWith('count-queries.js'))) return null;
+          // Every process of the server counts its own statements: ask each, add them up.
           const before = reports.length;
-          child.kill('SIGUSR2');
+          const pids = processTree(child.pid!);
+          for (const pid of pids) process.kill(pid, 'SIGUSR2');
           for (let i = 0; i < 200; i++) {
             await new Promise((r) => setTimeout(r, 10));
-            if (reports.length > before) return reports.at(-1)!;
+            const got = new Map(reports.slice(before).map((r) => [r.pid, r.n]));
+            if (pids.every((p) => got.has(p))) return pids.reduce((sum, p) => sum + got.get(p)!, 0);
           }
           throw new BenchServerError('the server did not report its statement count');
         },

@@ -190,6 +190,8 @@ describePostgres('reliability: malformed input', () => {
       '/instances/:id/events/:event': () => ({ '/fiscalYear': pick(['abc', '1999', '2101', ' ']), '/title': pick(NASTY), '/lines/0/volume': pick(QUERY_VALUES), _version: pick(QUERY_VALUES) }),
       '/instances/:id/events': () => ({ event: pick(['frobnicate', '', 'ratify', ...NASTY]), comment: pick(NASTY), version: pick(QUERY_VALUES) }),
       '/verify': () => ({ pdf: pick(NASTY) }),
+      // A wrong or hostile PIN prints nothing.
+      '/instances/:id/receipt.pdf': () => ({ pin: pick(NASTY) }),
       '/admin/users': () => ({ username: pick(NASTY), fullName: pick(NASTY), org: `tidak-ada-${pick(NASTY)}`, role: pick(NASTY) }),
       '/admin/users/:username/roles': () => ({ role: `bukan-${pick(NASTY)}`, org: pick(NASTY) }),
       '/admin/users/:username/roles/remove': () => ({ role: `bukan-${pick(NASTY)}`, org: pick(NASTY) }),
@@ -208,7 +210,7 @@ describePostgres('reliability: malformed input', () => {
     expect(untested).toEqual([]);
     for (let i = 0; i < 1200; i++) {
       const template = pick(postRoutes);
-      const user = template === '/new/:workflow' && rand() < 0.3 ? 'fo.dpmptsp' : template.startsWith('/admin') ? 'admin' : template === '/instances/:id/events' ? 'kadis.dinkes' : 'perencana.dinkes';
+      const user = (template === '/new/:workflow' && rand() < 0.3) || template === '/instances/:id/receipt.pdf' ? 'fo.dpmptsp' : template.startsWith('/admin') ? 'admin' : template === '/instances/:id/events' ? 'kadis.dinkes' : 'perencana.dinkes';
       const workflow = user === 'fo.dpmptsp' ? 'permit' : 'budget-proposal';
       const path = fill(template).replace('/new/budget-proposal', `/new/${workflow}`);
       const form = unsafe.has(template) ? {} : broken[template]!();

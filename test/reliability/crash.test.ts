@@ -37,7 +37,12 @@ describePostgres('reliability: kill -9 under load', () => {
         }
       };
       const clients = Promise.all(Array.from({ length: 6 }, (_, n) => client(n)));
-      await new Promise((r) => setTimeout(r, 4000));
+      // Killed once the load is under way (enough submits acknowledged), not after a fixed time:
+      // with a worker process per core, each warms its own signing threads first.
+      const underWay = (async () => {
+        while (acks.filter((a) => a.event === 'submit').length <= 5) await new Promise((r) => setTimeout(r, 50));
+      })();
+      await Promise.race([underWay, clients]);
       stop = true;
       server.child.kill('SIGKILL');
       await exited(server.child);

@@ -2,6 +2,9 @@ import { sql } from 'kysely';
 import { describePostgres, createPostgresDatabase, dropPostgresDatabase } from '../support/db';
 import { exited, grms, serve, type Served, logKey } from '../support/cli';
 import { openPostgres } from '../../src/db/connect';
+import { sourceRowCount, storedLeaves } from '../support/log-fixtures';
+import { logConsistencyProof } from '../../src/audit/log/nodes';
+import { verifyConsistency } from '../../src/audit/tlog';
 import { mintToken } from '../../src/auth/tokens';
 import { proposal, PROPOSAL_TOTAL, YEAR } from '../support/proposals';
 
@@ -55,8 +58,9 @@ describePostgres('reliability: two processes, one database', () => {
 
   test('the same events to both: no transition lost or doubled, versions consecutive, the ceiling holds, each deadline escalates once', async () => {
     url = await createPostgresDatabase();
-    // Both servers look for due deadlines every second, so their schedulers run side by side.
-    const env = { DATABASE_URL: url, GRMS_PUBLIC_URL: 'https://grms.semarangkota.example', GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim(), GRMS_DEADLINE_POLL_SECONDS: '1', LOG_LEVEL: 'info' };
+    // Both servers look for due deadlines every second, so their schedulers run side by side; each
+    // runs two worker processes, so four schedulers and integrators share the database.
+    const env = { GRMS_WORKERS: '2', DATABASE_URL: url, GRMS_PUBLIC_URL: 'https://grms.semarangkota.example', GRMS_KEY: grms(['key', 'generate'], {}).stdout.trim(), GRMS_DEADLINE_POLL_SECONDS: '1', LOG_LEVEL: 'info' };
     expect(grms(['seed', '--demo'], env).status).toBe(0);
     const db = openPostgres({ connectionString: url, max: 4 });
     try {
@@ -187,6 +191,27 @@ describePostgres('reliability: two processes, one database', () => {
         WHERE workflow = 'budget-proposal' AND org_id = 'dinkes' AND fiscal_year = ${FISCAL_YEAR} AND state IN ('approved', 'ratified')`.execute(db.kysely);
       expect(used.rows[0]).toEqual({ n: FITTING, total: FITTING * PROPOSAL_TOTAL });
       expect(used.rows[0]!.total).toBeLessThanOrEqual(CEILING);
+
+      // Both servers (four processes) integrate the log and checkpoint at once, on demand, until every
+      // row is a leaf: each row once, leaves 0..n-1, and one checkpoint sequence, each extending the last.
+      tokens.admin = await mintToken(db.kysely, 'admin', new Date(Date.now() + 86_400_000));
+      let sources = -1;
+      let leaves = -2;
+      for (let round = 0; round < 50 && leaves !== sources; round++) {
+        const made = await Promise.all([0, 1, 0, 1].map((s) => call(s, 'admin', 'POST', '/api/v1/log/checkpoint')));
+        expect(made.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+        sources = await sourceRowCount(db.kysely);
+        leaves = (await storedLeaves(db.kysely)).length;
+      }
+      expect(leaves).toBe(sources);
+      expect((await storedLeaves(db.kysely)).map((l) => l.idx)).toEqual([...Array(leaves).keys()]);
+      const checkpoints = await db.kysely.selectFrom('log_checkpoints').select(['size', 'root']).orderBy('size').execute();
+      expect(checkpoints.length).toBeGreaterThan(0);
+      for (let i = 1; i < checkpoints.length; i++) {
+        const [a, b] = [checkpoints[i - 1]!, checkpoints[i]!];
+        const proof = await logConsistencyProof(db.kysely, Number(a.size), Number(b.size));
+        expect(verifyConsistency(Number(a.size), Number(b.size), Buffer.from(a.root), Buffer.from(b.root), proof)).toBe(true);
+      }
 
       expect(grms(['audit', 'checkpoint'], env).status).toBe(0);
       const verify = grms(['audit', 'verify', '--log-key', logKey(env)], env);

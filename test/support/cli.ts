@@ -4,10 +4,14 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = [`--require`, require.resolve('tsx/cjs'), path.join(ROOT, 'src', 'cli.ts')];
 
-/** The environment a CLI child gets: this one without grms settings, plus `env`. */
+/**
+ * The environment a CLI child gets: this one without grms settings, plus `env`. A served grms is
+ * one process unless the test asks for workers (GRMS_WORKERS): two jest workers on two cores are
+ * busy enough without a worker process per core in every server they start.
+ */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GRMS_') && k !== 'DATABASE_URL' && k !== 'PORT'));
-  return { ...base, LOG_LEVEL: 'warn', ...env };
+  return { ...base, LOG_LEVEL: 'warn', GRMS_WORKERS: '1', ...env };
 }
 
 /** Runs `grms …` to completion (`input`: what its stdin holds, a pipe rather than a terminal). */

@@ -85,6 +85,11 @@ export function pdftotext(pdf: Buffer): string {
   return withTempFile(pdf, (file) => run('pdftotext', ['-layout', file, '-']));
 }
 
+/** The text of each page, as pdftotext reads it (pages are separated by form feeds). */
+export function pdftotextPages(pdf: Buffer): string[] {
+  return pdftotext(pdf).split('\f').slice(0, -1);
+}
+
 /** The page count pdfinfo reads from the file. */
 export function pdfPages(pdf: Buffer): number {
   const info = withTempFile(pdf, (file) => run('pdfinfo', [file]));

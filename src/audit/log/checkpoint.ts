@@ -3,10 +3,11 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../db/types';
 import { ADVISORY, advisoryXactLock } from '../../db/advisory';
 import {
-  consistencyProof, logVerifierKey, openCheckpoint, parseVerifierKey, signCheckpoint, treeRoot, verifyConsistency, type LogSigner,
+  consistencyProof, logVerifierKey, openCheckpoint, parseVerifierKey, signCheckpoint, treeRoot, verifyCheckpoint, verifyConsistency, type LogSigner, type Policy,
 } from '../tlog';
 import { LogError } from './errors';
 import { asBuffer, logSize, storedNodes } from './nodes';
+import type { LogSource } from './sources';
 
 /** A checkpoint of the log as stored in log_checkpoints. */
 export interface LogCheckpoint {
@@ -112,9 +113,48 @@ export async function cosignedCheckpoint(db: Kysely<Database> | Transaction<Data
   return { ...cp, note, cosigned: cosigs.map((c) => c.witness) };
 }
 
+/**
+ * The latest checkpoint whose stored cosignatures meet the policy's witness quorum, with them
+ * appended; with a policy that names no witness (quorum none) that is the latest checkpoint.
+ * Undefined when none does (no checkpoint yet, or none cosigned by enough witnesses).
+ */
+export async function latestQuorumCheckpoint(db: Kysely<Database> | Transaction<Database>, policy: Policy): Promise<(LogCheckpoint & { cosigned: string[] }) | undefined> {
+  const PAGE = 100;
+  for (let below: number | undefined; ;) {
+    let q = db.selectFrom('log_checkpoints').select('size').orderBy('size', 'desc').limit(PAGE);
+    if (below !== undefined) q = q.where('size', '<', below);
+    const sizes = (await q.execute()).map((r) => Number(r.size));
+    for (const size of sizes) {
+      const cp = (await cosignedCheckpoint(db, size))!;
+      try {
+        if (verifyCheckpoint(cp.note, policy).quorumMet) return cp;
+      } catch {
+        // Not signed by the policy's log key: no verifier would accept it either.
+      }
+    }
+    if (sizes.length < PAGE) return undefined;
+    below = sizes[sizes.length - 1];
+  }
+}
+
 /** Tree size and checkpoint size, for status reports. */
 export async function logHeads(db: Kysely<Database>): Promise<{ size: number; checkpointSize: number | null }> {
   const r = (await sql<{ size: number | null; cp: number | null }>`
     SELECT (SELECT max(size) FROM log_integrations) AS size, (SELECT max(size) FROM log_checkpoints) AS cp`.execute(db)).rows[0]!;
   return { size: Number(r.size ?? 0), checkpointSize: r.cp === null ? null : Number(r.cp) };
+}
+
+/**
+ * When a witness first vouched for a row: the earliest stored cosignature (verified before it was
+ * stored) of a checkpoint whose tree holds the row's leaf, or undefined while none does. A time
+ * the operator cannot move: it is signed by the witness.
+ */
+export async function firstWitnessed(db: Kysely<Database> | Transaction<Database>, source: LogSource, key: string): Promise<Date | undefined> {
+  // The first cosigned checkpoint after the leaf: checkpoints are made and cosigned in order, so
+  // its cosignatures are the earliest (and the primary key's index finds it without a scan).
+  const r = (await sql<{ at: string | null }>`
+    SELECT min(c.signed_at)::text AS at FROM log_cosignatures c
+    WHERE c.size = (SELECT min(c2.size) FROM log_cosignatures c2 JOIN log_leaves l ON c2.size > l.idx
+                    WHERE l.source = ${source} AND l.source_key = ${key})`.execute(db)).rows[0];
+  return r?.at ? new Date(Number(r.at) * 1000) : undefined;
 }

@@ -4,7 +4,7 @@ export { LOG_SOURCES, isLogSource, keyOf, parseKey, type LogSource } from './sou
 export { leafEntry, readLeafEntry, LEAF_ENTRY_VERSION, type LeafEntryRecord } from './entry';
 export { integrateLog, type Integration } from './integrate';
 export { storedNodes, logSize, logRoot, logInclusionProof, logConsistencyProof, logNode } from './nodes';
-export { checkpointLog, latestLogCheckpoint, cosignedCheckpoint, blockingAlarm, logHeads, type LogCheckpoint, type CheckpointOutcome } from './checkpoint';
+export { checkpointLog, latestLogCheckpoint, cosignedCheckpoint, blockingAlarm, logHeads, firstWitnessed, type LogCheckpoint, type CheckpointOutcome } from './checkpoint';
 export { parseWitnesses, WitnessConfigInvalid, type Witness } from './witness-list';
 export { pushToWitnesses, type SendCheckpoint, type WitnessOutcome, type PushOptions } from './witnesses';
 export {

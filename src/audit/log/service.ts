@@ -44,27 +44,33 @@ export function openTransparencyLog(db: Kysely<Database>, privateKey: crypto.Key
   }
   const signer: LogSigner = { origin: config.origin, privateKey };
   const verifierKey = logVerifierKey(config.origin, crypto.createPublicKey(privateKey));
-  let policy: Policy;
-  if (config.policyFile) {
-    let text: string;
-    try {
-      text = fs.readFileSync(config.policyFile, 'utf8');
-    } catch (err) {
-      throw new LogConfigInvalid(`GRMS_WITNESS_POLICY: cannot read ${config.policyFile}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      policy = parsePolicy(text);
-    } catch (err) {
-      throw new LogConfigInvalid(`GRMS_WITNESS_POLICY: ${(err as Error).message}`, { cause: err });
-    }
-    const mine = parseVerifierKey(verifierKey);
-    if (!policy.logs.some((k) => k.name === mine.name && k.keyId.equals(mine.keyId))) {
-      throw new LogConfigInvalid(`GRMS_WITNESS_POLICY does not name this log's key ${verifierKey}: verifiers holding it would refuse every checkpoint`);
-    }
-  } else {
-    policy = policyFromKeys(verifierKey, config.witnesses.map((w) => w.key.text));
-  }
+  const policy = logPolicy(config, verifierKey);
   return { db, signer, verifierKey, witnesses: config.witnesses, policy, send };
+}
+
+/**
+ * The witness quorum of the log with `verifierKey`: GRMS_WITNESS_POLICY (which must name that key),
+ * else every configured witness. Needs only the log's public key, so a read-only export can use it.
+ */
+export function logPolicy(config: LogConfig, verifierKey: string): Policy {
+  if (!config.policyFile) return policyFromKeys(verifierKey, config.witnesses.map((w) => w.key.text));
+  let text: string;
+  try {
+    text = fs.readFileSync(config.policyFile, 'utf8');
+  } catch (err) {
+    throw new LogConfigInvalid(`GRMS_WITNESS_POLICY: cannot read ${config.policyFile}: ${(err as Error).message}`, { cause: err });
+  }
+  let policy: Policy;
+  try {
+    policy = parsePolicy(text);
+  } catch (err) {
+    throw new LogConfigInvalid(`GRMS_WITNESS_POLICY: ${(err as Error).message}`, { cause: err });
+  }
+  const mine = parseVerifierKey(verifierKey);
+  if (!policy.logs.some((k) => k.name === mine.name && k.keyId.equals(mine.keyId))) {
+    throw new LogConfigInvalid(`GRMS_WITNESS_POLICY does not name this log's key ${verifierKey}: verifiers holding it would refuse every checkpoint`);
+  }
+  return policy;
 }
 
 /** One round: integrate, sign a checkpoint when the tree grew, push it to the witnesses that lack it. */

@@ -48,6 +48,14 @@ async function hashRanges(ranges: readonly Range[], fetch: FetchNodes): Promise<
   const ids = new Map<string, NodeId>();
   for (const [s, e] of ranges) for (const id of rangeNodes(s, e)) ids.set(nodeKey(id), id);
   const got = ids.size ? await fetch([...ids.values()]) : new Map<string, Buffer>();
+  return hashRangesFrom(ranges, got);
+}
+
+/**
+ * The hashes of `ranges` from complete subtrees already fetched (keyed by nodeKey). `memo` keeps
+ * the hashes of ranges that are not complete subtrees (the tree's right edge) across calls.
+ */
+function hashRangesFrom(ranges: readonly Range[], got: ReadonlyMap<string, Buffer>, memo?: Map<string, Buffer>): Buffer[] {
   const nodeAt = (id: NodeId): Buffer => {
     const h = got.get(nodeKey(id));
     if (!h || h.length !== HASH_SIZE) throw new Error(`tree node ${nodeKey(id)} is missing`);
@@ -56,8 +64,13 @@ async function hashRanges(ranges: readonly Range[], fetch: FetchNodes): Promise<
   const hashOf = (s: number, e: number): Buffer => {
     const width = e - s;
     if (isPowerOfTwo(width) && s % width === 0) return nodeAt({ level: Math.round(Math.log2(width)), index: s / width });
+    const key = `${s}-${e}`;
+    const known = memo?.get(key);
+    if (known) return known;
     const k = splitPoint(width);
-    return nodeHash(hashOf(s, s + k), hashOf(s + k, e));
+    const h = nodeHash(hashOf(s, s + k), hashOf(s + k, e));
+    memo?.set(key, h);
+    return h;
   };
   return ranges.map(([s, e]) => hashOf(s, e));
 }
@@ -106,6 +119,27 @@ export async function inclusionProof(index: number, size: number, fetch: FetchNo
   const ranges: Range[] = [];
   pathRanges(index, 0, size, ranges);
   return hashRanges(ranges, fetch);
+}
+
+/**
+ * Many inclusion proofs in the tree of `size` at once (an export proves thousands of rows a page
+ * at a time): the stored nodes all of them need are fetched in one call, and the hashes of the
+ * tree's right edge are computed once for all of them. The same proofs as inclusionProof.
+ */
+export async function inclusionProofs(indexes: readonly number[], size: number, fetch: FetchNodes): Promise<Buffer[][]> {
+  checkSize('size', size);
+  const paths = indexes.map((index) => {
+    checkSize('index', index);
+    if (index >= size) throw new RangeError(`leaf ${index} is not in a tree of size ${size}`);
+    const ranges: Range[] = [];
+    pathRanges(index, 0, size, ranges);
+    return ranges;
+  });
+  const ids = new Map<string, NodeId>();
+  for (const ranges of paths) for (const [s, e] of ranges) for (const id of rangeNodes(s, e)) ids.set(nodeKey(id), id);
+  const got = ids.size ? await fetch([...ids.values()]) : new Map<string, Buffer>();
+  const memo = new Map<string, Buffer>();
+  return paths.map((ranges) => hashRangesFrom(ranges, got, memo));
 }
 
 /** Empty when oldSize is 0 or equals newSize (nothing to prove). */

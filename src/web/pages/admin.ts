@@ -1,5 +1,6 @@
 import { Router, type Response } from 'express';
 import { createUser, deactivateUser, grantRole, removeRole } from '../../auth/people';
+import { formatNip } from '../../documents/format';
 import { generatePassword, setPassword, type PasswordSet } from '../../auth/passwords';
 import { GrmsError, notFound } from '../../errors';
 import { html } from '../html';
@@ -58,6 +59,7 @@ ${csrfField(ctx)}${formTokenField(form.token)}
 ${inputField(ctx, { id: 'new-username', name: 'username', label: t('admin.username'), value: v.username, error: e['/username'], required: true, hint: t('admin.usernameHint'), attrs: html` maxlength="63" autocomplete="off" autocapitalize="none"` })}
 ${inputField(ctx, { id: 'new-fullName', name: 'fullName', label: t('admin.fullName'), value: v.fullName, error: e['/fullName'], required: true, attrs: html` maxlength="200" autocomplete="off"` })}
 ${inputField(ctx, { id: 'new-position', name: 'position', label: t('admin.position'), value: v.position, error: e['/position'], attrs: html` maxlength="200" autocomplete="off"` })}
+${inputField(ctx, { id: 'new-nip', name: 'nip', label: t('admin.nip'), value: v.nip, error: e['/nip'], hint: t('admin.nipHint'), attrs: html` maxlength="21" inputmode="numeric" autocomplete="off"` })}
 ${selectField(ctx, { id: 'new-org', name: 'org', label: t('admin.org'), value: v.org, error: e['/org'], required: true, empty: t('admin.choose'), options: orgs })}
 ${selectField(ctx, { id: 'new-role', name: 'role', label: t('admin.initialRole'), value: v.role, error: e['/roles/0/role'] ?? e['/roles/0/org'], empty: t('admin.noRole'), options: roleOptions(ctx) })}
 <button type="submit">${t('admin.create')}</button>
@@ -79,7 +81,7 @@ interface UserPageState {
 
 async function loadUser(deps: WebDeps, username: string) {
   const user = await deps.db.selectFrom('users as u').innerJoin('orgs as o', 'o.id', 'u.org_id')
-    .select(['u.username', 'u.full_name', 'u.position', 'u.org_id', 'o.name as org_name', 'u.active', 'u.password_hash', 'u.password_must_change'])
+    .select(['u.username', 'u.full_name', 'u.position', 'u.nip', 'u.org_id', 'o.name as org_name', 'u.active', 'u.password_hash', 'u.password_must_change'])
     .where('u.username', '=', username).executeTakeFirst();
   if (!user) throw notFound(`No user "${username}"`);
   return user;
@@ -106,6 +108,7 @@ ${state.ended ? html`<p id="reset-ended">${t('admin.resetEnded', { username: use
 <dl class="summary">
   <div><dt>${t('admin.username')}</dt><dd>${user.username}</dd></div>
   <div><dt>${t('admin.position')}</dt><dd>${user.position || '—'}</dd></div>
+  <div><dt>${t('admin.nip')}</dt><dd>${user.nip ? formatNip(user.nip) : '—'}</dd></div>
   <div><dt>${t('admin.org')}</dt><dd>${user.org_name}</dd></div>
   <div><dt>${t('admin.status')}</dt><dd>${user.active ? t('admin.active') : t('admin.inactive')}</dd></div>
 </dl>
@@ -170,11 +173,11 @@ export function adminPages(deps: WebDeps): Router {
 
   r.post('/admin/users', async (req, res) => {
     const actor = userWithRole(res, 'admin');
-    const values = { username: formText(req, 'username', 100), fullName: formText(req, 'fullName', 300), position: formText(req, 'position', 300), org: formText(req, 'org', 100), role: formText(req, 'role', 100) };
+    const values = { username: formText(req, 'username', 100), fullName: formText(req, 'fullName', 300), position: formText(req, 'position', 300), nip: formText(req, 'nip', 40), org: formText(req, 'org', 100), role: formText(req, 'role', 100) };
     try {
       redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
         await createUser(db, actor.username, {
-          username: values.username, fullName: values.fullName, org: values.org, ...(values.position && { position: values.position }),
+          username: values.username, fullName: values.fullName, org: values.org, ...(values.position && { position: values.position }), ...(values.nip && { nip: values.nip }),
           ...(values.role && { roles: [{ role: values.role, org: values.org }] }),
         });
         return `/admin/users/${encodeURIComponent(values.username)}?done=created`;

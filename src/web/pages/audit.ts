@@ -2,6 +2,7 @@ import { Router, type Response } from 'express';
 import { verifyAudit, type VerifyResult } from '../../audit/verify';
 import { exportAudit } from '../../audit/export';
 import { verifyPeopleChain, type PeopleChainResult } from '../../auth/people';
+import { verifyCeilingChain } from '../../engine/ceilings';
 import { verifyOrgChain } from '../../auth/orgs';
 import type { SideChainResult } from '../../audit/side-chain';
 import { parseExportFilters } from '../../api/audit';
@@ -18,7 +19,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FILTERS = ['from', 'to', 'workflow', 'org', 'actor', 'instance'] as const;
 
 interface AuditPageState {
-  chain?: { audit: VerifyResult; people: PeopleChainResult; orgs: SideChainResult };
+  chain?: { audit: VerifyResult; people: PeopleChainResult; orgs: SideChainResult; ceilings: SideChainResult };
   /** The export form's values as submitted (kept when refused). */
   query: Record<string, string>;
   exportErrors?: FieldErrors;
@@ -28,10 +29,11 @@ interface AuditPageState {
 
 function chainView(ctx: WebContext, chain: NonNullable<AuditPageState['chain']>): SafeHtml {
   const { t } = ctx;
-  const ok = chain.audit.ok && chain.people.ok && chain.orgs.ok;
+  const ok = chain.audit.ok && chain.people.ok && chain.orgs.ok && chain.ceilings.ok;
   const first = chain.audit.broken[0];
   const person = chain.people.broken[0];
   const org = chain.orgs.broken[0];
+  const ceiling = chain.ceilings.broken[0];
   return html`<section class="verdict ${ok ? 'valid' : 'invalid'}" role="status" aria-live="polite" id="chain-status">
 <h3>${ok ? t('audit.ok') : t('audit.broken')}</h3>
 <p>${t('audit.checked', { rows: chain.audit.checked, checkpoints: chain.audit.checkpoints, people: chain.people.checked })}</p>
@@ -46,6 +48,8 @@ ${person ? html`<table class="facts"><caption>${t('audit.peopleChain')}</caption
 <tr><th scope="row">${t('audit.seq')}</th><td>${person.seq}</td></tr><tr><th scope="row">${t('audit.reason')}</th><td>${person.reason}</td></tr></table>` : ''}
 ${org ? html`<table class="facts"><caption>${t('audit.orgChain')}</caption>
 <tr><th scope="row">${t('audit.seq')}</th><td>${org.seq}</td></tr><tr><th scope="row">${t('audit.reason')}</th><td>${org.reason}</td></tr></table>` : ''}
+${ceiling ? html`<table class="facts"><caption>${t('audit.ceilingChain')}</caption>
+<tr><th scope="row">${t('audit.seq')}</th><td>${ceiling.seq}</td></tr><tr><th scope="row">${t('audit.reason')}</th><td>${ceiling.reason}</td></tr></table>` : ''}
 </section>`;
 }
 
@@ -106,7 +110,7 @@ export function auditPages(deps: WebDeps): Router {
     if (req.query.check === '1') {
       // The same checks as GET /api/v1/audit/verify.
       // The server's own key (derived from its private key): this check trusts the operator, and the page says so.
-      chain = { audit: await verifyAudit(deps.db, deps.checkpointKey.publicKeyPem), people: await verifyPeopleChain(deps.db), orgs: await verifyOrgChain(deps.db) };
+      chain = { audit: await verifyAudit(deps.db, deps.checkpointKey.publicKeyPem), people: await verifyPeopleChain(deps.db), orgs: await verifyOrgChain(deps.db), ceilings: await verifyCeilingChain(deps.db) };
     }
     await sendAuditPage(deps, res, { chain, query: {} });
   });
@@ -133,7 +137,7 @@ export function auditPages(deps: WebDeps): Router {
       .set('Content-Disposition', `attachment; filename="grms-audit-${stamp}.${format}"`)
       .set('Cache-Control', 'no-store');
     await exportAudit(deps.db, { write: (text) => res.write(text), drain: () => new Promise((resolve) => res.once('drain', resolve)) }, {
-      format, filters, publicKeyPem: deps.checkpointKey.publicKeyPem, timeZone: deps.timezone,
+      format, filters, policy: deps.logPolicy, timeZone: deps.timezone,
     });
     res.end();
   });

@@ -1,5 +1,5 @@
 import { Router, type Response } from 'express';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, InstanceRow } from '../../db/types';
 import { hasRole, type Actor } from '../../auth/roles';
 import type { WorkflowDefinition } from '../../engine/definition';
@@ -74,7 +74,11 @@ export async function renderInstance(
   const { row, def, view } = await deps.engine.get(actor, id);
   const [history, docs, orgs, receiptPart] = await Promise.all([
     fullHistory(deps.db, row.id),
-    deps.db.selectFrom('documents').select(['id', 'seq', 'number', 'title', 'stage', 'signer_name', 'created_at']).where('instance_id', '=', row.id).orderBy('seq').execute(),
+    deps.db.selectFrom('documents').select(['id', 'seq', 'number', 'title', 'stage', 'signer_name', 'created_at'])
+      // Whether a checkpoint covers the document's leaf yet: only then is there an evidence bundle to download.
+      .select(sql<boolean>`EXISTS (SELECT 1 FROM log_leaves l WHERE l.source = 'documents' AND l.source_key = documents.id::text
+        AND l.idx < (SELECT coalesce(max(size), 0) FROM log_checkpoints))`.as('logged'))
+      .where('instance_id', '=', row.id).orderBy('seq').execute(),
     orgNames(deps.db, [row.org_id]),
     receiptSection(deps, ctx, actor, row.id, receipt),
   ]);
@@ -122,7 +126,7 @@ ${raw(steps)}
 ${docs.length === 0 ? html`<p>${t('instance.noDocuments')}</p>` : html`<div class="table-wrap"><table>
 <thead><tr><th scope="col">${t('col.number')}</th><th scope="col">${t('col.document')}</th><th scope="col">${t('col.signer')}</th><th scope="col">${t('col.when')}</th><th scope="col"><span class="visually-hidden">${t('instance.download')}</span></th></tr></thead>
 <tbody>${docs.map((d) => html`<tr><td data-label="${t('col.number')}">${d.number}</td><td data-label="${t('col.document')}">${d.title}</td><td data-label="${t('col.signer')}">${d.signer_name}</td><td data-label="${t('col.when')}">${when(d.created_at, ctx.timezone)}</td>
-<td><a href="/instances/${row.id}/documents/${d.id}" download>${t('instance.download')}<span class="visually-hidden"> ${d.number}</span></a> · <a href="/verify/${d.id}">${t('instance.verify')}<span class="visually-hidden"> ${d.number}</span></a></td></tr>`)}</tbody>
+<td><a href="/instances/${row.id}/documents/${d.id}" download>${t('instance.download')}<span class="visually-hidden"> ${d.number}</span></a> · <a href="/verify/${d.id}">${t('instance.verify')}<span class="visually-hidden"> ${d.number}</span></a>${d.logged ? html` · <a href="/verify/${d.id}/evidence" download>${t('instance.evidence')}<span class="visually-hidden"> ${d.number}</span></a>` : ''}</td></tr>`)}</tbody>
 </table></div>`}
 ${hasRole(actor, 'auditor') ? html`<p><a href="/audit/report?instance=${row.id}">${t('audit.report')}</a></p>` : ''}
 </section>`,
