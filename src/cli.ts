@@ -275,7 +275,7 @@ audit
       const bar = progress('export', total);
       const out = fs.createWriteStream(opts.out);
       const rows = await exportAudit(db.kysely, { write: (t) => out.write(t), drain: () => new Promise((r) => out.once('drain', r)) }, {
-        format, filters, policy, onProgress: (n) => bar.update(n),
+        format, filters, policy, timeZone: config.timezone, onProgress: (n) => bar.update(n),
       });
       await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
       bar.finish(`${rows} rows written to ${opts.out}`);

@@ -38,3 +38,11 @@ export function todayOf(time: WorkflowTime): string {
 export function yearOf(time: WorkflowTime): number {
   return localYear(time.clock(), time.timeZone);
 }
+
+/**
+ * The budget year being prepared on the workflow clock: next year (the RKA for a year is drawn up
+ * and ratified the year before). What the dashboard opens on.
+ */
+export function budgetYearOf(time: WorkflowTime): number {
+  return yearOf(time) + 1;
+}

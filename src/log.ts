@@ -5,10 +5,10 @@ export type { Logger };
 /**
  * What a log line must never hold: a PIN, a password, a bearer or session token, a NIK
  * (Nomor Induk Kependudukan, the 16-digit national identity number), or what stands in for them
- * (their hashes, a CSRF token, a database error's bound parameters). Logs are read and shipped by
- * more people than the database, and kept longer.
+ * (their hashes, a CSRF token, a database error's bound parameters), or a search text (`q`: it
+ * may be a NIK or NIB). Logs are read and shipped by more people than the database, and kept longer.
  */
-const SECRET_KEYS = new Set(['pin', 'nik', 'authorization', 'cookie', 'setcookie', 'params', 'queryoptions', 'apikey']);
+const SECRET_KEYS = new Set(['q', 'pin', 'nik', 'authorization', 'cookie', 'setcookie', 'params', 'queryoptions', 'apikey']);
 const SECRET_KEY_PARTS = ['password', 'passwd', 'token', 'secret', 'privatekey', 'csrf', 'session', 'pinhash'];
 
 /** A key whose value is never logged: `pin`, `newPin`, `password_hash`, `access_token`, `X-CSRF`… */

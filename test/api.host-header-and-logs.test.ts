@@ -145,13 +145,15 @@ describe('log scrubbing', () => {
     }));
     const err = Object.assign(new Error(`lookup of ${NIK} failed`), { params: ['REG/1', 'scrypt$16384$8$1$c2FsdA==$a2V5'], query: 'select 1', detail: `Key (nik)=(${NIK}) exists` });
     logger.error({
-      err, url: `/x?registration=REG%2F1&PIN=12345678&newPassword=a%20b&q=${NIK}`,
+      err, url: `/x?registration=REG%2F1&PIN=12345678&newPassword=a%20b&q=${NIK}`, list: '/list/permit?state=issued&q=9120001234567',
       body: { applicant: { nik: NIK, name: 'Rina' }, lines: [{ password: 'pw-123456', amount: 5 }], csrf_token: 'c', total: 1234567890123456 },
       headers: { authorization: 'Bearer grms_abc', 'x-note': 'sent Bearer grms_def along' },
     }, 'failed');
     logger.error(new Error(`no row for NIK ${NIK}`));
     const [first, second] = lines.map((l) => JSON.parse(l));
-    expect(first.url).toBe('/x?registration=REG%2F1&PIN=[REDACTED]&newPassword=[REDACTED]&q=[NIK]');
+    expect(first.url).toBe('/x?registration=REG%2F1&PIN=[REDACTED]&newPassword=[REDACTED]&q=[REDACTED]');
+    // A search text may be a NIB (13 digits, no pattern to spot): blanked by its key.
+    expect(first.list).toBe('/list/permit?state=issued&q=[REDACTED]');
     expect(first.body).toEqual({ applicant: { nik: '[REDACTED]', name: 'Rina' }, lines: [{ password: '[REDACTED]', amount: 5 }], csrf_token: '[REDACTED]', total: '[NIK]' });
     expect(first.headers['x-note']).toBe('sent Bearer [REDACTED] along');
     expect(first.headers.authorization ?? '').not.toContain('grms_abc');

@@ -11,7 +11,7 @@ import { proposal } from './support/proposals';
 import { grms } from './support/cli';
 import { verifyExportFile } from '../src/audit/verify-file';
 import { CsvParser, csvField, formulaLike, spreadsheetValue } from '../src/audit/csv';
-import { EXPORT_FORMAT } from '../src/audit/export';
+import { CSV_LABELS, EXPORT_FORMAT } from '../src/audit/export';
 import { independentCosignatureTime } from './support/independent-cosignature';
 
 const README = path.join(__dirname, '..', 'README.md');
@@ -83,7 +83,7 @@ describeBackends('audit export: cells a spreadsheet would run', (kind) => {
     // No event cell, in any column, starts a formula.
     const live = events.flatMap((r) => r.filter((cell) => cell !== null && formulaLike(cell)));
     expect(live).toEqual([]);
-    const comments = events.map((r) => r[header.indexOf('comment')]).filter((c): c is string => c !== null);
+    const comments = events.map((r) => r[header.indexOf('Catatan')]).filter((c): c is string => c !== null);
     expect(comments).toEqual([...HOSTILE, '=1+1'].map((c) => `'${c}`));
     expect(comments.map(spreadsheetValue)).toEqual([...HOSTILE, '=1+1']);
 
@@ -94,7 +94,7 @@ describeBackends('audit export: cells a spreadsheet would run', (kind) => {
     const pinned = { policy: policyFromKeys(vkey, []) };
     expect(await verifyExportFile(file, pinned)).toMatchObject({ ok: true, checked: events.length, chains: 1, broken: [], log: { rowsProven: events.length } });
     // base64 proof hashes that begin with + are guarded like any other cell.
-    expect(events.map((r) => r[header.indexOf('log_proof')]).every((p) => p === null || !formulaLike(p))).toBe(true);
+    expect(events.map((r) => r[header.indexOf(CSV_LABELS.log_proof!)]).every((p) => p === null || !formulaLike(p!))).toBe(true);
     const cli = grms(['audit', 'verify', '--file', file, '--log-key', keyFile(vkey)], {});
     expect({ status: cli.status, ok: JSON.parse(cli.stdout).ok }).toEqual({ status: 0, ok: true });
 
@@ -108,7 +108,10 @@ describeBackends('audit export: cells a spreadsheet would run', (kind) => {
     // JSONL needs no guard: the values are as stored.
     const jsonl = await app.call('auditor.inspektorat', 'GET', `/api/v1/audit/export?format=jsonl&instance=${id}`);
     const lines = jsonl.text.trim().split('\n').map((l) => JSON.parse(l));
+    // JSONL carries the log columns, but no local time: its keys are the column names, times in UTC.
     expect(lines[0]).toMatchObject({ record: 'meta', format: 'grms-audit-export/3' });
+    expect(lines[0].timeZone).toBeUndefined();
+    expect(lines.filter((l) => 'created_at_local' in l)).toEqual([]);
     expect(lines.filter((l) => l.record === 'event' && l.comment !== null).map((l) => l.comment)).toEqual([...HOSTILE, '=1+1']);
   });
 });
@@ -147,6 +150,14 @@ describe('audit export format versions', () => {
     const altered = path.join(dir, 'v2-altered.jsonl');
     fs.writeFileSync(altered, fs.readFileSync(path.join(FIXTURES, 'audit-export-v2.jsonl'), 'utf8').replace('catatan biasa', 'catatan lain'));
     expect(await verifyExportFile(altered, { publicKeyPem: publishedKey(altered) })).toMatchObject({ ok: false, broken: [expect.objectContaining({ reason: 'hash does not match the row (row altered)' })] });
+  });
+
+  test('the README\'s earlier worked example (version 2, before migration 0026: column names as headings, no local time) still verifies', async () => {
+    const file = path.join(FIXTURES, 'audit-export-v2-readme.csv');
+    expect(await verifyExportFile(file, { publicKeyPem: publishedKey(file), allowUncheckedTail: true })).toMatchObject({ ok: true, checked: 1, chains: 1, segments: 1, broken: [] });
+    const { header, meta } = parseCsv(fs.readFileSync(file, 'utf8'));
+    expect(meta.format).toBe('grms-audit-export/2');
+    expect(header.slice(0, 3)).toEqual(['record', 'instance_id', 'seq']);
   });
 
   test('a format this version does not know is refused, not guessed at', async () => {
@@ -215,6 +226,23 @@ describe('audit export format versions', () => {
       const proof = (row.log_proof as string).split(' ').filter(Boolean).map((h) => Buffer.from(h, 'base64'));
       expect(independentRoot(row.log_index, Number(sizeText), leaf, proof)?.toString('base64')).toBe(rootText);
     }
+
+    // The same export as CSV: headings for people, the local time beside the UTC one, the same
+    // rows proven against the same checkpoint by the same pinned keys.
+    const csvExample = /```csv\n([\s\S]*?)```/.exec(between('export-example-csv'))![1]!;
+    const csvFile = path.join(dir, 'readme-example.csv');
+    fs.writeFileSync(csvFile, csvExample.replace(/\n/g, '\r\n'));
+    const csvVerdict = await verifyExportFile(csvFile, { policy: policyFromKeys(logKey, [witnessKey], 'all') });
+    expect(csvVerdict).toMatchObject({ ok: true, format: EXPORT_FORMAT, checked: 2, chains: 1, broken: [], warnings: [] });
+    expect(csvVerdict.log).toMatchObject({ checked: true, quorumMet: true, rowsProven: 2, leftOut: 1, size: 10 });
+    const csvCli = grms(['audit', 'verify', '--file', csvFile, '--log-key', logKey, '--witness-key', witnessKey], {});
+    expect({ status: csvCli.status, ok: JSON.parse(csvCli.stdout).ok }).toEqual({ status: 0, ok: true });
+    const { header, events: csvEvents, meta } = parseCsv(csvExample);
+    expect(meta).toEqual({ ...records[0], timeZone: 'Asia/Jakarta' });
+    expect(header.slice(0, 3)).toEqual(['Jenis baris', 'ID proses', 'Urutan']);
+    expect(header.slice(header.indexOf('Waktu (UTC)'), header.indexOf('Waktu (UTC)') + 2)).toEqual(['Waktu (UTC)', 'Waktu (WIB)']);
+    expect(csvEvents.map((r) => r[header.indexOf('Sidik baris')])).toEqual(events.map((r) => r.hash));
+    expect(csvEvents.map((r) => r[header.indexOf('Waktu (WIB)')])).toEqual(['2026-12-07 22:33:57', '2026-12-07 22:34:00']);
   });
 });
 

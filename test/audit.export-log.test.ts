@@ -15,7 +15,8 @@ import { ensureCheckpointKey } from '../src/audit/keys';
 import { checkpointLog } from '../src/audit/log/checkpoint';
 import { rowHash } from '../src/audit/hash';
 import { verifyExportFile } from '../src/audit/verify-file';
-import { CsvParser } from '../src/audit/csv';
+import { CsvParser, spreadsheetValue } from '../src/audit/csv';
+import { csvColumnsV3 } from '../src/audit/export';
 import { logVerifierKey, policyFromKeys, signCheckpoint, type Policy } from '../src/audit/tlog';
 
 /**
@@ -125,8 +126,16 @@ describe(`audit export format 3 [${kind}]`, () => {
 
     const csv = await download('format=csv', 'all.csv');
     const text = fs.readFileSync(csv, 'utf8');
-    const header = new CsvParser().push(text)[0]!.map((f) => (f ?? '').replace(/^\uFEFF/, ''));
-    expect(header.slice(-4)).toEqual(['log_index', 'log_salt', 'log_proof', 'details']);
+    const csvRecords = new CsvParser().push(text);
+    const header = csvRecords[0]!.map((f) => (f ?? '').replace(/^\uFEFF/, ''));
+    expect(header.slice(-4)).toEqual(['Nomor daun log', 'Salt daun log', 'Bukti inklusi log (RFC 9162)', 'Rincian (JSON)']);
+    // The CSV holds the JSONL's rows (by the meta record's column names), plus the local time.
+    const csvMeta = JSON.parse(csvRecords[1]!.at(-1)!);
+    expect(csvMeta).toEqual({ ...meta, exportedAt: csvMeta.exportedAt, log: { ...meta.log, checkpoint: csvMeta.log.checkpoint, cosigners: csvMeta.log.cosigners }, timeZone: 'Asia/Jakarta' });
+    const names = csvColumnsV3(csvMeta);
+    const asText = (v: unknown) => (v === null ? null : String(v));
+    const csvRows = csvRecords.filter((r) => r[0] === 'event').map((r) => Object.fromEntries(names.map((n, i) => [n, r[i + 1] === null ? null : spreadsheetValue(r[i + 1]!)])));
+    expect(csvRows.map(({ created_at_local: _, ...row }) => row)).toEqual(events.map(({ record: _, ...row }) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, asText(v)]))));
     expect(await verifyExportFile(csv, { policy })).toMatchObject({ ok: true, checked: 5, log: { rowsProven: 5 } });
 
     const pinned = ['--log-key', logVkey, ...witnesses.flatMap((w) => ['--witness-key', w.vkey])];

@@ -62,18 +62,35 @@ describeBackends('audit export', (kind) => {
     expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     const records = new CsvParser().push(bytes.toString('utf8'));
     const header = records[0]!.map((f) => (f ?? '').replace(/^\uFEFF/, ''));
-    expect(header.slice(0, 3)).toEqual(['record', 'instance_id', 'seq']);
+    // Headings a person reads (format 3); the meta record keeps the column names in the same order.
+    expect(header.slice(0, 3)).toEqual(['Jenis baris', 'ID proses', 'Urutan']);
+    expect(header).toEqual(expect.arrayContaining(['Peristiwa', 'Pelaku (nama pengguna)', 'Catatan', 'Nama OPD', 'Rincian (JSON)']));
+    // The local time (GRMS_TIMEZONE, WIB here) stands beside the UTC time.
+    expect(header[header.indexOf('Waktu (UTC)') + 1]).toBe('Waktu (WIB)');
     const events = records.filter((r) => r[0] === 'event');
     // The approval came after the checkpoint: left out, and counted.
     expect(events).toHaveLength(6);
     expect(JSON.parse(records.at(-1)!.at(-1)!)).toEqual({ record: 'end', rows: 6, leftOut: 1 });
     const at = (r: Array<string | null>, col: string) => r[header.indexOf(col)];
-    expect(events.map((r) => at(r, 'org_name'))).toContain('Dinas Pekerjaan Umum dan Penataan Ruang');
-    expect(events.map((r) => at(r, 'comment'))).toContain('Baris 1, "volume"\nbaris 2 — «ok» مستشفى');
+    expect(events.map((r) => at(r, 'Nama OPD'))).toContain('Dinas Pekerjaan Umum dan Penataan Ruang');
+    expect(events.map((r) => at(r, 'Catatan'))).toContain('Baris 1, "volume"\nbaris 2 — «ok» مستشفى');
+    for (const r of events) {
+      const utc = new Date(at(r, 'Waktu (UTC)')!);
+      const wib = new Date(utc.getTime() + 7 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+      expect(at(r, 'Waktu (WIB)')).toBe(wib);
+    }
     const result = await verifyExportFile(file, { policy });
     expect(result).toMatchObject({ ok: true, checked: 6, chains: 2, segments: 0, broken: [] });
     expect(result.log).toMatchObject({ checked: true, basis: 'unwitnessed', rowsProven: 6, leftOut: 1 });
     expect(result.warnings.join('\n')).toMatch(/no witnesses configured/);
+    // The local time is not hashed, so the verifier checks it against the UTC time it stands beside.
+    const first = events[0]!;
+    const shifted = bytes.toString('utf8').replace(`,${at(first, 'Waktu (WIB)')},`, `,${at(first, 'Waktu (WIB)')!.replace(/^(\d{4})/, (y) => String(Number(y) - 1))},`);
+    const moved = path.join(dir, 'moved.csv');
+    fs.writeFileSync(moved, shifted);
+    const refused = await verifyExportFile(moved, { policy });
+    expect(refused.ok).toBe(false);
+    expect(refused.broken).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^created_at_local \d{4}-.* is not .* in Asia\/Jakarta$/) })]);
   });
 
   test('JSONL verifies offline; a time-filtered export is checked as segments', async () => {
@@ -122,5 +139,11 @@ describeBackends('audit export', (kind) => {
     const bad = await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/export?from=yesterday&instance=42&format=xml');
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['/from', '/instance']);
+    // A "from" after "to" asks for nothing: refused, not answered with an empty file.
+    const backwards = await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/export?from=2026-12-08&to=2026-12-07');
+    expect(backwards.status).toBe(400);
+    expect(backwards.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(backwards.body).toMatchObject({ status: 400, errors: [{ path: '/to', message: 'must not be before from' }] });
+    expect((await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/export?from=2026-12-07&to=2026-12-07T12:00:00Z')).status).toBe(200);
   });
 });

@@ -86,7 +86,7 @@ describeBackends('the transparency log over an upgraded database', (kind) => {
     // says how many it left out, never shows log_xid, and verifies offline as the empty file it is.
     const policy = policyFromKeys(logVerifierKey('grms.test.example/log', crypto.createPublicKey(key.privateKey)), []);
     let text = '';
-    await exportAudit(k, { write: (t) => { text += t; return true; }, drain: async () => undefined }, { format: 'jsonl', filters: {}, policy });
+    await exportAudit(k, { write: (t) => { text += t; return true; }, drain: async () => undefined }, { format: 'jsonl', filters: {}, policy, timeZone: 'Asia/Jakarta' });
     expect(text).not.toMatch(/log_xid/);
     const lines = text.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toEqual([expect.objectContaining({ record: 'meta', log: expect.objectContaining({ checkpoint: null, size: 0 }) }), { record: 'end', rows: 0, leftOut: 4 }]);

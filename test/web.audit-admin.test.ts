@@ -98,6 +98,10 @@ describeBackends('web console audit and admin pages', (kind) => {
       expect(res.text).not.toContain('id="export-actor-error"');
       expect(res.text).toMatch(/id="export-from"[^>]*value="kemarin"/);
       expect(res.text).toMatch(/id="export-actor"[^>]*value="kadis.dinkes"/);
+      const backwards = await c.get('/audit/export?format=csv&from=2026-12-08&to=2026-12-07');
+      expect(backwards.status).toBe(400);
+      expect(backwards.headers.get('content-disposition')).toBeNull();
+      expect(backwards.text).toContain('<p class="field-error" id="export-to-error">tidak boleh sebelum tanggal mulai</p>');
     });
 
     test('an instance\'s audit report downloads as a signed PDF; a wrong id is an error beside the field', async () => {
@@ -336,7 +340,7 @@ describeBackends('web console audit and admin pages', (kind) => {
       expect(bad.status).toBe(422);
       expect(bad.text).toMatch(/id="org-id"[^>]*value="Dinas Baru"[^>]*aria-invalid="true"/);
       expect(bad.text).toContain('<p class="field-error" id="org-id-error">harus 2–40 huruf kecil, angka atau tanda hubung, diawali huruf atau angka</p>');
-      expect(bad.text).toContain('<p class="field-error" id="org-npwp-error">wajib diisi untuk pemasok</p>');
+      expect(bad.text).toContain('<p class="field-error" id="org-npwp-error">wajib diisi untuk penyedia</p>');
       expect(bad.text).toContain('value="Badan &lt;b&gt;Baru&lt;/b&gt;"');
       expect(bad.text).toContain('Periksa isian yang ditandai');
       const taken = await c.post('/admin/orgs', { id: 'dinkes', name: 'Dinas Kesehatan Lagi', kind: 'opd' }, page);

@@ -48,7 +48,7 @@ describeBrowser('web console audit, dashboard and admin in Chromium', () => {
       const bytes = fs.readFileSync((await download.path())!);
       expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
       const records = new CsvParser().push(bytes.toString('utf8'));
-      expect(records[0]!.slice(0, 4)).toEqual(['\uFEFFrecord', 'instance_id', 'seq', 'event']);
+      expect(records[0]!.slice(0, 4)).toEqual(['\uFEFFJenis baris', 'ID proses', 'Urutan', 'Peristiwa']);
       const rows = await app.db.kysely.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       expect(records.filter((r) => r[0] === 'event')).toHaveLength(Number(rows.n));
       expect(records.at(-1)![0]).toBe('checkpoint');

@@ -7,11 +7,13 @@ import { proposal, YEAR } from './support/proposals';
 import { pbgApplication, puprProposal } from '../src/seed/demo';
 import { setPassword } from '../src/auth/passwords';
 import { RUPIAH_FORMAT } from '../src/web/xlsx';
+import { localYear } from '../src/sla/calendar';
 
 /** The dashboard over HTTP: the figures equal SQL sums, the .xlsx files hold them, OPD users see only their OPD. */
 describeBackends('web console dashboard', (kind) => {
   let app: TestApp;
   let overdueId: string;
+  let permit: { id: string; registrationNumber: string };
 
   const walk = async (data: Record<string, unknown>, steps: Array<[string, string]>, creator: string) => {
     const id = (await app.call(creator, 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data })).body.id as string;
@@ -46,7 +48,7 @@ describeBackends('web console dashboard', (kind) => {
 
   beforeAll(async () => {
     app = await startTestApp(kind);
-    for (const u of ['tapd.sekda', 'perencana.dinkes', 'auditor.inspektorat']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+    for (const u of ['tapd.sekda', 'perencana.dinkes', 'perencana.pupr', 'auditor.inspektorat', 'fo.dpmptsp']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
     const toTapd: Array<[string, string]> = [['perencana.dinkes', 'submit'], ['kadis.dinkes', 'approve'], ['verifikator.bappeda', 'verify'], ['tapd.sekda', 'approve']];
     await walk(proposal({ title: 'Disahkan' }), [...toTapd, ['ppkd.bpkad', 'ratify']], 'perencana.dinkes');
     await walk(proposal({ title: 'Disetujui' }), toTapd, 'perencana.dinkes');
@@ -54,7 +56,9 @@ describeBackends('web console dashboard', (kind) => {
     overdueId = await walk(proposal({ title: 'Terlambat' }), [['perencana.dinkes', 'submit']], 'perencana.dinkes');
     await walk(proposal({ title: 'Masih draf' }), [], 'perencana.dinkes');
     // A permit has no fiscal year: it counts in the year it was registered.
-    expect((await app.call('fo.dpmptsp', 'POST', '/api/v1/instances', { workflow: 'permit', data: pbgApplication('Hadi Purnomo', '3374011203780004') })).status).toBe(201);
+    const created = await app.call('fo.dpmptsp', 'POST', '/api/v1/instances', { workflow: 'permit', data: pbgApplication('Hadi Purnomo', '3374011203780004') });
+    expect(created.status).toBe(201);
+    permit = { id: created.body.id, registrationNumber: created.body.receipt.registrationNumber };
     // Time has passed for one step: its deadline is behind us (the scheduler has not fired yet).
     await sql`UPDATE deadlines SET due_at = now() - interval '1 day' WHERE instance_id = ${overdueId} AND kind = 'state'`.execute(app.db.kysely);
   });
@@ -104,7 +108,9 @@ describeBackends('web console dashboard', (kind) => {
     const overdue = await workbook(c, `/dashboard/overdue.xlsx?year=${YEAR}`);
     expect(overdue.rows).toEqual([['OPD', 'Alur kerja', 'Tahap', 'Jumlah'], ['Dinas Kesehatan', 'Usulan RKA', 'Telaah Kepala OPD', 1]]);
     const page = await c.get(`/dashboard?year=${YEAR}`);
-    expect(page.text).toContain('<th scope="row" data-label="OPD">Dinas Kesehatan</th><td data-label="Alur kerja">Usulan RKA</td><td data-label="Tahap">Telaah Kepala OPD</td><td data-label="Jumlah" class="num">1</td>');
+    // Each count opens the list of what it counts (an overdue count: the overdue ones, any year).
+    expect(page.text).toContain('<th scope="row" data-label="OPD">Dinas Kesehatan</th><td data-label="Alur kerja">Usulan RKA</td><td data-label="Tahap">Telaah Kepala OPD</td><td data-label="Jumlah" class="num"><a href="/list/budget-proposal?state=opd_review&amp;org=dinkes&amp;overdue=true" title="buka daftar">1</a></td>');
+    expect(page.text).toContain(`<a href="/list/budget-proposal?state=ratified&amp;org=dinkes&amp;year=${YEAR}" title="buka daftar">1</a>`);
     // English headers when the page is in English.
     await c.get('/dashboard?lang=en');
     expect((await workbook(c, `/dashboard/overdue.xlsx?year=${YEAR}`)).rows[0]).toEqual(['OPD', 'Workflow', 'Step', 'Count']);
@@ -130,11 +136,93 @@ describeBackends('web console dashboard', (kind) => {
 
   test('a bad year is an error beside the field; visitors are sent to sign in', async () => {
     const c = await signedIn('auditor.inspektorat');
+    // Without ?year= the dashboard opens on the budget year being prepared: next year on the workflow clock.
+    const prepared = localYear(app.engine.time.clock(), app.engine.time.timeZone) + 1;
+    expect((await c.get('/dashboard')).text).toMatch(new RegExp(`id="dash-year"[^>]*value="${prepared}"`));
+    expect((await c.get(`/dashboard?year=${prepared - 1}`)).text).toMatch(new RegExp(`id="dash-year"[^>]*value="${prepared - 1}"`));
     const bad = await c.get('/dashboard?year=20x6');
     expect(bad.status).toBe(400);
     expect(bad.text).toMatch(/id="dash-year"[^>]*value="20x6"[^>]*aria-describedby="dash-year-error" aria-invalid="true"/);
     expect((await c.get('/dashboard/budget.xlsx?year=1')).status).toBe(400);
     const anon = await new ConsoleClient(app.url).get('/dashboard/budget.xlsx');
     expect(anon.status).toBe(303);
+  });
+  /** The titles a list page shows, in order (the links of its results table). */
+  const titlesOn = (text: string) => [...text.matchAll(/<td data-label="(?:Judul|Title)"><a href="\/instances\/[0-9a-f-]{36}">([^<]*)<\/a>/g)].map((m) => m[1]);
+
+  test('the lists find instances by state, OPD, year, overdue and search, page by page, as GET /api/v1/instances does', async () => {
+    const c = await signedIn('tapd.sekda');
+    const list = async (query: string) => {
+      const res = await c.get(`/list/budget-proposal?${query}`);
+      expect({ query, status: res.status }).toEqual({ query, status: 200 });
+      return titlesOn(res.text);
+    };
+    const all = await c.get(`/list/budget-proposal?year=${YEAR}`);
+    expect(all.text).toContain('<h1>Daftar usulan</h1>');
+    expect(titlesOn(all.text)).toEqual(['Masih draf', 'Terlambat', 'Jalan disetujui', 'Disetujui', 'Disahkan']);
+    expect(await list('state=approved')).toEqual(['Jalan disetujui', 'Disetujui']);
+    expect(await list(`state=approved&org=pupr&year=${YEAR}`)).toEqual(['Jalan disetujui']);
+    expect(await list('overdue=true')).toEqual(['Terlambat']);
+    expect(await list(`year=${YEAR + 1}`)).toEqual([]);
+    expect((await c.get(`/list/budget-proposal?year=${YEAR + 1}`)).text).toContain('Tidak ada yang cocok dengan saringan ini.');
+    expect(await list('q=TERLAMBAT')).toEqual(['Terlambat']);
+    // The API answers the same filters with the same instances.
+    const api = await app.call('tapd.sekda', 'GET', `/api/v1/instances?workflow=budget-proposal&state=approved&year=${YEAR}`);
+    expect(api.body.items.map((i: { title: string }) => i.title)).toEqual(['Jalan disetujui', 'Disetujui']);
+    // Two per page: the next page carries the filters and the cursor, and the last page has no "next".
+    const first = await c.get(`/list/budget-proposal?year=${YEAR}&limit=2`);
+    expect(titlesOn(first.text)).toEqual(['Masih draf', 'Terlambat']);
+    const seen = [...titlesOn(first.text)];
+    let next = /<a href="([^"]+)" rel="next">Halaman berikutnya<\/a>/.exec(first.text)?.[1];
+    while (next) {
+      const url = next.replace(/&amp;/g, '&');
+      expect(url).toMatch(new RegExp(`^/list/budget-proposal\\?year=${YEAR}&limit=2&cursor=`));
+      const res = await c.get(url);
+      seen.push(...titlesOn(res.text));
+      next = /<a href="([^"]+)" rel="next">/.exec(res.text)?.[1];
+    }
+    expect(seen).toEqual(titlesOn(all.text));
+    // The list of everything shows the workflow beside each; the permit is there too.
+    const everything = await c.get(`/list?year=${YEAR}`);
+    expect(titlesOn(everything.text)).toHaveLength(6);
+    expect(everything.text).toContain('<td data-label="Alur kerja">Permohonan izin</td>');
+  });
+
+  test('a permit is found by NIK and registration number; an OPD user finds only what they may read; refusals are beside their fields', async () => {
+    const fo = await signedIn('fo.dpmptsp');
+    for (const q of ['3374011203780004', permit.registrationNumber]) {
+      const res = await fo.get(`/list/permit?q=${encodeURIComponent(q)}`);
+      expect(res.text).toContain('<h1>Daftar permohonan</h1>');
+      expect(res.text).toContain(`<a href="/instances/${permit.id}">`);
+    }
+    expect(titlesOn((await fo.get('/list/permit?q=3374011203780005')).text)).toEqual([]);
+    // In English: the list's title and labels, the same results.
+    const en = await fo.get(`/list/permit?q=${encodeURIComponent(permit.registrationNumber)}&lang=en`);
+    expect(en.text).toContain('<h1>Permit applications</h1>');
+    expect(en.text).toContain('<label for="list-overdue">Overdue only</label>');
+    expect(en.text).toContain(`<a href="/instances/${permit.id}">`);
+    await fo.get('/list?lang=id');
+    const pupr = await signedIn('perencana.pupr');
+    expect(titlesOn((await pupr.get('/list/budget-proposal?q=disetujui')).text)).toEqual(['Jalan disetujui']);
+    const bad = await pupr.get('/list/budget-proposal?q=x&year=20x6');
+    expect(bad.status).toBe(400);
+    expect(bad.text).toMatch(/id="list-q"[^>]*value="x"[^>]*aria-describedby="list-q-hint list-q-error" aria-invalid="true"/);
+    expect(bad.text).toContain('<p class="field-error" id="list-q-error">tulis 2 sampai 100 karakter</p>');
+    expect(bad.text).toContain('<p class="field-error" id="list-year-error">harus tahun 2000–2100</p>');
+    expect((await pupr.get('/list/no-such-workflow')).status).toBe(404);
+    // Nested states are offered by their path, as instances store them.
+    expect((await pupr.get('/list/procurement-delivery')).text).toContain('<option value="payment.spp">Pembayaran — spp</option>');
+    const api = await app.call('perencana.pupr', 'GET', '/api/v1/instances?year=20x6');
+    expect(api.status).toBe(400);
+    expect(api.body.errors[0].path).toBe('/year');
+  });
+
+  test('the auditor picks an instance in a list: each row links to its audit report and audit trail', async () => {
+    const c = await signedIn('auditor.inspektorat');
+    const res = await c.get('/list/budget-proposal?q=terlambat');
+    expect(res.text).toContain(`<a href="/audit/report?instance=${overdueId}">Laporan audit (PDF)</a>`);
+    const report = await fetch(`${app.url}/audit/report?instance=${overdueId}`, { headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+    expect(report.headers.get('content-type')).toBe('application/pdf');
+    expect((await c.get('/audit')).text).toContain('href="/list"');
   });
 });

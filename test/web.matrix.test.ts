@@ -94,6 +94,9 @@ const CONSOLE_MATRIX: Record<string, Row> = {
   // Anyone signed in: the inbox, the list of what they may start.
   'GET /inbox': SIGNED_IN,
   'GET /new': SIGNED_IN,
+  // The lists, as GET /api/v1/instances: everyone signed in sees what they may read (filtered by the OPD the role counts at).
+  'GET /list': { ...SIGNED_IN, send: { query: (c) => `?org=${c.org}&q=uji` } },
+  'GET /list/:workflow': { ...SIGNED_IN, send: { query: (c) => `?org=${c.org}&year=2026&overdue=true` } },
   // As POST /api/v1/instances: the workflow's creator roles.
   'GET /new/:workflow': onlyFor(['planner', 'frontdesk', 'ppk']),
   'POST /new/:workflow': onlyFor(['planner', 'frontdesk', 'ppk']),

@@ -37,7 +37,10 @@ describeBackends('web console pages', (kind) => {
     expect(page.text).toContain('<template>');
     // Enter in a field submits with the form's first submit button: that must be "save".
     expect(/<button type="submit"[^>]*>/.exec(page.text.slice(page.text.indexOf('<form method="post" action="/new/')))![0]).toContain('value="save"');
-    expect(page.text).toMatch(/<label for="f-title">Judul <span class="req">\(wajib diisi\)<\/span><\/label>/);
+    // Required fields carry no mark (the form's note says so); the few optional ones say "opsional".
+    expect(page.text).toContain('<label for="f-title">Judul</label>');
+    expect(page.text).toContain('Semua isian wajib diisi, kecuali yang bertanda (opsional).');
+    expect(page.text).not.toContain('(wajib diisi)');
     // Every input, select and textarea outside the row template has a label pointing at it.
     const visible = page.text.replace(/<template>[\s\S]*?<\/template>/g, '');
     const ids = [...visible.matchAll(/<(?:input|select|textarea) id="([^"]+)"/g)].map((m) => m[1]);
@@ -130,6 +133,9 @@ describeBackends('web console pages', (kind) => {
     const page = await head.get('/inbox');
     expect(page.text).toMatch(/<a href="\/inbox\?workflow=budget-proposal"[^>]*>Usulan RKA <span class="count">\d+<\/span>/);
     expect(page.text).toContain('Dinas Kesehatan');
+    // Who submitted each task and when: the planner, at the time of the latest submission.
+    expect(page.text).toContain('<th scope="col">Diajukan oleh</th>');
+    expect(page.text).toMatch(/<td data-label="Diajukan oleh">Sri Wahyuni, S\.K\.M\.<br><small>\d{1,2} [A-Z][a-z]+ \d{4} \d{2}\.\d{2} WIB<\/small><\/td>/);
     const filtered = await head.get('/inbox?workflow=permit');
     expect(filtered.text).toContain('Tidak ada tugas yang menunggu Anda.');
     expect(filtered.text).toMatch(/href="\/inbox\?workflow=budget-proposal"/);
@@ -143,6 +149,11 @@ describeBackends('web console pages', (kind) => {
     const page = await anon.get(`/verify/${doc.id}`);
     expect(page.status).toBe(200);
     expect(page.text).toContain('<link rel="stylesheet" href="/assets/console.css">');
+    // Every page names the favicon (an SVG from grms itself).
+    expect(page.text).toContain('<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">');
+    const icon = await fetch(`${app.url}/assets/favicon.svg`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
     expect(page.text).toContain(doc.number);
     const json = await app.call(undefined, 'GET', `/verify/${doc.id}`, undefined, { accept: 'application/json' });
     expect(json.body.number).toBe(doc.number);

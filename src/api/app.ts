@@ -132,7 +132,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', passwordsRouter(db));
   app.use('/api/v1', commentsRouter(db, engine));
   app.use('/api/v1', delegationsRouter(db));
-  app.use('/api/v1', auditRouter(db, checkpointKey, transparencyLog.policy));
+  app.use('/api/v1', auditRouter(db, checkpointKey, transparencyLog.policy, timezone));
   app.use('/api/v1', logAdminRouter(transparencyLog));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool, { publicUrl, documentPlace }));
   app.use('/api/v1', ocdsInstanceRouter(db, engine, ocdsSettings));

@@ -32,8 +32,11 @@ export const SERVER_CHECK_TRUST =
   'checked by the server with its own key: this trusts the operator. To verify without that trust, run ' +
   '`grms audit verify --log-key <key>` with the key you pinned from `grms key show`.';
 
-/** `policy`: the deployment's witness quorum; exports end at the latest checkpoint that meets it. */
-export function auditRouter(db: Kysely<Database>, key: CheckpointKey, policy: Policy): Router {
+/**
+ * `policy`: the deployment's witness quorum; exports end at the latest checkpoint that meets it.
+ * `timeZone`: GRMS_TIMEZONE, the zone of a CSV export's local-time column.
+ */
+export function auditRouter(db: Kysely<Database>, key: CheckpointKey, policy: Policy, timeZone: string): Router {
   const r = Router();
   r.get('/audit/verify', requireRole('auditor'), async (_req, res) => {
     // The server checks with its own key: this answer trusts the operator (see trust below).
@@ -62,7 +65,7 @@ export function auditRouter(db: Kysely<Database>, key: CheckpointKey, policy: Po
         res.once('close', closed);
       });
     await exportAudit(db, { write: (t) => res.write(t), drain }, {
-      format, filters, policy,
+      format, filters, policy, timeZone,
     });
     res.end();
   });
@@ -77,6 +80,9 @@ export function auditRouter(db: Kysely<Database>, key: CheckpointKey, policy: Po
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Export filters from the query string; bad values are a 400 naming each parameter. */
+/** A filter's instant for comparing two of them: a plain date as its midnight (both sides alike). */
+const instantOf = (v: string) => Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00` : v);
+
 export function parseExportFilters(q: Record<string, unknown>): ExportFilters {
   const problems: FieldProblem[] = [];
   const out: ExportFilters = {};
@@ -91,6 +97,8 @@ export function parseExportFilters(q: Record<string, unknown>): ExportFilters {
     else if (name === 'instance' && !UUID.test(v)) problems.push({ path: '/instance', message: 'must be an instance id' });
     else out[name] = v;
   }
+  // `to` is the end (exclusive): a `from` after it asks for nothing, and is a mistake to say.
+  if (out.from && out.to && instantOf(out.from) > instantOf(out.to)) problems.push({ path: '/to', message: 'must not be before from' });
   if (problems.length) throw badRequest('Invalid export filters', problems);
   return out;
 }

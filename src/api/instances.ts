@@ -13,7 +13,7 @@ import type { Metrics } from './metrics';
 
 function filters(query: Record<string, unknown>): ListFilters {
   const pick = (k: string) => (typeof query[k] === 'string' ? (query[k] as string) : undefined);
-  return { workflow: pick('workflow'), state: pick('state'), org: pick('org'), overdue: pick('overdue'), cursor: pick('cursor'), limit: pick('limit') };
+  return { workflow: pick('workflow'), state: pick('state'), org: pick('org'), overdue: pick('overdue'), year: pick('year'), q: pick('q'), cursor: pick('cursor'), limit: pick('limit') };
 }
 
 const etag = (view: InstanceView) => `"${view.version}"`;
@@ -40,7 +40,7 @@ export function instancesRouter(db: Kysely<Database>, engine: Engine, metrics: M
   });
 
   r.get('/instances', async (req, res) => {
-    res.json(await listInstances(db, engine.registry, actorOf(res), filters(req.query), engine.time.clock()));
+    res.json(await listInstances(db, engine.registry, actorOf(res), filters(req.query), engine.time));
   });
 
   r.get('/instances/:id', async (req, res) => {

@@ -20,6 +20,8 @@ const pageParams = [
 const filter = (name: string) => ({ name, in: 'query', schema: { type: 'string' } });
 const listFilters = ['workflow', 'state', 'org'].map(filter);
 const overdueParam = { name: 'overdue', in: 'query', description: '`true`: only instances with a deadline past due', schema: { enum: ['true', 'false'] } };
+const listYear = { name: 'year', in: 'query', description: 'Only instances of that year: the fiscal year, or the year created (in GRMS_TIMEZONE) for instances without one', schema: { type: 'string', pattern: '^\\d{4}$' } };
+const listQuery = { name: 'q', in: 'query', description: 'As GET /api/v1/search: a document, registration, permit or contract number or a NIK/NIB (exact), or words of the title. Not logged (request logs blank it)', schema: { type: 'string', minLength: 2, maxLength: 100 } };
 const idempotencyKey = { name: 'Idempotency-Key', in: 'header', description: 'A retry with the same key and body returns the first answer (Idempotent-Replayed: true) and changes nothing', schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' } };
 const registrationNumber = { type: 'string', maxLength: 64, examples: ['REG/DPMPTSP/2026/000123'] };
 const pin = { type: 'string', maxLength: 32 };
@@ -60,7 +62,7 @@ export const openApiDocument = {
     '/api/v1/me': { get: { security: bearer, summary: 'The caller', responses: { '200': ok('user', ref('Me')), ...errors() } } },
     '/api/v1/workflows': { get: { security: bearer, summary: 'Registered workflow versions', responses: { '200': ok('workflows', ref('WorkflowList')), ...errors() } } },
     '/api/v1/instances': {
-      get: { security: bearer, summary: 'Instances the caller may read, newest first', parameters: [...listFilters, overdueParam, ...pageParams], responses: { '200': ok('page', ref('InstancePage')), ...errors() } },
+      get: { security: bearer, summary: 'Instances the caller may read, newest first', parameters: [...listFilters, overdueParam, listYear, listQuery, ...pageParams], responses: { '200': ok('page', ref('InstancePage')), ...errors() } },
       post: {
         security: bearer, summary: 'Create an instance of the newest version of a workflow',
         parameters: [idempotencyKey],

@@ -8,6 +8,7 @@ import { latestQuorumCheckpoint } from './log/checkpoint';
 import { LEAF_ENTRY_VERSION } from './log/entry';
 import { storedNodes } from './log/nodes';
 import { inclusionProofs, type Policy } from './tlog';
+import { ZONE_ABBREVIATIONS } from '../config';
 
 /**
  * An audit export: the audit_events rows as their hash sees them (so the file can be checked
@@ -20,7 +21,9 @@ import { inclusionProofs, type Policy } from './tlog';
  *   instance_digest with migration 0026 (the meta record lists the hashed columns either way);
  * - version 3: as 2, ending at the latest log checkpoint that meets the witness quorum (it, with
  *   its cosignatures, is in the meta record); each row carries log_index, log_salt and log_proof;
- *   the closing `end` record counts the rows left out; no key travels in the file.
+ *   the closing `end` record counts the rows left out; no key travels in the file. A CSV's header
+ *   row holds headings for people (CSV_LABELS; the meta record names the columns, by position),
+ *   and the event time in the deployment's zone (meta timeZone) stands beside the UTC one.
  * Files of every version are still verified (src/audit/verify-file.ts).
  */
 export const EXPORT_FORMAT = 'grms-audit-export/3';
@@ -28,6 +31,36 @@ export const EXPORT_FORMAT = 'grms-audit-export/3';
 /** Every format version `grms audit verify --file` reads, oldest first. */
 export const READABLE_EXPORT_FORMATS = ['grms-audit-export/1', 'grms-audit-export/2', EXPORT_FORMAT] as const;
 export type ExportFormat = (typeof READABLE_EXPORT_FORMATS)[number];
+
+/** The event time's column and the local-time column beside it (CSV, version 3). */
+export const LOCAL_TIME = { of: 'created_at', column: 'created_at_local' } as const;
+
+/**
+ * Column headings of a CSV export (version 3) for people: the auditor's spreadsheet shows these;
+ * the meta record names the columns (by position, in the same order). A column not named here
+ * keeps its name as heading.
+ */
+export const CSV_LABELS: Readonly<Record<string, string>> = {
+  record: 'Jenis baris', instance_id: 'ID proses', seq: 'Urutan', event: 'Peristiwa', from_state: 'Dari status', to_state: 'Ke status',
+  actor: 'Pelaku (nama pengguna)', actor_role: 'Peran pelaku', comment: 'Catatan', payload_digest: 'Sidik data (SHA-256)',
+  created_at: 'Waktu (UTC)', prev_hash: 'Sidik baris sebelumnya', hash: 'Sidik baris', document_sha256: 'Sidik dokumen (SHA-256)',
+  acting_for: 'Atas nama (Plt/Plh)', instance_version: 'Versi data proses', instance_org: 'OPD proses (kode)', instance_digest: 'Sidik data proses (SHA-256)',
+  workflow: 'Alur kerja', org: 'Kode OPD', org_name: 'Nama OPD',
+  log_index: 'Nomor daun log', log_salt: 'Salt daun log', log_proof: 'Bukti inklusi log (RFC 9162)', details: 'Rincian (JSON)',
+};
+
+/** The local time's heading: the zone's Indonesian abbreviation, else the zone's name. */
+export function localTimeLabel(timeZone: string): string {
+  return `Waktu (${ZONE_ABBREVIATIONS[timeZone] ?? timeZone})`;
+}
+
+/** The columns of a version 3 CSV after `record` and before `details`, in order, from its meta record. */
+export function csvColumnsV3(meta: Pick<ExportMeta, 'columns'>): string[] {
+  const names = meta.columns.map((c) => c.name);
+  const at = names.indexOf(LOCAL_TIME.of);
+  if (at >= 0) names.splice(at + 1, 0, LOCAL_TIME.column);
+  return [...names, ...READING_COLUMNS, ...LOG_PROOF_COLUMNS];
+}
 
 export interface ExportFilters {
   from?: string;
@@ -79,6 +112,8 @@ export interface ExportMeta {
   columns: ExportColumn[];
   /** Version 3 only. */
   log?: ExportLog;
+  /** Version 3, CSV only: the zone of the local-time column (GRMS_TIMEZONE). */
+  timeZone?: string;
 }
 
 /** The closing record of versions 1 and 2: the chain checkpoint and the key it came with. */
@@ -129,6 +164,8 @@ export interface ExportOptions {
    * export ends at the latest checkpoint whose cosignatures meet it.
    */
   policy: Policy;
+  /** GRMS_TIMEZONE: the zone of the CSV's local-time column. */
+  timeZone: string;
   batchSize?: number;
   onProgress?: (rows: number) => void;
 }
@@ -162,19 +199,25 @@ export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: 
   const log: ExportLog = {
     basis: opts.policy.witnesses.size > 0 ? 'cosigned' : 'unwitnessed', size, checkpoint: cp?.note ?? null, cosigners: cp?.cosigned ?? [], leafEntry: LEAF_ENTRY_VERSION,
   };
-  const meta: ExportMeta = { record: 'meta', format: EXPORT_FORMAT, exportedAt: new Date().toISOString(), filters: opts.filters, columns, log };
-  const names = [...columns.map((c) => c.name), ...READING_COLUMNS, ...LOG_PROOF_COLUMNS];
+  const csv = opts.format === 'csv';
+  const meta: ExportMeta = {
+    record: 'meta', format: EXPORT_FORMAT, exportedAt: new Date().toISOString(), filters: opts.filters, columns, log, ...(csv && { timeZone: opts.timeZone }),
+  };
+  const names = csv ? csvColumnsV3(meta) : [...columns.map((c) => c.name), ...READING_COLUMNS, ...LOG_PROOF_COLUMNS];
   const write = async (text: string) => {
     if (!(await sink.write(text))) await sink.drain();
   };
-  const record = (json: string) => (opts.format === 'csv' ? csvLine([JSON.parse(json).record as string, ...names.map(() => null), json]) : `${json}\n`);
-  if (opts.format === 'csv') {
+  const record = (json: string) => (csv ? csvLine([JSON.parse(json).record as string, ...names.map(() => null), json]) : `${json}\n`);
+  if (csv) {
+    const label = (n: string) => (n === LOCAL_TIME.column ? localTimeLabel(opts.timeZone) : CSV_LABELS[n] ?? n);
     // The BOM makes spreadsheet programs read the file as UTF-8.
-    await write(`\uFEFF${csvLine(['record', ...names, 'details'])}`);
+    await write(`\uFEFF${csvLine(['record', ...names, 'details'].map(label))}`);
   }
   await write(record(JSON.stringify(meta)));
   const batch = Math.max(1, opts.batchSize ?? EXPORT_PAGE_ROWS);
   const filters = filterSql(opts.filters);
+  // CSV only (JSONL has no local time): the event time in the deployment's zone.
+  const localTime = csv ? sql`, to_char(e.created_at AT TIME ZONE ${opts.timeZone}, 'YYYY-MM-DD HH24:MI:SS') AS created_at_local` : undefined;
   /**
    * Every row's inclusion proof, from one read of the stored nodes the page needs. Rows of a page
    * share most of their proof's nodes (the same Buffers): each is put in base64 once.
@@ -193,8 +236,8 @@ export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: 
     if (after) where.push(sql`(e.created_at, e.instance_id, e.seq) > (${after.at}::timestamptz, ${after.instance}::uuid, ${after.seq})`);
     // The inner query filters and pages on the raw columns; the outer one renders them as hashed.
     const page = sql<Record<string, unknown>>`
-      SELECT ${sql.raw(projection)}, workflow, org, org_name, log_index, log_salt FROM (
-        SELECT e.*, i.workflow, i.org_id AS org, o.name AS org_name, l.idx AS log_index
+      SELECT ${sql.raw(projection)}, workflow, org, org_name, log_index, log_salt${localTime ? sql`, created_at_local` : sql``} FROM (
+        SELECT e.*, i.workflow, i.org_id AS org, o.name AS org_name, l.idx AS log_index${localTime ?? sql``}
         FROM audit_events e
         JOIN log_leaves l ON ${leafOfRow(size)}
         JOIN workflow_instances i ON i.id = e.instance_id
@@ -211,7 +254,7 @@ export async function exportAudit(db: Kysely<Database>, sink: ExportSink, opts: 
   };
   // Field by field into one string: no array per row (the export's garbage is most of its cost).
   const line = (row: Record<string, unknown>) => {
-    if (opts.format !== 'csv') return `${JSON.stringify({ record: 'event', ...row })}\n`;
+    if (!csv) return `${JSON.stringify({ record: 'event', ...row })}\n`;
     let text = 'event';
     for (const n of names) text += `,${csvField(row[n])}`;
     return `${text},\r\n`;

@@ -4,7 +4,7 @@ import readline from 'node:readline';
 import { rowHash } from './hash';
 import { checkpointMessage, type Checkpoint } from './checkpoint';
 import { CsvParser, formulaLike, spreadsheetValue } from './csv';
-import { READABLE_EXPORT_FORMATS, type ExportColumn, type ExportEnd, type ExportMeta, type ExportTrailer } from './export';
+import { csvColumnsV3, LOCAL_TIME, READABLE_EXPORT_FORMATS, type ExportColumn, type ExportEnd, type ExportMeta, type ExportTrailer } from './export';
 import { leafEntry } from './log/entry';
 import { leafHash, verifyCheckpoint, verifyInclusion, type CheckpointVerdict, type Policy } from './tlog';
 
@@ -65,7 +65,9 @@ interface ChainState {
  * Format 3: the meta record's log checkpoint is checked with `policy` (the log key, witness keys
  * and quorum the verifier pinned; the file carries no key), and every row must be the leaf its
  * log_index, log_salt and log_proof say, in that checkpoint's tree. Without a policy the log is
- * not checked and the file does not verify.
+ * not checked and the file does not verify. A format 3 CSV names its columns in the meta record
+ * (its header row holds headings for people), and each row's local time must be its UTC time in
+ * the meta record's timeZone.
  *
  * Formats 1 and 2: the closing chain checkpoint's signature is checked with `publicKeyPem`, the
  * key the verifier pinned (never the one the file carries: whoever altered the file could have
@@ -194,15 +196,32 @@ export async function verifyExportFile(
       // Version 1 wrote cells as they were; later versions guard formula-like cells with a `'`
       // (a base64 hash of log_proof may begin with +).
       const guarded = meta !== undefined && meta.format !== 'grms-audit-export/1';
+      // Up to version 2 the header row holds the column names; from version 3 it holds headings
+      // for people, and the names are the meta record's, by position.
+      const names = meta?.format === 'grms-audit-export/3' ? ['record', ...csvColumnsV3(meta), 'details'] : header;
+      if (names.length !== header.length) throw new Error(`the header row has ${header.length} columns; the meta record describes ${names.length}`);
       const unguarded: string[] = [];
-      header.forEach((name, i) => {
+      names.forEach((name, i) => {
         if (i === 0 || name === 'details') return;
         const cell = fields[i] ?? null;
         if (guarded && cell !== null && formulaLike(cell)) unguarded.push(name);
         const value = guarded && cell !== null ? spreadsheetValue(cell) : cell;
         row[name] = name === 'log_index' && value !== null ? Number(value) : meta ? typed(meta.columns, name, value) : value;
       });
+      const local = row[LOCAL_TIME.column];
+      delete row[LOCAL_TIME.column];
       onRecord(row);
+      // The local time is not hashed: it must say the hashed UTC time in the file's zone.
+      if (local !== undefined) {
+        const zone = meta?.timeZone;
+        const want = zone ? localTime(String(row[LOCAL_TIME.of]), zone) : undefined;
+        if (local !== want) {
+          broken.push({
+            instanceId: String(row.instance_id), seq: row.seq as number,
+            reason: zone ? `${LOCAL_TIME.column} ${String(local)} is not ${String(row[LOCAL_TIME.of])} in ${zone}` : `${LOCAL_TIME.column}: the meta record names no time zone`,
+          });
+        }
+      }
       // The hash covers the value, not its spelling: a guard taken out leaves the hash intact
       // but the file no longer safe to open, so it is reported on its own.
       if (unguarded.length) {
@@ -342,4 +361,19 @@ async function readLastLine(file: string): Promise<string> {
   } finally {
     await fd.close();
   }
+}
+
+const localFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** "YYYY-MM-DD HH:MM:SS" of a UTC time in `timeZone`, as the export's SQL writes it (to_char). */
+function localTime(utc: string, timeZone: string): string {
+  let f = localFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    localFormats.set(timeZone, f);
+  }
+  const d = new Date(utc);
+  if (Number.isNaN(d.getTime())) return '';
+  const p = Object.fromEntries(f.formatToParts(d).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }

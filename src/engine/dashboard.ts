@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/types';
 import { type Actor, hasGlobalRole, memberOrgs } from '../auth/roles';
 import { CEILING_USING_STATES } from './ceilings';
+import { inYear } from './years';
 
 /**
  * Figures for the dashboard, one grouped query each. Scope: `orgs` undefined means every OPD
@@ -60,17 +61,15 @@ export interface StateCount {
 }
 
 /**
- * Instances per OPD, workflow and state for a year: the fiscal year where the instance has one,
- * else the year it was created in the deployment's time zone (as a range, so indexes apply).
+ * Instances per OPD, workflow and state for a year (inYear: the fiscal year where the instance
+ * has one, else the year it was created in).
  */
 export async function instancesPerState(db: Kysely<Database>, scope: DashboardScope, timeZone: string): Promise<StateCount[]> {
   if (scope.orgs && scope.orgs.length === 0) return [];
   const rows = await sql<{ org: string; org_name: string; workflow: string; state: string; n: string }>`
     SELECT w.org_id AS org, o.name AS org_name, w.workflow, w.state, count(*) AS n
     FROM workflow_instances w JOIN orgs o ON o.id = w.org_id
-    WHERE (w.fiscal_year = ${scope.year} OR (w.fiscal_year IS NULL
-        AND w.created_at >= make_timestamptz(${scope.year}, 1, 1, 0, 0, 0, ${timeZone})
-        AND w.created_at < make_timestamptz(${scope.year + 1}, 1, 1, 0, 0, 0, ${timeZone}))) ${inScope('w.org_id', scope)}
+    WHERE ${inYear('w', scope.year, timeZone)} ${inScope('w.org_id', scope)}
     GROUP BY w.org_id, o.name, w.workflow, w.state
     ORDER BY o.name, w.workflow, w.state`.execute(db);
   return rows.rows.map((r) => ({ org: r.org, orgName: r.org_name, workflow: r.workflow, state: r.state, count: Number(r.n) }));

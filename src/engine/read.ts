@@ -2,9 +2,12 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selecta
 import type { Database } from '../db/types';
 import { type Actor, hasGlobalRole, memberOrgs } from '../auth/roles';
 import { type Atom, atomSql, type Duty, stepAccess } from '../auth/access';
-import { badRequest } from '../errors';
+import { badRequest, GrmsError, type FieldProblem } from '../errors';
 import type { WorkflowRegistry } from './registry';
 import { definitionOf, toView, type InstanceView } from './view';
+import { inYear, parseYear } from './years';
+import { searchCondition, searchTerm } from './search';
+import type { WorkflowTime } from '../clock';
 
 type EB = ExpressionBuilder<Database, 'workflow_instances'>;
 
@@ -189,6 +192,10 @@ export function visibility(eb: EB, actor: Actor, registry: WorkflowRegistry): Ex
 export interface ListFilters {
   /** "true": only instances with a deadline past due. */
   overdue?: string;
+  /** Instances of that year (inYear: the fiscal year, else the year created). */
+  year?: string;
+  /** A search text (searchCondition: number, registration, NIK/NIB, title words). */
+  q?: string;
   workflow?: string;
   state?: string;
   org?: string;
@@ -202,17 +209,35 @@ export interface ListFilters {
  * newest of their union: one filtered walk over every instance would read further the smaller
  * the actor's share of the table.
  */
-/** `now` is the workflow clock's (the overdue filter). */
-export async function listInstances(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters, now: Date): Promise<Page<InstanceView>> {
+/** `time` is the workflow clock (the overdue filter) and the deployment's zone (the year filter). */
+export async function listInstances(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, f: ListFilters, time: WorkflowTime): Promise<Page<InstanceView>> {
   const limit = parseLimit(f.limit);
   const after = decodeCursor(f.cursor);
   if (f.overdue !== undefined && f.overdue !== 'true' && f.overdue !== 'false') {
     throw badRequest('overdue must be true or false', [{ path: '/overdue', message: 'must be true or false' }]);
   }
+  // Every refused filter is named at once (a form shows each beside its field).
+  const problems: FieldProblem[] = [];
+  const checked = <T>(parse: () => T): T | undefined => {
+    try {
+      return parse();
+    } catch (err) {
+      if (!(err instanceof GrmsError) || !err.errors) throw err;
+      problems.push(...err.errors);
+      return undefined;
+    }
+  };
+  const year = checked(() => parseYear(f.year));
+  const term = f.q === undefined || f.q === '' ? undefined : checked(() => searchTerm(f.q));
+  if (problems.length) throw badRequest(problems.map((p) => `${p.path.slice(1)} ${p.message}`).join('; '), problems);
+  const matches = term === undefined ? undefined : searchCondition(term, f.workflow || undefined);
+  const now = time.clock();
   const filtered = <O>(q: SelectQueryBuilder<Database, 'workflow_instances', O>) => {
     if (f.workflow) q = q.where('workflow_instances.workflow', '=', f.workflow);
     if (f.state) q = q.where('workflow_instances.state', '=', f.state);
     if (f.org) q = q.where('workflow_instances.org_id', '=', f.org);
+    if (year !== undefined) q = q.where(inYear('workflow_instances', year, time.timeZone));
+    if (matches) q = q.where(matches);
     if (f.overdue === 'true') {
       q = q.where(({ exists, selectFrom }) =>
         exists(selectFrom('deadlines').select('deadlines.instance_id').whereRef('deadlines.instance_id', '=', 'workflow_instances.id').where((eb) => eb.or([eb('deadlines.overdue', '=', true), eb('deadlines.due_at', '<=', now)]))),

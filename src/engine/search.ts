@@ -1,4 +1,4 @@
-import { sql, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../db/types';
 import type { Actor } from '../auth/roles';
 import { badRequest } from '../errors';
@@ -6,35 +6,58 @@ import type { WorkflowRegistry } from './registry';
 import { parseLimit, visibility } from './read';
 import { definitionOf, toView, type InstanceView } from './view';
 import { invalidTextProblems } from './validate';
+import { LISTINGS, type WorkflowListing } from './listing';
 
-/**
- * Finds instances the actor may read by what people quote on the phone: a document number, a
- * registration or permit number, a contract number, an applicant's NIK/NIB (exact), or words of
- * the title (substring, case-insensitive). Newest first.
- */
-export async function searchInstances(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, q: unknown, limit?: string): Promise<{ items: InstanceView[] }> {
+/** A search text as the user typed it, checked: 2 to 100 characters of valid text, trimmed. */
+export function searchTerm(q: unknown): string {
   if (typeof q !== 'string' || q.trim().length < 2 || q.length > 100) {
     throw badRequest('q must be 2 to 100 characters', [{ path: '/q', message: 'must be 2..100 characters' }]);
   }
   const problems = invalidTextProblems(q, '/q');
   if (problems.length) throw badRequest('q is not valid text', problems);
-  const term = q.trim();
+  return q.trim();
+}
+
+/**
+ * "The instance matches what people quote on the phone", on the (unaliased) workflow_instances
+ * table: words of the title (substring, case-insensitive) or a document number, for every
+ * workflow; and, exactly, the numbers and identity fields each workflow's listing names (only
+ * `workflow`'s when given). One condition for the search and the filtered lists alike.
+ */
+export function searchCondition(term: string, workflow?: string, listings: readonly WorkflowListing[] = LISTINGS): Expression<SqlBool> {
   const like = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const parts: Array<Expression<SqlBool>> = [
+    sql<SqlBool>`workflow_instances.title ILIKE ${like}`,
+    sql<SqlBool>`workflow_instances.id IN (SELECT instance_id FROM documents WHERE number = ${term})`,
+  ];
+  const seen = new Set<string>();
+  for (const l of listings.filter((x) => !workflow || x.workflow === workflow)) {
+    for (const path of l.exactData) {
+      const key = JSON.stringify(path);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      parts.push(sql<SqlBool>`workflow_instances.data #>> ${sql.val(`{${path.join(',')}}`)}::text[] = ${term}`);
+    }
+    for (const t of l.numberTables) {
+      parts.push(sql<SqlBool>`workflow_instances.id IN (SELECT instance_id FROM ${sql.table(t.table)} WHERE ${sql.ref(t.column)} = ${term})`);
+    }
+  }
+  return sql<SqlBool>`(${sql.join(parts, sql` or `)})`;
+}
+
+/**
+ * Finds instances the actor may read by what people quote on the phone: a document number, a
+ * registration or permit number, a contract number, an applicant's NIK/NIB (exact), or words of
+ * the title (substring, case-insensitive). Newest first. (The lists take the same `q` with filters
+ * and pages: listInstances.)
+ */
+export async function searchInstances(db: Kysely<Database>, registry: WorkflowRegistry, actor: Actor, q: unknown, limit?: string): Promise<{ items: InstanceView[] }> {
+  const term = searchTerm(q);
   const rows = await db
     .selectFrom('workflow_instances')
     .selectAll()
     .where((eb) => visibility(eb, actor, registry))
-    .where((eb) =>
-      eb.or([
-        sql<SqlBool>`title ILIKE ${like}`,
-        sql<SqlBool>`data->'applicant'->>'nik' = ${term}`,
-        sql<SqlBool>`data->'applicant'->>'nib' = ${term}`,
-        sql<SqlBool>`data->>'permitNumber' = ${term}`,
-        sql<SqlBool>`data->>'contractNumber' = ${term}`,
-        sql<SqlBool>`id IN (SELECT instance_id FROM documents WHERE number = ${term})`,
-        sql<SqlBool>`id IN (SELECT instance_id FROM permit_registrations WHERE registration_number = ${term})`,
-      ]),
-    )
+    .where(searchCondition(term))
     .orderBy('row_no', 'desc')
     .limit(parseLimit(limit))
     .execute();

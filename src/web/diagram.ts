@@ -197,10 +197,43 @@ export function renderDiagram(
     parts.push(`<g class="${cls}"${n === current ? ' aria-current="step"' : ''}><rect x="${p.x}" y="${p.y}" width="${NODE_W}" height="${NODE_H}" rx="6"/>`
       + `<text x="${p.x + NODE_W / 2}" y="${p.y + NODE_H / 2 + 5}" text-anchor="middle">${escapeHtml(label)}</text></g>`);
   }
-  return `<svg class="diagram" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="diagram-title diagram-desc">`
+  // Drawn at its own size (never scaled down: its labels stay at least 12 CSS px); a drawing wider
+  // than the page scrolls in its box (console.css).
+  return `<svg class="diagram" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="diagram-title diagram-desc">`
     + `<title id="diagram-title">${escapeHtml(opts.title)}</title><desc id="diagram-desc">${escapeHtml(opts.desc)}</desc>`
     + '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead"/></marker>'
     + '<marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" class="arrowhead taken"/></marker></defs>'
     + parts.join('')
     + '</svg>';
+}
+
+/**
+ * The same model as a vertical list of steps, for narrow screens (a phone shows it instead of the
+ * drawing, whose labels would be too small there): the states in the drawing's order (layer by
+ * layer), each with where it leads and by which events; the current step and the steps passed
+ * are marked in words, not by colour alone.
+ */
+export function renderStepList(
+  model: DiagramModel,
+  opts: {
+    current: string; taken: ReadonlyArray<{ from: string | null; to: string }>; label: (state: string) => string; eventLabel?: (event: string) => string;
+    /** "now here", "passed" and the heading of the list, in the page's language. */
+    words: { current: string; visited: string; title: string };
+  },
+): string {
+  const top = (s: string) => s.split('.')[0]!;
+  const { layer, pos } = layout(model);
+  const visited = new Set(opts.taken.flatMap((h) => [h.from, h.to].filter((s): s is string => Boolean(s)).map(top)));
+  const current = top(opts.current);
+  const order = [...model.nodes].sort((a, b) => layer.get(a)! - layer.get(b)! || pos.get(a)!.x - pos.get(b)!.x);
+  const eventName = opts.eventLabel ?? ((e: string) => e);
+  const items = order.map((n) => {
+    const cls = ['step', n === current ? 'current' : '', n !== current && visited.has(n) ? 'visited' : ''].filter(Boolean).join(' ');
+    const mark = n === current ? ` <strong class="step-mark">${escapeHtml(opts.words.current)}</strong>` : visited.has(n) ? ` <span class="step-mark">${escapeHtml(opts.words.visited)}</span>` : '';
+    const next = model.edges.filter((e) => e.from === n)
+      .map((e) => `<li>${escapeHtml(e.events.map(eventName).join(', '))} → ${escapeHtml(opts.label(e.to))}</li>`).join('');
+    return `<li class="${cls}"${n === current ? ' aria-current="step"' : ''}><span class="step-name">${escapeHtml(opts.label(n))}</span>${mark}`
+      + `${next ? `<ul class="step-next">${next}</ul>` : ''}</li>`;
+  });
+  return `<ol class="step-list" aria-label="${escapeHtml(opts.words.title)}">${items.join('')}</ol>`;
 }

@@ -64,10 +64,10 @@ const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must be 2000\.\.2100$/, () => 'harus tahun 2000–2100'],
   [/^A user "(.+)" already exists$/, (m) => `Pengguna "${m[1]}" sudah ada`],
   [/^must be 2-40 lower-case letters, digits or -, starting with a letter or digit$/, () => 'harus 2–40 huruf kecil, angka atau tanda hubung, diawali huruf atau angka'],
-  [/^must be opd or supplier$/, () => 'pilih OPD atau pemasok'],
+  [/^must be opd or supplier$/, () => 'pilih OPD atau penyedia'],
   [/^must be a code of at most (\d+) characters, or null$/, (m) => `paling banyak ${m[1]} karakter`],
   [/^must be an NPWP: /, () => 'harus NPWP: 01.234.567.8-517.000 atau 16 angka'],
-  [/^is required for a supplier$/, () => 'wajib diisi untuk pemasok'],
+  [/^is required for a supplier$/, () => 'wajib diisi untuk penyedia'],
   [/^An organisation "(.+)" already exists$/, (m) => `Organisasi "${m[1]}" sudah ada`],
 ];
 

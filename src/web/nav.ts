@@ -17,6 +17,7 @@ export interface NavEntry {
  */
 export const NAV: readonly NavEntry[] = [
   { href: '/inbox', label: 'nav.inbox' },
+  { href: '/list', label: 'nav.lists' },
   { href: '/new', label: 'nav.new', roles: ['planner', 'frontdesk', 'ppk'] },
   { href: '/verify', label: 'nav.verify', public: true },
   { href: '/dashboard', label: 'nav.dashboard' },

@@ -20,6 +20,7 @@ import { auditPages } from './pages/audit';
 import { dashboardPages } from './pages/dashboard';
 import { adminPages } from './pages/admin';
 import { receiptPages } from './pages/receipt';
+import { listPages } from './pages/lists';
 
 /**
  * Every page area, in the order their routes are tried. To add one: export `somethingPages(deps)`
@@ -31,7 +32,7 @@ import { receiptPages } from './pages/receipt';
  * `html\`…\`` (escapes), send it with `sendPage`, and put `csrfField(ctxOf(res))` in every form:
  * POSTs without the token never reach the page.
  */
-export const PAGES: readonly PageModule[] = [authPages, inboxPages, formPages, instancePages, receiptPages, verifyPages,
+export const PAGES: readonly PageModule[] = [authPages, inboxPages, listPages, formPages, instancePages, receiptPages, verifyPages,
   auditPages, dashboardPages, adminPages];
 
 /** Paths that belong to the API and the public endpoints around it, never to the console. */

@@ -102,7 +102,7 @@ async function explainExportPage(dbUrl: string): Promise<string[]> {
         return true;
       },
       drain: async () => undefined,
-    }, { format: 'csv', filters: {}, policy }).catch((err: unknown) => {
+    }, { format: 'csv', filters: {}, policy, timeZone: 'Asia/Jakarta' }).catch((err: unknown) => {
       if (!(err instanceof EnoughPages)) throw err;
     });
     const page = pages().at(-1);

@@ -29,9 +29,9 @@ const PROBES: Probe[] = [
   { label: 'GET /api/v1/tasks — global approver (verifikator.bappeda)', user: 'verifikator.bappeda', path: '/api/v1/tasks',
     read: async (db) => listTasks(db, registry, await actorFor(db, 'verifikator.bappeda'), {}, new Date()) },
   { label: 'GET /api/v1/instances?state=opd_review — kadis.dinkes', user: 'kadis.dinkes', path: '/api/v1/instances?state=opd_review',
-    read: async (db) => listInstances(db, registry, await actorFor(db, 'kadis.dinkes'), { state: 'opd_review' }, new Date()) },
+    read: async (db) => listInstances(db, registry, await actorFor(db, 'kadis.dinkes'), { state: 'opd_review' }, workflowTime()) },
   { label: 'GET /api/v1/instances?state=bappeda_verification — verifikator.bappeda', user: 'verifikator.bappeda', path: '/api/v1/instances?state=bappeda_verification',
-    read: async (db) => listInstances(db, registry, await actorFor(db, 'verifikator.bappeda'), { state: 'bappeda_verification' }, new Date()) },
+    read: async (db) => listInstances(db, registry, await actorFor(db, 'verifikator.bappeda'), { state: 'bappeda_verification' }, workflowTime()) },
 ];
 
 interface SizeRun {

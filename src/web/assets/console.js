@@ -132,11 +132,25 @@
     });
   }
 
+  // A field the server refused loses its error once the user changes it: the message was about
+  // what was sent, not what is typed now (the server checks again on sending).
+  function clearError(t) {
+    if (!t.getAttribute || t.getAttribute('aria-invalid') !== 'true' || !t.id) return;
+    t.removeAttribute('aria-invalid');
+    var message = document.getElementById(t.id + '-error');
+    if (message) message.remove();
+    var d = (t.getAttribute('aria-describedby') || '').split(' ').filter(function (x) { return x && x !== t.id + '-error'; });
+    if (d.length) t.setAttribute('aria-describedby', d.join(' '));
+    else t.removeAttribute('aria-describedby');
+  }
+
   document.addEventListener('input', function (e) {
     var t = e.target;
+    clearError(t);
     if (t.matches && t.matches('input[data-rupiah]')) formatRupiahInput(t);
     if (t.form) recompute(t.form);
   });
+  document.addEventListener('change', function (e) { clearError(e.target); });
 
   document.addEventListener('click', function (e) {
     var button = e.target.closest && e.target.closest('button[data-add-row],button[data-remove-row]');

@@ -31,8 +31,15 @@ export function renderFields(ctx: WebContext, schema: FieldSchema, data: Record<
   return html`${Object.entries(schema.properties ?? {}).map(([name, prop]) => renderField(st, name, prop, (schema.required ?? []).includes(name), data?.[name], `${base}/${escapePointer(name)}`, schema))}`;
 }
 
+/** A field one of the parent's alternatives requires (NIK or NIB): not marked optional either. */
+function oneOfRequired(parent: FieldSchema, name: string): boolean {
+  const alternatives = (parent as { anyOf?: FieldSchema[]; oneOf?: FieldSchema[] });
+  return [...(alternatives.anyOf ?? []), ...(alternatives.oneOf ?? [])].some((a) => a.required?.includes(name));
+}
+
+/** Most fields are required: the few that are not say so (the form's note says the rest are). */
 function requiredMark(st: RenderState, required: boolean): SafeHtml {
-  return required ? html` <span class="req">(${st.ctx.t('form.required')})</span>` : html``;
+  return required ? html`` : html` <span class="opt">(${st.ctx.t('form.optional')})</span>`;
 }
 
 function renderField(st: RenderState, name: string, schema: FieldSchema, required: boolean, value: unknown, pointer: string, parent: FieldSchema): SafeHtml {
@@ -48,7 +55,7 @@ function renderField(st: RenderState, name: string, schema: FieldSchema, require
   const common = html` id="${id}" name="${pointer}"${required ? html` aria-required="true"` : ''}${describedBy ? html` aria-describedby="${describedBy}"` : ''}${error ? html` aria-invalid="true"` : ''}`;
   switch (kind) {
     case 'object':
-      return html`<fieldset${error ? html` aria-describedby="${id}-error"` : ''}><legend>${label}${requiredMark(st, required)}</legend>
+      return html`<fieldset${error ? html` aria-describedby="${id}-error"` : ''}><legend>${label}${requiredMark(st, required || oneOfRequired(parent, name))}</legend>
 ${fieldError(id, error)}${renderFields(ctx, schema, (value ?? {}) as Record<string, unknown>, errors, pointer)}</fieldset>`;
     case 'rows':
       return renderRows(st, name, schema, required, Array.isArray(value) ? (value as Record<string, unknown>[]) : [], pointer, parent);
@@ -59,13 +66,13 @@ ${fieldError(id, error)}${renderFields(ctx, schema, (value ?? {}) as Record<stri
       return html`<div class="field"><span class="label" id="${id}-label">${label}</span>
 <output data-line-amount aria-labelledby="${id}-label" id="${id}">${typeof value === 'number' ? rupiah(value) : '—'}</output>${fieldError(id, error)}</div>`;
     case 'enum':
-      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
+      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required || oneOfRequired(parent, name))}</label>
 <select${common}><option value="">${ctx.t('form.choose')}</option>${(schema.enum ?? []).map((v) => html`<option value="${String(v)}"${String(v) === String(value ?? '') ? html` selected` : ''}>${String(v)}</option>`)}</select>${hint}${fieldError(id, error)}</div>`;
     case 'money':
-      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
+      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required || oneOfRequired(parent, name))}</label>
 <div class="money"><span aria-hidden="true">Rp</span><input${common} type="text" inputmode="numeric" autocomplete="off" data-rupiah data-number="money" data-field="${name}" value="${numberText(value, 'money')}"></div>${hint}${fieldError(id, error)}</div>`;
     case 'longtext':
-      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
+      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required || oneOfRequired(parent, name))}</label>
 <textarea${common} rows="3"${schema.maxLength ? html` maxlength="${schema.maxLength}"` : ''}>${value === undefined ? '' : String(value)}</textarea>${hint}${fieldError(id, error)}</div>`;
     case 'boolean':
       return html`<div class="field"><input type="checkbox"${common} value="true"${value === true ? html` checked` : ''}> <label for="${id}">${label}</label>${fieldError(id, error)}</div>`;
@@ -73,7 +80,7 @@ ${fieldError(id, error)}${renderFields(ctx, schema, (value ?? {}) as Record<stri
       // A decimal field gets the full keyboard: a phone's decimal pad shows its own locale's mark only, maybe no comma.
       const attrs = kind === 'integer' ? html` type="text" inputmode="numeric" data-number="integer"` : kind === 'number' ? html` type="text" data-number="number"` : kind === 'date' ? html` type="date"` : html` type="text"${schema.maxLength ? html` maxlength="${schema.maxLength}"` : ''}`;
       const shown = kind === 'integer' || kind === 'number' ? numberText(value, kind) : value === undefined || value === null ? '' : String(value);
-      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
+      return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required || oneOfRequired(parent, name))}</label>
 <input${common}${attrs} data-field="${name}" value="${shown}">${hint}${fieldError(id, error)}</div>`;
     }
   }
@@ -105,7 +112,7 @@ function renderRows(st: RenderState, name: string, schema: FieldSchema, required
     else total += a;
   }
   // The template's rows are marked __i__; the client script numbers them when it adds one.
-  return html`<fieldset class="rows"${error ? html` aria-describedby="${id}-error"` : ''}><legend>${ctx.field(name)}${requiredMark(st, required)}</legend>
+  return html`<fieldset class="rows"${error ? html` aria-describedby="${id}-error"` : ''}><legend>${ctx.field(name)}${requiredMark(st, required || oneOfRequired(parent, name))}</legend>
 ${fieldError(id, error)}
 <div data-array="${pointer}">
 ${rows.map((row, i) => renderRow(st, items, row, pointer, String(i), String(i + 1)))}

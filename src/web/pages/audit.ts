@@ -85,6 +85,7 @@ ${inputField(ctx, { id: 'export-instance', name: 'instance', label: t('audit.ins
 </section>
 <section aria-labelledby="h-report"><h2 id="h-report">${t('audit.report')}</h2>
 <p>${t('audit.reportIntro')}</p>
+<p><a href="/list">${t('audit.pickFromList')}</a></p>
 <form method="get" action="/audit/report" class="narrow" novalidate>
 ${inputField(ctx, { id: reportId, name: 'instance', label: t('audit.instance'), value: state.reportInstance, error: state.reportError, required: true, hint: t('form.example', { value: 'UUID' }), attrs: html` maxlength="200" autocomplete="off"` })}
 <button type="submit">${t('audit.reportDownload')}</button>
@@ -136,7 +137,7 @@ export function auditPages(deps: WebDeps): Router {
       .set('Content-Disposition', `attachment; filename="grms-audit-${stamp}.${format}"`)
       .set('Cache-Control', 'no-store');
     await exportAudit(deps.db, { write: (text) => res.write(text), drain: () => new Promise((resolve) => res.once('drain', resolve)) }, {
-      format, filters, policy: deps.logPolicy,
+      format, filters, policy: deps.logPolicy, timeZone: deps.timezone,
     });
     res.end();
   });

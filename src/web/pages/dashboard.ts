@@ -1,4 +1,4 @@
-import { yearOf } from '../../clock';
+import { budgetYearOf } from '../../clock';
 import { Router, type Request, type Response } from 'express';
 import { budgetTotals, dashboardOrgs, instancesPerState, overduePerOffice, type BudgetTotals, type StateCount } from '../../engine/dashboard';
 import { localYear } from '../../sla/calendar';
@@ -10,6 +10,7 @@ import type { WebDeps } from '../deps';
 import { rupiah } from '../format';
 import { renderBarChart } from '../bar-chart';
 import { inputField, selectField } from '../form-fields';
+import { listHref } from './lists';
 import { xlsxOf, type SheetCell, type SheetColumn } from '../xlsx';
 
 interface Scope {
@@ -30,7 +31,8 @@ async function scopeOf(deps: WebDeps, req: Request, res: Response): Promise<Scop
   const asked = typeof req.query.year === 'string' && req.query.year !== '' ? req.query.year : undefined;
   const parsed = asked !== undefined && /^\d{4}$/.test(asked) ? Number(asked) : NaN;
   const yearOk = asked === undefined || (parsed >= 2000 && parsed <= 2100);
-  const year = asked !== undefined && yearOk ? parsed : yearOf(deps.engine.time);
+  // Without ?year=, the budget year being prepared (next year on the workflow clock).
+  const year = asked !== undefined && yearOk ? parsed : budgetYearOf(deps.engine.time);
   let q = deps.db.selectFrom('orgs').select(['id', 'name']).orderBy('name');
   if (allowed) q = q.where('id', 'in', allowed.length ? allowed : ['']);
   const choices = (await q.execute()).map((o) => ({ value: o.id, label: o.name }));
@@ -52,14 +54,17 @@ const budgetRows = (rows: BudgetTotals[]): SheetCell[][] => rows.map((r) => [r.o
 const countRows = (ctx: WebContext, rows: StateCount[]): SheetCell[][] => rows.map((r) => [r.orgName, ctx.workflow(r.workflow), ctx.state(r.state), r.count]);
 
 /** A table from the same columns and rows the .xlsx gets; numbers right-aligned, labelled for phones. */
-function tableView(ctx: WebContext, cols: SheetColumn[], rows: SheetCell[][], caption: string): SafeHtml {
+function tableView(ctx: WebContext, cols: SheetColumn[], rows: SheetCell[][], caption: string, links?: string[]): SafeHtml {
   if (rows.length === 0) return html`<p>${ctx.t('dash.empty')}</p>`;
   const cell = (c: SheetColumn, v: SheetCell) => (v === null ? ctx.t('dash.noCeiling') : c.kind === 'rupiah' ? rupiah(v as number) : String(v));
+  // The last cell of a row with a link opens the list of what it counts.
+  const shown = (r: number, i: number, v: SheetCell) => (links?.[r] && i === cols.length - 1
+    ? html`<a href="${links[r]!}" title="${ctx.t('dash.openList')}">${cell(cols[i]!, v)}</a>` : cell(cols[i]!, v));
   return html`<div class="table-wrap"><table><caption class="visually-hidden">${caption}</caption>
 <thead><tr>${cols.map((c) => html`<th scope="col"${c.kind === 'text' ? '' : html` class="num"`}>${c.header}</th>`)}</tr></thead>
-<tbody>${rows.map((r) => html`<tr>${r.map((v, i) => (i === 0
+<tbody>${rows.map((r, n) => html`<tr>${r.map((v, i) => (i === 0
     ? html`<th scope="row" data-label="${cols[i]!.header}">${cell(cols[i]!, v)}</th>`
-    : html`<td data-label="${cols[i]!.header}"${cols[i]!.kind === 'text' ? '' : html` class="num"`}>${cell(cols[i]!, v)}</td>`))}</tr>`)}</tbody>
+    : html`<td data-label="${cols[i]!.header}"${cols[i]!.kind === 'text' ? '' : html` class="num"`}>${shown(n, i, v)}</td>`))}</tr>`)}</tbody>
 </table></div>`;
 }
 
@@ -102,12 +107,12 @@ ${download('budget')}
 </section>
 <section aria-labelledby="h-states"><h2 id="h-states">${t('dash.states')}</h2>
 <p>${t('dash.statesIntro', { year: scope.year })}</p>
-${tableView(ctx, cols.states, countRows(ctx, states), t('dash.states'))}
+${tableView(ctx, cols.states, countRows(ctx, states), t('dash.states'), states.map((c) => listHref(c.workflow, { state: c.state, org: c.org, year: String(scope.year) })))}
 ${download('states')}
 </section>
 <section aria-labelledby="h-overdue"><h2 id="h-overdue">${t('dash.overdue')}</h2>
 <p>${t('dash.overdueIntro')}</p>
-${tableView(ctx, cols.overdue, countRows(ctx, overdue), t('dash.overdue'))}
+${tableView(ctx, cols.overdue, countRows(ctx, overdue), t('dash.overdue'), overdue.map((c) => listHref(c.workflow, { state: c.state, org: c.org, overdue: 'true' })))}
 ${download('overdue')}
 </section>`,
     });

@@ -77,8 +77,9 @@ function sendForm(res: Response, page: FormPage): void {
 ${csrfField(ctx)}${formTokenField(page.token)}
 <button type="submit" name="_action" value="save" class="visually-hidden" tabindex="-1" aria-hidden="true">${page.submitLabel}</button>
 ${page.version !== undefined ? html`<input type="hidden" name="_version" value="${page.version}">` : ''}
+<p class="hint">${t('form.allRequired')}</p>
 ${renderFields(ctx, page.schema, page.data, page.errors)}
-${page.comment ? html`<div class="field"><label for="f-comment">${t('instance.comment')}${page.comment.required ? html` <span class="req">(${t('form.required')})</span>` : ''}</label>
+${page.comment ? html`<div class="field"><label for="f-comment">${t('instance.comment')}${page.comment.required ? '' : html` <span class="opt">(${t('form.optional')})</span>`}</label>
 <textarea id="f-comment" name="_comment" rows="3" maxlength="${MAX_COMMENT_LENGTH}"${page.comment.required ? html` aria-required="true"` : ''}${commentError ? html` aria-invalid="true" aria-describedby="f-comment-error"` : ''}>${page.comment.value}</textarea>${fieldError('f-comment', commentError)}</div>` : ''}
 <div class="buttons"><button type="submit" name="_action" value="save">${page.submitLabel}</button></div>
 </form>`,

@@ -5,7 +5,7 @@ import { ctxOf, userOf } from '../context';
 import { sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { rupiah, when } from '../format';
-import { orgNames } from '../orgs';
+import { orgNames, submissions, userNames } from '../orgs';
 
 /** The tasks waiting for the signed-in user (the same query as GET /api/v1/tasks). */
 export function inboxPages(deps: WebDeps): Router {
@@ -25,7 +25,12 @@ export function inboxPages(deps: WebDeps): Router {
     const counts = (all ?? page).counts;
     // Counts stop at the cap: a count equal to it means "that many or more".
     const shown = (n: number) => (n >= counts.cap ? `${counts.cap}+` : String(n));
-    const orgs = await orgNames(deps.db, page.items.map((i) => i.org));
+    const [orgs, sent] = await Promise.all([orgNames(deps.db, page.items.map((i) => i.org)), submissions(deps.db, page.items.map((i) => i.id))]);
+    const people = await userNames(deps.db, [...sent.values()].map((s) => s.by));
+    const submitted = (id: string) => {
+      const s = sent.get(id);
+      return s ? html`${people.get(s.by) ?? s.by}<br><small>${when(s.at, ctx.timezone)}</small>` : '';
+    };
     const tab = (name: string | undefined, label: string, n: string) =>
       html`<li><a href="/inbox${name ? `?workflow=${encodeURIComponent(name)}` : ''}"${workflow === name ? html` aria-current="true"` : ''}>${label} <span class="count">${n}</span></a></li>`;
     const nextHref = page.nextCursor ? `/inbox?${new URLSearchParams({ ...(workflow && { workflow }), cursor: page.nextCursor })}` : undefined;
@@ -39,13 +44,14 @@ export function inboxPages(deps: WebDeps): Router {
 ${page.items.length === 0
   ? html`<p>${t('inbox.empty')}</p>`
   : html`<div class="table-wrap"><table class="tasks">
-  <thead><tr><th scope="col">${t('col.title')}</th><th scope="col">${t('col.workflow')}</th><th scope="col">${t('col.org')}</th><th scope="col" class="num">${t('col.amount')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.due')}</th></tr></thead>
+  <thead><tr><th scope="col">${t('col.title')}</th><th scope="col">${t('col.workflow')}</th><th scope="col">${t('col.org')}</th><th scope="col" class="num">${t('col.amount')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('inbox.submitted')}</th><th scope="col">${t('col.due')}</th></tr></thead>
   <tbody>${page.items.map((i) => html`<tr${i.overdue ? html` class="overdue"` : ''}>
     <td data-label="${t('col.title')}"><a href="/instances/${i.id}">${i.title}</a></td>
     <td data-label="${t('col.workflow')}">${ctx.workflow(i.workflow)}</td>
     <td data-label="${t('col.org')}">${orgs.get(i.org) ?? i.org}</td>
     <td data-label="${t('col.amount')}" class="num">${rupiah(i.total)}</td>
     <td data-label="${t('col.state')}">${ctx.state(i.state)}</td>
+    <td data-label="${t('inbox.submitted')}">${submitted(i.id)}</td>
     <td data-label="${t('col.due')}">${when(i.dueAt, ctx.timezone)}${i.overdue ? html` <strong class="badge overdue">${t('overdue')}</strong>` : ''}</td>
   </tr>`)}</tbody>
 </table></div>`}

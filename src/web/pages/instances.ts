@@ -10,8 +10,8 @@ import { ctxOf, userOf, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { rupiah, when } from '../format';
-import { orgNames } from '../orgs';
-import { diagramModel, renderDiagram } from '../diagram';
+import { orgNames, userNames } from '../orgs';
+import { diagramModel, renderDiagram, renderStepList } from '../diagram';
 import { fieldError } from '../forms/errors';
 import { renderData } from '../forms/view';
 import type { FieldSchema } from '../forms/schema';
@@ -32,13 +32,6 @@ async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryIte
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return out;
-}
-
-async function userNames(db: Kysely<Database>, usernames: string[]): Promise<Map<string, string>> {
-  const unique = [...new Set(usernames)];
-  if (unique.length === 0) return new Map();
-  const rows = await db.selectFrom('users').select(['username', 'full_name']).where('username', 'in', unique).execute();
-  return new Map(rows.map((u) => [u.username, u.full_name]));
 }
 
 interface ActionState {
@@ -90,8 +83,14 @@ export async function renderInstance(
     receiptSection(deps, ctx, actor, row.id, receipt),
   ]);
   const names = await userNames(deps.db, history.map((h) => h.actor));
-  const svg = renderDiagram(diagramModel(def.machine), {
+  const model = diagramModel(def.machine);
+  const svg = renderDiagram(model, {
     current: row.state, taken: history, label: (s) => ctx.state(s), eventLabel: (e) => ctx.event(e), title: t('instance.diagram'), desc: t('instance.diagramDesc'),
+  });
+  // Narrow screens show the steps as a list instead (console.css): the drawing's labels would be too small.
+  const steps = renderStepList(model, {
+    current: row.state, taken: history, label: (s) => ctx.state(s), eventLabel: (e) => ctx.event(e),
+    words: { current: t('instance.stepNow'), visited: t('instance.stepPassed'), title: t('instance.steps') },
   });
   sendPage(res, {
     status,
@@ -112,7 +111,8 @@ ${actionsView(ctx, def, row, view.allowedEvents, state)}
 ${renderData(ctx, def.schema as FieldSchema, row.data)}
 </section>
 <section aria-labelledby="h-diagram"><h2 id="h-diagram">${t('instance.diagram')}</h2>
-<div class="diagram-wrap">${raw(svg)}</div>
+<div class="diagram-wrap" tabindex="0" role="group" aria-labelledby="h-diagram">${raw(svg)}</div>
+${raw(steps)}
 </section>
 <section aria-labelledby="h-timeline"><h2 id="h-timeline">${t('instance.timeline')}</h2>
 <ol class="timeline">${history.map((h) => html`<li>
