@@ -195,9 +195,9 @@ export async function updateOrg(db: Kysely<Database>, by: string, id: string, pa
   });
 }
 
-/** Every organisation, by name: what forms offer and what the API lists. */
-export async function listOrgs(db: Kysely<Database>): Promise<Org[]> {
-  const rows = await orgColumns(db).orderBy('name').orderBy('id').execute();
+/** Every organisation (or the one with the given id), by name: what forms offer and what the API lists. */
+export async function listOrgs(db: Kysely<Database>, id?: string): Promise<Org[]> {
+  const rows = await (id === undefined ? orgColumns(db) : orgColumns(db).where('id', '=', id)).orderBy('name').orderBy('id').execute();
   return rows.map(toOrg);
 }
 
