@@ -62,6 +62,13 @@ function jpegSize(b: Buffer): { width: number; height: number } | string {
   return 'is not a valid JPEG (no frame header)';
 }
 
+/** The image type the first bytes say (whatever a browser or a file name declared), or undefined. */
+export function logoTypeOf(bytes: Buffer): LogoType | undefined {
+  if (bytes.subarray(0, 8).equals(PNG_MAGIC)) return 'image/png';
+  if (bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  return undefined;
+}
+
 /**
  * Checks a logo's bytes against its declared type: the magic bytes must say the same type, the
  * header must give dimensions of 1..MAX_LOGO_PIXELS. Returns the facts or the reason it is refused.

@@ -11,7 +11,7 @@ import { adminNav, formText, redirectOnce, refusal } from './admin-common';
 import { formScope, formTokenField, submitOnce, submittedFormToken } from '../form-token';
 import { csrfRefused } from '../csrf';
 import { MULTIPART_OVERHEAD_BYTES, readMultipartFile } from '../multipart';
-import { MAX_LOGO_BYTES } from '../../documents/logo';
+import { logoTypeOf, MAX_LOGO_BYTES } from '../../documents/logo';
 
 const CONTACTS = ['address', 'phone', 'email', 'website'] as const;
 
@@ -116,13 +116,6 @@ ${org.logo ? html`<form method="post" action="${orgPath(org.id)}/logo">${csrfFie
   });
 }
 
-/** The image type its first bytes say, whatever the browser declared. */
-function sniffImage(b: Buffer): string | undefined {
-  if (b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
-  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
-  return undefined;
-}
-
 export function orgPages(deps: WebDeps): Router {
   const r = Router();
   r.get('/admin/orgs', async (req, res) => {
@@ -191,7 +184,7 @@ export function orgPages(deps: WebDeps): Router {
       if (csrfRefused(res, csrf)) return undefined;
       if (problem === 'too-large') return refuse(413, t('admin.logoTooLarge'));
       if (!upload) return refuse(422, t('admin.logoNoFile'));
-      const contentType = sniffImage(upload.bytes);
+      const contentType = logoTypeOf(upload.bytes);
       if (!contentType) return refuse(422, t('admin.logoNotImage'));
       logo = { contentType, data: upload.bytes.toString('base64') };
     } else if (formText(req, 'remove', 10) === '1') {
