@@ -101,13 +101,13 @@ const LOGO_BOX = 64;
 
 /**
  * The kop surat: the government, the issuing office and its contact lines, centred; its logo at
- * the left when it has one (the text then keeps clear of it on both sides, so it stays centred);
+ * the left when it has one (the text is then centred in the room right of it, as kop surat are);
  * a thick and a thin rule below.
  */
 function letterhead(doc: Doc, c: DocumentContent): void {
   const width = doc.page.width - 2 * MARGIN;
   const inset = c.logo ? LOGO_BOX + 10 : 0;
-  const text = { width: width - 2 * inset, align: 'center' as const };
+  const text = { width: width - inset, align: 'center' as const };
   if (c.logo) {
     const bytes = Buffer.from(c.logo.buffer, c.logo.byteOffset, c.logo.byteLength);
     doc.image(bytes, MARGIN, MARGIN, { fit: [LOGO_BOX, LOGO_BOX], align: 'center', valign: 'center' });
