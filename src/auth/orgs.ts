@@ -6,6 +6,7 @@ import { appendToSideChain, verifySideChain, type SideChainResult } from '../aud
 import { invalidTextProblems } from '../engine/validate';
 import { refuseUnprintable } from '../documents/printable';
 import { inTransaction } from '../db/transaction';
+import { escapePointer } from '../reserved-keys';
 import { checkLogo, MAX_LOGO_BYTES, type LogoInfo } from '../documents/logo';
 
 /**
@@ -97,7 +98,7 @@ function decodeLogo(v: unknown): { bytes: Buffer; info: LogoInfo } | FieldProble
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return { path: '/logo', message: 'must be { contentType, data } or null' };
   const { contentType, data, ...rest } = v as Record<string, unknown>;
   const extra = Object.keys(rest)[0];
-  if (extra !== undefined) return { path: `/logo/${extra}`, message: 'is not a known field' };
+  if (extra !== undefined) return { path: `/logo/${escapePointer(extra)}`, message: 'is not a known field' };
   if (typeof contentType !== 'string') return { path: '/logo/contentType', message: 'must be image/png or image/jpeg' };
   // Refused before decoding: base64 of more than MAX_LOGO_BYTES is longer than this.
   if (typeof data !== 'string' || data.length % 4 !== 0 || !BASE64.test(data)) return { path: '/logo/data', message: 'must be the image in base64' };
