@@ -25,6 +25,7 @@ import { describeLogKey, LogKeyMissing, parseLogKey } from './audit/log-key';
 import { parseExportFilters } from './api/audit';
 import { progress } from './progress';
 import { registerUserCommands } from './cli/user';
+import { registerOrgCommands } from './cli/org';
 import { registerWitnessCommands } from './cli/witness';
 import { registerVerifyBundle } from './cli/verify-bundle';
 import fs from 'node:fs';
@@ -157,6 +158,7 @@ program
   });
 
 registerUserCommands(program, withDeployment);
+registerOrgCommands(program, withDeployment);
 registerWitnessCommands(program);
 registerVerifyBundle(program);
 

@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import { describeBackends } from './support/db';
 import { startTestApp, writeCounts, PUBLIC_URL, type TestApp } from './support/app';
 import { proposal } from './support/proposals';
-import { machineWords, pdfsig, pdftotext, nssDbTrusting, missingPdfTools } from './support/pdf-tools';
+import { machineWords, pdfImages, pdfsig, pdftotext, nssDbTrusting, missingPdfTools } from './support/pdf-tools';
+import { DEMO_ORGS } from '../src/seed/demo';
 import { verifyPdf } from '../src/documents/verify';
 import { renderAndSign } from '../src/documents/sign';
 import { generateRsaKeyPair, issueCertificate, randomSerialHex } from '../src/documents/certs';
@@ -114,7 +115,12 @@ describeBackends('stage documents through the API', (kind) => {
           expect(text).toContain('Rp 144.372.875');
           expect(text).toContain(`${PUBLIC_URL}/verify/${doc.id}`);
           // The issuing office's letterhead, and words instead of identifiers (the verification line aside).
-          expect(text).toContain(ISSUERS[list.indexOf(doc)]![1]);
+          const [unit, office] = ISSUERS[list.indexOf(doc)]!;
+          expect(text).toContain(office);
+          // Its address and contacts under its name, and its logo (the demo's 96×96 PNG) at the left of the kop.
+          const org = DEMO_ORGS.find((o) => o.id === unit.toLowerCase())!;
+          expect(text).toContain(`${office} ${org.address} Telp. ${org.phone} · Pos-el ${org.email} · Laman ${org.website}`);
+          expect(pdfImages(pdf)).toEqual([{ page: 1, width: 96, height: 96, enc: 'image' }]);
           const words = text.split(`${PUBLIC_URL}/verify/${doc.id}`).join('').split(doc.id).join('');
           expect(words).not.toMatch(MACHINE_WORDS);
           expect(words).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { migrate } from '../src/db/migrate';
 import { seedDemoPeople } from '../src/seed/demo';
 import { checkLogin } from '../src/auth/passwords';
 import { verifyPeopleChain } from '../src/auth/people';
+import { demoLogoPng } from '../src/seed/demo-logo';
 
 const GENERATED = /^[a-km-zA-HJ-NP-Z2-9]{20}\n$/;
 
@@ -120,6 +122,29 @@ describe('grms user on the embedded database', () => {
       await db.close();
     }
   }, 600_000);
+
+  test('grms org set: letterhead contacts and a logo file (typed by its bytes) recorded in the organisation chain; a bad logo exits 2 and changes nothing', async () => {
+    const logo = demoLogoPng(32);
+    fs.writeFileSync(path.join(dir, 'lambang.png'), logo);
+    fs.writeFileSync(path.join(dir, 'lambang.txt'), 'bukan gambar');
+    const bad = grms(['org', 'set', 'bappeda', '--address', 'Jalan Baru', '--logo', path.join(dir, 'lambang.txt')], env);
+    expect(bad).toMatchObject({ status: 2, stdout: '', stderr: 'grms: The logo is refused [INVALID_DATA]\n  /logo/data: is not a PNG or JPEG image\n' });
+    const set = grms(['org', 'set', 'bappeda', '--address', 'Jalan Pemuda No. 150, Semarang', '--website', '', '--logo', path.join(dir, 'lambang.png'), '--as', 'admin'], env);
+    expect(set).toMatchObject({ status: 0, stderr: '' });
+    const sha256 = crypto.createHash('sha256').update(logo).digest('hex');
+    expect(JSON.parse(set.stdout)).toMatchObject({ id: 'bappeda', address: 'Jalan Pemuda No. 150, Semarang', website: null, logo: { contentType: 'image/png', sha256, bytes: logo.length } });
+    const db = await openPglite({ dataDir: path.join(dir, 'pgdata') });
+    try {
+      const events = await db.kysely.selectFrom('org_events').select(['action', 'org_id', 'details', 'actor']).orderBy('seq').execute();
+      expect(events.map((e) => ({ ...e, details: JSON.parse(e.details) as unknown }))).toEqual([{
+        action: 'update_org', org_id: 'bappeda', actor: 'admin',
+        details: { address: 'Jalan Pemuda No. 150, Semarang', website: null, logo: { sha256, contentType: 'image/png', bytes: logo.length, width: 32, height: 32 } },
+      }]);
+      expect((await db.kysely.selectFrom('orgs').select('logo').where('id', '=', 'bappeda').executeTakeFirstOrThrow()).logo).toEqual(logo);
+    } finally {
+      await db.close();
+    }
+  });
 
   test('on a terminal, set-password asks twice without echoing', async () => {
     if (!terminalAvailable()) {

@@ -1,4 +1,6 @@
+import crypto from 'node:crypto';
 import { sql } from 'kysely';
+import { demoLogoPng } from '../src/seed/demo-logo';
 import { describeBackends } from './support/db';
 import { isWorkingDay, localDay, nextDay } from '../src/sla/calendar';
 import { startTestApp, type TestApp } from './support/app';
@@ -378,6 +380,62 @@ describeBackends('web console audit and admin pages', (kind) => {
       const other = await signedIn('kadis.dinkes');
       expect((await other.get('/admin/orgs/dishub')).status).toBe(403);
       expect((await orgEvents()).length).toBe(before.length + 2);
+    });
+
+    test('letterhead: contacts in the edit form, the logo as a file upload (typed by its bytes, refused when no image or too large), removed by a button; each change chained', async () => {
+      const c = await signedIn('admin');
+      const details = async () => (await sql<{ details: string }>`SELECT details FROM org_events WHERE org_id = 'pupr' ORDER BY seq`.execute(app.db.kysely)).rows.map((r) => JSON.parse(r.details) as Record<string, unknown>);
+      const before = (await details()).length;
+      const edit = await c.get('/admin/orgs/pupr');
+      for (const id of ['edit-address', 'edit-phone', 'edit-email', 'edit-website', 'logo']) expect(edit.text).toContain(`<label for="${id}"`);
+      expect(edit.text).toContain('enctype="multipart/form-data"');
+      const fields = { name: 'Dinas Pekerjaan Umum dan Penataan Ruang', code: '1.03.0.00.0.00.01.0000', npwp: '' };
+      const bad = await c.post('/admin/orgs/pupr', { ...fields, address: 'Jalan Madukoro', phone: 'tidak ada', email: 'dpu', website: '' }, edit);
+      expect(bad.status).toBe(422);
+      expect(bad.text).toContain('<p class="field-error" id="edit-phone-error">harus nomor telepon');
+      expect(bad.text).toContain('<p class="field-error" id="edit-email-error">harus alamat pos-el</p>');
+      expect(bad.text).toMatch(/id="edit-phone"[^>]*value="tidak ada"[^>]*aria-invalid="true"/);
+      const saved = await c.post('/admin/orgs/pupr', { ...fields, address: 'Jalan Madukoro Blok AA-BB, Semarang', phone: '(024) 7607599', email: 'dpu@semarang.example', website: '' }, edit);
+      expect(saved.status).toBe(303);
+      expect(await app.db.kysely.selectFrom('orgs').select(['address', 'phone', 'email', 'website']).where('id', '=', 'pupr').executeTakeFirst())
+        .toEqual({ address: 'Jalan Madukoro Blok AA-BB, Semarang', phone: '(024) 7607599', email: 'dpu@semarang.example', website: null });
+
+      const upload = async (bytes: Buffer, type: string, name: string, page = edit) => {
+        const form = new FormData();
+        form.set('_csrf', /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!);
+        form.set('logo', new Blob([bytes], { type }), name);
+        return c.request('POST', '/admin/orgs/pupr/logo', form);
+      };
+      const svg = await upload(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'image/png', 'logo.png');
+      expect(svg.status).toBe(422);
+      expect(svg.text).toContain('<p class="field-error" id="logo-error">Berkas bukan gambar PNG atau JPEG.</p>');
+      const huge = Buffer.alloc(20_000);
+      demoLogoPng().copy(huge, 0, 0, 33);
+      huge.writeUInt32BE(5000, 16);
+      const tooWide = await upload(huge, 'image/png', 'logo.png');
+      expect(tooWide.status).toBe(422);
+      expect(tooWide.text).toContain('gambar 5000×96 piksel; logo paling besar 2048×2048 piksel');
+      expect((await upload(Buffer.alloc(300 * 1024, 0x89), 'image/png', 'besar.png')).status).toBe(413);
+      const forged = await c.request('POST', '/admin/orgs/pupr/logo', (() => { const f = new FormData(); f.set('_csrf', 'x'); f.set('logo', new Blob([demoLogoPng()]), 'logo.png'); return f; })());
+      expect(forged.status).toBe(403);
+      expect((await details()).length).toBe(before + 1);
+
+      // The browser's declared type is not trusted: the bytes say PNG.
+      const logo = demoLogoPng(48);
+      const ok = await upload(logo, 'application/octet-stream', 'lambang.png');
+      expect(ok.status).toBe(303);
+      expect(ok.location).toBe('/admin/orgs/pupr?done=logo');
+      const shown = await c.get(ok.location!);
+      expect(shown.text).toContain('Logo pupr disimpan.');
+      expect(shown.text).toContain(`image/png, ${logo.length} bita, SHA-256 ${crypto.createHash('sha256').update(logo).digest('hex')}`);
+      const removed = await c.post('/admin/orgs/pupr/logo', { remove: '1' }, shown);
+      expect(removed.location).toBe('/admin/orgs/pupr?done=logo-removed');
+      expect((await c.get(removed.location!)).text).toContain('Belum ada logo.');
+      expect((await details()).slice(before)).toEqual([
+        { address: 'Jalan Madukoro Blok AA-BB, Semarang', phone: '(024) 7607599', email: 'dpu@semarang.example', website: null },
+        { logo: { sha256: crypto.createHash('sha256').update(logo).digest('hex'), contentType: 'image/png', bytes: logo.length, width: 48, height: 48 } },
+        { logo: null },
+      ]);
     });
   });
 

@@ -142,6 +142,8 @@ const CONSOLE_MATRIX: Record<string, Row> = {
   'POST /admin/orgs': ADMIN({ body: { id: 'X', name: '', kind: 'opd' } }),
   'GET /admin/orgs/:id': ADMIN({ params: { id: 'dinkes' } }),
   'POST /admin/orgs/:id': ADMIN({ params: { id: 'dinkes' }, body: { name: '' } }),
+  // The letterhead logo, as PATCH /api/v1/orgs/{id} with a logo (a form without a file is refused, nothing written).
+  'POST /admin/orgs/:id/logo': ADMIN({ params: { id: 'dinkes' }, body: {} }),
   'GET /admin/delegations': ADMIN(),
   'POST /admin/delegations': ADMIN({ body: { delegator: '' } }),
   // The API lets a delegator end their own delegation too; the console keeps that to admins.

@@ -39,7 +39,7 @@ const OPERATIONS: Record<string, Operation> = {
   'PUT /api/v1/me/password': ['changeMyPassword', 'people', 'Changes the caller\'s own password; a wrong current password counts toward the authentication rate limit.'],
   'GET /api/v1/orgs': ['listOrgs', 'orgs', 'The organisations: OPDs of the government and suppliers.'],
   'POST /api/v1/orgs': ['createOrg', 'orgs', 'Creates an OPD or a supplier; ids are never reused. Recorded in the organisation chain.'],
-  'PATCH /api/v1/orgs/{id}': ['updateOrg', 'orgs', 'Changes an organisation\'s name, code or NPWP by JSON merge patch.'],
+  'PATCH /api/v1/orgs/{id}': ['updateOrg', 'orgs', 'Changes an organisation\'s name, code, NPWP, letterhead contacts or logo by JSON merge patch.'],
   'POST /api/v1/instances/{id}/comments': ['addComment', 'comments', 'Adds a comment, with attachments when sent as multipart/form-data, to an instance the caller may act on.'],
   'GET /api/v1/instances/{id}/attachments': ['listAttachments', 'comments', 'The files attached to an instance\'s comments, with their sizes and hashes.'],
   'GET /api/v1/attachments/{id}': ['getAttachment', 'comments', 'The bytes of one attachment, for a caller who may read its instance.'],

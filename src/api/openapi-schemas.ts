@@ -87,7 +87,16 @@ export const SCHEMAS: Record<string, Schema> = {
     properties: { role: str, org: str, actingFor: { ...exact({ username: str, fullName: str, position: str }), description: 'Held by delegation (Plt/Plh): the official the caller acts for' } },
   },
   Me: exact({ username: str, fullName: str, position: str, org: str, orgName: str, roles: { type: 'array', items: ref('RoleGrant') } }),
-  Org: exact({ id: str, name: str, kind: { enum: ['opd', 'supplier'] }, code: strOrNull, npwp: strOrNull }),
+  Org: exact({
+    id: str, name: str, kind: { enum: ['opd', 'supplier'] }, code: strOrNull, npwp: strOrNull,
+    address: { ...strOrNull, description: 'Letterhead (kop surat) address line' }, phone: strOrNull, email: strOrNull, website: strOrNull,
+    logo: {
+      description: 'The letterhead logo, printed at the left of the kop of documents the organisation issues; its bytes are not returned',
+      oneOf: [{ type: 'null' }, exact({ contentType: { enum: ['image/png', 'image/jpeg'] }, sha256: { ...sha256, description: 'SHA-256 of the image, as the organisation chain records it' }, bytes: count })],
+    },
+  }),
+  /** A logo as sent in POST/PATCH /api/v1/orgs: the image in base64 (PNG or JPEG, at most 256 KB, at most 2048×2048 pixels). */
+  LogoUpload: exact({ contentType: { enum: ['image/png', 'image/jpeg'] }, data: { ...base64, contentMediaType: 'image/*', description: 'The image bytes in base64; at most 262144 bytes once decoded' } }),
   OrgList: wholeList(ref('Org')),
   User: exact({
     username: str, fullName: str, position: str, nip: { type: ['string', 'null'], pattern: '^[0-9]{18}$', description: 'NIP (18 digits), printed under the name on documents the user signs' }, org: str, active: bool, hasPassword: bool, passwordMustChange: bool,

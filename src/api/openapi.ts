@@ -25,6 +25,14 @@ const listQuery = { name: 'q', in: 'query', description: 'As GET /api/v1/search:
 const idempotencyKey = { name: 'Idempotency-Key', in: 'header', description: 'A retry with the same key and body returns the first answer (Idempotent-Replayed: true) and changes nothing', schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' } };
 const registrationNumber = { type: 'string', maxLength: 64, examples: ['REG/DPMPTSP/2026/000123'] };
 const pin = { type: 'string', maxLength: 32 };
+/** An organisation's letterhead (kop surat): contact lines and logo; null clears one. */
+const letterheadFields: Record<string, Schema> = {
+  address: { type: ['string', 'null'], maxLength: 300, examples: ['Jalan Pandanaran No. 79, Semarang 50241'] },
+  phone: { type: ['string', 'null'], maxLength: 50, examples: ['(024) 8318070'] },
+  email: { type: ['string', 'null'], maxLength: 254, examples: ['dinkes@semarangkota.go.id'] },
+  website: { type: ['string', 'null'], maxLength: 200, examples: ['dinkes.semarangkota.go.id'] },
+  logo: { oneOf: [{ type: 'null' }, ref('LogoUpload')] },
+};
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -152,16 +160,17 @@ export const openApiDocument = {
     '/api/v1/orgs': {
       get: { security: bearer, summary: 'Organisations (OPDs and suppliers): id, name, kind, code, npwp (any signed-in user)', responses: { '200': ok('organisations', ref('OrgList')), ...errors() } },
       post: {
-        security: bearer, summary: 'Create an organisation (admin); recorded in org_events. npwp is required for a supplier',
-        requestBody: body({ type: 'object', required: ['id', 'name', 'kind'], properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,39}$' }, name: { type: 'string', maxLength: 200 }, kind: { enum: ['opd', 'supplier'] }, code: { type: ['string', 'null'], maxLength: 50 }, npwp: { type: ['string', 'null'] } } }),
+        security: bearer, summary: 'Create an organisation (admin); recorded in org_events. npwp is required for a supplier. The letterhead contacts and logo are optional (see PATCH)',
+        requestBody: body({ type: 'object', required: ['id', 'name', 'kind'], properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,39}$' }, name: { type: 'string', maxLength: 200 }, kind: { enum: ['opd', 'supplier'] }, code: { type: ['string', 'null'], maxLength: 50 }, npwp: { type: ['string', 'null'] }, ...letterheadFields } }),
         responses: { '201': ok('created', ref('Org')), ...errors(...JSON_BODY, 403, 409) },
       },
     },
     '/api/v1/orgs/{id}': {
       patch: {
-        security: bearer, summary: 'Change the name, code or npwp of an organisation (admin; JSON merge patch, null clears code or npwp); the id and kind never change. Recorded in org_events',
+        security: bearer, summary: 'Change the name, code, npwp, letterhead contacts (address, phone, email, website) or logo of an organisation (admin; JSON merge patch, null clears any but the name); the id and kind never change. ' +
+          'The logo is sent as { contentType, data } with the image in base64: PNG or JPEG (checked by its magic bytes and header), at most 256 KB and 2048×2048 pixels; otherwise 422 naming /logo/contentType or /logo/data and nothing is written. Recorded in org_events (the logo by its SHA-256)',
         parameters: [pathParam('id')],
-        requestBody: { required: true, content: Object.fromEntries(['application/merge-patch+json', 'application/json'].map((t) => [t, { schema: { type: 'object', properties: { name: { type: 'string', maxLength: 200 }, code: { type: ['string', 'null'] }, npwp: { type: ['string', 'null'] } } } }])) },
+        requestBody: { required: true, content: Object.fromEntries(['application/merge-patch+json', 'application/json'].map((t) => [t, { schema: { type: 'object', properties: { name: { type: 'string', maxLength: 200 }, code: { type: ['string', 'null'] }, npwp: { type: ['string', 'null'] }, ...letterheadFields } } }])) },
         responses: { '200': ok('the organisation', ref('Org')), ...errors(...JSON_BODY, 403, 404) },
       },
     },

@@ -18,7 +18,7 @@ export type WithDeployment = <T>(purpose: string, needsKey: boolean, fn: (d: Dep
 export const EXIT_REFUSED = 2;
 
 /** Runs a subcommand; a refusal prints its detail and failing fields on stderr and exits 2. */
-function refusalsExit2<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+export function refusalsExit2<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args) => {
     try {
       await fn(...args);
@@ -32,7 +32,7 @@ function refusalsExit2<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
 }
 
 /** The people_events actor: an active admin named with --as, else `system`. */
-async function actorName(db: Kysely<Database>, as: string | undefined): Promise<string> {
+export async function actorName(db: Kysely<Database>, as: string | undefined): Promise<string> {
   if (as === undefined) return 'system';
   const actor = await loadActor(db, as, workflowTime(loadConfig().timezone));
   if (!actor || !hasRole(actor, 'admin')) throw invalidData(`--as ${as}: not an active admin`, [{ path: '--as', message: 'must name an active admin' }]);
@@ -112,7 +112,7 @@ function parseGrants(items: string[]): Array<{ role: string; org: string }> {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-const AS_HELP = 'the active admin recorded as making the change (default: system)';
+export const AS_HELP = 'the active admin recorded as making the change (default: system)';
 
 /** `grms user …`: people administration from the command line, recorded like the API's. */
 export function registerUserCommands(program: Command, withDeployment: WithDeployment): void {

@@ -11,6 +11,15 @@ export interface OrgsTable {
   code: string | null;
   /** Tax number (NPWP) of a supplier org (migrations/0008_procurement.sql). */
   npwp: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Letterhead contacts and logo (migrations/0036_org_letterhead.sql). */
+  address: ColumnType<string | null, string | null | undefined, string | null>;
+  phone: ColumnType<string | null, string | null | undefined, string | null>;
+  email: ColumnType<string | null, string | null | undefined, string | null>;
+  website: ColumnType<string | null, string | null | undefined, string | null>;
+  /** PNG or JPEG, at most 256 KB (src/documents/logo.ts); logo_type and logo_sha256 are set with it. */
+  logo: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
+  logo_type: ColumnType<string | null, string | null | undefined, string | null>;
+  logo_sha256: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
 }
 

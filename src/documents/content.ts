@@ -73,7 +73,12 @@ export interface DocumentSigner {
 export interface DocumentContent {
   /** Letterhead line, e.g. "PEMERINTAH KOTA SEMARANG". */
   government: string;
+  /** The issuing office: the second line of the letterhead. */
   orgName: string;
+  /** Its contact lines, as printed under its name (address; phone, e-mail, website). */
+  letterheadLines?: string[];
+  /** Its logo, printed at the left of the letterhead: PNG or JPEG, checked and bounded (src/documents/logo.ts). */
+  logo?: Uint8Array;
   title: string;
   number: string;
   documentId: string;
@@ -99,6 +104,12 @@ export interface DocumentContent {
   /** Comment given with the event that produced this document. */
   comment?: string | null;
   signer: DocumentSigner;
+}
+
+/** An office's contact lines as its letterhead prints them: the address, then phone · e-mail · website. */
+export function letterheadLines(o: { address: string | null; phone: string | null; email: string | null; website: string | null }): string[] {
+  const contacts = [o.phone && `Telp. ${o.phone}`, o.email && `Pos-el ${o.email}`, o.website && `Laman ${o.website}`].filter((v): v is string => Boolean(v));
+  return [...(o.address ? [o.address] : []), ...(contacts.length ? [contacts.join(' · ')] : [])];
 }
 
 /** The position as printed: "Plt. Kepala Dinas Kesehatan" when acting. */

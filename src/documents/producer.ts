@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { DocumentProducer, DocumentRequest, PreparedDocument } from '../engine/engine';
 import type { DocumentAuthority } from './authority';
-import { clipText, DOCUMENT_BOUNDS, type DocumentContent, type DocumentLine } from './content';
+import { clipText, DOCUMENT_BOUNDS, letterheadLines, type DocumentContent, type DocumentLine } from './content';
 import { COMMENT_EVENT } from '../engine/comment-rules';
 import { signingIdentityFor } from './identities';
 import { parseDocumentNumber, takeDocumentNumber, voidDocumentNumber } from './numbers';
@@ -107,7 +107,7 @@ export class StageDocuments implements DocumentProducer {
     const spec = step.document!;
     const issuedAt = this.settings.clock();
     const issuer = issuingOrg(actor, req.role, row.org_id, req.actingFor?.username);
-    const org = await this.db.selectFrom('orgs').select(['id', 'name']).where('id', '=', issuer).executeTakeFirstOrThrow();
+    const org = await this.db.selectFrom('orgs').select(['id', 'name', 'address', 'phone', 'email', 'website', 'logo']).where('id', '=', issuer).executeTakeFirstOrThrow();
     // A stamped number (e.g. the permit number an SK Izin carries) is the document's own number.
     const number = spec.numberFrom
       ? stampedNumber(row.data, spec.numberFrom)
@@ -125,6 +125,9 @@ export class StageDocuments implements DocumentProducer {
       const content: DocumentContent = {
         government: this.settings.government,
         orgName: org.name,
+        letterheadLines: letterheadLines(org),
+        // Checked and bounded when it was stored (src/documents/logo.ts, migration 0036).
+        ...(org.logo && { logo: org.logo }),
         title: spec.title,
         number,
         documentId,

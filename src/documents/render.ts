@@ -96,11 +96,26 @@ function heading(doc: Doc, text: string): void {
   doc.moveDown(0.3);
 }
 
+/** Size of the logo's box at the left of the letterhead (points; about 2.3 cm). */
+const LOGO_BOX = 64;
+
+/**
+ * The kop surat: the government, the issuing office and its contact lines, centred; its logo at
+ * the left when it has one (the text is then centred in the room right of it, as kop surat are);
+ * a thick and a thin rule below.
+ */
 function letterhead(doc: Doc, c: DocumentContent): void {
   const width = doc.page.width - 2 * MARGIN;
-  writeText(doc.font(BOLD).fontSize(13), c.government.toUpperCase(), MARGIN, MARGIN, { width, align: 'center' });
-  writeText(doc.font(BOLD).fontSize(15), c.orgName.toUpperCase(), undefined, undefined, { width, align: 'center' });
-  const y = doc.y + 6;
+  const inset = c.logo ? LOGO_BOX + 10 : 0;
+  const text = { width: width - inset, align: 'center' as const };
+  if (c.logo) {
+    const bytes = Buffer.from(c.logo.buffer, c.logo.byteOffset, c.logo.byteLength);
+    doc.image(bytes, MARGIN, MARGIN, { fit: [LOGO_BOX, LOGO_BOX], align: 'center', valign: 'center' });
+  }
+  writeText(doc.font(BOLD).fontSize(13), c.government.toUpperCase(), MARGIN + inset, MARGIN, text);
+  writeText(doc.font(BOLD).fontSize(15), c.orgName.toUpperCase(), MARGIN + inset, doc.y, text);
+  for (const line of c.letterheadLines ?? []) writeText(doc.font(FONT).fontSize(8.5), line, MARGIN + inset, doc.y, text);
+  const y = Math.max(doc.y, c.logo ? MARGIN + LOGO_BOX : 0) + 6;
   doc.moveTo(MARGIN, y).lineTo(MARGIN + width, y).lineWidth(2).stroke();
   doc.moveTo(MARGIN, y + 3).lineTo(MARGIN + width, y + 3).lineWidth(0.5).stroke();
   doc.y = y + 16;

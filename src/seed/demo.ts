@@ -1,3 +1,4 @@
+import { demoLogoColumns } from './demo-logo';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { Engine } from '../engine/engine';
@@ -10,14 +11,14 @@ import { seedDemoContracts } from './demo-contracts';
 
 /** The demo regency: OPDs, one user per role, ceilings and proposals in several states. */
 export const DEMO_ORGS = [
-  { id: 'dinkes', name: 'Dinas Kesehatan', code: '1.02.0.00.0.00.01.0000' },
-  { id: 'pupr', name: 'Dinas Pekerjaan Umum dan Penataan Ruang', code: '1.03.0.00.0.00.01.0000' },
-  { id: 'bappeda', name: 'Badan Perencanaan Pembangunan Daerah', code: '5.01.0.00.0.00.01.0000' },
-  { id: 'bpkad', name: 'Badan Pengelolaan Keuangan dan Aset Daerah', code: '5.02.0.00.0.00.01.0000' },
-  { id: 'inspektorat', name: 'Inspektorat Daerah', code: '6.01.0.00.0.00.01.0000' },
-  { id: 'dpmptsp', name: 'Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu', code: '2.18.0.00.0.00.01.0000' },
+  { id: 'dinkes', name: 'Dinas Kesehatan', code: '1.02.0.00.0.00.01.0000', address: 'Jalan Pandanaran No. 79, Semarang 50241', phone: '(024) 8415269', email: 'dinkes@semarangkota.go.id', website: 'dinkes.semarangkota.go.id' },
+  { id: 'pupr', name: 'Dinas Pekerjaan Umum dan Penataan Ruang', code: '1.03.0.00.0.00.01.0000', address: 'Jalan Madukoro Blok AA-BB, Semarang 50144', phone: '(024) 7607512', email: 'dpu@semarangkota.go.id', website: 'dpu.semarangkota.go.id' },
+  { id: 'bappeda', name: 'Badan Perencanaan Pembangunan Daerah', code: '5.01.0.00.0.00.01.0000', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3513366', email: 'bappeda@semarangkota.go.id', website: 'bappeda.semarangkota.go.id' },
+  { id: 'bpkad', name: 'Badan Pengelolaan Keuangan dan Aset Daerah', code: '5.02.0.00.0.00.01.0000', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3541095', email: 'bpkad@semarangkota.go.id', website: 'bpkad.semarangkota.go.id' },
+  { id: 'inspektorat', name: 'Inspektorat Daerah', code: '6.01.0.00.0.00.01.0000', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3549446', email: 'inspektorat@semarangkota.go.id', website: 'inspektorat.semarangkota.go.id' },
+  { id: 'dpmptsp', name: 'Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu', code: '2.18.0.00.0.00.01.0000', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3549446', email: 'dpmptsp@semarangkota.go.id', website: 'dpmptsp.semarangkota.go.id' },
   // The regional secretariat: the Sekda chairs TAPD, and a Plt TAPD comes from here.
-  { id: 'setda', name: 'Sekretariat Daerah', code: '4.01.0.00.0.00.01.0000' },
+  { id: 'setda', name: 'Sekretariat Daerah', code: '4.01.0.00.0.00.01.0000', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3513366', email: 'setda@semarangkota.go.id', website: 'semarangkota.go.id' },
 ] as const;
 
 export const DEMO_USERS = [
@@ -115,7 +116,9 @@ export async function seedDemoPeople(db: Kysely<Database>, time: WorkflowTime = 
   if (existing) return { created: false };
   const year = yearOf(time);
   await db.transaction().execute(async (trx) => {
-    await trx.insertInto('orgs').values(DEMO_ORGS.map((o) => ({ id: o.id, name: o.name, code: o.code }))).onConflict((oc) => oc.column('id').doNothing()).execute();
+    // Every demo office prints the demo government's logo in its letterhead.
+    const logo = demoLogoColumns();
+    await trx.insertInto('orgs').values(DEMO_ORGS.map((o) => ({ ...o, ...logo }))).onConflict((oc) => oc.column('id').doNothing()).execute();
     await trx.insertInto('orgs').values(DEMO_SUPPLIERS.map((o) => ({ ...o }))).onConflict((oc) => oc.column('id').doNothing()).execute();
     await trx
       .insertInto('users')

@@ -4,8 +4,10 @@ import type { WebContext } from './context';
 import { sendPage } from './layout';
 import { csrfMatches } from './session';
 
-/** Console pages that take a multipart body and check its `_csrf` field themselves. */
-export const MULTIPART_PAGES: ReadonlySet<string> = new Set(['/verify']);
+/** Console pages that take a multipart body and check its `_csrf` field themselves: the verify page and an organisation's logo. */
+export function takesMultipart(path: string): boolean {
+  return path === '/verify' || /^\/admin\/orgs\/[^/]+\/logo$/.test(path);
+}
 
 /** The console's answer to a POST without the page's token: 403, nothing done. */
 export function sendCsrfRefusal(res: Response): void {

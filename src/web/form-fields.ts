@@ -69,6 +69,13 @@ const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must be an NPWP: /, () => 'harus NPWP: 01.234.567.8-517.000 atau 16 angka'],
   [/^is required for a supplier$/, () => 'wajib diisi untuk penyedia'],
   [/^An organisation "(.+)" already exists$/, (m) => `Organisasi "${m[1]}" sudah ada`],
+  [/^must be an address on one line of at most (\d+) characters, or null$/, (m) => `harus alamat dalam satu baris, paling banyak ${m[1]} karakter`],
+  [/^must be a phone number of at most (\d+) characters: /, (m) => `harus nomor telepon, paling banyak ${m[1]} karakter: angka, spasi dan + ( ) . / , -`],
+  [/^must be an e-mail address, or null$/, () => 'harus alamat pos-el'],
+  [/^must be a website address, /, () => 'harus alamat laman, mis. dinkes.semarangkota.go.id'],
+  [/^is (\d+) bytes; a logo is at most (\d+) bytes/, (m) => `berkas ${m[1]} bita; logo paling besar ${m[2]} bita (256 KB)`],
+  [/^is (\d+)×(\d+) pixels; a logo is at most (\d+)×(\d+)$/, (m) => `gambar ${m[1]}×${m[2]} piksel; logo paling besar ${m[3]}×${m[4]} piksel`],
+  [/^is not a (?:valid )?(?:PNG|JPEG)|^is not a JPEG pdfkit can embed/, () => 'bukan gambar PNG atau JPEG yang sah'],
 ];
 
 /** A server message in the page's language (unknown ones as the server wrote them). */

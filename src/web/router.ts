@@ -7,7 +7,7 @@ import { chooseLang, i18n } from './i18n';
 import { SignInRequired, type WebContext } from './context';
 import { sendPage } from './layout';
 import { ANON_CSRF_COOKIE, loadSession, parseCookies, randomToken, SESSION_COOKIE } from './session';
-import { csrfRefused, MULTIPART_PAGES, sendCsrfRefusal } from './csrf';
+import { csrfRefused, sendCsrfRefusal, takesMultipart } from './csrf';
 import { assetsDir } from './assets';
 import { safeUrl } from '../log';
 import { cookieOptions, type PageModule, type WebDeps } from './deps';
@@ -90,13 +90,13 @@ function contextLoader(deps: WebDeps): RequestHandler {
 /**
  * Every state-changing console request carries the page's token in the `_csrf` field of its body,
  * never in the URL (URLs end up in logs, histories and Referer headers). A multipart body is not
- * parsed here: only the pages in MULTIPART_PAGES take one, and they check the field themselves
+ * parsed here: only the pages takesMultipart names take one, and they check the field themselves
  * (csrfRefused) once their parser has read it; any other multipart POST is refused.
  */
 function csrfCheck(): RequestHandler {
   return (req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();
-    if (req.is('multipart/form-data')) return MULTIPART_PAGES.has(req.path) ? next() : sendCsrfRefusal(res);
+    if (req.is('multipart/form-data')) return takesMultipart(req.path) ? next() : sendCsrfRefusal(res);
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (csrfRefused(res, body._csrf)) return undefined;
     next();

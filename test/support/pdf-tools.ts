@@ -15,7 +15,7 @@ const TOOLS = ['pdfsig', 'pdftotext', 'pdfinfo', 'certutil'] as const;
 
 /** The Debian package of each tool a test may need. */
 const PACKAGES: Record<string, string> = {
-  pdfsig: 'poppler-utils', pdftotext: 'poppler-utils', pdfinfo: 'poppler-utils', pdftoppm: 'poppler-utils', pdffonts: 'poppler-utils', certutil: 'libnss3-tools', openssl: 'openssl', curl: 'curl', xxd: 'xxd', qpdf: 'qpdf',
+  pdfsig: 'poppler-utils', pdftotext: 'poppler-utils', pdfinfo: 'poppler-utils', pdftoppm: 'poppler-utils', pdffonts: 'poppler-utils', pdfimages: 'poppler-utils', certutil: 'libnss3-tools', openssl: 'openssl', curl: 'curl', xxd: 'xxd', qpdf: 'qpdf',
 };
 
 function installed(tool: string): boolean {
@@ -88,6 +88,15 @@ export function pdftotext(pdf: Buffer): string {
 /** The text of each page, as pdftotext reads it (pages are separated by form feeds). */
 export function pdftotextPages(pdf: Buffer): string[] {
   return pdftotext(pdf).split('\f').slice(0, -1);
+}
+
+/** The images pdfimages -list finds: page, width, height and encoding (image = Flate, jpeg = DCT). */
+export function pdfImages(pdf: Buffer): Array<{ page: number; width: number; height: number; enc: string }> {
+  const out = withTempFile(pdf, (file) => run('pdfimages', ['-list', file]));
+  return out.split('\n').slice(2).filter((l) => l.trim()).map((l) => {
+    const f = l.trim().split(/\s+/);
+    return { page: Number(f[0]), width: Number(f[3]), height: Number(f[4]), enc: f[8]! };
+  });
 }
 
 /** The page count pdfinfo reads from the file. */

@@ -1,14 +1,19 @@
 import { Router, type Response } from 'express';
 import { createOrg, listOrgs, updateOrg, type OrgKind } from '../../auth/orgs';
 import { GrmsError, notFound } from '../../errors';
-import { html } from '../html';
+import { html, type SafeHtml } from '../html';
 import { ctxOf, userWithRole, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import type { FieldErrors } from '../forms/errors';
-import { errorSummary, inputField, selectField } from '../form-fields';
+import { errorSummary, inputField, say, selectField } from '../form-fields';
 import { adminNav, formText, redirectOnce, refusal } from './admin-common';
 import { formScope, formTokenField, submitOnce, submittedFormToken } from '../form-token';
+import { csrfRefused } from '../csrf';
+import { MULTIPART_OVERHEAD_BYTES, readMultipartFile } from '../multipart';
+import { logoTypeOf, MAX_LOGO_BYTES } from '../../documents/logo';
+
+const CONTACTS = ['address', 'phone', 'email', 'website'] as const;
 
 /**
  * The admin area's OPD page: the list, a create form, and an edit page per organisation, through
@@ -20,6 +25,8 @@ interface OrgForm {
   message?: string;
   /** The form's token when it is shown again after a refusal (src/web/form-token.ts). */
   token?: string;
+  /** Why the logo upload was refused (the edit form keeps the stored values then). */
+  logoError?: string;
 }
 
 const kindLabel = (ctx: WebContext, kind: string) => (kind === 'supplier' ? ctx.t('admin.orgKindSupplier') : ctx.t('admin.orgKindOpd'));
@@ -61,10 +68,14 @@ ${inputField(ctx, { id: 'org-npwp', name: 'npwp', label: t('admin.orgNpwp'), val
 async function sendOrg(deps: WebDeps, res: Response, id: string, form?: OrgForm, status = 200, notice?: string): Promise<void> {
   const ctx = ctxOf(res);
   const { t } = ctx;
-  const org = await deps.db.selectFrom('orgs').select(['id', 'name', 'kind', 'code', 'npwp']).where('id', '=', id).executeTakeFirst();
+  const org = (await listOrgs(deps.db, id))[0];
   if (!org) throw notFound(`No organisation "${id}"`);
-  const v = form?.values ?? { name: org.name, code: org.code ?? '', npwp: org.npwp ?? '' };
-  const e = form?.errors ?? {};
+  const stored: Record<string, string> = { name: org.name, code: org.code ?? '', npwp: org.npwp ?? '', ...Object.fromEntries(CONTACTS.map((k) => [k, org[k] ?? ''])) };
+  const v = form?.logoError === undefined && form ? form.values : stored;
+  const e = form?.logoError === undefined ? (form?.errors ?? {}) : {};
+  const contact = (name: (typeof CONTACTS)[number], label: string, attrs: SafeHtml) =>
+    inputField(ctx, { id: `edit-${name}`, name, label, value: v[name], error: e[`/${name}`], attrs });
+  const logoError = form?.logoError;
   sendPage(res, {
     status,
     notice,
@@ -74,14 +85,34 @@ async function sendOrg(deps: WebDeps, res: Response, id: string, form?: OrgForm,
   <div><dt>${t('admin.orgId')}</dt><dd>${org.id}</dd></div>
   <div><dt>${t('admin.orgKind')}</dt><dd>${kindLabel(ctx, org.kind)}</dd></div>
 </dl>
-${errorSummary(ctx, e, form?.message)}
+${logoError === undefined ? errorSummary(ctx, e, form?.message) : ''}
 <form method="post" action="${orgPath(org.id)}" class="narrow" novalidate data-once="${orgPath(org.id)}">
 ${csrfField(ctx)}${formTokenField(form?.token)}
 ${inputField(ctx, { id: 'edit-name', name: 'name', label: t('admin.orgName'), value: v.name, error: e['/name'], required: true, attrs: html` maxlength="200" autocomplete="off"` })}
 ${inputField(ctx, { id: 'edit-code', name: 'code', label: t('admin.orgCode'), value: v.code, error: e['/code'], hint: t('admin.orgCodeHint'), attrs: html` maxlength="50" autocomplete="off"` })}
 ${inputField(ctx, { id: 'edit-npwp', name: 'npwp', label: t('admin.orgNpwp'), value: v.npwp, error: e['/npwp'], required: org.kind === 'supplier', hint: t('admin.orgNpwpHint'), attrs: html` maxlength="30" autocomplete="off" inputmode="numeric"` })}
+<fieldset><legend>${t('admin.letterhead')}</legend>
+<p class="hint">${t('admin.letterheadNote')}</p>
+${contact('address', t('admin.orgAddress'), html` maxlength="300" autocomplete="off"`)}
+${contact('phone', t('admin.orgPhone'), html` maxlength="50" autocomplete="off" inputmode="tel"`)}
+${contact('email', t('admin.orgEmail'), html` maxlength="254" autocomplete="off" inputmode="email"`)}
+${contact('website', t('admin.orgWebsite'), html` maxlength="200" autocomplete="off" inputmode="url"`)}
+</fieldset>
 <div class="buttons"><button type="submit">${t('admin.save')}</button> <a class="button secondary" href="/admin/orgs">${t('admin.cancel')}</a></div>
-</form>`,
+</form>
+<section aria-labelledby="h-logo"><h2 id="h-logo">${t('admin.orgLogo')}</h2>
+<p>${org.logo ? t('admin.orgLogoCurrent', { type: org.logo.contentType, bytes: String(org.logo.bytes), sha256: org.logo.sha256 }) : t('admin.orgLogoNone')}</p>
+${logoError !== undefined ? html`<p class="error" role="alert">${logoError}</p>` : ''}
+<form method="post" action="${orgPath(org.id)}/logo" enctype="multipart/form-data" class="narrow">
+${csrfField(ctx)}
+<div class="field"><label for="logo">${t('admin.orgLogo')}</label>
+<p class="hint" id="logo-hint">${t('admin.orgLogoHint')}</p>
+<input id="logo" name="logo" type="file" accept="image/png,image/jpeg" required aria-describedby="logo-hint${logoError !== undefined ? ' logo-error' : ''}"${logoError !== undefined ? html` aria-invalid="true"` : ''}>
+${logoError !== undefined ? html`<p class="field-error" id="logo-error">${logoError}</p>` : ''}</div>
+<button type="submit">${t('admin.uploadLogo')}</button>
+</form>
+${org.logo ? html`<form method="post" action="${orgPath(org.id)}/logo">${csrfField(ctx)}<input type="hidden" name="remove" value="1"><button type="submit" class="secondary">${t('admin.removeLogo')}</button></form>` : ''}
+</section>`,
   });
 }
 
@@ -111,17 +142,22 @@ export function orgPages(deps: WebDeps): Router {
   });
 
   r.get('/admin/orgs/:id', async (req, res) => {
-    const notice = req.query.done === 'saved' ? ctxOf(res).t('admin.orgUpdated', { id: req.params.id }) : undefined;
+    const { t } = ctxOf(res);
+    const done = { saved: 'admin.orgUpdated', logo: 'admin.logoSaved', 'logo-removed': 'admin.logoRemoved' } as const;
+    const key = typeof req.query.done === 'string' && Object.hasOwn(done, req.query.done) ? done[req.query.done as keyof typeof done] : undefined;
+    const notice = key && t(key, { id: req.params.id });
     await sendOrg(deps, res, req.params.id, undefined, 200, notice);
   });
 
   r.post('/admin/orgs/:id', async (req, res) => {
     const actor = userWithRole(res, 'admin');
-    const values = { name: formText(req, 'name', 300), code: formText(req, 'code', 100), npwp: formText(req, 'npwp', 100) };
+    const values: Record<string, string> = { name: formText(req, 'name', 300), code: formText(req, 'code', 100), npwp: formText(req, 'npwp', 100), ...Object.fromEntries(CONTACTS.map((k) => [k, formText(req, k, 400)])) };
     try {
       redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
-        // The form always carries all three: an emptied code or NPWP clears it.
-        await updateOrg(db, actor.username, req.params.id, { name: values.name, code: values.code || null, npwp: values.npwp || null });
+        // The form always carries every field: an emptied code, NPWP or contact clears it.
+        await updateOrg(db, actor.username, req.params.id, {
+          name: values.name!, code: values.code || null, npwp: values.npwp || null, ...Object.fromEntries(CONTACTS.map((k) => [k, values[k] || null])),
+        });
         return `${orgPath(req.params.id)}?done=saved`;
       }));
     } catch (err) {
@@ -129,6 +165,42 @@ export function orgPages(deps: WebDeps): Router {
       if ((err as GrmsError).status === 404) throw err;
       await sendOrg(deps, res, req.params.id, { values, errors, message, token: submittedFormToken(req.body) }, (err as GrmsError).status);
     }
+  });
+
+  /**
+   * The letterhead logo: a file upload (multipart, its type taken from its bytes) or, from the
+   * remove button, a plain form with remove=1. Checked and recorded by updateOrg as the API's PATCH.
+   * Sending the same image twice records nothing, so no form token is needed.
+   */
+  r.post('/admin/orgs/:id/logo', async (req, res) => {
+    const actor = userWithRole(res, 'admin');
+    const { t } = ctxOf(res);
+    const id = req.params.id;
+    const refuse = (status: number, logoError: string) => sendOrg(deps, res, id, { values: {}, errors: {}, logoError }, status);
+    let logo: { contentType: string; data: string } | null;
+    if (req.is('multipart/form-data')) {
+      if (Number(req.get('content-length') ?? 0) > MAX_LOGO_BYTES + MULTIPART_OVERHEAD_BYTES) return refuse(413, t('admin.logoTooLarge'));
+      const { upload, problem, csrf } = await readMultipartFile(req, MAX_LOGO_BYTES);
+      if (csrfRefused(res, csrf)) return undefined;
+      if (problem === 'too-large') return refuse(413, t('admin.logoTooLarge'));
+      if (!upload) return refuse(422, t('admin.logoNoFile'));
+      const contentType = logoTypeOf(upload.bytes);
+      if (!contentType) return refuse(422, t('admin.logoNotImage'));
+      logo = { contentType, data: upload.bytes.toString('base64') };
+    } else if (formText(req, 'remove', 10) === '1') {
+      logo = null;
+    } else {
+      return refuse(422, t('admin.logoNoFile'));
+    }
+    try {
+      await updateOrg(deps.db, actor.username, id, { logo });
+    } catch (err) {
+      const { errors, message } = refusal(err);
+      if ((err as GrmsError).status === 404) throw err;
+      return refuse((err as GrmsError).status, say(ctxOf(res), Object.values(errors)[0] ?? message));
+    }
+    res.redirect(303, `${orgPath(id)}?done=${logo ? 'logo' : 'logo-removed'}`);
+    return undefined;
   });
   return r;
 }

@@ -1,5 +1,4 @@
 import { Router, type Request } from 'express';
-import busboy from 'busboy';
 import { sql } from 'kysely';
 import { checkUploadedPdf, type UploadCheck } from '../../documents/check-upload';
 import { listColumns, publicDocumentView } from '../../api/documents';
@@ -14,41 +13,9 @@ import type { MessageKey } from '../i18n/id';
 import { GrmsError } from '../../errors';
 import { recordVerifyAttempt } from '../../api/verify-rate';
 import { clientAddress } from '../../api/client-address';
-import { readUpload, type Upload } from '../../api/upload-body';
+import { MULTIPART_OVERHEAD_BYTES, readMultipartFile } from '../multipart';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Room for the multipart framing and the form's other fields around the file. */
-const MULTIPART_OVERHEAD_BYTES = 16 * 1024;
-
-/** The one file of a multipart upload (read as it arrives, src/api/upload-body.ts) or why there is none, and the form's `_csrf` field. */
-function readMultipartPdf(req: Request, maxBytes: number): Promise<{ upload?: Upload; problem?: 'none' | 'too-large'; csrf?: string }> {
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 2, fieldSize: 1024 } });
-    } catch {
-      resolve({ problem: 'none' });
-      return;
-    }
-    let file: Promise<Upload | undefined> | undefined;
-    const declared = Number(req.get('content-length') ?? 0) || undefined;
-    let csrf: string | undefined;
-    parser.on('field', (name, value) => {
-      if (name === '_csrf') csrf = value;
-    });
-    parser.on('file', (_name, stream) => {
-      file = readUpload(stream, maxBytes, declared);
-      file.catch(() => undefined); // awaited on close
-    });
-    parser.on('error', reject);
-    parser.on('close', () => {
-      if (!file) return resolve({ csrf, problem: 'none' });
-      file.then((u) => resolve({ csrf, ...(!u ? { problem: 'too-large' as const } : u.bytes.length > 0 ? { upload: u } : { problem: 'none' as const }) }), reject);
-    });
-    req.pipe(parser);
-  });
-}
-
 function uploadForm(ctx: WebContext, error?: string): SafeHtml {
   const { t } = ctx;
   // The token is a field of the multipart body (before the file), checked once the body is read.
@@ -106,7 +73,7 @@ export function verifyPages(deps: WebDeps): Router {
     }
     const tooLarge = () => refuse(413, t('verify.tooLarge', { max: Math.floor((settings.maxBytes / 1024 / 1024) * 10) / 10 }));
     if (Number(req.get('content-length') ?? 0) > settings.maxBytes + MULTIPART_OVERHEAD_BYTES) return tooLarge();
-    const { upload, problem, csrf } = await readMultipartPdf(req, settings.maxBytes);
+    const { upload, problem, csrf } = await readMultipartFile(req, settings.maxBytes);
     // A multipart body's token is checked once the body is read (src/web/csrf.ts); any other body's was checked before.
     if (req.is('multipart/form-data') && csrfRefused(res, csrf)) return undefined;
     if (problem === 'too-large') return tooLarge();
