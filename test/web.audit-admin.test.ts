@@ -70,6 +70,20 @@ describeBackends('web console audit and admin pages', (kind) => {
       expect(checked.text).toContain(`${Number(rows.n)} baris audit`);
     });
 
+    test('the public log: its size, plainly that no witness watches it, and a fatal alarm when one reports a larger tree', async () => {
+      const c = await signedIn('auditor.inspektorat');
+      const page = await c.get('/audit');
+      expect(page.text).toContain('<h2 id="h-log">Log publik</h2>');
+      expect(page.text).toContain('id="log-unwitnessed"');
+      expect(page.text).not.toContain('id="log-halted"');
+      // What a witness 409 naming a larger tree leaves (src/audit/log/witnesses.ts): checkpointing stops, the page says so.
+      const size = (await app.db.kysely.selectFrom('log_integrations').select((eb) => eb.fn.max('size').as('n')).executeTakeFirst())?.n ?? 0;
+      await app.db.kysely.insertInto('log_alarms').values({ kind: 'witness-ahead', witness: 'inspektorat.test', fatal: true, tree_size: Number(size), reported_size: Number(size) + 1_000_000, detail: 'the witness cosigned a larger tree' }).execute();
+      const halted = await c.get('/audit');
+      expect(halted.text).toContain('id="log-halted"');
+      expect(halted.text).toContain(`telah menandatangani log berisi ${Number(size) + 1_000_000} entri`);
+    });
+
     test('the export download is the API export for the same filters, with an attachment name', async () => {
       const c = await signedIn('auditor.inspektorat');
       for (const query of ['format=csv', `format=jsonl&org=dinkes&instance=${instance}`, 'format=csv&workflow=budget-proposal&actor=kadis.dinkes&from=2000-01-01']) {

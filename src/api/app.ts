@@ -113,7 +113,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   // endpoints above to their routers, and answers /verify/:id only for browsers.
   // The transparency log's public reads (checkpoint, proofs, nodes): hashes only.
   app.use(logPublicRouter(transparencyLog, logRate));
-  app.use(webRouter({ db, engine, checkpointKey, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl, logPolicy: transparencyLog.policy }));
+  app.use(webRouter({ db, engine, checkpointKey, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl, logPolicy: transparencyLog.policy, log: transparencyLog }));
   app.use('/api/v1', auditPublicRouter(checkpointKey));
   app.use(verificationRouter(db, authority, verify));
   app.use(permitStatusRouter(db, timezone));

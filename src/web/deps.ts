@@ -9,6 +9,7 @@ import type { DocumentPool } from '../documents/pool';
 import type { PublicVerify } from '../api/verify-rate';
 import type { CheckpointKey } from '../audit/keys';
 import type { Policy } from '../audit/tlog';
+import type { TransparencyLog } from '../audit/log/service';
 
 export interface WebDeps {
   db: Kysely<Database>;
@@ -33,6 +34,8 @@ export interface WebDeps {
   publicUrl: string;
   /** The transparency log's witness quorum: audit exports end at the latest checkpoint that meets it. */
   logPolicy: Policy;
+  /** The deployment's transparency log: the audit page shows its state, witnesses and alarms. */
+  log: TransparencyLog;
 }
 
 /** One page area of the console: a Router of its own, registered once in src/web/router.ts. */

@@ -2,6 +2,7 @@ import { Router, type Response } from 'express';
 import { verifyAudit, type VerifyResult } from '../../audit/verify';
 import { exportAudit } from '../../audit/export';
 import { verifyPeopleChain, type PeopleChainResult } from '../../auth/people';
+import { logStatus, type LogStatus } from '../../audit/log/service';
 import { verifyCeilingChain } from '../../engine/ceilings';
 import { verifyOrgChain } from '../../auth/orgs';
 import type { SideChainResult } from '../../audit/side-chain';
@@ -53,9 +54,25 @@ ${ceiling ? html`<table class="facts"><caption>${t('audit.ceilingChain')}</capti
 </section>`;
 }
 
+/**
+ * The public log as the auditor should know it: its size and latest checkpoint, who witnesses it
+ * (or, plainly, that nobody does) and a fatal alarm that stopped checkpointing.
+ */
+function logView(ctx: WebContext, log: LogStatus): SafeHtml {
+  const { t } = ctx;
+  return html`<section aria-labelledby="h-log" id="log-status"><h2 id="h-log">${t('audit.log')}</h2>
+${log.halted ? html`<div class="verdict invalid" role="alert" id="log-halted"><p>${t('audit.logHalted', { reported: String(log.halted.reportedSize), size: String(log.size) })}</p><p>${log.halted.detail}</p></div>` : ''}
+<p>${t('audit.logSize', { size: String(log.size), checkpoint: log.checkpointSize === null ? '—' : String(log.checkpointSize) })}</p>
+${log.witnesses.length
+    ? html`<ul>${log.witnesses.map((w) => html`<li>${w.name}: ${w.cosignedSize === null ? t('audit.logNotCosigned') : t('audit.logCosigned', { size: String(w.cosignedSize) })}</li>`)}</ul>`
+    : html`<p class="hint" id="log-unwitnessed">${t('audit.logUnwitnessed')}</p>`}
+</section>`;
+}
+
 async function sendAuditPage(deps: WebDeps, res: Response, state: AuditPageState, status = 200): Promise<void> {
   const ctx = ctxOf(res);
   const { t } = ctx;
+  const log = await logStatus(deps.log);
   const orgs = await deps.db.selectFrom('orgs').select(['id', 'name']).orderBy('name').execute();
   const workflows = [...new Set(deps.engine.registry.all().map((d) => d.name))];
   const q = state.query;
@@ -64,7 +81,8 @@ async function sendAuditPage(deps: WebDeps, res: Response, state: AuditPageState
   sendPage(res, {
     status,
     title: t('audit.title'),
-    body: html`<section aria-labelledby="h-chain"><h2 id="h-chain">${t('audit.chain')}</h2>
+    body: html`${logView(ctx, log)}
+<section aria-labelledby="h-chain"><h2 id="h-chain">${t('audit.chain')}</h2>
 <p>${t('audit.chainIntro')}</p>
 ${state.chain ? chainView(ctx, state.chain) : ''}
 <form method="get" action="/audit" class="narrow"><input type="hidden" name="check" value="1"><button type="submit">${t('audit.check')}</button></form>
