@@ -198,6 +198,8 @@ describePostgres('reliability: malformed input', () => {
       '/admin/users/:username/password': () => ({ password: pick(['', ' ', 'pendek', '\u0000'.repeat(12), 'x'.repeat(5000)]) }),
       '/admin/users/:username/deactivate': () => ({ reason: `${'x'.repeat(1001)}${pick(NASTY)}` }),
       '/admin/orgs': () => ({ id: pick(NASTY.filter((v) => !/^[a-z0-9][a-z0-9-]{1,39}$/.test(v))), name: pick(NASTY), kind: `bukan-${pick(NASTY)}` }),
+      // The logo upload takes multipart only: a form of another kind is refused before anything is read.
+      '/admin/orgs/:id/logo': () => ({ logo: pick(NASTY), remove: pick(NASTY) }),
       '/admin/orgs/:id': () => ({ name: pick(['', ' ', 'x'.repeat(5000), '\u0000', 'a\ud800b']), code: pick(NASTY) }),
       '/admin/delegations': () => ({ delegator: `tidak-ada-${pick(NASTY)}`, delegate: pick(NASTY), role: pick(NASTY), org: pick(NASTY), from: pick(NASTY), to: pick(NASTY) }),
       '/admin/holidays': () => ({ date: pick(NASTY), name: pick(NASTY) }),
