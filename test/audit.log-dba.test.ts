@@ -329,7 +329,7 @@ describePostgres('a DBA who rewrites the record is caught', () => {
     // and pushed, as integrateAll does, never a wait by time.
     let round: LogRound | Error | undefined;
     let alarms: Awaited<ReturnType<typeof alarmsOf>> = [];
-    for (let i = 0; i < 200 && !alarms.some((a) => a.fatal); i++) {
+    for (let i = 0; i < 1000 && !alarms.some((a) => a.fatal); i++) {
       round = await serverRound(url);
       alarms = await alarmsOf();
     }

@@ -52,7 +52,7 @@ describeBackends('a signature without a time-stamp is judged at the first witnes
 
     // Integrate, checkpoint and push to the witness now, until the document's leaf is cosigned (the xmin horizon is cluster-wide).
     let cosignedAt: number | undefined;
-    for (let round = 0; round < 50 && cosignedAt === undefined; round++) {
+    for (let round = 0; round < 2000 && cosignedAt === undefined; round++) {
       const r = await integrateAndCheckpoint(log);
       expect(r.witnesses.every((w) => w.ok)).toBe(true);
       const leaf = await app.db.kysely.selectFrom('log_leaves').select('idx').where('source', '=', 'documents').where('source_key', '=', doc.id).executeTakeFirst();

@@ -197,7 +197,7 @@ describePostgres('reliability: two processes, one database', () => {
       tokens.admin = await mintToken(db.kysely, 'admin', new Date(Date.now() + 86_400_000));
       let sources = -1;
       let leaves = -2;
-      for (let round = 0; round < 50 && leaves !== sources; round++) {
+      for (let round = 0; round < 500 && leaves !== sources; round++) {
         const made = await Promise.all([0, 1, 0, 1].map((s) => call(s, 'admin', 'POST', '/api/v1/log/checkpoint')));
         expect(made.map((r) => r.status)).toEqual([200, 200, 200, 200]);
         sources = await sourceRowCount(db.kysely);
