@@ -50,7 +50,7 @@ describeBackends('evidence of a document in the public log', (kind) => {
   test('after a checkpoint: leaf, proof and checkpoint on the page and in JSON; the bundle verifies offline with the pinned key only', async () => {
     // "Integrate and checkpoint now" (admin), until the row is in: the xmin horizon is cluster-wide.
     let covered = false;
-    for (let round = 0; round < 50 && !covered; round++) {
+    for (let round = 0; round < 2000 && !covered; round++) {
       expect((await app.call('admin', 'POST', '/api/v1/log/checkpoint')).status).toBeLessThan(300);
       covered = (await app.call(undefined, 'GET', `/verify/${documentId}`, undefined, { Accept: 'application/json' })).body.log.status === 'logged';
     }
