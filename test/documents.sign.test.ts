@@ -124,10 +124,12 @@ describeWithPdfTools('signed documents', () => {
       'PEMERINTAH KOTA SEMARANG', 'DINAS KESEHATAN', 'Persetujuan Usulan Anggaran', 'Nomor: 900/0012/DINKES/2026',
       '5.2.03.01.01.0001', 'Rp 1.250.000', 'Rp 1.235.000.000', 'Rp 1.250.000.000', 'Semarang, 25 November 2026',
       'Plt. Kepala Dinas Kesehatan', 'dr. Ratna Dewi Kusumawati, M.Kes.', 'Ditandatangani secara elektronik',
-      'Budi Santoso', 'draft -> verifikasi_bappeda', 'Sesuai pagu KUA-PPAS', content.verifyUrl,
+      'Budi Santoso', 'Sesuai pagu KUA-PPAS', content.verifyUrl,
     ]) {
       expect(text).toContain(expected);
     }
+    // The history's "from" and "to" states stand in columns of their own.
+    expect(text).toMatch(/submit +draft +verifikasi_ba/);
   });
 
   test('one changed byte breaks the signature for both verifiers', () => {
