@@ -211,7 +211,7 @@ describeBackends('web console dashboard', (kind) => {
     expect(bad.text).toContain('<p class="field-error" id="list-year-error">harus tahun 2000–2100</p>');
     expect((await pupr.get('/list/no-such-workflow')).status).toBe(404);
     // Nested states are offered by their path, as instances store them.
-    expect((await pupr.get('/list/procurement-delivery')).text).toContain('<option value="payment.spp">Pembayaran — spp</option>');
+    expect((await pupr.get('/list/procurement-delivery')).text).toContain('<option value="payment.spp">Pembayaran — SPP</option>');
     const api = await app.call('perencana.pupr', 'GET', '/api/v1/instances?year=20x6');
     expect(api.status).toBe(400);
     expect(api.body.errors[0].path).toBe('/year');

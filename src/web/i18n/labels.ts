@@ -12,6 +12,7 @@ export const stateLabels: Readonly<Record<Lang, Readonly<Record<string, string>>
     fee_assessment: 'Penetapan retribusi', awaiting_payment: 'Menunggu pembayaran', pending_signature: 'Menunggu tanda tangan', issued: 'Izin terbit',
     awarded: 'Penetapan pemenang', contract_active: 'Kontrak berlaku', in_progress: 'Pelaksanaan', termin_review: 'Pemeriksaan termin',
     payment: 'Pembayaran', inspection: 'Serah terima', maintenance: 'Masa pemeliharaan', closed: 'Selesai', terminated: 'Diputus',
+    spp: 'SPP', spm: 'SPM', sp2d: 'SP2D', 'payment.spp': 'Pembayaran — SPP', 'payment.spm': 'Pembayaran — SPM', 'payment.sp2d': 'Pembayaran — SP2D',
   },
   en: {
     draft: 'Draft', opd_review: 'OPD head review', bappeda_verification: 'Bappeda verification', tapd_review: 'TAPD review',
@@ -20,6 +21,7 @@ export const stateLabels: Readonly<Record<Lang, Readonly<Record<string, string>>
     fee_assessment: 'Fee assessment', awaiting_payment: 'Awaiting payment', pending_signature: 'Awaiting signature', issued: 'Permit issued',
     awarded: 'Awarded', contract_active: 'Contract active', in_progress: 'In progress', termin_review: 'Termin review',
     payment: 'Payment', inspection: 'Handover', maintenance: 'Maintenance period', closed: 'Closed', terminated: 'Terminated',
+    spp: 'SPP', spm: 'SPM', sp2d: 'SP2D', 'payment.spp': 'Payment — SPP', 'payment.spm': 'Payment — SPM', 'payment.sp2d': 'Payment — SP2D',
   },
 };
 
@@ -29,12 +31,20 @@ export const eventLabels: Readonly<Record<Lang, Readonly<Record<string, string>>
     verify: 'Verifikasi', reject: 'Tolak', ratify: 'Sahkan', escalated: 'Melewati batas waktu',
     mark_complete: 'Berkas lengkap', mark_incomplete: 'Berkas belum lengkap', resubmit: 'Ajukan ulang', recommend: 'Rekomendasikan',
     assess_fee: 'Tetapkan retribusi', confirm_payment: 'Konfirmasi pembayaran', sign: 'Tanda tangani',
+    sign_contract: 'Tanda tangani kontrak', issue_spmk: 'Terbitkan SPMK', amend: 'Adendum', terminate: 'Putus kontrak',
+    report_progress: 'Laporkan kemajuan', claim_termin: 'Ajukan tagihan termin', approve_termin: 'Setujui termin', reject_termin: 'Tolak termin',
+    submit_spp: 'Ajukan SPP', issue_spm: 'Terbitkan SPM', issue_sp2d: 'Terbitkan SP2D', request_handover: 'Ajukan serah terima',
+    sign_bast: 'Tanda tangani BAST', reject_handover: 'Tolak serah terima', sign_fho: 'Tanda tangani FHO',
   },
   en: {
     create: 'Created', update: 'Edit data', submit: 'Submit', withdraw: 'Withdraw', approve: 'Approve', return: 'Return',
     verify: 'Verify', reject: 'Reject', ratify: 'Ratify', escalated: 'Deadline missed',
     mark_complete: 'Mark complete', mark_incomplete: 'Mark incomplete', resubmit: 'Resubmit', recommend: 'Recommend',
     assess_fee: 'Assess fee', confirm_payment: 'Confirm payment', sign: 'Sign',
+    sign_contract: 'Sign contract', issue_spmk: 'Issue SPMK (notice to proceed)', amend: 'Amend (addendum)', terminate: 'Terminate',
+    report_progress: 'Report progress', claim_termin: 'Claim termin', approve_termin: 'Approve termin', reject_termin: 'Reject termin',
+    submit_spp: 'Submit SPP', issue_spm: 'Issue SPM', issue_sp2d: 'Issue SP2D', request_handover: 'Request handover',
+    sign_bast: 'Sign BAST (handover)', reject_handover: 'Reject handover', sign_fho: 'Sign FHO (final handover)',
   },
 };
 
