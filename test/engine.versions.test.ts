@@ -1,4 +1,4 @@
-import { workflowTime } from '../src/clock';
+import { todayOf, workflowTime } from '../src/clock';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -310,7 +310,8 @@ describeBackends('versioned definitions', (kind) => {
       { username: 'plt.perencana', full_name: 'Plt Perencana', org_id: 'dinkes' },
       { username: 'plt.verifikator', full_name: 'Plt Verifikator', org_id: 'bappeda' },
     ]).execute();
-    const today = new Date().toISOString().slice(0, 10);
+    // Today as delegations count days: on the workflow clock, in its zone (the UTC date is a day behind after 17:00 UTC).
+    const today = todayOf(workflowTime());
     const admin = await as('admin');
     await createDelegation(db.kysely, admin, { delegator: 'perencana.dinkes', delegate: 'plt.perencana', role: 'planner', org: 'dinkes', from: today, to: today });
     await createDelegation(db.kysely, admin, { delegator: 'verifikator.bappeda', delegate: 'plt.verifikator', role: 'bappeda_verifier', org: 'bappeda', from: today, to: today });
