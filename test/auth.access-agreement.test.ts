@@ -1,7 +1,11 @@
 import crypto from 'node:crypto';
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../src/db/connect';
-import { ALL_ROLES, boundOpds, GLOBAL_ROLES, type Actor, type RoleGrant } from '../src/auth/roles';
+import { allRoles, boundOpds, globalRoles, isGlobalRole, type Actor, type RoleGrant } from '../src/auth/roles';
+
+// The roles of the built-in packages are known once a registry has loaded them.
+const ALL_ROLES = (defaultRegistry(), allRoles());
+const GLOBAL_ROLES = new Set(globalRoles());
 import { allowedEvents, canRead } from '../src/auth/permissions';
 import { orgFieldsOf, type RoleName, type StepRef, stepKey, type WorkflowDefinition } from '../src/engine/definition';
 import { listTasks, visibility, visibilityBranches } from '../src/engine/read';
@@ -190,7 +194,7 @@ describe('who may act: the JavaScript decision and the SQL filters agree, every 
     for (const { label, actor } of cases) {
       // The inbox reads the actor's name, grants and (under a global role) the OPDs they are bound
       // to, nothing else (not their home OPD otherwise): an actor equal in those was checked already.
-      const inboxInput = JSON.stringify([actor.username, actor.roles, actor.roles.some((g) => GLOBAL_ROLES.has(g.role as RoleName)) ? boundOpds(actor) : []]);
+      const inboxInput = JSON.stringify([actor.username, actor.roles, actor.roles.some((g) => isGlobalRole(g.role)) ? boundOpds(actor) : []]);
       if (!inboxesChecked.has(inboxInput)) {
         inboxesChecked.add(inboxInput);
         // Each case is seeded twice, with and without a deadline: JavaScript decides it once.

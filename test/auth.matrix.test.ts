@@ -1,6 +1,10 @@
 import path from 'node:path';
 import type { RoleName } from '../src/engine/definition';
-import { ALL_ROLES } from '../src/auth/roles';
+import { allRoles } from '../src/auth/roles';
+import { defaultRegistry } from '../src/engine/registry';
+
+// The roles of the built-in packages are known once a registry has loaded them.
+const ALL_ROLES = (defaultRegistry(), allRoles());
 import { describeBackends } from './support/db';
 import { startTestApp, type Reply, type TestApp } from './support/app';
 import { documentedRoutes } from './support/routes';

@@ -13,7 +13,7 @@ import type { Step, WorkflowDefinition } from '../src/engine/definition';
 import { DefinitionChanged, definitionHash, listRegisteredVersions, registerDefinitions } from '../src/engine/definition-hash';
 import { normalizeSource } from '../src/engine/definition-source';
 import { Engine } from '../src/engine/engine';
-import { defaultRegistry, WorkflowRegistry } from '../src/engine/registry';
+import { defaultRegistry, registryOf } from '../src/engine/registry';
 import { budgetProposalV1 } from '../workflows/budget-proposal/v1';
 import { createTestDb, describeBackends, describePostgres } from './support/db';
 import { proposal } from './support/proposals';
@@ -147,11 +147,11 @@ describe('definition hash', () => {
   });
 
   test('a definition keeping a step apart from one it does not have, or from a step that is no review, is refused', () => {
-    expect(() => new WorkflowRegistry([v1WithStep('tapd_review', 'approve', { separateFrom: [{ state: 'bappeda_verification', event: 'verfy' }] })])).toThrow(
+    expect(() => registryOf([v1WithStep('tapd_review', 'approve', { separateFrom: [{ state: 'bappeda_verification', event: 'verfy' }] })])).toThrow(
       'workflow budget-proposal v1: tapd_review/approve is kept apart from bappeda_verification/verfy, but both must be review steps of the workflow',
     );
-    expect(() => new WorkflowRegistry([v1WithStep('tapd_review', 'approve', { separateFrom: [{ state: 'draft', event: 'submit' }] })])).toThrow(/both must be review steps/);
-    expect(new WorkflowRegistry([budgetProposalV1]).all()).toEqual([budgetProposalV1]);
+    expect(() => registryOf([v1WithStep('tapd_review', 'approve', { separateFrom: [{ state: 'draft', event: 'submit' }] })])).toThrow(/both must be review steps/);
+    expect(registryOf([budgetProposalV1]).all()).toEqual([budgetProposalV1]);
   });
 
   test('normalizeSource prints code in one style whatever the compiler', () => {
@@ -233,13 +233,13 @@ describeBackends('versioned definitions', (kind) => {
       ['perencana.dinkes', 'kadis.dinkes', 'verifikator.bappeda', 'tapd.sekda', 'ppkd.bpkad'].map(as),
     );
     await registerDefinitions(db.kysely, [budgetProposalV1]);
-    const before = new Engine({ db: db.kysely, registry: new WorkflowRegistry([budgetProposalV1]) });
+    const before = new Engine({ db: db.kysely, registry: registryOf([budgetProposalV1]) });
     const old = await before.create(planner!, 'budget-proposal', proposal({ title: 'Started on v1' }));
     expect(old.workflowVersion).toBe(1);
     await before.fire(planner!, old.id, { type: 'submit' });
 
     await registerDefinitions(db.kysely, [budgetProposalV1, budgetProposalV2]);
-    const engine = new Engine({ db: db.kysely, registry: new WorkflowRegistry([budgetProposalV1, budgetProposalV2]) });
+    const engine = new Engine({ db: db.kysely, registry: registryOf([budgetProposalV1, budgetProposalV2]) });
     // v2's schema applies to new instances: its new required field is required.
     await expect(engine.create(planner!, 'budget-proposal', proposal())).rejects.toMatchObject({ code: 'INVALID_DATA' });
     const fresh = await engine.create(planner!, 'budget-proposal', proposal({ title: 'Started on v2', rkpdPriority: 'PP-3 Kesehatan ibu dan anak' }));
@@ -304,7 +304,7 @@ describeBackends('versioned definitions', (kind) => {
 
   test("0019 gives instances that ran before it the same hands the engine records now", async () => {
     await registerDefinitions(db.kysely, [budgetProposalV1]);
-    const engine = new Engine({ db: db.kysely, registry: new WorkflowRegistry([budgetProposalV1]) });
+    const engine = new Engine({ db: db.kysely, registry: registryOf([budgetProposalV1]) });
     const as = async (username: string): Promise<Actor> => (await loadActor(db.kysely, username, workflowTime()))!;
     await db.kysely.insertInto('users').values([
       { username: 'plt.perencana', full_name: 'Plt Perencana', org_id: 'dinkes' },

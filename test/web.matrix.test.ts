@@ -1,4 +1,8 @@
-import { ALL_ROLES } from '../src/auth/roles';
+import { allRoles } from '../src/auth/roles';
+import { defaultRegistry } from '../src/engine/registry';
+
+// The roles of the built-in packages are known once a registry has loaded them.
+const ALL_ROLES = (defaultRegistry(), allRoles());
 import type { RoleName } from '../src/engine/definition';
 import { DEMO_USERS } from '../src/seed/demo';
 import { setPassword } from '../src/auth/passwords';

@@ -13,7 +13,7 @@
  */
 import { sql, type Expression, type SqlBool } from 'kysely';
 import { type RoleName, separatedSteps, type Step, stepKey, type StepRef, type WorkflowDefinition } from '../engine/definition';
-import { type Actor, boundOpds, GLOBAL_ROLES, handOf, hasRole } from './roles';
+import { type Actor, boundOpds, isGlobalRole, handOf, hasRole } from './roles';
 
 /** What the decision needs of an instance. */
 export interface InstanceAccess {
@@ -128,7 +128,7 @@ export function dutiesOf(actor: Actor, def: WorkflowDefinition, state: string, e
   // A global step is fired under the first of its roles the actor holds (grantsOf keeps that order).
   const role = step.scope === 'global' ? step.roles.find((r) => hasRole(actor, r)) : undefined;
   const bound = boundOpds(actor);
-  if (role !== undefined && GLOBAL_ROLES.has(role as RoleName) && bound.length > 0) {
+  if (role !== undefined && isGlobalRole(role) && bound.length > 0) {
     duties.push({ kind: 'bound', role, must: { kind: 'notOrg', in: [...bound].sort() } });
   }
   return duties;

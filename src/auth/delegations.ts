@@ -6,7 +6,7 @@ import { forbidden, invalidData, notFound, type FieldProblem } from '../errors';
 import { invalidTextProblems } from '../engine/validate';
 import { refuseUnprintable } from '../documents/printable';
 import { recordPeopleEvent } from './people';
-import { GLOBAL_ROLES, hasRole, type Actor } from './roles';
+import { isGlobalRole, hasRole, type Actor } from './roles';
 import { inTransaction } from '../db/transaction';
 
 /**
@@ -56,7 +56,7 @@ export async function createDelegation(db: Kysely<Database>, actor: Actor, body:
     // A role stays inside the OPD that holds it: an OPD's own role inside that OPD, a global role
     // (TAPD, Bappeda …) inside the delegator's own OPD, so no OPD's official acts on their OPD's
     // budget under a role lent from outside (src/auth/tokens.ts applies the same rule when loading).
-    const home = GLOBAL_ROLES.has(role as RoleName) ? holds.org_id : org;
+    const home = isGlobalRole(role) ? holds.org_id : org;
     if (target.org_id !== home) {
       throw invalidData(`${role} held at ${org} by ${String(delegator)} may only be delegated to an official of ${home}`, [{ path: '/delegate', message: `must belong to ${home}` }]);
     }

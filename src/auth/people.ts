@@ -5,7 +5,7 @@ import { appendToSideChain, verifySideChain, type SideChainResult } from '../aud
 import { invalidTextProblems } from '../engine/validate';
 import { refuseUnprintable } from '../documents/printable';
 import { revokeCertificate } from '../documents/identities';
-import { ALL_ROLES } from './roles';
+import { allRoles } from './roles';
 import { revokeUserTokens } from './tokens';
 import { inTransaction } from '../db/transaction';
 
@@ -44,7 +44,7 @@ export async function recordPeopleEvent(trx: Transaction<Database>, e: { action:
 
 async function checkGrant(trx: Transaction<Database>, role: string, org: string, base: string): Promise<FieldProblem[]> {
   const problems: FieldProblem[] = [];
-  if (!(ALL_ROLES as readonly string[]).includes(role)) problems.push({ path: `${base}/role`, message: `must be one of ${ALL_ROLES.join(', ')}` });
+  if (!allRoles().includes(role)) problems.push({ path: `${base}/role`, message: `must be one of ${allRoles().join(', ')}` });
   if (!(await trx.selectFrom('orgs').select('id').where('id', '=', org).executeTakeFirst())) problems.push({ path: `${base}/org`, message: 'is not a known organisation' });
   return problems;
 }

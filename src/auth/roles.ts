@@ -1,12 +1,48 @@
-import type { RoleName } from '../engine/definition';
+import type { Labelled, WorkflowPackage } from '../engine/package';
+
+/** The core's own roles: they read or administer every workflow. */
+export const CORE_ROLES: Readonly<Record<string, { label: Labelled; global: boolean }>> = {
+  auditor: { label: { id: 'auditor', en: 'auditor' }, global: true },
+  admin: { label: { id: 'administrator', en: 'administrator' }, global: true },
+};
+
+const roleTable = new Map<string, { label: Labelled; global: boolean; from: string }>(
+  Object.entries(CORE_ROLES).map(([name, spec]) => [name, { ...spec, from: 'core' }]),
+);
+
+/**
+ * Adds a package's roles to the process's role table. A role two packages declare (the head of an
+ * OPD acts in several workflows) must be declared alike: global or not is one office's nature.
+ */
+export function installRoles(pkg: Pick<WorkflowPackage, 'name' | 'roles'>): void {
+  for (const [name, spec] of Object.entries(pkg.roles)) {
+    const known = roleTable.get(name);
+    const global = spec.global === true;
+    if (known && known.global !== global) {
+      throw new Error(`workflow ${pkg.name}: role ${name} is ${global ? '' : 'not '}global here but ${known.global ? '' : 'not '}global in ${known.from}`);
+    }
+    if (!known) roleTable.set(name, { label: spec.label, global, from: `workflow ${pkg.name}` });
+  }
+}
+
+/** Every role: the core's and those of the loaded packages. */
+export function allRoles(): string[] {
+  return [...roleTable.keys()];
+}
 
 /** Roles that act across all OPDs; every other role acts only at the OPD where it is held. */
-export const GLOBAL_ROLES: ReadonlySet<RoleName> = new Set(['bappeda_verifier', 'tapd', 'ppkd', 'auditor', 'admin']);
+export function isGlobalRole(role: string): boolean {
+  return roleTable.get(role)?.global === true;
+}
 
-export const ALL_ROLES: readonly RoleName[] = [
-  'planner', 'opd_head', 'bappeda_verifier', 'tapd', 'ppkd', 'auditor', 'admin', 'frontdesk', 'technical_team', 'cashier', 'permit_head',
-  'ppk', 'provider', 'bendahara', 'bud',
-];
+export function globalRoles(): string[] {
+  return [...roleTable].filter(([, r]) => r.global).map(([name]) => name);
+}
+
+/** A role's label in a console language, or undefined for a role nobody declared. */
+export function roleLabel(role: string, lang: 'id' | 'en'): string | undefined {
+  return roleTable.get(role)?.label[lang];
+}
 
 export interface RoleGrant {
   role: string;
@@ -30,7 +66,7 @@ export function hasRole(actor: Actor, role: string, org?: string): boolean {
 }
 
 export function hasGlobalRole(actor: Actor): boolean {
-  return actor.roles.some((g) => GLOBAL_ROLES.has(g.role as RoleName));
+  return actor.roles.some((g) => isGlobalRole(g.role));
 }
 
 /** OPDs whose instances the actor reads as a member: its own org and every org it holds a role at. */
@@ -44,7 +80,7 @@ export function memberOrgs(actor: Actor): string[] {
  * may not act on those OPDs' instances or ceilings. Empty for users holding only global roles.
  */
 export function boundOpds(actor: Actor): string[] {
-  const opdGrants = actor.roles.filter((g) => !GLOBAL_ROLES.has(g.role as RoleName));
+  const opdGrants = actor.roles.filter((g) => !isGlobalRole(g.role));
   return opdGrants.length ? [...new Set([actor.org, ...opdGrants.map((g) => g.org)])] : [];
 }
 

@@ -2,7 +2,7 @@ import { todayOf, type WorkflowTime } from '../clock';
 import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
-import { GLOBAL_ROLES, type Actor } from './roles';
+import { globalRoles, type Actor } from './roles';
 
 const TOKEN_PREFIX = 'grms_';
 // Writing last_used_at on every request would turn each read into a write; once a minute is enough.
@@ -52,7 +52,7 @@ const actorColumns = (time: WorkflowTime) => sql`
   (SELECT coalesce(json_agg(json_build_object('role', d.role, 'org', d.org_id, 'delegator', d.delegator, 'fullName', du.full_name, 'position', du.position)
                             ORDER BY d.created_at), '[]'::json)
      FROM delegations d
-     JOIN users du ON du.username = d.delegator AND u.org_id = CASE WHEN d.role IN (${sql.join([...GLOBAL_ROLES])}) THEN du.org_id ELSE d.org_id END
+     JOIN users du ON du.username = d.delegator AND u.org_id = CASE WHEN d.role IN (${sql.join(globalRoles())}) THEN du.org_id ELSE d.org_id END
      JOIN user_roles g ON g.username = d.delegator AND g.role = d.role AND g.org_id = d.org_id
      WHERE d.delegate = u.username AND d.ended_at IS NULL AND du.active
        AND ${todayOf(time)}::date BETWEEN d.starts_on AND d.ends_on) AS delegated`;

@@ -17,10 +17,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database, InstanceRow } from '../db/types';
 import type { Actor } from '../auth/roles';
 
-export type RoleName =
-  | 'planner' | 'opd_head' | 'bappeda_verifier' | 'tapd' | 'ppkd' | 'auditor' | 'admin'
-  | 'frontdesk' | 'technical_team' | 'cashier' | 'permit_head'
-  | 'ppk' | 'provider' | 'bendahara' | 'bud';
+/** A role id: the core's (admin, auditor) or one a workflow package declares. */
+export type RoleName = string;
 
 /**
  * Whose role counts: one held at the instance's own OPD, one held anywhere, the submitter, or one

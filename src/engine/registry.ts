@@ -1,21 +1,28 @@
 import { checkSeparations, type WorkflowDefinition } from './definition';
-import { budgetProposalV1 } from '../../workflows/budget-proposal/v1';
-import { permitV1 } from '../../workflows/permit/v1';
-import { procurementDeliveryV1 } from '../../workflows/procurement-delivery/v1';
+import type { LoadedPackage, WorkflowPackage } from './package';
+import { builtinPackages } from './packages';
+import { installRoles } from '../auth/roles';
 
 /** Every registered workflow version; instances keep the version they started with. */
 export class WorkflowRegistry {
   private readonly byKey = new Map<string, WorkflowDefinition>();
   private readonly newest = new Map<string, WorkflowDefinition>();
+  private readonly byName = new Map<string, WorkflowPackage>();
 
-  constructor(definitions: readonly WorkflowDefinition[]) {
-    for (const def of definitions) {
-      const key = `${def.name}@${def.version}`;
-      if (this.byKey.has(key)) throw new Error(`workflow ${key} is registered twice`);
-      checkSeparations(def);
-      this.byKey.set(key, def);
-      const current = this.newest.get(def.name);
-      if (!current || current.version < def.version) this.newest.set(def.name, def);
+  constructor(readonly packages: readonly (WorkflowPackage | LoadedPackage)[]) {
+    for (const pkg of packages) {
+      if (this.byName.has(pkg.name)) throw new Error(`workflow ${pkg.name} is given by two packages`);
+      this.byName.set(pkg.name, pkg);
+      installRoles(pkg);
+      for (const { definition: def } of pkg.versions) {
+        if (def.name !== pkg.name) throw new Error(`workflow package ${pkg.name} holds a version of ${def.name}`);
+        const key = `${def.name}@${def.version}`;
+        if (this.byKey.has(key)) throw new Error(`workflow ${key} is registered twice`);
+        checkSeparations(def);
+        this.byKey.set(key, def);
+        const current = this.newest.get(def.name);
+        if (!current || current.version < def.version) this.newest.set(def.name, def);
+      }
     }
   }
 
@@ -30,8 +37,31 @@ export class WorkflowRegistry {
   all(): WorkflowDefinition[] {
     return [...this.byKey.values()];
   }
+
+  /** The package of a workflow. */
+  package(name: string): WorkflowPackage | undefined {
+    return this.byName.get(name);
+  }
 }
 
+let builtins: LoadedPackage[] | undefined;
+
+/** The built-in packages only (tests, tools); `grms serve` adds GRMS_WORKFLOW_PATH's. */
 export function defaultRegistry(): WorkflowRegistry {
-  return new WorkflowRegistry([budgetProposalV1, permitV1, procurementDeliveryV1]);
+  builtins ??= builtinPackages();
+  return new WorkflowRegistry(builtins);
+}
+
+/**
+ * A registry of exactly these versions (tests and tools trying a changed or extra version): each
+ * workflow keeps its built-in package's roles and labels.
+ */
+export function registryOf(defs: readonly WorkflowDefinition[]): WorkflowRegistry {
+  builtins ??= builtinPackages();
+  const byName = new Map<string, WorkflowPackage>();
+  for (const def of defs) {
+    const base = byName.get(def.name) ?? builtins.find((p) => p.name === def.name) ?? { name: def.name, title: { id: def.title, en: def.title }, roles: {}, labels: { id: {}, en: {} }, versions: [] };
+    byName.set(def.name, { ...base, versions: [...(byName.has(def.name) ? base.versions : []), { definition: def, source: `v${def.version}` }] });
+  }
+  return new WorkflowRegistry([...byName.values()]);
 }

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import type { RoleName } from '../../src/engine/definition';
-import { GLOBAL_ROLES } from '../../src/auth/roles';
+import { globalRoles } from '../../src/auth/roles';
+import { defaultRegistry } from '../../src/engine/registry';
 import { DEMO_USERS } from '../../src/seed/demo';
 import { loadActor, mintToken } from '../../src/auth/tokens';
 import { addComment } from '../../src/engine/comments';
@@ -40,7 +41,7 @@ export const ROLE_PROFILES: Record<RoleName, { target: Target; event: string }> 
 };
 
 /** BUD is held at BPKAD but pays every OPD's contracts (a global step): no own/other for it either. */
-export const ORG_FREE: ReadonlySet<RoleName> = new Set([...GLOBAL_ROLES, 'bud']);
+export const ORG_FREE: ReadonlySet<RoleName> = new Set([...(defaultRegistry(), globalRoles()), 'bud']);
 
 export interface TargetInstance {
   id: string;

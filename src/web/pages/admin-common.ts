@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { againAt } from '../form-token';
-import { ALL_ROLES } from '../../auth/roles';
+import { allRoles } from '../../auth/roles';
 import { GrmsError } from '../../errors';
 import { html, type SafeHtml } from '../html';
 import type { WebContext } from '../context';
@@ -22,7 +22,7 @@ export async function orgOptions(deps: WebDeps): Promise<Option[]> {
   return (await deps.db.selectFrom('orgs').select(['id', 'name']).orderBy('name').execute()).map((o) => ({ value: o.id, label: `${o.name} (${o.id})` }));
 }
 
-export const roleOptions = (ctx: WebContext): Option[] => ALL_ROLES.map((r) => ({ value: r, label: `${ctx.role(r)} (${r})` }));
+export const roleOptions = (ctx: WebContext): Option[] => allRoles().map((r) => ({ value: r, label: `${ctx.role(r)} (${r})` }));
 
 /** Text fields of a posted form, trimmed; anything else is absent. */
 export function formText(req: Request, name: string, max = 1000): string {

@@ -1,0 +1,72 @@
+import type { WorkflowPackage } from '../../src/engine/package';
+import { procurementDeliveryV1 } from './v1';
+import { procurementDeliveryListing } from './listing';
+
+/** The procurement-delivery workflow as one package: its versions, roles, labels and list page. */
+export const procurementDeliveryPackage: WorkflowPackage = {
+  name: 'procurement-delivery',
+  title: { id: 'Kontrak pengadaan', en: 'Procurement contract' },
+  versions: [{ definition: procurementDeliveryV1, source: 'v1' }],
+  roles: {
+    ppk: { label: { id: 'PPK', en: 'PPK' } },
+    provider: { label: { id: 'penyedia', en: 'provider' } },
+    bendahara: { label: { id: 'bendahara', en: 'treasurer' } },
+    opd_head: { label: { id: 'kepala OPD', en: 'head of OPD' } },
+    bud: { label: { id: 'BUD', en: 'BUD' } },
+  },
+  labels: {
+    id: {
+      states: {
+        awarded: 'Penetapan pemenang', contract_active: 'Kontrak berlaku', in_progress: 'Pelaksanaan',
+        termin_review: 'Pemeriksaan termin', payment: 'Pembayaran', 'payment.spp': 'Pembayaran — SPP',
+        'payment.spm': 'Pembayaran — SPM', 'payment.sp2d': 'Pembayaran — SP2D', spp: 'SPP', spm: 'SPM',
+        sp2d: 'SP2D', inspection: 'Serah terima', maintenance: 'Masa pemeliharaan', closed: 'Selesai',
+        terminated: 'Diputus'
+      },
+      events: {
+        sign_contract: 'Tanda tangani kontrak', terminate: 'Putus kontrak', issue_spmk: 'Terbitkan SPMK',
+        amend: 'Adendum', report_progress: 'Laporkan kemajuan', claim_termin: 'Ajukan tagihan termin',
+        request_handover: 'Ajukan serah terima', approve_termin: 'Setujui termin',
+        reject_termin: 'Tolak termin', submit_spp: 'Ajukan SPP', issue_spm: 'Terbitkan SPM',
+        issue_sp2d: 'Terbitkan SP2D', sign_bast: 'Tanda tangani BAST', reject_handover: 'Tolak serah terima',
+        sign_fho: 'Tanda tangani FHO'
+      },
+      fields: {
+        packageName: 'Nama paket', contractNumber: 'Nomor kontrak', supplier: 'Penyedia',
+        value: 'Nilai kontrak', startDate: 'Tanggal mulai', endDate: 'Tanggal selesai',
+        maintenanceDays: 'Masa pemeliharaan (hari)', retentionPercent: 'Retensi (%)', termins: 'Termin',
+        percent: 'Persen', threshold: 'Ambang kemajuan (%)', budget: 'Anggaran', proposalId: 'ID usulan RKA',
+        subKegiatan: 'Sub kegiatan', account: 'Kode rekening', termin: 'Termin ke', amount: 'Jumlah',
+        reason: 'Alasan'
+      },
+    },
+    en: {
+      states: {
+        awarded: 'Awarded', contract_active: 'Contract active', in_progress: 'In progress',
+        termin_review: 'Termin review', payment: 'Payment', 'payment.spp': 'Payment — SPP',
+        'payment.spm': 'Payment — SPM', 'payment.sp2d': 'Payment — SP2D', spp: 'SPP', spm: 'SPM',
+        sp2d: 'SP2D', inspection: 'Handover', maintenance: 'Maintenance period', closed: 'Closed',
+        terminated: 'Terminated'
+      },
+      events: {
+        sign_contract: 'Sign contract', terminate: 'Terminate', issue_spmk: 'Issue SPMK (notice to proceed)',
+        amend: 'Amend (addendum)', report_progress: 'Report progress', claim_termin: 'Claim termin',
+        request_handover: 'Request handover', approve_termin: 'Approve termin',
+        reject_termin: 'Reject termin', submit_spp: 'Submit SPP', issue_spm: 'Issue SPM',
+        issue_sp2d: 'Issue SP2D', sign_bast: 'Sign BAST (handover)', reject_handover: 'Reject handover',
+        sign_fho: 'Sign FHO (final handover)'
+      },
+      fields: {
+        packageName: 'Package name', contractNumber: 'Contract number', supplier: 'Supplier',
+        value: 'Contract value', startDate: 'Start date', endDate: 'End date',
+        maintenanceDays: 'Maintenance period (days)', retentionPercent: 'Retention (%)', termins: 'Termins',
+        percent: 'Percent', threshold: 'Progress threshold (%)', budget: 'Budget',
+        proposalId: 'Budget proposal id', subKegiatan: 'Sub kegiatan', account: 'Account code',
+        termin: 'Termin number', amount: 'Amount', reason: 'Reason'
+      },
+    },
+  },
+  listing: procurementDeliveryListing,
+};
+
+export default procurementDeliveryPackage;
