@@ -116,7 +116,8 @@ export async function startServer(config: Config, logger: Logger, onStep?: (labe
     const stopDeadlines = startDeadlineScheduler(
       db.kysely, config.deadlinePollMs, engine.time.clock,
       (err) => logger.error({ err }, 'deadline escalation failed'),
-      (escalated) => logger.info({ escalated }, 'escalated overdue deadlines'),
+      (escalated) => logger.info({ escalated }, 'escalated overdue deadlines or fired their timers'),
+      engine.timers,
     );
     let stopped = false;
     const running: RunningServer = {

@@ -3,14 +3,17 @@ import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../src/db/connect';
 import { allRoles, boundOpds, globalRoles, isGlobalRole, type Actor, type RoleGrant } from '../src/auth/roles';
 
-// The roles of the built-in packages are known once a registry has loaded them.
-const ALL_ROLES = (defaultRegistry(), allRoles());
+// The built-in packages and a test package with an escalation scope and a timer step
+// (test/support/sla-package.ts); their roles are known once the registry has loaded them.
+const registry = new WorkflowRegistry([...defaultRegistry().packages, inquiryPackage]);
+const ALL_ROLES = allRoles();
 const GLOBAL_ROLES = new Set(globalRoles());
 import { allowedEvents, canRead } from '../src/auth/permissions';
 import { orgFieldsOf, type RoleName, type StepRef, stepKey, type WorkflowDefinition } from '../src/engine/definition';
 import { listTasks, visibility, visibilityBranches } from '../src/engine/read';
-import { defaultRegistry } from '../src/engine/registry';
+import { defaultRegistry, WorkflowRegistry } from '../src/engine/registry';
 import { createTestDb } from './support/db';
+import { inquiryPackage } from './support/sla-package';
 
 /**
  * Who may act is stated once (src/auth/access.ts) and read twice: in JavaScript (allowedEvents,
@@ -20,10 +23,11 @@ import { createTestDb } from './support/db';
  *   every org its data may name (A, B or the supplier C) × who the machine recorded as submitter
  *   (the actor U, the official P that U may act for, someone else) × who submitted (nobody, U, P)
  *   × who fired each step that segregation keeps apart (nobody, U, P), each once with a deadline
- *   (the inbox's dated branches) and once without;
+ *   (the inbox's dated branches) and once without, and in workflows with an escalation scope
+ *   (escalateTo) once more with the deadline escalated;
  * - actors: every role × held at A, B or C × in their own right or as delegate of P × home OPD A
  *   or another × nothing else, an OPD role at A besides (bound to A under a global role), the same
- *   by delegation, or each role sharing a step with it (at A or C).
+ *   by delegation, or each role sharing a step with it (at A or C), its escalation scope included.
  * One seeded PGlite database (3,420 instances, 588 actors); per actor one inbox read through
  * listTasks, as GET /api/v1/tasks makes it (paged when longer than a page; actors equal in all the
  * inbox reads of them are read once), and one query that returns only the instances where
@@ -38,7 +42,6 @@ const U = 'acc.u';
 const P = 'acc.p';
 const X = 'acc.x';
 
-const registry = defaultRegistry();
 const defs = registry.all();
 
 function product<T>(...lists: T[][]): T[][] {
@@ -84,6 +87,8 @@ interface Seeded {
   participants: string[];
   step_hands: string[];
   dated: boolean;
+  /** The state's deadline was escalated (InstanceAccess.escalated; deadlines.overdue). */
+  escalated: boolean;
   /** The case without its id and deadline. */
   shape: string;
 }
@@ -94,17 +99,21 @@ function instances(): Seeded[] {
     const fields = orgFieldsOf(def);
     const dataVariants = product(...fields.map(() => [A, B, C])).map((orgs) => Object.fromEntries(fields.map((f, i) => [f, orgs[i]])));
     const handVariants = [[], ...separatedRefs(def).flatMap((r) => [U, P].map((h) => [stepKey(r.state, r.event, h)]))];
+    const escalates = Object.values(def.steps).some((events) => Object.values(events).some((s) => s.escalateTo));
+    const deadlines = escalates ? ['none', 'due', 'escalated'] : ['none', 'due'];
     for (const state of statesOf(def)) {
       for (const org of [A, B]) {
         for (const data of dataVariants) {
           for (const submittedBy of [U, P, X]) {
             for (const submitters of [[], [U], [P]]) {
               for (const stepHands of handVariants) {
-                const shape = JSON.stringify([def.name, def.version, state, org, data, submittedBy, submitters, stepHands]);
-                for (const dated of [true, false]) {
+                for (const deadline of deadlines) {
+                  const escalated = deadline === 'escalated';
                   out.push({
                     id: crypto.randomUUID(), workflow: def.name, workflow_version: def.version, state, org_id: org, data,
-                    snapshot: { value: state, context: { submittedBy } }, submitters, participants: [], step_hands: stepHands, dated, shape,
+                    snapshot: { value: state, context: { submittedBy } }, submitters, participants: [], step_hands: stepHands,
+                    dated: deadline !== 'none', escalated,
+                    shape: JSON.stringify([def.name, def.version, state, org, data, submittedBy, submitters, stepHands, escalated]),
                   });
                 }
               }
@@ -123,7 +132,7 @@ const grant = (role: string, org: string, delegated: boolean): RoleGrant =>
 function actors(): Array<{ label: string; actor: Actor }> {
   const bindRole = ALL_ROLES.find((r) => !GLOBAL_ROLES.has(r))!;
   const coRoles = (role: RoleName) => [...new Set(defs.flatMap((d) => Object.values(d.steps).flatMap((events) => Object.values(events))
-    .filter((s) => s.roles.includes(role)).flatMap((s) => s.roles.filter((r) => r !== role))))].sort();
+    .map((s) => [...s.roles, ...(s.escalateTo?.roles ?? [])]).filter((roles) => roles.includes(role)).flatMap((roles) => roles.filter((r) => r !== role))))].sort();
   const out: Array<{ label: string; actor: Actor }> = [];
   for (const role of ALL_ROLES) {
     const extras: Array<{ label: string; grants: RoleGrant[] }> = [
@@ -158,7 +167,7 @@ async function seed(db: Db, rows: Seeded[]): Promise<void> {
     if (dated.length) {
       await db.kysely.insertInto('deadlines').values(dated.map((r) => ({
         instance_id: r.id, kind: 'state' as const, workflow: r.workflow, state: r.state, working_days: 1,
-        started_at: new Date('2026-01-05T00:00:00Z'), due_at: new Date('2026-01-06T16:59:59Z'),
+        started_at: new Date('2026-01-05T00:00:00Z'), due_at: new Date('2026-01-06T16:59:59Z'), overdue: r.escalated,
       })) as never).execute();
     }
   }
@@ -224,10 +233,10 @@ describe('who may act: the JavaScript decision and the SQL filters agree, every 
         const branches = visibilityBranches(actor, registry, byWorkflow);
         return branches === null ? sql<SqlBool>`true` : sql<SqlBool>`(${sql.join([...branches, tookPart], sql` or `)})`;
       };
-      // canRead depends on the workflow, OPD, data and recorded submitter (not on the state or hands).
+      // canRead depends on the workflow, OPD, data, recorded submitter and an escalated deadline (not on the state or hands).
       const readers = new Map<string, boolean>();
       const expectedRead = rows.filter((r) => {
-        const key = JSON.stringify([r.workflow, r.workflow_version, r.org_id, r.data, r.snapshot]);
+        const key = JSON.stringify([r.workflow, r.workflow_version, r.org_id, r.data, r.snapshot, r.escalated]);
         let can = readers.get(key);
         if (can === undefined) readers.set(key, (can = canRead(actor, registry.get(r.workflow, r.workflow_version)!, r)));
         return can;
@@ -256,5 +265,5 @@ describe('who may act: the JavaScript decision and the SQL filters agree, every 
 });
 
 function show(r: Seeded): string {
-  return `${r.workflow}@${r.workflow_version} ${r.state} org ${r.org_id} data ${JSON.stringify(r.data)} by ${(r.snapshot as { context: { submittedBy: string } }).context.submittedBy} submitters [${r.submitters}] hands [${r.step_hands}]${r.dated ? ' dated' : ''}`;
+  return `${r.workflow}@${r.workflow_version} ${r.state} org ${r.org_id} data ${JSON.stringify(r.data)} by ${(r.snapshot as { context: { submittedBy: string } }).context.submittedBy} submitters [${r.submitters}] hands [${r.step_hands}]${r.dated ? ' dated' : ''}${r.escalated ? ' escalated' : ''}`;
 }

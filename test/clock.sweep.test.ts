@@ -13,7 +13,7 @@ import { defaultRegistry } from '../src/engine/registry';
  * dashboard and the scheduler are asked just before and just after it falls due.
  */
 const ZONE = 'Asia/Jayapura'; // UTC+9: the local day differs from UTC's for nine hours of it
-const SLA_DAYS = defaultRegistry().latest('budget-proposal')!.sla!.states.opd_review!;
+const SLA_DAYS = defaultRegistry().latest('budget-proposal')!.sla!.states.opd_review as number;
 // Thursdays, so the count crosses a weekend: years behind, around and ahead of today.
 const BASE_DAYS = ['2019-03-07', '2026-11-26', '2041-08-22'];
 

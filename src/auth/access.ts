@@ -2,7 +2,8 @@
  * Who may act, decided in one place. For an actor and one step of a workflow (an event in a state),
  * stepAccess states as data what an instance must satisfy for the actor to fire it:
  * - grants: the roles the actor may fire it under, in the step's order, each with the condition of
- *   its scope (the OPD or data org where the role is held, the submitter);
+ *   its scope (the OPD or data org where the role is held, the submitter), then those of the step's
+ *   escalation scope (escalateTo), which hold only while the state's deadline is escalated;
  * - duties: segregation of duties, checked once a grant holds (no hand that submitted a review
  *   step's instance, no hand that fired a step kept apart, no user bound to the instance's OPD
  *   under a global role). Hands, not users, are compared (see handOf).
@@ -26,7 +27,15 @@ export interface InstanceAccess {
   step_hands: string[];
   snapshot: unknown;
   data: Record<string, unknown>;
+  /**
+   * The deadline of the state the instance is in was escalated (deadlines.overdue): read with the
+   * instance where an escalation scope matters (ESCALATED_SQL); absent reads as false.
+   */
+  escalated?: boolean;
 }
+
+/** SQL for InstanceAccess.escalated on the (unaliased) workflow_instances table. */
+export const ESCALATED_SQL = sql<boolean>`exists (select 1 from deadlines d where d.instance_id = workflow_instances.id and d.kind = 'state' and d.state = workflow_instances.state and d.overdue)`;
 
 /** One condition on an instance. */
 export type Atom =
@@ -41,7 +50,9 @@ export type Atom =
   /** None of `hands` ever submitted the instance. */
   | { kind: 'noSubmitter'; hands: readonly string[] }
   /** None of the step_hands `keys` is recorded on the instance. */
-  | { kind: 'noStepHand'; keys: readonly string[] };
+  | { kind: 'noStepHand'; keys: readonly string[] }
+  /** The scheduler escalated the deadline of the state the instance is in. */
+  | { kind: 'escalated' };
 
 /** A role the actor may fire the step under, when the instance meets every atom of `when`. */
 export interface Grant {
@@ -77,6 +88,7 @@ export function holds(atom: Atom, instance: InstanceAccess): boolean {
     case 'submittedBy': return submittedBy(instance) === atom.username;
     case 'noSubmitter': return !atom.hands.some((u) => instance.submitters.includes(u));
     case 'noStepHand': return !atom.keys.some((k) => instance.step_hands.includes(k));
+    case 'escalated': return instance.escalated === true;
   }
 }
 
@@ -89,6 +101,7 @@ export function atomSql(atom: Atom): Expression<SqlBool> {
     case 'submittedBy': return sql<SqlBool>`workflow_instances.snapshot->'context'->>'submittedBy' = ${atom.username}`;
     case 'noSubmitter': return sql<SqlBool>`not workflow_instances.submitters && ARRAY[${sql.join(atom.hands)}]::text[]`;
     case 'noStepHand': return sql<SqlBool>`not workflow_instances.step_hands && ARRAY[${sql.join(atom.keys)}]::text[]`;
+    case 'escalated': return sql<SqlBool>`${ESCALATED_SQL}`;
   }
 }
 
@@ -98,9 +111,18 @@ export const allHold = (atoms: readonly Atom[], instance: InstanceAccess): boole
  * The roles `actor` may fire `step` under and the condition of each. A global step's role counts
  * wherever it is held; any other role at one org: the instance's OPD, or the org a data property
  * names (the step's orgField under 'data-org', or a role's own roleOrgFields entry), and under
- * 'submitter' only for whom the machine recorded as submitter.
+ * 'submitter' only for whom the machine recorded as submitter. A 'timer' step is no user's. The
+ * escalation scope's roles follow, each with the escalated atom besides its own condition.
  */
 export function grantsOf(actor: Actor, step: Step): Grant[] {
+  if (step.scope === 'timer') return [];
+  const grants = scopeGrants(actor, step);
+  const up = step.escalateTo;
+  if (up) for (const g of scopeGrants(actor, { roles: up.roles, scope: up.scope, orgField: up.orgField })) grants.push({ role: g.role, when: [...g.when, { kind: 'escalated' }] });
+  return grants;
+}
+
+function scopeGrants(actor: Actor, step: Pick<Step, 'roles' | 'scope' | 'orgField' | 'roleOrgFields'>): Grant[] {
   const grants: Grant[] = [];
   for (const role of step.roles) {
     if (step.scope === 'global') {

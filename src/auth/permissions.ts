@@ -108,7 +108,7 @@ export function canRead(actor: Actor, def: WorkflowDefinition, instance: Instanc
  * none, so their event requests are refused as such, before the request is looked at.
  */
 export function firesAnyEvent(actor: Actor, defs: readonly WorkflowDefinition[]): boolean {
-  const firing = new Set<string>(defs.flatMap((d) => Object.values(d.steps).flatMap((events) => Object.values(events).flatMap((st) => st.roles))));
+  const firing = new Set<string>(defs.flatMap((d) => Object.values(d.steps).flatMap((events) => Object.values(events).flatMap((st) => [...st.roles, ...(st.escalateTo?.roles ?? [])]))));
   return actor.roles.some((g) => firing.has(g.role));
 }
 

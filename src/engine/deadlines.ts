@@ -17,7 +17,13 @@ export interface SlaSettings {
 export function slaFor(def: WorkflowDefinition, settings: SlaSettings): SlaSpec | undefined {
   const override = settings.overrides?.[def.name];
   if (!def.sla && !override) return undefined;
-  return { states: { ...(def.sla?.states ?? {}), ...(override ?? {}) }, ...(def.sla?.overall && { overall: def.sla.overall }) };
+  const states = { ...(def.sla?.states ?? {}) };
+  // An override sets the days only: a timer keeps the event it fires.
+  for (const [state, days] of Object.entries(override ?? {})) {
+    const own = states[state];
+    states[state] = typeof own === 'object' ? { ...own, days } : days;
+  }
+  return { states, ...(def.sla?.overall && { overall: def.sla.overall }) };
 }
 
 /**
@@ -28,13 +34,13 @@ export async function trackDeadlines(
   trx: Transaction<Database>,
   def: WorkflowDefinition,
   settings: SlaSettings,
-  e: { instanceId: string; from: string | null; to: string },
+  e: { instanceId: string; from: string | null; to: string; data?: unknown },
 ): Promise<void> {
   const sla = slaFor(def, settings);
   if (!sla || e.from === e.to) return;
   if (e.from !== null) await leaveState(trx, { instanceId: e.instanceId, state: e.from });
   await enterState(trx, {
-    instanceId: e.instanceId, workflow: def.name, state: e.to, sla, at: (settings.clock ?? systemClock)(),
+    instanceId: e.instanceId, workflow: def.name, state: e.to, sla, at: (settings.clock ?? systemClock)(), data: e.data,
     holidays: await loadHolidays(trx), timeZone: settings.timeZone,
   });
 }

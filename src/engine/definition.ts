@@ -23,8 +23,20 @@ export type RoleName = string;
 /**
  * Whose role counts: one held at the instance's own OPD, one held anywhere, the submitter, or one
  * held at the org named by a data property (`Step.orgField`, e.g. a permit's technical agency).
+ * 'timer': no user's; the SLA scheduler fires it when its state's deadline names it (`fire`).
  */
-export type StepScope = 'instance-org' | 'global' | 'submitter' | 'data-org';
+export type StepScope = 'instance-org' | 'global' | 'submitter' | 'data-org' | 'timer';
+
+/**
+ * A second scope for a step whose state deadline was missed: while the scheduler has escalated it,
+ * holders of these roles (e.g. the head of the OPD a complaint names) may act on the step too.
+ */
+export interface StepEscalation {
+  roles: readonly RoleName[];
+  scope: Exclude<StepScope, 'submitter' | 'timer'>;
+  /** With scope 'data-org': the top-level data property holding the org id. */
+  orgField?: string;
+}
 
 export interface DocumentSpec {
   /** Title printed on the PDF, e.g. "Surat Pengantar RKA". */
@@ -98,6 +110,8 @@ export interface Step {
    */
   effect?(input: StepEffectInput): Record<string, unknown>;
   document?: DocumentSpec;
+  /** Who else may act once the state's deadline is escalated (see StepEscalation). */
+  escalateTo?: StepEscalation;
 }
 
 export interface StepEffectInput {
@@ -174,6 +188,7 @@ export function orgFieldsOf(def: WorkflowDefinition): string[] {
   for (const events of Object.values(def.steps)) {
     for (const step of Object.values(events)) {
       if (step.scope === 'data-org' && step.orgField) fields.add(step.orgField);
+      if (step.escalateTo?.scope === 'data-org' && step.escalateTo.orgField) fields.add(step.escalateTo.orgField);
       for (const field of Object.values(step.roleOrgFields ?? {})) if (field) fields.add(field);
     }
   }

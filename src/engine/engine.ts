@@ -8,6 +8,7 @@ import type { Database, InstanceRow } from '../db/types';
 import type { Actor } from '../auth/roles';
 import { hasRole } from '../auth/roles';
 import { canRead, decideEvent, delegatedGrant } from '../auth/permissions';
+import { ESCALATED_SQL } from '../auth/access';
 import { appendHistory } from './history';
 import { trackDeadlines, type SlaSettings } from './deadlines';
 import { localDay } from '../sla/calendar';
@@ -25,6 +26,8 @@ import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './comment-limits';
 import { checkWithinCeiling } from './ceilings';
 import { storeResponse, type IdempotencyScope } from './idempotency';
 import { definitionOf, loadInstance, toView, type InstanceView } from './view';
+import { escalate, SYSTEM_ACTOR, type DueTimer, type TimerFirer } from '../sla/scheduler';
+import { stillDue, systemActor, timerComment, timerStatesOf, timerStepOf, type TimerDecision } from './timers';
 
 /** A signed document rendered for a transition before its transaction, stored inside it. */
 export interface PreparedDocument {
@@ -128,7 +131,7 @@ export class Engine {
         },
         entry: { event: 'create', actor: actor.username, actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data) },
       });
-      await trackDeadlines(trx, def, this.slaSettings, { instanceId: id, from: null, to: row.state });
+      await trackDeadlines(trx, def, this.slaSettings, { instanceId: id, from: null, to: row.state, data: row.data });
       if (def.onCreate) receipt = await def.onCreate(trx, { row, actor, at: { instant: this.time.clock(), timeZone: this.time.timeZone } });
       return toView(row, def, actor);
     });
@@ -159,7 +162,7 @@ export class Engine {
           : undefined;
       try {
         return await this.withIdempotency(idem, async (trx) => {
-          const locked = await trx.selectFrom('workflow_instances').selectAll().where('id', '=', row.id).forUpdate().executeTakeFirst();
+          const locked = await trx.selectFrom('workflow_instances').selectAll().select(ESCALATED_SQL.as('escalated')).where('id', '=', row.id).forUpdate().executeTakeFirst();
           if (!locked) throw notFound(`No instance ${id}`);
           let current = plan;
           let base = row;
@@ -188,8 +191,9 @@ export class Engine {
    * Every check of an event, in the order the API reports refusals (403, 412, 409, 422, rules),
    * and the next snapshot computed by xstate's pure transition. Writes nothing.
    */
-  private async plan(actor: Actor, def: WorkflowDefinition, row: InstanceRow, input: EventInput, ifMatch: number | undefined, precheck: boolean) {
-    const decision = decideEvent(actor, def, row, input.type);
+  private async plan(actor: Actor, def: WorkflowDefinition, row: InstanceRow, input: EventInput, ifMatch: number | undefined, precheck: boolean, system?: TimerDecision) {
+    // A timer's step is decided by its SLA (src/engine/timers.ts), not by the actor's roles.
+    const decision = system ?? decideEvent(actor, def, row, input.type);
     if (decision.kind === 'forbidden') throw forbidden(decision.detail);
     if (decision.kind === 'segregation') {
       throw new GrmsError('SEGREGATION_OF_DUTIES', 403, 'segregation-of-duties', 'Segregation of duties', decision.detail);
@@ -220,7 +224,7 @@ export class Engine {
       event.data = normalized.data;
     }
     const [next] = transition(def.machine, current, event);
-    return { step, role, comment, normalized, next, nextState: stateName(next.value), actingFor: delegatedGrant(actor, step, row, role)?.actingFor };
+    return { step, role, comment, normalized, next, nextState: stateName(next.value), actingFor: system ? undefined : delegatedGrant(actor, step, row, role)?.actingFor };
   }
 
   /** Every data property a 'data-org' step reads must name an existing org (422 otherwise). */
@@ -264,9 +268,63 @@ export class Engine {
         extra: { document_sha256: document?.sha256 ?? null, acting_for: plan.actingFor?.username ?? null },
       },
     });
-    await trackDeadlines(trx, def, this.slaSettings, { instanceId: row.id, from: row.state, to: nextState });
+    await trackDeadlines(trx, def, this.slaSettings, { instanceId: row.id, from: row.state, to: nextState, data: updated.data });
     if (document) await document.store(trx, seq);
     return toView(updated, def, actor);
+  }
+
+  /** Fires due timer deadlines' events as the system (the SLA scheduler's TimerFirer). */
+  get timers(): TimerFirer {
+    return {
+      timerStates: () => timerStatesOf(this.deps.registry, this.slaSettings),
+      fire: (due, now) => this.fireTimer(due, now),
+    };
+  }
+
+  /**
+   * One timer: the transition the engine makes for a user (validated, audited by the one history
+   * writer, document, version, deadlines), fired by the system actor, in a transaction that takes
+   * the instance only if no one holds it and only while it is still in the state with the deadline
+   * due. A machine that refuses the event now gets the deadline escalated instead.
+   */
+  private async fireTimer(due: DueTimer, now: Date): Promise<'fired' | 'escalated' | 'skipped'> {
+    const row = await loadInstance(this.deps.db, due.instanceId);
+    if (!row || row.state !== due.state) return 'skipped';
+    const def = definitionOf(this.deps.registry, row);
+    const timer = timerStepOf(def, this.slaSettings, row.state);
+    if (!timer) return 'skipped';
+    const actor = systemActor(row.org_id);
+    const input: EventInput = { type: timer.event, comment: timerComment(due) };
+    let plan: Awaited<ReturnType<Engine['plan']>> | undefined;
+    try {
+      plan = await this.plan(actor, def, row, input, undefined, true, { kind: 'allowed', step: timer.step, role: SYSTEM_ACTOR });
+    } catch (err) {
+      if (!(err instanceof GrmsError) || err.code !== 'TRANSITION_NOT_ALLOWED') throw err;
+    }
+    const document = plan && timer.step.document && this.deps.documents
+      ? await this.deps.documents.prepare({ def, step: timer.step, event: { type: timer.event, comment: plan.comment }, row: plan.normalized ? { ...row, data: plan.normalized.data } : row, nextState: plan.nextState, actor, role: SYSTEM_ACTOR })
+      : undefined;
+    try {
+      return await this.deps.db.transaction().execute(async (trx) => {
+        const locked = await stillDue(trx, due, now);
+        if (!locked || locked.version !== row.version) {
+          await document?.discard('the timer found the instance moved on or busy');
+          return 'skipped';
+        }
+        if (!plan) {
+          await escalate(trx, { instance_id: locked.id, kind: 'state', state: due.state, working_days: due.workingDays, due_at: due.dueAt }, now);
+          return 'escalated';
+        }
+        if (plan.step.rule === 'withinCeiling') await checkWithinCeiling(trx, locked, true);
+        await this.apply(trx, actor, def, locked, input, plan, document);
+        // A timer that leaves the instance in its state keeps the deadline, now spent.
+        await trx.updateTable('deadlines').set({ escalated_at: now }).where('instance_id', '=', locked.id).where('kind', '=', 'state').where('state', '=', due.state).execute();
+        return 'fired';
+      });
+    } catch (err) {
+      await document?.discard(`timer transition failed: ${(err as Error).message}`);
+      throw err;
+    }
   }
 
   private async withIdempotency(idem: IdempotentRequest | undefined, work: (trx: Transaction<Database>) => Promise<InstanceView>) {

@@ -1,7 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../db/types';
 import { type Actor, hasGlobalRole, memberOrgs } from '../auth/roles';
-import { type Atom, atomSql, type Duty, stepAccess } from '../auth/access';
+import { type Atom, atomSql, type Duty, ESCALATED_SQL, stepAccess } from '../auth/access';
 import { badRequest, GrmsError, type FieldProblem } from '../errors';
 import type { WorkflowRegistry } from './registry';
 import { definitionOf, toView, type InstanceView } from './view';
@@ -247,9 +247,10 @@ export async function listInstances(db: Kysely<Database>, registry: WorkflowRegi
     return q.orderBy('workflow_instances.row_no', 'desc').limit(limit + 1);
   };
   const branches = visibilityBranches(actor, registry, f.state !== undefined && f.state !== '');
-  let rows: Array<Selectable<Database['workflow_instances']>>;
+  // With InstanceAccess.escalated: toView decides the actor's events on it.
+  let rows: Array<Selectable<Database['workflow_instances']> & { escalated: boolean }>;
   if (branches === null) {
-    rows = await filtered(db.selectFrom('workflow_instances').selectAll()).execute();
+    rows = await filtered(db.selectFrom('workflow_instances').selectAll().select(ESCALATED_SQL.as('escalated'))).execute();
   } else {
     const newest = unionAllOf(db, branches.map((b) => filtered(db.selectFrom('workflow_instances').select('workflow_instances.row_no').where(b))));
     // Branches overlap (several workflows' ways to act at one OPD): DISTINCT.
@@ -266,7 +267,7 @@ export async function listInstances(db: Kysely<Database>, registry: WorkflowRegi
       : filtered(db.selectFrom('workflow_instances').select('workflow_instances.row_no').where(tookPart).where('workflow_instances.row_no', '>', floor));
     const fromParticipated = db.selectFrom(participated.as('p')).select('p.row_no');
     const pageKeys = keys.length ? fromParticipated.unionAll(db.selectNoFrom(sql<number>`unnest(${sql.val(keys)}::bigint[])`.as('row_no'))) : fromParticipated;
-    rows = await db.selectFrom('workflow_instances').selectAll().where('workflow_instances.row_no', 'in', db.selectFrom(pageKeys.as('k')).select('k.row_no'))
+    rows = await db.selectFrom('workflow_instances').selectAll().select(ESCALATED_SQL.as('escalated')).where('workflow_instances.row_no', 'in', db.selectFrom(pageKeys.as('k')).select('k.row_no'))
       .orderBy('workflow_instances.row_no', 'desc').limit(limit + 1).execute();
   }
   return page(rows, limit, (r) => toView(r, definitionOf(registry, r), actor), (r) => r.row_no);

@@ -2,6 +2,7 @@ import { checkSeparations, type WorkflowDefinition } from './definition';
 import type { LoadedPackage, WorkflowPackage } from './package';
 import { builtinPackages } from './packages';
 import { installRoles } from '../auth/roles';
+import { checkSlaFacts } from './timers';
 
 /** Every registered workflow version; instances keep the version they started with. */
 export class WorkflowRegistry {
@@ -19,6 +20,7 @@ export class WorkflowRegistry {
         const key = `${def.name}@${def.version}`;
         if (this.byKey.has(key)) throw new Error(`workflow ${key} is registered twice`);
         checkSeparations(def);
+        checkSlaFacts(def);
         this.byKey.set(key, def);
         const current = this.newest.get(def.name);
         if (!current || current.version < def.version) this.newest.set(def.name, def);

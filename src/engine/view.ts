@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { ESCALATED_SQL } from '../auth/access';
 import type { Database, InstanceRow } from '../db/types';
 import type { Actor } from '../auth/roles';
 import { allowedEvents } from '../auth/permissions';
@@ -52,7 +53,10 @@ export function definitionOf(registry: WorkflowRegistry, row: Pick<InstanceRow, 
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function loadInstance(db: Kysely<Database>, id: string): Promise<InstanceRow | undefined> {
+/** An instance row with what access decisions read besides its columns (InstanceAccess.escalated). */
+export type AccessRow = InstanceRow & { escalated: boolean };
+
+export async function loadInstance(db: Kysely<Database>, id: string): Promise<AccessRow | undefined> {
   if (!UUID.test(id)) return undefined;
-  return db.selectFrom('workflow_instances').selectAll().where('id', '=', id).executeTakeFirst();
+  return db.selectFrom('workflow_instances').selectAll().select(ESCALATED_SQL.as('escalated')).where('id', '=', id).executeTakeFirst();
 }

@@ -7,6 +7,10 @@
  * - counting state: a state whose time counts towards the overall SLA. Paused states (the applicant
  *   holds the file: permit `returned`, `awaiting_payment`) stop the overall clock; final states end it.
  * - stretch: one uninterrupted period of the overall clock running, from start or resume to pause.
+ * - timer: a state deadline that, when due, fires an event of the machine (e.g. silence closes a
+ *   complaint) instead of escalating; see ./scheduler.
+ * - data-dependent days: a state's working days read from the instance data when it is entered
+ *   (e.g. the answer time of a complaint's category), by a JSON Pointer the registry checks.
  *
  * Rules (calendar rules in ./calendar): entering a state with an SLA of N days sets its deadline to
  * addWorkingDays(entry, N). The overall clock starts at the first counting state with the full
@@ -24,10 +28,22 @@ import { addWorkingDays, workingDaysBetween } from './calendar';
 
 export { loadHolidays, setHoliday, removeHoliday, listHolidays, type Holiday } from './holidays';
 
+/** Working days read from the instance data: a JSON Pointer to an integer >= 1 (checked at registration). */
+export interface DaysFromData {
+  fromData: string;
+}
+
+/** One state's SLA: its working days, and the event the deadline fires instead of escalating. */
+export interface StateSlaSpec {
+  days: number | DaysFromData;
+  /** When due, the instance fires this event as the system (a step of scope 'timer'), once. */
+  fire?: string;
+}
+
 /** The SLA table of one workflow definition, in working days. */
 export interface SlaSpec {
-  /** State name -> working days; states not listed have no deadline of their own. */
-  states: Record<string, number>;
+  /** State name -> working days (or a StateSlaSpec); states not listed have no deadline of their own. */
+  states: Record<string, number | StateSlaSpec>;
   overall?: {
     days: number;
     /** States where the overall clock stops (the file is with the applicant). */
@@ -41,10 +57,54 @@ export class SlaSpecInvalid extends Error {
   readonly code = 'SLA_SPEC_INVALID';
 }
 
+/** A state's SLA in its long form (undefined when the state has none). */
+export function stateSlaOf(spec: SlaSpec, state: string): StateSlaSpec | undefined {
+  const entry = spec.states[state];
+  return typeof entry === 'number' ? { days: entry } : entry;
+}
+
+/** The event a state's deadline fires when due, if it is a timer. */
+export function timerEventOf(spec: SlaSpec | undefined, state: string): string | undefined {
+  return spec && stateSlaOf(spec, state)?.fire;
+}
+
+const validDays = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 1;
+
+/** Reads a JSON Pointer ("/a/b", RFC 6901) in `data`; undefined when it names nothing. */
+export function readPointer(data: unknown, pointer: string): unknown {
+  if (pointer === '') return data;
+  let at: unknown = data;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (at === null || typeof at !== 'object' || !Object.prototype.hasOwnProperty.call(at, key)) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
+/** The working days of `state` for an instance holding `data`; undefined when the state has no SLA. */
+export function stateDays(spec: SlaSpec, state: string, data: unknown): number | undefined {
+  const sla = stateSlaOf(spec, state);
+  if (!sla) return undefined;
+  if (typeof sla.days === 'number') return sla.days;
+  const days = readPointer(data, sla.days.fromData);
+  // The registry checked that the schema makes it an integer >= 1; data that escaped it is refused.
+  if (!validDays(days)) throw new SlaSpecInvalid(`SLA of state "${state}": data at ${sla.days.fromData} must be a whole number of working days >= 1, got ${JSON.stringify(days)}`);
+  return days;
+}
+
 /** Throws SlaSpecInvalid unless every number is a whole number of working days >= 1. */
 export function checkSlaSpec(spec: SlaSpec): void {
   const bad = (what: string, n: unknown) => new SlaSpecInvalid(`${what} must be a whole number of working days >= 1, got ${String(n)}`);
-  for (const [state, days] of Object.entries(spec.states)) if (!Number.isSafeInteger(days) || days < 1) throw bad(`SLA of state "${state}"`, days);
+  for (const state of Object.keys(spec.states)) {
+    const sla = stateSlaOf(spec, state)!;
+    if (typeof sla.days === 'number' || typeof sla.days !== 'object' || sla.days === null) {
+      if (!validDays(sla.days)) throw bad(`SLA of state "${state}"`, sla.days);
+    } else if (typeof sla.days.fromData !== 'string' || !sla.days.fromData.startsWith('/')) {
+      throw new SlaSpecInvalid(`SLA of state "${state}": fromData must be a JSON Pointer such as "/answerDays", got ${JSON.stringify(sla.days.fromData)}`);
+    }
+    if (sla.fire !== undefined && (typeof sla.fire !== 'string' || sla.fire === '')) throw new SlaSpecInvalid(`SLA of state "${state}": fire must name an event`);
+  }
   const o = spec.overall;
   if (!o) return;
   if (!Number.isSafeInteger(o.days) || o.days < 1) throw bad('the overall SLA', o.days);
@@ -60,6 +120,8 @@ export interface EnterState {
   sla: SlaSpec;
   /** The transition's time (the same for every deadline it touches). */
   at: Date;
+  /** The instance data as the transition leaves it (for working days read from the data). */
+  data?: unknown;
   holidays: ReadonlySet<string>;
   /** The deployment's time zone (config.timezone). */
   timeZone: string;
@@ -73,7 +135,7 @@ export interface EnterState {
 export async function enterState(trx: Transaction<Database>, e: EnterState): Promise<void> {
   checkSlaSpec(e.sla);
   const instanceId = e.instanceId.toLowerCase();
-  const days = e.sla.states[e.state];
+  const days = stateDays(e.sla, e.state, e.data);
   if (days === undefined) {
     await trx.deleteFrom('deadlines').where('instance_id', '=', instanceId).where('kind', '=', 'state').execute();
   } else {

@@ -3,6 +3,11 @@ import { startPeriodic } from '../periodic';
  * Fires SLA deadlines: a due deadline becomes overdue once, with one 'escalated' audit row by the
  * `system` actor. Runs inside every `grms serve` process; SKIP LOCKED lets several run at once.
  *
+ * Timers: a state deadline whose SLA names an event (`fire`) is not escalated; the TimerFirer (the
+ * engine) fires that event as a transition of its own, one instance per transaction, taking the
+ * instance without waiting (SKIP LOCKED) and only while it is still in the state and the deadline
+ * still due, so it fires once however many schedulers run, and never on an instance that moved on.
+ *
  * Escalation and the instance version: an escalation is a history row (src/engine/history.ts)
  * appended at the chain's head (comments make the chain longer than the version), and it bumps
  * workflow_instances.version by one in the same transaction (under the instance's row lock),
@@ -11,7 +16,7 @@ import { startPeriodic } from '../periodic';
  * approval the way a stream of comments could. updated_at is left alone: the instance's data and
  * state did not change.
  */
-import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { Database } from '../db/types';
 import { appendHistory } from '../engine/history';
 
@@ -21,6 +26,39 @@ export const SYSTEM_ACTOR = 'system';
 export const ESCALATED_EVENT = 'escalated';
 
 const DEFAULT_BATCH = 20;
+
+/** A workflow version's state whose deadline fires an event when due. */
+export interface TimerState {
+  workflow: string;
+  version: number;
+  state: string;
+}
+
+/** A due timer deadline, as the scheduler hands it to the TimerFirer. */
+export interface DueTimer {
+  instanceId: string;
+  state: string;
+  workingDays: number;
+  dueAt: Date;
+}
+
+/** What fires timer deadlines: the engine (Engine.timers). */
+export interface TimerFirer {
+  timerStates(): readonly TimerState[];
+  /**
+   * Fires the event of one due timer in its own transaction: 'fired'; 'escalated' when the
+   * machine refuses the event now (the deadline is escalated instead); 'skipped' when the instance
+   * is busy or has moved on.
+   */
+  fire(due: DueTimer, now: Date): Promise<'fired' | 'escalated' | 'skipped'>;
+}
+
+/** SQL: the deadline `d` of instance `i` is one of these timer states. */
+function isTimer(states: readonly TimerState[]) {
+  if (states.length === 0) return sql<SqlBool>`false`;
+  const keys = states.map((t) => sql`(${t.workflow}, ${t.version}::int, ${t.state})`);
+  return sql<SqlBool>`(d.kind = 'state' and (i.workflow, i.workflow_version, d.state) in (${sql.join(keys)}))`;
+}
 
 /**
  * A 'state' deadline belongs to the state the instance is in; one for another state is stale (the
@@ -41,7 +79,7 @@ export class DeadlineEscalationFailed extends Error {
   }
 }
 
-interface DueRow {
+export interface DueRow {
   instance_id: string;
   kind: 'state' | 'overall';
   state: string;
@@ -52,13 +90,16 @@ interface DueRow {
 /**
  * Escalates every deadline due at `now` (due_at <= now, not escalated), in batches of one
  * transaction each. Rows locked by another scheduler or by a transition in progress are skipped
- * and picked up by a later tick, so each deadline fires exactly once. Returns how many fired;
- * throws DeadlineEscalationFailed (after committing the rest) when some could not be.
+ * and picked up by a later tick, so each deadline fires exactly once. With `timers`, due timer
+ * deadlines fire their event instead (see the module comment); without, every due deadline is
+ * escalated. Returns how many fired; throws DeadlineEscalationFailed (after committing the rest)
+ * when some could not be.
  */
-export async function fireDueDeadlines(db: Kysely<Database>, now: Date, opts: { batchSize?: number } = {}): Promise<number> {
+export async function fireDueDeadlines(db: Kysely<Database>, now: Date, opts: { batchSize?: number; timers?: TimerFirer } = {}): Promise<number> {
   const batchSize = Math.max(1, opts.batchSize ?? DEFAULT_BATCH);
   const failures: Array<{ instanceId: string; kind: string; error: unknown }> = [];
-  let fired = 0;
+  const timerStates = opts.timers?.timerStates() ?? [];
+  let fired = opts.timers ? await fireDueTimers(db, now, opts.timers, timerStates, batchSize, failures) : 0;
   for (;;) {
     const batch = await db.transaction().execute(async (trx) => {
       // Lock order is instance, then deadline, as in the engine's transitions; the instances are
@@ -71,6 +112,7 @@ export async function fireDueDeadlines(db: Kysely<Database>, now: Date, opts: { 
         .where('d.due_at', '<=', now)
         .where('d.escalated_at', 'is', null)
         .where(current)
+        .where(sql<SqlBool>`not ${isTimer(timerStates)}`)
         .orderBy('d.due_at')
         .limit(batchSize)
         .forUpdate('i')
@@ -87,6 +129,7 @@ export async function fireDueDeadlines(db: Kysely<Database>, now: Date, opts: { 
         .where('d.due_at', '<=', now)
         .where('d.escalated_at', 'is', null)
         .where(current)
+        .where(sql<SqlBool>`not ${isTimer(timerStates)}`)
         .orderBy('d.due_at')
         .forUpdate('d')
         .execute()) as DueRow[];
@@ -116,7 +159,46 @@ export async function fireDueDeadlines(db: Kysely<Database>, now: Date, opts: { 
   return fired;
 }
 
-async function escalate(trx: Transaction<Database>, d: DueRow, now: Date): Promise<void> {
+/**
+ * Fires the due timers in due order, each through `timers.fire` in a transaction of its own (a
+ * transition may render a document first, outside any transaction). The walk moves past every
+ * deadline it handed over, fired or skipped, so a busy instance waits for the next tick.
+ */
+async function fireDueTimers(
+  db: Kysely<Database>, now: Date, timers: TimerFirer, states: readonly TimerState[], batchSize: number,
+  failures: Array<{ instanceId: string; kind: string; error: unknown }>,
+): Promise<number> {
+  if (states.length === 0) return 0;
+  let fired = 0;
+  let after: { dueAt: Date; instanceId: string } | undefined;
+  for (;;) {
+    let q = db
+      .selectFrom('deadlines as d')
+      .innerJoin('workflow_instances as i', 'i.id', 'd.instance_id')
+      .select(['d.instance_id', 'd.state', 'd.working_days', 'd.due_at'])
+      .where('d.due_at', '<=', now)
+      .where('d.escalated_at', 'is', null)
+      .where('d.kind', '=', 'state')
+      .whereRef('d.state', '=', 'i.state')
+      .where(isTimer(states));
+    if (after) q = q.where(sql<SqlBool>`(d.due_at, d.instance_id) > (${after.dueAt}, ${after.instanceId}::uuid)`);
+    const due = await q.orderBy('d.due_at').orderBy('d.instance_id').limit(batchSize).execute();
+    for (const d of due) {
+      try {
+        const outcome = await timers.fire({ instanceId: d.instance_id, state: d.state, workingDays: d.working_days, dueAt: d.due_at! }, now);
+        if (outcome !== 'skipped') fired++;
+      } catch (error) {
+        failures.push({ instanceId: d.instance_id, kind: 'state', error });
+      }
+    }
+    const last = due[due.length - 1];
+    if (!last || due.length < batchSize) return fired;
+    after = { dueAt: last.due_at!, instanceId: last.instance_id };
+  }
+}
+
+/** Marks a due deadline overdue with its 'escalated' history row; the caller holds the instance lock. */
+export async function escalate(trx: Transaction<Database>, d: DueRow, now: Date): Promise<void> {
   // appendHistory reads the instance again under its lock: the batch may hold the state and
   // overall deadline of one instance, and each takes a version.
   const what = d.kind === 'state' ? `state "${d.state}"` : 'whole workflow';
@@ -147,10 +229,11 @@ export function startDeadlineScheduler(
   clock: () => Date,
   onError: (err: unknown) => void,
   onFired: (count: number) => void = () => undefined,
+  timers?: TimerFirer,
 ): () => Promise<void> {
   // Deadlines that fell due while no process ran are fired at start, not one interval later.
   return startPeriodic(async () => {
-    const fired = await fireDueDeadlines(db, clock());
+    const fired = await fireDueDeadlines(db, clock(), { timers });
     if (fired > 0) onFired(fired);
   }, intervalMs, onError, true);
 }
