@@ -2,18 +2,18 @@ import crypto from 'node:crypto';
 import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../src/db/connect';
 import { allRoles, boundOpds, globalRoles, isGlobalRole, type Actor, type RoleGrant } from '../src/auth/roles';
-
-// The built-in packages and a test package with an escalation scope and a timer step
-// (test/support/sla-package.ts); their roles are known once the registry has loaded them.
-const registry = new WorkflowRegistry([...defaultRegistry().packages, inquiryPackage]);
-const ALL_ROLES = allRoles();
-const GLOBAL_ROLES = new Set(globalRoles());
 import { allowedEvents, canRead } from '../src/auth/permissions';
 import { orgFieldsOf, type RoleName, type StepRef, stepKey, type WorkflowDefinition } from '../src/engine/definition';
 import { listTasks, visibility, visibilityBranches } from '../src/engine/read';
 import { defaultRegistry, WorkflowRegistry } from '../src/engine/registry';
 import { createTestDb } from './support/db';
 import { inquiryPackage } from './support/sla-package';
+
+// The built-in packages and a test package with an escalation scope and a timer step
+// (test/support/sla-package.ts); their roles are known once the registry has loaded them.
+const registry = new WorkflowRegistry([...defaultRegistry().packages, inquiryPackage]);
+const ALL_ROLES = allRoles();
+const GLOBAL_ROLES = new Set(globalRoles());
 
 /**
  * Who may act is stated once (src/auth/access.ts) and read twice: in JavaScript (allowedEvents,
@@ -28,7 +28,7 @@ import { inquiryPackage } from './support/sla-package';
  * - actors: every role × held at A, B or C × in their own right or as delegate of P × home OPD A
  *   or another × nothing else, an OPD role at A besides (bound to A under a global role), the same
  *   by delegation, or each role sharing a step with it (at A or C), its escalation scope included.
- * One seeded PGlite database (3,420 instances, 588 actors); per actor one inbox read through
+ * One seeded PGlite database (3,906 instances, 744 actors); per actor one inbox read through
  * listTasks, as GET /api/v1/tasks makes it (paged when longer than a page; actors equal in all the
  * inbox reads of them are read once), and one query that returns only the instances where
  * visibility (search) or the list's branches (GET /api/v1/instances, with and without a state
