@@ -5,7 +5,7 @@ import { Engine } from '../src/engine/engine';
 import { listInstances, listTasks } from '../src/engine/read';
 import { WorkflowRegistry } from '../src/engine/registry';
 import { WorkflowSlaInvalid } from '../src/engine/timers';
-import type { WorkflowDefinition } from '../src/engine/definition';
+import type { Step, WorkflowDefinition } from '../src/engine/definition';
 import { fireDueDeadlines } from '../src/sla/scheduler';
 import { createPostgresDatabase, createTestDb, describeBackends, describePostgres, dropPostgresDatabase } from './support/db';
 import { INQUIRY, inquiryPackage, inquiryV1 } from './support/sla-package';
@@ -76,7 +76,7 @@ describeBackends('SLA timers, data-dependent deadlines and escalation scopes', (
   test('a missed deadline puts the task in the inbox of the head the data names, who may then act', async () => {
     const inq = await create(3);
     // Before the deadline: the clerk's task only; the head may neither see it in the inbox nor act.
-    expect((await inbox(clerk)).map((t) => t.id)).toEqual([inq.id]);
+    expect(await inbox(clerk)).toMatchObject([{ id: inq.id, overdue: false, escalated: false }]);
     expect(await inbox(head)).toEqual([]);
     await expect(engine.fire(head, inq.id, { type: 'answer' })).rejects.toMatchObject({ status: 404 });
     now = endOf('2026-12-04');
@@ -86,7 +86,7 @@ describeBackends('SLA timers, data-dependent deadlines and escalation scopes', (
     expect(await tick()).toBe(0);
 
     const headTasks = await inbox(head);
-    expect(headTasks).toMatchObject([{ id: inq.id, overdue: true, allowedEvents: ['answer'] }]);
+    expect(headTasks).toMatchObject([{ id: inq.id, overdue: true, escalated: true, allowedEvents: ['answer'] }]);
     expect(await inbox(otherHead)).toEqual([]);
     expect((await inbox(clerk)).map((t) => t.id)).toEqual([inq.id]);
     expect((await listInstances(db.kysely, registry, head, {}, engine.time)).items.map((i) => i.id)).toEqual([inq.id]);
@@ -127,6 +127,17 @@ describeBackends('SLA timers, data-dependent deadlines and escalation scopes', (
     expect(ok.rows[0]!.n).toBe(0);
   });
 
+  test('a timer whose event the machine refuses now escalates its deadline instead, once', async () => {
+    const held = await engine.create(inquirer, INQUIRY, { title: 'Ditahan', office: OFFICE, answerDays: 3, onHold: true });
+    await engine.fire(clerk, held.id, { type: 'answer' });
+    now = new Date('2027-06-01T00:00:00Z');
+    expect(await tick()).toBe(1);
+    expect(await tick()).toBe(0);
+    expect((await engine.get(inquirer, held.id)).view.state).toBe('answered');
+    expect((await history(held.id)).map((h) => [h.event, h.actor])).toEqual([['create', inquirer.username], ['answer', clerk.username], ['escalated', 'system']]);
+    expect(await deadline(held.id)).toMatchObject({ state: 'answered', overdue: true, escalated_at: now });
+  });
+
   test('an instance that moved on before its timer fired is not touched', async () => {
     const confirmed = await create(3);
     const objected = await create(3);
@@ -162,6 +173,11 @@ describe('SLA facts of a definition', () => {
     expect(variant(withSchema({ type: 'integer', minimum: 0 }))).toThrow(/at least 1/);
     expect(variant(withSchema({ type: 'integer', minimum: 1 }, ['title', 'office']))).toThrow(/does not require "answerDays"/);
     expect(variant((d) => ({ ...d, sla: { states: { ...d.sla!.states, open: { days: { fromData: '/nothing' } } } } }))).toThrow(/no property "nothing"/);
+    // A timer step with a document (the system has no signing identity).
+    const withStep = (change: Partial<Step>) => (d: WorkflowDefinition) =>
+      ({ ...d, steps: { ...d.steps, answered: { ...d.steps.answered, close_silent: { ...d.steps.answered!.close_silent!, ...change } } } });
+    expect(variant(withStep({ document: { title: 'Penutupan' } }))).toThrow(/cannot produce a document/);
+    expect(variant(withStep({ requiresComment: true }))).toThrow(/cannot take/);
     // An escalation on a state without a deadline never applies.
     expect(variant((d) => ({ ...d, sla: { states: { answered: d.sla!.states.answered! } } }))).toThrow(/has no deadline/);
   });

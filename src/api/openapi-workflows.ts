@@ -69,7 +69,10 @@ export function workflowSchemas(registry: WorkflowRegistry): Record<string, Sche
   out.WorkflowDataCreated = branches(defs, true);
   out.Instance = instance({}, false);
   out.InstanceCreated = instance({}, true);
-  out.Task = instance({ dueAt: { type: ['string', 'null'], format: 'date-time' }, overdue: { type: 'boolean' } }, false);
+  out.Task = instance({
+    dueAt: { type: ['string', 'null'], format: 'date-time' }, overdue: { type: 'boolean' },
+    escalated: { type: 'boolean', description: "The step's deadline was missed and escalated: the step's escalation scope (if any) may act too" },
+  }, false);
   out.InstancePage = exact({ items: { type: 'array', items: ref('Instance') }, nextCursor: { type: ['string', 'null'] } });
   out.SearchResults = exact({ items: { type: 'array', items: ref('Instance') } });
   out.TaskPage = exact({ items: { type: 'array', items: ref('Task') }, nextCursor: { type: ['string', 'null'] }, counts: ref('TaskCounts') });

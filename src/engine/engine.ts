@@ -282,8 +282,8 @@ export class Engine {
   }
 
   /**
-   * One timer: the transition the engine makes for a user (validated, audited by the one history
-   * writer, document, version, deadlines), fired by the system actor, in a transaction that takes
+   * One timer: the transition the engine makes for a user (validated, effect, audited by the one
+   * history writer, version, deadlines), fired by the system actor, in a transaction that takes
    * the instance only if no one holds it and only while it is still in the state with the deadline
    * due. A machine that refuses the event now gets the deadline escalated instead.
    */
@@ -301,30 +301,20 @@ export class Engine {
     } catch (err) {
       if (!(err instanceof GrmsError) || err.code !== 'TRANSITION_NOT_ALLOWED') throw err;
     }
-    const document = plan && timer.step.document && this.deps.documents
-      ? await this.deps.documents.prepare({ def, step: timer.step, event: { type: timer.event, comment: plan.comment }, row: plan.normalized ? { ...row, data: plan.normalized.data } : row, nextState: plan.nextState, actor, role: SYSTEM_ACTOR })
-      : undefined;
-    try {
-      return await this.deps.db.transaction().execute(async (trx) => {
-        const locked = await stillDue(trx, due, now);
-        if (!locked || locked.version !== row.version) {
-          await document?.discard('the timer found the instance moved on or busy');
-          return 'skipped';
-        }
-        if (!plan) {
-          await escalate(trx, { instance_id: locked.id, kind: 'state', state: due.state, working_days: due.workingDays, due_at: due.dueAt }, now);
-          return 'escalated';
-        }
-        if (plan.step.rule === 'withinCeiling') await checkWithinCeiling(trx, locked, true);
-        await this.apply(trx, actor, def, locked, input, plan, document);
-        // A timer that leaves the instance in its state keeps the deadline, now spent.
-        await trx.updateTable('deadlines').set({ escalated_at: now }).where('instance_id', '=', locked.id).where('kind', '=', 'state').where('state', '=', due.state).execute();
-        return 'fired';
-      });
-    } catch (err) {
-      await document?.discard(`timer transition failed: ${(err as Error).message}`);
-      throw err;
-    }
+    // A timer step carries no document (checkSlaFacts): the system actor has no signing identity.
+    return this.deps.db.transaction().execute(async (trx) => {
+      const locked = await stillDue(trx, due, now);
+      if (!locked || locked.version !== row.version) return 'skipped';
+      if (!plan) {
+        await escalate(trx, { instance_id: locked.id, kind: 'state', state: due.state, working_days: due.workingDays, due_at: due.dueAt }, now);
+        return 'escalated';
+      }
+      if (plan.step.rule === 'withinCeiling') await checkWithinCeiling(trx, locked, true);
+      await this.apply(trx, actor, def, locked, input, plan, undefined);
+      // A timer that leaves the instance in its state keeps the deadline, now spent.
+      await trx.updateTable('deadlines').set({ escalated_at: now }).where('instance_id', '=', locked.id).where('kind', '=', 'state').where('state', '=', due.state).execute();
+      return 'fired';
+    });
   }
 
   private async withIdempotency(idem: IdempotentRequest | undefined, work: (trx: Transaction<Database>) => Promise<InstanceView>) {

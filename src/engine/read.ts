@@ -273,8 +273,12 @@ export async function listInstances(db: Kysely<Database>, registry: WorkflowRegi
   return page(rows, limit, (r) => toView(r, definitionOf(registry, r), actor), (r) => r.row_no);
 }
 
-/** A task: the instance plus the due date of the step it waits at (null when the step has no SLA). */
-export type TaskView = InstanceView & { dueAt: string | null; overdue: boolean };
+/**
+ * A task: the instance plus the due date of the step it waits at (null when the step has no SLA),
+ * and whether the scheduler escalated that deadline (then holders of the step's escalation scope
+ * see it too).
+ */
+export type TaskView = InstanceView & { dueAt: string | null; overdue: boolean; escalated: boolean };
 
 /**
  * Inbox counts stop at this many: a figure equal to it reads "this many or more". Counting a
@@ -417,7 +421,10 @@ export async function listTasks(db: Kysely<Database>, registry: WorkflowRegistry
   const kept = more ? rows.slice(0, limit) : rows;
   const items = kept.map((r) => {
     const due = r.due_at;
-    return { ...toView(r, definitionOf(registry, r), actor), dueAt: due ? due.toISOString() : null, overdue: r.escalated === true || (due !== null && due.getTime() <= now.getTime()) };
+    return {
+      ...toView(r, definitionOf(registry, r), actor), dueAt: due ? due.toISOString() : null, overdue: r.escalated === true || (due !== null && due.getTime() <= now.getTime()),
+      escalated: r.escalated === true,
+    };
   });
   const last = kept[kept.length - 1];
   return { items, nextCursor: more && last ? encodeTaskCursor(last.due_at, last.row_no) : null, counts: await taskCounts(db, branches, now) };

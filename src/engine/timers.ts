@@ -87,7 +87,7 @@ export class WorkflowSlaInvalid extends Error {
 /**
  * Refuses a definition whose SLA facts do not fit its steps and schema: a timer naming an event
  * that is not a 'timer' step of its state (or a 'timer' step no SLA fires), a timer step that takes
- * input, working days read from data the schema does not make a required integer >= 1, or an
+ * input or produces a document, working days read from data the schema does not make a required integer >= 1, or an
  * escalation scope on a state without a deadline.
  */
 export function checkSlaFacts(def: WorkflowDefinition): void {
@@ -114,6 +114,8 @@ export function checkSlaFacts(def: WorkflowDefinition): void {
       if (step.scope === 'timer') {
         if (timerEventOf(sla, state) !== event) throw bad(`"${state}"/"${event}" has scope 'timer' but the SLA of "${state}" does not fire it`);
         if (step.replacesData || step.payload || step.requiresComment || step.escalateTo) throw bad(`timer step "${state}"/"${event}" cannot take data, a payload, a required comment or an escalation`);
+        // Stage documents are signed with the actor's own certificate; the system has none.
+        if (step.document) throw bad(`timer step "${state}"/"${event}" cannot produce a document: the system actor has no signing identity`);
       }
       const up = step.escalateTo;
       if (!up) continue;

@@ -7,8 +7,8 @@ import type { WorkflowPackage } from '../../src/engine/package';
  * needs: an inquiry is answered by a clerk of the OPD that received it within as many working
  * days as the inquiry's own `answerDays` (data-dependent deadline); once that deadline is
  * escalated the head of the office the data names (`office`) may answer too (escalation scope);
- * an answer left unconfirmed for 2 working days closes itself (timer), or the inquirer confirms or
- * objects.
+ * an answer left unconfirmed for 2 working days closes itself (timer) unless the inquiry is on hold,
+ * or the inquirer confirms or objects.
  */
 export const INQUIRY = 'sla-inquiry';
 
@@ -20,6 +20,8 @@ const machine = setup({
     events: {} as InquiryEvent,
     input: {} as { data: Record<string, unknown> },
   },
+  // An inquiry on hold is not closed by silence (the timer escalates instead).
+  guards: { notOnHold: ({ context }) => context.data.onHold !== true },
   actions: { takeData: assign({ data: ({ context, event }) => event.data ?? context.data }) },
 }).createMachine({
   id: INQUIRY,
@@ -31,7 +33,7 @@ const machine = setup({
       on: {
         confirm: { target: 'closed' },
         object: { target: 'open' },
-        close_silent: { target: 'closed', actions: 'takeData' },
+        close_silent: { target: 'closed', guard: 'notOnHold', actions: 'takeData' },
       },
     },
     closed: { type: 'final' },
@@ -48,6 +50,7 @@ export const inquirySchema = {
     office: { type: 'string', minLength: 1, maxLength: 64 },
     answerDays: { type: 'integer', minimum: 1, maximum: 60 },
     closedBy: { type: 'string' },
+    onHold: { type: 'boolean' },
   },
 };
 

@@ -86,6 +86,7 @@ export const en: Dictionary = {
   'col.document': 'Document',
   'col.signer': 'Signer',
   'overdue': 'Overdue',
+  'escalated': 'Escalated',
   'instance.diagram': 'State diagram',
   'instance.diagramDesc': 'The workflow states; the current state is highlighted and the path taken is drawn bold.',
   'instance.stepNow': 'now here',

@@ -87,6 +87,7 @@ export const id = {
   'col.document': 'Dokumen',
   'col.signer': 'Penanda tangan',
   'overdue': 'Terlambat',
+  'escalated': 'Dieskalasi',
   'instance.diagram': 'Diagram status',
   'instance.diagramDesc': 'Status alur kerja; status saat ini disorot dan jalur yang telah dilalui digambar tebal.',
   'instance.stepNow': 'sekarang di sini',

@@ -52,7 +52,7 @@ ${page.items.length === 0
     <td data-label="${t('col.amount')}" class="num">${rupiah(i.total)}</td>
     <td data-label="${t('col.state')}">${ctx.state(i.state)}</td>
     <td data-label="${t('inbox.submitted')}">${submitted(i.id)}</td>
-    <td data-label="${t('col.due')}">${when(i.dueAt, ctx.timezone)}${i.overdue ? html` <strong class="badge overdue">${t('overdue')}</strong>` : ''}</td>
+    <td data-label="${t('col.due')}">${when(i.dueAt, ctx.timezone)}${i.overdue ? html` <strong class="badge overdue">${t('overdue')}</strong>` : ''}${i.escalated ? html` <strong class="badge overdue">${t('escalated')}</strong>` : ''}</td>
   </tr>`)}</tbody>
 </table></div>`}
 ${nextHref ? html`<p><a href="${nextHref}" rel="next">${t('inbox.more')}</a></p>` : ''}`,
