@@ -2,8 +2,7 @@ import type { Request, Response } from 'express';
 import { id, type Dictionary, type MessageKey } from './id';
 import { en } from './en';
 import { roleLabel } from '../../auth/roles';
-import type { WorkflowPackage } from '../../engine/package';
-import { coreLabel, packageLabel, packageText, stateLabel } from './labels';
+import { coreLabel, packageLabel, packageText, stateLabel, type LabelledPackage } from './labels';
 
 export type Lang = 'id' | 'en';
 export const LANGS: readonly Lang[] = ['id', 'en'];
@@ -16,7 +15,7 @@ export type Translate = (key: MessageKey, params?: Record<string, string | numbe
 
 /** Where workflow labels are read: the app's registry (deps.engine.registry). */
 export interface PackageSource {
-  package(name: string): Pick<WorkflowPackage, 'title' | 'labels'> | undefined;
+  package(name: string): LabelledPackage | undefined;
 }
 
 /** A field's label: a workflow's data field with its workflow, a field of the core's own records by name alone. */
