@@ -13,6 +13,7 @@ import type { Step, WorkflowDefinition } from '../src/engine/definition';
 import { DefinitionChanged, definitionHash, listRegisteredVersions, registerDefinitions } from '../src/engine/definition-hash';
 import { normalizeSource } from '../src/engine/definition-source';
 import { Engine } from '../src/engine/engine';
+import { stepsOf } from '../src/engine/steps';
 import { defaultRegistry, registryOf } from '../src/engine/registry';
 import { budgetProposalV1 } from '../workflows/budget-proposal/v1';
 import { procurementDeliveryV1 } from '../workflows/procurement-delivery/v1';
@@ -23,17 +24,16 @@ const ROOT = path.resolve(__dirname, '..');
 
 /**
  * Budget proposal v2, defined here only: a required RKPD priority and a funding check by PPKD
- * between Bappeda's verification and TAPD's review.
+ * between Bappeda's verification and TAPD's review. Its other steps keep v1's facts.
  */
+const v1 = budgetProposalV1.steps;
+const ppkd: Step = { roles: ['ppkd'], scope: 'global', task: true, review: true };
 const v2Machine = setup({
   types: {
     context: {} as { data: Record<string, unknown>; submittedBy?: string },
     events: {} as { type: string; actor: string; comment?: string; data?: Record<string, unknown> },
     input: {} as { data: Record<string, unknown> },
-  },
-  guards: {
-    hasComment: ({ event }) => typeof event.comment === 'string' && event.comment.trim() !== '',
-    isSubmitter: ({ context, event }) => context.submittedBy === event.actor,
+    transitionMeta: {} as Step,
   },
   actions: {
     replaceData: assign({ data: ({ context, event }) => event.data ?? context.data }),
@@ -44,16 +44,19 @@ const v2Machine = setup({
   initial: 'draft',
   context: ({ input }) => ({ data: input.data }),
   states: {
-    draft: { on: { update: { actions: 'replaceData' }, submit: { target: 'opd_review', actions: 'recordSubmitter' } } },
+    draft: { on: { update: { actions: 'replaceData', meta: v1.draft!.update }, submit: { target: 'opd_review', actions: 'recordSubmitter', meta: v1.draft!.submit } } },
     opd_review: {
-      on: { withdraw: { target: 'draft', guard: 'isSubmitter' }, approve: { target: 'bappeda_verification' }, return: { target: 'draft', guard: 'hasComment' } },
+      on: {
+        withdraw: { target: 'draft', meta: v1.opd_review!.withdraw }, approve: { target: 'bappeda_verification', meta: v1.opd_review!.approve },
+        return: { target: 'draft', meta: v1.opd_review!.return },
+      },
     },
-    bappeda_verification: { on: { verify: { target: 'funding_check' }, return: { target: 'draft', guard: 'hasComment' } } },
-    funding_check: { on: { confirm: { target: 'tapd_review' }, return: { target: 'draft', guard: 'hasComment' } } },
+    bappeda_verification: { on: { verify: { target: 'funding_check', meta: v1.bappeda_verification!.verify }, return: { target: 'draft', meta: v1.bappeda_verification!.return } } },
+    funding_check: { on: { confirm: { target: 'tapd_review', meta: ppkd }, return: { target: 'draft', meta: { ...ppkd, requiresComment: true } } } },
     tapd_review: {
-      on: { approve: { target: 'approved' }, return: { target: 'draft', guard: 'hasComment' }, reject: { target: 'rejected', guard: 'hasComment' } },
+      on: { approve: { target: 'approved', meta: v1.tapd_review!.approve }, return: { target: 'draft', meta: v1.tapd_review!.return }, reject: { target: 'rejected', meta: v1.tapd_review!.reject } },
     },
-    approved: { on: { ratify: { target: 'ratified' } } },
+    approved: { on: { ratify: { target: 'ratified', meta: v1.approved!.ratify } } },
     ratified: { type: 'final' },
     rejected: { type: 'final' },
   },
@@ -70,14 +73,7 @@ const budgetProposalV2: WorkflowDefinition = {
     required: [...v1Schema.required, 'rkpdPriority'],
     properties: { ...v1Schema.properties, rkpdPriority: { type: 'string', minLength: 1, maxLength: 200 } },
   },
-  steps: {
-    ...budgetProposalV1.steps,
-    bappeda_verification: { ...budgetProposalV1.steps.bappeda_verification },
-    funding_check: {
-      confirm: { roles: ['ppkd'], scope: 'global', task: true, review: true },
-      return: { roles: ['ppkd'], scope: 'global', task: true, review: true, requiresComment: true },
-    },
-  },
+  steps: stepsOf(v2Machine),
 };
 
 /** A copy of v1 with one step's roles changed, as an engineer editing v1.ts in place would make. */
