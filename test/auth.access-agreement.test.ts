@@ -3,14 +3,14 @@ import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Db } from '../src/db/connect';
 import { allRoles, boundOpds, globalRoles, isGlobalRole, type Actor, type RoleGrant } from '../src/auth/roles';
 
-// The roles of the built-in packages are known once a registry has loaded them.
-const ALL_ROLES = (defaultRegistry(), allRoles());
-const GLOBAL_ROLES = new Set(globalRoles());
 import { allowedEvents, canRead } from '../src/auth/permissions';
 import { orgFieldsOf, type RoleName, type StepRef, stepKey, type WorkflowDefinition } from '../src/engine/definition';
 import { listTasks, visibility, visibilityBranches } from '../src/engine/read';
 import { defaultRegistry } from '../src/engine/registry';
 import { createTestDb } from './support/db';
+// The roles of the built-in packages are known once a registry has loaded them.
+const ALL_ROLES = (defaultRegistry(), allRoles());
+const GLOBAL_ROLES = new Set(globalRoles());
 
 /**
  * Who may act is stated once (src/auth/access.ts) and read twice: in JavaScript (allowedEvents,
