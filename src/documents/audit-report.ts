@@ -6,20 +6,23 @@ import type { DocumentAuthority } from './authority';
 import type { DocumentPool } from './pool';
 import type { DocumentContent } from './content';
 import { formatDateTimeId } from './format';
-import { eventWord, roleWord, stateWord, workflowWord } from './words';
+import { documentWords } from './words';
+import type { LabelledPackage } from '../web/i18n/labels';
 import type { WorkflowTime } from '../clock';
 
 /**
  * The auditor's working paper for one instance: its whole history and the hashes of its chain
  * and documents, signed with the deployment's seal, made on the fly (nothing is written). The
- * caller has loaded the instance through the engine, so read access is already checked.
+ * caller has loaded the instance through the engine, so read access is already checked; `pkg` is
+ * the instance's workflow package, whose labels the history is printed with.
  */
 export async function auditReport(
   db: Kysely<Database>, authority: DocumentAuthority, pool: DocumentPool,
-  instance: { row: InstanceRow; def: WorkflowDefinition }, readerName: string, verifyUrl: string,
+  instance: { row: InstanceRow; def: WorkflowDefinition; pkg: LabelledPackage | undefined }, readerName: string, verifyUrl: string,
   issue: { place: string; time: WorkflowTime },
 ): Promise<{ pdf: Buffer; sha256: string }> {
   const { row, def } = instance;
+  const words = documentWords(row.workflow, instance.pkg);
   const events = await db
     .selectFrom('audit_events')
     .leftJoin('users', 'users.username', 'audit_events.actor')
@@ -41,16 +44,16 @@ export async function auditReport(
     place: issue.place,
     issuedAt: now,
     timezone: issue.time.timeZone,
-    workflow: `${workflowWord(row.workflow)} versi ${def.version}`,
+    workflow: `${words.workflow} versi ${def.version}`,
     instanceTitle: row.title,
     fields: [
       // The record's id is how the audit trail and its export name it: an auditor's key, kept.
       ['ID berkas (jejak audit)', row.id],
-      ['Status / versi', `${stateWord(row.state)} / ${row.version}`],
-      ...events.map((e) => [`#${e.seq} ${eventWord(e.event)} — hash`, e.hash] as [string, string]),
+      ['Status / versi', `${words.state(row.state)} / ${row.version}`],
+      ...events.map((e) => [`#${e.seq} ${words.event(e.event)} — hash`, e.hash] as [string, string]),
       ...docs.map((d) => [`Dokumen ${d.number} (${d.title}) — SHA-256`, d.sha256] as [string, string]),
     ],
-    history: events.map((e) => ({ at: e.at, actor: `${e.full_name ?? e.actor}${e.actor_role ? ` (${roleWord(e.actor_role)})` : ''}`, event: eventWord(e.event), from: stateWord(e.from_state), to: stateWord(e.to_state), comment: e.comment })),
+    history: events.map((e) => ({ at: e.at, actor: `${e.full_name ?? e.actor}${e.actor_role ? ` (${words.role(e.actor_role)})` : ''}`, event: words.event(e.event), from: words.state(e.from_state), to: words.state(e.to_state), comment: e.comment })),
     comment: `Disusun untuk ${readerName} pada ${formatDateTimeId(now, issue.time.timeZone)}`,
     signer: { name: authority.seal.name, position: 'Segel elektronik sistem', orgName: authority.seal.org },
   };

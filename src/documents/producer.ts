@@ -12,7 +12,7 @@ import { InvalidDocumentNumber } from './errors';
 import type { DocumentPool } from './pool';
 import type { Clock } from '../clock';
 import type { Actor } from '../auth/roles';
-import { eventWord, roleWord, stateWord, workflowWord } from './words';
+import { documentWords, type DocumentWords } from './words';
 
 export interface ProducerSettings {
   government: string;
@@ -53,7 +53,7 @@ function stampedNumber(data: Record<string, unknown>, field: string): string {
  * What a stage document shows of the history, read with bounded queries: the latest transitions
  * (their comments clipped) and the latest comments in full, with counts of the earlier ones.
  */
-async function boundedHistory(db: Kysely<Database>, instanceId: string) {
+async function boundedHistory(db: Kysely<Database>, instanceId: string, words: DocumentWords) {
   const latest = (comments: boolean, limit: number) => db
     .selectFrom('audit_events')
     .leftJoin('users', 'users.username', 'audit_events.actor')
@@ -79,7 +79,7 @@ async function boundedHistory(db: Kysely<Database>, instanceId: string) {
     .executeTakeFirstOrThrow();
   return {
     transitions: transitions.map((h) => ({
-      at: h.at, actor: h.full_name ?? h.actor, event: eventWord(h.event), from: stateWord(h.from_state), to: stateWord(h.to_state),
+      at: h.at, actor: h.full_name ?? h.actor, event: words.event(h.event), from: words.state(h.from_state), to: words.state(h.to_state),
       comment: h.comment && clipText(h.comment, DOCUMENT_BOUNDS.historyCommentChars),
     })),
     transitionsOmitted: Math.max(0, counts.transitions - transitions.length),
@@ -119,7 +119,8 @@ export class StageDocuments implements DocumentProducer {
       const identity = await signingIdentityFor(this.db, this.masterKey, this.authority, {
         username: actor.username, fullName: actor.fullName, orgName: actor.orgName,
       });
-      const past = spec.public ? undefined : await boundedHistory(this.db, row.id);
+      const words = documentWords(row.workflow, req.pkg);
+      const past = spec.public ? undefined : await boundedHistory(this.db, row.id, words);
       const nip = (await this.db.selectFrom('users').select('nip').where('username', '=', actor.username).executeTakeFirst())?.nip ?? undefined;
       const documentId = crypto.randomUUID();
       const content: DocumentContent = {
@@ -135,7 +136,7 @@ export class StageDocuments implements DocumentProducer {
         place: this.settings.place,
         issuedAt,
         timezone: this.settings.timezone,
-        workflow: workflowWord(row.workflow),
+        workflow: words.workflow,
         instanceTitle: row.title,
         lines: linesOf(row.data),
         total: row.total ?? undefined,
@@ -143,7 +144,7 @@ export class StageDocuments implements DocumentProducer {
         history: past ? [
           ...past.transitions,
           {
-            at: issuedAt.toISOString(), actor: actor.fullName, event: eventWord(event.type), from: stateWord(row.state), to: stateWord(req.nextState),
+            at: issuedAt.toISOString(), actor: actor.fullName, event: words.event(event.type), from: words.state(row.state), to: words.state(req.nextState),
             comment: event.comment && clipText(event.comment, DOCUMENT_BOUNDS.historyCommentChars),
           },
         ] : [],
@@ -151,8 +152,8 @@ export class StageDocuments implements DocumentProducer {
         discussion: past && { comments: past.comments, omitted: past.commentsOmitted },
         comment: spec.public ? null : event.comment,
         signer: req.actingFor
-          ? { name: actor.fullName, position: req.actingFor.position || roleWord(req.role), orgName: actor.orgName, acting: true, nip }
-          : { name: actor.fullName, position: actor.position || roleWord(req.role), orgName: actor.orgName, nip },
+          ? { name: actor.fullName, position: req.actingFor.position || words.role(req.role), orgName: actor.orgName, acting: true, nip }
+          : { name: actor.fullName, position: actor.position || words.role(req.role), orgName: actor.orgName, nip },
       };
       const signed = await this.pool.renderAndSign(content, identity);
       return {

@@ -1,13 +1,28 @@
-import { eventLabels, roleLabels, stateLabels, workflowLabels } from '../web/i18n/labels';
+import { roleLabel } from '../auth/roles';
+import { packageLabel, stateLabel, type LabelledPackage } from '../web/i18n/labels';
 
 /**
- * The words a document prints for a workflow's identifiers: officers read labels in Bahasa
- * Indonesia, not state, event, role or workflow ids. An id without a label is printed with its
- * underscores and dashes as spaces, as the console does.
+ * The words a document prints for one workflow's identifiers: officers read labels in Bahasa
+ * Indonesia, not state, event, role or workflow ids, and each workflow labels its own (from its
+ * package). An id without a label is printed with its underscores and dashes as spaces, as the
+ * console does.
  */
-const label = (table: Readonly<Record<string, string>>, id: string): string => (Object.hasOwn(table, id) ? table[id]! : id.replace(/[_-]+/g, ' '));
+export interface DocumentWords {
+  /** The workflow's title. */
+  workflow: string;
+  state(id: string | null): string;
+  event(id: string): string;
+  role(id: string): string;
+}
 
-export const stateWord = (id: string | null): string => (id === null ? '-' : label(stateLabels.id, id));
-export const eventWord = (id: string): string => label(eventLabels.id, id);
-export const roleWord = (id: string): string => label(roleLabels.id, id);
-export const workflowWord = (id: string): string => label(workflowLabels.id, id);
+const readable = (id: string): string => id.replace(/[_-]+/g, ' ');
+
+/** The words of `workflow`, read from its package (`registry.package(workflow)`); none loaded: ids made readable. */
+export function documentWords(workflow: string, pkg: LabelledPackage | undefined): DocumentWords {
+  return {
+    workflow: pkg?.title.id ?? readable(workflow),
+    state: (id) => (id === null ? '-' : stateLabel(pkg, 'id', id, readable)),
+    event: (id) => packageLabel(pkg, 'id', 'events', id) ?? readable(id),
+    role: (id) => roleLabel(id, 'id') ?? readable(id),
+  };
+}

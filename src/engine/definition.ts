@@ -78,6 +78,7 @@ export interface StepRef {
   event: string;
 }
 
+/** The facts of one step, written once as the `meta` of its machine transition (src/engine/steps.ts). */
 export interface Step {
   roles: readonly RoleName[];
   scope: StepScope;
@@ -168,6 +169,10 @@ export interface WorkflowDefinition {
   receiptSchema?: Record<string, unknown>;
   /** Roles allowed to create an instance; the instance belongs to the OPD where the role is held. */
   creatorRoles: readonly RoleName[];
+  /**
+   * Step facts per state (nested ones as `parent.child`) and event: `stepsOf(machine)`, derived from
+   * the transitions' meta; the registry refuses a table that does not match the machine.
+   */
   steps: Readonly<Record<string, Readonly<Record<string, Step>>>>;
   /** Computes derived values (amounts, totals) after schema validation; returns problems it finds. */
   normalize(data: Record<string, unknown>): NormalizedData | { problems: DataProblem[] };

@@ -19,6 +19,7 @@ import {
 } from '../errors';
 import { orgFieldsOf, stepKey, type DataProblem, type NormalizedData, type Step, type WorkflowDefinition } from './definition';
 import type { WorkflowRegistry } from './registry';
+import type { WorkflowPackage } from './package';
 import { invalidTextProblems, schemaProblems } from './validate';
 import { commentProblems } from './comment-rules';
 import { refuseUnprintable } from '../documents/printable';
@@ -39,6 +40,8 @@ export interface PreparedDocument {
 
 export interface DocumentRequest {
   def: WorkflowDefinition;
+  /** The workflow's package: the document prints its labels. */
+  pkg: WorkflowPackage | undefined;
   step: Step;
   event: { type: string; comment: string | null };
   row: InstanceRow;
@@ -158,7 +161,7 @@ export class Engine {
       const shown = normalized ? { ...row, data: normalized.data, title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total } : row;
       const document =
         step.document && this.deps.documents
-          ? await this.deps.documents.prepare({ def, step, event: { type: input.type, comment: plan.comment }, row: shown, nextState: plan.nextState, actor, role, actingFor: plan.actingFor })
+          ? await this.deps.documents.prepare({ def, pkg: this.deps.registry.package(row.workflow), step, event: { type: input.type, comment: plan.comment }, row: shown, nextState: plan.nextState, actor, role, actingFor: plan.actingFor })
           : undefined;
       try {
         return await this.withIdempotency(idem, async (trx) => {

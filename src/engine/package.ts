@@ -8,7 +8,8 @@
  *   the package and its schema folder (src/engine/fingerprint.ts).
  * - roles: the package's roles with their labels; a role another package also declares must be
  *   declared the same way (a role is one office's duty, whichever workflow it acts in).
- * - labels: states, events and fields in both console languages; may change in place.
+ * - labels: states, events, fields and the package's own texts in both console languages; may
+ *   change in place.
  * - hooks: named rules a step runs inside its transaction (`Step.rule`), routes, OpenAPI paths,
  *   demo data, list and dashboard facts.
  */
@@ -42,6 +43,11 @@ export interface PackageLabels {
   events?: Readonly<Record<string, string>>;
   /** By data property name. */
   fields?: Readonly<Record<string, string>>;
+  /**
+   * The package's own sentences by key (a dashboard section's heading, a receipt's note), with
+   * `{name}` for a value filled in; the console's own words stay in src/web/i18n.
+   */
+  texts?: Readonly<Record<string, string>>;
 }
 
 export interface PackageVersion {

@@ -1,7 +1,8 @@
 import { checkSeparations, type WorkflowDefinition } from './definition';
 import type { LoadedPackage, WorkflowPackage } from './package';
 import { builtinPackages } from './packages';
-import { installRoles } from '../auth/roles';
+import { CORE_ROLES, installRoles } from '../auth/roles';
+import { checkSteps } from './steps';
 import { checkSlaFacts } from './timers';
 
 /** Every registered workflow version; instances keep the version they started with. */
@@ -19,6 +20,7 @@ export class WorkflowRegistry {
         if (def.name !== pkg.name) throw new Error(`workflow package ${pkg.name} holds a version of ${def.name}`);
         const key = `${def.name}@${def.version}`;
         if (this.byKey.has(key)) throw new Error(`workflow ${key} is registered twice`);
+        checkSteps(def, new Set([...Object.keys(pkg.roles), ...Object.keys(CORE_ROLES)]));
         checkSeparations(def);
         checkSlaFacts(def);
         this.byKey.set(key, def);

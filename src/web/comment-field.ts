@@ -14,9 +14,9 @@ export function typedComment(value: unknown): string {
   return typeof value === 'string' ? value.replace(/\r\n/g, '\n') : '';
 }
 
-/** What the console says about a refused comment: missing, too long, or not storable text. */
-export function commentErrorText(ctx: I18n, err: GrmsError, event: string): string {
-  if (err.code === 'COMMENT_REQUIRED') return ctx.t('instance.commentMissing', { event: ctx.event(event) });
+/** What the console says about a refused comment on an event of `workflow`: missing, too long, or not storable text. */
+export function commentErrorText(ctx: I18n, err: GrmsError, workflow: string, event: string): string {
+  if (err.code === 'COMMENT_REQUIRED') return ctx.t('instance.commentMissing', { event: ctx.event(workflow, event) });
   const problem = err.errors?.find((e) => e.path === '/comment');
   if (err.code === 'UNPRINTABLE_TEXT' && problem) return errorMessage(ctx, problem.message);
   if (problem?.message.startsWith('must be at most')) return ctx.t('instance.commentTooLong', { max: MAX_COMMENT_LENGTH });

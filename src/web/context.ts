@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import { hasRole, type Actor } from '../auth/roles';
 import { forbidden } from '../errors';
 import type { I18n } from './i18n';
+import type { WorkflowRegistry } from '../engine/registry';
 
 /** What every console page knows about the request; set by the router on res.locals.web. */
 export interface WebContext extends I18n {
@@ -11,6 +12,8 @@ export interface WebContext extends I18n {
   /** The path and query of this page (for the language switch and sign-in redirects). */
   url: string;
   timezone: string;
+  /** The loaded workflows (deps.engine.registry): the menu follows what they let the user do. */
+  registry: WorkflowRegistry;
 }
 
 export function ctxOf(res: Response): WebContext {

@@ -45,7 +45,7 @@ export function layout(ctx: WebContext, { title, body, notice }: PageOptions): S
 <header class="top">
   <a class="brand" href="${actor ? '/inbox' : '/signin'}">${t('app.name')}<span class="tagline">${t('app.tagline')}</span></a>
   <nav aria-label="${t('nav.main')}">
-    <ul>${navFor(actor).map((e) => html`<li><a href="${e.href}"${current === e.href || current.startsWith(`${e.href}/`) ? html` aria-current="page"` : ''}>${t(e.label)}</a></li>`)}</ul>
+    <ul>${navFor(actor, ctx.registry).map((e) => html`<li><a href="${e.href}"${current === e.href || current.startsWith(`${e.href}/`) ? html` aria-current="page"` : ''}>${t(e.label)}</a></li>`)}</ul>
   </nav>
   <div class="who">
     <a href="${switchLangHref(ctx)}" lang="${ctx.lang === 'id' ? 'en' : 'id'}" aria-label="${t('lang.switchLabel')}">${t('lang.switch')}</a>

@@ -27,7 +27,7 @@ import { listPages } from './pages/lists';
  * returning a Router from src/web/pages/something.ts and list it here (routes with their full
  * paths, no mount path: test/web.matrix.test.ts reads them from here and wants a row for each);
  * put its menu entry (with the roles that see it) in src/web/nav.ts and its labels in both i18n
- * dictionaries. In a page:
+ * dictionaries (a workflow's own words come from its package: ctx.state(workflow, name) …). In a page:
  * `userOf(res)` / `userWithRole(res, 'auditor')` (redirect to sign-in / 403 page), build HTML with
  * `html\`…\`` (escapes), send it with `sendPage`, and put `csrfField(ctxOf(res))` in every form:
  * POSTs without the token never reach the page.
@@ -72,7 +72,10 @@ function contextLoader(deps: WebDeps): RequestHandler {
         res.cookie(ANON_CSRF_COOKIE, csrf, cookieOptions(req, deps));
       }
     }
-    const ctx: WebContext = { ...i18n(chooseLang(req, res, cookies, deps.secureCookies)), actor, csrf, url: req.originalUrl, timezone: deps.timezone };
+    const ctx: WebContext = {
+      ...i18n(chooseLang(req, res, cookies, deps.secureCookies), deps.engine.registry), actor, csrf, url: req.originalUrl, timezone: deps.timezone,
+      registry: deps.engine.registry,
+    };
     res.locals.web = ctx;
     if (actor) {
       res.locals.actor = actor; // the access log names the user

@@ -1,5 +1,6 @@
 import { assign, setup } from 'xstate';
-import type { WorkflowDefinition } from '../../src/engine/definition';
+import type { Step, WorkflowDefinition } from '../../src/engine/definition';
+import { stepsOf } from '../../src/engine/steps';
 import type { WorkflowPackage } from '../../src/engine/package';
 
 /**
@@ -27,13 +28,27 @@ const machine = setup({
   id: INQUIRY,
   initial: 'open',
   context: ({ input }) => ({ data: input.data }),
+  // Each transition carries its step facts as meta (src/engine/steps.ts derives the table).
   states: {
-    open: { on: { answer: { target: 'answered' } } },
+    open: {
+      on: {
+        answer: {
+          target: 'answered',
+          meta: {
+            roles: ['inquiry_clerk'], scope: 'instance-org', task: true, review: false,
+            escalateTo: { roles: ['inquiry_head'], scope: 'data-org', orgField: 'office' },
+          } satisfies Step,
+        },
+      },
+    },
     answered: {
       on: {
-        confirm: { target: 'closed' },
-        object: { target: 'open' },
-        close_silent: { target: 'closed', guard: 'notOnHold', actions: 'takeData' },
+        confirm: { target: 'closed', meta: { roles: ['inquirer'], scope: 'instance-org', task: true, review: false } satisfies Step },
+        object: { target: 'open', meta: { roles: ['inquirer'], scope: 'instance-org', task: true, review: false, requiresComment: true } satisfies Step },
+        close_silent: {
+          target: 'closed', guard: 'notOnHold', actions: 'takeData',
+          meta: { roles: [], scope: 'timer', task: false, review: false, effect: ({ data, actor }) => ({ ...data, closedBy: actor }) } satisfies Step,
+        },
       },
     },
     closed: { type: 'final' },
@@ -68,22 +83,7 @@ export const inquiryV1: WorkflowDefinition = {
       answered: { days: 2, fire: 'close_silent' },
     },
   },
-  steps: {
-    open: {
-      answer: {
-        roles: ['inquiry_clerk'], scope: 'instance-org', task: true, review: false,
-        escalateTo: { roles: ['inquiry_head'], scope: 'data-org', orgField: 'office' },
-      },
-    },
-    answered: {
-      confirm: { roles: ['inquirer'], scope: 'instance-org', task: true, review: false },
-      object: { roles: ['inquirer'], scope: 'instance-org', task: true, review: false, requiresComment: true },
-      close_silent: {
-        roles: [], scope: 'timer', task: false, review: false,
-        effect: ({ data, actor }) => ({ ...data, closedBy: actor }),
-      },
-    },
-  },
+  steps: stepsOf(machine),
 };
 
 export const inquiryPackage: WorkflowPackage = {

@@ -31,6 +31,14 @@ export const budgetProposalPackage: WorkflowPackage = {
         fundingSource: 'Sumber dana', lines: 'Rincian belanja', account: 'Kode rekening',
         description: 'Uraian', volume: 'Volume', unitPrice: 'Harga satuan', amount: 'Jumlah', total: 'Total'
       },
+      // The dashboard's budget section.
+      texts: {
+        'dashboard.budget': 'Pagu, disetujui dan disahkan',
+        'dashboard.budgetDesc': 'Per OPD untuk tahun anggaran {year}: pagu, jumlah usulan RKA yang disetujui TAPD (termasuk yang sudah disahkan) dan yang disahkan menjadi DPA.',
+        'dashboard.chartTitle': 'Pagu, disetujui dan disahkan per OPD, {year}',
+        'dashboard.ceiling': 'Pagu', 'dashboard.approved': 'Disetujui', 'dashboard.ratified': 'Disahkan',
+        'dashboard.noCeiling': 'belum ditetapkan',
+      },
     },
     en: {
       states: {
@@ -48,6 +56,13 @@ export const budgetProposalPackage: WorkflowPackage = {
         fundingSource: 'Funding source', lines: 'Budget lines', account: 'Account code',
         description: 'Description', volume: 'Volume', unitPrice: 'Unit price', amount: 'Amount',
         total: 'Total'
+      },
+      texts: {
+        'dashboard.budget': 'Ceiling, approved and ratified',
+        'dashboard.budgetDesc': 'Per OPD for fiscal year {year}: the ceiling, the budget proposals approved by TAPD (including those already ratified) and those ratified as DPA.',
+        'dashboard.chartTitle': 'Ceiling, approved and ratified per OPD, {year}',
+        'dashboard.ceiling': 'Ceiling', 'dashboard.approved': 'Approved', 'dashboard.ratified': 'Ratified',
+        'dashboard.noCeiling': 'not set',
       },
     },
   },

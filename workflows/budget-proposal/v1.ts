@@ -1,6 +1,7 @@
 import { assign, setup } from 'xstate';
 import schema from '../../schemas/budget-proposal/v1.schema.json';
-import type { DataProblem, NormalizedData, WorkflowDefinition } from '../../src/engine/definition';
+import type { DataProblem, NormalizedData, Step, WorkflowDefinition } from '../../src/engine/definition';
+import { stepsOf } from '../../src/engine/steps';
 import { hundredths, lineAmount, quantityProblem, toSafeNumber } from '../../src/engine/money';
 import { requiring, withProperties } from '../../src/engine/stored-schema';
 
@@ -12,15 +13,17 @@ interface BudgetContext {
   submittedBy?: string;
 }
 
+const planner = { roles: ['planner'], scope: 'instance-org', review: false } as const;
+const returnStep = (role: 'opd_head' | 'bappeda_verifier' | 'tapd', scope: 'instance-org' | 'global') =>
+  ({ roles: [role], scope, task: true, review: true, requiresComment: true, document: { title: 'Nota Pengembalian' } }) as const;
+
+/** Each transition carries its step facts as `meta` (src/engine/steps.ts derives the steps table). */
 export const machine = setup({
   types: {
     context: {} as BudgetContext,
     events: {} as BudgetEvent,
     input: {} as { data: Record<string, unknown> },
-  },
-  guards: {
-    hasComment: ({ event }) => typeof event.comment === 'string' && event.comment.trim() !== '',
-    isSubmitter: ({ context, event }) => context.submittedBy === event.actor,
+    transitionMeta: {} as Step,
   },
   actions: {
     replaceData: assign({ data: ({ context, event }) => event.data ?? context.data }),
@@ -33,39 +36,46 @@ export const machine = setup({
   states: {
     draft: {
       on: {
-        update: { actions: 'replaceData' },
-        submit: { target: 'opd_review', actions: 'recordSubmitter' },
+        update: { actions: 'replaceData', meta: { ...planner, task: false, replacesData: true } },
+        submit: { target: 'opd_review', actions: 'recordSubmitter', meta: { ...planner, task: true, document: { title: 'Surat Pengantar RKA' } } },
       },
     },
     opd_review: {
       on: {
-        withdraw: { target: 'draft', guard: 'isSubmitter' },
-        approve: { target: 'bappeda_verification' },
-        return: { target: 'draft', guard: 'hasComment' },
+        // Scope 'submitter': only whoever submitted last (context.submittedBy) may withdraw.
+        withdraw: { target: 'draft', meta: { roles: ['planner'], scope: 'submitter', task: false, review: false } },
+        approve: {
+          target: 'bappeda_verification',
+          meta: { roles: ['opd_head'], scope: 'instance-org', task: true, review: true, document: { title: 'Lembar Persetujuan Kepala OPD' } },
+        },
+        return: { target: 'draft', meta: returnStep('opd_head', 'instance-org') },
       },
     },
     bappeda_verification: {
       on: {
-        verify: { target: 'tapd_review' },
-        return: { target: 'draft', guard: 'hasComment' },
+        verify: { target: 'tapd_review', meta: { roles: ['bappeda_verifier'], scope: 'global', task: true, review: true, document: { title: 'Berita Acara Verifikasi Bappeda' } } },
+        return: { target: 'draft', meta: returnStep('bappeda_verifier', 'global') },
       },
     },
     tapd_review: {
       on: {
-        approve: { target: 'approved' },
-        return: { target: 'draft', guard: 'hasComment' },
-        reject: { target: 'rejected', guard: 'hasComment' },
+        // Four eyes: whoever verified at Bappeda (or acted for the verifier) does not approve at TAPD.
+        approve: {
+          target: 'approved',
+          meta: {
+            roles: ['tapd'], scope: 'global', task: true, review: true, rule: 'withinCeiling', separateFrom: [{ state: 'bappeda_verification', event: 'verify' }],
+            document: { title: 'Berita Acara Persetujuan TAPD' },
+          },
+        },
+        return: { target: 'draft', meta: returnStep('tapd', 'global') },
+        reject: { target: 'rejected', meta: { roles: ['tapd'], scope: 'global', task: true, review: true, requiresComment: true, document: { title: 'Nota Penolakan' } } },
       },
     },
-    approved: { on: { ratify: { target: 'ratified' } } },
+    approved: { on: { ratify: { target: 'ratified', meta: { roles: ['ppkd'], scope: 'global', task: true, review: true, document: { title: 'DPA-SKPD' } } } } },
     ratified: { type: 'final' },
     rejected: { type: 'final' },
   },
 });
-
-const planner = { roles: ['planner'], scope: 'instance-org', review: false } as const;
-const returnStep = (role: 'opd_head' | 'bappeda_verifier' | 'tapd', scope: 'instance-org' | 'global') =>
-  ({ roles: [role], scope, task: true, review: true, requiresComment: true, document: { title: 'Nota Pengembalian' } }) as const;
 
 function normalize(input: Record<string, unknown>): NormalizedData | { problems: DataProblem[] } {
   const problems: DataProblem[] = [];
@@ -124,31 +134,5 @@ export const budgetProposalV1: WorkflowDefinition = {
   normalize,
   // Defaults; a deployment sets its own with GRMS_SLA_BUDGET_PROPOSAL (e.g. "tapd_review=15").
   sla: { states: { opd_review: 5, bappeda_verification: 10, tapd_review: 10, approved: 5 } },
-  steps: {
-    draft: {
-      update: { ...planner, task: false, replacesData: true },
-      submit: { ...planner, task: true, document: { title: 'Surat Pengantar RKA' } },
-    },
-    opd_review: {
-      withdraw: { roles: ['planner'], scope: 'submitter', task: false, review: false },
-      approve: { roles: ['opd_head'], scope: 'instance-org', task: true, review: true, document: { title: 'Lembar Persetujuan Kepala OPD' } },
-      return: returnStep('opd_head', 'instance-org'),
-    },
-    bappeda_verification: {
-      verify: { roles: ['bappeda_verifier'], scope: 'global', task: true, review: true, document: { title: 'Berita Acara Verifikasi Bappeda' } },
-      return: returnStep('bappeda_verifier', 'global'),
-    },
-    tapd_review: {
-      // Four eyes: whoever verified at Bappeda (or acted for the verifier) does not approve at TAPD.
-      approve: {
-        roles: ['tapd'], scope: 'global', task: true, review: true, rule: 'withinCeiling', separateFrom: [{ state: 'bappeda_verification', event: 'verify' }],
-        document: { title: 'Berita Acara Persetujuan TAPD' },
-      },
-      return: returnStep('tapd', 'global'),
-      reject: { roles: ['tapd'], scope: 'global', task: true, review: true, requiresComment: true, document: { title: 'Nota Penolakan' } },
-    },
-    approved: {
-      ratify: { roles: ['ppkd'], scope: 'global', task: true, review: true, document: { title: 'DPA-SKPD' } },
-    },
-  },
+  steps: stepsOf(machine),
 };

@@ -33,7 +33,7 @@ export const permitPackage: WorkflowPackage = {
         floorArea: 'Luas lantai (m²)', technicalAgency: 'OPD tim teknis', attachments: 'Lampiran',
         sha256: 'SHA-256 berkas', fee: 'Retribusi', paymentReference: 'Referensi pembayaran',
         registrationNumber: 'Nomor registrasi', pin: 'PIN (simpan, tidak ditampilkan lagi)',
-        registeredAt: 'Terdaftar'
+        registeredAt: 'Terdaftar', permitNumber: 'Nomor izin'
       },
     },
     en: {
@@ -54,7 +54,7 @@ export const permitPackage: WorkflowPackage = {
         floorArea: 'Floor area (m²)', technicalAgency: 'Technical agency (OPD)', attachments: 'Attachments',
         sha256: 'File SHA-256', fee: 'Fee', paymentReference: 'Payment reference',
         registrationNumber: 'Registration number', pin: 'PIN (keep it, it is not shown again)',
-        registeredAt: 'Registered'
+        registeredAt: 'Registered', permitNumber: 'Permit number'
       },
     },
   },

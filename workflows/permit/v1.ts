@@ -6,6 +6,7 @@ import { quantityProblem } from '../../src/engine/money';
 import { registerPermit, takePermitNumber } from '../../src/permits/numbers';
 import { PIN_DIGITS } from '../../src/permits/pin';
 import { withProperties } from '../../src/engine/stored-schema';
+import { stepsOf } from '../../src/engine/steps';
 
 /**
  * Permit v1: an application for a regional permit (PBG building approval, SLF, izin reklame) at
@@ -14,46 +15,6 @@ import { withProperties } from '../../src/engine/stored-schema';
  * names (`technicalAgency`, e.g. pupr): its technical team and its head.
  */
 type PermitEvent = { type: string; actor: string; comment?: string; data?: Record<string, unknown> };
-
-export const machine = setup({
-  types: {
-    context: {} as { data: Record<string, unknown> },
-    events: {} as PermitEvent,
-    input: {} as { data: Record<string, unknown> },
-  },
-  guards: {
-    hasComment: ({ event }) => typeof event.comment === 'string' && event.comment.trim() !== '',
-  },
-  actions: {
-    // Events that carry data (resubmit, assess_fee, confirm_payment, the stamped permit number)
-    // arrive with the instance's whole new data, computed by the engine.
-    takeData: assign({ data: ({ context, event }) => event.data ?? context.data }),
-  },
-}).createMachine({
-  id: 'permit',
-  initial: 'completeness_check',
-  context: ({ input }) => ({ data: input.data }),
-  states: {
-    completeness_check: {
-      on: {
-        mark_complete: { target: 'technical_review' },
-        mark_incomplete: { target: 'returned', guard: 'hasComment' },
-      },
-    },
-    returned: { on: { resubmit: { target: 'completeness_check', actions: 'takeData' } } },
-    technical_review: {
-      on: {
-        recommend: { target: 'fee_assessment' },
-        reject: { target: 'rejected', guard: 'hasComment' },
-      },
-    },
-    fee_assessment: { on: { assess_fee: { target: 'awaiting_payment', actions: 'takeData' } } },
-    awaiting_payment: { on: { confirm_payment: { target: 'pending_signature', actions: 'takeData' } } },
-    pending_signature: { on: { sign: { target: 'issued', actions: 'takeData' } } },
-    issued: { type: 'final' },
-    rejected: { type: 'final' },
-  },
-});
 
 /** Archive classification codes (≈: from the archive classification, not checked article by article). */
 export const CLASSIFICATION = { permit: '503', stage: '500', retribution: '973' } as const;
@@ -80,6 +41,84 @@ const defs = schema.$defs;
 const frontdesk = { roles: ['frontdesk'], scope: 'instance-org', task: true, review: false } as const;
 const stageDoc = (title: string) => ({ title, classification: CLASSIFICATION.stage });
 const technical: Pick<Step, 'roles' | 'scope' | 'orgField' | 'task'> = { roles: ['technical_team'], scope: 'data-org', orgField: 'technicalAgency', task: true };
+
+/** Each transition carries its step facts as `meta` (src/engine/steps.ts derives the steps table). */
+export const machine = setup({
+  types: {
+    context: {} as { data: Record<string, unknown> },
+    events: {} as PermitEvent,
+    input: {} as { data: Record<string, unknown> },
+    transitionMeta: {} as Step,
+  },
+  actions: {
+    // Events that carry data (resubmit, assess_fee, confirm_payment, the stamped permit number)
+    // arrive with the instance's whole new data, computed by the engine.
+    takeData: assign({ data: ({ context, event }) => event.data ?? context.data }),
+  },
+}).createMachine({
+  id: 'permit',
+  initial: 'completeness_check',
+  context: ({ input }) => ({ data: input.data }),
+  states: {
+    completeness_check: {
+      on: {
+        mark_complete: { target: 'technical_review', meta: { ...frontdesk, document: stageDoc('Berita Acara Pemeriksaan Kelengkapan Berkas') } },
+        mark_incomplete: { target: 'returned', meta: { ...frontdesk, requiresComment: true, document: stageDoc('Surat Pengembalian Berkas Permohonan') } },
+      },
+    },
+    returned: {
+      on: { resubmit: { target: 'completeness_check', actions: 'takeData', meta: { ...frontdesk, replacesData: true, document: stageDoc('Tanda Terima Perbaikan Berkas') } } },
+    },
+    technical_review: {
+      on: {
+        // The team's recommendation counts as submitting: whoever made it may not assess the fee or sign.
+        recommend: { target: 'fee_assessment', meta: { ...technical, review: false, submits: true, document: stageDoc('Rekomendasi Teknis') } },
+        reject: { target: 'rejected', meta: { ...technical, review: false, requiresComment: true, document: stageDoc('Surat Penolakan Permohonan Izin') } },
+      },
+    },
+    fee_assessment: {
+      on: {
+        assess_fee: {
+          target: 'awaiting_payment',
+          actions: 'takeData',
+          meta: {
+            roles: ['opd_head'], scope: 'data-org', orgField: 'technicalAgency', task: true, review: true,
+            payload: { schema: defs.feeAssessment, merge: (data, p) => ({ ...data, fee: p.fee }) },
+            document: { title: 'Surat Ketetapan Retribusi Daerah (SKRD)', classification: CLASSIFICATION.retribution },
+          },
+        },
+      },
+    },
+    awaiting_payment: {
+      on: {
+        confirm_payment: {
+          target: 'pending_signature',
+          actions: 'takeData',
+          meta: {
+            roles: ['cashier'], scope: 'instance-org', task: true, review: false,
+            payload: { schema: defs.paymentConfirmation, merge: (data, p) => ({ ...data, paymentReference: p.paymentReference }) },
+            document: { title: 'Tanda Bukti Pembayaran Retribusi', classification: CLASSIFICATION.retribution },
+          },
+        },
+      },
+    },
+    pending_signature: {
+      on: {
+        sign: {
+          target: 'issued',
+          actions: 'takeData',
+          meta: {
+            roles: ['permit_head'], scope: 'instance-org', task: true, review: true,
+            stamp: { field: 'permitNumber', take: (db, row, at) => takePermitNumber(db, row, at, CLASSIFICATION.permit) },
+            document: { title: 'Surat Keputusan Izin', numberFrom: 'permitNumber', public: true },
+          },
+        },
+      },
+    },
+    issued: { type: 'final' },
+    rejected: { type: 'final' },
+  },
+});
 
 function normalize(input: Record<string, unknown>): NormalizedData | { problems: DataProblem[] } {
   const applicant = input.applicant as { name: string };
@@ -147,39 +186,5 @@ export const permitV1: WorkflowDefinition = {
   },
   documentFields,
   onCreate: async (trx, { row, at }) => ({ ...(await registerPermit(trx, row, at)) }),
-  steps: {
-    completeness_check: {
-      mark_complete: { ...frontdesk, document: stageDoc('Berita Acara Pemeriksaan Kelengkapan Berkas') },
-      mark_incomplete: { ...frontdesk, requiresComment: true, document: stageDoc('Surat Pengembalian Berkas Permohonan') },
-    },
-    returned: {
-      resubmit: { ...frontdesk, replacesData: true, document: stageDoc('Tanda Terima Perbaikan Berkas') },
-    },
-    technical_review: {
-      // The team's recommendation counts as submitting: whoever made it may not assess the fee or sign.
-      recommend: { ...technical, review: false, submits: true, document: stageDoc('Rekomendasi Teknis') },
-      reject: { ...technical, review: false, requiresComment: true, document: stageDoc('Surat Penolakan Permohonan Izin') },
-    },
-    fee_assessment: {
-      assess_fee: {
-        roles: ['opd_head'], scope: 'data-org', orgField: 'technicalAgency', task: true, review: true,
-        payload: { schema: defs.feeAssessment, merge: (data, p) => ({ ...data, fee: p.fee }) },
-        document: { title: 'Surat Ketetapan Retribusi Daerah (SKRD)', classification: CLASSIFICATION.retribution },
-      },
-    },
-    awaiting_payment: {
-      confirm_payment: {
-        roles: ['cashier'], scope: 'instance-org', task: true, review: false,
-        payload: { schema: defs.paymentConfirmation, merge: (data, p) => ({ ...data, paymentReference: p.paymentReference }) },
-        document: { title: 'Tanda Bukti Pembayaran Retribusi', classification: CLASSIFICATION.retribution },
-      },
-    },
-    pending_signature: {
-      sign: {
-        roles: ['permit_head'], scope: 'instance-org', task: true, review: true,
-        stamp: { field: 'permitNumber', take: (db, row, at) => takePermitNumber(db, row, at, CLASSIFICATION.permit) },
-        document: { title: 'Surat Keputusan Izin', numberFrom: 'permitNumber', public: true },
-      },
-    },
-  },
+  steps: stepsOf(machine),
 };

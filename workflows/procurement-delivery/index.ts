@@ -37,7 +37,14 @@ export const procurementDeliveryPackage: WorkflowPackage = {
         maintenanceDays: 'Masa pemeliharaan (hari)', retentionPercent: 'Retensi (%)', termins: 'Termin',
         percent: 'Persen', threshold: 'Ambang kemajuan (%)', budget: 'Anggaran', proposalId: 'ID usulan RKA',
         subKegiatan: 'Sub kegiatan', account: 'Kode rekening', termin: 'Termin ke', amount: 'Jumlah',
-        reason: 'Alasan'
+        reason: 'Alasan',
+        // What the events record beside the award (v1-stored.ts).
+        progress: 'Kemajuan (%)', progressReports: 'Laporan kemajuan', at: 'Waktu', payments: 'Pembayaran',
+        kind: 'Jenis', gross: 'Nilai bruto', retention: 'Retensi', penalty: 'Denda', net: 'Nilai bersih',
+        paidAt: 'Dibayar', signatures: 'Tanda tangan kontrak', ppk: 'PPK', provider: 'Penyedia', by: 'Oleh',
+        claim: 'Tagihan', returnTo: 'Kembali ke tahap', status: 'Status', days: 'Hari keterlambatan',
+        deducted: 'Dipotong', versions: 'Versi kontrak', version: 'Versi', handoverRequested: 'Serah terima diajukan',
+        bastDate: 'Tanggal BAST', fhoDate: 'Tanggal FHO', closedAt: 'Ditutup'
       },
     },
     en: {
@@ -62,7 +69,13 @@ export const procurementDeliveryPackage: WorkflowPackage = {
         maintenanceDays: 'Maintenance period (days)', retentionPercent: 'Retention (%)', termins: 'Termins',
         percent: 'Percent', threshold: 'Progress threshold (%)', budget: 'Budget',
         proposalId: 'Budget proposal id', subKegiatan: 'Sub kegiatan', account: 'Account code',
-        termin: 'Termin number', amount: 'Amount', reason: 'Reason'
+        termin: 'Termin number', amount: 'Amount', reason: 'Reason',
+        progress: 'Progress (%)', progressReports: 'Progress reports', at: 'Time', payments: 'Payments',
+        kind: 'Kind', gross: 'Gross amount', retention: 'Retention', penalty: 'Penalty', net: 'Net amount',
+        paidAt: 'Paid', signatures: 'Contract signatures', ppk: 'PPK', provider: 'Provider', by: 'By',
+        claim: 'Claim', returnTo: 'Returns to', status: 'Status', days: 'Days late',
+        deducted: 'Deducted', versions: 'Contract versions', version: 'Version', handoverRequested: 'Handover requested',
+        bastDate: 'BAST date', fhoDate: 'FHO date', closedAt: 'Closed'
       },
     },
   },

@@ -5,6 +5,7 @@ import { formatRupiah } from '../../src/documents/format';
 import { alreadySigned } from '../../src/errors';
 import { checkAward } from '../../src/procurement/award';
 import { storedSchema } from './v1-stored';
+import { stepsOf } from '../../src/engine/steps';
 import {
   checkAmendedValue, checkMaintenanceOver, checkProgress, handoverPenalty, recordPayment, retentionClaim, terminClaim, terminPercentProblem,
   type Claim, type ContractData, type ReturnTo,
@@ -23,81 +24,6 @@ function asRecord(value: unknown): Record<string, unknown> {
 type Event = { type: string; actor: string; comment?: string; data?: Record<string, unknown> };
 const returnTo = (context: { data: Record<string, unknown> }) => (context.data.claim as Claim | undefined)?.returnTo;
 const ROOT = '#procurement-delivery';
-
-export const machine = setup({
-  types: { context: {} as { data: Record<string, unknown> }, events: {} as Event, input: {} as { data: Record<string, unknown> } },
-  guards: {
-    bothSigned: ({ event }) => {
-      const s = asRecord(event.data?.signatures);
-      return s.ppk !== undefined && s.provider !== undefined;
-    },
-    toProgress: ({ context }) => returnTo(context) === 'in_progress',
-    toMaintenance: ({ context }) => returnTo(context) === 'maintenance',
-  },
-  actions: { takeData: assign({ data: ({ context, event }) => event.data ?? context.data }) },
-}).createMachine({
-  id: 'procurement-delivery',
-  initial: 'awarded',
-  context: ({ input }) => ({ data: input.data }),
-  on: {},
-  states: {
-    awarded: {
-      on: {
-        sign_contract: [{ target: 'contract_active', guard: 'bothSigned', actions: 'takeData' }, { actions: 'takeData' }],
-        terminate: 'terminated',
-      },
-    },
-    contract_active: { on: { issue_spmk: 'in_progress', amend: { actions: 'takeData' }, terminate: 'terminated' } },
-    in_progress: {
-      on: {
-        report_progress: { actions: 'takeData' },
-        claim_termin: { target: 'termin_review', actions: 'takeData' },
-        request_handover: { target: 'inspection', actions: 'takeData' },
-        amend: { actions: 'takeData' },
-        terminate: 'terminated',
-      },
-    },
-    termin_review: {
-      on: {
-        approve_termin: { target: 'payment', actions: 'takeData' },
-        reject_termin: [
-          { target: 'in_progress', guard: 'toProgress', actions: 'takeData' },
-          { target: 'maintenance', actions: 'takeData' },
-        ],
-        terminate: 'terminated',
-      },
-    },
-    payment: {
-      initial: 'spp',
-      on: { terminate: 'terminated' },
-      states: {
-        spp: { on: { submit_spp: 'spm' } },
-        spm: { on: { issue_spm: 'sp2d' } },
-        sp2d: {
-          on: {
-            issue_sp2d: [
-              { target: `${ROOT}.in_progress`, guard: 'toProgress', actions: 'takeData' },
-              { target: `${ROOT}.maintenance`, guard: 'toMaintenance', actions: 'takeData' },
-              { target: `${ROOT}.closed`, actions: 'takeData' },
-            ],
-          },
-        },
-      },
-    },
-    inspection: {
-      on: { sign_bast: { target: 'maintenance', actions: 'takeData' }, reject_handover: 'in_progress', terminate: 'terminated' },
-    },
-    maintenance: {
-      on: {
-        claim_termin: { target: 'termin_review', actions: 'takeData' },
-        sign_fho: { target: 'payment', actions: 'takeData' },
-        terminate: 'terminated',
-      },
-    },
-    closed: { type: 'final' },
-    terminated: { type: 'final' },
-  },
-});
 
 const defs = schema.$defs;
 const contract = (data: Record<string, unknown>) => data as unknown as ContractData & Record<string, unknown>;
@@ -133,6 +59,146 @@ const amend: Step = {
 
 const terminate: Step = { ...ppk, requiresComment: true, document: doc('Surat Pemutusan Kontrak') };
 const claimEffect = (status: Claim['status']) => ({ data }: StepEffectInput) => ({ ...data, claim: { ...(data.claim as Claim), status } });
+
+
+// Both parties sign, in either order; each signature is its own signed document.
+const signContract: Step = {
+  roles: ['ppk', 'provider'], scope: 'instance-org', roleOrgFields: { provider: 'supplier' }, task: true, review: false,
+  effect: ({ data, role, actor, at }) => {
+    const signatures = data.signatures as Record<string, unknown>;
+    if (signatures[role]) throw alreadySigned(`The ${role} has signed this contract already`);
+    return { ...data, signatures: { ...signatures, [role]: { by: actor, at: at.toISOString() } } };
+  },
+  document: doc('Surat Perjanjian (Kontrak)'),
+};
+
+const reportProgress: Step = {
+  ...provider,
+  payload: { schema: defs.progress, merge: keep },
+  effect: ({ data, payload, at }) => {
+    const percent = payload!.percent as number;
+    checkProgress(contract(data), percent);
+    return { ...data, progress: percent, progressReports: [...(data.progressReports as unknown[]), { percent, at: at.toISOString() }] };
+  },
+  document: doc('Laporan Kemajuan Fisik Pekerjaan'),
+};
+
+// BUD pays every OPD's contracts: held at BPKAD, acting on any OPD's instance.
+const issueSp2d: Step = {
+  roles: ['bud'], scope: 'global', task: true, review: false,
+  effect: ({ data, at }) => {
+    // No parenthesised spreads: tsc keeps such parentheses and esbuild drops them, which would
+    // change this function's text, and so the definition hash, between build tools.
+    const closed = (data.claim as Claim).kind === 'retention' ? { closedAt: at.toISOString() } : {};
+    return { ...data, ...recordPayment(contract(data), at), ...closed };
+  },
+  document: payDoc('Surat Perintah Pencairan Dana (SP2D)'),
+};
+
+const signFho: Step = {
+  ...ppk,
+  effect: ({ data, today }) => {
+    checkMaintenanceOver(contract(data), today);
+    return { ...data, fhoDate: today, claim: retentionClaim(contract(data)) };
+  },
+  document: doc('Berita Acara Serah Terima Akhir (FHO)'),
+};
+
+/** Each transition carries its step facts as `meta` (src/engine/steps.ts derives the steps table). */
+export const machine = setup({
+  types: { context: {} as { data: Record<string, unknown> }, events: {} as Event, input: {} as { data: Record<string, unknown> }, transitionMeta: {} as Step },
+  guards: {
+    bothSigned: ({ event }) => {
+      const s = asRecord(event.data?.signatures);
+      return s.ppk !== undefined && s.provider !== undefined;
+    },
+    toProgress: ({ context }) => returnTo(context) === 'in_progress',
+    toMaintenance: ({ context }) => returnTo(context) === 'maintenance',
+  },
+  actions: { takeData: assign({ data: ({ context, event }) => event.data ?? context.data }) },
+}).createMachine({
+  id: 'procurement-delivery',
+  initial: 'awarded',
+  context: ({ input }) => ({ data: input.data }),
+  on: {},
+  states: {
+    awarded: {
+      on: {
+        // One step, two branches: the second signature makes the contract active, the first does not.
+        sign_contract: [{ target: 'contract_active', guard: 'bothSigned', actions: 'takeData', meta: signContract }, { actions: 'takeData' }],
+        terminate: { target: 'terminated', meta: terminate },
+      },
+    },
+    contract_active: {
+      on: {
+        issue_spmk: { target: 'in_progress', meta: { ...ppk, document: doc('Surat Perintah Mulai Kerja (SPMK)') } },
+        amend: { actions: 'takeData', meta: amend },
+        terminate: { target: 'terminated', meta: terminate },
+      },
+    },
+    in_progress: {
+      on: {
+        report_progress: { actions: 'takeData', meta: reportProgress },
+        claim_termin: { target: 'termin_review', actions: 'takeData', meta: claimTermin('in_progress') },
+        request_handover: {
+          target: 'inspection',
+          actions: 'takeData',
+          meta: {
+            ...provider,
+            effect: ({ data, today }) => ({ ...data, handoverRequested: today, penalty: handoverPenalty(contract(data), today) }),
+            document: doc('Surat Permohonan Serah Terima Pekerjaan'),
+          },
+        },
+        amend: { actions: 'takeData', meta: amend },
+        terminate: { target: 'terminated', meta: terminate },
+      },
+    },
+    termin_review: {
+      on: {
+        approve_termin: { target: 'payment', actions: 'takeData', meta: { ...ppk, effect: claimEffect('approved'), document: payDoc('Berita Acara Pembayaran Termin') } },
+        reject_termin: [
+          { target: 'in_progress', guard: 'toProgress', actions: 'takeData', meta: { ...ppk, requiresComment: true, effect: claimEffect('rejected'), document: payDoc('Surat Penolakan Tagihan Termin') } },
+          { target: 'maintenance', actions: 'takeData' },
+        ],
+        terminate: { target: 'terminated', meta: terminate },
+      },
+    },
+    payment: {
+      initial: 'spp',
+      // Every payment step (payment.spp, payment.spm, payment.sp2d) takes it.
+      on: { terminate: { target: 'terminated', meta: terminate } },
+      states: {
+        spp: { on: { submit_spp: { target: 'spm', meta: { roles: ['bendahara'], scope: 'instance-org', task: true, review: false, document: payDoc('Surat Permintaan Pembayaran (SPP)') } } } },
+        spm: { on: { issue_spm: { target: 'sp2d', meta: { roles: ['opd_head'], scope: 'instance-org', task: true, review: false, document: payDoc('Surat Perintah Membayar (SPM)') } } } },
+        sp2d: {
+          on: {
+            issue_sp2d: [
+              { target: `${ROOT}.in_progress`, guard: 'toProgress', actions: 'takeData', meta: issueSp2d },
+              { target: `${ROOT}.maintenance`, guard: 'toMaintenance', actions: 'takeData' },
+              { target: `${ROOT}.closed`, actions: 'takeData' },
+            ],
+          },
+        },
+      },
+    },
+    inspection: {
+      on: {
+        sign_bast: { target: 'maintenance', actions: 'takeData', meta: { ...ppk, effect: ({ data, today }) => ({ ...data, bastDate: today }), document: doc('Berita Acara Serah Terima Pertama (BAST/PHO)') } },
+        reject_handover: { target: 'in_progress', meta: { ...ppk, requiresComment: true, document: doc('Berita Acara Penolakan Serah Terima') } },
+        terminate: { target: 'terminated', meta: terminate },
+      },
+    },
+    maintenance: {
+      on: {
+        claim_termin: { target: 'termin_review', actions: 'takeData', meta: claimTermin('maintenance') },
+        sign_fho: { target: 'payment', actions: 'takeData', meta: signFho },
+        terminate: { target: 'terminated', meta: terminate },
+      },
+    },
+    closed: { type: 'final' },
+    terminated: { type: 'final' },
+  },
+});
 
 function normalize(input: Record<string, unknown>): NormalizedData | { problems: DataProblem[] } {
   const termins = input.termins as Array<{ percent: number; threshold: number }>;
@@ -188,84 +254,5 @@ export const procurementDeliveryV1: WorkflowDefinition = {
   sla: { states: { 'payment.spp': 2, 'payment.spm': 2, 'payment.sp2d': 2 } },
   documentFields,
   onCreate: async (trx, { row }) => checkAward(trx, row),
-  steps: {
-    awarded: {
-      // Both parties sign, in either order; each signature is its own signed document.
-      sign_contract: {
-        roles: ['ppk', 'provider'], scope: 'instance-org', roleOrgFields: { provider: 'supplier' }, task: true, review: false,
-        effect: ({ data, role, actor, at }) => {
-          const signatures = data.signatures as Record<string, unknown>;
-          if (signatures[role]) throw alreadySigned(`The ${role} has signed this contract already`);
-          return { ...data, signatures: { ...signatures, [role]: { by: actor, at: at.toISOString() } } };
-        },
-        document: doc('Surat Perjanjian (Kontrak)'),
-      },
-      terminate,
-    },
-    contract_active: { issue_spmk: { ...ppk, document: doc('Surat Perintah Mulai Kerja (SPMK)') }, amend, terminate },
-    in_progress: {
-      report_progress: {
-        ...provider,
-        payload: { schema: defs.progress, merge: keep },
-        effect: ({ data, payload, at }) => {
-          const percent = payload!.percent as number;
-          checkProgress(contract(data), percent);
-          return { ...data, progress: percent, progressReports: [...(data.progressReports as unknown[]), { percent, at: at.toISOString() }] };
-        },
-        document: doc('Laporan Kemajuan Fisik Pekerjaan'),
-      },
-      claim_termin: claimTermin('in_progress'),
-      request_handover: {
-        ...provider,
-        effect: ({ data, today }) => ({ ...data, handoverRequested: today, penalty: handoverPenalty(contract(data), today) }),
-        document: doc('Surat Permohonan Serah Terima Pekerjaan'),
-      },
-      amend,
-      terminate,
-    },
-    termin_review: {
-      approve_termin: { ...ppk, effect: claimEffect('approved'), document: payDoc('Berita Acara Pembayaran Termin') },
-      reject_termin: { ...ppk, requiresComment: true, effect: claimEffect('rejected'), document: payDoc('Surat Penolakan Tagihan Termin') },
-      terminate,
-    },
-    'payment.spp': {
-      submit_spp: { roles: ['bendahara'], scope: 'instance-org', task: true, review: false, document: payDoc('Surat Permintaan Pembayaran (SPP)') },
-      terminate,
-    },
-    'payment.spm': {
-      issue_spm: { roles: ['opd_head'], scope: 'instance-org', task: true, review: false, document: payDoc('Surat Perintah Membayar (SPM)') },
-      terminate,
-    },
-    'payment.sp2d': {
-      // BUD pays every OPD's contracts: held at BPKAD, acting on any OPD's instance.
-      issue_sp2d: {
-        roles: ['bud'], scope: 'global', task: true, review: false,
-        effect: ({ data, at }) => {
-          // No parenthesised spreads: tsc keeps such parentheses and esbuild drops them, which would
-          // change this function's text, and so the definition hash, between build tools.
-          const closed = (data.claim as Claim).kind === 'retention' ? { closedAt: at.toISOString() } : {};
-          return { ...data, ...recordPayment(contract(data), at), ...closed };
-        },
-        document: payDoc('Surat Perintah Pencairan Dana (SP2D)'),
-      },
-      terminate,
-    },
-    inspection: {
-      sign_bast: { ...ppk, effect: ({ data, today }) => ({ ...data, bastDate: today }), document: doc('Berita Acara Serah Terima Pertama (BAST/PHO)') },
-      reject_handover: { ...ppk, requiresComment: true, document: doc('Berita Acara Penolakan Serah Terima') },
-      terminate,
-    },
-    maintenance: {
-      claim_termin: claimTermin('maintenance'),
-      sign_fho: {
-        ...ppk,
-        effect: ({ data, today }) => {
-          checkMaintenanceOver(contract(data), today);
-          return { ...data, fhoDate: today, claim: retentionClaim(contract(data)) };
-        },
-        document: doc('Berita Acara Serah Terima Akhir (FHO)'),
-      },
-      terminate,
-    },
-  },
+  steps: stepsOf(machine),
 };

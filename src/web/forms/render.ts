@@ -14,6 +14,8 @@ const HINTS: Record<string, string> = {
 
 interface RenderState {
   ctx: WebContext;
+  /** The workflow whose package labels the fields. */
+  workflow: string;
   errors: FieldErrors;
 }
 
@@ -26,8 +28,8 @@ function lineTotal(row: Record<string, unknown>): bigint | null {
 }
 
 /** The inputs for every property of an object schema, filled with `data`, errors beside them. */
-export function renderFields(ctx: WebContext, schema: FieldSchema, data: Record<string, unknown>, errors: FieldErrors, base = ''): SafeHtml {
-  const st: RenderState = { ctx, errors };
+export function renderFields(ctx: WebContext, workflow: string, schema: FieldSchema, data: Record<string, unknown>, errors: FieldErrors, base = ''): SafeHtml {
+  const st: RenderState = { ctx, workflow, errors };
   return html`${Object.entries(schema.properties ?? {}).map(([name, prop]) => renderField(st, name, prop, (schema.required ?? []).includes(name), data?.[name], `${base}/${escapePointer(name)}`, schema))}`;
 }
 
@@ -47,7 +49,7 @@ function renderField(st: RenderState, name: string, schema: FieldSchema, require
   const kind = kindOf(name, schema, required);
   const id = inputId(pointer);
   const error = errors[pointer] ? errorMessage(ctx, errors[pointer]) : undefined;
-  const label = ctx.field(name);
+  const label = ctx.field(st.workflow, name);
   // Decimal fields say how decimals are written (./numbers), whatever the page's language.
   const hintText = HINTS[name] ? ctx.t('form.example', { value: HINTS[name] }) : kind === 'number' ? ctx.t('form.decimalHint') : undefined;
   const hint = hintText ? html`<small id="${id}-hint">${hintText}</small>` : html``;
@@ -56,7 +58,7 @@ function renderField(st: RenderState, name: string, schema: FieldSchema, require
   switch (kind) {
     case 'object':
       return html`<fieldset${error ? html` aria-describedby="${id}-error"` : ''}><legend>${label}${requiredMark(st, required || oneOfRequired(parent, name))}</legend>
-${fieldError(id, error)}${renderFields(ctx, schema, (value ?? {}) as Record<string, unknown>, errors, pointer)}</fieldset>`;
+${fieldError(id, error)}${renderFields(ctx, st.workflow, schema, (value ?? {}) as Record<string, unknown>, errors, pointer)}</fieldset>`;
     case 'rows':
       return renderRows(st, name, schema, required, Array.isArray(value) ? (value as Record<string, unknown>[]) : [], pointer, parent);
     case 'computed':
@@ -92,7 +94,7 @@ function renderRow(st: RenderState, items: FieldSchema, row: Record<string, unkn
   const error = st.errors[rowPointer] ? errorMessage(st.ctx, st.errors[rowPointer]) : undefined;
   return html`<fieldset class="row" data-row><legend data-row-label="${t('form.row', { n: '{n}' })}">${t('form.row', { n })}</legend>
 ${fieldError(inputId(rowPointer), error)}
-<div class="row-grid">${renderFields(st.ctx, items, row, st.errors, rowPointer)}</div>
+<div class="row-grid">${renderFields(st.ctx, st.workflow, items, row, st.errors, rowPointer)}</div>
 <button type="submit" class="secondary" name="_action" value="remove:${rowPointer}" data-remove-row>${t('form.removeRow')}<span class="visually-hidden"> ${t('form.row', { n })}</span></button>
 </fieldset>`;
 }
@@ -112,13 +114,13 @@ function renderRows(st: RenderState, name: string, schema: FieldSchema, required
     else total += a;
   }
   // The template's rows are marked __i__; the client script numbers them when it adds one.
-  return html`<fieldset class="rows"${error ? html` aria-describedby="${id}-error"` : ''}><legend>${ctx.field(name)}${requiredMark(st, required || oneOfRequired(parent, name))}</legend>
+  return html`<fieldset class="rows"${error ? html` aria-describedby="${id}-error"` : ''}><legend>${ctx.field(st.workflow, name)}${requiredMark(st, required || oneOfRequired(parent, name))}</legend>
 ${fieldError(id, error)}
 <div data-array="${pointer}">
 ${rows.map((row, i) => renderRow(st, items, row, pointer, String(i), String(i + 1)))}
-<template>${renderRow({ ctx, errors: {} }, items, {}, pointer, '__i__', '__n__')}</template>
+<template>${renderRow({ ...st, errors: {} }, items, {}, pointer, '__i__', '__n__')}</template>
 <button type="submit" class="secondary" name="_action" value="add:${pointer}" data-add-row="${pointer}">${t('form.addRow')}</button>
 </div>
-${computed ? html`<p class="total"><span id="${id}-total-label">${ctx.field('total')}</span>: <output data-total-of="${pointer}" aria-labelledby="${id}-total-label" aria-live="polite">${rupiah(Number(total))}${complete ? '' : ' …'}</output>${fieldError(`${inputId('/total')}`, errors['/total'] ? errorMessage(ctx, errors['/total']) : undefined)}</p>` : ''}
+${computed ? html`<p class="total"><span id="${id}-total-label">${ctx.field(st.workflow, 'total')}</span>: <output data-total-of="${pointer}" aria-labelledby="${id}-total-label" aria-live="polite">${rupiah(Number(total))}${complete ? '' : ' …'}</output>${fieldError(`${inputId('/total')}`, errors['/total'] ? errorMessage(ctx, errors['/total']) : undefined)}</p>` : ''}
 </fieldset>`;
 }

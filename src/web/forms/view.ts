@@ -8,12 +8,13 @@ import { kindOf, type FieldSchema } from './schema';
  * An instance's data, read-only, laid out by the same schema as its form: objects as definition
  * lists, lists of objects as tables (amounts right-aligned), rupiah as `Rp 1.250.000.000`.
  * Properties outside the schema (added by later events: fee, numbers) follow, as plain values.
+ * Fields are labelled by `workflow`'s package.
  */
-export function renderData(ctx: WebContext, schema: FieldSchema, data: Record<string, unknown>): SafeHtml {
+export function renderData(ctx: WebContext, workflow: string, schema: FieldSchema, data: Record<string, unknown>): SafeHtml {
   const known = schema.properties ?? {};
   const extra = Object.entries(data).filter(([k, v]) => !(k in known) && (typeof v === 'string' || typeof v === 'number'));
-  return html`<dl class="data">${Object.entries(known).map(([name, prop]) => (data[name] === undefined ? '' : item(ctx, name, prop, data[name])))}
-${extra.map(([k, v]) => html`<div><dt>${ctx.field(k)}</dt><dd>${typeof v === 'number' && /fee|value|amount|total/i.test(k) ? rupiah(v) : String(v)}</dd></div>`)}</dl>`;
+  return html`<dl class="data">${Object.entries(known).map(([name, prop]) => (data[name] === undefined ? '' : item(ctx, workflow, name, prop, data[name])))}
+${extra.map(([k, v]) => html`<div><dt>${ctx.field(workflow, k)}</dt><dd>${typeof v === 'number' && /fee|value|amount|total/i.test(k) ? rupiah(v) : String(v)}</dd></div>`)}</dl>`;
 }
 
 function scalar(ctx: WebContext, name: string, schema: FieldSchema, value: unknown): string {
@@ -24,16 +25,16 @@ function scalar(ctx: WebContext, name: string, schema: FieldSchema, value: unkno
   return value === null || value === undefined ? '' : String(value);
 }
 
-function item(ctx: WebContext, name: string, schema: FieldSchema, value: unknown): SafeHtml {
+function item(ctx: WebContext, workflow: string, name: string, schema: FieldSchema, value: unknown): SafeHtml {
   if (schema.properties && value && typeof value === 'object' && !Array.isArray(value)) {
-    return html`<div class="group"><dt>${ctx.field(name)}</dt><dd>${renderData(ctx, schema, value as Record<string, unknown>)}</dd></div>`;
+    return html`<div class="group"><dt>${ctx.field(workflow, name)}</dt><dd>${renderData(ctx, workflow, schema, value as Record<string, unknown>)}</dd></div>`;
   }
   if (Array.isArray(value) && schema.items?.properties) {
     const columns = Object.entries(schema.items.properties);
-    return html`<div class="wide"><dt>${ctx.field(name)}</dt><dd><div class="table-wrap"><table>
-<thead><tr>${columns.map(([c, p]) => html`<th scope="col"${p.type === 'integer' || p.type === 'number' ? html` class="num"` : ''}>${ctx.field(c)}</th>`)}</tr></thead>
-<tbody>${value.map((row: Record<string, unknown>) => html`<tr>${columns.map(([c, p]) => html`<td data-label="${ctx.field(c)}"${p.type === 'integer' || p.type === 'number' ? html` class="num"` : ''}>${scalar(ctx, c, p, row?.[c])}</td>`)}</tr>`)}</tbody>
+    return html`<div class="wide"><dt>${ctx.field(workflow, name)}</dt><dd><div class="table-wrap"><table>
+<thead><tr>${columns.map(([c, p]) => html`<th scope="col"${p.type === 'integer' || p.type === 'number' ? html` class="num"` : ''}>${ctx.field(workflow, c)}</th>`)}</tr></thead>
+<tbody>${value.map((row: Record<string, unknown>) => html`<tr>${columns.map(([c, p]) => html`<td data-label="${ctx.field(workflow, c)}"${p.type === 'integer' || p.type === 'number' ? html` class="num"` : ''}>${scalar(ctx, c, p, row?.[c])}</td>`)}</tr>`)}</tbody>
 </table></div></dd></div>`;
   }
-  return html`<div><dt>${ctx.field(name)}</dt><dd>${scalar(ctx, name, schema, value)}</dd></div>`;
+  return html`<div><dt>${ctx.field(workflow, name)}</dt><dd>${scalar(ctx, name, schema, value)}</dd></div>`;
 }

@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import { id, type Dictionary, type MessageKey } from './id';
 import { en } from './en';
-import { eventLabels, fieldLabels, roleLabels, stateLabels, workflowLabels } from './labels';
+import { roleLabel } from '../../auth/roles';
+import { coreLabel, packageLabel, packageText, stateLabel, type LabelledPackage } from './labels';
 
 export type Lang = 'id' | 'en';
 export const LANGS: readonly Lang[] = ['id', 'en'];
@@ -12,30 +13,56 @@ const dictionaries: Readonly<Record<Lang, Dictionary>> = { id, en };
 
 export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
 
+/** Where workflow labels are read: the app's registry (deps.engine.registry). */
+export interface PackageSource {
+  package(name: string): LabelledPackage | undefined;
+}
+
+/** A field's label: a workflow's data field with its workflow, a field of the core's own records by name alone. */
+export interface FieldLabel {
+  (workflow: string, name: string): string;
+  (name: string): string;
+}
+
+/**
+ * The console's words in one language. A workflow's states, events and fields are labelled by its
+ * own package, so two workflows may name a state alike and label it differently.
+ */
 export interface I18n {
   lang: Lang;
   t: Translate;
   /** A workflow state's label ("opd_review" → "Telaah Kepala OPD"), or the name made readable. */
-  state(name: string): string;
-  event(name: string): string;
+  state(workflow: string, name: string): string;
+  /** An event's label in its workflow; the events the engine writes itself (create, comment, escalated) too. */
+  event(workflow: string, name: string): string;
+  /** A workflow's title ("Usulan RKA"), or its id when no package is loaded for it. */
   workflow(name: string): string;
   /** A data field's label by its property name ("unitPrice" → "Harga satuan"). */
-  field(name: string): string;
+  field: FieldLabel;
+  /** A role's label, as the core or the package declaring it gives it. */
   role(name: string): string;
+  /** A package's own sentence by key (labels.texts), `{name}` filled in from params. */
+  text(workflow: string, key: string, params?: Record<string, string | number>): string;
 }
 
 const readable = (name: string) => name.replace(/_/g, ' ');
+const readableField = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 
-export function i18n(lang: Lang): I18n {
+export function i18n(lang: Lang, packages: PackageSource): I18n {
   const dict = dictionaries[lang];
+  const pkg = (workflow: string) => packages.package(workflow);
+  const field = ((workflowOrName: string, name?: string) => (name === undefined
+    ? coreLabel(lang, 'fields', workflowOrName) ?? readableField(workflowOrName)
+    : packageLabel(pkg(workflowOrName), lang, 'fields', name) ?? readableField(name))) as FieldLabel;
   return {
     lang,
     t: (key, params) => (params ? dict[key].replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? String(params[k]) : m)) : dict[key]),
-    state: (name) => stateLabels[lang][name] ?? readable(name),
-    event: (name) => eventLabels[lang][name] ?? readable(name),
-    workflow: (name) => workflowLabels[lang][name] ?? name,
-    role: (name) => roleLabels[lang][name] ?? readable(name),
-    field: (name) => fieldLabels[lang][name] ?? name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase(),
+    state: (workflow, name) => stateLabel(pkg(workflow), lang, name, readable),
+    event: (workflow, name) => packageLabel(pkg(workflow), lang, 'events', name) ?? readable(name),
+    workflow: (name) => pkg(name)?.title[lang] ?? name,
+    role: (name) => roleLabel(name, lang) ?? readable(name),
+    field,
+    text: (workflow, key, params) => packageText(pkg(workflow), lang, key, params),
   };
 }
 

@@ -177,7 +177,7 @@ export function auditPages(deps: WebDeps): Router {
     }
     // The same document as GET /api/v1/instances/:id/audit.pdf, including the link it prints
     // (on the configured public URL: the request's Host header is the client's to choose).
-    const signed = await auditReport(deps.db, deps.authority, deps.pool, instance, actor.fullName,
+    const signed = await auditReport(deps.db, deps.authority, deps.pool, { ...instance, pkg: deps.engine.registry.package(instance.row.workflow) }, actor.fullName,
       `${deps.publicUrl}/api/v1/instances/${instance.row.id}/audit.pdf`, { place: deps.documentPlace, time: deps.engine.time });
     res.type('application/pdf')
       .set('Content-Disposition', `attachment; filename="audit-${instance.row.id}.pdf"`)

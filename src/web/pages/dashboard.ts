@@ -1,6 +1,6 @@
 import { budgetYearOf } from '../../clock';
 import { Router, type Request, type Response } from 'express';
-import { budgetTotals, dashboardOrgs, instancesPerState, overduePerOffice, type BudgetTotals, type StateCount } from '../../engine/dashboard';
+import { BUDGET_WORKFLOW, budgetTotals, dashboardOrgs, instancesPerState, overduePerOffice, type BudgetTotals, type StateCount } from '../../engine/dashboard';
 import { localYear } from '../../sla/calendar';
 import { badRequest, forbidden } from '../../errors';
 import { html, raw, type SafeHtml } from '../html';
@@ -41,22 +41,29 @@ async function scopeOf(deps: WebDeps, req: Request, res: Response): Promise<Scop
   return { year, org, orgs: org ? [org] : allowed, choices, yearError: yearOk ? undefined : 'must be 2000..2100' };
 }
 
+/** The budget section's words: the budget workflow's own (its package's labels.texts). */
+const budgetText = (ctx: WebContext, key: string, params?: Record<string, string | number>) => ctx.text(BUDGET_WORKFLOW, key, params);
+
 function columns(ctx: WebContext) {
   const { t } = ctx;
+  const b = (key: string) => budgetText(ctx, key);
   return {
-    budget: [{ header: t('col.org'), kind: 'text' }, { header: t('dash.ceiling'), kind: 'rupiah' }, { header: t('dash.approved'), kind: 'rupiah' }, { header: t('dash.ratified'), kind: 'rupiah' }] as SheetColumn[],
+    budget: [{ header: t('col.org'), kind: 'text' }, { header: b('dashboard.ceiling'), kind: 'rupiah' }, { header: b('dashboard.approved'), kind: 'rupiah' }, { header: b('dashboard.ratified'), kind: 'rupiah' }] as SheetColumn[],
     states: [{ header: t('col.org'), kind: 'text' }, { header: t('col.workflow'), kind: 'text', width: 24 }, { header: t('col.state'), kind: 'text', width: 28 }, { header: t('dash.count'), kind: 'integer', width: 12 }] as SheetColumn[],
     overdue: [{ header: t('col.org'), kind: 'text' }, { header: t('col.workflow'), kind: 'text', width: 24 }, { header: t('dash.step'), kind: 'text', width: 28 }, { header: t('dash.count'), kind: 'integer', width: 12 }] as SheetColumn[],
   };
 }
 
 const budgetRows = (rows: BudgetTotals[]): SheetCell[][] => rows.map((r) => [r.orgName, r.ceiling, r.approved, r.ratified]);
-const countRows = (ctx: WebContext, rows: StateCount[]): SheetCell[][] => rows.map((r) => [r.orgName, ctx.workflow(r.workflow), ctx.state(r.state), r.count]);
+const countRows = (ctx: WebContext, rows: StateCount[]): SheetCell[][] => rows.map((r) => [r.orgName, ctx.workflow(r.workflow), ctx.state(r.workflow, r.state), r.count]);
 
-/** A table from the same columns and rows the .xlsx gets; numbers right-aligned, labelled for phones. */
-function tableView(ctx: WebContext, cols: SheetColumn[], rows: SheetCell[][], caption: string, links?: string[]): SafeHtml {
+/**
+ * A table from the same columns and rows the .xlsx gets; numbers right-aligned, labelled for phones;
+ * an empty cell says `missing`.
+ */
+function tableView(ctx: WebContext, cols: SheetColumn[], rows: SheetCell[][], caption: string, links?: string[], missing = '-'): SafeHtml {
   if (rows.length === 0) return html`<p>${ctx.t('dash.empty')}</p>`;
-  const cell = (c: SheetColumn, v: SheetCell) => (v === null ? ctx.t('dash.noCeiling') : c.kind === 'rupiah' ? rupiah(v as number) : String(v));
+  const cell = (c: SheetColumn, v: SheetCell) => (v === null ? missing : c.kind === 'rupiah' ? rupiah(v as number) : String(v));
   // The last cell of a row with a link opens the list of what it counts.
   const shown = (r: number, i: number, v: SheetCell) => (links?.[r] && i === cols.length - 1
     ? html`<a href="${links[r]!}" title="${ctx.t('dash.openList')}">${cell(cols[i]!, v)}</a>` : cell(cols[i]!, v));
@@ -83,10 +90,11 @@ export function dashboardPages(deps: WebDeps): Router {
     ]);
     const cols = columns(ctx);
     const qs = new URLSearchParams({ year: String(scope.year), ...(scope.org && { org: scope.org }) }).toString();
+    const b = (key: string) => budgetText(ctx, key, { year: scope.year });
     const chart = budget.length ? renderBarChart({
-      id: 'budget-chart', title: t('dash.chartTitle', { year: scope.year }), desc: t('dash.budgetDesc', { year: scope.year }),
-      series: [t('dash.ceiling'), t('dash.approved'), t('dash.ratified')].map((name, i) => ({ name, colour: SERIES_COLOURS[i]! })),
-      groups: budget.map((b) => ({ label: b.orgName, values: [b.ceiling, b.approved, b.ratified] })), format: rupiah, missing: t('dash.noCeiling'),
+      id: 'budget-chart', title: b('dashboard.chartTitle'), desc: b('dashboard.budgetDesc'),
+      series: [b('dashboard.ceiling'), b('dashboard.approved'), b('dashboard.ratified')].map((name, i) => ({ name, colour: SERIES_COLOURS[i]! })),
+      groups: budget.map((x) => ({ label: x.orgName, values: [x.ceiling, x.approved, x.ratified] })), format: rupiah, missing: b('dashboard.noCeiling'),
     }) : '';
     const scopeNames = scope.orgs ? scope.choices.filter((c) => scope.orgs!.includes(c.value)).map((c) => c.label).join(', ') : t('dash.everyOrg');
     const download = (name: string) => html`<p><a href="/dashboard/${name}.xlsx?${qs}" download>${t('dash.xlsx')}</a></p>`;
@@ -99,10 +107,10 @@ ${selectField(ctx, { id: 'dash-org', name: 'org', label: t('col.org'), value: sc
 <div class="field"><button type="submit">${t('dash.show')}</button></div>
 </form>
 <p>${t('dash.scope', { orgs: scopeNames })}</p>
-<section aria-labelledby="h-budget"><h2 id="h-budget">${t('dash.budget')}</h2>
-<p>${t('dash.budgetDesc', { year: scope.year })}</p>
+<section aria-labelledby="h-budget"><h2 id="h-budget">${b('dashboard.budget')}</h2>
+<p>${b('dashboard.budgetDesc')}</p>
 ${chart ? html`<div class="chart-wrap">${raw(chart)}</div>` : ''}
-${tableView(ctx, cols.budget, budgetRows(budget), t('dash.budget'))}
+${tableView(ctx, cols.budget, budgetRows(budget), b('dashboard.budget'), undefined, b('dashboard.noCeiling'))}
 ${download('budget')}
 </section>
 <section aria-labelledby="h-states"><h2 id="h-states">${t('dash.states')}</h2>
@@ -126,7 +134,7 @@ ${download('overdue')}
     const rows = name === 'budget' ? budgetRows(await budgetTotals(deps.db, scope))
       : name === 'states' ? countRows(ctx, await instancesPerState(deps.db, scope, deps.timezone))
         : countRows(ctx, await overduePerOffice(deps.db, scope, deps.engine.time.clock()));
-    const title = { budget: ctx.t('dash.budget'), states: ctx.t('dash.states'), overdue: ctx.t('dash.overdue') }[name];
+    const title = { budget: budgetText(ctx, 'dashboard.budget'), states: ctx.t('dash.states'), overdue: ctx.t('dash.overdue') }[name];
     const file = await xlsxOf(title, cols, rows);
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .set('Content-Disposition', `attachment; filename="grms-${name}-${scope.year}${scope.org ? `-${scope.org.replace(/[^A-Za-z0-9_-]/g, '')}` : ''}.xlsx"`)

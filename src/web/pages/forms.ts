@@ -31,6 +31,8 @@ function initialData(schema: FieldSchema): Record<string, unknown> {
 }
 
 interface FormPage {
+  /** The workflow whose fields the form shows (their labels are its package's). */
+  workflow: string;
   title: string;
   action: string;
   schema: FieldSchema;
@@ -47,18 +49,18 @@ interface FormPage {
 }
 
 /** "Rincian belanja › Kode rekening (Baris 2)" for "/lines/1/account". */
-function fieldPath(ctx: WebContext, path: string): string {
-  const names = path.split('/').filter((p) => p !== '' && !/^\d+$/.test(p)).map((p) => ctx.field(p)).join(' › ') || '—';
+function fieldPath(ctx: WebContext, workflow: string, path: string): string {
+  const names = path.split('/').filter((p) => p !== '' && !/^\d+$/.test(p)).map((p) => ctx.field(workflow, p)).join(' › ') || '—';
   const row = /\/(\d+)(?:\/|$)/.exec(path);
   return row ? `${names} (${ctx.t('form.row', { n: Number(row[1]) + 1 })})` : names;
 }
 
 /** Every problem at the top of the form, each linking to its field. */
-function errorSummary(ctx: WebContext, errors: FieldErrors, problem: string | undefined): SafeHtml {
+function errorSummary(ctx: WebContext, workflow: string, errors: FieldErrors, problem: string | undefined): SafeHtml {
   const entries = Object.entries(errors);
   if (!entries.length && !problem) return html``;
   return html`<div class="error" role="alert" id="error-summary"><p><strong>${problem ?? ctx.t('form.errors')}</strong></p>
-${entries.length ? html`<ul>${entries.map(([path, message]) => html`<li><a href="#${inputId(path || '/')}">${fieldPath(ctx, path)}: ${errorMessage(ctx, message)}</a></li>`)}</ul>` : ''}</div>`;
+${entries.length ? html`<ul>${entries.map(([path, message]) => html`<li><a href="#${inputId(path || '/')}">${fieldPath(ctx, workflow, path)}: ${errorMessage(ctx, message)}</a></li>`)}</ul>` : ''}</div>`;
 }
 
 /**
@@ -72,13 +74,13 @@ function sendForm(res: Response, page: FormPage): void {
   sendPage(res, {
     status: page.status,
     title: page.title,
-    body: html`${errorSummary(ctx, page.errors, page.problem)}
+    body: html`${errorSummary(ctx, page.workflow, page.errors, page.problem)}
 <form method="post" action="${page.action}" novalidate class="data-form" data-once="${page.action}${page.version !== undefined ? `@${page.version}` : ''}">
 ${csrfField(ctx)}${formTokenField(page.token)}
 <button type="submit" name="_action" value="save" class="visually-hidden" tabindex="-1" aria-hidden="true">${page.submitLabel}</button>
 ${page.version !== undefined ? html`<input type="hidden" name="_version" value="${page.version}">` : ''}
 <p class="hint">${t('form.allRequired')}</p>
-${renderFields(ctx, page.schema, page.data, page.errors)}
+${renderFields(ctx, page.workflow, page.schema, page.data, page.errors)}
 ${page.comment ? html`<div class="field"><label for="f-comment">${t('instance.comment')}${page.comment.required ? '' : html` <span class="opt">(${t('form.optional')})</span>`}</label>
 <textarea id="f-comment" name="_comment" rows="3" maxlength="${MAX_COMMENT_LENGTH}"${page.comment.required ? html` aria-required="true"` : ''}${commentError ? html` aria-invalid="true" aria-describedby="f-comment-error"` : ''}>${page.comment.value}</textarea>${fieldError('f-comment', commentError)}</div>` : ''}
 <div class="buttons"><button type="submit" name="_action" value="save">${page.submitLabel}</button></div>
@@ -134,7 +136,7 @@ export function formPages(deps: WebDeps): Router {
     const ctx = ctxOf(res);
     const def = creatableDef(res, req.params.workflow);
     const schema = def.schema as FieldSchema;
-    sendForm(res, { title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data: initialData(schema), errors: {}, submitLabel: ctx.t('form.save') });
+    sendForm(res, { workflow: def.name, title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data: initialData(schema), errors: {}, submitLabel: ctx.t('form.save') });
   });
 
   r.post('/new/:workflow', async (req, res) => {
@@ -145,7 +147,7 @@ export function formPages(deps: WebDeps): Router {
     const body = req.body as Record<string, unknown>;
     const numbers: NumberProblems = {};
     const data = parseFields(schema, body, '', numbers);
-    const page = { title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data, submitLabel: ctx.t('form.save'), token: submittedFormToken(body) };
+    const page = { workflow: def.name, title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data, submitLabel: ctx.t('form.save'), token: submittedFormToken(body) };
     if (applyRowAction(schema, data, body._action)) {
       sendForm(res, { ...page, errors: {} });
       return;
@@ -186,9 +188,9 @@ export function formPages(deps: WebDeps): Router {
     const ctx = ctxOf(res);
     const { row, step, schema } = await eventStep(res, req.params.id, req.params.event);
     sendForm(res, {
-      title: `${ctx.event(req.params.event)}: ${row.title}`, action: `/instances/${row.id}/events/${req.params.event}`, schema,
+      workflow: row.workflow, title: `${ctx.event(row.workflow, req.params.event)}: ${row.title}`, action: `/instances/${row.id}/events/${req.params.event}`, schema,
       data: step.replacesData ? structuredClone(row.data) : initialData(schema), errors: {}, version: row.version,
-      comment: { value: '', required: Boolean(step.requiresComment) }, submitLabel: ctx.event(req.params.event),
+      comment: { value: '', required: Boolean(step.requiresComment) }, submitLabel: ctx.event(row.workflow, req.params.event),
     });
   });
 
@@ -211,8 +213,8 @@ export function formPages(deps: WebDeps): Router {
     const comment = typedComment(body._comment);
     const version = typeof body._version === 'string' && /^\d{1,9}$/.test(body._version) ? Number(body._version) : undefined;
     const page = {
-      title: `${ctx.event(event)}: ${row.title}`, action: `/instances/${row.id}/events/${event}`, schema, data, version,
-      comment: { value: comment, required: Boolean(step.requiresComment) }, submitLabel: ctx.event(event), token: submittedFormToken(body),
+      workflow: row.workflow, title: `${ctx.event(row.workflow, event)}: ${row.title}`, action: `/instances/${row.id}/events/${event}`, schema, data, version,
+      comment: { value: comment, required: Boolean(step.requiresComment) }, submitLabel: ctx.event(row.workflow, event), token: submittedFormToken(body),
     };
     if (applyRowAction(schema, data, body._action)) {
       sendForm(res, { ...page, errors: {} });
@@ -230,7 +232,7 @@ export function formPages(deps: WebDeps): Router {
       }
       if (!(err instanceof GrmsError) || err.status === 404 || err.status >= 500) throw err;
       const errors = withNumberProblems(ctx, toFieldErrors(err.errors, '/data'), numbers);
-      if (errors['/comment']) errors['/comment'] = commentErrorText(ctx, err, event);
+      if (errors['/comment']) errors['/comment'] = commentErrorText(ctx, err, row.workflow, event);
       sendForm(res, { ...page, status: err.status, errors, problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
       return;
     }

@@ -50,7 +50,7 @@ ${page.items.length === 0
     <td data-label="${t('col.workflow')}">${ctx.workflow(i.workflow)}</td>
     <td data-label="${t('col.org')}">${orgs.get(i.org) ?? i.org}</td>
     <td data-label="${t('col.amount')}" class="num">${rupiah(i.total)}</td>
-    <td data-label="${t('col.state')}">${ctx.state(i.state)}</td>
+    <td data-label="${t('col.state')}">${ctx.state(i.workflow, i.state)}</td>
     <td data-label="${t('inbox.submitted')}">${submitted(i.id)}</td>
     <td data-label="${t('col.due')}">${when(i.dueAt, ctx.timezone)}${i.overdue ? html` <strong class="badge overdue">${t('overdue')}</strong>` : ''}${i.escalated ? html` <strong class="badge overdue">${t('escalated')}</strong>` : ''}</td>
   </tr>`)}</tbody>

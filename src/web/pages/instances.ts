@@ -34,6 +34,9 @@ async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryIte
   return out;
 }
 
+/** A one-line message above the page, or one made from the instance's workflow (an event's label). */
+type Notice = string | ((workflow: string) => string);
+
 interface ActionState {
   /** The event the user tried and the comment they wrote, kept when it was refused. */
   event?: string;
@@ -44,30 +47,34 @@ interface ActionState {
   token?: string;
 }
 
-/** Events fired with just a button (and a comment); events that carry data open a form instead. */
+/**
+ * Events fired with just a button (and a comment); events that carry data open a form instead.
+ * An event that needs a reason (a return, a refusal) is the quieter, secondary button.
+ */
 function actionsView(ctx: WebContext, def: WorkflowDefinition, row: InstanceRow, allowed: string[], state: ActionState): SafeHtml {
   const { t } = ctx;
+  const label = (e: string) => ctx.event(row.workflow, e);
   const steps = def.steps[row.state] ?? {};
   const withData = allowed.filter((e) => steps[e]?.replacesData || steps[e]?.payload);
   const plain = allowed.filter((e) => !withData.includes(e));
   if (allowed.length === 0) return html`<p>${t('instance.noActions')}</p>`;
   const needsComment = plain.filter((e) => steps[e]?.requiresComment);
   return html`${state.error ? html`<p class="error" role="alert">${state.error}</p>` : ''}
-${withData.length ? html`<ul class="actions">${withData.map((e) => html`<li><a class="button" href="/instances/${row.id}/events/${e}">${ctx.event(e)}</a></li>`)}</ul>` : ''}
+${withData.length ? html`<ul class="actions">${withData.map((e) => html`<li><a class="button" href="/instances/${row.id}/events/${e}">${label(e)}</a></li>`)}</ul>` : ''}
 ${plain.length ? html`<form method="post" action="/instances/${row.id}/events" class="event-form" data-once="/instances/${row.id}/events@${row.version}">
   ${csrfField(ctx)}${formTokenField(state.token)}
   <input type="hidden" name="version" value="${row.version}">
   <div class="field"><label for="comment">${t('instance.comment')}</label>
   <textarea id="comment" name="comment" rows="3" maxlength="${MAX_COMMENT_LENGTH}" aria-describedby="comment-hint${state.commentError ? ' comment-error' : ''}"${state.commentError ? html` aria-invalid="true"` : ''}>${state.comment ?? ''}</textarea>
-  <small id="comment-hint">${needsComment.length ? `${t('instance.commentRequired')}: ${needsComment.map((e) => ctx.event(e)).join(', ')}` : ''}</small>
+  <small id="comment-hint">${needsComment.length ? `${t('instance.commentRequired')}: ${needsComment.map(label).join(', ')}` : ''}</small>
   ${fieldError('comment', state.commentError)}</div>
-  <div class="buttons">${plain.map((e) => html`<button type="submit" name="event" value="${e}"${['return', 'reject', 'terminate'].includes(e) ? html` class="secondary"` : ''}>${ctx.event(e)}</button>`)}</div>
+  <div class="buttons">${plain.map((e) => html`<button type="submit" name="event" value="${e}"${steps[e]?.requiresComment ? html` class="secondary"` : ''}>${label(e)}</button>`)}</div>
 </form>` : ''}`;
 }
 
 /** Sends the instance page; `state` keeps a refused action's input and says why it was refused. */
 export async function renderInstance(
-  deps: WebDeps, res: Response, actor: Actor, id: string, state: ActionState = {}, status = 200, notice?: string, receipt: ReceiptState = {},
+  deps: WebDeps, res: Response, actor: Actor, id: string, state: ActionState = {}, status = 200, notice?: Notice, receipt: ReceiptState = {},
 ): Promise<void> {
   const ctx = ctxOf(res);
   const { t } = ctx;
@@ -83,23 +90,25 @@ export async function renderInstance(
     receiptSection(deps, ctx, actor, row.id, receipt),
   ]);
   const names = await userNames(deps.db, history.map((h) => h.actor));
+  const stateLabel = (s: string) => ctx.state(row.workflow, s);
+  const eventLabel = (e: string) => ctx.event(row.workflow, e);
   const model = diagramModel(def.machine);
   const svg = renderDiagram(model, {
-    current: row.state, taken: history, label: (s) => ctx.state(s), eventLabel: (e) => ctx.event(e), title: t('instance.diagram'), desc: t('instance.diagramDesc'),
+    current: row.state, taken: history, label: stateLabel, eventLabel, title: t('instance.diagram'), desc: t('instance.diagramDesc'),
   });
   // Narrow screens show the steps as a list instead (console.css): the drawing's labels would be too small.
   const steps = renderStepList(model, {
-    current: row.state, taken: history, label: (s) => ctx.state(s), eventLabel: (e) => ctx.event(e),
+    current: row.state, taken: history, label: stateLabel, eventLabel,
     words: { current: t('instance.stepNow'), visited: t('instance.stepPassed'), title: t('instance.steps') },
   });
   sendPage(res, {
     status,
-    notice,
+    notice: typeof notice === 'function' ? notice(row.workflow) : notice,
     title: row.title,
     body: html`<dl class="summary">
   <div><dt>${t('col.workflow')}</dt><dd>${ctx.workflow(row.workflow)} v${row.workflow_version}</dd></div>
   <div><dt>${t('col.org')}</dt><dd>${orgs.get(row.org_id) ?? row.org_id}</dd></div>
-  <div><dt>${t('instance.state')}</dt><dd><strong>${ctx.state(row.state)}</strong></dd></div>
+  <div><dt>${t('instance.state')}</dt><dd><strong>${stateLabel(row.state)}</strong></dd></div>
   ${row.total !== null ? html`<div><dt>${t('col.amount')}</dt><dd>${rupiah(row.total)}</dd></div>` : ''}
   <div><dt>${t('instance.version')}</dt><dd>${row.version}</dd></div>
 </dl>
@@ -108,7 +117,7 @@ ${receiptPart}
 ${actionsView(ctx, def, row, view.allowedEvents, state)}
 </section>
 <section aria-labelledby="h-data"><h2 id="h-data">${t('instance.data')}</h2>
-${renderData(ctx, def.schema as FieldSchema, row.data)}
+${renderData(ctx, row.workflow, def.schema as FieldSchema, row.data)}
 </section>
 <section aria-labelledby="h-diagram"><h2 id="h-diagram">${t('instance.diagram')}</h2>
 <div class="diagram-wrap" tabindex="0" role="group" aria-labelledby="h-diagram">${raw(svg)}</div>
@@ -117,7 +126,7 @@ ${raw(steps)}
 <section aria-labelledby="h-timeline"><h2 id="h-timeline">${t('instance.timeline')}</h2>
 <ol class="timeline">${history.map((h) => html`<li>
   <p class="when"><time datetime="${h.at}">${when(h.at, ctx.timezone)}</time></p>
-  <p><strong>${ctx.event(h.event)}</strong>${h.from ? html` — ${ctx.state(h.from)} → ${ctx.state(h.to)}` : html` — ${ctx.state(h.to)}`}</p>
+  <p><strong>${eventLabel(h.event)}</strong>${h.from ? html` — ${stateLabel(h.from)} → ${stateLabel(h.to)}` : html` — ${stateLabel(h.to)}`}</p>
   <p class="actor">${names.get(h.actor) ?? h.actor}${h.actorRole ? ` (${ctx.role(h.actorRole)})` : ''}${h.actingFor ? ` — Plt. ${names.get(h.actingFor) ?? h.actingFor}` : ''}</p>
   ${h.comment ? html`<blockquote>${h.comment}</blockquote>` : ''}
 </li>`)}</ol>
@@ -144,7 +153,8 @@ export function instancePages(deps: WebDeps): Router {
     // What the creating form left to be shown once (a registration's PIN), for this session only.
     const left = await takeNotice(deps.db, req, res, `/instances/${req.params.id}`);
     const receipt = left?.receipt as Record<string, unknown> | undefined;
-    const message = done === 'create' ? ctx.t('instance.created') : done ? ctx.t('instance.done', { event: ctx.event(done) }) : undefined;
+    // The event's label is its workflow's: known once the instance is loaded.
+    const message = done === 'create' ? ctx.t('instance.created') : done ? (workflow: string) => ctx.t('instance.done', { event: ctx.event(workflow, done) }) : undefined;
     await renderInstance(deps, res, actor, req.params.id, {}, 200, message, { pin: typeof receipt?.pin === 'string' ? receipt.pin : undefined });
   });
 
@@ -156,7 +166,6 @@ export function instancePages(deps: WebDeps): Router {
 
   r.post('/instances/:id/events', async (req, res) => {
     const actor = userOf(res);
-    const { t, event: eventLabel } = ctxOf(res);
     const body = req.body as Record<string, unknown>;
     const type = typeof body.event === 'string' ? body.event : '';
     const typed = typedComment(body.comment);
@@ -185,7 +194,7 @@ export function instancePages(deps: WebDeps): Router {
       const commentProblem = err.errors?.find((e) => e.path === '/comment');
       await renderInstance(deps, res, actor, row.id, {
         event: type, comment, token: submittedFormToken(body),
-        ...(commentProblem ? { commentError: commentErrorText(ctxOf(res), err, type) } : { error: problemText(ctxOf(res).lang, err) }),
+        ...(commentProblem ? { commentError: commentErrorText(ctxOf(res), err, row.workflow, type) } : { error: problemText(ctxOf(res).lang, err) }),
       }, err.status);
       return;
     }

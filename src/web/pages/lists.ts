@@ -38,24 +38,29 @@ interface StateNode {
 
 /**
  * The states an instance of a workflow's versions (or of any workflow) can be in, in the order
- * their machines declare them: a nested state by its path ("payment.spp"), as instances store it.
+ * their machines declare them: a nested state by its path ("payment.spp"), as instances store it,
+ * each with the workflows that have it.
  */
-function statesOf(deps: WebDeps, workflow: string | undefined): string[] {
-  const states = new Set<string>();
-  const walk = (nodes: Record<string, StateNode>, prefix: string) => {
-    for (const [name, node] of Object.entries(nodes)) {
-      if (node.states && Object.keys(node.states).length) walk(node.states, `${prefix}${name}.`);
-      else states.add(`${prefix}${name}`);
+function statesOf(deps: WebDeps, workflow: string | undefined): Map<string, Set<string>> {
+  const states = new Map<string, Set<string>>();
+  const walk = (name: string, nodes: Record<string, StateNode>, prefix: string) => {
+    for (const [state, node] of Object.entries(nodes)) {
+      if (node.states && Object.keys(node.states).length) walk(name, node.states, `${prefix}${state}.`);
+      else states.set(`${prefix}${state}`, (states.get(`${prefix}${state}`) ?? new Set()).add(name));
     }
   };
   for (const def of deps.engine.registry.all()) {
-    if (!workflow || def.name === workflow) walk((def.machine.config as StateNode).states ?? {}, '');
+    if (!workflow || def.name === workflow) walk(def.name, (def.machine.config as StateNode).states ?? {}, '');
   }
-  return [...states];
+  return states;
 }
 
-/** A state's label; a nested one as "parent — child". */
-const stateLabel = (ctx: WebContext, path: string) => path.split('.').map((p) => ctx.state(p)).join(' — ');
+/**
+ * A state filter's label: the state as each workflow having it labels it ("Ditolak"), the
+ * different labels side by side when workflows name one state alike but label it apart.
+ */
+const filterLabel = (ctx: WebContext, state: string, workflows: Set<string>) =>
+  [...new Set([...workflows].map((w) => ctx.state(w, state)))].join(' / ');
 
 /** Field errors of a refused filter, in the page's language, by the query key they belong to. */
 function filterErrors(ctx: WebContext, err: GrmsError): Record<string, string> {
@@ -82,7 +87,7 @@ function resultsTable(ctx: WebContext, items: InstanceView[], orgs: Map<string, 
   <td data-label="${t('col.org')}">${orgs.get(i.org) ?? i.org}</td>
   <td data-label="${t('list.year')}">${i.fiscalYear ?? ''}</td>
   <td data-label="${t('col.amount')}" class="num">${rupiah(i.total)}</td>
-  <td data-label="${t('col.state')}">${stateLabel(ctx, i.state)}</td>
+  <td data-label="${t('col.state')}">${ctx.state(i.workflow, i.state)}</td>
   <td data-label="${t('list.updated')}">${when(i.updatedAt, ctx.timezone)}</td>
   ${auditor ? html`<td data-label="${t('nav.audit')}"><a href="/audit/report?instance=${i.id}">${t('list.auditReport')}</a><br><a href="/audit/export?format=csv&amp;instance=${i.id}">${t('list.auditExport')}</a></td>` : ''}
 </tr>`)}</tbody>
@@ -136,7 +141,7 @@ export function listPages(deps: WebDeps): Router {
 </ul></nav>
 <form method="get" action="${here}" class="filters" aria-label="${t('list.filters')}" novalidate>
 ${inputField(ctx, { id: 'list-q', name: 'q', label: t('list.q'), value: filters.q, error: e('q'), hint: listing ? listing.searchHint[ctx.lang] : t('list.qHint'), attrs: html` maxlength="100" autocomplete="off"` })}
-${selectField(ctx, { id: 'list-state', name: 'state', label: t('list.state'), value: filters.state, error: e('state'), empty: t('list.anyState'), options: statesOf(deps, workflow).map((s) => ({ value: s, label: stateLabel(ctx, s) })) })}
+${selectField(ctx, { id: 'list-state', name: 'state', label: t('list.state'), value: filters.state, error: e('state'), empty: t('list.anyState'), options: [...statesOf(deps, workflow)].map(([s, ws]) => ({ value: s, label: filterLabel(ctx, s, ws) })) })}
 ${selectField(ctx, { id: 'list-org', name: 'org', label: t('list.org'), value: filters.org, error: e('org'), empty: t('list.anyOrg'), options: opds.map((o) => ({ value: o.id, label: o.name })) })}
 ${inputField(ctx, { id: 'list-year', name: 'year', label: t('list.year'), value: filters.year, error: e('year'), hint: t('list.yearHint'), attrs: html` inputmode="numeric" maxlength="4" autocomplete="off"` })}
 <div class="field check"><input type="checkbox" id="list-overdue" name="overdue" value="true"${filters.overdue === 'true' ? html` checked` : ''}${e('overdue') ? html` aria-invalid="true" aria-describedby="list-overdue-error"` : ''}><label for="list-overdue">${t('list.overdue')}</label>${fieldError('list-overdue', e('overdue'))}</div>

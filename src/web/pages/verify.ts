@@ -28,7 +28,8 @@ function uploadForm(ctx: WebContext, error?: string): SafeHtml {
 </form>`;
 }
 
-function resultView(ctx: WebContext, r: UploadCheck, stage: string | null): SafeHtml {
+/** The verdict; `stage` is the document's state and its workflow, when grms issued it. */
+function resultView(ctx: WebContext, r: UploadCheck, stage: { workflow: string; state: string } | undefined): SafeHtml {
   const { t } = ctx;
   const rows: Array<[string, string | SafeHtml]> = [
     ...(r.valid ? [] : [[t('verify.reason'), r.reason] as [string, string]]),
@@ -40,7 +41,7 @@ function resultView(ctx: WebContext, r: UploadCheck, stage: string | null): Safe
       ? [[t('verify.judgedAt'), `${when(r.judgedAt, ctx.timezone)} (${t(`verify.judgedBy.${r.judgedBy}` as MessageKey)})`] as [string, string]] : []),
     ...(r.notes.length ? [[t('verify.notes'), html`${r.notes.map((n) => html`<p>${n}</p>`)}`] as [string, SafeHtml]] : []),
     ...(r.instanceId ? [[t('verify.instance'), ctx.actor ? html`<a href="/instances/${r.instanceId}">${r.instanceId}</a>` : r.instanceId] as [string, string | SafeHtml]] : []),
-    ...(stage ? [[t('verify.stage'), ctx.state(stage)] as [string, string]] : []),
+    ...(stage ? [[t('verify.stage'), ctx.state(stage.workflow, stage.state)] as [string, string]] : []),
     [t('verify.sha256'), html`<code>${r.sha256}</code>`],
   ];
   return html`<section class="verdict ${r.valid ? 'valid' : 'invalid'}" role="status" aria-live="polite">
@@ -92,7 +93,11 @@ export function verifyPages(deps: WebDeps): Router {
       }
       throw err;
     }
-    sendPage(res, { title: t('verify.title'), body: html`${resultView(ctx, result, result.stage)}${uploadForm(ctx)}` });
+    // The stage is labelled by its workflow, which the public answer (UploadCheck) does not carry.
+    const doc = result.documentId
+      ? await deps.db.selectFrom('documents').select(['workflow', 'stage']).where('id', '=', result.documentId).executeTakeFirst()
+      : undefined;
+    sendPage(res, { title: t('verify.title'), body: html`${resultView(ctx, result, doc && { workflow: doc.workflow, state: doc.stage })}${uploadForm(ctx)}` });
   });
 
   // What a QR code opens. Programs asking for JSON get it from the API's route (src/api/documents.ts).
@@ -110,7 +115,7 @@ export function verifyPages(deps: WebDeps): Router {
     }
     const v = publicDocumentView(doc);
     const rows: Array<[string, string | SafeHtml]> = [
-      [t('verify.number'), v.number], [t('verify.docTitle'), v.title], [t('verify.stage'), ctx.state(v.stage)], [t('verify.signer'), v.signer],
+      [t('verify.number'), v.number], [t('verify.docTitle'), v.title], [t('verify.stage'), ctx.state(v.workflow, v.stage)], [t('verify.signer'), v.signer],
       [t('verify.signedAt'), when(v.signedAt, ctx.timezone)], [t('verify.sha256'), html`<code>${v.sha256}</code>`],
     ];
     const log = (await publicLogView(deps.db, doc.id, `/verify/${doc.id}/evidence`))?.view;
