@@ -1,6 +1,7 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../db/types';
 import type { Actor } from '../auth/roles';
+import { ESCALATED_SQL } from '../auth/access';
 import { badRequest } from '../errors';
 import type { WorkflowRegistry } from './registry';
 import { parseLimit, visibility } from './read';
@@ -56,6 +57,8 @@ export async function searchInstances(db: Kysely<Database>, registry: WorkflowRe
   const rows = await db
     .selectFrom('workflow_instances')
     .selectAll()
+    // toView decides the actor's events: an escalation scope reads whether the deadline was escalated.
+    .select(ESCALATED_SQL.as('escalated'))
     .where((eb) => visibility(eb, actor, registry))
     .where(searchCondition(term))
     .orderBy('row_no', 'desc')
