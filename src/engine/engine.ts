@@ -288,7 +288,7 @@ export class Engine {
    * One timer: the transition the engine makes for a user (validated, effect, audited by the one
    * history writer, version, deadlines), fired by the system actor, in a transaction that takes
    * the instance only if no one holds it and only while it is still in the state with the deadline
-   * due. A machine that refuses the event now gets the deadline escalated instead.
+   * due. A machine or workflow rule that refuses the event now gets the deadline escalated instead.
    */
   private async fireTimer(due: DueTimer, now: Date): Promise<'fired' | 'escalated' | 'skipped'> {
     const row = await loadInstance(this.deps.db, due.instanceId);
@@ -302,7 +302,8 @@ export class Engine {
     try {
       plan = await this.plan(actor, def, row, input, undefined, true, { kind: 'allowed', step: timer.step, role: SYSTEM_ACTOR });
     } catch (err) {
-      if (!(err instanceof GrmsError) || err.code !== 'TRANSITION_NOT_ALLOWED') throw err;
+      // Refused by the machine or a rule of the workflow: a person must act, so it escalates.
+      if (!(err instanceof GrmsError)) throw err;
     }
     // A timer step carries no document (checkSlaFacts): the system actor has no signing identity.
     return this.deps.db.transaction().execute(async (trx) => {

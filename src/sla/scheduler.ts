@@ -47,7 +47,7 @@ export interface TimerFirer {
   timerStates(): readonly TimerState[];
   /**
    * Fires the event of one due timer in its own transaction: 'fired'; 'escalated' when the
-   * machine refuses the event now (the deadline is escalated instead); 'skipped' when the instance
+   * machine or a rule of the workflow refuses the event now (the deadline is escalated instead); 'skipped' when the instance
    * is busy or has moved on.
    */
   fire(due: DueTimer, now: Date): Promise<'fired' | 'escalated' | 'skipped'>;
@@ -161,7 +161,7 @@ export async function fireDueDeadlines(db: Kysely<Database>, now: Date, opts: { 
 
 /**
  * Fires the due timers in due order, each through `timers.fire` in a transaction of its own (a
- * transition may render a document first, outside any transaction). The walk moves past every
+ * transition plans outside it, as the engine does for users, e.g. a stamp). The walk moves past every
  * deadline it handed over, fired or skipped, so a busy instance waits for the next tick.
  */
 async function fireDueTimers(
