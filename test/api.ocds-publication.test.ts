@@ -4,7 +4,7 @@ import { PUBLIC_URL, startTestApp, type Reply, type TestApp } from './support/ap
 import { DEMO_USERNAMES, seedDemo } from '../src/seed/demo';
 import { mintToken } from '../src/auth/tokens';
 import { DEFAULT_OCID_PREFIX } from '../src/config';
-import type { Payment } from '../src/procurement/money';
+import type { Payment } from '../workflows/procurement-delivery/money';
 import { changeTagProblems, emptyFields, ocdsSchemas, partyRoleProblems, reviewReleases, tagProblems, type OcdsSchemas } from './support/ocds-review';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

@@ -120,7 +120,8 @@ const CONSOLE_MATRIX: Record<string, Row> = {
 
   // The dashboard of the role's own OPD, or of another (403: the OPD is not in its choices).
   'GET /dashboard': { anonymous: 'signin', roles: { own: 'allow', other: 'deny' }, except: { bud: 'deny' }, send: { query: (c) => `?org=${c.org}` } },
-  'GET /dashboard/budget.xlsx': { anonymous: 'signin', roles: { own: 'allow', other: 'deny' }, except: { bud: 'deny' }, send: { query: (c) => `?org=${c.org}` } },
+  // A workflow package's table: the budget ceilings.
+  'GET /dashboard/:figure.xlsx': { anonymous: 'signin', roles: { own: 'allow', other: 'deny' }, except: { bud: 'deny' }, send: { params: { figure: 'budget' }, query: (c) => `?org=${c.org}` } },
   'GET /dashboard/states.xlsx': { anonymous: 'signin', roles: { own: 'allow', other: 'deny' }, except: { bud: 'deny' }, send: { query: (c) => `?org=${c.org}` } },
   'GET /dashboard/overdue.xlsx': { anonymous: 'signin', roles: { own: 'allow', other: 'deny' }, except: { bud: 'deny' }, send: { query: (c) => `?org=${c.org}` } },
 

@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types';
 import { checkSeparations, type WorkflowDefinition } from './definition';
 import type { LoadedPackage, WorkflowPackage } from './package';
 import { builtinPackages } from './packages';
@@ -19,6 +21,11 @@ export class WorkflowRegistry {
         const key = `${def.name}@${def.version}`;
         if (this.byKey.has(key)) throw new Error(`workflow ${key} is registered twice`);
         checkSeparations(def);
+        for (const [state, events] of Object.entries(def.steps)) {
+          for (const [event, step] of Object.entries(events)) {
+            if (step.rule && !pkg.rules?.[step.rule]) throw new Error(`workflow ${key}: step ${state} ${event} names rule "${step.rule}", which the package does not define`);
+          }
+        }
         this.byKey.set(key, def);
         const current = this.newest.get(def.name);
         if (!current || current.version < def.version) this.newest.set(def.name, def);
@@ -42,6 +49,11 @@ export class WorkflowRegistry {
   package(name: string): WorkflowPackage | undefined {
     return this.byName.get(name);
   }
+}
+
+/** Runs every package's start-up work (WorkflowPackage.onStart), in package order. */
+export async function startPackages(db: Kysely<Database>, registry: WorkflowRegistry): Promise<void> {
+  for (const pkg of registry.packages) await pkg.onStart?.(db);
 }
 
 let builtins: LoadedPackage[] | undefined;

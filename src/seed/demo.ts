@@ -6,7 +6,7 @@ import { loadActor } from '../auth/tokens';
 import { localYear } from '../sla/calendar';
 import { DEFAULT_TIMEZONE, workflowTime, yearOf, type WorkflowTime } from '../clock';
 import type { Actor } from '../auth/roles';
-import { recordCeilingEvent } from '../engine/ceilings';
+import { recordCeilingEvent } from '../audit/ceiling-events';
 import { seedDemoContracts } from './demo-contracts';
 
 /** The demo regency: OPDs, one user per role, ceilings and proposals in several states. */

@@ -1,8 +1,15 @@
 import type { WorkflowPackage } from '../../src/engine/package';
 import { budgetProposalV1 } from './v1';
 import { budgetProposalListing } from './listing';
+import { recordCeilingBaseline, withinCeiling } from './ceilings';
+import { ceilingsRouter } from './ceilings-routes';
+import { ceilingsOpenApi } from './openapi';
+import { budgetFigure } from './dashboard';
 
-/** The budget-proposal workflow as one package: its versions, roles, labels and list page. */
+/**
+ * The budget-proposal workflow as one package: its versions, roles, labels and list page, and the
+ * budget ceiling (pagu): the rule TAPD's approval runs, its routes, and the dashboard's figures.
+ */
 export const budgetProposalPackage: WorkflowPackage = {
   name: 'budget-proposal',
   title: { id: 'Usulan RKA', en: 'Budget proposal' },
@@ -52,6 +59,14 @@ export const budgetProposalPackage: WorkflowPackage = {
     },
   },
   listing: budgetProposalListing,
+  rules: { withinCeiling },
+  routes: { api: ({ db }) => ceilingsRouter(db) },
+  openapi: () => ceilingsOpenApi,
+  dashboard: [budgetFigure],
+  // Ceilings set before their chain existed get a baseline row, once.
+  onStart: async (db) => {
+    await recordCeilingBaseline(db);
+  },
 };
 
 export default budgetProposalPackage;
