@@ -95,7 +95,7 @@ export async function startServer(config: Config, logger: Logger, onStep?: (labe
     }
     // Demo sign-ins are a convenience for the person at the terminal, not part of serving: made
     // once the server answers (hashing a password per demo user takes a while).
-    const demoCredentials: Promise<Record<string, DemoCredential>> = deployment.embedded ? renewDemoCredentials(db.kysely) : Promise.resolve({});
+    const demoCredentials: Promise<Record<string, DemoCredential>> = deployment.embedded ? renewDemoCredentials(db.kysely, wired.engine.registry) : Promise.resolve({});
     // Handled by whoever awaits it (the CLI stops on a failure); never an unhandled rejection here.
     demoCredentials.catch(() => undefined);
     const stopCheckpoints = startCheckpointScheduler(db.kysely, checkpointKey, config.checkpointIntervalMs, (err) =>

@@ -93,7 +93,9 @@ export interface WorkflowPackage {
   dashboard?: readonly DashboardFigure[];
   /** Start-up work, run by every server (and by tools that need it) before it serves: e.g. backfilling a table the package writes. Must be safe to run from several processes at once. */
   onStart?(db: Kysely<Database>): Promise<void>;
-  /** Demo data for the embedded default, run after the core's demo organisations and users exist. */
+  /** The package's part of the demo data set (the embedded default and the tests' fixtures). */
+  demo?: PackageDemo;
+  /** Demo instances for the embedded default, run after every package's demo users exist, in package order. */
   seed?(ctx: SeedContext): Promise<void>;
 }
 
@@ -130,6 +132,31 @@ export interface PackageDeps {
   documentPlace: string;
   /** GRMS_GOVERNMENT and the other deployment settings a package may print. */
   settings: Readonly<Record<string, unknown>>;
+}
+
+/** A demo user holding roles at one organisation (a core demo OPD or one of the package's `orgs`). */
+export interface DemoUser {
+  username: string;
+  fullName: string;
+  position: string;
+  nip?: string;
+  org: string;
+  roles: readonly string[];
+}
+
+/** An organisation a package's demo needs besides the core's demo OPDs, e.g. a supplier. */
+export interface DemoOrg {
+  id: string;
+  name: string;
+  kind?: string;
+  npwp?: string;
+}
+
+export interface PackageDemo {
+  users?: readonly DemoUser[];
+  orgs?: readonly DemoOrg[];
+  /** Reference data written in the transaction that creates the demo people, e.g. budget ceilings for `year` and later. */
+  reference?(trx: Transaction<Database>, ctx: { year: number }): Promise<void>;
 }
 
 export interface SeedContext {

@@ -5,6 +5,7 @@ import { recordCeilingBaseline, withinCeiling } from './ceilings';
 import { ceilingsRouter } from './ceilings-routes';
 import { ceilingsOpenApi } from './openapi';
 import { budgetFigure } from './dashboard';
+import { budgetProposalDemo, seedBudgetProposals } from './demo';
 
 /**
  * The budget-proposal workflow as one package: its versions, roles, labels and list page, and the
@@ -67,6 +68,8 @@ export const budgetProposalPackage: WorkflowPackage = {
   onStart: async (db) => {
     await recordCeilingBaseline(db);
   },
+  demo: budgetProposalDemo,
+  seed: seedBudgetProposals,
 };
 
 export default budgetProposalPackage;

@@ -2,6 +2,7 @@ import type { WorkflowPackage } from '../../src/engine/package';
 import { procurementDeliveryV1 } from './v1';
 import { procurementDeliveryListing } from './listing';
 import { ocdsOpenApi, ocdsRoutes } from './ocds/mount';
+import { procurementDemo, seedContracts } from './demo';
 
 /**
  * The procurement-delivery workflow as one package: its versions, roles, labels and list page, its
@@ -73,6 +74,8 @@ export const procurementDeliveryPackage: WorkflowPackage = {
   listing: procurementDeliveryListing,
   routes: ocdsRoutes,
   openapi: () => ocdsOpenApi,
+  demo: procurementDemo,
+  seed: seedContracts,
 };
 
 export default procurementDeliveryPackage;
