@@ -11,7 +11,7 @@ import { changeTagProblems, emptyFields, ocdsSchemas, partyRoleProblems, reviewR
 type Json = Record<string, any>;
 
 /**
- * The demo contracts (src/seed/demo-contracts.ts), one per state, published as OCDS: every
+ * The demo contracts (workflows/procurement-delivery/demo.ts), one per state, published as OCDS: every
  * release, record and package validates against the official 1.1 schema and passes the ported
  * data-review checks, amounts are what was paid, documents' formats are what their URLs serve,
  * and the public routes answer without a token for signed contracts only.
