@@ -12,7 +12,13 @@ export class WorkflowRegistry {
   private readonly byName = new Map<string, WorkflowPackage>();
 
   constructor(readonly packages: readonly (WorkflowPackage | LoadedPackage)[]) {
+    // The core's own dashboard tables: a package's figure may not take their file names.
+    const figures = new Set(['states', 'overdue']);
     for (const pkg of packages) {
+      for (const f of pkg.dashboard ?? []) {
+        if (!/^[a-z]+$/.test(f.id) || figures.has(f.id)) throw new Error(`workflow package ${pkg.name}: dashboard figure "${f.id}" is taken or not lower-case letters`);
+        figures.add(f.id);
+      }
       if (this.byName.has(pkg.name)) throw new Error(`workflow ${pkg.name} is given by two packages`);
       this.byName.set(pkg.name, pkg);
       installRoles(pkg);
