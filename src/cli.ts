@@ -38,7 +38,7 @@ import { sql } from 'kysely';
 import { logVerifierKey, newEd25519Key } from './audit/tlog';
 import { addCheckpoint } from './audit/witness/client';
 import { integrateAndCheckpoint, logPolicy, openTransparencyLog, UNWITNESSED } from './audit/log/service';
-import { recordCeilingBaseline } from './engine/ceilings';
+import { defaultRegistry, startPackages } from './engine/registry';
 import { roundJson } from './api/log';
 
 /** Prints a one-line error and sets a failing exit code; stack traces only with GRMS_DEBUG. */
@@ -302,7 +302,7 @@ logCommand
     await withDeployment('cli:log-checkpoint', true, async ({ db, masterKey }) => {
       const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey!);
       const log = openTransparencyLog(db.kysely, checkpointKey.privateKey, config.log, addCheckpoint);
-      await recordCeilingBaseline(db.kysely);
+      await startPackages(db.kysely, defaultRegistry());
       const round = await integrateAndCheckpoint(log);
       process.stdout.write(`${JSON.stringify(roundJson(round), null, 2)}\n`);
       if (log.witnesses.length === 0) process.stderr.write(`grms: ${UNWITNESSED}\n`);

@@ -448,7 +448,7 @@ export interface PeopleEventsTable extends LogSourceColumns {}
 export interface OrgEventsTable extends LogSourceColumns {}
 export interface DocumentsTable extends LogSourceColumns {}
 
-/** One change to a ceiling (pagu), hash-chained as one chain like org_events (src/engine/ceilings.ts). */
+/** One change to a ceiling (pagu), hash-chained as one chain like org_events (src/audit/ceiling-events.ts). */
 export interface CeilingEventsTable extends LogSourceColumns {
   seq: number;
   action: string;

@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types';
 import { checkSeparations, type WorkflowDefinition } from './definition';
 import type { LoadedPackage, WorkflowPackage } from './package';
 import { builtinPackages } from './packages';
@@ -12,7 +14,13 @@ export class WorkflowRegistry {
   private readonly byName = new Map<string, WorkflowPackage>();
 
   constructor(readonly packages: readonly (WorkflowPackage | LoadedPackage)[]) {
+    // The core's own dashboard tables: a package's figure may not take their file names.
+    const figures = new Set(['states', 'overdue']);
     for (const pkg of packages) {
+      for (const f of pkg.dashboard ?? []) {
+        if (!/^[a-z]+$/.test(f.id) || figures.has(f.id)) throw new Error(`workflow package ${pkg.name}: dashboard figure "${f.id}" is taken or not lower-case letters`);
+        figures.add(f.id);
+      }
       if (this.byName.has(pkg.name)) throw new Error(`workflow ${pkg.name} is given by two packages`);
       this.byName.set(pkg.name, pkg);
       installRoles(pkg);
@@ -23,6 +31,11 @@ export class WorkflowRegistry {
         checkSteps(def, new Set([...Object.keys(pkg.roles), ...Object.keys(CORE_ROLES)]));
         checkSeparations(def);
         checkSlaFacts(def);
+        for (const [state, events] of Object.entries(def.steps)) {
+          for (const [event, step] of Object.entries(events)) {
+            if (step.rule && !pkg.rules?.[step.rule]) throw new Error(`workflow ${key}: step ${state} ${event} names rule "${step.rule}", which the package does not define`);
+          }
+        }
         this.byKey.set(key, def);
         const current = this.newest.get(def.name);
         if (!current || current.version < def.version) this.newest.set(def.name, def);
@@ -46,6 +59,11 @@ export class WorkflowRegistry {
   package(name: string): WorkflowPackage | undefined {
     return this.byName.get(name);
   }
+}
+
+/** Runs every package's start-up work (WorkflowPackage.onStart), in package order. */
+export async function startPackages(db: Kysely<Database>, registry: WorkflowRegistry): Promise<void> {
+  for (const pkg of registry.packages) await pkg.onStart?.(db);
 }
 
 let builtins: LoadedPackage[] | undefined;
