@@ -26,6 +26,8 @@ import { parseExportFilters } from './api/audit';
 import { progress } from './progress';
 import { registerUserCommands } from './cli/user';
 import { registerOrgCommands } from './cli/org';
+import { registerWorkflowCommands } from './cli/workflow';
+import { loadRegistry } from './engine/registry';
 import { registerWitnessCommands } from './cli/witness';
 import { registerVerifyBundle } from './cli/verify-bundle';
 import fs from 'node:fs';
@@ -157,8 +159,13 @@ program
     });
   });
 
-registerUserCommands(program, withDeployment);
+// Roles come from the workflow packages (built-in and GRMS_WORKFLOW_PATH's): load them before a grant names one.
+registerUserCommands(program, async (purpose, needsKey, fn) => {
+  await loadRegistry(loadConfig().workflowPath);
+  return withDeployment(purpose, needsKey, fn);
+});
 registerOrgCommands(program, withDeployment);
+registerWorkflowCommands(program);
 registerWitnessCommands(program);
 registerVerifyBundle(program);
 

@@ -6,6 +6,7 @@
  */
 import { and, assign, not, or, raise, setup } from 'xstate';
 import { withProperties } from './stored-schema';
+import { stepsOf } from './steps';
 import { CORE_ROLES } from '../auth/roles';
 import type { WorkflowPackage } from './package';
 
@@ -22,6 +23,8 @@ export interface GrmsPackageApi {
   readonly xstate: Readonly<{ setup: typeof setup; assign: typeof assign; and: typeof and; or: typeof or; not: typeof not; raise: typeof raise }>;
   /** A JSON Schema with more properties: the data as stored (see WorkflowDefinition.storedSchema). */
   readonly withProperties: typeof withProperties;
+  /** The steps table of a machine whose transitions carry their step facts as `meta` (WorkflowDefinition.steps). */
+  readonly stepsOf: typeof stepsOf;
   /** The core's roles (admin, auditor): a package declares its own and may name these in steps. */
   readonly coreRoles: readonly string[];
 }
@@ -33,6 +36,7 @@ export const grmsPackageApi: GrmsPackageApi = Object.freeze({
   assign,
   xstate: Object.freeze({ setup, assign, and, or, not, raise }),
   withProperties,
+  stepsOf,
   coreRoles: Object.freeze(Object.keys(CORE_ROLES)),
 });
 

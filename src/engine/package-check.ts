@@ -11,6 +11,8 @@ import Ajv2020 from 'ajv/dist/2020';
 import { CORE_ROLES } from '../auth/roles';
 import { checkSeparations, type WorkflowDefinition } from './definition';
 import { fingerprint } from './fingerprint';
+import { checkSteps } from './steps';
+import { checkSlaFacts } from './timers';
 import type { LoadedPackage } from './package';
 
 const LANGS = ['id', 'en'] as const;
@@ -42,10 +44,13 @@ export function packageProblems(pkg: LoadedPackage): string[] {
       }
     }
     for (const role of def.creatorRoles ?? []) if (!declared.has(role)) problems.push(`${at}: creator role ${role} is not declared`);
-    try {
-      checkSeparations(def);
-    } catch (err) {
-      problems.push((err as Error).message);
+    // The registry's own checks (step facts on the transitions, separations, SLA facts), as messages.
+    for (const check of [() => checkSteps(def, declared), () => checkSeparations(def), () => checkSlaFacts(def)]) {
+      try {
+        check();
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
     }
     const fields = Object.keys((def.schema as { properties?: Record<string, unknown> }).properties ?? {});
     const events = [...new Set(transitions.map((t) => t.event))];
