@@ -43,6 +43,11 @@ export interface Config {
    */
   readonly timezone: string;
   readonly trustAnchorsFile: string | undefined;
+  /**
+   * GRMS_WORKFLOW_PATH: folders of workflow packages kept outside the checkout, separated like
+   * PATH (`:`, `;` on Windows); each is a package folder or a folder of them (src/engine/packages.ts).
+   */
+  readonly workflowPath: readonly string[];
   /** SLA working days per state that override a workflow's own, by workflow name (GRMS_SLA_<WORKFLOW>). */
   readonly slaOverrides: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /**
@@ -340,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     timezone: timeZoneFrom(env.GRMS_TIMEZONE),
     trustAnchorsFile: env.GRMS_TRUST_ANCHORS || undefined,
+    workflowPath: Object.freeze((env.GRMS_WORKFLOW_PATH ?? '').split(path.delimiter).filter((p) => p.trim() !== '').map((p) => path.resolve(p))),
     slaOverrides: slaOverrides(env),
     documentThreads: intFrom(env.GRMS_DOCUMENT_THREADS, Math.max(1, os.availableParallelism() - 1), 'GRMS_DOCUMENT_THREADS') || 1,
     workers: Math.max(1, intFrom(env.GRMS_WORKERS, os.availableParallelism(), 'GRMS_WORKERS')),

@@ -174,6 +174,10 @@ export interface SeedContext {
 
 /** Where a package's code and schemas are, as the loader found them. */
 export interface LoadedPackage extends WorkflowPackage {
+  /** The folder its module was loaded from (dist/workflows/<name> for a built-in run from dist/). */
   dir: string;
+  /** Its JSON Schemas: schemas/<name>/ for a built-in, `<dir>/schemas/` for an external package. */
   schemaDir: string;
+  /** Its source files, which the fingerprint reads: the checkout's workflows/<name>/ for a built-in, else `dir`. */
+  sourceDir: string;
 }

@@ -2,10 +2,13 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { checkSeparations, type WorkflowDefinition } from './definition';
 import type { LoadedPackage, WorkflowPackage } from './package';
-import { builtinPackages } from './packages';
+import { builtinPackages, externalPackages, PackageLoadError } from './packages';
 import { CORE_ROLES, installRoles } from '../auth/roles';
 import { checkSteps } from './steps';
 import { checkSlaFacts } from './timers';
+import { packageProblems } from './package-check';
+import { fingerprint } from './fingerprint';
+import type { VersionFingerprint } from './registration';
 
 /** Every registered workflow version; instances keep the version they started with. */
 export class WorkflowRegistry {
@@ -72,6 +75,41 @@ let builtins: LoadedPackage[] | undefined;
 export function defaultRegistry(): WorkflowRegistry {
   builtins ??= builtinPackages();
   return new WorkflowRegistry(builtins);
+}
+
+/**
+ * The built-in packages and those of GRMS_WORKFLOW_PATH's folders (`grms serve`, `grms seed`). An
+ * external package that does not load, fails its check (src/engine/package-check.ts) or reuses a
+ * workflow name stops the start with a PackageLoadError naming its folder and the reason.
+ */
+export async function loadRegistry(workflowPath: readonly string[]): Promise<WorkflowRegistry> {
+  builtins ??= builtinPackages();
+  const external = await externalPackages(workflowPath);
+  const seen = new Map<string, string>(builtins.map((p) => [p.name, p.dir]));
+  for (const pkg of external) {
+    const other = seen.get(pkg.name);
+    if (other) throw new PackageLoadError(pkg.dir, `workflow ${pkg.name} is already given by ${other}`);
+    seen.set(pkg.name, pkg.dir);
+    const problems = packageProblems(pkg);
+    if (problems.length > 0) throw new PackageLoadError(pkg.dir, problems.join('; '));
+  }
+  try {
+    return new WorkflowRegistry([...builtins, ...external]);
+  } catch (err) {
+    // A role declared otherwise than another package declares it, and the like.
+    const culprit = external.find((p) => (err as Error).message.includes(`workflow ${p.name}`));
+    throw new PackageLoadError(culprit?.dir ?? (external.map((p) => p.dir).join(', ') || 'workflows'), (err as Error).message, { cause: err });
+  }
+}
+
+/** The fingerprint of every version of the registry's loaded packages (src/engine/fingerprint.ts). */
+export function versionFingerprints(registry: WorkflowRegistry): VersionFingerprint[] {
+  const out: VersionFingerprint[] = [];
+  for (const pkg of registry.packages) {
+    if (!('sourceDir' in pkg)) continue;
+    for (const v of pkg.versions) out.push({ workflow: pkg.name, version: v.definition.version, fingerprint: fingerprint(pkg, v.source) });
+  }
+  return out;
 }
 
 /**
