@@ -83,6 +83,14 @@ export interface Config {
    */
   readonly ocdsRate: Readonly<{ limit: number; windowSeconds: number }>;
   /**
+   * Public creation without an account (a package's publicIntake): instances created per client
+   * address (GRMS_PUBLIC_INTAKE_RATE_LIMIT, default 5, per GRMS_PUBLIC_INTAKE_RATE_WINDOW_SECONDS,
+   * default 3600; real clock; 0: no limit) and the largest request body in bytes
+   * (GRMS_PUBLIC_INTAKE_MAX_BODY_BYTES, default 65536). The same per-client limit counts citizens'
+   * events by tracking number and PIN.
+   */
+  readonly publicIntake: Readonly<{ rate: Readonly<{ limit: number; windowSeconds: number }>; maxBodyBytes: number }>;
+  /**
    * GRMS_TRUST_PROXY: the reverse proxies in front of grms, so the client address every rate limit
    * and log names is the real client's, not the proxy's (default: none; the socket's peer).
    */
@@ -358,6 +366,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ocdsRate: Object.freeze({
       limit: intFrom(env.GRMS_OCDS_RATE_LIMIT, 300, 'GRMS_OCDS_RATE_LIMIT'),
       windowSeconds: Math.max(1, intFrom(env.GRMS_OCDS_RATE_WINDOW_SECONDS, 300, 'GRMS_OCDS_RATE_WINDOW_SECONDS')),
+    }),
+    publicIntake: Object.freeze({
+      rate: Object.freeze({
+        limit: intFrom(env.GRMS_PUBLIC_INTAKE_RATE_LIMIT, 5, 'GRMS_PUBLIC_INTAKE_RATE_LIMIT'),
+        windowSeconds: Math.max(1, intFrom(env.GRMS_PUBLIC_INTAKE_RATE_WINDOW_SECONDS, 3600, 'GRMS_PUBLIC_INTAKE_RATE_WINDOW_SECONDS')),
+      }),
+      maxBodyBytes: Math.max(1024, intFrom(env.GRMS_PUBLIC_INTAKE_MAX_BODY_BYTES, 65_536, 'GRMS_PUBLIC_INTAKE_MAX_BODY_BYTES')),
     }),
     caP12File: env.GRMS_CA_P12 || undefined,
     caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,

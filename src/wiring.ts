@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config';
 import { systemClock, type Clock } from './clock';
 import type { Database } from './db/types';
-import { loadRegistry, versionFingerprints } from './engine/registry';
+import { loadRegistry, versionFingerprints, type WorkflowRegistry } from './engine/registry';
 import { compileAll } from './engine/validate';
 import { registerFingerprints } from './engine/registration';
 import { Engine } from './engine/engine';
@@ -44,9 +44,9 @@ export function certificateBaseUrl(config: Pick<Config, 'publicUrl' | 'publicUrl
  * document CA, a signing pool, SLA settings. Whatever changes an instance goes through this.
  */
 export async function wireEngine(
-  db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads, clock?: Clock,
+  db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads, clock?: Clock, registry?: WorkflowRegistry,
 ): Promise<Wired> {
-  const registry = await loadRegistry(config.workflowPath);
+  registry ??= await loadRegistry(config.workflowPath);
   // Refuses to start when a registered version's source changed without a new version.
   await registerFingerprints(db, versionFingerprints(registry));
   const authority = await loadDocumentAuthority(db, masterKey, { ...config, publicUrl: certificateBaseUrl(config) });

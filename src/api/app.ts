@@ -33,6 +33,7 @@ import { defaultLogOrigin } from '../config';
 import { openTransparencyLog, type TransparencyLog } from '../audit/log/service';
 import { addCheckpoint } from '../audit/witness/client';
 import { logAdminRouter, logPublicRouter } from './log';
+import { PUBLIC_PREFIX, publicBody, publicIntakeRouter, withoutClientAddress } from './public-intake';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -70,6 +71,7 @@ const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
 export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, settings, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false, log, logRate = loadConfig({}).log.rate }: AppDeps): Express {
+  const publicIntake = settings?.publicIntake ?? loadConfig({}).publicIntake;
   const transparencyLog = log ?? openTransparencyLog(db, checkpointKey.privateKey, { ...loadConfig({}).log, origin: defaultLogOrigin(publicUrl) }, addCheckpoint);
   const app = express();
   app.disable('x-powered-by');
@@ -85,6 +87,8 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   // Styles come from grms's own stylesheets only: no inline style (an injected `style=` cannot
   // restyle a page into a phishing form), no style from elsewhere.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: secureCookies ? [] : null, styleSrc: ["'self'"] } } }));
+  // Public submissions (no account) get a smaller body cap, parsed first, and log no client address.
+  app.use(PUBLIC_PREFIX, withoutClientAddress, publicBody(publicIntake.maxBodyBytes));
   app.use(express.json({ limit: JSON_LIMIT, type: ['application/json', 'application/*+json'] }));
   // Reserved keys (__proto__ …) in the query or a JSON body, and unusable query values, are
   // refused here for every route, the console's included; its forms are checked as they are parsed.
@@ -105,7 +109,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   // endpoints above to their routers, and answers /verify/:id only for browsers.
   // The transparency log's public reads (checkpoint, proofs, nodes): hashes only.
   app.use(logPublicRouter(transparencyLog, logRate));
-  app.use(webRouter({ db, engine, checkpointKey, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl, logPolicy: transparencyLog.policy, log: transparencyLog }));
+  app.use(webRouter({ db, engine, checkpointKey, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl, logPolicy: transparencyLog.policy, log: transparencyLog, publicIntake, settings: packageDeps.settings }));
   app.use('/api/v1', auditPublicRouter(checkpointKey));
   app.use(verificationRouter(db, authority, verify));
   // Workflow packages' public routes (no sign-in): their paths are their own.
@@ -113,6 +117,8 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
     const router = pkg.routes?.public?.(packageDeps);
     if (router) app.use(router);
   }
+  // Creation without an account and citizens' events by tracking number and PIN (packages' publicIntake).
+  app.use(publicIntakeRouter(db, engine, { ...publicIntake, settings: packageDeps.settings }));
 
   // Everything else under /api/v1 needs a bearer token.
   app.use('/api/v1', requireAuth(db, engine.time));

@@ -26,7 +26,9 @@ export function accessLog(logger: Logger): RequestHandler {
     const start = process.hrtime.bigint();
     res.on('finish', () => runHook(logger, 'access log', () => {
       logger.info(
-        { requestId: res.locals.requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6, user: res.locals.actor?.username, client: clientAddress(req) },
+        // Routes open to citizens without an account (src/api/public-intake.ts) log no address:
+        // only their rate-limit rows hold it, and only for the limit's window.
+        { requestId: res.locals.requestId, method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6, user: res.locals.actor?.username, client: res.locals.anonymousClient === true ? undefined : clientAddress(req) },
         'request',
       );
     }));

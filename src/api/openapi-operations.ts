@@ -1,6 +1,7 @@
 import { documentPaths, openApiDocument } from './openapi';
 import { workflowSchemas } from './openapi-workflows';
 import type { WorkflowRegistry } from '../engine/registry';
+import { publicIntakeOperations } from './openapi-public';
 
 /**
  * What a client generator and a reader need beside each operation of the OpenAPI document: a
@@ -63,6 +64,7 @@ const OPERATIONS: Record<string, Operation> = {
   'GET /log/proof/consistency': ['getLogConsistencyProof', 'log', 'The hashes that prove the tree of `new` leaves extends the tree of `old` leaves unchanged: what witnesses check before they cosign.'],
   'GET /log/node/{level}/{index}': ['getLogNode', 'log', 'One stored hash of the tree, for verifiers that compute proofs themselves.'],
   'POST /api/v1/log/checkpoint': ['checkpointLog', 'log', 'Integrates committed rows into the log, signs a checkpoint when the tree grew, and pushes it to the configured witnesses; the server also does this every GRMS_LOG_INTERVAL_SECONDS.'],
+  ...publicIntakeOperations,
 };
 
 const TAGS: Record<string, string> = {
@@ -78,6 +80,7 @@ const TAGS: Record<string, string> = {
   audit: 'Hash chains, checkpoints and exports',
   documents: 'Signed PDFs and their verification',
   log: 'The transparency log: checkpoints, cosignatures and proofs',
+  public: 'Citizens without an account: submissions, tracking and their own events',
 };
 
 export interface ServedOpenApiSettings {

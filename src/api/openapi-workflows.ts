@@ -7,6 +7,7 @@
 import type { WorkflowDefinition } from '../engine/definition';
 import type { WorkflowRegistry } from '../engine/registry';
 import { exact, ref, type Schema } from './openapi-schemas';
+import { HIDDEN } from '../engine/confidential';
 
 const pascal = (name: string) => name.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 const baseName = (def: WorkflowDefinition) => `${pascal(def.name)}V${def.version}`;
@@ -32,6 +33,21 @@ const instanceProperties: Record<string, Schema> = {
 };
 const instanceRequired = Object.keys(instanceProperties);
 
+/**
+ * The data schema with each confidential value (a package's `confidential` pointers) also allowed
+ * to read HIDDEN: what a reader without the named roles gets in its place.
+ */
+function withHidden(schema: Schema, pointers: readonly string[]): Schema {
+  const hide = (node: Schema, path: string[]): Schema => {
+    const [key, ...rest] = path;
+    const props = (node as { properties?: Record<string, Schema> }).properties;
+    if (key === undefined || !props?.[key]) return node;
+    const leaf = rest.length ? hide(props[key], rest) : { anyOf: [props[key], { const: HIDDEN, description: 'Confidential: hidden from this reader' }] };
+    return { ...node, properties: { ...props, [key]: leaf } };
+  };
+  return pointers.reduce((out, pointer) => hide(out, pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))), schema);
+}
+
 /** Per workflow × version: which data schema and receipt go with it. */
 function branches(defs: readonly WorkflowDefinition[], withReceipt: boolean): Schema {
   return {
@@ -55,7 +71,8 @@ export function workflowSchemas(registry: WorkflowRegistry): Record<string, Sche
   const out: Record<string, Schema> = {};
   for (const def of defs) {
     out[`${baseName(def)}Input`] = component(def.schema, `${def.title} (v${def.version}): the data given at creation (schemas/${def.name}/v${def.version}.schema.json)`);
-    out[`${baseName(def)}Data`] = component(def.storedSchema ?? def.schema, `${def.title} (v${def.version}): the data an instance holds, as the API answers it`);
+    const hidden = (registry.package(def.name)?.confidential ?? []).map((f) => f.pointer);
+    out[`${baseName(def)}Data`] = withHidden(component(def.storedSchema ?? def.schema, `${def.title} (v${def.version}): the data an instance holds, as the API answers it`), hidden);
     if (def.receiptSchema) out[`${baseName(def)}Receipt`] = { ...def.receiptSchema, description: `Shown once, in the answer that created the ${def.name}` };
   }
   const instance = (extra: Record<string, Schema>, withReceipt: boolean): Schema => ({
@@ -86,7 +103,7 @@ export function workflowSchemas(registry: WorkflowRegistry): Record<string, Sche
     }),
   };
   out.WorkflowStep = exact({
-    state: str, type: str, roles: { type: 'array', items: str }, scope: { enum: ['instance-org', 'global', 'submitter', 'data-org'] },
+    state: str, type: str, roles: { type: 'array', items: str }, scope: { enum: ['instance-org', 'global', 'submitter', 'data-org', 'timer', 'tracking-pin'] },
     task: { type: 'boolean' }, review: { type: 'boolean' }, requiresComment: { type: 'boolean' }, document: { type: ['string', 'null'] },
   });
   out.Workflow = exact({

@@ -1,6 +1,7 @@
 import { commentText, ref, SCHEMAS, type Schema } from './openapi-schemas';
 import { bearer, body, errors, html, json, JSON_BODY, noContent, ok, pdf, problemJson, publicErrors, RESPONSES, statusPageResponses } from './openapi-responses';
 import type { WorkflowPackage } from '../engine/package';
+import { publicIntakePaths } from './openapi-public';
 /**
  * The OpenAPI 3.1 description of the routes in src/api; a test checks it lists every route, and
  * the API tests check every answer against it (test/support/openapi-contract.ts). Statuses are
@@ -283,6 +284,7 @@ export const openApiDocument = {
         responses: { '200': ok('the round', ref('LogRound')), ...errors(403, 409) },
       },
     },
+    ...publicIntakePaths,
   } as Record<string, Record<string, unknown>>,
 };
 

@@ -31,9 +31,17 @@ export async function recordPublicRequest(db: Kysely<Database>, route: string, c
   return Math.max(1, Number(counted.wait ?? rate.windowSeconds));
 }
 
-/** Middleware: 429 problem with Retry-After over the limit. */
-export function publicRateLimit(db: Kysely<Database>, route: string, rate: PublicRate): RequestHandler {
+/**
+ * Middleware: 429 problem with Retry-After over the limit. `forget`: the route's rows older than the
+ * window are deleted on every request, not now and then (routes whose callers' addresses must not
+ * be kept past the window: citizens without an account).
+ */
+export function publicRateLimit(db: Kysely<Database>, route: string, rate: PublicRate, forget = false): RequestHandler {
   return async (req, res, next) => {
+    if (forget) {
+      await db.deleteFrom('public_requests').where('route', '=', route)
+        .where('created_at', '<=', sql<Date>`now() - make_interval(secs => ${rate.windowSeconds})`).execute();
+    }
     const wait = await recordPublicRequest(db, route, clientAddress(req), rate);
     if (wait > 0) {
       res.set('Retry-After', String(wait));

@@ -111,11 +111,13 @@ export const allHold = (atoms: readonly Atom[], instance: InstanceAccess): boole
  * The roles `actor` may fire `step` under and the condition of each. A global step's role counts
  * wherever it is held; any other role at one org: the instance's OPD, or the org a data property
  * names (the step's orgField under 'data-org', or a role's own roleOrgFields entry), and under
- * 'submitter' only for whom the machine recorded as submitter. A 'timer' step is no user's. The
+ * 'submitter' only for whom the machine recorded as submitter. A 'timer' or 'tracking-pin' step is no user's. The
  * escalation scope's roles follow, each with the escalated atom besides its own condition.
  */
 export function grantsOf(actor: Actor, step: Step): Grant[] {
-  if (step.scope === 'timer') return [];
+  // A step proven by tracking number and PIN is no signed-in user's either, whatever roles they
+  // hold (and so never in an inbox): the citizen's route decides it (citizenDecision in ./permissions.ts).
+  if (step.scope === 'timer' || step.scope === 'tracking-pin') return [];
   const grants = scopeGrants(actor, step);
   const up = step.escalateTo;
   if (up) for (const g of scopeGrants(actor, { roles: up.roles, scope: up.scope, orgField: up.orgField })) grants.push({ role: g.role, when: [...g.when, { kind: 'escalated' }] });

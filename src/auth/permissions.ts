@@ -1,6 +1,6 @@
 import type { Step, WorkflowDefinition } from '../engine/definition';
 import { allHold, type Duty, dutiesOf, grantsOf, type Grant, type InstanceAccess } from './access';
-import { type Actor, hasGlobalRole, memberOrgs, type RoleGrant } from './roles';
+import { type Actor, CITIZEN_ROLE, hasGlobalRole, memberOrgs, type RoleGrant } from './roles';
 
 /** Who may act is stated once, in src/auth/access.ts; this module reads it in JavaScript. */
 export type { InstanceAccess } from './access';
@@ -82,6 +82,23 @@ export function decideEvent(actor: Actor, def: WorkflowDefinition, instance: Ins
   });
   if (knownEvent && !couldEver) return { kind: 'forbidden', detail: `You may not fire "${type}" on this ${def.name}` };
   return { kind: 'no-transition', detail: `State "${instance.state}" has no transition for "${type}"` };
+}
+
+/**
+ * The decision for whoever proved an instance's tracking number and PIN (the public pseudo-actor):
+ * only a 'tracking-pin' step of the current state; segregation of duties does not apply (a citizen
+ * holds no office). 403 for a step that is someone's role, 409 for an event the state does not have.
+ */
+export function citizenDecision(def: WorkflowDefinition, instance: InstanceAccess, type: string): EventDecision {
+  const step = def.steps[instance.state]?.[type];
+  if (step?.scope === 'tracking-pin') return { kind: 'allowed', step, role: CITIZEN_ROLE };
+  if (step) return { kind: 'forbidden', detail: `"${type}" is not the applicant's to fire` };
+  return { kind: 'no-transition', detail: `State "${instance.state}" has no transition for "${type}" by the applicant` };
+}
+
+/** Events whoever holds the tracking number and PIN may fire now. */
+export function citizenEvents(def: WorkflowDefinition, instance: Pick<InstanceAccess, 'state'>): string[] {
+  return Object.entries(def.steps[instance.state] ?? {}).filter(([, step]) => step.scope === 'tracking-pin').map(([type]) => type);
 }
 
 /** Events the actor may fire now (guards that need the request, such as comments, aside). */

@@ -91,3 +91,16 @@ export function boundOpds(actor: Actor): string[] {
 export function handOf(actor: Actor): string[] {
   return [...new Set([actor.username, ...actor.roles.flatMap((g) => (g.actingFor ? [g.actingFor.username] : []))])];
 }
+
+/**
+ * The role recorded in history for a step fired by tracking number and PIN. No user can hold it:
+ * it is not in the role table, so no grant of it can be made.
+ */
+export const CITIZEN_ROLE = 'citizen';
+
+/**
+ * The public pseudo-actor: whoever creates an instance without an account (a package's
+ * `publicIntake`) or proves a tracking number and PIN. Its username cannot be a user's (user names
+ * start with a letter or digit); it belongs to no OPD and holds no role, so it reads nothing.
+ */
+export const PUBLIC_ACTOR: Readonly<Actor> = Object.freeze({ username: '@public', fullName: 'Masyarakat (publik)', position: '', org: '', orgName: '', roles: [] });

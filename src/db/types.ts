@@ -527,3 +527,15 @@ export interface Database {
   log_cosignatures: LogCosignaturesTable;
   log_alarms: LogAlarmsTable;
 }
+
+/** migrations/0039: a public form's once-only record and its receipt until shown (src/web/pages/public-intake.ts). */
+export interface PublicFormReceiptsTable {
+  form_hash: string;
+  client_hash: string;
+  page: string;
+  sealed: string | null;
+  expires_at: Date;
+}
+export interface Database {
+  public_form_receipts: PublicFormReceiptsTable;
+}

@@ -1,3 +1,4 @@
+import { hideConfidential } from '../engine/confidential';
 import { localYear } from '../sla/calendar';
 import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
@@ -140,7 +141,8 @@ export class StageDocuments implements DocumentProducer {
         instanceTitle: row.title,
         lines: linesOf(row.data),
         total: row.total ?? undefined,
-        fields: req.def.documentFields?.(row.data),
+        // A stage document is the OPD's reading: confidential values are hidden there, always.
+        fields: req.def.documentFields?.(hideConfidential(req.def, row.data, undefined)),
         history: past ? [
           ...past.transitions,
           {

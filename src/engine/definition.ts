@@ -24,8 +24,12 @@ export type RoleName = string;
  * Whose role counts: one held at the instance's own OPD, one held anywhere, the submitter, or one
  * held at the org named by a data property (`Step.orgField`, e.g. a permit's technical agency).
  * 'timer': no user's; the SLA scheduler fires it when its state's deadline names it (`fire`).
+ * 'tracking-pin': no role at all: whoever proves the instance's tracking number and PIN fires it
+ * (a citizen, through the public tracking routes); no signed-in user ever may, and it is never a
+ * task in anyone's inbox. Such a step lists no roles, e.g.
+ * `{ roles: [], scope: 'tracking-pin', task: false, review: false }`.
  */
-export type StepScope = 'instance-org' | 'global' | 'submitter' | 'data-org' | 'timer';
+export type StepScope = 'instance-org' | 'global' | 'submitter' | 'data-org' | 'timer' | 'tracking-pin';
 
 /**
  * A second scope for a step whose state deadline was missed: while the scheduler has escalated it,
@@ -33,7 +37,7 @@ export type StepScope = 'instance-org' | 'global' | 'submitter' | 'data-org' | '
  */
 export interface StepEscalation {
   roles: readonly RoleName[];
-  scope: Exclude<StepScope, 'submitter' | 'timer'>;
+  scope: Exclude<StepScope, 'submitter' | 'timer' | 'tracking-pin'>;
   /** With scope 'data-org': the top-level data property holding the org id. */
   orgField?: string;
 }

@@ -6,8 +6,8 @@ import type { Kysely, Transaction } from 'kysely';
 import { initialTransition, transition, type StateValue } from 'xstate';
 import type { Database, InstanceRow } from '../db/types';
 import type { Actor } from '../auth/roles';
-import { hasRole } from '../auth/roles';
-import { canRead, decideEvent, delegatedGrant } from '../auth/permissions';
+import { hasRole, PUBLIC_ACTOR } from '../auth/roles';
+import { canRead, citizenDecision, decideEvent, delegatedGrant } from '../auth/permissions';
 import { ESCALATED_SQL } from '../auth/access';
 import { appendHistory } from './history';
 import { trackDeadlines, type SlaSettings } from './deadlines';
@@ -117,6 +117,24 @@ export class Engine {
     if (!def) throw invalidData(`Unknown workflow "${workflow}"`, [{ path: '/workflow', message: 'is not a registered workflow' }]);
     const org = creatorOrg(actor, def);
     if (!org) throw forbidden(`Only ${def.creatorRoles.join(', ')} may create a ${def.name}`);
+    return this.createIn(actor, def, org, data, idem);
+  }
+
+  /**
+   * Creates an instance for someone without an account (a package's `publicIntake`), as the public
+   * pseudo-actor, owned by `org`; `register` runs inside the creating transaction (the tracking
+   * number and PIN) and what it returns joins the receipt, shown once.
+   */
+  async createPublic(workflow: string, org: string, data: unknown, register: (trx: Transaction<Database>, row: InstanceRow) => Promise<Record<string, unknown>>): Promise<InstanceView> {
+    const def = this.deps.registry.latest(workflow);
+    if (!def) throw notFound(`Unknown workflow "${workflow}"`);
+    return this.createIn(PUBLIC_ACTOR, def, org, data, undefined, register);
+  }
+
+  private async createIn(
+    actor: Actor, def: WorkflowDefinition, org: string, data: unknown, idem?: IdempotentRequest,
+    register?: (trx: Transaction<Database>, row: InstanceRow) => Promise<Record<string, unknown>>,
+  ): Promise<InstanceView> {
     const normalized = normalizeData(def, data, '/data');
     await this.checkOrgRefs(def, normalized.data);
     const [snapshot] = initialTransition(def.machine, { data: normalized.data });
@@ -136,6 +154,7 @@ export class Engine {
       });
       await trackDeadlines(trx, def, this.slaSettings, { instanceId: id, from: null, to: row.state, data: row.data });
       if (def.onCreate) receipt = await def.onCreate(trx, { row, actor, at: { instant: this.time.clock(), timeZone: this.time.timeZone } });
+      if (register) receipt = { ...receipt, ...(await register(trx, row)) };
       return toView(row, def, actor);
     });
     // Shown once: not part of the view an Idempotency-Key stores (a replay has no receipt).
@@ -151,11 +170,31 @@ export class Engine {
     return { row, def, view: toView(row, def, actor) };
   }
 
+  /** An instance whose tracking number and PIN the caller proved (no reading rights to check). */
+  private async getProven(id: string): Promise<{ row: InstanceRow; def: WorkflowDefinition }> {
+    const row = await loadInstance(this.deps.db, id);
+    if (!row) throw notFound(`No instance ${id}`);
+    return { row, def: definitionOf(this.deps.registry, row) };
+  }
+
   /** Fires one event. `ifMatch` makes it conditional on the instance's version. */
-  async fire(actor: Actor, id: string, input: EventInput, ifMatch?: number, idem?: IdempotentRequest): Promise<InstanceView> {
+  fire(actor: Actor, id: string, input: EventInput, ifMatch?: number, idem?: IdempotentRequest): Promise<InstanceView> {
+    return this.fireAs(actor, id, input, ifMatch, idem, false);
+  }
+
+  /**
+   * Fires a 'tracking-pin' step as the public pseudo-actor, for a caller who has proven the
+   * instance's tracking number and PIN (src/tracking/lookup.ts): every other check, the history
+   * row and the document are the same as for any transition.
+   */
+  fireAsCitizen(id: string, input: EventInput): Promise<InstanceView> {
+    return this.fireAs(PUBLIC_ACTOR, id, input, undefined, undefined, true);
+  }
+
+  private async fireAs(actor: Actor, id: string, input: EventInput, ifMatch: number | undefined, idem: IdempotentRequest | undefined, citizen: boolean): Promise<InstanceView> {
     for (let attempt = 1; ; attempt++) {
-      const { row, def } = await this.get(actor, id);
-      const plan = await this.plan(actor, def, row, input, ifMatch, true);
+      const { row, def } = citizen ? await this.getProven(id) : await this.get(actor, id);
+      const plan = await this.plan(actor, def, row, input, ifMatch, true, citizen ? 'citizen' : undefined);
       const { step, role, normalized } = plan;
       // The document shows the instance as the transition leaves it (a fee assessed, a number stamped).
       const shown = normalized ? { ...row, data: normalized.data, title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total } : row;
@@ -174,8 +213,8 @@ export class Engine {
             // Otherwise decide again on the locked row, in its turn (the event applies to the
             // current version).
             if (document || step.stamp || ifMatch !== undefined) throw new VersionMoved();
-            if (!canRead(actor, def, locked)) throw notFound(`No instance ${id}`);
-            current = await this.plan(actor, def, locked, input, ifMatch, false);
+            if (!citizen && !canRead(actor, def, locked)) throw notFound(`No instance ${id}`);
+            current = await this.plan(actor, def, locked, input, ifMatch, false, citizen ? 'citizen' : undefined);
             base = locked;
           }
           await this.runRule(current.step, { q: trx, locked: true, instance: base, actor });
@@ -194,9 +233,10 @@ export class Engine {
    * Every check of an event, in the order the API reports refusals (403, 412, 409, 422, rules),
    * and the next snapshot computed by xstate's pure transition. Writes nothing.
    */
-  private async plan(actor: Actor, def: WorkflowDefinition, row: InstanceRow, input: EventInput, ifMatch: number | undefined, precheck: boolean, system?: TimerDecision) {
-    // A timer's step is decided by its SLA (src/engine/timers.ts), not by the actor's roles.
-    const decision = system ?? decideEvent(actor, def, row, input.type);
+  private async plan(actor: Actor, def: WorkflowDefinition, row: InstanceRow, input: EventInput, ifMatch: number | undefined, precheck: boolean, system?: TimerDecision | 'citizen') {
+    // A timer's step is decided by its SLA (src/engine/timers.ts), a citizen's by the step's scope
+    // (the caller proved the tracking number and PIN), neither by the actor's roles.
+    const decision = system === 'citizen' ? citizenDecision(def, row, input.type) : system ?? decideEvent(actor, def, row, input.type);
     if (decision.kind === 'forbidden') throw forbidden(decision.detail);
     if (decision.kind === 'segregation') {
       throw new GrmsError('SEGREGATION_OF_DUTIES', 403, 'segregation-of-duties', 'Segregation of duties', decision.detail);

@@ -17,7 +17,7 @@ import type { Router } from 'express';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, InstanceRow } from '../db/types';
 import type { Actor } from '../auth/roles';
-import type { WorkflowDefinition } from './definition';
+import type { WorkflowDefinition, WorkflowInstant } from './definition';
 import type { WorkflowListing } from './listing';
 import type { DashboardScope } from './dashboard';
 import type { Engine } from './engine';
@@ -114,6 +114,45 @@ export interface WorkflowPackage {
   demo?: PackageDemo;
   /** Demo instances for the embedded default, run after every package's demo users exist, in package order. */
   seed?(ctx: SeedContext): Promise<void>;
+  /**
+   * Citizens may create instances of this workflow without an account (src/api/public-intake.ts):
+   * `POST /api/v1/public/workflows/{name}/instances`, limited per client address, answered with a
+   * tracking number and PIN shown once. Their events are steps with scope 'tracking-pin'. E.g.
+   * `publicIntake: { org: (s) => String(s.complaintDesk ?? 'diskominfo'), trackingNumber: (seq, at) =>
+   * `ADU/${at.instant.getUTCFullYear()}/${String(seq).padStart(6, '0')}`, anonymous: { when: '/anonymous',
+   * identity: ['/reporter'] } }`.
+   */
+  publicIntake?: PublicIntakeSpec;
+  /**
+   * Data only some readers see (field-level confidentiality, src/engine/confidential.ts): for a
+   * reader holding none of `visibleTo` (nor the core auditor role), the value at `pointer` is
+   * replaced by "dirahasiakan" in the API's views, the console and stage documents (documents are
+   * read by the OPD: always hidden there), when the boolean at `when` is true (always, without
+   * `when`). E.g. `confidential: [{ pointer: '/reporter', when: '/confidential', visibleTo: ['complaint_desk'] }]`.
+   */
+  confidential?: readonly ConfidentialField[];
+}
+
+export interface PublicIntakeSpec {
+  /** The OPD owning every instance citizens create: an org id, or one taken from the deployment settings. */
+  org: string | ((settings: Readonly<Record<string, unknown>>) => string);
+  /** The tracking number from the core's sequence value, e.g. `ADU/2026/000042`; unique across workflows. */
+  trackingNumber(seq: number, at: WorkflowInstant): string;
+  /**
+   * When the data's boolean at `when` is true, the values at `identity` (JSON Pointers) are dropped
+   * before anything is stored: the instance keeps no identity (the access log and rate-limit rows of
+   * public routes keep no address past the limit window either).
+   */
+  anonymous?: { when: string; identity: readonly string[] };
+}
+
+export interface ConfidentialField {
+  /** JSON Pointer of the hidden value, e.g. "/reporter". */
+  pointer: string;
+  /** JSON Pointer of a boolean in the data: hidden only when it is true; always hidden without it. */
+  when?: string;
+  /** Roles that see the value (auditors always do). */
+  visibleTo: readonly string[];
 }
 
 /** The texts of a dashboard figure in one language; `{year}` in description and chartTitle is the fiscal year shown. */

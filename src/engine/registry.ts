@@ -9,6 +9,7 @@ import { checkSlaFacts } from './timers';
 import { packageProblems } from './package-check';
 import { fingerprint } from './fingerprint';
 import type { VersionFingerprint } from './registration';
+import { declareConfidential } from './confidential';
 
 /** Every registered workflow version; instances keep the version they started with. */
 export class WorkflowRegistry {
@@ -39,6 +40,7 @@ export class WorkflowRegistry {
             if (step.rule && !pkg.rules?.[step.rule]) throw new Error(`workflow ${key}: step ${state} ${event} names rule "${step.rule}", which the package does not define`);
           }
         }
+        declareConfidential(def, pkg.confidential);
         this.byKey.set(key, def);
         const current = this.newest.get(def.name);
         if (!current || current.version < def.version) this.newest.set(def.name, def);

@@ -91,7 +91,7 @@ export function stepsOf(machine: AnyStateMachine): StepTable {
   return steps;
 }
 
-const SCOPES: ReadonlySet<StepScope> = new Set(['instance-org', 'global', 'submitter', 'data-org', 'timer']);
+const SCOPES: ReadonlySet<StepScope> = new Set(['instance-org', 'global', 'submitter', 'data-org', 'timer', 'tracking-pin']);
 
 /**
  * Refuses a version whose machine and steps disagree — an event without facts, facts without a
@@ -131,8 +131,12 @@ export function checkSteps(def: WorkflowDefinition, knownRoles: ReadonlySet<stri
 /** The shape TypeScript checks for built-in packages, checked again for packages written in JavaScript. */
 function factProblems(step: Step): string[] {
   const problems: string[] = [];
-  // A timer step is no user's: the SLA scheduler fires it (src/engine/timers.ts).
-  if (!Array.isArray(step.roles) || (step.roles.length === 0) !== (step.scope === 'timer')) problems.push(step.scope === 'timer' ? 'has scope timer, so no roles' : 'has no roles');
+  // A timer step is no user's: the SLA scheduler fires it (src/engine/timers.ts). A step proven by
+  // tracking number and PIN is nobody's role and nobody's task (no inbox holds it).
+  if (step.scope === 'tracking-pin') {
+    if (!Array.isArray(step.roles) || step.roles.length > 0) problems.push('has scope tracking-pin, so it names no roles (roles: [])');
+    if (step.task === true) problems.push('has scope tracking-pin, so it is no task (task: false)');
+  } else if (!Array.isArray(step.roles) || (step.roles.length === 0) !== (step.scope === 'timer')) problems.push(step.scope === 'timer' ? 'has scope timer, so no roles' : 'has no roles');
   if (!SCOPES.has(step.scope)) problems.push(`has scope ${String(step.scope)}, not one of ${[...SCOPES].join(', ')}`);
   if (step.scope === 'data-org' && typeof step.orgField !== 'string') problems.push('has scope data-org but no orgField');
   if (typeof step.task !== 'boolean' || typeof step.review !== 'boolean') problems.push('must say whether it is a task and a review (true or false)');

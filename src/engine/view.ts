@@ -5,6 +5,7 @@ import type { Actor } from '../auth/roles';
 import { allowedEvents } from '../auth/permissions';
 import type { WorkflowDefinition } from './definition';
 import type { WorkflowRegistry } from './registry';
+import { hideConfidential } from './confidential';
 
 /** An instance as the API shows it to one caller. */
 export interface InstanceView {
@@ -37,7 +38,8 @@ export function toView(row: InstanceRow, def: WorkflowDefinition, actor: Actor):
     org: row.org_id,
     fiscalYear: row.fiscal_year,
     total: row.total,
-    data: row.data,
+    // Confidential values (a reporter's identity …) only for the roles the package names.
+    data: hideConfidential(def, row.data, actor),
     createdBy: row.created_by,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

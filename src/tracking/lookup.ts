@@ -33,6 +33,7 @@ export const trackingNotFound = () =>
 export interface TrackedInstance {
   registrationNumber: string;
   instanceId: string;
+  workflow: string;
   state: string;
   data: Record<string, unknown>;
   registeredAt: string;
@@ -64,17 +65,18 @@ export function parseTrackingQuery(q: { registrationNumber: unknown; pin: unknow
 }
 
 /**
- * Looks an instance of `workflow` up by registration number and PIN. Every lookup first records an
+ * Looks an instance of `workflow` (undefined: of any workflow, the number alone names it) up by
+ * registration number and PIN. Every lookup first records an
  * attempt and counts the attempts of the window including its own, so concurrent guesses cannot
  * slip past the limit; the record is removed again unless the PIN was wrong.
  */
-export async function publicLookup(db: Kysely<Database>, workflow: string, q: TrackingQuery, limits: TrackingLimits = TRACKING_LIMITS): Promise<TrackedInstance> {
+export async function publicLookup(db: Kysely<Database>, workflow: string | undefined, q: TrackingQuery, limits: TrackingLimits = TRACKING_LIMITS): Promise<TrackedInstance> {
   const { registration, pin } = parseTrackingQuery(q);
   const clientIp = q.clientIp.slice(0, 100);
   const attempt = await db.insertInto('tracking_failures').values({ registration_number: registration, client_ip: clientIp })
     .returning('id').executeTakeFirstOrThrow();
   const forget = () => db.deleteFrom('tracking_failures').where('id', '=', attempt.id).execute();
-  const window = sql`now() - make_interval(secs => ${limits.windowSeconds})`;
+  const window = sql<Date>`now() - make_interval(secs => ${limits.windowSeconds})`;
   const seconds = (oldest: unknown) => sql<number>`ceil(extract(epoch FROM ${oldest} + make_interval(secs => ${limits.windowSeconds}) - now()))`;
   const counts = (await sql<{ reg: string | number; ip: string | number; reg_wait: number | null; ip_wait: number | null }>`
     SELECT count(*) FILTER (WHERE registration_number = ${registration}) AS reg,
@@ -94,7 +96,8 @@ export async function publicLookup(db: Kysely<Database>, workflow: string, q: Tr
   const found = await findRegistration(db, workflow, registration);
   // The hash is checked (against a dummy when the number is unknown) in constant time either way.
   if (!(await verifyPin(pin, found?.pin_hash)) || !found) {
-    await db.deleteFrom('tracking_failures').where('created_at', '<', sql<Date>`now() - interval '1 day'`).execute();
+    // A failure counts for the window only: the client address is kept no longer than that.
+    await db.deleteFrom('tracking_failures').where('created_at', '<=', window).execute();
     throw trackingNotFound();
   }
   await forget();
@@ -119,16 +122,18 @@ export async function heldLookup(
 
 type Registration = NonNullable<Awaited<ReturnType<typeof findRegistration>>>;
 
-function findRegistration(db: Kysely<Database>, workflow: string, registration: string) {
+function findRegistration(db: Kysely<Database>, workflow: string | undefined, registration: string) {
   return db.selectFrom('tracking_registrations as r').innerJoin('workflow_instances as i', 'i.id', 'r.instance_id')
-    .select(['r.registration_number', 'r.pin_hash', 'i.id', 'i.state', 'i.data', 'i.created_at', 'i.updated_at'])
-    .where('r.registration_number', '=', registration).where('i.workflow', '=', workflow).executeTakeFirst();
+    .select(['r.registration_number', 'r.pin_hash', 'i.id', 'i.workflow', 'i.state', 'i.data', 'i.created_at', 'i.updated_at'])
+    .where('r.registration_number', '=', registration)
+    .$if(workflow !== undefined, (q) => q.where('i.workflow', '=', workflow!)).executeTakeFirst();
 }
 
 async function trackedOf(db: Kysely<Database>, found: Registration): Promise<TrackedInstance> {
   return {
     registrationNumber: found.registration_number,
     instanceId: found.id,
+    workflow: found.workflow,
     state: found.state,
     data: found.data,
     registeredAt: found.created_at.toISOString(),

@@ -18,7 +18,7 @@ export type Notice = Record<string, unknown>;
 
 const keyOf = (sessionId: string) => Buffer.from(crypto.hkdfSync('sha256', sessionId, 'grms-web-notice', '', 32));
 
-function seal(sessionId: string, page: string, notice: Notice): string {
+export function seal(sessionId: string, page: string, notice: Notice): string {
   const iv = crypto.randomBytes(12);
   const cipher = crypto.createCipheriv('aes-256-gcm', keyOf(sessionId), iv);
   cipher.setAAD(Buffer.from(page));
@@ -26,7 +26,7 @@ function seal(sessionId: string, page: string, notice: Notice): string {
   return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
 }
 
-function unseal(sessionId: string, page: string, sealed: string): Notice | undefined {
+export function unseal(sessionId: string, page: string, sealed: string): Notice | undefined {
   try {
     const bytes = Buffer.from(sealed, 'base64url');
     const decipher = crypto.createDecipheriv('aes-256-gcm', keyOf(sessionId), bytes.subarray(0, 12));

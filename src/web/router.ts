@@ -20,6 +20,8 @@ import { auditPages } from './pages/audit';
 import { dashboardPages } from './pages/dashboard';
 import { adminPages } from './pages/admin';
 import { listPages } from './pages/lists';
+import { hasPublicIntake, PUBLIC_FORM_PREFIX, publicIntakePages } from './pages/public-intake';
+import { withoutClientAddress } from '../api/public-intake';
 import { defaultRegistry, type WorkflowRegistry } from '../engine/registry';
 
 /**
@@ -38,7 +40,7 @@ export const PAGES: readonly PageModule[] = [authPages, inboxPages, listPages, f
 
 /** The core's page areas and then the workflow packages' console pages (src/engine/package.ts `routes.console`). */
 export function pageModules(registry: WorkflowRegistry): PageModule[] {
-  return [...PAGES, ...registry.packages.flatMap((pkg) => (pkg.routes?.console ? [pkg.routes.console] : []))];
+  return [...PAGES, ...(hasPublicIntake(registry) ? [publicIntakePages] : []), ...registry.packages.flatMap((pkg) => (pkg.routes?.console ? [pkg.routes.console] : []))];
 }
 
 /** Paths that belong to the API and the public endpoints around it, never to the console. */
@@ -61,6 +63,8 @@ export function webRouter(deps: WebDeps): Router {
   pages.use(contextLoader(deps));
   // A proposal may hold up to 1,000 lines of six fields each.
   pages.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 10_000, verify: checkFormBody }));
+  // The public form logs no client address, its refusals (CSRF) included.
+  pages.use(PUBLIC_FORM_PREFIX, withoutClientAddress);
   pages.use(csrfCheck());
   for (const mount of pageModules(deps.engine.registry)) pages.use(mount(deps));
   // A browser asking for a page nobody serves gets the console's 404; API clients keep problem+json.

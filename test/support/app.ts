@@ -16,6 +16,7 @@ import { addCheckpoint } from '../../src/audit/witness/client';
 import type { Express } from 'express';
 import type { DocumentAuthority } from '../../src/documents/authority';
 import { wireEngine } from '../../src/wiring';
+import type { WorkflowRegistry } from '../../src/engine/registry';
 import type { Metrics } from '../../src/api/metrics';
 import type { MetricsAccess } from '../../src/api/metrics-endpoint';
 import { servedOpenApi } from '../../src/api/openapi-operations';
@@ -25,18 +26,18 @@ export const PUBLIC_URL = 'https://grms.semarangkota.example';
 
 /** The app as `grms serve` builds it (documents signed in a worker thread), without listening. */
 export async function buildApp(
-  db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date; /** settings as environment variables, read by loadConfig */ env?: NodeJS.ProcessEnv; config?: Partial<Config>; logger?: Logger; metricsAccess?: MetricsAccess } = {},
+  db: Db, masterKey: Buffer, opts: { timezone?: string; clock?: () => Date; /** settings as environment variables, read by loadConfig */ env?: NodeJS.ProcessEnv; config?: Partial<Config>; logger?: Logger; metricsAccess?: MetricsAccess; /** default: the built-in packages */ registry?: WorkflowRegistry } = {},
 ): Promise<{ app: Express; engine: Engine; authority: DocumentAuthority; metrics: Metrics; close(): Promise<void> }> {
   const defaults = loadConfig(opts.env ?? {});
   const config = { ...defaults, publicUrl: PUBLIC_URL, publicUrlSet: true, timezone: opts.timezone ?? defaults.timezone, ...opts.config };
-  const { engine, authority, reportPool, metrics, verifyPool, close } = await wireEngine(db.kysely, masterKey, config, 1, opts.clock);
+  const { engine, authority, reportPool, metrics, verifyPool, close } = await wireEngine(db.kysely, masterKey, config, 1, opts.clock, opts.registry);
   const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey);
   // The log as `grms serve` opens it (GRMS_LOG_ORIGIN, GRMS_WITNESSES … from opts.env); origin from the test's public URL otherwise.
   const logConfig = opts.env?.GRMS_LOG_ORIGIN ? config.log : { ...config.log, origin: defaultLogOrigin(PUBLIC_URL) };
   const log = openTransparencyLog(db.kysely, checkpointKey.privateKey, logConfig, addCheckpoint);
   const app = createApp({
     db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: opts.logger ?? createLogger('silent'),
-    verify: { pool: verifyPool, settings: config.verify }, publicUrl: PUBLIC_URL, metricsAccess: opts.metricsAccess, trustProxy: config.trustProxy, settings: { ocdsRate: config.ocdsRate },
+    verify: { pool: verifyPool, settings: config.verify }, publicUrl: PUBLIC_URL, metricsAccess: opts.metricsAccess, trustProxy: config.trustProxy, settings: { ocdsRate: config.ocdsRate, publicIntake: config.publicIntake },
     log, logRate: config.log.rate,
   });
   return { app, engine, authority, metrics, close };
@@ -78,6 +79,7 @@ export async function startTestApp(
     /** further settings as environment variables (e.g. GRMS_VERIFY_*), read by loadConfig */ env?: NodeJS.ProcessEnv;
     /** where the app logs (default: nowhere) */ logger?: Logger; /** GRMS_METRICS_TOKEN / _ADDRESS */ metricsAccess?: MetricsAccess;
     /** Settings as if read from the environment (e.g. comment limits). */ config?: Partial<Config>;
+    /** The workflow packages (default: the built-in ones), e.g. with a test-only package added. */ registry?: WorkflowRegistry;
   } = {},
 ): Promise<TestApp> {
   const db = opts.db ?? (await createTestDb(kind));

@@ -344,4 +344,13 @@ export const en: Dictionary = {
   'audit.pickFromList': 'Pick an instance in a list: every row links to its audit report and audit trail.',
   'dash.openList': 'open the list',
   'admin.save': 'Save',
+  'public.newTitle': 'Send a {workflow}',
+  'public.send': 'Send',
+  'public.intro': 'No account needed. You will get a tracking number and a PIN: keep both, the PIN is shown only once.',
+  'public.receiptTitle': 'Receipt',
+  'public.number': 'Tracking number',
+  'public.pin': 'PIN (keep it; it is not shown again)',
+  'public.shownOnce': 'This receipt has been shown. The number and PIN are not shown again.',
+  'public.again': 'This form was already sent; nothing new was sent.',
+  'public.tooMany': 'Too many submissions from your address; try again in {minutes} minutes.',
 };

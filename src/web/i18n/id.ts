@@ -345,6 +345,15 @@ export const id = {
   'audit.pickFromList': 'Pilih instance di daftar: setiap baris punya tautan laporan audit dan jejak auditnya.',
   'dash.openList': 'buka daftar',
   'admin.save': 'Simpan',
+  'public.newTitle': 'Kirim {workflow}',
+  'public.send': 'Kirim',
+  'public.intro': 'Tanpa akun. Anda akan menerima nomor pelacakan dan PIN: simpan keduanya, PIN hanya ditampilkan sekali.',
+  'public.receiptTitle': 'Tanda terima',
+  'public.number': 'Nomor pelacakan',
+  'public.pin': 'PIN (simpan, tidak ditampilkan lagi)',
+  'public.shownOnce': 'Tanda terima ini sudah ditampilkan. Nomor dan PIN tidak ditampilkan lagi.',
+  'public.again': 'Formulir ini sudah terkirim; tidak ada kiriman baru.',
+  'public.tooMany': 'Terlalu banyak kiriman dari alamat Anda; coba lagi dalam {minutes} menit.',
 } as const;
 
 export type MessageKey = keyof typeof id;

@@ -20,7 +20,7 @@ import { problemText } from '../i18n/problems';
 import { commentErrorText, MAX_COMMENT_LENGTH, typedComment } from '../comment-field';
 
 /** Empty data for a new form: schema defaults, and the minimum number of rows of each list. */
-function initialData(schema: FieldSchema): Record<string, unknown> {
+export function initialData(schema: FieldSchema): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, prop] of Object.entries(schema.properties ?? {})) {
     if (prop.default !== undefined) out[name] = prop.default;
@@ -30,7 +30,7 @@ function initialData(schema: FieldSchema): Record<string, unknown> {
   return out;
 }
 
-interface FormPage {
+export interface FormPage {
   /** The workflow whose fields the form shows (their labels are its package's). */
   workflow: string;
   title: string;
@@ -67,7 +67,7 @@ ${entries.length ? html`<ul>${entries.map(([path, message]) => html`<li><a href=
  * The form page. Its first submit button is a hidden "save": Enter in a field submits with the
  * first button, which would otherwise be a row's remove button.
  */
-function sendForm(res: Response, page: FormPage): void {
+export function sendForm(res: Response, page: FormPage): void {
   const ctx = ctxOf(res);
   const { t } = ctx;
   const commentError = page.errors['/comment'];
@@ -93,7 +93,7 @@ const needsRole = (ctx: WebContext, roles: readonly string[]) => ctx.t('guard.ne
 const creatable = (actor: Actor, defs: WorkflowDefinition[]) => defs.filter((d) => d.creatorRoles.some((r) => hasRole(actor, r)));
 
 /** A refusal's field errors, with a refused number's own reason in place of the schema's "must be number". */
-function withNumberProblems(ctx: WebContext, errors: FieldErrors, numbers: NumberProblems): FieldErrors {
+export function withNumberProblems(ctx: WebContext, errors: FieldErrors, numbers: NumberProblems): FieldErrors {
   for (const [pointer, problem] of Object.entries(numbers)) errors[pointer] = ctx.t(numberProblemKey(problem));
   return errors;
 }

@@ -1,3 +1,4 @@
+import { hideConfidential } from '../../engine/confidential';
 import { Router, type Response } from 'express';
 import { sql, type Kysely } from 'kysely';
 import type { Database, InstanceRow } from '../../db/types';
@@ -124,7 +125,7 @@ ${sectionPart}
 ${actionsView(ctx, def, row, view.allowedEvents, state)}
 </section>
 <section aria-labelledby="h-data"><h2 id="h-data">${t('instance.data')}</h2>
-${renderData(ctx, row.workflow, def.schema as FieldSchema, row.data)}
+${renderData(ctx, row.workflow, def.schema as FieldSchema, hideConfidential(def, row.data, actor))}
 </section>
 <section aria-labelledby="h-diagram"><h2 id="h-diagram">${t('instance.diagram')}</h2>
 <div class="diagram-wrap" tabindex="0" role="group" aria-labelledby="h-diagram">${raw(svg)}</div>

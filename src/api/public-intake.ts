@@ -1,0 +1,130 @@
+import express, { Router, type RequestHandler } from 'express';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types';
+import type { Engine } from '../engine/engine';
+import type { PublicIntakeSpec } from '../engine/package';
+import { badRequest, notFound } from '../errors';
+import { citizenEvents } from '../auth/permissions';
+import { issueTracking } from '../tracking/register';
+import { publicLookup, TooManyAttempts, type TrackedInstance } from '../tracking/lookup';
+import { withoutIdentity } from '../engine/confidential';
+import { definitionOf } from '../engine/view';
+import { clientAddress } from './client-address';
+import { jsonObjectBody } from './middleware';
+import { publicRateLimit, type PublicRate } from './public-rate';
+import { registrationNumberOf } from './tracking-status';
+
+/**
+ * Terminology:
+ * - public intake: creating an instance without an account, for a workflow whose package declares
+ *   `publicIntake` (a citizen's complaint); the creator is the public pseudo-actor.
+ * - citizen event: a step with scope 'tracking-pin', fired by whoever proves the instance's
+ *   tracking number and PIN.
+ * Both routes are public (no token), limited per client address, and log no client address.
+ */
+export interface PublicIntakeSettings {
+  /** Instances created (and citizen events sent) per client address per window. */
+  rate: PublicRate;
+  /** The largest JSON body these routes take, in bytes. */
+  maxBodyBytes: number;
+  /** The deployment settings a package's `publicIntake.org` may read. */
+  settings: Readonly<Record<string, unknown>>;
+}
+
+const workflowOf = (req: express.Request): string => String(req.params.workflow);
+
+export const PUBLIC_PREFIX = '/api/v1/public';
+
+/** Marks the request so the access log keeps no client address (src/api/middleware.ts). */
+export const withoutClientAddress: RequestHandler = (_req, res, next) => {
+  res.locals.anonymousClient = true;
+  next();
+};
+
+/** The body parser of the public routes: its own, smaller cap, before the app's general one. */
+export function publicBody(maxBodyBytes: number): RequestHandler {
+  return express.json({ limit: maxBodyBytes, type: ['application/json', 'application/*+json'] });
+}
+
+function intakeOrg(spec: PublicIntakeSpec, settings: Readonly<Record<string, unknown>>): string {
+  return typeof spec.org === 'function' ? spec.org(settings) : spec.org;
+}
+
+/** What a citizen is told about their instance: state, dates, the events theirs to send; never its data. */
+function citizenView(engine: Engine, found: TrackedInstance, version: number) {
+  const def = definitionOf(engine.registry, { workflow: found.workflow, workflow_version: version });
+  const labels = engine.registry.package(found.workflow)?.labels.id;
+  return {
+    registrationNumber: found.registrationNumber,
+    workflow: found.workflow,
+    state: { code: found.state, label: labels?.states?.[found.state] ?? found.state.replace(/_/g, ' ') },
+    events: citizenEvents(def, found).map((type) => ({ type, label: labels?.events?.[type] ?? type.replace(/_/g, ' ') })),
+    registeredAt: found.registeredAt,
+    lastChangeAt: found.lastChangeAt,
+    dueDate: found.dueDate,
+  };
+}
+
+/** The public intake and citizen routes, mounted before authentication (src/api/app.ts). */
+export function publicIntakeRouter(db: Kysely<Database>, engine: Engine, s: PublicIntakeSettings): Router {
+  const r = Router();
+  const limit = publicRateLimit(db, 'public-intake', s.rate, true);
+  const view = async (found: TrackedInstance) => {
+    const row = await db.selectFrom('workflow_instances').select('workflow_version').where('id', '=', found.instanceId).executeTakeFirstOrThrow();
+    return citizenView(engine, found, row.workflow_version);
+  };
+  const lookup = (req: express.Request, body: Record<string, unknown>) =>
+    publicLookup(db, undefined, { registrationNumber: registrationNumberOf(body), pin: body.pin, clientIp: clientAddress(req) });
+  const retryAfter = (res: express.Response, err: unknown) => {
+    if (err instanceof TooManyAttempts) res.set('Retry-After', String(err.retryAfterSeconds));
+  };
+
+  r.post(`${PUBLIC_PREFIX}/workflows/:workflow/instances`, (req, _res, next) => {
+    if (!engine.registry.package(workflowOf(req))?.publicIntake) throw notFound(`No workflow "${workflowOf(req)}" takes public submissions`);
+    next();
+  }, limit, async (req, res) => {
+    const spec = engine.registry.package(workflowOf(req))!.publicIntake!;
+    const body = jsonObjectBody(req);
+    const unknown = Object.keys(body).filter((k) => k !== 'data');
+    if (unknown.length) throw badRequest('The body is { data }', unknown.map((k) => ({ path: `/${k}`, message: 'is not a property of a public submission' })));
+    const data = withoutIdentity(body.data, spec.anonymous);
+    const created = await engine.createPublic(workflowOf(req), intakeOrg(spec, s.settings), data, async (trx, row) => ({
+      ...(await issueTracking(trx, row, (seq) => spec.trackingNumber(seq, { instant: engine.time.clock(), timeZone: engine.time.timeZone }))),
+    }));
+    const receipt = created.receipt as { registrationNumber: string; pin: string; registeredAt: string };
+    res.set('Cache-Control', 'no-store');
+    res.status(201).json({
+      registrationNumber: receipt.registrationNumber, pin: receipt.pin, registeredAt: receipt.registeredAt,
+      workflow: created.workflow, state: created.state,
+    });
+  });
+
+  r.post(`${PUBLIC_PREFIX}/tracking/status`, async (req, res) => {
+    const body = jsonObjectBody(req);
+    res.set('Cache-Control', 'no-store');
+    try {
+      res.json(await view(await lookup(req, body)));
+    } catch (err) {
+      retryAfter(res, err);
+      throw err;
+    }
+  });
+
+  r.post(`${PUBLIC_PREFIX}/tracking/events`, limit, async (req, res) => {
+    const body = jsonObjectBody(req);
+    const unknown = Object.keys(body).filter((k) => !['registrationNumber', 'registration', 'pin', 'type', 'comment', 'data'].includes(k));
+    if (unknown.length) throw badRequest('The body is { registrationNumber, pin, type, comment?, data? }', unknown.map((k) => ({ path: `/${k}`, message: 'is not a property of a citizen event' })));
+    if (typeof body.type !== 'string' || body.type === '') throw badRequest('Name the event', [{ path: '/type', message: 'must be a non-empty string' }]);
+    res.set('Cache-Control', 'no-store');
+    let found: TrackedInstance;
+    try {
+      found = await lookup(req, body);
+    } catch (err) {
+      retryAfter(res, err);
+      throw err;
+    }
+    const after = await engine.fireAsCitizen(found.instanceId, { type: body.type, comment: body.comment as string | null | undefined, data: body.data });
+    res.json(citizenView(engine, { ...found, state: after.state, lastChangeAt: after.updatedAt }, after.workflowVersion));
+  });
+  return r;
+}
