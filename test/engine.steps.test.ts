@@ -153,7 +153,7 @@ describe('the registry refuses steps that do not match the machine or the packag
     });
     expect(problemsOf(definition(machine, { creatorRoles: ['typist'] }))).toEqual([
       'workflow leave v1: requested/approve names role boss, which the package does not declare and the core does not have',
-      'workflow leave v1: requested/audit has scope everywhere, not one of instance-org, global, submitter, data-org, timer',
+      'workflow leave v1: requested/audit has scope everywhere, not one of instance-org, global, submitter, data-org, timer, tracking-pin',
       'workflow leave v1: requested/check has scope data-org but no orgField',
       'workflow leave v1: requested/check must say whether it is a task and a review (true or false)',
       'workflow leave v1: creatorRoles names role typist, which the package does not declare and the core does not have',
