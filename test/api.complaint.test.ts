@@ -2,10 +2,9 @@ import { describeBackends } from './support/db';
 import { startTestApp, type Reply, type TestApp } from './support/app';
 import { missingPdfTools, pdfsig, pdftotext } from './support/pdf-tools';
 import { wib } from './support/sla-fixtures';
-import { mintToken } from '../src/auth/tokens';
 import { verifyPdf } from '../src/documents/verify';
 import { fireDueDeadlines } from '../src/sla/scheduler';
-import { COMPLAINT_DEMO_USERS, complaintData } from '../workflows/complaint/demo';
+import { addComplaintPeople, complaintData, fileComplaint } from './support/complaints';
 import complaintPackage from '../workflows/complaint';
 
 /**
@@ -24,11 +23,7 @@ describeBackends('complaints through the API', (kind) => {
   let now: Date;
   let ca: string;
   const tick = () => fireDueDeadlines(app.db.kysely, now, { timers: app.engine.timers });
-  const file = async (data: Record<string, unknown>): Promise<string> => {
-    const res = await app.call(DESK, 'POST', '/api/v1/instances', { workflow: 'complaint', data });
-    if (res.status !== 201) throw new Error(`filing failed: ${res.status} ${res.text}`);
-    return res.body.id;
-  };
+  const file = (data: Record<string, unknown>) => fileComplaint(app, data);
   const fire = (user: string, id: string, type: string, extra: Record<string, unknown> = {}): Promise<Reply> =>
     app.call(user, 'POST', `/api/v1/instances/${id}/events`, { type, ...extra });
   const ok = async (user: string, id: string, type: string, extra: Record<string, unknown> = {}): Promise<Reply> => {
@@ -51,9 +46,7 @@ describeBackends('complaints through the API', (kind) => {
   beforeAll(async () => {
     now = wib('2026-12-01 09:00'); // a Tuesday
     app = await startTestApp(kind, { clock: () => now });
-    await app.db.kysely.insertInto('users').values(COMPLAINT_DEMO_USERS.map((u) => ({ username: u.username, full_name: u.fullName, position: u.position, nip: u.nip, org_id: u.org }))).execute();
-    await app.db.kysely.insertInto('user_roles').values(COMPLAINT_DEMO_USERS.flatMap((u) => u.roles.map((role) => ({ username: u.username, role, org_id: u.org })))).execute();
-    for (const u of COMPLAINT_DEMO_USERS) app.tokens[u.username] = await mintToken(app.db.kysely, u.username);
+    await addComplaintPeople(app);
     ca = (await app.call(undefined, 'GET', '/api/v1/ca.pem')).text;
   });
   afterAll(async () => {

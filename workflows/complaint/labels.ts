@@ -17,7 +17,7 @@ export const labels: WorkflowPackage['labels'] = {
       category: 'Kategori', location: 'Lokasi', text: 'Isi pengaduan', anonymous: 'Anonim', confidential: 'Rahasiakan identitas',
       reporter: 'Pelapor', name: 'Nama', phone: 'Telepon', email: 'Email', attachments: 'Lampiran', sha256: 'SHA-256 berkas',
       opd: 'OPD penanggung jawab', answerDays: 'Batas jawaban (hari kerja)', followUp: 'Tindak lanjut', answer: 'Jawaban akhir',
-      objection: 'Keberatan', objections: 'Jumlah keberatan', additionalInfo: 'Keterangan tambahan',
+      objection: 'Keberatan', objections: 'Jumlah keberatan', reason: 'Alasan', additionalInfo: 'Keterangan tambahan',
     },
   },
   en: {
@@ -35,7 +35,7 @@ export const labels: WorkflowPackage['labels'] = {
       category: 'Category', location: 'Location', text: 'Complaint', anonymous: 'Anonymous', confidential: 'Keep my identity confidential',
       reporter: 'Reporter', name: 'Name', phone: 'Phone', email: 'Email', attachments: 'Attachments', sha256: 'File SHA-256',
       opd: 'Responsible OPD', answerDays: 'Answer limit (working days)', followUp: 'Follow-up', answer: 'Final answer',
-      objection: 'Objection', objections: 'Objections', additionalInfo: 'Additional information',
+      objection: 'Objection', objections: 'Objections', reason: 'Reason', additionalInfo: 'Additional information',
     },
   },
 };

@@ -36,9 +36,9 @@ export const PUBLIC_STAGES: Readonly<Record<string, string>> = {
 
 /** An objection after the first one: the citizen may object once (SP4N-LAPOR practice). */
 export class SecondObjection extends GrmsError {
-  constructor() {
+  constructor(objections: number) {
     super('COMPLAINT_SECOND_OBJECTION', 409, 'complaint-second-objection', 'Objected already',
-      'The reporter objected to the answer once already; a second objection is not taken');
+      `The reporter may object to the answer once; this would be objection ${objections}`);
   }
 }
 
@@ -53,7 +53,12 @@ const opd: Pick<Step, 'roles' | 'scope' | 'orgField' | 'task' | 'review' | 'esca
   escalateTo: { roles: ['opd_head'], scope: 'data-org', orgField: 'opd' },
 };
 
-/** Each transition carries its step facts as `meta` (src/engine/steps.ts derives the steps table). */
+/**
+ * Each transition carries its step facts as `meta` (src/engine/steps.ts derives the steps table).
+ * The hooks below count in the definition hash by their source text, which must print alike under
+ * tsc and esbuild (src/engine/definition-source.ts): no casts in parentheses, no `new X` without
+ * arguments (esbuild drops the empty parentheses).
+ */
 export const machine = setup({
   types: {
     context: {} as { data: Record<string, unknown> },
@@ -96,7 +101,7 @@ export const machine = setup({
           actions: 'takeData',
           meta: {
             ...reporter,
-            payload: { schema: defs.additionalInfo, merge: (data, p) => ({ ...data, additionalInfo: [...((data.additionalInfo as string[] | undefined) ?? []), p.text] }) },
+            payload: { schema: defs.additionalInfo, merge: (data, p) => ({ ...data, additionalInfo: Array.isArray(data.additionalInfo) ? [...data.additionalInfo, p.text] : [p.text] }) },
           },
         },
       },
@@ -131,9 +136,9 @@ export const machine = setup({
           actions: 'takeData',
           meta: {
             ...reporter,
-            payload: { schema: defs.objection, merge: (data, p) => ({ ...data, objection: p.reason, objections: ((data.objections as number | undefined) ?? 0) + 1 }) },
+            payload: { schema: defs.objection, merge: (data, p) => ({ ...data, objection: p.reason, objections: typeof data.objections === 'number' ? data.objections + 1 : 1 }) },
             effect: ({ data }) => {
-              if ((data.objections as number) > 1) throw new SecondObjection();
+              if (typeof data.objections === 'number' && data.objections > 1) throw new SecondObjection(data.objections);
               return data;
             },
           },
