@@ -26,6 +26,8 @@ import { parseExportFilters } from './api/audit';
 import { progress } from './progress';
 import { registerUserCommands } from './cli/user';
 import { registerOrgCommands } from './cli/org';
+import { registerWorkflowCommands } from './cli/workflow';
+import { loadRegistry } from './engine/registry';
 import { registerWitnessCommands } from './cli/witness';
 import { registerVerifyBundle } from './cli/verify-bundle';
 import fs from 'node:fs';
@@ -38,7 +40,7 @@ import { sql } from 'kysely';
 import { logVerifierKey, newEd25519Key } from './audit/tlog';
 import { addCheckpoint } from './audit/witness/client';
 import { integrateAndCheckpoint, logPolicy, openTransparencyLog, UNWITNESSED } from './audit/log/service';
-import { recordCeilingBaseline } from './engine/ceilings';
+import { startPackages } from './engine/registry';
 import { roundJson } from './api/log';
 
 /** Prints a one-line error and sets a failing exit code; stack traces only with GRMS_DEBUG. */
@@ -157,8 +159,13 @@ program
     });
   });
 
-registerUserCommands(program, withDeployment);
+// Roles come from the workflow packages (built-in and GRMS_WORKFLOW_PATH's): load them before a grant names one.
+registerUserCommands(program, async (purpose, needsKey, fn) => {
+  await loadRegistry(loadConfig().workflowPath);
+  return withDeployment(purpose, needsKey, fn);
+});
 registerOrgCommands(program, withDeployment);
+registerWorkflowCommands(program);
 registerWitnessCommands(program);
 registerVerifyBundle(program);
 
@@ -302,7 +309,7 @@ logCommand
     await withDeployment('cli:log-checkpoint', true, async ({ db, masterKey }) => {
       const checkpointKey = await ensureCheckpointKey(db.kysely, masterKey!);
       const log = openTransparencyLog(db.kysely, checkpointKey.privateKey, config.log, addCheckpoint);
-      await recordCeilingBaseline(db.kysely);
+      await startPackages(db.kysely, await loadRegistry(config.workflowPath));
       const round = await integrateAndCheckpoint(log);
       process.stdout.write(`${JSON.stringify(roundJson(round), null, 2)}\n`);
       if (log.witnesses.length === 0) process.stderr.write(`grms: ${UNWITNESSED}\n`);

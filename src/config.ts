@@ -43,7 +43,12 @@ export interface Config {
    */
   readonly timezone: string;
   readonly trustAnchorsFile: string | undefined;
-  /** SLA working days per state that override a workflow's own, by workflow name. */
+  /**
+   * GRMS_WORKFLOW_PATH: folders of workflow packages kept outside the checkout, separated like
+   * PATH (`:`, `;` on Windows); each is a package folder or a folder of them (src/engine/packages.ts).
+   */
+  readonly workflowPath: readonly string[];
+  /** SLA working days per state that override a workflow's own, by workflow name (GRMS_SLA_<WORKFLOW>). */
   readonly slaOverrides: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /**
    * GRMS_DOCUMENT_THREADS: threads that render and sign PDFs, in total over the server's worker
@@ -174,6 +179,19 @@ function parseSlaList(value: string | undefined, name: string): Record<string, n
     const m = /^([a-z_]+)=(\d{1,3})$/.exec(part);
     if (!m || Number(m[2]) < 1) throw new Error(`${name} must look like "tapd_review=15,opd_review=3", got "${part}"`);
     out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+/**
+ * GRMS_SLA_<WORKFLOW>="state=days,…" for any workflow: its id in upper case with underscores for
+ * hyphens (a workflow id has no underscore, so the name maps back to one id).
+ */
+function slaOverrides(env: NodeJS.ProcessEnv): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const m = /^GRMS_SLA_([A-Z0-9]+(?:_[A-Z0-9]+)*)$/.exec(name);
+    if (m) out[m[1]!.toLowerCase().replace(/_/g, '-')] = parseSlaList(value, name);
   }
   return out;
 }
@@ -327,7 +345,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     timezone: timeZoneFrom(env.GRMS_TIMEZONE),
     trustAnchorsFile: env.GRMS_TRUST_ANCHORS || undefined,
-    slaOverrides: { 'budget-proposal': parseSlaList(env.GRMS_SLA_BUDGET_PROPOSAL, 'GRMS_SLA_BUDGET_PROPOSAL') },
+    workflowPath: Object.freeze((env.GRMS_WORKFLOW_PATH ?? '').split(path.delimiter).filter((p) => p.trim() !== '').map((p) => path.resolve(p))),
+    slaOverrides: slaOverrides(env),
     documentThreads: intFrom(env.GRMS_DOCUMENT_THREADS, Math.max(1, os.availableParallelism() - 1), 'GRMS_DOCUMENT_THREADS') || 1,
     workers: Math.max(1, intFrom(env.GRMS_WORKERS, os.availableParallelism(), 'GRMS_WORKERS')),
     shutdownGraceMs: intFrom(env.GRMS_SHUTDOWN_GRACE_SECONDS, 10, 'GRMS_SHUTDOWN_GRACE_SECONDS') * 1000,

@@ -72,14 +72,6 @@ export const commentRequired = (event: string) =>
   new GrmsError('COMMENT_REQUIRED', 422, 'comment-required', 'Comment required', `"${event}" needs a non-empty comment`, [
     { path: '/comment', message: 'must be a non-empty string' },
   ]);
-export const ceilingExceeded = (detail: string) =>
-  new GrmsError('CEILING_EXCEEDED', 422, 'ceiling-exceeded', 'Ceiling exceeded', detail);
-export const ceilingMissing = (detail: string) =>
-  new GrmsError('CEILING_MISSING', 422, 'ceiling-missing', 'No ceiling set', detail);
-export const ceilingBelowUsed = (detail: string) =>
-  new GrmsError('CEILING_BELOW_USED', 422, 'ceiling-below-used', 'Ceiling below used amount', detail, [
-    { path: '/amount', message: detail },
-  ]);
 export const idempotencyMismatch = () =>
   new GrmsError(
     'IDEMPOTENCY_KEY_REUSED', 422, 'idempotency-key-reused', 'Idempotency key reused',
@@ -91,20 +83,6 @@ export const idempotencyMismatch = () =>
  */
 export const databaseUnavailable = (detail: string, cause?: unknown) =>
   new GrmsError('DATABASE_UNAVAILABLE', 503, 'database-unavailable', 'Database unavailable', detail, undefined, { cause });
-
-// Procurement delivery: the workflow's guard and money rules, each its own type so a client can
-// tell them apart (all 422: the request is well formed, the contract does not allow it now).
-const procurement = (code: string, slug: string, title: string) => (detail: string) => new GrmsError(code, 422, slug, title, detail);
-export const terminThresholdNotReached = procurement('TERMIN_THRESHOLD_NOT_REACHED', 'termin-threshold-not-reached', 'Termin threshold not reached');
-export const terminAlreadyPaid = procurement('TERMIN_ALREADY_PAID', 'termin-already-paid', 'Termin already paid');
-export const unknownTermin = procurement('UNKNOWN_TERMIN', 'unknown-termin', 'Unknown termin');
-export const progressDecreased = procurement('PROGRESS_DECREASED', 'progress-decreased', 'Progress cannot go down');
-export const handoverIncomplete = procurement('HANDOVER_INCOMPLETE', 'handover-incomplete', 'Work not complete');
-export const maintenancePeriodRunning = procurement('MAINTENANCE_PERIOD_RUNNING', 'maintenance-period-running', 'Maintenance period still running');
-export const paymentExceedsContractValue = procurement('PAYMENT_EXCEEDS_CONTRACT_VALUE', 'payment-exceeds-contract-value', 'Payment exceeds the contract value');
-export const alreadySigned = procurement('ALREADY_SIGNED', 'already-signed', 'Already signed');
-export const invalidSupplier = procurement('INVALID_SUPPLIER', 'invalid-supplier', 'Invalid supplier');
-export const invalidBudgetLink = procurement('INVALID_BUDGET_LINK', 'invalid-budget-link', 'Invalid budget link');
 
 // The public signature check (POST /api/v1/verify, the console's /verify): anyone may upload, so
 // the work one upload causes is bounded and a refusal says which bound.

@@ -15,7 +15,7 @@ import { renewDemoCredentials, type DemoCredential } from './seed/demo-credentia
 import { wireEngine, type Wired } from './wiring';
 import { addCheckpoint } from './audit/witness/client';
 import { openTransparencyLog, startLogScheduler, UNWITNESSED } from './audit/log/service';
-import { recordCeilingBaseline } from './engine/ceilings';
+import { startPackages } from './engine/registry';
 
 /** How long after listening a server compiles its schemas and starts its signing threads. */
 const WARM_UP_DELAY_MS = 1000;
@@ -58,19 +58,18 @@ export async function startServer(config: Config, logger: Logger, onStep?: (labe
     const log = openTransparencyLog(db.kysely, checkpointKey.privateKey, config.log, addCheckpoint);
     if (log.witnesses.length === 0) logger.warn({ origin: log.signer.origin }, UNWITNESSED);
     else logger.info({ origin: log.signer.origin, witnesses: log.witnesses.map((w) => w.name) }, 'transparency log checkpoints go to the witnesses');
-    // Ceilings set before their chain existed get a baseline row, once.
-    await recordCeilingBaseline(db.kysely);
     // GRMS_DOCUMENT_THREADS and GRMS_VERIFY_THREADS count over all worker processes.
     const threads = threadsPerWorker(config.documentThreads, workers);
     wired = await wireEngine(db.kysely, masterKey, { ...config, verify: { ...config.verify, threads: threadsPerWorker(config.verify.threads, workers) } }, threads);
     const { engine, authority, reportPool, metrics, verifyPool, warmUp } = wired;
+    await startPackages(db.kysely, engine.registry);
     if (deployment.embedded) {
       onStep?.('checking the demo data (loaded on the first start)');
       const seeded = await seedDemo(db.kysely, engine);
       if (seeded.created) logger.info('loaded the demo data set into the new embedded database');
     }
     const app = createApp({ db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger,
-      ocds: { ocidPrefix: config.ocidPrefix, publicUrl: config.publicUrl, government: config.government }, ocdsRate: config.ocdsRate,
+      settings: config,
       verify: { pool: verifyPool, settings: config.verify }, secureCookies: config.publicUrl.startsWith('https:'), documentPlace: config.documentPlace,
       publicUrl: config.publicUrl, metricsAccess: { token: config.metricsToken, ownListener: config.metricsAddress !== undefined, source: opts.metricsSource }, trustProxy: config.trustProxy,
       log, logRate: config.log.rate });
@@ -96,7 +95,7 @@ export async function startServer(config: Config, logger: Logger, onStep?: (labe
     }
     // Demo sign-ins are a convenience for the person at the terminal, not part of serving: made
     // once the server answers (hashing a password per demo user takes a while).
-    const demoCredentials: Promise<Record<string, DemoCredential>> = deployment.embedded ? renewDemoCredentials(db.kysely) : Promise.resolve({});
+    const demoCredentials: Promise<Record<string, DemoCredential>> = deployment.embedded ? renewDemoCredentials(db.kysely, wired.engine.registry) : Promise.resolve({});
     // Handled by whoever awaits it (the CLI stops on a failure); never an unhandled rejection here.
     demoCredentials.catch(() => undefined);
     const stopCheckpoints = startCheckpointScheduler(db.kysely, checkpointKey, config.checkpointIntervalMs, (err) =>

@@ -2,9 +2,9 @@ import type { Kysely } from 'kysely';
 import type { Config } from './config';
 import { systemClock, type Clock } from './clock';
 import type { Database } from './db/types';
-import { defaultRegistry } from './engine/registry';
+import { loadRegistry, versionFingerprints } from './engine/registry';
 import { compileAll } from './engine/validate';
-import { registerDefinitions } from './engine/definition-hash';
+import { registerFingerprints } from './engine/registration';
 import { Engine } from './engine/engine';
 import { loadDocumentAuthority, type DocumentAuthority } from './documents/authority';
 import { createDocumentPool, type DocumentPool } from './documents/pool';
@@ -46,9 +46,9 @@ export function certificateBaseUrl(config: Pick<Config, 'publicUrl' | 'publicUrl
 export async function wireEngine(
   db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads, clock?: Clock,
 ): Promise<Wired> {
-  const registry = defaultRegistry();
-  // Refuses to start when a registered version's definition changed without a new version.
-  await registerDefinitions(db, registry.all());
+  const registry = await loadRegistry(config.workflowPath);
+  // Refuses to start when a registered version's source changed without a new version.
+  await registerFingerprints(db, versionFingerprints(registry));
   const authority = await loadDocumentAuthority(db, masterKey, { ...config, publicUrl: certificateBaseUrl(config) });
   // Every signature gets the CA's current CRL for its DSS (and a time-stamp when a TSA is configured).
   const crls = new CrlPublisher(db, authority);

@@ -3,7 +3,7 @@ import { describeBackends } from './support/db';
 import { startTestApp, type TestApp } from './support/app';
 import { matrixWriteState } from './support/matrix-fixtures';
 import { proposal, YEAR } from './support/proposals';
-import { puprProposal } from '../src/seed/demo';
+import { puprProposal } from '../workflows/budget-proposal/demo';
 import { mintToken } from '../src/auth/tokens';
 import { pdftotext, missingPdfTools } from './support/pdf-tools';
 import { verifyPdf } from '../src/documents/verify';

@@ -1,17 +1,17 @@
 import crypto from 'node:crypto';
 import { describeBackends } from './support/db';
 import { PUBLIC_URL, startTestApp, type Reply, type TestApp } from './support/app';
-import { DEMO_USERNAMES, seedDemo } from '../src/seed/demo';
+import { demoUsernames, seedDemo } from '../src/seed/demo';
 import { mintToken } from '../src/auth/tokens';
 import { DEFAULT_OCID_PREFIX } from '../src/config';
-import type { Payment } from '../src/procurement/money';
+import type { Payment } from '../workflows/procurement-delivery/money';
 import { changeTagProblems, emptyFields, ocdsSchemas, partyRoleProblems, reviewReleases, tagProblems, type OcdsSchemas } from './support/ocds-review';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = Record<string, any>;
 
 /**
- * The demo contracts (src/seed/demo-contracts.ts), one per state, published as OCDS: every
+ * The demo contracts (workflows/procurement-delivery/demo.ts), one per state, published as OCDS: every
  * release, record and package validates against the official 1.1 schema and passes the ported
  * data-review checks, amounts are what was paid, documents' formats are what their URLs serve,
  * and the public routes answer without a token for signed contracts only.
@@ -44,7 +44,7 @@ describeBackends('OCDS publication of the demo contracts', (kind) => {
     app = await startTestApp(kind, { seed: false });
     expect(await seedDemo(app.db.kysely, app.engine)).toEqual({ created: true });
     // The users came with the seed, after the app minted its tokens.
-    for (const username of DEMO_USERNAMES) app.tokens[username] = await mintToken(app.db.kysely, username);
+    for (const username of demoUsernames()) app.tokens[username] = await mintToken(app.db.kysely, username);
     schemas = ocdsSchemas();
     const rows = await app.db.kysely.selectFrom('workflow_instances').select(['id', 'state', 'data', 'title']).where('workflow', '=', 'procurement-delivery').execute();
     for (const r of rows) contracts.set(r.title, { id: r.id, state: r.state, data: r.data, ocid: `${DEFAULT_OCID_PREFIX}-${r.id}` });

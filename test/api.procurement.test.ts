@@ -1,7 +1,7 @@
 import { describeBackends } from './support/db';
 import { startTestApp, PUBLIC_URL, type Reply, type TestApp } from './support/app';
 import { award, contractData, fireSteps, isoDay, PAY, PAY_RETENTION, ratifiedPuprProposal, SIGN_AND_START } from './support/procurement';
-import { daysBetween } from '../src/procurement/money';
+import { daysBetween } from '../workflows/procurement-delivery/money';
 import { localDay } from '../src/sla/calendar';
 import { verifyPdf } from '../src/documents/verify';
 import { ocdsSchemas, reviewReleases } from './support/ocds-review';

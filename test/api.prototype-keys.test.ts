@@ -1,8 +1,7 @@
 import pino from 'pino';
-import { openApiDocument } from '../src/api/openapi';
 import { describeBackends } from './support/db';
 import { startTestApp, type TestApp } from './support/app';
-import { documentedRoutes } from './support/routes';
+import { documentedRoutes, openApiPaths } from './support/routes';
 import { proposal } from './support/proposals';
 import { chunks, databaseState, prototypeState, requestCount, reservedJsonBodies, reservedNames } from './support/hostile';
 
@@ -17,7 +16,7 @@ import { chunks, databaseState, prototypeState, requestCount, reservedJsonBodies
 type Operation = { requestBody?: { content?: Record<string, unknown> } };
 const operationOf = (route: string): Operation => {
   const [method, path] = route.split(' ') as [string, string];
-  return ((openApiDocument.paths as Record<string, Record<string, Operation>>)[path] ?? {})[method.toLowerCase()] ?? {};
+  return ((openApiPaths() as Record<string, Record<string, Operation>>)[path] ?? {})[method.toLowerCase()] ?? {};
 };
 const takes = (route: string, type: string) => Object.keys(operationOf(route).requestBody?.content ?? {}).some((t) => t === type || (type === 'json' && /json$/.test(t)));
 

@@ -12,7 +12,7 @@ import {
   buildDelegationFixtures, buildMatrixFixtures, matrixWriteState, ORG_FREE, otherOrg, ROLE_PROFILES, type DelegationFixtures, type MatrixFixtures, type Target,
 } from './support/matrix-fixtures';
 import { YEAR } from './support/proposals';
-import { DEMO_USERS } from '../src/seed/demo';
+import { demoUsers } from '../src/seed/demo';
 
 /**
  * The authorisation matrix (issue 6): every route of the OpenAPI document × every role, plus a
@@ -332,7 +332,7 @@ describeBackends('authorisation matrix', (kind) => {
     // The org where the role counts on this target: its own OPD, or the one its data names.
     const org = role ? (target.roleOrgs[role] ?? target.org) : target.org;
     let user: string | undefined;
-    if (role && ORG_FREE.has(role)) user = DEMO_USERS.find((u) => (u.roles as readonly string[]).includes(role))!.username;
+    if (role && ORG_FREE.has(role)) user = demoUsers().find((u) => (u.roles as readonly string[]).includes(role))!.username;
     else if (role) user = await fixtures.userFor(role, cell.variant === 'other' ? otherOrg(org) : org);
     const ids = { instance: target.id, document: target.documentId, attachment: target.attachmentId, delegation: fixtures.delegationId };
     const params: Record<string, string> = {

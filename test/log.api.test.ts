@@ -8,7 +8,7 @@ import { instanceDigest } from '../src/audit/instance-digest';
 import { readLeafEntry } from '../src/audit/log/entry';
 import { integrateAll, sourceRowCount } from './support/log-fixtures';
 import { logRoot } from '../src/audit/log/nodes';
-import { verifyCeilingChain } from '../src/engine/ceilings';
+import { verifyCeilingChain } from '../src/audit/ceiling-events';
 import { fireDueDeadlines } from '../src/sla/scheduler';
 import { defaultLogOrigin } from '../src/config';
 import { logVerifierKey, openCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from '../src/audit/tlog';

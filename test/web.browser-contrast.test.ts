@@ -5,7 +5,7 @@ import { TEST_PASSWORD } from './support/web';
 import { proposal } from './support/proposals';
 import { registerApplication } from './support/permits';
 import { setPassword } from '../src/auth/passwords';
-import { DEMO_USERNAMES } from '../src/seed/demo';
+import { demoUsernames } from '../src/seed/demo';
 
 /**
  * Every button style of the console (primary, secondary, danger, the header's link button, links
@@ -76,7 +76,7 @@ describeBrowser('button contrast in every state, in Chromium', () => {
 
   beforeAll(async () => {
     app = await startTestApp('postgres');
-    for (const u of DEMO_USERNAMES) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+    for (const u of demoUsernames()) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
     const created = await app.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal() });
     proposalId = created.body.id as string;
     await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${proposalId}/events`, { type: 'submit' });

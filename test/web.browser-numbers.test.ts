@@ -6,7 +6,7 @@ import { YEAR } from './support/proposals';
 import { firePermitSteps, registerApplication, TO_ISSUED } from './support/permits';
 import { award, contractData, fireSteps, isoDay, ratifiedPuprProposal, SIGN_AND_START } from './support/procurement';
 import { setPassword } from '../src/auth/passwords';
-import { DEMO_USERNAMES } from '../src/seed/demo';
+import { demoUsernames } from '../src/seed/demo';
 
 /**
  * Every number field of the console, in Chromium, reads "12.500" as twelve thousand five hundred
@@ -23,7 +23,7 @@ describeBrowser('number fields read the Indonesian way, in Chromium', () => {
 
   beforeAll(async () => {
     app = await startTestApp('postgres');
-    for (const u of DEMO_USERNAMES) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+    for (const u of demoUsernames()) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
     dpaId = await ratifiedPuprProposal(app.db.kysely, app.engine);
     browser = await launchChromium();
   });

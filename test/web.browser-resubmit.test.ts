@@ -10,7 +10,7 @@ import { againOf, consoleWrites, formFields } from './support/resubmit';
 import { missingPdfTools, pdftotext } from './support/pdf-tools';
 import { setPassword } from '../src/auth/passwords';
 import { verifyPdf } from '../src/documents/verify';
-import { DEMO_USERNAMES } from '../src/seed/demo';
+import { demoUsernames } from '../src/seed/demo';
 
 /**
  * Every console form that creates or changes something, in Chromium: submitted once it writes;
@@ -28,7 +28,7 @@ describeBrowser('console forms in Chromium: nothing is done twice', () => {
 
   beforeAll(async () => {
     app = await startTestApp('postgres');
-    for (const u of DEMO_USERNAMES) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+    for (const u of demoUsernames()) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
     dpaId = await ratifiedPuprProposal(app.db.kysely, app.engine);
     browser = await launchChromium();
   });

@@ -4,7 +4,7 @@ import { asPerson, describeBrowser, launchChromium, newPerson, screenshot, signI
 import { TEST_PASSWORD } from './support/web';
 import { proposal, YEAR } from './support/proposals';
 import { setPassword } from '../src/auth/passwords';
-import { DEMO_USERNAMES } from '../src/seed/demo';
+import { demoUsernames } from '../src/seed/demo';
 
 /**
  * The budget proposal's whole path in the console, as the people in workflows/budget-proposal/v1.ts
@@ -19,7 +19,7 @@ describeBrowser('web console in Chromium', () => {
 
   beforeAll(async () => {
     app = await startTestApp('postgres');
-    for (const u of DEMO_USERNAMES) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+    for (const u of demoUsernames()) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
     browser = await launchChromium();
   });
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { defaultRegistry } from '../src/engine/registry';
 // The roles of the built-in packages are known once a registry has loaded them.
 const ALL_ROLES = (defaultRegistry(), allRoles());
 import type { RoleName } from '../src/engine/definition';
-import { DEMO_USERS } from '../src/seed/demo';
+import { demoUsers } from '../src/seed/demo';
 import { setPassword } from '../src/auth/passwords';
 import { createSession, SESSION_COOKIE } from '../src/web/session';
 import { describeBackends } from './support/db';
@@ -120,7 +120,8 @@ const CONSOLE_MATRIX: Record<string, Row> = {
 
   // The dashboard of the role's own OPD, or of another (403: the OPD is not in its choices).
   'GET /dashboard': { anonymous: 'signin', roles: { own: 'allow', other: 'deny' }, except: { bud: 'deny' }, send: { query: (c) => `?org=${c.org}` } },
-  'GET /dashboard/budget.xlsx': { anonymous: 'signin', roles: { own: 'allow', other: 'deny' }, except: { bud: 'deny' }, send: { query: (c) => `?org=${c.org}` } },
+  // A workflow package's table: the budget ceilings.
+  'GET /dashboard/:figure.xlsx': { anonymous: 'signin', roles: { own: 'allow', other: 'deny' }, except: { bud: 'deny' }, send: { params: { figure: 'budget' }, query: (c) => `?org=${c.org}` } },
   'GET /dashboard/states.xlsx': { anonymous: 'signin', roles: { own: 'allow', other: 'deny' }, except: { bud: 'deny' }, send: { query: (c) => `?org=${c.org}` } },
   'GET /dashboard/overdue.xlsx': { anonymous: 'signin', roles: { own: 'allow', other: 'deny' }, except: { bud: 'deny' }, send: { query: (c) => `?org=${c.org}` } },
 
@@ -282,7 +283,7 @@ describeBackends('console authorisation matrix', (kind) => {
     const target = targets[targetName];
     const org = role ? (target.roleOrgs[role] ?? target.org) : target.org;
     let user: string | undefined;
-    if (role && ORG_FREE.has(role)) user = DEMO_USERS.find((u) => (u.roles as readonly string[]).includes(role))!.username;
+    if (role && ORG_FREE.has(role)) user = demoUsers().find((u) => (u.roles as readonly string[]).includes(role))!.username;
     else if (role) user = await fixtures.userFor(role, cell.variant === 'other' ? otherOrg(org) : org);
     const named: Record<string, string> = { document: target.documentId, delegation: fixtures.delegationId };
     const params: Record<string, string> = {

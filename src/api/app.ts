@@ -11,7 +11,6 @@ import { problemHandler } from './problem';
 import { guardRequest } from './request-guard';
 import { healthRouter, metaRouter } from './meta';
 import { instancesRouter } from './instances';
-import { ceilingsRouter } from './ceilings';
 import { auditPublicRouter, auditRouter } from './audit';
 import { servedOpenApi } from './openapi-operations';
 import { documentsRouter, verificationRouter } from './documents';
@@ -26,10 +25,9 @@ import { orgsRouter } from './orgs';
 import { passwordsRouter } from './passwords';
 import { commentsRouter } from './comments';
 import { delegationsRouter } from './delegations';
-import { ocdsInstanceRouter, publicOcdsRouter } from '../procurement/ocds/routes';
-import type { OcdsSettings } from '../procurement/ocds/releases';
+import type { PackageDeps } from '../engine/package';
 import type { PublicRate } from './public-rate';
-import { loadConfig, type TrustProxy } from '../config';
+import { loadConfig, type Config, type TrustProxy } from '../config';
 import { webRouter } from '../web/router';
 import type { PublicVerify } from './verify-rate';
 import { defaultLogOrigin } from '../config';
@@ -48,10 +46,8 @@ export interface AppDeps {
   /** The deployment's time zone (working days, deadlines). */
   timezone: string;
   logger: Logger;
-  /** OCDS publisher settings (config ocidPrefix, publicUrl, government); defaults when absent. */
-  ocds?: Omit<OcdsSettings, 'timeZone'>;
-  /** GRMS_OCDS_RATE_LIMIT / _WINDOW_SECONDS: the public OCDS routes' per-client limit; default: the documented one. */
-  ocdsRate?: PublicRate;
+  /** The deployment's settings (the Config) workflow packages' routes read, e.g. GRMS_OCID_PREFIX; default: the documented defaults. */
+  settings?: Partial<Config>;
   /** The public signature check: its verification threads and bounds. */
   verify: PublicVerify;
   /** Console cookies get `Secure` even on plain-HTTP requests (TLS ends at a proxy); default: only on HTTPS requests. */
@@ -71,16 +67,10 @@ export interface AppDeps {
 }
 
 
-function defaultOcds(): Omit<OcdsSettings, 'timeZone'> {
-  // loadConfig({}) reads no environment: the documented defaults only.
-  const c = loadConfig({});
-  return { ocidPrefix: c.ocidPrefix, publicUrl: c.publicUrl, government: c.government };
-}
-
 const JSON_LIMIT = '1mb';
 
 /** The HTTP API: parse, authenticate, call the engine, map errors to problem+json. */
-export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, ocds, ocdsRate = loadConfig({}).ocdsRate, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false, log, logRate = loadConfig({}).log.rate }: AppDeps): Express {
+export function createApp({ db, engine, checkpointKey, authority, pool, metrics, timezone, logger, settings, verify, secureCookies = false, documentPlace = loadConfig({}).documentPlace, publicUrl = loadConfig({}).publicUrl, metricsAccess = {}, trustProxy = false, log, logRate = loadConfig({}).log.rate }: AppDeps): Express {
   const transparencyLog = log ?? openTransparencyLog(db, checkpointKey.privateKey, { ...loadConfig({}).log, origin: defaultLogOrigin(publicUrl) }, addCheckpoint);
   const app = express();
   app.disable('x-powered-by');
@@ -105,7 +95,10 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use(healthRouter(db, transparencyLog));
   // Not here at all when a listener of its own serves it: the 404 below answers.
   if (!metricsAccess.ownListener) app.get('/metrics', metricsEndpoint(metricsAccess.source ?? metrics, metricsAccess.token));
-  const openApi = servedOpenApi({ ...(ocds ?? defaultOcds()), registry: engine.registry });
+  // loadConfig({}) reads no environment: the documented defaults, for what `settings` leaves out.
+  const packageSettings: Config = { ...loadConfig({}), ...settings };
+  const packageDeps: PackageDeps = { db, engine, authority, pool, timezone, publicUrl, documentPlace, settings: { ...packageSettings } };
+  const openApi = servedOpenApi({ publicUrl: packageSettings.publicUrl, government: packageSettings.government, registry: engine.registry });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
@@ -117,15 +110,16 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', auditPublicRouter(checkpointKey));
   app.use(verificationRouter(db, authority, verify));
   app.use(permitStatusRouter(db, timezone));
-  // Without settings, OCDS links point where this app's documents do.
-  const ocdsSettings = { ...(ocds ?? { ...defaultOcds(), publicUrl }), timeZone: timezone };
-  app.use(publicOcdsRouter(db, { ...ocdsSettings, rate: ocdsRate }));
+  // Workflow packages' public routes (no sign-in): their paths are their own.
+  for (const pkg of engine.registry.packages) {
+    const router = pkg.routes?.public?.(packageDeps);
+    if (router) app.use(router);
+  }
 
   // Everything else under /api/v1 needs a bearer token.
   app.use('/api/v1', requireAuth(db, engine.time));
   app.use('/api/v1', metaRouter(db, engine.registry));
   app.use('/api/v1', instancesRouter(db, engine, metrics));
-  app.use('/api/v1', ceilingsRouter(db));
   app.use('/api/v1', holidaysRouter(db, engine.time));
   app.use('/api/v1', peopleRouter(db));
   app.use('/api/v1', orgsRouter(db));
@@ -135,7 +129,11 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', auditRouter(db, checkpointKey, transparencyLog.policy, timezone));
   app.use('/api/v1', logAdminRouter(transparencyLog));
   app.use('/api/v1', documentsRouter(db, engine, authority, pool, { publicUrl, documentPlace }));
-  app.use('/api/v1', ocdsInstanceRouter(db, engine, ocdsSettings));
+  // Workflow packages' API routes, behind the bearer token like the core's.
+  for (const pkg of engine.registry.packages) {
+    const router = pkg.routes?.api?.(packageDeps);
+    if (router) app.use('/api/v1', router);
+  }
 
   app.use((req) => {
     throw notFound(`No route ${req.method} ${req.path}`);

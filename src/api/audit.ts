@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { verifyAudit } from '../audit/verify';
-import { verifyCeilingChain } from '../engine/ceilings';
+import { verifyCeilingChain } from '../audit/ceiling-events';
 import { verifyPeopleChain } from '../auth/people';
 import { verifyOrgChain } from '../auth/orgs';
 import { createCheckpoint } from '../audit/checkpoint';

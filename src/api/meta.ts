@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { WorkflowRegistry } from '../engine/registry';
 import { databaseUnavailable } from '../errors';
-import { listRegisteredVersions } from '../engine/definition-hash';
+import { listRegisteredVersions } from '../engine/registration';
 import { actorOf } from './middleware';
 import { logStatus, type TransparencyLog } from '../audit/log/service';
 

@@ -1,7 +1,6 @@
-import { openApiDocument } from './openapi';
+import { documentPaths, openApiDocument } from './openapi';
 import { workflowSchemas } from './openapi-workflows';
 import type { WorkflowRegistry } from '../engine/registry';
-import { ocdsOperations } from '../procurement/ocds/openapi';
 
 /**
  * What a client generator and a reader need beside each operation of the OpenAPI document: a
@@ -27,8 +26,6 @@ const OPERATIONS: Record<string, Operation> = {
   'POST /api/v1/instances/bulk-events': ['fireEvents', 'instances', 'Applies many events in one call; the answer carries a status and the instance or a problem per item.'],
   'GET /api/v1/search': ['searchInstances', 'instances', 'Searches the instances the caller may read by number, registration, NIK/NIB or title words.'],
   'GET /api/v1/tasks': ['listTasks', 'tasks', 'The instances waiting for the caller (or a role delegated to them), with due dates, overdue flags and counts.'],
-  'GET /api/v1/ceilings/{year}': ['listCeilings', 'ceilings', 'The budget ceiling of each OPD for a fiscal year, with the amount used by proposals and what remains.'],
-  'PUT /api/v1/ceilings/{year}/{org}': ['setCeiling', 'ceilings', 'Sets an OPD\'s budget ceiling for a year; it may not go below the amount already used.'],
   'GET /api/v1/users': ['listUsers', 'people', 'Every user with roles and password state; for administrators and auditors.'],
   'POST /api/v1/users': ['createUser', 'people', 'Creates a user at an organisation, optionally with roles; recorded in the people chain.'],
   'PUT /api/v1/users/{username}/roles/{role}/{org}': ['grantRole', 'people', 'Grants a role at an organisation; 200 when the user already holds it.'],
@@ -57,7 +54,6 @@ const OPERATIONS: Record<string, Operation> = {
   'GET /verify/{id}': ['verifyDocumentPage', 'documents', 'The facts of a signed document, as the QR code printed on it opens them.'],
   'GET /verify/{id}/evidence': ['getDocumentEvidence', 'documents', 'The evidence bundle of a signed document: its leaf entry, the inclusion proof of its leaf and the cosigned checkpoint it is in, checkable offline against pinned keys.'],
   'POST /api/v1/verify': ['verifyPdf', 'documents', 'Checks an uploaded PDF\'s signature and tells which grms document it is.'],
-  'GET /api/v1/instances/{id}/ocds': ['getInstanceOcds', 'procurement', 'The contract of a procurement-delivery instance as an OCDS 1.1 release package.'],
   'GET /api/v1/instances/{id}/documents': ['listInstanceDocuments', 'documents', 'The signed documents issued at an instance\'s stages, with numbers and hashes.'],
   'GET /api/v1/instances/{id}/audit.pdf': ['getInstanceAuditPdf', 'audit', 'The instance\'s history as a PDF signed with the deployment seal.'],
   'GET /api/v1/documents/{id}': ['getDocument', 'documents', 'The bytes of one signed PDF, for a caller who may read its instance.'],
@@ -71,7 +67,6 @@ const OPERATIONS: Record<string, Operation> = {
   'GET /log/proof/consistency': ['getLogConsistencyProof', 'log', 'The hashes that prove the tree of `new` leaves extends the tree of `old` leaves unchanged: what witnesses check before they cosign.'],
   'GET /log/node/{level}/{index}': ['getLogNode', 'log', 'One stored hash of the tree, for verifiers that compute proofs themselves.'],
   'POST /api/v1/log/checkpoint': ['checkpointLog', 'log', 'Integrates committed rows into the log, signs a checkpoint when the tree grew, and pushes it to the configured witnesses; the server also does this every GRMS_LOG_INTERVAL_SECONDS.'],
-  ...ocdsOperations,
 };
 
 const TAGS: Record<string, string> = {
@@ -79,7 +74,6 @@ const TAGS: Record<string, string> = {
   meta: 'This document and the registered workflows',
   instances: 'Workflow instances and their events',
   tasks: 'What waits for the caller',
-  ceilings: 'Budget ceilings per OPD',
   people: 'Users, roles and passwords',
   orgs: 'OPDs and suppliers',
   comments: 'Comments and attachments',
@@ -88,7 +82,6 @@ const TAGS: Record<string, string> = {
   holidays: 'Holidays skipped by SLA working days',
   audit: 'Hash chains, checkpoints and exports',
   documents: 'Signed PDFs and their verification',
-  procurement: 'Procurement delivery as OCDS',
   log: 'The transparency log: checkpoints, cosignatures and proofs',
 };
 
@@ -105,7 +98,7 @@ export interface ServedOpenApiSettings {
 export function servedOpenApi({ publicUrl, government, registry }: ServedOpenApiSettings): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const unused = new Set(Object.keys(OPERATIONS));
-  for (const [path, item] of Object.entries(openApiDocument.paths)) {
+  for (const [path, item] of Object.entries(documentPaths(registry.packages, publicUrl))) {
     paths[path] = {};
     for (const [method, op] of Object.entries(item as Record<string, Record<string, unknown>>)) {
       const key = `${method.toUpperCase()} ${path}`;
@@ -124,12 +117,18 @@ export function servedOpenApi({ publicUrl, government, registry }: ServedOpenApi
     }
   }
   if (unused.size > 0) throw new Error(`OpenAPI operation descriptions name no route: ${[...unused].join(', ')}`);
+  const contributed = { schemas: {} as Record<string, unknown>, tags: {} as Record<string, string> };
+  for (const pkg of registry.packages) {
+    const parts = pkg.openapi?.({ publicUrl });
+    Object.assign(contributed.schemas, parts?.schemas);
+    Object.assign(contributed.tags, parts?.tags);
+  }
   return {
     ...openApiDocument,
     info: { ...openApiDocument.info, license: { name: 'Apache-2.0', identifier: 'Apache-2.0' }, contact: { name: government, url: publicUrl } },
     servers: [{ url: publicUrl, description: 'This deployment (GRMS_PUBLIC_URL)' }],
-    components: { ...openApiDocument.components, schemas: { ...openApiDocument.components.schemas, ...workflowSchemas(registry) } },
-    tags: Object.entries(TAGS).map(([name, description]) => ({ name, description })),
+    components: { ...openApiDocument.components, schemas: { ...openApiDocument.components.schemas, ...workflowSchemas(registry), ...contributed.schemas } },
+    tags: Object.entries({ ...TAGS, ...contributed.tags }).map(([name, description]) => ({ name, description })),
     paths,
   };
 }

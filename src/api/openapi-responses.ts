@@ -54,7 +54,7 @@ export function statusPageResponses(bodyRefusals: number[]): Record<string, unkn
 type Operations = Record<string, Record<string, unknown>>;
 
 /**
- * Paths contributed beside the code that serves them (e.g. src/procurement/ocds/openapi.ts), as
+ * Paths contributed beside the code that serves them (e.g. a workflow package's OCDS publication), as
  * public routes: their own answers kept, their refusals and `codes` listed as this document lists
  * them (with what every public route can answer, and 429 and 503 with Retry-After).
  */

@@ -5,7 +5,6 @@
  * registered definitions. Routes refer to these as `ref('Name')`.
  */
 import { MAX_COMMENT_LENGTH } from '../engine/comment-rules';
-import { ocdsReleasePackageSchema } from '../procurement/ocds/openapi';
 
 export type Schema = Record<string, unknown>;
 
@@ -128,8 +127,6 @@ export const SCHEMAS: Record<string, Schema> = {
     },
     succeeded: count, failed: count,
   }),
-  Ceiling: exact({ fiscalYear: int, org: str, orgName: str, amount: count, used: count, remaining: int, updatedBy: str, updatedAt: time }),
-  CeilingList: exact({ items: { type: 'array', items: ref('Ceiling') } }),
   Holiday: exact({ date: day, name: str, createdBy: str, createdAt: time }),
   HolidayList: exact({ items: { type: 'array', items: ref('Holiday') } }),
   Delegation: exact({ id: uuid, delegator: str, delegate: str, role: str, org: str, from: day, to: day, reason: strOrNull, endedAt: { type: ['string', 'null'], format: 'date-time' } }),
@@ -202,6 +199,5 @@ export const SCHEMAS: Record<string, Schema> = {
     registrationNumber: str, permitType: exact({ code: str, label: str }), stage: exact({ code: str, label: str, final: bool }),
     registeredAt: time, lastChangeAt: time, dueDate: { type: ['string', 'null'], format: 'date-time' }, permitNumber: strOrNull,
   }),
-  OcdsReleasePackage: ocdsReleasePackageSchema,
 };
 

@@ -1,6 +1,6 @@
 import { commentText, ref, SCHEMAS, type Schema } from './openapi-schemas';
-import { bearer, body, errors, html, json, JSON_BODY, noContent, ok, pdf, problemJson, publicErrors, publicPaths, RESPONSES, statusPageResponses } from './openapi-responses';
-import { ocdsPaths } from '../procurement/ocds/openapi';
+import { bearer, body, errors, html, json, JSON_BODY, noContent, ok, pdf, problemJson, publicErrors, RESPONSES, statusPageResponses } from './openapi-responses';
+import type { WorkflowPackage } from '../engine/package';
 /**
  * The OpenAPI 3.1 description of the routes in src/api; a test checks it lists every route, and
  * the API tests check every answer against it (test/support/openapi-contract.ts). Statuses are
@@ -106,17 +106,6 @@ export const openApiDocument = {
       },
     },
     '/api/v1/tasks': { get: { security: bearer, summary: "The caller's inbox, soonest due first (tasks without a deadline last); counts stop at counts.cap (a figure equal to it means that many or more)", parameters: [filter('workflow'), filter('org'), ...pageParams], responses: { '200': ok('page', ref('TaskPage')), ...errors() } } },
-    '/api/v1/ceilings/{year}': {
-      get: { security: bearer, summary: 'Ceilings with used and remaining per OPD', parameters: [yearParam], responses: { '200': ok('ceilings', ref('CeilingList')), ...errors() } },
-    },
-    '/api/v1/ceilings/{year}/{org}': {
-      put: {
-        security: bearer, summary: 'Set a ceiling (role tapd)',
-        parameters: [yearParam, pathParam('org')],
-        requestBody: body({ type: 'object', required: ['amount'], additionalProperties: false, properties: { amount: { type: 'integer', minimum: 0 } } }),
-        responses: { '200': ok('ceiling', ref('Ceiling')), ...errors(...JSON_BODY, 403, 404) },
-      },
-    },
     '/api/v1/users': {
       get: { security: bearer, summary: 'Users with their roles, hasPassword and passwordMustChange (admin, auditor)', responses: { '200': ok('users', ref('UserList')), ...errors(403) } },
       post: {
@@ -250,12 +239,6 @@ export const openApiDocument = {
         responses: { '200': ok('the check', ref('UploadCheck')), ...publicErrors(413, 415, 429, 503) },
       },
     },
-    '/api/v1/instances/{id}/ocds': {
-      get: {
-        security: bearer, summary: 'A procurement-delivery contract as an OCDS 1.1 release package (parties, planning.budget, award, contract with termin milestones, SP2D transactions, documents); ocid from GRMS_OCID_PREFIX',
-        parameters: [idParam], responses: { '200': ok('OCDS 1.1 release package', ref('OcdsReleasePackage')), ...errors(404) },
-      },
-    },
     '/api/v1/instances/{id}/documents': { get: { security: bearer, summary: 'Stage documents of an instance', parameters: [idParam], responses: { '200': ok('documents', ref('DocumentList')), ...errors(404) } } },
     '/api/v1/instances/{id}/audit.pdf': {
       get: { security: bearer, summary: "An instance's whole history as a PDF signed with the deployment seal (role auditor)", parameters: [idParam], responses: { '200': pdf, ...errors(403, 404) } },
@@ -328,7 +311,20 @@ export const openApiDocument = {
         responses: { '200': ok('the round', ref('LogRound')), ...errors(403, 409) },
       },
     },
-    // Contributed beside the code that serves them; public, rate-limited, read from the database.
-    ...publicPaths(ocdsPaths, [429, 503]),
   } as Record<string, Record<string, unknown>>,
 };
+
+/**
+ * The document's paths with those the workflow packages contribute for their own routes (each
+ * operation with its operationId, tag and description); a path documented twice is refused.
+ */
+export function documentPaths(packages: readonly WorkflowPackage[], publicUrl: string): Record<string, Record<string, unknown>> {
+  const paths = { ...openApiDocument.paths };
+  for (const pkg of packages) {
+    for (const [path, item] of Object.entries(pkg.openapi?.({ publicUrl }).paths ?? {})) {
+      if (paths[path]) throw new Error(`workflow ${pkg.name} documents ${path}, which is documented already`);
+      paths[path] = item as Record<string, unknown>;
+    }
+  }
+  return paths;
+}

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEMO_USERS } from '../seed/demo';
+import { demoUsers } from '../seed/demo';
+import type { DemoUser } from '../engine/package';
 import { DEMO_TOKEN_DAYS, type DemoCredential } from '../seed/demo-credentials';
 
 /** Called as start-up moves to its next step ("opening the embedded database …"). */
@@ -44,7 +45,6 @@ export function startupProgress(stream: NodeJS.WriteStream = process.stderr): { 
   };
 }
 
-const ROLES = new Map<string, string>(DEMO_USERS.map((u) => [u.username, `${(u.roles as readonly string[]).join(', ')} (${u.org})`]));
 /** What the password column says for a user whose own password is kept. */
 export const KEPT_PASSWORD = '(kept)';
 
@@ -52,12 +52,14 @@ export const KEPT_PASSWORD = '(kept)';
  * The demo sign-ins as a labelled table: user, role, console password, bearer token, one row per
  * user; `(kept)` where a password set otherwise is kept.
  */
-export function demoSignInTable(credentials: Record<string, DemoCredential>, url: string): string {
-  const rows = Object.entries(credentials).map(([user, c]) => [user, ROLES.get(user) ?? '', c.password ?? KEPT_PASSWORD, c.token]);
+export function demoSignInTable(credentials: Record<string, DemoCredential>, url: string, users: readonly DemoUser[] = demoUsers()): string {
+  const roles = new Map(users.map((u) => [u.username, `${u.roles.join(', ')} (${u.org})`]));
+  const rows = Object.entries(credentials).map(([user, c]) => [user, roles.get(user) ?? '', c.password ?? KEPT_PASSWORD, c.token]);
   const head = ['USER', 'ROLE (OPD)', 'CONSOLE PASSWORD', `BEARER TOKEN (${DEMO_TOKEN_DAYS} days)`];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `    ${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]! + 2))).join('')}`;
-  const example = credentials['perencana.dinkes']?.token ?? '<token>';
+  // The first printed user's token: a workflow user's, as the packages' users come first.
+  const example = Object.values(credentials)[0]?.token ?? '<token>';
   return [
     '  Demo sign-ins, new at this start: the tokens the previous start printed are revoked, and so are demo passwords',
     `  it set (${KEPT_PASSWORD}: a password set otherwise is kept).`,

@@ -286,9 +286,18 @@ export type DeadlineRow = Selectable<DeadlinesTable>;
 export interface WorkflowDefinitionsTable {
   workflow: string;
   version: number;
-  /** SHA-256 hex of the version's behaviour, see src/engine/definition-hash.ts. */
+  /** SHA-256 hex: the version's fingerprint (src/engine/fingerprint.ts), or its old definition hash (form). */
   hash: string;
+  /** Which of the two `hash` is (migrations/0037_workflow_fingerprints.sql). */
+  form: 'definition-hash' | 'fingerprint';
   registered_at: Generated<Date>;
+}
+
+/** Definition hashes grms released before fingerprints (migrations/0037_workflow_fingerprints.sql). */
+export interface WorkflowReleasedHashesTable {
+  workflow: string;
+  version: number;
+  hash: string;
 }
 
 /** A fix applied to a version's running instances (migrations/0018_workflow_definition_fixes.sql). */
@@ -306,6 +315,7 @@ export interface WorkflowDefinitionFixesTable {
 export interface Database {
   workflow_definitions: WorkflowDefinitionsTable;
   workflow_definition_fixes: WorkflowDefinitionFixesTable;
+  workflow_released_hashes: WorkflowReleasedHashesTable;
 }
 
 /** One failed (or still running) authentication attempt (migrations/0022_auth_attempts.sql). */
@@ -448,7 +458,7 @@ export interface PeopleEventsTable extends LogSourceColumns {}
 export interface OrgEventsTable extends LogSourceColumns {}
 export interface DocumentsTable extends LogSourceColumns {}
 
-/** One change to a ceiling (pagu), hash-chained as one chain like org_events (src/engine/ceilings.ts). */
+/** One change to a ceiling (pagu), hash-chained as one chain like org_events (src/audit/ceiling-events.ts). */
 export interface CeilingEventsTable extends LogSourceColumns {
   seq: number;
   action: string;

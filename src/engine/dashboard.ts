@@ -1,11 +1,11 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/types';
 import { type Actor, hasGlobalRole, memberOrgs } from '../auth/roles';
-import { CEILING_USING_STATES } from './ceilings';
 import { inYear } from './years';
 
 /**
- * Figures for the dashboard, one grouped query each. Scope: `orgs` undefined means every OPD
+ * Figures for the dashboard, one grouped query each; workflow packages add their own
+ * (WorkflowPackage.dashboard), e.g. the budget ceilings. Scope: `orgs` undefined means every OPD
  * (global roles); an OPD-scoped user gets only the OPDs they belong to (memberOrgs), never
  * another OPD's numbers, even for instances they may read as a participant.
  */
@@ -19,44 +19,9 @@ export function dashboardOrgs(actor: Actor): string[] | undefined {
   return hasGlobalRole(actor) ? undefined : memberOrgs(actor);
 }
 
-/**
- * The workflow whose proposals the budget section counts against the ceilings; its package says
- * the section's words (labels.texts). Named here only until the ceiling rule moves into it.
- */
-export const BUDGET_WORKFLOW = 'budget-proposal';
-
-export interface BudgetTotals {
-  org: string;
-  orgName: string;
-  /** Null when no ceiling (pagu) is set for the year. */
-  ceiling: number | null;
-  /** Approved by TAPD, ratified ones included (what counts against the ceiling). */
-  approved: number;
-  ratified: number;
-}
-
-const inScope = (column: string, scope: { orgs?: readonly string[] }): RawBuilder<unknown> =>
+/** `AND column IN (…)` when the scope names OPDs; nothing for every OPD. */
+export const inScope = (column: string, scope: { orgs?: readonly string[] }): RawBuilder<unknown> =>
   scope.orgs ? sql`AND ${sql.ref(column)} IN (${sql.join(scope.orgs)})` : sql``;
-
-/** Ceiling vs approved vs ratified per OPD that has a ceiling or an approved proposal that year. */
-export async function budgetTotals(db: Kysely<Database>, scope: DashboardScope): Promise<BudgetTotals[]> {
-  if (scope.orgs && scope.orgs.length === 0) return [];
-  // Served by workflow_instances_ceiling (org_id, fiscal_year, state) and the ceilings key.
-  const rows = await sql<{ org: string; org_name: string; ceiling: string | null; approved: string; ratified: string }>`
-    SELECT o.id AS org, o.name AS org_name, c.amount AS ceiling,
-      coalesce(sum(w.total), 0) AS approved,
-      coalesce(sum(w.total) FILTER (WHERE w.state = 'ratified'), 0) AS ratified
-    FROM orgs o
-    LEFT JOIN ceilings c ON c.org_id = o.id AND c.fiscal_year = ${scope.year}
-    LEFT JOIN workflow_instances w ON w.org_id = o.id AND w.workflow = ${BUDGET_WORKFLOW} AND w.fiscal_year = ${scope.year}
-      AND w.state IN (${sql.join([...CEILING_USING_STATES])})
-    WHERE (c.org_id IS NOT NULL OR w.id IS NOT NULL) ${inScope('o.id', scope)}
-    GROUP BY o.id, o.name, c.amount
-    ORDER BY o.name`.execute(db);
-  return rows.rows.map((r) => ({
-    org: r.org, orgName: r.org_name, ceiling: r.ceiling === null ? null : Number(r.ceiling), approved: Number(r.approved), ratified: Number(r.ratified),
-  }));
-}
 
 export interface StateCount {
   org: string;

@@ -102,8 +102,8 @@ export interface Step {
   /** The event carries a full replacement of the instance data, validated by the data schema. */
   replacesData?: boolean;
   payload?: PayloadSpec;
-  /** Named rule the engine runs inside the transition's transaction (e.g. the ceiling). */
-  rule?: 'withinCeiling';
+  /** A rule of the package's `rules` the engine runs before the transition and inside its transaction. */
+  rule?: string;
   stamp?: StampSpec;
   /**
    * Computes the data the transition leaves from the current data (after any payload merge), the

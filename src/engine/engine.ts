@@ -20,11 +20,11 @@ import {
 import { orgFieldsOf, stepKey, type DataProblem, type NormalizedData, type Step, type WorkflowDefinition } from './definition';
 import type { WorkflowRegistry } from './registry';
 import type { WorkflowPackage } from './package';
+import type { RuleInput } from './package';
 import { invalidTextProblems, schemaProblems } from './validate';
 import { commentProblems } from './comment-rules';
 import { refuseUnprintable } from '../documents/printable';
 import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './comment-limits';
-import { checkWithinCeiling } from './ceilings';
 import { storeResponse, type IdempotencyScope } from './idempotency';
 import { definitionOf, loadInstance, toView, type InstanceView } from './view';
 import { escalate, SYSTEM_ACTOR, type DueTimer, type TimerFirer } from '../sla/scheduler';
@@ -178,7 +178,7 @@ export class Engine {
             current = await this.plan(actor, def, locked, input, ifMatch, false);
             base = locked;
           }
-          if (current.step.rule === 'withinCeiling') await checkWithinCeiling(trx, base, true);
+          await this.runRule(current.step, { q: trx, locked: true, instance: base, actor });
           return this.apply(trx, actor, def, base, input, current, document);
         });
       } catch (err) {
@@ -218,7 +218,7 @@ export class Engine {
     if (!current.can(event)) throw transitionNotAllowed(`"${input.type}" is not possible on this ${def.name} now`);
     // Checked before any document number is taken; checked again under lock in the transaction
     // (inside it, only there: PGlite's one connection is held by that transaction).
-    if (precheck && step.rule === 'withinCeiling') await checkWithinCeiling(this.deps.db, row, false);
+    if (precheck) await this.runRule(step, { q: this.deps.db, locked: false, instance: row, actor });
     if (step.stamp) {
       // The one write of planning, after every check: a value from a sequence is never reused.
       if (!precheck) throw new VersionMoved();
@@ -228,6 +228,14 @@ export class Engine {
     }
     const [next] = transition(def.machine, current, event);
     return { step, role, comment, normalized, next, nextState: stateName(next.value), actingFor: system ? undefined : delegatedGrant(actor, step, row, role)?.actingFor };
+  }
+
+  /** The step's rule, from its workflow's package (the registry refused unknown names at start). */
+  private async runRule(step: Step, input: RuleInput): Promise<void> {
+    if (!step.rule) return;
+    const rule = this.deps.registry.package(input.instance.workflow)?.rules?.[step.rule];
+    if (!rule) throw new Error(`rule ${step.rule} of ${input.instance.workflow} is not registered`);
+    await rule(input);
   }
 
   /** Every data property a 'data-org' step reads must name an existing org (422 otherwise). */
@@ -313,7 +321,7 @@ export class Engine {
         await escalate(trx, { instance_id: locked.id, kind: 'state', state: due.state, working_days: due.workingDays, due_at: due.dueAt }, now);
         return 'escalated';
       }
-      if (plan.step.rule === 'withinCeiling') await checkWithinCeiling(trx, locked, true);
+      await this.runRule(plan.step, { q: trx, locked: true, instance: locked, actor });
       await this.apply(trx, actor, def, locked, input, plan, undefined);
       // A timer that leaves the instance in its state keeps the deadline, now spent.
       await trx.updateTable('deadlines').set({ escalated_at: now }).where('instance_id', '=', locked.id).where('kind', '=', 'state').where('state', '=', due.state).execute();

@@ -19,6 +19,7 @@ import type { Database, InstanceRow } from '../db/types';
 import type { Actor } from '../auth/roles';
 import type { WorkflowDefinition } from './definition';
 import type { WorkflowListing } from './listing';
+import type { DashboardScope } from './dashboard';
 import type { Engine } from './engine';
 import type { WebDeps } from '../web/deps';
 import type { DocumentAuthority } from '../documents/authority';
@@ -56,15 +57,20 @@ export interface PackageVersion {
   source: string;
 }
 
-/** What a rule hook sees: the instance before the transition, its data after, inside the transaction. */
+/**
+ * What a rule hook sees: the instance before the transition. A rule runs twice: once before any
+ * document is rendered or number taken (`q` the database, `locked` false), and again inside the
+ * transition's transaction (`q` that transaction, `locked` true), where it locks what it reads so
+ * concurrent transitions from any number of processes are checked one after another.
+ */
 export interface RuleInput {
-  trx: Transaction<Database>;
+  q: Kysely<Database> | Transaction<Database>;
+  locked: boolean;
   instance: InstanceRow;
-  data: Record<string, unknown>;
   actor: Actor;
 }
 
-/** Refuses the transition by throwing a GrmsError; runs inside the transition's transaction. */
+/** Refuses the transition by throwing a GrmsError. */
 export type RuleHook = (input: RuleInput) => Promise<void>;
 
 export interface WorkflowPackage {
@@ -74,7 +80,7 @@ export interface WorkflowPackage {
   versions: readonly PackageVersion[];
   roles: Readonly<Record<string, RoleSpec>>;
   labels: Readonly<Record<'id' | 'en', PackageLabels>>;
-  /** Named rules steps refer to by `rule`. */
+  /** Named rules steps refer to by `rule`; a step naming a rule not here is refused when the registry is built. */
   rules?: Readonly<Record<string, RuleHook>>;
   /** The list page and the search (src/engine/listing.ts). */
   listing?: Omit<WorkflowListing, 'workflow'>;
@@ -84,10 +90,41 @@ export interface WorkflowPackage {
     api?(deps: PackageDeps): Router;
     console?(deps: WebDeps): Router;
   };
-  /** OpenAPI paths and component schemas of the package's own routes. */
-  openapi?(deps: { publicUrl: string }): { paths?: Record<string, unknown>; schemas?: Record<string, unknown> };
-  /** Demo data for the embedded default, run after the core's demo organisations and users exist. */
+  /**
+   * OpenAPI paths and component schemas of the package's own routes: each operation carries its
+   * operationId, tags and description; `tags` describes the tags it introduces.
+   */
+  openapi?(deps: { publicUrl: string }): { paths?: Record<string, unknown>; schemas?: Record<string, unknown>; tags?: Record<string, string> };
+  /** A table per OPD on the dashboard, each with a bar chart and an .xlsx download. */
+  dashboard?: readonly DashboardFigure[];
+  /** Start-up work, run by every server (and by tools that need it) before it serves: e.g. backfilling a table the package writes. Must be safe to run from several processes at once. */
+  onStart?(db: Kysely<Database>): Promise<void>;
+  /** The package's part of the demo data set (the embedded default and the tests' fixtures). */
+  demo?: PackageDemo;
+  /** Demo instances for the embedded default, run after every package's demo users exist, in package order. */
   seed?(ctx: SeedContext): Promise<void>;
+}
+
+/** The texts of a dashboard figure in one language; `{year}` in description and chartTitle is the fiscal year shown. */
+export interface DashboardFigureText {
+  title: string;
+  description: string;
+  chartTitle: string;
+  /** A header per value column (the OPD column comes first, from the core). */
+  columns: readonly string[];
+  /** Shown for a null value (e.g. a ceiling not set). */
+  missing: string;
+}
+
+/** Figures per OPD for one year, served on the dashboard and as /dashboard/<id>.xlsx. */
+export interface DashboardFigure {
+  /** Lower-case letters: the .xlsx file name and the ids of the page's section and chart. */
+  id: string;
+  /** How every value is shown: an amount of rupiah or a count. */
+  kind: 'rupiah' | 'integer';
+  text: Readonly<Record<'id' | 'en', DashboardFigureText>>;
+  /** One row per OPD within the scope (every OPD when `scope.orgs` is undefined), ordered by name. */
+  rows(db: Kysely<Database>, scope: DashboardScope): Promise<Array<{ org: string; orgName: string; values: Array<number | null> }>>;
 }
 
 /** What package routes may use: the app's dependencies with their defaults filled in. */
@@ -103,6 +140,31 @@ export interface PackageDeps {
   settings: Readonly<Record<string, unknown>>;
 }
 
+/** A demo user holding roles at one organisation (a core demo OPD or one of the package's `orgs`). */
+export interface DemoUser {
+  username: string;
+  fullName: string;
+  position: string;
+  nip?: string;
+  org: string;
+  roles: readonly string[];
+}
+
+/** An organisation a package's demo needs besides the core's demo OPDs, e.g. a supplier. */
+export interface DemoOrg {
+  id: string;
+  name: string;
+  kind?: string;
+  npwp?: string;
+}
+
+export interface PackageDemo {
+  users?: readonly DemoUser[];
+  orgs?: readonly DemoOrg[];
+  /** Reference data written in the transaction that creates the demo people, e.g. budget ceilings for `year` and later. */
+  reference?(trx: Transaction<Database>, ctx: { year: number }): Promise<void>;
+}
+
 export interface SeedContext {
   db: Kysely<Database>;
   engine: Engine;
@@ -112,6 +174,10 @@ export interface SeedContext {
 
 /** Where a package's code and schemas are, as the loader found them. */
 export interface LoadedPackage extends WorkflowPackage {
+  /** The folder its module was loaded from (dist/workflows/<name> for a built-in run from dist/). */
   dir: string;
+  /** Its JSON Schemas: schemas/<name>/ for a built-in, `<dir>/schemas/` for an external package. */
   schemaDir: string;
+  /** Its source files, which the fingerprint reads: the checkout's workflows/<name>/ for a built-in, else `dir`. */
+  sourceDir: string;
 }

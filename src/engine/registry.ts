@@ -1,9 +1,14 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types';
 import { checkSeparations, type WorkflowDefinition } from './definition';
 import type { LoadedPackage, WorkflowPackage } from './package';
-import { builtinPackages } from './packages';
+import { builtinPackages, externalPackages, PackageLoadError } from './packages';
 import { CORE_ROLES, installRoles } from '../auth/roles';
 import { checkSteps } from './steps';
 import { checkSlaFacts } from './timers';
+import { packageProblems } from './package-check';
+import { fingerprint } from './fingerprint';
+import type { VersionFingerprint } from './registration';
 
 /** Every registered workflow version; instances keep the version they started with. */
 export class WorkflowRegistry {
@@ -12,7 +17,13 @@ export class WorkflowRegistry {
   private readonly byName = new Map<string, WorkflowPackage>();
 
   constructor(readonly packages: readonly (WorkflowPackage | LoadedPackage)[]) {
+    // The core's own dashboard tables: a package's figure may not take their file names.
+    const figures = new Set(['states', 'overdue']);
     for (const pkg of packages) {
+      for (const f of pkg.dashboard ?? []) {
+        if (!/^[a-z]+$/.test(f.id) || figures.has(f.id)) throw new Error(`workflow package ${pkg.name}: dashboard figure "${f.id}" is taken or not lower-case letters`);
+        figures.add(f.id);
+      }
       if (this.byName.has(pkg.name)) throw new Error(`workflow ${pkg.name} is given by two packages`);
       this.byName.set(pkg.name, pkg);
       installRoles(pkg);
@@ -23,6 +34,11 @@ export class WorkflowRegistry {
         checkSteps(def, new Set([...Object.keys(pkg.roles), ...Object.keys(CORE_ROLES)]));
         checkSeparations(def);
         checkSlaFacts(def);
+        for (const [state, events] of Object.entries(def.steps)) {
+          for (const [event, step] of Object.entries(events)) {
+            if (step.rule && !pkg.rules?.[step.rule]) throw new Error(`workflow ${key}: step ${state} ${event} names rule "${step.rule}", which the package does not define`);
+          }
+        }
         this.byKey.set(key, def);
         const current = this.newest.get(def.name);
         if (!current || current.version < def.version) this.newest.set(def.name, def);
@@ -48,12 +64,52 @@ export class WorkflowRegistry {
   }
 }
 
+/** Runs every package's start-up work (WorkflowPackage.onStart), in package order. */
+export async function startPackages(db: Kysely<Database>, registry: WorkflowRegistry): Promise<void> {
+  for (const pkg of registry.packages) await pkg.onStart?.(db);
+}
+
 let builtins: LoadedPackage[] | undefined;
 
 /** The built-in packages only (tests, tools); `grms serve` adds GRMS_WORKFLOW_PATH's. */
 export function defaultRegistry(): WorkflowRegistry {
   builtins ??= builtinPackages();
   return new WorkflowRegistry(builtins);
+}
+
+/**
+ * The built-in packages and those of GRMS_WORKFLOW_PATH's folders (`grms serve`, `grms seed`). An
+ * external package that does not load, fails its check (src/engine/package-check.ts) or reuses a
+ * workflow name stops the start with a PackageLoadError naming its folder and the reason.
+ */
+export async function loadRegistry(workflowPath: readonly string[]): Promise<WorkflowRegistry> {
+  builtins ??= builtinPackages();
+  const external = await externalPackages(workflowPath);
+  const seen = new Map<string, string>(builtins.map((p) => [p.name, p.dir]));
+  for (const pkg of external) {
+    const other = seen.get(pkg.name);
+    if (other) throw new PackageLoadError(pkg.dir, `workflow ${pkg.name} is already given by ${other}`);
+    seen.set(pkg.name, pkg.dir);
+    const problems = packageProblems(pkg);
+    if (problems.length > 0) throw new PackageLoadError(pkg.dir, problems.join('; '));
+  }
+  try {
+    return new WorkflowRegistry([...builtins, ...external]);
+  } catch (err) {
+    // A role declared otherwise than another package declares it, and the like.
+    const culprit = external.find((p) => (err as Error).message.includes(`workflow ${p.name}`));
+    throw new PackageLoadError(culprit?.dir ?? (external.map((p) => p.dir).join(', ') || 'workflows'), (err as Error).message, { cause: err });
+  }
+}
+
+/** The fingerprint of every version of the registry's loaded packages (src/engine/fingerprint.ts). */
+export function versionFingerprints(registry: WorkflowRegistry): VersionFingerprint[] {
+  const out: VersionFingerprint[] = [];
+  for (const pkg of registry.packages) {
+    if (!('sourceDir' in pkg)) continue;
+    for (const v of pkg.versions) out.push({ workflow: pkg.name, version: v.definition.version, fingerprint: fingerprint(pkg, v.source) });
+  }
+  return out;
 }
 
 /**

@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { mintTokensForActive } from '../auth/tokens';
 import { generatePassword, setPassword } from '../auth/passwords';
-import { DEMO_USERNAMES } from './demo';
+import { demoUsernames } from './demo';
+import type { WorkflowRegistry } from '../engine/registry';
 
 /** Demo tokens printed by `npm start` expire after this many days. */
 export const DEMO_TOKEN_DAYS = 30;
@@ -26,10 +27,11 @@ export interface DemoCredential {
  * (`grms token`) are kept. A password set any other way (`grms user set-password`, the API, the
  * user changing it) is kept.
  */
-export async function renewDemoCredentials(db: Kysely<Database>): Promise<Record<string, DemoCredential>> {
+export async function renewDemoCredentials(db: Kysely<Database>, registry?: WorkflowRegistry): Promise<Record<string, DemoCredential>> {
+  const usernames = demoUsernames(registry);
   const tokens = await db.transaction().execute(async (trx) => {
     await trx.updateTable('api_tokens').set({ revoked_at: sql<Date>`now()` }).where('note', '=', DEMO_TOKEN_NOTE).where('revoked_at', 'is', null).execute();
-    return mintTokensForActive(trx, DEMO_USERNAMES, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000), DEMO_TOKEN_NOTE);
+    return mintTokensForActive(trx, usernames, new Date(Date.now() + DEMO_TOKEN_DAYS * 86_400_000), DEMO_TOKEN_NOTE);
   });
   const users = await db.selectFrom('users').select(['username', 'password_hash']).where('username', 'in', Object.keys(tokens)).execute();
   // The latest password change of each of them: renewed only when the demo made it.
@@ -41,8 +43,8 @@ export async function renewDemoCredentials(db: Kysely<Database>): Promise<Record
   const hasPassword = new Set(users.filter((u) => u.password_hash).map((u) => u.username));
   const out: Record<string, DemoCredential> = {};
   const renew: string[] = [];
-  // In the order of DEMO_USERNAMES, as they are printed.
-  for (const username of DEMO_USERNAMES) {
+  // In the order of the demo users, as they are printed.
+  for (const username of usernames) {
     if (!tokens[username]) continue;
     out[username] = { token: tokens[username], password: null };
     if (!hasPassword.has(username) || lastNote.get(username) === DEMO_PASSWORD_NOTE) renew.push(username);

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { dinkesProposal, fiscalYearOf } from '../../src/seed/demo';
+import { fiscalYearOf } from '../../src/seed/demo';
+import { dinkesProposal } from '../../workflows/budget-proposal/demo';
 import { figure, fmt, reported, LATENCY_HEADER, latencyRow, ms, type Section } from './context';
 import type { Harness, MainDb } from './harness';
 import { Client, probeHealth, runLoad, type LoadResult, type Percentiles } from './load';

@@ -7,7 +7,7 @@ import type { Engine } from '../../src/engine/engine';
 import { ensureCheckpointKey } from '../../src/audit/keys';
 import { createApp } from '../../src/api/app';
 import { answerClientErrors } from '../../src/api/client-error';
-import { DEMO_USERNAMES, seedDemoPeople } from '../../src/seed/demo';
+import { demoUsernames, seedDemoPeople } from '../../src/seed/demo';
 import { mintToken } from '../../src/auth/tokens';
 import { createTestDb } from './db';
 import { defaultLogOrigin, loadConfig, type Config } from '../../src/config';
@@ -36,7 +36,7 @@ export async function buildApp(
   const log = openTransparencyLog(db.kysely, checkpointKey.privateKey, logConfig, addCheckpoint);
   const app = createApp({
     db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: opts.logger ?? createLogger('silent'),
-    verify: { pool: verifyPool, settings: config.verify }, publicUrl: PUBLIC_URL, metricsAccess: opts.metricsAccess, trustProxy: config.trustProxy, ocdsRate: config.ocdsRate,
+    verify: { pool: verifyPool, settings: config.verify }, publicUrl: PUBLIC_URL, metricsAccess: opts.metricsAccess, trustProxy: config.trustProxy, settings: { ocdsRate: config.ocdsRate },
     log, logRate: config.log.rate,
   });
   return { app, engine, authority, metrics, close };
@@ -91,7 +91,7 @@ export async function startTestApp(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const tokens: Record<string, string> = {};
-  const present = await db.kysely.selectFrom('users').select('username').where('username', 'in', DEMO_USERNAMES).execute();
+  const present = await db.kysely.selectFrom('users').select('username').where('username', 'in', demoUsernames()).execute();
   for (const { username } of present) tokens[username] = await mintToken(db.kysely, username);
   const contract = new OpenApiContract(JSON.parse(JSON.stringify(servedOpenApi({ publicUrl: PUBLIC_URL, government: 'grms tests', registry: engine.registry }))));
   const callUnchecked: TestApp['callUnchecked'] = async (user, method, path, body, headers = {}) => {

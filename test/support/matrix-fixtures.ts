@@ -3,12 +3,12 @@ import { sql } from 'kysely';
 import type { RoleName } from '../../src/engine/definition';
 import { globalRoles } from '../../src/auth/roles';
 import { defaultRegistry } from '../../src/engine/registry';
-import { DEMO_USERS } from '../../src/seed/demo';
+import { demoUsers } from '../../src/seed/demo';
 import { loadActor, mintToken } from '../../src/auth/tokens';
 import { addComment } from '../../src/engine/comments';
 import { writeCounts, type TestApp } from './app';
 import { proposal, YEAR } from './proposals';
-import { puprProposal } from '../../src/seed/demo';
+import { puprProposal } from '../../workflows/budget-proposal/demo';
 import { registerApplication } from './permits';
 import { award, contractData, isoDay, ratifiedPuprProposal } from './procurement';
 import { integrateAll } from './log-fixtures';
@@ -133,7 +133,7 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
 
   const made = new Map<string, string>();
   const userFor = async (role: RoleName, org: string): Promise<string> => {
-    const demo = DEMO_USERS.find((u) => u.org === org && (u.roles as readonly string[]).includes(role));
+    const demo = demoUsers().find((u) => u.org === org && (u.roles as readonly string[]).includes(role));
     if (demo) return demo.username;
     const username = `m.${role.replace(/_/g, '-')}.${org}`;
     if (!made.has(username)) {

@@ -1,5 +1,5 @@
 import type { Db } from '../../src/db/connect';
-import { pbgApplication } from '../../src/seed/demo';
+import { pbgApplication } from '../../workflows/permit/demo';
 import { writeCounts, type Reply, type TestApp } from './app';
 
 /** A valid PBG application naming Dinas PUPR as technical agency. */

@@ -2,7 +2,8 @@ import type { Engine } from '../../src/engine/engine';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/types';
 import { loadActor } from '../../src/auth/tokens';
-import { fiscalYearOf, puprProposal } from '../../src/seed/demo';
+import { fiscalYearOf } from '../../src/seed/demo';
+import { puprProposal } from '../../workflows/budget-proposal/demo';
 import type { Reply, TestApp } from './app';
 
 /** A ratified PUPR budget proposal (a DPA) for contracts to link to; returns its id. */

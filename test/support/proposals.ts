@@ -1,4 +1,5 @@
-import { dinkesProposal, fiscalYearOf } from '../../src/seed/demo';
+import { fiscalYearOf } from '../../src/seed/demo';
+import { dinkesProposal } from '../../workflows/budget-proposal/demo';
 
 export const YEAR = fiscalYearOf(new Date());
 

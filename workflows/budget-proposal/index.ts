@@ -1,8 +1,16 @@
 import type { WorkflowPackage } from '../../src/engine/package';
 import { budgetProposalV1 } from './v1';
 import { budgetProposalListing } from './listing';
+import { recordCeilingBaseline, withinCeiling } from './ceilings';
+import { ceilingsRouter } from './ceilings-routes';
+import { ceilingsOpenApi } from './openapi';
+import { budgetFigure } from './dashboard';
+import { budgetProposalDemo, seedBudgetProposals } from './demo';
 
-/** The budget-proposal workflow as one package: its versions, roles, labels and list page. */
+/**
+ * The budget-proposal workflow as one package: its versions, roles, labels and list page, and the
+ * budget ceiling (pagu): the rule TAPD's approval runs, its routes, and the dashboard's figures.
+ */
 export const budgetProposalPackage: WorkflowPackage = {
   name: 'budget-proposal',
   title: { id: 'Usulan RKA', en: 'Budget proposal' },
@@ -31,14 +39,6 @@ export const budgetProposalPackage: WorkflowPackage = {
         fundingSource: 'Sumber dana', lines: 'Rincian belanja', account: 'Kode rekening',
         description: 'Uraian', volume: 'Volume', unitPrice: 'Harga satuan', amount: 'Jumlah', total: 'Total'
       },
-      // The dashboard's budget section.
-      texts: {
-        'dashboard.budget': 'Pagu, disetujui dan disahkan',
-        'dashboard.budgetDesc': 'Per OPD untuk tahun anggaran {year}: pagu, jumlah usulan RKA yang disetujui TAPD (termasuk yang sudah disahkan) dan yang disahkan menjadi DPA.',
-        'dashboard.chartTitle': 'Pagu, disetujui dan disahkan per OPD, {year}',
-        'dashboard.ceiling': 'Pagu', 'dashboard.approved': 'Disetujui', 'dashboard.ratified': 'Disahkan',
-        'dashboard.noCeiling': 'belum ditetapkan',
-      },
     },
     en: {
       states: {
@@ -57,16 +57,19 @@ export const budgetProposalPackage: WorkflowPackage = {
         description: 'Description', volume: 'Volume', unitPrice: 'Unit price', amount: 'Amount',
         total: 'Total'
       },
-      texts: {
-        'dashboard.budget': 'Ceiling, approved and ratified',
-        'dashboard.budgetDesc': 'Per OPD for fiscal year {year}: the ceiling, the budget proposals approved by TAPD (including those already ratified) and those ratified as DPA.',
-        'dashboard.chartTitle': 'Ceiling, approved and ratified per OPD, {year}',
-        'dashboard.ceiling': 'Ceiling', 'dashboard.approved': 'Approved', 'dashboard.ratified': 'Ratified',
-        'dashboard.noCeiling': 'not set',
-      },
     },
   },
   listing: budgetProposalListing,
+  rules: { withinCeiling },
+  routes: { api: ({ db }) => ceilingsRouter(db) },
+  openapi: () => ceilingsOpenApi,
+  dashboard: [budgetFigure],
+  // Ceilings set before their chain existed get a baseline row, once.
+  onStart: async (db) => {
+    await recordCeilingBaseline(db);
+  },
+  demo: budgetProposalDemo,
+  seed: seedBudgetProposals,
 };
 
 export default budgetProposalPackage;

@@ -1,6 +1,7 @@
 import type { WorkflowPackage } from '../../src/engine/package';
 import { permitV1 } from './v1';
 import { permitListing } from './listing';
+import { permitDemo, seedPermits } from './demo';
 
 /** The permit workflow as one package: its versions, roles, labels and list page. */
 export const permitPackage: WorkflowPackage = {
@@ -59,6 +60,8 @@ export const permitPackage: WorkflowPackage = {
     },
   },
   listing: permitListing,
+  demo: permitDemo,
+  seed: seedPermits,
 };
 
 export default permitPackage;

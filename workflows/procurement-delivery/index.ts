@@ -1,8 +1,13 @@
 import type { WorkflowPackage } from '../../src/engine/package';
 import { procurementDeliveryV1 } from './v1';
 import { procurementDeliveryListing } from './listing';
+import { ocdsOpenApi, ocdsRoutes } from './ocds/mount';
+import { procurementDemo, seedContracts } from './demo';
 
-/** The procurement-delivery workflow as one package: its versions, roles, labels and list page. */
+/**
+ * The procurement-delivery workflow as one package: its versions, roles, labels and list page, its
+ * money rules (money.ts, award.ts) and its OCDS publication (ocds/).
+ */
 export const procurementDeliveryPackage: WorkflowPackage = {
   name: 'procurement-delivery',
   title: { id: 'Kontrak pengadaan', en: 'Procurement contract' },
@@ -80,6 +85,10 @@ export const procurementDeliveryPackage: WorkflowPackage = {
     },
   },
   listing: procurementDeliveryListing,
+  routes: ocdsRoutes,
+  openapi: () => ocdsOpenApi,
+  demo: procurementDemo,
+  seed: seedContracts,
 };
 
 export default procurementDeliveryPackage;

@@ -4,7 +4,7 @@ import { withProperties } from '../../src/engine/stored-schema';
 /**
  * The data a procurement-delivery v1 contract holds, as the API answers it: the award as given
  * (schemas/procurement-delivery/v1.schema.json) plus what normalize sets at the award and the
- * events record (src/procurement/money.ts names the money parts). Describes only.
+ * events record (money.ts names the money parts). Describes only.
  */
 const rupiah = { type: 'integer', minimum: 0 };
 const day = { type: 'string', format: 'date' };

@@ -2,14 +2,14 @@ import { assign, setup } from 'xstate';
 import schema from '../../schemas/procurement-delivery/v1.schema.json';
 import type { DataProblem, NormalizedData, Step, StepEffectInput, WorkflowDefinition } from '../../src/engine/definition';
 import { formatRupiah } from '../../src/documents/format';
-import { alreadySigned } from '../../src/errors';
-import { checkAward } from '../../src/procurement/award';
+import { alreadySigned } from './errors';
+import { checkAward } from './award';
 import { storedSchema } from './v1-stored';
 import { stepsOf } from '../../src/engine/steps';
 import {
   checkAmendedValue, checkMaintenanceOver, checkProgress, handoverPenalty, recordPayment, retentionClaim, terminClaim, terminPercentProblem,
   type Claim, type ContractData, type ReturnTo,
-} from '../../src/procurement/money';
+} from './money';
 
 /** An object-valued field, or an empty object (kept out of the guards: see the definition hash). */
 function asRecord(value: unknown): Record<string, unknown> {
@@ -19,7 +19,7 @@ function asRecord(value: unknown): Record<string, unknown> {
 /**
  * Procurement delivery v1 (e-delivery): from the award the PPK registers after the tender, through
  * contract signatures, SPMK, progress and termin payments (SPP → SPM → SP2D), handover (BAST/PHO),
- * maintenance and FHO with the retention payment, to closed. Money rules: src/procurement/money.ts.
+ * maintenance and FHO with the retention payment, to closed. Money rules: money.ts.
  */
 type Event = { type: string; actor: string; comment?: string; data?: Record<string, unknown> };
 const returnTo = (context: { data: Record<string, unknown> }) => (context.data.claim as Claim | undefined)?.returnTo;

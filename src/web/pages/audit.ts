@@ -3,7 +3,7 @@ import { verifyAudit, type VerifyResult } from '../../audit/verify';
 import { exportAudit } from '../../audit/export';
 import { verifyPeopleChain, type PeopleChainResult } from '../../auth/people';
 import { logStatus, type LogStatus } from '../../audit/log/service';
-import { verifyCeilingChain } from '../../engine/ceilings';
+import { verifyCeilingChain } from '../../audit/ceiling-events';
 import { verifyOrgChain } from '../../auth/orgs';
 import type { SideChainResult } from '../../audit/side-chain';
 import { parseExportFilters } from '../../api/audit';

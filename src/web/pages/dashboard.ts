@@ -1,8 +1,9 @@
 import { budgetYearOf } from '../../clock';
 import { Router, type Request, type Response } from 'express';
-import { BUDGET_WORKFLOW, budgetTotals, dashboardOrgs, instancesPerState, overduePerOffice, type BudgetTotals, type StateCount } from '../../engine/dashboard';
+import { dashboardOrgs, instancesPerState, overduePerOffice, type StateCount } from '../../engine/dashboard';
+import type { DashboardFigure } from '../../engine/package';
 import { localYear } from '../../sla/calendar';
-import { badRequest, forbidden } from '../../errors';
+import { badRequest, forbidden, notFound } from '../../errors';
 import { html, raw, type SafeHtml } from '../html';
 import { ctxOf, userOf, type WebContext } from '../context';
 import { sendPage } from '../layout';
@@ -41,27 +42,24 @@ async function scopeOf(deps: WebDeps, req: Request, res: Response): Promise<Scop
   return { year, org, orgs: org ? [org] : allowed, choices, yearError: yearOk ? undefined : 'must be 2000..2100' };
 }
 
-/** The budget section's words: the budget workflow's own (its package's labels.texts). */
-const budgetText = (ctx: WebContext, key: string, params?: Record<string, string | number>) => ctx.text(BUDGET_WORKFLOW, key, params);
-
 function columns(ctx: WebContext) {
   const { t } = ctx;
-  const b = (key: string) => budgetText(ctx, key);
   return {
-    budget: [{ header: t('col.org'), kind: 'text' }, { header: b('dashboard.ceiling'), kind: 'rupiah' }, { header: b('dashboard.approved'), kind: 'rupiah' }, { header: b('dashboard.ratified'), kind: 'rupiah' }] as SheetColumn[],
     states: [{ header: t('col.org'), kind: 'text' }, { header: t('col.workflow'), kind: 'text', width: 24 }, { header: t('col.state'), kind: 'text', width: 28 }, { header: t('dash.count'), kind: 'integer', width: 12 }] as SheetColumn[],
     overdue: [{ header: t('col.org'), kind: 'text' }, { header: t('col.workflow'), kind: 'text', width: 24 }, { header: t('dash.step'), kind: 'text', width: 28 }, { header: t('dash.count'), kind: 'integer', width: 12 }] as SheetColumn[],
   };
 }
 
-const budgetRows = (rows: BudgetTotals[]): SheetCell[][] => rows.map((r) => [r.orgName, r.ceiling, r.approved, r.ratified]);
+/** A package's figure: its columns after the OPD's, and its rows. */
+const figureColumns = (ctx: WebContext, f: DashboardFigure): SheetColumn[] =>
+  [{ header: ctx.t('col.org'), kind: 'text' }, ...f.text[ctx.lang].columns.map((header) => ({ header, kind: f.kind }))];
+const figureRows = async (deps: WebDeps, f: DashboardFigure, scope: Scope): Promise<SheetCell[][]> =>
+  (await f.rows(deps.db, scope)).map((r) => [r.orgName, ...r.values]);
+const fill = (text: string, year: number) => text.replace(/\{year\}/g, String(year));
 const countRows = (ctx: WebContext, rows: StateCount[]): SheetCell[][] => rows.map((r) => [r.orgName, ctx.workflow(r.workflow), ctx.state(r.workflow, r.state), r.count]);
 
-/**
- * A table from the same columns and rows the .xlsx gets; numbers right-aligned, labelled for phones;
- * an empty cell says `missing`.
- */
-function tableView(ctx: WebContext, cols: SheetColumn[], rows: SheetCell[][], caption: string, links?: string[], missing = '-'): SafeHtml {
+/** A table from the same columns and rows the .xlsx gets; numbers right-aligned, labelled for phones. */
+function tableView(ctx: WebContext, cols: SheetColumn[], rows: SheetCell[][], caption: string, links?: string[], missing = ''): SafeHtml {
   if (rows.length === 0) return html`<p>${ctx.t('dash.empty')}</p>`;
   const cell = (c: SheetColumn, v: SheetCell) => (v === null ? missing : c.kind === 'rupiah' ? rupiah(v as number) : String(v));
   // The last cell of a row with a link opens the list of what it counts.
@@ -75,27 +73,41 @@ function tableView(ctx: WebContext, cols: SheetColumn[], rows: SheetCell[][], ca
 </table></div>`;
 }
 
-const SERIES_COLOURS = ['#5a6570', '#0b5394', '#1b6b2f'];
+const SERIES_COLOURS = ['#5a6570', '#0b5394', '#1b6b2f', '#7a4f01', '#6b1b5a'];
 
-/** Ceiling vs approved vs ratified, instances per state, overdue tasks; each table as .xlsx too. */
+/** A package's figure as a section: a bar chart, the table and its .xlsx link. */
+function figureView(ctx: WebContext, f: DashboardFigure, year: number, rows: SheetCell[][], download: SafeHtml): SafeHtml {
+  const text = f.text[ctx.lang];
+  const format = (v: number) => (f.kind === 'rupiah' ? rupiah(v) : String(v));
+  const chart = rows.length ? renderBarChart({
+    id: `${f.id}-chart`, title: fill(text.chartTitle, year), desc: fill(text.description, year),
+    series: text.columns.map((name, i) => ({ name, colour: SERIES_COLOURS[i % SERIES_COLOURS.length]! })),
+    groups: rows.map(([label, ...values]) => ({ label: String(label), values: values as Array<number | null> })), format, missing: text.missing,
+  }) : '';
+  return html`<section aria-labelledby="h-${f.id}"><h2 id="h-${f.id}">${text.title}</h2>
+<p>${fill(text.description, year)}</p>
+${chart ? html`<div class="chart-wrap">${raw(chart)}</div>` : ''}
+${tableView(ctx, figureColumns(ctx, f), rows, text.title, undefined, text.missing)}
+${download}
+</section>`;
+}
+
+/** The packages' figures (e.g. budget ceilings), instances per state, overdue tasks; each table as .xlsx too. */
 export function dashboardPages(deps: WebDeps): Router {
   const r = Router();
+  // Read per request: registering the routes reads nothing of deps.
+  const figuresOf = () => deps.engine.registry.packages.flatMap((p) => p.dashboard ?? []);
 
   r.get('/dashboard', async (req, res) => {
     const ctx = ctxOf(res);
     const { t } = ctx;
     const scope = await scopeOf(deps, req, res);
-    const [budget, states, overdue] = await Promise.all([
-      budgetTotals(deps.db, scope), instancesPerState(deps.db, scope, deps.timezone), overduePerOffice(deps.db, scope, deps.engine.time.clock()),
+    const figures = figuresOf();
+    const [figureData, states, overdue] = await Promise.all([
+      Promise.all(figures.map((f) => figureRows(deps, f, scope))), instancesPerState(deps.db, scope, deps.timezone), overduePerOffice(deps.db, scope, deps.engine.time.clock()),
     ]);
     const cols = columns(ctx);
     const qs = new URLSearchParams({ year: String(scope.year), ...(scope.org && { org: scope.org }) }).toString();
-    const b = (key: string) => budgetText(ctx, key, { year: scope.year });
-    const chart = budget.length ? renderBarChart({
-      id: 'budget-chart', title: b('dashboard.chartTitle'), desc: b('dashboard.budgetDesc'),
-      series: [b('dashboard.ceiling'), b('dashboard.approved'), b('dashboard.ratified')].map((name, i) => ({ name, colour: SERIES_COLOURS[i]! })),
-      groups: budget.map((x) => ({ label: x.orgName, values: [x.ceiling, x.approved, x.ratified] })), format: rupiah, missing: b('dashboard.noCeiling'),
-    }) : '';
     const scopeNames = scope.orgs ? scope.choices.filter((c) => scope.orgs!.includes(c.value)).map((c) => c.label).join(', ') : t('dash.everyOrg');
     const download = (name: string) => html`<p><a href="/dashboard/${name}.xlsx?${qs}" download>${t('dash.xlsx')}</a></p>`;
     sendPage(res, {
@@ -107,12 +119,7 @@ ${selectField(ctx, { id: 'dash-org', name: 'org', label: t('col.org'), value: sc
 <div class="field"><button type="submit">${t('dash.show')}</button></div>
 </form>
 <p>${t('dash.scope', { orgs: scopeNames })}</p>
-<section aria-labelledby="h-budget"><h2 id="h-budget">${b('dashboard.budget')}</h2>
-<p>${b('dashboard.budgetDesc')}</p>
-${chart ? html`<div class="chart-wrap">${raw(chart)}</div>` : ''}
-${tableView(ctx, cols.budget, budgetRows(budget), b('dashboard.budget'), undefined, b('dashboard.noCeiling'))}
-${download('budget')}
-</section>
+${figures.map((f, i) => figureView(ctx, f, scope.year, figureData[i]!, download(f.id)))}
 <section aria-labelledby="h-states"><h2 id="h-states">${t('dash.states')}</h2>
 <p>${t('dash.statesIntro', { year: scope.year })}</p>
 ${tableView(ctx, cols.states, countRows(ctx, states), t('dash.states'), states.map((c) => listHref(c.workflow, { state: c.state, org: c.org, year: String(scope.year) })))}
@@ -126,23 +133,28 @@ ${download('overdue')}
     });
   });
 
-  const sheet = (name: 'budget' | 'states' | 'overdue') => async (req: Request, res: Response) => {
+  const sheet = (name: string, figure?: DashboardFigure) => async (req: Request, res: Response) => {
     const ctx = ctxOf(res);
     const scope = await scopeOf(deps, req, res);
     if (scope.yearError) throw badRequest(`year ${scope.yearError}`, [{ path: '/year', message: scope.yearError }]);
-    const cols = columns(ctx)[name];
-    const rows = name === 'budget' ? budgetRows(await budgetTotals(deps.db, scope))
-      : name === 'states' ? countRows(ctx, await instancesPerState(deps.db, scope, deps.timezone))
-        : countRows(ctx, await overduePerOffice(deps.db, scope, deps.engine.time.clock()));
-    const title = { budget: budgetText(ctx, 'dashboard.budget'), states: ctx.t('dash.states'), overdue: ctx.t('dash.overdue') }[name];
+    const { title, cols, rows } = figure
+      ? { title: figure.text[ctx.lang].title, cols: figureColumns(ctx, figure), rows: await figureRows(deps, figure, scope) }
+      : name === 'states'
+        ? { title: ctx.t('dash.states'), cols: columns(ctx).states, rows: countRows(ctx, await instancesPerState(deps.db, scope, deps.timezone)) }
+        : { title: ctx.t('dash.overdue'), cols: columns(ctx).overdue, rows: countRows(ctx, await overduePerOffice(deps.db, scope, deps.engine.time.clock())) };
     const file = await xlsxOf(title, cols, rows);
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .set('Content-Disposition', `attachment; filename="grms-${name}-${scope.year}${scope.org ? `-${scope.org.replace(/[^A-Za-z0-9_-]/g, '')}` : ''}.xlsx"`)
       .set('Cache-Control', 'no-store')
       .send(file);
   };
-  r.get('/dashboard/budget.xlsx', sheet('budget'));
   r.get('/dashboard/states.xlsx', sheet('states'));
   r.get('/dashboard/overdue.xlsx', sheet('overdue'));
+  // A workflow package's figure (WorkflowPackage.dashboard), by its id.
+  r.get('/dashboard/:figure.xlsx', async (req, res) => {
+    const figure = figuresOf().find((f) => f.id === req.params.figure);
+    if (!figure) throw notFound(`No dashboard table ${req.params.figure}`);
+    await sheet(figure.id, figure)(req, res);
+  });
   return r;
 }

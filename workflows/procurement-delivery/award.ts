@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
-import type { Database, InstanceRow } from '../db/types';
-import { invalidBudgetLink, invalidSupplier } from '../errors';
+import type { Database, InstanceRow } from '../../src/db/types';
+import { invalidBudgetLink, invalidSupplier } from './errors';
 
 /**
  * Checks a new award inside its creating transaction: the supplier is an org of kind 'supplier'

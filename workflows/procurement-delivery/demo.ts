@@ -1,9 +1,7 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/types';
-import type { Engine } from '../engine/engine';
-import { loadActor } from '../auth/tokens';
-import { nextDay } from '../sla/calendar';
-import { todayOf, yearOf, type WorkflowTime } from '../clock';
+import type { PackageDemo, SeedContext } from '../../src/engine/package';
+import { nextDay } from '../../src/sla/calendar';
+import { todayOf, yearOf } from '../../src/clock';
+import { puprProposal } from '../budget-proposal/demo';
 
 /**
  * CV Maju's road and building contracts with Dinas PUPR, on one ratified DPA, each walked through
@@ -18,15 +16,38 @@ const START: Step[] = [['penyedia.cvmaju', 'sign_contract'], ['ppk.pupr', 'sign_
 const progress = (percent: number): Step => ['penyedia.cvmaju', 'report_progress', { percent }];
 const termin = (n: number): Step[] => [['penyedia.cvmaju', 'claim_termin', { termin: n }], ...PAY];
 
-export async function seedDemoContracts(db: Kysely<Database>, engine: Engine, time: WorkflowTime, dpaId: string): Promise<void> {
+/** The contract offices of Dinas PUPR and BPKAD, and CV Maju's director (a supplier org of the demo). */
+export const procurementDemo: PackageDemo = {
+  orgs: [{ id: 'cv-maju', name: 'CV Maju Jaya Konstruksi', kind: 'supplier', npwp: '01.234.567.8-517.000' }],
+  users: [
+    { username: 'ppk.pupr', fullName: 'Fajar Ramadhan, S.T.', position: 'Pejabat Pembuat Komitmen', nip: '198809142014021003', org: 'pupr', roles: ['ppk'] },
+    { username: 'bendahara.pupr', fullName: 'Lina Marliana, A.Md.', position: 'Bendahara Pengeluaran', nip: '199104252017082002', org: 'pupr', roles: ['bendahara'] },
+    // BUD is held at BPKAD; its SP2D step is global, so it pays (and reads) every OPD's contracts.
+    { username: 'bud.bpkad', fullName: 'Hari Wibowo, S.E., M.Ak.', position: 'Kuasa Bendahara Umum Daerah', nip: '197907082003121003', org: 'bpkad', roles: ['bud'] },
+    { username: 'penyedia.cvmaju', fullName: 'Slamet Riyadi', position: 'Direktur CV Maju Jaya Konstruksi', org: 'cv-maju', roles: ['provider'] },
+  ],
+};
+
+/** A ratified PUPR DPA (a budget proposal walked to its end), and CV Maju's contracts on it in several states. */
+export async function seedContracts(ctx: SeedContext): Promise<void> {
+  const { engine, actor } = ctx;
+  const dpa = await engine.create(await actor('perencana.pupr'), 'budget-proposal', puprProposal(yearOf(engine.time), 'Rekonstruksi Jalan Ruas Ngaliyan–Wonosari'));
+  for (const [who, type] of [['perencana.pupr', 'submit'], ['kadis.pupr', 'approve'], ['verifikator.bappeda', 'verify'], ['tapd.sekda', 'approve'], ['ppkd.bpkad', 'ratify']] as const) {
+    await engine.fire(await actor(who), dpa.id, { type });
+  }
+  await seedDemoContracts(ctx, dpa.id);
+}
+
+async function seedDemoContracts({ engine, actor }: SeedContext, dpaId: string): Promise<void> {
+  const time = engine.time;
   const year = yearOf(time);
   const day = (offset: number) => nextDay(todayOf(time), offset);
   const road = { proposalId: dpaId, subKegiatan: '1.03.10.2.01.0017', account: '5.2.04.01.01.0012' };
   const building = { ...road, account: '5.2.03.01.01.0001' };
   const run = async (data: Record<string, unknown>, steps: Step[]) => {
-    const created = await engine.create((await loadActor(db, 'ppk.pupr', time))!, 'procurement-delivery', { supplier: 'cv-maju', ...data });
+    const created = await engine.create(await actor('ppk.pupr'), 'procurement-delivery', { supplier: 'cv-maju', ...data });
     for (const [who, type, payload, comment] of steps) {
-      await engine.fire((await loadActor(db, who, time))!, created.id, { type, data: payload, comment });
+      await engine.fire(await actor(who), created.id, { type, data: payload, comment });
     }
   };
 

@@ -24,8 +24,8 @@
  * Terminology: SPSE = Sistem Pengadaan Secara Elektronik, where tenders run; SP2D = the order that
  * transfers the money; BAST/FHO = first and final handover; termin = a progress-linked instalment.
  */
-import { formatRupiah } from '../../documents/format';
-import { endOfLocalDay, startOfLocalDay } from '../../sla/calendar';
+import { formatRupiah } from '../../../src/documents/format';
+import { endOfLocalDay, startOfLocalDay } from '../../../src/sla/calendar';
 import { terminGross, type Payment, type Termin } from '../money';
 import type { ContractFacts, DocumentFacts, EventFacts } from './facts';
 

@@ -10,12 +10,12 @@
  */
 import { Router, type Request } from 'express';
 import type { Kysely } from 'kysely';
-import type { Database, InstanceRow } from '../../db/types';
-import type { Engine } from '../../engine/engine';
-import { decodeCursor, encodeCursor, parseLimit } from '../../engine/read';
-import { notFound } from '../../errors';
-import { actorOf } from '../../api/middleware';
-import { publicRateLimit, type PublicRate } from '../../api/public-rate';
+import type { Database, InstanceRow } from '../../../src/db/types';
+import type { Engine } from '../../../src/engine/engine';
+import { decodeCursor, encodeCursor, parseLimit } from '../../../src/engine/read';
+import { notFound } from '../../../src/errors';
+import { actorOf } from '../../../src/api/middleware';
+import { publicRateLimit, type PublicRate } from '../../../src/api/public-rate';
 import { contractFacts, signedAt } from './facts';
 import { contractReleases, ocidOf, type OcdsSettings } from './releases';
 import { recordPackage, releasePackage } from './packages';

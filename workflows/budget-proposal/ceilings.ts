@@ -1,7 +1,22 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database } from '../db/types';
-import { ceilingBelowUsed, ceilingExceeded, ceilingMissing, invalidData, notFound } from '../errors';
-import { appendToSideChain, verifySideChain, type SideChainResult } from '../audit/side-chain';
+import type { Database } from '../../src/db/types';
+import { GrmsError, invalidData, notFound } from '../../src/errors';
+import { recordCeilingEvent } from '../../src/audit/ceiling-events';
+import type { RuleHook } from '../../src/engine/package';
+
+/**
+ * The budget ceiling (pagu): TAPD sets one per OPD and fiscal year; the proposals TAPD approved
+ * (ratified ones included) may not add up to more. The ceilings table is the core's (migrations/).
+ */
+
+export const ceilingExceeded = (detail: string) =>
+  new GrmsError('CEILING_EXCEEDED', 422, 'ceiling-exceeded', 'Ceiling exceeded', detail);
+export const ceilingMissing = (detail: string) =>
+  new GrmsError('CEILING_MISSING', 422, 'ceiling-missing', 'No ceiling set', detail);
+export const ceilingBelowUsed = (detail: string) =>
+  new GrmsError('CEILING_BELOW_USED', 422, 'ceiling-below-used', 'Ceiling below used amount', detail, [
+    { path: '/amount', message: detail },
+  ]);
 
 /** States whose proposals count against an OPD's ceiling (pagu). */
 export const CEILING_USING_STATES = ['approved', 'ratified'] as const;
@@ -44,6 +59,9 @@ export async function checkWithinCeiling(
   }
 }
 
+/** The step rule `withinCeiling` (TAPD's approval). */
+export const withinCeiling: RuleHook = ({ q, locked, instance }) => checkWithinCeiling(q, instance, locked);
+
 export interface CeilingView {
   fiscalYear: number;
   org: string;
@@ -80,17 +98,6 @@ export async function setCeiling(db: Kysely<Database>, fiscalYear: number, orgId
 }
 
 /**
- * Ceilings are set in place; the hash-chained ceiling_events table keeps every change (a leaf of
- * the transparency log each). Called in the transaction that writes the ceiling.
- */
-export async function recordCeilingEvent(
-  trx: Transaction<Database>,
-  e: { action: 'set_ceiling' | 'baseline'; fiscalYear: number; orgId: string; amount: number; actor: string },
-): Promise<void> {
-  await appendToSideChain(trx, 'ceiling_events', { action: e.action, fiscal_year: e.fiscalYear, org_id: e.orgId, amount: e.amount, actor: e.actor });
-}
-
-/**
  * Ceilings set before ceiling_events existed get one `baseline` row each (as they stand, by whoever
  * set them last), so every ceiling in the table has a history. Safe to run from several processes
  * at once: the chain's table lock is taken before looking. Returns how many were recorded.
@@ -111,11 +118,6 @@ export async function recordCeilingBaseline(db: Kysely<Database>): Promise<numbe
     }
     return missing.length;
   });
-}
-
-/** Recomputes the ceiling_events chain. */
-export function verifyCeilingChain(db: Kysely<Database>): Promise<SideChainResult> {
-  return verifySideChain(db, 'ceiling_events', ['action', 'fiscal_year', 'org_id', 'amount', 'actor']);
 }
 
 export async function listCeilings(db: Kysely<Database>, fiscalYear: number): Promise<CeilingView[]> {

@@ -6,7 +6,7 @@
  * same releases (an OCDS release, once published, does not change).
  */
 import type { Kysely } from 'kysely';
-import type { Database, InstanceRow } from '../../db/types';
+import type { Database, InstanceRow } from '../../../src/db/types';
 
 export interface OrgFacts { id: string; name: string; code: string | null; npwp: string | null }
 

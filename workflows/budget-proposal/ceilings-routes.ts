@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/types';
-import { listCeilings, setCeiling } from '../engine/ceilings';
-import { invalidData, badRequest, segregationOfDuties } from '../errors';
-import { boundOpds } from '../auth/roles';
-import { actorOf, jsonObjectBody, requireRole } from './middleware';
+import type { Database } from '../../src/db/types';
+import { listCeilings, setCeiling } from './ceilings';
+import { invalidData, badRequest, segregationOfDuties } from '../../src/errors';
+import { boundOpds } from '../../src/auth/roles';
+import { actorOf, jsonObjectBody, requireRole } from '../../src/api/middleware';
 
 function parseYear(value: string): number {
   const year = Number(value);
@@ -12,7 +12,7 @@ function parseYear(value: string): number {
   return year;
 }
 
-/** Pagu per OPD and fiscal year: TAPD sets it, everyone signed in reads it. */
+/** Pagu per OPD and fiscal year: TAPD sets it, everyone signed in reads it (mounted under /api/v1). */
 export function ceilingsRouter(db: Kysely<Database>): Router {
   const r = Router();
   r.get('/ceilings/:year', async (req, res) => {

@@ -9,8 +9,8 @@
 import {
   handoverIncomplete, maintenancePeriodRunning, paymentExceedsContractValue, progressDecreased, terminAlreadyPaid,
   terminThresholdNotReached, unknownTermin,
-} from '../errors';
-import { quantityProblem } from '../engine/money';
+} from './errors';
+import { quantityProblem } from '../../src/engine/money';
 
 export interface Termin { percent: number; threshold: number }
 export type ReturnTo = 'in_progress' | 'maintenance' | 'closed';
