@@ -4,8 +4,9 @@ import { missingPdfTools, pdfsig, pdftotext } from './support/pdf-tools';
 import { wib } from './support/sla-fixtures';
 import { verifyPdf } from '../src/documents/verify';
 import { fireDueDeadlines } from '../src/sla/scheduler';
-import { addComplaintPeople, complaintData, fileComplaint } from './support/complaints';
+import { complaintData, fileComplaint } from './support/complaints';
 import complaintPackage from '../workflows/complaint';
+import { loadActor } from '../src/auth/tokens';
 
 /**
  * The complaint workflow (workflows/complaint/), added as a package only, walked through the API on
@@ -46,7 +47,6 @@ describeBackends('complaints through the API', (kind) => {
   beforeAll(async () => {
     now = wib('2026-12-01 09:00'); // a Tuesday
     app = await startTestApp(kind, { clock: () => now });
-    await addComplaintPeople(app);
     ca = (await app.call(undefined, 'GET', '/api/v1/ca.pem')).text;
   });
   afterAll(async () => {
@@ -79,9 +79,10 @@ describeBackends('complaints through the API', (kind) => {
     expect((await ok(DESK, id, 'confirm')).body).toMatchObject({ state: 'resolved' });
     expect((await history(id)).map((h) => h.event)).toEqual(['create', 'request_info', 'provide_info', 'dispatch', 'report_follow_up', 'answer', 'object', 'answer', 'confirm']);
 
-    // Two signed answer letters (the first and the one after the objection), and the desk's disposition.
+    // The desk's request and disposition, and two signed answer letters (the first and the one after the objection).
     const docs = await documentsOf(id);
     expect(docs.map((d) => [d.event, d.title, d.signer.username])).toEqual([
+      ['request_info', 'Surat Permintaan Keterangan Tambahan', DESK],
       ['dispatch', 'Lembar Disposisi Pengaduan', DESK],
       ['answer', 'Surat Jawaban Pengaduan', PUPR],
       ['answer', 'Surat Jawaban Pengaduan', PUPR],
@@ -168,6 +169,13 @@ describeBackends('complaints through the API', (kind) => {
     await ok(DESK, id, 'dispatch', { data: { opd: 'dinkes', answerDays: 30 } });
     await ok(DINKES, id, 'report_follow_up', { data: { text: 'Ditinjau.' } });
     expect(await deadline(id)).toMatchObject({ state: 'answering', working_days: 30 });
+  });
+
+  test('the demo data leaves complaints in several states, each reached through the engine', async () => {
+    const before = new Set((await app.db.kysely.selectFrom('workflow_instances').select('id').where('workflow', '=', 'complaint').execute()).map((r) => r.id));
+    await complaintPackage.seed!({ db: app.db.kysely, engine: app.engine, actor: async (u) => (await loadActor(app.db.kysely, u, app.engine.time))! });
+    const seeded = (await app.db.kysely.selectFrom('workflow_instances').select(['id', 'state']).where('workflow', '=', 'complaint').execute()).filter((r) => !before.has(r.id));
+    expect(seeded.map((r) => r.state).sort()).toEqual(['awaiting_confirmation', 'awaiting_info', 'dismissed', 'follow_up', 'resolved', 'verification']);
   });
 
   test('the package brings its roles and labels in both languages for every state and event', () => {

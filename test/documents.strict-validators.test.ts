@@ -10,7 +10,7 @@ import {
   signedRevision, signerCertificateOf,
 } from './support/pdf-tools';
 import { startTestTsa, type TestTsa } from './support/tsa';
-import { addComplaintPeople, complaintData, fileComplaint } from './support/complaints';
+import { complaintData, fileComplaint } from './support/complaints';
 import { defaultRegistry } from '../src/engine/registry';
 import { EXT, certParts, crlUrlsOf, derToPem, pemToDer } from '../src/documents/der';
 
@@ -81,7 +81,6 @@ async function walkEveryDocumentKind(app: TestApp): Promise<void> {
   ]);
 
   // Complaints: dispatched and answered; one dismissed.
-  await addComplaintPeople(app);
   const complaint = await fileComplaint(app, complaintData('kebersihan', 'Pasar Johar', 'Sampah menumpuk sejak seminggu.', { name: 'Siti Aminah' }));
   for (const [user, body] of [
     ['pengaduan.setda', { type: 'dispatch', data: { opd: 'pupr' } }], ['penghubung.pupr', { type: 'report_follow_up', data: { text: 'Ditinjau.' } }],

@@ -2,8 +2,7 @@ import { describeBackends } from './support/db';
 import { startTestApp, type TestApp } from './support/app';
 import { ConsoleClient, TEST_PASSWORD } from './support/web';
 import { setPassword } from '../src/auth/passwords';
-import { addComplaintPeople } from './support/complaints';
-import { COMPLAINT_DEMO_USERS } from '../workflows/complaint/demo';
+import { COMPLAINT_USERS } from './support/complaints';
 
 /**
  * The console shows the complaint workflow from its package alone (no complaint code in src/): the
@@ -18,8 +17,7 @@ describeBackends('complaints in the console', (kind) => {
 
   beforeAll(async () => {
     app = await startTestApp(kind);
-    await addComplaintPeople(app);
-    for (const u of COMPLAINT_DEMO_USERS) await setPassword(app.db.kysely, 'admin', u.username, TEST_PASSWORD);
+    for (const u of COMPLAINT_USERS) await setPassword(app.db.kysely, 'admin', u.username, TEST_PASSWORD);
     desk = new ConsoleClient(app.url);
     await desk.signIn('pengaduan.setda', TEST_PASSWORD);
     liaison = new ConsoleClient(app.url);

@@ -1,12 +1,14 @@
-import type { SeedContext } from '../../src/engine/package';
+import type { PackageDemo, SeedContext } from '../../src/engine/package';
 import { defaultAnswerDays } from './categories';
 
 /** The complaint desk at the regional secretariat and a liaison at each OPD complaints reach in the demo. */
-export const COMPLAINT_DEMO_USERS = [
-  { username: 'pengaduan.setda', fullName: 'Ratna Sari, S.Sos.', position: 'Pengelola Pengaduan', nip: '198906142014022003', org: 'setda', roles: ['complaint_desk'] },
-  { username: 'penghubung.pupr', fullName: 'Wahyu Hidayat, S.T.', position: 'Penghubung Pengaduan', nip: '199002202015031004', org: 'pupr', roles: ['complaint_liaison'] },
-  { username: 'penghubung.dinkes', fullName: 'Maya Puspita, S.K.M.', position: 'Penghubung Pengaduan', nip: '199107032016022001', org: 'dinkes', roles: ['complaint_liaison'] },
-] as const;
+export const complaintDemo: PackageDemo = {
+  users: [
+    { username: 'pengaduan.setda', fullName: 'Ratna Sari, S.Sos.', position: 'Pengelola Pengaduan', nip: '198906142014022003', org: 'setda', roles: ['complaint_desk'] },
+    { username: 'penghubung.pupr', fullName: 'Wahyu Hidayat, S.T.', position: 'Penghubung Pengaduan', nip: '199002202015031004', org: 'pupr', roles: ['complaint_liaison'] },
+    { username: 'penghubung.dinkes', fullName: 'Maya Puspita, S.K.M.', position: 'Penghubung Pengaduan', nip: '199107032016022001', org: 'dinkes', roles: ['complaint_liaison'] },
+  ],
+};
 
 const HASH = 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00';
 
@@ -21,11 +23,7 @@ export function complaintData(category: string, location: string, text: string, 
 }
 
 /** Demo complaints in several states: waiting for the desk, for the reporter, at the OPDs, answered, resolved, dismissed. */
-export async function seedComplaints({ db, engine, actor }: SeedContext): Promise<void> {
-  await db.insertInto('users').values(COMPLAINT_DEMO_USERS.map((u) => ({ username: u.username, full_name: u.fullName, position: u.position, nip: u.nip, org_id: u.org })))
-    .onConflict((oc) => oc.column('username').doNothing()).execute();
-  await db.insertInto('user_roles').values(COMPLAINT_DEMO_USERS.flatMap((u) => u.roles.map((role) => ({ username: u.username, role, org_id: u.org }))))
-    .onConflict((oc) => oc.doNothing()).execute();
+export async function seedComplaints({ engine, actor }: SeedContext): Promise<void> {
   const run = async (data: Record<string, unknown>, steps: Array<[string, string, Record<string, unknown>?]>) => {
     const created = await engine.create(await actor('pengaduan.setda'), 'complaint', data);
     for (const [who, type, extra] of steps) await engine.fire(await actor(who), created.id, { type, ...extra });

@@ -2,7 +2,7 @@ import type { WorkflowPackage } from '../../src/engine/package';
 import { complaintV1 } from './v1';
 import { complaintListing } from './listing';
 import { labels } from './labels';
-import { seedComplaints } from './demo';
+import { complaintDemo, seedComplaints } from './demo';
 
 /** Public complaints (pengaduan masyarakat) as one package: versions, roles, labels, list page, demo data. */
 export const complaintPackage: WorkflowPackage = {
@@ -17,6 +17,7 @@ export const complaintPackage: WorkflowPackage = {
   },
   labels,
   listing: complaintListing,
+  demo: complaintDemo,
   seed: seedComplaints,
 };
 

@@ -78,8 +78,8 @@ export const machine = setup({
     verification: {
       on: {
         dismiss: { target: 'dismissed', meta: { ...desk, requiresComment: true, document: doc('Surat Pemberitahuan Hasil Verifikasi Pengaduan', true) } },
-        // The question to the reporter is the comment.
-        request_info: { target: 'awaiting_info', meta: { ...desk, requiresComment: true } },
+        // The question to the reporter is the comment, sent as a letter the reporter keeps.
+        request_info: { target: 'awaiting_info', meta: { ...desk, requiresComment: true, document: doc('Surat Permintaan Keterangan Tambahan', true) } },
         dispatch: {
           target: 'follow_up',
           actions: 'takeData',
