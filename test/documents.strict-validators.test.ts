@@ -80,13 +80,15 @@ async function walkEveryDocumentKind(app: TestApp): Promise<void> {
     ['ppk.pupr', 'terminate', { comment: 'Wanprestasi' }],
   ]);
 
-  // Complaints: dispatched and answered; one dismissed.
+  // Complaints: dispatched and answered; one asked for more, then dismissed.
   const complaint = await fileComplaint(app, complaintData('kebersihan', 'Pasar Johar', 'Sampah menumpuk sejak seminggu.', { name: 'Siti Aminah' }));
   for (const [user, body] of [
     ['pengaduan.setda', { type: 'dispatch', data: { opd: 'pupr' } }], ['penghubung.pupr', { type: 'report_follow_up', data: { text: 'Ditinjau.' } }],
     ['penghubung.pupr', { type: 'answer', data: { text: 'Sampah sudah diangkut.' } }],
   ] as const) await fire(user, complaint, body);
   const dismissed = await fileComplaint(app, complaintData('lainnya', 'Kec. Tembalang', 'Pertanyaan tentang jadwal layanan.'));
+  await fire('pengaduan.setda', dismissed, { type: 'request_info', comment: 'Layanan apa yang dimaksud?' });
+  await fire('pengaduan.setda', dismissed, { type: 'provide_info', data: { text: 'Jadwal posyandu.' } });
   await fire('pengaduan.setda', dismissed, { type: 'dismiss', comment: 'Bukan pengaduan' });
 }
 
