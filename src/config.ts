@@ -177,7 +177,7 @@ function parseSlaList(value: string | undefined, name: string): Record<string, n
   const out: Record<string, number> = {};
   for (const part of (value ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
     const m = /^([a-z_]+)=(\d{1,3})$/.exec(part);
-    if (!m || Number(m[2]) < 1) throw new Error(`${name} must look like "tapd_review=15,opd_review=3", got "${part}"`);
+    if (!m || Number(m[2]) < 1) throw new Error(`${name} must look like "state=days,state=days" (e.g. "review=15,check=3"), got "${part}"`);
     out[m[1]!] = Number(m[2]);
   }
   return out;

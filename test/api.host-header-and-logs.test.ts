@@ -107,7 +107,7 @@ describeBackends('the request\'s Host header and logs', (kind) => {
     // so these requests fail inside the database with their secrets in the URL, the body and
     // the statement's parameters.
     const before = logged.length;
-    await sql`ALTER TABLE permit_registrations RENAME TO permit_registrations_away`.execute(app.db.kysely);
+    await sql`ALTER TABLE tracking_registrations RENAME TO tracking_registrations_away`.execute(app.db.kysely);
     try {
       // Outside any contract (a broken deployment), so not checked against the OpenAPI document.
       const failed = await app.callUnchecked(undefined, 'GET', `/permits/status?registrationNumber=${encodeURIComponent(registration)}&pin=${pin}&${secretQuery}`);
@@ -115,7 +115,7 @@ describeBackends('the request\'s Host header and logs', (kind) => {
       expect((await app.callUnchecked(undefined, 'POST', '/api/v1/permits/status', { registrationNumber: registration, pin })).status).toBe(500);
       expect((await app.callUnchecked('fo.dpmptsp', 'POST', `/api/v1/instances?pin=${pin}&nik=${NIK}`, { workflow: 'permit', data: permitData() })).status).toBe(500);
     } finally {
-      await sql`ALTER TABLE permit_registrations_away RENAME TO permit_registrations`.execute(app.db.kysely);
+      await sql`ALTER TABLE tracking_registrations_away RENAME TO tracking_registrations`.execute(app.db.kysely);
     }
     const failures = logged.slice(before).map((l) => JSON.parse(l)).filter((l) => l.level >= 50);
     // The failures were logged, with their URLs, secrets blanked.
@@ -127,7 +127,7 @@ describeBackends('the request\'s Host header and logs', (kind) => {
 
     const all = logged.join('');
     const hash = (await sql<{ token_hash: string }>`SELECT token_hash FROM api_tokens LIMIT 1`.execute(app.db.kysely)).rows[0]!.token_hash;
-    const pinHash = (await sql<{ pin_hash: string }>`SELECT pin_hash FROM permit_registrations LIMIT 1`.execute(app.db.kysely)).rows[0]!.pin_hash;
+    const pinHash = (await sql<{ pin_hash: string }>`SELECT pin_hash FROM tracking_registrations LIMIT 1`.execute(app.db.kysely)).rows[0]!.pin_hash;
     // 'scrypt$': any PIN or password hash, e.g. the one a failed registration tried to insert.
     const found = Object.fromEntries(Object.entries({ pin, NIK, token, password: TEST_PASSWORD, tokenHash: hash, pinHash, anyHash: 'scrypt$' }).map(([k, v]) => [k, all.includes(v)]));
     expect(found).toEqual({ pin: false, NIK: false, token: false, password: false, tokenHash: false, pinHash: false, anyHash: false });

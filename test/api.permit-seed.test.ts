@@ -20,7 +20,7 @@ describeBackends('demo data set with permits', (kind) => {
     expect(new Set(permits.map((p) => p.state))).toEqual(new Set(['issued', 'awaiting_payment', 'technical_review', 'returned', 'completeness_check', 'rejected']));
     const issued = permits.find((p) => p.state === 'issued')!;
     expect(issued.data.permitNumber).toMatch(/^503\/\d{4}\/DPMPTSP\/\d{4}$/);
-    expect(await app.db.kysely.selectFrom('permit_registrations').select('instance_id').execute()).toHaveLength(permits.length);
+    expect(await app.db.kysely.selectFrom('tracking_registrations').select('instance_id').execute()).toHaveLength(permits.length);
 
     const token = await mintToken(app.db.kysely, 'kadis.pupr');
     const headers = { authorization: `Bearer ${token}` };

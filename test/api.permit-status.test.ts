@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { describeBackends } from './support/db';
 import { startTestApp, type Reply, type TestApp } from './support/app';
 import { firePermitSteps, permitWriteCounts, registerApplication, TO_ISSUED } from './support/permits';
-import { STATUS_LIMITS } from '../src/permits/status';
+import { TRACKING_LIMITS } from '../src/tracking/lookup';
 import { sql } from 'kysely';
 
 describeBackends('public permit status', (kind) => {
@@ -27,7 +27,7 @@ describeBackends('public permit status', (kind) => {
     await app.close();
   });
   beforeEach(async () => {
-    await app.db.kysely.deleteFrom('permit_status_failures').execute();
+    await app.db.kysely.deleteFrom('tracking_failures').execute();
   });
 
   test('the right PIN shows stage, dates and permit number; never comments, data or officials', async () => {
@@ -89,17 +89,17 @@ describeBackends('public permit status', (kind) => {
       expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     }
     expect(withoutRequestId(wrong)).toEqual(withoutRequestId(unknown));
-    expect(await permitWriteCounts(app.db)).toEqual({ ...before, permit_status_failures: before.permit_status_failures! + 2 });
+    expect(await permitWriteCounts(app.db)).toEqual({ ...before, tracking_failures: before.tracking_failures! + 2 });
     // Success and malformed requests leave nothing behind.
     expect((await status(reg.registrationNumber, reg.pin)).status).toBe(200);
     expect((await status(reg.registrationNumber, undefined)).status).toBe(400);
     expect((await app.call(undefined, 'POST', '/api/v1/permits/status', 'registrationNumber=x', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
-    expect(await permitWriteCounts(app.db)).toEqual({ ...before, permit_status_failures: before.permit_status_failures! + 2 });
+    expect(await permitWriteCounts(app.db)).toEqual({ ...before, tracking_failures: before.tracking_failures! + 2 });
   });
 
-  test(`after ${STATUS_LIMITS.perRegistration} wrong PINs for a number, even the right PIN gets 429 from any process, writing nothing`, async () => {
+  test(`after ${TRACKING_LIMITS.perRegistration} wrong PINs for a number, even the right PIN gets 429 from any process, writing nothing`, async () => {
     const target = await register();
-    for (let i = 0; i < STATUS_LIMITS.perRegistration; i++) {
+    for (let i = 0; i < TRACKING_LIMITS.perRegistration; i++) {
       // Alternate between the two API processes: the count lives in the database.
       expect((await status(target.registrationNumber, wrongPin(target.pin), i % 2 ? second : app)).status).toBe(404);
     }
@@ -109,8 +109,8 @@ describeBackends('public permit status', (kind) => {
       expect(limited.status).toBe(429);
       expect(limited.body.type).toMatch(/\/too-many-attempts$/);
       const retry = Number(limited.headers.get('retry-after'));
-      expect(retry).toBeGreaterThan(STATUS_LIMITS.windowSeconds - 60);
-      expect(retry).toBeLessThanOrEqual(STATUS_LIMITS.windowSeconds);
+      expect(retry).toBeGreaterThan(TRACKING_LIMITS.windowSeconds - 60);
+      expect(retry).toBeLessThanOrEqual(TRACKING_LIMITS.windowSeconds);
     }
     const html = await app.call(undefined, 'POST', '/permits/status', `registrationNumber=${encodeURIComponent(target.registrationNumber)}&pin=${target.pin}`, { 'content-type': 'application/x-www-form-urlencoded' });
     expect(html.status).toBe(429);
@@ -119,12 +119,12 @@ describeBackends('public permit status', (kind) => {
     expect(await permitWriteCounts(app.db)).toEqual(before);
     // Other numbers are not locked by it; and once the failures age out of the window, it opens again.
     expect((await status(reg.registrationNumber, reg.pin)).status).toBe(200);
-    await sql`UPDATE permit_status_failures SET created_at = created_at - make_interval(secs => ${STATUS_LIMITS.windowSeconds + 1})`.execute(app.db.kysely);
+    await sql`UPDATE tracking_failures SET created_at = created_at - make_interval(secs => ${TRACKING_LIMITS.windowSeconds + 1})`.execute(app.db.kysely);
     expect((await status(target.registrationNumber, target.pin)).status).toBe(200);
   });
 
-  test(`after ${STATUS_LIMITS.perClient} wrong guesses from one client across numbers, that client gets 429`, async () => {
-    for (let i = 0; i < STATUS_LIMITS.perClient; i++) {
+  test(`after ${TRACKING_LIMITS.perClient} wrong guesses from one client across numbers, that client gets 429`, async () => {
+    for (let i = 0; i < TRACKING_LIMITS.perClient; i++) {
       expect((await status(`REG/DPMPTSP/2026/${crypto.randomInt(1e6, 1e7)}`, '12345678', i % 2 ? second : app)).status).toBe(404);
     }
     const limited = await status(reg.registrationNumber, reg.pin);

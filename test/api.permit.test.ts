@@ -46,7 +46,7 @@ describeBackends('permit workflow through the API', (kind) => {
     expect(registrationNumber).toMatch(/^REG\/DPMPTSP\/\d{4}\/\d{6}$/);
     expect(pin).toMatch(/^\d{8}$/);
     // Only a hash of the PIN is stored, and a GET never shows the receipt again.
-    const stored = await app.db.kysely.selectFrom('permit_registrations').selectAll().where('instance_id', '=', id).executeTakeFirstOrThrow();
+    const stored = await app.db.kysely.selectFrom('tracking_registrations').selectAll().where('instance_id', '=', id).executeTakeFirstOrThrow();
     expect(stored.registration_number).toBe(registrationNumber);
     expect(stored.pin_hash).toMatch(/^scrypt\$/);
     expect(stored.pin_hash).not.toContain(pin);

@@ -5,7 +5,7 @@ import { registerApplication } from './support/permits';
 import { setPassword } from '../src/auth/passwords';
 import { mintToken } from '../src/auth/tokens';
 import { AUTH_LIMITS } from '../src/auth/rate-limit';
-import { STATUS_LIMITS } from '../src/permits/status';
+import { TRACKING_LIMITS } from '../src/tracking/lookup';
 import { loadConfig, parseTrustProxy } from '../src/config';
 import { DEVICE_COOKIE } from '../src/web/devices';
 import { sha256Hex, SESSION_COOKIE } from '../src/web/session';
@@ -195,12 +195,12 @@ describeBackends('rate limits on checking credentials', (kind) => {
     const created = await registerApplication(app);
     const { registrationNumber, pin } = created.body.receipt as { registrationNumber: string; pin: string };
     const wrong = String((Number(pin) + 1) % 10 ** pin.length).padStart(pin.length, '0');
-    for (let i = 0; i < STATUS_LIMITS.perRegistration; i++) {
+    for (let i = 0; i < TRACKING_LIMITS.perRegistration; i++) {
       expect((await app.call(undefined, 'POST', '/api/v1/permits/status', { registration: registrationNumber, pin: wrong }, from(freshAddress()))).status).toBe(404);
     }
     // The applicant's public lookup waits (the per-registration limit is the applicant's protection)…
     expect((await app.call(undefined, 'POST', '/api/v1/permits/status', { registration: registrationNumber, pin }, from(freshAddress()))).status).toBe(429);
-    const failures = async () => (await app.db.kysely.selectFrom('permit_status_failures').select('id').execute()).length;
+    const failures = async () => (await app.db.kysely.selectFrom('tracking_failures').select('id').execute()).length;
     const before = await failures();
     // …but the front desk that holds the file prints its receipt.
     const receipt = await app.call('fo.dpmptsp', 'POST', '/api/v1/permits/receipt.pdf', { registrationNumber, pin });
@@ -220,14 +220,14 @@ describeBackends('rate limits on checking credentials', (kind) => {
     // The per-client PIN limit is per client: one address's guesses do not stop another applicant.
     const second = await registerApplication(app);
     const guesser = freshAddress();
-    for (let i = 0; i < STATUS_LIMITS.perClient; i++) {
+    for (let i = 0; i < TRACKING_LIMITS.perClient; i++) {
       expect((await app.call(undefined, 'POST', '/api/v1/permits/status', { registrationNumber: `REG/TIDAK/ADA/${i}`, pin: '00000000' }, from(guesser))).status).toBe(404);
     }
     expect((await app.call(undefined, 'POST', '/api/v1/permits/status', { registrationNumber: 'REG/TIDAK/ADA/X', pin: '00000000' }, from(guesser))).status).toBe(429);
     const applicant = await app.call(undefined, 'POST', '/api/v1/permits/status',
       { registration: second.body.receipt.registrationNumber, pin: second.body.receipt.pin }, from(freshAddress()));
     expect(applicant.status).toBe(200);
-    const rows = await app.db.kysely.selectFrom('permit_status_failures').select('client_ip').where('client_ip', '=', guesser).execute();
-    expect(rows).toHaveLength(STATUS_LIMITS.perClient);
+    const rows = await app.db.kysely.selectFrom('tracking_failures').select('client_ip').where('client_ip', '=', guesser).execute();
+    expect(rows).toHaveLength(TRACKING_LIMITS.perClient);
   });
 });

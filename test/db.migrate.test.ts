@@ -55,9 +55,9 @@ describeBackends('read-only audit role', (kind) => {
           const secrets = [
             'SELECT password_hash FROM users', 'SELECT password_must_change FROM users', 'SELECT * FROM users',
             'SELECT token_hash FROM api_tokens', 'SELECT id_hash, csrf_token FROM web_sessions',
-            'SELECT pin_hash FROM permit_registrations', 'SELECT private_key FROM deployment_keys', 'SELECT * FROM deployment_keys',
+            'SELECT pin_hash FROM tracking_registrations', 'SELECT private_key FROM deployment_keys', 'SELECT * FROM deployment_keys',
             'SELECT private_key FROM user_certificates', 'SELECT response FROM idempotency_keys', 'SELECT client FROM auth_failures',
-            'SELECT client_ip FROM permit_status_failures',
+            'SELECT client_ip FROM tracking_failures',
           ];
           const reads = [
             'SELECT * FROM audit_events', 'SELECT * FROM audit_checkpoints', 'SELECT * FROM people_events', 'SELECT * FROM org_events',
@@ -69,7 +69,7 @@ describeBackends('read-only audit role', (kind) => {
             'SELECT username, full_name, position, org_id, active, created_at, password_changed_at FROM users',
             'SELECT name, algorithm, public_key, certificate, created_at FROM deployment_keys',
             'SELECT id, username, serial, certificate, created_at, revoked_at, revocation_reason FROM user_certificates',
-            'SELECT instance_id, registration_number, created_at FROM permit_registrations',
+            'SELECT instance_id, registration_number, created_at FROM tracking_registrations',
           ];
           const writes = ["DELETE FROM audit_events", "UPDATE users SET full_name = 'x'", "INSERT INTO orgs (id, name) VALUES ('x', 'x')"];
           const outcome = async (queries: string[]) => {

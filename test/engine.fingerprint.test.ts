@@ -143,7 +143,7 @@ describePostgres('a database registered before migration 0037', () => {
       await migrate(db, before);
       // As main registered its versions before this change.
       await db.kysely.insertInto('workflow_definitions').values(RELEASED.map(([workflow, hash]) => ({ workflow, version: 1, hash }) as never)).execute();
-      expect(await migrate(db)).toEqual(['0037_workflow_fingerprints.sql']);
+      expect(await migrate(db)).toContain('0037_workflow_fingerprints.sql'); // and what came after it
       const code = versionFingerprints(defaultRegistry());
       await registerFingerprints(db.kysely, code);
       const rows = await db.kysely.selectFrom('workflow_definitions').select(['hash', 'form']).execute();

@@ -39,9 +39,9 @@ describeBackends('style CSP without \'unsafe-inline\'', (kind) => {
     expect(Object.values(pages).map((p) => p.status)).toEqual([200, 200, 404]);
     for (const [name, page] of Object.entries(pages)) {
       expect({ name, inline: INLINE.exec(page.text)?.[0] ?? null }).toEqual({ name, inline: null });
-      expect({ name, linked: page.text.includes('<link rel="stylesheet" href="/assets/permit-status.css">') }).toEqual({ name, linked: true });
+      expect({ name, linked: page.text.includes('<link rel="stylesheet" href="/assets/tracking-status.css">') }).toEqual({ name, linked: true });
     }
-    const css = await fetch(`${app.url}/assets/permit-status.css`);
+    const css = await fetch(`${app.url}/assets/tracking-status.css`);
     expect(css.status).toBe(200);
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
     expect(await css.text()).toMatch(/body\{[^}]*max-width:40rem/);

@@ -200,7 +200,7 @@ describeBackends('web console pages', (kind) => {
     const again = await fo.get(res.location!);
     expect(again.text).toContain(registration!);
     expect(again.text).not.toContain('id="receipt-pin"');
-    const row = await app.db.kysely.selectFrom('permit_registrations').innerJoin('workflow_instances as w', 'w.id', 'permit_registrations.instance_id')
+    const row = await app.db.kysely.selectFrom('tracking_registrations').innerJoin('workflow_instances as w', 'w.id', 'tracking_registrations.instance_id')
       .select(['w.id', 'w.data']).where('registration_number', '=', registration!).executeTakeFirstOrThrow();
     expect((row.data.object as Record<string, unknown>).floorArea).toBe(180.5);
     await firePermitSteps(app, row.id, TO_ISSUED.slice(0, 2));

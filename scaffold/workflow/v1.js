@@ -13,7 +13,7 @@ module.exports = function defineV1({ setup, stepsOf }) {
     initial: 'draft',
     context: ({ input }) => ({ data: input.data }),
     states: {
-      draft: { on: { submit: { target: 'review', meta: applicant } } },
+      draft: { on: { submit: { target: 'review', meta: { ...applicant, submits: true } } } },
       review: {
         on: {
           approve: { target: 'approved', meta: { ...approver, document: { title: 'Surat Persetujuan' } } },

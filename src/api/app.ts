@@ -14,7 +14,6 @@ import { instancesRouter } from './instances';
 import { auditPublicRouter, auditRouter } from './audit';
 import { servedOpenApi } from './openapi-operations';
 import { documentsRouter, verificationRouter } from './documents';
-import { permitStatusRouter } from './permits';
 import type { DocumentAuthority } from '../documents/authority';
 import type { DocumentPool } from '../documents/pool';
 import { measureRequests, type Metrics } from './metrics';
@@ -109,7 +108,6 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use(webRouter({ db, engine, checkpointKey, authority, pool, timezone, documentPlace, logger, metrics, verify, secureCookies, publicUrl, logPolicy: transparencyLog.policy, log: transparencyLog }));
   app.use('/api/v1', auditPublicRouter(checkpointKey));
   app.use(verificationRouter(db, authority, verify));
-  app.use(permitStatusRouter(db, timezone));
   // Workflow packages' public routes (no sign-in): their paths are their own.
   for (const pkg of engine.registry.packages) {
     const router = pkg.routes?.public?.(packageDeps);

@@ -7,7 +7,6 @@ import { checkUploadedPdf } from '../documents/check-upload';
 import { GrmsError, notFound, payloadTooLarge, unsupportedMediaType } from '../errors';
 import { actorOf, requireRole } from './middleware';
 import type { DocumentPool } from '../documents/pool';
-import { permitReceiptPdf, receiptFilename } from '../permits/receipt';
 import { auditReport } from '../documents/audit-report';
 import { CrlPublisher } from '../documents/crl';
 import { verifyRateLimit, type PublicVerify } from './verify-rate';
@@ -51,14 +50,6 @@ export function documentsRouter(db: Kysely<Database>, engine: Engine, authority:
       .set('Content-Disposition', `attachment; filename="audit-${instance.row.id}.pdf"`)
       .set('X-Content-SHA256', signed.sha256)
       .send(signed.pdf);
-  });
-  // The front desk prints the tanda terima right after registration: registration number and PIN,
-  // checked against the stored hash (the PIN itself is never stored), signed with the seal. Only
-  // for an application the caller may read; the applicants' PIN limit does not apply to it.
-  r.post('/permits/receipt.pdf', requireRole('frontdesk'), async (req, res) => {
-    const body = (req.body && typeof req.body === 'object' ? req.body : {}) as Record<string, unknown>;
-    const receipt = await permitReceiptPdf({ db, engine, authority, pool, publicUrl, documentPlace }, actorOf(res), { registrationNumber: body.registrationNumber, pin: body.pin });
-    res.type('application/pdf').set('Content-Disposition', `attachment; filename="${receiptFilename(receipt.registrationNumber)}"`).set('Cache-Control', 'no-store').send(receipt.pdf);
   });
   r.get('/documents/:id', async (req, res) => {
     const id = req.params.id;

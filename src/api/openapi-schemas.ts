@@ -195,9 +195,5 @@ export const SCHEMAS: Record<string, Schema> = {
     },
   },
   Checkpoint: checkpoint,
-  PermitStatus: exact({
-    registrationNumber: str, permitType: exact({ code: str, label: str }), stage: exact({ code: str, label: str, final: bool }),
-    registeredAt: time, lastChangeAt: time, dueDate: { type: ['string', 'null'], format: 'date-time' }, permitNumber: strOrNull,
-  }),
 };
 

@@ -23,7 +23,7 @@ const time: Schema = { type: 'string', format: 'date-time' };
 /** What every instance answer holds besides the workflow-specific part. */
 const instanceProperties: Record<string, Schema> = {
   id: { type: 'string', format: 'uuid' }, workflow: str, workflowVersion: { type: 'integer', minimum: 1 },
-  state: { ...str, description: 'The machine state; nested states as parent.child (payment.spp)' },
+  state: { ...str, description: 'The machine state; nested states as parent.child' },
   version: { type: 'integer', minimum: 1, description: 'Counts state and data changes; the ETag' },
   title: str, org: { ...str, description: 'The OPD the instance belongs to' }, fiscalYear: { type: ['integer', 'null'] },
   total: { type: ['integer', 'null'], description: 'Integer rupiah' }, data: { description: 'The workflow data: one of the per-workflow schemas (allOf below)' },

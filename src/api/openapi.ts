@@ -21,10 +21,8 @@ const filter = (name: string) => ({ name, in: 'query', schema: { type: 'string' 
 const listFilters = ['workflow', 'state', 'org'].map(filter);
 const overdueParam = { name: 'overdue', in: 'query', description: '`true`: only instances with a deadline past due', schema: { enum: ['true', 'false'] } };
 const listYear = { name: 'year', in: 'query', description: 'Only instances of that year: the fiscal year, or the year created (in GRMS_TIMEZONE) for instances without one', schema: { type: 'string', pattern: '^\\d{4}$' } };
-const listQuery = { name: 'q', in: 'query', description: 'As GET /api/v1/search: a document, registration, permit or contract number or a NIK/NIB (exact), or words of the title. Not logged (request logs blank it)', schema: { type: 'string', minLength: 2, maxLength: 100 } };
+const listQuery = { name: 'q', in: 'query', description: 'As GET /api/v1/search: a document number or a number a workflow registers (a registration or contract number, a NIK/NIB: exact), or words of the title. Not logged (request logs blank it)', schema: { type: 'string', minLength: 2, maxLength: 100 } };
 const idempotencyKey = { name: 'Idempotency-Key', in: 'header', description: 'A retry with the same key and body returns the first answer (Idempotent-Replayed: true) and changes nothing', schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' } };
-const registrationNumber = { type: 'string', maxLength: 64, examples: ['REG/DPMPTSP/2026/000123'] };
-const pin = { type: 'string', maxLength: 32 };
 /** An organisation's letterhead (kop surat): contact lines and logo; null clears one. */
 const letterheadFields: Record<string, Schema> = {
   address: { type: ['string', 'null'], maxLength: 300, examples: ['Jalan Pandanaran No. 79, Semarang 50241'] },
@@ -38,8 +36,8 @@ export const openApiDocument = {
   openapi: '3.1.0',
   info: {
     title: 'grms API', version: '1',
-    description: 'Workflow engine for regional government: budget proposals, permits, procurement contracts and their audit trail. ' +
-      'Creating a permit (POST /api/v1/instances, workflow "permit") answers with a `receipt` { registrationNumber, pin } shown only in that response. ' +
+    description: 'Workflow engine for regional government: the workflows registered here (GET /api/v1/workflows) and their audit trail. ' +
+      'Creating an instance of a workflow that tracks its instances (POST /api/v1/instances) answers with a `receipt`, e.g. { registrationNumber, pin }, shown only in that response. ' +
       'Every refusal is application/problem+json with a stable `code`. Requests the HTTP parser refuses before any route sees them ' +
       '(a control character in a header, headers over 16 KiB) get 400 or 431 problem+json with Connection: close, whatever the route.',
   },
@@ -100,7 +98,7 @@ export const openApiDocument = {
     },
     '/api/v1/search': {
       get: {
-        security: bearer, summary: 'Find readable instances by document, registration, permit or contract number, NIK/NIB, or title words',
+        security: bearer, summary: 'Find readable instances by document number, a number a workflow registers (registration, contract, NIK/NIB), or title words',
         parameters: [{ name: 'q', in: 'query', required: true, schema: { type: 'string', minLength: 2, maxLength: 100 } }, pageParams[1]],
         responses: { '200': ok('matches', ref('SearchResults')), ...errors() },
       },
@@ -185,13 +183,6 @@ export const openApiDocument = {
       },
     },
     '/api/v1/delegations/{id}': { delete: { security: bearer, summary: 'End a delegation (delegator or admin)', parameters: [idParam], responses: { '204': noContent('ended'), ...errors(403, 404) } } },
-    '/api/v1/permits/receipt.pdf': {
-      post: {
-        security: bearer, summary: 'The tanda terima of a registration (front desk): registration number and PIN, checked, signed with the seal; writes nothing',
-        requestBody: body({ type: 'object', required: ['registrationNumber', 'pin'], properties: { registrationNumber, pin } }),
-        responses: { '200': pdf, ...errors(...JSON_BODY, 403, 404) },
-      },
-    },
     '/api/v1/holidays': {
       get: { security: bearer, summary: 'Holidays of a year (skipped by SLA working days)', parameters: [{ name: 'year', in: 'query', description: 'Default: this year', schema: { type: 'integer', minimum: 2000, maximum: 2100 } }], responses: { '200': ok('holidays', ref('HolidayList')), ...errors() } },
     },
@@ -256,25 +247,6 @@ export const openApiDocument = {
           { name: 'instance', in: 'query', schema: { type: 'string', format: 'uuid' } },
         ],
         responses: { '200': { description: 'the export', content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } } }, ...errors(403) },
-      },
-    },
-    '/api/v1/permits/status': {
-      post: {
-        summary: 'Public status of a permit application, for the applicant (no login). The PIN goes in the body, never in the URL. Wrong PINs: 404 like an unknown number; 429 with Retry-After after 5 per registration number or 20 per client in 15 minutes. `registration` is accepted for `registrationNumber` (its former name)',
-        requestBody: body({ type: 'object', required: ['registrationNumber', 'pin'], properties: { registrationNumber, pin, registration: { ...registrationNumber, deprecated: true, description: 'Former name of registrationNumber' } } }),
-        responses: { '200': ok('the status (Cache-Control: no-store)', ref('PermitStatus')), ...publicErrors(...JSON_BODY, 404, 429, 503) },
-      },
-    },
-    '/permits/status': {
-      get: {
-        summary: 'The status page (HTML): a form, or the status when registrationNumber and pin are given in the query',
-        parameters: [{ name: 'registrationNumber', in: 'query', schema: registrationNumber }, { name: 'pin', in: 'query', schema: pin }, { name: 'registration', in: 'query', deprecated: true, description: 'Former name of registrationNumber', schema: registrationNumber }],
-        responses: statusPageResponses([]),
-      },
-      post: {
-        summary: 'What the status form posts (application/x-www-form-urlencoded: registrationNumber, pin); HTML',
-        requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', properties: { registrationNumber, pin, registration: { ...registrationNumber, deprecated: true } } } } } },
-        responses: statusPageResponses([413, 415]),
       },
     },
     '/api/v1/audit/checkpoints': { post: { security: bearer, summary: 'Take a checkpoint now (role admin)', responses: { '201': ok('the latest checkpoint', ref('Checkpoint')), ...errors(403) } } },

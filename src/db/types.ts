@@ -335,16 +335,16 @@ export interface TrustedDevicesTable {
   expires_at: Timestamp;
 }
 
-// --- Permits (migrations/0005_permits.sql) ---
+// --- Tracking numbers and PINs (migrations/0005_permits.sql, renamed in 0038_tracking.sql) ---
 
-export interface PermitRegistrationsTable {
+export interface TrackingRegistrationsTable {
   instance_id: string;
   registration_number: string;
   pin_hash: string;
   created_at: Generated<Date>;
 }
 
-export interface PermitStatusFailuresTable {
+export interface TrackingFailuresTable {
   id: Generated<number>;
   registration_number: string;
   client_ip: string;
@@ -352,8 +352,8 @@ export interface PermitStatusFailuresTable {
 }
 
 export interface Database {
-  permit_registrations: PermitRegistrationsTable;
-  permit_status_failures: PermitStatusFailuresTable;
+  tracking_registrations: TrackingRegistrationsTable;
+  tracking_failures: TrackingFailuresTable;
 }
 
 export interface AttachmentsTable {

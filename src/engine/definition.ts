@@ -91,7 +91,7 @@ export interface Step {
   roleOrgFields?: Partial<Readonly<Record<RoleName, string>>>;
   task: boolean;
   review: boolean;
-  /** Firing it counts as submitting (besides the event "submit"): the actor may not review afterwards. */
+  /** Firing it counts as submitting: the actor may not review this instance afterwards. */
   submits?: boolean;
   /**
    * Other review steps of this workflow that need a different hand on the same instance (both

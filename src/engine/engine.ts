@@ -270,7 +270,7 @@ export class Engine {
         ...(normalized && {
           data: JSON.stringify(normalized.data), title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
         }),
-        submitters: input.type === 'submit' || plan.step.submits ? addAll(locked.submitters, hand) : locked.submitters,
+        submitters: plan.step.submits ? addAll(locked.submitters, hand) : locked.submitters,
         step_hands: addAll(locked.step_hands, hand.map((u) => stepKey(locked.state, input.type, u))),
         participants: addOnce(locked.participants, actor.username),
       }),

@@ -1,12 +1,10 @@
 /**
  * What a workflow contributes to the list pages and the search: the page's title, what the search
- * box finds, and which of its numbers name an instance. Data, one entry per workflow, kept in the
- * workflow's folder (workflows/<name>/listing.ts) and collected here, the way the registry
- * collects definitions, so the core matches no workflow's field by name.
+ * box finds, and which of its numbers name an instance. Data, one entry per workflow, given by the
+ * workflow's package (`listing`) and collected here from the registry, so the core matches no
+ * workflow's field by name.
  */
-import { budgetProposalListing } from '../../workflows/budget-proposal/listing';
-import { permitListing } from '../../workflows/permit/listing';
-import { procurementDeliveryListing } from '../../workflows/procurement-delivery/listing';
+import { defaultRegistry, type WorkflowRegistry } from './registry';
 
 /** A text in each console language. */
 export interface Labelled {
@@ -26,8 +24,11 @@ export interface WorkflowListing {
   numberTables: ReadonlyArray<{ table: string; column: string }>;
 }
 
-export const LISTINGS: readonly WorkflowListing[] = [budgetProposalListing, permitListing, procurementDeliveryListing];
+/** Every registered package's listing (read when asked: packages import the core, so not at load time). */
+export function listings(registry: WorkflowRegistry = defaultRegistry()): WorkflowListing[] {
+  return registry.packages.flatMap((pkg) => (pkg.listing ? [{ ...pkg.listing, workflow: pkg.name }] : []));
+}
 
-export function listingOf(workflow: string): WorkflowListing | undefined {
-  return LISTINGS.find((l) => l.workflow === workflow);
+export function listingOf(workflow: string, registry: WorkflowRegistry = defaultRegistry()): WorkflowListing | undefined {
+  return listings(registry).find((l) => l.workflow === workflow);
 }

@@ -22,6 +22,8 @@ import type { WorkflowListing } from './listing';
 import type { DashboardScope } from './dashboard';
 import type { Engine } from './engine';
 import type { WebDeps } from '../web/deps';
+import type { WebContext } from '../web/context';
+import type { SafeHtml } from '../web/html';
 import type { DocumentAuthority } from '../documents/authority';
 import type { DocumentPool } from '../documents/pool';
 
@@ -84,9 +86,16 @@ export interface WorkflowPackage {
   rules?: Readonly<Record<string, RuleHook>>;
   /** The list page and the search (src/engine/listing.ts). */
   listing?: Omit<WorkflowListing, 'workflow'>;
-  /** Extra routes: public ones (no sign-in), API ones under /api/v1 behind the bearer token, console pages. */
+  /**
+   * Extra routes. `public`: no sign-in, mounted before authentication with their full paths;
+   * `publicPaths` names the paths it serves that are not under /api/ (exact, or a prefix ending in
+   * "/"), so the console leaves them alone. `api`: mounted under /api/v1 behind the bearer token,
+   * paths relative to it. `console`: console pages with their full paths (signed-in sessions, CSRF),
+   * registered without reading `deps` (test/support/console-routes.ts lists them).
+   */
   routes?: {
     public?(deps: PackageDeps): Router;
+    publicPaths?: readonly string[];
     api?(deps: PackageDeps): Router;
     console?(deps: WebDeps): Router;
   };
@@ -94,7 +103,9 @@ export interface WorkflowPackage {
    * OpenAPI paths and component schemas of the package's own routes: each operation carries its
    * operationId, tags and description; `tags` describes the tags it introduces.
    */
-  openapi?(deps: { publicUrl: string }): { paths?: Record<string, unknown>; schemas?: Record<string, unknown>; tags?: Record<string, string> };
+  openapi?(deps: { publicUrl: string }): PackageOpenApi;
+  /** A section of the console's instance page for an instance of this workflow (after its summary). */
+  instanceSection?(deps: WebDeps, input: InstanceSectionInput): Promise<SafeHtml>;
   /** A table per OPD on the dashboard, each with a bar chart and an .xlsx download. */
   dashboard?: readonly DashboardFigure[];
   /** Start-up work, run by every server (and by tools that need it) before it serves: e.g. backfilling a table the package writes. Must be safe to run from several processes at once. */
@@ -125,6 +136,24 @@ export interface DashboardFigure {
   text: Readonly<Record<'id' | 'en', DashboardFigureText>>;
   /** One row per OPD within the scope (every OPD when `scope.orgs` is undefined), ordered by name. */
   rows(db: Kysely<Database>, scope: DashboardScope): Promise<Array<{ org: string; orgName: string; values: Array<number | null> }>>;
+}
+
+export interface PackageOpenApi {
+  paths?: Record<string, Record<string, unknown>>;
+  schemas?: Record<string, unknown>;
+  tags?: Record<string, string>;
+}
+
+/** What the instance page hands a package's section. */
+export interface InstanceSectionInput {
+  ctx: WebContext;
+  actor: Actor;
+  instanceId: string;
+  /** The create answer's `receipt`, on the one page view right after creating (never again). */
+  created?: Record<string, unknown>;
+  /** A refused form of the section: what was typed and why it was refused. */
+  typed?: string;
+  error?: string;
 }
 
 /** What package routes may use: the app's dependencies with their defaults filled in. */

@@ -7,7 +7,7 @@ import type { WorkflowRegistry } from './registry';
 import { parseLimit, visibility } from './read';
 import { definitionOf, toView, type InstanceView } from './view';
 import { invalidTextProblems } from './validate';
-import { LISTINGS, type WorkflowListing } from './listing';
+import { listings as registeredListings, type WorkflowListing } from './listing';
 
 /** A search text as the user typed it, checked: 2 to 100 characters of valid text, trimmed. */
 export function searchTerm(q: unknown): string {
@@ -25,7 +25,7 @@ export function searchTerm(q: unknown): string {
  * workflow; and, exactly, the numbers and identity fields each workflow's listing names (only
  * `workflow`'s when given). One condition for the search and the filtered lists alike.
  */
-export function searchCondition(term: string, workflow?: string, listings: readonly WorkflowListing[] = LISTINGS): Expression<SqlBool> {
+export function searchCondition(term: string, workflow?: string, listings: readonly WorkflowListing[] = registeredListings()): Expression<SqlBool> {
   const like = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const parts: Array<Expression<SqlBool>> = [
     sql<SqlBool>`workflow_instances.title ILIKE ${like}`,

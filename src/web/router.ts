@@ -19,27 +19,41 @@ import { formPages } from './pages/forms';
 import { auditPages } from './pages/audit';
 import { dashboardPages } from './pages/dashboard';
 import { adminPages } from './pages/admin';
-import { receiptPages } from './pages/receipt';
 import { listPages } from './pages/lists';
+import { defaultRegistry, type WorkflowRegistry } from '../engine/registry';
 
 /**
  * Every page area, in the order their routes are tried. To add one: export `somethingPages(deps)`
  * returning a Router from src/web/pages/something.ts and list it here (routes with their full
- * paths, no mount path: test/web.matrix.test.ts reads them from here and wants a row for each);
+ * paths, no mount path: test/web.matrix.test.ts reads them through pageModules, with the workflow
+ * packages' console routes, and wants a row for each);
  * put its menu entry (with the roles that see it) in src/web/nav.ts and its labels in both i18n
  * dictionaries (a workflow's own words come from its package: ctx.state(workflow, name) …). In a page:
  * `userOf(res)` / `userWithRole(res, 'auditor')` (redirect to sign-in / 403 page), build HTML with
  * `html\`…\`` (escapes), send it with `sendPage`, and put `csrfField(ctxOf(res))` in every form:
  * POSTs without the token never reach the page.
  */
-export const PAGES: readonly PageModule[] = [authPages, inboxPages, listPages, formPages, instancePages, receiptPages, verifyPages,
+export const PAGES: readonly PageModule[] = [authPages, inboxPages, listPages, formPages, instancePages, verifyPages,
   auditPages, dashboardPages, adminPages];
 
+/** The core's page areas and then the workflow packages' console pages (src/engine/package.ts `routes.console`). */
+export function pageModules(registry: WorkflowRegistry): PageModule[] {
+  return [...PAGES, ...registry.packages.flatMap((pkg) => (pkg.routes?.console ? [pkg.routes.console] : []))];
+}
+
 /** Paths that belong to the API and the public endpoints around it, never to the console. */
-const NOT_CONSOLE = /^\/(?:api\/|crl\/|healthz$|readyz$|metrics$|openapi\.json$|permits\/status$)/;
+const NOT_CONSOLE = /^\/(?:api\/|crl\/|healthz$|readyz$|metrics$|openapi\.json$)/;
+
+/** The paths packages serve publicly outside /api/ (`routes.publicPaths`: exact, or a prefix ending in "/"). */
+function packagePublicPath(registry: WorkflowRegistry): (path: string) => boolean {
+  const paths = registry.packages.flatMap((pkg) => pkg.routes?.publicPaths ?? []);
+  return (path) => paths.some((p) => (p.endsWith('/') ? path.startsWith(p) : path === p));
+}
 
 /** Whether the console's pages (HTML for browsers, not in the OpenAPI document) answer `path`. */
-export const isConsolePath = (path: string): boolean => !NOT_CONSOLE.test(path);
+export function isConsolePath(path: string, registry: WorkflowRegistry = defaultRegistry()): boolean {
+  return !NOT_CONSOLE.test(path) && !packagePublicPath(registry)(path);
+}
 
 /** Sessions, language and CSRF for every console request, then the pages, then HTML error pages. */
 export function webRouter(deps: WebDeps): Router {
@@ -48,14 +62,15 @@ export function webRouter(deps: WebDeps): Router {
   // A proposal may hold up to 1,000 lines of six fields each.
   pages.use(express.urlencoded({ extended: false, limit: '2mb', parameterLimit: 10_000, verify: checkFormBody }));
   pages.use(csrfCheck());
-  for (const mount of PAGES) pages.use(mount(deps));
+  for (const mount of pageModules(deps.engine.registry)) pages.use(mount(deps));
   // A browser asking for a page nobody serves gets the console's 404; API clients keep problem+json.
   pages.get(/.*/, (req, _res, next) => next(req.accepts(['application/json', 'text/html']) === 'text/html' ? notFound() : undefined));
   pages.use(errorPages(deps));
 
   const r = Router();
   r.use('/assets', express.static(assetsDir(), { maxAge: '1h', index: false, fallthrough: false }));
-  r.use((req, res, next) => (NOT_CONSOLE.test(req.path) ? next() : pages(req, res, next)));
+  const packagePublic = packagePublicPath(deps.engine.registry);
+  r.use((req, res, next) => (NOT_CONSOLE.test(req.path) || packagePublic(req.path) ? next() : pages(req, res, next)));
   return r;
 }
 

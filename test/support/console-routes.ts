@@ -1,5 +1,6 @@
 import type { Router } from 'express';
-import { PAGES } from '../../src/web/router';
+import { pageModules } from '../../src/web/router';
+import { defaultRegistry } from '../../src/engine/registry';
 import type { WebDeps } from '../../src/web/deps';
 
 interface Layer {
@@ -9,7 +10,8 @@ interface Layer {
 }
 
 /**
- * Every "METHOD /path/:param" the console's page areas (PAGES in src/web/router.ts) serve, read
+ * Every "METHOD /path/:param" the console's page areas (PAGES in src/web/router.ts, and the
+ * workflow packages' console routes: pageModules) serve, read
  * from their Express router stacks, sorted. Middleware mounted at a path (the admin area's role
  * gate) is not a route; a router mounted at a path would hide its routes' full paths, so it fails
  * loudly instead of being skipped.
@@ -35,6 +37,6 @@ export function consoleRoutes(): string[] {
       }
     }
   };
-  for (const mount of PAGES) walk((mount(deps) as Router & { stack: Layer[] }).stack);
+  for (const mount of pageModules(defaultRegistry())) walk((mount(deps) as Router & { stack: Layer[] }).stack);
   return [...out].sort();
 }

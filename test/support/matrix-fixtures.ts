@@ -227,7 +227,7 @@ export async function matrixWriteState(app: TestApp): Promise<Record<string, unk
       (SELECT count(*)::int FROM audit_checkpoints) AS audit_checkpoints,
       (SELECT count(*)::int FROM attachments) AS attachments,
       (SELECT count(*)::int FROM documents) AS documents,
-      (SELECT count(*)::int FROM permit_registrations) AS permit_registrations,
+      (SELECT count(*)::int FROM tracking_registrations) AS tracking_registrations,
       (SELECT count(*)::int FROM api_tokens WHERE revoked_at IS NULL) AS live_tokens,
       (SELECT ${digest(`string_agg(fiscal_year || ' ' || org_id || ' ' || amount, ',' ORDER BY fiscal_year, org_id)`)} FROM ceilings) AS ceiling_amounts,
       (SELECT ${digest(`string_agg("date" || ' ' || name, ',' ORDER BY "date")`)} FROM holidays) AS holidays,

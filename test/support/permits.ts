@@ -37,7 +37,7 @@ export async function firePermitSteps(app: TestApp, id: string, steps: PermitSte
 /** writeCounts plus the tables a permit request may touch. */
 export async function permitWriteCounts(db: Db): Promise<Record<string, number>> {
   const out = await writeCounts(db);
-  for (const table of ['permit_registrations', 'permit_status_failures', 'documents', 'void_document_numbers'] as const) {
+  for (const table of ['tracking_registrations', 'tracking_failures', 'documents', 'void_document_numbers'] as const) {
     const r = await db.kysely.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     out[table] = Number(r.n);
   }

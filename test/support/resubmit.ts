@@ -9,7 +9,7 @@ import type { Db } from '../../src/db/connect';
  * tokens revoked). One-time notices and sessions are left out: showing a notice deletes it.
  */
 export async function consoleWrites(db: Db): Promise<Record<string, string>> {
-  const tables = ['workflow_instances', 'audit_events', 'documents', 'permit_registrations', 'deadlines', 'users', 'user_roles', 'people_events',
+  const tables = ['workflow_instances', 'audit_events', 'documents', 'tracking_registrations', 'deadlines', 'users', 'user_roles', 'people_events',
     'orgs', 'org_events', 'delegations', 'holidays', 'idempotency_keys', 'api_tokens'];
   const out: Record<string, string> = {};
   for (const t of tables) out[t] = String((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(t)}`.execute(db.kysely)).rows[0]!.n);

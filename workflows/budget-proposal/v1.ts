@@ -37,7 +37,7 @@ export const machine = setup({
     draft: {
       on: {
         update: { actions: 'replaceData', meta: { ...planner, task: false, replacesData: true } },
-        submit: { target: 'opd_review', actions: 'recordSubmitter', meta: { ...planner, task: true, document: { title: 'Surat Pengantar RKA' } } },
+        submit: { target: 'opd_review', actions: 'recordSubmitter', meta: { ...planner, task: true, submits: true, document: { title: 'Surat Pengantar RKA' } } },
       },
     },
     opd_review: {

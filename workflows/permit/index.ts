@@ -2,8 +2,15 @@ import type { WorkflowPackage } from '../../src/engine/package';
 import { permitV1 } from './v1';
 import { permitListing } from './listing';
 import { permitDemo, seedPermits } from './demo';
+import { permitRoutes } from './routes';
+import { permitOpenApi } from './openapi';
+import { receiptSection } from './console';
 
-/** The permit workflow as one package: its versions, roles, labels and list page. */
+/**
+ * The permit workflow as one package: its versions, roles, labels and list page, its numbers (the
+ * registration number a core tracking number, ./numbers.ts), the applicant's public status, the
+ * front desk's receipt (API, console section and page) and their OpenAPI paths.
+ */
 export const permitPackage: WorkflowPackage = {
   name: 'permit',
   title: { id: 'Permohonan izin', en: 'Permit application' },
@@ -62,6 +69,9 @@ export const permitPackage: WorkflowPackage = {
   listing: permitListing,
   demo: permitDemo,
   seed: seedPermits,
+  routes: permitRoutes,
+  instanceSection: receiptSection,
+  openapi: permitOpenApi,
 };
 
 export default permitPackage;

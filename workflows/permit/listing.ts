@@ -9,5 +9,5 @@ export const permitListing: WorkflowListing = {
     en: "Registration or permit number, the applicant's NIK or NIB, document number, or words of the title",
   },
   exactData: [['applicant', 'nik'], ['applicant', 'nib'], ['permitNumber']],
-  numberTables: [{ table: 'permit_registrations', column: 'registration_number' }],
+  numberTables: [{ table: 'tracking_registrations', column: 'registration_number' }],
 };

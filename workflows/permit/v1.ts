@@ -3,8 +3,8 @@ import schema from '../../schemas/permit/v1.schema.json';
 import type { DataProblem, NormalizedData, Step, WorkflowDefinition } from '../../src/engine/definition';
 import { formatRupiah } from '../../src/documents/format';
 import { quantityProblem } from '../../src/engine/money';
-import { registerPermit, takePermitNumber } from '../../src/permits/numbers';
-import { PIN_DIGITS } from '../../src/permits/pin';
+import { registerPermit, takePermitNumber } from './numbers';
+import { PIN_DIGITS } from '../../src/tracking/pin';
 import { withProperties } from '../../src/engine/stored-schema';
 import { stepsOf } from '../../src/engine/steps';
 
@@ -159,7 +159,7 @@ const storedSchema = withProperties(schema, {
   permitNumber: { type: 'string', description: 'SK Izin number, stamped when the permit head signs' },
 });
 
-/** The registration receipt (src/permits/numbers.ts), shown once. */
+/** The registration receipt (./numbers.ts, a core tracking number), shown once. */
 const receiptSchema = {
   type: 'object', required: ['registrationNumber', 'pin', 'registeredAt'], additionalProperties: false,
   properties: {

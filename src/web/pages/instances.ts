@@ -20,7 +20,7 @@ import { commentErrorText, MAX_COMMENT_LENGTH, typedComment } from '../comment-f
 import { IdempotencyRace } from '../../engine/engine';
 import { earlierResult, engineOnce, formScope, formTokenField, sendAgain, submittedFormToken } from '../form-token';
 import { takeNotice } from '../notices';
-import { receiptSection, type ReceiptState } from './receipt';
+import type { InstanceSectionInput } from '../../engine/package';
 
 /** Every transition of an instance (the history API pages by 200). */
 async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryItem[]> {
@@ -72,14 +72,21 @@ ${plain.length ? html`<form method="post" action="/instances/${row.id}/events" c
 </form>` : ''}`;
 }
 
-/** Sends the instance page; `state` keeps a refused action's input and says why it was refused. */
+/** What the instance page hands its workflow package's section (src/engine/package.ts `instanceSection`). */
+export type SectionState = Pick<InstanceSectionInput, 'created' | 'typed' | 'error'>;
+
+/**
+ * Sends the instance page; `state` keeps a refused action's input and says why it was refused,
+ * `section` what the workflow package's own section shows (a refused form of it, once a receipt).
+ */
 export async function renderInstance(
-  deps: WebDeps, res: Response, actor: Actor, id: string, state: ActionState = {}, status = 200, notice?: Notice, receipt: ReceiptState = {},
+  deps: WebDeps, res: Response, actor: Actor, id: string, state: ActionState = {}, status = 200, notice?: Notice, section: SectionState = {},
 ): Promise<void> {
   const ctx = ctxOf(res);
   const { t } = ctx;
   const { row, def, view } = await deps.engine.get(actor, id);
-  const [history, docs, orgs, receiptPart] = await Promise.all([
+  const pkg = deps.engine.registry.package(row.workflow);
+  const [history, docs, orgs, sectionPart] = await Promise.all([
     fullHistory(deps.db, row.id),
     deps.db.selectFrom('documents').select(['id', 'seq', 'number', 'title', 'stage', 'signer_name', 'created_at'])
       // Whether a checkpoint covers the document's leaf yet: only then is there an evidence bundle to download.
@@ -87,7 +94,7 @@ export async function renderInstance(
         AND l.idx < (SELECT coalesce(max(size), 0) FROM log_checkpoints))`.as('logged'))
       .where('instance_id', '=', row.id).orderBy('seq').execute(),
     orgNames(deps.db, [row.org_id]),
-    receiptSection(deps, ctx, actor, row.id, receipt),
+    pkg?.instanceSection ? pkg.instanceSection(deps, { ctx, actor, instanceId: row.id, ...section }) : html``,
   ]);
   const names = await userNames(deps.db, history.map((h) => h.actor));
   const stateLabel = (s: string) => ctx.state(row.workflow, s);
@@ -112,7 +119,7 @@ export async function renderInstance(
   ${row.total !== null ? html`<div><dt>${t('col.amount')}</dt><dd>${rupiah(row.total)}</dd></div>` : ''}
   <div><dt>${t('instance.version')}</dt><dd>${row.version}</dd></div>
 </dl>
-${receiptPart}
+${sectionPart}
 <section aria-labelledby="h-actions"><h2 id="h-actions">${t('instance.actions')}</h2>
 ${actionsView(ctx, def, row, view.allowedEvents, state)}
 </section>
@@ -150,12 +157,12 @@ export function instancePages(deps: WebDeps): Router {
     const actor = userOf(res);
     const ctx = ctxOf(res);
     const done = typeof req.query.done === 'string' ? req.query.done : undefined;
-    // What the creating form left to be shown once (a registration's PIN), for this session only.
+    // What the creating form left to be shown once (a receipt with a PIN), for this session only.
     const left = await takeNotice(deps.db, req, res, `/instances/${req.params.id}`);
-    const receipt = left?.receipt as Record<string, unknown> | undefined;
+    const created = left?.receipt && typeof left.receipt === 'object' ? left.receipt as Record<string, unknown> : undefined;
     // The event's label is its workflow's: known once the instance is loaded.
     const message = done === 'create' ? ctx.t('instance.created') : done ? (workflow: string) => ctx.t('instance.done', { event: ctx.event(workflow, done) }) : undefined;
-    await renderInstance(deps, res, actor, req.params.id, {}, 200, message, { pin: typeof receipt?.pin === 'string' ? receipt.pin : undefined });
+    await renderInstance(deps, res, actor, req.params.id, {}, 200, message, { created });
   });
 
   // The language switch on a refused action's page links here: show the instance again.

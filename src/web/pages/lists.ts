@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { listInstances, type ListFilters, type Page } from '../../engine/read';
-import { listingOf, LISTINGS } from '../../engine/listing';
+import { listingOf, listings } from '../../engine/listing';
 import type { InstanceView } from '../../engine/view';
 import { GrmsError, notFound } from '../../errors';
 import { hasRole } from '../../auth/roles';
@@ -108,7 +108,7 @@ export function listPages(deps: WebDeps): Router {
     const ctx = ctxOf(res);
     const { t } = ctx;
     if (workflow !== undefined && !deps.engine.registry.latest(workflow)) throw notFound();
-    const listing = workflow ? listingOf(workflow) : undefined;
+    const listing = workflow ? listingOf(workflow, deps.engine.registry) : undefined;
     const filters = filtersOf(req);
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
     // 25 a page unless the link asks for another size (1..200, as the API).
@@ -137,7 +137,7 @@ export function listPages(deps: WebDeps): Router {
       title,
       body: html`<nav aria-label="${t('list.tabs')}"><ul class="tabs">
   ${tab(undefined, t('list.all'))}
-  ${LISTINGS.filter((l) => workflows.has(l.workflow)).map((l) => tab(l.workflow, l.title[ctx.lang]))}
+  ${listings(deps.engine.registry).filter((l) => workflows.has(l.workflow)).map((l) => tab(l.workflow, l.title[ctx.lang]))}
 </ul></nav>
 <form method="get" action="${here}" class="filters" aria-label="${t('list.filters')}" novalidate>
 ${inputField(ctx, { id: 'list-q', name: 'q', label: t('list.q'), value: filters.q, error: e('q'), hint: listing ? listing.searchHint[ctx.lang] : t('list.qHint'), attrs: html` maxlength="100" autocomplete="off"` })}

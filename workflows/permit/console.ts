@@ -1,48 +1,40 @@
 import { Router } from 'express';
-import type { Actor } from '../../auth/roles';
-import { hasRole } from '../../auth/roles';
-import { GrmsError } from '../../errors';
-import { permitReceiptPdf, receiptFilename, registrationOf } from '../../permits/receipt';
-import { html, type SafeHtml } from '../html';
-import { ctxOf, userWithRole, type WebContext } from '../context';
-import { csrfField } from '../layout';
-import type { WebDeps } from '../deps';
-import { when } from '../format';
-import { inputField } from '../form-fields';
-import { renderInstance } from './instances';
+import { hasRole } from '../../src/auth/roles';
+import { GrmsError } from '../../src/errors';
+import type { InstanceSectionInput } from '../../src/engine/package';
+import { trackingOf } from '../../src/tracking/register';
+import { html, type SafeHtml } from '../../src/web/html';
+import { ctxOf, userWithRole } from '../../src/web/context';
+import { csrfField } from '../../src/web/layout';
+import type { WebDeps } from '../../src/web/deps';
+import { when } from '../../src/web/format';
+import { inputField } from '../../src/web/form-fields';
+import { renderInstance } from '../../src/web/pages/instances';
+import { permitReceiptPdf, receiptFilename } from './receipt';
 
 /**
  * The permit registration's receipt on its instance page, for the front desk: the registration
  * number, the PIN on the one page that shows it (right after registering; never again, it is not
- * stored), and "Cetak tanda terima", which prints the seal-signed tanda terima (src/permits/receipt.ts)
+ * stored), and "Cetak tanda terima", which prints the seal-signed tanda terima (./receipt.ts)
  * with the PIN carried in the form's body. Later, the applicant's PIN typed in prints it again.
- * Permit knowledge: it moves to the permit's workflow package when packages exist.
  */
-export interface ReceiptState {
-  /** The PIN shown once, right after registering. */
-  pin?: string;
-  /** A refused print: the PIN typed and why. */
-  typed?: string;
-  error?: string;
-}
-
-/** The receipt section of a permit instance's page, or nothing (other workflows, other roles). */
-export async function receiptSection(deps: WebDeps, ctx: WebContext, actor: Actor, instanceId: string, state: ReceiptState): Promise<SafeHtml> {
+export async function receiptSection(deps: WebDeps, { ctx, actor, instanceId, created, typed, error }: InstanceSectionInput): Promise<SafeHtml> {
   if (!hasRole(actor, 'frontdesk')) return html``;
-  const reg = await registrationOf(deps.db, instanceId);
+  const reg = await trackingOf(deps.db, instanceId);
   if (!reg) return html``;
   const { t } = ctx;
+  const pin = typeof created?.pin === 'string' ? created.pin : undefined;
   return html`<section aria-labelledby="h-receipt" class="receipt"><h2 id="h-receipt">${t('receipt.title')}</h2>
 <dl class="summary">
   <div><dt>${ctx.field('registrationNumber')}</dt><dd id="receipt-number">${reg.registrationNumber}</dd></div>
   <div><dt>${ctx.field('registeredAt')}</dt><dd>${when(reg.registeredAt, ctx.timezone)}</dd></div>
-  ${state.pin ? html`<div><dt>${ctx.field('pin')}</dt><dd><code class="secret" id="receipt-pin">${state.pin}</code></dd></div>` : ''}
+  ${pin ? html`<div><dt>${ctx.field('pin')}</dt><dd><code class="secret" id="receipt-pin">${pin}</code></dd></div>` : ''}
 </dl>
-<p>${state.pin ? t('receipt.pinOnce') : t('receipt.pinGone')}</p>
+<p>${pin ? t('receipt.pinOnce') : t('receipt.pinGone')}</p>
 <form method="post" action="/instances/${instanceId}/receipt.pdf" class="narrow" novalidate>
 ${csrfField(ctx)}
-${state.pin ? html`<input type="hidden" name="pin" value="${state.pin}">` : inputField(ctx, {
-    id: 'receipt-pin-input', name: 'pin', label: 'PIN', value: state.typed, error: state.error, required: true,
+${pin ? html`<input type="hidden" name="pin" value="${pin}">` : inputField(ctx, {
+    id: 'receipt-pin-input', name: 'pin', label: 'PIN', value: typed, error, required: true,
     attrs: html` inputmode="numeric" autocomplete="off" maxlength="20"`,
   })}
 <button type="submit">${t('receipt.print')}</button>
@@ -56,7 +48,7 @@ export function receiptPages(deps: WebDeps): Router {
   r.post('/instances/:id/receipt.pdf', async (req, res) => {
     const actor = userWithRole(res, 'frontdesk');
     const { row } = await deps.engine.get(actor, req.params.id);
-    const reg = await registrationOf(deps.db, row.id);
+    const reg = row.workflow === 'permit' ? await trackingOf(deps.db, row.id) : undefined;
     const typed = typeof (req.body as Record<string, unknown>).pin === 'string' ? ((req.body as Record<string, unknown>).pin as string).replace(/\s/g, '') : '';
     try {
       if (!reg) throw new GrmsError('NOT_FOUND', 404, 'not-found', 'Not found', 'This instance has no permit registration');

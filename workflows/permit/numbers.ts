@@ -1,15 +1,16 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { localYear } from '../sla/calendar';
-import type { Database, InstanceRow } from '../db/types';
-import type { WorkflowInstant } from '../engine/definition';
-import { formatDocumentNumber } from '../documents/numbers';
-import { generatePin, hashPin } from './pin';
+import { localYear } from '../../src/sla/calendar';
+import type { Database, InstanceRow } from '../../src/db/types';
+import type { WorkflowInstant } from '../../src/engine/definition';
+import { formatDocumentNumber } from '../../src/documents/numbers';
+import { issueTracking, type TrackingReceipt } from '../../src/tracking/register';
 
 /**
  * Numbers of a permit application (terminology: DPMPTSP = the one-stop permit office; SK Izin =
  * the permit decree):
  * - registration number `REG/DPMPTSP/2026/000123`, given at registration and printed on the
- *   receipt (tanda terima) with the applicant's PIN;
+ *   receipt (tanda terima) with the applicant's PIN: the core's tracking number (src/tracking),
+ *   in this format;
  * - permit number `503/0007/DPMPTSP/2026`, given when the SK Izin is signed; it is the SK Izin's
  *   document number (503 = permits in the archive classification (≈), kept in the workflow).
  * Both come from sequences that never restart, so no number is ever reused; the year is the
@@ -30,27 +31,15 @@ export function formatRegistrationNumber(orgCode: string, year: number, seq: num
   return `REG/${orgCode}/${year}/${String(seq).padStart(6, '0')}`;
 }
 
-async function next(db: Kysely<Database> | Transaction<Database>, sequence: 'permit_registration_seq' | 'permit_number_seq'): Promise<number> {
-  const r = await sql<{ n: string | number }>`SELECT nextval(${sequence}::regclass) AS n`.execute(db);
-  return Number(r.rows[0]!.n);
-}
-
-export interface Receipt {
-  registrationNumber: string;
-  /** Shown once; only its hash is stored. */
-  pin: string;
-  registeredAt: string;
-}
+export type Receipt = TrackingReceipt;
 
 /** Registers a new permit application inside its creating transaction; returns the receipt. */
 export async function registerPermit(trx: Transaction<Database>, row: InstanceRow, at: WorkflowInstant): Promise<Receipt> {
-  const registrationNumber = formatRegistrationNumber(orgCodeOf(row.org_id), yearOf(at), await next(trx, 'permit_registration_seq'));
-  const pin = generatePin();
-  await trx.insertInto('permit_registrations').values({ instance_id: row.id, registration_number: registrationNumber, pin_hash: await hashPin(pin) }).execute();
-  return { registrationNumber, pin, registeredAt: row.created_at.toISOString() };
+  return issueTracking(trx, row, (seq) => formatRegistrationNumber(orgCodeOf(row.org_id), yearOf(at), seq));
 }
 
 /** The next permit number of the permit's OPD, e.g. 503/0007/DPMPTSP/2026. */
 export async function takePermitNumber(db: Kysely<Database>, row: InstanceRow, at: WorkflowInstant, classification: string): Promise<string> {
-  return formatDocumentNumber(classification, await next(db, 'permit_number_seq'), orgCodeOf(row.org_id), yearOf(at));
+  const r = await sql<{ n: string | number }>`SELECT nextval('permit_number_seq') AS n`.execute(db);
+  return formatDocumentNumber(classification, Number(r.rows[0]!.n), orgCodeOf(row.org_id), yearOf(at));
 }

@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/types';
-import type { Actor } from '../auth/roles';
-import type { Engine } from '../engine/engine';
-import type { DocumentAuthority } from '../documents/authority';
-import type { DocumentPool } from '../documents/pool';
-import type { DocumentContent } from '../documents/content';
-import { GrmsError } from '../errors';
+import type { Database } from '../../src/db/types';
+import type { Actor } from '../../src/auth/roles';
+import type { Engine } from '../../src/engine/engine';
+import type { DocumentAuthority } from '../../src/documents/authority';
+import type { DocumentPool } from '../../src/documents/pool';
+import type { DocumentContent } from '../../src/documents/content';
+import { GrmsError } from '../../src/errors';
 import { heldPermitStatus } from './status';
 
 export interface ReceiptDeps {
@@ -31,8 +31,8 @@ export async function permitReceiptPdf(deps: ReceiptDeps, actor: Actor, q: { reg
     throw err;
   });
   const status = await heldPermitStatus(db, { registrationNumber: q.registrationNumber, pin: q.pin }, holds);
-  const reg = await db.selectFrom('permit_registrations').innerJoin('workflow_instances as w', 'w.id', 'permit_registrations.instance_id')
-    .select(['w.id', 'w.title', 'w.data', 'w.org_id']).where('permit_registrations.registration_number', '=', status.registrationNumber).executeTakeFirstOrThrow();
+  const reg = await db.selectFrom('tracking_registrations as r').innerJoin('workflow_instances as w', 'w.id', 'r.instance_id')
+    .select(['w.id', 'w.title', 'w.data', 'w.org_id']).where('r.registration_number', '=', status.registrationNumber).executeTakeFirstOrThrow();
   const org = await db.selectFrom('orgs').select('name').where('id', '=', reg.org_id).executeTakeFirstOrThrow();
   const applicant = (reg.data.applicant ?? {}) as Record<string, unknown>;
   const statusUrl = `${publicUrl}/permits/status`;
@@ -56,10 +56,4 @@ export async function permitReceiptPdf(deps: ReceiptDeps, actor: Actor, q: { reg
 /** `tanda-terima-REG-….pdf` */
 export function receiptFilename(registrationNumber: string): string {
   return `tanda-terima-${registrationNumber.replace(/[^A-Za-z0-9.-]/g, '-')}.pdf`;
-}
-
-/** The registration of a permit instance (number and time), or undefined for any other instance. */
-export async function registrationOf(db: Kysely<Database>, instanceId: string): Promise<{ registrationNumber: string; registeredAt: Date } | undefined> {
-  const row = await db.selectFrom('permit_registrations').select(['registration_number', 'created_at']).where('instance_id', '=', instanceId).executeTakeFirst();
-  return row && { registrationNumber: row.registration_number, registeredAt: row.created_at };
 }

@@ -2,9 +2,9 @@ import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 
 /**
- * Applicant PINs: random decimal digits, shown once on the registration receipt, stored only as a
+ * Tracking PINs: random decimal digits, shown once on the registration receipt, stored only as a
  * scrypt hash. A PIN has little entropy (10^8), so the hash is deliberately slow and salted, and
- * online guessing is stopped by the rate limit in ./status.
+ * online guessing is stopped by the rate limit in ./lookup.
  */
 export const PIN_DIGITS = 8;
 

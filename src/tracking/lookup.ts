@@ -1,23 +1,23 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import { badRequest, GrmsError, type FieldProblem } from '../errors';
-import { PERMIT_TYPES, PUBLIC_STAGES } from '../../workflows/permit/v1';
 import { verifyPin } from './pin';
 
 /**
- * The public status of a permit application, for the applicant holding the registration number
- * and PIN of the receipt (no login). It shows the stage, dates and the permit number: never
- * comments, data or the names of officials. Wrong PINs are limited per registration number and
- * per client address, counted in the database so every API process sees the same failures.
+ * Looking an instance up by its tracking number and PIN (./register.ts), for whoever holds the
+ * receipt (no login). What the lookup gives is the instance's state and dates, never its history;
+ * what of it is shown is the workflow's choice (its public status route). Wrong PINs are limited
+ * per registration number and per client address, counted in the database so every API process
+ * sees the same failures.
  */
-export interface StatusLimits {
+export interface TrackingLimits {
   perRegistration: number;
   perClient: number;
   windowSeconds: number;
 }
 
 /** 5 wrong PINs per registration number, 20 per client address, per 15 minutes. */
-export const STATUS_LIMITS: StatusLimits = Object.freeze({ perRegistration: 5, perClient: 20, windowSeconds: 15 * 60 });
+export const TRACKING_LIMITS: TrackingLimits = Object.freeze({ perRegistration: 5, perClient: 20, windowSeconds: 15 * 60 });
 
 export class TooManyAttempts extends GrmsError {
   constructor(readonly retryAfterSeconds: number) {
@@ -26,28 +26,29 @@ export class TooManyAttempts extends GrmsError {
 }
 
 /** One answer for an unknown registration number and a wrong PIN: nothing to enumerate. */
-export const statusNotFound = () =>
+export const trackingNotFound = () =>
   new GrmsError('NOT_FOUND', 404, 'not-found', 'Not found', 'No application matches this registration number and PIN');
 
-export interface PublicPermitStatus {
+/** What a lookup found: the instance as far as a status page may need it. */
+export interface TrackedInstance {
   registrationNumber: string;
-  permitType: { code: string; label: string };
-  stage: { code: string; label: string; final: boolean };
+  instanceId: string;
+  state: string;
+  data: Record<string, unknown>;
   registeredAt: string;
   lastChangeAt: string;
   /** The SLA due date when the deadlines module has one; null otherwise. */
   dueDate: string | null;
-  permitNumber: string | null;
 }
 
-export interface StatusQuery {
+export interface TrackingQuery {
   registrationNumber: unknown;
   pin: unknown;
   clientIp: string;
 }
 
 /** The registration number (upper-cased) and PIN, or a 400 naming what is missing. */
-export function parseStatusQuery(q: { registrationNumber: unknown; pin: unknown }): { registration: string; pin: string } {
+export function parseTrackingQuery(q: { registrationNumber: unknown; pin: unknown }): { registration: string; pin: string } {
   const problems: FieldProblem[] = [];
   const text = (v: unknown, path: string, max: number) => {
     if (typeof v !== 'string' || v.trim() === '' || v.length > max || !v.isWellFormed() || v.includes('\u0000')) {
@@ -62,19 +63,17 @@ export function parseStatusQuery(q: { registrationNumber: unknown; pin: unknown 
   return { registration, pin };
 }
 
-const FINAL = new Set(['issued', 'rejected']);
-
 /**
- * Looks an application up by registration number and PIN. Every lookup first records an attempt
- * and counts the attempts of the window including its own, so concurrent guesses cannot slip past
- * the limit; the record is removed again unless the PIN was wrong.
+ * Looks an instance of `workflow` up by registration number and PIN. Every lookup first records an
+ * attempt and counts the attempts of the window including its own, so concurrent guesses cannot
+ * slip past the limit; the record is removed again unless the PIN was wrong.
  */
-export async function publicPermitStatus(db: Kysely<Database>, q: StatusQuery, limits: StatusLimits = STATUS_LIMITS): Promise<PublicPermitStatus> {
-  const { registration, pin } = parseStatusQuery(q);
+export async function publicLookup(db: Kysely<Database>, workflow: string, q: TrackingQuery, limits: TrackingLimits = TRACKING_LIMITS): Promise<TrackedInstance> {
+  const { registration, pin } = parseTrackingQuery(q);
   const clientIp = q.clientIp.slice(0, 100);
-  const attempt = await db.insertInto('permit_status_failures').values({ registration_number: registration, client_ip: clientIp })
+  const attempt = await db.insertInto('tracking_failures').values({ registration_number: registration, client_ip: clientIp })
     .returning('id').executeTakeFirstOrThrow();
-  const forget = () => db.deleteFrom('permit_status_failures').where('id', '=', attempt.id).execute();
+  const forget = () => db.deleteFrom('tracking_failures').where('id', '=', attempt.id).execute();
   const window = sql`now() - make_interval(secs => ${limits.windowSeconds})`;
   const seconds = (oldest: unknown) => sql<number>`ceil(extract(epoch FROM ${oldest} + make_interval(secs => ${limits.windowSeconds}) - now()))`;
   const counts = (await sql<{ reg: string | number; ip: string | number; reg_wait: number | null; ip_wait: number | null }>`
@@ -82,7 +81,7 @@ export async function publicPermitStatus(db: Kysely<Database>, q: StatusQuery, l
            count(*) FILTER (WHERE client_ip = ${clientIp}) AS ip,
            ${seconds(sql`min(created_at) FILTER (WHERE registration_number = ${registration})`)} AS reg_wait,
            ${seconds(sql`min(created_at) FILTER (WHERE client_ip = ${clientIp})`)} AS ip_wait
-      FROM permit_status_failures
+      FROM tracking_failures
      WHERE created_at > ${window} AND (registration_number = ${registration} OR client_ip = ${clientIp})`.execute(db)).rows[0]!;
   const waits: number[] = [];
   if (Number(counts.reg) > limits.perRegistration) waits.push(Number(counts.reg_wait ?? limits.windowSeconds));
@@ -92,51 +91,49 @@ export async function publicPermitStatus(db: Kysely<Database>, q: StatusQuery, l
     throw new TooManyAttempts(Math.max(1, ...waits));
   }
 
-  const found = await findRegistration(db, registration);
+  const found = await findRegistration(db, workflow, registration);
   // The hash is checked (against a dummy when the number is unknown) in constant time either way.
   if (!(await verifyPin(pin, found?.pin_hash)) || !found) {
-    await db.deleteFrom('permit_status_failures').where('created_at', '<', sql<Date>`now() - interval '1 day'`).execute();
-    throw statusNotFound();
+    await db.deleteFrom('tracking_failures').where('created_at', '<', sql<Date>`now() - interval '1 day'`).execute();
+    throw trackingNotFound();
   }
   await forget();
-  return statusOf(db, found);
+  return trackedOf(db, found);
 }
 
 /**
- * The status for an official who holds the application (`holds` says whether the caller may read
- * its instance: the front desk printing the receipt). The PIN is checked, but neither counted nor
- * limited: an applicant's limit, run up by strangers guessing, must not stop the office that holds
- * the file, and its typing errors must not lock the applicant out. Unknown, not held and wrong PIN
- * get the same 404.
+ * The lookup for an official who holds the instance (`holds` says whether the caller may read it:
+ * the desk printing a receipt). The PIN is checked, but neither counted nor limited: an applicant's
+ * limit, run up by strangers guessing, must not stop the office that holds the file, and its typing
+ * errors must not lock the applicant out. Unknown, not held and wrong PIN get the same 404.
  */
-export async function heldPermitStatus(
-  db: Kysely<Database>, q: { registrationNumber: unknown; pin: unknown }, holds: (instanceId: string) => Promise<boolean>,
-): Promise<PublicPermitStatus> {
-  const { registration, pin } = parseStatusQuery(q);
-  const found = await findRegistration(db, registration);
+export async function heldLookup(
+  db: Kysely<Database>, workflow: string, q: { registrationNumber: unknown; pin: unknown }, holds: (instanceId: string) => Promise<boolean>,
+): Promise<TrackedInstance> {
+  const { registration, pin } = parseTrackingQuery(q);
+  const found = await findRegistration(db, workflow, registration);
   const held = found ? await holds(found.id) : false;
-  if (!(await verifyPin(pin, held ? found?.pin_hash : undefined)) || !found || !held) throw statusNotFound();
-  return statusOf(db, found);
+  if (!(await verifyPin(pin, held ? found?.pin_hash : undefined)) || !found || !held) throw trackingNotFound();
+  return trackedOf(db, found);
 }
 
 type Registration = NonNullable<Awaited<ReturnType<typeof findRegistration>>>;
 
-function findRegistration(db: Kysely<Database>, registration: string) {
-  return db.selectFrom('permit_registrations as r').innerJoin('workflow_instances as i', 'i.id', 'r.instance_id')
+function findRegistration(db: Kysely<Database>, workflow: string, registration: string) {
+  return db.selectFrom('tracking_registrations as r').innerJoin('workflow_instances as i', 'i.id', 'r.instance_id')
     .select(['r.registration_number', 'r.pin_hash', 'i.id', 'i.state', 'i.data', 'i.created_at', 'i.updated_at'])
-    .where('r.registration_number', '=', registration).executeTakeFirst();
+    .where('r.registration_number', '=', registration).where('i.workflow', '=', workflow).executeTakeFirst();
 }
 
-async function statusOf(db: Kysely<Database>, found: Registration): Promise<PublicPermitStatus> {
-  const type = String(found.data.permitType);
+async function trackedOf(db: Kysely<Database>, found: Registration): Promise<TrackedInstance> {
   return {
     registrationNumber: found.registration_number,
-    permitType: { code: type, label: PERMIT_TYPES[type] ?? type },
-    stage: { code: found.state, label: PUBLIC_STAGES[found.state] ?? found.state, final: FINAL.has(found.state) },
+    instanceId: found.id,
+    state: found.state,
+    data: found.data,
     registeredAt: found.created_at.toISOString(),
     lastChangeAt: found.updated_at.toISOString(),
     dueDate: await dueDateOf(db, found.id),
-    permitNumber: typeof found.data.permitNumber === 'string' ? found.data.permitNumber : null,
   };
 }
 
