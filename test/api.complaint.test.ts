@@ -10,7 +10,7 @@ import { loadActor } from '../src/auth/tokens';
 
 /**
  * The complaint workflow (workflows/complaint/), added as a package only, walked through the API on
- * both backends: the desk's verification (dismiss, ask the reporter, dispatch), the OPD liaison's
+ * both backends: the desk's desk_review (dismiss, ask the reporter, dispatch), the OPD liaison's
  * follow-up and signed answer letter, one objection, the SLA per category with escalation to the
  * head of the OPD the complaint names, and the timer that closes it when the reporter stays silent.
  * The workflow clock is set by the test and the scheduler is called explicitly.
@@ -69,23 +69,23 @@ describeBackends('complaints through the API', (kind) => {
     expect((await fire(DINKES, id, 'report_follow_up', { data: { text: 'Bukan kami' } })).status).toBe(404);
     expect((await fire(DESK, id, 'report_follow_up', { data: { text: 'Desk' } })).status).toBe(403);
     await ok(PUPR, id, 'report_follow_up', { data: { text: 'UPTD jalan meninjau lokasi.' } });
-    await ok(PUPR, id, 'answer', { data: { text: 'Lubang telah ditambal pada 3 Desember.' } });
-    const objected = await ok(DESK, id, 'object', { data: { reason: 'Tambalan sudah rusak lagi.' } });
-    expect(objected.body).toMatchObject({ state: 'answering', data: { objections: 1 } });
-    await ok(PUPR, id, 'answer', { data: { text: 'Jalan dilapis ulang seluruhnya pada 10 Desember.' } });
-    const second = await fire(DESK, id, 'object', { data: { reason: 'Masih belum rapi.' } });
+    await ok(PUPR, id, 'send_answer', { data: { text: 'Lubang telah ditambal pada 3 Desember.' } });
+    const objected = await ok(DESK, id, 'raise_objection', { data: { reason: 'Tambalan sudah rusak lagi.' } });
+    expect(objected.body).toMatchObject({ state: 'preparing_answer', data: { objections: 1 } });
+    await ok(PUPR, id, 'send_answer', { data: { text: 'Jalan dilapis ulang seluruhnya pada 10 Desember.' } });
+    const second = await fire(DESK, id, 'raise_objection', { data: { reason: 'Masih belum rapi.' } });
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ code: 'COMPLAINT_SECOND_OBJECTION' });
     expect((await ok(DESK, id, 'confirm')).body).toMatchObject({ state: 'resolved' });
-    expect((await history(id)).map((h) => h.event)).toEqual(['create', 'request_info', 'provide_info', 'dispatch', 'report_follow_up', 'answer', 'object', 'answer', 'confirm']);
+    expect((await history(id)).map((h) => h.event)).toEqual(['create', 'request_info', 'provide_info', 'dispatch', 'report_follow_up', 'send_answer', 'raise_objection', 'send_answer', 'confirm']);
 
     // The desk's request and disposition, and two signed answer letters (the first and the one after the objection).
     const docs = await documentsOf(id);
     expect(docs.map((d) => [d.event, d.title, d.signer.username])).toEqual([
       ['request_info', 'Surat Permintaan Keterangan Tambahan', DESK],
       ['dispatch', 'Lembar Disposisi Pengaduan', DESK],
-      ['answer', 'Surat Jawaban Pengaduan', PUPR],
-      ['answer', 'Surat Jawaban Pengaduan', PUPR],
+      ['send_answer', 'Surat Jawaban Pengaduan', PUPR],
+      ['send_answer', 'Surat Jawaban Pengaduan', PUPR],
     ]);
     for (const d of docs) expect(verifyPdf(await download(d.id), [ca])).toMatchObject({ valid: true });
   });
@@ -99,8 +99,8 @@ describeBackends('complaints through the API', (kind) => {
     const id = await file(pothole({ name: 'Yohanes Pranata' }, true));
     await ok(DESK, id, 'dispatch', { data: { opd: 'pupr' } });
     await ok(PUPR, id, 'report_follow_up', { data: { text: 'Catatan tindak lanjut.' } });
-    await ok(PUPR, id, 'answer', { data: { text: 'Perbaikan drainase selesai dikerjakan.' } });
-    const letter = (await documentsOf(id)).find((d) => d.event === 'answer')!;
+    await ok(PUPR, id, 'send_answer', { data: { text: 'Perbaikan drainase selesai dikerjakan.' } });
+    const letter = (await documentsOf(id)).find((d) => d.event === 'send_answer')!;
     const pdf = await download(letter.id);
     const text = pdftotext(pdf).replace(/\s+/g, ' ');
     expect(text).toContain('Surat Jawaban Pengaduan');
@@ -120,6 +120,16 @@ describeBackends('complaints through the API', (kind) => {
     expect((await fire(DESK, id, 'dispatch', { data: { opd: 'pupr' } })).status).toBe(409);
   });
 
+  test('filing gives a tracking number and a PIN once; only the PIN\'s hash is stored', async () => {
+    const res = await app.call(DESK, 'POST', '/api/v1/instances', { workflow: 'complaint', data: litter() });
+    expect(res.status).toBe(201);
+    expect(res.body.receipt).toMatchObject({ registrationNumber: expect.stringMatching(/^ADU\/\d{4}\/\d{6}$/), pin: expect.stringMatching(/^\d+$/) });
+    const row = await app.db.kysely.selectFrom('tracking_registrations').select(['registration_number', 'pin_hash']).where('instance_id', '=', res.body.id).executeTakeFirstOrThrow();
+    expect(row.registration_number).toBe(res.body.receipt.registrationNumber);
+    expect(row.pin_hash).not.toContain(res.body.receipt.pin);
+    expect((await app.call(DESK, 'GET', `/api/v1/instances/${res.body.id}`)).text).not.toContain(res.body.receipt.pin);
+  });
+
   test('an anonymous complaint stores no identity; a reporter with an anonymous complaint is refused', async () => {
     expect((await app.call(DESK, 'POST', '/api/v1/instances', { workflow: 'complaint', data: { ...pothole(), reporter: { name: 'X' } } })).status).toBe(422);
     expect((await app.call(DESK, 'POST', '/api/v1/instances', { workflow: 'complaint', data: { ...litter(), anonymous: false, reporter: undefined } })).status).toBe(422);
@@ -134,7 +144,7 @@ describeBackends('complaints through the API', (kind) => {
     now = wib('2026-12-01 09:00'); // Tuesday
     const road = await file(pothole({ name: 'Rina' }));
     const bins = await file(litter());
-    expect(await deadline(road)).toMatchObject({ state: 'verification', working_days: 3 });
+    expect(await deadline(road)).toMatchObject({ state: 'desk_review', working_days: 3 });
     for (const id of [road, bins]) {
       await ok(DESK, id, 'dispatch', { data: { opd: 'pupr' } });
       expect(await deadline(id)).toMatchObject({ state: 'follow_up', working_days: 5 });
@@ -149,10 +159,10 @@ describeBackends('complaints through the API', (kind) => {
     expect(await headInbox()).toEqual([expect.objectContaining({ id: road, escalated: true, overdue: true })]);
     await ok('kadis.pupr', road, 'report_follow_up', { data: { text: 'Kepala dinas menugaskan UPTD.' } });
     // The final answer's limit is the category's: 60 working days for infrastructure, 14 for cleanliness.
-    expect(await deadline(road)).toMatchObject({ state: 'answering', working_days: 60 });
-    expect(await deadline(bins)).toMatchObject({ state: 'answering', working_days: 14 });
+    expect(await deadline(road)).toMatchObject({ state: 'preparing_answer', working_days: 60 });
+    expect(await deadline(bins)).toMatchObject({ state: 'preparing_answer', working_days: 14 });
     // Silence: ten working days after the answer, the scheduler closes it as the system.
-    await ok(PUPR, bins, 'answer', { data: { text: 'Sampah sudah diangkut.' } });
+    await ok(PUPR, bins, 'send_answer', { data: { text: 'Sampah sudah diangkut.' } });
     expect(await deadline(bins)).toMatchObject({ state: 'awaiting_confirmation', working_days: 10 });
     now = wib('2026-12-31 09:00');
     await tick();
@@ -168,14 +178,14 @@ describeBackends('complaints through the API', (kind) => {
     const id = await file(litter());
     await ok(DESK, id, 'dispatch', { data: { opd: 'dinkes', answerDays: 30 } });
     await ok(DINKES, id, 'report_follow_up', { data: { text: 'Ditinjau.' } });
-    expect(await deadline(id)).toMatchObject({ state: 'answering', working_days: 30 });
+    expect(await deadline(id)).toMatchObject({ state: 'preparing_answer', working_days: 30 });
   });
 
   test('the demo data leaves complaints in several states, each reached through the engine', async () => {
     const before = new Set((await app.db.kysely.selectFrom('workflow_instances').select('id').where('workflow', '=', 'complaint').execute()).map((r) => r.id));
     await complaintPackage.seed!({ db: app.db.kysely, engine: app.engine, actor: async (u) => (await loadActor(app.db.kysely, u, app.engine.time))! });
     const seeded = (await app.db.kysely.selectFrom('workflow_instances').select(['id', 'state']).where('workflow', '=', 'complaint').execute()).filter((r) => !before.has(r.id));
-    expect(seeded.map((r) => r.state).sort()).toEqual(['awaiting_confirmation', 'awaiting_info', 'dismissed', 'follow_up', 'resolved', 'verification']);
+    expect(seeded.map((r) => r.state).sort()).toEqual(['awaiting_confirmation', 'awaiting_info', 'desk_review', 'dismissed', 'follow_up', 'resolved']);
   });
 
   test('the package brings its roles and labels in both languages for every state and event', () => {

@@ -84,7 +84,7 @@ async function walkEveryDocumentKind(app: TestApp): Promise<void> {
   const complaint = await fileComplaint(app, complaintData('kebersihan', 'Pasar Johar', 'Sampah menumpuk sejak seminggu.', { name: 'Siti Aminah' }));
   for (const [user, body] of [
     ['pengaduan.setda', { type: 'dispatch', data: { opd: 'pupr' } }], ['penghubung.pupr', { type: 'report_follow_up', data: { text: 'Ditinjau.' } }],
-    ['penghubung.pupr', { type: 'answer', data: { text: 'Sampah sudah diangkut.' } }],
+    ['penghubung.pupr', { type: 'send_answer', data: { text: 'Sampah sudah diangkut.' } }],
   ] as const) await fire(user, complaint, body);
   const dismissed = await fileComplaint(app, complaintData('lainnya', 'Kec. Tembalang', 'Pertanyaan tentang jadwal layanan.'));
   await fire('pengaduan.setda', dismissed, { type: 'request_info', comment: 'Layanan apa yang dimaksud?' });

@@ -59,8 +59,8 @@ describeBackends('complaints in the console', (kind) => {
     const followForm = await liaison.get(`/instances/${id}/events/report_follow_up`);
     expect(followForm.status).toBe(200);
     expect((await liaison.post(`/instances/${id}/events/report_follow_up`, { '/text': 'Saluran dibersihkan UPTD.', _comment: '', _version: versionOf(followForm.text), _action: 'save' }, followForm)).status).toBe(303);
-    const answerForm = await liaison.get(`/instances/${id}/events/answer`);
-    expect((await liaison.post(`/instances/${id}/events/answer`, { '/text': 'Drainase telah dinormalisasi.', _comment: '', _version: versionOf(answerForm.text), _action: 'save' }, answerForm)).status).toBe(303);
+    const answerForm = await liaison.get(`/instances/${id}/events/send_answer`);
+    expect((await liaison.post(`/instances/${id}/events/send_answer`, { '/text': 'Drainase telah dinormalisasi.', _comment: '', _version: versionOf(answerForm.text), _action: 'save' }, answerForm)).status).toBe(303);
 
     const done = await liaison.get(`/instances/${id}`);
     expect(done.text).toContain('Menunggu konfirmasi pelapor');

@@ -30,7 +30,7 @@ export async function seedComplaints({ engine, actor }: SeedContext): Promise<vo
   };
   const toPupr: [string, string, Record<string, unknown>] = ['pengaduan.setda', 'dispatch', { data: { opd: 'pupr' } }];
   const followUp: [string, string, Record<string, unknown>] = ['penghubung.pupr', 'report_follow_up', { data: { text: 'Tim UPTD jalan sudah meninjau lokasi; penambalan dijadwalkan.' } }];
-  const answer: [string, string, Record<string, unknown>] = ['penghubung.pupr', 'answer', { data: { text: 'Lubang jalan telah ditambal pada tanggal 3; terima kasih atas laporan Anda.' } }];
+  const answer: [string, string, Record<string, unknown>] = ['penghubung.pupr', 'send_answer', { data: { text: 'Lubang jalan telah ditambal pada tanggal 3; terima kasih atas laporan Anda.' } }];
   const pothole = (who?: { name: string; phone?: string }) => complaintData('infrastruktur', 'Jl. Fatmawati depan SMPN 15, Pedurungan', 'Lubang jalan besar membahayakan pengendara motor, sudah dua minggu belum diperbaiki.', who);
   // Waiting for the desk.
   await run(complaintData('kebersihan', 'Pasar Johar sisi timur', 'Sampah menumpuk di TPS sementara sejak seminggu dan berbau.', { name: 'Siti Aminah', phone: '081234567890' }), []);

@@ -4,6 +4,9 @@ import type { NormalizedData, Step, WorkflowDefinition } from '../../src/engine/
 import { GrmsError } from '../../src/errors';
 import { withProperties } from '../../src/engine/stored-schema';
 import { stepsOf } from '../../src/engine/steps';
+import { localYear } from '../../src/sla/calendar';
+import { issueTracking } from '../../src/tracking/register';
+import { PIN_DIGITS } from '../../src/tracking/pin';
 import { CATEGORIES, defaultAnswerDays } from './categories';
 
 /**
@@ -13,7 +16,7 @@ import { CATEGORIES, defaultAnswerDays } from './categories';
  * reports a follow-up and signs the final answer; a missed deadline there reaches the head of that
  * OPD. The citizen confirms or objects once; silence closes it.
  *
- * The reporter's own steps (provide_info, confirm, object) are recorded for now by the complaint
+ * The reporter's own steps (provide_info, confirm, raise_objection) are recorded for now by the complaint
  * desk of the office where the complaint was filed: the reply the reporter gave by phone, SMS or at
  * the desk.
  */
@@ -24,10 +27,10 @@ export const CLASSIFICATION = { complaint: '065' } as const;
 
 /** The stage a citizen sees on the public status page, per state. */
 export const PUBLIC_STAGES: Readonly<Record<string, string>> = {
-  verification: 'Pengaduan sedang diverifikasi',
+  desk_review: 'Pengaduan sedang diverifikasi',
   awaiting_info: 'Menunggu keterangan tambahan dari pelapor',
   follow_up: 'Ditindaklanjuti oleh OPD',
-  answering: 'OPD menyusun jawaban',
+  preparing_answer: 'OPD menyusun jawaban',
   awaiting_confirmation: 'Jawaban terkirim: menunggu konfirmasi pelapor',
   resolved: 'Selesai',
   closed_silent: 'Selesai (tanpa tanggapan pelapor)',
@@ -72,10 +75,10 @@ export const machine = setup({
   },
 }).createMachine({
   id: 'complaint',
-  initial: 'verification',
+  initial: 'desk_review',
   context: ({ input }) => ({ data: input.data }),
   states: {
-    verification: {
+    desk_review: {
       on: {
         dismiss: { target: 'dismissed', meta: { ...desk, requiresComment: true, document: doc('Surat Pemberitahuan Hasil Verifikasi Pengaduan', true) } },
         // The question to the reporter is the comment, sent as a letter the reporter keeps.
@@ -97,7 +100,7 @@ export const machine = setup({
     awaiting_info: {
       on: {
         provide_info: {
-          target: 'verification',
+          target: 'desk_review',
           actions: 'takeData',
           meta: {
             ...reporter,
@@ -109,15 +112,15 @@ export const machine = setup({
     follow_up: {
       on: {
         report_follow_up: {
-          target: 'answering',
+          target: 'preparing_answer',
           actions: 'takeData',
           meta: { ...opd, payload: { schema: defs.followUp, merge: (data, p) => ({ ...data, followUp: p.text }) } },
         },
       },
     },
-    answering: {
+    preparing_answer: {
       on: {
-        answer: {
+        send_answer: {
           target: 'awaiting_confirmation',
           actions: 'takeData',
           meta: {
@@ -131,8 +134,8 @@ export const machine = setup({
     awaiting_confirmation: {
       on: {
         confirm: { target: 'resolved', meta: reporter },
-        object: {
-          target: 'answering',
+        raise_objection: {
+          target: 'preparing_answer',
           actions: 'takeData',
           meta: {
             ...reporter,
@@ -193,6 +196,16 @@ const storedSchema = withProperties(schema, {
   objections: { type: 'integer', minimum: 1, maximum: 1, description: 'At most one objection is taken' },
 });
 
+/** The filing receipt: the core's tracking number in the complaint channel's format, and the PIN, shown once. */
+const receiptSchema = {
+  type: 'object', required: ['registrationNumber', 'pin', 'registeredAt'], additionalProperties: false,
+  properties: {
+    registrationNumber: { type: 'string', examples: ['ADU/2026/000042'] },
+    pin: { type: 'string', pattern: `^[0-9]{${PIN_DIGITS}}$`, description: 'Only its hash is stored' },
+    registeredAt: { type: 'string', format: 'date-time' },
+  },
+};
+
 export const complaintV1: WorkflowDefinition = {
   name: 'complaint',
   version: 1,
@@ -200,17 +213,20 @@ export const complaintV1: WorkflowDefinition = {
   machine,
   schema,
   storedSchema,
+  receiptSchema,
   creatorRoles: ['complaint_desk'],
   normalize,
-  // Working days (SP4N-LAPOR practice, Perpres 76/2013): verification 3, the OPD's follow-up 5,
+  // The reporter follows the complaint by this number and PIN (src/tracking).
+  onCreate: async (trx, { row, at }) => ({ ...(await issueTracking(trx, row, (seq) => `ADU/${localYear(at.instant, at.timeZone)}/${String(seq).padStart(6, '0')}`)) }),
+  // Working days (SP4N-LAPOR practice, Perpres 76/2013): desk_review 3, the OPD's follow-up 5,
   // the final answer per category (the data's answerDays), the reporter's confirmation 10, after
   // which silence closes the complaint. Asking the reporter for more stops the desk's clock: the
   // verification deadline starts again when the answer comes.
   sla: {
     states: {
-      verification: 3,
+      desk_review: 3,
       follow_up: 5,
-      answering: { days: { fromData: '/answerDays' } },
+      preparing_answer: { days: { fromData: '/answerDays' } },
       awaiting_confirmation: { days: 10, fire: 'close_silent' },
     },
   },
