@@ -141,7 +141,7 @@ const MATRIX: Record<string, Row> = {
   'POST /api/v1/delegations': { ...SIGNED_IN, except: { auditor: 'deny' } },
 
   // Instances: created by the workflow's creator role, at the creator's OPD.
-  'POST /api/v1/instances': allowOnly(['planner', 'frontdesk', 'ppk'], { body: (c: CellContext) => ({ workflow: c.workflow, data: {} }) }),
+  'POST /api/v1/instances': allowOnly(['planner', 'frontdesk', 'ppk', 'complaint_desk'], { body: (c: CellContext) => ({ workflow: c.workflow, data: {} }) }),
   'GET /api/v1/instances/{id}': { anonymous: 'unauth', roles: READ },
   'GET /api/v1/instances/{id}/history': { anonymous: 'unauth', roles: READ },
   'GET /api/v1/instances/{id}/documents': { anonymous: 'unauth', roles: READ },
@@ -194,7 +194,7 @@ const MATRIX: Record<string, Row> = {
   'POST /api/v1/permits/receipt.pdf': allowOnly(['frontdesk']),
 };
 
-const WORKFLOW: Record<Target, string> = { proposal: 'budget-proposal', permit: 'permit', contract: 'procurement-delivery' };
+const WORKFLOW: Record<Target, string> = { proposal: 'budget-proposal', permit: 'permit', contract: 'procurement-delivery', complaint: 'complaint', dispatched: 'complaint' };
 
 /**
  * Who reads each workflow's instances, whatever their own workflow: any role held at the owning
@@ -206,6 +206,8 @@ const READERS: Record<Target, Row> = {
   proposal: { anonymous: 'unauth', roles: READ, except: { bud: 'hidden' } },
   permit: { anonymous: 'unauth', roles: READ, except: { bud: 'hidden' } },
   contract: { anonymous: 'unauth', roles: READ },
+  complaint: { anonymous: 'unauth', roles: READ, except: { bud: 'hidden' } },
+  dispatched: { anonymous: 'unauth', roles: READ, except: { bud: 'hidden' } },
 };
 
 /**

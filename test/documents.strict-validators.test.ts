@@ -10,6 +10,7 @@ import {
   signedRevision, signerCertificateOf,
 } from './support/pdf-tools';
 import { startTestTsa, type TestTsa } from './support/tsa';
+import { complaintData, fileComplaint } from './support/complaints';
 import { defaultRegistry } from '../src/engine/registry';
 import { EXT, certParts, crlUrlsOf, derToPem, pemToDer } from '../src/documents/der';
 
@@ -78,6 +79,17 @@ async function walkEveryDocumentKind(app: TestApp): Promise<void> {
     ...SIGN_AND_START, ['ppk.pupr', 'amend', { data: { value: 900_000_000, endDate: isoDay(60), reason: 'Addendum I' } }],
     ['ppk.pupr', 'terminate', { comment: 'Wanprestasi' }],
   ]);
+
+  // Complaints: dispatched and answered; one asked for more, then dismissed.
+  const complaint = await fileComplaint(app, complaintData('kebersihan', 'Pasar Johar', 'Sampah menumpuk sejak seminggu.', { name: 'Siti Aminah' }));
+  for (const [user, body] of [
+    ['pengaduan.setda', { type: 'dispatch', data: { opd: 'pupr' } }], ['penghubung.pupr', { type: 'report_follow_up', data: { text: 'Ditinjau.' } }],
+    ['penghubung.pupr', { type: 'send_answer', data: { text: 'Sampah sudah diangkut.' } }],
+  ] as const) await fire(user, complaint, body);
+  const dismissed = await fileComplaint(app, complaintData('lainnya', 'Kec. Tembalang', 'Pertanyaan tentang jadwal layanan.'));
+  await fire('pengaduan.setda', dismissed, { type: 'request_info', comment: 'Layanan apa yang dimaksud?' });
+  await fire('pengaduan.setda', dismissed, { type: 'provide_info', data: { text: 'Jadwal posyandu.' } });
+  await fire('pengaduan.setda', dismissed, { type: 'dismiss', comment: 'Bukan pengaduan' });
 }
 
 describeWithTools('documents under strict validators', ['openssl', 'pdfsig', 'certutil', 'qpdf'], () => {

@@ -147,7 +147,8 @@ describePostgres('a database registered before migration 0037', () => {
       const code = versionFingerprints(defaultRegistry());
       await registerFingerprints(db.kysely, code);
       const rows = await db.kysely.selectFrom('workflow_definitions').select(['hash', 'form']).execute();
-      expect(rows.map((r) => r.form)).toEqual(['fingerprint', 'fingerprint', 'fingerprint']);
+      // The released versions' rows, and one for each version released since (first registered now).
+      expect(rows.map((r) => r.form)).toEqual(code.map(() => 'fingerprint'));
       expect(rows.map((r) => r.hash).sort()).toEqual(code.map((c) => c.fingerprint).sort());
     } finally {
       await db.close();

@@ -102,8 +102,8 @@ const CONSOLE_MATRIX: Record<string, Row> = {
   'GET /list': { ...SIGNED_IN, send: { query: (c) => `?org=${c.org}&q=uji` } },
   'GET /list/:workflow': { ...SIGNED_IN, send: { query: (c) => `?org=${c.org}&year=2026&overdue=true` } },
   // As POST /api/v1/instances: the workflow's creator roles.
-  'GET /new/:workflow': onlyFor(['planner', 'frontdesk', 'ppk']),
-  'POST /new/:workflow': onlyFor(['planner', 'frontdesk', 'ppk']),
+  'GET /new/:workflow': onlyFor(['planner', 'frontdesk', 'ppk', 'complaint_desk']),
+  'POST /new/:workflow': onlyFor(['planner', 'frontdesk', 'ppk', 'complaint_desk']),
 
   // Instances: read as GET /api/v1/instances/{id}; events as POST /api/v1/instances/{id}/events.
   'GET /instances/:id': { anonymous: 'signin', roles: READ },
@@ -158,7 +158,7 @@ const CONSOLE_MATRIX: Record<string, Row> = {
   'POST /admin/holidays/:date/remove': ADMIN(),
 };
 
-const WORKFLOW: Record<ConsoleTarget, string> = { proposal: 'budget-proposal', draft: 'budget-proposal', permit: 'permit', contract: 'procurement-delivery' };
+const WORKFLOW: Record<ConsoleTarget, string> = { proposal: 'budget-proposal', draft: 'budget-proposal', permit: 'permit', contract: 'procurement-delivery', complaint: 'complaint', dispatched: 'complaint' };
 
 interface Cell {
   route: string;

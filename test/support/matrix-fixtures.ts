@@ -12,10 +12,14 @@ import { puprProposal } from '../../workflows/budget-proposal/demo';
 import { registerApplication } from './permits';
 import { award, contractData, isoDay, ratifiedPuprProposal } from './procurement';
 import { integrateAll } from './log-fixtures';
+import { complaintData, fileComplaint } from './complaints';
 import { DEFAULT_OCID_PREFIX } from '../../src/config';
 
-/** The instances the matrix acts on: one of each workflow, each with a signed document and an attachment. */
-export type Target = 'proposal' | 'permit' | 'contract';
+/**
+ * The instances the matrix acts on: one of each workflow, each with a signed document and an
+ * attachment; complaints twice, one with the desk (verification) and one dispatched to an OPD.
+ */
+export type Target = 'proposal' | 'permit' | 'contract' | 'complaint' | 'dispatched';
 
 /**
  * Per role: the workflow whose instance {id} points at, and the event it fires there. The fixture
@@ -38,6 +42,8 @@ export const ROLE_PROFILES: Record<RoleName, { target: Target; event: string }> 
   provider: { target: 'contract', event: 'report_progress' },
   bendahara: { target: 'contract', event: 'submit_spp' },
   bud: { target: 'contract', event: 'issue_sp2d' },
+  complaint_desk: { target: 'complaint', event: 'dispatch' },
+  complaint_liaison: { target: 'dispatched', event: 'report_follow_up' },
 };
 
 /** BUD is held at BPKAD but pays every OPD's contracts (a global step): no own/other for it either. */
@@ -106,6 +112,14 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
   const publishedId = await award(app, contractData(dpa));
   for (const signer of ['penyedia.cvmaju', 'ppk.pupr']) await ok(signer, 'POST', `/api/v1/instances/${publishedId}/events`, { type: 'sign_contract' });
 
+  // Two complaints filed at the desk (Setda): one back with the desk after the reporter answered its
+  // question (the request letter is its document), one dispatched to Dinas PUPR (the disposition sheet).
+  const complaintId = await fileComplaint(app, complaintData('kebersihan', 'Pasar Johar', 'Sampah menumpuk sejak seminggu.', { name: 'Siti Aminah' }));
+  await ok('pengaduan.setda', 'POST', `/api/v1/instances/${complaintId}/events`, { type: 'request_info', comment: 'Di sisi mana pasar?' });
+  await ok('pengaduan.setda', 'POST', `/api/v1/instances/${complaintId}/events`, { type: 'provide_info', data: { text: 'Sisi timur.' } });
+  const dispatchedId = await fileComplaint(app, complaintData('infrastruktur', 'Jl. Fatmawati', 'Lubang jalan membahayakan pengendara.', { name: 'Rina' }));
+  await ok('pengaduan.setda', 'POST', `/api/v1/instances/${dispatchedId}/events`, { type: 'dispatch', data: { opd: 'pupr' } });
+
   const finish = async (id: string, creator: string, org: string, roleOrgs: TargetInstance['roleOrgs']): Promise<TargetInstance> => {
     const document = (await ok(creator, 'GET', `/api/v1/instances/${id}/documents`)).body.items[0] as { id: string; number: string };
     const file = { filename: 'lampiran.txt', contentType: 'text/plain', bytes: Buffer.from('lampiran uji matriks') };
@@ -116,6 +130,8 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
     proposal: await finish(proposalId, 'perencana.dinkes', 'dinkes', {}),
     permit: await finish(permitId, 'fo.dpmptsp', 'dpmptsp', { technical_team: 'pupr', opd_head: 'pupr' }),
     contract: await finish(contractId, 'ppk.pupr', 'pupr', { provider: 'cv-maju' }),
+    complaint: await finish(complaintId, 'pengaduan.setda', 'setda', {}),
+    dispatched: await finish(dispatchedId, 'pengaduan.setda', 'setda', { complaint_liaison: 'pupr' }),
   };
 
   const subject = 'm.subject';

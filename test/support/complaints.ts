@@ -1,0 +1,14 @@
+import { complaintData, complaintDemo } from '../../workflows/complaint/demo';
+import type { TestApp } from './app';
+
+export { complaintData };
+
+/** The complaint package's demo desk and liaisons (seeded with every package's demo people). */
+export const COMPLAINT_USERS = complaintDemo.users!;
+
+/** Files a complaint at the desk; returns its id. */
+export async function fileComplaint(app: TestApp, data: Record<string, unknown>): Promise<string> {
+  const res = await app.call('pengaduan.setda', 'POST', '/api/v1/instances', { workflow: 'complaint', data });
+  if (res.status !== 201) throw new Error(`filing failed: ${res.status} ${res.text}`);
+  return res.body.id;
+}

@@ -1,0 +1,24 @@
+import type { WorkflowPackage } from '../../src/engine/package';
+import { complaintV1 } from './v1';
+import { complaintListing } from './listing';
+import { labels } from './labels';
+import { complaintDemo, seedComplaints } from './demo';
+
+/** Public complaints (pengaduan masyarakat) as one package: versions, roles, labels, list page, demo data. */
+export const complaintPackage: WorkflowPackage = {
+  name: 'complaint',
+  title: { id: 'Pengaduan masyarakat', en: 'Public complaint' },
+  versions: [{ definition: complaintV1, source: 'v1' }],
+  roles: {
+    complaint_desk: { label: { id: 'pengelola pengaduan', en: 'complaint desk' }, global: true },
+    complaint_liaison: { label: { id: 'penghubung pengaduan', en: 'complaint liaison' } },
+    // Declared as every package declaring it does: a role is one office's duty.
+    opd_head: { label: { id: 'kepala OPD', en: 'head of OPD' } },
+  },
+  labels,
+  listing: complaintListing,
+  demo: complaintDemo,
+  seed: seedComplaints,
+};
+
+export default complaintPackage;
