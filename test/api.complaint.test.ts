@@ -4,7 +4,7 @@ import { missingPdfTools, pdfsig, pdftotext } from './support/pdf-tools';
 import { wib } from './support/sla-fixtures';
 import { verifyPdf } from '../src/documents/verify';
 import { fireDueDeadlines } from '../src/sla/scheduler';
-import { complaintData, fileComplaint } from './support/complaints';
+import { complaintData, fileComplaint, fileComplaintWithReceipt } from './support/complaints';
 import complaintPackage from '../workflows/complaint';
 import { loadActor } from '../src/auth/tokens';
 
@@ -32,6 +32,14 @@ describeBackends('complaints through the API', (kind) => {
     if (res.status !== 200) throw new Error(`${user} ${type}: ${res.status} ${res.text}`);
     return res;
   };
+  /** The reporter's own act: the tracking number and PIN, no account. */
+  const citizen = (filed: { registrationNumber: string; pin: string }, type: string, extra: Record<string, unknown> = {}): Promise<Reply> =>
+    app.call(undefined, 'POST', '/api/v1/public/tracking/events', { registrationNumber: filed.registrationNumber, pin: filed.pin, type, ...extra });
+  const citizenOk = async (filed: { registrationNumber: string; pin: string }, type: string, extra: Record<string, unknown> = {}): Promise<Reply> => {
+    const res = await citizen(filed, type, extra);
+    if (res.status !== 200) throw new Error(`reporter ${type}: ${res.status} ${res.text}`);
+    return res;
+  };
   const pothole = (reporter?: { name: string }, confidential = false) =>
     complaintData('infrastruktur', 'Jl. Fatmawati, Pedurungan', 'Lubang jalan besar membahayakan pengendara motor.', reporter, confidential);
   const litter = () => complaintData('kebersihan', 'Pasar Johar sisi timur', 'Sampah menumpuk di TPS sementara sejak seminggu.', { name: 'Siti Aminah' });
@@ -55,13 +63,17 @@ describeBackends('complaints through the API', (kind) => {
 
   test('the whole path: more information, dispatch, follow-up, a signed answer, one objection, a second refused, confirmed', async () => {
     now = wib('2026-12-01 09:00');
-    const id = await file(pothole({ name: 'Andreas Wijaya' }));
+    const filed = await fileComplaintWithReceipt(app, pothole({ name: 'Andreas Wijaya' }));
+    const id = filed.id;
     // Asking the reporter needs the question as a comment; no one but the desk may ask (an OPD's
     // liaison does not even see a complaint not dispatched to it).
     expect((await fire(DESK, id, 'request_info')).status).toBe(422);
     expect((await fire(PUPR, id, 'request_info', { comment: 'Nomor rumah terdekat?' })).status).toBe(404);
     await ok(DESK, id, 'request_info', { comment: 'Mohon sebutkan nomor rumah terdekat.' });
-    await ok(DESK, id, 'provide_info', { data: { text: 'Depan rumah nomor 27.' } });
+    // The reporter answers with the tracking number and PIN; nobody signed in may answer for them.
+    expect((await fire(DESK, id, 'provide_info', { data: { text: 'Dari meja.' } })).status).toBe(403);
+    expect((await citizen({ ...filed, pin: filed.pin === '000000' ? '111111' : '000000' }, 'provide_info', { data: { text: 'Tebakan.' } })).status).toBe(404);
+    await citizenOk(filed, 'provide_info', { data: { text: 'Depan rumah nomor 27.' } });
     // Dispatch names an OPD; the liaison of another OPD does not see it, the desk may not answer for it.
     expect((await fire(DESK, id, 'dispatch', { data: {} })).status).toBe(422);
     const dispatched = await ok(DESK, id, 'dispatch', { data: { opd: 'pupr' } });
@@ -70,13 +82,15 @@ describeBackends('complaints through the API', (kind) => {
     expect((await fire(DESK, id, 'report_follow_up', { data: { text: 'Desk' } })).status).toBe(403);
     await ok(PUPR, id, 'report_follow_up', { data: { text: 'UPTD jalan meninjau lokasi.' } });
     await ok(PUPR, id, 'send_answer', { data: { text: 'Lubang telah ditambal pada 3 Desember.' } });
-    const objected = await ok(DESK, id, 'raise_objection', { data: { reason: 'Tambalan sudah rusak lagi.' } });
-    expect(objected.body).toMatchObject({ state: 'preparing_answer', data: { objections: 1 } });
+    expect((await fire(DESK, id, 'raise_objection', { data: { reason: 'Dari meja.' } })).status).toBe(403);
+    const objected = await citizenOk(filed, 'raise_objection', { data: { reason: 'Tambalan sudah rusak lagi.' } });
+    expect(objected.body).toMatchObject({ state: { code: 'preparing_answer' } });
+    expect((await app.call(DESK, 'GET', `/api/v1/instances/${id}`)).body).toMatchObject({ data: { objections: 1 } });
     await ok(PUPR, id, 'send_answer', { data: { text: 'Jalan dilapis ulang seluruhnya pada 10 Desember.' } });
-    const second = await fire(DESK, id, 'raise_objection', { data: { reason: 'Masih belum rapi.' } });
+    const second = await citizen(filed, 'raise_objection', { data: { reason: 'Masih belum rapi.' } });
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ code: 'COMPLAINT_SECOND_OBJECTION' });
-    expect((await ok(DESK, id, 'confirm')).body).toMatchObject({ state: 'resolved' });
+    expect((await citizenOk(filed, 'confirm')).body).toMatchObject({ state: { code: 'resolved' } });
     expect((await history(id)).map((h) => h.event)).toEqual(['create', 'request_info', 'provide_info', 'dispatch', 'report_follow_up', 'send_answer', 'raise_objection', 'send_answer', 'confirm']);
 
     // The desk's request and disposition, and two signed answer letters (the first and the one after the objection).
@@ -195,5 +209,27 @@ describeBackends('complaints through the API', (kind) => {
       for (const state of Object.keys(def.steps).concat(['resolved', 'closed_silent', 'dismissed'])) expect([state, labels.states?.[state]]).toEqual([state, expect.any(String)]);
       for (const event of Object.values(def.steps).flatMap((s) => Object.keys(s))) expect([event, labels.events?.[event]]).toEqual([event, expect.any(String)]);
     }
+  });
+  test('a confidential reporter is hidden from the OPD it goes to, not from the desk or the auditor', async () => {
+    const id = await file(pothole({ name: 'Maria Goretti' }, true));
+    await ok(DESK, id, 'dispatch', { data: { opd: 'pupr' } });
+    expect((await app.call(PUPR, 'GET', `/api/v1/instances/${id}`)).body.data.reporter).toBe('dirahasiakan');
+    expect((await app.call(DESK, 'GET', `/api/v1/instances/${id}`)).body.data.reporter).toEqual({ name: 'Maria Goretti' });
+    expect((await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}`)).body.data.reporter).toEqual({ name: 'Maria Goretti' });
+  });
+
+  test('a citizen files without an account; an anonymous complaint stores no identity and the desk receives it', async () => {
+    const data = { ...pothole(), reporter: { name: 'Dibuang' } };
+    const res = await app.call(undefined, 'POST', '/api/v1/public/workflows/complaint/instances', { data: { ...data, anonymous: true } });
+    expect(res.status).toBe(201);
+    expect(res.body.registrationNumber).toMatch(/^ADU\/\d{4}\/\d{6}$/);
+    expect(res.body.pin).toMatch(/^\d+$/);
+    const row = await app.db.kysely.selectFrom('workflow_instances as w').innerJoin('tracking_registrations as t', 't.instance_id', 'w.id')
+      .select(['w.id', 'w.data', 'w.org_id', 'w.created_by']).where('t.registration_number', '=', res.body.registrationNumber).executeTakeFirstOrThrow();
+    expect(JSON.stringify(row.data)).not.toContain('Dibuang');
+    expect(row).toMatchObject({ org_id: 'setda', created_by: '@public' });
+    expect(((await app.call(DESK, 'GET', '/api/v1/tasks')).body.items as Array<{ id: string }>).map((t) => t.id)).toContain(row.id);
+    const status = await app.call(undefined, 'POST', '/api/v1/public/tracking/status', { registrationNumber: res.body.registrationNumber, pin: res.body.pin });
+    expect(status.status).toBe(200);
   });
 });

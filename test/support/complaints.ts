@@ -8,7 +8,12 @@ export const COMPLAINT_USERS = complaintDemo.users!;
 
 /** Files a complaint at the desk; returns its id. */
 export async function fileComplaint(app: TestApp, data: Record<string, unknown>): Promise<string> {
+  return (await fileComplaintWithReceipt(app, data)).id;
+}
+
+/** Files a complaint at the desk; returns its id and the reporter's tracking number and PIN (shown once). */
+export async function fileComplaintWithReceipt(app: TestApp, data: Record<string, unknown>): Promise<{ id: string; registrationNumber: string; pin: string }> {
   const res = await app.call('pengaduan.setda', 'POST', '/api/v1/instances', { workflow: 'complaint', data });
   if (res.status !== 201) throw new Error(`filing failed: ${res.status} ${res.text}`);
-  return res.body.id;
+  return { id: res.body.id, registrationNumber: res.body.receipt.registrationNumber, pin: res.body.receipt.pin };
 }

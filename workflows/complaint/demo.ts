@@ -23,10 +23,16 @@ export function complaintData(category: string, location: string, text: string, 
 }
 
 /** Demo complaints in several states: waiting for the desk, for the reporter, at the OPDs, answered, resolved, dismissed. */
+const REPORTER = '(reporter)';
+
 export async function seedComplaints({ engine, actor }: SeedContext): Promise<void> {
   const run = async (data: Record<string, unknown>, steps: Array<[string, string, Record<string, unknown>?]>) => {
     const created = await engine.create(await actor('pengaduan.setda'), 'complaint', data);
-    for (const [who, type, extra] of steps) await engine.fire(await actor(who), created.id, { type, ...extra });
+    // The reporter's own acts go through the citizen path, as the tracking PIN would.
+    for (const [who, type, extra] of steps) {
+      if (who === REPORTER) await engine.fireAsCitizen(created.id, { type, ...extra });
+      else await engine.fire(await actor(who), created.id, { type, ...extra });
+    }
   };
   const toPupr: [string, string, Record<string, unknown>] = ['pengaduan.setda', 'dispatch', { data: { opd: 'pupr' } }];
   const followUp: [string, string, Record<string, unknown>] = ['penghubung.pupr', 'report_follow_up', { data: { text: 'Tim UPTD jalan sudah meninjau lokasi; penambalan dijadwalkan.' } }];
@@ -42,7 +48,7 @@ export async function seedComplaints({ engine, actor }: SeedContext): Promise<vo
   // Answered by PUPR, waiting for the reporter's confirmation.
   await run(pothole({ name: 'Andreas Wijaya', phone: '081398765432' }), [toPupr, followUp, answer]);
   // Resolved.
-  await run(pothole(), [toPupr, followUp, answer, ['pengaduan.setda', 'confirm']]);
+  await run(pothole(), [toPupr, followUp, answer, [REPORTER, 'confirm']]);
   // Not a complaint.
   await run(complaintData('perizinan', 'Kec. Banyumanik', 'Bagaimana cara mengurus PBG untuk rumah tinggal?', { name: 'Rudi Hartono' }),
     [['pengaduan.setda', 'dismiss', { comment: 'Permintaan informasi, bukan pengaduan: diteruskan ke layanan informasi DPMPTSP.' }]]);

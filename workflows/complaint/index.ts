@@ -1,5 +1,5 @@
 import type { WorkflowPackage } from '../../src/engine/package';
-import { complaintV1 } from './v1';
+import { complaintV1, trackingNumber } from './v1';
 import { complaintListing } from './listing';
 import { labels } from './labels';
 import { complaintDemo, seedComplaints } from './demo';
@@ -19,6 +19,15 @@ export const complaintPackage: WorkflowPackage = {
   listing: complaintListing,
   demo: complaintDemo,
   seed: seedComplaints,
+  // Citizens file without an account (POST /api/v1/public/workflows/complaint/instances, /lapor/complaint);
+  // the desk at the regional secretariat owns what they file.
+  publicIntake: {
+    org: 'setda',
+    trackingNumber: (seq, at) => trackingNumber(seq, at),
+    anonymous: { when: '/anonymous', identity: ['/reporter'] },
+  },
+  // A confidential reporter is seen by the desk (and auditors), never by the OPD the complaint goes to.
+  confidential: [{ pointer: '/reporter', when: '/confidential', visibleTo: ['complaint_desk'] }],
 };
 
 export default complaintPackage;

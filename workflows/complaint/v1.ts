@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import schema from '../../schemas/complaint/v1.schema.json';
-import type { NormalizedData, Step, WorkflowDefinition } from '../../src/engine/definition';
+import type { NormalizedData, Step, WorkflowDefinition, WorkflowInstant } from '../../src/engine/definition';
 import { GrmsError } from '../../src/errors';
 import { withProperties } from '../../src/engine/stored-schema';
 import { stepsOf } from '../../src/engine/steps';
@@ -16,9 +16,8 @@ import { CATEGORIES, defaultAnswerDays } from './categories';
  * reports a follow-up and signs the final answer; a missed deadline there reaches the head of that
  * OPD. The citizen confirms or objects once; silence closes it.
  *
- * The reporter's own steps (provide_info, confirm, raise_objection) are recorded for now by the complaint
- * desk of the office where the complaint was filed: the reply the reporter gave by phone, SMS or at
- * the desk.
+ * The reporter's own steps (provide_info, confirm, raise_objection) are theirs alone: fired with the
+ * tracking number and PIN through the public tracking routes, never by a signed-in user.
  */
 type ComplaintEvent = { type: string; actor: string; comment?: string; data?: Record<string, unknown> };
 
@@ -48,8 +47,8 @@ export class SecondObjection extends GrmsError {
 const defs = schema.$defs;
 const doc = (title: string, handedOut = false) => ({ title, classification: CLASSIFICATION.complaint, ...(handedOut && { public: true }) });
 const desk = { roles: ['complaint_desk'], scope: 'global', task: true, review: false } as const;
-// Until a reporter can act with the tracking PIN, the desk where it was filed records the reply.
-const reporter = { roles: ['complaint_desk'], scope: 'instance-org', task: true, review: false } as const;
+// The reporter acts with the tracking number and PIN they got when filing (no account, no inbox).
+const reporter = { roles: [], scope: 'tracking-pin', task: false, review: false } as const;
 // Past its deadline a step of the OPD is also the head of that OPD's (escalation scope).
 const opd: Pick<Step, 'roles' | 'scope' | 'orgField' | 'task' | 'review' | 'escalateTo'> = {
   roles: ['complaint_liaison'], scope: 'data-org', orgField: 'opd', task: true, review: false,
@@ -206,6 +205,9 @@ const receiptSchema = {
   },
 };
 
+/** ADU/<local year>/<six-digit sequence>: the number a reporter follows the complaint by. */
+export const trackingNumber = (seq: number, at: WorkflowInstant): string => `ADU/${localYear(at.instant, at.timeZone)}/${String(seq).padStart(6, '0')}`;
+
 export const complaintV1: WorkflowDefinition = {
   name: 'complaint',
   version: 1,
@@ -217,7 +219,7 @@ export const complaintV1: WorkflowDefinition = {
   creatorRoles: ['complaint_desk'],
   normalize,
   // The reporter follows the complaint by this number and PIN (src/tracking).
-  onCreate: async (trx, { row, at }) => ({ ...(await issueTracking(trx, row, (seq) => `ADU/${localYear(at.instant, at.timeZone)}/${String(seq).padStart(6, '0')}`)) }),
+  onCreate: async (trx, { row, at }) => ({ ...(await issueTracking(trx, row, (seq) => trackingNumber(seq, at))) }),
   // Working days (SP4N-LAPOR practice, Perpres 76/2013): desk_review 3, the OPD's follow-up 5,
   // the final answer per category (the data's answerDays), the reporter's confirmation 10, after
   // which silence closes the complaint. Asking the reporter for more stops the desk's clock: the
