@@ -31,7 +31,7 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
   test('the delegate acts with their own certificate; the document says Plt.; the audit row says for whom', async () => {
     const id = await submitted();
     expect((await app.call(sekdin, 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' })).status).toBe(403);
-    const made = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(5), reason: 'Dinas luar' });
+    const made = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(5), reason: 'Dinas luar' });
     expect(made.status).toBe(201);
     expect((await app.call(sekdin, 'GET', '/api/v1/tasks')).body.items.map((t: { id: string }) => t.id)).toContain(id);
     const approved = await app.call(sekdin, 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' });
@@ -52,16 +52,16 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
   });
 
   test('an OPD role stays in the OPD; segregation of duties holds through delegation; others cannot delegate what they lack', async () => {
-    const outsider = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { delegate: 'perencana.pupr', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) });
+    const outsider = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'perencana.pupr', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) });
     expect(outsider.status).toBe(422);
     expect(outsider.body.errors[0].path).toBe('/delegate');
-    expect((await app.call('perencana.dinkes', 'POST', '/api/v1/delegations', { delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) })).status).toBe(422);
-    const bad = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(3), to: day(1) });
+    expect((await app.call('perencana.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) })).status).toBe(422);
+    const bad = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(3), to: day(1) });
     expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(['/to']);
 
     // The planner who submitted, made acting head, still may not approve their own proposal.
     const id = await submitted();
-    expect((await app.call('admin', 'POST', '/api/v1/delegations', { delegator: 'kadis.dinkes', delegate: 'perencana.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(2) })).status).toBe(201);
+    expect((await app.call('admin', 'POST', '/api/v1/delegations', { kind: 'plh', delegator: 'kadis.dinkes', delegate: 'perencana.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(2) })).status).toBe(201);
     const refused = await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' });
     expect(refused.status).toBe(403);
     expect(refused.body.type).toMatch(/segregation-of-duties$/);
@@ -118,7 +118,7 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
     // An official holding both planner and head of OPD (a small unit), whose Plt planner submits.
     await official('rangkap.dinkes', 'dinkes', ['planner', 'opd_head']);
     await official('plt.perencana.dinkes', 'dinkes', []);
-    expect((await app.call('rangkap.dinkes', 'POST', '/api/v1/delegations', { delegate: 'plt.perencana.dinkes', role: 'planner', org: 'dinkes', from: day(0), to: day(5) })).status).toBe(201);
+    expect((await app.call('rangkap.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'plt.perencana.dinkes', role: 'planner', org: 'dinkes', from: day(0), to: day(5) })).status).toBe(201);
     const id = await walked('opd_review', { planner: 'plt.perencana.dinkes' });
     const history = (await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/history`)).body.items;
     expect(history.at(-1)).toMatchObject({ event: 'submit', actor: 'plt.perencana.dinkes', actingFor: 'rangkap.dinkes' });
@@ -136,7 +136,7 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
   test('(b) one person does not both verify at Bappeda and approve at TAPD, in person or through a Plt', async () => {
     // The head of Bappeda sits on TAPD and stands in for the verifier.
     await official('kepala.bappeda', 'bappeda', ['tapd']);
-    expect((await app.call('verifikator.bappeda', 'POST', '/api/v1/delegations', { delegate: 'kepala.bappeda', role: 'bappeda_verifier', org: 'bappeda', from: day(0), to: day(5) })).status).toBe(201);
+    expect((await app.call('verifikator.bappeda', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'kepala.bappeda', role: 'bappeda_verifier', org: 'bappeda', from: day(0), to: day(5) })).status).toBe(201);
     const id = await walked('tapd_review', { verifier: 'kepala.bappeda' });
     expect((await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/history`)).body.items.at(-1)).toMatchObject({ event: 'verify', actor: 'kepala.bappeda', actingFor: 'verifikator.bappeda' });
     const res = await refused(() => fire('kepala.bappeda', id, 'approve'), 403, 'segregation-of-duties');
@@ -163,9 +163,9 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
   test('(c) TAPD is lent only inside the Setda; an official bound to an OPD does not act on its proposals or ceiling under TAPD', async () => {
     const before = await matrixWriteState(app);
     for (const [caller, body] of [
-      ['tapd.sekda', { delegate: 'perencana.pupr', role: 'tapd', org: 'setda', from: day(0), to: day(5) }],
-      ['admin', { delegator: 'tapd.sekda', delegate: 'perencana.pupr', role: 'tapd', org: 'setda', from: day(0), to: day(5) }],
-      ['verifikator.bappeda', { delegate: 'perencana.pupr', role: 'bappeda_verifier', org: 'bappeda', from: day(0), to: day(5) }],
+      ['tapd.sekda', { kind: 'plt', delegate: 'perencana.pupr', role: 'tapd', org: 'setda', from: day(0), to: day(5) }],
+      ['admin', { kind: 'plt', delegator: 'tapd.sekda', delegate: 'perencana.pupr', role: 'tapd', org: 'setda', from: day(0), to: day(5) }],
+      ['verifikator.bappeda', { kind: 'plt', delegate: 'perencana.pupr', role: 'bappeda_verifier', org: 'bappeda', from: day(0), to: day(5) }],
     ] as const) {
       const res = await app.call(caller, 'POST', '/api/v1/delegations', body);
       expect({ caller, status: res.status, paths: res.body.errors?.map((e: { path: string }) => e.path) }).toEqual({ caller, status: 422, paths: ['/delegate'] });
@@ -175,7 +175,7 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
 
     // A delegation made before this rule (written straight into the table) lends nothing.
     await app.db.kysely.insertInto('delegations').values({
-      id: crypto.randomUUID(), delegator: 'tapd.sekda', delegate: 'perencana.pupr', role: 'tapd', org_id: 'setda', starts_on: day(-1), ends_on: day(5), created_by: 'admin',
+      id: crypto.randomUUID(), delegator: 'tapd.sekda', delegate: 'perencana.pupr', role: 'tapd', org_id: 'setda', kind: 'plt', starts_on: day(-1), ends_on: day(5), created_by: 'admin',
     }).execute();
     expect((await app.call('perencana.pupr', 'GET', '/api/v1/me')).body.roles).toEqual([{ role: 'planner', org: 'pupr' }]);
     const pupr = await walked('tapd_review', { planner: 'perencana.pupr', data: puprProposal(YEAR, 'Rekonstruksi Jalan Ruas Mijen') });
@@ -197,7 +197,7 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
 
     // A Plt TAPD from the Setda sets PUPR's ceiling and approves its proposal, in the Sekda's name.
     await official('asisten.setda', 'setda', []);
-    expect((await app.call('tapd.sekda', 'POST', '/api/v1/delegations', { delegate: 'asisten.setda', role: 'tapd', org: 'setda', from: day(0), to: day(5) })).status).toBe(201);
+    expect((await app.call('tapd.sekda', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'asisten.setda', role: 'tapd', org: 'setda', from: day(0), to: day(5) })).status).toBe(201);
     expect((await app.call('asisten.setda', 'PUT', `/api/v1/ceilings/${YEAR}/pupr`, { amount: 160_000_000_000 })).status).toBe(200);
     expect(await seen('asisten.setda', pupr)).toEqual({ inbox: true, allowed: ['approve', 'return', 'reject'] });
     await ok('asisten.setda', pupr, 'approve');

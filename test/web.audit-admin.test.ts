@@ -301,7 +301,7 @@ describeBackends('web console audit and admin pages', (kind) => {
       const page = await c.get('/admin/delegations');
       expect(page.status).toBe(200);
       const before = await peopleEvents();
-      const fields = { delegator: 'kadis.dinkes', delegate: 'perencana.dinkes', role: 'opd_head', org: 'dinkes', from: '2030-03-10', to: '2030-03-01', reason: '' };
+      const fields = { kind: 'plh', delegator: 'kadis.dinkes', delegate: 'perencana.dinkes', role: 'opd_head', org: 'dinkes', from: '2030-03-10', to: '2030-03-01', reason: '' };
       const bad = await c.post('/admin/delegations', fields, page);
       expect(bad.status).toBe(422);
       expect(bad.text).toContain('id="del-to-error"');
