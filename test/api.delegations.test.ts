@@ -28,27 +28,49 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
     return id as string;
   };
 
-  test('the delegate acts with their own certificate; the document says Plt.; the audit row says for whom', async () => {
+  test('the delegate acts with their own certificate; the document says Plh. (the delegation\'s kind); the audit row says for whom', async () => {
     const id = await submitted();
     expect((await app.call(sekdin, 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' })).status).toBe(403);
     const made = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(5), reason: 'Dinas luar' });
     expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ kind: 'plh', delegator: 'kadis.dinkes', delegate: 'sekdin.dinkes' });
+    expect((await app.call(sekdin, 'GET', '/api/v1/me')).body.roles).toContainEqual(expect.objectContaining({ role: 'opd_head', actingFor: expect.objectContaining({ username: 'kadis.dinkes', kind: 'plh' }) }));
     expect((await app.call(sekdin, 'GET', '/api/v1/tasks')).body.items.map((t: { id: string }) => t.id)).toContain(id);
     const approved = await app.call(sekdin, 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' });
     expect(approved.status).toBe(200);
     const history = (await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/history`)).body.items;
-    expect(history.at(-1)).toMatchObject({ event: 'approve', actor: 'sekdin.dinkes', actorRole: 'opd_head', actingFor: 'kadis.dinkes' });
+    expect(history.at(-1)).toMatchObject({ event: 'approve', actor: 'sekdin.dinkes', actorRole: 'opd_head', actingFor: 'kadis.dinkes', actingKind: 'plh' });
+    expect(history.filter((h: { actingFor: string | null }) => !h.actingFor).every((h: { actingKind: unknown }) => h.actingKind === null)).toBe(true);
     const doc = (await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/documents`)).body.items.at(-1);
     const pdf = Buffer.from(await (await fetch(`${app.url}/api/v1/documents/${doc.id}`, { headers: { authorization: `Bearer ${app.tokens['auditor.inspektorat']}` } })).arrayBuffer());
     const ca = (await app.call(undefined, 'GET', '/api/v1/ca.pem')).text;
     expect(verifyPdf(pdf, [ca]).signer!.name).toBe('Hadi Wibowo, S.KM., M.Kes.');
-    if (!missingPdfTools().length) expect(pdftotext(pdf).replace(/\s+/g, ' ')).toContain('Plt. Kepala Dinas Kesehatan');
+    if (!missingPdfTools().length) {
+      const text = pdftotext(pdf).replace(/\s+/g, ' ');
+      // The signature block, and the history table's row of the act.
+      expect(text).toContain('Plh. Kepala Dinas Kesehatan');
+      expect(text).not.toContain('Plt.');
+    }
     expect((await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/verify')).body.ok).toBe(true);
 
     // Ended: the delegate no longer acts.
     await app.call('kadis.dinkes', 'DELETE', `/api/v1/delegations/${made.body.id}`);
     const next = await submitted();
     expect((await app.call(sekdin, 'POST', `/api/v1/instances/${next}/events`, { type: 'approve' })).status).toBe(403);
+  });
+
+  test('the kind is required and is plt or plh: anything else is a 422 problem naming /kind, and nothing is recorded', async () => {
+    const before = (await app.call('admin', 'GET', '/api/v1/delegations')).body.items.length;
+    for (const kind of [undefined, '', 'PLT', 'pjs', 1, null]) {
+      const res = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { ...(kind !== undefined && { kind }), delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) });
+      expect({ kind, status: res.status, paths: res.body.errors?.map((e: { path: string }) => e.path) }).toEqual({ kind, status: 422, paths: ['/kind'] });
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+    expect((await app.call('admin', 'GET', '/api/v1/delegations')).body.items).toHaveLength(before);
+    const plt = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { kind: 'plt', delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) });
+    expect(plt.status).toBe(201);
+    expect((await app.call('admin', 'GET', '/api/v1/delegations')).body.items.find((d: { id: string }) => d.id === plt.body.id)).toMatchObject({ kind: 'plt' });
+    await app.call('kadis.dinkes', 'DELETE', `/api/v1/delegations/${plt.body.id}`);
   });
 
   test('an OPD role stays in the OPD; segregation of duties holds through delegation; others cannot delegate what they lack', async () => {
