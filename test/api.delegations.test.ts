@@ -7,6 +7,8 @@ import { puprProposal } from '../workflows/budget-proposal/demo';
 import { mintToken } from '../src/auth/tokens';
 import { pdftotext, missingPdfTools } from './support/pdf-tools';
 import { verifyPdf } from '../src/documents/verify';
+import { ConsoleClient, TEST_PASSWORD } from './support/web';
+import { setPassword } from '../src/auth/passwords';
 
 const day = (offset: number) => new Date(Date.now() + 7 * 3600_000 + offset * 86_400_000).toISOString().slice(0, 10);
 
@@ -52,6 +54,13 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
       expect(text).not.toContain('Plt.');
     }
     expect((await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/verify')).body.ok).toBe(true);
+    // The console's history says Plh. too.
+    await setPassword(app.db.kysely, 'admin', 'auditor.inspektorat', TEST_PASSWORD);
+    const auditor = new ConsoleClient(app.url);
+    await auditor.signIn('auditor.inspektorat', TEST_PASSWORD);
+    const page = (await auditor.get(`/instances/${id}`)).text;
+    expect(page).toMatch(/Hadi Wibowo, S\.KM\., M\.Kes\.[^<]* — Plh\. /);
+    expect(page).not.toContain('— Plt.');
 
     // Ended: the delegate no longer acts.
     await app.call('kadis.dinkes', 'DELETE', `/api/v1/delegations/${made.body.id}`);
