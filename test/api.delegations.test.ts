@@ -7,6 +7,8 @@ import { puprProposal } from '../workflows/budget-proposal/demo';
 import { mintToken } from '../src/auth/tokens';
 import { pdftotext, missingPdfTools } from './support/pdf-tools';
 import { verifyPdf } from '../src/documents/verify';
+import { ConsoleClient, TEST_PASSWORD } from './support/web';
+import { setPassword } from '../src/auth/passwords';
 
 const day = (offset: number) => new Date(Date.now() + 7 * 3600_000 + offset * 86_400_000).toISOString().slice(0, 10);
 
@@ -28,22 +30,37 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
     return id as string;
   };
 
-  test('the delegate acts with their own certificate; the document says Plt.; the audit row says for whom', async () => {
+  test('the delegate acts with their own certificate; the document says Plh. (the delegation\'s kind); the audit row says for whom', async () => {
     const id = await submitted();
     expect((await app.call(sekdin, 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' })).status).toBe(403);
-    const made = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(5), reason: 'Dinas luar' });
+    const made = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(5), reason: 'Dinas luar' });
     expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ kind: 'plh', delegator: 'kadis.dinkes', delegate: 'sekdin.dinkes' });
+    expect((await app.call(sekdin, 'GET', '/api/v1/me')).body.roles).toContainEqual(expect.objectContaining({ role: 'opd_head', actingFor: expect.objectContaining({ username: 'kadis.dinkes', kind: 'plh' }) }));
     expect((await app.call(sekdin, 'GET', '/api/v1/tasks')).body.items.map((t: { id: string }) => t.id)).toContain(id);
     const approved = await app.call(sekdin, 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' });
     expect(approved.status).toBe(200);
     const history = (await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/history`)).body.items;
-    expect(history.at(-1)).toMatchObject({ event: 'approve', actor: 'sekdin.dinkes', actorRole: 'opd_head', actingFor: 'kadis.dinkes' });
+    expect(history.at(-1)).toMatchObject({ event: 'approve', actor: 'sekdin.dinkes', actorRole: 'opd_head', actingFor: 'kadis.dinkes', actingKind: 'plh' });
+    expect(history.filter((h: { actingFor: string | null }) => !h.actingFor).every((h: { actingKind: unknown }) => h.actingKind === null)).toBe(true);
     const doc = (await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/documents`)).body.items.at(-1);
     const pdf = Buffer.from(await (await fetch(`${app.url}/api/v1/documents/${doc.id}`, { headers: { authorization: `Bearer ${app.tokens['auditor.inspektorat']}` } })).arrayBuffer());
     const ca = (await app.call(undefined, 'GET', '/api/v1/ca.pem')).text;
     expect(verifyPdf(pdf, [ca]).signer!.name).toBe('Hadi Wibowo, S.KM., M.Kes.');
-    if (!missingPdfTools().length) expect(pdftotext(pdf).replace(/\s+/g, ' ')).toContain('Plt. Kepala Dinas Kesehatan');
+    if (!missingPdfTools().length) {
+      const text = pdftotext(pdf).replace(/\s+/g, ' ');
+      // The signature block, and the history table's row of the act.
+      expect(text).toContain('Plh. Kepala Dinas Kesehatan');
+      expect(text).not.toContain('Plt.');
+    }
     expect((await app.call('auditor.inspektorat', 'GET', '/api/v1/audit/verify')).body.ok).toBe(true);
+    // The console's history says Plh. too.
+    await setPassword(app.db.kysely, 'admin', 'auditor.inspektorat', TEST_PASSWORD);
+    const auditor = new ConsoleClient(app.url);
+    await auditor.signIn('auditor.inspektorat', TEST_PASSWORD);
+    const page = (await auditor.get(`/instances/${id}`)).text;
+    expect(page).toMatch(/Hadi Wibowo, S\.KM\., M\.Kes\.[^<]* — Plh\. /);
+    expect(page).not.toContain('— Plt.');
 
     // Ended: the delegate no longer acts.
     await app.call('kadis.dinkes', 'DELETE', `/api/v1/delegations/${made.body.id}`);
@@ -51,17 +68,31 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
     expect((await app.call(sekdin, 'POST', `/api/v1/instances/${next}/events`, { type: 'approve' })).status).toBe(403);
   });
 
+  test('the kind is required and is plt or plh: anything else is a 422 problem naming /kind, and nothing is recorded', async () => {
+    const before = (await app.call('admin', 'GET', '/api/v1/delegations')).body.items.length;
+    for (const kind of [undefined, '', 'PLT', 'pjs', 1, null]) {
+      const res = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { ...(kind !== undefined && { kind }), delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) });
+      expect({ kind, status: res.status, paths: res.body.errors?.map((e: { path: string }) => e.path) }).toEqual({ kind, status: 422, paths: ['/kind'] });
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    }
+    expect((await app.call('admin', 'GET', '/api/v1/delegations')).body.items).toHaveLength(before);
+    const plt = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { kind: 'plt', delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) });
+    expect(plt.status).toBe(201);
+    expect((await app.call('admin', 'GET', '/api/v1/delegations')).body.items.find((d: { id: string }) => d.id === plt.body.id)).toMatchObject({ kind: 'plt' });
+    await app.call('kadis.dinkes', 'DELETE', `/api/v1/delegations/${plt.body.id}`);
+  });
+
   test('an OPD role stays in the OPD; segregation of duties holds through delegation; others cannot delegate what they lack', async () => {
-    const outsider = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { delegate: 'perencana.pupr', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) });
+    const outsider = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'perencana.pupr', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) });
     expect(outsider.status).toBe(422);
     expect(outsider.body.errors[0].path).toBe('/delegate');
-    expect((await app.call('perencana.dinkes', 'POST', '/api/v1/delegations', { delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) })).status).toBe(422);
-    const bad = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(3), to: day(1) });
+    expect((await app.call('perencana.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(1) })).status).toBe(422);
+    const bad = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(3), to: day(1) });
     expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(['/to']);
 
     // The planner who submitted, made acting head, still may not approve their own proposal.
     const id = await submitted();
-    expect((await app.call('admin', 'POST', '/api/v1/delegations', { delegator: 'kadis.dinkes', delegate: 'perencana.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(2) })).status).toBe(201);
+    expect((await app.call('admin', 'POST', '/api/v1/delegations', { kind: 'plh', delegator: 'kadis.dinkes', delegate: 'perencana.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(2) })).status).toBe(201);
     const refused = await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' });
     expect(refused.status).toBe(403);
     expect(refused.body.type).toMatch(/segregation-of-duties$/);
@@ -118,7 +149,7 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
     // An official holding both planner and head of OPD (a small unit), whose Plt planner submits.
     await official('rangkap.dinkes', 'dinkes', ['planner', 'opd_head']);
     await official('plt.perencana.dinkes', 'dinkes', []);
-    expect((await app.call('rangkap.dinkes', 'POST', '/api/v1/delegations', { delegate: 'plt.perencana.dinkes', role: 'planner', org: 'dinkes', from: day(0), to: day(5) })).status).toBe(201);
+    expect((await app.call('rangkap.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'plt.perencana.dinkes', role: 'planner', org: 'dinkes', from: day(0), to: day(5) })).status).toBe(201);
     const id = await walked('opd_review', { planner: 'plt.perencana.dinkes' });
     const history = (await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/history`)).body.items;
     expect(history.at(-1)).toMatchObject({ event: 'submit', actor: 'plt.perencana.dinkes', actingFor: 'rangkap.dinkes' });
@@ -136,7 +167,7 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
   test('(b) one person does not both verify at Bappeda and approve at TAPD, in person or through a Plt', async () => {
     // The head of Bappeda sits on TAPD and stands in for the verifier.
     await official('kepala.bappeda', 'bappeda', ['tapd']);
-    expect((await app.call('verifikator.bappeda', 'POST', '/api/v1/delegations', { delegate: 'kepala.bappeda', role: 'bappeda_verifier', org: 'bappeda', from: day(0), to: day(5) })).status).toBe(201);
+    expect((await app.call('verifikator.bappeda', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'kepala.bappeda', role: 'bappeda_verifier', org: 'bappeda', from: day(0), to: day(5) })).status).toBe(201);
     const id = await walked('tapd_review', { verifier: 'kepala.bappeda' });
     expect((await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/history`)).body.items.at(-1)).toMatchObject({ event: 'verify', actor: 'kepala.bappeda', actingFor: 'verifikator.bappeda' });
     const res = await refused(() => fire('kepala.bappeda', id, 'approve'), 403, 'segregation-of-duties');
@@ -163,9 +194,9 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
   test('(c) TAPD is lent only inside the Setda; an official bound to an OPD does not act on its proposals or ceiling under TAPD', async () => {
     const before = await matrixWriteState(app);
     for (const [caller, body] of [
-      ['tapd.sekda', { delegate: 'perencana.pupr', role: 'tapd', org: 'setda', from: day(0), to: day(5) }],
-      ['admin', { delegator: 'tapd.sekda', delegate: 'perencana.pupr', role: 'tapd', org: 'setda', from: day(0), to: day(5) }],
-      ['verifikator.bappeda', { delegate: 'perencana.pupr', role: 'bappeda_verifier', org: 'bappeda', from: day(0), to: day(5) }],
+      ['tapd.sekda', { kind: 'plt', delegate: 'perencana.pupr', role: 'tapd', org: 'setda', from: day(0), to: day(5) }],
+      ['admin', { kind: 'plt', delegator: 'tapd.sekda', delegate: 'perencana.pupr', role: 'tapd', org: 'setda', from: day(0), to: day(5) }],
+      ['verifikator.bappeda', { kind: 'plt', delegate: 'perencana.pupr', role: 'bappeda_verifier', org: 'bappeda', from: day(0), to: day(5) }],
     ] as const) {
       const res = await app.call(caller, 'POST', '/api/v1/delegations', body);
       expect({ caller, status: res.status, paths: res.body.errors?.map((e: { path: string }) => e.path) }).toEqual({ caller, status: 422, paths: ['/delegate'] });
@@ -175,7 +206,7 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
 
     // A delegation made before this rule (written straight into the table) lends nothing.
     await app.db.kysely.insertInto('delegations').values({
-      id: crypto.randomUUID(), delegator: 'tapd.sekda', delegate: 'perencana.pupr', role: 'tapd', org_id: 'setda', starts_on: day(-1), ends_on: day(5), created_by: 'admin',
+      id: crypto.randomUUID(), delegator: 'tapd.sekda', delegate: 'perencana.pupr', role: 'tapd', org_id: 'setda', kind: 'plt', starts_on: day(-1), ends_on: day(5), created_by: 'admin',
     }).execute();
     expect((await app.call('perencana.pupr', 'GET', '/api/v1/me')).body.roles).toEqual([{ role: 'planner', org: 'pupr' }]);
     const pupr = await walked('tapd_review', { planner: 'perencana.pupr', data: puprProposal(YEAR, 'Rekonstruksi Jalan Ruas Mijen') });
@@ -197,7 +228,7 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
 
     // A Plt TAPD from the Setda sets PUPR's ceiling and approves its proposal, in the Sekda's name.
     await official('asisten.setda', 'setda', []);
-    expect((await app.call('tapd.sekda', 'POST', '/api/v1/delegations', { delegate: 'asisten.setda', role: 'tapd', org: 'setda', from: day(0), to: day(5) })).status).toBe(201);
+    expect((await app.call('tapd.sekda', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'asisten.setda', role: 'tapd', org: 'setda', from: day(0), to: day(5) })).status).toBe(201);
     expect((await app.call('asisten.setda', 'PUT', `/api/v1/ceilings/${YEAR}/pupr`, { amount: 160_000_000_000 })).status).toBe(200);
     expect(await seen('asisten.setda', pupr)).toEqual({ inbox: true, allowed: ['approve', 'return', 'reject'] });
     await ok('asisten.setda', pupr, 'approve');

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { describeBackends } from './support/db';
 import { startTestApp, writeCounts, PUBLIC_URL, type TestApp } from './support/app';
 import { proposal } from './support/proposals';
-import { machineWords, pdfImages, pdfsig, pdftotext, nssDbTrusting, missingPdfTools } from './support/pdf-tools';
+import { machineWords, outsideVerification, pdfImages, pdfsig, pdftotext, nssDbTrusting, missingPdfTools } from './support/pdf-tools';
 import { DEMO_ORGS } from '../src/seed/demo';
 import { verifyPdf } from '../src/documents/verify';
 import { renderAndSign } from '../src/documents/sign';
@@ -121,7 +121,7 @@ describeBackends('stage documents through the API', (kind) => {
           const org = DEMO_ORGS.find((o) => o.id === unit.toLowerCase())!;
           expect(text).toContain(`${office} ${org.address} Telp. ${org.phone} · Pos-el ${org.email} · Laman ${org.website}`);
           expect(pdfImages(pdf)).toEqual([{ page: 1, width: 96, height: 96, enc: 'image' }]);
-          const words = text.split(`${PUBLIC_URL}/verify/${doc.id}`).join('').split(doc.id).join('');
+          const words = outsideVerification(text, PUBLIC_URL, doc.id);
           expect(words).not.toMatch(MACHINE_WORDS);
           expect(words).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
         }

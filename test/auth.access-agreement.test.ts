@@ -127,7 +127,7 @@ function instances(): Seeded[] {
 }
 
 const grant = (role: string, org: string, delegated: boolean): RoleGrant =>
-  delegated ? { role, org, actingFor: { username: P, fullName: 'Pejabat P', position: 'Kepala' } } : { role, org };
+  delegated ? { role, org, actingFor: { username: P, fullName: 'Pejabat P', position: 'Kepala', kind: 'plt' } } : { role, org };
 
 function actors(): Array<{ label: string; actor: Actor }> {
   const bindRole = ALL_ROLES.find((r) => !GLOBAL_ROLES.has(r))!;

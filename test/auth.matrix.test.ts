@@ -423,7 +423,7 @@ describeBackends('authorisation matrix', (kind) => {
     } else if ('ceiling' in what) {
       [method, path, body] = ['PUT', `/api/v1/ceilings/${YEAR}/${what.ceiling}`, {}];
     } else {
-      [path, body] = ['/api/v1/delegations', { from: YEAR + '-01-01', to: YEAR + '-12-31', ...what.delegation }];
+      [path, body] = ['/api/v1/delegations', { kind: 'plt', from: YEAR + '-01-01', to: YEAR + '-12-31', ...what.delegation }];
     }
     const before = await matrixWriteState(app);
     const res = await call(caller, method, path, body, headers);

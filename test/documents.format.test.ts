@@ -47,7 +47,8 @@ describe('document formatting', () => {
   });
 
   test('an acting signer is printed as Plt.', () => {
-    expect(signerPosition({ name: 'A', position: 'Kepala Dinas Kesehatan', orgName: 'Dinkes', acting: true })).toBe('Plt. Kepala Dinas Kesehatan');
+    expect(signerPosition({ name: 'A', position: 'Kepala Dinas Kesehatan', orgName: 'Dinkes', acting: 'plt' })).toBe('Plt. Kepala Dinas Kesehatan');
+    expect(signerPosition({ name: 'A', position: 'Kepala Dinas Kesehatan', orgName: 'Dinkes', acting: 'plh' })).toBe('Plh. Kepala Dinas Kesehatan');
     expect(signerPosition({ name: 'A', position: 'Kepala Dinas Kesehatan', orgName: 'Dinkes' })).toBe('Kepala Dinas Kesehatan');
   });
 });

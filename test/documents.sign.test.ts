@@ -40,7 +40,7 @@ function budgetContent(documentId: string): DocumentContent {
       { at: '2026-11-24T07:40:00Z', actor: 'Sri Wahyuni', event: 'verify', from: 'verifikasi_bappeda', to: 'persetujuan_tapd', comment: null },
     ],
     comment: 'Sesuai pagu KUA-PPAS',
-    signer: { name: 'dr. Ratna Dewi Kusumawati, M.Kes.', position: 'Kepala Dinas Kesehatan', orgName: 'Dinas Kesehatan', acting: true },
+    signer: { name: 'dr. Ratna Dewi Kusumawati, M.Kes.', position: 'Kepala Dinas Kesehatan', orgName: 'Dinas Kesehatan', acting: 'plt' },
   };
 }
 
@@ -123,7 +123,7 @@ describeWithPdfTools('signed documents', () => {
     for (const expected of [
       'PEMERINTAH KOTA SEMARANG', 'DINAS KESEHATAN', 'Persetujuan Usulan Anggaran', 'Nomor: 900/0012/DINKES/2026',
       '5.2.03.01.01.0001', 'Rp 1.250.000', 'Rp 1.235.000.000', 'Rp 1.250.000.000', 'Semarang, 25 November 2026',
-      'Plt. Kepala Dinas Kesehatan', 'dr. Ratna Dewi Kusumawati, M.Kes.', 'Ditandatangani secara elektronik',
+      'Plt. Kepala Dinas Kesehatan', 'dr. Ratna Dewi Kusumawati, M.Kes.', 'Dokumen ini ditandatangani secara elektronik.',
       'Budi Santoso', 'Sesuai pagu KUA-PPAS', content.verifyUrl,
     ]) {
       expect(text).toContain(expected);

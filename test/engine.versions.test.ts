@@ -237,8 +237,8 @@ describeBackends('versioned definitions', (kind) => {
     // Today as delegations count days: on the workflow clock, in its zone (the UTC date is a day behind after 17:00 UTC).
     const today = todayOf(workflowTime());
     const admin = await as('admin');
-    await createDelegation(db.kysely, admin, { delegator: 'perencana.dinkes', delegate: 'plt.perencana', role: 'planner', org: 'dinkes', from: today, to: today });
-    await createDelegation(db.kysely, admin, { delegator: 'verifikator.bappeda', delegate: 'plt.verifikator', role: 'bappeda_verifier', org: 'bappeda', from: today, to: today });
+    await createDelegation(db.kysely, admin, { kind: 'plt', delegator: 'perencana.dinkes', delegate: 'plt.perencana', role: 'planner', org: 'dinkes', from: today, to: today });
+    await createDelegation(db.kysely, admin, { kind: 'plt', delegator: 'verifikator.bappeda', delegate: 'plt.verifikator', role: 'bappeda_verifier', org: 'bappeda', from: today, to: today });
     const p = await engine.create(await as('plt.perencana'), 'budget-proposal', proposal());
     await engine.fire(await as('plt.perencana'), p.id, { type: 'submit' });
     await engine.fire(await as('kadis.dinkes'), p.id, { type: 'approve' });

@@ -301,7 +301,7 @@ describeBackends('web console audit and admin pages', (kind) => {
       const page = await c.get('/admin/delegations');
       expect(page.status).toBe(200);
       const before = await peopleEvents();
-      const fields = { delegator: 'kadis.dinkes', delegate: 'perencana.dinkes', role: 'opd_head', org: 'dinkes', from: '2030-03-10', to: '2030-03-01', reason: '' };
+      const fields = { kind: 'plh', delegator: 'kadis.dinkes', delegate: 'perencana.dinkes', role: 'opd_head', org: 'dinkes', from: '2030-03-10', to: '2030-03-01', reason: '' };
       const bad = await c.post('/admin/delegations', fields, page);
       expect(bad.status).toBe(422);
       expect(bad.text).toContain('id="del-to-error"');
@@ -309,15 +309,23 @@ describeBackends('web console audit and admin pages', (kind) => {
       const outside = await c.post('/admin/delegations', { ...fields, to: '2030-03-20', delegate: 'perencana.pupr' }, page);
       expect(outside.status).toBe(422);
       expect(outside.text).toContain('id="del-delegate-error"');
+      // Plt or Plh must be chosen: the form offers both and names the field when it is missing.
+      expect(page.text).toContain('<select id="del-kind" name="kind"');
+      expect(page.text).toContain('Plh. (Pelaksana Harian');
+      const noKind = await c.post('/admin/delegations', { ...fields, kind: '', to: '2030-03-20' }, page);
+      expect(noKind.status).toBe(422);
+      expect(noKind.text).toContain('id="del-kind-error"');
+      expect(noKind.text).toContain('pilih Plt. atau Plh.');
       expect(await peopleEvents()).toEqual(before);
       const ok = await c.post('/admin/delegations', { ...fields, to: '2030-03-20', reason: 'Dinas luar' }, page);
       expect(ok.status).toBe(303);
       const row = await app.db.kysely.selectFrom('delegations').selectAll()
         .select([sql<string>`starts_on::text`.as('from_day'), sql<string>`ends_on::text`.as('to_day')]).executeTakeFirstOrThrow();
-      expect([row.delegator, row.delegate, row.role, row.from_day, row.to_day, row.created_by]).toEqual(['kadis.dinkes', 'perencana.dinkes', 'opd_head', '2030-03-10', '2030-03-20', 'admin']);
+      expect([row.kind, row.delegator, row.delegate, row.role, row.from_day, row.to_day, row.created_by]).toEqual(['plh', 'kadis.dinkes', 'perencana.dinkes', 'opd_head', '2030-03-10', '2030-03-20', 'admin']);
       const listed = await c.get(ok.location!);
       expect(listed.text).toContain('Pelimpahan dicatat');
       expect(listed.text).toContain('<td data-label="Mulai">2030-03-10</td><td data-label="Sampai">2030-03-20</td>');
+      expect(listed.text).toContain('<td data-label="Jenis">Plh.</td>');
       const ended = await c.post(`/admin/delegations/${row.id}/end`, {}, listed);
       expect(ended.status).toBe(303);
       expect((await app.db.kysely.selectFrom('delegations').select('ended_at').executeTakeFirstOrThrow()).ended_at).not.toBeNull();

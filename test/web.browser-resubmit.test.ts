@@ -311,6 +311,7 @@ describeBrowser('console forms in Chromium: nothing is done twice', () => {
       await onlyOnce(page, {
         form: (p) => p.locator('form[action="/admin/delegations"]'),
         fill: async (p) => {
+          await p.selectOption('#del-kind', 'plh');
           await p.selectOption('#del-delegator', 'kadis.dinkes');
           await p.selectOption('#del-role', 'opd_head');
           await p.selectOption('#del-org', 'dinkes');

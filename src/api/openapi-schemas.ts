@@ -30,6 +30,8 @@ const base64: Schema = { type: 'string', contentEncoding: 'base64' };
 const wholeList = (items: Schema): Schema => exact({ items: { type: 'array', items }, nextCursor: { type: 'null' } });
 const page = (items: Schema): Schema => exact({ items: { type: 'array', items }, nextCursor: { ...strOrNull, description: 'Give as `cursor` for the next page; null on the last page' } });
 
+/** Plt (Pelaksana Tugas): the position is vacant or its holder long absent; Plh (Pelaksana Harian): the holder briefly away. */
+export const delegationKind: Schema = { enum: ['plt', 'plh'], description: 'plt = Pelaksana Tugas (position vacant or holder long absent); plh = Pelaksana Harian (holder on leave or official travel). Printed as "Plt." or "Plh." before the principal\'s position.' };
 export const commentText: Schema = { type: 'string', maxLength: MAX_COMMENT_LENGTH };
 
 const fieldProblem = exact({ path: { type: 'string', description: 'JSON Pointer into the body, or /<name> for a query parameter or form field' }, message: str });
@@ -83,7 +85,7 @@ export const SCHEMAS: Record<string, Schema> = {
   AuditPublicKey: exact({ algorithm: { const: 'Ed25519' }, keyId: str, publicKeyPem: str, fingerprint: { ...sha256, description: 'SHA-256 of the SubjectPublicKeyInfo DER, hex' }, base64: { ...str, description: 'SubjectPublicKeyInfo DER, base64' } }),
   RoleGrant: {
     type: 'object', required: ['role', 'org'], additionalProperties: false,
-    properties: { role: str, org: str, actingFor: { ...exact({ username: str, fullName: str, position: str }), description: 'Held by delegation (Plt/Plh): the official the caller acts for' } },
+    properties: { role: str, org: str, actingFor: { ...exact({ username: str, fullName: str, position: str, kind: delegationKind }), description: 'Held by delegation (Plt/Plh): the official the caller acts for' } },
   },
   Me: exact({ username: str, fullName: str, position: str, org: str, orgName: str, roles: { type: 'array', items: ref('RoleGrant') } }),
   Org: exact({
@@ -108,7 +110,8 @@ export const SCHEMAS: Record<string, Schema> = {
   PasswordReset: exact({ username: str, temporaryPassword: str, mustChange: { const: true }, endedSessions: count, revokedTokens: count }),
   HistoryItem: exact({
     seq: { type: 'integer', minimum: 1 }, event: str, from: strOrNull, to: str, actor: str, actorRole: strOrNull, comment: strOrNull, at: time,
-    actingFor: { ...strOrNull, description: 'The official the actor acted for (Plt/Plh)' }, payloadDigest: strOrNull, documentSha256: { type: ['string', 'null'], pattern: '^[0-9a-f]{64}$' },
+    actingFor: { ...strOrNull, description: 'The official the actor acted for (Plt/Plh)' },
+    actingKind: { enum: ['plt', 'plh', null], description: 'Plt or Plh when the actor acted for someone: the kind of the delegation they held then' }, payloadDigest: strOrNull, documentSha256: { type: ['string', 'null'], pattern: '^[0-9a-f]{64}$' },
     prevHash: strOrNull, hash: str,
   }),
   HistoryPage: page(ref('HistoryItem')),
@@ -129,7 +132,7 @@ export const SCHEMAS: Record<string, Schema> = {
   }),
   Holiday: exact({ date: day, name: str, createdBy: str, createdAt: time }),
   HolidayList: exact({ items: { type: 'array', items: ref('Holiday') } }),
-  Delegation: exact({ id: uuid, delegator: str, delegate: str, role: str, org: str, from: day, to: day, reason: strOrNull, endedAt: { type: ['string', 'null'], format: 'date-time' } }),
+  Delegation: exact({ id: uuid, kind: delegationKind, delegator: str, delegate: str, role: str, org: str, from: day, to: day, reason: strOrNull, endedAt: { type: ['string', 'null'], format: 'date-time' } }),
   DelegationList: wholeList(ref('Delegation')),
   Attachment: exact({ id: uuid, seq: int, filename: str, contentType: str, size: count, sha256, uploadedBy: str, createdAt: time }),
   AttachmentList: wholeList(ref('Attachment')),

@@ -1,4 +1,4 @@
-import { commentText, ref, SCHEMAS, type Schema } from './openapi-schemas';
+import { commentText, delegationKind, ref, SCHEMAS, type Schema } from './openapi-schemas';
 import { bearer, body, errors, html, json, JSON_BODY, noContent, ok, pdf, problemJson, publicErrors, RESPONSES, statusPageResponses } from './openapi-responses';
 import type { WorkflowPackage } from '../engine/package';
 import { publicIntakePaths } from './openapi-public';
@@ -179,7 +179,7 @@ export const openApiDocument = {
       get: { security: bearer, summary: 'Delegations (mine; all for admin and auditor)', responses: { '200': ok('delegations', ref('DelegationList')), ...errors() } },
       post: {
         security: bearer, summary: 'Delegate a role for a date range (Plt/Plh); an OPD role only within the OPD',
-        requestBody: body({ type: 'object', required: ['delegate', 'role', 'org', 'from', 'to'], properties: { delegate: { type: 'string' }, role: { type: 'string' }, org: { type: 'string' }, from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, reason: { type: 'string', maxLength: 500 }, delegator: { type: 'string' } } }),
+        requestBody: body({ type: 'object', required: ['kind', 'delegate', 'role', 'org', 'from', 'to'], properties: { kind: delegationKind, delegate: { type: 'string' }, role: { type: 'string' }, org: { type: 'string' }, from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, reason: { type: 'string', maxLength: 500 }, delegator: { type: 'string' } } }),
         responses: { '201': ok('delegation (Location)', ref('Delegation')), ...errors(...JSON_BODY, 403) },
       },
     },

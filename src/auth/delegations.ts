@@ -8,6 +8,10 @@ import { refuseUnprintable } from '../documents/printable';
 import { recordPeopleEvent } from './people';
 import { isGlobalRole, hasRole, type Actor } from './roles';
 import { inTransaction } from '../db/transaction';
+import { DELEGATION_KINDS, type DelegationKind } from './delegation-kind';
+
+export { kindPrefix, type DelegationKind } from './delegation-kind';
+const isKind = (v: unknown): v is DelegationKind => DELEGATION_KINDS.includes(v as DelegationKind);
 
 /**
  * Plt/Plh: a role holder (or an admin for them) delegates a role for a date range. The API and
@@ -19,6 +23,7 @@ const validDay = (v: unknown): v is string => typeof v === 'string' && DAY.test(
 
 export interface DelegationView {
   id: string;
+  kind: DelegationKind;
   delegator: string;
   delegate: string;
   role: string;
@@ -37,6 +42,8 @@ export async function createDelegation(db: Kysely<Database>, actor: Actor, body:
   if (delegator !== actor.username && !isAdmin) throw forbidden('Only an admin delegates on behalf of someone else');
   const problems: FieldProblem[] = invalidTextProblems(body, '');
   for (const f of ['delegate', 'role', 'org'] as const) if (typeof body[f] !== 'string' || body[f] === '') problems.push({ path: `/${f}`, message: 'is required' });
+  // Required, not defaulted: Plt and Plh mean different things on a signed letter.
+  if (!isKind(body.kind)) problems.push({ path: '/kind', message: 'must be plt or plh' });
   if (!validDay(body.from)) problems.push({ path: '/from', message: 'must be a date YYYY-MM-DD' });
   if (!validDay(body.to)) problems.push({ path: '/to', message: 'must be a date YYYY-MM-DD' });
   if (validDay(body.from) && validDay(body.to) && body.to < body.from) problems.push({ path: '/to', message: 'must not be before from' });
@@ -44,7 +51,7 @@ export async function createDelegation(db: Kysely<Database>, actor: Actor, body:
   if (problems.length) throw invalidData('The delegation is invalid', problems);
   // An acting official's signature block may name why they act.
   refuseUnprintable({ reason: body.reason });
-  const { delegate, role, org, from, to } = body as { delegate: string; role: string; org: string; from: string; to: string };
+  const { delegate, role, org, from, to, kind } = body as { delegate: string; role: string; org: string; from: string; to: string; kind: DelegationKind };
   const id = crypto.randomUUID();
   await inTransaction(db, async (trx) => {
     const holds = await trx.selectFrom('user_roles').innerJoin('users', 'users.username', 'user_roles.username').select('users.org_id')
@@ -61,13 +68,13 @@ export async function createDelegation(db: Kysely<Database>, actor: Actor, body:
       throw invalidData(`${role} held at ${org} by ${String(delegator)} may only be delegated to an official of ${home}`, [{ path: '/delegate', message: `must belong to ${home}` }]);
     }
     await trx.insertInto('delegations').values({
-      id, delegator: String(delegator), delegate, role, org_id: org, starts_on: from, ends_on: to,
+      id, delegator: String(delegator), delegate, role, org_id: org, kind, starts_on: from, ends_on: to,
       reason: (body.reason as string | undefined) ?? null, created_by: actor.username,
     }).execute();
-    await recordPeopleEvent(trx, { action: 'delegate', username: delegate, role, org, details: `acting for ${String(delegator)} ${from}..${to}`, actor: actor.username });
+    await recordPeopleEvent(trx, { action: 'delegate', username: delegate, role, org, details: `acting for ${String(delegator)} ${from}..${to} (${kind})`, actor: actor.username });
   });
   // The same view the list gives, so one schema describes both answers.
-  return { id, delegator: String(delegator), delegate, role, org, from, to, reason: (body.reason as string | undefined) ?? null, endedAt: null };
+  return { id, kind, delegator: String(delegator), delegate, role, org, from, to, reason: (body.reason as string | undefined) ?? null, endedAt: null };
 }
 
 /** Delegations the actor may see: all for admins and auditors, else those given or received. */
@@ -80,7 +87,7 @@ export async function listDelegations(db: Kysely<Database>, actor: Actor, limit 
     q = q.where((eb) => eb.or([eb('delegator', '=', actor.username), eb('delegate', '=', actor.username)]));
   }
   const rows = await q.limit(limit).execute();
-  return rows.map((d) => ({ id: d.id, delegator: d.delegator, delegate: d.delegate, role: d.role, org: d.org_id, from: d.from_day, to: d.to_day, reason: d.reason, endedAt: d.ended_at?.toISOString() ?? null }));
+  return rows.map((d) => ({ id: d.id, kind: d.kind, delegator: d.delegator, delegate: d.delegate, role: d.role, org: d.org_id, from: d.from_day, to: d.to_day, reason: d.reason, endedAt: d.ended_at?.toISOString() ?? null }));
 }
 
 /** Ends a delegation now (the delegator or an admin); ending an ended one changes nothing. */

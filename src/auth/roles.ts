@@ -44,11 +44,19 @@ export function roleLabel(role: string, lang: 'id' | 'en'): string | undefined {
   return roleTable.get(role)?.label[lang];
 }
 
+/** Whom a delegate acts for, and as what: Plt (position vacant, holder long absent) or Plh (holder briefly away). */
+export interface ActingFor {
+  username: string;
+  fullName: string;
+  position: string;
+  kind: 'plt' | 'plh';
+}
+
 export interface RoleGrant {
   role: string;
   org: string;
   /** Set when the role is held by delegation (Plt/Plh): whom the actor acts for. */
-  actingFor?: { username: string; fullName: string; position: string };
+  actingFor?: ActingFor;
 }
 
 /** The authenticated user a request acts as. */

@@ -49,7 +49,7 @@ const actorColumns = (time: WorkflowTime) => sql`
   u.username, u.full_name, u.position, u.org_id, u.active, o.name AS org_name,
   (SELECT coalesce(json_agg(json_build_object('role', r.role, 'org', r.org_id) ORDER BY r.role, r.org_id), '[]'::json)
      FROM user_roles r WHERE r.username = u.username) AS roles,
-  (SELECT coalesce(json_agg(json_build_object('role', d.role, 'org', d.org_id, 'delegator', d.delegator, 'fullName', du.full_name, 'position', du.position)
+  (SELECT coalesce(json_agg(json_build_object('role', d.role, 'org', d.org_id, 'delegator', d.delegator, 'fullName', du.full_name, 'position', du.position, 'kind', d.kind)
                             ORDER BY d.created_at), '[]'::json)
      FROM delegations d
      JOIN users du ON du.username = d.delegator AND u.org_id = CASE WHEN d.role IN (${sql.join(globalRoles())}) THEN du.org_id ELSE d.org_id END
@@ -65,7 +65,7 @@ interface ActorRow {
   active: boolean | null;
   org_name: string | null;
   roles: Array<{ role: string; org: string }>;
-  delegated: Array<{ role: string; org: string; delegator: string; fullName: string; position: string }>;
+  delegated: Array<{ role: string; org: string; delegator: string; fullName: string; position: string; kind: 'plt' | 'plh' }>;
 }
 
 function actorOf(row: ActorRow | undefined): Actor | undefined {
@@ -80,7 +80,7 @@ function actorOf(row: ActorRow | undefined): Actor | undefined {
       ...row.roles,
       ...row.delegated
         .filter((d) => !row.roles.some((r) => r.role === d.role && r.org === d.org))
-        .map((d) => ({ role: d.role, org: d.org, actingFor: { username: d.delegator, fullName: d.fullName, position: d.position } })),
+        .map((d) => ({ role: d.role, org: d.org, actingFor: { username: d.delegator, fullName: d.fullName, position: d.position, kind: d.kind } })),
     ],
   };
 }

@@ -375,6 +375,8 @@ export interface DelegationsTable {
   delegate: string;
   role: string;
   org_id: string;
+  /** Plt or Plh (migrations/0040_delegation_kind.sql). */
+  kind: 'plt' | 'plh';
   starts_on: ColumnType<string, string, string>;
   ends_on: ColumnType<string, string, string>;
   reason: string | null;

@@ -220,3 +220,17 @@ export function assertKeyMatches(certificatePem: string, privateKey: crypto.KeyO
     throw new AuthorityConfigError(`${what}: the private key does not belong to the certificate`);
   }
 }
+
+/**
+ * Whether a certificate was issued by BSrE (Balai Sertifikasi Elektronik of the Badan Siber dan
+ * Sandi Negara): its issuer's organisation names either. Documents name BSrE only then.
+ */
+export function issuedByBsre(certificatePem: string): boolean {
+  let issuer: string;
+  try {
+    issuer = new crypto.X509Certificate(certificatePem).issuer;
+  } catch {
+    return false;
+  }
+  return issuer.split('\n').some((part) => /^O=/.test(part) && /Badan Siber dan Sandi Negara|BSrE/i.test(part));
+}

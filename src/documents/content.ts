@@ -64,8 +64,8 @@ export interface DocumentSigner {
   /** Position title, e.g. "Kepala Dinas Kesehatan". */
   position: string;
   orgName: string;
-  /** Acting for the holder of the position: printed as "Plt. <position>". */
-  acting?: boolean;
+  /** Acting for the holder of the position under a delegation: printed "Plt. <position>" or "Plh. <position>". */
+  acting?: 'plt' | 'plh';
   /** NIP (18 digits), printed under the name; absent for people who have none. */
   nip?: string;
 }
@@ -104,6 +104,11 @@ export interface DocumentContent {
   /** Comment given with the event that produced this document. */
   comment?: string | null;
   signer: DocumentSigner;
+  /**
+   * The signing certificate was issued by BSrE (Balai Sertifikasi Elektronik, BSSN): the caption
+   * under the QR code names it. Set by renderAndSign from the certificate, never by callers.
+   */
+  bsre?: boolean;
 }
 
 /** An office's contact lines as its letterhead prints them: the address, then phone · e-mail · website. */
@@ -112,7 +117,7 @@ export function letterheadLines(o: { address: string | null; phone: string | nul
   return [...(o.address ? [o.address] : []), ...(contacts.length ? [contacts.join(' · ')] : [])];
 }
 
-/** The position as printed: "Plt. Kepala Dinas Kesehatan" when acting. */
+/** The position as printed: "Plt. Kepala Dinas Kesehatan" or "Plh. Kepala Dinas Kesehatan" when acting. */
 export function signerPosition(signer: DocumentSigner): string {
-  return signer.acting ? `Plt. ${signer.position}` : signer.position;
+  return signer.acting ? `${signer.acting === 'plh' ? 'Plh.' : 'Plt.'} ${signer.position}` : signer.position;
 }

@@ -5,7 +5,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { DocumentProducer, DocumentRequest, PreparedDocument } from '../engine/engine';
 import type { DocumentAuthority } from './authority';
-import { clipText, DOCUMENT_BOUNDS, letterheadLines, type DocumentContent, type DocumentLine } from './content';
+import { clipText, DOCUMENT_BOUNDS, letterheadLines, signerPosition, type DocumentContent, type DocumentLine } from './content';
+import { actingKindOfAuditRow } from '../auth/delegation-kind';
 import { COMMENT_EVENT } from '../engine/comment-rules';
 import { signingIdentityFor } from './identities';
 import { parseDocumentNumber, takeDocumentNumber, voidDocumentNumber } from './numbers';
@@ -51,6 +52,17 @@ function stampedNumber(data: Record<string, unknown>, field: string): string {
 }
 
 /**
+ * Who acted, as a history row prints them: the name, and for a delegated act the kind with the
+ * principal's position ("Budi (Plh. Kepala Dinas Kesehatan)"), as the signature block prints it.
+ */
+function actedAs(h: { actor: string; full_name: string | null; actor_role: string | null; acting_for: string | null; principal_name: string | null; principal_position: string | null; acting_kind: 'plt' | 'plh' | null }, words: DocumentWords): string {
+  const name = h.full_name ?? h.actor;
+  if (!h.acting_for) return name;
+  const position = h.principal_position || (h.actor_role ? words.role(h.actor_role) : h.principal_name ?? h.acting_for);
+  return `${name} (${signerPosition({ name, position, orgName: '', acting: h.acting_kind ?? 'plt' })})`;
+}
+
+/**
  * What a stage document shows of the history, read with bounded queries: the latest transitions
  * (their comments clipped) and the latest comments in full, with counts of the earlier ones.
  */
@@ -58,7 +70,10 @@ async function boundedHistory(db: Kysely<Database>, instanceId: string, words: D
   const latest = (comments: boolean, limit: number) => db
     .selectFrom('audit_events')
     .leftJoin('users', 'users.username', 'audit_events.actor')
-    .select(['audit_events.event', 'audit_events.from_state', 'audit_events.to_state', 'audit_events.comment', 'audit_events.actor', 'users.full_name'])
+    .leftJoin('users as principal', (j) => j.on(sql`principal.username`, '=', sql`audit_events.acting_for`))
+    .select(['audit_events.event', 'audit_events.from_state', 'audit_events.to_state', 'audit_events.comment', 'audit_events.actor', 'audit_events.actor_role', 'users.full_name'])
+    .select([sql<string | null>`audit_events.acting_for`.as('acting_for'), 'principal.full_name as principal_name', 'principal.position as principal_position'])
+    .select(actingKindOfAuditRow.as('acting_kind'))
     .select(sql<string>`grms_ts(audit_events.created_at)`.as('at'))
     .where('audit_events.instance_id', '=', instanceId)
     .where('audit_events.event', comments ? '=' : '<>', COMMENT_EVENT)
@@ -80,7 +95,7 @@ async function boundedHistory(db: Kysely<Database>, instanceId: string, words: D
     .executeTakeFirstOrThrow();
   return {
     transitions: transitions.map((h) => ({
-      at: h.at, actor: h.full_name ?? h.actor, event: words.event(h.event), from: words.state(h.from_state), to: words.state(h.to_state),
+      at: h.at, actor: actedAs(h, words), event: words.event(h.event), from: words.state(h.from_state), to: words.state(h.to_state),
       comment: h.comment && clipText(h.comment, DOCUMENT_BOUNDS.historyCommentChars),
     })),
     transitionsOmitted: Math.max(0, counts.transitions - transitions.length),
@@ -146,7 +161,7 @@ export class StageDocuments implements DocumentProducer {
         history: past ? [
           ...past.transitions,
           {
-            at: issuedAt.toISOString(), actor: actor.fullName, event: words.event(event.type), from: words.state(row.state), to: words.state(req.nextState),
+            at: issuedAt.toISOString(), actor: req.actingFor ? `${actor.fullName} (${signerPosition({ name: actor.fullName, position: req.actingFor.position || words.role(req.role), orgName: '', acting: req.actingFor.kind })})` : actor.fullName, event: words.event(event.type), from: words.state(row.state), to: words.state(req.nextState),
             comment: event.comment && clipText(event.comment, DOCUMENT_BOUNDS.historyCommentChars),
           },
         ] : [],
@@ -154,7 +169,7 @@ export class StageDocuments implements DocumentProducer {
         discussion: past && { comments: past.comments, omitted: past.commentsOmitted },
         comment: spec.public ? null : event.comment,
         signer: req.actingFor
-          ? { name: actor.fullName, position: req.actingFor.position || words.role(req.role), orgName: actor.orgName, acting: true, nip }
+          ? { name: actor.fullName, position: req.actingFor.position || words.role(req.role), orgName: actor.orgName, acting: req.actingFor.kind, nip }
           : { name: actor.fullName, position: actor.position || words.role(req.role), orgName: actor.orgName, nip },
       };
       const signed = await this.pool.renderAndSign(content, identity);

@@ -202,20 +202,38 @@ function qr(doc: Doc, text: string, x: number, y: number, size: number): void {
   doc.fill('black');
 }
 
+/**
+ * The caption under the QR code: that the document is signed electronically and where to check it
+ * (the verify page, the address the QR code leads to without the document's id). BSrE is named
+ * only when it issued the signing certificate: a grms deployment CA is not BSrE.
+ */
+export function signatureCaption(c: Pick<DocumentContent, 'verifyUrl' | 'bsre'>): string {
+  // Host and path without the scheme, on a line of its own: the address is read and typed, and a
+  // line break inside it (after "https://") would make it unreadable.
+  const where = c.verifyUrl.replace(/\/[^/]*$/, '').replace(/^https?:\/\//, '');
+  const signed = c.bsre
+    ? 'Dokumen ini ditandatangani secara elektronik menggunakan sertifikat elektronik yang diterbitkan oleh Balai Sertifikasi Elektronik (BSrE), Badan Siber dan Sandi Negara.'
+    : 'Dokumen ini ditandatangani secara elektronik.';
+  return `${signed} Periksa keasliannya di\n${where}`;
+}
+
 function signatureBlock(doc: Doc, c: DocumentContent): void {
-  const height = 175;
+  const left = MARGIN + 250;
+  const width = doc.page.width - MARGIN - left;
+  const caption = signatureCaption(c);
+  // The block is measured whole, caption included, so it is moved to a new page in one piece.
+  const captionLines = textHeight(doc.font(FONT).fontSize(7), caption, { width });
+  const height = 175 + Math.max(0, captionLines - doc.currentLineHeight(true));
   const broke = ensureSpace(doc, height);
   const b = breaksOf.get(doc);
   if (b) b.signature = { point: b.point, brokeAlone: broke && b.breakAt === -1 };
   const top = doc.y + 6;
-  const left = MARGIN + 250;
-  const width = doc.page.width - MARGIN - left;
   writeText(doc.font(FONT).fontSize(10), formatPlaceDate(c.place, c.issuedAt, c.timezone), left, top, { width, align: 'center' });
   writeText(doc, signerPosition(c.signer), undefined, undefined, { width, align: 'center' });
   writeText(doc, c.signer.orgName, undefined, undefined, { width, align: 'center' });
   const qrTop = doc.y + 4;
   qr(doc, c.verifyUrl, left + (width - 72) / 2, qrTop, 72);
-  writeText(doc.font(FONT).fontSize(7), 'Ditandatangani secara elektronik', left, qrTop + 74, { width, align: 'center' });
+  writeText(doc.font(FONT).fontSize(7), caption, left, qrTop + 74, { width, align: 'center' });
   writeText(doc.font(BOLD).fontSize(10), c.signer.name, undefined, undefined, { width, align: 'center', underline: true });
   if (c.signer.nip) writeText(doc.font(FONT).fontSize(10), `NIP. ${formatNip(c.signer.nip)}`, undefined, undefined, { width, align: 'center' });
   doc.x = MARGIN;

@@ -5,6 +5,7 @@ import { ChainCert, buildChain } from './chain';
 import { prepareDetached, type CmsSigningKey } from './cms';
 import type { DocumentContent } from './content';
 import { pemToDer } from './der';
+import { issuedByBsre } from './certs';
 import { appendDss } from './dss';
 import { SigningError } from './errors';
 import { collectMaterial, pathOf } from './ltv';
@@ -150,6 +151,7 @@ export async function signPdf(pdf: Buffer, keys: SignerKeys, opts: SigningOption
 
 /** Render + sign in the calling thread: what the worker pool runs, and what benchmarks call bare. */
 export async function renderAndSign(content: DocumentContent, keys: SignerKeys, opts: SigningOptions = {}): Promise<SignedDocument> {
-  const signed = await signPdf(await renderDocumentPdf(content), keys, opts);
+  // The caption under the QR code names BSrE only when the certificate really is BSrE's.
+  const signed = await signPdf(await renderDocumentPdf({ ...content, bsre: issuedByBsre(keys.certificatePem) }), keys, opts);
   return { ...signed, sha256: crypto.createHash('sha256').update(signed.pdf).digest('hex') };
 }

@@ -5,7 +5,7 @@ import type { ValidateFunction } from 'ajv';
 import type { Kysely, Transaction } from 'kysely';
 import { initialTransition, transition, type StateValue } from 'xstate';
 import type { Database, InstanceRow } from '../db/types';
-import type { Actor } from '../auth/roles';
+import type { ActingFor, Actor } from '../auth/roles';
 import { hasRole, PUBLIC_ACTOR } from '../auth/roles';
 import { canRead, citizenDecision, decideEvent, delegatedGrant } from '../auth/permissions';
 import { ESCALATED_SQL } from '../auth/access';
@@ -49,7 +49,7 @@ export interface DocumentRequest {
   actor: Actor;
   role: string;
   /** Whom the actor acts for, when the role is held by delegation (Plt/Plh). */
-  actingFor?: { username: string; fullName: string; position: string };
+  actingFor?: ActingFor;
 }
 
 export interface DocumentProducer {

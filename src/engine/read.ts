@@ -1,6 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../db/types';
 import { type Actor, hasGlobalRole, memberOrgs } from '../auth/roles';
+import { actingKindOfAuditRow, type DelegationKind } from '../auth/delegation-kind';
 import { type Atom, atomSql, type Duty, ESCALATED_SQL, stepAccess } from '../auth/access';
 import { badRequest, GrmsError, type FieldProblem } from '../errors';
 import type { WorkflowRegistry } from './registry';
@@ -468,6 +469,8 @@ export interface HistoryItem {
   at: string;
   /** The official the actor acted for (Plt/Plh), if any. */
   actingFor: string | null;
+  /** Plt or Plh, when the actor acted for someone (see actingKindOfAuditRow). */
+  actingKind: DelegationKind | null;
   payloadDigest: string | null;
   documentSha256: string | null;
   prevHash: string | null;
@@ -485,6 +488,7 @@ export async function instanceHistory(db: Kysely<Database>, instanceId: string, 
     .selectFrom('audit_events')
     .selectAll()
     .select(sql<string>`grms_ts(created_at)`.as('at'))
+    .select(actingKindOfAuditRow.as('acting_kind'))
     .where('instance_id', '=', instanceId)
     .where('seq', '>', after)
     .orderBy('seq')
@@ -495,7 +499,7 @@ export async function instanceHistory(db: Kysely<Database>, instanceId: string, 
     limit,
     (r) => ({
       seq: r.seq, event: r.event, from: r.from_state, to: r.to_state, actor: r.actor, actorRole: r.actor_role, comment: r.comment,
-      at: r.at, actingFor: ((r as Record<string, unknown>).acting_for as string | null) ?? null, payloadDigest: r.payload_digest, documentSha256: ((r as Record<string, unknown>).document_sha256 as string | null) ?? null,
+      at: r.at, actingFor: ((r as Record<string, unknown>).acting_for as string | null) ?? null, actingKind: r.acting_kind, payloadDigest: r.payload_digest, documentSha256: ((r as Record<string, unknown>).document_sha256 as string | null) ?? null,
       prevHash: r.prev_hash, hash: r.hash,
     }),
     (r) => r.seq,

@@ -50,6 +50,7 @@ const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must be (?:a date )?YYYY-MM-DD$/, () => 'harus tanggal yang ada (TTTT-BB-HH)'],
   [/^must not be before from$/, () => 'tidak boleh sebelum tanggal mulai'],
   [/^the delegator must hold this role at this organisation$/, () => 'pemberi harus memegang peran ini di OPD ini'],
+  [/^must be plt or plh$/, () => 'pilih Plt. atau Plh.'],
   [/^must be an active user$/, () => 'harus pengguna yang aktif'],
   [/^must be someone else$/, () => 'harus orang lain'],
   [/^must belong to (\S+)$/, (m) => `harus pegawai ${m[1]}`],

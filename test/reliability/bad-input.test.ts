@@ -201,7 +201,7 @@ describePostgres('reliability: malformed input', () => {
       // The logo upload takes multipart only: a form of another kind is refused before anything is read.
       '/admin/orgs/:id/logo': () => ({ logo: pick(NASTY), remove: pick(NASTY) }),
       '/admin/orgs/:id': () => ({ name: pick(['', ' ', 'x'.repeat(5000), '\u0000', 'a\ud800b']), code: pick(NASTY) }),
-      '/admin/delegations': () => ({ delegator: `tidak-ada-${pick(NASTY)}`, delegate: pick(NASTY), role: pick(NASTY), org: pick(NASTY), from: pick(NASTY), to: pick(NASTY) }),
+      '/admin/delegations': () => ({ kind: pick(NASTY), delegator: `tidak-ada-${pick(NASTY)}`, delegate: pick(NASTY), role: pick(NASTY), org: pick(NASTY), from: pick(NASTY), to: pick(NASTY) }),
       '/admin/holidays': () => ({ date: pick(NASTY), name: pick(NASTY) }),
     };
     // Routes whose every form would act (sign out, a reset, ending a delegation, removing a

@@ -139,7 +139,7 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
   await insertUser(app, 'm.delegator', 'dinkes', [{ role: 'opd_head', org: 'dinkes' }]);
   await insertUser(app, 'm.delegate', 'dinkes', []);
   const delegationId = (await ok('admin', 'POST', '/api/v1/delegations', {
-    delegator: 'm.delegator', delegate: 'm.delegate', role: 'opd_head', org: 'dinkes', from: isoDay(0), to: isoDay(30),
+    kind: 'plt', delegator: 'm.delegator', delegate: 'm.delegate', role: 'opd_head', org: 'dinkes', from: isoDay(0), to: isoDay(30),
   })).body.id as string;
   const holiday = `${YEAR}-12-30`;
   await ok('admin', 'PUT', `/api/v1/holidays/${holiday}`, { name: 'Cuti bersama (uji matriks)' });
@@ -193,13 +193,13 @@ export async function buildDelegationFixtures(app: TestApp): Promise<DelegationF
   await person('m.tapd.pupr', 'pupr', [{ role: 'planner', org: 'pupr' }, { role: 'tapd', org: 'pupr' }]);
   await person('m.perencana.pupr', 'pupr', [{ role: 'planner', org: 'pupr' }]);
   await person('m.plt-tapd.setda', 'setda', []);
-  const lend = (body: Record<string, unknown>) => ok('admin', 'POST', '/api/v1/delegations', { from: isoDay(0), to: isoDay(30), ...body });
+  const lend = (body: Record<string, unknown>) => ok('admin', 'POST', '/api/v1/delegations', { kind: 'plt', from: isoDay(0), to: isoDay(30), ...body });
   await lend({ delegator: 'm.rangkap.dinkes', delegate: 'm.plt-perencana.dinkes', role: 'planner', org: 'dinkes' });
   await lend({ delegator: 'verifikator.bappeda', delegate: 'm.kepala.bappeda', role: 'bappeda_verifier', org: 'bappeda' });
   await lend({ delegator: 'tapd.sekda', delegate: 'm.plt-tapd.setda', role: 'tapd', org: 'setda' });
   // TAPD lent to a PUPR planner before such delegations were refused: written straight into the table.
   await db.insertInto('delegations').values({
-    id: crypto.randomUUID(), delegator: 'tapd.sekda', delegate: 'm.perencana.pupr', role: 'tapd', org_id: 'setda', starts_on: isoDay(-1), ends_on: isoDay(30), created_by: 'admin',
+    id: crypto.randomUUID(), delegator: 'tapd.sekda', delegate: 'm.perencana.pupr', role: 'tapd', org_id: 'setda', kind: 'plt', starts_on: isoDay(-1), ends_on: isoDay(30), created_by: 'admin',
   }).execute();
 
   const walk = async (creator: string, data: Record<string, unknown>, steps: Array<[string, string]>) => {

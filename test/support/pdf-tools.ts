@@ -333,6 +333,16 @@ export function appendRevision(pdf: Buffer, objects: Array<[number, string | Buf
 }
 
 /**
+ * A document's text (whitespace collapsed) without its verification lines, where identifiers are
+ * expected: the footer's verify address with the document id, the id itself, and the QR caption's
+ * address of the verify page (host and path, e.g. "grms.example/verify").
+ */
+export function outsideVerification(text: string, publicUrl: string, documentId: string): string {
+  const verifyPage = `${publicUrl.replace(/^https?:\/\//, '')}/verify`;
+  return text.replace(/\s+/g, ' ').split(`${publicUrl}/verify/${documentId}`).join('').split(documentId).join('').split(verifyPage).join('');
+}
+
+/**
  * Identifiers an officer must never read in a document: every workflow, state, event and role id
  * of the registry (whole words, case as written), "instance", and "->" (machine transitions).
  */

@@ -1,6 +1,6 @@
 import { yearOf as currentYear } from '../../clock';
 import { Router, type Response } from 'express';
-import { createDelegation, endDelegation, listDelegations } from '../../auth/delegations';
+import { createDelegation, endDelegation, kindPrefix, listDelegations } from '../../auth/delegations';
 import { listHolidays } from '../../sla/holidays';
 import { addHoliday, deleteHoliday, isCalendarDay } from '../../sla/holiday-changes';
 import { localYear } from '../../sla/calendar';
@@ -48,8 +48,9 @@ export function calendarPages(deps: WebDeps): Router {
       body: html`${adminNav(ctx, 'delegations')}
 <h2 id="h-delegations">${t('admin.delegations')}</h2>
 ${items.length === 0 ? html`<p>${t('admin.none')}</p>` : html`<div class="table-wrap"><table aria-labelledby="h-delegations">
-<thead><tr><th scope="col">${t('admin.delegator')}</th><th scope="col">${t('admin.delegate')}</th><th scope="col">${t('admin.role')}</th><th scope="col">${t('admin.from')}</th><th scope="col">${t('admin.to')}</th><th scope="col">${t('admin.status')}</th><th scope="col"><span class="visually-hidden">${t('admin.end')}</span></th></tr></thead>
+<thead><tr><th scope="col">${t('admin.kind')}</th><th scope="col">${t('admin.delegator')}</th><th scope="col">${t('admin.delegate')}</th><th scope="col">${t('admin.role')}</th><th scope="col">${t('admin.from')}</th><th scope="col">${t('admin.to')}</th><th scope="col">${t('admin.status')}</th><th scope="col"><span class="visually-hidden">${t('admin.end')}</span></th></tr></thead>
 <tbody>${items.map((d) => html`<tr>
+<td data-label="${t('admin.kind')}">${kindPrefix(d.kind)}</td>
 <td data-label="${t('admin.delegator')}">${name.get(d.delegator) ?? d.delegator}</td>
 <td data-label="${t('admin.delegate')}">${name.get(d.delegate) ?? d.delegate}</td>
 <td data-label="${t('admin.role')}">${ctx.role(d.role)} @ ${d.org}</td>
@@ -61,6 +62,7 @@ ${items.length === 0 ? html`<p>${t('admin.none')}</p>` : html`<div class="table-
 ${errorSummary(ctx, form.errors, form.message)}
 <form method="post" action="/admin/delegations" class="narrow" novalidate data-once="/admin/delegations">
 ${csrfField(ctx)}${formTokenField(form.token)}
+${selectField(ctx, { id: 'del-kind', name: 'kind', label: t('admin.kind'), value: v.kind, error: e['/kind'], required: true, empty: t('admin.choose'), options: [{ value: 'plt', label: t('admin.kindPlt') }, { value: 'plh', label: t('admin.kindPlh') }] })}
 ${selectField(ctx, { id: 'del-delegator', name: 'delegator', label: t('admin.delegator'), value: v.delegator, error: e['/delegator'], required: true, empty: t('admin.choose'), options: people })}
 ${selectField(ctx, { id: 'del-role', name: 'role', label: t('admin.role'), value: v.role, error: e['/role'], required: true, empty: t('admin.choose'), options: roleOptions(ctx) })}
 ${selectField(ctx, { id: 'del-org', name: 'org', label: t('admin.roleOrg'), value: v.org, error: e['/org'], required: true, empty: t('admin.choose'), options: orgs })}
@@ -83,7 +85,7 @@ ${inputField(ctx, { id: 'del-reason', name: 'reason', label: t('admin.reason'), 
   r.post('/admin/delegations', async (req, res) => {
     const actor = userWithRole(res, 'admin');
     const values: Record<string, string> = {};
-    for (const f of ['delegator', 'delegate', 'role', 'org', 'from', 'to', 'reason']) values[f] = formText(req, f, 600);
+    for (const f of ['kind', 'delegator', 'delegate', 'role', 'org', 'from', 'to', 'reason']) values[f] = formText(req, f, 600);
     if (values.delegator === '') {
       // The API lets the delegator default to the caller; on this form the admin names them.
       await sendDelegations(res, { values, errors: { '/delegator': 'is required' }, token: submittedFormToken(req.body) }, 422);

@@ -5,6 +5,7 @@ import type { Database, InstanceRow } from '../../db/types';
 import { hasRole, type Actor } from '../../auth/roles';
 import type { WorkflowDefinition } from '../../engine/definition';
 import { instanceHistory, type HistoryItem } from '../../engine/read';
+import { kindPrefix } from '../../auth/delegation-kind';
 import { GrmsError } from '../../errors';
 import { html, raw, type SafeHtml } from '../html';
 import { ctxOf, userOf, type WebContext } from '../context';
@@ -135,7 +136,7 @@ ${raw(steps)}
 <ol class="timeline">${history.map((h) => html`<li>
   <p class="when"><time datetime="${h.at}">${when(h.at, ctx.timezone)}</time></p>
   <p><strong>${eventLabel(h.event)}</strong>${h.from ? html` — ${stateLabel(h.from)} → ${stateLabel(h.to)}` : html` — ${stateLabel(h.to)}`}</p>
-  <p class="actor">${names.get(h.actor) ?? h.actor}${h.actorRole ? ` (${ctx.role(h.actorRole)})` : ''}${h.actingFor ? ` — Plt. ${names.get(h.actingFor) ?? h.actingFor}` : ''}</p>
+  <p class="actor">${names.get(h.actor) ?? h.actor}${h.actorRole ? ` (${ctx.role(h.actorRole)})` : ''}${h.actingFor ? ` — ${kindPrefix(h.actingKind ?? 'plt')} ${names.get(h.actingFor) ?? h.actingFor}` : ''}</p>
   ${h.comment ? html`<blockquote>${h.comment}</blockquote>` : ''}
 </li>`)}</ol>
 </section>
