@@ -123,6 +123,10 @@ const MATRIX: Record<string, Row> = {
   'GET /verify/{id}/evidence': { ...PUBLIC, send: { id: 'document' } },
   'POST /api/v1/verify': { ...PUBLIC, send: { body: Buffer.from('not a pdf'), headers: { 'content-type': 'application/pdf' } } },
   'POST /api/v1/permits/status': PUBLIC,
+  // Citizens without an account: empty bodies are refused alike for everyone (a token changes nothing).
+  'POST /api/v1/public/workflows/{workflow}/instances': { ...PUBLIC, send: { params: { workflow: 'complaint' }, body: { data: {} } } },
+  'POST /api/v1/public/tracking/status': { ...PUBLIC, send: { body: {} } },
+  'POST /api/v1/public/tracking/events': { ...PUBLIC, send: { body: {} } },
   'GET /permits/status': PUBLIC,
   'GET /api/v1/ocds': PUBLIC,
   'GET /api/v1/ocds/{ocid}/releases': PUBLIC,

@@ -10,7 +10,7 @@ import {
   signedRevision, signerCertificateOf,
 } from './support/pdf-tools';
 import { startTestTsa, type TestTsa } from './support/tsa';
-import { complaintData, fileComplaint } from './support/complaints';
+import { complaintData, fileComplaint, fileComplaintWithReceipt, reporterFires } from './support/complaints';
 import { defaultRegistry } from '../src/engine/registry';
 import { EXT, certParts, crlUrlsOf, derToPem, pemToDer } from '../src/documents/der';
 
@@ -86,9 +86,10 @@ async function walkEveryDocumentKind(app: TestApp): Promise<void> {
     ['pengaduan.setda', { type: 'dispatch', data: { opd: 'pupr' } }], ['penghubung.pupr', { type: 'report_follow_up', data: { text: 'Ditinjau.' } }],
     ['penghubung.pupr', { type: 'send_answer', data: { text: 'Sampah sudah diangkut.' } }],
   ] as const) await fire(user, complaint, body);
-  const dismissed = await fileComplaint(app, complaintData('lainnya', 'Kec. Tembalang', 'Pertanyaan tentang jadwal layanan.'));
+  const asked = await fileComplaintWithReceipt(app, complaintData('lainnya', 'Kec. Tembalang', 'Pertanyaan tentang jadwal layanan.'));
+  const dismissed = asked.id;
   await fire('pengaduan.setda', dismissed, { type: 'request_info', comment: 'Layanan apa yang dimaksud?' });
-  await fire('pengaduan.setda', dismissed, { type: 'provide_info', data: { text: 'Jadwal posyandu.' } });
+  await reporterFires(app, asked, 'provide_info', { data: { text: 'Jadwal posyandu.' } });
   await fire('pengaduan.setda', dismissed, { type: 'dismiss', comment: 'Bukan pengaduan' });
 }
 

@@ -95,6 +95,11 @@ const CONSOLE_MATRIX: Record<string, Row> = {
   'POST /verify': PUBLIC,
   'GET /verify/:id': { ...PUBLIC, send: { params: { id: 'document' } } },
 
+  // A citizen's complaint without an account (the complaint package's publicIntake); an empty form is refused.
+  'GET /lapor/:workflow': { ...PUBLIC, send: { params: { workflow: 'complaint' } } },
+  'POST /lapor/:workflow': { ...PUBLIC, send: { params: { workflow: 'complaint' }, body: {} } },
+  'GET /lapor/:workflow/tanda-terima': { ...PUBLIC, send: { params: { workflow: 'complaint' } } },
+
   // Anyone signed in: the inbox, the list of what they may start.
   'GET /inbox': SIGNED_IN,
   'GET /new': SIGNED_IN,

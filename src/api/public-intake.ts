@@ -113,7 +113,9 @@ export function publicIntakeRouter(db: Kysely<Database>, engine: Engine, s: Publ
     }
   });
 
-  r.post(`${PUBLIC_PREFIX}/tracking/events`, limit, async (req, res) => {
+  // Not under the submission limit: a reporter answering, objecting and confirming is not filing
+  // again; wrong PINs are bounded by the tracking limits (per number and per client) in lookup.
+  r.post(`${PUBLIC_PREFIX}/tracking/events`, async (req, res) => {
     const body = jsonObjectBody(req);
     const unknown = Object.keys(body).filter((k) => !['registrationNumber', 'registration', 'pin', 'type', 'comment', 'data'].includes(k));
     if (unknown.length) throw badRequest('The body is { registrationNumber, pin, type, comment?, data? }', unknown.map((k) => ({ path: `/${k}`, message: 'is not a property of a citizen event' })));

@@ -190,6 +190,8 @@ describePostgres('reliability: malformed input', () => {
       '/instances/:id/events/:event': () => ({ '/fiscalYear': pick(['abc', '1999', '2101', ' ']), '/title': pick(NASTY), '/lines/0/volume': pick(QUERY_VALUES), _version: pick(QUERY_VALUES) }),
       '/instances/:id/events': () => ({ event: pick(['frobnicate', '', 'ratify', ...NASTY]), comment: pick(NASTY), version: pick(QUERY_VALUES) }),
       '/verify': () => ({ pdf: pick(NASTY) }),
+      // A citizen's complaint form: nothing hostile files a complaint.
+      '/lapor/:workflow': () => ({ '/category': pick(NASTY), '/location': pick(NASTY), '/text': pick(NASTY), '/anonymous': pick(NASTY) }),
       // A wrong or hostile PIN prints nothing.
       '/instances/:id/receipt.pdf': () => ({ pin: pick(NASTY) }),
       '/admin/users': () => ({ username: pick(NASTY), fullName: pick(NASTY), org: `tidak-ada-${pick(NASTY)}`, role: pick(NASTY) }),
@@ -214,7 +216,7 @@ describePostgres('reliability: malformed input', () => {
       const template = pick(postRoutes);
       const user = (template === '/new/:workflow' && rand() < 0.3) || template === '/instances/:id/receipt.pdf' ? 'fo.dpmptsp' : template.startsWith('/admin') ? 'admin' : template === '/instances/:id/events' ? 'kadis.dinkes' : 'perencana.dinkes';
       const workflow = user === 'fo.dpmptsp' ? 'permit' : 'budget-proposal';
-      const path = fill(template).replace('/new/budget-proposal', `/new/${workflow}`);
+      const path = fill(template).replace('/new/budget-proposal', `/new/${workflow}`).replace('/lapor/budget-proposal', '/lapor/complaint');
       const form = unsafe.has(template) ? {} : broken[template]!();
       const parts = Object.entries(form).map(([k, v]) => `${enc(k)}=${enc(v)}`);
       const roll = rand();

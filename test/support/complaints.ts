@@ -17,3 +17,9 @@ export async function fileComplaintWithReceipt(app: TestApp, data: Record<string
   if (res.status !== 201) throw new Error(`filing failed: ${res.status} ${res.text}`);
   return { id: res.body.id, registrationNumber: res.body.receipt.registrationNumber, pin: res.body.receipt.pin };
 }
+
+/** The reporter's own act (provide_info, confirm, raise_objection): by tracking number and PIN, no account. */
+export async function reporterFires(app: TestApp, filed: { registrationNumber: string; pin: string }, type: string, extra: Record<string, unknown> = {}): Promise<void> {
+  const res = await app.call(undefined, 'POST', '/api/v1/public/tracking/events', { registrationNumber: filed.registrationNumber, pin: filed.pin, type, ...extra });
+  if (res.status !== 200) throw new Error(`reporter ${type}: ${res.status} ${res.text}`);
+}

@@ -12,7 +12,7 @@ import { puprProposal } from '../../workflows/budget-proposal/demo';
 import { registerApplication } from './permits';
 import { award, contractData, isoDay, ratifiedPuprProposal } from './procurement';
 import { integrateAll } from './log-fixtures';
-import { complaintData, fileComplaint } from './complaints';
+import { complaintData, fileComplaint, fileComplaintWithReceipt, reporterFires } from './complaints';
 import { DEFAULT_OCID_PREFIX } from '../../src/config';
 
 /**
@@ -114,9 +114,10 @@ export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures>
 
   // Two complaints filed at the desk (Setda): one back with the desk after the reporter answered its
   // question (the request letter is its document), one dispatched to Dinas PUPR (the disposition sheet).
-  const complaintId = await fileComplaint(app, complaintData('kebersihan', 'Pasar Johar', 'Sampah menumpuk sejak seminggu.', { name: 'Siti Aminah' }));
+  const filed = await fileComplaintWithReceipt(app, complaintData('kebersihan', 'Pasar Johar', 'Sampah menumpuk sejak seminggu.', { name: 'Siti Aminah' }));
+  const complaintId = filed.id;
   await ok('pengaduan.setda', 'POST', `/api/v1/instances/${complaintId}/events`, { type: 'request_info', comment: 'Di sisi mana pasar?' });
-  await ok('pengaduan.setda', 'POST', `/api/v1/instances/${complaintId}/events`, { type: 'provide_info', data: { text: 'Sisi timur.' } });
+  await reporterFires(app, filed, 'provide_info', { data: { text: 'Sisi timur.' } });
   const dispatchedId = await fileComplaint(app, complaintData('infrastruktur', 'Jl. Fatmawati', 'Lubang jalan membahayakan pengendara.', { name: 'Rina' }));
   await ok('pengaduan.setda', 'POST', `/api/v1/instances/${dispatchedId}/events`, { type: 'dispatch', data: { opd: 'pupr' } });
 

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { Router, type Response } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { sql } from 'kysely';
 import { GrmsError, notFound, payloadTooLarge } from '../../errors';
 import { html } from '../html';
@@ -41,8 +41,10 @@ export function hasPublicIntake(registry: WorkflowRegistry): boolean {
 
 export function publicIntakePages(deps: WebDeps): Router {
   const r = Router();
-  const limits = deps.publicIntake ?? loadConfig({}).publicIntake;
-  const limit = publicRateLimit(deps.db, 'public-intake', limits.rate, true);
+  // Read at the first request, not while routes are registered (the route listing reads no deps).
+  const limits = () => deps.publicIntake ?? loadConfig({}).publicIntake;
+  let limiter: RequestHandler | undefined;
+  const limit: RequestHandler = (req, res, next) => (limiter ??= publicRateLimit(deps.db, 'public-intake', limits().rate, true))(req, res, next);
   const intake = (name: string) => {
     const pkg = deps.engine.registry.package(name);
     const def = deps.engine.registry.latest(name);
@@ -62,7 +64,7 @@ export function publicIntakePages(deps: WebDeps): Router {
 
   r.post('/lapor/:workflow', (req, _res, next) => {
     intake(String(req.params.workflow));
-    if (Number(req.get('content-length') ?? 0) > limits.maxBodyBytes) throw payloadTooLarge(`A public submission takes at most ${limits.maxBodyBytes} bytes`);
+    if (Number(req.get('content-length') ?? 0) > limits().maxBodyBytes) throw payloadTooLarge(`A public submission takes at most ${limits().maxBodyBytes} bytes`);
     next();
   }, limit, async (req, res) => {
     const ctx = ctxOf(res);
