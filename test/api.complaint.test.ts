@@ -152,6 +152,10 @@ describeBackends('complaints through the API', (kind) => {
     const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Record<string, unknown>;
     expect(data.anonymous).toBe(true);
     expect(Object.keys(data).sort()).toEqual(['anonymous', 'answerDays', 'attachments', 'category', 'confidential', 'location', 'text']);
+    // The answer limit is the category's, never the filer's own choice.
+    expect(data.answerDays).toBe(60);
+    const chosen = await app.call(DESK, 'POST', '/api/v1/instances', { workflow: 'complaint', data: { ...pothole(), answerDays: 1 } });
+    expect(chosen.status).toBe(422);
   });
 
   test('the SLA: verification 3 days, the answer limit per category, escalation to the head of the OPD, silence closes it', async () => {

@@ -105,8 +105,9 @@ export function checkSlaFacts(def: WorkflowDefinition): void {
       throw bad(`the deadline of "${state}" fires "${spec.fire}", which is not a step of scope 'timer' in "${state}"`);
     }
     if (typeof spec.days === 'object') {
-      const problem = integerAtLeastOne(def.schema, spec.days.fromData);
-      if (problem) throw bad(`the working days of "${state}" come from ${spec.days.fromData}, but the data schema ${problem}`);
+      // What an instance holds (normalize or an event may add the field), not what creating it takes.
+      const problem = integerAtLeastOne(def.storedSchema ?? def.schema, spec.days.fromData);
+      if (problem) throw bad(`the working days of "${state}" come from ${spec.days.fromData}, but the ${def.storedSchema ? 'stored ' : ''}data schema ${problem}`);
     }
   }
   for (const [state, events] of Object.entries(def.steps)) {

@@ -1,5 +1,4 @@
 import type { PackageDemo, SeedContext } from '../../src/engine/package';
-import { defaultAnswerDays } from './categories';
 
 /** The complaint desk at the regional secretariat and a liaison at each OPD complaints reach in the demo. */
 export const complaintDemo: PackageDemo = {
@@ -18,7 +17,6 @@ export function complaintData(category: string, location: string, text: string, 
     category, location, text, anonymous: reporter === undefined, confidential,
     ...(reporter && { reporter }),
     attachments: [{ name: 'foto-lokasi.jpg', sha256: HASH }],
-    answerDays: defaultAnswerDays(category),
   };
 }
 

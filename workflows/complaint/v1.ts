@@ -157,7 +157,10 @@ export const machine = setup({
 
 function normalize(input: Record<string, unknown>): NormalizedData {
   const category = CATEGORIES[input.category as string]?.id ?? String(input.category);
-  return { data: input, title: `${category} — ${String(input.location)}`, fiscalYear: null, total: null };
+  // The answer limit starts as the category's default (the filing schema has no such field: a
+  // reporter does not choose their own deadline); after dispatch it is the desk's.
+  const answerDays = typeof input.answerDays === 'number' ? input.answerDays : defaultAnswerDays(String(input.category));
+  return { data: { ...input, answerDays }, title: `${category} — ${String(input.location)}`, fiscalYear: null, total: null };
 }
 
 /** Who filed it, as a document may print it: never the identity of an anonymous or confidential reporter. */
@@ -193,7 +196,8 @@ const storedSchema = withProperties(schema, {
   answer: text(10000),
   objection: text(5000),
   objections: { type: 'integer', minimum: 1, maximum: 1, description: 'At most one objection is taken' },
-});
+  answerDays: { ...defs.dispatch.properties.answerDays, description: "Working days for the OPD's final answer: the category's default, or the desk's choice at dispatch" },
+}, ['answerDays']);
 
 /** The filing receipt: the core's tracking number in the complaint channel's format, and the PIN, shown once. */
 const receiptSchema = {
