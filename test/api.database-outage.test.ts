@@ -59,13 +59,14 @@ describePostgres('the database out', () => {
   });
   afterAll(() => close());
 
-  const PARAMS: Record<string, string> = { id: crypto.randomUUID(), username: 'admin', role: 'planner', org: 'dinkes', year: '2027', date: '2030-01-01' };
+  const PARAMS: Record<string, string> = { id: crypto.randomUUID(), username: 'admin', role: 'planner', org: 'dinkes', year: '2027', date: '2030-01-01', workflow: 'complaint' };
   const concrete = (template: string) => template.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'ca' ? app.authority.caKeyId : PARAMS[name]!));
   /** A request each route takes as far as its handler, were the database there. */
   const request = (method: string, template: string): [unknown, Record<string, string>?] => {
     if (template === '/api/v1/verify') return [Buffer.from('%PDF-1.4\n%%EOF\n'), { 'content-type': 'application/pdf' }];
     if (template === '/permits/status' && method === 'POST') return ['registrationNumber=REG%2FX%2F1&pin=12345678', { 'content-type': 'application/x-www-form-urlencoded' }];
     if (template === '/api/v1/orgs/{id}') return [{ name: 'x' }];
+    if (template === '/api/v1/public/tracking/events') return [{ registrationNumber: 'ADU/2026/000001', pin: '12345678', type: 'confirm' }];
     if (method === 'GET' || method === 'DELETE') return [undefined];
     return [{ registrationNumber: 'REG/X/1', pin: '12345678', comment: 'x', name: 'x', amount: 1, password: 'x'.repeat(12) }];
   };
