@@ -69,4 +69,21 @@ describeBackends('complaints in the console', (kind) => {
     expect(done.text).toContain('Surat Jawaban Pengaduan');
     expect(done.text).toContain('Lembar Disposisi Pengaduan');
   });
+  test('a citizen files on /lapor/complaint without an account and reads the tracking number and PIN once', async () => {
+    const citizen = new ConsoleClient(app.url);
+    const form = await citizen.get('/lapor/complaint');
+    expect(form.status).toBe(200);
+    const sent = await citizen.post('/lapor/complaint', {
+      '/category': 'kebersihan', '/location': 'Taman Indonesia Kaya', '/text': 'Tempat sampah penuh dan tidak diangkut tiga hari.',
+      '/anonymous': 'true', '/confidential': 'false', _action: 'save',
+    }, form);
+    expect([sent.status, sent.location]).toEqual([303, '/lapor/complaint/tanda-terima']);
+    const receipt = await citizen.get('/lapor/complaint/tanda-terima');
+    const number = /ADU\/\d{4}\/\d{6}/.exec(receipt.text)?.[0];
+    expect(number).toBeDefined();
+    // One tracking number for the complaint, kept by the core's tracking service.
+    const rows = await app.db.kysely.selectFrom('tracking_registrations').select('instance_id').where('registration_number', '=', number!).execute();
+    expect(rows).toHaveLength(1);
+    expect((await citizen.get('/lapor/complaint/tanda-terima')).text).not.toContain(number!);
+  });
 });

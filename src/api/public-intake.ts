@@ -5,7 +5,6 @@ import type { Engine } from '../engine/engine';
 import type { PublicIntakeSpec } from '../engine/package';
 import { badRequest, notFound } from '../errors';
 import { citizenEvents } from '../auth/permissions';
-import { issueTracking } from '../tracking/register';
 import { publicLookup, TooManyAttempts, type TrackedInstance } from '../tracking/lookup';
 import { withoutIdentity } from '../engine/confidential';
 import { definitionOf } from '../engine/view';
@@ -88,12 +87,7 @@ export function publicIntakeRouter(db: Kysely<Database>, engine: Engine, s: Publ
     const unknown = Object.keys(body).filter((k) => k !== 'data');
     if (unknown.length) throw badRequest('The body is { data }', unknown.map((k) => ({ path: `/${k}`, message: 'is not a property of a public submission' })));
     const data = withoutIdentity(body.data, spec.anonymous);
-    // A workflow whose creation already gives a tracking number (its onCreate, for instances an
-    // officer registers) has given this one too: its receipt is the citizen's.
-    const created = await engine.createPublic(workflowOf(req), intakeOrg(spec, s.settings), data, async (trx, row) => {
-      const issued = await trx.selectFrom('tracking_registrations').select('instance_id').where('instance_id', '=', row.id).executeTakeFirst();
-      return issued ? {} : { ...(await issueTracking(trx, row, (seq) => spec.trackingNumber(seq, { instant: engine.time.clock(), timeZone: engine.time.timeZone }))) };
-    });
+    const created = await engine.createPublic(workflowOf(req), intakeOrg(spec, s.settings), data);
     const receipt = created.receipt as { registrationNumber: string; pin: string; registeredAt: string };
     res.set('Cache-Control', 'no-store');
     res.status(201).json({

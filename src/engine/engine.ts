@@ -21,6 +21,10 @@ import { orgFieldsOf, stepKey, type DataProblem, type NormalizedData, type Step,
 import type { WorkflowRegistry } from './registry';
 import type { WorkflowPackage } from './package';
 import type { RuleInput } from './package';
+import { issueTracking } from '../tracking/register';
+
+/** Runs inside the creating transaction, with what the create answer shows once. */
+export type AfterCreate = (trx: Transaction<Database>, row: InstanceRow, receipt: Record<string, unknown>) => Promise<void>;
 import { invalidTextProblems, schemaProblems } from './validate';
 import { commentProblems } from './comment-rules';
 import { refuseUnprintable } from '../documents/printable';
@@ -122,18 +126,18 @@ export class Engine {
 
   /**
    * Creates an instance for someone without an account (a package's `publicIntake`), as the public
-   * pseudo-actor, owned by `org`; `register` runs inside the creating transaction (the tracking
-   * number and PIN) and what it returns joins the receipt, shown once.
+   * pseudo-actor, owned by `org`; `afterCreate` runs inside the creating transaction with the
+   * receipt (tracking number and PIN), e.g. to keep it for a page that shows it once.
    */
-  async createPublic(workflow: string, org: string, data: unknown, register: (trx: Transaction<Database>, row: InstanceRow) => Promise<Record<string, unknown>>): Promise<InstanceView> {
+  async createPublic(workflow: string, org: string, data: unknown, afterCreate?: AfterCreate): Promise<InstanceView> {
     const def = this.deps.registry.latest(workflow);
     if (!def) throw notFound(`Unknown workflow "${workflow}"`);
-    return this.createIn(PUBLIC_ACTOR, def, org, data, undefined, register);
+    return this.createIn(PUBLIC_ACTOR, def, org, data, undefined, afterCreate);
   }
 
   private async createIn(
     actor: Actor, def: WorkflowDefinition, org: string, data: unknown, idem?: IdempotentRequest,
-    register?: (trx: Transaction<Database>, row: InstanceRow) => Promise<Record<string, unknown>>,
+    afterCreate?: AfterCreate,
   ): Promise<InstanceView> {
     const normalized = normalizeData(def, data, '/data');
     await this.checkOrgRefs(def, normalized.data);
@@ -154,7 +158,10 @@ export class Engine {
       });
       await trackDeadlines(trx, def, this.slaSettings, { instanceId: id, from: null, to: row.state, data: row.data });
       if (def.onCreate) receipt = await def.onCreate(trx, { row, actor, at: { instant: this.time.clock(), timeZone: this.time.timeZone } });
-      if (register) receipt = { ...receipt, ...(await register(trx, row)) };
+      // A workflow citizens file in gives every instance a tracking number and PIN, whoever filed it.
+      const intake = this.deps.registry.package(def.name)?.publicIntake;
+      if (intake) receipt = { ...receipt, ...(await issueTracking(trx, row, (seq) => intake.trackingNumber(seq, { instant: this.time.clock(), timeZone: this.time.timeZone }))) };
+      if (afterCreate) await afterCreate(trx, row, receipt ?? {});
       return toView(row, def, actor);
     });
     // Shown once: not part of the view an Idempotency-Key stores (a replay has no receipt).

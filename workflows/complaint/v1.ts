@@ -5,7 +5,6 @@ import { GrmsError } from '../../src/errors';
 import { withProperties } from '../../src/engine/stored-schema';
 import { stepsOf } from '../../src/engine/steps';
 import { localYear } from '../../src/sla/calendar';
-import { issueTracking } from '../../src/tracking/register';
 import { PIN_DIGITS } from '../../src/tracking/pin';
 import { CATEGORIES, defaultAnswerDays } from './categories';
 
@@ -223,7 +222,6 @@ export const complaintV1: WorkflowDefinition = {
   creatorRoles: ['complaint_desk'],
   normalize,
   // The reporter follows the complaint by this number and PIN (src/tracking).
-  onCreate: async (trx, { row, at }) => ({ ...(await issueTracking(trx, row, (seq) => trackingNumber(seq, at))) }),
   // Working days (SP4N-LAPOR practice, Perpres 76/2013): desk_review 3, the OPD's follow-up 5,
   // the final answer per category (the data's answerDays), the reporter's confirmation 10, after
   // which silence closes the complaint. Asking the reporter for more stops the desk's clock: the

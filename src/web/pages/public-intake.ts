@@ -14,7 +14,6 @@ import { submittedFormToken } from '../form-token';
 import { NOTICE_MINUTES, seal, unseal } from '../notices';
 import { problemText } from '../i18n/problems';
 import { initialData, sendForm, withNumberProblems } from './forms';
-import { issueTracking } from '../../tracking/register';
 import { withoutIdentity } from '../../engine/confidential';
 import { publicRateLimit } from '../../api/public-rate';
 import { loadConfig } from '../../config';
@@ -84,14 +83,13 @@ export function publicIntakePages(deps: WebDeps): Router {
     if (formHash && (await deps.db.selectFrom('public_form_receipts').select('form_hash').where('form_hash', '=', formHash).executeTakeFirst())) return sent();
     await deps.db.deleteFrom('public_form_receipts').where('expires_at', '<', sql<Date>`now()`).execute();
     try {
-      await deps.engine.createPublic(def.name, typeof spec.org === 'function' ? spec.org(deps.settings ?? {}) : spec.org, withoutIdentity(data, spec.anonymous), async (trx, row) => {
-        const receipt = await issueTracking(trx, row, (seq) => spec.trackingNumber(seq, { instant: deps.engine.time.clock(), timeZone: deps.engine.time.timeZone }));
+      await deps.engine.createPublic(def.name, typeof spec.org === 'function' ? spec.org(deps.settings ?? {}) : spec.org, withoutIdentity(data, spec.anonymous), async (trx, row, receipt) => {
         await trx.insertInto('public_form_receipts').values({
           form_hash: formHash ?? sha256(crypto.randomUUID()), client_hash: client, page: receiptPage(def.name),
-          sealed: seal(ctx.csrf, receiptPage(def.name), { registrationNumber: receipt.registrationNumber, pin: receipt.pin }),
+          sealed: seal(ctx.csrf, receiptPage(def.name), { registrationNumber: String(receipt.registrationNumber), pin: String(receipt.pin) }),
+          // Real clock: how long a one-time notice is kept, like a session (RULES.md, two clocks).
           expires_at: new Date(Date.now() + NOTICE_MINUTES * 60_000),
         }).execute();
-        return {};
       });
     } catch (err) {
       // Two submissions of one form at once: the second loses the race on the form's row.
