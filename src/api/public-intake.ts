@@ -2,11 +2,9 @@ import express, { Router, type RequestHandler } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { Engine } from '../engine/engine';
-import type { PublicIntakeSpec } from '../engine/package';
 import { badRequest, notFound } from '../errors';
 import { citizenEvents } from '../auth/permissions';
 import { publicLookup, TooManyAttempts, type TrackedInstance } from '../tracking/lookup';
-import { withoutIdentity } from '../engine/confidential';
 import { definitionOf } from '../engine/view';
 import { clientAddress } from './client-address';
 import { jsonObjectBody } from './middleware';
@@ -45,10 +43,6 @@ export function publicBody(maxBodyBytes: number): RequestHandler {
   return express.json({ limit: maxBodyBytes, type: ['application/json', 'application/*+json'] });
 }
 
-function intakeOrg(spec: PublicIntakeSpec, settings: Readonly<Record<string, unknown>>): string {
-  return typeof spec.org === 'function' ? spec.org(settings) : spec.org;
-}
-
 /** What a citizen is told about their instance: state, dates, the events theirs to send; never its data. */
 function citizenView(engine: Engine, found: TrackedInstance, version: number) {
   const def = definitionOf(engine.registry, { workflow: found.workflow, workflow_version: version });
@@ -82,12 +76,10 @@ export function publicIntakeRouter(db: Kysely<Database>, engine: Engine, s: Publ
     if (!engine.registry.package(workflowOf(req))?.publicIntake) throw notFound(`No workflow "${workflowOf(req)}" takes public submissions`);
     next();
   }, limit, async (req, res) => {
-    const spec = engine.registry.package(workflowOf(req))!.publicIntake!;
     const body = jsonObjectBody(req);
     const unknown = Object.keys(body).filter((k) => k !== 'data');
     if (unknown.length) throw badRequest('The body is { data }', unknown.map((k) => ({ path: `/${k}`, message: 'is not a property of a public submission' })));
-    const data = withoutIdentity(body.data, spec.anonymous);
-    const created = await engine.createPublic(workflowOf(req), intakeOrg(spec, s.settings), data);
+    const created = await engine.createPublic(workflowOf(req), body.data, s.settings);
     const receipt = created.receipt as { registrationNumber: string; pin: string; registeredAt: string };
     res.set('Cache-Control', 'no-store');
     res.status(201).json({

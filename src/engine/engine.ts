@@ -22,6 +22,7 @@ import type { WorkflowRegistry } from './registry';
 import type { WorkflowPackage } from './package';
 import type { RuleInput } from './package';
 import { issueTracking } from '../tracking/register';
+import { withoutIdentity } from './confidential';
 
 /** Runs inside the creating transaction, with what the create answer shows once. */
 export type AfterCreate = (trx: Transaction<Database>, row: InstanceRow, receipt: Record<string, unknown>) => Promise<void>;
@@ -126,13 +127,16 @@ export class Engine {
 
   /**
    * Creates an instance for someone without an account (a package's `publicIntake`), as the public
-   * pseudo-actor, owned by `org`; `afterCreate` runs inside the creating transaction with the
-   * receipt (tracking number and PIN), e.g. to keep it for a page that shows it once.
+   * pseudo-actor, owned by the org the package names (`settings` are the deployment's, which it may
+   * read); an anonymous submission loses its identity before anything is stored. `afterCreate` runs
+   * inside the creating transaction with the receipt (tracking number and PIN).
    */
-  async createPublic(workflow: string, org: string, data: unknown, afterCreate?: AfterCreate): Promise<InstanceView> {
+  async createPublic(workflow: string, data: unknown, settings: Readonly<Record<string, unknown>>, afterCreate?: AfterCreate): Promise<InstanceView> {
     const def = this.deps.registry.latest(workflow);
-    if (!def) throw notFound(`Unknown workflow "${workflow}"`);
-    return this.createIn(PUBLIC_ACTOR, def, org, data, undefined, afterCreate);
+    const intake = this.deps.registry.package(workflow)?.publicIntake;
+    if (!def || !intake) throw notFound(`No workflow "${workflow}" takes public submissions`);
+    const org = typeof intake.org === 'function' ? intake.org(settings) : intake.org;
+    return this.createIn(PUBLIC_ACTOR, def, org, withoutIdentity(data, intake.anonymous), undefined, afterCreate);
   }
 
   private async createIn(

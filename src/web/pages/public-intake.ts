@@ -14,7 +14,6 @@ import { submittedFormToken } from '../form-token';
 import { NOTICE_MINUTES, seal, unseal } from '../notices';
 import { problemText } from '../i18n/problems';
 import { initialData, sendForm, withNumberProblems } from './forms';
-import { withoutIdentity } from '../../engine/confidential';
 import { publicRateLimit } from '../../api/public-rate';
 import { loadConfig } from '../../config';
 import { sqlstateOf, SQLSTATE } from '../../db/sqlstate';
@@ -67,7 +66,7 @@ export function publicIntakePages(deps: WebDeps): Router {
     next();
   }, limit, async (req, res) => {
     const ctx = ctxOf(res);
-    const { spec, def, schema } = intake(String(req.params.workflow));
+    const { def, schema } = intake(String(req.params.workflow));
     const body = req.body as Record<string, unknown>;
     const numbers: NumberProblems = {};
     const data = parseFields(schema, body, '', numbers);
@@ -83,7 +82,7 @@ export function publicIntakePages(deps: WebDeps): Router {
     if (formHash && (await deps.db.selectFrom('public_form_receipts').select('form_hash').where('form_hash', '=', formHash).executeTakeFirst())) return sent();
     await deps.db.deleteFrom('public_form_receipts').where('expires_at', '<', sql<Date>`now()`).execute();
     try {
-      await deps.engine.createPublic(def.name, typeof spec.org === 'function' ? spec.org(deps.settings ?? {}) : spec.org, withoutIdentity(data, spec.anonymous), async (trx, row, receipt) => {
+      await deps.engine.createPublic(def.name, data, deps.settings ?? {}, async (trx, row, receipt) => {
         await trx.insertInto('public_form_receipts').values({
           form_hash: formHash ?? sha256(crypto.randomUUID()), client_hash: client, page: receiptPage(def.name),
           sealed: seal(ctx.csrf, receiptPage(def.name), { registrationNumber: String(receipt.registrationNumber), pin: String(receipt.pin) }),
