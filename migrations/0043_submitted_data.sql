@@ -3,12 +3,13 @@
 -- The audit trail keeps only digests of data; this keeps the data itself, one row per submitting
 -- audit row, written in the transition's transaction. Instances submitted before this migration
 -- have no rows for those submissions: their first diff appears after two submissions made since.
+-- seq is the submitting audit row's; no foreign key to audit_events, so that a TRUNCATE of the audit
+-- trail is refused by its append-only trigger, as before, not by a reference (attachments likewise).
 CREATE TABLE submitted_data (
-  instance_id  uuid NOT NULL,
-  seq          integer NOT NULL,
+  instance_id  uuid NOT NULL REFERENCES workflow_instances (id),
+  seq          integer NOT NULL CHECK (seq >= 1),
   data         jsonb NOT NULL,
-  PRIMARY KEY (instance_id, seq),
-  FOREIGN KEY (instance_id, seq) REFERENCES audit_events (instance_id, seq)
+  PRIMARY KEY (instance_id, seq)
 );
 CREATE TRIGGER submitted_data_no_update BEFORE UPDATE OR DELETE ON submitted_data
   FOR EACH ROW EXECUTE FUNCTION grms_append_only();

@@ -100,6 +100,8 @@ describeBackends('returned proposals in the console', (kind) => {
     expect(Number((await sql<{ total: string }>`SELECT total FROM workflow_instances WHERE id = ${id}`.execute(app.db.kysely)).rows[0]!.total)).toBe(SECOND_TOTAL);
     const stored = await sql<{ n: string }>`SELECT count(*) AS n FROM submitted_data WHERE instance_id = ${id}`.execute(app.db.kysely);
     expect(Number(stored.rows[0]!.n)).toBe(2);
+    // What was submitted stays as it was submitted.
+    await expect(sql`UPDATE submitted_data SET data = '{}'::jsonb WHERE instance_id = ${id}`.execute(app.db.kysely)).rejects.toThrow(/append-only/);
     expect(rowOf((await head.get('/inbox')).text, id)).not.toContain('data-returned');
 
     const page = await head.get(`/instances/${id}`);
