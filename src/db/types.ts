@@ -541,3 +541,13 @@ export interface PublicFormReceiptsTable {
 export interface Database {
   public_form_receipts: PublicFormReceiptsTable;
 }
+
+/** migrations/0043: the data an instance held at each submission (src/engine/submissions.ts). */
+export interface SubmittedDataTable {
+  instance_id: string;
+  seq: number;
+  data: Json<Record<string, unknown>>;
+}
+export interface Database {
+  submitted_data: SubmittedDataTable;
+}

@@ -34,6 +34,7 @@ import { storeResponse, type IdempotencyScope } from './idempotency';
 import { definitionOf, loadInstance, toView, type InstanceView } from './view';
 import { escalate, SYSTEM_ACTOR, type DueTimer, type TimerFirer } from '../sla/scheduler';
 import { stillDue, systemActor, timerComment, timerStatesOf, timerStepOf, type TimerDecision } from './timers';
+import { recordSubmission } from './submissions';
 
 /** A signed document rendered for a transition before its transaction, stored inside it. */
 export interface PreparedDocument {
@@ -331,6 +332,8 @@ export class Engine {
       },
     });
     await trackDeadlines(trx, def, this.slaSettings, { instanceId: row.id, from: row.state, to: nextState, data: updated.data });
+    // What was submitted is kept, so reviewers see what changed since the previous submission.
+    if (plan.step.submits) await recordSubmission(trx, row.id, seq, updated.data);
     if (document) await document.store(trx, seq);
     return toView(updated, def, actor);
   }
