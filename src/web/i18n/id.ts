@@ -357,6 +357,23 @@ export const id = {
   'public.shownOnce': 'Tanda terima ini sudah ditampilkan. Nomor dan PIN tidak ditampilkan lagi.',
   'public.again': 'Formulir ini sudah terkirim; tidak ada kiriman baru.',
   'public.tooMany': 'Terlalu banyak kiriman dari alamat Anda; coba lagi dalam {minutes} menit.',
+  'track.title': 'Lacak laporan',
+  'track.intro': 'Masukkan nomor pelacakan dan PIN dari tanda terima Anda. PIN tidak pernah dikirim lewat alamat halaman.',
+  'track.look': 'Lihat status',
+  'track.notFound': 'Nomor pelacakan atau PIN tidak cocok.',
+  'track.missing': 'Isi nomor pelacakan dan PIN dari tanda terima.',
+  'track.tooMany': 'Terlalu banyak PIN salah; coba lagi dalam {minutes} menit.',
+  'track.statusTitle': 'Status laporan',
+  'track.kind': 'Jenis',
+  'track.state': 'Status',
+  'track.registered': 'Diterima',
+  'track.changed': 'Perubahan terakhir',
+  'track.due': 'Batas waktu',
+  'track.noSteps': 'Saat ini tidak ada langkah yang menunggu Anda.',
+  'track.done': 'Langkah Anda sudah dicatat.',
+  'track.refused': 'Langkah ini tidak dapat diterima.',
+  'track.end': 'Selesai (lupakan nomor ini di perangkat ini)',
+  'track.link': 'Lacak status dan tanggapi laporan Anda',
 } as const;
 
 export type MessageKey = keyof typeof id;

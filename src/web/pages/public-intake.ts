@@ -18,6 +18,7 @@ import { publicRateLimit } from '../../api/public-rate';
 import { loadConfig } from '../../config';
 import { sqlstateOf, SQLSTATE } from '../../db/sqlstate';
 import type { WorkflowRegistry } from '../../engine/registry';
+import { STATUS_LOOKUP } from './public-status';
 
 /**
  * The console's form for creating an instance without an account (a package's `publicIntake`),
@@ -113,11 +114,12 @@ export function publicIntakePages(deps: WebDeps): Router {
        WHERE t.form_hash = o.form_hash RETURNING o.sealed`.execute(deps.db);
     const receipt = taken.rows[0] && unseal(ctx.csrf, at, taken.rows[0].sealed);
     const again = req.query.again === '1' ? html`<p role="status">${ctx.t('public.again')}</p>` : html``;
+    const track = html`<p><a href="${STATUS_LOOKUP}">${ctx.t('track.link')}</a></p>`;
     sendPage(res, {
       title: ctx.t('public.receiptTitle'),
       body: receipt
-        ? html`${again}<dl class="receipt"><dt>${ctx.t('public.number')}</dt><dd>${String(receipt.registrationNumber)}</dd><dt>${ctx.t('public.pin')}</dt><dd>${String(receipt.pin)}</dd></dl>`
-        : html`${again}<p>${ctx.t('public.shownOnce')}</p>`,
+        ? html`${again}<dl class="receipt"><dt>${ctx.t('public.number')}</dt><dd>${String(receipt.registrationNumber)}</dd><dt>${ctx.t('public.pin')}</dt><dd>${String(receipt.pin)}</dd></dl>${track}`
+        : html`${again}<p>${ctx.t('public.shownOnce')}</p>${track}`,
     });
   });
   return r;
