@@ -9,6 +9,7 @@ import { definitionOf } from '../engine/view';
 import { clientAddress } from './client-address';
 import { jsonObjectBody } from './middleware';
 import { publicRateLimit, type PublicRate } from './public-rate';
+import { PUBLIC_INTAKE_ROUTE } from './public-purge';
 import { registrationNumberOf } from './tracking-status';
 
 /**
@@ -61,7 +62,7 @@ function citizenView(engine: Engine, found: TrackedInstance, version: number) {
 /** The public intake and citizen routes, mounted before authentication (src/api/app.ts). */
 export function publicIntakeRouter(db: Kysely<Database>, engine: Engine, s: PublicIntakeSettings): Router {
   const r = Router();
-  const limit = publicRateLimit(db, 'public-intake', s.rate, true);
+  const limit = publicRateLimit(db, PUBLIC_INTAKE_ROUTE, s.rate, true);
   const view = async (found: TrackedInstance) => {
     const row = await db.selectFrom('workflow_instances').select('workflow_version').where('id', '=', found.instanceId).executeTakeFirstOrThrow();
     return citizenView(engine, found, row.workflow_version);

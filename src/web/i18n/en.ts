@@ -369,6 +369,7 @@ export const en: Dictionary = {
   'track.changed': 'Last change',
   'track.due': 'Due',
   'track.noSteps': 'Nothing is waiting for you at the moment.',
+  'track.expired': 'Enter the tracking number and PIN again; your step was not recorded.',
   'track.done': 'Your step has been recorded.',
   'track.refused': 'This step cannot be taken.',
   'track.end': 'Done (forget this number on this device)',

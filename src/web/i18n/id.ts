@@ -370,6 +370,7 @@ export const id = {
   'track.changed': 'Perubahan terakhir',
   'track.due': 'Batas waktu',
   'track.noSteps': 'Saat ini tidak ada langkah yang menunggu Anda.',
+  'track.expired': 'Masukkan lagi nomor pelacakan dan PIN; langkah Anda belum tercatat.',
   'track.done': 'Langkah Anda sudah dicatat.',
   'track.refused': 'Langkah ini tidak dapat diterima.',
   'track.end': 'Selesai (lupakan nomor ini di perangkat ini)',

@@ -15,6 +15,7 @@ import { NOTICE_MINUTES, seal, unseal } from '../notices';
 import { problemText } from '../i18n/problems';
 import { initialData, sendForm, withNumberProblems } from './forms';
 import { publicRateLimit } from '../../api/public-rate';
+import { PUBLIC_INTAKE_ROUTE } from '../../api/public-purge';
 import { loadConfig } from '../../config';
 import { sqlstateOf, SQLSTATE } from '../../db/sqlstate';
 import type { WorkflowRegistry } from '../../engine/registry';
@@ -43,7 +44,7 @@ export function publicIntakePages(deps: WebDeps): Router {
   // Read at the first request, not while routes are registered (the route listing reads no deps).
   const limits = () => deps.publicIntake ?? loadConfig({}).publicIntake;
   let limiter: RequestHandler | undefined;
-  const limit: RequestHandler = (req, res, next) => (limiter ??= publicRateLimit(deps.db, 'public-intake', limits().rate, true))(req, res, next);
+  const limit: RequestHandler = (req, res, next) => (limiter ??= publicRateLimit(deps.db, PUBLIC_INTAKE_ROUTE, limits().rate, true))(req, res, next);
   const intake = (name: string) => {
     const pkg = deps.engine.registry.package(name);
     const def = deps.engine.registry.latest(name);

@@ -149,7 +149,8 @@ ${events.length ? events.map((e) => stepForm(ctx, found, e, steps[e]!, refused))
     const ctx = ctxOf(res);
     const grant = await grantOf(ctx);
     const now = grant && (await current(grant));
-    if (!now) return res.redirect(303, STATUS_LOOKUP);
+    // No number proven in this browser (or no longer): nothing is fired; the lookup form, refused.
+    if (!now) return lookupForm(res, 400, ctx.t('track.expired'));
     const body = (req.body ?? {}) as Record<string, unknown>;
     const event = typeof body.event === 'string' ? body.event : '';
     const token = submittedFormToken(body);
