@@ -16,6 +16,7 @@ import { problemText } from '../i18n/problems';
 import { initialData, sendForm, withNumberProblems } from './forms';
 import { publicRateLimit } from '../../api/public-rate';
 import { PUBLIC_INTAKE_ROUTE } from '../../api/public-purge';
+import { attachmentCapProblem } from '../../api/public-intake';
 import { loadConfig } from '../../config';
 import { sqlstateOf, SQLSTATE } from '../../db/sqlstate';
 import type { WorkflowRegistry } from '../../engine/registry';
@@ -62,9 +63,20 @@ export function publicIntakePages(deps: WebDeps): Router {
     sendForm(res, { ...formPage(res, def.name), schema, data: initialData(schema), errors: {}, problem: undefined });
   });
 
-  r.post('/lapor/:workflow', (req, _res, next) => {
-    intake(String(req.params.workflow));
+  r.post('/lapor/:workflow', (req, res, next) => {
+    const { spec, def, schema } = intake(String(req.params.workflow));
     if (Number(req.get('content-length') ?? 0) > limits().maxBodyBytes) throw payloadTooLarge(`A public submission takes at most ${limits().maxBodyBytes} bytes`);
+    // Before the limit's row: an over-long list of attachments is refused in place, nothing written
+    // (adding or removing a row is no submission yet).
+    const body = req.body as Record<string, unknown>;
+    const numbers: NumberProblems = {};
+    const data = parseFields(schema, body, '', numbers);
+    const over = body._action === 'save' || body._action === undefined ? attachmentCapProblem(spec, data, limits().maxAttachments, '') : undefined;
+    if (over) {
+      const ctx = ctxOf(res);
+      sendForm(res, { ...formPage(res, def.name), schema, data, token: submittedFormToken(body), status: over.status, errors: withNumberProblems(ctx, toFieldErrors(over.errors), numbers), problem: undefined });
+      return;
+    }
     next();
   }, limit, async (req, res) => {
     const ctx = ctxOf(res);
