@@ -91,6 +91,11 @@ describeBackends('citizen steps on the public status page', (kind) => {
 
     await fire('penghubung.pupr', filed.id, 'send_answer', { data: { text: 'Seluruh trotoar telah diperbaiki.' } });
     page = await citizen.get('/lapor/lacak/status');
+    // A second objection is the package's refusal, said in its own words; nothing is stored.
+    const second = await citizen.post('/lapor/lacak/status', { event: 'raise_objection', _form: tokenOf(page, 'raise_objection'), '/raise_objection/reason': 'Masih kurang.' }, page);
+    expect(second.status).toBe(409);
+    expect(second.text).toContain('Keberatan atas jawaban hanya dapat diajukan satu kali.');
+    expect(await stateOf(filed.id)).toBe('awaiting_confirmation');
     // A step not offered now (the form of a past state, or a made-up one) is refused and changes nothing.
     const stale = await citizen.post('/lapor/lacak/status', { event: 'provide_info', _form: tokenOf(page, 'confirm').replace(/^./, 'Z'), '/provide_info/text': 'lagi' }, page);
     expect(stale.status).toBeGreaterThanOrEqual(400);

@@ -179,7 +179,9 @@ ${events.length ? events.map((e) => stepForm(ctx, found, e, steps[e]!, refused))
         errors[`/${event}/_comment`] = commentErrorText(ctx, err, now.found.workflow, event);
         delete errors['/comment'];
       }
-      const said = problemText(ctx.lang, err);
+      // The workflow's own words for its own refusals (labels.texts keyed by the error's code), else the core's.
+      const own = ctx.text(now.found.workflow, err.code);
+      const said = own !== err.code ? own : problemText(ctx.lang, err);
       const problem = Object.keys(errors).length ? undefined : said === err.message ? `${ctx.t('track.refused')} (${err.message})` : said;
       return statusPage(req, res, { status: err.status, event, data: (data ?? {}) as Record<string, unknown>, comment, errors, problem, token });
     }
