@@ -70,7 +70,7 @@ describeBackends('citizen steps on the public status page', (kind) => {
     expect((await citizen.get(sent.location!)).text).toContain('Langkah Anda sudah dicatat.');
     // The same form again (a reload of the POST, Back and send): nothing new, sent to the page.
     const again = await citizen.post('/lapor/lacak/status', answer, page);
-    expect([again.status, again.location]).toEqual([303, '/lapor/lacak/status?again=1']);
+    expect([again.status, again.location]).toEqual([303, '/lapor/lacak/status?done=1&again=1']);
     expect(await history(filed.id)).toEqual(['create', 'request_info', 'provide_info']);
     expect(await stateOf(filed.id)).toBe('desk_review');
 
@@ -84,7 +84,7 @@ describeBackends('citizen steps on the public status page', (kind) => {
 
     const objection = { event: 'raise_objection', _form: tokenOf(page, 'raise_objection'), '/raise_objection/reason': 'Perbaikan baru separuh panjang trotoar.' };
     expect((await citizen.post('/lapor/lacak/status', objection, page)).location).toBe('/lapor/lacak/status?done=1');
-    expect((await citizen.post('/lapor/lacak/status', objection, page)).location).toBe('/lapor/lacak/status?again=1');
+    expect((await citizen.post('/lapor/lacak/status', objection, page)).location).toBe('/lapor/lacak/status?done=1&again=1');
     expect(await stateOf(filed.id)).toBe('preparing_answer');
     page = await citizen.get('/lapor/lacak/status');
     expect(forms(page)).toEqual([]);
@@ -102,7 +102,7 @@ describeBackends('citizen steps on the public status page', (kind) => {
     expect(stale.text).toContain('role="alert"');
     const confirm = { event: 'confirm', _form: tokenOf(page, 'confirm') };
     expect((await citizen.post('/lapor/lacak/status', confirm, page)).location).toBe('/lapor/lacak/status?done=1');
-    expect((await citizen.post('/lapor/lacak/status', confirm, page)).location).toBe('/lapor/lacak/status?again=1');
+    expect((await citizen.post('/lapor/lacak/status', confirm, page)).location).toBe('/lapor/lacak/status?done=1&again=1');
     expect(await history(filed.id)).toEqual(['create', 'request_info', 'provide_info', 'dispatch', 'report_follow_up', 'send_answer', 'raise_objection', 'send_answer', 'confirm']);
     expect(await app.db.kysely.selectFrom('audit_events').select('actor').where('instance_id', '=', filed.id).where('event', 'in', ['provide_info', 'raise_objection', 'confirm']).execute())
       .toEqual([{ actor: '@public' }, { actor: '@public' }, { actor: '@public' }]);

@@ -9,7 +9,7 @@ import type { WebDeps } from '../deps';
 import { renderFields } from '../forms/render';
 import { parseFields, type FieldSchema, type NumberProblems } from '../forms/schema';
 import { fieldError, toFieldErrors, type FieldErrors } from '../forms/errors';
-import { formTokenField, submittedFormToken } from '../form-token';
+import { formTokenField, sendAgain, submittedFormToken } from '../form-token';
 import { NOTICE_MINUTES, seal, unseal } from '../notices';
 import { problemText } from '../i18n/problems';
 import { commentErrorText, MAX_COMMENT_LENGTH, typedComment } from '../comment-field';
@@ -35,6 +35,8 @@ import { sqlstateOf, SQLSTATE } from '../../db/sqlstate';
 export const STATUS_LOOKUP = '/lapor/lacak';
 export const STATUS_PAGE = '/lapor/lacak/status';
 const STATUS_END = '/lapor/lacak/selesai';
+/** Where a citizen's step lands once taken. */
+const STEP_DONE = `${STATUS_PAGE}?done=1`;
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 
@@ -155,7 +157,8 @@ ${events.length ? events.map((e) => stepForm(ctx, found, e, steps[e]!, refused))
     const event = typeof body.event === 'string' ? body.event : '';
     const token = submittedFormToken(body);
     const formHash = token ? sha256(`${ctx.csrf}\u0000${token}`) : undefined;
-    const again = () => res.redirect(303, `${STATUS_PAGE}?again=1`);
+    // Sent before: to the first submission's result, marked (as every console form: form-token.ts).
+    const again = () => sendAgain(res, STEP_DONE);
     if (formHash && (await deps.db.selectFrom('public_form_receipts').select('form_hash').where('form_hash', '=', formHash).executeTakeFirst())) return again();
     // Only the citizen's steps of the current state have a form here; anything else is the engine's to refuse.
     const step = now.events.includes(event) ? now.def.steps[now.found.state]?.[event] : undefined;
@@ -185,7 +188,7 @@ ${events.length ? events.map((e) => stepForm(ctx, found, e, steps[e]!, refused))
       const problem = Object.keys(errors).length ? undefined : said === err.message ? `${ctx.t('track.refused')} (${err.message})` : said;
       return statusPage(req, res, { status: err.status, event, data: (data ?? {}) as Record<string, unknown>, comment, errors, problem, token });
     }
-    res.redirect(303, `${STATUS_PAGE}?done=1`);
+    res.redirect(303, STEP_DONE);
   });
 
   r.post(STATUS_END, async (_req, res) => {
