@@ -551,3 +551,12 @@ export interface SubmittedDataTable {
 export interface Database {
   submitted_data: SubmittedDataTable;
 }
+/** migrations/0041: a browser's proof of a tracking number and PIN, for a while (src/web/pages/public-status.ts). */
+export interface TrackingGrantsTable {
+  client_hash: string;
+  sealed: string;
+  expires_at: Date;
+}
+export interface Database {
+  tracking_grants: TrackingGrantsTable;
+}
