@@ -15,6 +15,10 @@ test('a dashboard figure may not take the name of another table', () => {
   expect(() => new WorkflowRegistry([{ ...budget(), dashboard: [figure, figure] }])).toThrow(/dashboard figure "budget"/);
 });
 
+test("a workflow may not take the name of the core's public status page (/lapor/lacak)", () => {
+  expect(() => new WorkflowRegistry([{ ...budget(), name: 'lacak' }])).toThrow(/lacak: the name is taken by the core's own pages/);
+});
+
 test('GRMS_SLA_<WORKFLOW> overrides any workflow by its id in upper snake case', () => {
   const { slaOverrides } = loadConfig({ GRMS_SLA_BUDGET_PROPOSAL: 'tapd_review=15', GRMS_SLA_LEAVE_REQUEST: 'review=2,approval=3' });
   expect(slaOverrides).toEqual({ 'budget-proposal': { tapd_review: 15 }, 'leave-request': { review: 2, approval: 3 } });

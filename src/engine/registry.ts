@@ -11,6 +11,12 @@ import { fingerprint } from './fingerprint';
 import type { VersionFingerprint } from './registration';
 import { declareConfidential } from './confidential';
 
+/**
+ * Names the core's own routes take where a workflow's name would stand (/lapor/<name> is a
+ * package's public form; /lapor/lacak is the core's status page).
+ */
+const RESERVED_WORKFLOW_NAMES = new Set(['lacak']);
+
 /** Every registered workflow version; instances keep the version they started with. */
 export class WorkflowRegistry {
   private readonly byKey = new Map<string, WorkflowDefinition>();
@@ -25,6 +31,7 @@ export class WorkflowRegistry {
         if (!/^[a-z]+$/.test(f.id) || figures.has(f.id)) throw new Error(`workflow package ${pkg.name}: dashboard figure "${f.id}" is taken or not lower-case letters`);
         figures.add(f.id);
       }
+      if (RESERVED_WORKFLOW_NAMES.has(pkg.name)) throw new Error(`workflow package ${pkg.name}: the name is taken by the core's own pages`);
       if (this.byName.has(pkg.name)) throw new Error(`workflow ${pkg.name} is given by two packages`);
       this.byName.set(pkg.name, pkg);
       installRoles(pkg);
