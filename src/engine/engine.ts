@@ -23,6 +23,7 @@ import type { WorkflowPackage } from './package';
 import type { RuleInput } from './package';
 import { issueTracking } from '../tracking/register';
 import { withoutIdentity } from './confidential';
+import { changedGroupYear, groupYear } from './years';
 
 /** Runs inside the creating transaction, with what the create answer shows once. */
 export type AfterCreate = (trx: Transaction<Database>, row: InstanceRow, receipt: Record<string, unknown>) => Promise<void>;
@@ -156,6 +157,7 @@ export class Engine {
           id, workflow: def.name, workflow_version: def.version, state: stateName(snapshot.value),
           snapshot: JSON.stringify(persisted), data: JSON.stringify(normalized.data), org_id: org,
           title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
+          year_group: groupYear(this.deps.registry.package(def.name)?.years, normalized.fiscalYear, { instant: this.time.clock(), timeZone: this.time.timeZone }),
           participants: [actor.username], created_by: actor.username,
         },
         entry: { event: 'create', actor: actor.username, actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data) },
@@ -320,6 +322,7 @@ export class Engine {
         snapshot: JSON.stringify(def.machine.getPersistedSnapshot(plan.next)),
         ...(normalized && {
           data: JSON.stringify(normalized.data), title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
+          year_group: changedGroupYear(this.deps.registry.package(def.name)?.years, normalized.fiscalYear, locked.year_group),
         }),
         submitters: plan.step.submits ? addAll(locked.submitters, hand) : locked.submitters,
         step_hands: addAll(locked.step_hands, hand.map((u) => stepKey(locked.state, input.type, u))),
