@@ -192,6 +192,33 @@ describeBackends('complaints through the API', (kind) => {
     expect((await fire(DESK, other, 'close_silent')).status).toBeGreaterThanOrEqual(403);
   });
 
+  test('a dispatch to an org that cannot receive the complaint is refused naming /data/opd, and nothing is written', async () => {
+    const id = await file(litter());
+    const before = async () => ({
+      instance: await app.db.kysely.selectFrom('workflow_instances').select(['state', 'version', 'data']).where('id', '=', id).executeTakeFirstOrThrow(),
+      history: (await history(id)).length,
+      documents: (await documentsOf(id)).length,
+      deadlines: await deadline(id),
+    });
+    const untouched = await before();
+    // Unknown, not an OPD (a supplier), an OPD without a complaint liaison: the package's rule refuses each.
+    for (const [opd, message] of [['no-such-opd', 'is not a known OPD'], ['cv-maju', 'is not an OPD'], ['bappeda', 'has no complaint liaison to receive it']]) {
+      const res = await fire(DESK, id, 'dispatch', { data: { opd } });
+      expect({ opd, status: res.status, type: res.headers.get('content-type') }).toEqual({ opd, status: 422, type: expect.stringMatching(/^application\/problem\+json/) });
+      expect(res.body.errors).toEqual([{ path: '/data/opd', message }]);
+      expect(await before()).toEqual(untouched);
+    }
+    // A liaison who left (deactivated) receives nothing either; back in office, the dispatch goes through.
+    await app.db.kysely.updateTable('users').set({ active: false }).where('username', '=', DINKES).execute();
+    try {
+      expect((await fire(DESK, id, 'dispatch', { data: { opd: 'dinkes' } })).body.errors).toEqual([{ path: '/data/opd', message: 'has no complaint liaison to receive it' }]);
+    } finally {
+      await app.db.kysely.updateTable('users').set({ active: true }).where('username', '=', DINKES).execute();
+    }
+    expect(await before()).toEqual(untouched);
+    expect((await ok(DESK, id, 'dispatch', { data: { opd: 'dinkes' } })).body).toMatchObject({ state: 'follow_up', data: { opd: 'dinkes' } });
+  });
+
   test('the desk may set another answer limit at dispatch', async () => {
     const id = await file(litter());
     await ok(DESK, id, 'dispatch', { data: { opd: 'dinkes', answerDays: 30 } });

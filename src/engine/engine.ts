@@ -230,7 +230,7 @@ export class Engine {
             current = await this.plan(actor, def, locked, input, ifMatch, false, citizen ? 'citizen' : undefined);
             base = locked;
           }
-          await this.runRule(current.step, { q: trx, locked: true, instance: base, actor });
+          await this.runRule(current.step, { q: trx, locked: true, instance: base, actor, event: ruleEvent(current.step, input) });
           return this.apply(trx, actor, def, base, input, current, document);
         });
       } catch (err) {
@@ -271,7 +271,7 @@ export class Engine {
     if (!current.can(event)) throw transitionNotAllowed(`"${input.type}" is not possible on this ${def.name} now`);
     // Checked before any document number is taken; checked again under lock in the transaction
     // (inside it, only there: PGlite's one connection is held by that transaction).
-    if (precheck) await this.runRule(step, { q: this.deps.db, locked: false, instance: row, actor });
+    if (precheck) await this.runRule(step, { q: this.deps.db, locked: false, instance: row, actor, event: ruleEvent(step, input) });
     if (step.stamp) {
       // The one write of planning, after every check: a value from a sequence is never reused.
       if (!precheck) throw new VersionMoved();
@@ -375,7 +375,7 @@ export class Engine {
         await escalate(trx, { instance_id: locked.id, kind: 'state', state: due.state, working_days: due.workingDays, due_at: due.dueAt }, now);
         return 'escalated';
       }
-      await this.runRule(plan.step, { q: trx, locked: true, instance: locked, actor });
+      await this.runRule(plan.step, { q: trx, locked: true, instance: locked, actor, event: ruleEvent(plan.step, input) });
       await this.apply(trx, actor, def, locked, input, plan, undefined);
       // A timer that leaves the instance in its state keeps the deadline, now spent.
       await trx.updateTable('deadlines').set({ escalated_at: now }).where('instance_id', '=', locked.id).where('kind', '=', 'state').where('state', '=', due.state).execute();
@@ -455,6 +455,11 @@ const payloadAjv = new Ajv2020({ allErrors: true, strict: true });
 const payloadValidators = new WeakMap<object, ValidateFunction>();
 
 /** Validates an event's payload against the step's schema and merges it into the instance data. */
+/** What a rule sees of the event: its type and, for a step with a payload, the payload (validated by then). */
+function ruleEvent(step: Step, input: EventInput): RuleInput['event'] {
+  return step.payload ? { type: input.type, payload: input.data as Record<string, unknown> } : { type: input.type };
+}
+
 function mergePayload(def: WorkflowDefinition, step: Step, row: InstanceRow, payload: unknown): NormalizedData {
   const spec = step.payload!;
   const problems = invalidTextProblems(payload, '/data');

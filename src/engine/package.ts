@@ -70,9 +70,15 @@ export interface RuleInput {
   locked: boolean;
   instance: InstanceRow;
   actor: Actor;
+  /** The event fired: its type, and for a step with a payload the payload, valid against its schema. */
+  event: { type: string; payload?: Record<string, unknown> };
 }
 
-/** Refuses the transition by throwing a GrmsError. */
+/**
+ * Refuses the transition by throwing a GrmsError (a 422 `invalidData` naming the payload's field,
+ * e.g. `/data/opd`, for data the rule does not accept). Define it in a file the version's source
+ * imports, so the version's fingerprint covers its code (src/engine/fingerprint.ts).
+ */
 export type RuleHook = (input: RuleInput) => Promise<void>;
 
 export interface WorkflowPackage {
