@@ -192,6 +192,33 @@ describeBackends('complaints through the API', (kind) => {
     expect((await fire(DESK, other, 'close_silent')).status).toBeGreaterThanOrEqual(403);
   });
 
+  test('a dispatch to an org that cannot receive the complaint is refused naming /data/opd, and nothing is written', async () => {
+    const id = await file(litter());
+    const before = async () => ({
+      instance: await app.db.kysely.selectFrom('workflow_instances').select(['state', 'version', 'data']).where('id', '=', id).executeTakeFirstOrThrow(),
+      history: (await history(id)).length,
+      documents: (await documentsOf(id)).length,
+      deadlines: await deadline(id),
+    });
+    const untouched = await before();
+    // Unknown, not an OPD (a supplier), an OPD without a complaint liaison: the package's rule refuses each.
+    for (const [opd, message] of [['no-such-opd', 'is not a known OPD'], ['cv-maju', 'is not an OPD'], ['bappeda', 'has no complaint liaison to receive it']]) {
+      const res = await fire(DESK, id, 'dispatch', { data: { opd } });
+      expect({ opd, status: res.status, type: res.headers.get('content-type') }).toEqual({ opd, status: 422, type: expect.stringMatching(/^application\/problem\+json/) });
+      expect(res.body.errors).toEqual([{ path: '/data/opd', message }]);
+      expect(await before()).toEqual(untouched);
+    }
+    // A liaison who left (deactivated) receives nothing either; back in office, the dispatch goes through.
+    await app.db.kysely.updateTable('users').set({ active: false }).where('username', '=', DINKES).execute();
+    try {
+      expect((await fire(DESK, id, 'dispatch', { data: { opd: 'dinkes' } })).body.errors).toEqual([{ path: '/data/opd', message: 'has no complaint liaison to receive it' }]);
+    } finally {
+      await app.db.kysely.updateTable('users').set({ active: true }).where('username', '=', DINKES).execute();
+    }
+    expect(await before()).toEqual(untouched);
+    expect((await ok(DESK, id, 'dispatch', { data: { opd: 'dinkes' } })).body).toMatchObject({ state: 'follow_up', data: { opd: 'dinkes' } });
+  });
+
   test('the desk may set another answer limit at dispatch', async () => {
     const id = await file(litter());
     await ok(DESK, id, 'dispatch', { data: { opd: 'dinkes', answerDays: 30 } });
@@ -220,6 +247,35 @@ describeBackends('complaints through the API', (kind) => {
     expect((await app.call(PUPR, 'GET', `/api/v1/instances/${id}`)).body.data.reporter).toBe('dirahasiakan');
     expect((await app.call(DESK, 'GET', `/api/v1/instances/${id}`)).body.data.reporter).toEqual({ name: 'Maria Goretti' });
     expect((await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}`)).body.data.reporter).toEqual({ name: 'Maria Goretti' });
+  });
+
+  test('search leaves out a confidential reporter for those who may not read it: the OPD finds nothing by the name, the desk and the auditor find it', async () => {
+    const hidden = await file(pothole({ name: 'Yohanes Kristiawan', phone: '081234567890' } as { name: string }, true));
+    const open = await file(pothole({ name: 'Yohanes Kristiawan' }));
+    for (const id of [hidden, open]) await ok(DESK, id, 'dispatch', { data: { opd: 'pupr' } });
+    const found = async (user: string, q: string) => {
+      const list = await app.call(user, 'GET', `/api/v1/instances?q=${encodeURIComponent(q)}&workflow=complaint`);
+      const search = await app.call(user, 'GET', `/api/v1/search?q=${encodeURIComponent(q)}`);
+      expect([list.status, search.status]).toEqual([200, 200]);
+      const ids = (list.body.items as Array<{ id: string }>).map((i) => i.id).filter((i) => i === hidden || i === open).sort();
+      // The list (the API's and the console's query) and the search box answer alike.
+      expect((search.body.items as Array<{ id: string }>).map((i) => i.id).filter((i) => i === hidden || i === open).sort()).toEqual(ids);
+      return ids;
+    };
+    expect(await found(PUPR, 'Yohanes Kristiawan')).toEqual([open]);
+    expect(await found(PUPR, '081234567890')).toEqual([]);
+    expect(await found(DESK, 'Yohanes Kristiawan')).toEqual([hidden, open].sort());
+    expect(await found(DESK, '081234567890')).toEqual([hidden]);
+    expect(await found('auditor.inspektorat', 'Yohanes Kristiawan')).toEqual([hidden, open].sort());
+    // The SQL match and the view agree for each reader: found exactly where the view shows the name.
+    for (const user of [PUPR, DESK, 'auditor.inspektorat', 'kadis.pupr']) {
+      const shown: string[] = [];
+      for (const id of [hidden, open]) {
+        const view = await app.call(user, 'GET', `/api/v1/instances/${id}`);
+        if (view.status === 200 && (view.body.data.reporter as { name?: string } | string)?.toString() !== 'dirahasiakan' && view.body.data.reporter.name === 'Yohanes Kristiawan') shown.push(id);
+      }
+      expect({ user, found: await found(user, 'Yohanes Kristiawan') }).toEqual({ user, found: shown.sort() });
+    }
   });
 
   test('a citizen files without an account; an anonymous complaint stores no identity and the desk receives it', async () => {

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { grms } from './support/cli';
 
+const ROOT = path.resolve(__dirname, '..');
+
 /** `grms workflow new`, `check` and the scaffold's own test, in a folder outside the checkout. */
 describe('grms workflow new and check', () => {
   let tmp: string;
@@ -85,5 +87,21 @@ describe('grms workflow new and check', () => {
     const broken = grms(['workflow', 'check', dir], {});
     expect(broken.status).toBe(1);
     expect(broken.stderr).toBe(`grms: workflow package ${dir}: index.js failed to load: syntax of the regency [WORKFLOW_PACKAGE_INVALID]\n`);
+  });
+
+  test('check takes a built-in package by its source folder (TypeScript); a TypeScript folder elsewhere is refused with the reason', () => {
+    // engine.package-check runs the same checks on every built-in in process; here the command line.
+    for (const name of ['complaint']) {
+      // As typed in the checkout: a relative folder.
+      const checked = grms(['workflow', 'check', path.join('workflows', name)], {});
+      expect({ name, status: checked.status, stderr: checked.stderr }).toEqual({ name, status: 0, stderr: '' });
+      expect(checked.stdout).toMatch(new RegExp(`^workflow package ${name} \\(${path.join(ROOT, 'workflows', name).replace(/[/\\.]/g, '\\$&')}\\) is valid\n {2}v1 fingerprint [0-9a-f]{64}\n`));
+    }
+    // A copy of a built-in outside workflows/ is TypeScript nothing can load: named as such.
+    const copy = path.join(tmp, 'permit-copy');
+    fs.cpSync(path.join(ROOT, 'workflows', 'permit'), copy, { recursive: true });
+    const refused = grms(['workflow', 'check', copy], {});
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe(`grms: workflow package ${copy}: index.ts is TypeScript, and the folder is not one of grms's built-in workflows/: a package outside the checkout is JavaScript (index.js, index.cjs, index.mjs); compile it first [WORKFLOW_PACKAGE_INVALID]\n`);
   });
 });

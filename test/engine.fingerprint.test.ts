@@ -22,6 +22,8 @@ const RELEASED: ReadonlyArray<[string, string]> = [
 ];
 // budget-proposal v1 before the segregation fix; 0019 records the move to the released hash.
 const BEFORE_0019 = '3aaf78674c31b8e337fa7330a3114fef415eec53d6658e0ac210fbe77012d67d';
+// complaint v1 as main released it, before the dispatch rule; 0042 records the move to the fixed fingerprint.
+const COMPLAINT_BEFORE_0042 = '505d3fb9e61a9a6fa67498aec4a1e4ce20a5ec047590155a69d000d3c2586955';
 
 /** A copy of a built-in package and its schemas under a temporary checkout-like folder. */
 function copyPackage(name: string): { sourceDir: string; schemaDir: string; cleanup(): void } {
@@ -43,6 +45,11 @@ describe('fingerprint', () => {
     expect(names).not.toContain('package/index.ts');
     expect(names.every((n) => n.startsWith('package/') || n.startsWith('schemas/'))).toBe(true);
     expect([...names].sort()).toEqual(names);
+  });
+
+  test('covers a version\'s rule hooks when the version file imports them (complaint\'s dispatch rule)', () => {
+    const complaint = builtinPackages().find((p) => p.name === 'complaint')!;
+    expect(coveredFiles(complaint, 'v1').map(([name]) => name)).toEqual(['package/categories.ts', 'package/rules.ts', 'package/v1.ts', 'schemas/v1.schema.json']);
   });
 
   test('built-ins read the checkout\'s .ts sources', () => {
@@ -112,6 +119,16 @@ describeBackends('registrations from before fingerprints', (kind) => {
     await registerFingerprints(db.kysely, code);
     expect(await db.kysely.selectFrom('workflow_definitions').select(['hash', 'form']).execute()).toEqual([{ hash: code[0]!.fingerprint, form: 'fingerprint' }]);
     const fix = await db.kysely.selectFrom('workflow_definition_fixes').select('applied_at').where('previous_hash', '=', BEFORE_0019).executeTakeFirstOrThrow();
+    expect(fix.applied_at).toBeInstanceOf(Date);
+  });
+
+  test('complaint v1 registered before the dispatch rule moves to its fixed fingerprint through 0042\'s fix, reason recorded', async () => {
+    await db.kysely.insertInto('workflow_definitions').values({ workflow: 'complaint', version: 1, hash: COMPLAINT_BEFORE_0042, form: 'fingerprint' }).execute();
+    const code = versionFingerprints(defaultRegistry()).filter((c) => c.workflow === 'complaint');
+    await registerFingerprints(db.kysely, code);
+    expect(await db.kysely.selectFrom('workflow_definitions').select(['hash', 'form']).execute()).toEqual([{ hash: code[0]!.fingerprint, form: 'fingerprint' }]);
+    const fix = await db.kysely.selectFrom('workflow_definition_fixes').select(['hash', 'reason', 'migration', 'applied_at']).where('workflow', '=', 'complaint').where('previous_hash', '=', COMPLAINT_BEFORE_0042).executeTakeFirstOrThrow();
+    expect(fix).toMatchObject({ hash: code[0]!.fingerprint, migration: '0042_instance_year_and_dispatch_rule.sql', reason: expect.stringMatching(/^Correctness fix: the complaint desk's dispatch/) });
     expect(fix.applied_at).toBeInstanceOf(Date);
   });
 

@@ -9,12 +9,21 @@ import { puprProposal } from '../workflows/budget-proposal/demo';
 import { setPassword } from '../src/auth/passwords';
 import { RUPIAH_FORMAT } from '../src/web/xlsx';
 import { localYear } from '../src/sla/calendar';
+import path from 'node:path';
+import { mintToken } from '../src/auth/tokens';
+import { defaultRegistry, WorkflowRegistry } from '../src/engine/registry';
+import { externalPackages } from '../src/engine/packages';
+import { complaintData, fileComplaint } from './support/complaints';
+
+const LEAVE_PACKAGE = path.resolve(__dirname, 'fixtures', 'leave-package');
 
 /** The dashboard over HTTP: the figures equal SQL sums, the .xlsx files hold them, OPD users see only their OPD. */
 describeBackends('web console dashboard', (kind) => {
   let app: TestApp;
   let overdueId: string;
   let permit: { id: string; registrationNumber: string };
+  // The workflow clock: the real one, unless a test moves it (and puts it back).
+  let movedTo: Date | undefined;
 
   const walk = async (data: Record<string, unknown>, steps: Array<[string, string]>, creator: string) => {
     const id = (await app.call(creator, 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data })).body.id as string;
@@ -30,7 +39,7 @@ describeBackends('web console dashboard', (kind) => {
     const res = await fetch(app.url + path, { headers: { cookie: [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="grms-[a-z]+-\d{4}(-[a-z-]+)?\.xlsx"$/);
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="grms-[a-z]+(-\d{4})?(-[a-z-]+)?\.xlsx"$/);
     const book = new ExcelJS.Workbook();
     await book.xlsx.load(Buffer.from(await res.arrayBuffer()) as unknown as ArrayBuffer);
     const sheet = book.worksheets[0]!;
@@ -48,8 +57,13 @@ describeBackends('web console dashboard', (kind) => {
     .map((r) => [r.name, r.ceiling === null ? null : Number(r.ceiling), Number(r.approved), Number(r.ratified)]);
 
   beforeAll(async () => {
-    app = await startTestApp(kind);
+    // The built-in packages and a regency's own (the leave request kept outside the checkout).
+    const registry = new WorkflowRegistry([...defaultRegistry().packages, ...(await externalPackages([LEAVE_PACKAGE]))]);
+    app = await startTestApp(kind, { registry, clock: () => movedTo ?? new Date() });
     for (const u of ['tapd.sekda', 'perencana.dinkes', 'perencana.pupr', 'auditor.inspektorat', 'fo.dpmptsp']) await setPassword(app.db.kysely, 'admin', u, TEST_PASSWORD);
+    await app.db.kysely.insertInto('users').values({ username: 'pegawai.cuti', full_name: 'Sri Wahyuni', position: 'Pranata Komputer', org_id: 'dinkes' }).execute();
+    await app.db.kysely.insertInto('user_roles').values({ username: 'pegawai.cuti', role: 'cuti_pegawai', org_id: 'dinkes' }).execute();
+    app.tokens['pegawai.cuti'] = await mintToken(app.db.kysely, 'pegawai.cuti');
     const toTapd: Array<[string, string]> = [['perencana.dinkes', 'submit'], ['kadis.dinkes', 'approve'], ['verifikator.bappeda', 'verify'], ['tapd.sekda', 'approve']];
     await walk(proposal({ title: 'Disahkan' }), [...toTapd, ['ppkd.bpkad', 'ratify']], 'perencana.dinkes');
     await walk(proposal({ title: 'Disetujui' }), toTapd, 'perencana.dinkes');
@@ -97,12 +111,12 @@ describeBackends('web console dashboard', (kind) => {
     const { rows } = await workbook(c, `/dashboard/states.xlsx?year=${YEAR}`);
     const counts = (await sql<{ name: string; state: string; n: string }>`
       SELECT o.name, w.state, count(*) AS n FROM workflow_instances w JOIN orgs o ON o.id = w.org_id
-      WHERE coalesce(w.fiscal_year, extract(year FROM w.created_at AT TIME ZONE 'Asia/Jakarta')::int) = ${YEAR}
+      WHERE coalesce(w.year_group, w.fiscal_year, extract(year FROM w.created_at AT TIME ZONE 'Asia/Jakarta')::int) = ${YEAR}
       GROUP BY o.name, w.state ORDER BY o.name, w.state`.execute(app.db.kysely)).rows;
-    expect(rows[0]).toEqual(['OPD', 'Alur kerja', 'Status', 'Jumlah']);
-    expect(rows.slice(1).reduce((s, r) => s + (r[3] as number), 0)).toBe(counts.reduce((s, r) => s + Number(r.n), 0));
-    expect(rows).toContainEqual(['Dinas Kesehatan', 'Usulan RKA', 'Disahkan (DPA)', 1]);
-    expect(rows).toContainEqual(['Dinas Kesehatan', 'Usulan RKA', 'Draf', 1]);
+    expect(rows[0]).toEqual(['OPD', 'Alur kerja', 'Tahun', 'Status', 'Jumlah']);
+    expect(rows.slice(1).reduce((s, r) => s + (r[4] as number), 0)).toBe(counts.reduce((s, r) => s + Number(r.n), 0));
+    expect(rows).toContainEqual(['Dinas Kesehatan', 'Usulan RKA', String(YEAR), 'Disahkan (DPA)', 1]);
+    expect(rows).toContainEqual(['Dinas Kesehatan', 'Usulan RKA', String(YEAR), 'Draf', 1]);
     expect(rows.filter((r) => r[1] === 'Permohonan izin')).toHaveLength(1);
     const nextYear = await workbook(c, `/dashboard/states.xlsx?year=${YEAR + 1}`);
     expect(nextYear.rows.filter((r) => r[1] === 'Permohonan izin')).toHaveLength(0);
@@ -137,17 +151,61 @@ describeBackends('web console dashboard', (kind) => {
 
   test('a bad year is an error beside the field; visitors are sent to sign in', async () => {
     const c = await signedIn('auditor.inspektorat');
-    // Without ?year= the dashboard opens on the budget year being prepared: next year on the workflow clock.
+    // Without ?year= each workflow shows in its opening year: the budget figures in the budget year
+    // being prepared (next year on the workflow clock), the field empty.
     const prepared = localYear(app.engine.time.clock(), app.engine.time.timeZone) + 1;
-    expect((await c.get('/dashboard')).text).toMatch(new RegExp(`id="dash-year"[^>]*value="${prepared}"`));
+    const opening = await c.get('/dashboard');
+    expect(opening.text).toMatch(/id="dash-year"[^>]*value=""/);
+    expect(opening.text).toContain(`<title id="budget-chart-title">Pagu, disetujui dan disahkan per OPD, ${prepared}</title>`);
     expect((await c.get(`/dashboard?year=${prepared - 1}`)).text).toMatch(new RegExp(`id="dash-year"[^>]*value="${prepared - 1}"`));
     const bad = await c.get('/dashboard?year=20x6');
     expect(bad.status).toBe(400);
-    expect(bad.text).toMatch(/id="dash-year"[^>]*value="20x6"[^>]*aria-describedby="dash-year-error" aria-invalid="true"/);
+    expect(bad.text).toMatch(/id="dash-year"[^>]*value="20x6"[^>]*aria-describedby="dash-year-hint dash-year-error" aria-invalid="true"/);
     expect((await c.get('/dashboard/budget.xlsx?year=1')).status).toBe(400);
     const anon = await new ConsoleClient(app.url).get('/dashboard/budget.xlsx');
     expect(anon.status).toBe(303);
   });
+  test('every workflow is counted in its own year, complaints and a package kept outside the checkout too, and each count opens a list with as many', async () => {
+    // Created with the workflow clock years away from the real one: they count in the clock's year.
+    movedTo = new Date('2031-03-03T03:00:00Z');
+    let complaintId: string;
+    try {
+      complaintId = await fileComplaint(app, complaintData('infrastruktur', 'Jl. Pemuda 12', 'Jalan berlubang di depan sekolah.', { name: 'Rina' }));
+      const leave = await app.call('pegawai.cuti', 'POST', '/api/v1/instances', { workflow: 'cuti', data: { kind: 'tahunan', from: '2031-03-10', to: '2031-03-12', reason: 'Urusan keluarga' } });
+      expect(leave.status).toBe(201);
+    } finally {
+      movedTo = undefined;
+    }
+    const c = await signedIn('tapd.sekda');
+    const { rows } = await workbook(c, '/dashboard/states.xlsx?year=2031');
+    expect(rows.slice(1)).toEqual([
+      ['Dinas Kesehatan', 'Permohonan cuti', '2031', 'Konsep', 1],
+      ['Sekretariat Daerah', 'Pengaduan masyarakat', '2031', expect.any(String), 1],
+    ]);
+    // This year's counts (the real year) hold neither.
+    const thisYear = await workbook(c, `/dashboard/states.xlsx?year=${YEAR}`);
+    expect(thisYear.rows.filter((r) => r[1] === 'Pengaduan masyarakat' || r[1] === 'Permohonan cuti')).toEqual([]);
+    // Each count links to its list, whose year filter finds the same instances.
+    const page = await c.get('/dashboard?year=2031');
+    const links = [...page.text.matchAll(/<a href="(\/list\/(?:complaint|cuti)\?[^"]+)" title="buka daftar">(\d+)<\/a>/g)];
+    expect(links.map((m) => m[1]!.replace(/&amp;/g, '&'))).toEqual(['/list/cuti?state=draft&org=dinkes&year=2031', expect.stringMatching(/^\/list\/complaint\?state=[a-z_]+&org=setda&year=2031$/)]);
+    for (const [, href, n] of links) expect(titlesOn((await c.get(href!.replace(/&amp;/g, '&'))).text)).toHaveLength(Number(n));
+    const api = await app.call('tapd.sekda', 'GET', '/api/v1/instances?workflow=complaint&year=2031');
+    expect(api.body.items.map((i: { id: string }) => i.id)).toEqual([complaintId!]);
+    // Without ?year=, on the clock's year 2031, both show in their opening year, and the budget figures in 2032.
+    movedTo = new Date('2031-06-01T03:00:00Z');
+    try {
+      const opening = await c.get('/dashboard');
+      expect(opening.text).toContain('<td data-label="Alur kerja">Pengaduan masyarakat</td><td data-label="Tahun">2031</td>');
+      expect(opening.text).toContain('<td data-label="Alur kerja">Permohonan cuti</td><td data-label="Tahun">2031</td>');
+      expect(opening.text).toContain('<p>Per OPD untuk tahun anggaran 2032:');
+      const sheet = await workbook(c, '/dashboard/states.xlsx');
+      expect(sheet.rows.filter((r) => r[1] === 'Pengaduan masyarakat' || r[1] === 'Permohonan cuti').map((r) => r[2])).toEqual(['2031', '2031']);
+    } finally {
+      movedTo = undefined;
+    }
+  });
+
   /** The titles a list page shows, in order (the links of its results table). */
   const titlesOn = (text: string) => [...text.matchAll(/<td data-label="(?:Judul|Title)"><a href="\/instances\/[0-9a-f-]{36}">([^<]*)<\/a>/g)].map((m) => m[1]);
 

@@ -3,9 +3,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { openPglite } from '../db/connect';
 import { migrate } from '../db/migrate';
-import { loadPackageFolder, PackageLoadError } from '../engine/packages';
+import { builtinPackageAt, loadPackageFolder, PackageLoadError } from '../engine/packages';
 import { packageProblems } from '../engine/package-check';
-import { loadRegistry, versionFingerprints } from '../engine/registry';
+import { defaultRegistry, loadRegistry, versionFingerprints } from '../engine/registry';
 import { walkPackage, type WalkExamples } from '../engine/package-walk';
 import { scaffoldFiles } from './workflow-scaffold';
 
@@ -17,9 +17,19 @@ export class PackageInvalid extends Error {
   }
 }
 
-/** Loads and checks a package folder as `grms serve` would, beside the built-in packages. */
+/**
+ * Loads and checks a package folder as `grms serve` would, beside the built-in packages. A built-in
+ * package's folder (`workflows/<name>`, TypeScript sources, or its compiled `dist/workflows/<name>`)
+ * is checked as the built-in grms loads.
+ */
 async function checkedPackage(folder: string) {
   const dir = path.resolve(folder);
+  const builtin = builtinPackageAt(dir);
+  if (builtin) {
+    const problems = packageProblems(builtin);
+    if (problems.length > 0) throw new PackageInvalid(dir, problems);
+    return { pkg: builtin, registry: defaultRegistry() };
+  }
   const pkg = await loadPackageFolder(dir);
   const problems = packageProblems(pkg);
   if (problems.length > 0) throw new PackageInvalid(dir, problems);

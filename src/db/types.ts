@@ -84,6 +84,8 @@ export interface WorkflowInstancesTable {
   org_id: string;
   title: string;
   fiscal_year: number | null;
+  /** The year it is counted in (WorkflowPackage.years); NULL for rows made before migration 0042 (src/engine/years.ts). */
+  year_group: ColumnType<number | null, number | null | undefined, number | null>;
   total: number | null;
   submitters: ColumnType<string[], string[] | undefined, string[]>;
   participants: ColumnType<string[], string[] | undefined, string[]>;

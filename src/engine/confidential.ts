@@ -76,6 +76,16 @@ export function hiddenPointers(def: WorkflowDefinition, data: Record<string, unk
   return (fieldsOf.get(def) ?? []).filter((f) => (f.when === undefined || valueAt(data, f.when) === true) && !sees(f, actor)).map((f) => f.pointer);
 }
 
+/**
+ * The confidential fields of `packages` that `actor` may not read, as paths of property names:
+ * hidden in every instance of `workflow` (where the boolean at `when` is true, when given). The
+ * decision hideConfidential takes per instance, for queries (the search leaves them out).
+ */
+export function hiddenFields(packages: ReadonlyArray<{ name: string; confidential?: readonly ConfidentialField[] }>, actor: Actor): Array<{ workflow: string; path: string[]; when?: string[] }> {
+  return packages.flatMap((p) => (p.confidential ?? []).filter((f) => !sees(f, actor))
+    .map((f) => ({ workflow: p.name, path: tokens(f.pointer), ...(f.when !== undefined && { when: tokens(f.when) }) })));
+}
+
 /** `data` without the values at `identity` when the boolean at `when` is true (anonymous intake). */
 export function withoutIdentity(data: unknown, anonymous: { when: string; identity: readonly string[] } | undefined): unknown {
   if (!anonymous || data === null || typeof data !== 'object' || Array.isArray(data) || valueAt(data, anonymous.when) !== true) return data;

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Database } from '../db/types';
 import { type Actor, hasGlobalRole, memberOrgs } from '../auth/roles';
 import { inYear } from './years';
@@ -27,23 +27,32 @@ export interface StateCount {
   org: string;
   orgName: string;
   workflow: string;
+  /** The year counted (instancesPerState); absent for overdue tasks, which are counted whatever their year. */
+  year?: number;
   state: string;
   count: number;
 }
 
 /**
- * Instances per OPD, workflow and state for a year (inYear: the fiscal year where the instance
- * has one, else the year it was created in).
+ * Instances per OPD, workflow and state, each workflow in one year: `years` is the year asked for
+ * all, or a year per workflow (workflows not in it are not counted). The year an instance counts
+ * in is its package's rule (inYear, src/engine/years.ts), the one the lists' year filter applies.
  */
-export async function instancesPerState(db: Kysely<Database>, scope: DashboardScope, timeZone: string): Promise<StateCount[]> {
+export async function instancesPerState(
+  db: Kysely<Database>, scope: { orgs?: readonly string[] }, years: number | ReadonlyMap<string, number>, timeZone: string,
+): Promise<StateCount[]> {
   if (scope.orgs && scope.orgs.length === 0) return [];
+  const yearOf = (workflow: string) => (typeof years === 'number' ? years : years.get(workflow)!);
+  const inYears = typeof years === 'number'
+    ? inYear('w', years, timeZone)
+    : years.size === 0 ? sql<SqlBool>`false` : sql<SqlBool>`(${sql.join([...years].map(([w, y]) => sql`(w.workflow = ${w} AND ${inYear('w', y, timeZone)})`), sql` OR `)})`;
   const rows = await sql<{ org: string; org_name: string; workflow: string; state: string; n: string }>`
     SELECT w.org_id AS org, o.name AS org_name, w.workflow, w.state, count(*) AS n
     FROM workflow_instances w JOIN orgs o ON o.id = w.org_id
-    WHERE ${inYear('w', scope.year, timeZone)} ${inScope('w.org_id', scope)}
+    WHERE ${inYears} ${inScope('w.org_id', scope)}
     GROUP BY w.org_id, o.name, w.workflow, w.state
     ORDER BY o.name, w.workflow, w.state`.execute(db);
-  return rows.rows.map((r) => ({ org: r.org, orgName: r.org_name, workflow: r.workflow, state: r.state, count: Number(r.n) }));
+  return rows.rows.map((r) => ({ org: r.org, orgName: r.org_name, workflow: r.workflow, year: yearOf(r.workflow), state: r.state, count: Number(r.n) }));
 }
 
 /**

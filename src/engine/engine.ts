@@ -23,6 +23,7 @@ import type { WorkflowPackage } from './package';
 import type { RuleInput } from './package';
 import { issueTracking } from '../tracking/register';
 import { withoutIdentity } from './confidential';
+import { changedGroupYear, groupYear } from './years';
 
 /** Work done in the transaction of a citizen's event, after it applied. */
 export type AfterFire = (trx: Transaction<Database>, view: InstanceView) => Promise<void>;
@@ -159,6 +160,7 @@ export class Engine {
           id, workflow: def.name, workflow_version: def.version, state: stateName(snapshot.value),
           snapshot: JSON.stringify(persisted), data: JSON.stringify(normalized.data), org_id: org,
           title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
+          year_group: groupYear(this.deps.registry.package(def.name)?.years, normalized.fiscalYear, { instant: this.time.clock(), timeZone: this.time.timeZone }),
           participants: [actor.username], created_by: actor.username,
         },
         entry: { event: 'create', actor: actor.username, actorRole: def.creatorRoles.find((r) => hasRole(actor, r, org)) ?? null, payloadDigest: payloadDigest(normalized.data) },
@@ -234,7 +236,7 @@ export class Engine {
             current = await this.plan(actor, def, locked, input, ifMatch, false, citizen ? 'citizen' : undefined);
             base = locked;
           }
-          await this.runRule(current.step, { q: trx, locked: true, instance: base, actor });
+          await this.runRule(current.step, { q: trx, locked: true, instance: base, actor, event: ruleEvent(current.step, input) });
           const view = await this.apply(trx, actor, def, base, input, current, document);
           if (afterFire) await afterFire(trx, view);
           return view;
@@ -277,7 +279,7 @@ export class Engine {
     if (!current.can(event)) throw transitionNotAllowed(`"${input.type}" is not possible on this ${def.name} now`);
     // Checked before any document number is taken; checked again under lock in the transaction
     // (inside it, only there: PGlite's one connection is held by that transaction).
-    if (precheck) await this.runRule(step, { q: this.deps.db, locked: false, instance: row, actor });
+    if (precheck) await this.runRule(step, { q: this.deps.db, locked: false, instance: row, actor, event: ruleEvent(step, input) });
     if (step.stamp) {
       // The one write of planning, after every check: a value from a sequence is never reused.
       if (!precheck) throw new VersionMoved();
@@ -328,6 +330,7 @@ export class Engine {
         snapshot: JSON.stringify(def.machine.getPersistedSnapshot(plan.next)),
         ...(normalized && {
           data: JSON.stringify(normalized.data), title: normalized.title, fiscal_year: normalized.fiscalYear, total: normalized.total,
+          year_group: changedGroupYear(this.deps.registry.package(def.name)?.years, normalized.fiscalYear, locked.year_group),
         }),
         submitters: plan.step.submits ? addAll(locked.submitters, hand) : locked.submitters,
         step_hands: addAll(locked.step_hands, hand.map((u) => stepKey(locked.state, input.type, u))),
@@ -382,7 +385,7 @@ export class Engine {
         await escalate(trx, { instance_id: locked.id, kind: 'state', state: due.state, working_days: due.workingDays, due_at: due.dueAt }, now);
         return 'escalated';
       }
-      await this.runRule(plan.step, { q: trx, locked: true, instance: locked, actor });
+      await this.runRule(plan.step, { q: trx, locked: true, instance: locked, actor, event: ruleEvent(plan.step, input) });
       await this.apply(trx, actor, def, locked, input, plan, undefined);
       // A timer that leaves the instance in its state keeps the deadline, now spent.
       await trx.updateTable('deadlines').set({ escalated_at: now }).where('instance_id', '=', locked.id).where('kind', '=', 'state').where('state', '=', due.state).execute();
@@ -462,6 +465,11 @@ const payloadAjv = new Ajv2020({ allErrors: true, strict: true });
 const payloadValidators = new WeakMap<object, ValidateFunction>();
 
 /** Validates an event's payload against the step's schema and merges it into the instance data. */
+/** What a rule sees of the event: its type and, for a step with a payload, the payload (validated by then). */
+function ruleEvent(step: Step, input: EventInput): RuleInput['event'] {
+  return step.payload ? { type: input.type, payload: input.data as Record<string, unknown> } : { type: input.type };
+}
+
 function mergePayload(def: WorkflowDefinition, step: Step, row: InstanceRow, payload: unknown): NormalizedData {
   const spec = step.payload!;
   const problems = invalidTextProblems(payload, '/data');

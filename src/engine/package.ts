@@ -70,9 +70,15 @@ export interface RuleInput {
   locked: boolean;
   instance: InstanceRow;
   actor: Actor;
+  /** The event fired: its type, and for a step with a payload the payload, valid against its schema. */
+  event: { type: string; payload?: Record<string, unknown> };
 }
 
-/** Refuses the transition by throwing a GrmsError. */
+/**
+ * Refuses the transition by throwing a GrmsError (a 422 `invalidData` naming the payload's field,
+ * e.g. `/data/opd`, for data the rule does not accept). Define it in a file the version's source
+ * imports, so the version's fingerprint covers its code (src/engine/fingerprint.ts).
+ */
 export type RuleHook = (input: RuleInput) => Promise<void>;
 
 export interface WorkflowPackage {
@@ -108,6 +114,12 @@ export interface WorkflowPackage {
   instanceSection?(deps: WebDeps, input: InstanceSectionInput): Promise<SafeHtml>;
   /** A table per OPD on the dashboard, each with a bar chart and an .xlsx download. */
   dashboard?: readonly DashboardFigure[];
+  /**
+   * Which year an instance counts in, on the dashboard and in the lists' `year` filter alike
+   * (src/engine/years.ts); by default the year it was created in on the workflow clock, and the
+   * dashboard opens on this year. E.g. `years: { by: 'fiscal', opensOn: 'next' }` for budgets.
+   */
+  years?: YearRule;
   /** Start-up work, run by every server (and by tools that need it) before it serves: e.g. backfilling a table the package writes. Must be safe to run from several processes at once. */
   onStart?(db: Kysely<Database>): Promise<void>;
   /** The package's part of the demo data set (the embedded default and the tests' fixtures). */
@@ -131,6 +143,16 @@ export interface WorkflowPackage {
    * `when`). E.g. `confidential: [{ pointer: '/reporter', when: '/confidential', visibleTo: ['complaint_desk'] }]`.
    */
   confidential?: readonly ConfidentialField[];
+}
+
+export interface YearRule {
+  /**
+   * 'fiscal': the fiscal year the version's normalize gives (an instance without one: as
+   * 'created'); 'created': the year it was created in on the workflow clock, in GRMS_TIMEZONE.
+   */
+  by: 'fiscal' | 'created';
+  /** The year the dashboard shows this workflow in when none is asked: this year (the default) or the next. */
+  opensOn?: 'this' | 'next';
 }
 
 export interface PublicIntakeSpec {

@@ -41,6 +41,21 @@ export function builtinPackages(): LoadedPackage[] {
   });
 }
 
+/**
+ * The built-in package whose folder `dir` is, if any: its source folder in the checkout
+ * (`workflows/<name>`, TypeScript) or, when grms runs from dist/, its compiled folder
+ * (`dist/workflows/<name>`). `grms workflow check` takes a built-in by its folder this way.
+ */
+export function builtinPackageAt(dir: string): LoadedPackage | undefined {
+  const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : path.resolve(p));
+  const at = real(dir);
+  for (const root of new Set([BUILTIN_WORKFLOWS_DIR, CHECKOUT_WORKFLOWS_DIR])) {
+    if (path.dirname(at) !== real(root)) continue;
+    return builtinPackages().find((p) => p.name === path.basename(at));
+  }
+  return undefined;
+}
+
 /** The package folders a GRMS_WORKFLOW_PATH list names, in list order, each entry's subfolders by name. */
 export function packageFolders(paths: readonly string[]): string[] {
   const found: string[] = [];
@@ -75,7 +90,13 @@ const importModule = new Function('specifier', 'return import(specifier)') as (s
 export async function loadPackageFolder(dir: string): Promise<LoadedPackage> {
   const abs = path.resolve(dir);
   const file = packageModule(abs);
-  if (!file) throw new PackageLoadError(abs, `no ${PACKAGE_MODULES.join(' or ')} in the folder`);
+  if (!file) {
+    // TypeScript sources outside the built-in workflows/ (a copy of one, say): nothing to load.
+    const ts = ['index.ts', 'index.mts', 'index.cts'].find((m) => fs.existsSync(path.join(abs, m)));
+    throw new PackageLoadError(abs, ts
+      ? `${ts} is TypeScript, and the folder is not one of grms's built-in workflows/: a package outside the checkout is JavaScript (${PACKAGE_MODULES.join(', ')}); compile it first`
+      : `no ${PACKAGE_MODULES.join(' or ')} in the folder`);
+  }
   let mod: Record<string, unknown>;
   try {
     if (file.endsWith('.mjs')) mod = await importModule(pathToFileURL(file).href);

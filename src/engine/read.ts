@@ -231,7 +231,7 @@ export async function listInstances(db: Kysely<Database>, registry: WorkflowRegi
   const year = checked(() => parseYear(f.year));
   const term = f.q === undefined || f.q === '' ? undefined : checked(() => searchTerm(f.q));
   if (problems.length) throw badRequest(problems.map((p) => `${p.path.slice(1)} ${p.message}`).join('; '), problems);
-  const matches = term === undefined ? undefined : searchCondition(term, f.workflow || undefined);
+  const matches = term === undefined ? undefined : searchCondition(term, actor, registry, f.workflow || undefined);
   const now = time.clock();
   const filtered = <O>(q: SelectQueryBuilder<Database, 'workflow_instances', O>) => {
     if (f.workflow) q = q.where('workflow_instances.workflow', '=', f.workflow);

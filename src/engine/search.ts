@@ -7,7 +7,8 @@ import type { WorkflowRegistry } from './registry';
 import { parseLimit, visibility } from './read';
 import { definitionOf, toView, type InstanceView } from './view';
 import { invalidTextProblems } from './validate';
-import { listings as registeredListings, type WorkflowListing } from './listing';
+import { listings as registeredListings } from './listing';
+import { hiddenFields } from './confidential';
 
 /** A search text as the user typed it, checked: 2 to 100 characters of valid text, trimmed. */
 export function searchTerm(q: unknown): string {
@@ -23,27 +24,41 @@ export function searchTerm(q: unknown): string {
  * "The instance matches what people quote on the phone", on the (unaliased) workflow_instances
  * table: words of the title (substring, case-insensitive) or a document number, for every
  * workflow; and, exactly, the numbers and identity fields each workflow's listing names (only
- * `workflow`'s when given). One condition for the search and the filtered lists alike.
+ * `workflow`'s when given). One condition for the search and the filtered lists alike. A listed
+ * field that is confidential (WorkflowPackage.confidential) where `actor` may not read it matches
+ * nothing there: the search answers no question the view would not (hiddenFields, the same
+ * decision hideConfidential takes for the view).
  */
-export function searchCondition(term: string, workflow?: string, listings: readonly WorkflowListing[] = registeredListings()): Expression<SqlBool> {
+export function searchCondition(term: string, actor: Actor, registry: WorkflowRegistry, workflow?: string): Expression<SqlBool> {
   const like = `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const parts: Array<Expression<SqlBool>> = [
     sql<SqlBool>`workflow_instances.title ILIKE ${like}`,
     sql<SqlBool>`workflow_instances.id IN (SELECT instance_id FROM documents WHERE number = ${term})`,
   ];
+  const hidden = hiddenFields(registry.packages, actor);
   const seen = new Set<string>();
-  for (const l of listings.filter((x) => !workflow || x.workflow === workflow)) {
+  for (const l of registeredListings(registry).filter((x) => !workflow || x.workflow === workflow)) {
     for (const path of l.exactData) {
       const key = JSON.stringify(path);
       if (seen.has(key)) continue;
       seen.add(key);
-      parts.push(sql<SqlBool>`workflow_instances.data #>> ${sql.val(`{${path.join(',')}}`)}::text[] = ${term}`);
+      const match = sql<SqlBool>`workflow_instances.data #>> ${sql.val(`{${path.join(',')}}`)}::text[] = ${term}`;
+      // Where the field (or what holds it) is hidden from the actor, the value is not theirs to match.
+      const secret = hidden.filter((h) => overlaps(path, h.path)).map((h) => sql<SqlBool>`(workflow_instances.workflow = ${h.workflow}${h.when
+        ? sql` and coalesce(workflow_instances.data #> ${sql.val(`{${h.when.join(',')}}`)}::text[] = 'true'::jsonb, false)` : sql``})`);
+      parts.push(secret.length ? sql<SqlBool>`(${match} and not (${sql.join(secret, sql` or `)}))` : match);
     }
     for (const t of l.numberTables) {
       parts.push(sql<SqlBool>`workflow_instances.id IN (SELECT instance_id FROM ${sql.table(t.table)} WHERE ${sql.ref(t.column)} = ${term})`);
     }
   }
   return sql<SqlBool>`(${sql.join(parts, sql` or `)})`;
+}
+
+/** Whether one path holds the other (a field inside a hidden object, or an object holding a hidden field). */
+function overlaps(a: readonly string[], b: readonly string[]): boolean {
+  const n = Math.min(a.length, b.length);
+  return a.slice(0, n).every((k, i) => k === b[i]);
 }
 
 /**
@@ -60,7 +75,7 @@ export async function searchInstances(db: Kysely<Database>, registry: WorkflowRe
     // toView decides the actor's events: an escalation scope reads whether the deadline was escalated.
     .select(ESCALATED_SQL.as('escalated'))
     .where((eb) => visibility(eb, actor, registry))
-    .where(searchCondition(term))
+    .where(searchCondition(term, actor, registry))
     .orderBy('row_no', 'desc')
     .limit(parseLimit(limit))
     .execute();

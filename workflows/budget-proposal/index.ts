@@ -78,6 +78,8 @@ export const budgetProposalPackage: WorkflowPackage = {
       },
     },
   },
+  // Counted in the fiscal year proposed; the dashboard opens on the budget year being prepared.
+  years: { by: 'fiscal', opensOn: 'next' },
   listing: budgetProposalListing,
   rules: { withinCeiling },
   routes: { api: ({ db }) => ceilingsRouter(db) },

@@ -1,5 +1,5 @@
 import type { WorkflowPackage } from '../../src/engine/package';
-import { complaintV1, trackingNumber } from './v1';
+import { complaintRules, complaintV1, trackingNumber } from './v1';
 import { complaintListing } from './listing';
 import { labels } from './labels';
 import { complaintDemo, seedComplaints } from './demo';
@@ -16,6 +16,8 @@ export const complaintPackage: WorkflowPackage = {
     opd_head: { label: { id: 'kepala OPD', en: 'head of OPD' } },
   },
   labels,
+  // The desk's dispatch must name an OPD that can receive the complaint.
+  rules: complaintRules,
   listing: complaintListing,
   demo: complaintDemo,
   seed: seedComplaints,

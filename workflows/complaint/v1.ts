@@ -7,6 +7,8 @@ import { stepsOf } from '../../src/engine/steps';
 import { localYear } from '../../src/sla/calendar';
 import { PIN_DIGITS } from '../../src/tracking/pin';
 import { CATEGORIES, defaultAnswerDays } from './categories';
+// The steps' rules, imported here so the version's fingerprint covers their code.
+export { complaintRules } from './rules';
 
 /**
  * Complaint v1: a citizen's complaint (pengaduan masyarakat, the SP4N-LAPOR channel) from filing to
@@ -86,6 +88,7 @@ export const machine = setup({
           actions: 'takeData',
           meta: {
             ...desk,
+            rule: 'dispatchesToAnOpd',
             payload: {
               schema: defs.dispatch,
               merge: (data, p) => ({ ...data, opd: p.opd, answerDays: typeof p.answerDays === 'number' ? p.answerDays : defaultAnswerDays(String(data.category)) }),

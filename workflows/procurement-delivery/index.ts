@@ -84,6 +84,8 @@ export const procurementDeliveryPackage: WorkflowPackage = {
       },
     },
   },
+  // Counted in the fiscal year of the contract's start.
+  years: { by: 'fiscal' },
   listing: procurementDeliveryListing,
   routes: ocdsRoutes,
   openapi: () => ocdsOpenApi,
