@@ -260,7 +260,7 @@ describeBackends('console authorisation matrix', (kind) => {
     targets = { ...fixtures.targets, draft: { ...fixtures.targets.proposal, id: draft.body.id as string, roleOrgs: {} } };
     // Every caller signs in now: the POST /signin cells use up the address's failed sign-ins (429 after 20).
     for (const route of Object.keys(CONSOLE_MATRIX)) for (const cell of cellsOf(route)) await clientFor((await requestOf(cell)).user);
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => {
     await app?.close();
   });
