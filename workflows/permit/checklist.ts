@@ -13,6 +13,9 @@ export const CHECKLIST: Readonly<Record<string, readonly string[]>> = {
   REKLAME: ['identity', 'advertisement_design', 'site_consent'],
 };
 
+/** The name v2's "mark complete" step gives its rule (index.ts registers `checklistComplete` under it). */
+export const CHECKLIST_RULE = 'checklistComplete';
+
 /** The checklist of an application's type, each item with whether an attachment names it. */
 export function checklistOf(data: Record<string, unknown>): Array<{ id: string; done: boolean }> {
   const given = new Set(

@@ -1,7 +1,7 @@
 import type { WorkflowPackage } from '../../src/engine/package';
 import { permitV1 } from './v1';
 import { permitV2 } from './v2';
-import { checklistComplete } from './checklist';
+import { CHECKLIST_RULE, checklistComplete } from './checklist';
 import { checklistFormSection, permitTexts } from './texts';
 import { permitListing } from './listing';
 import { permitDemo, seedPermits } from './demo';
@@ -18,7 +18,7 @@ export const permitPackage: WorkflowPackage = {
   name: 'permit',
   title: { id: 'Permohonan izin', en: 'Permit application' },
   versions: [{ definition: permitV1, source: 'v1' }, { definition: permitV2, source: 'v2' }],
-  rules: { checklistComplete },
+  rules: { [CHECKLIST_RULE]: checklistComplete },
   roles: {
     frontdesk: { label: { id: 'front office', en: 'front desk' } },
     technical_team: { label: { id: 'tim teknis', en: 'technical team' } },

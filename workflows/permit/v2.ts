@@ -7,12 +7,13 @@ import { registerPermit, takePermitNumber } from './numbers';
 import { withProperties } from '../../src/engine/stored-schema';
 import { stepsOf } from '../../src/engine/steps';
 import { CLASSIFICATION, PERMIT_TYPES, permitV1 } from './v1';
-import { CHECKLIST } from './checklist';
+import { CHECKLIST_RULE } from './checklist';
 
 /**
  * Permit v2: v1 with a checklist of required documents per permit type (./checklist.ts). Each
  * attachment may name the checklist item it is; "mark complete" is refused (rule
- * `checklistComplete`) until every item of the type's list has one. Spaces typed in a NIK or NIB
+ * `checklistComplete`, ./checklist.ts) until every item of the type's list has one (a document of
+ * another type's list is kept, and not counted). Spaces typed in a NIK or NIB
  * (people write "3374 0157 0892 0001") are removed before validation. New applications take v2;
  * those registered under v1 finish under v1.
  */
@@ -41,7 +42,7 @@ export const machine = setup({
     completeness_check: {
       on: {
         // Complete means every document of the permit type's checklist is attached.
-        mark_complete: { target: 'technical_review', meta: { ...frontdesk, rule: 'checklistComplete', document: stageDoc('Berita Acara Pemeriksaan Kelengkapan Berkas') } },
+        mark_complete: { target: 'technical_review', meta: { ...frontdesk, rule: CHECKLIST_RULE, document: stageDoc('Berita Acara Pemeriksaan Kelengkapan Berkas') } },
         mark_incomplete: { target: 'returned', meta: { ...frontdesk, requiresComment: true, document: stageDoc('Surat Pengembalian Berkas Permohonan') } },
       },
     },
@@ -112,11 +113,6 @@ function normalize(input: Record<string, unknown>): NormalizedData | { problems:
   const applicant = input.applicant as { name: string };
   const floorArea = quantityProblem((input.object as Record<string, unknown> | undefined)?.floorArea);
   if (floorArea) return { problems: [{ path: '/object/floorArea', message: floorArea }] };
-  // An attachment names a document of its own permit type's checklist, or none.
-  const listed = new Set(CHECKLIST[input.permitType as string] ?? []);
-  const problems = (input.attachments as Array<{ document?: string }>).flatMap((a, i) =>
-    a.document !== undefined && !listed.has(a.document) ? [{ path: `/attachments/${i}/document`, message: `is not on the ${String(input.permitType)} checklist` }] : []);
-  if (problems.length) return { problems };
   return {
     data: input,
     title: `${PERMIT_TYPES[input.permitType as string] ?? String(input.permitType)} — ${applicant.name}`,

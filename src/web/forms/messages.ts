@@ -26,7 +26,6 @@ const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must come to at least Rp 1 of the contract value$/, () => 'minimal Rp 1 dari nilai kontrak'],
   [/^is not a known OPD$/, () => 'bukan OPD yang terdaftar'],
   [/^must match a schema in anyOf$/, () => 'isi salah satu: NIK (perorangan) atau NIB (badan usaha)'],
-  [/^is not on the (\S+) checklist$/, (m) => `bukan dokumen persyaratan ${m[1]}`],
   // src/documents/printable.ts: text a signed document could not show as written.
   [/^must not contain emoji \((.+) (U\+[0-9A-F]+)\)/, (m) => `tidak boleh berisi emoji (${m[1]} ${m[2]}): dokumen bertanda tangan tidak dapat menampilkannya`],
   [/^must not contain bidirectional control characters \((U\+[0-9A-F]+)\)/, (m) => `tidak boleh berisi karakter pengatur arah teks (${m[1]}): karakter itu mengubah urutan teks yang tampil`],
