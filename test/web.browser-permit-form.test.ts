@@ -8,10 +8,10 @@ import { attachPbgDocuments, PBG_DOCUMENTS } from './support/permits';
 import { setPassword } from '../src/auth/passwords';
 
 /** axe-core's violations on the page as it stands (injected as a script: the app's CSP is left as it is). */
-async function axeViolations(page: Page): Promise<Array<{ id: string; nodes: number }>> {
+async function axeViolations(page: Page): Promise<Array<{ id: string; nodes: string[] }>> {
   await page.evaluate(axe.source);
   const result = (await page.evaluate('axe.run()')) as axe.AxeResults;
-  return result.violations.map((v) => ({ id: v.id, nodes: v.nodes.length }));
+  return result.violations.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => String(n.target)) }));
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { PackageLabels } from '../../src/engine/package';
 import type { FormSectionInput } from '../../src/engine/package';
 import { html, type SafeHtml } from '../../src/web/html';
-import { checklistOf } from './checklist';
+import { CHECKLIST, checklistOf } from './checklist';
 
 /**
  * The permit package's own words in both console languages: the checklist's documents, the
@@ -55,12 +55,17 @@ export const NEXT_STEPS: Readonly<Record<'id' | 'en', Readonly<Record<string, st
   },
 };
 
+const permitTypes = {
+  id: { PBG: 'Persetujuan Bangunan Gedung (PBG)', SLF: 'Sertifikat Laik Fungsi (SLF)', REKLAME: 'Izin Penyelenggaraan Reklame' },
+  en: { PBG: 'Building approval (PBG)', SLF: 'Certificate of building fitness (SLF)', REKLAME: 'Billboard permit (reklame)' },
+} as const;
+
 const prefixed = (prefix: string, table: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(table).map(([k, v]) => [`${prefix}.${k}`, v]));
 
 /** The package's `values` and `texts` per language (index.ts hands them to the console). */
 export const permitTexts: Readonly<Record<'id' | 'en', Required<Pick<PackageLabels, 'values' | 'texts'>>>> = {
   id: {
-    values: prefixed('document', documents.id),
+    values: { ...prefixed('document', documents.id), ...prefixed('permitType', permitTypes.id) },
     texts: {
       ...prefixed('checklist', documents.id),
       ...prefixed('next', NEXT_STEPS.id),
@@ -68,12 +73,12 @@ export const permitTexts: Readonly<Record<'id' | 'en', Required<Pick<PackageLabe
       'checklist.intro': 'Berkas lengkap bila setiap dokumen di bawah ini dilampirkan (pilih jenis dokumen pada lampiran).',
       'checklist.done': 'ada',
       'checklist.missing': 'belum ada',
-      'checklist.none': 'Pilih jenis izin untuk melihat dokumen yang diperlukan.',
+      'checklist.none': 'Dokumen yang diperlukan menurut jenis izin:',
       'problem.CHECKLIST_INCOMPLETE': 'Berkas belum lengkap: setiap dokumen persyaratan harus dilampirkan sebelum ditandai lengkap.',
     },
   },
   en: {
-    values: prefixed('document', documents.en),
+    values: { ...prefixed('document', documents.en), ...prefixed('permitType', permitTypes.en) },
     texts: {
       ...prefixed('checklist', documents.en),
       ...prefixed('next', NEXT_STEPS.en),
@@ -81,7 +86,7 @@ export const permitTexts: Readonly<Record<'id' | 'en', Required<Pick<PackageLabe
       'checklist.intro': 'The file is complete when every document below is attached (choose the document on each attachment).',
       'checklist.done': 'attached',
       'checklist.missing': 'missing',
-      'checklist.none': 'Choose the permit type to see the documents it requires.',
+      'checklist.none': 'The documents each permit type requires:',
       'problem.CHECKLIST_INCOMPLETE': 'The file is incomplete: every required document must be attached before it is marked complete.',
     },
   },
@@ -93,7 +98,8 @@ export function checklistView({ ctx, workflow, version, data }: FormSectionInput
   const items = checklistOf(data);
   const say = (key: string) => ctx.text(workflow, key);
   return html`<section class="checklist" aria-labelledby="h-checklist"><h2 id="h-checklist">${say('checklist.title')}</h2>
-${items.length === 0 ? html`<p>${say('checklist.none')}</p>` : html`<p class="hint">${say('checklist.intro')}</p>
+${items.length === 0 ? html`<p>${say('checklist.none')}</p>
+${Object.entries(CHECKLIST).map(([type, ids]) => html`<h3>${ctx.value(workflow, 'permitType', type)}</h3><ul>${ids.map((id) => html`<li>${say(`checklist.${id}`)}</li>`)}</ul>`)}` : html`<p class="hint">${say('checklist.intro')}</p>
 <ul class="ticks">${items.map((i) => html`<li class="${i.done ? 'done' : 'missing'}" data-checklist="${i.id}"><span aria-hidden="true">${i.done ? '✓' : '○'}</span> ${say(`checklist.${i.id}`)} <small>(${say(i.done ? 'checklist.done' : 'checklist.missing')})</small></li>`)}</ul>`}
 </section>`;
 }

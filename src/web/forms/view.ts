@@ -33,7 +33,7 @@ function item(ctx: WebContext, workflow: string, name: string, schema: FieldSche
   }
   if (Array.isArray(value) && schema.items?.properties) {
     const columns = Object.entries(schema.items.properties);
-    return html`<div class="wide"><dt>${ctx.field(workflow, name)}</dt><dd><div class="table-wrap"><table>
+    return html`<div class="wide"><dt>${ctx.field(workflow, name)}</dt><dd><div class="table-wrap" tabindex="0" role="group" aria-label="${ctx.field(workflow, name)}"><table>
 <thead><tr>${columns.map(([c, p]) => html`<th scope="col"${p.type === 'integer' || p.type === 'number' ? html` class="num"` : ''}>${ctx.field(workflow, c)}</th>`)}</tr></thead>
 <tbody>${value.map((row: Record<string, unknown>) => html`<tr>${columns.map(([c, p]) => html`<td data-label="${ctx.field(workflow, c)}"${p.type === 'integer' || p.type === 'number' ? html` class="num"` : ''}>${scalar(ctx, workflow, c, p, row?.[c])}</td>`)}</tr>`)}</tbody>
 </table></div></dd></div>`;
