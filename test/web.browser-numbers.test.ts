@@ -130,7 +130,7 @@ describeBrowser('number fields read the Indonesian way, in Chromium', () => {
     await as('ppk.pupr', async (page) => {
       await page.goto(`${app.url}/new/procurement-delivery?lang=en`);
       await page.fill('#f-packageName', 'Pengecatan marka jalan');
-      await page.fill('#f-supplier', 'cv-maju');
+      await page.selectOption('#f-supplier', 'cv-maju');
       await page.fill('#f-startDate', isoDay(-10));
       await page.fill('#f-endDate', isoDay(90));
       await page.fill('#f-budget-proposalId', dpaId);

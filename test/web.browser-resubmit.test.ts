@@ -221,7 +221,7 @@ describeBrowser('console forms in Chromium: nothing is done twice', () => {
       const fill = async (p: Page) => {
         await p.fill('#f-packageName', 'Rehabilitasi Jembatan Kaligarang');
         await p.fill('#f-contractNumber', 'HK.02.03/PUPR/2026/031');
-        await p.fill('#f-supplier', 'cv-maju');
+        await p.selectOption('#f-supplier', 'cv-maju');
         await p.fill('#f-value', '750.000.000');
         await p.fill('#f-startDate', isoDay(-10));
         await p.fill('#f-endDate', isoDay(90));

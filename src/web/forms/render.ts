@@ -16,7 +16,8 @@ const HINTS: Record<string, string> = {
 export interface OrgChoices {
   /** The pointers of the fields that name an org, e.g. "/technicalAgency". */
   pointers: ReadonlySet<string>;
-  options: ReadonlyArray<{ id: string; name: string }>;
+  /** Every org, grouped by kind in the choice (OPD, supplier). */
+  options: ReadonlyArray<{ id: string; name: string; kind: string }>;
 }
 
 /** What a form knows beyond its schema: the orgs its org fields choose from, the largest file it takes. */
@@ -116,11 +117,16 @@ ${held ? html`<p class="file-held"><span aria-hidden="true">✓</span> ${ctx.t('
 
 /** A field naming an org: a choice of organisations by name (an id no longer listed stays choosable as it is). */
 function orgSelect(st: RenderState, name: string, required: boolean, value: unknown, common: SafeHtml, hint: SafeHtml, id: string, error: string | undefined, label: string): SafeHtml {
+  const { t } = st.ctx;
   const options = [...(st.opts.orgs?.options ?? [])];
   const current = typeof value === 'string' ? value : '';
-  if (current !== '' && !options.some((o) => o.id === current)) options.push({ id: current, name: current });
+  if (current !== '' && !options.some((o) => o.id === current)) options.push({ id: current, name: current, kind: 'opd' });
+  const option = (o: { id: string; name: string }) => html`<option value="${o.id}"${o.id === current ? html` selected` : ''}>${o.name}</option>`;
+  const groups = [...new Set(['opd', ...options.map((o) => o.kind)])].map((kind) => ({ kind, items: options.filter((o) => o.kind === kind) })).filter((g) => g.items.length);
+  const kindLabel = (kind: string) => (kind === 'supplier' ? t('admin.orgKindSupplier') : kind === 'opd' ? t('admin.orgKindOpd') : kind);
   return html`<div class="field"><label for="${id}">${label}${requiredMark(st, required)}</label>
-<select${common} data-field="${name}"><option value="">${st.ctx.t('form.choose')}</option>${options.map((o) => html`<option value="${o.id}"${o.id === current ? html` selected` : ''}>${o.name}</option>`)}</select>${hint}${fieldError(id, error)}</div>`;
+<select${common} data-field="${name}"><option value="">${t('form.choose')}</option>${groups.length === 1 ? groups[0]!.items.map(option)
+    : groups.map((g) => html`<optgroup label="${kindLabel(g.kind)}">${g.items.map(option)}</optgroup>`)}</select>${hint}${fieldError(id, error)}</div>`;
 }
 
 function renderRow(st: RenderState, items: FieldSchema, row: Record<string, unknown>, pointer: string, index: string, n: string): SafeHtml {

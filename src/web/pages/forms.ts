@@ -65,11 +65,11 @@ export interface FormPage {
  */
 export const FORM_UPLOAD_LIMITS: FormUploadLimits = { maxFileBytes: MAX_ATTACHMENT_BYTES, maxFiles: 10 };
 
-/** What a data form of `def` needs beyond its schema: the OPDs its org fields choose from, by name. */
+/** What a data form of `def` needs beyond its schema: the orgs its org fields choose from (OPDs and suppliers), by name. */
 export async function formOptions(deps: WebDeps, def: WorkflowDefinition): Promise<FormOptions> {
   const fields = orgFieldsOf(def);
   const options = fields.length
-    ? await deps.db.selectFrom('orgs').select(['id', 'name']).where('kind', '=', 'opd').orderBy('name').execute()
+    ? await deps.db.selectFrom('orgs').select(['id', 'name', 'kind']).orderBy('name').execute()
     : [];
   return { orgs: { pointers: new Set(fields.map((f) => `/${escapePointer(f)}`)), options }, maxFileBytes: FORM_UPLOAD_LIMITS.maxFileBytes };
 }
