@@ -87,9 +87,10 @@ export interface Config {
    * address (GRMS_PUBLIC_INTAKE_RATE_LIMIT, default 5, per GRMS_PUBLIC_INTAKE_RATE_WINDOW_SECONDS,
    * default 3600; real clock; 0: no limit) and the largest request body in bytes
    * (GRMS_PUBLIC_INTAKE_MAX_BODY_BYTES, default 65536). The same per-client limit counts citizens'
-   * events by tracking number and PIN.
+   * events by tracking number and PIN. A submission names at most GRMS_PUBLIC_INTAKE_MAX_ATTACHMENTS
+   * attachments (default 5; the list a package's `publicIntake.attachments` points at).
    */
-  readonly publicIntake: Readonly<{ rate: Readonly<{ limit: number; windowSeconds: number }>; maxBodyBytes: number }>;
+  readonly publicIntake: Readonly<{ rate: Readonly<{ limit: number; windowSeconds: number }>; maxBodyBytes: number; maxAttachments?: number }>;
   /**
    * GRMS_TRUST_PROXY: the reverse proxies in front of grms, so the client address every rate limit
    * and log names is the real client's, not the proxy's (default: none; the socket's peer).
@@ -373,6 +374,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         windowSeconds: Math.max(1, intFrom(env.GRMS_PUBLIC_INTAKE_RATE_WINDOW_SECONDS, 3600, 'GRMS_PUBLIC_INTAKE_RATE_WINDOW_SECONDS')),
       }),
       maxBodyBytes: Math.max(1024, intFrom(env.GRMS_PUBLIC_INTAKE_MAX_BODY_BYTES, 65_536, 'GRMS_PUBLIC_INTAKE_MAX_BODY_BYTES')),
+      maxAttachments: intFrom(env.GRMS_PUBLIC_INTAKE_MAX_ATTACHMENTS, 5, 'GRMS_PUBLIC_INTAKE_MAX_ATTACHMENTS'),
     }),
     caP12File: env.GRMS_CA_P12 || undefined,
     caPassphrase: env.GRMS_CA_PASSPHRASE || undefined,

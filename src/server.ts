@@ -7,6 +7,7 @@ import { openDeployment } from './runtime';
 import { ensureCheckpointKey } from './audit/keys';
 import { startCheckpointScheduler } from './audit/scheduler';
 import { startDeadlineScheduler } from './sla/scheduler';
+import { startPublicPurge } from './api/public-purge';
 import { createApp } from './api/app';
 import { createMetricsApp } from './api/metrics-endpoint';
 import { answerClientErrors } from './api/client-error';
@@ -118,6 +119,8 @@ export async function startServer(config: Config, logger: Logger, onStep?: (labe
       (escalated) => logger.info({ escalated }, 'escalated overdue deadlines or fired their timers'),
       engine.timers,
     );
+    // Citizens' client addresses are kept for their limit window only (src/api/public-purge.ts).
+    const stopPurge = startPublicPurge(db.kysely, { publicIntakeSeconds: config.publicIntake.rate.windowSeconds }, (err) => logger.error({ err }, 'purging public limit rows failed'));
     let stopped = false;
     const running: RunningServer = {
       url,
@@ -131,7 +134,7 @@ export async function startServer(config: Config, logger: Logger, onStep?: (labe
         clearTimeout(warmUpTimer);
         // Stop accepting first; requests in flight finish (up to the grace) while the schedulers stop.
         const drained = drain(server, inFlight, config.shutdownGraceMs, logger);
-        await Promise.all([stopCheckpoints(), stopDeadlines(), stopLog()]);
+        await Promise.all([stopCheckpoints(), stopDeadlines(), stopLog(), stopPurge()]);
         await Promise.all([drained, metricsServer && closeServer(metricsServer)]);
         await wired?.close();
         await deployment.close();

@@ -65,7 +65,7 @@ describeBackends('read-only audit role', (kind) => {
             'SELECT * FROM orgs', 'SELECT * FROM user_roles', 'SELECT * FROM ceilings', 'SELECT * FROM void_document_numbers',
             'SELECT * FROM workflow_definitions', 'SELECT * FROM holidays', 'SELECT * FROM ceiling_events', 'SELECT * FROM log_leaves',
             'SELECT * FROM log_nodes', 'SELECT * FROM log_integrations', 'SELECT * FROM log_checkpoints', 'SELECT * FROM log_cosignatures',
-            'SELECT * FROM log_alarms',
+            'SELECT * FROM log_alarms', 'SELECT * FROM submitted_data',
             'SELECT username, full_name, position, org_id, active, created_at, password_changed_at FROM users',
             'SELECT name, algorithm, public_key, certificate, created_at FROM deployment_keys',
             'SELECT id, username, serial, certificate, created_at, revoked_at, revocation_reason FROM user_certificates',

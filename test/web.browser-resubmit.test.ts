@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from './support/app';
-import { asPerson, describeBrowser, launchChromium, screenshot } from './support/browser';
+import { asPerson, describeBrowser, launchChromium, newPerson, screenshot } from './support/browser';
+import { complaintData, fileComplaintWithReceipt } from './support/complaints';
 import { TEST_PASSWORD } from './support/web';
 import { YEAR } from './support/proposals';
 import { firePermitSteps, TO_ISSUED, attachPbgDocuments } from './support/permits';
@@ -340,5 +341,31 @@ describeBrowser('console forms in Chromium: nothing is done twice', () => {
     const people = await app.db.kysely.selectFrom('people_events').select(['action']).where('username', '=', 'staf.bapenda').orderBy('seq').execute();
     expect(people.map((e) => e.action)).toEqual(['create_user', 'grant_role', 'remove_role', 'set_password', 'reset_password', 'deactivate']);
     expect(await app.db.kysely.selectFrom('delegations').select('id').where('reason', '=', 'Dinas luar').execute()).toHaveLength(1);
+  });
+
+  test('a citizen on a phone answers the desk on the public status page: once, whatever the browser sends again; the PIN in no URL', async () => {
+    const filed = await fileComplaintWithReceipt(app, complaintData('infrastruktur', 'Jl. Kartini', 'Lampu lalu lintas mati.', { name: 'Wulan' }));
+    expect((await app.call('pengaduan.setda', 'POST', `/api/v1/instances/${filed.id}/events`, { type: 'request_info', comment: 'Persimpangan yang mana?' })).status).toBe(200);
+    const { context, page } = await newPerson(browser, { phone: true });
+    try {
+      const urls: string[] = [];
+      page.on('request', (r) => urls.push(r.url()));
+      await page.goto(`${app.url}/lapor/lacak`);
+      await page.fill('#registrationNumber', filed.registrationNumber);
+      await page.fill('#pin', filed.pin);
+      await Promise.all([page.waitForURL(/\/lapor\/lacak\/status$/), page.getByRole('button', { name: 'Lihat status' }).click()]);
+      const form = (p: Page) => p.locator('form[data-once="/lapor/lacak/status@provide_info"]');
+      await onlyOnce(page, {
+        form, fill: (p) => p.fill('#f-provide_info-text', 'Simpang Kartini–Dr. Cipto.'), submit: (p) => form(p).locator('.buttons button'),
+        result: /\/lapor\/lacak\/status\?done=1$/, onResult: async (p) => {
+          await screenshot(p, 'citizen-step-done-phone');
+        },
+      });
+      expect(urls.filter((u) => u.includes(filed.pin))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+    const steps = await app.db.kysely.selectFrom('audit_events').select('event').where('instance_id', '=', filed.id).orderBy('seq').execute();
+    expect(steps.map((e) => e.event)).toEqual(['create', 'request_info', 'provide_info']);
   });
 });

@@ -99,6 +99,13 @@ const CONSOLE_MATRIX: Record<string, Row> = {
   'GET /lapor/:workflow': { ...PUBLIC, send: { params: { workflow: 'complaint' } } },
   'POST /lapor/:workflow': { ...PUBLIC, send: { params: { workflow: 'complaint' }, body: {} } },
   'GET /lapor/:workflow/tanda-terima': { ...PUBLIC, send: { params: { workflow: 'complaint' } } },
+  // The citizen's status page and steps: by tracking number and PIN, no account (an empty lookup is
+  // refused; without a proven number the status page and its steps send back to the lookup).
+  'GET /lapor/lacak': PUBLIC,
+  'POST /lapor/lacak': { ...PUBLIC, send: { body: {} } },
+  'GET /lapor/lacak/status': PUBLIC,
+  'POST /lapor/lacak/status': { ...PUBLIC, send: { body: {} } },
+  'POST /lapor/lacak/selesai': PUBLIC,
 
   // Anyone signed in: the inbox, the list of what they may start.
   'GET /inbox': SIGNED_IN,

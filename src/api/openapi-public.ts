@@ -51,7 +51,7 @@ export const publicIntakePaths: Record<string, Record<string, unknown>> = {
 };
 
 export const publicIntakeOperations: Record<string, [string, string, string]> = {
-  'POST /api/v1/public/workflows/{workflow}/instances': ['createPublicInstance', 'public', 'Creates an instance for a citizen without an account (the workflow package declares publicIntake). Limited per client address (GRMS_PUBLIC_INTAKE_RATE_LIMIT), body capped (GRMS_PUBLIC_INTAKE_MAX_BODY_BYTES); bad data gets 422 with field paths and stores nothing. The client address is not logged.'],
+  'POST /api/v1/public/workflows/{workflow}/instances': ['createPublicInstance', 'public', 'Creates an instance for a citizen without an account (the workflow package declares publicIntake). Limited per client address (GRMS_PUBLIC_INTAKE_RATE_LIMIT), body capped (GRMS_PUBLIC_INTAKE_MAX_BODY_BYTES), and a list of attachments longer than GRMS_PUBLIC_INTAKE_MAX_ATTACHMENTS gets 413 TOO_MANY_ATTACHMENTS naming its path before anything is written; bad data gets 422 with field paths and stores nothing. The client address is not logged.'],
   'POST /api/v1/public/tracking/status': ['getPublicTrackingStatus', 'public', 'The state, dates and citizen events of an instance, by tracking number and PIN (in the body, never in the URL). Wrong PINs: 404 like an unknown number; 429 with Retry-After after 5 per number or 20 per client in 15 minutes.'],
   'POST /api/v1/public/tracking/events': ['firePublicTrackingEvent', 'public', 'A citizen\'s event (one of the steps the workflow gives the reporter) by tracking number and PIN: 403 for an event that is an official\'s, 409 for one the state does not have, 422 for invalid data; the PIN limits of the status route apply.'],
 };

@@ -2,13 +2,16 @@ import express, { Router, type RequestHandler } from 'express';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types';
 import type { Engine } from '../engine/engine';
-import { badRequest, notFound } from '../errors';
+import { badRequest, GrmsError, notFound } from '../errors';
+import type { PublicIntakeSpec } from '../engine/package';
+import { valueAt } from '../engine/confidential';
 import { citizenEvents } from '../auth/permissions';
 import { publicLookup, TooManyAttempts, type TrackedInstance } from '../tracking/lookup';
 import { definitionOf } from '../engine/view';
 import { clientAddress } from './client-address';
 import { jsonObjectBody } from './middleware';
 import { publicRateLimit, type PublicRate } from './public-rate';
+import { PUBLIC_INTAKE_ROUTE } from './public-purge';
 import { registrationNumberOf } from './tracking-status';
 
 /**
@@ -19,11 +22,30 @@ import { registrationNumberOf } from './tracking-status';
  *   tracking number and PIN.
  * Both routes are public (no token), limited per client address, and log no client address.
  */
+/** GRMS_PUBLIC_INTAKE_MAX_ATTACHMENTS when a deployment names no other. */
+export const DEFAULT_MAX_ATTACHMENTS = 5;
+
+/**
+ * 413 naming the list when a public submission's data names more attachments than `max` (at the
+ * package's `publicIntake.attachments`); `base` is where the data sits in the request ('/data' in
+ * the API's body, '' in the console's form).
+ */
+export function attachmentCapProblem(spec: PublicIntakeSpec | undefined, data: unknown, max: number | undefined, base: string): GrmsError | undefined {
+  const list = spec?.attachments === undefined ? undefined : valueAt(data, spec.attachments);
+  const cap = max ?? DEFAULT_MAX_ATTACHMENTS;
+  if (!Array.isArray(list) || list.length <= cap) return undefined;
+  return new GrmsError('TOO_MANY_ATTACHMENTS', 413, 'too-many-attachments', 'Too many attachments',
+    `A public submission names at most ${cap} attachments; this one names ${list.length}`,
+    [{ path: `${base}${spec!.attachments}`, message: `must NOT have more than ${cap} items` }]);
+}
+
 export interface PublicIntakeSettings {
   /** Instances created (and citizen events sent) per client address per window. */
   rate: PublicRate;
   /** The largest JSON body these routes take, in bytes. */
   maxBodyBytes: number;
+  /** The most attachments a submission may name (default DEFAULT_MAX_ATTACHMENTS). */
+  maxAttachments?: number;
   /** The deployment settings a package's `publicIntake.org` may read. */
   settings: Readonly<Record<string, unknown>>;
 }
@@ -61,7 +83,7 @@ function citizenView(engine: Engine, found: TrackedInstance, version: number) {
 /** The public intake and citizen routes, mounted before authentication (src/api/app.ts). */
 export function publicIntakeRouter(db: Kysely<Database>, engine: Engine, s: PublicIntakeSettings): Router {
   const r = Router();
-  const limit = publicRateLimit(db, 'public-intake', s.rate, true);
+  const limit = publicRateLimit(db, PUBLIC_INTAKE_ROUTE, s.rate, true);
   const view = async (found: TrackedInstance) => {
     const row = await db.selectFrom('workflow_instances').select('workflow_version').where('id', '=', found.instanceId).executeTakeFirstOrThrow();
     return citizenView(engine, found, row.workflow_version);
@@ -73,7 +95,11 @@ export function publicIntakeRouter(db: Kysely<Database>, engine: Engine, s: Publ
   };
 
   r.post(`${PUBLIC_PREFIX}/workflows/:workflow/instances`, (req, _res, next) => {
-    if (!engine.registry.package(workflowOf(req))?.publicIntake) throw notFound(`No workflow "${workflowOf(req)}" takes public submissions`);
+    const intake = engine.registry.package(workflowOf(req))?.publicIntake;
+    if (!intake) throw notFound(`No workflow "${workflowOf(req)}" takes public submissions`);
+    // Before the limit's row: an over-long list is refused with nothing written.
+    const over = attachmentCapProblem(intake, (req.body as { data?: unknown } | undefined)?.data, s.maxAttachments, '/data');
+    if (over) throw over;
     next();
   }, limit, async (req, res) => {
     const body = jsonObjectBody(req);

@@ -541,3 +541,22 @@ export interface PublicFormReceiptsTable {
 export interface Database {
   public_form_receipts: PublicFormReceiptsTable;
 }
+
+/** migrations/0043: the data an instance held at each submission (src/engine/submissions.ts). */
+export interface SubmittedDataTable {
+  instance_id: string;
+  seq: number;
+  data: Json<Record<string, unknown>>;
+}
+export interface Database {
+  submitted_data: SubmittedDataTable;
+}
+/** migrations/0041: a browser's proof of a tracking number and PIN, for a while (src/web/pages/public-status.ts). */
+export interface TrackingGrantsTable {
+  client_hash: string;
+  sealed: string;
+  expires_at: Date;
+}
+export interface Database {
+  tracking_grants: TrackingGrantsTable;
+}

@@ -24,6 +24,8 @@ import type { RuleInput } from './package';
 import { issueTracking } from '../tracking/register';
 import { withoutIdentity } from './confidential';
 
+/** Work done in the transaction of a citizen's event, after it applied. */
+export type AfterFire = (trx: Transaction<Database>, view: InstanceView) => Promise<void>;
 /** Runs inside the creating transaction, with what the create answer shows once. */
 export type AfterCreate = (trx: Transaction<Database>, row: InstanceRow, receipt: Record<string, unknown>) => Promise<void>;
 import { invalidTextProblems, schemaProblems } from './validate';
@@ -34,6 +36,7 @@ import { storeResponse, type IdempotencyScope } from './idempotency';
 import { definitionOf, loadInstance, toView, type InstanceView } from './view';
 import { escalate, SYSTEM_ACTOR, type DueTimer, type TimerFirer } from '../sla/scheduler';
 import { stillDue, systemActor, timerComment, timerStatesOf, timerStepOf, type TimerDecision } from './timers';
+import { recordSubmission } from './submissions';
 
 /** A signed document rendered for a transition before its transaction, stored inside it. */
 export interface PreparedDocument {
@@ -196,13 +199,16 @@ export class Engine {
   /**
    * Fires a 'tracking-pin' step as the public pseudo-actor, for a caller who has proven the
    * instance's tracking number and PIN (src/tracking/lookup.ts): every other check, the history
-   * row and the document are the same as for any transition.
+   * row and the document are the same as for any transition. `afterFire` runs in the same
+   * transaction (the console's public form records itself there, so a form sent again fires nothing).
    */
-  fireAsCitizen(id: string, input: EventInput): Promise<InstanceView> {
-    return this.fireAs(PUBLIC_ACTOR, id, input, undefined, undefined, true);
+  fireAsCitizen(id: string, input: EventInput, afterFire?: AfterFire): Promise<InstanceView> {
+    return this.fireAs(PUBLIC_ACTOR, id, input, undefined, undefined, true, afterFire);
   }
 
-  private async fireAs(actor: Actor, id: string, input: EventInput, ifMatch: number | undefined, idem: IdempotentRequest | undefined, citizen: boolean): Promise<InstanceView> {
+  private async fireAs(
+    actor: Actor, id: string, input: EventInput, ifMatch: number | undefined, idem: IdempotentRequest | undefined, citizen: boolean, afterFire?: AfterFire,
+  ): Promise<InstanceView> {
     for (let attempt = 1; ; attempt++) {
       const { row, def } = citizen ? await this.getProven(id) : await this.get(actor, id);
       const plan = await this.plan(actor, def, row, input, ifMatch, true, citizen ? 'citizen' : undefined);
@@ -229,7 +235,9 @@ export class Engine {
             base = locked;
           }
           await this.runRule(current.step, { q: trx, locked: true, instance: base, actor });
-          return this.apply(trx, actor, def, base, input, current, document);
+          const view = await this.apply(trx, actor, def, base, input, current, document);
+          if (afterFire) await afterFire(trx, view);
+          return view;
         });
       } catch (err) {
         if (document) await document.discard(err instanceof VersionMoved ? 'lost a race with another transition' : `transition failed: ${(err as Error).message}`);
@@ -331,6 +339,8 @@ export class Engine {
       },
     });
     await trackDeadlines(trx, def, this.slaSettings, { instanceId: row.id, from: row.state, to: nextState, data: updated.data });
+    // What was submitted is kept, so reviewers see what changed since the previous submission.
+    if (plan.step.submits) await recordSubmission(trx, row.id, seq, updated.data);
     if (document) await document.store(trx, seq);
     return toView(updated, def, actor);
   }

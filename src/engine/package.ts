@@ -151,6 +151,12 @@ export interface PublicIntakeSpec {
    * public routes keep no address past the limit window either).
    */
   anonymous?: { when: string; identity: readonly string[] };
+  /**
+   * JSON Pointer of the submission's list of attachments, e.g. '/attachments': the public routes
+   * refuse a submission naming more than the deployment allows (GRMS_PUBLIC_INTAKE_MAX_ATTACHMENTS)
+   * before anything is written.
+   */
+  attachments?: string;
 }
 
 export interface ConfidentialField {

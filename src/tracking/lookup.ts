@@ -131,6 +131,15 @@ export async function heldLookup(
   return trackedOf(db, found);
 }
 
+/**
+ * The instance behind a registration already proven (a browser that gave the number and PIN a
+ * moment ago: src/web/pages/public-status.ts); undefined when it is gone.
+ */
+export async function provenLookup(db: Kysely<Database>, registration: string, instanceId: string): Promise<TrackedInstance | undefined> {
+  const found = await findRegistration(db, undefined, registration);
+  return found && found.id === instanceId ? trackedOf(db, found) : undefined;
+}
+
 type Registration = NonNullable<Awaited<ReturnType<typeof findRegistration>>>;
 
 function findRegistration(db: Kysely<Database>, workflow: string | undefined, registration: string) {

@@ -37,7 +37,7 @@ export interface WebDeps {
   /** The deployment's transparency log: the audit page shows its state, witnesses and alarms. */
   log: TransparencyLog;
   /** GRMS_PUBLIC_INTAKE_*: the public form's per-client limit and body cap (default: the documented ones). */
-  publicIntake?: { rate: { limit: number; windowSeconds: number }; maxBodyBytes: number };
+  publicIntake?: { rate: { limit: number; windowSeconds: number }; maxBodyBytes: number; maxAttachments?: number };
   /** The deployment settings a package's `publicIntake.org` may read (as PackageDeps.settings). */
   settings?: Readonly<Record<string, unknown>>;
 }

@@ -35,3 +35,11 @@ export async function submissions(db: Kysely<Database>, ids: readonly string[]):
     .execute();
   return new Map(rows.map((r) => [r.instance_id, { by: r.actor, at: r.created_at }]));
 }
+
+/** Full names and positions of the given users by username, in one query. */
+export async function userPositions(db: Kysely<Database>, usernames: readonly string[]): Promise<Map<string, { name: string; position: string }>> {
+  const unique = [...new Set(usernames)];
+  if (unique.length === 0) return new Map();
+  const rows = await db.selectFrom('users').select(['username', 'full_name', 'position']).where('username', 'in', unique).execute();
+  return new Map(rows.map((u) => [u.username, { name: u.full_name, position: u.position }]));
+}

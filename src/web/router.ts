@@ -21,6 +21,7 @@ import { dashboardPages } from './pages/dashboard';
 import { adminPages } from './pages/admin';
 import { listPages } from './pages/lists';
 import { hasPublicIntake, PUBLIC_FORM_PREFIX, publicIntakePages } from './pages/public-intake';
+import { publicStatusPages } from './pages/public-status';
 import { withoutClientAddress } from '../api/public-intake';
 import { defaultRegistry, type WorkflowRegistry } from '../engine/registry';
 
@@ -38,9 +39,13 @@ import { defaultRegistry, type WorkflowRegistry } from '../engine/registry';
 export const PAGES: readonly PageModule[] = [authPages, inboxPages, listPages, formPages, instancePages, verifyPages,
   auditPages, dashboardPages, adminPages];
 
-/** The core's page areas and then the workflow packages' console pages (src/engine/package.ts `routes.console`). */
+/**
+ * The core's page areas, the citizens' pages when some package takes public submissions (the
+ * status page first: /lapor/lacak is no workflow's form), then the workflow packages' console
+ * pages (src/engine/package.ts `routes.console`).
+ */
 export function pageModules(registry: WorkflowRegistry): PageModule[] {
-  return [...PAGES, ...(hasPublicIntake(registry) ? [publicIntakePages] : []), ...registry.packages.flatMap((pkg) => (pkg.routes?.console ? [pkg.routes.console] : []))];
+  return [...PAGES, ...(hasPublicIntake(registry) ? [publicStatusPages, publicIntakePages] : []), ...registry.packages.flatMap((pkg) => (pkg.routes?.console ? [pkg.routes.console] : []))];
 }
 
 /** Paths that belong to the API and the public endpoints around it, never to the console. */

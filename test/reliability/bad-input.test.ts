@@ -192,6 +192,9 @@ describePostgres('reliability: malformed input', () => {
       '/verify': () => ({ pdf: pick(NASTY) }),
       // A citizen's complaint form: nothing hostile files a complaint.
       '/lapor/:workflow': () => ({ '/category': pick(NASTY), '/location': pick(NASTY), '/text': pick(NASTY), '/anonymous': pick(NASTY) }),
+      // The citizen's status page: a hostile number or PIN finds nothing; a step without a proven number fires nothing.
+      '/lapor/lacak': () => ({ registrationNumber: pick(NASTY), pin: pick(NASTY) }),
+      '/lapor/lacak/status': () => ({ event: pick(['provide_info', 'confirm', '', ...NASTY]), '/provide_info/text': pick(NASTY), _form: pick(NASTY) }),
       // A wrong or hostile PIN prints nothing.
       '/instances/:id/receipt.pdf': () => ({ pin: pick(NASTY) }),
       '/admin/users': () => ({ username: pick(NASTY), fullName: pick(NASTY), org: `tidak-ada-${pick(NASTY)}`, role: pick(NASTY) }),
@@ -208,7 +211,7 @@ describePostgres('reliability: malformed input', () => {
     };
     // Routes whose every form would act (sign out, a reset, ending a delegation, removing a
     // holiday) get only reserved field names, or no CSRF token: both refused before acting.
-    const unsafe = new Set(['/signout', '/admin/users/:username/password-reset', '/admin/delegations/:id/end', '/admin/holidays/:date/remove']);
+    const unsafe = new Set(['/signout', '/lapor/lacak/selesai', '/admin/users/:username/password-reset', '/admin/delegations/:id/end', '/admin/holidays/:date/remove']);
     const postRoutes = consoleRoutes().filter((r) => r.startsWith('POST ')).map((r) => r.slice(5));
     const untested = postRoutes.filter((r) => !(r in broken) && !unsafe.has(r));
     expect(untested).toEqual([]);

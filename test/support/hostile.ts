@@ -73,6 +73,7 @@ export function prototypeState(): string {
 const TABLES = [
   'orgs', 'users', 'user_roles', 'api_tokens', 'ceilings', 'workflow_instances', 'audit_events', 'idempotency_keys', 'attachments',
   'delegations', 'people_events', 'org_events', 'documents', 'void_document_numbers', 'holidays', 'tracking_registrations', 'web_sessions',
+  'submitted_data',
 ] as const;
 
 /** Row counts of every table a request could write, instance versions, and who may sign in how. */

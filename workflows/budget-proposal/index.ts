@@ -5,6 +5,7 @@ import { recordCeilingBaseline, withinCeiling } from './ceilings';
 import { ceilingsRouter } from './ceilings-routes';
 import { ceilingsOpenApi } from './openapi';
 import { budgetFigure } from './dashboard';
+import { ceilingSection } from './console';
 import { budgetProposalDemo, seedBudgetProposals } from './demo';
 
 /**
@@ -39,6 +40,15 @@ export const budgetProposalPackage: WorkflowPackage = {
         fundingSource: 'Sumber dana', lines: 'Rincian belanja', account: 'Kode rekening',
         description: 'Uraian', volume: 'Volume', unitPrice: 'Harga satuan', amount: 'Jumlah', total: 'Total'
       },
+      texts: {
+        'ceiling.heading': 'Pagu {org} tahun {year}',
+        'ceiling.amount': 'Pagu',
+        'ceiling.committed': 'Sudah disetujui (usulan lain)',
+        'ceiling.this': 'Usulan ini',
+        'ceiling.remaining': 'Sisa pagu setelah usulan ini disetujui',
+        'ceiling.over': 'Usulan ini melebihi sisa pagu sebesar {amount}: persetujuan akan ditolak.',
+        'ceiling.missing': 'Pagu tahun {year} untuk OPD ini belum ditetapkan: persetujuan akan ditolak.',
+      },
     },
     en: {
       states: {
@@ -57,6 +67,15 @@ export const budgetProposalPackage: WorkflowPackage = {
         description: 'Description', volume: 'Volume', unitPrice: 'Unit price', amount: 'Amount',
         total: 'Total'
       },
+      texts: {
+        'ceiling.heading': 'Ceiling of {org} for {year}',
+        'ceiling.amount': 'Ceiling',
+        'ceiling.committed': 'Already approved (other proposals)',
+        'ceiling.this': 'This proposal',
+        'ceiling.remaining': 'Remaining once this proposal is approved',
+        'ceiling.over': 'This proposal exceeds the remaining ceiling by {amount}: approval will be refused.',
+        'ceiling.missing': 'No ceiling is set for this OPD in {year}: approval will be refused.',
+      },
     },
   },
   listing: budgetProposalListing,
@@ -64,6 +83,8 @@ export const budgetProposalPackage: WorkflowPackage = {
   routes: { api: ({ db }) => ceilingsRouter(db) },
   openapi: () => ceilingsOpenApi,
   dashboard: [budgetFigure],
+  // TAPD sees the OPD's remaining ceiling beside "Setujui".
+  instanceSection: ceilingSection,
   // Ceilings set before their chain existed get a baseline row, once.
   onStart: async (db) => {
     await recordCeilingBaseline(db);

@@ -25,6 +25,8 @@ export const complaintPackage: WorkflowPackage = {
     org: 'setda',
     trackingNumber: (seq, at) => trackingNumber(seq, at),
     anonymous: { when: '/anonymous', identity: ['/reporter'] },
+    // GRMS_PUBLIC_INTAKE_MAX_ATTACHMENTS caps this list on the public routes.
+    attachments: '/attachments',
   },
   // A confidential reporter is seen by the desk (and auditors), never by the OPD the complaint goes to.
   confidential: [{ pointer: '/reporter', when: '/confidential', visibleTo: ['complaint_desk'] }],

@@ -23,6 +23,7 @@ import { earlierResult, engineOnce, formScope, formTokenField, sendAgain, submit
 import { leaveNotice } from '../notices';
 import { numberProblemKey } from '../forms/numbers';
 import { problemText } from '../i18n/problems';
+import { returnsOf, returnView } from '../returns';
 import { commentErrorText, MAX_COMMENT_LENGTH, typedComment } from '../comment-field';
 
 /** Empty data for a new form: schema defaults, and the minimum number of rows of each list. */
@@ -56,6 +57,8 @@ export interface FormPage {
   options?: FormOptions;
   /** The workflow package's section of the form (its `formSection`), above the fields. */
   section?: SafeHtml;
+  /** Shown above everything else: e.g. why the instance was returned to the one editing it. */
+  lead?: SafeHtml;
 }
 
 /**
@@ -134,7 +137,7 @@ export function sendForm(res: Response, page: FormPage): void {
   sendPage(res, {
     status: page.status,
     title: page.title,
-    body: html`${errorSummary(ctx, page.workflow, page.errors, page.problem)}
+    body: html`${page.lead ?? ''}${errorSummary(ctx, page.workflow, page.errors, page.problem)}
 ${page.section ?? ''}
 <form method="post" action="${page.action}"${takesFiles(page.schema) ? html` enctype="multipart/form-data"` : ''} novalidate class="data-form" data-once="${page.action}${page.version !== undefined ? `@${page.version}` : ''}">
 ${csrfField(ctx)}${formTokenField(page.token)}
@@ -250,15 +253,19 @@ export function formPages(deps: WebDeps): Router {
     // The user reads the instance (engine.get) but may not fire this event: refused, as the API refuses it.
     if (!view.allowedEvents.includes(event)) throw forbidden(needsRole(ctxOf(res), step.roles));
     const schema = (step.replacesData ? def.schema : step.payload!.schema) as FieldSchema;
-    return { row, def, step, schema };
+    // A returned instance's form opens with the return note: what the reviewer asked to change.
+    const returned = await returnsOf(deps.db, deps.engine.registry, [row]);
+    const mark = returned.marks.get(row.id);
+    const lead = mark ? returnView(ctxOf(res), mark, returned.people, 'h2') : undefined;
+    return { row, def, step, schema, lead };
   };
 
   r.get('/instances/:id/events/:event', async (req, res) => {
     const ctx = ctxOf(res);
-    const { row, def, step, schema } = await eventStep(res, req.params.id, req.params.event);
+    const { row, def, step, schema, lead } = await eventStep(res, req.params.id, req.params.event);
     const data = step.replacesData ? structuredClone(row.data) : initialData(schema);
     sendForm(res, {
-      options: await formOptions(deps, def), section: step.replacesData ? formSection(deps, ctx, def, data) : undefined,
+      lead, options: await formOptions(deps, def), section: step.replacesData ? formSection(deps, ctx, def, data) : undefined,
       workflow: row.workflow, title: `${ctx.event(row.workflow, req.params.event)}: ${row.title}`, action: `/instances/${row.id}/events/${req.params.event}`, schema,
       data, errors: {}, version: row.version,
       comment: { value: '', required: Boolean(step.requiresComment) }, submitLabel: ctx.event(row.workflow, req.params.event),
@@ -279,14 +286,14 @@ export function formPages(deps: WebDeps): Router {
       sendAgain(res, earlier);
       return;
     }
-    const { row, def, step, schema } = await eventStep(res, req.params.id, event);
+    const { row, def, step, schema, lead } = await eventStep(res, req.params.id, event);
     const numbers: NumberProblems = {};
     const data = parseFields(schema, body, '', numbers);
     const comment = typedComment(body._comment);
     const version = typeof body._version === 'string' && /^\d{1,9}$/.test(body._version) ? Number(body._version) : undefined;
     const page = {
       workflow: row.workflow, title: `${ctx.event(row.workflow, event)}: ${row.title}`, action: `/instances/${row.id}/events/${event}`, schema, data, version,
-      comment: { value: comment, required: Boolean(step.requiresComment) }, submitLabel: ctx.event(row.workflow, event), token: submittedFormToken(body),
+      comment: { value: comment, required: Boolean(step.requiresComment) }, submitLabel: ctx.event(row.workflow, event), token: submittedFormToken(body), lead,
       options: await formOptions(deps, def), section: step.replacesData ? formSection(deps, ctx, def, data) : undefined,
     };
     if (applyRowAction(schema, data, body._action)) {

@@ -6,6 +6,7 @@ import { sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { rupiah, when } from '../format';
 import { orgNames, submissions, userNames } from '../orgs';
+import { returnsOf, returnView } from '../returns';
 
 /** The tasks waiting for the signed-in user (the same query as GET /api/v1/tasks). */
 export function inboxPages(deps: WebDeps): Router {
@@ -26,7 +27,15 @@ export function inboxPages(deps: WebDeps): Router {
     // Counts stop at the cap: a count equal to it means "that many or more".
     const shown = (n: number) => (n >= counts.cap ? `${counts.cap}+` : String(n));
     const [orgs, sent] = await Promise.all([orgNames(deps.db, page.items.map((i) => i.org)), submissions(deps.db, page.items.map((i) => i.id))]);
-    const people = await userNames(deps.db, [...sent.values()].map((s) => s.by));
+    const [people, returned] = await Promise.all([
+      userNames(deps.db, [...sent.values()].map((s) => s.by)),
+      // Sent back to its submitter: marked with who returned it, when, and their note.
+      returnsOf(deps.db, deps.engine.registry, page.items.map((i) => ({ id: i.id, workflow: i.workflow, workflow_version: i.workflowVersion }))),
+    ]);
+    const returnMark = (id: string) => {
+      const mark = returned.marks.get(id);
+      return mark ? returnView(ctx, mark, returned.people) : '';
+    };
     const submitted = (id: string) => {
       const s = sent.get(id);
       return s ? html`${people.get(s.by) ?? s.by}<br><small>${when(s.at, ctx.timezone)}</small>` : '';
@@ -45,8 +54,8 @@ ${page.items.length === 0
   ? html`<p>${t('inbox.empty')}</p>`
   : html`<div class="table-wrap"><table class="tasks">
   <thead><tr><th scope="col">${t('col.title')}</th><th scope="col">${t('col.workflow')}</th><th scope="col">${t('col.org')}</th><th scope="col" class="num">${t('col.amount')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('inbox.submitted')}</th><th scope="col">${t('col.due')}</th></tr></thead>
-  <tbody>${page.items.map((i) => html`<tr${i.overdue ? html` class="overdue"` : ''}>
-    <td data-label="${t('col.title')}"><a href="/instances/${i.id}">${i.title}</a></td>
+  <tbody>${page.items.map((i) => html`<tr${i.overdue ? html` class="overdue"` : ''}${returned.marks.has(i.id) ? html` data-returned="true"` : ''}>
+    <td data-label="${t('col.title')}"><a href="/instances/${i.id}">${i.title}</a>${returnMark(i.id)}</td>
     <td data-label="${t('col.workflow')}">${ctx.workflow(i.workflow)}</td>
     <td data-label="${t('col.org')}">${orgs.get(i.org) ?? i.org}</td>
     <td data-label="${t('col.amount')}" class="num">${rupiah(i.total)}</td>

@@ -24,6 +24,10 @@ import { IdempotencyRace } from '../../engine/engine';
 import { earlierResult, engineOnce, formScope, formTokenField, sendAgain, submittedFormToken } from '../form-token';
 import { takeNotice } from '../notices';
 import type { InstanceSectionInput } from '../../engine/package';
+import { lastSubmissions } from '../../engine/submissions';
+import { diffData } from '../../engine/data-diff';
+import { renderDiff } from '../forms/diff-view';
+import { returnsOf, returnView } from '../returns';
 
 /** Every transition of an instance (the history API pages by 200). */
 async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryItem[]> {
@@ -75,6 +79,23 @@ ${plain.length ? html`<form method="post" action="/instances/${row.id}/events" c
 </form>` : ''}`;
 }
 
+/**
+ * A returned instance: who returned it and their note. A resubmitted one: what changed since the
+ * submission before (the two latest stored submissions, each as its reader may see it).
+ */
+async function returnAndChanges(deps: WebDeps, ctx: WebContext, actor: Actor, def: WorkflowDefinition, row: InstanceRow): Promise<SafeHtml> {
+  const returned = await returnsOf(deps.db, deps.engine.registry, [row]);
+  const mark = returned.marks.get(row.id);
+  if (mark) return returnView(ctx, mark, returned.people, 'h2');
+  const [latest, previous] = await lastSubmissions(deps.db, row.id);
+  if (!latest || !previous) return html``;
+  const entries = diffData(hideConfidential(def, previous.data, actor), hideConfidential(def, latest.data, actor), def.schema as FieldSchema);
+  return html`<section class="changes" aria-labelledby="h-changes"><h2 id="h-changes">${ctx.t('diff.title')}</h2>
+<p>${ctx.t('diff.intro', { now: when(latest.at, ctx.timezone), before: when(previous.at, ctx.timezone) })}</p>
+${renderDiff(ctx, row.workflow, def.schema as FieldSchema, entries)}
+</section>`;
+}
+
 /** What the instance page hands its workflow package's section (src/engine/package.ts `instanceSection`). */
 export type SectionState = Pick<InstanceSectionInput, 'created' | 'typed' | 'error'>;
 
@@ -89,7 +110,7 @@ export async function renderInstance(
   const { t } = ctx;
   const { row, def, view } = await deps.engine.get(actor, id);
   const pkg = deps.engine.registry.package(row.workflow);
-  const [history, docs, orgs, sectionPart] = await Promise.all([
+  const [history, docs, orgs, sectionPart, changes] = await Promise.all([
     fullHistory(deps.db, row.id),
     deps.db.selectFrom('documents').select(['id', 'seq', 'number', 'title', 'stage', 'signer_name', 'created_at'])
       // Whether a checkpoint covers the document's leaf yet: only then is there an evidence bundle to download.
@@ -98,6 +119,7 @@ export async function renderInstance(
       .where('instance_id', '=', row.id).orderBy('seq').execute(),
     orgNames(deps.db, [row.org_id, ...orgFieldsOf(def).map((f) => row.data[f]).filter((v): v is string => typeof v === 'string')]),
     pkg?.instanceSection ? pkg.instanceSection(deps, { ctx, actor, instanceId: row.id, ...section }) : html``,
+    returnAndChanges(deps, ctx, actor, def, row),
   ]);
   const names = await userNames(deps.db, history.map((h) => h.actor));
   const stateLabel = (s: string) => ctx.state(row.workflow, s);
@@ -122,6 +144,7 @@ export async function renderInstance(
   ${row.total !== null ? html`<div><dt>${t('col.amount')}</dt><dd>${rupiah(row.total)}</dd></div>` : ''}
   <div><dt>${t('instance.version')}</dt><dd>${row.version}</dd></div>
 </dl>
+${changes}
 ${sectionPart}
 <section aria-labelledby="h-actions"><h2 id="h-actions">${t('instance.actions')}</h2>
 ${actionsView(ctx, def, row, view.allowedEvents, state)}

@@ -15,9 +15,12 @@ import { NOTICE_MINUTES, seal, unseal } from '../notices';
 import { problemText } from '../i18n/problems';
 import { initialData, sendForm, withNumberProblems } from './forms';
 import { publicRateLimit } from '../../api/public-rate';
+import { PUBLIC_INTAKE_ROUTE } from '../../api/public-purge';
+import { attachmentCapProblem } from '../../api/public-intake';
 import { loadConfig } from '../../config';
 import { sqlstateOf, SQLSTATE } from '../../db/sqlstate';
 import type { WorkflowRegistry } from '../../engine/registry';
+import { STATUS_LOOKUP } from './public-status';
 
 /**
  * The console's form for creating an instance without an account (a package's `publicIntake`),
@@ -42,7 +45,7 @@ export function publicIntakePages(deps: WebDeps): Router {
   // Read at the first request, not while routes are registered (the route listing reads no deps).
   const limits = () => deps.publicIntake ?? loadConfig({}).publicIntake;
   let limiter: RequestHandler | undefined;
-  const limit: RequestHandler = (req, res, next) => (limiter ??= publicRateLimit(deps.db, 'public-intake', limits().rate, true))(req, res, next);
+  const limit: RequestHandler = (req, res, next) => (limiter ??= publicRateLimit(deps.db, PUBLIC_INTAKE_ROUTE, limits().rate, true))(req, res, next);
   const intake = (name: string) => {
     const pkg = deps.engine.registry.package(name);
     const def = deps.engine.registry.latest(name);
@@ -60,9 +63,20 @@ export function publicIntakePages(deps: WebDeps): Router {
     sendForm(res, { ...formPage(res, def.name), schema, data: initialData(schema), errors: {}, problem: undefined });
   });
 
-  r.post('/lapor/:workflow', (req, _res, next) => {
-    intake(String(req.params.workflow));
+  r.post('/lapor/:workflow', (req, res, next) => {
+    const { spec, def, schema } = intake(String(req.params.workflow));
     if (Number(req.get('content-length') ?? 0) > limits().maxBodyBytes) throw payloadTooLarge(`A public submission takes at most ${limits().maxBodyBytes} bytes`);
+    // Before the limit's row: an over-long list of attachments is refused in place, nothing written
+    // (adding or removing a row is no submission yet).
+    const body = req.body as Record<string, unknown>;
+    const numbers: NumberProblems = {};
+    const data = parseFields(schema, body, '', numbers);
+    const over = body._action === 'save' || body._action === undefined ? attachmentCapProblem(spec, data, limits().maxAttachments, '') : undefined;
+    if (over) {
+      const ctx = ctxOf(res);
+      sendForm(res, { ...formPage(res, def.name), schema, data, token: submittedFormToken(body), status: over.status, errors: withNumberProblems(ctx, toFieldErrors(over.errors), numbers), problem: undefined });
+      return;
+    }
     next();
   }, limit, async (req, res) => {
     const ctx = ctxOf(res);
@@ -113,11 +127,12 @@ export function publicIntakePages(deps: WebDeps): Router {
        WHERE t.form_hash = o.form_hash RETURNING o.sealed`.execute(deps.db);
     const receipt = taken.rows[0] && unseal(ctx.csrf, at, taken.rows[0].sealed);
     const again = req.query.again === '1' ? html`<p role="status">${ctx.t('public.again')}</p>` : html``;
+    const track = html`<p><a href="${STATUS_LOOKUP}">${ctx.t('track.link')}</a></p>`;
     sendPage(res, {
       title: ctx.t('public.receiptTitle'),
       body: receipt
-        ? html`${again}<dl class="receipt"><dt>${ctx.t('public.number')}</dt><dd>${String(receipt.registrationNumber)}</dd><dt>${ctx.t('public.pin')}</dt><dd>${String(receipt.pin)}</dd></dl>`
-        : html`${again}<p>${ctx.t('public.shownOnce')}</p>`,
+        ? html`${again}<dl class="receipt"><dt>${ctx.t('public.number')}</dt><dd>${String(receipt.registrationNumber)}</dd><dt>${ctx.t('public.pin')}</dt><dd>${String(receipt.pin)}</dd></dl>${track}`
+        : html`${again}<p>${ctx.t('public.shownOnce')}</p>${track}`,
     });
   });
   return r;
