@@ -106,8 +106,8 @@ describeBackends('registrations from before fingerprints', (kind) => {
     for (const [workflow, hash] of RELEASED) await legacyRow(workflow, hash);
     const code = versionFingerprints(defaultRegistry());
     await registerFingerprints(db.kysely, code);
-    const rows = await db.kysely.selectFrom('workflow_definitions').select(['workflow', 'version', 'hash', 'form']).orderBy('workflow').execute();
-    expect(rows).toEqual(code.map((c) => ({ workflow: c.workflow, version: c.version, hash: c.fingerprint, form: 'fingerprint' })).sort((a, b) => a.workflow.localeCompare(b.workflow)));
+    const rows = await db.kysely.selectFrom('workflow_definitions').select(['workflow', 'version', 'hash', 'form']).orderBy('workflow').orderBy('version').execute();
+    expect(rows).toEqual(code.map((c) => ({ workflow: c.workflow, version: c.version, hash: c.fingerprint, form: 'fingerprint' })).sort((a, b) => a.workflow.localeCompare(b.workflow) || a.version - b.version));
     // The next start compares fingerprints.
     await registerFingerprints(db.kysely, code);
     expect((await listRegisteredVersions(db.kysely)).map((r) => r.hash).sort()).toEqual(code.map((c) => c.fingerprint).sort());

@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from './support/app';
 import { asPerson, describeBrowser, launchChromium, screenshot } from './support/browser';
 import { TEST_PASSWORD } from './support/web';
 import { YEAR } from './support/proposals';
-import { firePermitSteps, registerApplication, TO_ISSUED } from './support/permits';
+import { firePermitSteps, registerApplication, TO_ISSUED, attachPbgDocuments } from './support/permits';
 import { award, contractData, fireSteps, isoDay, ratifiedPuprProposal, SIGN_AND_START } from './support/procurement';
 import { setPassword } from '../src/auth/passwords';
 import { demoUsernames } from '../src/seed/demo';
@@ -130,7 +130,7 @@ describeBrowser('number fields read the Indonesian way, in Chromium', () => {
     await as('ppk.pupr', async (page) => {
       await page.goto(`${app.url}/new/procurement-delivery?lang=en`);
       await page.fill('#f-packageName', 'Pengecatan marka jalan');
-      await page.fill('#f-supplier', 'cv-maju');
+      await page.selectOption('#f-supplier', 'cv-maju');
       await page.fill('#f-startDate', isoDay(-10));
       await page.fill('#f-endDate', isoDay(90));
       await page.fill('#f-budget-proposalId', dpaId);
@@ -191,9 +191,8 @@ describeBrowser('number fields read the Indonesian way, in Chromium', () => {
       await page.fill('#f-applicant-address', 'Jl. Industri 5, Semarang');
       await page.fill('#f-object-location', 'Kawasan Industri Candi');
       await page.fill('#f-object-description', 'Gudang');
-      await page.fill('#f-technicalAgency', 'pupr');
-      await page.fill('#f-attachments-0-name', 'NIB.pdf');
-      await page.fill('#f-attachments-0-sha256', 'b'.repeat(64));
+      await page.selectOption('#f-technicalAgency', 'pupr');
+      await attachPbgDocuments(page);
       expect(await fillNumbers(page, '12.500')).toEqual(['f-object-floorArea']);
       await Promise.all([page.waitForURL(/\?done=create$/), page.locator('form.data-form .buttons button').click()]);
       id = /\/instances\/([0-9a-f-]{36})/.exec(page.url())![1]!;

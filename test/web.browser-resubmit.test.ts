@@ -5,7 +5,7 @@ import { asPerson, describeBrowser, launchChromium, newPerson, screenshot } from
 import { complaintData, fileComplaintWithReceipt } from './support/complaints';
 import { TEST_PASSWORD } from './support/web';
 import { YEAR } from './support/proposals';
-import { firePermitSteps, TO_ISSUED } from './support/permits';
+import { firePermitSteps, TO_ISSUED, attachPbgDocuments } from './support/permits';
 import { isoDay, ratifiedPuprProposal } from './support/procurement';
 import { againOf, consoleWrites, formFields } from './support/resubmit';
 import { missingPdfTools, pdftotext } from './support/pdf-tools';
@@ -114,9 +114,8 @@ describeBrowser('console forms in Chromium: nothing is done twice', () => {
     await page.fill('#f-object-location', 'Jl. Pandanaran 10');
     await page.fill('#f-object-description', 'Rumah tinggal 2 lantai');
     await page.fill('#f-object-floorArea', '180,5');
-    await page.fill('#f-technicalAgency', 'pupr');
-    await page.fill('#f-attachments-0-name', 'KTP.pdf');
-    await page.fill('#f-attachments-0-sha256', 'a'.repeat(64));
+    await page.selectOption('#f-technicalAgency', 'pupr');
+    await attachPbgDocuments(page);
   };
   const dataForm = (page: Page) => page.locator('form.data-form');
   const saveButton = (page: Page) => page.locator('form.data-form .buttons button');
@@ -223,7 +222,7 @@ describeBrowser('console forms in Chromium: nothing is done twice', () => {
       const fill = async (p: Page) => {
         await p.fill('#f-packageName', 'Rehabilitasi Jembatan Kaligarang');
         await p.fill('#f-contractNumber', 'HK.02.03/PUPR/2026/031');
-        await p.fill('#f-supplier', 'cv-maju');
+        await p.selectOption('#f-supplier', 'cv-maju');
         await p.fill('#f-value', '750.000.000');
         await p.fill('#f-startDate', isoDay(-10));
         await p.fill('#f-endDate', isoDay(90));

@@ -187,7 +187,10 @@ describeBackends('web console pages', (kind) => {
     const res = await fo.post('/new/permit', {
       '/permitType': 'PBG', '/applicant/name': 'Rina Kusumawati', '/applicant/nik': '3374015708920001', '/applicant/address': 'Jl. Pemuda 1, Semarang',
       '/object/location': 'Jl. Pandanaran 10', '/object/description': 'Rumah tinggal 2 lantai', '/object/floorArea': '180,5', '/technicalAgency': 'pupr',
-      '/attachments/0/name': 'KTP.pdf', '/attachments/0/sha256': 'a'.repeat(64), _action: 'save',
+      // Hashes typed by a program (no file): still taken; the PBG checklist is complete.
+      ...Object.fromEntries(['identity', 'land_title', 'architecture_drawing', 'structure_drawing'].flatMap((d, i) => [
+        [`/attachments/${i}/document`, d], [`/attachments/${i}/name`, `${d}.pdf`], [`/attachments/${i}/sha256`, String(i).repeat(64)]])),
+      _action: 'save',
     }, page);
     // Redirect after POST: the receipt page shows the PIN once (a one-time server-side notice, never in the URL).
     expect(res.status).toBe(303);

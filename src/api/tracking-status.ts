@@ -33,7 +33,21 @@ export interface StatusRouteSpec<V> {
   view(found: TrackedInstance): V;
   /** The same as rows of the page's table: label and text. */
   rows(view: V, timeZone: string): Array<[string, string]>;
+  /**
+   * Lines at the head of the page (the government, the office): for the form (`view` undefined)
+   * and for a status found.
+   */
+  header?(view?: V): string[];
+  /** Sections after the status table: what happens next, whom to contact. */
+  sections?(view: V): StatusPageSection[];
   texts: StatusPageTexts;
+}
+
+/** A section of the status page: a heading with a paragraph, rows of label and text, or both. */
+export interface StatusPageSection {
+  heading: string;
+  text?: string;
+  rows?: Array<[string, string]>;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -61,9 +75,14 @@ export function trackingStatusRouter<V>(db: Kysely<Database>, timeZone: string, 
   const lookup = async (req: Request, input: Record<string, unknown>) =>
     spec.view(await publicLookup(db, spec.workflow, { registrationNumber: registrationNumberOf(input), pin: input.pin, clientIp: clientAddress(req) }, limits));
 
-  const page = (title: string, body: string) => `<!doctype html><html lang="${escapeHtml(texts.lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+  const header = (view?: V) => {
+    const lines = spec.header?.(view) ?? [];
+    return lines.length ? `<header class="office">${lines.map((l, i) => `<p${i === 0 ? ' class="government"' : ''}>${escapeHtml(l)}</p>`).join('')}</header>` : '';
+  };
+  const page = (title: string, body: string, view?: V) => `<!doctype html><html lang="${escapeHtml(texts.lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} — ${escapeHtml(texts.title)}</title><link rel="icon" href="/assets/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/tracking-status.css"></head>
-<body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+<body>${header(view)}<main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+  const sections = (view: V) => (spec.sections?.(view) ?? []).map((s, i) => `<section aria-labelledby="s${i}"><h2 id="s${i}">${escapeHtml(s.heading)}</h2>${s.text ? `<p>${escapeHtml(s.text)}</p>` : ''}${s.rows?.length ? `<dl>${s.rows.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>` : ''}</section>`).join('');
   const form = (registration = '') => `<form method="post" action="${escapeHtml(spec.pagePath)}">
 <label for="registrationNumber">${escapeHtml(texts.numberLabel)}</label><input id="registrationNumber" name="registrationNumber" value="${escapeHtml(registration)}" placeholder="${escapeHtml(texts.numberPlaceholder)}" required maxlength="64">
 <label for="pin">${escapeHtml(texts.pinLabel)}</label><input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" required maxlength="32">
@@ -88,7 +107,8 @@ export function trackingStatusRouter<V>(db: Kysely<Database>, timeZone: string, 
       return;
     }
     try {
-      res.type('html').send(page(texts.title, table(await lookup(req, input))));
+      const view = await lookup(req, input);
+      res.type('html').send(page(texts.title, table(view) + sections(view), view));
     } catch (err) {
       if (!(err instanceof GrmsError) || ![400, 404, 429].includes(err.status)) throw err;
       if (err instanceof TooManyAttempts) res.set('Retry-After', String(err.retryAfterSeconds));

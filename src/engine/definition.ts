@@ -178,6 +178,12 @@ export interface WorkflowDefinition {
    * the transitions' meta; the registry refuses a table that does not match the machine.
    */
   steps: Readonly<Record<string, Readonly<Record<string, Step>>>>;
+  /**
+   * Tidies input before it is validated, the same for every caller (API, console, demo): e.g.
+   * removes the spaces people type between the digits of an ID number. Returns the data to
+   * validate; never refuses (validation does).
+   */
+  prepare?(data: unknown): unknown;
   /** Computes derived values (amounts, totals) after schema validation; returns problems it finds. */
   normalize(data: Record<string, unknown>): NormalizedData | { problems: DataProblem[] };
   /** Working-day deadlines per state, and optionally for the whole workflow (see src/sla). */

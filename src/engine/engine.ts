@@ -435,7 +435,8 @@ function creatorOrg(actor: Actor, def: WorkflowDefinition): string | undefined {
 }
 
 /** Validates and normalises instance data; throws 422 with every problem found. */
-function normalizeData(def: WorkflowDefinition, data: unknown, base: string): NormalizedData {
+function normalizeData(def: WorkflowDefinition, input: unknown, base: string): NormalizedData {
+  const data = def.prepare ? def.prepare(input) : input;
   const textProblems = invalidTextProblems(data, base);
   if (textProblems.length) throw invalidData('The data contains invalid text', textProblems);
   refuseUnprintable(data, base);

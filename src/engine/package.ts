@@ -46,6 +46,8 @@ export interface PackageLabels {
   events?: Readonly<Record<string, string>>;
   /** By data property name. */
   fields?: Readonly<Record<string, string>>;
+  /** The choices of an enum field, by `<field>.<value>` (e.g. "document.identity"); unlabelled ones show as they are. */
+  values?: Readonly<Record<string, string>>;
   /**
    * The package's own sentences by key (a dashboard section's heading, a receipt's note), with
    * `{name}` for a value filled in; the console's own words stay in src/web/i18n.
@@ -110,6 +112,11 @@ export interface WorkflowPackage {
    * operationId, tags and description; `tags` describes the tags it introduces.
    */
   openapi?(deps: { publicUrl: string }): PackageOpenApi;
+  /**
+   * A section of the console's data forms of this workflow (creating, and events that replace the
+   * data), shown above the fields: e.g. a checklist ticked from the data as it stands.
+   */
+  formSection?(input: FormSectionInput): SafeHtml;
   /** A section of the console's instance page for an instance of this workflow (after its summary). */
   instanceSection?(deps: WebDeps, input: InstanceSectionInput): Promise<SafeHtml>;
   /** A table per OPD on the dashboard, each with a bar chart and an .xlsx download. */
@@ -209,6 +216,16 @@ export interface PackageOpenApi {
   paths?: Record<string, Record<string, unknown>>;
   schemas?: Record<string, unknown>;
   tags?: Record<string, string>;
+}
+
+/** What a data form hands a package's form section. */
+export interface FormSectionInput {
+  ctx: WebContext;
+  workflow: string;
+  /** The version whose schema the form shows (the newest when creating, the instance's own otherwise). */
+  version: number;
+  /** The data as the form holds it (empty, as typed, or as stored). */
+  data: Record<string, unknown>;
 }
 
 /** What the instance page hands a package's section. */

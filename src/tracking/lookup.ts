@@ -40,6 +40,17 @@ export interface TrackedInstance {
   lastChangeAt: string;
   /** The SLA due date when the deadlines module has one; null otherwise. */
   dueDate: string | null;
+  /** The office that owns the instance, with its contacts (the org table; null where not set). */
+  office: TrackedOffice;
+}
+
+/** The owning office as an applicant may contact it. */
+export interface TrackedOffice {
+  name: string;
+  address: string | null;
+  phone: string | null;
+  email: string | null;
+  website: string | null;
 }
 
 export interface TrackingQuery {
@@ -133,7 +144,9 @@ type Registration = NonNullable<Awaited<ReturnType<typeof findRegistration>>>;
 
 function findRegistration(db: Kysely<Database>, workflow: string | undefined, registration: string) {
   return db.selectFrom('tracking_registrations as r').innerJoin('workflow_instances as i', 'i.id', 'r.instance_id')
+    .innerJoin('orgs as o', 'o.id', 'i.org_id')
     .select(['r.registration_number', 'r.pin_hash', 'i.id', 'i.workflow', 'i.state', 'i.data', 'i.created_at', 'i.updated_at'])
+    .select(['o.name as office_name', 'o.address as office_address', 'o.phone as office_phone', 'o.email as office_email', 'o.website as office_website'])
     .where('r.registration_number', '=', registration)
     .$if(workflow !== undefined, (q) => q.where('i.workflow', '=', workflow!)).executeTakeFirst();
 }
@@ -148,6 +161,7 @@ async function trackedOf(db: Kysely<Database>, found: Registration): Promise<Tra
     registeredAt: found.created_at.toISOString(),
     lastChangeAt: found.updated_at.toISOString(),
     dueDate: await dueDateOf(db, found.id),
+    office: { name: found.office_name, address: found.office_address, phone: found.office_phone, email: found.office_email, website: found.office_website },
   };
 }
 

@@ -4,9 +4,13 @@ import type { WebContext } from './context';
 import { sendPage } from './layout';
 import { csrfMatches } from './session';
 
-/** Console pages that take a multipart body and check its `_csrf` field themselves: the verify page and an organisation's logo. */
+/**
+ * Console pages that take a multipart body and check its `_csrf` field themselves: the verify page,
+ * an organisation's logo, and the data forms (a new instance, an event with data), whose schema may
+ * hold a file's hash (src/web/pages/forms.ts).
+ */
 export function takesMultipart(path: string): boolean {
-  return path === '/verify' || /^\/admin\/orgs\/[^/]+\/logo$/.test(path);
+  return path === '/verify' || /^\/admin\/orgs\/[^/]+\/logo$/.test(path) || /^\/new\/[^/]+$/.test(path) || /^\/instances\/[^/]+\/events\/[^/]+$/.test(path);
 }
 
 /** The console's answer to a POST without the page's token: 403, nothing done. */

@@ -39,8 +39,8 @@ export function submittedFormToken(body: unknown): string | undefined {
 export type FormScope = IdempotencyScope;
 
 /** The scope of this POST, or undefined when it carries no form token. */
-export function formScope(req: Request, username: string): FormScope | undefined {
-  const key = submittedFormToken(req.body);
+export function formScope(req: Request, username: string, body: unknown = req.body): FormScope | undefined {
+  const key = submittedFormToken(body);
   // The request hash is not compared: the same form sent again with other values is still the same form.
   return key ? { username, route: `console ${req.method} ${req.path}`, key, requestHash: requestHash(null) } : undefined;
 }

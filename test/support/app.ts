@@ -37,7 +37,7 @@ export async function buildApp(
   const log = openTransparencyLog(db.kysely, checkpointKey.privateKey, logConfig, addCheckpoint);
   const app = createApp({
     db: db.kysely, engine, checkpointKey, authority, pool: reportPool, metrics, timezone: config.timezone, logger: opts.logger ?? createLogger('silent'),
-    verify: { pool: verifyPool, settings: config.verify }, publicUrl: PUBLIC_URL, metricsAccess: opts.metricsAccess, trustProxy: config.trustProxy, settings: { ocdsRate: config.ocdsRate, publicIntake: config.publicIntake },
+    verify: { pool: verifyPool, settings: config.verify }, publicUrl: PUBLIC_URL, metricsAccess: opts.metricsAccess, trustProxy: config.trustProxy, settings: { ocdsRate: config.ocdsRate, publicIntake: config.publicIntake, government: config.government },
     log, logRate: config.log.rate,
   });
   return { app, engine, authority, metrics, close };

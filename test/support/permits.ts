@@ -43,3 +43,18 @@ export async function permitWriteCounts(db: Db): Promise<Record<string, number>>
   }
   return out;
 }
+
+/** The PBG checklist's documents (workflows/permit/checklist.ts), one file each as the front desk attaches them. */
+export const PBG_DOCUMENTS = ['identity', 'land_title', 'architecture_drawing', 'structure_drawing'] as const;
+
+/**
+ * In the browser, on the permit form: one attachment row per PBG checklist document, each with its
+ * document chosen and a small file uploaded ("Tambah baris" adds the rows after the first).
+ */
+export async function attachPbgDocuments(page: import('playwright-core').Page): Promise<void> {
+  for (const [i, document] of PBG_DOCUMENTS.entries()) {
+    if (i > 0) await page.locator('button[data-add-row="/attachments"]').click();
+    await page.selectOption(`#f-attachments-${i}-document`, document);
+    await page.setInputFiles(`#f-attachments-${i}-sha256`, { name: `${document}.pdf`, mimeType: 'application/pdf', buffer: Buffer.from(`%PDF-1.4 ${document}`) });
+  }
+}

@@ -44,6 +44,15 @@ export class ConsoleClient {
     return this.request('POST', path, form);
   }
 
+  /** Posts a form with files as multipart/form-data (what a form that takes files sends); `_csrf` from `page`. */
+  postFiles(path: string, fields: Record<string, string>, files: Record<string, { name: string; bytes: Buffer }>, page?: PageReply): Promise<PageReply> {
+    const form = new FormData();
+    if (page && !('_csrf' in fields)) form.append('_csrf', csrfOf(page));
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    for (const [k, f] of Object.entries(files)) form.append(k, new Blob([f.bytes]), f.name);
+    return this.request('POST', path, form);
+  }
+
   async signIn(username: string, password: string): Promise<PageReply> {
     const page = await this.get('/signin');
     return this.post('/signin', { username, password }, page);

@@ -11,6 +11,7 @@ import { when } from '../../src/web/format';
 import { inputField } from '../../src/web/form-fields';
 import { renderInstance } from '../../src/web/pages/instances';
 import { permitReceiptPdf, receiptFilename } from './receipt';
+import { checklistView } from './texts';
 
 /**
  * The permit registration's receipt on its instance page, for the front desk: the registration
@@ -40,6 +41,13 @@ ${pin ? html`<input type="hidden" name="pin" value="${pin}">` : inputField(ctx, 
 <button type="submit">${t('receipt.print')}</button>
 </form>
 </section>`;
+}
+
+/** The permit's part of its instance page: the receipt for the front desk, and the checklist with its ticks (v2 on). */
+export async function permitInstanceSection(deps: WebDeps, input: InstanceSectionInput): Promise<SafeHtml> {
+  const { row } = await deps.engine.get(input.actor, input.instanceId);
+  const receipt = await receiptSection(deps, input);
+  return html`${receipt}${checklistView({ ctx: input.ctx, workflow: row.workflow, version: row.workflow_version, data: row.data })}`;
 }
 
 /** Printing the receipt: a PDF download, or the instance page again saying why not. */

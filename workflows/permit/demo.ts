@@ -17,9 +17,12 @@ export function pbgApplication(name: string, nik: string, overrides: Record<stri
     applicant: { name, nik, address: 'Jl. Pandanaran No. 12, Kel. Mugassari, Kec. Semarang Selatan' },
     object: { location: 'Jl. Setiabudi No. 45, Kel. Srondol Wetan, Kec. Banyumanik', description: 'Rumah tinggal dua lantai', floorArea: 186.5 },
     technicalAgency: 'pupr',
+    // Every document of the PBG checklist (./checklist.ts), so the front desk may mark it complete.
     attachments: [
-      { name: 'Gambar arsitektur.pdf', sha256: 'a3f1c2d4e5b6978812ab34cd56ef7890a1b2c3d4e5f60718293a4b5c6d7e8f90' },
-      { name: 'Sertifikat tanah.pdf', sha256: '0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0' },
+      { document: 'identity', name: 'KTP pemohon.pdf', sha256: '5d41402abc4b2a76b9719d911017c592ae1f0c3b7a9d4e8f6b2c1a0d9e8f7a6b' },
+      { document: 'land_title', name: 'Sertifikat tanah.pdf', sha256: '0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0' },
+      { document: 'architecture_drawing', name: 'Gambar arsitektur.pdf', sha256: 'a3f1c2d4e5b6978812ab34cd56ef7890a1b2c3d4e5f60718293a4b5c6d7e8f90' },
+      { document: 'structure_drawing', name: 'Gambar struktur.pdf', sha256: '9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b' },
     ],
     ...overrides,
   };
@@ -46,7 +49,8 @@ export async function seedPermits({ engine, actor }: SeedContext): Promise<void>
   // Just registered.
   await run({ ...pbgApplication('PT Media Reklame Jaya', ''), permitType: 'REKLAME',
     applicant: { name: 'PT Media Reklame Jaya', nib: '8120001122334', address: 'Jl. Pemuda No. 88, Semarang' },
-    object: { location: 'Simpang Lima, sisi utara', description: 'Papan reklame 4 x 8 m' } }, []);
+    object: { location: 'Simpang Lima, sisi utara', description: 'Papan reklame 4 x 8 m' },
+    attachments: [{ document: 'identity', name: 'NIB PT Media Reklame Jaya.pdf', sha256: '3b5d5c3712955042212316173ccf37be800c8e0b2e1b7a9e5c4d3f2a1b0c9d8e' }] }, []);
   // Rejected after the site survey.
   await run(pbgApplication('Andi Saputra', '3374031505900003'), [complete, ['timteknis.pupr', 'reject', { comment: 'Lokasi berada di sempadan sungai.' }]]);
 }

@@ -1,10 +1,13 @@
 import type { WorkflowPackage } from '../../src/engine/package';
 import { permitV1 } from './v1';
+import { permitV2 } from './v2';
+import { CHECKLIST_RULE, checklistComplete } from './checklist';
+import { checklistFormSection, permitTexts } from './texts';
 import { permitListing } from './listing';
 import { permitDemo, seedPermits } from './demo';
 import { permitRoutes } from './routes';
 import { permitOpenApi } from './openapi';
-import { receiptSection } from './console';
+import { permitInstanceSection } from './console';
 
 /**
  * The permit workflow as one package: its versions, roles, labels and list page, its numbers (the
@@ -14,7 +17,8 @@ import { receiptSection } from './console';
 export const permitPackage: WorkflowPackage = {
   name: 'permit',
   title: { id: 'Permohonan izin', en: 'Permit application' },
-  versions: [{ definition: permitV1, source: 'v1' }],
+  versions: [{ definition: permitV1, source: 'v1' }, { definition: permitV2, source: 'v2' }],
+  rules: { [CHECKLIST_RULE]: checklistComplete },
   roles: {
     frontdesk: { label: { id: 'front office', en: 'front desk' } },
     technical_team: { label: { id: 'tim teknis', en: 'technical team' } },
@@ -36,13 +40,15 @@ export const permitPackage: WorkflowPackage = {
         confirm_payment: 'Konfirmasi pembayaran', sign: 'Tanda tangani'
       },
       fields: {
-        permitType: 'Jenis izin', applicant: 'Pemohon', name: 'Nama', nik: 'NIK', nib: 'NIB',
-        address: 'Alamat', object: 'Objek izin', location: 'Lokasi', description: 'Uraian',
+        permitType: 'Jenis izin', applicant: 'Pemohon', name: 'Nama', nik: 'NIK (perorangan)', nib: 'NIB (badan usaha)',
+        address: 'Alamat', object: 'Objek izin', document: 'Jenis dokumen', location: 'Lokasi', description: 'Uraian',
         floorArea: 'Luas lantai (m²)', technicalAgency: 'OPD tim teknis', attachments: 'Lampiran',
-        sha256: 'SHA-256 berkas', fee: 'Retribusi', paymentReference: 'Referensi pembayaran',
+        sha256: 'Berkas', fee: 'Retribusi', paymentReference: 'Referensi pembayaran',
         registrationNumber: 'Nomor registrasi', pin: 'PIN (simpan, tidak ditampilkan lagi)',
         registeredAt: 'Terdaftar', permitNumber: 'Nomor izin'
       },
+      values: permitTexts.id.values,
+      texts: permitTexts.id.texts,
     },
     en: {
       states: {
@@ -57,20 +63,23 @@ export const permitPackage: WorkflowPackage = {
         confirm_payment: 'Confirm payment', sign: 'Sign'
       },
       fields: {
-        permitType: 'Permit type', applicant: 'Applicant', name: 'Name', nik: 'NIK', nib: 'NIB',
-        address: 'Address', object: 'Permit object', location: 'Location', description: 'Description',
+        permitType: 'Permit type', applicant: 'Applicant', name: 'Name', nik: 'NIK (individual)', nib: 'NIB (business)',
+        address: 'Address', object: 'Permit object', document: 'Document', location: 'Location', description: 'Description',
         floorArea: 'Floor area (m²)', technicalAgency: 'Technical agency (OPD)', attachments: 'Attachments',
-        sha256: 'File SHA-256', fee: 'Fee', paymentReference: 'Payment reference',
+        sha256: 'File', fee: 'Fee', paymentReference: 'Payment reference',
         registrationNumber: 'Registration number', pin: 'PIN (keep it, it is not shown again)',
         registeredAt: 'Registered', permitNumber: 'Permit number'
       },
+      values: permitTexts.en.values,
+      texts: permitTexts.en.texts,
     },
   },
   listing: permitListing,
   demo: permitDemo,
   seed: seedPermits,
   routes: permitRoutes,
-  instanceSection: receiptSection,
+  instanceSection: permitInstanceSection,
+  formSection: checklistFormSection,
   openapi: permitOpenApi,
 };
 

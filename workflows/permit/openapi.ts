@@ -16,6 +16,11 @@ export function permitOpenApi(): PackageOpenApi {
         registrationNumber: str, permitType: exact({ code: str, label: str }), stage: exact({ code: str, label: str, final: { type: 'boolean' } }),
         registeredAt: { type: 'string', format: 'date-time' }, lastChangeAt: { type: 'string', format: 'date-time' },
         dueDate: { type: ['string', 'null'], format: 'date-time' }, permitNumber: { type: ['string', 'null'] },
+        nextStep: exact({ id: str, en: str }, 'What the applicant can expect next at this stage'),
+        office: exact(
+          { government: str, name: str, address: { type: ['string', 'null'] }, phone: { type: ['string', 'null'] }, email: { type: ['string', 'null'] }, website: { type: ['string', 'null'] } },
+          'Who handles the application: the government (GRMS_GOVERNMENT) and the owning office with its contacts',
+        ),
       }),
     },
     paths: {

@@ -3,12 +3,12 @@ import type { WorkflowPackage } from '../../src/engine/package';
 import { actorOf, requireRole } from '../../src/api/middleware';
 import { trackingStatusRouter } from '../../src/api/tracking-status';
 import { permitReceiptPdf, receiptFilename } from './receipt';
-import { permitStatusRoute } from './status';
+import { permitStatusRoute, permitStatusRouteOf } from './status';
 import { receiptPages } from './console';
 
 /** The permit's own routes: the applicant's public status, the front desk's receipt (API and console). */
 export const permitRoutes: NonNullable<WorkflowPackage['routes']> = {
-  public: ({ db, timezone }) => trackingStatusRouter(db, timezone, permitStatusRoute),
+  public: ({ db, timezone, settings }) => trackingStatusRouter(db, timezone, permitStatusRouteOf(typeof settings.government === 'string' ? settings.government : '')),
   publicPaths: [permitStatusRoute.pagePath],
   api(deps) {
     const r = Router();

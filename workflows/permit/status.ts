@@ -4,6 +4,7 @@ import { formatDateTimeId } from '../../src/documents/format';
 import { heldLookup, type TrackedInstance } from '../../src/tracking/lookup';
 import type { StatusRouteSpec } from '../../src/api/tracking-status';
 import { PERMIT_TYPES, PUBLIC_STAGES } from './v1';
+import { NEXT_STEPS } from './texts';
 
 /**
  * The public status of a permit application, for the applicant holding the registration number
@@ -20,11 +21,15 @@ export interface PublicPermitStatus {
   /** The SLA due date when the deadlines module has one; null otherwise. */
   dueDate: string | null;
   permitNumber: string | null;
+  /** What the applicant can expect next at this stage, in both languages. */
+  nextStep: { id: string; en: string };
+  /** Who handles the application: the government (GRMS_GOVERNMENT) and the owning office with its contacts. */
+  office: { government: string; name: string; address: string | null; phone: string | null; email: string | null; website: string | null };
 }
 
 const FINAL = new Set(['issued', 'rejected']);
 
-export function permitStatusOf(found: TrackedInstance): PublicPermitStatus {
+export function permitStatusOf(found: TrackedInstance, government = ''): PublicPermitStatus {
   const type = String(found.data.permitType);
   return {
     registrationNumber: found.registrationNumber,
@@ -34,6 +39,8 @@ export function permitStatusOf(found: TrackedInstance): PublicPermitStatus {
     lastChangeAt: found.lastChangeAt,
     dueDate: found.dueDate,
     permitNumber: typeof found.data.permitNumber === 'string' ? found.data.permitNumber : null,
+    nextStep: { id: NEXT_STEPS.id[found.state] ?? '', en: NEXT_STEPS.en[found.state] ?? '' },
+    office: { government, ...found.office },
   };
 }
 
@@ -44,12 +51,25 @@ export async function heldPermitStatus(
   return permitStatusOf(await heldLookup(db, 'permit', q, holds));
 }
 
-/** The public status route: JSON at POST /api/v1/permits/status, the page at /permits/status. */
-export const permitStatusRoute: StatusRouteSpec<PublicPermitStatus> = {
+/**
+ * The public status route: JSON at POST /api/v1/permits/status, the page at /permits/status, headed
+ * by the government's name (`government`, GRMS_GOVERNMENT) and the office's.
+ */
+export const permitStatusRouteOf = (government: string): StatusRouteSpec<PublicPermitStatus> => ({
   workflow: 'permit',
   apiPath: '/api/v1/permits/status',
   pagePath: '/permits/status',
-  view: permitStatusOf,
+  view: (found) => permitStatusOf(found, government),
+  header: (s) => (s ? [s.office.government, s.office.name] : [government]).filter((l) => l !== ''),
+  sections: (s) => [
+    ...(s.nextStep.id ? [{ heading: 'Langkah berikutnya', text: s.nextStep.id }] : []),
+    {
+      heading: 'Kontak',
+      text: `Pertanyaan tentang permohonan ini: hubungi ${s.office.name} dengan menyebut nomor registrasi (jangan berikan PIN Anda kepada siapa pun).`,
+      rows: ([['Kantor', s.office.name], ['Alamat', s.office.address], ['Telepon', s.office.phone], ['Email', s.office.email], ['Situs web', s.office.website]] as Array<[string, string | null]>)
+        .filter((r): r is [string, string] => typeof r[1] === 'string' && r[1] !== ''),
+    },
+  ],
   rows(s, timeZone) {
     const when = (iso: string) => formatDateTimeId(new Date(iso), timeZone);
     return [
@@ -74,4 +94,7 @@ export const permitStatusRoute: StatusRouteSpec<PublicPermitStatus> = {
     missing: 'Isi nomor registrasi dan PIN.',
     tooMany: (minutes) => `Terlalu banyak percobaan PIN yang salah. Coba lagi dalam ${minutes} menit.`,
   },
-};
+});
+
+/** The route's paths and texts, whatever the government (./openapi.ts, tests). */
+export const permitStatusRoute = permitStatusRouteOf('');

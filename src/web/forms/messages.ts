@@ -6,6 +6,7 @@ import type { I18n } from '../i18n';
  */
 const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must have required property/, () => 'wajib diisi'],
+  [/^must match pattern "\^\[0-9\]\{(\d+)\}\$"$/, (m) => `harus ${m[1]} angka`],
   [/^must match pattern/, () => 'format tidak sesuai'],
   [/^must be integer$/, () => 'harus bilangan bulat'],
   [/^must be number$/, () => 'harus berupa angka'],
@@ -24,7 +25,7 @@ const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^volume × unitPrice must come to at least Rp 1$/, () => 'volume × harga satuan minimal Rp 1'],
   [/^must come to at least Rp 1 of the contract value$/, () => 'minimal Rp 1 dari nilai kontrak'],
   [/^is not a known OPD$/, () => 'bukan OPD yang terdaftar'],
-  [/^must match a schema in anyOf$/, () => 'isi salah satu (NIK atau NIB)'],
+  [/^must match a schema in anyOf$/, () => 'isi salah satu: NIK (perorangan) atau NIB (badan usaha)'],
   // src/documents/printable.ts: text a signed document could not show as written.
   [/^must not contain emoji \((.+) (U\+[0-9A-F]+)\)/, (m) => `tidak boleh berisi emoji (${m[1]} ${m[2]}): dokumen bertanda tangan tidak dapat menampilkannya`],
   [/^must not contain bidirectional control characters \((U\+[0-9A-F]+)\)/, (m) => `tidak boleh berisi karakter pengatur arah teks (${m[1]}): karakter itu mengubah urutan teks yang tampil`],
@@ -33,10 +34,15 @@ const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^contains a character no document font can show \((.+) (U\+[0-9A-F]+)\)/, (m) => `berisi karakter yang tidak dapat dicetak pada dokumen (${m[1]} ${m[2]}); yang dapat dicetak: aksara Latin, Arab (termasuk Pegon dan Jawi) dan Jawa`],
 ];
 
+/** The few English messages said more plainly than ajv says them. */
+const EN: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+  [/^must match pattern "\^\[0-9\]\{(\d+)\}\$"$/, (m) => `must be ${m[1]} digits`],
+];
+
 export function errorMessage(ctx: Pick<I18n, 'lang'>, message: string): string {
-  if (ctx.lang !== 'id') return message;
+  const table = ctx.lang === 'id' ? ID : EN;
   return message.split('; ').map((part) => {
-    for (const [re, say] of ID) {
+    for (const [re, say] of table) {
       const m = re.exec(part);
       if (m) return say(m);
     }

@@ -24,8 +24,27 @@ const MONEY = new Set(['unitPrice', 'amount', 'total', 'value', 'fee', 'ceiling'
 /** Amounts the server computes (volume × unit price, sums): shown live, never submitted. */
 const COMPUTED = new Set(['amount', 'total']);
 const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
+/** A file's SHA-256 (lower-case hex): the form takes the file and the server computes it. */
+const FILE_HASH_PATTERN = '^[0-9a-f]{64}$';
+/** An ID number of so many digits (NIK, NIB …): people group its digits with spaces, which are removed. */
+const DIGITS_PATTERN = /^\^\[0-9\]\{(\d{1,3})\}\$$/;
 
-export type FieldKind = 'object' | 'rows' | 'enum' | 'money' | 'integer' | 'number' | 'date' | 'longtext' | 'text' | 'boolean' | 'computed';
+export type FieldKind = 'object' | 'rows' | 'enum' | 'money' | 'integer' | 'number' | 'date' | 'longtext' | 'text' | 'boolean' | 'computed' | 'file';
+
+/** How many digits a digits-only field takes (its pattern is `^[0-9]{n}$`), or undefined. */
+export function digitsOf(schema: FieldSchema): number | undefined {
+  const m = schema.pattern ? DIGITS_PATTERN.exec(schema.pattern) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether a form of `schema` takes files (some field is a file's hash): it is then sent as multipart/form-data. */
+export function takesFiles(schema: FieldSchema): boolean {
+  if (schema.pattern === FILE_HASH_PATTERN) return true;
+  return Object.values(schema.properties ?? {}).some(takesFiles) || (schema.items ? takesFiles(schema.items) : false);
+}
+
+/** Rows holding a file (their hash field): a row left without file or text is no row. */
+export const holdsFile = (items: FieldSchema | undefined) => Object.values(items?.properties ?? {}).some((p) => p.pattern === FILE_HASH_PATTERN);
 
 export function kindOf(name: string, schema: FieldSchema, required: boolean): FieldKind {
   if (schema.enum) return 'enum';
@@ -36,6 +55,7 @@ export function kindOf(name: string, schema: FieldSchema, required: boolean): Fi
   if (type === 'number') return 'number';
   if (type === 'boolean') return 'boolean';
   if (schema.pattern === DATE_PATTERN) return 'date';
+  if (schema.pattern === FILE_HASH_PATTERN) return 'file';
   if ((schema.maxLength ?? 0) > 500) return 'longtext';
   return 'text';
 }
@@ -85,7 +105,9 @@ function parseValue(name: string, schema: FieldSchema, required: boolean, fields
         const m = /^(\d{1,4})(?:\/|$)/.exec(key.slice(prefix.length));
         if (m) indexes.add(Number(m[1]));
       }
-      const rows = [...indexes].sort((a, b) => a - b).map((i, at) => {
+      // A row of files that got neither a file nor any text (the empty row a new form offers) is left out.
+      const blank = (i: number) => holdsFile(schema.items) && Object.entries(fields).every(([k, v]) => !k.startsWith(`${prefix}${i}/`) || typeof v !== 'string' || v.trim() === '');
+      const rows = [...indexes].sort((a, b) => a - b).filter((i) => !blank(i)).map((i, at) => {
         // Rows are renumbered: a problem is named by the row's new index, as the server's errors are.
         const own: NumberProblems = {};
         const row = parseValue(`${name}[]`, schema.items ?? {}, true, fields, `${pointer}/${i}`, own);
@@ -105,7 +127,8 @@ function parseValue(name: string, schema: FieldSchema, required: boolean, fields
         problems[pointer] = parsed.problem;
         return text;
       }
-      return kind === 'enum' || kind === 'date' ? text : raw;
+      if (kind === 'text' && digitsOf(schema) !== undefined) return text.replace(/[\s\u00a0]+/g, '');
+      return kind === 'enum' || kind === 'date' || kind === 'file' ? text : raw;
     }
   }
 }

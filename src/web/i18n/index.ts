@@ -43,6 +43,10 @@ export interface I18n {
   role(name: string): string;
   /** A package's own sentence by key (labels.texts), `{name}` filled in from params. */
   text(workflow: string, key: string, params?: Record<string, string | number>): string;
+  /** The label of one choice of an enum field (labels.values), or the value as it is. */
+  value(workflow: string, field: string, value: string): string;
+  /** A package's text for a refusal's code (texts `problem.<CODE>`), or undefined. */
+  problem(workflow: string, code: string): string | undefined;
 }
 
 const readable = (name: string) => name.replace(/_/g, ' ');
@@ -63,6 +67,8 @@ export function i18n(lang: Lang, packages: PackageSource): I18n {
     role: (name) => roleLabel(name, lang) ?? readable(name),
     field,
     text: (workflow, key, params) => packageText(pkg(workflow), lang, key, params),
+    value: (workflow, name, value) => packageLabel(pkg(workflow), lang, 'values', `${name}.${value}`) ?? value,
+    problem: (workflow, code) => packageLabel(pkg(workflow), lang, 'texts', `problem.${code}`),
   };
 }
 

@@ -7,8 +7,14 @@ import { html, type SafeHtml } from '../html';
 import { ctxOf, userOf, type WebContext } from '../context';
 import { csrfField, sendPage } from '../layout';
 import type { WebDeps } from '../deps';
-import { renderFields } from '../forms/render';
-import { inputId, parseFields, type FieldSchema, type NumberProblems } from '../forms/schema';
+import { renderFields, type FormOptions } from '../forms/render';
+import { inputId, parseFields, takesFiles, type FieldSchema, type NumberProblems } from '../forms/schema';
+import { orgFieldsOf } from '../../engine/definition';
+import { escapePointer } from '../forms/schema';
+import { readMultipartForm, type FormUploadLimits, type MultipartForm } from '../multipart';
+import { csrfRefused } from '../csrf';
+import { MAX_ATTACHMENT_BYTES } from '../../api/comments';
+import type { Request } from 'express';
 import { fieldError, toFieldErrors, type FieldErrors } from '../forms/errors';
 import { errorMessage } from '../forms/messages';
 import { applyRowAction } from '../forms/rows';
@@ -47,8 +53,62 @@ export interface FormPage {
   problem?: string;
   /** The form's token (src/web/form-token.ts): the submitted one when a refused form is shown again. */
   token?: string;
+  /** Org choices and file limits (formOptions). */
+  options?: FormOptions;
+  /** The workflow package's section of the form (its `formSection`), above the fields. */
+  section?: SafeHtml;
   /** Shown above everything else: e.g. why the instance was returned to the one editing it. */
   lead?: SafeHtml;
+}
+
+/**
+ * Files a data form takes: each at most the API's attachment size (src/api/comments.ts), so many at
+ * once. Only their SHA-256 is kept (in the data's hash field): the bytes are hashed as they stream
+ * in and dropped.
+ */
+export const FORM_UPLOAD_LIMITS: FormUploadLimits = { maxFileBytes: MAX_ATTACHMENT_BYTES, maxFiles: 10 };
+
+/** What a data form of `def` needs beyond its schema: the orgs its org fields choose from (OPDs and suppliers), by name. */
+export async function formOptions(deps: WebDeps, def: WorkflowDefinition): Promise<FormOptions> {
+  const fields = orgFieldsOf(def);
+  const options = fields.length
+    ? await deps.db.selectFrom('orgs').select(['id', 'name', 'kind']).orderBy('name').execute()
+    : [];
+  return { orgs: { pointers: new Set(fields.map((f) => `/${escapePointer(f)}`)), options }, maxFileBytes: FORM_UPLOAD_LIMITS.maxFileBytes };
+}
+
+/** The package's form section for `def`, given the form's data. */
+function formSection(deps: WebDeps, ctx: WebContext, def: WorkflowDefinition, data: Record<string, unknown>): SafeHtml | undefined {
+  return deps.engine.registry.package(def.name)?.formSection?.({ ctx, workflow: def.name, version: def.version, data });
+}
+
+/**
+ * A data form's fields: the urlencoded body, or a multipart one (a form that takes files) read and
+ * bounded here, its token checked here (src/web/csrf.ts), each file replaced by its SHA-256 under
+ * the file input's name; a row's empty `name` beside a file takes the file's name. Undefined when
+ * the answer was sent (a refused token, files over the limits).
+ */
+async function formBody(req: Request, res: Response): Promise<Record<string, unknown> | undefined> {
+  if (!req.is('multipart/form-data')) return req.body as Record<string, unknown>;
+  let form: MultipartForm;
+  try {
+    form = await readMultipartForm(req, FORM_UPLOAD_LIMITS);
+  } catch (err) {
+    if (!(err instanceof GrmsError) || err.status !== 413) throw err;
+    const ctx = ctxOf(res);
+    res.set('Connection', 'close');
+    sendPage(res, { status: 413, title: ctx.t('form.errors'), body: html`<p role="alert">${ctx.t('form.filesTooLarge', { files: FORM_UPLOAD_LIMITS.maxFiles, max: FORM_UPLOAD_LIMITS.maxFileBytes / 1024 / 1024 })}</p>` });
+    return undefined;
+  }
+  if (csrfRefused(res, form.csrf)) return undefined;
+  const fields: Record<string, unknown> = { ...form.fields };
+  for (const [name, file] of Object.entries(form.files)) {
+    fields[name] = file.sha256;
+    const cut = name.lastIndexOf('/');
+    const sibling = `${name.slice(0, cut)}/name`;
+    if (cut > 0 && (typeof fields[sibling] !== 'string' || (fields[sibling] as string).trim() === '') && file.filename) fields[sibling] = file.filename;
+  }
+  return fields;
 }
 
 /** "Rincian belanja › Kode rekening (Baris 2)" for "/lines/1/account". */
@@ -78,12 +138,13 @@ export function sendForm(res: Response, page: FormPage): void {
     status: page.status,
     title: page.title,
     body: html`${page.lead ?? ''}${errorSummary(ctx, page.workflow, page.errors, page.problem)}
-<form method="post" action="${page.action}" novalidate class="data-form" data-once="${page.action}${page.version !== undefined ? `@${page.version}` : ''}">
+${page.section ?? ''}
+<form method="post" action="${page.action}"${takesFiles(page.schema) ? html` enctype="multipart/form-data"` : ''} novalidate class="data-form" data-once="${page.action}${page.version !== undefined ? `@${page.version}` : ''}">
 ${csrfField(ctx)}${formTokenField(page.token)}
 <button type="submit" name="_action" value="save" class="visually-hidden" tabindex="-1" aria-hidden="true">${page.submitLabel}</button>
 ${page.version !== undefined ? html`<input type="hidden" name="_version" value="${page.version}">` : ''}
 <p class="hint">${t('form.allRequired')}</p>
-${renderFields(ctx, page.workflow, page.schema, page.data, page.errors)}
+${renderFields(ctx, page.workflow, page.schema, page.data, page.errors, '', page.options)}
 ${page.comment ? html`<div class="field"><label for="f-comment">${t('instance.comment')}${page.comment.required ? '' : html` <span class="opt">(${t('form.optional')})</span>`}</label>
 <textarea id="f-comment" name="_comment" rows="3" maxlength="${MAX_COMMENT_LENGTH}"${page.comment.required ? html` aria-required="true"` : ''}${commentError ? html` aria-invalid="true" aria-describedby="f-comment-error"` : ''}>${page.comment.value}</textarea>${fieldError('f-comment', commentError)}</div>` : ''}
 <div class="buttons"><button type="submit" name="_action" value="save">${page.submitLabel}</button></div>
@@ -135,11 +196,15 @@ export function formPages(deps: WebDeps): Router {
     return def;
   };
 
-  r.get('/new/:workflow', (req, res) => {
+  r.get('/new/:workflow', async (req, res) => {
     const ctx = ctxOf(res);
     const def = creatableDef(res, req.params.workflow);
     const schema = def.schema as FieldSchema;
-    sendForm(res, { workflow: def.name, title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data: initialData(schema), errors: {}, submitLabel: ctx.t('form.save') });
+    const data = initialData(schema);
+    sendForm(res, {
+      workflow: def.name, title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data, errors: {}, submitLabel: ctx.t('form.save'),
+      options: await formOptions(deps, def), section: formSection(deps, ctx, def, data),
+    });
   });
 
   r.post('/new/:workflow', async (req, res) => {
@@ -147,15 +212,19 @@ export function formPages(deps: WebDeps): Router {
     const ctx = ctxOf(res);
     const def = creatableDef(res, req.params.workflow);
     const schema = def.schema as FieldSchema;
-    const body = req.body as Record<string, unknown>;
+    const body = await formBody(req, res);
+    if (!body) return;
     const numbers: NumberProblems = {};
     const data = parseFields(schema, body, '', numbers);
-    const page = { workflow: def.name, title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data, submitLabel: ctx.t('form.save'), token: submittedFormToken(body) };
+    const page = {
+      workflow: def.name, title: ctx.t('form.newTitle', { workflow: ctx.workflow(def.name) }), action: `/new/${def.name}`, schema, data, submitLabel: ctx.t('form.save'), token: submittedFormToken(body),
+      options: await formOptions(deps, def), section: formSection(deps, ctx, def, data),
+    };
     if (applyRowAction(schema, data, body._action)) {
       sendForm(res, { ...page, errors: {} });
       return;
     }
-    const scope = formScope(req, actor.username);
+    const scope = formScope(req, actor.username, body);
     const earlier = await earlierResult(deps.db, scope);
     if (earlier) {
       sendAgain(res, earlier);
@@ -193,11 +262,12 @@ export function formPages(deps: WebDeps): Router {
 
   r.get('/instances/:id/events/:event', async (req, res) => {
     const ctx = ctxOf(res);
-    const { row, step, schema, lead } = await eventStep(res, req.params.id, req.params.event);
+    const { row, def, step, schema, lead } = await eventStep(res, req.params.id, req.params.event);
+    const data = step.replacesData ? structuredClone(row.data) : initialData(schema);
     sendForm(res, {
-      lead,
+      lead, options: await formOptions(deps, def), section: step.replacesData ? formSection(deps, ctx, def, data) : undefined,
       workflow: row.workflow, title: `${ctx.event(row.workflow, req.params.event)}: ${row.title}`, action: `/instances/${row.id}/events/${req.params.event}`, schema,
-      data: step.replacesData ? structuredClone(row.data) : initialData(schema), errors: {}, version: row.version,
+      data, errors: {}, version: row.version,
       comment: { value: '', required: Boolean(step.requiresComment) }, submitLabel: ctx.event(row.workflow, req.params.event),
     });
   });
@@ -208,14 +278,15 @@ export function formPages(deps: WebDeps): Router {
     const event = req.params.event;
     // Before anything about the step: once fired, the event is no longer offered, and a second
     // submission of its form is sent to what the first did.
-    const scope = formScope(req, actor.username);
+    const body = await formBody(req, res);
+    if (!body) return;
+    const scope = formScope(req, actor.username, body);
     const earlier = await earlierResult(deps.db, scope);
     if (earlier) {
       sendAgain(res, earlier);
       return;
     }
-    const { row, step, schema, lead } = await eventStep(res, req.params.id, event);
-    const body = req.body as Record<string, unknown>;
+    const { row, def, step, schema, lead } = await eventStep(res, req.params.id, event);
     const numbers: NumberProblems = {};
     const data = parseFields(schema, body, '', numbers);
     const comment = typedComment(body._comment);
@@ -223,6 +294,7 @@ export function formPages(deps: WebDeps): Router {
     const page = {
       workflow: row.workflow, title: `${ctx.event(row.workflow, event)}: ${row.title}`, action: `/instances/${row.id}/events/${event}`, schema, data, version,
       comment: { value: comment, required: Boolean(step.requiresComment) }, submitLabel: ctx.event(row.workflow, event), token: submittedFormToken(body), lead,
+      options: await formOptions(deps, def), section: step.replacesData ? formSection(deps, ctx, def, data) : undefined,
     };
     if (applyRowAction(schema, data, body._action)) {
       sendForm(res, { ...page, errors: {} });

@@ -18,6 +18,7 @@ import { fieldError } from '../forms/errors';
 import { renderData } from '../forms/view';
 import type { FieldSchema } from '../forms/schema';
 import { problemText } from '../i18n/problems';
+import { orgFieldsOf } from '../../engine/definition';
 import { commentErrorText, MAX_COMMENT_LENGTH, typedComment } from '../comment-field';
 import { IdempotencyRace } from '../../engine/engine';
 import { earlierResult, engineOnce, formScope, formTokenField, sendAgain, submittedFormToken } from '../form-token';
@@ -116,7 +117,7 @@ export async function renderInstance(
       .select(sql<boolean>`EXISTS (SELECT 1 FROM log_leaves l WHERE l.source = 'documents' AND l.source_key = documents.id::text
         AND l.idx < (SELECT coalesce(max(size), 0) FROM log_checkpoints))`.as('logged'))
       .where('instance_id', '=', row.id).orderBy('seq').execute(),
-    orgNames(deps.db, [row.org_id]),
+    orgNames(deps.db, [row.org_id, ...orgFieldsOf(def).map((f) => row.data[f]).filter((v): v is string => typeof v === 'string')]),
     pkg?.instanceSection ? pkg.instanceSection(deps, { ctx, actor, instanceId: row.id, ...section }) : html``,
     returnAndChanges(deps, ctx, actor, def, row),
   ]);
@@ -149,7 +150,7 @@ ${sectionPart}
 ${actionsView(ctx, def, row, view.allowedEvents, state)}
 </section>
 <section aria-labelledby="h-data"><h2 id="h-data">${t('instance.data')}</h2>
-${renderData(ctx, row.workflow, def.schema as FieldSchema, hideConfidential(def, row.data, actor))}
+${renderData(ctx, row.workflow, def.schema as FieldSchema, hideConfidential(def, row.data, actor), new Map([...orgs].filter(([id]) => orgFieldsOf(def).some((f) => row.data[f] === id))))}
 </section>
 <section aria-labelledby="h-diagram"><h2 id="h-diagram">${t('instance.diagram')}</h2>
 <div class="diagram-wrap" tabindex="0" role="group" aria-labelledby="h-diagram">${raw(svg)}</div>
@@ -226,7 +227,7 @@ export function instancePages(deps: WebDeps): Router {
       const commentProblem = err.errors?.find((e) => e.path === '/comment');
       await renderInstance(deps, res, actor, row.id, {
         event: type, comment, token: submittedFormToken(body),
-        ...(commentProblem ? { commentError: commentErrorText(ctxOf(res), err, row.workflow, type) } : { error: problemText(ctxOf(res).lang, err) }),
+        ...(commentProblem ? { commentError: commentErrorText(ctxOf(res), err, row.workflow, type) } : { error: ctxOf(res).problem(row.workflow, err.code) ?? problemText(ctxOf(res).lang, err) }),
       }, err.status);
       return;
     }
