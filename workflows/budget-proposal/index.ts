@@ -39,6 +39,11 @@ export const budgetProposalPackage: WorkflowPackage = {
         fundingSource: 'Sumber dana', lines: 'Rincian belanja', account: 'Kode rekening',
         description: 'Uraian', volume: 'Volume', unitPrice: 'Harga satuan', amount: 'Jumlah', total: 'Total'
       },
+      texts: {
+        'problem.CEILING_EXCEEDED': 'Jumlah usulan melebihi sisa pagu OPD untuk tahun anggaran ini.',
+        'problem.CEILING_MISSING': 'Pagu OPD untuk tahun anggaran ini belum ditetapkan.',
+        'problem.CEILING_BELOW_USED': 'Pagu tidak boleh lebih kecil dari jumlah yang sudah dipakai.',
+      },
     },
     en: {
       states: {
@@ -56,6 +61,11 @@ export const budgetProposalPackage: WorkflowPackage = {
         fundingSource: 'Funding source', lines: 'Budget lines', account: 'Account code',
         description: 'Description', volume: 'Volume', unitPrice: 'Unit price', amount: 'Amount',
         total: 'Total'
+      },
+      texts: {
+        'problem.CEILING_EXCEEDED': 'The proposal exceeds what is left of the OPD\'s ceiling for this fiscal year.',
+        'problem.CEILING_MISSING': 'No ceiling is set for this OPD and fiscal year.',
+        'problem.CEILING_BELOW_USED': 'A ceiling may not be below the amount already used.',
       },
     },
   },

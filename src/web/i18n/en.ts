@@ -157,7 +157,7 @@ export const en: Dictionary = {
   'verify.noFile': 'Choose a PDF file.',
   'verify.notPdf': 'The file is not a PDF.',
   'verify.tooLarge': 'The file is larger than {max} MB.',
-  'verify.limits': 'This signature is beyond what the check accepts ({detail}).',
+  'verify.limits': 'This signature is too large or too complex to be checked here.',
   'verify.budget': 'Checking this signature ran over its time limit and was stopped.',
   'verify.busy': 'Too many documents are being checked right now. Try again in a few seconds.',
   'verify.rateLimited': 'Too many documents checked from your address. Try again in {minutes} minutes.',

@@ -158,7 +158,7 @@ export const id = {
   'verify.noFile': 'Pilih berkas PDF.',
   'verify.notPdf': 'Berkas bukan PDF.',
   'verify.tooLarge': 'Berkas lebih besar dari {max} MB.',
-  'verify.limits': 'Tanda tangan ini melebihi batas pemeriksaan ({detail}).',
+  'verify.limits': 'Tanda tangan ini terlalu besar atau terlalu rumit untuk diperiksa di sini.',
   'verify.budget': 'Pemeriksaan tanda tangan ini melebihi batas waktu dan dihentikan.',
   'verify.busy': 'Terlalu banyak dokumen sedang diperiksa. Coba lagi dalam beberapa detik.',
   'verify.rateLimited': 'Terlalu banyak pemeriksaan dari alamat Anda. Coba lagi dalam {minutes} menit.',

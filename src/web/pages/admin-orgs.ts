@@ -135,7 +135,7 @@ export function orgPages(deps: WebDeps): Router {
         return `/admin/orgs?${new URLSearchParams({ created: values.id })}`;
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if (err instanceof GrmsError && err.code === 'ORG_EXISTS') errors['/id'] = message;
       await sendOrgs(deps, res, { values, errors, message, token: submittedFormToken(req.body) }, (err as GrmsError).status);
     }
@@ -161,7 +161,7 @@ export function orgPages(deps: WebDeps): Router {
         return `${orgPath(req.params.id)}?done=saved`;
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if ((err as GrmsError).status === 404) throw err;
       await sendOrg(deps, res, req.params.id, { values, errors, message, token: submittedFormToken(req.body) }, (err as GrmsError).status);
     }
@@ -195,7 +195,7 @@ export function orgPages(deps: WebDeps): Router {
     try {
       await updateOrg(deps.db, actor.username, id, { logo });
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if ((err as GrmsError).status === 404) throw err;
       return refuse((err as GrmsError).status, say(ctxOf(res), Object.values(errors)[0] ?? message));
     }

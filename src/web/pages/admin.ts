@@ -183,7 +183,7 @@ export function adminPages(deps: WebDeps): Router {
         return `/admin/users/${encodeURIComponent(values.username)}?done=created`;
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if (err instanceof GrmsError && err.code === 'USER_EXISTS') errors['/username'] = message;
       await sendUsers(deps, res, { values, errors, message, token: submittedFormToken(req.body) }, (err as GrmsError).status);
     }
@@ -211,7 +211,7 @@ export function adminPages(deps: WebDeps): Router {
         return back(req.params.username, created ? 'granted' : 'held', values);
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if ((err as GrmsError).status === 404) throw err;
       await sendUser(deps, res, req.params.username, { grant: { values, errors, message, token: submittedFormToken(req.body) }, status: (err as GrmsError).status });
     }
@@ -236,7 +236,7 @@ export function adminPages(deps: WebDeps): Router {
         return back(req.params.username, 'password');
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if ((err as GrmsError).status === 404) throw err;
       await sendUser(deps, res, req.params.username, { password: { errors, message, token: submittedFormToken(body) }, status: (err as GrmsError).status });
     }
@@ -263,7 +263,7 @@ export function adminPages(deps: WebDeps): Router {
         return back(req.params.username, 'reset');
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if ((err as GrmsError).status === 404) throw err;
       await sendUser(deps, res, req.params.username, { password: { errors, message }, status: (err as GrmsError).status });
     }

@@ -15,6 +15,7 @@ import { sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { toFieldErrors, type FieldErrors } from '../forms/errors';
 import { errorSummary, inputField, selectField } from '../form-fields';
+import { serverMessage } from '../forms/messages';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FILTERS = ['from', 'to', 'workflow', 'org', 'actor', 'instance'] as const;
@@ -138,12 +139,12 @@ export function auditPages(deps: WebDeps): Router {
     const query = req.query as Record<string, unknown>;
     const format = query.format === undefined || query.format === '' ? 'csv' : query.format;
     let filters;
-    const errors: FieldErrors = format === 'csv' || format === 'jsonl' ? {} : { '/format': 'must be csv or jsonl' };
+    const errors: FieldErrors = format === 'csv' || format === 'jsonl' ? {} : { '/format': serverMessage(ctxOf(res), 'must be csv or jsonl') };
     try {
       filters = parseExportFilters(query);
     } catch (err) {
       if (!(err instanceof GrmsError) || err.status >= 500) throw err;
-      Object.assign(errors, toFieldErrors(err.errors));
+      Object.assign(errors, toFieldErrors(err.errors, '', (m) => serverMessage(ctxOf(res), m)));
     }
     if (!filters || (format !== 'csv' && format !== 'jsonl') || Object.keys(errors).length) {
       await sendAuditPage(deps, res, { query: keptQuery(query), exportErrors: errors }, 400);

@@ -203,7 +203,7 @@ export function instancePages(deps: WebDeps): Router {
       const commentProblem = err.errors?.find((e) => e.path === '/comment');
       await renderInstance(deps, res, actor, row.id, {
         event: type, comment, token: submittedFormToken(body),
-        ...(commentProblem ? { commentError: commentErrorText(ctxOf(res), err, row.workflow, type) } : { error: problemText(ctxOf(res).lang, err) }),
+        ...(commentProblem ? { commentError: commentErrorText(ctxOf(res), err, row.workflow, type) } : { error: problemText(ctxOf(res), err, row.workflow) }),
       }, err.status);
       return;
     }

@@ -18,6 +18,7 @@ import { publicRateLimit } from '../../api/public-rate';
 import { loadConfig } from '../../config';
 import { sqlstateOf, SQLSTATE } from '../../db/sqlstate';
 import type { WorkflowRegistry } from '../../engine/registry';
+import { serverMessage } from '../forms/messages';
 
 /**
  * The console's form for creating an instance without an account (a package's `publicIntake`),
@@ -94,7 +95,7 @@ export function publicIntakePages(deps: WebDeps): Router {
       // Two submissions of one form at once: the second loses the race on the form's row.
       if (sqlstateOf(err) === SQLSTATE.uniqueViolation && /public_form_receipts/.test(String((err as Error).message) + String((err as { constraint?: string }).constraint))) return sent();
       if (!(err instanceof GrmsError) || err.status >= 500) throw err;
-      sendForm(res, { ...page, status: err.status, errors: withNumberProblems(ctx, toFieldErrors(err.errors, '/data'), numbers), problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
+      sendForm(res, { ...page, status: err.status, errors: withNumberProblems(ctx, toFieldErrors(err.errors, '/data', (m) => serverMessage(ctx, m)), numbers), problem: err.errors?.length ? undefined : problemText(ctx, err, def.name) });
       return;
     }
     res.redirect(303, receiptPage(def.name));

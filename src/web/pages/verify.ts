@@ -85,7 +85,7 @@ export function verifyPages(deps: WebDeps): Router {
       result = await checkUploadedPdf(deps.db, deps.authority, pool, upload);
     } catch (err) {
       if (!(err instanceof GrmsError)) throw err;
-      if (err.code === 'SIGNATURE_LIMITS_EXCEEDED') return refuse(422, t('verify.limits', { detail: err.message }));
+      if (err.code === 'SIGNATURE_LIMITS_EXCEEDED') return refuse(422, t('verify.limits'));
       if (err.code === 'VERIFY_BUDGET_EXCEEDED') return refuse(422, t('verify.budget'));
       if (err.code === 'VERIFY_BUSY') {
         res.set('Retry-After', '5');
