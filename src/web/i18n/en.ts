@@ -141,6 +141,7 @@ export const en: Dictionary = {
   'verify.stage': 'Stage',
   'verify.sha256': 'SHA-256',
   'verify.unknownDoc': 'This file is not registered as a grms document.',
+  'verify.changedUnknown': 'This file matches no document grms issued: its content was changed after signing.',
   'verify.logPending': 'Not yet in the public log: the next checkpoint will cover this document.',
   'verify.logWitnessed': 'Recorded in the public log, witnessed by {n} institution(s).',
   'verify.logUnwitnessed': 'Recorded in the public log, but not yet witnessed by another institution: it is only as trustworthy as the operator of the server.',
