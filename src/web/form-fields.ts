@@ -59,7 +59,7 @@ const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must not contain control characters or lone surrogates$/, () => 'tidak boleh memuat karakter kontrol'],
   [/^is deactivated$/, () => 'sudah dinonaktifkan'],
   [/^must be a date or ISO 8601 time$/, () => 'harus tanggal atau waktu ISO 8601'],
-  [/^must be an instance id$/, () => 'harus ID instance (UUID)'],
+  [/^must be an instance id$/, () => 'harus ID berkas proses (36 karakter, dari daftar)'],
   [/^must be csv or jsonl$/, () => 'pilih CSV atau JSONL'],
   [/^must be a single short value$/, () => 'harus satu nilai pendek'],
   [/^must be 2000\.\.2100$/, () => 'harus tahun 2000–2100'],

@@ -56,6 +56,7 @@ export const SHARED: ReadonlyMap<string, string> = new Map([
   ['diagram', 'KBBI'], ['per', 'KBBI: per (each)'], ['operator', 'KBBI'], ['administrator', 'KBBI'], ['token', 'KBBI: token'],
   ['api', 'API (an abbreviation the console names for tokens)'], ['log', 'KBBI: log (catatan); the public log'],
   ['di', 'Indonesian quoted in an API detail'], ['belum', 'Indonesian quoted in an API detail'], ['tercatat', 'Indonesian quoted in an API detail'],
+  ['auditor', 'KBBI: auditor (also the core role id)'], ['m²', 'square metres'], ['readme', 'the README file'],
   ['english', 'the language switch names the language in itself'], ['bahasa', 'Bahasa Indonesia'], ['indonesia', 'Bahasa Indonesia'],
 ]);
 
@@ -202,7 +203,7 @@ export function englishIn(text: string, list: Denylist): string[] {
   const found = new Set<string>();
   for (const word of wordsOf(withoutParams(text))) {
     if (list.ids.has(word)) found.add(`${word} (${list.ids.get(word)})`);
-    for (const part of word.split('.')) {
+    for (const part of word.split('.').filter((p) => p.length > 1)) {
       if (part !== word && list.ids.has(part) && !/\./.test(word)) found.add(`${part} (${list.ids.get(part)})`);
       const lower = part.toLowerCase();
       // A user name ("ppk.pupr") is a name, not words; its parts are not looked up.

@@ -16,7 +16,7 @@ export const permitPackage: WorkflowPackage = {
   title: { id: 'Permohonan izin', en: 'Permit application' },
   versions: [{ definition: permitV1, source: 'v1' }],
   roles: {
-    frontdesk: { label: { id: 'front office', en: 'front desk' } },
+    frontdesk: { label: { id: 'petugas loket', en: 'front desk' } },
     technical_team: { label: { id: 'tim teknis', en: 'technical team' } },
     opd_head: { label: { id: 'kepala OPD', en: 'head of OPD' } },
     cashier: { label: { id: 'kasir', en: 'cashier' } },

@@ -1,5 +1,6 @@
 import type { GrmsError } from '../../errors';
 import type { I18n, Lang } from './index';
+import { coreLabel } from './labels';
 
 /**
  * What the console says about a refusal, in the page's language, built from the error's stable
@@ -96,9 +97,14 @@ export function fieldPathLabel(ctx: Pick<I18n, 'lang' | 'field'>, workflow: stri
   const rows = parts.filter((p) => /^\d+$/.test(p)).map((p) => ROW[ctx.lang](Number(p) + 1));
   const name = names.at(-1);
   if (name === undefined) return rows.join(', ');
-  const label = workflow ? ctx.field(workflow, name) : ctx.field(name);
+  // A field nobody labels is not named (its name, made readable, would be English); the row still is.
+  const label = workflow ? ctx.field(workflow, name) : coreLabel(ctx.lang, 'fields', name);
+  if (label === undefined || label === unlabelled(name)) return rows.join(', ');
   return rows.length ? `${label} (${rows.join(', ')})` : label;
 }
+
+/** What i18n shows for a field without a label (src/web/i18n/index.ts). */
+const unlabelled = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 
 /** The console's sentence for a refusal of (a step in) `workflow`: never the API's English detail. */
 export function problemText(ctx: ProblemCtx, err: GrmsError, workflow?: string): string {

@@ -24,7 +24,7 @@ export async function orgOptions(deps: WebDeps): Promise<Option[]> {
   return (await deps.db.selectFrom('orgs').select(['id', 'name']).orderBy('name').execute()).map((o) => ({ value: o.id, label: `${o.name} (${o.id})` }));
 }
 
-export const roleOptions = (ctx: WebContext): Option[] => allRoles().map((r) => ({ value: r, label: `${ctx.role(r)} (${r})` }));
+export const roleOptions = (ctx: WebContext): Option[] => allRoles().map((r) => ({ value: r, label: ctx.role(r) }));
 
 /** Text fields of a posted form, trimmed; anything else is absent. */
 export function formText(req: Request, name: string, max = 1000): string {

@@ -101,7 +101,7 @@ ${contact('website', t('admin.orgWebsite'), html` maxlength="200" autocomplete="
 <div class="buttons"><button type="submit">${t('admin.save')}</button> <a class="button secondary" href="/admin/orgs">${t('admin.cancel')}</a></div>
 </form>
 <section aria-labelledby="h-logo"><h2 id="h-logo">${t('admin.orgLogo')}</h2>
-<p>${org.logo ? t('admin.orgLogoCurrent', { type: org.logo.contentType, bytes: String(org.logo.bytes), sha256: org.logo.sha256 }) : t('admin.orgLogoNone')}</p>
+<p>${org.logo ? t('admin.orgLogoCurrent', { type: org.logo.contentType.replace(/^image\//, '').toUpperCase(), bytes: String(org.logo.bytes), sha256: org.logo.sha256 }) : t('admin.orgLogoNone')}</p>
 ${logoError !== undefined ? html`<p class="error" role="alert">${logoError}</p>` : ''}
 <form method="post" action="${orgPath(org.id)}/logo" enctype="multipart/form-data" class="narrow">
 ${csrfField(ctx)}

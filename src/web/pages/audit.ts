@@ -98,7 +98,7 @@ ${inputField(ctx, { id: 'export-to', name: 'to', type: 'date', label: t('audit.t
 ${selectField(ctx, { id: 'export-workflow', name: 'workflow', label: t('col.workflow'), value: q.workflow, error: e['/workflow'], empty: t('audit.any'), options: workflows.map((w) => ({ value: w, label: ctx.workflow(w) })) })}
 ${selectField(ctx, { id: 'export-org', name: 'org', label: t('col.org'), value: q.org, error: e['/org'], empty: t('audit.any'), options: orgs.map((o) => ({ value: o.id, label: o.name })) })}
 ${inputField(ctx, { id: 'export-actor', name: 'actor', label: t('audit.actor'), value: q.actor, error: e['/actor'], attrs: html` maxlength="200" autocomplete="off"` })}
-${inputField(ctx, { id: 'export-instance', name: 'instance', label: t('audit.instance'), value: q.instance, error: e['/instance'], hint: t('form.example', { value: 'UUID' }), attrs: html` maxlength="200" autocomplete="off"` })}
+${inputField(ctx, { id: 'export-instance', name: 'instance', label: t('audit.instance'), value: q.instance, error: e['/instance'], hint: t('audit.instanceHint'), attrs: html` maxlength="200" autocomplete="off"` })}
 <button type="submit">${t('audit.download')}</button>
 </form>
 </section>
@@ -106,7 +106,7 @@ ${inputField(ctx, { id: 'export-instance', name: 'instance', label: t('audit.ins
 <p>${t('audit.reportIntro')}</p>
 <p><a href="/list">${t('audit.pickFromList')}</a></p>
 <form method="get" action="/audit/report" class="narrow" novalidate>
-${inputField(ctx, { id: reportId, name: 'instance', label: t('audit.instance'), value: state.reportInstance, error: state.reportError, required: true, hint: t('form.example', { value: 'UUID' }), attrs: html` maxlength="200" autocomplete="off"` })}
+${inputField(ctx, { id: reportId, name: 'instance', label: t('audit.instance'), value: state.reportInstance, error: state.reportError, required: true, hint: t('audit.instanceHint'), attrs: html` maxlength="200" autocomplete="off"` })}
 <button type="submit">${t('audit.reportDownload')}</button>
 </form>
 </section>`,

@@ -23,6 +23,7 @@ import { IdempotencyRace } from '../../engine/engine';
 import { earlierResult, engineOnce, formScope, formTokenField, sendAgain, submittedFormToken } from '../form-token';
 import { takeNotice } from '../notices';
 import type { InstanceSectionInput } from '../../engine/package';
+import { CITIZEN_ROLE, PUBLIC_ACTOR } from '../../auth/roles';
 
 /** Every transition of an instance (the history API pages by 200). */
 async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryItem[]> {
@@ -136,7 +137,7 @@ ${raw(steps)}
 <ol class="timeline">${history.map((h) => html`<li>
   <p class="when"><time datetime="${h.at}">${when(h.at, ctx.timezone)}</time></p>
   <p><strong>${eventLabel(h.event)}</strong>${h.from ? html` — ${stateLabel(h.from)} → ${stateLabel(h.to)}` : html` — ${stateLabel(h.to)}`}</p>
-  <p class="actor">${names.get(h.actor) ?? h.actor}${h.actorRole ? ` (${ctx.role(h.actorRole)})` : ''}${h.actingFor ? ` — ${kindPrefix(h.actingKind ?? 'plt')} ${names.get(h.actingFor) ?? h.actingFor}` : ''}</p>
+  <p class="actor">${names.get(h.actor) ?? (h.actor === PUBLIC_ACTOR.username ? t('instance.publicActor') : h.actor)}${h.actorRole ? ` (${h.actorRole === CITIZEN_ROLE ? t('instance.citizenRole') : ctx.role(h.actorRole)})` : ''}${h.actingFor ? ` — ${kindPrefix(h.actingKind ?? 'plt')} ${names.get(h.actingFor) ?? h.actingFor}` : ''}</p>
   ${h.comment ? html`<blockquote>${h.comment}</blockquote>` : ''}
 </li>`)}</ol>
 </section>
