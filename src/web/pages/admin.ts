@@ -117,7 +117,7 @@ ${grants.length === 0 ? html`<p>${t('admin.noRoles')}</p>` : html`<div class="ta
 <thead><tr><th scope="col">${t('admin.role')}</th><th scope="col">${t('admin.roleOrg')}</th><th scope="col"><span class="visually-hidden">${t('admin.remove')}</span></th></tr></thead>
 <tbody>${grants.map((gr) => html`<tr><td data-label="${t('admin.role')}">${ctx.role(gr.role)}</td><td data-label="${t('admin.roleOrg')}">${gr.org_id}</td>
 <td><form method="post" action="${base}/roles/remove" class="inline" data-once="${base}/roles/remove ${gr.role}@${gr.org_id}">${csrfField(ctx)}${formTokenField()}<input type="hidden" name="role" value="${gr.role}"><input type="hidden" name="org" value="${gr.org_id}">
-<button type="submit" class="secondary">${t('admin.remove')}<span class="visually-hidden"> ${gr.role} @ ${gr.org_id}</span></button></form></td></tr>`)}</tbody>
+<button type="submit" class="secondary">${t('admin.remove')}<span class="visually-hidden"> ${ctx.role(gr.role)} — ${gr.org_id}</span></button></form></td></tr>`)}</tbody>
 </table></div>`}
 ${user.active ? html`<h3 id="h-grant">${t('admin.grant')}</h3>
 ${errorSummary(ctx, state.grant?.errors ?? {}, state.grant?.message)}
