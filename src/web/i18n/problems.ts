@@ -38,7 +38,7 @@ const PROBLEMS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = {
     VERSION_CONFLICT: 'Someone changed this record since the page was opened. Reload the page and try again.',
     TRANSITION_NOT_ALLOWED: 'This action is not possible in the current state.',
     FORBIDDEN: 'You may not do this.',
-    SEGREGATION_OF_DUTIES: 'Whoever submitted may not review or approve their own submission (segregation of duties).',
+    SEGREGATION_OF_DUTIES: 'Whoever submitted may not review their own submission or decide on it (segregation of duties).',
     INVALID_DATA: 'The data cannot be accepted.',
     BAD_REQUEST: 'The request cannot be processed. Check the fields and try again.',
     MALFORMED_JSON: 'The request cannot be read.',

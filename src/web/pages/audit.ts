@@ -62,7 +62,7 @@ ${ceiling ? html`<table class="facts"><caption>${t('audit.ceilingChain')}</capti
 function logView(ctx: WebContext, log: LogStatus): SafeHtml {
   const { t } = ctx;
   return html`<section aria-labelledby="h-log" id="log-status"><h2 id="h-log">${t('audit.log')}</h2>
-${log.halted ? html`<div class="verdict invalid" role="alert" id="log-halted"><p>${t('audit.logHalted', { reported: String(log.halted.reportedSize), size: String(log.size) })}</p><p>${log.halted.detail}</p></div>` : ''}
+${log.halted ? html`<div class="verdict invalid" role="alert" id="log-halted"><p>${t('audit.logHalted', { reported: String(log.halted.reportedSize), size: String(log.size) })}</p>${ctx.lang === 'en' ? html`<p>${log.halted.detail}</p>` : ''}</div>` : ''}
 <p>${t('audit.logSize', { size: String(log.size), checkpoint: log.checkpointSize === null ? '—' : String(log.checkpointSize) })}</p>
 ${log.witnesses.length
     ? html`<ul>${log.witnesses.map((w) => html`<li>${w.name}: ${w.cosignedSize === null ? t('audit.logNotCosigned') : t('audit.logCosigned', { size: String(w.cosignedSize) })}</li>`)}</ul>`
