@@ -131,11 +131,13 @@ const UNKNOWN = 'isian ini tidak dapat diterima';
 
 function translate(ctx: Pick<I18n, 'lang'>, message: string, unknown: (part: string) => string): string {
   if (ctx.lang !== 'id') return message;
-  return [...new Set(message.split('; ').map((part) => {
+  const known = (part: string) => {
     for (const [re, say] of ID) {
       const m = re.exec(part);
       if (m) return say(m);
     }
-    return unknown(part);
-  }))].join('; ');
+    return undefined;
+  };
+  // A message may itself hold "; " (a logo's size); else several messages are joined by it.
+  return known(message) ?? [...new Set(message.split('; ').map((part) => known(part) ?? unknown(part)))].join('; ');
 }

@@ -12,6 +12,7 @@ import { formScope, formTokenField, submitOnce, submittedFormToken } from '../fo
 import { csrfRefused } from '../csrf';
 import { MULTIPART_OVERHEAD_BYTES, readMultipartFile } from '../multipart';
 import { logoTypeOf, MAX_LOGO_BYTES } from '../../documents/logo';
+import { serverMessage } from '../forms/messages';
 
 const CONTACTS = ['address', 'phone', 'email', 'website'] as const;
 
@@ -136,7 +137,7 @@ export function orgPages(deps: WebDeps): Router {
       }));
     } catch (err) {
       const { errors, message } = refusal(ctxOf(res), err);
-      if (err instanceof GrmsError && err.code === 'ORG_EXISTS') errors['/id'] = message;
+      if (err instanceof GrmsError && err.code === 'ORG_EXISTS') errors['/id'] = serverMessage(ctxOf(res), err.message);
       await sendOrgs(deps, res, { values, errors, message, token: submittedFormToken(req.body) }, (err as GrmsError).status);
     }
   });
