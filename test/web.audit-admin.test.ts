@@ -449,7 +449,7 @@ describeBackends('web console audit and admin pages', (kind) => {
       expect(ok.location).toBe('/admin/orgs/pupr?done=logo');
       const shown = await c.get(ok.location!);
       expect(shown.text).toContain('Logo pupr disimpan.');
-      expect(shown.text).toContain(`image/png, ${logo.length} bita, SHA-256 ${crypto.createHash('sha256').update(logo).digest('hex')}`);
+      expect(shown.text).toContain(`PNG, ${logo.length} bita, SHA-256 ${crypto.createHash('sha256').update(logo).digest('hex')}`);
       const removed = await c.post('/admin/orgs/pupr/logo', { remove: '1' }, shown);
       expect(removed.location).toBe('/admin/orgs/pupr?done=logo-removed');
       expect((await c.get(removed.location!)).text).toContain('Belum ada logo.');

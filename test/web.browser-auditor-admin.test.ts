@@ -87,7 +87,7 @@ describeBrowser('web console audit, dashboard and admin in Chromium', () => {
       await page.getByRole('combobox', { name: /^Di OPD/ }).selectOption('pupr');
       await Promise.all([page.waitForURL(/done=granted/), page.getByRole('button', { name: 'Beri peran' }).click()]);
       await expect(page.locator('.notice').textContent()).resolves.toContain('Peran technical_team di pupr diberikan');
-      await Promise.all([page.waitForURL(/done=reset$/), page.getByRole('button', { name: 'Reset kata sandi' }).click()]);
+      await Promise.all([page.waitForURL(/done=reset$/), page.getByRole('button', { name: 'Atur ulang kata sandi' }).click()]);
       const shown = (await page.locator('#temporary-password').textContent())!;
       await screenshot(page, 'admin-user');
       // Shown once: a reload neither resets again nor shows it again.

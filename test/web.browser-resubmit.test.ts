@@ -276,7 +276,7 @@ describeBrowser('console forms in Chromium: nothing is done twice', () => {
       await page.goto(user);
       let temporary = '';
       await onlyOnce(page, {
-        form: (p) => p.locator('form[action$="/password-reset"]'), submit: (p) => p.getByRole('button', { name: 'Reset kata sandi' }), result: /done=reset$/,
+        form: (p) => p.locator('form[action$="/password-reset"]'), submit: (p) => p.getByRole('button', { name: 'Atur ulang kata sandi' }), result: /done=reset$/,
         onResult: async (p) => {
           temporary = (await p.locator('#temporary-password').textContent())!;
         },

@@ -192,6 +192,9 @@ describeBrowser('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Periksa' }).click();
     await page.waitForSelector('.verdict.invalid');
     expect(await page.textContent('.verdict h2')).toBe('Tanda tangan TIDAK SAH');
+    // Said as what happened to the file, in Indonesian: not "not registered", not the check's English.
+    expect(await page.textContent('.verdict')).toContain('Isi berkas telah diubah setelah ditandatangani');
+    expect(await page.textContent('.verdict')).not.toContain('tidak terdaftar');
     await screenshot(page, 'verify-invalid');
     await context.close();
   });

@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { hasRole, type Actor } from '../auth/roles';
 import { forbidden } from '../errors';
+import { saidInConsole } from './i18n/problems';
 import type { I18n } from './i18n';
 import type { WorkflowRegistry } from '../engine/registry';
 
@@ -39,7 +40,8 @@ export function userWithRole(res: Response, ...roles: string[]): Actor {
   const actor = userOf(res);
   if (!roles.some((r) => hasRole(actor, r))) {
     const ctx = ctxOf(res);
-    throw forbidden(ctx.t('guard.needsRole', { roles: roles.map((r) => ctx.role(r)).join(', ') }));
+    const said = ctx.t('guard.needsRole', { roles: roles.map((r) => ctx.role(r)).join(', ') });
+    throw saidInConsole(forbidden(said), said);
   }
   return actor;
 }

@@ -36,57 +36,8 @@ function labelOf(ctx: WebContext, o: FieldOptions): SafeHtml {
   return html`<label for="${o.id}">${o.label}${o.required ? html` <span class="req">(${ctx.t('form.required')})</span>` : ''}</label>`;
 }
 
-/** The messages of the people, organisation, delegation, holiday and export checks, for pages in Bahasa Indonesia. */
-const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
-  [/^must be 2-63 lower-case letters, digits, \. _ -$/, () => 'harus 2–63 huruf kecil, angka, titik, garis bawah atau tanda hubung'],
-  [/^must be a name of at most 200 characters$/, () => 'wajib diisi, paling banyak 200 karakter'],
-  [/^must be the 18 digits of a NIP \(spaces allowed\)$/, () => 'harus 18 angka NIP (boleh berspasi)'],
-  [/^must be a non-empty string of at most (\d+) characters$/, (m) => `wajib diisi, paling banyak ${m[1]} karakter`],
-  [/^must be (?:a string )?(?:of )?at most (\d+) characters$/, (m) => `paling banyak ${m[1]} karakter`],
-  [/^is not a known organisation$/, () => 'bukan OPD yang terdaftar'],
-  [/^must be an organisation id$/, () => 'pilih OPD'],
-  [/^must be one of /, () => 'pilih salah satu peran yang tersedia'],
-  [/^is required$/, () => 'wajib diisi'],
-  [/^must be (?:a date )?YYYY-MM-DD$/, () => 'harus tanggal yang ada (TTTT-BB-HH)'],
-  [/^must not be before from$/, () => 'tidak boleh sebelum tanggal mulai'],
-  [/^the delegator must hold this role at this organisation$/, () => 'pemberi harus memegang peran ini di OPD ini'],
-  [/^must be plt or plh$/, () => 'pilih Plt. atau Plh.'],
-  [/^must be an active user$/, () => 'harus pengguna yang aktif'],
-  [/^must be someone else$/, () => 'harus orang lain'],
-  [/^must belong to (\S+)$/, (m) => `harus pegawai ${m[1]}`],
-  [/^must be (\d+) to (\d+) characters$/, (m) => `harus ${m[1]} sampai ${m[2]} karakter`],
-  [/^must use at least (\d+) different characters$/, (m) => `harus memakai paling sedikit ${m[1]} karakter berbeda`],
-  [/^must not contain control characters or lone surrogates$/, () => 'tidak boleh memuat karakter kontrol'],
-  [/^is deactivated$/, () => 'sudah dinonaktifkan'],
-  [/^must be a date or ISO 8601 time$/, () => 'harus tanggal atau waktu ISO 8601'],
-  [/^must be an instance id$/, () => 'harus ID instance (UUID)'],
-  [/^must be csv or jsonl$/, () => 'pilih CSV atau JSONL'],
-  [/^must be a single short value$/, () => 'harus satu nilai pendek'],
-  [/^must be 2000\.\.2100$/, () => 'harus tahun 2000–2100'],
-  [/^A user "(.+)" already exists$/, (m) => `Pengguna "${m[1]}" sudah ada`],
-  [/^must be 2-40 lower-case letters, digits or -, starting with a letter or digit$/, () => 'harus 2–40 huruf kecil, angka atau tanda hubung, diawali huruf atau angka'],
-  [/^must be opd or supplier$/, () => 'pilih OPD atau penyedia'],
-  [/^must be a code of at most (\d+) characters, or null$/, (m) => `paling banyak ${m[1]} karakter`],
-  [/^must be an NPWP: /, () => 'harus NPWP: 01.234.567.8-517.000 atau 16 angka'],
-  [/^is required for a supplier$/, () => 'wajib diisi untuk penyedia'],
-  [/^An organisation "(.+)" already exists$/, (m) => `Organisasi "${m[1]}" sudah ada`],
-  [/^must be an address on one line of at most (\d+) characters, or null$/, (m) => `harus alamat dalam satu baris, paling banyak ${m[1]} karakter`],
-  [/^must be a phone number of at most (\d+) characters: /, (m) => `harus nomor telepon, paling banyak ${m[1]} karakter: angka, spasi dan + ( ) . / , -`],
-  [/^must be an e-mail address, or null$/, () => 'harus alamat pos-el'],
-  [/^must be a website address, /, () => 'harus alamat laman, mis. dinkes.semarangkota.go.id'],
-  [/^is (\d+) bytes; a logo is at most (\d+) bytes/, (m) => `berkas ${m[1]} bita; logo paling besar ${m[2]} bita (256 KB)`],
-  [/^is (\d+)×(\d+) pixels; a logo is at most (\d+)×(\d+)$/, (m) => `gambar ${m[1]}×${m[2]} piksel; logo paling besar ${m[3]}×${m[4]} piksel`],
-  [/^is not a (?:valid )?(?:PNG|JPEG)|^is not a JPEG pdfkit can embed/, () => 'bukan gambar PNG atau JPEG yang sah'],
-];
-
 /** A server message in the page's language (unknown ones as the server wrote them). */
 export function say(ctx: WebContext, message: string): string {
-  if (ctx.lang === 'id') {
-    for (const [re, text] of ID) {
-      const m = re.exec(message);
-      if (m) return text(m);
-    }
-  }
   return errorMessage(ctx, message);
 }
 

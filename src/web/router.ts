@@ -1,5 +1,6 @@
 import express, { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { GrmsError, notFound } from '../errors';
+import { problemText } from './i18n/problems';
 import { loadActor } from '../auth/tokens';
 import { checkFormBody } from '../api/request-guard';
 import { html } from './html';
@@ -146,7 +147,7 @@ function errorPages(deps: WebDeps): ErrorRequestHandler {
     // Refusals (GrmsError) and malformed requests (body-parser's 4xx errors, e.g. too many fields).
     const status = err instanceof GrmsError ? err.status : typeof err?.status === 'number' ? (err.status as number) : 500;
     if (status >= 400 && status < 500) {
-      const detail = err instanceof GrmsError ? err.message : t('error.badRequest');
+      const detail = err instanceof GrmsError ? problemText(ctx, err) : t('error.badRequest');
       sendPage(res, { status, title: status === 403 ? t('error.forbidden') : t('error.title'), body: html`<p role="alert">${detail}</p><p><a href="/inbox">${t('error.back')}</a></p>` });
       return;
     }

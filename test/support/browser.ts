@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import axe from 'axe-core';
 import { postgresAvailable } from './db';
 
 /**
@@ -76,8 +77,28 @@ export async function signOut(page: Page): Promise<void> {
   await Promise.all([page.waitForURL(/\/signin/), page.getByRole('button', { name: /^(Keluar|Sign out)$/ }).click()]);
 }
 
-/** Saves a full-page screenshot to test/artifacts/<name>.png for a person to look at. */
+/**
+ * Runs axe-core in the page and fails on any violation, naming the rule and the elements. axe is
+ * injected as a script through page.evaluate (a DevTools evaluation, which the page's CSP does
+ * not govern); the app's CSP stays as it is. `where` names the page in the failure.
+ */
+export async function expectAccessible(page: Page, where = page.url()): Promise<void> {
+  const injected = await page.evaluate<boolean>("typeof window.axe === 'object'");
+  if (!injected) await page.evaluate(axe.source);
+  // A page function as a string: this project compiles without the DOM types.
+  const violations = await page.evaluate<Array<{ id: string; impact: string; help: string; nodes: Array<{ target: string[] }> }>>(
+    "window.axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })))",
+  );
+  const said = violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join(', ')}`);
+  if (said.length) throw new Error(`axe-core found ${said.length} violation(s) on ${where} [${page.viewportSize()?.width ?? '?'} px]:\n${said.join('\n')}`);
+}
+
+/**
+ * Saves a full-page screenshot to test/artifacts/<name>.png for a person to look at, after axe-core
+ * has checked the page (every page a browser test shows is checked, at the size it is shown).
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
+  await expectAccessible(page, name);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });

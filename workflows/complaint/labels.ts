@@ -20,7 +20,7 @@ export const labels: WorkflowPackage['labels'] = {
       objection: 'Keberatan', objections: 'Jumlah keberatan', reason: 'Alasan', registrationNumber: 'Nomor pengaduan', pin: 'PIN (simpan, tidak ditampilkan lagi)', registeredAt: 'Diterima', additionalInfo: 'Keterangan tambahan',
     },
     // A refusal the reporter may meet on the console's status page, by the error's code.
-    texts: { COMPLAINT_SECOND_OBJECTION: 'Keberatan atas jawaban hanya dapat diajukan satu kali.' },
+    texts: { 'problem.COMPLAINT_SECOND_OBJECTION': 'Keberatan atas jawaban hanya dapat diajukan satu kali.' },
   },
   en: {
     states: {
@@ -39,6 +39,6 @@ export const labels: WorkflowPackage['labels'] = {
       opd: 'Responsible OPD', answerDays: 'Answer limit (working days)', followUp: 'Follow-up', answer: 'Final answer',
       objection: 'Objection', objections: 'Objections', reason: 'Reason', registrationNumber: 'Complaint number', pin: 'PIN (keep it, it is not shown again)', registeredAt: 'Received', additionalInfo: 'Additional information',
     },
-    texts: { COMPLAINT_SECOND_OBJECTION: 'An objection to the answer may be raised once only.' },
+    texts: { 'problem.COMPLAINT_SECOND_OBJECTION': 'An objection to the answer may be raised once only.' },
   },
 };

@@ -3,7 +3,7 @@ import type { PackageDemo, SeedContext } from '../../src/engine/package';
 /** The permit offices of the demo regency: DPMPTSP's front office, cashier and head, PUPR's technical team. */
 export const permitDemo: PackageDemo = {
   users: [
-    { username: 'fo.dpmptsp', fullName: 'Nur Aini, A.Md.', position: 'Petugas Front Office', nip: '199001082015032001', org: 'dpmptsp', roles: ['frontdesk'] },
+    { username: 'fo.dpmptsp', fullName: 'Nur Aini, A.Md.', position: 'Petugas Loket', nip: '199001082015032001', org: 'dpmptsp', roles: ['frontdesk'] },
     { username: 'kasir.dpmptsp', fullName: 'Yusuf Hidayat, S.E.', position: 'Bendahara Penerimaan', nip: '198611302012121002', org: 'dpmptsp', roles: ['cashier'] },
     { username: 'kepala.dpmptsp', fullName: 'Dra. Siti Rahayu, M.Si.', position: 'Kepala DPMPTSP', nip: '197103211997032004', org: 'dpmptsp', roles: ['permit_head'] },
     { username: 'timteknis.pupr', fullName: 'Bayu Nugroho, S.T., M.T.', position: 'Ketua Tim Teknis Bangunan Gedung', nip: '198405192009011005', org: 'pupr', roles: ['technical_team'] },

@@ -20,7 +20,7 @@ export const permitPackage: WorkflowPackage = {
   versions: [{ definition: permitV1, source: 'v1' }, { definition: permitV2, source: 'v2' }],
   rules: { [CHECKLIST_RULE]: checklistComplete },
   roles: {
-    frontdesk: { label: { id: 'front office', en: 'front desk' } },
+    frontdesk: { label: { id: 'petugas loket', en: 'front desk' } },
     technical_team: { label: { id: 'tim teknis', en: 'technical team' } },
     opd_head: { label: { id: 'kepala OPD', en: 'head of OPD' } },
     cashier: { label: { id: 'kasir', en: 'cashier' } },

@@ -51,6 +51,18 @@ export const procurementDeliveryPackage: WorkflowPackage = {
         deducted: 'Dipotong', versions: 'Versi kontrak', version: 'Versi', handoverRequested: 'Serah terima diajukan',
         bastDate: 'Tanggal BAST', fhoDate: 'Tanggal FHO', closedAt: 'Ditutup'
       },
+      texts: {
+        'problem.TERMIN_THRESHOLD_NOT_REACHED': 'Kemajuan pekerjaan belum mencapai ambang termin ini.',
+        'problem.TERMIN_ALREADY_PAID': 'Termin ini sudah dibayar.',
+        'problem.UNKNOWN_TERMIN': 'Termin ini tidak ada dalam kontrak.',
+        'problem.PROGRESS_DECREASED': 'Kemajuan pekerjaan tidak boleh turun dari laporan sebelumnya.',
+        'problem.HANDOVER_INCOMPLETE': 'Pekerjaan belum selesai 100%: serah terima belum dapat diajukan.',
+        'problem.MAINTENANCE_PERIOD_RUNNING': 'Masa pemeliharaan belum berakhir.',
+        'problem.PAYMENT_EXCEEDS_CONTRACT_VALUE': 'Jumlah pembayaran melebihi nilai kontrak.',
+        'problem.ALREADY_SIGNED': 'Kontrak sudah Anda tanda tangani.',
+        'problem.INVALID_SUPPLIER': 'Penyedia bukan organisasi penyedia terdaftar yang ber-NPWP.',
+        'problem.INVALID_BUDGET_LINK': 'Anggaran yang dirujuk bukan usulan RKA OPD ini yang sudah disahkan, atau tidak memuat sub kegiatan dan kode rekening itu.',
+      },
     },
     en: {
       states: {
@@ -81,6 +93,18 @@ export const procurementDeliveryPackage: WorkflowPackage = {
         claim: 'Claim', returnTo: 'Returns to', status: 'Status', days: 'Days late',
         deducted: 'Deducted', versions: 'Contract versions', version: 'Version', handoverRequested: 'Handover requested',
         bastDate: 'BAST date', fhoDate: 'FHO date', closedAt: 'Closed'
+      },
+      texts: {
+        'problem.TERMIN_THRESHOLD_NOT_REACHED': 'Progress has not reached this termin\'s threshold.',
+        'problem.TERMIN_ALREADY_PAID': 'This termin has been paid.',
+        'problem.UNKNOWN_TERMIN': 'The contract has no such termin.',
+        'problem.PROGRESS_DECREASED': 'Progress may not go down from the previous report.',
+        'problem.HANDOVER_INCOMPLETE': 'The work is not 100% complete: handover cannot be requested yet.',
+        'problem.MAINTENANCE_PERIOD_RUNNING': 'The maintenance period has not ended.',
+        'problem.PAYMENT_EXCEEDS_CONTRACT_VALUE': 'The payment exceeds the contract value.',
+        'problem.ALREADY_SIGNED': 'You have signed the contract already.',
+        'problem.INVALID_SUPPLIER': 'The supplier is not a registered supplier organisation with an NPWP.',
+        'problem.INVALID_BUDGET_LINK': 'The budget referred to is not a ratified RKA proposal of this OPD, or has no line for that sub kegiatan and account.',
       },
     },
   },

@@ -9,7 +9,7 @@ import { formatNumberInput, type NumberKind } from './numbers';
 
 /** Example values shown under fields whose format is not obvious. */
 const HINTS: Record<string, string> = {
-  code: '1.02.02.2.01.0001', account: '5.1.02.01.01.0024', proposalId: 'UUID',
+  code: '1.02.02.2.01.0001', account: '5.1.02.01.01.0024',
 };
 
 /** Organisations a field may name (a data property a 'data-org' step reads): chosen by name, sent by id. */

@@ -23,6 +23,7 @@ function scalar(ctx: WebContext, workflow: string, name: string, schema: FieldSc
   if (typeof value === 'number' && (kind === 'money' || kind === 'computed')) return rupiah(value);
   // Quantities read Indonesian style in both languages (12.500 · 2,5), as their fields take them; integers such as years stay as they are.
   if (typeof value === 'number' && kind === 'number') return formatNumberInput(value, 'number');
+  if (typeof value === 'boolean') return ctx.t(value ? 'value.yes' : 'value.no');
   return value === null || value === undefined ? '' : String(value);
 }
 

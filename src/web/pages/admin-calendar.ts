@@ -97,7 +97,7 @@ ${inputField(ctx, { id: 'del-reason', name: 'reason', label: t('admin.reason'), 
         return '/admin/delegations?done=created';
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       await sendDelegations(res, { values, errors, message, token: submittedFormToken(req.body) }, (err as { status: number }).status);
     }
   });
@@ -165,7 +165,7 @@ ${inputField(ctx, { id: 'hol-name', name: 'name', label: t('admin.holidayName'),
         return `/admin/holidays?${new URLSearchParams({ year: values.date.slice(0, 4), done: 'added', date: values.date })}`;
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       await sendHolidays(res, yearOf(values.date.slice(0, 4)), { values, errors, message, token: submittedFormToken(req.body) }, (err as { status: number }).status);
     }
   });

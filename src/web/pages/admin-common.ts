@@ -7,6 +7,8 @@ import type { WebContext } from '../context';
 import type { WebDeps } from '../deps';
 import { toFieldErrors, type FieldErrors } from '../forms/errors';
 import type { Option } from '../form-fields';
+import { problemText } from '../i18n/problems';
+import { serverMessage } from '../forms/messages';
 
 /** What the admin pages share: their menu, the OPD and role choices, form reading. */
 export type AdminSection = 'users' | 'orgs' | 'delegations' | 'holidays';
@@ -22,7 +24,7 @@ export async function orgOptions(deps: WebDeps): Promise<Option[]> {
   return (await deps.db.selectFrom('orgs').select(['id', 'name']).orderBy('name').execute()).map((o) => ({ value: o.id, label: `${o.name} (${o.id})` }));
 }
 
-export const roleOptions = (ctx: WebContext): Option[] => allRoles().map((r) => ({ value: r, label: `${ctx.role(r)} (${r})` }));
+export const roleOptions = (ctx: WebContext): Option[] => allRoles().map((r) => ({ value: r, label: ctx.role(r) }));
 
 /** Text fields of a posted form, trimmed; anything else is absent. */
 export function formText(req: Request, name: string, max = 1000): string {
@@ -36,7 +38,7 @@ export function redirectOnce(res: Response, outcome: { location: string; again: 
 }
 
 /** A refused change's message and its field problems; anything else is rethrown. */
-export function refusal(err: unknown): { errors: FieldErrors; message: string } {
+export function refusal(ctx: WebContext, err: unknown): { errors: FieldErrors; message: string } {
   if (!(err instanceof GrmsError) || err.status >= 500) throw err;
-  return { errors: toFieldErrors(err.errors), message: err.message };
+  return { errors: toFieldErrors(err.errors, '', (m) => serverMessage(ctx, m)), message: problemText(ctx, err) };
 }

@@ -12,6 +12,7 @@ import { formScope, formTokenField, submitOnce, submittedFormToken } from '../fo
 import { csrfRefused } from '../csrf';
 import { MULTIPART_OVERHEAD_BYTES, readMultipartFile } from '../multipart';
 import { logoTypeOf, MAX_LOGO_BYTES } from '../../documents/logo';
+import { serverMessage } from '../forms/messages';
 
 const CONTACTS = ['address', 'phone', 'email', 'website'] as const;
 
@@ -101,7 +102,7 @@ ${contact('website', t('admin.orgWebsite'), html` maxlength="200" autocomplete="
 <div class="buttons"><button type="submit">${t('admin.save')}</button> <a class="button secondary" href="/admin/orgs">${t('admin.cancel')}</a></div>
 </form>
 <section aria-labelledby="h-logo"><h2 id="h-logo">${t('admin.orgLogo')}</h2>
-<p>${org.logo ? t('admin.orgLogoCurrent', { type: org.logo.contentType, bytes: String(org.logo.bytes), sha256: org.logo.sha256 }) : t('admin.orgLogoNone')}</p>
+<p>${org.logo ? t('admin.orgLogoCurrent', { type: org.logo.contentType.replace(/^image\//, '').toUpperCase(), bytes: String(org.logo.bytes), sha256: org.logo.sha256 }) : t('admin.orgLogoNone')}</p>
 ${logoError !== undefined ? html`<p class="error" role="alert">${logoError}</p>` : ''}
 <form method="post" action="${orgPath(org.id)}/logo" enctype="multipart/form-data" class="narrow">
 ${csrfField(ctx)}
@@ -135,8 +136,8 @@ export function orgPages(deps: WebDeps): Router {
         return `/admin/orgs?${new URLSearchParams({ created: values.id })}`;
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
-      if (err instanceof GrmsError && err.code === 'ORG_EXISTS') errors['/id'] = message;
+      const { errors, message } = refusal(ctxOf(res), err);
+      if (err instanceof GrmsError && err.code === 'ORG_EXISTS') errors['/id'] = serverMessage(ctxOf(res), err.message);
       await sendOrgs(deps, res, { values, errors, message, token: submittedFormToken(req.body) }, (err as GrmsError).status);
     }
   });
@@ -161,7 +162,7 @@ export function orgPages(deps: WebDeps): Router {
         return `${orgPath(req.params.id)}?done=saved`;
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if ((err as GrmsError).status === 404) throw err;
       await sendOrg(deps, res, req.params.id, { values, errors, message, token: submittedFormToken(req.body) }, (err as GrmsError).status);
     }
@@ -195,7 +196,7 @@ export function orgPages(deps: WebDeps): Router {
     try {
       await updateOrg(deps.db, actor.username, id, { logo });
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if ((err as GrmsError).status === 404) throw err;
       return refuse((err as GrmsError).status, say(ctxOf(res), Object.values(errors)[0] ?? message));
     }

@@ -115,9 +115,9 @@ ${state.ended ? html`<p id="reset-ended">${t('admin.resetEnded', { username: use
 <section aria-labelledby="h-roles"><h2 id="h-roles">${t('admin.roles')}</h2>
 ${grants.length === 0 ? html`<p>${t('admin.noRoles')}</p>` : html`<div class="table-wrap"><table aria-labelledby="h-roles">
 <thead><tr><th scope="col">${t('admin.role')}</th><th scope="col">${t('admin.roleOrg')}</th><th scope="col"><span class="visually-hidden">${t('admin.remove')}</span></th></tr></thead>
-<tbody>${grants.map((gr) => html`<tr><td data-label="${t('admin.role')}">${ctx.role(gr.role)} (${gr.role})</td><td data-label="${t('admin.roleOrg')}">${gr.org_id}</td>
+<tbody>${grants.map((gr) => html`<tr><td data-label="${t('admin.role')}">${ctx.role(gr.role)}</td><td data-label="${t('admin.roleOrg')}">${gr.org_id}</td>
 <td><form method="post" action="${base}/roles/remove" class="inline" data-once="${base}/roles/remove ${gr.role}@${gr.org_id}">${csrfField(ctx)}${formTokenField()}<input type="hidden" name="role" value="${gr.role}"><input type="hidden" name="org" value="${gr.org_id}">
-<button type="submit" class="secondary">${t('admin.remove')}<span class="visually-hidden"> ${gr.role} @ ${gr.org_id}</span></button></form></td></tr>`)}</tbody>
+<button type="submit" class="secondary">${t('admin.remove')}<span class="visually-hidden"> ${ctx.role(gr.role)} — ${gr.org_id}</span></button></form></td></tr>`)}</tbody>
 </table></div>`}
 ${user.active ? html`<h3 id="h-grant">${t('admin.grant')}</h3>
 ${errorSummary(ctx, state.grant?.errors ?? {}, state.grant?.message)}
@@ -183,7 +183,7 @@ export function adminPages(deps: WebDeps): Router {
         return `/admin/users/${encodeURIComponent(values.username)}?done=created`;
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if (err instanceof GrmsError && err.code === 'USER_EXISTS') errors['/username'] = message;
       await sendUsers(deps, res, { values, errors, message, token: submittedFormToken(req.body) }, (err as GrmsError).status);
     }
@@ -211,7 +211,7 @@ export function adminPages(deps: WebDeps): Router {
         return back(req.params.username, created ? 'granted' : 'held', values);
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if ((err as GrmsError).status === 404) throw err;
       await sendUser(deps, res, req.params.username, { grant: { values, errors, message, token: submittedFormToken(req.body) }, status: (err as GrmsError).status });
     }
@@ -236,7 +236,7 @@ export function adminPages(deps: WebDeps): Router {
         return back(req.params.username, 'password');
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if ((err as GrmsError).status === 404) throw err;
       await sendUser(deps, res, req.params.username, { password: { errors, message, token: submittedFormToken(body) }, status: (err as GrmsError).status });
     }
@@ -263,7 +263,7 @@ export function adminPages(deps: WebDeps): Router {
         return back(req.params.username, 'reset');
       }));
     } catch (err) {
-      const { errors, message } = refusal(err);
+      const { errors, message } = refusal(ctxOf(res), err);
       if ((err as GrmsError).status === 404) throw err;
       await sendUser(deps, res, req.params.username, { password: { errors, message }, status: (err as GrmsError).status });
     }

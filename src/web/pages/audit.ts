@@ -15,6 +15,7 @@ import { sendPage } from '../layout';
 import type { WebDeps } from '../deps';
 import { toFieldErrors, type FieldErrors } from '../forms/errors';
 import { errorSummary, inputField, selectField } from '../form-fields';
+import { serverMessage } from '../forms/messages';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FILTERS = ['from', 'to', 'workflow', 'org', 'actor', 'instance'] as const;
@@ -61,7 +62,7 @@ ${ceiling ? html`<table class="facts"><caption>${t('audit.ceilingChain')}</capti
 function logView(ctx: WebContext, log: LogStatus): SafeHtml {
   const { t } = ctx;
   return html`<section aria-labelledby="h-log" id="log-status"><h2 id="h-log">${t('audit.log')}</h2>
-${log.halted ? html`<div class="verdict invalid" role="alert" id="log-halted"><p>${t('audit.logHalted', { reported: String(log.halted.reportedSize), size: String(log.size) })}</p><p>${log.halted.detail}</p></div>` : ''}
+${log.halted ? html`<div class="verdict invalid" role="alert" id="log-halted"><p>${t('audit.logHalted', { reported: String(log.halted.reportedSize), size: String(log.size) })}</p>${ctx.lang === 'en' ? html`<p>${log.halted.detail}</p>` : ''}</div>` : ''}
 <p>${t('audit.logSize', { size: String(log.size), checkpoint: log.checkpointSize === null ? '—' : String(log.checkpointSize) })}</p>
 ${log.witnesses.length
     ? html`<ul>${log.witnesses.map((w) => html`<li>${w.name}: ${w.cosignedSize === null ? t('audit.logNotCosigned') : t('audit.logCosigned', { size: String(w.cosignedSize) })}</li>`)}</ul>`
@@ -97,7 +98,7 @@ ${inputField(ctx, { id: 'export-to', name: 'to', type: 'date', label: t('audit.t
 ${selectField(ctx, { id: 'export-workflow', name: 'workflow', label: t('col.workflow'), value: q.workflow, error: e['/workflow'], empty: t('audit.any'), options: workflows.map((w) => ({ value: w, label: ctx.workflow(w) })) })}
 ${selectField(ctx, { id: 'export-org', name: 'org', label: t('col.org'), value: q.org, error: e['/org'], empty: t('audit.any'), options: orgs.map((o) => ({ value: o.id, label: o.name })) })}
 ${inputField(ctx, { id: 'export-actor', name: 'actor', label: t('audit.actor'), value: q.actor, error: e['/actor'], attrs: html` maxlength="200" autocomplete="off"` })}
-${inputField(ctx, { id: 'export-instance', name: 'instance', label: t('audit.instance'), value: q.instance, error: e['/instance'], hint: t('form.example', { value: 'UUID' }), attrs: html` maxlength="200" autocomplete="off"` })}
+${inputField(ctx, { id: 'export-instance', name: 'instance', label: t('audit.instance'), value: q.instance, error: e['/instance'], hint: t('audit.instanceHint'), attrs: html` maxlength="200" autocomplete="off"` })}
 <button type="submit">${t('audit.download')}</button>
 </form>
 </section>
@@ -105,7 +106,7 @@ ${inputField(ctx, { id: 'export-instance', name: 'instance', label: t('audit.ins
 <p>${t('audit.reportIntro')}</p>
 <p><a href="/list">${t('audit.pickFromList')}</a></p>
 <form method="get" action="/audit/report" class="narrow" novalidate>
-${inputField(ctx, { id: reportId, name: 'instance', label: t('audit.instance'), value: state.reportInstance, error: state.reportError, required: true, hint: t('form.example', { value: 'UUID' }), attrs: html` maxlength="200" autocomplete="off"` })}
+${inputField(ctx, { id: reportId, name: 'instance', label: t('audit.instance'), value: state.reportInstance, error: state.reportError, required: true, hint: t('audit.instanceHint'), attrs: html` maxlength="200" autocomplete="off"` })}
 <button type="submit">${t('audit.reportDownload')}</button>
 </form>
 </section>`,
@@ -138,12 +139,12 @@ export function auditPages(deps: WebDeps): Router {
     const query = req.query as Record<string, unknown>;
     const format = query.format === undefined || query.format === '' ? 'csv' : query.format;
     let filters;
-    const errors: FieldErrors = format === 'csv' || format === 'jsonl' ? {} : { '/format': 'must be csv or jsonl' };
+    const errors: FieldErrors = format === 'csv' || format === 'jsonl' ? {} : { '/format': serverMessage(ctxOf(res), 'must be csv or jsonl') };
     try {
       filters = parseExportFilters(query);
     } catch (err) {
       if (!(err instanceof GrmsError) || err.status >= 500) throw err;
-      Object.assign(errors, toFieldErrors(err.errors));
+      Object.assign(errors, toFieldErrors(err.errors, '', (m) => serverMessage(ctxOf(res), m)));
     }
     if (!filters || (format !== 'csv' && format !== 'jsonl') || Object.keys(errors).length) {
       await sendAuditPage(deps, res, { query: keptQuery(query), exportErrors: errors }, 400);

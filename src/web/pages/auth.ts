@@ -10,6 +10,7 @@ import { cookieOptions, type WebDeps } from '../deps';
 import { createSession, endSession, parseCookies, SESSION_COOKIE, SESSION_HOURS, type Session } from '../session';
 import { DEVICE_COOKIE, DEVICE_DAYS, knownDevice, rememberDevice } from '../devices';
 import { fieldError, type FieldErrors } from '../forms/errors';
+import { serverMessage } from '../forms/messages';
 
 /** Only a path on this site: `/inbox`, never `//evil.example` or `https://…`. */
 function safeNext(value: unknown): string {
@@ -153,7 +154,7 @@ ${opts.error ? html`<p class="error" role="alert" id="signin-error">${opts.error
       if (err.code === 'WRONG_PASSWORD') errors['/current'] = t('auth.wrongCurrent');
       for (const p of err.errors ?? []) {
         if (p.path === '/currentPassword') errors['/current'] = t('auth.currentRequired');
-        else if (p.path === '/newPassword') errors['/password'] = p.message;
+        else if (p.path === '/newPassword') errors['/password'] = serverMessage(ctxOf(res), p.message);
       }
       changeForm(res, errors, err.status);
       return;

@@ -3,6 +3,7 @@ import { dashboardOrgs, instancesPerState, overduePerOffice, type StateCount } f
 import type { DashboardFigure, WorkflowPackage } from '../../engine/package';
 import { openingYear } from '../../engine/years';
 import { badRequest, forbidden, notFound } from '../../errors';
+import { saidInConsole } from '../i18n/problems';
 import { html, raw, type SafeHtml } from '../html';
 import { ctxOf, userOf, type WebContext } from '../context';
 import { sendPage } from '../layout';
@@ -37,7 +38,7 @@ async function scopeOf(deps: WebDeps, req: Request, res: Response): Promise<Scop
   if (allowed) q = q.where('id', 'in', allowed.length ? allowed : ['']);
   const choices = (await q.execute()).map((o) => ({ value: o.id, label: o.name }));
   const org = typeof req.query.org === 'string' && req.query.org !== '' ? req.query.org : undefined;
-  if (org !== undefined && !choices.some((c) => c.value === org)) throw forbidden(ctxOf(res).t('error.notFoundDetail'));
+  if (org !== undefined && !choices.some((c) => c.value === org)) throw saidInConsole(forbidden(ctxOf(res).t('error.notFoundDetail')), ctxOf(res).t('error.notFoundDetail'));
   return { year, org, orgs: org ? [org] : allowed, choices, yearError: yearOk ? undefined : 'must be 2000..2100' };
 }
 

@@ -16,13 +16,13 @@ import { csrfRefused } from '../csrf';
 import { MAX_ATTACHMENT_BYTES } from '../../api/comments';
 import type { Request } from 'express';
 import { fieldError, toFieldErrors, type FieldErrors } from '../forms/errors';
-import { errorMessage } from '../forms/messages';
+import { errorMessage, serverMessage } from '../forms/messages';
 import { applyRowAction } from '../forms/rows';
 import { IdempotencyRace } from '../../engine/engine';
 import { earlierResult, engineOnce, formScope, formTokenField, sendAgain, submittedFormToken, type FormScope } from '../form-token';
 import { leaveNotice } from '../notices';
 import { numberProblemKey } from '../forms/numbers';
-import { problemText } from '../i18n/problems';
+import { problemText, saidInConsole } from '../i18n/problems';
 import { returnsOf, returnView } from '../returns';
 import { commentErrorText, MAX_COMMENT_LENGTH, typedComment } from '../comment-field';
 
@@ -192,7 +192,7 @@ export function formPages(deps: WebDeps): Router {
     const def = latest().find((d) => d.name === name);
     if (!def) throw notFound(`No workflow "${name}"`);
     // As POST /api/v1/instances: a known workflow the user may not start is refused, not hidden.
-    if (!creatable(actor, [def]).length) throw forbidden(needsRole(ctxOf(res), def.creatorRoles));
+    if (!creatable(actor, [def]).length) throw saidInConsole(forbidden(needsRole(ctxOf(res), def.creatorRoles)), needsRole(ctxOf(res), def.creatorRoles));
     return def;
   };
 
@@ -242,7 +242,7 @@ export function formPages(deps: WebDeps): Router {
         return;
       }
       if (!(err instanceof GrmsError) || err.status >= 500) throw err;
-      sendForm(res, { ...page, status: err.status, errors: withNumberProblems(ctx, toFieldErrors(err.errors, '/data'), numbers), problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
+      sendForm(res, { ...page, status: err.status, errors: withNumberProblems(ctx, toFieldErrors(err.errors, '/data', (m) => serverMessage(ctx, m)), numbers), problem: err.errors?.length ? undefined : problemText(ctx, err, def.name) });
     }
   });
 
@@ -251,7 +251,7 @@ export function formPages(deps: WebDeps): Router {
     const step = def.steps[row.state]?.[event];
     if (!step || !(step.replacesData || step.payload)) throw notFound(`No form for "${event}" here`);
     // The user reads the instance (engine.get) but may not fire this event: refused, as the API refuses it.
-    if (!view.allowedEvents.includes(event)) throw forbidden(needsRole(ctxOf(res), step.roles));
+    if (!view.allowedEvents.includes(event)) throw saidInConsole(forbidden(needsRole(ctxOf(res), step.roles)), needsRole(ctxOf(res), step.roles));
     const schema = (step.replacesData ? def.schema : step.payload!.schema) as FieldSchema;
     // A returned instance's form opens with the return note: what the reviewer asked to change.
     const returned = await returnsOf(deps.db, deps.engine.registry, [row]);
@@ -311,9 +311,9 @@ export function formPages(deps: WebDeps): Router {
         return;
       }
       if (!(err instanceof GrmsError) || err.status === 404 || err.status >= 500) throw err;
-      const errors = withNumberProblems(ctx, toFieldErrors(err.errors, '/data'), numbers);
+      const errors = withNumberProblems(ctx, toFieldErrors(err.errors, '/data', (m) => serverMessage(ctx, m)), numbers);
       if (errors['/comment']) errors['/comment'] = commentErrorText(ctx, err, row.workflow, event);
-      sendForm(res, { ...page, status: err.status, errors, problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
+      sendForm(res, { ...page, status: err.status, errors, problem: err.errors?.length ? undefined : problemText(ctx, err, row.workflow) });
       return;
     }
     res.redirect(303, done);

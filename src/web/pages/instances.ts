@@ -28,6 +28,7 @@ import { lastSubmissions } from '../../engine/submissions';
 import { diffData } from '../../engine/data-diff';
 import { renderDiff } from '../forms/diff-view';
 import { returnsOf, returnView } from '../returns';
+import { CITIZEN_ROLE, PUBLIC_ACTOR } from '../../auth/roles';
 
 /** Every transition of an instance (the history API pages by 200). */
 async function fullHistory(db: Kysely<Database>, id: string): Promise<HistoryItem[]> {
@@ -160,7 +161,7 @@ ${raw(steps)}
 <ol class="timeline">${history.map((h) => html`<li>
   <p class="when"><time datetime="${h.at}">${when(h.at, ctx.timezone)}</time></p>
   <p><strong>${eventLabel(h.event)}</strong>${h.from ? html` — ${stateLabel(h.from)} → ${stateLabel(h.to)}` : html` — ${stateLabel(h.to)}`}</p>
-  <p class="actor">${names.get(h.actor) ?? h.actor}${h.actorRole ? ` (${ctx.role(h.actorRole)})` : ''}${h.actingFor ? ` — ${kindPrefix(h.actingKind ?? 'plt')} ${names.get(h.actingFor) ?? h.actingFor}` : ''}</p>
+  <p class="actor">${names.get(h.actor) ?? (h.actor === PUBLIC_ACTOR.username ? t('instance.publicActor') : h.actor)}${h.actorRole ? ` (${h.actorRole === CITIZEN_ROLE ? t('instance.citizenRole') : ctx.role(h.actorRole)})` : ''}${h.actingFor ? ` — ${kindPrefix(h.actingKind ?? 'plt')} ${names.get(h.actingFor) ?? h.actingFor}` : ''}</p>
   ${h.comment ? html`<blockquote>${h.comment}</blockquote>` : ''}
 </li>`)}</ol>
 </section>
@@ -227,7 +228,7 @@ export function instancePages(deps: WebDeps): Router {
       const commentProblem = err.errors?.find((e) => e.path === '/comment');
       await renderInstance(deps, res, actor, row.id, {
         event: type, comment, token: submittedFormToken(body),
-        ...(commentProblem ? { commentError: commentErrorText(ctxOf(res), err, row.workflow, type) } : { error: ctxOf(res).problem(row.workflow, err.code) ?? problemText(ctxOf(res).lang, err) }),
+        ...(commentProblem ? { commentError: commentErrorText(ctxOf(res), err, row.workflow, type) } : { error: problemText(ctxOf(res), err, row.workflow) }),
       }, err.status);
       return;
     }

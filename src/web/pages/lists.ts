@@ -12,6 +12,7 @@ import { rupiah, when } from '../format';
 import { orgNames } from '../orgs';
 import { inputField, selectField } from '../form-fields';
 import { fieldError } from '../forms/errors';
+import { serverMessage } from '../forms/messages';
 
 /** The filters a list page reads from its query (each a single short value, else ignored). */
 const FILTER_KEYS = ['q', 'state', 'org', 'year', 'overdue'] as const;
@@ -68,9 +69,9 @@ function filterErrors(ctx: WebContext, err: GrmsError): Record<string, string> {
   for (const e of err.errors ?? []) {
     const key = e.path.replace(/^\//, '');
     if (key === 'q') out.q = ctx.t('list.qError');
-    else if (key === 'year') out.year = e.message;
+    else if (key === 'year') out.year = serverMessage(ctx, e.message);
     else if (key === 'cursor' || key === 'limit') out.cursor = ctx.t('list.badCursor');
-    else out[key] = e.message;
+    else out[key] = serverMessage(ctx, e.message);
   }
   return out;
 }

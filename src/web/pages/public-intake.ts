@@ -21,6 +21,7 @@ import { loadConfig } from '../../config';
 import { sqlstateOf, SQLSTATE } from '../../db/sqlstate';
 import type { WorkflowRegistry } from '../../engine/registry';
 import { STATUS_LOOKUP } from './public-status';
+import { serverMessage } from '../forms/messages';
 
 /**
  * The console's form for creating an instance without an account (a package's `publicIntake`),
@@ -74,7 +75,7 @@ export function publicIntakePages(deps: WebDeps): Router {
     const over = body._action === 'save' || body._action === undefined ? attachmentCapProblem(spec, data, limits().maxAttachments, '') : undefined;
     if (over) {
       const ctx = ctxOf(res);
-      sendForm(res, { ...formPage(res, def.name), schema, data, token: submittedFormToken(body), status: over.status, errors: withNumberProblems(ctx, toFieldErrors(over.errors), numbers), problem: undefined });
+      sendForm(res, { ...formPage(res, def.name), schema, data, token: submittedFormToken(body), status: over.status, errors: withNumberProblems(ctx, toFieldErrors(over.errors, '', (m) => serverMessage(ctx, m)), numbers), problem: undefined });
       return;
     }
     next();
@@ -108,7 +109,7 @@ export function publicIntakePages(deps: WebDeps): Router {
       // Two submissions of one form at once: the second loses the race on the form's row.
       if (sqlstateOf(err) === SQLSTATE.uniqueViolation && /public_form_receipts/.test(String((err as Error).message) + String((err as { constraint?: string }).constraint))) return sent();
       if (!(err instanceof GrmsError) || err.status >= 500) throw err;
-      sendForm(res, { ...page, status: err.status, errors: withNumberProblems(ctx, toFieldErrors(err.errors, '/data'), numbers), problem: err.errors?.length ? undefined : problemText(ctx.lang, err) });
+      sendForm(res, { ...page, status: err.status, errors: withNumberProblems(ctx, toFieldErrors(err.errors, '/data', (m) => serverMessage(ctx, m)), numbers), problem: err.errors?.length ? undefined : problemText(ctx, err, def.name) });
       return;
     }
     res.redirect(303, receiptPage(def.name));

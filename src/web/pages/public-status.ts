@@ -1,3 +1,4 @@
+import { serverMessage } from '../forms/messages';
 import crypto from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { sql } from 'kysely';
@@ -177,15 +178,13 @@ ${events.length ? events.map((e) => stepForm(ctx, found, e, steps[e]!, refused))
       // Two submissions of one form at once: the second loses the race on the form's row.
       if (sqlstateOf(err) === SQLSTATE.uniqueViolation && /public_form_receipts/.test(String((err as Error).message) + String((err as { constraint?: string }).constraint))) return again();
       if (!(err instanceof GrmsError) || err.status >= 500) throw err;
-      const errors = withNumberProblems(ctx, toFieldErrors((err.errors ?? []).map((p) => ({ ...p, path: p.path.replace(/^\/data(?=\/|$)/, `/${event}`) }))), numbers);
+      const errors = withNumberProblems(ctx, toFieldErrors((err.errors ?? []).map((p) => ({ ...p, path: p.path.replace(/^\/data(?=\/|$)/, `/${event}`) })), '', (m) => serverMessage(ctx, m)), numbers);
       if (errors['/comment'] || err.code === 'COMMENT_REQUIRED') {
         errors[`/${event}/_comment`] = commentErrorText(ctx, err, now.found.workflow, event);
         delete errors['/comment'];
       }
-      // The workflow's own words for its own refusals (labels.texts keyed by the error's code), else the core's.
-      const own = ctx.text(now.found.workflow, err.code);
-      const said = own !== err.code ? own : problemText(ctx.lang, err);
-      const problem = Object.keys(errors).length ? undefined : said === err.message ? `${ctx.t('track.refused')} (${err.message})` : said;
+      // The workflow's own words for its own refusals (labels.texts 'problem.<CODE>'), else the core's.
+      const problem = Object.keys(errors).length ? undefined : problemText(ctx, err, now.found.workflow);
       return statusPage(req, res, { status: err.status, event, data: (data ?? {}) as Record<string, unknown>, comment, errors, problem, token });
     }
     res.redirect(303, STEP_DONE);

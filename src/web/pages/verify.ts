@@ -14,6 +14,7 @@ import { GrmsError } from '../../errors';
 import { recordVerifyAttempt } from '../../api/verify-rate';
 import { clientAddress } from '../../api/client-address';
 import { MULTIPART_OVERHEAD_BYTES, readMultipartFile } from '../multipart';
+import { noteTexts, reasonKind, reasonText } from '../i18n/verify-reasons';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function uploadForm(ctx: WebContext, error?: string): SafeHtml {
@@ -32,21 +33,21 @@ function uploadForm(ctx: WebContext, error?: string): SafeHtml {
 function resultView(ctx: WebContext, r: UploadCheck, stage: { workflow: string; state: string } | undefined): SafeHtml {
   const { t } = ctx;
   const rows: Array<[string, string | SafeHtml]> = [
-    ...(r.valid ? [] : [[t('verify.reason'), r.reason] as [string, string]]),
+    ...(r.valid ? [] : [[t('verify.reason'), reasonText(ctx.lang, r.reason)] as [string, string]]),
     ...(r.signer ? [[t('verify.signer'), `${r.signer.name}${r.signer.org ? ` — ${r.signer.org}` : ''}`] as [string, string]] : []),
     ...(r.signedAt ? [[t('verify.signedAt'), when(r.signedAt, ctx.timezone)] as [string, string]] : []),
     ...(r.level ? [[t('verify.level'), t(`verify.level.${r.level}` as MessageKey)] as [string, string]] : []),
     ...(r.timestamp ? [[t('verify.timestamp'), `${when(r.timestamp.time, ctx.timezone)} — ${r.timestamp.authority}`] as [string, string]] : []),
     ...(r.valid && r.judgedAt && r.judgedBy
       ? [[t('verify.judgedAt'), `${when(r.judgedAt, ctx.timezone)} (${t(`verify.judgedBy.${r.judgedBy}` as MessageKey)})`] as [string, string]] : []),
-    ...(r.notes.length ? [[t('verify.notes'), html`${r.notes.map((n) => html`<p>${n}</p>`)}`] as [string, SafeHtml]] : []),
+    ...(r.notes.length ? [[t('verify.notes'), html`${noteTexts(ctx.lang, r.notes).map((n) => html`<p>${n}</p>`)}`] as [string, SafeHtml]] : []),
     ...(r.instanceId ? [[t('verify.instance'), ctx.actor ? html`<a href="/instances/${r.instanceId}">${r.instanceId}</a>` : r.instanceId] as [string, string | SafeHtml]] : []),
     ...(stage ? [[t('verify.stage'), ctx.state(stage.workflow, stage.state)] as [string, string]] : []),
     [t('verify.sha256'), html`<code>${r.sha256}</code>`],
   ];
   return html`<section class="verdict ${r.valid ? 'valid' : 'invalid'}" role="status" aria-live="polite">
   <h2>${r.valid ? t('verify.valid') : t('verify.invalid')}</h2>
-  ${r.documentId ? '' : html`<p>${t('verify.unknownDoc')}</p>`}
+  ${r.documentId ? '' : html`<p>${!r.valid && reasonKind(r.reason) === 'changed' ? t('verify.changedUnknown') : t('verify.unknownDoc')}</p>`}
   <table class="facts">${rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</table>
 </section>`;
 }
@@ -85,7 +86,7 @@ export function verifyPages(deps: WebDeps): Router {
       result = await checkUploadedPdf(deps.db, deps.authority, pool, upload);
     } catch (err) {
       if (!(err instanceof GrmsError)) throw err;
-      if (err.code === 'SIGNATURE_LIMITS_EXCEEDED') return refuse(422, t('verify.limits', { detail: err.message }));
+      if (err.code === 'SIGNATURE_LIMITS_EXCEEDED') return refuse(422, t('verify.limits'));
       if (err.code === 'VERIFY_BUDGET_EXCEEDED') return refuse(422, t('verify.budget'));
       if (err.code === 'VERIFY_BUSY') {
         res.set('Retry-After', '5');
