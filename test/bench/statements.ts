@@ -12,9 +12,11 @@ import { grms, serve, stopAllServers, token } from './server';
 /**
  * `node dist/test/bench/statements.js [N]`: the statements one `update` transition sends to
  * PostgreSQL through the API, authentication included, counted by count-queries.ts in a server
- * of one process (GRMS_WORKERS=1) on a fresh demo database. N transitions (default 20) are fired
- * one after another after a warm-up; the count is divided by N and each statement's text is
- * listed with how many times it was sent per transition. Deterministic: no timing is measured.
+ * of one process (GRMS_WORKERS=1) on a fresh demo database; then the same for the document
+ * transitions of benchmark 2 (`submit` by the planner and `return` by the OPD head, in turn, each
+ * with a signed PDF). N transitions of each (default 20) are fired one after another after a
+ * warm-up; the count is divided by N and each statement's text is listed with how many times it
+ * was sent per transition. Deterministic: no timing is measured.
  * DATABASE_URL names the server (its database is not used); default the local one.
  */
 async function main(): Promise<void> {
@@ -27,24 +29,30 @@ async function main(): Promise<void> {
     const env = { DATABASE_URL: dbUrl, GRMS_KEY: crypto.randomBytes(32).toString('base64'), GRMS_WORKERS: '1', GRMS_DOCUMENT_THREADS: '1' };
     await grms(['seed', '--demo'], env);
     const planner = await token(env, 'perencana.dinkes');
+    const head = await token(env, 'kadis.dinkes');
     const served = await serve({ ...env, GRMS_BENCH_STATEMENT_LOG: logFile }, { nodeArgs: ['--require', path.join(__dirname, 'count-queries.js')] });
     const client = new Client(served.url, 2);
     try {
       const year = fiscalYearOf(new Date());
       const [id] = await createDrafts(client, planner, 1, 'Statements');
-      const update = (i: number) => client.expect(200, 'POST', `/api/v1/instances/${id}/events`, {
+      const count = async (label: string, fire: (i: number) => Promise<unknown>) => {
+        for (let i = 0; i < 4; i++) await fire(i);
+        const before = (await served.statements())!;
+        fs.writeFileSync(logFile, '');
+        for (let i = 0; i < n; i++) await fire(100 + i);
+        const after = (await served.statements())!;
+        const texts = fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(' ') + 1));
+        const counts = new Map<string, number>();
+        for (const t of texts) counts.set(t, (counts.get(t) ?? 0) + 1);
+        process.stdout.write(`statements per ${label}: ${((after - before) / n).toFixed(2)} (${after - before} in ${n})\n`);
+        for (const [t, c] of counts) process.stdout.write(`  ${(c / n).toFixed(2)}  ${t}\n`);
+      };
+      await count('update transition', (i) => client.expect(200, 'POST', `/api/v1/instances/${id}/events`, {
         token: planner, body: { type: 'update', data: dinkesProposal(year, `Statements ${i}`) },
-      });
-      for (let i = 0; i < 3; i++) await update(i);
-      const before = (await served.statements())!;
-      fs.writeFileSync(logFile, '');
-      for (let i = 0; i < n; i++) await update(100 + i);
-      const after = (await served.statements())!;
-      const texts = fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(' ') + 1));
-      const counts = new Map<string, number>();
-      for (const t of texts) counts.set(t, (counts.get(t) ?? 0) + 1);
-      process.stdout.write(`statements per update transition: ${((after - before) / n).toFixed(2)} (${after - before} in ${n})\n`);
-      for (const [t, c] of counts) process.stdout.write(`  ${(c / n).toFixed(2)}  ${t}\n`);
+      }));
+      await count('document transition (submit / return in turn)', (i) => client.expect(200, 'POST', `/api/v1/instances/${id}/events`, i % 2 === 0
+        ? { token: planner, body: { type: 'submit' } }
+        : { token: head, body: { type: 'return', comment: 'Mohon dilengkapi rinciannya.' } }));
     } finally {
       client.close();
       await served.stop();
