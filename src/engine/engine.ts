@@ -194,8 +194,8 @@ export class Engine {
 
   private async fireAs(actor: Actor, id: string, input: EventInput, ifMatch: number | undefined, idem: IdempotentRequest | undefined, citizen: boolean): Promise<InstanceView> {
     // First the transition is written from the instance as read, conditionally on its version and
-    // chain head; a step with a rule to check under the instance's lock, or a second attempt after
-    // a race, takes the lock first and decides on the locked row.
+    // chain head; when either moved, or the step has a rule to check under the instance's lock, the
+    // lock is taken and the locked row decides, as it always did.
     let underLock = false;
     for (let attempt = 1; ; attempt++) {
       const { row, head, def } = await this.readForEvent(actor, id, citizen);
@@ -207,35 +207,42 @@ export class Engine {
         step.document && this.deps.documents
           ? await this.deps.documents.prepare({ def, pkg: this.deps.registry.package(row.workflow), step, event: { type: input.type, comment: plan.comment }, row: shown, nextState: plan.nextState, actor, role, actingFor: plan.actingFor })
           : undefined;
+      // Under the instance's lock: decide again on the locked row if its version moved.
+      const writeUnderLock = () => this.withIdempotency(idem, async (trx) => {
+        const locked = await trx.selectFrom('workflow_instances').selectAll().select(ESCALATED_SQL.as('escalated')).where('id', '=', row.id).forUpdate().executeTakeFirst();
+        if (!locked) throw notFound(`No instance ${id}`);
+        let current = plan;
+        let base: InstanceRow = row;
+        if (locked.version !== row.version) {
+          // A document was rendered (or a number stamped) from the old version: start again.
+          // Otherwise decide again on the locked row, in its turn (the event applies to the
+          // current version).
+          if (document || step.stamp || ifMatch !== undefined) throw new InstanceMoved('version');
+          if (!citizen && !canRead(actor, def, locked)) throw notFound(`No instance ${id}`);
+          current = await this.plan(actor, def, locked, input, ifMatch, false, citizen ? 'citizen' : undefined);
+          base = locked;
+        }
+        await this.runRule(current.step, { q: trx, locked: true, instance: base, actor });
+        return this.apply(trx, actor, def, { row: base, head: await readChainHead(trx, base.id) }, input, current, document);
+      });
       try {
         if (!underLock && !step.rule) {
-          // Nothing else to write: the one statement commits on its own.
-          if (!idem && !this.writesBesides(def, row, plan, document)) {
-            return await this.apply(this.deps.db, actor, def, { row, head }, input, plan, undefined);
+          try {
+            // Nothing else to write: the one statement commits on its own.
+            if (!idem && !this.writesBesides(def, row, plan, document)) {
+              return await this.apply(this.deps.db, actor, def, { row, head }, input, plan, undefined);
+            }
+            return await this.withIdempotency(idem, (trx) => this.apply(trx, actor, def, { row, head }, input, plan, document));
+          } catch (err) {
+            // Nothing was written: take the lock and go on as below (a comment moved only the
+            // chain, so the decision and the document stand; a new version is decided again).
+            if (!(err instanceof InstanceMoved)) throw err;
           }
-          return await this.withIdempotency(idem, (trx) => this.apply(trx, actor, def, { row, head }, input, plan, document));
         }
-        return await this.withIdempotency(idem, async (trx) => {
-          const locked = await trx.selectFrom('workflow_instances').selectAll().select(ESCALATED_SQL.as('escalated')).where('id', '=', row.id).forUpdate().executeTakeFirst();
-          if (!locked) throw notFound(`No instance ${id}`);
-          let current = plan;
-          let base: InstanceRow = row;
-          if (locked.version !== row.version) {
-            // A document was rendered (or a number stamped) from the old version: start again.
-            // Otherwise decide again on the locked row, in its turn (the event applies to the
-            // current version).
-            if (document || step.stamp || ifMatch !== undefined) throw new InstanceMoved('version');
-            if (!citizen && !canRead(actor, def, locked)) throw notFound(`No instance ${id}`);
-            current = await this.plan(actor, def, locked, input, ifMatch, false, citizen ? 'citizen' : undefined);
-            base = locked;
-          }
-          await this.runRule(current.step, { q: trx, locked: true, instance: base, actor });
-          return this.apply(trx, actor, def, { row: base, head: await readChainHead(trx, base.id) }, input, current, document);
-        });
+        return await writeUnderLock();
       } catch (err) {
         if (document) await document.discard(err instanceof InstanceMoved ? 'lost a race with another transition' : `transition failed: ${(err as Error).message}`);
         if (!(err instanceof InstanceMoved)) throw err;
-        // A comment added meanwhile moved the chain, not the version: no conflict for If-Match.
         if (err.what === 'version' && ifMatch !== undefined) throw versionConflict('The instance changed while this event was being processed');
         if (attempt >= MAX_ATTEMPTS) throw versionConflict('The instance keeps changing; try again');
         underLock = true;
