@@ -11,7 +11,7 @@ const SRC = path.join(__dirname, '..', 'src');
 const ROW_FORMAT = 'audit/chain.ts';
 const WRITER = 'engine/history.ts';
 /** The chain's functions may be named only by their module, its re-export, and the writer. */
-const CHAIN_FUNCTIONS = new Set(['appendAuditEvent', 'nextAuditSeq']);
+const CHAIN_FUNCTIONS = new Set(['appendAuditEvent', 'nextAuditSeq', 'pendingAuditRow', 'insertAuditRow', 'seqAfter']);
 const MAY_NAME_CHAIN = new Set([ROW_FORMAT, 'audit/index.ts', WRITER]);
 /** SQL that adds rows to the table, in any spelling a query string or template could carry. */
 const SQL_WRITE = /\b(insert\s+into|merge\s+into|copy)\s+(("?[a-z_][a-z0-9_]*"?)\.)?"?audit_events"?/i;

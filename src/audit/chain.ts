@@ -1,7 +1,7 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type QueryCreator, type Transaction } from 'kysely';
 import type { Database } from '../db/types';
 import { AuditEventInvalid, AuditSequenceError } from './errors';
-import { rowHash } from './hash';
+import { canonicalJson, rowHash, sha256Hex } from './hash';
 
 /** One audit event as the engine records it, inside the transaction that changes the instance. */
 export interface AuditEventInput {
@@ -37,7 +37,12 @@ export async function nextAuditSeq(trx: Transaction<Database>, instanceId: strin
     .orderBy('seq', 'desc')
     .limit(1)
     .executeTakeFirst();
-  const seq = (head?.seq ?? 0) + 1;
+  return seqAfter(instanceId, head?.seq ?? 0, version);
+}
+
+/** The seq after a chain head `headSeq` (0: no row yet) of an instance at `version`; see nextAuditSeq. */
+export function seqAfter(instanceId: string, headSeq: number, version: number): number {
+  const seq = headSeq + 1;
   if (seq <= version) {
     throw new AuditSequenceError(instanceId, seq, `audit chain of ${instanceId} ends at row ${seq - 1}, before the instance's version ${version}: rows are missing`);
   }
@@ -64,17 +69,7 @@ export async function appendAuditEvent(
   trx: Transaction<Database>,
   e: AuditEventInput,
 ): Promise<{ hash: string; createdAt: string }> {
-  // PostgreSQL stores uuids in lower case; hashing another spelling would never verify.
-  const instanceId = e.instanceId.toLowerCase();
-  if (!UUID.test(instanceId)) throw new AuditEventInvalid(`instanceId "${e.instanceId}" is not a uuid`);
-  if (!Number.isSafeInteger(e.seq) || e.seq < 1) throw new AuditEventInvalid(`seq must be an integer >= 1, got ${e.seq}`);
-  const extra = e.extra ?? {};
-  for (const [column, value] of Object.entries(extra)) {
-    if (!COLUMN.test(column) || CORE_COLUMNS.has(column)) throw new AuditEventInvalid(`extra column "${column}" is not allowed`);
-    if (typeof value === 'number' && !Number.isSafeInteger(value)) {
-      throw new AuditEventInvalid(`extra column "${column}" must be an integer when numeric (got ${value})`);
-    }
-  }
+  const { instanceId, extra } = checked(e);
 
   await sql`LOCK TABLE audit_events IN ROW EXCLUSIVE MODE`.execute(trx);
   // The clock and the chain's head in one round trip (row 0 never exists: a first row has none).
@@ -108,4 +103,94 @@ export async function appendAuditEvent(
     .values({ ...row, created_at: sql`${createdAt}::timestamptz`, hash } as never)
     .execute();
   return { hash, createdAt };
+}
+
+/** The event's instance id in the form PostgreSQL stores, and its extra columns, checked. */
+function checked(e: AuditEventInput): { instanceId: string; extra: Record<string, string | number | null> } {
+  // PostgreSQL stores uuids in lower case; hashing another spelling would never verify.
+  const instanceId = e.instanceId.toLowerCase();
+  if (!UUID.test(instanceId)) throw new AuditEventInvalid(`instanceId "${e.instanceId}" is not a uuid`);
+  if (!Number.isSafeInteger(e.seq) || e.seq < 1) throw new AuditEventInvalid(`seq must be an integer >= 1, got ${e.seq}`);
+  const extra = e.extra ?? {};
+  for (const [column, value] of Object.entries(extra)) {
+    if (!COLUMN.test(column) || CORE_COLUMNS.has(column)) throw new AuditEventInvalid(`extra column "${column}" is not allowed`);
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+      throw new AuditEventInvalid(`extra column "${column}" must be an integer when numeric (got ${value})`);
+    }
+  }
+  return { instanceId, extra };
+}
+
+/**
+ * An audit row whose created_at is read by the statement that inserts it (insertAuditRow): every
+ * other column, and the hashed text (rowHash's JCS form) cut around created_at's value, so the
+ * statement hashes prefix + created_at + suffix.
+ */
+export interface PendingAuditRow {
+  row: Record<string, string | number | null>;
+  prefix: string;
+  suffix: string;
+}
+
+const AT_SAMPLE = '2000-01-01T00:00:00.000000Z';
+
+/**
+ * Row `e.seq` of the chain after the row whose hash is `prevHash` (null: the first row), ready
+ * for insertAuditRow. The caller must make the statement fail unless that row is still the head.
+ */
+export function pendingAuditRow(e: AuditEventInput, prevHash: string | null): PendingAuditRow {
+  const { instanceId, extra } = checked(e);
+  if (e.seq > 1 && prevHash === null) {
+    throw new AuditSequenceError(instanceId, e.seq, `audit chain of ${instanceId} has no row ${e.seq - 1}, cannot append row ${e.seq}`);
+  }
+  const row: Record<string, string | number | null> = {
+    ...extra,
+    instance_id: instanceId,
+    seq: e.seq,
+    event: e.event,
+    from_state: e.fromState,
+    to_state: e.toState,
+    actor: e.actor,
+    actor_role: e.actorRole ?? null,
+    comment: e.comment ?? null,
+    payload_digest: e.payloadDigest ?? null,
+    prev_hash: prevHash,
+  };
+  // RFC 8785 of a flat object: members sorted by name, nulls left out (as rowHash does).
+  const members = Object.keys(row).filter((k) => row[k] !== null).concat('created_at').sort();
+  const text = (keys: string[]) => keys.map((k) => `${canonicalJson(k)}:${canonicalJson(row[k])}`).join(',');
+  const at = members.indexOf('created_at');
+  const before = text(members.slice(0, at));
+  const after = text(members.slice(at + 1));
+  const cut = {
+    row,
+    prefix: `{${before}${before ? ',' : ''}"created_at":"`,
+    suffix: `"${after ? ',' : ''}${after}}`,
+  };
+  // The cut must hash as the row does, whatever the time: checked on a sample time, in memory.
+  if (sha256Hex(cut.prefix + AT_SAMPLE + cut.suffix) !== rowHash({ ...row, created_at: AT_SAMPLE })) {
+    throw new AuditEventInvalid(`the audit row of ${instanceId} seq ${e.seq} cannot be cut around created_at`);
+  }
+  return cut;
+}
+
+/**
+ * The INSERT of a pending row, for a data-modifying CTE: one row for each row of `source` (a CTE
+ * that yields one row when the write applies, none otherwise), with created_at the time in
+ * `clock` (a one-row CTE with the grms_ts text `ts` of clock_timestamp()) and the hash over it.
+ * The statement holds ROW EXCLUSIVE on audit_events from its start, before the clock is read,
+ * which keeps the checkpoint protocol of appendAuditEvent. Returns seq, hash and created_at (text).
+ */
+export function insertAuditRow(db: QueryCreator<Database>, p: PendingAuditRow, source: string, clock: string) {
+  const columns = Object.keys(p.row);
+  const at = sql.ref(`${clock}.ts`);
+  return db
+    .insertInto('audit_events')
+    // Extra columns are not in the typed schema until their migration lands in src/db/types.ts.
+    .columns([...columns, 'created_at', 'hash'] as never)
+    .expression(sql`
+      SELECT ${sql.join(columns.map((c) => sql.ref(`r.${c}`)))}, ${at}::timestamptz,
+             encode(sha256(convert_to(${p.prefix} || ${at} || ${p.suffix}, 'UTF8')), 'hex')
+      FROM ${sql.table(source)}, ${sql.table(clock)}, jsonb_populate_record(NULL::audit_events, ${JSON.stringify(p.row)}::jsonb) AS r`)
+    .returning(['seq', 'hash', sql<string>`grms_ts(created_at)`.as('created_at_text')]);
 }

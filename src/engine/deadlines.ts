@@ -26,6 +26,11 @@ export function slaFor(def: WorkflowDefinition, settings: SlaSettings): SlaSpec 
   return { states, ...(def.sla?.overall && { overall: def.sla.overall }) };
 }
 
+/** Whether a move from state `from` to `to` changes the instance's deadlines (trackDeadlines writes). */
+export function deadlinesMove(def: WorkflowDefinition, settings: SlaSettings, from: string | null, to: string): boolean {
+  return slaFor(def, settings) !== undefined && from !== to;
+}
+
 /**
  * Moves an instance's deadlines with its state, inside the transition's transaction: the state
  * left loses its deadline, the state entered gets one, and the whole-workflow clock runs or pauses.
@@ -37,7 +42,7 @@ export async function trackDeadlines(
   e: { instanceId: string; from: string | null; to: string; data?: unknown },
 ): Promise<void> {
   const sla = slaFor(def, settings);
-  if (!sla || e.from === e.to) return;
+  if (!sla || !deadlinesMove(def, settings, e.from, e.to)) return;
   if (e.from !== null) await leaveState(trx, { instanceId: e.instanceId, state: e.from });
   await enterState(trx, {
     instanceId: e.instanceId, workflow: def.name, state: e.to, sla, at: (settings.clock ?? systemClock)(), data: e.data,

@@ -9,8 +9,8 @@ import type { ActingFor, Actor } from '../auth/roles';
 import { hasRole, PUBLIC_ACTOR } from '../auth/roles';
 import { canRead, citizenDecision, decideEvent, delegatedGrant } from '../auth/permissions';
 import { ESCALATED_SQL } from '../auth/access';
-import { appendHistory } from './history';
-import { trackDeadlines, type SlaSettings } from './deadlines';
+import { appendHistory, InstanceMoved, readChainHead, type ChainHead, type InstanceRead } from './history';
+import { deadlinesMove, trackDeadlines, type SlaSettings } from './deadlines';
 import { localDay } from '../sla/calendar';
 import { payloadDigest } from '../audit/hash';
 import { sqlstateOf, SQLSTATE } from '../db/sqlstate';
@@ -34,7 +34,7 @@ import { commentProblems } from './comment-rules';
 import { refuseUnprintable } from '../documents/printable';
 import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './comment-limits';
 import { storeResponse, type IdempotencyScope } from './idempotency';
-import { definitionOf, loadInstance, toView, type InstanceView } from './view';
+import { definitionOf, loadInstance, toView, type AccessRow, type InstanceView } from './view';
 import { escalate, SYSTEM_ACTOR, type DueTimer, type TimerFirer } from '../sla/scheduler';
 import { stillDue, systemActor, timerComment, timerStatesOf, timerStepOf, type TimerDecision } from './timers';
 import { recordSubmission } from './submissions';
@@ -72,10 +72,6 @@ export interface IdempotentRequest extends IdempotencyScope {
 
 export class IdempotencyRace extends Error {
   readonly code = 'IDEMPOTENCY_RACE';
-}
-
-class VersionMoved extends Error {
-  readonly code = 'VERSION_MOVED';
 }
 
 export interface EngineDeps {
@@ -186,13 +182,6 @@ export class Engine {
     return { row, def, view: toView(row, def, actor) };
   }
 
-  /** An instance whose tracking number and PIN the caller proved (no reading rights to check). */
-  private async getProven(id: string): Promise<{ row: InstanceRow; def: WorkflowDefinition }> {
-    const row = await loadInstance(this.deps.db, id);
-    if (!row) throw notFound(`No instance ${id}`);
-    return { row, def: definitionOf(this.deps.registry, row) };
-  }
-
   /** Fires one event. `ifMatch` makes it conditional on the instance's version. */
   fire(actor: Actor, id: string, input: EventInput, ifMatch?: number, idem?: IdempotentRequest): Promise<InstanceView> {
     return this.fireAs(actor, id, input, ifMatch, idem, false);
@@ -211,8 +200,12 @@ export class Engine {
   private async fireAs(
     actor: Actor, id: string, input: EventInput, ifMatch: number | undefined, idem: IdempotentRequest | undefined, citizen: boolean, afterFire?: AfterFire,
   ): Promise<InstanceView> {
+    // First the transition is written from the instance as read, conditionally on its version and
+    // chain head; when either moved, or the step has a rule to check under the instance's lock, the
+    // lock is taken and the locked row decides, as it always did.
+    let underLock = false;
     for (let attempt = 1; ; attempt++) {
-      const { row, def } = citizen ? await this.getProven(id) : await this.get(actor, id);
+      const { row, head, def } = await this.readForEvent(actor, id, citizen);
       const plan = await this.plan(actor, def, row, input, ifMatch, true, citizen ? 'citizen' : undefined);
       const { step, role, normalized } = plan;
       // The document shows the instance as the transition leaves it (a fee assessed, a number stamped).
@@ -221,33 +214,69 @@ export class Engine {
         step.document && this.deps.documents
           ? await this.deps.documents.prepare({ def, pkg: this.deps.registry.package(row.workflow), step, event: { type: input.type, comment: plan.comment }, row: shown, nextState: plan.nextState, actor, role, actingFor: plan.actingFor })
           : undefined;
+      // Under the instance's lock: decide again on the locked row if its version moved.
+      const writeUnderLock = () => this.withIdempotency(idem, async (trx) => {
+        const locked = await trx.selectFrom('workflow_instances').selectAll().select(ESCALATED_SQL.as('escalated')).where('id', '=', row.id).forUpdate().executeTakeFirst();
+        if (!locked) throw notFound(`No instance ${id}`);
+        let current = plan;
+        let base: InstanceRow = row;
+        if (locked.version !== row.version) {
+          // A document was rendered (or a number stamped) from the old version: start again.
+          // Otherwise decide again on the locked row, in its turn (the event applies to the
+          // current version).
+          if (document || step.stamp || ifMatch !== undefined) throw new InstanceMoved('version');
+          if (!citizen && !canRead(actor, def, locked)) throw notFound(`No instance ${id}`);
+          current = await this.plan(actor, def, locked, input, ifMatch, false, citizen ? 'citizen' : undefined);
+          base = locked;
+        }
+        await this.runRule(current.step, { q: trx, locked: true, instance: base, actor, event: ruleEvent(current.step, input) });
+        const view = await this.apply(trx, actor, def, { row: base, head: await readChainHead(trx, base.id) }, input, current, document);
+        if (afterFire) await afterFire(trx, view);
+        return view;
+      });
       try {
-        return await this.withIdempotency(idem, async (trx) => {
-          const locked = await trx.selectFrom('workflow_instances').selectAll().select(ESCALATED_SQL.as('escalated')).where('id', '=', row.id).forUpdate().executeTakeFirst();
-          if (!locked) throw notFound(`No instance ${id}`);
-          let current = plan;
-          let base = row;
-          if (locked.version !== row.version) {
-            // A document was rendered (or a number stamped) from the old version: start again.
-            // Otherwise decide again on the locked row, in its turn (the event applies to the
-            // current version).
-            if (document || step.stamp || ifMatch !== undefined) throw new VersionMoved();
-            if (!citizen && !canRead(actor, def, locked)) throw notFound(`No instance ${id}`);
-            current = await this.plan(actor, def, locked, input, ifMatch, false, citizen ? 'citizen' : undefined);
-            base = locked;
+        if (!underLock && !step.rule) {
+          try {
+            // Nothing else to write: the one statement commits on its own.
+            if (!idem && !afterFire && !this.writesBesides(def, row, plan, document)) {
+              return await this.apply(this.deps.db, actor, def, { row, head }, input, plan, undefined);
+            }
+            return await this.withIdempotency(idem, async (trx) => {
+              const view = await this.apply(trx, actor, def, { row, head }, input, plan, document);
+              if (afterFire) await afterFire(trx, view);
+              return view;
+            });
+          } catch (err) {
+            // Nothing was written: take the lock and go on as below (a comment moved only the
+            // chain, so the decision and the document stand; a new version is decided again).
+            if (!(err instanceof InstanceMoved)) throw err;
           }
-          await this.runRule(current.step, { q: trx, locked: true, instance: base, actor, event: ruleEvent(current.step, input) });
-          const view = await this.apply(trx, actor, def, base, input, current, document);
-          if (afterFire) await afterFire(trx, view);
-          return view;
-        });
+        }
+        return await writeUnderLock();
       } catch (err) {
-        if (document) await document.discard(err instanceof VersionMoved ? 'lost a race with another transition' : `transition failed: ${(err as Error).message}`);
-        if (!(err instanceof VersionMoved)) throw err;
-        if (ifMatch !== undefined) throw versionConflict('The instance changed while this event was being processed');
+        if (document) await document.discard(err instanceof InstanceMoved ? 'lost a race with another transition' : `transition failed: ${(err as Error).message}`);
+        if (!(err instanceof InstanceMoved)) throw err;
+        if (err.what === 'version' && ifMatch !== undefined) throw versionConflict('The instance changed while this event was being processed');
         if (attempt >= MAX_ATTEMPTS) throw versionConflict('The instance keeps changing; try again');
+        underLock = true;
       }
     }
+  }
+
+  /** Whether applying `plan` writes more than the instance and its audit row (apply's other writes). */
+  private writesBesides(def: WorkflowDefinition, row: InstanceRow, plan: Awaited<ReturnType<Engine['plan']>>, document: PreparedDocument | undefined): boolean {
+    return document !== undefined || plan.step.submits === true || deadlinesMove(def, this.slaSettings, row.state, plan.nextState);
+  }
+
+  /** The instance an event is fired at, with its chain head, read together; 404 as for get(). */
+  private async readForEvent(actor: Actor, id: string, citizen: boolean): Promise<{ row: AccessRow; head: ChainHead | null; def: WorkflowDefinition }> {
+    const read = await loadInstance(this.deps.db, id, true);
+    if (!read) throw notFound(`No instance ${id}`);
+    const { chain_head: head, ...row } = read;
+    const def = definitionOf(this.deps.registry, row);
+    // A citizen proved the tracking number and PIN: no reading rights to check.
+    if (!citizen && !canRead(actor, def, row)) throw notFound(`No instance ${id}`);
+    return { row, head: head ?? null, def };
   }
 
   /**
@@ -282,7 +311,7 @@ export class Engine {
     if (precheck) await this.runRule(step, { q: this.deps.db, locked: false, instance: row, actor, event: ruleEvent(step, input) });
     if (step.stamp) {
       // The one write of planning, after every check: a value from a sequence is never reused.
-      if (!precheck) throw new VersionMoved();
+      if (!precheck) throw new InstanceMoved('version');
       const base = normalized ?? { data: row.data, title: row.title, fiscalYear: row.fiscal_year, total: row.total };
       normalized = { ...base, data: { ...base.data, [step.stamp.field]: await step.stamp.take(this.deps.db, row, { instant: this.time.clock(), timeZone: this.time.timeZone }) } };
       event.data = normalized.data;
@@ -311,18 +340,19 @@ export class Engine {
 
   /** Writes one planned transition: the instance, its audit row and its document. */
   private async apply(
-    trx: Transaction<Database>,
+    q: Kysely<Database>,
     actor: Actor,
     def: WorkflowDefinition,
-    row: InstanceRow,
+    read: InstanceRead,
     input: EventInput,
     plan: Awaited<ReturnType<Engine['plan']>>,
     document: PreparedDocument | undefined,
   ): Promise<InstanceView> {
+    const row = read.row;
     const { normalized, nextState, role, comment } = plan;
     // The hand that fires it: the actor and, under a delegation, whom they act for (duty checks compare hands).
     const hand = plan.actingFor ? [actor.username, plan.actingFor.username] : [actor.username];
-    const { seq, after: updated } = await appendHistory(trx, {
+    const { seq, after: updated } = await appendHistory(q, {
       kind: 'transition',
       instanceId: row.id,
       update: (locked) => ({
@@ -340,11 +370,17 @@ export class Engine {
         event: input.type, actor: actor.username, actorRole: role, comment, payloadDigest: normalized ? payloadDigest(normalized.data) : null,
         extra: { document_sha256: document?.sha256 ?? null, acting_for: plan.actingFor?.username ?? null },
       },
-    });
-    await trackDeadlines(trx, def, this.slaSettings, { instanceId: row.id, from: row.state, to: nextState, data: updated.data });
-    // What was submitted is kept, so reviewers see what changed since the previous submission.
-    if (plan.step.submits) await recordSubmission(trx, row.id, seq, updated.data);
-    if (document) await document.store(trx, seq);
+    }, read);
+    // Outside a transaction (the caller's one statement) nothing else is written: see writesBesides.
+    if (q.isTransaction) {
+      const trx = q as Transaction<Database>;
+      await trackDeadlines(trx, def, this.slaSettings, { instanceId: row.id, from: row.state, to: nextState, data: updated.data });
+      // What was submitted is kept, so reviewers see what changed since the previous submission.
+      if (plan.step.submits) await recordSubmission(trx, row.id, seq, updated.data);
+      if (document) await document.store(trx, seq);
+    } else if (this.writesBesides(def, row, plan, document)) {
+      throw new Error('a transition that writes more than the instance and its audit row is written in a transaction');
+    }
     return toView(updated, def, actor);
   }
 
@@ -386,7 +422,7 @@ export class Engine {
         return 'escalated';
       }
       await this.runRule(plan.step, { q: trx, locked: true, instance: locked, actor, event: ruleEvent(plan.step, input) });
-      await this.apply(trx, actor, def, locked, input, plan, undefined);
+      await this.apply(trx, actor, def, { row: locked, head: await readChainHead(trx, locked.id) }, input, plan, undefined);
       // A timer that leaves the instance in its state keeps the deadline, now spent.
       await trx.updateTable('deadlines').set({ escalated_at: now }).where('instance_id', '=', locked.id).where('kind', '=', 'state').where('state', '=', due.state).execute();
       return 'fired';

@@ -6,6 +6,7 @@ import { allowedEvents } from '../auth/permissions';
 import type { WorkflowDefinition } from './definition';
 import type { WorkflowRegistry } from './registry';
 import { hideConfidential } from './confidential';
+import { CHAIN_HEAD_SQL, type ChainHead } from './history';
 
 /** An instance as the API shows it to one caller. */
 export interface InstanceView {
@@ -58,7 +59,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An instance row with what access decisions read besides its columns (InstanceAccess.escalated). */
 export type AccessRow = InstanceRow & { escalated: boolean };
 
-export async function loadInstance(db: Kysely<Database>, id: string): Promise<AccessRow | undefined> {
+export function loadInstance(db: Kysely<Database>, id: string): Promise<AccessRow | undefined>;
+/** With `withHead`, also its audit chain's head, read in the same statement (what a transition is written after). */
+export function loadInstance(db: Kysely<Database>, id: string, withHead: true): Promise<(AccessRow & { chain_head: ChainHead | null }) | undefined>;
+export async function loadInstance(db: Kysely<Database>, id: string, withHead = false) {
   if (!UUID.test(id)) return undefined;
-  return db.selectFrom('workflow_instances').selectAll().select(ESCALATED_SQL.as('escalated')).where('id', '=', id).executeTakeFirst();
+  const q = db.selectFrom('workflow_instances').selectAll().select(ESCALATED_SQL.as('escalated')).where('id', '=', id);
+  return (withHead ? q.select(CHAIN_HEAD_SQL.as('chain_head')) : q).executeTakeFirst();
 }

@@ -144,7 +144,7 @@ export async function benchTransitions(h: Harness): Promise<Section> {
     notes: [
       `Load: ${clients} closed-loop clients on loopback, keep-alive, each firing \`update\` (full new data, 3 budget lines) at its own ${PER_CLIENT} draft proposals` +
         ` (no document, no row-lock waits between clients); ${h.opts.sizes.warmupSeconds} s warm-up not counted, then ${loadSeconds} s measured.` +
-        ' Each transition: token check, load, xstate transition, JSON Schema validation, UPDATE of the instance and an audit row (hash chained) in one transaction.',
+        ' Each transition: token check, load (with the audit chain\'s head), xstate transition, JSON Schema validation, UPDATE of the instance and an audit row (hash chained) in one statement, committed before the answer.',
       `Baseline: \`pgbench -i -s ${pgbenchScale}\` in a database of its own on the same server, then \`pgbench -c ${clients} -j 2 -T ${loadSeconds}\`, run just before.`,
       `Target ${TARGET} of pgbench for this step; the aim stays ${AIM}. 1b runs the same load (fresh drafts) on a server started with GRMS_WORKERS=1, right after: its ratio is the single process's share of what the default workers do.`,
       '',
