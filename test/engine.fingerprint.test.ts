@@ -52,6 +52,20 @@ describe('fingerprint', () => {
     expect(coveredFiles(complaint, 'v1').map(([name]) => name)).toEqual(['package/categories.ts', 'package/rules.ts', 'package/v1.ts', 'schemas/v1.schema.json']);
   });
 
+  test('covers the code of every rule hook a version\'s steps name, in every built-in package', () => {
+    for (const pkg of builtinPackages()) {
+      for (const { definition: def, source } of pkg.versions) {
+        const covered = coveredFiles(pkg, source).map(([name]) => name).filter((n) => n.startsWith('package/'));
+        // The modules the fingerprint reads, loaded: a rule is covered when one of them exports that very function.
+        const exported = covered.flatMap((n) => Object.values(require(path.join(pkg.sourceDir, n.slice('package/'.length))) as Record<string, unknown>));
+        const named = new Set(Object.values(def.steps).flatMap((events) => Object.values(events).map((step) => step.rule)).filter((r): r is string => !!r));
+        for (const rule of named) {
+          expect({ workflow: def.name, version: def.version, rule, covered: exported.includes(pkg.rules![rule]) }).toEqual({ workflow: def.name, version: def.version, rule, covered: true });
+        }
+      }
+    }
+  });
+
   test('built-ins read the checkout\'s .ts sources', () => {
     for (const pkg of builtinPackages()) expect(pkg.sourceDir).toBe(path.join(ROOT, 'workflows', pkg.name));
   });

@@ -5,6 +5,9 @@ import { stepsOf } from '../../src/engine/steps';
 import { hundredths, lineAmount, quantityProblem, toSafeNumber } from '../../src/engine/money';
 import { requiring, withProperties } from '../../src/engine/stored-schema';
 
+// The ceiling rule TAPD's approval names: re-exported so that v1's fingerprint covers its code.
+export { withinCeiling } from './ceilings';
+
 /** The event shape every grms machine receives: the engine adds the acting user. */
 type BudgetEvent = { type: string; actor: string; comment?: string; data?: Record<string, unknown> };
 interface BudgetContext {
