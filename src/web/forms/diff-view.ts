@@ -59,7 +59,7 @@ export function renderDiff(ctx: WebContext, workflow: string, schema: FieldSchem
     const name = lastName(e.path);
     const mark = e.kind === 'added' ? html` <strong class="badge added">${t('diff.added')}</strong>` : e.kind === 'removed' ? html` <strong class="badge removed">${t('diff.removed')}</strong>` : '';
     return html`<tr class="diff-${e.kind}">
-  <th scope="row">${pathLabel(ctx, workflow, e.path)}${mark}<br><code>${e.path}</code></th>
+  <th scope="row" title="${e.path}">${pathLabel(ctx, workflow, e.path)}${mark}</th>
   <td data-label="${t('diff.before')}">${e.kind === 'added' ? '—' : html`<del>${valueView(ctx, workflow, name, sub, e.before)}</del>`}</td>
   <td data-label="${t('diff.after')}">${e.kind === 'removed' ? '—' : html`<ins>${valueView(ctx, workflow, name, sub, e.after)}</ins>`}</td>
 </tr>`;
