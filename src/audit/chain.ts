@@ -82,20 +82,7 @@ export async function appendAuditEvent(
     throw new AuditSequenceError(instanceId, e.seq, `audit chain of ${instanceId} has no row ${e.seq - 1}, cannot append row ${e.seq}`);
   }
 
-  const row: Record<string, string | number | null> = {
-    ...extra,
-    instance_id: instanceId,
-    seq: e.seq,
-    event: e.event,
-    from_state: e.fromState,
-    to_state: e.toState,
-    actor: e.actor,
-    actor_role: e.actorRole ?? null,
-    comment: e.comment ?? null,
-    payload_digest: e.payloadDigest ?? null,
-    created_at: createdAt,
-    prev_hash: prevHash,
-  };
+  const row = { ...rowOf(e, instanceId, extra, prevHash), created_at: createdAt };
   const hash = rowHash(row);
   await trx
     .insertInto('audit_events')
@@ -121,6 +108,23 @@ function checked(e: AuditEventInput): { instanceId: string; extra: Record<string
   return { instanceId, extra };
 }
 
+/** The columns of an audit row but created_at and hash (both written when it is inserted). */
+function rowOf(e: AuditEventInput, instanceId: string, extra: Record<string, string | number | null>, prevHash: string | null): Record<string, string | number | null> {
+  return {
+    ...extra,
+    instance_id: instanceId,
+    seq: e.seq,
+    event: e.event,
+    from_state: e.fromState,
+    to_state: e.toState,
+    actor: e.actor,
+    actor_role: e.actorRole ?? null,
+    comment: e.comment ?? null,
+    payload_digest: e.payloadDigest ?? null,
+    prev_hash: prevHash,
+  };
+}
+
 /**
  * An audit row whose created_at is read by the statement that inserts it (insertAuditRow): every
  * other column, and the hashed text (rowHash's JCS form) cut around created_at's value, so the
@@ -143,19 +147,7 @@ export function pendingAuditRow(e: AuditEventInput, prevHash: string | null): Pe
   if (e.seq > 1 && prevHash === null) {
     throw new AuditSequenceError(instanceId, e.seq, `audit chain of ${instanceId} has no row ${e.seq - 1}, cannot append row ${e.seq}`);
   }
-  const row: Record<string, string | number | null> = {
-    ...extra,
-    instance_id: instanceId,
-    seq: e.seq,
-    event: e.event,
-    from_state: e.fromState,
-    to_state: e.toState,
-    actor: e.actor,
-    actor_role: e.actorRole ?? null,
-    comment: e.comment ?? null,
-    payload_digest: e.payloadDigest ?? null,
-    prev_hash: prevHash,
-  };
+  const row = rowOf(e, instanceId, extra, prevHash);
   // RFC 8785 of a flat object: members sorted by name, nulls left out (as rowHash does).
   const members = Object.keys(row).filter((k) => row[k] !== null).concat('created_at').sort();
   const text = (keys: string[]) => keys.map((k) => `${canonicalJson(k)}:${canonicalJson(row[k])}`).join(',');
