@@ -44,7 +44,7 @@ describeBackends('citizen steps on the public status page', (kind) => {
     let page = await lookUp(citizen, filed);
     expect(page.status).toBe(200);
     expect(page.text).toContain(filed.registrationNumber);
-    expect(page.text).toContain('Verifikasi pengaduan');
+    expect(page.text).toContain('Penelaahan pengaduan');
     expect(forms(page)).toEqual([]);
     expect(page.text).toContain('Saat ini tidak ada langkah yang menunggu Anda.');
     expect(page.text).not.toContain(filed.pin);

@@ -41,7 +41,7 @@ describeBackends('complaints in the console', (kind) => {
 
     // The instance page: its states and events in the package's words, the dispatch form from the payload schema.
     const page = await desk.get(`/instances/${id}`);
-    expect(page.text).toContain('Verifikasi pengaduan');
+    expect(page.text).toContain('Penelaahan pengaduan');
     expect(page.text).toContain('Tindak lanjut OPD');
     expect(page.text).toContain(`href="/instances/${id}/events/dispatch"`);
     const dispatchForm = await desk.get(`/instances/${id}/events/dispatch`);

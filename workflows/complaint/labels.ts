@@ -4,7 +4,7 @@ import type { WorkflowPackage } from '../../src/engine/package';
 export const labels: WorkflowPackage['labels'] = {
   id: {
     states: {
-      desk_review: 'Verifikasi pengaduan', awaiting_info: 'Menunggu keterangan pelapor', follow_up: 'Tindak lanjut OPD',
+      desk_review: 'Penelaahan pengaduan', awaiting_info: 'Menunggu keterangan pelapor', follow_up: 'Tindak lanjut OPD',
       preparing_answer: 'Penyusunan jawaban', awaiting_confirmation: 'Menunggu konfirmasi pelapor', resolved: 'Selesai',
       closed_silent: 'Selesai (tanpa tanggapan pelapor)', dismissed: 'Bukan pengaduan',
     },

@@ -124,7 +124,7 @@ export const id = {
   'instance.commentInvalid': 'Catatan memuat karakter yang tidak dapat disimpan.',
   'instance.download': 'Unduh',
   'instance.evidence': 'Bukti log publik',
-  'instance.verify': 'Verifikasi',
+  'instance.verify': 'Periksa keaslian',
   'instance.edit': 'Ubah data',
   'instance.done': 'Tindakan "{event}" tercatat.',
   'instance.created': 'Tersimpan.',
