@@ -53,6 +53,7 @@ export const SHARED: ReadonlyMap<string, string> = new Map([
   ['dpmptsp', 'permit office'], ['pupr', 'public works office'], ['dinkes', 'health office'], ['bpkad', 'finance office'],
   ['lkpp', 'procurement agency'], ['bb', 'PAdES B-B'], ['lt', 'PAdES B-LT'], ['zwj', 'character name'], ['zwnj', 'character name'],
   ['tt', 'TTTT-BB-HH date pattern'], ['hh', 'date pattern'],
+  ['skrd', 'Surat Ketetapan Retribusi Daerah (the fee assessment)'], ['bank', 'KBBI: bank'],
   ['diagram', 'KBBI'], ['per', 'KBBI: per (each)'], ['operator', 'KBBI'], ['administrator', 'KBBI'], ['token', 'KBBI: token'],
   ['api', 'API (an abbreviation the console names for tokens)'], ['log', 'KBBI: log (catatan); the public log'],
   ['di', 'Indonesian quoted in an API detail'], ['belum', 'Indonesian quoted in an API detail'], ['tercatat', 'Indonesian quoted in an API detail'],

@@ -34,7 +34,7 @@ const documents = {
 /** What the applicant can expect next, per state, on the public status page. */
 export const NEXT_STEPS: Readonly<Record<'id' | 'en', Readonly<Record<string, string>>>> = {
   id: {
-    completeness_check: 'Petugas front office memeriksa kelengkapan berkas sesuai daftar dokumen persyaratan. Bila lengkap, berkas diteruskan ke tim teknis; bila belum, Anda akan dihubungi untuk melengkapinya.',
+    completeness_check: 'Petugas loket memeriksa kelengkapan berkas sesuai daftar dokumen persyaratan. Bila lengkap, berkas diteruskan ke tim teknis; bila belum, Anda akan dihubungi untuk melengkapinya.',
     returned: 'Berkas Anda belum lengkap. Datang ke loket DPMPTSP dengan dokumen yang diminta agar permohonan dapat diajukan ulang.',
     technical_review: 'Tim teknis OPD memeriksa dokumen dan dapat melakukan survei lapangan. Setelah itu mereka memberi rekomendasi.',
     fee_assessment: 'Kepala OPD teknis menetapkan besar retribusi. Anda akan menerima Surat Ketetapan Retribusi Daerah (SKRD).',
