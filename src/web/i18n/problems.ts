@@ -114,6 +114,9 @@ export function problemText(ctx: ProblemCtx, err: GrmsError, workflow?: string):
   const fromPackage = workflow ? ctx.text(workflow, key) : key;
   const said = fromPackage !== key ? fromPackage
     : PROBLEMS[ctx.lang][err.code] ?? (err.status >= 500 ? FALLBACK[ctx.lang].server : FALLBACK[ctx.lang].client);
-  const fields = [...new Set((err.errors ?? []).map((e) => fieldPathLabel(ctx, workflow, e.path)).filter((f) => f !== ''))];
+  // A reserved name has no label: it is named as it was sent, so the sender sees which one.
+  const fields = err.code === 'RESERVED_KEY'
+    ? [...new Set((err.errors ?? []).map((e) => `"${e.path}"`))]
+    : [...new Set((err.errors ?? []).map((e) => fieldPathLabel(ctx, workflow, e.path)).filter((f) => f !== ''))];
   return fields.length ? `${said} ${CHECK[ctx.lang](fields.join(', '))}` : said;
 }
