@@ -154,13 +154,13 @@ describeBackends('permit v2: checklist, uploads, NIK, status page', (kind) => {
     const json = await app.call(undefined, 'POST', '/api/v1/permits/status', { registrationNumber, pin });
     expect(json.status).toBe(200);
     expect(json.body.office).toMatchObject({ government: GOVERNMENT, address: 'Jl. Pemuda No. 148, Semarang', phone: '(024) 3549446', email: 'dpmptsp@semarangkota.go.id' });
-    expect(json.body.nextStep.id).toMatch(/^Petugas front office memeriksa kelengkapan berkas/);
+    expect(json.body.nextStep.id).toMatch(/^Petugas loket memeriksa kelengkapan berkas/);
     expect(json.body.nextStep.en).toMatch(/^The front desk checks your file/);
     const page = await fetch(`${app.url}/permits/status`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ registrationNumber, pin }) });
     const text = await page.text();
     const office = json.body.office.name as string;
     expect(text).toContain(`<header class="office"><p class="government">${GOVERNMENT}</p><p>${office}</p></header>`);
-    expect(text).toContain('<h2 id="s0">Langkah berikutnya</h2><p>Petugas front office memeriksa kelengkapan berkas');
+    expect(text).toContain('<h2 id="s0">Langkah berikutnya</h2><p>Petugas loket memeriksa kelengkapan berkas');
     expect(text).toContain('<dt>Telepon</dt><dd>(024) 3549446</dd>');
     expect(text).toContain('<dt>Email</dt><dd>dpmptsp@semarangkota.go.id</dd>');
     // The form alone carries the government's name.
