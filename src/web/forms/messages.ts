@@ -23,6 +23,7 @@ const ID: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^must belong to (\S+)$/, (m) => `harus pegawai ${m[1]}`],
   [/^must be (\d+) to (\d+) characters$/, (m) => `harus ${m[1]} sampai ${m[2]} karakter`],
   [/^must use at least (\d+) different characters$/, (m) => `harus memakai paling sedikit ${m[1]} karakter berbeda`],
+  [/^must not contain NUL characters$/, () => 'tidak boleh berisi karakter NUL'],
   [/^must not contain control characters or lone surrogates$/, () => 'tidak boleh memuat karakter kontrol'],
   [/^is deactivated$/, () => 'sudah dinonaktifkan'],
   [/^must be a date or ISO 8601 time$/, () => 'harus tanggal atau waktu ISO 8601'],

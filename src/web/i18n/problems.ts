@@ -1,6 +1,7 @@
 import type { GrmsError } from '../../errors';
 import type { I18n, Lang } from './index';
 import { coreLabel } from './labels';
+import { serverMessage } from '../forms/messages';
 
 /**
  * What the console says about a refusal, in the page's language, built from the error's stable
@@ -117,6 +118,12 @@ export function problemText(ctx: ProblemCtx, err: GrmsError, workflow?: string):
   // A reserved name has no label: it is named as it was sent, so the sender sees which one.
   const fields = err.code === 'RESERVED_KEY'
     ? [...new Set((err.errors ?? []).map((e) => `"${e.path}"`))]
-    : [...new Set((err.errors ?? []).map((e) => fieldPathLabel(ctx, workflow, e.path)).filter((f) => f !== ''))];
+    : [...new Set((err.errors ?? []).map((e) => {
+      const label = fieldPathLabel(ctx, workflow, e.path);
+      // A request refused as malformed (400) is answered on a page without its form: the reason goes with the field.
+      if (err.status !== 400) return label;
+      const why = serverMessage(ctx, e.message);
+      return label ? `${label} (${why})` : why;
+    }).filter((f) => f !== ''))];
   return fields.length ? `${said} ${CHECK[ctx.lang](fields.join(', '))}` : said;
 }
