@@ -72,8 +72,13 @@ test('instance data is one of the registered workflow versions\' schemas, taken 
     const file = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'schemas', def.name, `v${def.version}.schema.json`), 'utf8')) as Json;
     const { $schema: _s, $id: _i, $defs: _d, ...fromFile } = file;
     const name = def.name.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('') + `V${def.version}`;
-    const { description: _desc, ...input } = schemas[`${name}Input`] as Json;
-    expect(input).toEqual(fromFile);
+    // Only the newest version is created, so only it has a creation input.
+    if (registry.latest(def.name) === def) {
+      const { description: _desc, ...input } = schemas[`${name}Input`] as Json;
+      expect(input).toEqual(fromFile);
+    } else {
+      expect(schemas[`${name}Input`]).toBeUndefined();
+    }
     // What an instance holds has every property the file names.
     expect(Object.keys(schemas[`${name}Data`].properties)).toEqual(expect.arrayContaining(Object.keys(fromFile.properties)));
   }

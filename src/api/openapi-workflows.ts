@@ -70,7 +70,8 @@ export function workflowSchemas(registry: WorkflowRegistry): Record<string, Sche
   const defs = [...registry.all()].sort((a, b) => a.name.localeCompare(b.name) || a.version - b.version);
   const out: Record<string, Schema> = {};
   for (const def of defs) {
-    out[`${baseName(def)}Input`] = component(def.schema, `${def.title} (v${def.version}): the data given at creation (schemas/${def.name}/v${def.version}.schema.json)`);
+    // Only the newest version of a workflow is created (NewInstance): an older one has no creation input.
+    if (registry.latest(def.name) === def) out[`${baseName(def)}Input`] = component(def.schema, `${def.title} (v${def.version}): the data given at creation (schemas/${def.name}/v${def.version}.schema.json)`);
     const hidden = (registry.package(def.name)?.confidential ?? []).map((f) => f.pointer);
     out[`${baseName(def)}Data`] = withHidden(component(def.storedSchema ?? def.schema, `${def.title} (v${def.version}): the data an instance holds, as the API answers it`), hidden);
     if (def.receiptSchema) out[`${baseName(def)}Receipt`] = { ...def.receiptSchema, description: `Shown once, in the answer that created the ${def.name}` };
