@@ -3,16 +3,19 @@ import path from 'node:path';
 import pg from 'pg';
 import { openPglite, openPostgres } from '../../src/db/connect';
 import { migrate, migrationsFingerprint } from '../../src/db/migrate';
+import { preparePool } from './rsa-pool';
 
 /**
  * Runs once before all test files: finds PostgreSQL, builds a migrated template database on it
- * and a migrated PGlite dump, and tells the workers where they are through the environment.
+ * and a migrated PGlite dump, and a pool of RSA keys (test/support/rsa-pool.ts), and tells the
+ * workers where they are through the environment.
  */
 export default async function globalSetup(): Promise<void> {
   const fingerprint = migrationsFingerprint();
   process.env.GRMS_TEST_FINGERPRINT = fingerprint;
-  await preparePglite(fingerprint);
-  await preparePostgres(fingerprint);
+  const cache = path.resolve(__dirname, '..', '..', 'node_modules', '.cache', 'grms');
+  const [pool] = await Promise.all([preparePool(cache), preparePglite(fingerprint), preparePostgres(fingerprint)]);
+  process.env.GRMS_TEST_RSA_POOL = pool;
 }
 
 async function preparePglite(fingerprint: string): Promise<void> {
