@@ -7,7 +7,7 @@ import { startTestApp, PUBLIC_URL, type TestApp } from './support/app';
 import { proposal } from './support/proposals';
 import { grms } from './support/cli';
 import { missingPdfTools, nssDbTrusting, opensslCmsVerify, opensslVerify, pdfsig, signerCertificateOf } from './support/pdf-tools';
-import { SOFTHSM_MODULE, describeWithSoftHsm, generateKeyInToken, initToken, inspectKeyInToken, softHsmConf } from './support/softhsm';
+import { SOFTHSM_MODULE, describeWithSoftHsm, initToken, inspectKeyInToken, softHsmConf } from './support/softhsm';
 import { loadConfig } from '../src/config';
 import { loadDocumentAuthority } from '../src/documents/authority';
 import { verifyPdf } from '../src/documents/verify';
@@ -33,26 +33,38 @@ describeWithSoftHsm('the deployment seal in a PKCS#11 token (SoftHSM2)', () => {
   let tokenEnv: Record<string, string>;
 
   beforeAll(async () => {
-    await softHsmConf();
+    const conf = await softHsmConf();
     await initToken(TOKEN, PIN);
-    generateKeyInToken(TOKEN, PIN, KEY, KEY_ID);
-    ref = { module: SOFTHSM_MODULE, tokenLabel: TOKEN, pin: PIN, keyLabel: KEY };
-    tokenEnv = { GRMS_PKCS11_MODULE: SOFTHSM_MODULE, GRMS_PKCS11_TOKEN_LABEL: TOKEN, GRMS_PKCS11_PIN: PIN, GRMS_PKCS11_KEY_LABEL: KEY };
+    ref = { module: SOFTHSM_MODULE, tokenLabel: TOKEN, pin: PIN, keyLabel: KEY, keyId: KEY_ID };
+    tokenEnv = { GRMS_PKCS11_MODULE: SOFTHSM_MODULE, GRMS_PKCS11_TOKEN_LABEL: TOKEN, GRMS_PKCS11_PIN: PIN, GRMS_PKCS11_KEY_LABEL: KEY, GRMS_PKCS11_KEY_ID: KEY_ID };
+    // As the README says: the key pair is generated inside the token (a process of its own, before
+    // this one first uses the module: SoftHSM2 sees the tokens that exist when it initialises).
+    generated = grms(['key', 'generate-in-token', '--bits', '2048'], { ...tokenEnv, SOFTHSM2_CONF: conf });
   });
+  let generated: { status: number | null; stdout: string; stderr: string };
 
-  test('the key was generated in the token and the token refuses to give out its private half', () => {
+  test('grms generates the key in the token, which refuses to give out its private half', async () => {
+    expect(generated.stderr).toBe('');
+    expect(generated.status).toBe(0);
     const key = inspectKeyInToken(TOKEN, PIN, KEY);
+    const spki = crypto.createPublicKey({ key: { kty: 'RSA', n: key.modulus.toString('base64url'), e: key.exponent.toString('base64url') }, format: 'jwk' })
+      .export({ type: 'spki', format: 'der' });
+    expect(generated.stdout).toContain(`public key SHA-256: ${crypto.createHash('sha256').update(spki).digest('hex')}`);
+    // A second key under the same label and id is refused.
+    const again = grms(['key', 'generate-in-token', '--bits', '2048'], { ...tokenEnv, SOFTHSM2_CONF: await softHsmConf() });
+    expect(again.stderr).toContain('the token holds such a key already');
+    expect(again.status).toBe(1);
     expect(key).toMatchObject({ sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true });
     expect(key.privateExponentRead).toBe('CKR_ATTRIBUTE_SENSITIVE');
     expect(key.modulus.length).toBe(256);
   });
 
   test('the settings are read from the environment and checked for form at start', () => {
-    expect(loadConfig(tokenEnv).pkcs11).toEqual({ module: SOFTHSM_MODULE, tokenLabel: TOKEN, pin: PIN, keyLabel: KEY });
+    expect(loadConfig(tokenEnv).pkcs11).toEqual(ref);
     expect(loadConfig({}).pkcs11).toBeUndefined();
     expect(() => loadConfig({ ...tokenEnv, GRMS_PKCS11_PIN: '' })).toThrow(/GRMS_PKCS11_PIN/);
     expect(() => loadConfig({ ...tokenEnv, GRMS_PKCS11_SLOT: '1' })).toThrow(/exactly one of GRMS_PKCS11_SLOT/);
-    expect(() => loadConfig({ ...tokenEnv, GRMS_PKCS11_KEY_LABEL: '' })).toThrow(/GRMS_PKCS11_KEY_LABEL or GRMS_PKCS11_KEY_ID/);
+    expect(() => loadConfig({ ...tokenEnv, GRMS_PKCS11_KEY_LABEL: '', GRMS_PKCS11_KEY_ID: '' })).toThrow(/GRMS_PKCS11_KEY_LABEL or GRMS_PKCS11_KEY_ID/);
     expect(() => loadConfig({ ...tokenEnv, GRMS_PKCS11_KEY_ID: 'xyz' })).toThrow(/CKA_ID in hex/);
     expect(() => loadConfig({ ...tokenEnv, GRMS_PKCS11_MODULE: 'libsofthsm2.so' })).toThrow(/absolute path/);
     expect(() => loadConfig({ GRMS_PKCS11_PIN: PIN })).toThrow(/without GRMS_PKCS11_MODULE/);

@@ -116,12 +116,8 @@ function attributes(lib: Lib, p11: Pkcs11Js.PKCS11, session: Buffer, object: Buf
   return p11.C_GetAttributeValue(session, object, types.map((type) => ({ type }))).map((a) => Buffer.from(a.value as Buffer));
 }
 
-/** Opens this thread's session for `ref` (or returns the open one), logged in, the key found and checked. */
-function open(ref: TokenKeyRef): Opened {
-  const cacheKey = JSON.stringify([ref.module, ref.slot, ref.tokenLabel, ref.pin, ref.keyLabel, ref.keyId]);
-  const hit = sessions.get(cacheKey);
-  if (hit) return hit;
-  const lib = pkcs11js();
+/** The module loaded and initialised (by this thread, or already by another of the process). */
+function initialised(lib: Lib, ref: TokenKeyRef): Pkcs11Js.PKCS11 {
   const p11 = new lib.PKCS11();
   try {
     p11.load(ref.module);
@@ -135,19 +131,35 @@ function open(ref: TokenKeyRef): Opened {
       throw new TokenConfigError(`GRMS_PKCS11_MODULE: ${ref.module} does not initialise: ${(err as Error).message}`, { cause: err });
     }
   }
+  return p11;
+}
+
+/** A session on the token, logged in as its user (a login is the process's: another thread's counts). */
+function loggedIn(lib: Lib, p11: Pkcs11Js.PKCS11, ref: TokenKeyRef, readWrite = false): Buffer {
+  const session = p11.C_OpenSession(findSlot(p11, ref), lib.CKF_SERIAL_SESSION | (readWrite ? lib.CKF_RW_SESSION : 0));
+  try {
+    p11.C_Login(session, lib.CKU_USER, ref.pin);
+  } catch (err) {
+    const code = ckr(err);
+    if (code !== 'CKR_USER_ALREADY_LOGGED_IN') {
+      p11.C_CloseSession(session);
+      const why = code === 'CKR_PIN_INCORRECT' ? 'the PIN is wrong' : code === 'CKR_PIN_LOCKED' ? 'the PIN is locked' : `login failed (${code ?? (err as Error).message})`;
+      throw new TokenConfigError(`GRMS_PKCS11_PIN: ${why} for ${describe(ref)}`, { cause: err });
+    }
+  }
+  return session;
+}
+
+/** Opens this thread's session for `ref` (or returns the open one), logged in, the key found and checked. */
+function open(ref: TokenKeyRef): Opened {
+  const cacheKey = JSON.stringify([ref.module, ref.slot, ref.tokenLabel, ref.pin, ref.keyLabel, ref.keyId]);
+  const hit = sessions.get(cacheKey);
+  if (hit) return hit;
+  const lib = pkcs11js();
+  const p11 = initialised(lib, ref);
   let session: Buffer | undefined;
   try {
-    const slot = findSlot(p11, ref);
-    session = p11.C_OpenSession(slot, lib.CKF_SERIAL_SESSION);
-    try {
-      p11.C_Login(session, lib.CKU_USER, ref.pin);
-    } catch (err) {
-      const code = ckr(err);
-      if (code !== 'CKR_USER_ALREADY_LOGGED_IN') {
-        const why = code === 'CKR_PIN_INCORRECT' ? 'the PIN is wrong' : code === 'CKR_PIN_LOCKED' ? 'the PIN is locked' : `login failed (${code ?? (err as Error).message})`;
-        throw new TokenConfigError(`GRMS_PKCS11_PIN: ${why} for ${describe(ref)}`, { cause: err });
-      }
-    }
+    session = loggedIn(lib, p11, ref);
     const key = findOne(lib, p11, session, lib.CKO_PRIVATE_KEY, ref);
     if (!key) throw new TokenConfigError(`${describe(ref)}: no such private key in the token`);
     const [keyType, sensitive, extractable] = attributes(lib, p11, session, key, [lib.CKA_KEY_TYPE, lib.CKA_SENSITIVE, lib.CKA_EXTRACTABLE]);
@@ -194,6 +206,41 @@ export function tokenSigner(ref: TokenKeyRef): { asymmetricKeyType: 'rsa'; publi
       return Buffer.from(opened.p11.C_Sign(opened.session, data, Buffer.alloc(opened.signatureBytes)));
     },
   };
+}
+
+/**
+ * Generates the RSA key pair `ref` names inside the token (C_GenerateKeyPair): the private key is
+ * made there, sensitive and not extractable, so it never exists anywhere else. Refuses when the
+ * token already holds a key by that label/id. Returns the public key.
+ */
+export function generateTokenKey(ref: TokenKeyRef, bits: number): crypto.KeyObject {
+  if (!Number.isInteger(bits) || bits < 2048 || bits > 4096) throw new TokenConfigError(`an RSA key of ${bits} bits: give 2048 to 4096`);
+  const lib = pkcs11js();
+  const p11 = initialised(lib, ref);
+  const session = loggedIn(lib, p11, ref, true);
+  try {
+    if (findOne(lib, p11, session, lib.CKO_PRIVATE_KEY, ref) || findOne(lib, p11, session, lib.CKO_PUBLIC_KEY, ref)) {
+      throw new TokenConfigError(`${describe(ref)}: the token holds such a key already`);
+    }
+    const names: Pkcs11Js.Template = [
+      ...(ref.keyLabel !== undefined ? [{ type: lib.CKA_LABEL, value: ref.keyLabel }] : []),
+      ...(ref.keyId !== undefined ? [{ type: lib.CKA_ID, value: Buffer.from(ref.keyId, 'hex') }] : []),
+    ];
+    const { publicKey } = p11.C_GenerateKeyPair(session, { mechanism: lib.CKM_RSA_PKCS_KEY_PAIR_GEN }, [
+      { type: lib.CKA_TOKEN, value: true }, { type: lib.CKA_VERIFY, value: true }, { type: lib.CKA_MODULUS_BITS, value: bits },
+      { type: lib.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }, ...names,
+    ], [
+      { type: lib.CKA_TOKEN, value: true }, { type: lib.CKA_PRIVATE, value: true }, { type: lib.CKA_SIGN, value: true },
+      { type: lib.CKA_SENSITIVE, value: true }, { type: lib.CKA_EXTRACTABLE, value: false }, ...names,
+    ]);
+    const [n, e] = attributes(lib, p11, session, publicKey, [lib.CKA_MODULUS, lib.CKA_PUBLIC_EXPONENT]);
+    return crypto.createPublicKey({ key: { kty: 'RSA', n: n!.toString('base64url'), e: e!.toString('base64url') }, format: 'jwk' });
+  } catch (err) {
+    if (err instanceof TokenConfigError) throw err;
+    throw new TokenConfigError(`${describe(ref)}: generating the key failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    p11.C_CloseSession(session);
+  }
 }
 
 /** A reference without the PIN, for what is stored or printed. */

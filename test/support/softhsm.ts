@@ -104,26 +104,6 @@ export function tokenSession(label: string, pin: string): { p11: Pkcs11Js.PKCS11
   return { p11, lib, session };
 }
 
-/**
- * Generates an RSA key pair inside the token (C_GenerateKeyPair): the private key is made there,
- * sensitive and not extractable, so it never exists outside it.
- */
-export function generateKeyInToken(tokenLabel: string, pin: string, keyLabel: string, keyIdHex: string, bits = 2048): void {
-  const { p11, lib, session } = tokenSession(tokenLabel, pin);
-  try {
-    const id = Buffer.from(keyIdHex, 'hex');
-    p11.C_GenerateKeyPair(session, { mechanism: lib.CKM_RSA_PKCS_KEY_PAIR_GEN }, [
-      { type: lib.CKA_TOKEN, value: true }, { type: lib.CKA_VERIFY, value: true }, { type: lib.CKA_MODULUS_BITS, value: bits },
-      { type: lib.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }, { type: lib.CKA_LABEL, value: keyLabel }, { type: lib.CKA_ID, value: id },
-    ], [
-      { type: lib.CKA_TOKEN, value: true }, { type: lib.CKA_PRIVATE, value: true }, { type: lib.CKA_SIGN, value: true },
-      { type: lib.CKA_SENSITIVE, value: true }, { type: lib.CKA_EXTRACTABLE, value: false }, { type: lib.CKA_LABEL, value: keyLabel }, { type: lib.CKA_ID, value: id },
-    ]);
-  } finally {
-    p11.C_CloseSession(session);
-  }
-}
-
 /** The token key's public half (from the public key object) and what the token says of its private half. */
 export function inspectKeyInToken(tokenLabel: string, pin: string, keyLabel: string): {
   modulus: Buffer; exponent: Buffer; sensitive: boolean; extractable: boolean; neverExtractable: boolean; alwaysSensitive: boolean;
