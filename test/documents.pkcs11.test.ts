@@ -7,7 +7,7 @@ import { startTestApp, PUBLIC_URL, type TestApp } from './support/app';
 import { proposal } from './support/proposals';
 import { grms } from './support/cli';
 import { missingPdfTools, nssDbTrusting, opensslCmsVerify, opensslVerify, pdfsig, signerCertificateOf } from './support/pdf-tools';
-import { SOFTHSM_MODULE, describeWithSoftHsm, initToken, inspectKeyInToken, softHsmConf } from './support/softhsm';
+import { SOFTHSM_MODULE, closeAllSessions, describeWithSoftHsm, initToken, inspectKeyInToken, softHsmConf } from './support/softhsm';
 import { loadConfig } from '../src/config';
 import { loadDocumentAuthority } from '../src/documents/authority';
 import { verifyPdf } from '../src/documents/verify';
@@ -137,6 +137,17 @@ describeWithSoftHsm('the deployment seal in a PKCS#11 token (SoftHSM2)', () => {
       } finally {
         nss.cleanup();
       }
+    });
+
+    test('after the token lost every session of the process (a restart), the next document is sealed all the same', async () => {
+      const sealed = async () => {
+        const res = await fetch(`${app.url}/api/v1/instances/${instanceId}/audit.pdf`, { headers: { authorization: `Bearer ${app.tokens['auditor.inspektorat']}` } });
+        expect(res.status).toBe(200);
+        expect(verifyPdf(Buffer.from(await res.arrayBuffer()), app.authority.trustAnchorsPem)).toMatchObject({ valid: true, signer: { serial: app.authority.seal.serial } });
+      };
+      await sealed(); // the signing thread has its session
+      closeAllSessions(TOKEN, PIN);
+      await sealed();
     });
 
     test('a wrong module or key stops the start with a PKCS11_CONFIG error', async () => {

@@ -13,8 +13,14 @@ import type * as Pkcs11Js from 'pkcs11js';
  * per application, not per session), which are not errors. Each thread opens **one session of its
  * own** and signs on it with synchronous calls: a session runs one operation at a time, and a
  * synchronous C_SignInit + C_Sign cannot interleave with another task of the same thread (the pool
- * runs several tasks per thread, interleaved at their awaits). Nobody calls C_Finalize: it would
- * end every other thread's sessions; the process ending closes them.
+ * runs several tasks per thread, interleaved at their awaits). Signing in the threads, rather
+ * than sending every signature back to the main thread, keeps the token's round trip off the
+ * event loop that serves requests, as signing with a file key is. Nobody calls C_Finalize: it
+ * would end every other thread's sessions; the process ending closes them.
+ *
+ * The main thread logs in first, at start (authority.ts), so a wrong PIN is found there: once the
+ * process is logged in, the token no longer checks the PIN a thread gives. The reference, PIN
+ * included, travels to the threads with each task, as a PEM key does.
  */
 
 /** Where the key is: plain data, so it crosses to a worker thread (like a PEM key would). */
@@ -152,7 +158,7 @@ function loggedIn(lib: Lib, p11: Pkcs11Js.PKCS11, ref: TokenKeyRef, readWrite = 
 
 /** Opens this thread's session for `ref` (or returns the open one), logged in, the key found and checked. */
 function open(ref: TokenKeyRef): Opened {
-  const cacheKey = JSON.stringify([ref.module, ref.slot, ref.tokenLabel, ref.pin, ref.keyLabel, ref.keyId]);
+  const cacheKey = cacheKeyOf(ref);
   const hit = sessions.get(cacheKey);
   if (hit) return hit;
   const lib = pkcs11js();
@@ -195,17 +201,45 @@ export function inspectTokenKey(ref: TokenKeyRef): { publicKey: crypto.KeyObject
 
 /** What cms.ts signs with when the key is in a token: RSA PKCS#1 v1.5 with SHA-256 (CKM_SHA256_RSA_PKCS) by the token. */
 export function tokenSigner(ref: TokenKeyRef): { asymmetricKeyType: 'rsa'; publicKey: crypto.KeyObject; sign(data: Buffer): Buffer } {
-  const opened = open(ref);
   const lib = pkcs11js();
   return {
     asymmetricKeyType: 'rsa',
-    publicKey: opened.publicKey,
+    publicKey: open(ref).publicKey,
     sign(data) {
-      // Synchronous on this thread's one session: see the note at the top.
-      opened.p11.C_SignInit(opened.session, { mechanism: lib.CKM_SHA256_RSA_PKCS }, opened.key);
-      return Buffer.from(opened.p11.C_Sign(opened.session, data, Buffer.alloc(opened.signatureBytes)));
+      // Synchronous on this thread's one session: see the note at the top. A session the token
+      // no longer knows (it was restarted, or every session of the process was closed) is opened
+      // anew, once.
+      for (let attempt = 0; ; attempt++) {
+        const opened = open(ref);
+        try {
+          opened.p11.C_SignInit(opened.session, { mechanism: lib.CKM_SHA256_RSA_PKCS }, opened.key);
+          return Buffer.from(opened.p11.C_Sign(opened.session, data, Buffer.alloc(opened.signatureBytes)));
+        } catch (err) {
+          forget(ref, opened);
+          if (attempt > 0 || !SESSION_LOST.has(ckr(err) ?? '')) throw err;
+        }
+      }
     },
   };
+}
+
+/** What a token answers when the session (or the login) it was given is gone. */
+const SESSION_LOST = new Set([
+  'CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED', 'CKR_USER_NOT_LOGGED_IN', 'CKR_DEVICE_REMOVED', 'CKR_TOKEN_NOT_PRESENT',
+  'CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID',
+]);
+
+function cacheKeyOf(ref: TokenKeyRef): string {
+  return JSON.stringify([ref.module, ref.slot, ref.tokenLabel, ref.pin, ref.keyLabel, ref.keyId]);
+}
+
+function forget(ref: TokenKeyRef, opened: Opened): void {
+  sessions.delete(cacheKeyOf(ref));
+  try {
+    opened.p11.C_CloseSession(opened.session);
+  } catch {
+    // already gone with the token
+  }
 }
 
 /**

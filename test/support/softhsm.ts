@@ -137,3 +137,13 @@ export function inspectKeyInToken(tokenLabel: string, pin: string, keyLabel: str
     p11.C_CloseSession(session);
   }
 }
+
+/**
+ * Closes every session this process has on the token (C_CloseAllSessions), the signing threads'
+ * included, which also ends the process's login: what a restarted token leaves a server with.
+ */
+export function closeAllSessions(tokenLabel: string, pin: string): void {
+  const { p11, session } = tokenSession(tokenLabel, pin);
+  const slot = p11.C_GetSessionInfo(session).slotID;
+  p11.C_CloseAllSessions(slot);
+}
