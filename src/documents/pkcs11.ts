@@ -1,5 +1,8 @@
 import crypto from 'node:crypto';
 import type * as Pkcs11Js from 'pkcs11js';
+import { TokenConfigError } from './errors';
+
+export { TokenConfigError };
 
 /**
  * Signing keys held in a PKCS#11 token (an HSM, a smart card, or SoftHSM2 in tests): grms finds
@@ -35,11 +38,6 @@ export interface TokenKeyRef {
   /** The key's CKA_LABEL (GRMS_PKCS11_KEY_LABEL) and/or CKA_ID in hex (GRMS_PKCS11_KEY_ID). */
   keyLabel?: string;
   keyId?: string;
-}
-
-/** The token cannot be used as configured (module, slot, PIN, key): found at start, not mid-request. */
-export class TokenConfigError extends Error {
-  readonly code = 'PKCS11_CONFIG';
 }
 
 type Lib = typeof Pkcs11Js;
