@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './engine/comment-limits';
 import { parseWitnesses, type Witness } from './audit/log/witness-list';
+import type { TokenKeyRef } from './documents/pkcs11';
 
 /**
  * Which proxies may name the client (X-Forwarded-For), as Express's `trust proxy`: false (none),
@@ -115,6 +116,12 @@ export interface Config {
   readonly log: LogConfig;
   /** The RFC 3161 time-stamping authority every signature is time-stamped by (PAdES B-T), if any. */
   readonly tsa: TsaConfig;
+  /**
+   * The deployment seal's key in a PKCS#11 token (GRMS_PKCS11_MODULE, GRMS_PKCS11_SLOT or
+   * GRMS_PKCS11_TOKEN_LABEL, GRMS_PKCS11_PIN, GRMS_PKCS11_KEY_LABEL and/or GRMS_PKCS11_KEY_ID);
+   * unset: the seal's key is generated and kept in deployment_keys.
+   */
+  readonly pkcs11: TokenKeyRef | undefined;
 }
 
 export interface TsaConfig {
@@ -250,6 +257,33 @@ function tsaConfig(env: NodeJS.ProcessEnv): TsaConfig {
   return Object.freeze({ url, trustAnchorsFile, timeoutMs: Math.max(1, intFrom(env.GRMS_TSA_TIMEOUT_MS, 5000, 'GRMS_TSA_TIMEOUT_MS')) });
 }
 
+const PKCS11_VARS = ['GRMS_PKCS11_SLOT', 'GRMS_PKCS11_TOKEN_LABEL', 'GRMS_PKCS11_PIN', 'GRMS_PKCS11_KEY_LABEL', 'GRMS_PKCS11_KEY_ID'] as const;
+
+/** GRMS_PKCS11_*: where the seal's key is, checked for form here and against the token at start. */
+function pkcs11Config(env: NodeJS.ProcessEnv): TokenKeyRef | undefined {
+  const module = env.GRMS_PKCS11_MODULE || undefined;
+  if (!module) {
+    const stray = PKCS11_VARS.filter((v) => env[v]);
+    if (stray.length) throw new Error(`${stray.join(', ')} set without GRMS_PKCS11_MODULE (the path of the PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so)`);
+    return undefined;
+  }
+  if (!path.isAbsolute(module)) throw new Error(`GRMS_PKCS11_MODULE must be an absolute path of a PKCS#11 module (.so), got "${module}"`);
+  const slot = env.GRMS_PKCS11_SLOT || undefined;
+  const tokenLabel = env.GRMS_PKCS11_TOKEN_LABEL || undefined;
+  if ((slot === undefined) === (tokenLabel === undefined)) throw new Error('GRMS_PKCS11_MODULE needs exactly one of GRMS_PKCS11_SLOT (a slot ID) and GRMS_PKCS11_TOKEN_LABEL');
+  if (slot !== undefined && !/^\d{1,20}$/.test(slot)) throw new Error(`GRMS_PKCS11_SLOT must be a slot ID (a decimal number), got "${slot}"`);
+  const pin = env.GRMS_PKCS11_PIN;
+  if (!pin) throw new Error('GRMS_PKCS11_MODULE is set without GRMS_PKCS11_PIN (the token\'s user PIN)');
+  const keyLabel = env.GRMS_PKCS11_KEY_LABEL || undefined;
+  const keyId = env.GRMS_PKCS11_KEY_ID || undefined;
+  if (keyLabel === undefined && keyId === undefined) throw new Error('GRMS_PKCS11_MODULE needs GRMS_PKCS11_KEY_LABEL or GRMS_PKCS11_KEY_ID (hex) to name the seal\'s key');
+  if (keyId !== undefined && !/^(?:[0-9a-fA-F]{2}){1,64}$/.test(keyId)) throw new Error(`GRMS_PKCS11_KEY_ID must be the key's CKA_ID in hex, got "${keyId}"`);
+  return Object.freeze({
+    module, pin, ...(slot !== undefined && { slot }), ...(tokenLabel !== undefined && { tokenLabel }),
+    ...(keyLabel !== undefined && { keyLabel }), ...(keyId !== undefined && { keyId: keyId.toLowerCase() }),
+  });
+}
+
 /** "host:port" or "[v6]:port" (port 0: any free port). */
 function parseAddress(value: string | undefined, name: string): { host: string; port: number } | undefined {
   if (value === undefined || value === '') return undefined;
@@ -382,6 +416,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userP12Passphrase: env.GRMS_USER_P12_PASSPHRASE || undefined,
     verify: verifySettings(env),
     tsa: tsaConfig(env),
+    pkcs11: pkcs11Config(env),
     metricsAddress: parseAddress(env.GRMS_METRICS_ADDRESS, 'GRMS_METRICS_ADDRESS'),
     metricsToken: parseToken(env.GRMS_METRICS_TOKEN, 'GRMS_METRICS_TOKEN'),
     comments: Object.freeze({

@@ -68,6 +68,12 @@ export async function getOrCreateDeploymentKey(
   masterKey: Buffer,
   name: string,
   create: () => NewKeyMaterial | Promise<NewKeyMaterial>,
+  /**
+   * privateKeyInToken: the private key is held in a PKCS#11 token and the row keeps only its
+   * reference (no key material), so there is no private half to check the public key against:
+   * the caller compares the row's public key with the token's.
+   */
+  opts: { privateKeyInToken?: boolean } = {},
 ): Promise<StoredKey> {
   const existing = await db.selectFrom('deployment_keys').selectAll().where('name', '=', name).executeTakeFirst();
   const row =
@@ -92,7 +98,7 @@ export async function getOrCreateDeploymentKey(
     if (err instanceof KeyError) throw new KeyError(`deployment key "${name}": ${err.message}`, { cause: err });
     throw err;
   }
-  checkPublicHalf(name, row.public_key, privateKey);
+  if (!opts.privateKeyInToken) checkPublicHalf(name, row.public_key, privateKey);
   if (envelopeVersion(row.private_key) === 'v1') {
     // Only after the check above: a swapped public key is refused, never sealed in. Two processes
     // starting together: the second one's WHERE matches nothing, and its v1 read stays valid.

@@ -18,14 +18,29 @@ export interface CmsSigningKey {
   certificateDer: Buffer;
   /** Issuer certificates to embed so a verifier can build the chain (the CA at least). */
   chainDers: Buffer[];
-  privateKey: crypto.KeyObject;
+  /** A key in memory, or one that signs elsewhere (a PKCS#11 token: src/documents/pkcs11.ts). */
+  privateKey: crypto.KeyObject | KeySigner;
+}
+
+/**
+ * Signs bytes with a key kept elsewhere: `sign` returns the signature value over `data` (for RSA,
+ * PKCS#1 v1.5 over its SHA-256; for EC, a DER ECDSA-Sig-Value over its SHA-256).
+ */
+export interface KeySigner {
+  readonly asymmetricKeyType: 'rsa' | 'ec';
+  sign(data: Buffer): Buffer;
+}
+
+/** The signature value over `data`: by node's crypto for a key in memory, else by the key's own signer. */
+function signatureOver(data: Buffer, key: crypto.KeyObject | KeySigner): Buffer {
+  return key instanceof crypto.KeyObject ? crypto.sign('sha256', data, key) : key.sign(data);
 }
 
 export function attribute(oid: string, value: Buffer): Buffer {
   return encode(TAG.sequence, encodeOid(oid), encode(TAG.set, value));
 }
 
-function signatureAlgorithmFor(key: crypto.KeyObject): Buffer {
+function signatureAlgorithmFor(key: crypto.KeyObject | KeySigner): Buffer {
   if (key.asymmetricKeyType === 'rsa') return algorithmIdentifier(OID.rsaEncryption, true);
   if (key.asymmetricKeyType === 'ec') return algorithmIdentifier(OID.ecdsaWithSha256, false);
   throw new SigningError(`cannot sign with a ${key.asymmetricKeyType ?? 'unknown'} key (RSA or ECDSA expected)`);
@@ -51,7 +66,7 @@ export function prepareDetached(data: Buffer, key: CmsSigningKey): PendingSignat
     attribute(OID.signingCertificateV2, encode(TAG.sequence, encode(TAG.sequence, encode(TAG.sequence, encode(TAG.octetString, certHash))))),
   ].sort(Buffer.compare); // DER orders a SET OF by encoding
   const signedSet = encode(TAG.set, ...attrs);
-  const signature = crypto.sign('sha256', signedSet, key.privateKey);
+  const signature = signatureOver(signedSet, key.privateKey);
   const sha256Id = algorithmIdentifier(OID.sha256, true);
   const assemble = (unsigned: Buffer[] = []) => {
     const signerInfo = encode(

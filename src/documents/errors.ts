@@ -5,6 +5,14 @@ export class AuthorityConfigError extends Error {
   readonly code = 'DOCUMENT_CA_CONFIG';
 }
 
+/**
+ * The PKCS#11 token cannot be used as configured (GRMS_PKCS11_*: module, token, PIN, key): found
+ * when the server starts, never in the middle of a request.
+ */
+export class TokenConfigError extends Error {
+  readonly code = 'PKCS11_CONFIG';
+}
+
 /** A deployment with per-user PKCS#12 files has none for this user. */
 export class NoSigningCertificate extends Error {
   readonly code = 'NO_SIGNING_CERTIFICATE';

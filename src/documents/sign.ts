@@ -2,24 +2,28 @@ import crypto from 'node:crypto';
 import { SignPdf } from '@signpdf/signpdf';
 import { Signer } from '@signpdf/utils';
 import { ChainCert, buildChain } from './chain';
-import { prepareDetached, type CmsSigningKey } from './cms';
+import { prepareDetached, type CmsSigningKey, type KeySigner } from './cms';
 import type { DocumentContent } from './content';
 import { pemToDer } from './der';
 import { issuedByBsre } from './certs';
 import { appendDss } from './dss';
 import { SigningError } from './errors';
+import { tokenSigner, type TokenKeyRef } from './pkcs11';
 import { collectMaterial, pathOf } from './ltv';
 import { SIGNATURE_LENGTH, renderDocumentPdf } from './render';
 import { certShape } from './signature-limits';
 import { checkToken, requestTimestamp, timestampAttribute, type TsaSettings } from './timestamp';
 
-/** The key material a signature needs; plain strings so it crosses to a worker thread. */
-export interface SignerKeys {
+/**
+ * The key material a signature needs; plain data so it crosses to a worker thread: a PEM private
+ * key (the default), or where a PKCS#11 token holds the key (the thread signs through its own
+ * session with the token, src/documents/pkcs11.ts).
+ */
+export type SignerKeys = {
   certificatePem: string;
-  privateKeyPem: string;
   /** Issuer certificates, nearest first; embedded so verifiers can build the chain. */
   chainPems: string[];
-}
+} & ({ privateKeyPem: string; token?: undefined } | { token: TokenKeyRef; privateKeyPem?: undefined });
 
 /**
  * How a signature is made beyond the key: the time-stamping authority (B-T) and the revocation data
@@ -83,14 +87,19 @@ const PARSED_LIMIT = 1000;
 function signingKey(keys: SignerKeys): CmsSigningKey {
   const hit = parsed.get(keys.certificatePem);
   if (hit) return hit;
-  let privateKey: crypto.KeyObject;
-  try {
-    privateKey = crypto.createPrivateKey(keys.privateKeyPem);
-  } catch (err) {
-    throw new SigningError('cannot read the signing key', { cause: err });
-  }
-  if (!new crypto.X509Certificate(keys.certificatePem).checkPrivateKey(privateKey)) {
-    throw new SigningError('the signing key does not belong to the certificate');
+  let privateKey: crypto.KeyObject | KeySigner;
+  const certificate = new crypto.X509Certificate(keys.certificatePem);
+  if (keys.token) {
+    const signer = tokenSigner(keys.token);
+    if (!certificate.publicKey.equals(signer.publicKey)) throw new SigningError('the key in the token does not belong to the certificate');
+    privateKey = signer;
+  } else {
+    try {
+      privateKey = crypto.createPrivateKey(keys.privateKeyPem);
+    } catch (err) {
+      throw new SigningError('cannot read the signing key', { cause: err });
+    }
+    if (!certificate.checkPrivateKey(privateKey)) throw new SigningError('the signing key does not belong to the certificate');
   }
   const certificateDer = pemToDer(keys.certificatePem);
   const key: CmsSigningKey = {
