@@ -17,7 +17,7 @@ describeBackends('budget proposal through the API', (kind) => {
     const id = created.body.id as string;
     expect(created.headers.get('location')).toBe(`/api/v1/instances/${id}`);
     expect(created.body).toMatchObject({
-      workflow: 'budget-proposal', workflowVersion: 1, state: 'draft', version: 1, org: 'dinkes', createdBy: 'perencana.dinkes',
+      workflow: 'budget-proposal', workflowVersion: 2, state: 'draft', version: 1, org: 'dinkes', createdBy: 'perencana.dinkes',
       total: PROPOSAL_TOTAL, allowedEvents: ['update', 'submit'],
     });
     // The server computes amounts exactly: 1200.5 × 45,750 = 54,922,875.
