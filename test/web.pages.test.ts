@@ -33,6 +33,8 @@ describeBackends('web console pages', (kind) => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('<legend>Sub kegiatan');
     expect(page.text).toMatch(/<select id="f-fundingSource" name="\/fundingSource"[^>]*><option value="">— pilih —<\/option><option value="PAD">/);
+    // v2's location, labelled in the page's language.
+    expect(page.text).toMatch(/<label for="f-location">Lokasi<\/label>\s*<input id="f-location" name="\/location"/);
     expect(page.text).toMatch(/<input id="f-lines-0-unitPrice" name="\/lines\/0\/unitPrice" aria-required="true"[^>]* data-rupiah/);
     expect(page.text).toContain('<template>');
     // Enter in a field submits with the form's first submit button: that must be "save".
