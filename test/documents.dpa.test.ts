@@ -202,6 +202,15 @@ describeBackends('the DPA-SKPD', (kind) => {
     expect((await app.call('admin', 'POST', '/api/v1/nomenclature/1999', good, { 'content-type': 'text/csv' })).status).toBe(422);
     expect(await count()).toBe(3);
   });
+
+  test('the README\'s example file imports as it says', async () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '..', 'README.md'), 'utf8');
+    const csv = /```csv\n([\s\S]*?)```/.exec(readme)![1]!;
+    const imported = await app.call('admin', 'POST', `/api/v1/nomenclature/${YEAR + 5}`, csv, { 'content-type': 'text/csv' });
+    expect(imported.body).toEqual({ fiscalYear: YEAR + 5, rows: 3, created: 3, updated: 0 });
+    const bidang = await app.call('admin', 'POST', `/api/v1/nomenclature/${YEAR + 5}`, 'kind,code,name\nurusan,1,A\nbidang,1.2,B\n', { 'content-type': 'text/csv' });
+    expect(bidang.body.errors).toEqual([{ path: '/rows/2/code', message: 'line 3: "1.2" is not a code of kind bidang' }]);
+  });
 });
 
 describe('CSV fields', () => {
