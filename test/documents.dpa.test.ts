@@ -4,7 +4,9 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describeBackends, createPostgresDatabase, dropPostgresDatabase, describePostgres } from './support/db';
 import { startTestApp, type TestApp } from './support/app';
-import { missingPdfTools, pdftotext, pdftotextPages } from './support/pdf-tools';
+import { describeWithTools, missingPdfTools, pdftotext, pdftotextPages } from './support/pdf-tools';
+import { renderDocumentPdf } from '../src/documents/render';
+import type { DocumentContent } from '../src/documents/content';
 import { proposal, YEAR } from './support/proposals';
 import { grms } from './support/cli';
 import { openPostgres } from '../src/db/connect';
@@ -211,6 +213,45 @@ describeBackends('the DPA-SKPD', (kind) => {
     const bidang = await app.call('admin', 'POST', `/api/v1/nomenclature/${YEAR + 5}`, 'kind,code,name\nurusan,1,A\nbidang,1.2,B\n', { 'content-type': 'text/csv' });
     expect(bidang.body.errors).toEqual([{ path: '/rows/2/code', message: 'line 3: "1.2" is not a code of kind bidang' }]);
   });
+});
+
+/** A document laid out by sections (as a package's documentContent gives them): one grouped table of `rows` lines. */
+const sectioned = (rows: number): DocumentContent => ({
+  government: 'Pemerintah Kota Semarang', orgName: 'Badan Pengelolaan Keuangan dan Aset Daerah', title: 'DPA-SKPD', number: '900/0042/BPKAD/2027',
+  documentId: '00000000-0000-4000-8000-000000000000', verifyUrl: 'https://grms.semarangkota.example/verify/00000000-0000-4000-8000-000000000000',
+  place: 'Semarang', issuedAt: new Date('2026-12-01T03:00:00Z'), timezone: 'Asia/Jakarta', workflow: 'Usulan RKA', instanceTitle: 'Alat kesehatan',
+  history: [],
+  signer: { name: 'Rina Marlina, S.E., Ak.', position: 'Kepala BPKAD selaku PPKD', orgName: 'Badan Pengelolaan Keuangan dan Aset Daerah' },
+  sections: [
+    { kind: 'fields', heading: 'Identitas', rows: [['Tahun Anggaran', '2027'], ['Lokasi', 'Kecamatan Tembalang']] },
+    {
+      kind: 'table', heading: 'Rincian', columns: [{ header: 'Kode', width: 1 }, { header: 'Uraian', width: 3 }, { header: 'Jumlah', width: 1, align: 'right' }],
+      groups: [0, 1].map((g) => ({
+        heading: { cells: [`5.1.02.01.01.000${g}`], bold: true, span: true },
+        rows: Array.from({ length: Math.ceil((rows - g) / 2) }, (_, i) => ({ cells: [`5.1.02.01.01.000${g}`, `Baris ${g}-${i}`, 'Rp 1.000'] })),
+        subtotal: { cells: ['', `Subjumlah ${g}`, 'Rp 0'], bold: true },
+      })),
+      total: { cells: ['', 'TOTALAKHIR', 'Rp 0'], bold: true },
+    },
+  ],
+});
+
+describeWithTools('sections a package lays out', ['pdftotext'], () => {
+  test('on every length: the header row on every page of the table, the signature on the page of its last row', async () => {
+    let multiPage = 0;
+    const problems: string[] = [];
+    for (let rows = 1; rows <= 80; rows += 3) {
+      const pages = pdftotextPages(await renderDocumentPdf(sectioned(rows)));
+      if (pages.length > 1) multiPage++;
+      pages.forEach((page, i) => {
+        if (/Baris|Subjumlah|TOTALAKHIR/.test(page) && !/Kode\s+Uraian\s+Jumlah/.test(page)) problems.push(`${rows} rows: page ${i + 1} has no header`);
+      });
+      const last = pages.at(-1)!;
+      if (!/TOTALAKHIR/.test(last) || !/Rina Marlina/.test(last)) problems.push(`${rows} rows: the signature is not with the total`);
+    }
+    expect(multiPage).toBeGreaterThan(10);
+    expect(problems).toEqual([]);
+  }, 300_000);
 });
 
 describe('CSV fields', () => {
