@@ -35,6 +35,9 @@ describeBackends('web console pages', (kind) => {
     expect(page.text).toMatch(/<select id="f-fundingSource" name="\/fundingSource"[^>]*><option value="">— pilih —<\/option><option value="PAD">/);
     // v2's location, labelled in the page's language.
     expect(page.text).toMatch(/<label for="f-location">Lokasi<\/label>\s*<input id="f-location" name="\/location"/);
+    expect((await planner.get('/new/budget-proposal?lang=en')).text).toMatch(/<label for="f-location">Location<\/label>/);
+    // The choice of language stays with the session: back to Indonesian for the tests that follow.
+    expect((await planner.get('/new/budget-proposal?lang=id')).text).toMatch(/<label for="f-location">Lokasi<\/label>/);
     expect(page.text).toMatch(/<input id="f-lines-0-unitPrice" name="\/lines\/0\/unitPrice" aria-required="true"[^>]* data-rupiah/);
     expect(page.text).toContain('<template>');
     // Enter in a field submits with the form's first submit button: that must be "save".
