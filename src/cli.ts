@@ -26,6 +26,7 @@ import { parseExportFilters } from './api/audit';
 import { progress } from './progress';
 import { registerUserCommands } from './cli/user';
 import { registerOrgCommands } from './cli/org';
+import { registerNomenclatureCommands } from './cli/nomenclature';
 import { registerWorkflowCommands } from './cli/workflow';
 import { loadRegistry } from './engine/registry';
 import { registerWitnessCommands } from './cli/witness';
@@ -166,6 +167,7 @@ registerUserCommands(program, async (purpose, needsKey, fn) => {
   return withDeployment(purpose, needsKey, fn);
 });
 registerOrgCommands(program, withDeployment);
+registerNomenclatureCommands(program, withDeployment);
 registerWorkflowCommands(program);
 registerWitnessCommands(program);
 registerVerifyBundle(program);

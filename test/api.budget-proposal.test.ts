@@ -17,7 +17,7 @@ describeBackends('budget proposal through the API', (kind) => {
     const id = created.body.id as string;
     expect(created.headers.get('location')).toBe(`/api/v1/instances/${id}`);
     expect(created.body).toMatchObject({
-      workflow: 'budget-proposal', workflowVersion: 1, state: 'draft', version: 1, org: 'dinkes', createdBy: 'perencana.dinkes',
+      workflow: 'budget-proposal', workflowVersion: 2, state: 'draft', version: 1, org: 'dinkes', createdBy: 'perencana.dinkes',
       total: PROPOSAL_TOTAL, allowedEvents: ['update', 'submit'],
     });
     // The server computes amounts exactly: 1200.5 × 45,750 = 54,922,875.
@@ -105,9 +105,11 @@ describeBackends('budget proposal through the API', (kind) => {
     const me = await app.call('kadis.dinkes', 'GET', '/api/v1/me');
     expect(me.body).toMatchObject({ username: 'kadis.dinkes', org: 'dinkes', roles: [{ role: 'opd_head', org: 'dinkes' }] });
     const wf = await app.call('kadis.dinkes', 'GET', '/api/v1/workflows');
-    expect(wf.body.items[0]).toMatchObject({ name: 'budget-proposal', version: 1, newest: true, definitionHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect(wf.body.items[0].instances).toBeGreaterThan(0);
-    expect(wf.body.items[0].states).toEqual(expect.arrayContaining(['draft', 'opd_review', 'ratified', 'rejected']));
+    // v1 stays registered for the proposals it started; new ones take v2.
+    expect(wf.body.items[0]).toMatchObject({ name: 'budget-proposal', version: 1, newest: false, definitionHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(wf.body.items[1]).toMatchObject({ name: 'budget-proposal', version: 2, newest: true, definitionHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(wf.body.items[1].instances).toBeGreaterThan(0);
+    expect(wf.body.items[1].states).toEqual(expect.arrayContaining(['draft', 'opd_review', 'ratified', 'rejected']));
     expect((await app.call(undefined, 'GET', '/healthz')).status).toBe(200);
     expect((await app.call(undefined, 'GET', '/readyz')).status).toBe(200);
     const key = await app.call(undefined, 'GET', '/api/v1/audit/public-key');

@@ -206,7 +206,7 @@ describeBackends('stage documents through the API', (kind) => {
       expect(text).toContain(docs[0].number);
       expect(text).toContain(docs[0].sha256.slice(0, 16));
       // Words, not identifiers: the instance's own id (the audit trail's key) and hashes aside.
-      expect(text).toContain('Usulan RKA versi 1');
+      expect(text).toContain('Usulan RKA versi 2');
       expect(text).toContain('Verifikasi Bappeda');
       expect(text.replace(new RegExp(id, 'g'), '')).not.toMatch(MACHINE_WORDS);
     }

@@ -58,7 +58,7 @@ describeBackends('quantities below one hundredth and amounts of Rp 0', (kind) =>
     const before = await writeCounts(app.db);
     const res = await planner.post('/new/budget-proposal', {
       '/fiscalYear': String(proposal().fiscalYear), '/subKegiatan/code': '1.02.02.2.02.0001', '/subKegiatan/name': 'Pelayanan kesehatan', '/title': 'Posyandu',
-      '/output/indicator': 'Posyandu aktif', '/output/target': '12', '/output/unit': 'posyandu', '/fundingSource': 'PAD',
+      '/output/indicator': 'Posyandu aktif', '/output/target': '12', '/output/unit': 'posyandu', '/fundingSource': 'PAD', '/location': 'Kecamatan Tembalang',
       '/lines/0/account': '5.1.02.01.01.0024', '/lines/0/description': 'ATK', '/lines/0/volume': `0,${'0'.repeat(299)}1`, '/lines/0/unit': 'paket', '/lines/0/unitPrice': '1.000.000',
       _action: 'save', _csrf: csrfOf(form),
     });

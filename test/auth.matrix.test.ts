@@ -140,6 +140,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/tasks': SIGNED_IN,
   'GET /api/v1/search': { ...SIGNED_IN, send: { query: '?q=Kelas' } },
   'GET /api/v1/ceilings/{year}': SIGNED_IN,
+  'GET /api/v1/nomenclature/{year}': SIGNED_IN,
   'GET /api/v1/holidays': SIGNED_IN,
   'GET /api/v1/delegations': SIGNED_IN,
   'POST /api/v1/delegations': { ...SIGNED_IN, except: { auditor: 'deny' } },
@@ -193,6 +194,8 @@ const MATRIX: Record<string, Row> = {
   // Holidays: admins edit the calendar.
   'PUT /api/v1/holidays/{date}': allowOnly(['admin']),
   'DELETE /api/v1/holidays/{date}': allowOnly(['admin']),
+  // The budget nomenclature: admins import it (a file of no rows: refused whole, nothing written).
+  'POST /api/v1/nomenclature/{year}': allowOnly(['admin'], { body: 'kind,code,name\n', headers: { 'content-type': 'text/csv' } }),
 
   // Permits: the front desk prints the receipt.
   'POST /api/v1/permits/receipt.pdf': allowOnly(['frontdesk']),

@@ -151,7 +151,7 @@ describeWithTools('documents in every script people write', ['pdftotext', 'pdfto
       const before = await writeCounts(app.db);
       const fields = (title: string) => ({
         '/fiscalYear': String(proposal().fiscalYear), '/subKegiatan/code': '1.02.02.2.02.0001', '/subKegiatan/name': 'Pelayanan kesehatan', '/title': title,
-        '/output/indicator': 'Posyandu aktif', '/output/target': '12', '/output/unit': 'posyandu', '/fundingSource': 'PAD',
+        '/output/indicator': 'Posyandu aktif', '/output/target': '12', '/output/unit': 'posyandu', '/fundingSource': 'PAD', '/location': 'Kecamatan Tembalang',
         '/lines/0/account': '5.1.02.01.01.0024', '/lines/0/description': 'ATK', '/lines/0/volume': '2', '/lines/0/unit': 'paket', '/lines/0/unitPrice': '1.250.000',
         _action: 'save',
       });

@@ -63,6 +63,7 @@ describeBrowser('number fields read the Indonesian way, in Chromium', () => {
       await page.fill('#f-output-indicator', 'Masker tersedia');
       await page.fill('#f-output-unit', 'buah');
       await page.selectOption('#f-fundingSource', 'PAD');
+      await page.fill('#f-location', 'Kecamatan Tembalang');
       await page.fill('#f-lines-0-account', '5.1.02.01.01.0024');
       await page.fill('#f-lines-0-description', 'Masker bedah');
       await page.fill('#f-lines-0-unit', 'buah');

@@ -187,6 +187,7 @@ describeBrowser('console forms in Chromium: nothing is done twice', () => {
         await p.fill('#f-output-target', '1');
         await p.fill('#f-output-unit', 'Puskesmas');
         await p.selectOption('#f-fundingSource', 'DAK');
+        await p.fill('#f-location', 'Kecamatan Gunungpati');
         await p.fill('#f-lines-0-account', '5.2.02.05.01.0001');
         await p.fill('#f-lines-0-description', 'Alat kesehatan umum');
         await p.fill('#f-lines-0-volume', '2');

@@ -79,6 +79,7 @@ describeBrowser('web console in Chromium', () => {
       await page.fill('#f-output-target', '2');
       await page.fill('#f-output-unit', 'Puskesmas');
       await page.selectOption('#f-fundingSource', 'DAK');
+      await page.fill('#f-location', 'Kecamatan Gunungpati');
       await page.fill('#f-lines-0-account', '5.2.02.05.01.0001');
       await page.fill('#f-lines-0-description', 'Alat kesehatan umum');
       await page.fill('#f-lines-0-volume', '2');

@@ -60,7 +60,7 @@ describeBackends('console comments: the same limit as the API', (kind) => {
     const version = /name="_version" value="(\d+)"/.exec(form.text)![1]!;
     const fields = {
       '/fiscalYear': String(YEAR), '/subKegiatan/code': '1.02.02.2.02.0001', '/subKegiatan/name': 'Pelayanan kesehatan', '/title': 'Posyandu Pedurungan',
-      '/output/indicator': 'Posyandu aktif', '/output/target': '12', '/output/unit': 'posyandu', '/fundingSource': 'PAD',
+      '/output/indicator': 'Posyandu aktif', '/output/target': '12', '/output/unit': 'posyandu', '/fundingSource': 'PAD', '/location': 'Kecamatan Tembalang',
       '/lines/0/account': '5.1.02.01.01.0024', '/lines/0/description': 'ATK', '/lines/0/volume': '2', '/lines/0/unit': 'paket', '/lines/0/unitPrice': '1.250.000',
       _version: version, _action: 'save',
     };

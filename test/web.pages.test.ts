@@ -22,7 +22,7 @@ describeBackends('web console pages', (kind) => {
 
   const fields = (over: Record<string, string> = {}) => ({
     '/fiscalYear': String(YEAR), '/subKegiatan/code': '1.02.02.2.02.0001', '/subKegiatan/name': 'Pelayanan kesehatan', '/title': 'Posyandu Pedurungan',
-    '/output/indicator': 'Posyandu aktif', '/output/target': '12,5', '/output/unit': 'posyandu', '/fundingSource': 'PAD',
+    '/output/indicator': 'Posyandu aktif', '/output/target': '12,5', '/output/unit': 'posyandu', '/fundingSource': 'PAD', '/location': 'Kecamatan Tembalang',
     '/lines/0/account': '5.1.02.01.01.0024', '/lines/0/description': 'ATK', '/lines/0/volume': '2,5', '/lines/0/unit': 'paket', '/lines/0/unitPrice': '1.250.000',
     '/lines/3/account': '5.1.02.01.01.0026', '/lines/3/description': 'Konsumsi', '/lines/3/volume': '10', '/lines/3/unit': 'kotak', '/lines/3/unitPrice': 'Rp 35.000',
     _action: 'save', ...over,
@@ -33,6 +33,11 @@ describeBackends('web console pages', (kind) => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('<legend>Sub kegiatan');
     expect(page.text).toMatch(/<select id="f-fundingSource" name="\/fundingSource"[^>]*><option value="">— pilih —<\/option><option value="PAD">/);
+    // v2's location, labelled in the page's language.
+    expect(page.text).toMatch(/<label for="f-location">Lokasi<\/label>\s*<input id="f-location" name="\/location"/);
+    expect((await planner.get('/new/budget-proposal?lang=en')).text).toMatch(/<label for="f-location">Location<\/label>/);
+    // The choice of language stays with the session: back to Indonesian for the tests that follow.
+    expect((await planner.get('/new/budget-proposal?lang=id')).text).toMatch(/<label for="f-location">Lokasi<\/label>/);
     expect(page.text).toMatch(/<input id="f-lines-0-unitPrice" name="\/lines\/0\/unitPrice" aria-required="true"[^>]* data-rupiah/);
     expect(page.text).toContain('<template>');
     // Enter in a field submits with the form's first submit button: that must be "save".

@@ -45,7 +45,7 @@ describeBackends('console: reserved keys never reach a prototype', (kind) => {
   /** A valid form for each of the two routes that take row buttons, so only the hostile part differs. */
   const validForm = (): Record<string, string> => ({
     '/fiscalYear': '2027', '/subKegiatan/code': '1.02.02.2.02.0001', '/subKegiatan/name': 'Pelayanan kesehatan', '/title': 'Posyandu',
-    '/output/indicator': 'Posyandu aktif', '/output/target': '12', '/output/unit': 'posyandu', '/fundingSource': 'PAD',
+    '/output/indicator': 'Posyandu aktif', '/output/target': '12', '/output/unit': 'posyandu', '/fundingSource': 'PAD', '/location': 'Kecamatan Tembalang',
     '/lines/0/account': '5.1.02.01.01.0024', '/lines/0/description': 'ATK', '/lines/0/volume': '2', '/lines/0/unit': 'paket', '/lines/0/unitPrice': '1000',
   });
 

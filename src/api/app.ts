@@ -19,6 +19,7 @@ import type { DocumentPool } from '../documents/pool';
 import { measureRequests, type Metrics } from './metrics';
 import { metricsEndpoint, type MetricsAccess } from './metrics-endpoint';
 import { holidaysRouter } from './holidays';
+import { nomenclatureRouter } from './nomenclature';
 import { peopleRouter } from './people';
 import { orgsRouter } from './orgs';
 import { passwordsRouter } from './passwords';
@@ -125,6 +126,7 @@ export function createApp({ db, engine, checkpointKey, authority, pool, metrics,
   app.use('/api/v1', metaRouter(db, engine.registry));
   app.use('/api/v1', instancesRouter(db, engine, metrics));
   app.use('/api/v1', holidaysRouter(db, engine.time));
+  app.use('/api/v1', nomenclatureRouter(db));
   app.use('/api/v1', peopleRouter(db));
   app.use('/api/v1', orgsRouter(db));
   app.use('/api/v1', passwordsRouter(db));

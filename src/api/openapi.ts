@@ -196,6 +196,23 @@ export const openApiDocument = {
       },
       delete: { security: bearer, summary: 'Remove a holiday (role admin)', parameters: [dateParam], responses: { '204': noContent('removed'), ...errors(403, 404) } },
     },
+    '/api/v1/nomenclature/{year}': {
+      get: {
+        security: bearer, summary: 'Names of budget codes for a fiscal year',
+        parameters: [yearParam, { name: 'kind', in: 'query', schema: { enum: ['urusan', 'bidang', 'program', 'kegiatan', 'sub_kegiatan', 'akun'] } }],
+        responses: { '200': ok('entries by kind and code', ref('NomenclatureList')), ...errors() },
+      },
+      post: {
+        security: bearer, summary: 'Import names of budget codes from CSV (role admin): all rows or none',
+        parameters: [yearParam],
+        requestBody: {
+          required: true,
+          description: 'UTF-8 CSV (RFC 4180), at most 4 MiB and 50,000 rows: the header "kind,code,name", then one row per code; kind is urusan, bidang, program, kegiatan, sub_kegiatan or akun, the code of that kind\'s form (e.g. sub_kegiatan 1.02.02.2.02.0001, akun 5.1.02.01.01.0024). A refused file (422) names each refused row as /rows/<n>/<column> (n counts data rows from 1) and imports nothing.',
+          content: { 'text/csv': { schema: { type: 'string' } } },
+        },
+        responses: { '200': ok('what the import wrote', ref('NomenclatureImport')), ...errors(403, 413, 415) },
+      },
+    },
     '/api/v1/audit/verify': { get: { security: bearer, summary: 'Recompute every chain and checkpoint, the people chain and the organisation chain (role auditor)', responses: { '200': ok('the result (checked with the server\'s own key: trusts the operator)', ref('AuditVerification')), ...errors(403) } } },
     '/api/v1/ca.pem': { get: { summary: 'The deployment CA certificate (PEM), to trust its signatures', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': { schema: { type: 'string' } } } }, ...publicErrors() } } },
     '/api/v1/tsa-ca.pem': { get: { summary: 'The trusted time-stamping authority\'s CA certificates (PEM); 404 when no TSA is configured', responses: { '200': { description: 'PEM', content: { 'application/x-pem-file': { schema: { type: 'string' } } } }, ...publicErrors(404) } } },

@@ -562,3 +562,17 @@ export interface TrackingGrantsTable {
 export interface Database {
   tracking_grants: TrackingGrantsTable;
 }
+
+/** Migration 0049: names of budget codes per fiscal year (src/nomenclature). */
+export interface NomenclatureTable {
+  fiscal_year: number;
+  kind: 'urusan' | 'bidang' | 'program' | 'kegiatan' | 'sub_kegiatan' | 'akun';
+  code: string;
+  name: string;
+  updated_by: string;
+  updated_at: Generated<Date>;
+}
+
+export interface Database {
+  nomenclature: NomenclatureTable;
+}

@@ -70,6 +70,37 @@ export interface DocumentSigner {
   nip?: string;
 }
 
+/** A column of a section's table: its share of the page width (widths are weights, scaled to the page). */
+export interface SectionColumn {
+  header: string;
+  width: number;
+  align?: 'left' | 'right' | 'center';
+}
+
+/** A row of a section's table: cells by column; `span` prints its one cell across the whole row. */
+export interface SectionRow {
+  cells: string[];
+  bold?: boolean;
+  span?: boolean;
+}
+
+/**
+ * A part of a document a workflow package lays out (e.g. a DPA-SKPD's identity block, its
+ * indicators and its budget lines by account), drawn by the renderer without knowing the workflow:
+ * - `fields`: label/value lines (a colon between them), as a document's identity block prints them;
+ * - `table`: a grid whose header row is repeated on every page it runs onto; its groups each start
+ *   with a heading row across the table and may end with a subtotal row, and a total row may close it.
+ */
+export type DocumentSection =
+  | { kind: 'fields'; heading?: string; rows: Array<[label: string, value: string]> }
+  | {
+    kind: 'table';
+    heading?: string;
+    columns: SectionColumn[];
+    groups: Array<{ heading?: SectionRow; rows: SectionRow[]; subtotal?: SectionRow }>;
+    total?: SectionRow;
+  };
+
 export interface DocumentContent {
   /** Letterhead line, e.g. "PEMERINTAH KOTA SEMARANG". */
   government: string;
@@ -96,6 +127,11 @@ export interface DocumentContent {
   total?: number;
   /** Label/value pairs for workflows without line items. */
   fields?: Array<[label: string, value: string]>;
+  /**
+   * The document's body as its workflow package lays it out (WorkflowPackage.documentContent):
+   * printed instead of the summary table and the budget lines.
+   */
+  sections?: DocumentSection[];
   history: DocumentHistoryEntry[];
   /** Earlier transitions not printed in `history` (stage documents print the latest only). */
   historyOmitted?: number;

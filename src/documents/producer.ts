@@ -172,6 +172,19 @@ export class StageDocuments implements DocumentProducer {
           ? { name: actor.fullName, position: req.actingFor.position || words.role(req.role), orgName: actor.orgName, acting: req.actingFor.kind, nip }
           : { name: actor.fullName, position: actor.position || words.role(req.role), orgName: actor.orgName, nip },
       };
+      // The package's own layout of this document, if it has one (e.g. the DPA-SKPD).
+      const own = await req.pkg?.documentContent?.({
+        db: this.db, instance: row, data: hideConfidential(req.def, row.data, undefined), state: row.state, event: event.type, title: spec.title,
+        orgName: (await this.db.selectFrom('orgs').select('name').where('id', '=', row.org_id).executeTakeFirst())?.name ?? row.org_id,
+      });
+      if (own) {
+        content.sections = own.sections;
+        if (own.history === false) {
+          content.history = [];
+          content.historyOmitted = 0;
+          delete content.discussion;
+        }
+      }
       const signed = await this.pool.renderAndSign(content, identity);
       return {
         sha256: signed.sha256,

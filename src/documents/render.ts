@@ -2,7 +2,7 @@ import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { pdfkitAddPlaceholder } from '@signpdf/placeholder-pdfkit';
 import { SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
-import { DOCUMENT_BOUNDS, signerPosition, type DocumentContent } from './content';
+import { DOCUMENT_BOUNDS, signerPosition, type DocumentContent, type DocumentSection, type SectionRow } from './content';
 import { formatDateTimeId, formatNip, formatNumberId, formatPlaceDate, formatRupiah } from './format';
 import { fontName, registerDocumentFonts } from './fonts';
 import { textHeight, writeText } from './text-layout';
@@ -55,26 +55,31 @@ function ensureSpace(doc: Doc, height: number): boolean {
 }
 
 /**
- * A simple grid: wraps cells, breaks pages between rows and repeats the header. With `maxLines`,
- * a cell prints at most that many lines (the last one ends in an ellipsis when cut), so a row's
- * height is bounded whatever its text.
+ * A simple grid: wraps cells, breaks pages between rows and repeats the header on every page it
+ * runs onto. With `maxLines`, a cell prints at most that many lines (the last one ends in an
+ * ellipsis when cut), so a row's height is bounded whatever its text. A row given as a SectionRow
+ * may be bold, or `span` the whole width with its one cell (a group's heading: it starts a page
+ * rather than end one, kept with the row after it).
  */
-function table(doc: Doc, columns: Column[], rows: string[][], opts: { boldLast?: boolean; maxLines?: number } = {}): void {
+function table(doc: Doc, columns: Column[], rows: ReadonlyArray<string[] | SectionRow>, opts: { boldLast?: boolean; maxLines?: number } = {}): void {
   const pad = 3;
   const size = 8;
-  const drawRow = (cells: string[], bold: boolean) => {
+  const full = columns.reduce((sum, c) => sum + c.width, 0);
+  const drawRow = (cells: string[], bold: boolean, span = false, keep = 0) => {
+    const cols: Column[] = span ? [{ header: '', width: full }] : columns;
+    if (span) cells = [cells.join(' ')];
     doc.font(bold ? BOLD : FONT).fontSize(size);
     const most = opts.maxLines === undefined ? Infinity : opts.maxLines * doc.currentLineHeight(true);
     // No more text is laid out than the cell could print (no glyph is narrower than 1.5 pt at 8 pt).
-    if (opts.maxLines !== undefined) cells = cells.map((c, i) => c.slice(0, (opts.maxLines! + 1) * Math.ceil((columns[i]!.width - 2 * pad) / 1.5)));
-    const heights = cells.map((c, i) => textHeight(doc, c, { width: columns[i]!.width - 2 * pad }));
+    if (opts.maxLines !== undefined) cells = cells.map((c, i) => c.slice(0, (opts.maxLines! + 1) * Math.ceil((cols[i]!.width - 2 * pad) / 1.5)));
+    const heights = cells.map((c, i) => textHeight(doc, c, { width: cols[i]!.width - 2 * pad }));
     const height = Math.min(most, Math.max(...heights)) + 2 * pad;
-    if (ensureSpace(doc, height)) drawHeader();
+    if (ensureSpace(doc, height + keep)) drawHeader();
     doc.font(bold ? BOLD : FONT).fontSize(size);
     const top = doc.y;
     let x = MARGIN;
     cells.forEach((cell, i) => {
-      const col = columns[i]!;
+      const col = cols[i]!;
       doc.rect(x, top, col.width, height).lineWidth(0.5).stroke();
       // Only a cell taller than allowed is cut (half a line of room, so its last line fits).
       const cut = heights[i]! > most ? { height: most + doc.currentLineHeight(true) / 2, ellipsis: true } : {};
@@ -86,8 +91,50 @@ function table(doc: Doc, columns: Column[], rows: string[][], opts: { boldLast?:
   };
   const drawHeader = () => drawRow(columns.map((c) => c.header), true);
   drawHeader();
-  rows.forEach((r, i) => drawRow(r, Boolean(opts.boldLast) && i === rows.length - 1));
+  rows.forEach((r, i) => {
+    if (Array.isArray(r)) drawRow(r, Boolean(opts.boldLast) && i === rows.length - 1);
+    else drawRow(r.cells, Boolean(r.bold), Boolean(r.span), r.span ? GROUP_KEEP : 0);
+  });
   doc.moveDown(0.8);
+}
+
+/** Room a group's heading row wants below it on its page: a row of the group goes with it. */
+const GROUP_KEEP = 24;
+
+/** Label/value lines of a package's section: the labels in a column, a colon, the values wrapped beside them. */
+function fieldLines(doc: Doc, rows: ReadonlyArray<[string, string]>): void {
+  const width = doc.page.width - 2 * MARGIN;
+  const labelWidth = 120;
+  const valueWidth = width - labelWidth - 10;
+  for (const [label, value] of rows) {
+    doc.font(FONT).fontSize(9);
+    const height = Math.max(textHeight(doc, label, { width: labelWidth }), textHeight(doc, value, { width: valueWidth }));
+    ensureSpace(doc, height + 2);
+    const top = doc.y;
+    writeText(doc, label, MARGIN, top, { width: labelWidth });
+    writeText(doc, ':', MARGIN + labelWidth, top, { width: 10 });
+    writeText(doc, value, MARGIN + labelWidth + 10, top, { width: valueWidth });
+    doc.x = MARGIN;
+    doc.y = top + height + 2;
+  }
+  doc.moveDown(0.8);
+}
+
+/** A package's sections (DocumentContent.sections), in order; table widths scaled to the page. */
+function sections(doc: Doc, list: readonly DocumentSection[]): void {
+  const width = doc.page.width - 2 * MARGIN;
+  for (const s of list) {
+    if (s.heading) heading(doc, s.heading);
+    if (s.kind === 'fields') {
+      fieldLines(doc, s.rows);
+      continue;
+    }
+    const weight = s.columns.reduce((sum, c) => sum + c.width, 0) || 1;
+    const columns: Column[] = s.columns.map((c) => ({ header: c.header, width: (c.width / weight) * width, ...(c.align && { align: c.align }) }));
+    const rows: SectionRow[] = s.groups.flatMap((g) => [...(g.heading ? [{ ...g.heading, span: g.heading.span ?? true }] : []), ...g.rows, ...(g.subtotal ? [g.subtotal] : [])]);
+    if (s.total) rows.push(s.total);
+    table(doc, columns, rows, { maxLines: DOCUMENT_BOUNDS.lineCellLines });
+  }
 }
 
 function heading(doc: Doc, text: string): void {
@@ -287,9 +334,14 @@ function renderOnce(c: DocumentContent, breakAt: number): Promise<{ pdf: Buffer;
     try {
       letterhead(doc, c);
       const width = doc.page.width - 2 * MARGIN;
-      table(doc, [{ header: 'Perihal', width: 140 }, { header: c.instanceTitle, width: width - 140 }], [['Alur kerja', c.workflow], ...(c.fields ?? [])]);
-      if (c.lines) lineItems(doc, c);
-      else if (c.total !== undefined) table(doc, [{ header: 'Jumlah', width: 140 }, { header: formatRupiah(c.total), width: width - 140 }], []);
+      if (c.sections) {
+        // The package's layout: it holds the document's summary, its lines and their totals.
+        sections(doc, c.sections);
+      } else {
+        table(doc, [{ header: 'Perihal', width: 140 }, { header: c.instanceTitle, width: width - 140 }], [['Alur kerja', c.workflow], ...(c.fields ?? [])]);
+        if (c.lines) lineItems(doc, c);
+        else if (c.total !== undefined) table(doc, [{ header: 'Jumlah', width: 140 }, { header: formatRupiah(c.total), width: width - 140 }], []);
+      }
       history(doc, c);
       discussion(doc, c);
       if (c.comment) {

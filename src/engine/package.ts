@@ -26,6 +26,7 @@ import type { WebContext } from '../web/context';
 import type { SafeHtml } from '../web/html';
 import type { DocumentAuthority } from '../documents/authority';
 import type { DocumentPool } from '../documents/pool';
+import type { DocumentSection } from '../documents/content';
 
 /** A text in each console language. */
 export interface Labelled {
@@ -150,6 +151,36 @@ export interface WorkflowPackage {
    * `when`). E.g. `confidential: [{ pointer: '/reporter', when: '/confidential', visibleTo: ['complaint_desk'] }]`.
    */
   confidential?: readonly ConfidentialField[];
+  /**
+   * A stage document laid out by the package (e.g. a DPA-SKPD): asked on the main thread for every
+   * document the workflow's steps produce, before rendering; undefined keeps the default layout
+   * (summary, budget lines, history). What it returns crosses to the rendering thread: plain data
+   * only (src/documents/content.ts `DocumentSection`).
+   */
+  documentContent?(input: DocumentContentInput): Promise<PackageDocumentContent | undefined>;
+}
+
+/** What a package's document layout sees: the instance before the transition, and the step that makes the document. */
+export interface DocumentContentInput {
+  /** For reference data the document prints (e.g. names of budget codes: src/nomenclature). */
+  db: Kysely<Database>;
+  instance: InstanceRow;
+  /** The data as the document may print it (confidential values hidden). */
+  data: Record<string, unknown>;
+  /** The state the step leaves and the event fired. */
+  state: string;
+  event: string;
+  /** The step's document title (DocumentSpec.title), e.g. "DPA-SKPD". */
+  title: string;
+  /** The name of the instance's OPD. */
+  orgName: string;
+}
+
+export interface PackageDocumentContent {
+  /** Printed instead of the default summary table and budget lines. */
+  sections: DocumentSection[];
+  /** false: the document prints no process history and no discussion (they stay in the audit trail and the earlier documents). */
+  history?: boolean;
 }
 
 export interface YearRule {

@@ -204,7 +204,7 @@ async function generateInstances(db: Kysely<Database>, count: number, states: 'r
         FROM generate_series(${from}::int, ${to}::int) AS n)
       INSERT INTO workflow_instances (id, workflow, workflow_version, state, version, snapshot, data, org_id, title, fiscal_year, total,
                                       submitters, participants, created_by, created_at, updated_at)
-      SELECT md5('grms-bench-' || g.n)::uuid, 'budget-proposal', 1, st.state, st.version,
+      SELECT md5('grms-bench-' || g.n)::uuid, 'budget-proposal', 2, st.state, st.version,
              replace(replace(st.snap, ${PLANNER}, 'perencana.' || g.org), ${TITLE}, g.title)::jsonb,
              replace(${JSON.stringify(normalized.data)}, ${TITLE}, g.title)::jsonb,
              g.org, g.title, ${normalized.fiscalYear}, ${normalized.total},

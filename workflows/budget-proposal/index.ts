@@ -1,5 +1,7 @@
 import type { WorkflowPackage } from '../../src/engine/package';
 import { budgetProposalV1 } from './v1';
+import { budgetProposalV2 } from './v2';
+import { dpaContent } from './dpa';
 import { budgetProposalListing } from './listing';
 import { recordCeilingBaseline, withinCeiling } from './ceilings';
 import { ceilingsRouter } from './ceilings-routes';
@@ -15,7 +17,7 @@ import { budgetProposalDemo, seedBudgetProposals } from './demo';
 export const budgetProposalPackage: WorkflowPackage = {
   name: 'budget-proposal',
   title: { id: 'Usulan RKA', en: 'Budget proposal' },
-  versions: [{ definition: budgetProposalV1, source: 'v1' }],
+  versions: [{ definition: budgetProposalV1, source: 'v1' }, { definition: budgetProposalV2, source: 'v2' }],
   roles: {
     planner: { label: { id: 'perencana', en: 'planner' } },
     opd_head: { label: { id: 'kepala OPD', en: 'head of OPD' } },
@@ -37,7 +39,7 @@ export const budgetProposalPackage: WorkflowPackage = {
       fields: {
         fiscalYear: 'Tahun anggaran', subKegiatan: 'Sub kegiatan', code: 'Kode', name: 'Nama',
         title: 'Judul', output: 'Keluaran', indicator: 'Indikator', target: 'Target', unit: 'Satuan',
-        fundingSource: 'Sumber dana', lines: 'Rincian belanja', account: 'Kode rekening',
+        fundingSource: 'Sumber dana', location: 'Lokasi', lines: 'Rincian belanja', account: 'Kode rekening',
         description: 'Uraian', volume: 'Volume', unitPrice: 'Harga satuan', amount: 'Jumlah', total: 'Total'
       },
       texts: {
@@ -66,7 +68,7 @@ export const budgetProposalPackage: WorkflowPackage = {
       fields: {
         fiscalYear: 'Fiscal year', subKegiatan: 'Sub kegiatan', code: 'Code', name: 'Name', title: 'Title',
         output: 'Output', indicator: 'Indicator', target: 'Target', unit: 'Unit',
-        fundingSource: 'Funding source', lines: 'Budget lines', account: 'Account code',
+        fundingSource: 'Funding source', location: 'Location', lines: 'Budget lines', account: 'Account code',
         description: 'Description', volume: 'Volume', unitPrice: 'Unit price', amount: 'Amount',
         total: 'Total'
       },
@@ -97,6 +99,8 @@ export const budgetProposalPackage: WorkflowPackage = {
   onStart: async (db) => {
     await recordCeilingBaseline(db);
   },
+  // The DPA-SKPD ratification prints is laid out here (./dpa.ts), its names from the nomenclature.
+  documentContent: dpaContent,
   demo: budgetProposalDemo,
   seed: seedBudgetProposals,
 };
