@@ -150,6 +150,24 @@ export interface WorkflowPackage {
    * `when`). E.g. `confidential: [{ pointer: '/reporter', when: '/confidential', visibleTo: ['complaint_desk'] }]`.
    */
   confidential?: readonly ConfidentialField[];
+  /**
+   * How the package's stage documents are numbered, by step (`'<state>/<event>'`, e.g.
+   * `'bappeda_verification/verify'`): the document's kind — the register of the issuing office it is
+   * numbered in, per year — and its archive classification code, e.g.
+   * `{ kind: 'berita-acara', classification: '900.1.4' }`. A document not listed here is numbered in
+   * the office's default register ('umum') with its step's `document.classification` (900 when
+   * absent). May change in place (not part of a version's fingerprint); a register never restarts.
+   * A step whose document carries a stamped number (`numberFrom`) is not numbered from a register.
+   */
+  documentNumbers?: Readonly<Record<string, DocumentNumbering>>;
+}
+
+/** A document's register and classification (WorkflowPackage.documentNumbers). */
+export interface DocumentNumbering {
+  /** Lower-case letters, digits and '-', e.g. 'berita-acara', 'nota-dinas', 'sk', 'dpa'. */
+  kind: string;
+  /** Archive classification code: digits and dots, e.g. '900.1.4'. */
+  classification: string;
 }
 
 export interface YearRule {
@@ -269,6 +287,8 @@ export interface DemoOrg {
   name: string;
   kind?: string;
   npwp?: string;
+  /** The unit code its document numbers print (orgs.unit_code); without one it issues no document. */
+  unitCode?: string;
 }
 
 export interface PackageDemo {
