@@ -126,6 +126,19 @@ describeBackends('document registers per office, year and kind', (kind) => {
 });
 
 describe('the document number format', () => {
+  test('the README\'s worked example prints as it says', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Document numbers'), readme.indexOf('## Text on documents'));
+    const block = /```text\n([\s\S]*?)```/.exec(section)![1]!;
+    const examples = block.trim().split(/\n\s*\n/).map((e) => Object.fromEntries(e.split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()])));
+    expect(examples).toHaveLength(2);
+    for (const ex of examples) expect(printNumber(parseNumberFormat(ex.format!), JSON.parse(ex.parts!))).toBe(ex.number);
+    expect(examples[0]!.number).toBe('900.1.5/0015/BPKAD/2027');
+    // The budget proposal's kinds are the ones the README names.
+    const budget = defaultRegistry().package('budget-proposal')!;
+    for (const { kind, classification } of Object.values(budget.documentNumbers!)) expect(section).toContain(`\`${kind}\` ${classification}`);
+  });
+
   test('GRMS_DOCUMENT_NUMBER_FORMAT defaults to {class}/{seq}/{unit}/{year} and is checked when the configuration is read', () => {
     expect(loadConfig({}).documentNumberFormat.source).toBe('{class}/{seq}/{unit}/{year}');
     expect(loadConfig({ GRMS_DOCUMENT_NUMBER_FORMAT: '' }).documentNumberFormat.source).toBe('{class}/{seq}/{unit}/{year}');

@@ -31,7 +31,7 @@ export interface ProducerSettings {
 
 /** The issuing office has no unit code, so its register cannot print a number: refused before any is taken. */
 export const unitCodeMissing = (org: { id: string; name: string }) => new GrmsError('DOCUMENT_UNIT_CODE_MISSING', 409, 'document-unit-code-missing', 'The issuing office has no unit code',
-  `${org.name} (${org.id}) issues this document but has no unit code for its document numbers; an admin sets it (PATCH /api/v1/orgs/${org.id} {"unitCode": "..."}, the console's organisation page, or grms org set ${org.id} --unit-code ...)`);
+  `${org.name} (${org.id}) issues this document but has no unit code for its document numbers; an admin sets the organisation's unitCode (through the API, the console or the command line)`);
 
 /**
  * The office that issues a stage document: the one in whose name the official acts, i.e. the
