@@ -400,6 +400,8 @@ export interface DelegationsTable {
   org_id: string;
   /** Plt or Plh (migrations/0040_delegation_kind.sql). */
   kind: 'plt' | 'plh';
+  /** The principal's position when the delegation was made (migrations/0048_delegation_principal_position.sql). */
+  principal_position: ColumnType<string | null, string | null | undefined, never>;
   starts_on: ColumnType<string, string, string>;
   ends_on: ColumnType<string, string, string>;
   reason: string | null;

@@ -6,7 +6,7 @@ import type { Database } from '../db/types';
 import type { DocumentProducer, DocumentRequest, PreparedDocument } from '../engine/engine';
 import type { DocumentAuthority } from './authority';
 import { clipText, DOCUMENT_BOUNDS, letterheadLines, signerPosition, type DocumentContent, type DocumentLine } from './content';
-import { actingKindOfAuditRow } from '../auth/delegation-kind';
+import { actingKindOfAuditRow, principalPositionOfAuditRow } from '../auth/delegation-kind';
 import { COMMENT_EVENT } from '../engine/comment-rules';
 import { signingIdentityFor } from './identities';
 import { DEFAULT_FORMAT, numberColumns, parseDocumentNumber, takeNumber, voidDocumentNumber, type NumberFormat, type StampedNumber, type TakenNumber } from './numbers';
@@ -81,7 +81,8 @@ async function boundedHistory(db: Kysely<Database>, instanceId: string, words: D
     .leftJoin('users', 'users.username', 'audit_events.actor')
     .leftJoin('users as principal', (j) => j.on(sql`principal.username`, '=', sql`audit_events.acting_for`))
     .select(['audit_events.event', 'audit_events.from_state', 'audit_events.to_state', 'audit_events.comment', 'audit_events.actor', 'audit_events.actor_role', 'users.full_name'])
-    .select([sql<string | null>`audit_events.acting_for`.as('acting_for'), 'principal.full_name as principal_name', 'principal.position as principal_position'])
+    // The position held when the act was made (recorded with the delegation), else the one held now.
+    .select([sql<string | null>`audit_events.acting_for`.as('acting_for'), 'principal.full_name as principal_name', sql<string | null>`coalesce(${principalPositionOfAuditRow}, principal.position)`.as('principal_position')])
     .select(actingKindOfAuditRow.as('acting_kind'))
     .select(sql<string>`grms_ts(audit_events.created_at)`.as('at'))
     .where('audit_events.instance_id', '=', instanceId)
