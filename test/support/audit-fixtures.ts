@@ -8,7 +8,7 @@ export const MASTER_KEY = crypto.randomBytes(32);
 
 /** Inserts an org, a user and a workflow instance with plain SQL (no engine) and returns its id. */
 export async function seedInstance(db: Kysely<Database>, title = 'RKA Dinas PUPR 2027'): Promise<string> {
-  await sql`INSERT INTO orgs (id, name, unit_code) VALUES ('pupr', 'Dinas PUPR', 'PUPR') ON CONFLICT DO NOTHING`.execute(db);
+  await sql`INSERT INTO orgs (id, name) VALUES ('pupr', 'Dinas PUPR') ON CONFLICT DO NOTHING`.execute(db);
   await sql`INSERT INTO users (username, full_name, org_id) VALUES ('budi', 'Budi Santoso', 'pupr') ON CONFLICT DO NOTHING`.execute(db);
   const id = crypto.randomUUID();
   await sql`
