@@ -4,6 +4,7 @@ import path from 'node:path';
 import { DEFAULT_COMMENT_LIMITS, type CommentLimits } from './engine/comment-limits';
 import { parseWitnesses, type Witness } from './audit/log/witness-list';
 import type { TokenKeyRef } from './documents/pkcs11';
+import { DEFAULT_NUMBER_FORMAT, parseNumberFormat, type NumberFormat } from './documents/numbers';
 
 /**
  * Which proxies may name the client (X-Forwarded-For), as Express's `trust proxy`: false (none),
@@ -67,6 +68,12 @@ export interface Config {
   readonly government: string;
   /** Place printed before the date above signatures ("Semarang, 25 November 2026"). */
   readonly documentPlace: string;
+  /**
+   * GRMS_DOCUMENT_NUMBER_FORMAT: how document numbers are printed, with {class} {seq} {unit} {year}
+   * {kind} (default `{class}/{seq}/{unit}/{year}`, e.g. 900/0015/BPKAD/2027); checked here, so a bad
+   * format stops the start (src/documents/numbers.ts).
+   */
+  readonly documentNumberFormat: NumberFormat;
   /** A document CA from outside (PEM certificate [+ chain] and key paths, or a PKCS#12); else one is generated. */
   readonly caCertFile: string | undefined;
   readonly caKeyFile: string | undefined;
@@ -371,6 +378,14 @@ export function threadsPerWorker(total: number, workers: number): number {
   return Math.max(1, Math.floor(total / Math.max(1, workers)));
 }
 
+function numberFormatFrom(value: string | undefined): NumberFormat {
+  try {
+    return parseNumberFormat(value || DEFAULT_NUMBER_FORMAT);
+  } catch (err) {
+    throw new Error(`GRMS_DOCUMENT_NUMBER_FORMAT: ${(err as Error).message}`);
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env.PORT, 3000, 'PORT');
   const host = env.HOST || '127.0.0.1';
@@ -395,6 +410,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: intFrom(env.GRMS_SHUTDOWN_GRACE_SECONDS, 10, 'GRMS_SHUTDOWN_GRACE_SECONDS') * 1000,
     government: env.GRMS_GOVERNMENT || 'PEMERINTAH KOTA SEMARANG',
     documentPlace: env.GRMS_DOCUMENT_PLACE || 'Semarang',
+    documentNumberFormat: numberFormatFrom(env.GRMS_DOCUMENT_NUMBER_FORMAT),
     caCertFile: env.GRMS_CA_CERT || undefined,
     caKeyFile: env.GRMS_CA_KEY || undefined,
     ocidPrefix: env.GRMS_OCID_PREFIX || DEFAULT_OCID_PREFIX,

@@ -12,6 +12,8 @@ import { CrlPublisher } from './documents/crl';
 import { StageDocuments } from './documents/producer';
 import { countingPool, createMetrics, type Metrics } from './api/metrics';
 import { createVerifyPool, type VerifyPool } from './documents/verify-pool';
+import { numberingProblems } from './documents/registers';
+import { DEFAULT_FORMAT } from './documents/numbers';
 
 export interface Wired {
   engine: Engine;
@@ -47,6 +49,10 @@ export async function wireEngine(
   db: Kysely<Database>, masterKey: Buffer, config: Config, threads = config.documentThreads, clock?: Clock, registry?: WorkflowRegistry,
 ): Promise<Wired> {
   registry ??= await loadRegistry(config.workflowPath);
+  // Refuses to start when two document registers would print the same numbers in this format.
+  const numberFormat = config.documentNumberFormat ?? DEFAULT_FORMAT;
+  const numbering = numberingProblems(registry.packages, numberFormat);
+  if (numbering.length > 0) throw new Error(`GRMS_DOCUMENT_NUMBER_FORMAT: ${numbering.join('; ')}`);
   // Refuses to start when a registered version's source changed without a new version.
   await registerFingerprints(db, versionFingerprints(registry));
   const authority = await loadDocumentAuthority(db, masterKey, { ...config, publicUrl: certificateBaseUrl(config) });
@@ -67,6 +73,7 @@ export async function wireEngine(
   });
   const documents = new StageDocuments(db, masterKey, authority, countingPool(pool, metrics, 'stage'), {
     government: config.government, place: config.documentPlace, timezone: config.timezone, publicUrl: config.publicUrl, clock: clock ?? systemClock,
+    numberFormat,
   });
   const engine = new Engine({ db, registry, documents, sla: { timeZone: config.timezone, overrides: config.slaOverrides, clock }, comments: config.comments });
   const warmUp = async () => {

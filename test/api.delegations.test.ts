@@ -68,6 +68,32 @@ describeBackends('delegation (Plt/Plh)', (kind) => {
     expect((await app.call(sekdin, 'POST', `/api/v1/instances/${next}/events`, { type: 'approve' })).status).toBe(403);
   });
 
+  test('a later document\'s history prints the position the principal held when the delegate acted, not the one held now', async () => {
+    const id = await submitted();
+    const made = await app.call('kadis.dinkes', 'POST', '/api/v1/delegations', { kind: 'plh', delegate: 'sekdin.dinkes', role: 'opd_head', org: 'dinkes', from: day(0), to: day(5), reason: 'Cuti' });
+    expect(made.status).toBe(201);
+    expect((await app.call(sekdin, 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' })).status).toBe(200);
+    await app.call('kadis.dinkes', 'DELETE', `/api/v1/delegations/${made.body.id}`);
+    // The principal moves to another position afterwards.
+    const { position } = await app.db.kysely.selectFrom('users').select('position').where('username', '=', 'kadis.dinkes').executeTakeFirstOrThrow();
+    await app.db.kysely.updateTable('users').set({ position: 'Staf Ahli Wali Kota' }).where('username', '=', 'kadis.dinkes').execute();
+    try {
+      expect((await app.call('verifikator.bappeda', 'POST', `/api/v1/instances/${id}/events`, { type: 'verify' })).status).toBe(200);
+      const doc = (await app.call('auditor.inspektorat', 'GET', `/api/v1/instances/${id}/documents`)).body.items.at(-1);
+      expect(doc.title).toBe('Berita Acara Verifikasi Bappeda');
+      if (!missingPdfTools().length) {
+        const pdf = Buffer.from(await (await fetch(`${app.url}/api/v1/documents/${doc.id}`, { headers: { authorization: `Bearer ${app.tokens['auditor.inspektorat']}` } })).arrayBuffer());
+        const text = pdftotext(pdf).replace(/\s+/g, ' ');
+        // Only the history row of the delegated approval says Plh. (the verifier acts in person).
+        expect(text).toContain('Plh.');
+        expect(text).toContain('Hadi Wibowo');
+        expect(text).not.toContain('Ahli');
+      }
+    } finally {
+      await app.db.kysely.updateTable('users').set({ position }).where('username', '=', 'kadis.dinkes').execute();
+    }
+  });
+
   test('the kind is required and is plt or plh: anything else is a 422 problem naming /kind, and nothing is recorded', async () => {
     const before = (await app.call('admin', 'GET', '/api/v1/delegations')).body.items.length;
     for (const kind of [undefined, '', 'PLT', 'pjs', 1, null]) {

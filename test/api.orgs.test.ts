@@ -42,7 +42,7 @@ describeBackends('organisations administered by admins', (kind) => {
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual(expect.arrayContaining([
       expect.objectContaining({ id: 'dinkes', kind: 'opd' }),
-      { id: 'cv-maju', name: 'CV Maju Jaya Konstruksi', kind: 'supplier', code: null, npwp: '01.234.567.8-517.000', ...NO_LETTERHEAD },
+      { id: 'cv-maju', name: 'CV Maju Jaya Konstruksi', kind: 'supplier', code: null, unitCode: 'CV-MAJU', npwp: '01.234.567.8-517.000', ...NO_LETTERHEAD },
     ]));
     expect((await app.call(undefined, 'GET', '/api/v1/orgs')).status).toBe(401);
   });
@@ -72,9 +72,9 @@ describeBackends('organisations administered by admins', (kind) => {
 
   test('an admin creates and changes organisations; a taken id is a 409 of its own; every change is chained and verifies', async () => {
     const before = await events();
-    const created = await app.call('admin', 'POST', '/api/v1/orgs', { id: 'dishub', name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01' });
+    const created = await app.call('admin', 'POST', '/api/v1/orgs', { id: 'dishub', name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01', unitCode: 'DISHUB' });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ id: 'dishub', name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01', npwp: null, ...NO_LETTERHEAD });
+    expect(created.body).toEqual({ id: 'dishub', name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01', unitCode: 'DISHUB', npwp: null, ...NO_LETTERHEAD });
     const supplier = await app.call('admin', 'POST', '/api/v1/orgs', { id: 'pt-karya', name: 'PT Karya Mandiri', kind: 'supplier', npwp: '0123456789012345' });
     expect(supplier.status).toBe(201);
 
@@ -84,7 +84,7 @@ describeBackends('organisations administered by admins', (kind) => {
 
     const renamed = await app.call('admin', 'PATCH', '/api/v1/orgs/dishub', { name: 'Dinas Perhubungan Kota', code: null }, { 'content-type': 'application/merge-patch+json' });
     expect(renamed.status).toBe(200);
-    expect(renamed.body).toEqual({ id: 'dishub', name: 'Dinas Perhubungan Kota', kind: 'opd', code: null, npwp: null, ...NO_LETTERHEAD });
+    expect(renamed.body).toEqual({ id: 'dishub', name: 'Dinas Perhubungan Kota', kind: 'opd', code: null, unitCode: 'DISHUB', npwp: null, ...NO_LETTERHEAD });
     // Nothing changed, nothing recorded.
     expect((await app.call('admin', 'PATCH', '/api/v1/orgs/dishub', { name: 'Dinas Perhubungan Kota' })).status).toBe(200);
     expect((await app.call('admin', 'PATCH', '/api/v1/orgs/pt-karya', { npwp: '01.234.567.8-517.001' })).body.npwp).toBe('01.234.567.8-517.001');
@@ -93,7 +93,7 @@ describeBackends('organisations administered by admins', (kind) => {
     expect((await app.call('admin', 'POST', '/api/v1/users', { username: 'staf.dishub', fullName: 'Budi', org: 'dishub' })).status).toBe(201);
 
     expect((await events()).slice(before.length).map(({ action, org_id, details, actor }) => ({ action, org_id, details, actor }))).toEqual([
-      { action: 'create_org', org_id: 'dishub', details: { name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01', npwp: null, ...NO_LETTERHEAD }, actor: 'admin' },
+      { action: 'create_org', org_id: 'dishub', details: { name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01', unitCode: 'DISHUB', npwp: null, ...NO_LETTERHEAD }, actor: 'admin' },
       { action: 'create_org', org_id: 'pt-karya', details: { name: 'PT Karya Mandiri', kind: 'supplier', code: null, npwp: '0123456789012345', ...NO_LETTERHEAD }, actor: 'admin' },
       { action: 'update_org', org_id: 'dishub', details: { name: 'Dinas Perhubungan Kota', code: null }, actor: 'admin' },
       { action: 'update_org', org_id: 'pt-karya', details: { npwp: '01.234.567.8-517.001' }, actor: 'admin' },

@@ -154,7 +154,7 @@ function actors(): Array<{ label: string; actor: Actor }> {
 }
 
 async function seed(db: Db, rows: Seeded[]): Promise<void> {
-  await db.kysely.insertInto('orgs').values([A, B, C, HOME].map((id) => ({ id, name: `Org ${id}` }))).execute();
+  await db.kysely.insertInto('orgs').values([A, B, C, HOME].map((id) => ({ id, name: `Org ${id}`, unit_code: id.toUpperCase() }))).execute();
   await db.kysely.insertInto('users').values({ username: X, full_name: 'X', org_id: A }).execute();
   for (let i = 0; i < rows.length; i += 500) {
     const chunk = rows.slice(i, i + 500);

@@ -129,16 +129,16 @@ describe('grms user on the embedded database', () => {
     fs.writeFileSync(path.join(dir, 'lambang.txt'), 'bukan gambar');
     const bad = grms(['org', 'set', 'bappeda', '--address', 'Jalan Baru', '--logo', path.join(dir, 'lambang.txt')], env);
     expect(bad).toMatchObject({ status: 2, stdout: '', stderr: 'grms: The logo is refused [INVALID_DATA]\n  /logo/data: is not a PNG or JPEG image\n' });
-    const set = grms(['org', 'set', 'bappeda', '--address', 'Jalan Pemuda No. 150, Semarang', '--website', '', '--logo', path.join(dir, 'lambang.png'), '--as', 'admin'], env);
+    const set = grms(['org', 'set', 'bappeda', '--address', 'Jalan Pemuda No. 150, Semarang', '--unit-code', 'BAPPEDA-SMG', '--website', '', '--logo', path.join(dir, 'lambang.png'), '--as', 'admin'], env);
     expect(set).toMatchObject({ status: 0, stderr: '' });
     const sha256 = crypto.createHash('sha256').update(logo).digest('hex');
-    expect(JSON.parse(set.stdout)).toMatchObject({ id: 'bappeda', address: 'Jalan Pemuda No. 150, Semarang', website: null, logo: { contentType: 'image/png', sha256, bytes: logo.length } });
+    expect(JSON.parse(set.stdout)).toMatchObject({ id: 'bappeda', address: 'Jalan Pemuda No. 150, Semarang', unitCode: 'BAPPEDA-SMG', website: null, logo: { contentType: 'image/png', sha256, bytes: logo.length } });
     const db = await openPglite({ dataDir: path.join(dir, 'pgdata') });
     try {
       const events = await db.kysely.selectFrom('org_events').select(['action', 'org_id', 'details', 'actor']).orderBy('seq').execute();
       expect(events.map((e) => ({ ...e, details: JSON.parse(e.details) as unknown }))).toEqual([{
         action: 'update_org', org_id: 'bappeda', actor: 'admin',
-        details: { address: 'Jalan Pemuda No. 150, Semarang', website: null, logo: { sha256, contentType: 'image/png', bytes: logo.length, width: 32, height: 32 } },
+        details: { address: 'Jalan Pemuda No. 150, Semarang', unitCode: 'BAPPEDA-SMG', website: null, logo: { sha256, contentType: 'image/png', bytes: logo.length, width: 32, height: 32 } },
       }]);
       expect((await db.kysely.selectFrom('orgs').select('logo').where('id', '=', 'bappeda').executeTakeFirstOrThrow()).logo).toEqual(logo);
     } finally {

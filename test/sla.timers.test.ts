@@ -32,7 +32,7 @@ const head = actor('inq.head', 'inquiry_head', OFFICE);
 const otherHead = actor('inq.head2', 'inquiry_head', OTHER);
 
 async function seedPeople(db: Db): Promise<void> {
-  await db.kysely.insertInto('orgs').values([DESK, OFFICE, OTHER].map((id) => ({ id, name: `Org ${id}` }))).execute();
+  await db.kysely.insertInto('orgs').values([DESK, OFFICE, OTHER].map((id) => ({ id, name: `Org ${id}`, unit_code: id.toUpperCase() }))).execute();
   await db.kysely.insertInto('users').values([inquirer, clerk, head, otherHead].map((a) => ({ username: a.username, full_name: a.fullName, org_id: a.org }))).execute();
 }
 

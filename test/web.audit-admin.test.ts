@@ -372,16 +372,17 @@ describeBackends('web console audit and admin pages', (kind) => {
       expect(taken.text).toContain('<p class="field-error" id="org-id-error">Organisasi &quot;dinkes&quot; sudah ada</p>');
       expect(await orgEvents()).toEqual(before);
 
-      const ok = await c.post('/admin/orgs', { id: 'dishub', name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01', npwp: '' }, page);
+      const ok = await c.post('/admin/orgs', { id: 'dishub', name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01', unitCode: 'DISHUB', npwp: '' }, page);
       expect(ok.status).toBe(303);
       expect(ok.location).toBe('/admin/orgs?created=dishub');
       expect((await c.get(ok.location!)).text).toContain('Organisasi dishub dibuat');
-      expect(await app.db.kysely.selectFrom('orgs').select(['name', 'kind', 'code', 'npwp']).where('id', '=', 'dishub').executeTakeFirst())
-        .toEqual({ name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01', npwp: null });
+      expect(await app.db.kysely.selectFrom('orgs').select(['name', 'kind', 'code', 'unit_code', 'npwp']).where('id', '=', 'dishub').executeTakeFirst())
+        .toEqual({ name: 'Dinas Perhubungan', kind: 'opd', code: '2.15.01', unit_code: 'DISHUB', npwp: null });
 
       const edit = await c.get('/admin/orgs/dishub');
       expect(edit.status).toBe(200);
       expect(edit.text).toMatch(/id="edit-name"[^>]*value="Dinas Perhubungan"/);
+      expect(edit.text).toMatch(/id="edit-unit-code"[^>]*value="DISHUB"/);
       const badEdit = await c.post('/admin/orgs/dishub', { name: '', code: '2.15.01', npwp: '12-34' }, edit);
       expect(badEdit.status).toBe(422);
       expect(badEdit.text).toContain('<p class="field-error" id="edit-name-error">wajib diisi, paling banyak 200 karakter</p>');
@@ -411,7 +412,7 @@ describeBackends('web console audit and admin pages', (kind) => {
       const edit = await c.get('/admin/orgs/pupr');
       for (const id of ['edit-address', 'edit-phone', 'edit-email', 'edit-website', 'logo']) expect(edit.text).toContain(`<label for="${id}"`);
       expect(edit.text).toContain('enctype="multipart/form-data"');
-      const fields = { name: 'Dinas Pekerjaan Umum dan Penataan Ruang', code: '1.03.0.00.0.00.01.0000', npwp: '' };
+      const fields = { name: 'Dinas Pekerjaan Umum dan Penataan Ruang', code: '1.03.0.00.0.00.01.0000', unitCode: 'PUPR', npwp: '' };
       const bad = await c.post('/admin/orgs/pupr', { ...fields, address: 'Jalan Madukoro', phone: 'tidak ada', email: 'dpu', website: '' }, edit);
       expect(bad.status).toBe(422);
       expect(bad.text).toContain('<p class="field-error" id="edit-phone-error">harus nomor telepon');

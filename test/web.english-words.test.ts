@@ -51,7 +51,7 @@ describe('the Indonesian words the console is built from', () => {
     const ctx = i18n('id', registry);
     const codes = ['VERSION_CONFLICT', 'TRANSITION_NOT_ALLOWED', 'FORBIDDEN', 'SEGREGATION_OF_DUTIES', 'INVALID_DATA', 'BAD_REQUEST', 'NOT_FOUND',
       'UNPRINTABLE_TEXT', 'RESERVED_KEY', 'COMMENT_REQUIRED', 'ORG_EXISTS', 'USER_EXISTS', 'PAYLOAD_TOO_LARGE', 'CEILING_EXCEEDED', 'CEILING_MISSING',
-      'TERMIN_THRESHOLD_NOT_REACHED', 'PAYMENT_EXCEEDS_CONTRACT_VALUE', 'INVALID_SUPPLIER', 'SOMETHING_NEW'];
+      'TERMIN_THRESHOLD_NOT_REACHED', 'PAYMENT_EXCEEDS_CONTRACT_VALUE', 'INVALID_SUPPLIER', 'DOCUMENT_UNIT_CODE_MISSING', 'SOMETHING_NEW'];
     const found: string[] = [];
     for (const workflow of [undefined, ...registry.packages.map((p) => p.name)]) {
       for (const code of codes) {

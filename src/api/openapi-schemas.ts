@@ -89,7 +89,8 @@ export const SCHEMAS: Record<string, Schema> = {
   },
   Me: exact({ username: str, fullName: str, position: str, org: str, orgName: str, roles: { type: 'array', items: ref('RoleGrant') } }),
   Org: exact({
-    id: str, name: str, kind: { enum: ['opd', 'supplier'] }, code: strOrNull, npwp: strOrNull,
+    id: str, name: str, kind: { enum: ['opd', 'supplier'] }, code: strOrNull,
+    unitCode: { ...strOrNull, description: 'Unit code printed in the document numbers of the office, e.g. BPKAD' }, npwp: strOrNull,
     address: { ...strOrNull, description: 'Letterhead (kop surat) address line' }, phone: strOrNull, email: strOrNull, website: strOrNull,
     logo: {
       description: 'The letterhead logo, printed at the left of the kop of documents the organisation issues; its bytes are not returned',

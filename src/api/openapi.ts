@@ -24,6 +24,8 @@ const overdueParam = { name: 'overdue', in: 'query', description: '`true`: only 
 const listYear = { name: 'year', in: 'query', description: 'Only instances of that year: the fiscal year, or the year created (in GRMS_TIMEZONE) for instances without one', schema: { type: 'string', pattern: '^\\d{4}$' } };
 const listQuery = { name: 'q', in: 'query', description: 'As GET /api/v1/search: a document number or a number a workflow registers (a registration or contract number, a NIK/NIB: exact), or words of the title. Not logged (request logs blank it)', schema: { type: 'string', minLength: 2, maxLength: 100 } };
 const idempotencyKey = { name: 'Idempotency-Key', in: 'header', description: 'A retry with the same key and body returns the first answer (Idempotent-Replayed: true) and changes nothing', schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' } };
+/** The unit code an office prints in its document numbers (src/documents/numbers.ts). */
+const unitCode: Schema = { type: ['string', 'null'], pattern: '^[A-Za-z0-9][A-Za-z0-9.-]{0,39}$', description: 'Unit code printed in the document numbers of the office (kode unit pengolah), e.g. BPKAD in 900/0015/BPKAD/2027; without one, a document the office would issue is refused (409 document-unit-code-missing)' };
 /** An organisation's letterhead (kop surat): contact lines and logo; null clears one. */
 const letterheadFields: Record<string, Schema> = {
   address: { type: ['string', 'null'], maxLength: 300, examples: ['Jalan Pandanaran No. 79, Semarang 50241'] },
@@ -149,16 +151,16 @@ export const openApiDocument = {
       get: { security: bearer, summary: 'Organisations (OPDs and suppliers): id, name, kind, code, npwp (any signed-in user)', responses: { '200': ok('organisations', ref('OrgList')), ...errors() } },
       post: {
         security: bearer, summary: 'Create an organisation (admin); recorded in org_events. npwp is required for a supplier. The letterhead contacts and logo are optional (see PATCH)',
-        requestBody: body({ type: 'object', required: ['id', 'name', 'kind'], properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,39}$' }, name: { type: 'string', maxLength: 200 }, kind: { enum: ['opd', 'supplier'] }, code: { type: ['string', 'null'], maxLength: 50 }, npwp: { type: ['string', 'null'] }, ...letterheadFields } }),
+        requestBody: body({ type: 'object', required: ['id', 'name', 'kind'], properties: { id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,39}$' }, name: { type: 'string', maxLength: 200 }, kind: { enum: ['opd', 'supplier'] }, code: { type: ['string', 'null'], maxLength: 50 }, unitCode, npwp: { type: ['string', 'null'] }, ...letterheadFields } }),
         responses: { '201': ok('created', ref('Org')), ...errors(...JSON_BODY, 403, 409) },
       },
     },
     '/api/v1/orgs/{id}': {
       patch: {
-        security: bearer, summary: 'Change the name, code, npwp, letterhead contacts (address, phone, email, website) or logo of an organisation (admin; JSON merge patch, null clears any but the name); the id and kind never change. ' +
+        security: bearer, summary: 'Change the name, code, unit code, npwp, letterhead contacts (address, phone, email, website) or logo of an organisation (admin; JSON merge patch, null clears any but the name); the id and kind never change. ' +
           'The logo is sent as { contentType, data } with the image in base64: PNG or JPEG (checked by its magic bytes and header), at most 256 KB and 2048×2048 pixels; otherwise 422 naming /logo/contentType or /logo/data and nothing is written. Recorded in org_events (the logo by its SHA-256)',
         parameters: [pathParam('id')],
-        requestBody: { required: true, content: Object.fromEntries(['application/merge-patch+json', 'application/json'].map((t) => [t, { schema: { type: 'object', properties: { name: { type: 'string', maxLength: 200 }, code: { type: ['string', 'null'] }, npwp: { type: ['string', 'null'] }, ...letterheadFields } } }])) },
+        requestBody: { required: true, content: Object.fromEntries(['application/merge-patch+json', 'application/json'].map((t) => [t, { schema: { type: 'object', properties: { name: { type: 'string', maxLength: 200 }, code: { type: ['string', 'null'] }, unitCode, npwp: { type: ['string', 'null'] }, ...letterheadFields } } }])) },
         responses: { '200': ok('the organisation', ref('Org')), ...errors(...JSON_BODY, 403, 404) },
       },
     },

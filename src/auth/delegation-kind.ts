@@ -14,6 +14,16 @@ export const kindPrefix = (kind: DelegationKind): string => (kind === 'plh' ? 'P
  * the actor held from that official for that role when acting (the latest made before the act);
  * 'plt' when none is found, which is what every delegated act printed before kinds existed.
  */
+/**
+ * The position the principal held for an audit row's delegated act: the one recorded with the
+ * delegation the actor held (chosen as for the kind above, migration 0048); null when the act was
+ * not delegated or no delegation records one (the caller then prints the principal's position today).
+ */
+export const principalPositionOfAuditRow = sql<string | null>`CASE WHEN audit_events.acting_for IS NULL THEN NULL ELSE
+  (SELECT d.principal_position FROM delegations d
+    WHERE d.delegator = audit_events.acting_for AND d.delegate = audit_events.actor AND d.role = audit_events.actor_role
+    ORDER BY (d.created_at <= audit_events.created_at) DESC, d.created_at DESC LIMIT 1) END`;
+
 export const actingKindOfAuditRow = sql<DelegationKind | null>`CASE WHEN audit_events.acting_for IS NULL THEN NULL ELSE coalesce(
   (SELECT d.kind FROM delegations d
     WHERE d.delegator = audit_events.acting_for AND d.delegate = audit_events.actor AND d.role = audit_events.actor_role

@@ -54,7 +54,7 @@ export async function createDelegation(db: Kysely<Database>, actor: Actor, body:
   const { delegate, role, org, from, to, kind } = body as { delegate: string; role: string; org: string; from: string; to: string; kind: DelegationKind };
   const id = crypto.randomUUID();
   await inTransaction(db, async (trx) => {
-    const holds = await trx.selectFrom('user_roles').innerJoin('users', 'users.username', 'user_roles.username').select('users.org_id')
+    const holds = await trx.selectFrom('user_roles').innerJoin('users', 'users.username', 'user_roles.username').select(['users.org_id', 'users.position'])
       .where('user_roles.username', '=', String(delegator)).where('user_roles.role', '=', role).where('user_roles.org_id', '=', org).executeTakeFirst();
     if (!holds) throw invalidData(`${String(delegator)} does not hold ${role} at ${org}`, [{ path: '/role', message: 'the delegator must hold this role at this organisation' }]);
     const target = await trx.selectFrom('users').select(['username', 'org_id', 'active']).where('username', '=', delegate).executeTakeFirst();
@@ -68,7 +68,8 @@ export async function createDelegation(db: Kysely<Database>, actor: Actor, body:
       throw invalidData(`${role} held at ${org} by ${String(delegator)} may only be delegated to an official of ${home}`, [{ path: '/delegate', message: `must belong to ${home}` }]);
     }
     await trx.insertInto('delegations').values({
-      id, delegator: String(delegator), delegate, role, org_id: org, kind, starts_on: from, ends_on: to,
+      // The position the delegate acts in, as the principal holds it now: history rows print it later.
+      id, delegator: String(delegator), delegate, role, org_id: org, kind, principal_position: holds.position, starts_on: from, ends_on: to,
       reason: (body.reason as string | undefined) ?? null, created_by: actor.username,
     }).execute();
     await recordPeopleEvent(trx, { action: 'delegate', username: delegate, role, org, details: `acting for ${String(delegator)} ${from}..${to} (${kind})`, actor: actor.username });

@@ -8,6 +8,7 @@ import { refuseUnprintable } from '../documents/printable';
 import { inTransaction } from '../db/transaction';
 import { escapePointer } from '../reserved-keys';
 import { checkLogo, MAX_LOGO_BYTES, type LogoInfo } from '../documents/logo';
+import { UNIT_CODE } from '../documents/numbers';
 
 /**
  * Organisations (OPDs and suppliers) administered by admins. The id and kind never change:
@@ -28,6 +29,8 @@ export interface Org {
   name: string;
   kind: OrgKind;
   code: string | null;
+  /** The unit code printed in the office's document numbers (kode unit pengolah), e.g. BPKAD. */
+  unitCode: string | null;
   npwp: string | null;
   /** The letterhead's contact lines (kop surat). */
   address: string | null;
@@ -51,6 +54,7 @@ export interface NewOrg extends Contacts {
   name: string;
   kind: OrgKind;
   code?: string | null;
+  unitCode?: string | null;
   npwp?: string | null;
   logo?: LogoUpload | null;
 }
@@ -59,6 +63,7 @@ export interface NewOrg extends Contacts {
 export interface OrgPatch extends Contacts {
   name?: string;
   code?: string | null;
+  unitCode?: string | null;
   npwp?: string | null;
   logo?: LogoUpload | null;
 }
@@ -75,6 +80,7 @@ function fieldProblems(o: Record<string, unknown>, allowed: readonly string[]): 
   }
   if ('name' in o && (typeof o.name !== 'string' || o.name.trim() === '' || o.name.length > 200)) problems.push({ path: '/name', message: 'must be a name of at most 200 characters' });
   if (o.code !== undefined && o.code !== null && (typeof o.code !== 'string' || o.code.trim() === '' || o.code.length > 50)) problems.push({ path: '/code', message: 'must be a code of at most 50 characters, or null' });
+  if (o.unitCode !== undefined && o.unitCode !== null && (typeof o.unitCode !== 'string' || !UNIT_CODE.test(o.unitCode.trim()))) problems.push({ path: '/unitCode', message: 'must be a unit code for document numbers of at most 40 letters, digits, "." or "-" (e.g. BPKAD), or null' });
   if (o.npwp !== undefined && o.npwp !== null && (typeof o.npwp !== 'string' || !NPWP.test(o.npwp))) problems.push({ path: '/npwp', message: 'must be an NPWP: 01.234.567.8-517.000 or 16 digits' });
   for (const [field, rule] of Object.entries(CONTACT_RULES)) {
     const v = o[field];
@@ -131,7 +137,7 @@ async function record(trx: Transaction<Database>, action: 'create_org' | 'update
 /** Creates an organisation; a taken id is ORG_EXISTS (409). */
 export async function createOrg(db: Kysely<Database>, by: string, input: NewOrg): Promise<Org> {
   const o = input as unknown as Record<string, unknown>;
-  const problems = fieldProblems(o, ['id', 'name', 'kind', 'code', 'npwp', ...CONTACTS, 'logo']);
+  const problems = fieldProblems(o, ['id', 'name', 'kind', 'code', 'unitCode', 'npwp', ...CONTACTS, 'logo']);
   const logo = logoOf(o, problems);
   if (typeof o.id !== 'string' || !ORG_ID.test(o.id)) problems.push({ path: '/id', message: 'must be 2-40 lower-case letters, digits or -, starting with a letter or digit' });
   if (!('name' in o)) problems.push({ path: '/name', message: 'must be a name of at most 200 characters' });
@@ -140,33 +146,34 @@ export async function createOrg(db: Kysely<Database>, by: string, input: NewOrg)
   if (problems.length) throw invalidData('The organisation is invalid', problems);
   refuseUnprintable({ name: o.name, code: o.code, address: o.address, phone: o.phone, email: o.email, website: o.website });
   const row = {
-    id: input.id, name: input.name.trim(), kind: input.kind, code: input.code?.trim() ?? null, npwp: input.npwp ?? null,
+    id: input.id, name: input.name.trim(), kind: input.kind, code: input.code?.trim() ?? null, unit_code: input.unitCode?.trim() ?? null, npwp: input.npwp ?? null,
     address: trimmed(input.address), phone: trimmed(input.phone), email: trimmed(input.email), website: trimmed(input.website),
   };
   await inTransaction(db, async (trx) => {
     const added = await trx.insertInto('orgs').values({ ...row, ...logoColumns(logo ?? null) }).onConflict((oc) => oc.doNothing()).returning('id').executeTakeFirst();
     if (!added) throw orgExists(row.id);
-    const { id: _id, ...details } = row;
-    await record(trx, 'create_org', row.id, { ...details, logo: logoDetails(logo ?? null) }, by);
+    const { id: _id, unit_code, ...details } = row;
+    await record(trx, 'create_org', row.id, { ...details, ...(unit_code !== null && { unitCode: unit_code }), logo: logoDetails(logo ?? null) }, by);
   });
-  return { ...row, logo: logo ? { contentType: logo.info.contentType, sha256: logo.info.sha256, bytes: logo.info.bytes } : null };
+  const { unit_code, ...shown } = row;
+  return { ...shown, unitCode: unit_code, logo: logo ? { contentType: logo.info.contentType, sha256: logo.info.sha256, bytes: logo.info.bytes } : null };
 }
 
 const logoColumns = (l: { bytes: Buffer; info: LogoInfo } | null) => ({ logo: l?.bytes ?? null, logo_type: l?.info.contentType ?? null, logo_sha256: l?.info.sha256 ?? null });
 
 /** The columns an Org is read from; the logo by its facts, never its bytes. */
 const orgColumns = (db: Kysely<Database> | Transaction<Database>) => db.selectFrom('orgs').select([
-  'id', 'name', 'kind', 'code', 'npwp', 'address', 'phone', 'email', 'website', 'logo_type', 'logo_sha256', sql<number | null>`octet_length(logo)`.as('logo_bytes'),
+  'id', 'name', 'kind', 'code', 'unit_code', 'npwp', 'address', 'phone', 'email', 'website', 'logo_type', 'logo_sha256', sql<number | null>`octet_length(logo)`.as('logo_bytes'),
 ]);
-type OrgRow = { id: string; name: string; kind: string; code: string | null; npwp: string | null; address: string | null; phone: string | null; email: string | null; website: string | null; logo_type: string | null; logo_sha256: string | null; logo_bytes: number | null };
-const toOrg = ({ logo_type, logo_sha256, logo_bytes, ...r }: OrgRow): Org => ({
-  ...r, kind: r.kind as OrgKind, logo: logo_type && logo_sha256 ? { contentType: logo_type, sha256: logo_sha256, bytes: Number(logo_bytes) } : null,
+type OrgRow = { id: string; name: string; kind: string; code: string | null; unit_code: string | null; npwp: string | null; address: string | null; phone: string | null; email: string | null; website: string | null; logo_type: string | null; logo_sha256: string | null; logo_bytes: number | null };
+const toOrg = ({ logo_type, logo_sha256, logo_bytes, unit_code, ...r }: OrgRow): Org => ({
+  ...r, unitCode: unit_code, kind: r.kind as OrgKind, logo: logo_type && logo_sha256 ? { contentType: logo_type, sha256: logo_sha256, bytes: Number(logo_bytes) } : null,
 });
 
 /** Applies a merge patch; an unchanged value records nothing. */
 export async function updateOrg(db: Kysely<Database>, by: string, id: string, patch: OrgPatch): Promise<Org> {
   const p = patch as unknown as Record<string, unknown>;
-  const problems = fieldProblems(p, ['name', 'code', 'npwp', ...CONTACTS, 'logo']);
+  const problems = fieldProblems(p, ['name', 'code', 'unitCode', 'npwp', ...CONTACTS, 'logo']);
   const logo = logoOf(p, problems);
   if (problems.length) throw invalidData('The organisation change is invalid', problems);
   // An organisation's name and contacts head its documents' letterhead.
@@ -178,11 +185,14 @@ export async function updateOrg(db: Kysely<Database>, by: string, id: string, pa
     const next = {
       name: patch.name === undefined ? current.name : patch.name.trim(),
       code: patch.code === undefined ? current.code : trimmed(patch.code),
+      unit_code: patch.unitCode === undefined ? current.unit_code : trimmed(patch.unitCode),
       npwp: patch.npwp === undefined ? current.npwp : patch.npwp,
       ...Object.fromEntries(CONTACTS.map((k) => [k, patch[k] === undefined ? current[k] : trimmed(patch[k])])) as Record<(typeof CONTACTS)[number], string | null>,
     };
-    const changed: Record<string, unknown> = Object.fromEntries(Object.entries(next).filter(([k, v]) => current[k as keyof typeof next] !== v));
-    const set: Record<string, unknown> = { ...changed };
+    const differs = Object.entries(next).filter(([k, v]) => current[k as keyof typeof next] !== v);
+    const set: Record<string, unknown> = Object.fromEntries(differs);
+    // The chain records fields by their API names.
+    const changed: Record<string, unknown> = Object.fromEntries(differs.map(([k, v]) => [k === 'unit_code' ? 'unitCode' : k, v]));
     // A logo is changed when its hash differs (the same image sent again records nothing).
     if (logo !== undefined && (logo?.info.sha256 ?? null) !== current.logo_sha256) {
       changed.logo = logoDetails(logo);

@@ -32,8 +32,9 @@ export function registerOrgCommands(program: Command, withDeployment: WithDeploy
 
   org
     .command('set <id>')
-    .description('change the name or letterhead of an organisation; an empty value ("") clears a contact')
+    .description('change the name, unit code or letterhead of an organisation; an empty value ("") clears a contact or the unit code')
     .option('--name <name>', 'the name, second line of the letterhead')
+    .option('--unit-code <code>', 'unit code printed in its document numbers, e.g. BPKAD in 900/0015/BPKAD/2027')
     .option('--address <address>', 'address line of the letterhead')
     .option('--phone <phone>', 'phone number')
     .option('--email <email>', 'e-mail address')
@@ -41,10 +42,11 @@ export function registerOrgCommands(program: Command, withDeployment: WithDeploy
     .option('--logo <file>', 'logo image: PNG or JPEG, at most 256 KB and 2048×2048 pixels')
     .option('--remove-logo', 'remove the logo')
     .option('--as <username>', AS_HELP)
-    .action(refusalsExit2(async (id: string, opts: { name?: string; address?: string; phone?: string; email?: string; website?: string; logo?: string; removeLogo?: boolean; as?: string }) => {
+    .action(refusalsExit2(async (id: string, opts: { name?: string; unitCode?: string; address?: string; phone?: string; email?: string; website?: string; logo?: string; removeLogo?: boolean; as?: string }) => {
       if (opts.logo !== undefined && opts.removeLogo) throw invalidData('Give --logo or --remove-logo, not both', [{ path: '/logo', message: 'give --logo or --remove-logo, not both' }]);
       const patch: OrgPatch = {
         ...(opts.name !== undefined && { name: opts.name }),
+        ...(opts.unitCode !== undefined && { unitCode: opts.unitCode || null }),
         ...Object.fromEntries((['address', 'phone', 'email', 'website'] as const).filter((k) => opts[k] !== undefined).map((k) => [k, opts[k] || null])),
         ...(opts.logo !== undefined && { logo: readLogo(opts.logo) }),
         ...(opts.removeLogo && { logo: null }),

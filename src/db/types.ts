@@ -20,6 +20,8 @@ export interface OrgsTable {
   logo: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
   logo_type: ColumnType<string | null, string | null | undefined, string | null>;
   logo_sha256: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The unit code printed in the office's document numbers, e.g. BPKAD (migrations/0047_document_registers.sql). */
+  unit_code: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Generated<Date>;
 }
 
@@ -206,19 +208,37 @@ export type RevocationReason = 'superseded' | 'cessationOfOperation' | 'keyCompr
 export interface DocumentNumberSequencesTable {
   org_id: string;
   year: number;
+  /** The register's document kind (migrations/0047_document_registers.sql); 'umum' is the default register. */
+  kind: string;
   sequence_name: string;
+  /** Made before registers had kinds: a register of another kind for the same office and year starts after it. */
+  legacy: Generated<boolean>;
+  start_value: ColumnType<number, number | undefined, never>;
   created_at: Generated<Date>;
 }
 
-export interface VoidDocumentNumbersTable {
+/** A number's parts (migrations/0047_document_registers.sql); all null on rows of format 1. */
+interface NumberPartColumns {
+  number_format_version: ColumnType<number | null, number | null | undefined, never>;
+  number_org: ColumnType<string | null, string | null | undefined, never>;
+  number_kind: ColumnType<string | null, string | null | undefined, never>;
+  /** bigint: read it as text or cast it. */
+  number_seq: ColumnType<string | number | null, number | null | undefined, never>;
+  number_classification: ColumnType<string | null, string | null | undefined, never>;
+  number_unit: ColumnType<string | null, string | null | undefined, never>;
+  number_format: ColumnType<string | null, string | null | undefined, never>;
+}
+
+export interface VoidDocumentNumbersTable extends NumberPartColumns {
   number: string;
+  /** The unit code inside the number. */
   org: string;
   year: number;
   reason: string;
   created_at: Generated<Date>;
 }
 
-export interface DocumentsTable {
+export interface DocumentsTable extends NumberPartColumns {
   id: Generated<string>;
   instance_id: string;
   seq: number;
@@ -231,6 +251,7 @@ export interface DocumentsTable {
   signer_name: string;
   sha256: string;
   bytes: Buffer;
+  number_year: ColumnType<number | null, number | null | undefined, never>;
   created_at: Generated<Date>;
 }
 
@@ -379,6 +400,8 @@ export interface DelegationsTable {
   org_id: string;
   /** Plt or Plh (migrations/0040_delegation_kind.sql). */
   kind: 'plt' | 'plh';
+  /** The principal's position when the delegation was made (migrations/0048_delegation_principal_position.sql). */
+  principal_position: ColumnType<string | null, string | null | undefined, never>;
   starts_on: ColumnType<string, string, string>;
   ends_on: ColumnType<string, string, string>;
   reason: string | null;

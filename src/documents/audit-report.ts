@@ -51,7 +51,8 @@ export async function auditReport(
       ['ID berkas (jejak audit)', row.id],
       ['Status / versi', `${words.state(row.state)} / ${row.version}`],
       ...events.map((e) => [`#${e.seq} ${words.event(e.event)} — hash`, e.hash] as [string, string]),
-      ...docs.map((d) => [`Dokumen ${d.number} (${d.title}) — SHA-256`, d.sha256] as [string, string]),
+      // The number in the wide column: a configured format (GRMS_DOCUMENT_NUMBER_FORMAT) may be long.
+      ...docs.flatMap((d) => [['Dokumen', `${d.number} (${d.title})`], ['— SHA-256', d.sha256]] as Array<[string, string]>),
     ],
     history: events.map((e) => ({ at: e.at, actor: `${e.full_name ?? e.actor}${e.actor_role ? ` (${words.role(e.actor_role)})` : ''}`, event: words.event(e.event), from: words.state(e.from_state), to: words.state(e.to_state), comment: e.comment })),
     comment: `Disusun untuk ${readerName} pada ${formatDateTimeId(now, issue.time.timeZone)}`,

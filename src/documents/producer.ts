@@ -6,11 +6,13 @@ import type { Database } from '../db/types';
 import type { DocumentProducer, DocumentRequest, PreparedDocument } from '../engine/engine';
 import type { DocumentAuthority } from './authority';
 import { clipText, DOCUMENT_BOUNDS, letterheadLines, signerPosition, type DocumentContent, type DocumentLine } from './content';
-import { actingKindOfAuditRow } from '../auth/delegation-kind';
+import { actingKindOfAuditRow, principalPositionOfAuditRow } from '../auth/delegation-kind';
 import { COMMENT_EVENT } from '../engine/comment-rules';
 import { signingIdentityFor } from './identities';
-import { parseDocumentNumber, takeDocumentNumber, voidDocumentNumber } from './numbers';
+import { DEFAULT_FORMAT, numberColumns, parseDocumentNumber, takeNumber, voidDocumentNumber, type NumberFormat, type StampedNumber, type TakenNumber } from './numbers';
+import { numberingOf } from './registers';
 import { InvalidDocumentNumber } from './errors';
+import { GrmsError } from '../errors';
 import type { DocumentPool } from './pool';
 import type { Clock } from '../clock';
 import type { Actor } from '../auth/roles';
@@ -23,7 +25,13 @@ export interface ProducerSettings {
   publicUrl: string;
   /** The workflow clock: the date a document is issued and numbered by (signing times use the real clock). */
   clock: Clock;
+  /** GRMS_DOCUMENT_NUMBER_FORMAT, checked (the default format when absent). */
+  numberFormat?: NumberFormat;
 }
+
+/** The issuing office has no unit code, so its register cannot print a number: refused before any is taken. */
+export const unitCodeMissing = (org: { id: string; name: string }) => new GrmsError('DOCUMENT_UNIT_CODE_MISSING', 409, 'document-unit-code-missing', 'The issuing office has no unit code',
+  `${org.name} (${org.id}) issues this document but has no unit code for its document numbers; an admin sets the organisation's unitCode (through the API, the console or the command line)`);
 
 /**
  * The office that issues a stage document: the one in whose name the official acts, i.e. the
@@ -44,11 +52,12 @@ function linesOf(data: Record<string, unknown>): DocumentLine[] | undefined {
   }));
 }
 
-function stampedNumber(data: Record<string, unknown>, field: string): string {
+function stampedNumber(data: Record<string, unknown>, field: string, orgId: string): StampedNumber {
   const value = data[field];
   if (typeof value !== 'string') throw new InvalidDocumentNumber(`the document takes its number from data.${field}, which is not set`);
-  parseDocumentNumber(value); // same form as every other number: a void record can explain it
-  return value;
+  // A stamped number is in the fixed form (format 1): its office's code and year are read from it.
+  const { orgCode, year } = parseDocumentNumber(value);
+  return { number: value, orgId, unit: orgCode, year };
 }
 
 /**
@@ -72,7 +81,8 @@ async function boundedHistory(db: Kysely<Database>, instanceId: string, words: D
     .leftJoin('users', 'users.username', 'audit_events.actor')
     .leftJoin('users as principal', (j) => j.on(sql`principal.username`, '=', sql`audit_events.acting_for`))
     .select(['audit_events.event', 'audit_events.from_state', 'audit_events.to_state', 'audit_events.comment', 'audit_events.actor', 'audit_events.actor_role', 'users.full_name'])
-    .select([sql<string | null>`audit_events.acting_for`.as('acting_for'), 'principal.full_name as principal_name', 'principal.position as principal_position'])
+    // The position held when the act was made (recorded with the delegation), else the one held now.
+    .select([sql<string | null>`audit_events.acting_for`.as('acting_for'), 'principal.full_name as principal_name', sql<string | null>`coalesce(${principalPositionOfAuditRow}, principal.position)`.as('principal_position')])
     .select(actingKindOfAuditRow.as('acting_kind'))
     .select(sql<string>`grms_ts(audit_events.created_at)`.as('at'))
     .where('audit_events.instance_id', '=', instanceId)
@@ -123,14 +133,20 @@ export class StageDocuments implements DocumentProducer {
     const spec = step.document!;
     const issuedAt = this.settings.clock();
     const issuer = issuingOrg(actor, req.role, row.org_id, req.actingFor?.username);
-    const org = await this.db.selectFrom('orgs').select(['id', 'name', 'address', 'phone', 'email', 'website', 'logo']).where('id', '=', issuer).executeTakeFirstOrThrow();
-    // A stamped number (e.g. the permit number an SK Izin carries) is the document's own number.
-    const number = spec.numberFrom
-      ? stampedNumber(row.data, spec.numberFrom)
-      : await takeDocumentNumber(this.db, {
-        orgId: org.id, orgCode: org.id.toUpperCase().replace(/[^A-Z0-9.-]/g, '-'), year: localYear(issuedAt, this.settings.timezone),
-        classification: spec.classification,
+    const org = await this.db.selectFrom('orgs').select(['id', 'name', 'unit_code', 'address', 'phone', 'email', 'website', 'logo']).where('id', '=', issuer).executeTakeFirstOrThrow();
+    // A stamped number (e.g. the permit number an SK Izin carries) is the document's own number;
+    // any other comes from the issuing office's register of the document's kind.
+    let taken: TakenNumber | StampedNumber;
+    if (spec.numberFrom) taken = stampedNumber(row.data, spec.numberFrom, org.id);
+    else {
+      if (!org.unit_code) throw unitCodeMissing(org);
+      const { kind, classification } = numberingOf(req.pkg, row.state, event.type, spec);
+      taken = await takeNumber(this.db, {
+        orgId: org.id, orgCode: org.unit_code, year: localYear(issuedAt, this.settings.timezone), kind, classification,
+        format: this.settings.numberFormat ?? DEFAULT_FORMAT,
       });
+    }
+    const number = taken.number;
     try {
       const identity = await signingIdentityFor(this.db, this.masterKey, this.authority, {
         username: actor.username, fullName: actor.fullName, orgName: actor.orgName,
@@ -194,13 +210,14 @@ export class StageDocuments implements DocumentProducer {
             .values({
               id: documentId, instance_id: row.id, seq, workflow: row.workflow, event: event.type, stage: row.state, number,
               title: content.title, signer_username: actor.username, signer_name: actor.fullName, sha256: signed.sha256, bytes: signed.pdf,
+              ...numberColumns(taken), number_year: taken.year,
             })
             .execute();
         },
-        discard: (reason) => voidDocumentNumber(this.db, number, reason),
+        discard: (reason) => voidDocumentNumber(this.db, taken, reason),
       };
     } catch (err) {
-      await voidDocumentNumber(this.db, number, `document could not be made: ${(err as Error).message}`);
+      await voidDocumentNumber(this.db, taken, `document could not be made: ${(err as Error).message}`);
       throw err;
     }
   }

@@ -158,6 +158,16 @@ export interface WorkflowPackage {
    * only (src/documents/content.ts `DocumentSection`).
    */
   documentContent?(input: DocumentContentInput): Promise<PackageDocumentContent | undefined>;
+  /**
+   * How the package's stage documents are numbered, by step (`'<state>/<event>'`, e.g.
+   * `'bappeda_verification/verify'`): the document's kind — the register of the issuing office it is
+   * numbered in, per year — and its archive classification code, e.g.
+   * `{ kind: 'berita-acara', classification: '900.1.4' }`. A document not listed here is numbered in
+   * the office's default register ('umum') with its step's `document.classification` (900 when
+   * absent). May change in place (not part of a version's fingerprint); a register never restarts.
+   * A step whose document carries a stamped number (`numberFrom`) is not numbered from a register.
+   */
+  documentNumbers?: Readonly<Record<string, DocumentNumbering>>;
 }
 
 /** What a package's document layout sees: the instance before the transition, and the step that makes the document. */
@@ -181,6 +191,14 @@ export interface PackageDocumentContent {
   sections: DocumentSection[];
   /** false: the document prints no process history and no discussion (they stay in the audit trail and the earlier documents). */
   history?: boolean;
+}
+
+/** A document's register and classification (WorkflowPackage.documentNumbers). */
+export interface DocumentNumbering {
+  /** Lower-case letters, digits and '-', e.g. 'berita-acara', 'nota-dinas', 'sk', 'dpa'. */
+  kind: string;
+  /** Archive classification code: digits and dots, e.g. '900.1.4'. */
+  classification: string;
 }
 
 export interface YearRule {
@@ -300,6 +318,8 @@ export interface DemoOrg {
   name: string;
   kind?: string;
   npwp?: string;
+  /** The unit code its document numbers print (orgs.unit_code); without one it issues no document. */
+  unitCode?: string;
 }
 
 export interface PackageDemo {

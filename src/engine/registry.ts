@@ -10,6 +10,7 @@ import { packageProblems } from './package-check';
 import { fingerprint } from './fingerprint';
 import type { VersionFingerprint } from './registration';
 import { declareConfidential } from './confidential';
+import { numberingProblems } from '../documents/registers';
 
 /**
  * Names the core's own routes take where a workflow's name would stand (/lapor/<name> is a
@@ -53,6 +54,9 @@ export class WorkflowRegistry {
         if (!current || current.version < def.version) this.newest.set(def.name, def);
       }
     }
+    // Which register each document is numbered in (the deployment's format is checked at start, src/wiring.ts).
+    const numbering = numberingProblems(packages);
+    if (numbering.length > 0) throw new Error(numbering.join('; '));
   }
 
   get(name: string, version: number): WorkflowDefinition | undefined {

@@ -10,14 +10,14 @@ import { defaultRegistry, type WorkflowRegistry } from '../engine/registry';
 
 /** The demo regency's OPDs; users, reference data and instances come from the core and the workflow packages. */
 export const DEMO_ORGS = [
-  { id: 'dinkes', name: 'Dinas Kesehatan', code: '1.02.0.00.0.00.01.0000', address: 'Jalan Pandanaran No. 79, Semarang 50241', phone: '(024) 8415269', email: 'dinkes@semarangkota.go.id', website: 'dinkes.semarangkota.go.id' },
-  { id: 'pupr', name: 'Dinas Pekerjaan Umum dan Penataan Ruang', code: '1.03.0.00.0.00.01.0000', address: 'Jalan Madukoro Blok AA-BB, Semarang 50144', phone: '(024) 7607512', email: 'dpu@semarangkota.go.id', website: 'dpu.semarangkota.go.id' },
-  { id: 'bappeda', name: 'Badan Perencanaan Pembangunan Daerah', code: '5.01.0.00.0.00.01.0000', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3513366', email: 'bappeda@semarangkota.go.id', website: 'bappeda.semarangkota.go.id' },
-  { id: 'bpkad', name: 'Badan Pengelolaan Keuangan dan Aset Daerah', code: '5.02.0.00.0.00.01.0000', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3541095', email: 'bpkad@semarangkota.go.id', website: 'bpkad.semarangkota.go.id' },
-  { id: 'inspektorat', name: 'Inspektorat Daerah', code: '6.01.0.00.0.00.01.0000', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3549446', email: 'inspektorat@semarangkota.go.id', website: 'inspektorat.semarangkota.go.id' },
-  { id: 'dpmptsp', name: 'Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu', code: '2.18.0.00.0.00.01.0000', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3549446', email: 'dpmptsp@semarangkota.go.id', website: 'dpmptsp.semarangkota.go.id' },
+  { id: 'dinkes', name: 'Dinas Kesehatan', code: '1.02.0.00.0.00.01.0000', unit_code: 'DINKES', address: 'Jalan Pandanaran No. 79, Semarang 50241', phone: '(024) 8415269', email: 'dinkes@semarangkota.go.id', website: 'dinkes.semarangkota.go.id' },
+  { id: 'pupr', name: 'Dinas Pekerjaan Umum dan Penataan Ruang', code: '1.03.0.00.0.00.01.0000', unit_code: 'PUPR', address: 'Jalan Madukoro Blok AA-BB, Semarang 50144', phone: '(024) 7607512', email: 'dpu@semarangkota.go.id', website: 'dpu.semarangkota.go.id' },
+  { id: 'bappeda', name: 'Badan Perencanaan Pembangunan Daerah', code: '5.01.0.00.0.00.01.0000', unit_code: 'BAPPEDA', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3513366', email: 'bappeda@semarangkota.go.id', website: 'bappeda.semarangkota.go.id' },
+  { id: 'bpkad', name: 'Badan Pengelolaan Keuangan dan Aset Daerah', code: '5.02.0.00.0.00.01.0000', unit_code: 'BPKAD', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3541095', email: 'bpkad@semarangkota.go.id', website: 'bpkad.semarangkota.go.id' },
+  { id: 'inspektorat', name: 'Inspektorat Daerah', code: '6.01.0.00.0.00.01.0000', unit_code: 'INSPEKTORAT', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3549446', email: 'inspektorat@semarangkota.go.id', website: 'inspektorat.semarangkota.go.id' },
+  { id: 'dpmptsp', name: 'Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu', code: '2.18.0.00.0.00.01.0000', unit_code: 'DPMPTSP', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3549446', email: 'dpmptsp@semarangkota.go.id', website: 'dpmptsp.semarangkota.go.id' },
   // The regional secretariat: the Sekda chairs TAPD, and a Plt TAPD comes from here.
-  { id: 'setda', name: 'Sekretariat Daerah', code: '4.01.0.00.0.00.01.0000', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3513366', email: 'setda@semarangkota.go.id', website: 'semarangkota.go.id' },
+  { id: 'setda', name: 'Sekretariat Daerah', code: '4.01.0.00.0.00.01.0000', unit_code: 'SETDA', address: 'Jalan Pemuda No. 148, Semarang 50132', phone: '(024) 3513366', email: 'setda@semarangkota.go.id', website: 'semarangkota.go.id' },
 ] as const;
 
 /** The core's demo users; each workflow package brings the users of its roles (WorkflowPackage.demo). */
@@ -69,7 +69,7 @@ export async function seedDemoPeople(db: Kysely<Database>, time: WorkflowTime = 
     const logo = demoLogoColumns();
     await trx.insertInto('orgs').values(DEMO_ORGS.map((o) => ({ ...o, ...logo }))).onConflict((oc) => oc.column('id').doNothing()).execute();
     const orgs = registry.packages.flatMap((p) => p.demo?.orgs ?? []);
-    if (orgs.length) await trx.insertInto('orgs').values(orgs.map((o) => ({ ...o }))).onConflict((oc) => oc.column('id').doNothing()).execute();
+    if (orgs.length) await trx.insertInto('orgs').values(orgs.map(({ unitCode, ...o }) => ({ ...o, unit_code: unitCode ?? null }))).onConflict((oc) => oc.column('id').doNothing()).execute();
     await trx
       .insertInto('users')
       .values(users.map((u) => ({ username: u.username, full_name: u.fullName, position: u.position, nip: u.nip ?? null, org_id: u.org })))

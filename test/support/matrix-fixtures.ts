@@ -91,7 +91,7 @@ async function insertUser(app: TestApp, username: string, org: string, roles: Ar
 /** Builds the fixtures on a seeded test app (demo people); every step goes through the API or the engine. */
 export async function buildMatrixFixtures(app: TestApp): Promise<MatrixFixtures> {
   const db = app.db.kysely;
-  await db.insertInto('orgs').values({ id: 'cv-lain', name: 'CV Lain Karya', kind: 'supplier', npwp: '02.345.678.9-517.000' }).execute();
+  await db.insertInto('orgs').values({ id: 'cv-lain', name: 'CV Lain Karya', kind: 'supplier', npwp: '02.345.678.9-517.000', unit_code: 'CV-LAIN' }).execute();
   const ok = async (user: string, method: string, path: string, body?: unknown) => {
     const res = await app.call(user, method, path, body);
     if (res.status >= 300) throw new Error(`${user} ${method} ${path}: ${res.status} ${res.text}`);

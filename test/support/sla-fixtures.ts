@@ -22,7 +22,7 @@ export function wib(local: string): Date {
  * deadlines entered, in one transaction. Returns its id.
  */
 export async function seedPermit(db: Kysely<Database>, at: Date, holidays: ReadonlySet<string> = new Set()): Promise<string> {
-  await sql`INSERT INTO orgs (id, name) VALUES ('dpmptsp', 'DPMPTSP') ON CONFLICT DO NOTHING`.execute(db);
+  await sql`INSERT INTO orgs (id, name, unit_code) VALUES ('dpmptsp', 'DPMPTSP', 'DPMPTSP') ON CONFLICT DO NOTHING`.execute(db);
   await sql`INSERT INTO users (username, full_name, org_id) VALUES ('fo.sari', 'Sari (front office)', 'dpmptsp') ON CONFLICT DO NOTHING`.execute(db);
   const id = crypto.randomUUID();
   await db.transaction().execute(async (trx) => {

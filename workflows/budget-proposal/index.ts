@@ -11,6 +11,25 @@ import { ceilingSection } from './console';
 import { budgetProposalDemo, seedBudgetProposals } from './demo';
 
 /**
+ * The register (document kind) and archive classification code of each stage document, by step:
+ * numbered in the register of the office that issues it (Bappeda's berita acara in Bappeda's, the
+ * DPA in BPKAD's). Codes ≈ under 900 (finance) of the archive classification, not checked article
+ * by article; each kind has its own, so the default number format (without {kind}) keeps every
+ * register's numbers apart.
+ */
+const BUDGET_DOCUMENT_NUMBERS = {
+  'draft/submit': { kind: 'surat-pengantar', classification: '900.1.1' },
+  'opd_review/approve': { kind: 'persetujuan', classification: '900.1.2' },
+  'opd_review/return': { kind: 'nota-dinas', classification: '900.1.3' },
+  'bappeda_verification/return': { kind: 'nota-dinas', classification: '900.1.3' },
+  'tapd_review/return': { kind: 'nota-dinas', classification: '900.1.3' },
+  'tapd_review/reject': { kind: 'nota-dinas', classification: '900.1.3' },
+  'bappeda_verification/verify': { kind: 'berita-acara', classification: '900.1.4' },
+  'tapd_review/approve': { kind: 'berita-acara', classification: '900.1.4' },
+  'approved/ratify': { kind: 'dpa', classification: '900.1.5' },
+} as const;
+
+/**
  * The budget-proposal workflow as one package: its versions, roles, labels and list page, and the
  * budget ceiling (pagu): the rule TAPD's approval runs, its routes, and the dashboard's figures.
  */
@@ -103,6 +122,7 @@ export const budgetProposalPackage: WorkflowPackage = {
   documentContent: dpaContent,
   demo: budgetProposalDemo,
   seed: seedBudgetProposals,
+  documentNumbers: BUDGET_DOCUMENT_NUMBERS,
 };
 
 export default budgetProposalPackage;

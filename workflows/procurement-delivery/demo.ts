@@ -18,7 +18,7 @@ const termin = (n: number): Step[] => [['penyedia.cvmaju', 'claim_termin', { ter
 
 /** The contract offices of Dinas PUPR and BPKAD, and CV Maju's director (a supplier org of the demo). */
 export const procurementDemo: PackageDemo = {
-  orgs: [{ id: 'cv-maju', name: 'CV Maju Jaya Konstruksi', kind: 'supplier', npwp: '01.234.567.8-517.000' }],
+  orgs: [{ id: 'cv-maju', name: 'CV Maju Jaya Konstruksi', kind: 'supplier', npwp: '01.234.567.8-517.000', unitCode: 'CV-MAJU' }],
   users: [
     { username: 'ppk.pupr', fullName: 'Fajar Ramadhan, S.T.', position: 'Pejabat Pembuat Komitmen', nip: '198809142014021003', org: 'pupr', roles: ['ppk'] },
     { username: 'bendahara.pupr', fullName: 'Lina Marliana, A.Md.', position: 'Bendahara Pengeluaran', nip: '199104252017082002', org: 'pupr', roles: ['bendahara'] },

@@ -307,6 +307,8 @@ export const en: Dictionary = {
   'admin.orgCreated': 'Organisation {id} created.',
   'admin.orgUpdated': 'Organisation {id} saved.',
   'admin.orgCodeHint': 'Leave empty for none',
+  'admin.orgUnitCode': 'Unit code (document numbers)',
+  'admin.orgUnitCodeHint': 'Printed in the numbers of documents this organisation issues, e.g. BPKAD in 900/0015/BPKAD/2027. Without one, its documents cannot be issued.',
   'admin.letterhead': 'Letterhead',
   'admin.letterheadNote': 'Printed under the government\'s and the organisation\'s names on every document this organisation issues. Leave empty when there is none.',
   'admin.orgAddress': 'Address',

@@ -308,6 +308,8 @@ export const id = {
   'admin.orgCreated': 'Organisasi {id} dibuat.',
   'admin.orgUpdated': 'Organisasi {id} disimpan.',
   'admin.orgCodeHint': 'Kosongkan bila tidak ada',
+  'admin.orgUnitCode': 'Kode unit (nomor naskah)',
+  'admin.orgUnitCodeHint': 'Dicetak pada nomor naskah yang diterbitkan organisasi ini, mis. BPKAD pada 900/0015/BPKAD/2027. Tanpa kode unit, naskah organisasi ini tidak dapat diterbitkan.',
   'admin.letterhead': 'Kop surat',
   'admin.letterheadNote': 'Dicetak di bawah nama pemerintah dan nama organisasi pada setiap dokumen yang diterbitkan organisasi ini. Kosongkan bila tidak ada.',
   'admin.orgAddress': 'Alamat',

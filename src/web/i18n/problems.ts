@@ -34,6 +34,7 @@ const PROBLEMS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = {
     TOO_MANY_REQUESTS: 'Terlalu banyak permintaan dari alamat Anda. Coba lagi nanti.',
     METHOD_NOT_ALLOWED: 'Cara permintaan ini tidak didukung.',
     LOG_PENDING: 'Dokumen belum tercatat di log publik. Coba lagi setelah pencatatan berikutnya.',
+    DOCUMENT_UNIT_CODE_MISSING: 'Kantor yang menerbitkan naskah ini belum memiliki kode unit untuk nomor naskah. Minta admin mengisinya di halaman organisasi.',
   },
   en: {
     VERSION_CONFLICT: 'Someone changed this record since the page was opened. Reload the page and try again.',
@@ -59,6 +60,7 @@ const PROBLEMS: Readonly<Record<Lang, Readonly<Record<string, string>>>> = {
     TOO_MANY_REQUESTS: 'Too many requests from your address. Try again later.',
     METHOD_NOT_ALLOWED: 'This kind of request is not supported.',
     LOG_PENDING: 'The document is not yet in the public log. Try again after the next entry.',
+    DOCUMENT_UNIT_CODE_MISSING: 'The office issuing this document has no unit code for document numbers yet. Ask an admin to set it on the organisation page.',
   },
 };
 

@@ -59,6 +59,7 @@ ${inputField(ctx, { id: 'org-id', name: 'id', label: t('admin.orgId'), value: v.
 ${inputField(ctx, { id: 'org-name', name: 'name', label: t('admin.orgName'), value: v.name, error: e['/name'], required: true, attrs: html` maxlength="200" autocomplete="off"` })}
 ${selectField(ctx, { id: 'org-kind', name: 'kind', label: t('admin.orgKind'), value: v.kind, error: e['/kind'], required: true, empty: t('admin.choose'), options: [{ value: 'opd', label: t('admin.orgKindOpd') }, { value: 'supplier', label: t('admin.orgKindSupplier') }] })}
 ${inputField(ctx, { id: 'org-code', name: 'code', label: t('admin.orgCode'), value: v.code, error: e['/code'], hint: t('admin.orgCodeHint'), attrs: html` maxlength="50" autocomplete="off"` })}
+${inputField(ctx, { id: 'org-unit-code', name: 'unitCode', label: t('admin.orgUnitCode'), value: v.unitCode, error: e['/unitCode'], hint: t('admin.orgUnitCodeHint'), attrs: html` maxlength="40" autocomplete="off" autocapitalize="characters"` })}
 ${inputField(ctx, { id: 'org-npwp', name: 'npwp', label: t('admin.orgNpwp'), value: v.npwp, error: e['/npwp'], hint: t('admin.orgNpwpHint'), attrs: html` maxlength="30" autocomplete="off" inputmode="numeric"` })}
 <button type="submit">${t('admin.createOrg')}</button>
 </form>
@@ -71,7 +72,7 @@ async function sendOrg(deps: WebDeps, res: Response, id: string, form?: OrgForm,
   const { t } = ctx;
   const org = (await listOrgs(deps.db, id))[0];
   if (!org) throw notFound(`No organisation "${id}"`);
-  const stored: Record<string, string> = { name: org.name, code: org.code ?? '', npwp: org.npwp ?? '', ...Object.fromEntries(CONTACTS.map((k) => [k, org[k] ?? ''])) };
+  const stored: Record<string, string> = { name: org.name, code: org.code ?? '', unitCode: org.unitCode ?? '', npwp: org.npwp ?? '', ...Object.fromEntries(CONTACTS.map((k) => [k, org[k] ?? ''])) };
   const v = form?.logoError === undefined && form ? form.values : stored;
   const e = form?.logoError === undefined ? (form?.errors ?? {}) : {};
   const contact = (name: (typeof CONTACTS)[number], label: string, attrs: SafeHtml) =>
@@ -91,6 +92,7 @@ ${logoError === undefined ? errorSummary(ctx, e, form?.message) : ''}
 ${csrfField(ctx)}${formTokenField(form?.token)}
 ${inputField(ctx, { id: 'edit-name', name: 'name', label: t('admin.orgName'), value: v.name, error: e['/name'], required: true, attrs: html` maxlength="200" autocomplete="off"` })}
 ${inputField(ctx, { id: 'edit-code', name: 'code', label: t('admin.orgCode'), value: v.code, error: e['/code'], hint: t('admin.orgCodeHint'), attrs: html` maxlength="50" autocomplete="off"` })}
+${inputField(ctx, { id: 'edit-unit-code', name: 'unitCode', label: t('admin.orgUnitCode'), value: v.unitCode, error: e['/unitCode'], hint: t('admin.orgUnitCodeHint'), attrs: html` maxlength="40" autocomplete="off" autocapitalize="characters"` })}
 ${inputField(ctx, { id: 'edit-npwp', name: 'npwp', label: t('admin.orgNpwp'), value: v.npwp, error: e['/npwp'], required: org.kind === 'supplier', hint: t('admin.orgNpwpHint'), attrs: html` maxlength="30" autocomplete="off" inputmode="numeric"` })}
 <fieldset><legend>${t('admin.letterhead')}</legend>
 <p class="hint">${t('admin.letterheadNote')}</p>
@@ -126,12 +128,12 @@ export function orgPages(deps: WebDeps): Router {
 
   r.post('/admin/orgs', async (req, res) => {
     const actor = userWithRole(res, 'admin');
-    const values = { id: formText(req, 'id', 100), name: formText(req, 'name', 300), kind: formText(req, 'kind', 20), code: formText(req, 'code', 100), npwp: formText(req, 'npwp', 100) };
+    const values = { id: formText(req, 'id', 100), name: formText(req, 'name', 300), kind: formText(req, 'kind', 20), code: formText(req, 'code', 100), unitCode: formText(req, 'unitCode', 100), npwp: formText(req, 'npwp', 100) };
     try {
       redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
         // An empty optional field is no value, not an empty one.
         await createOrg(db, actor.username, {
-          id: values.id, name: values.name, kind: values.kind as OrgKind, ...(values.code && { code: values.code }), ...(values.npwp && { npwp: values.npwp }),
+          id: values.id, name: values.name, kind: values.kind as OrgKind, ...(values.code && { code: values.code }), ...(values.unitCode && { unitCode: values.unitCode }), ...(values.npwp && { npwp: values.npwp }),
         });
         return `/admin/orgs?${new URLSearchParams({ created: values.id })}`;
       }));
@@ -152,12 +154,12 @@ export function orgPages(deps: WebDeps): Router {
 
   r.post('/admin/orgs/:id', async (req, res) => {
     const actor = userWithRole(res, 'admin');
-    const values: Record<string, string> = { name: formText(req, 'name', 300), code: formText(req, 'code', 100), npwp: formText(req, 'npwp', 100), ...Object.fromEntries(CONTACTS.map((k) => [k, formText(req, k, 400)])) };
+    const values: Record<string, string> = { name: formText(req, 'name', 300), code: formText(req, 'code', 100), unitCode: formText(req, 'unitCode', 100), npwp: formText(req, 'npwp', 100), ...Object.fromEntries(CONTACTS.map((k) => [k, formText(req, k, 400)])) };
     try {
       redirectOnce(res, await submitOnce(deps.db, formScope(req, actor.username), async (db) => {
         // The form always carries every field: an emptied code, NPWP or contact clears it.
         await updateOrg(db, actor.username, req.params.id, {
-          name: values.name!, code: values.code || null, npwp: values.npwp || null, ...Object.fromEntries(CONTACTS.map((k) => [k, values[k] || null])),
+          name: values.name!, code: values.code || null, unitCode: values.unitCode || null, npwp: values.npwp || null, ...Object.fromEntries(CONTACTS.map((k) => [k, values[k] || null])),
         });
         return `${orgPath(req.params.id)}?done=saved`;
       }));
