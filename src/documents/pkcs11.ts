@@ -132,8 +132,16 @@ function attributes(lib: Lib, p11: Pkcs11Js.PKCS11, session: Buffer, object: Buf
   return p11.C_GetAttributeValue(session, object, types.map((type) => ({ type }))).map((a) => Buffer.from(a.value as Buffer));
 }
 
+/**
+ * This thread's handle per module, kept for the thread's life: a handle that is collected unloads
+ * its library reference (dlclose), and the last one would unload the module with every session.
+ */
+const modules = new Map<string, Pkcs11Js.PKCS11>();
+
 /** The module loaded and initialised (by this thread, or already by another of the process). */
 function initialised(lib: Lib, ref: TokenKeyRef): Pkcs11Js.PKCS11 {
+  const loaded = modules.get(ref.module);
+  if (loaded) return loaded;
   const p11 = new lib.PKCS11();
   try {
     p11.load(ref.module);
@@ -147,6 +155,7 @@ function initialised(lib: Lib, ref: TokenKeyRef): Pkcs11Js.PKCS11 {
       throw new TokenConfigError(`GRMS_PKCS11_MODULE: ${ref.module} does not initialise: ${(err as Error).message}`, { cause: err });
     }
   }
+  modules.set(ref.module, p11);
   return p11;
 }
 
