@@ -196,10 +196,10 @@ key
   .command('generate-in-token')
   .description('generate the seal\'s RSA key pair inside the PKCS#11 token GRMS_PKCS11_* names (sensitive, not extractable: the private key never leaves the token); prints the SHA-256 of its public key')
   .option('--bits <bits>', 'RSA key size, 2048 to 4096', '3072')
-  .action((opts: { bits: string }) => {
+  .action(async (opts: { bits: string }) => {
     const ref = loadConfig().pkcs11;
     if (!ref) throw new Error('set GRMS_PKCS11_MODULE, GRMS_PKCS11_TOKEN_LABEL (or _SLOT), GRMS_PKCS11_PIN and GRMS_PKCS11_KEY_LABEL (and/or _KEY_ID) first');
-    const publicKey = generateTokenKey(ref, Number(opts.bits));
+    const publicKey = await generateTokenKey(ref, Number(opts.bits));
     const spki = publicKey.export({ type: 'spki', format: 'der' });
     process.stdout.write(`generated ${tokenKeyName(ref)} (RSA ${opts.bits})\npublic key SHA-256: ${crypto.createHash('sha256').update(spki).digest('hex')}\n`);
   });

@@ -129,6 +129,12 @@ export interface Config {
    * unset: the seal's key is generated and kept in deployment_keys.
    */
   readonly pkcs11: TokenKeyRef | undefined;
+  /**
+   * GRMS_PKCS11_USER_KEYS=true: a user's signing key pair is generated in that same token when grms
+   * issues the user's certificate, and signs there. Certificates issued before keep their file
+   * keys. Needs GRMS_PKCS11_MODULE; not with GRMS_USER_P12_DIR (users then bring their own keys).
+   */
+  readonly pkcs11UserKeys: boolean;
 }
 
 export interface TsaConfig {
@@ -291,6 +297,16 @@ function pkcs11Config(env: NodeJS.ProcessEnv): TokenKeyRef | undefined {
   });
 }
 
+/** GRMS_PKCS11_USER_KEYS: users' keys in the token, which must then be configured. */
+function pkcs11UserKeys(env: NodeJS.ProcessEnv): boolean {
+  const value = env.GRMS_PKCS11_USER_KEYS || 'false';
+  if (value !== 'true' && value !== 'false') throw new Error(`GRMS_PKCS11_USER_KEYS must be true or false, got "${value}"`);
+  if (value === 'false') return false;
+  if (!env.GRMS_PKCS11_MODULE) throw new Error('GRMS_PKCS11_USER_KEYS=true needs the token configured (GRMS_PKCS11_MODULE and the other GRMS_PKCS11_* settings)');
+  if (env.GRMS_USER_P12_DIR) throw new Error('GRMS_PKCS11_USER_KEYS=true and GRMS_USER_P12_DIR exclude each other: users\' keys are either in the token or in their PKCS#12 files');
+  return true;
+}
+
 /** "host:port" or "[v6]:port" (port 0: any free port). */
 function parseAddress(value: string | undefined, name: string): { host: string; port: number } | undefined {
   if (value === undefined || value === '') return undefined;
@@ -433,6 +449,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     verify: verifySettings(env),
     tsa: tsaConfig(env),
     pkcs11: pkcs11Config(env),
+    pkcs11UserKeys: pkcs11UserKeys(env),
     metricsAddress: parseAddress(env.GRMS_METRICS_ADDRESS, 'GRMS_METRICS_ADDRESS'),
     metricsToken: parseToken(env.GRMS_METRICS_TOKEN, 'GRMS_METRICS_TOKEN'),
     comments: Object.freeze({

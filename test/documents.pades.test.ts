@@ -145,14 +145,14 @@ describeWithTools('PAdES signatures', ['openssl', 'pdfsig', 'certutil', 'qpdf'],
     expect(untrusted.timestamp).toBeUndefined();
     expect(untrusted.notes[0]).toMatch(/not from a trusted time-stamping authority/);
     const other = timestampOf(signed.pdf)!.token;
-    const key = { certificateDer: pemToDer(identity.certificatePem), chainDers: [pemToDer(authority.caCertificatePem)], privateKey: crypto.createPrivateKey(identity.privateKeyPem) };
+    const key = { certificateDer: pemToDer(identity.certificatePem), chainDers: [pemToDer(authority.caCertificatePem)], privateKey: crypto.createPrivateKey(identity.privateKeyPem!) };
     const swapped = await new SignPdf().sign(await renderDocumentPdf(content()), new CmsSigner(key, async () => ({ token: other, chain: [] })));
     expect(verifyPdf(swapped, authority.trustAnchorsPem, { tsaAnchorsPem: authority.tsaTrustAnchorsPem }))
       .toMatchObject({ valid: false, reason: 'the signature time-stamp is not valid: the time-stamp is not over this signature' });
   });
 
   test('a signature of an earlier version (adbe.pkcs7.detached, whole file, no DSS) keeps verifying, judged at its registration', () => {
-    const key = { certificateDer: pemToDer(identity.certificatePem), chainDers: [pemToDer(authority.caCertificatePem)], privateKey: crypto.createPrivateKey(identity.privateKeyPem) };
+    const key = { certificateDer: pemToDer(identity.certificatePem), chainDers: [pemToDer(authority.caCertificatePem)], privateKey: crypto.createPrivateKey(identity.privateKeyPem!) };
     const length = signDetached(Buffer.alloc(0), key).length;
     const old = pdfAround(length, (bytes) => signDetached(bytes, key));
     const registeredAt = new Date(Date.now() - 60_000);

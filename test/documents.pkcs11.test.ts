@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describeBackends, createPostgresDatabase, dropPostgresDatabase } from './support/db';
+import { describeBackends, createPostgresDatabase, createTestDb, dropPostgresDatabase } from './support/db';
 import { startTestApp, PUBLIC_URL, type TestApp } from './support/app';
 import { proposal } from './support/proposals';
 import { grms } from './support/cli';
@@ -20,7 +20,10 @@ import type { TokenKeyRef } from '../src/documents/pkcs11';
  * generated inside the token, never readable out of it; the seal certificate issued by the
  * deployment CA for the token's public key; documents the seal signs (the auditor's report, made
  * in the signing threads, each with its own session) verified by grms, OpenSSL and pdfsig; and a
- * wrong module, key or PIN stopping the start with a PKCS11_CONFIG error.
+ * wrong module, key or PIN stopping the start with a PKCS11_CONFIG error. With
+ * GRMS_PKCS11_USER_KEYS=true, users' keys too: generated in the token when a user's certificate is
+ * issued, the certificate row keeping only the key's CKA_ID; users certified before keep their
+ * file keys.
  */
 
 const TOKEN = 'grms-seal';
@@ -68,6 +71,11 @@ describeWithSoftHsm('the deployment seal in a PKCS#11 token (SoftHSM2)', () => {
     expect(() => loadConfig({ ...tokenEnv, GRMS_PKCS11_KEY_ID: 'xyz' })).toThrow(/CKA_ID in hex/);
     expect(() => loadConfig({ ...tokenEnv, GRMS_PKCS11_MODULE: 'libsofthsm2.so' })).toThrow(/absolute path/);
     expect(() => loadConfig({ GRMS_PKCS11_PIN: PIN })).toThrow(/without GRMS_PKCS11_MODULE/);
+    expect(loadConfig(tokenEnv).pkcs11UserKeys).toBe(false);
+    expect(loadConfig({ ...tokenEnv, GRMS_PKCS11_USER_KEYS: 'true' }).pkcs11UserKeys).toBe(true);
+    expect(() => loadConfig({ GRMS_PKCS11_USER_KEYS: 'true' })).toThrow(/GRMS_PKCS11_USER_KEYS=true needs the token configured/);
+    expect(() => loadConfig({ ...tokenEnv, GRMS_PKCS11_USER_KEYS: 'yes' })).toThrow(/GRMS_PKCS11_USER_KEYS must be true or false/);
+    expect(() => loadConfig({ ...tokenEnv, GRMS_PKCS11_USER_KEYS: 'true', GRMS_USER_P12_DIR: '/tmp' })).toThrow(/exclude each other/);
   });
 
   describeBackends('signing with the token', (kind) => {
@@ -182,6 +190,102 @@ describeWithSoftHsm('the deployment seal in a PKCS#11 token (SoftHSM2)', () => {
       } finally {
         await cleanup();
       }
+    });
+  });
+
+  describeBackends('users\' keys in the token (GRMS_PKCS11_USER_KEYS=true)', (kind) => {
+    let db: Awaited<ReturnType<typeof createTestDb>>;
+    let app: TestApp | undefined;
+    const masterKey = crypto.randomBytes(32);
+    /** perencana.dinkes's certificate, issued with a file key before the setting was turned on. */
+    let before: { serial: string; private_key: string | null };
+
+    const activeRow = (username: string) => app!.db.kysely.selectFrom('user_certificates').selectAll()
+      .where('username', '=', username).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
+    /** A proposal submitted by perencana.dinkes and approved by kadis.dinkes: two stage documents, one per signer. */
+    const walk = async () => {
+      const id = (await app!.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal() })).body.id;
+      expect((await app!.call('perencana.dinkes', 'POST', `/api/v1/instances/${id}/events`, { type: 'submit' })).status).toBe(200);
+      expect((await app!.call('kadis.dinkes', 'POST', `/api/v1/instances/${id}/events`, { type: 'approve' })).status).toBe(200);
+      const docs = await app!.db.kysely.selectFrom('documents').select(['bytes', 'signer_username']).where('instance_id', '=', id).orderBy('seq').execute();
+      expect(docs.map((d) => d.signer_username)).toEqual(['perencana.dinkes', 'kadis.dinkes']);
+      return { submitted: Buffer.from(docs[0]!.bytes), approved: Buffer.from(docs[1]!.bytes) };
+    };
+
+    beforeAll(async () => {
+      db = await createTestDb(kind);
+      // First without the setting: perencana.dinkes signs with a key grms made and stores (the default).
+      app = await startTestApp(kind, { db, masterKey, env: tokenEnv });
+      const id = (await app.call('perencana.dinkes', 'POST', '/api/v1/instances', { workflow: 'budget-proposal', data: proposal() })).body.id;
+      expect((await app.call('perencana.dinkes', 'POST', `/api/v1/instances/${id}/events`, { type: 'submit' })).status).toBe(200);
+      before = await activeRow('perencana.dinkes');
+      await app.close();
+      // Then the same deployment with users' keys in the token.
+      app = await startTestApp(kind, { db, masterKey, seed: false, env: { ...tokenEnv, GRMS_PKCS11_USER_KEYS: 'true' } });
+    });
+    afterAll(async () => {
+      await app?.close();
+      await db?.close();
+    });
+
+    test('a user certified now signs with a key generated in the token; the certificate row holds no key material', async () => {
+      const { approved } = await walk();
+      const row = await activeRow('kadis.dinkes');
+      expect(row.private_key).toBeNull();
+      expect(row.token_key_id).toBe(row.serial);
+      // No column holds a key, nor an encrypted envelope of one.
+      expect(Object.values(row).filter((v) => typeof v === 'string' && (/PRIVATE KEY/.test(v) || /^v[12]\./.test(v)))).toEqual([]);
+      // The certificate is for the token's key, which the token keeps: sensitive, never extractable.
+      const key = inspectKeyInToken(TOKEN, PIN, { id: row.token_key_id! });
+      expect(key).toMatchObject({ sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true });
+      expect(key.privateExponentRead).toBe('CKR_ATTRIBUTE_SENSITIVE');
+      const jwk = new crypto.X509Certificate(row.certificate).publicKey.export({ format: 'jwk' });
+      expect(Buffer.from(jwk.n!, 'base64url').equals(key.modulus)).toBe(true);
+      expect(Buffer.from(jwk.e!, 'base64url').equals(key.exponent)).toBe(true);
+      const caPem = app!.authority.caCertificatePem;
+      expect(opensslVerify(row.certificate, caPem)).toMatchObject({ ok: true });
+      // The stage document kadis.dinkes signed (in a signing thread, through its session with the token) verifies everywhere.
+      expect(verifyPdf(approved, app!.authority.trustAnchorsPem)).toMatchObject({ valid: true, subFilter: 'ETSI.CAdES.detached', signer: { serial: row.serial } });
+      expect((await app!.call(undefined, 'POST', '/api/v1/verify', approved, { 'content-type': 'application/pdf' })).body).toMatchObject({ valid: true });
+      expect(signerCertificateOf(approved).replace(/\s+/g, '')).toBe(row.certificate.replace(/\s+/g, ''));
+      const cms = opensslCmsVerify(approved, caPem);
+      expect(cms.out).toContain('Verification successful');
+      expect(cms.ok).toBe(true);
+      if (missingPdfTools().length) {
+        if (process.env.CI === 'true') throw new Error(`pdfsig/certutil missing: ${missingPdfTools().join(', ')}`);
+        console.warn('!! SKIPPED: pdfsig check of the document signed with a user key in the token (poppler-utils, libnss3-tools not installed)');
+        return;
+      }
+      const nss = nssDbTrusting([caPem]);
+      try {
+        const report = pdfsig(approved, nss.dir);
+        expect(report).toContain('Signature is Valid.');
+        expect(report).toContain('Certificate is Trusted.');
+      } finally {
+        nss.cleanup();
+      }
+    });
+
+    test('a user certified before the setting keeps signing with the file key; the token user signs again with the same key, after a token restart too', async () => {
+      const kadis = await activeRow('kadis.dinkes');
+      closeAllSessions(TOKEN, PIN);
+      const { submitted, approved } = await walk();
+      const now = await activeRow('perencana.dinkes');
+      expect(now).toMatchObject({ serial: before.serial, private_key: before.private_key, token_key_id: null });
+      expect(now.private_key).toMatch(/^v[12]\./);
+      expect(verifyPdf(submitted, app!.authority.trustAnchorsPem)).toMatchObject({ valid: true, signer: { serial: before.serial } });
+      expect(opensslCmsVerify(submitted, app!.authority.caCertificatePem).ok).toBe(true);
+      expect((await activeRow('kadis.dinkes')).serial).toBe(kadis.serial);
+      expect(verifyPdf(approved, app!.authority.trustAnchorsPem)).toMatchObject({ valid: true, signer: { serial: kadis.serial } });
+    });
+
+    test('the row cannot be changed to point at another key, nor hold a key twice', async () => {
+      const kadis = await activeRow('kadis.dinkes');
+      await expect(app!.db.kysely.updateTable('user_certificates').set({ token_key_id: 'aa' }).where('id', '=', kadis.id).execute()).rejects.toThrow(/can only be revoked/);
+      // A row keeps its key in one place at most.
+      await expect(app!.db.kysely.insertInto('user_certificates')
+        .values({ username: 'admin', serial: '7a', certificate: kadis.certificate, private_key: 'v2.x', token_key_id: '7a' }).execute())
+        .rejects.toThrow(/user_certificates_one_key_place/);
     });
   });
 });

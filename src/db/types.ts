@@ -200,6 +200,8 @@ export interface UserCertificatesTable {
   revoked_at: Timestamp | null;
   /** migrations/0023: why it was revoked, as its CRL entry says. */
   revocation_reason: Generated<RevocationReason | null>;
+  /** migrations/0050: the key's CKA_ID (hex) in the deployment's PKCS#11 token; private_key is then NULL. */
+  token_key_id: Generated<string | null>;
 }
 
 /** CRL reason codes grms records (RFC 5280 §5.3.1). */

@@ -25,22 +25,25 @@ import {
  *   certificate it issues (src/documents/crl.ts).
  */
 
-/** Everything needed to sign as someone: plain strings, so it can cross to a worker thread. */
-export interface SigningIdentity {
+/**
+ * Everything needed to sign as someone: plain data, so it can cross to a worker thread. The key is
+ * a PEM (a file key: decrypted from user_certificates, or read from a PKCS#12), or a reference to a
+ * key in the deployment's PKCS#11 token (GRMS_PKCS11_USER_KEYS), which only ever signs there.
+ */
+export type SigningIdentity = {
   serial: string;
   certificatePem: string;
-  privateKeyPem: string;
   /** Issuers of the certificate, nearest first, embedded in each signature. */
   chainPems: string[];
   name: string;
   org: string;
-}
+} & SignerKeys;
 
 /**
  * The deployment seal: a key in deployment_keys (the default), or one held in a PKCS#11 token
  * (GRMS_PKCS11_*), which this process only ever asks to sign.
  */
-export type SealIdentity = Omit<SigningIdentity, 'privateKeyPem'> & SignerKeys;
+export type SealIdentity = SigningIdentity;
 
 export interface DocumentAuthority {
   caCertificatePem: string;
@@ -69,6 +72,12 @@ export interface DocumentAuthority {
   tsaTrustAnchorsPem: string[];
   /** Per-user PKCS#12 files instead of certificates issued by the CA. */
   userP12?: { dir: string; passphrase: string };
+  /**
+   * The deployment's PKCS#11 token (GRMS_PKCS11_*, without the seal's key name), when configured:
+   * users' keys held there are found in it by their CKA_ID. `userKeys` (GRMS_PKCS11_USER_KEYS):
+   * the keys of certificates issued from now on are generated in it.
+   */
+  token?: { ref: Omit<TokenKeyRef, 'keyLabel' | 'keyId'>; userKeys: boolean };
   /** Decrypted user identities by certificate serial (decryption is the slow part of signing). */
   readonly identityCache: Map<string, SigningIdentity>;
 }
@@ -76,7 +85,7 @@ export interface DocumentAuthority {
 export type DocumentAuthorityConfig = Pick<
   Config,
   'government' | 'trustAnchorsFile' | 'caCertFile' | 'caKeyFile' | 'caP12File' | 'caPassphrase' | 'userP12Dir' | 'userP12Passphrase'
-> & Partial<Pick<Config, 'tsa' | 'pkcs11'>> & {
+> & Partial<Pick<Config, 'tsa' | 'pkcs11' | 'pkcs11UserKeys'>> & {
   /**
    * The public base URL the CRL is published under, which every issued certificate names for
    * years. Undefined (a non-embedded deployment without GRMS_PUBLIC_URL): nothing is issued.
@@ -188,10 +197,12 @@ export async function issueSigningCertificate(
   validityMs: number,
   /** Certify this key (one held in a token) instead of a new key pair; privateKeyPem is then empty. */
   publicKeyPem?: string,
+  /** The serial to give it (chosen beforehand, e.g. to name the key made for it in a token); default random. */
+  serialHex?: string,
 ): Promise<{ serial: string; certificatePem: string; privateKeyPem: string; publicKeyPem: string }> {
   if (!ca.crlUrl) throw new AuthorityConfigError(PUBLIC_URL_REQUIRED);
   const pair = publicKeyPem ? { publicKeyPem, privateKeyPem: '' } : await generateRsaKeyPair(2048);
-  const serial = randomSerialHex();
+  const serial = serialHex ?? randomSerialHex();
   const now = Date.now();
   // Never valid beyond the CA: a chain is only as long-lived as its root.
   const caNotAfter = Date.parse(new crypto.X509Certificate(ca.caCertificatePem).validTo);
@@ -255,6 +266,15 @@ async function tokenSeal(
   return { serial: serialOf(certificatePem), certificatePem, token: ref, chainPems: [], ...name };
 }
 
+function tokenOf(config: DocumentAuthorityConfig): DocumentAuthority['token'] {
+  if (!config.pkcs11) {
+    if (config.pkcs11UserKeys) throw new AuthorityConfigError('GRMS_PKCS11_USER_KEYS=true needs the token configured (GRMS_PKCS11_MODULE …)');
+    return undefined;
+  }
+  const { keyLabel: _label, keyId: _id, ...ref } = config.pkcs11;
+  return { ref, userKeys: config.pkcs11UserKeys === true };
+}
+
 /** Path of a CA's CRL, by its key identifier (the same for a re-issued root). */
 export function crlPath(caKeyId: string): string {
   return `/crl/${caKeyId}.crl`;
@@ -298,6 +318,7 @@ export async function loadDocumentAuthority(
     tsa: config.tsa?.url ? { url: config.tsa.url, timeoutMs: config.tsa.timeoutMs } : undefined,
     tsaTrustAnchorsPem: config.tsa?.trustAnchorsFile ? tsaAnchors(config.tsa.trustAnchorsFile) : [],
     userP12: config.userP12Dir ? { dir: config.userP12Dir, passphrase: config.userP12Passphrase ?? '' } : undefined,
+    token: tokenOf(config),
     identityCache: new Map(),
   };
 }

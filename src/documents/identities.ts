@@ -4,8 +4,9 @@ import path from 'node:path';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, RevocationReason, UserCertificatesTable } from '../db/types';
 import { decryptSecret, encryptSecret } from '../auth/secrets';
-import { YEAR_MS, issueSigningCertificate, type DocumentAuthority, type SigningIdentity } from './authority';
-import { readPkcs12, serialOf } from './certs';
+import { PUBLIC_URL_REQUIRED, YEAR_MS, issueSigningCertificate, type DocumentAuthority, type SigningIdentity } from './authority';
+import { randomSerialHex, readPkcs12, serialOf } from './certs';
+import { destroyTokenKey, generateTokenKey, type TokenKeyRef } from './pkcs11';
 import { EXT, OID, certParts, crlUrlsOf, nameAttributes, pemToDer } from './der';
 import { AuthorityConfigError, NoSigningCertificate } from './errors';
 
@@ -90,7 +91,9 @@ function checkCertificate(row: CertRow, authority: DocumentAuthority): CheckedCe
  * without a CRL or the signing EKUs, do not).
  */
 function usable(row: CertRow, authority: DocumentAuthority, user: SignerUser): boolean {
-  if (row.private_key === null) return false; // came from a PKCS#12 no longer configured
+  // A key in the token is usable while the token is configured, whether or not new users' keys
+  // still go there; neither a file key nor a token key: came from a PKCS#12 no longer configured.
+  if (row.token_key_id !== null ? !authority.token : row.private_key === null) return false;
   const c = checkCertificate(row, authority);
   return c.issuedByCa && c.validToMs - Date.now() > RENEW_BEFORE_MS && c.commonName === user.fullName && c.organization === user.orgName
     && c.crlUrls.length === 1 && c.crlUrls[0] === authority.crlUrl;
@@ -105,7 +108,7 @@ async function install(
   db: Kysely<Database>,
   username: string,
   stale: CertRow | undefined,
-  fresh: { serial: string; certificate: string; private_key: string | null },
+  fresh: { serial: string; certificate: string; private_key: string | null; token_key_id?: string },
 ): Promise<CertRow> {
   return db.transaction().execute(async (trx) => {
     if (stale) {
@@ -122,11 +125,26 @@ async function install(
   });
 }
 
-function identityFromRow(row: CertRow, privateKeyPem: string, authority: DocumentAuthority, user: SignerUser, chainPems?: string[]): SigningIdentity {
+/** The reference to a user's key in the deployment's token: found there by its CKA_ID (the serial). */
+function userTokenKey(authority: DocumentAuthority, keyId: string, username?: string): TokenKeyRef {
+  if (!authority.token) throw new NoSigningCertificate('the key of this certificate is in a PKCS#11 token, which is not configured (GRMS_PKCS11_MODULE)');
+  return { ...authority.token.ref, keyId, ...(username !== undefined && { keyLabel: `grms-user:${username}` }) };
+}
+
+/** What the row's key is, for signing: the decrypted PEM, or the reference to the token's key. */
+function keysOfRow(row: CertRow, masterKey: Buffer, authority: DocumentAuthority, username: string): { privateKeyPem: string } | { token: TokenKeyRef } {
+  if (row.token_key_id !== null) return { token: userTokenKey(authority, row.token_key_id) };
+  if (row.private_key === null) throw new NoSigningCertificate(`the active certificate of ${username} has no stored key`);
+  return { privateKeyPem: decryptSecret(masterKey, row.private_key).toString('utf8') };
+}
+
+function identityFromRow(
+  row: CertRow, keys: { privateKeyPem: string } | { token: TokenKeyRef }, authority: DocumentAuthority, user: SignerUser, chainPems?: string[],
+): SigningIdentity {
   return {
     serial: row.serial,
     certificatePem: row.certificate,
-    privateKeyPem,
+    ...keys,
     chainPems: chainPems ?? [authority.caCertificatePem, ...authority.caChainPems],
     name: user.fullName,
     org: user.orgName,
@@ -146,15 +164,15 @@ async function fromPkcs12(db: Kysely<Database>, authority: DocumentAuthority, us
   // The file's hash keys the cache, so a replaced file is picked up without decrypting every time.
   const cacheKey = `p12:${crypto.createHash('sha256').update(bytes).digest('hex')}`;
   const cached = authority.identityCache.get(cacheKey);
-  const p12 = cached
+  const p12 = cached?.privateKeyPem !== undefined
     ? { certificatePem: cached.certificatePem, privateKeyPem: cached.privateKeyPem, chainPems: cached.chainPems }
     : readPkcs12(bytes, passphrase, file);
   const serial = serialOf(p12.certificatePem);
   let row = await activeRow(db, user.username);
-  if (!row || row.serial !== serial || row.private_key !== null) {
+  if (!row || row.serial !== serial || row.private_key !== null || row.token_key_id !== null) {
     row = await install(db, user.username, row, { serial, certificate: p12.certificatePem, private_key: null });
   }
-  const identity = identityFromRow(row, p12.privateKeyPem, authority, user, p12.chainPems);
+  const identity = identityFromRow(row, { privateKeyPem: p12.privateKeyPem }, authority, user, p12.chainPems);
   authority.identityCache.set(cacheKey, identity);
   return identity;
 }
@@ -174,17 +192,51 @@ export async function signingIdentityFor(
   if (!row || !usable(row, authority, user)) {
     // Key generation and issuing happen outside the transaction: it stays short, and a lost race
     // only wastes one key pair.
-    const issued = await issueSigningCertificate(authority, { name: user.fullName, org: user.orgName }, USER_CERT_MS);
-    row = await install(db, user.username, row, {
-      serial: issued.serial,
-      certificate: issued.certificatePem,
-      private_key: encryptSecret(masterKey, issued.privateKeyPem),
-    });
+    row = authority.token?.userKeys
+      ? await issueWithTokenKey(db, authority, user, row)
+      : await issueWithFileKey(db, masterKey, authority, user, row);
   }
   const cached = authority.identityCache.get(row.serial);
   if (cached && cached.certificatePem === row.certificate) return { ...cached, name: user.fullName, org: user.orgName };
-  if (row.private_key === null) throw new NoSigningCertificate(`the active certificate of ${user.username} has no stored key`);
-  return remember(authority, identityFromRow(row, decryptSecret(masterKey, row.private_key).toString('utf8'), authority, user));
+  return remember(authority, identityFromRow(row, keysOfRow(row, masterKey, authority, user.username), authority, user));
+}
+
+/** The default: a key pair made by grms, stored encrypted with GRMS_KEY in the certificate's row. */
+async function issueWithFileKey(db: Kysely<Database>, masterKey: Buffer, authority: DocumentAuthority, user: SignerUser, stale: CertRow | undefined): Promise<CertRow> {
+  const issued = await issueSigningCertificate(authority, { name: user.fullName, org: user.orgName }, USER_CERT_MS);
+  return install(db, user.username, stale, {
+    serial: issued.serial,
+    certificate: issued.certificatePem,
+    private_key: encryptSecret(masterKey, issued.privateKeyPem),
+  });
+}
+
+/**
+ * GRMS_PKCS11_USER_KEYS: the key pair is generated in the token (sensitive, not extractable), named
+ * there by CKA_ID = the certificate's serial (chosen first) and CKA_LABEL "grms-user:<username>",
+ * and the row records that CKA_ID instead of a key. A key whose certificate is not stored (issuing
+ * failed, or another process issued the user's certificate first) is destroyed again.
+ */
+async function issueWithTokenKey(db: Kysely<Database>, authority: DocumentAuthority, user: SignerUser, stale: CertRow | undefined): Promise<CertRow> {
+  if (!authority.crlUrl) throw new AuthorityConfigError(PUBLIC_URL_REQUIRED); // before a key is made for nothing
+  const serial = randomSerialHex();
+  const ref = userTokenKey(authority, serial, user.username);
+  const publicKey = await generateTokenKey(ref, 2048);
+  let row: CertRow | undefined;
+  try {
+    const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const issued = await issueSigningCertificate(authority, { name: user.fullName, org: user.orgName }, USER_CERT_MS, publicKeyPem, serial);
+    row = await install(db, user.username, stale, { serial: issued.serial, certificate: issued.certificatePem, private_key: null, token_key_id: serial });
+    return row;
+  } finally {
+    if (row?.token_key_id !== serial) {
+      try {
+        destroyTokenKey(ref);
+      } catch {
+        // left in the token, unused: its CKA_ID names no certificate
+      }
+    }
+  }
 }
 
 /**

@@ -7,14 +7,17 @@ export { TokenConfigError };
 /**
  * Signing keys held in a PKCS#11 token (an HSM, a smart card, or SoftHSM2 in tests): grms finds
  * the key, reads its public half and asks the token to sign; the private key never leaves it.
- * Configured by GRMS_PKCS11_* (src/config.ts); used for the deployment seal (authority.ts).
+ * Configured by GRMS_PKCS11_* (src/config.ts); used for the deployment seal (authority.ts) and, with
+ * GRMS_PKCS11_USER_KEYS, for users' keys, generated in the token when their certificates are issued
+ * (identities.ts) and found there by CKA_ID.
  *
  * Threads: signing runs in the document pool's worker threads (pool.ts). pkcs11js is a N-API addon
  * and loads in every thread; the PKCS#11 library behind it is loaded once per process and is
  * initialised once per process (with CKF_OS_LOCKING_OK, so it locks for itself), so a thread that
  * comes second sees CKR_CRYPTOKI_ALREADY_INITIALIZED and CKR_USER_ALREADY_LOGGED_IN (a login is
  * per application, not per session), which are not errors. Each thread opens **one session of its
- * own** and signs on it with synchronous calls: a session runs one operation at a time, and a
+ * own** with the token, whatever number of keys it signs with there (the seal's, users'), and signs
+ * on it with synchronous calls: a session runs one operation at a time, and a
  * synchronous C_SignInit + C_Sign cannot interleave with another task of the same thread (the pool
  * runs several tasks per thread, interleaved at their awaits). Signing in the threads, rather
  * than sending every signature back to the main thread, keeps the token's round trip off the
@@ -67,9 +70,14 @@ function handleValue(handle: Buffer): bigint {
   return BigInt(`0x${Buffer.from(handle).reverse().toString('hex') || '0'}`);
 }
 
-interface Opened {
+/** This thread's one session on a token, and the keys found on it so far. */
+interface TokenSession {
   p11: Pkcs11Js.PKCS11;
   session: Buffer;
+  keys: Map<string, FoundKey>;
+}
+
+interface FoundKey {
   key: Buffer;
   publicKey: crypto.KeyObject;
   /** Bytes of an RSA signature (the modulus length). */
@@ -78,8 +86,12 @@ interface Opened {
   extractable: boolean;
 }
 
-/** This thread's session per key reference (the PIN is part of the reference). */
-const sessions = new Map<string, Opened>();
+/**
+ * This thread's session per token (module, slot or label, PIN), whatever number of keys it signs
+ * with: the seal's and, with GRMS_PKCS11_USER_KEYS, each user's. Key handles are looked up once
+ * per key and kept with the session they belong to.
+ */
+const sessions = new Map<string, TokenSession>();
 
 function describe(ref: TokenKeyRef): string {
   const token = ref.tokenLabel !== undefined ? `token "${ref.tokenLabel}"` : `slot ${ref.slot}`;
@@ -120,8 +132,16 @@ function attributes(lib: Lib, p11: Pkcs11Js.PKCS11, session: Buffer, object: Buf
   return p11.C_GetAttributeValue(session, object, types.map((type) => ({ type }))).map((a) => Buffer.from(a.value as Buffer));
 }
 
+/**
+ * This thread's handle per module, kept for the thread's life: a handle that is collected unloads
+ * its library reference (dlclose), and the last one would unload the module with every session.
+ */
+const modules = new Map<string, Pkcs11Js.PKCS11>();
+
 /** The module loaded and initialised (by this thread, or already by another of the process). */
 function initialised(lib: Lib, ref: TokenKeyRef): Pkcs11Js.PKCS11 {
+  const loaded = modules.get(ref.module);
+  if (loaded) return loaded;
   const p11 = new lib.PKCS11();
   try {
     p11.load(ref.module);
@@ -135,6 +155,7 @@ function initialised(lib: Lib, ref: TokenKeyRef): Pkcs11Js.PKCS11 {
       throw new TokenConfigError(`GRMS_PKCS11_MODULE: ${ref.module} does not initialise: ${(err as Error).message}`, { cause: err });
     }
   }
+  modules.set(ref.module, p11);
   return p11;
 }
 
@@ -154,16 +175,26 @@ function loggedIn(lib: Lib, p11: Pkcs11Js.PKCS11, ref: TokenKeyRef, readWrite = 
   return session;
 }
 
-/** Opens this thread's session for `ref` (or returns the open one), logged in, the key found and checked. */
-function open(ref: TokenKeyRef): Opened {
-  const cacheKey = cacheKeyOf(ref);
+/** This thread's session on the token of `ref` (opened and logged in on first use). */
+function tokenSession(lib: Lib, ref: TokenKeyRef): TokenSession {
+  const cacheKey = tokenCacheKey(ref);
   const hit = sessions.get(cacheKey);
   if (hit) return hit;
-  const lib = pkcs11js();
   const p11 = initialised(lib, ref);
-  let session: Buffer | undefined;
+  const opened: TokenSession = { p11, session: loggedIn(lib, p11, ref), keys: new Map() };
+  sessions.set(cacheKey, opened);
+  return opened;
+}
+
+/** The key `ref` names, found and checked on this thread's session with its token. */
+function open(ref: TokenKeyRef): { token: TokenSession; found: FoundKey } {
+  const lib = pkcs11js();
+  const token = tokenSession(lib, ref);
+  const keyKey = keyCacheKey(ref);
+  const hit = token.keys.get(keyKey);
+  if (hit) return { token, found: hit };
+  const { p11, session } = token;
   try {
-    session = loggedIn(lib, p11, ref);
     const key = findOne(lib, p11, session, lib.CKO_PRIVATE_KEY, ref);
     if (!key) throw new TokenConfigError(`${describe(ref)}: no such private key in the token`);
     const [keyType, sensitive, extractable] = attributes(lib, p11, session, key, [lib.CKA_KEY_TYPE, lib.CKA_SENSITIVE, lib.CKA_EXTRACTABLE]);
@@ -172,16 +203,26 @@ function open(ref: TokenKeyRef): Opened {
     if (!pub) throw new TokenConfigError(`${describe(ref)}: the token holds no public key with the same label/id, so the key's certificate cannot be made`);
     const [n, e] = attributes(lib, p11, session, pub, [lib.CKA_MODULUS, lib.CKA_PUBLIC_EXPONENT]);
     const publicKey = crypto.createPublicKey({ key: { kty: 'RSA', n: n!.toString('base64url'), e: e!.toString('base64url') }, format: 'jwk' });
-    const opened: Opened = {
-      p11, session, key, publicKey, signatureBytes: n!.length - (n![0] === 0 ? 1 : 0),
+    const found: FoundKey = {
+      key, publicKey, signatureBytes: n!.length - (n![0] === 0 ? 1 : 0),
       sensitive: sensitive![0] === 1, extractable: extractable![0] === 1,
     };
-    sessions.set(cacheKey, opened);
-    return opened;
+    token.keys.set(keyKey, found);
+    return { token, found };
   } catch (err) {
-    if (session) p11.C_CloseSession(session);
+    if (SESSION_LOST.has(ckr(err) ?? '')) forget(ref, token);
     if (err instanceof TokenConfigError) throw err;
     throw new TokenConfigError(`${describe(ref)}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** `open(ref)`, once more on a fresh session when the token no longer knows this thread's (it was restarted). */
+function openKey(ref: TokenKeyRef): { token: TokenSession; found: FoundKey } {
+  try {
+    return open(ref);
+  } catch (err) {
+    if (!SESSION_LOST.has(ckr(err) ?? '')) throw err;
+    return open(ref);
   }
 }
 
@@ -190,7 +231,7 @@ function open(ref: TokenKeyRef): Opened {
  * leave the token (CKA_SENSITIVE set, CKA_EXTRACTABLE not). Returns its public key.
  */
 export function inspectTokenKey(ref: TokenKeyRef): { publicKey: crypto.KeyObject } {
-  const opened = open(ref);
+  const opened = openKey(ref).found;
   if (!opened.sensitive || opened.extractable) {
     throw new TokenConfigError(`${describe(ref)}: the key can be read out of the token (CKA_SENSITIVE must be true and CKA_EXTRACTABLE false); generate it in the token instead`);
   }
@@ -202,19 +243,22 @@ export function tokenSigner(ref: TokenKeyRef): { asymmetricKeyType: 'rsa'; publi
   const lib = pkcs11js();
   return {
     asymmetricKeyType: 'rsa',
-    publicKey: open(ref).publicKey,
+    publicKey: openKey(ref).found.publicKey,
     sign(data) {
-      // Synchronous on this thread's one session: see the note at the top. A session the token
-      // no longer knows (it was restarted, or every session of the process was closed) is opened
-      // anew, once.
+      // Synchronous on this thread's one session with the token: see the note at the top. A
+      // session the token no longer knows (it was restarted, or every session of the process was
+      // closed) is opened anew, once, and the key looked up again on it.
       for (let attempt = 0; ; attempt++) {
-        const opened = open(ref);
+        const { token, found } = openKey(ref);
         try {
-          opened.p11.C_SignInit(opened.session, { mechanism: lib.CKM_SHA256_RSA_PKCS }, opened.key);
-          return Buffer.from(opened.p11.C_Sign(opened.session, data, Buffer.alloc(opened.signatureBytes)));
+          token.p11.C_SignInit(token.session, { mechanism: lib.CKM_SHA256_RSA_PKCS }, found.key);
+          return Buffer.from(token.p11.C_Sign(token.session, data, Buffer.alloc(found.signatureBytes)));
         } catch (err) {
-          forget(ref, opened);
-          if (attempt > 0 || !SESSION_LOST.has(ckr(err) ?? '')) throw err;
+          const code = ckr(err) ?? '';
+          // A key handle the token no longer knows (the key was destroyed or re-made): look it up again.
+          if (code === 'CKR_KEY_HANDLE_INVALID' || code === 'CKR_OBJECT_HANDLE_INVALID') token.keys.delete(keyCacheKey(ref));
+          else forget(ref, token);
+          if (attempt > 0 || !SESSION_LOST.has(code)) throw err;
         }
       }
     },
@@ -227,14 +271,19 @@ const SESSION_LOST = new Set([
   'CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID',
 ]);
 
-function cacheKeyOf(ref: TokenKeyRef): string {
-  return JSON.stringify([ref.module, ref.slot, ref.tokenLabel, ref.pin, ref.keyLabel, ref.keyId]);
+function tokenCacheKey(ref: TokenKeyRef): string {
+  return JSON.stringify([ref.module, ref.slot, ref.tokenLabel, ref.pin]);
 }
 
-function forget(ref: TokenKeyRef, opened: Opened): void {
-  sessions.delete(cacheKeyOf(ref));
+function keyCacheKey(ref: TokenKeyRef): string {
+  return JSON.stringify([ref.keyLabel, ref.keyId]);
+}
+
+/** Drops this thread's session with the token of `ref` and every key handle found on it. */
+function forget(ref: TokenKeyRef, token: TokenSession): void {
+  if (sessions.get(tokenCacheKey(ref)) === token) sessions.delete(tokenCacheKey(ref));
   try {
-    opened.p11.C_CloseSession(opened.session);
+    token.p11.C_CloseSession(token.session);
   } catch {
     // already gone with the token
   }
@@ -243,9 +292,10 @@ function forget(ref: TokenKeyRef, opened: Opened): void {
 /**
  * Generates the RSA key pair `ref` names inside the token (C_GenerateKeyPair): the private key is
  * made there, sensitive and not extractable, so it never exists anywhere else. Refuses when the
- * token already holds a key by that label/id. Returns the public key.
+ * token already holds a key by that label/id. Returns the public key. The generation runs off the
+ * event loop (C_GenerateKeyPair on libuv's pool), on a session of its own that is closed after.
  */
-export function generateTokenKey(ref: TokenKeyRef, bits: number): crypto.KeyObject {
+export async function generateTokenKey(ref: TokenKeyRef, bits: number): Promise<crypto.KeyObject> {
   if (!Number.isInteger(bits) || bits < 2048 || bits > 4096) throw new TokenConfigError(`an RSA key of ${bits} bits: give 2048 to 4096`);
   const lib = pkcs11js();
   const p11 = initialised(lib, ref);
@@ -258,7 +308,7 @@ export function generateTokenKey(ref: TokenKeyRef, bits: number): crypto.KeyObje
       ...(ref.keyLabel !== undefined ? [{ type: lib.CKA_LABEL, value: ref.keyLabel }] : []),
       ...(ref.keyId !== undefined ? [{ type: lib.CKA_ID, value: Buffer.from(ref.keyId, 'hex') }] : []),
     ];
-    const { publicKey } = p11.C_GenerateKeyPair(session, { mechanism: lib.CKM_RSA_PKCS_KEY_PAIR_GEN }, [
+    const { publicKey } = await p11.C_GenerateKeyPairAsync(session, { mechanism: lib.CKM_RSA_PKCS_KEY_PAIR_GEN }, [
       { type: lib.CKA_TOKEN, value: true }, { type: lib.CKA_VERIFY, value: true }, { type: lib.CKA_MODULUS_BITS, value: bits },
       { type: lib.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }, ...names,
     ], [
@@ -270,6 +320,24 @@ export function generateTokenKey(ref: TokenKeyRef, bits: number): crypto.KeyObje
   } catch (err) {
     if (err instanceof TokenConfigError) throw err;
     throw new TokenConfigError(`${describe(ref)}: generating the key failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    p11.C_CloseSession(session);
+  }
+}
+
+/**
+ * Destroys the key pair `ref` names (both halves), if the token holds it: a key grms generated for
+ * a certificate that was never stored (another process issued the user's certificate first).
+ */
+export function destroyTokenKey(ref: TokenKeyRef): void {
+  const lib = pkcs11js();
+  const p11 = initialised(lib, ref);
+  const session = loggedIn(lib, p11, ref, true);
+  try {
+    for (const objectClass of [lib.CKO_PRIVATE_KEY, lib.CKO_PUBLIC_KEY]) {
+      const object = findOne(lib, p11, session, objectClass, ref);
+      if (object) p11.C_DestroyObject(session, object);
+    }
   } finally {
     p11.C_CloseSession(session);
   }

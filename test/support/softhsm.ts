@@ -104,18 +104,23 @@ export function tokenSession(label: string, pin: string): { p11: Pkcs11Js.PKCS11
   return { p11, lib, session };
 }
 
-/** The token key's public half (from the public key object) and what the token says of its private half. */
-export function inspectKeyInToken(tokenLabel: string, pin: string, keyLabel: string): {
+/**
+ * The token key's public half (from the public key object) and what the token says of its private
+ * half; the key named by its CKA_LABEL, or by its CKA_ID (`{ id }`, hex).
+ */
+export function inspectKeyInToken(tokenLabel: string, pin: string, keyLabel: string | { id: string }): {
   modulus: Buffer; exponent: Buffer; sensitive: boolean; extractable: boolean; neverExtractable: boolean; alwaysSensitive: boolean;
   /** What the token answers when asked for the private exponent. */
   privateExponentRead: string;
 } {
   const { p11, lib, session } = tokenSession(tokenLabel, pin);
   const find = (cls: number): Buffer => {
-    p11.C_FindObjectsInit(session, [{ type: lib.CKA_CLASS, value: cls }, { type: lib.CKA_LABEL, value: keyLabel }]);
-    const [h] = p11.C_FindObjects(session, 1);
+    const name = typeof keyLabel === 'string' ? { type: lib.CKA_LABEL, value: keyLabel } : { type: lib.CKA_ID, value: Buffer.from(keyLabel.id, 'hex') };
+    p11.C_FindObjectsInit(session, [{ type: lib.CKA_CLASS, value: cls }, name]);
+    const found = p11.C_FindObjects(session, 2);
     p11.C_FindObjectsFinal(session);
-    if (!h) throw new Error(`no key ${keyLabel} of class ${cls}`);
+    if (found.length !== 1) throw new Error(`${found.length} keys ${JSON.stringify(keyLabel)} of class ${cls}`);
+    const h = found[0]!;
     return h;
   };
   try {
