@@ -51,7 +51,12 @@ export function parseLimit(limit: string | undefined): number {
  */
 interface Disjunct {
   workflow: string;
-  version: number;
+  /**
+   * The versions where this way to act is the same (usually all of a workflow's: a v2 that adds a
+   * field keeps v1's steps). One disjunct for them all, so a branch never walks the deadlines of
+   * instances of another version to find none of its own (after an upgrade, most of them).
+   */
+  versions: number[];
   state: string;
   /** Conditions of the grants (any one suffices), merged where they differ only in their orgs. */
   grants: Atom[][];
@@ -90,8 +95,9 @@ function mergeDuties(duties: readonly Duty[]): Atom[] {
 
 /**
  * The disjuncts of "the actor may fire an event (with tasksOnly: a task event) on this instance
- * now", from the workflow definitions: one per (workflow version, state, event) the actor holds a
- * role for, duplicates dropped (the head of an OPD approves and returns under the same condition).
+ * now", from the workflow definitions: one per (workflow, state, event) the actor holds a role
+ * for, duplicates dropped (the head of an OPD approves and returns under the same condition) and
+ * versions where the condition is the same taken together.
  */
 function taskDisjuncts(actor: Actor, registry: WorkflowRegistry, tasksOnly: boolean): Disjunct[] {
   const out = new Map<string, Disjunct>();
@@ -102,10 +108,13 @@ function taskDisjuncts(actor: Actor, registry: WorkflowRegistry, tasksOnly: bool
         const access = stepAccess(actor, def, state, type)!;
         if (access.grants.length === 0) continue;
         const d: Disjunct = {
-          workflow: def.name, version: def.version, state,
+          workflow: def.name, versions: [def.version], state,
           grants: mergeGrants(access.grants.map((g) => g.when)), duties: tasksOnly ? mergeDuties(access.duties) : [],
         };
-        out.set(JSON.stringify(d), d);
+        const key = JSON.stringify({ ...d, versions: [] });
+        const same = out.get(key);
+        if (same) same.versions = [...new Set([...same.versions, def.version])].sort((a, b) => a - b);
+        else out.set(key, d);
       }
     }
   }
@@ -119,7 +128,9 @@ function taskDisjuncts(actor: Actor, registry: WorkflowRegistry, tasksOnly: bool
  * planner count their selectivity twice and read the whole inbox).
  */
 function disjunctSql(d: Disjunct, without: { state?: boolean; workflow?: boolean; org?: boolean } = {}): Expression<SqlBool> {
-  const parts: Expression<unknown>[] = [sql`workflow_instances.workflow_version = ${d.version}`];
+  const parts: Expression<unknown>[] = [d.versions.length === 1
+    ? sql`workflow_instances.workflow_version = ${d.versions[0]!}`
+    : sql`workflow_instances.workflow_version in (${sql.join(d.versions)})`];
   if (!without.workflow) parts.push(sql`workflow_instances.workflow = ${d.workflow}`);
   if (!without.state) parts.push(sql`workflow_instances.state = ${d.state}`);
   const grants = d.grants.map((when) => when.filter((a) => !(without.org && a.kind === 'org')));
@@ -309,7 +320,7 @@ function decodeTaskCursor(cursor: string | undefined): { due: Date | null; rowNo
 
 /**
  * The inbox split into disjoint branches, each read from a deadlines index in due order: one per
- * (workflow, version, state), or per (workflow, version, state, OPD) when every way to act there
+ * (workflow, state), or per (workflow, state, OPD) when every way to act there
  * is held at the instance's OPD. Disjuncts of the same branch are OR'd.
  */
 interface TaskBranch {
@@ -326,7 +337,9 @@ function taskBranches(actor: Actor, registry: WorkflowRegistry, f: ListFilters):
   const byState = new Map<string, Disjunct[]>();
   for (const d of taskDisjuncts(actor, registry, true)) {
     if (f.workflow && d.workflow !== f.workflow) continue;
-    const key = JSON.stringify([d.workflow, d.version, d.state]);
+    // Every version in one branch: branches stay disjoint (one per workflow and state) whatever
+    // versions each way to act holds in.
+    const key = JSON.stringify([d.workflow, d.state]);
     byState.set(key, [...(byState.get(key) ?? []), d]);
   }
   const orgFilter = f.org ? sql<SqlBool>` and workflow_instances.org_id = ${f.org}` : sql``;
