@@ -1,5 +1,5 @@
 import type { DocumentContentInput, PackageDocumentContent } from '../../src/engine/package';
-import type { DocumentSection, SectionRow } from '../../src/documents/content';
+import type { DocumentLine, DocumentSection, SectionRow } from '../../src/documents/content';
 import { formatNumberId, formatRupiah } from '../../src/documents/format';
 import { nomenclatureNames, type NomenclatureKind } from '../../src/nomenclature';
 
@@ -40,14 +40,8 @@ export function codeChain(subKegiatan: string): Array<{ kind: NomenclatureKind; 
   ];
 }
 
-interface Line {
-  account: string;
-  description: string;
-  volume: number;
-  unit: string;
-  unitPrice: number;
-  amount: number;
-}
+/** A budget line as the proposal's data holds it (the same fields a stage document prints). */
+type Line = DocumentLine;
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
