@@ -188,10 +188,11 @@ export class StageDocuments implements DocumentProducer {
           ? { name: actor.fullName, position: req.actingFor.position || words.role(req.role), orgName: actor.orgName, acting: req.actingFor.kind, nip }
           : { name: actor.fullName, position: actor.position || words.role(req.role), orgName: actor.orgName, nip },
       };
-      // The package's own layout of this document, if it has one (e.g. the DPA-SKPD).
+      // The package's own layout of this document, if it has one (e.g. the DPA-SKPD). The OPD's
+      // name is the issuer's, read above, unless another office issues the document.
       const own = await req.pkg?.documentContent?.({
         db: this.db, instance: row, data: hideConfidential(req.def, row.data, undefined), state: row.state, event: event.type, title: spec.title,
-        orgName: (await this.db.selectFrom('orgs').select('name').where('id', '=', row.org_id).executeTakeFirst())?.name ?? row.org_id,
+        orgName: org.id === row.org_id ? org.name : (await this.db.selectFrom('orgs').select('name').where('id', '=', row.org_id).executeTakeFirst())?.name ?? row.org_id,
       });
       if (own) {
         content.sections = own.sections;
